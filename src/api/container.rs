@@ -1,0 +1,622 @@
+//! Containers: create, start, stop, inspect, logs, exec, wait, remove.
+//!
+//! ```rhai
+//! let c = container::create(#{ image: "busybox", name: "hi", command: ["echo", "hi"] });
+//! c.start();
+//! print(c.wait());      // 0
+//! print(c.logs());      // "hi\n"
+//! c.remove();
+//! ```
+
+use std::sync::Arc;
+
+use bollard::container::LogOutput;
+use bollard::models::ContainerSummary;
+use bollard::query_parameters as qp;
+use futures_util::StreamExt;
+use rhai::plugin::*;
+use rhai::{Array, Dynamic, Engine, FnPtr, Map, NativeCallContext};
+
+use super::value::{call_back, map_of, to_dynamic, Opts};
+use super::{client, engine_err, fail, RhaiResult};
+use crate::bridge;
+use crate::docker::Endpoint;
+
+/// A container on an engine. Properties: `id`, `name`, `image`, `state`,
+/// `status`, `labels` (a snapshot from when the handle was made; call
+/// `inspect()` for the engine's current view).
+#[derive(Clone, Debug)]
+pub struct Container {
+    pub ep: Arc<Endpoint>,
+    pub id: String,
+    pub name: String,
+    pub info: Map,
+}
+
+impl Container {
+    fn from_summary(ep: Arc<Endpoint>, s: ContainerSummary) -> Self {
+        let name = s
+            .names
+            .as_ref()
+            .and_then(|n| n.first())
+            .map(|n| n.trim_start_matches('/').to_string())
+            .unwrap_or_default();
+        let mut info = Map::new();
+        info.insert("image".into(), s.image.clone().unwrap_or_default().into());
+        info.insert("image_id".into(), s.image_id.clone().unwrap_or_default().into());
+        info.insert("command".into(), s.command.clone().unwrap_or_default().into());
+        info.insert("created".into(), s.created.unwrap_or_default().into());
+        info.insert("state".into(), s.state.map(|x| x.to_string()).unwrap_or_default().into());
+        info.insert("status".into(), s.status.clone().unwrap_or_default().into());
+        info.insert("labels".into(), map_of(s.labels.clone().unwrap_or_default()).into());
+        info.insert("ports".into(), to_dynamic(&s.ports.clone().unwrap_or_default()));
+        Container {
+            ep,
+            id: s.id.unwrap_or_default(),
+            name,
+            info,
+        }
+    }
+
+    fn what(&self, op: &str) -> String {
+        format!("container {op} {}", if self.name.is_empty() { &self.id } else { &self.name })
+    }
+}
+
+/// Lists containers matching Docker filters (`label`, `name`, `status` …).
+fn list(ep: Arc<Endpoint>, filter: Map) -> RhaiResult<Array> {
+    let mut all = false;
+    let mut filters = std::collections::HashMap::new();
+    for (k, v) in filter {
+        if k == "all" {
+            all = v.as_bool().map_err(|_| "container::list: `all` must be true or false")?;
+            continue;
+        }
+        let vals: Vec<String> = match v.clone().try_cast::<Array>() {
+            Some(a) => a.into_iter().map(|x| x.to_string()).collect(),
+            None => vec![v.to_string()],
+        };
+        filters.insert(k.to_string(), vals);
+    }
+    let opts = qp::ListContainersOptions {
+        all,
+        filters: Some(filters),
+        ..Default::default()
+    };
+    let found = bridge::block_on(async {
+        let d = client(&ep).await?;
+        d.list_containers(Some(opts)).await.map_err(|e| engine_err("container list", &e))
+    })?;
+    Ok(found
+        .into_iter()
+        .map(|s| Dynamic::from(Container::from_summary(ep.clone(), s)))
+        .collect())
+}
+
+/// Looks a container up by name or ID; `None` when the engine has none.
+fn lookup(ep: Arc<Endpoint>, name: &str) -> RhaiResult<Option<Container>> {
+    let name = name.to_string();
+    bridge::block_on(async {
+        let d = client(&ep).await?;
+        match d.inspect_container(&name, None::<qp::InspectContainerOptions>).await {
+            Ok(i) => {
+                let mut info = Map::new();
+                let cfg = i.config.clone().unwrap_or_default();
+                info.insert("image".into(), cfg.image.unwrap_or_default().into());
+                info.insert("image_id".into(), i.image.clone().unwrap_or_default().into());
+                let st = i.state.clone().unwrap_or_default();
+                info.insert("state".into(), st.status.map(|s| s.to_string()).unwrap_or_default().into());
+                info.insert("status".into(), Dynamic::from(String::new()));
+                info.insert("labels".into(), map_of(cfg.labels.unwrap_or_default()).into());
+                Ok(Some(Container {
+                    ep: ep.clone(),
+                    id: i.id.unwrap_or_default(),
+                    name: i.name.unwrap_or_default().trim_start_matches('/').to_string(),
+                    info,
+                }))
+            }
+            Err(e) if super::is_not_found(&e) => Ok(None),
+            Err(e) => Err(engine_err(format!("container inspect {name}"), &e)),
+        }
+    })
+}
+
+/// Streams a container's logs, calling `each(line, stream)` per line, or
+/// collecting them into one string when there is no callback.
+fn logs(ctx: &NativeCallContext, c: &Container, opts: Map, each: Option<FnPtr>) -> RhaiResult<String> {
+    let o = Opts::new("logs", opts, &["follow", "tail", "timestamps", "since", "until", "stdout", "stderr"])?;
+    let tail = match o.raw("tail") {
+        Some(v) if v.is_int() => v.as_int().unwrap().to_string(),
+        Some(v) => v.to_string(),
+        None => "all".into(),
+    };
+    let options = qp::LogsOptions {
+        follow: o.flag("follow")?,
+        stdout: o.bool("stdout")?.unwrap_or(true),
+        stderr: o.bool("stderr")?.unwrap_or(true),
+        since: o.int("since")?.unwrap_or(0) as i32,
+        until: o.int("until")?.unwrap_or(0) as i32,
+        timestamps: o.flag("timestamps")?,
+        tail,
+    };
+    if options.follow && each.is_none() {
+        return fail("logs: `follow: true` needs a callback, e.g. c.logs(#{follow: true}, |line| print(line))");
+    }
+    let ep = c.ep.clone();
+    let d = bridge::block_on(async { client(&ep).await.cloned() })?;
+    let mut stream = d.logs(&c.id, Some(options));
+    let mut out = String::new();
+    let mut partial: [String; 2] = Default::default();
+    loop {
+        let next = bridge::block_on(async { Ok(stream.next().await) })?;
+        let Some(item) = next else { break };
+        let item = item.map_err(|e| engine_err(c.what("logs"), &e))?;
+        let (idx, bytes) = match item {
+            LogOutput::StdErr { message } => (1, message),
+            LogOutput::StdOut { message } | LogOutput::Console { message } => (0, message),
+            LogOutput::StdIn { .. } => continue,
+        };
+        match &each {
+            None => out.push_str(&String::from_utf8_lossy(&bytes)),
+            Some(f) => {
+                partial[idx].push_str(&String::from_utf8_lossy(&bytes));
+                while let Some(pos) = partial[idx].find('\n') {
+                    let line: String = partial[idx].drain(..=pos).collect();
+                    let stream_name = if idx == 0 { "stdout" } else { "stderr" };
+                    let _ = call_back(ctx, f, vec![line.trim_end_matches('\n').into(), stream_name.into()], 1)?;
+                }
+            }
+        }
+    }
+    if let Some(f) = &each {
+        for (idx, rest) in partial.iter().enumerate() {
+            if !rest.is_empty() {
+                let stream_name = if idx == 0 { "stdout" } else { "stderr" };
+                let _ = call_back(ctx, f, vec![rest.as_str().into(), stream_name.into()], 1)?;
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn exec(c: &Container, cmd: Dynamic, opts: Map) -> RhaiResult<Map> {
+    let o = Opts::new("exec", opts, &["env", "user", "working_dir", "privileged", "tty"])?;
+    let cmd: Vec<String> = if cmd.is_string() {
+        vec!["/bin/sh".into(), "-c".into(), cmd.to_string()]
+    } else if let Some(a) = cmd.clone().try_cast::<Array>() {
+        a.into_iter().map(|x| x.to_string()).collect()
+    } else {
+        return fail("exec: the command must be a string (run by /bin/sh -c) or a list");
+    };
+    let env = o.string_map("env")?.map(|m| m.into_iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>());
+    let config = bollard::exec::CreateExecOptions {
+        cmd: Some(cmd),
+        env,
+        user: o.str("user")?,
+        working_dir: o.str("working_dir")?,
+        privileged: o.bool("privileged")?,
+        tty: o.bool("tty")?,
+        attach_stdout: Some(true),
+        attach_stderr: Some(true),
+        ..Default::default()
+    };
+    let ep = c.ep.clone();
+    let what = c.what("exec");
+    let id = c.id.clone();
+    bridge::block_on(async move {
+        let d = client(&ep).await?;
+        let exec = d.create_exec(&id, config).await.map_err(|e| engine_err(&what, &e))?;
+        let started = d
+            .start_exec(&exec.id, None::<bollard::exec::StartExecOptions>)
+            .await
+            .map_err(|e| engine_err(&what, &e))?;
+        let (mut stdout, mut stderr) = (String::new(), String::new());
+        if let bollard::exec::StartExecResults::Attached { mut output, .. } = started {
+            while let Some(item) = output.next().await {
+                match item.map_err(|e| engine_err(&what, &e))? {
+                    LogOutput::StdErr { message } => stderr.push_str(&String::from_utf8_lossy(&message)),
+                    other => stdout.push_str(&String::from_utf8_lossy(&other.into_bytes())),
+                }
+            }
+        }
+        let info = d.inspect_exec(&exec.id).await.map_err(|e| engine_err(&what, &e))?;
+        let mut m = Map::new();
+        m.insert("exit_code".into(), info.exit_code.unwrap_or(-1).into());
+        m.insert("stdout".into(), stdout.into());
+        m.insert("stderr".into(), stderr.into());
+        Ok(m)
+    })
+}
+
+/// Runs one engine call on a container handle, with the error naming it.
+macro_rules! call {
+    ($c:expr, $op:expr, |$d:ident, $id:ident| $body:expr) => {{
+        let ep = $c.ep.clone();
+        let what = $c.what($op);
+        let $id = $c.id.clone();
+        bridge::block_on(async move {
+            let $d = client(&ep).await?;
+            $body.await.map_err(|e| engine_err(&what, &e))
+        })
+    }};
+}
+
+#[export_module]
+pub mod api {
+    use super::*;
+
+    pub type Container = super::Container;
+
+    /// Creates a container from options named like compose's service keys:
+    /// `image` (required), `name`, `command`, `entrypoint`, `env`, `labels`,
+    /// `ports`, `expose`, `volumes`, `network`/`networks`, `aliases`,
+    /// `restart`, `healthcheck`, `working_dir`, `user`, `hostname`, `init`,
+    /// `tty`, `memory`, `cpus`, `raw` (engine-schema fields merged last) …
+    ///
+    /// ```rhai
+    /// let c = container::create(#{ image: "busybox", name: "web", ports: ["8080:80"] });
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn create(ctx: NativeCallContext, opts: Map) -> RhaiResult<Container> {
+        crate::api::located(&ctx, create_impl(opts))
+    }
+
+    fn create_impl(opts: Map) -> RhaiResult<Container> {
+        let spec = crate::api::spec::create_spec(opts.clone())?;
+        let ep = crate::api::endpoint();
+        let image = opts.get("image").map(|v| v.to_string()).unwrap_or_default();
+        let labels = opts.get("labels").cloned().unwrap_or_else(|| Map::new().into());
+        let label = spec.name.clone().unwrap_or_else(|| image.clone());
+        let e2 = ep.clone();
+        let (id, name) = bridge::block_on(async move {
+            let d = client(&e2).await?;
+            let what = format!("container create {label}");
+            let options = qp::CreateContainerOptions {
+                name: spec.name.clone(),
+                platform: spec.platform.clone().unwrap_or_default(),
+            };
+            let created = d
+                .create_container(Some(options), spec.body)
+                .await
+                .map_err(|e| engine_err(&what, &e))?;
+            for (net, aliases) in spec.extra_networks {
+                let req = bollard::models::NetworkConnectRequest {
+                    container: created.id.clone(),
+                    endpoint_config: Some(bollard::models::EndpointSettings {
+                        aliases: Some(aliases),
+                        ..Default::default()
+                    }),
+                };
+                if let Err(e) = d.connect_network(&net, req).await {
+                    // Leave nothing half-made behind.
+                    let _ = d
+                        .remove_container(&created.id, Some(qp::RemoveContainerOptions { force: true, ..Default::default() }))
+                        .await;
+                    return Err(engine_err(format!("{what}: connect to network {net}"), &e));
+                }
+            }
+            let name = match spec.name {
+                Some(n) => n,
+                None => d
+                    .inspect_container(&created.id, None::<qp::InspectContainerOptions>)
+                    .await
+                    .ok()
+                    .and_then(|i| i.name)
+                    .unwrap_or_default()
+                    .trim_start_matches('/')
+                    .to_string(),
+            };
+            Ok((created.id, name))
+        })?;
+        let mut info = Map::new();
+        info.insert("image".into(), image.into());
+        info.insert("state".into(), "created".into());
+        info.insert("labels".into(), labels);
+        Ok(Container { ep, id, name, info })
+    }
+
+    /// Creates and starts a container (options as `container::create`).
+    ///
+    /// ```rhai
+    /// let c = container::run(#{ image: "busybox", command: "sleep 60" });
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn run(ctx: NativeCallContext, opts: Map) -> RhaiResult<Container> {
+        crate::api::located(&ctx, run_impl(opts))
+    }
+
+    fn run_impl(opts: Map) -> RhaiResult<Container> {
+        let mut c = create_impl(opts)?;
+        start(&mut c)?;
+        Ok(c)
+    }
+
+    /// The container with this name or ID; throws if there is none.
+    ///
+    /// ```rhai
+    /// let c = container::get("web");
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn get(ctx: NativeCallContext, name: &str) -> RhaiResult<Container> {
+        crate::api::located(&ctx, get_impl(name))
+    }
+
+    fn get_impl(name: &str) -> RhaiResult<Container> {
+        match lookup(crate::api::endpoint(), name)? {
+            Some(c) => Ok(c),
+            None => fail(format!("container {name}: no such container")),
+        }
+    }
+
+    /// The container with this name or ID, or `()` if there is none.
+    ///
+    /// ```rhai
+    /// if container::find("web") == () { print("not there"); }
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn find(ctx: NativeCallContext, name: &str) -> RhaiResult<Dynamic> {
+        crate::api::located(&ctx, find_impl(name))
+    }
+
+    fn find_impl(name: &str) -> RhaiResult<Dynamic> {
+        Ok(lookup(crate::api::endpoint(), name)?.map(Dynamic::from).unwrap_or(Dynamic::UNIT))
+    }
+
+    /// Running containers.
+    ///
+    /// ```rhai
+    /// for c in container::list() { print(c.name); }
+    /// ```
+    #[rhai_fn(name = "list", return_raw)]
+    pub fn list_running(ctx: NativeCallContext) -> RhaiResult<Array> {
+        crate::api::located(&ctx, list_running_impl())
+    }
+
+    fn list_running_impl() -> RhaiResult<Array> {
+        super::list(crate::api::endpoint(), Map::new())
+    }
+
+    /// Containers matching Docker filters; `all: true` includes stopped ones.
+    ///
+    /// ```rhai
+    /// let mine = container::list(#{ all: true, label: "com.docker.compose.project=demo" });
+    /// ```
+    #[rhai_fn(name = "list", return_raw)]
+    pub fn list_filtered(ctx: NativeCallContext, filter: Map) -> RhaiResult<Array> {
+        crate::api::located(&ctx, list_filtered_impl(filter))
+    }
+
+    fn list_filtered_impl(filter: Map) -> RhaiResult<Array> {
+        super::list(crate::api::endpoint(), filter)
+    }
+
+    /// The container's ID.
+    #[rhai_fn(global, get = "id", pure)]
+    pub fn id(c: &mut Container) -> String {
+        c.id.clone()
+    }
+
+    /// The container's name (without the leading `/`).
+    #[rhai_fn(global, get = "name", pure)]
+    pub fn name(c: &mut Container) -> String {
+        c.name.clone()
+    }
+
+    /// The image the container was created from.
+    #[rhai_fn(global, get = "image", pure)]
+    pub fn image(c: &mut Container) -> Dynamic {
+        c.info.get("image").cloned().unwrap_or(Dynamic::UNIT)
+    }
+
+    /// The state when the handle was made: created, running, exited …
+    #[rhai_fn(global, get = "state", pure)]
+    pub fn state(c: &mut Container) -> Dynamic {
+        c.info.get("state").cloned().unwrap_or(Dynamic::UNIT)
+    }
+
+    /// Docker's human status ("Up 2 minutes"), when listed.
+    #[rhai_fn(global, get = "status", pure)]
+    pub fn status(c: &mut Container) -> Dynamic {
+        c.info.get("status").cloned().unwrap_or(Dynamic::UNIT)
+    }
+
+    /// The container's labels.
+    #[rhai_fn(global, get = "labels", pure)]
+    pub fn labels(c: &mut Container) -> Dynamic {
+        c.info.get("labels").cloned().unwrap_or_else(|| Map::new().into())
+    }
+
+    /// Everything the list call reported (ports, created, command …).
+    #[rhai_fn(global, get = "info", pure)]
+    pub fn info(c: &mut Container) -> Map {
+        c.info.clone()
+    }
+
+    /// Starts the container.
+    ///
+    /// ```rhai
+    /// container::get("web").start();
+    /// ```
+    #[rhai_fn(global, return_raw)]
+    pub fn start(c: &mut Container) -> RhaiResult<()> {
+        call!(c, "start", |d, id| d.start_container(&id, None::<qp::StartContainerOptions>))
+    }
+
+    /// Stops the container (SIGTERM, then SIGKILL after its stop timeout).
+    #[rhai_fn(global, name = "stop", return_raw)]
+    pub fn stop_default(c: &mut Container) -> RhaiResult<()> {
+        call!(c, "stop", |d, id| d.stop_container(&id, None::<qp::StopContainerOptions>))
+    }
+
+    /// Stops the container, killing it after `timeout` seconds.
+    ///
+    /// ```rhai
+    /// c.stop(2);
+    /// ```
+    #[rhai_fn(global, name = "stop", return_raw)]
+    pub fn stop_timeout(c: &mut Container, timeout: i64) -> RhaiResult<()> {
+        let opts = qp::StopContainerOptions { t: Some(timeout as i32), signal: None };
+        call!(c, "stop", |d, id| d.stop_container(&id, Some(opts)))
+    }
+
+    /// Restarts the container.
+    #[rhai_fn(global, return_raw)]
+    pub fn restart(c: &mut Container) -> RhaiResult<()> {
+        call!(c, "restart", |d, id| d.restart_container(&id, None::<qp::RestartContainerOptions>))
+    }
+
+    /// Sends SIGKILL.
+    #[rhai_fn(global, name = "kill", return_raw)]
+    pub fn kill_default(c: &mut Container) -> RhaiResult<()> {
+        kill_signal(c, "SIGKILL")
+    }
+
+    /// Sends a signal.
+    ///
+    /// ```rhai
+    /// c.kill("SIGHUP");
+    /// ```
+    #[rhai_fn(global, name = "kill", return_raw)]
+    pub fn kill_signal(c: &mut Container, signal: &str) -> RhaiResult<()> {
+        let opts = qp::KillContainerOptions { signal: signal.to_string() };
+        call!(c, "kill", |d, id| d.kill_container(&id, Some(opts)))
+    }
+
+    /// Pauses every process in the container.
+    #[rhai_fn(global, return_raw)]
+    pub fn pause(c: &mut Container) -> RhaiResult<()> {
+        call!(c, "pause", |d, id| d.pause_container(&id))
+    }
+
+    /// Resumes a paused container.
+    #[rhai_fn(global, return_raw)]
+    pub fn unpause(c: &mut Container) -> RhaiResult<()> {
+        call!(c, "unpause", |d, id| d.unpause_container(&id))
+    }
+
+    /// Removes a stopped container (and nothing else).
+    #[rhai_fn(global, name = "remove", return_raw)]
+    pub fn remove_default(c: &mut Container) -> RhaiResult<()> {
+        remove_opts(c, Map::new())
+    }
+
+    /// Removes the container: `force` kills it first, `volumes` also removes
+    /// its anonymous volumes.
+    ///
+    /// ```rhai
+    /// c.remove(#{ force: true, volumes: true });
+    /// ```
+    #[rhai_fn(global, name = "remove", return_raw)]
+    pub fn remove_opts(c: &mut Container, opts: Map) -> RhaiResult<()> {
+        let o = Opts::new("remove", opts, &["force", "volumes"])?;
+        let opts = qp::RemoveContainerOptions {
+            force: o.flag("force")?,
+            v: o.flag("volumes")?,
+            link: false,
+        };
+        call!(c, "remove", |d, id| d.remove_container(&id, Some(opts)))
+    }
+
+    /// The engine's full view of the container (Docker's keys: `State`,
+    /// `Config`, `NetworkSettings` …).
+    ///
+    /// ```rhai
+    /// print(c.inspect().State.Status);
+    /// ```
+    #[rhai_fn(global, return_raw)]
+    pub fn inspect(c: &mut Container) -> RhaiResult<Dynamic> {
+        let i = call!(c, "inspect", |d, id| d.inspect_container(&id, None::<qp::InspectContainerOptions>))?;
+        Ok(to_dynamic(&i))
+    }
+
+    /// Waits until the container stops and returns its exit code.
+    ///
+    /// ```rhai
+    /// let code = c.wait();
+    /// ```
+    #[rhai_fn(global, return_raw)]
+    pub fn wait(c: &mut Container) -> RhaiResult<i64> {
+        let ep = c.ep.clone();
+        let what = c.what("wait");
+        let id = c.id.clone();
+        bridge::block_on(async move {
+            let d = client(&ep).await?;
+            let mut s = d.wait_container(&id, None::<qp::WaitContainerOptions>);
+            match s.next().await {
+                Some(Ok(r)) => Ok(r.status_code),
+                Some(Err(bollard::errors::Error::DockerContainerWaitError { code, error })) if error.is_empty() => Ok(code),
+                Some(Err(e)) => Err(engine_err(&what, &e)),
+                None => Err(format!("{what}: the engine closed the wait without a result").into()),
+            }
+        })
+    }
+
+    /// All logs so far (stdout and stderr interleaved) as one string.
+    ///
+    /// ```rhai
+    /// print(c.logs());
+    /// ```
+    #[rhai_fn(global, name = "logs", return_raw)]
+    pub fn logs_all(ctx: NativeCallContext, c: &mut Container) -> RhaiResult<String> {
+        super::logs(&ctx, c, Map::new(), None)
+    }
+
+    /// Logs with options: `tail`, `since`, `until` (unix seconds),
+    /// `timestamps`, `stdout`, `stderr`.
+    ///
+    /// ```rhai
+    /// print(c.logs(#{ tail: 10, timestamps: true }));
+    /// ```
+    #[rhai_fn(global, name = "logs", return_raw)]
+    pub fn logs_opts(ctx: NativeCallContext, c: &mut Container, opts: Map) -> RhaiResult<String> {
+        super::logs(&ctx, c, opts, None)
+    }
+
+    /// Calls `each(line, stream)` for every log line; with `follow: true`
+    /// it keeps going until the container stops (or Ctrl-C).
+    ///
+    /// ```rhai
+    /// c.logs(#{ follow: true }, |line, stream| print(`${stream}: ${line}`));
+    /// ```
+    #[rhai_fn(global, name = "logs", return_raw)]
+    pub fn logs_each(ctx: NativeCallContext, c: &mut Container, opts: Map, each: FnPtr) -> RhaiResult<()> {
+        super::logs(&ctx, c, opts, Some(each)).map(|_| ())
+    }
+
+    /// Runs a command in the running container and returns
+    /// `#{ exit_code, stdout, stderr }`. A string runs through `/bin/sh -c`.
+    ///
+    /// ```rhai
+    /// let r = c.exec(["cat", "/etc/hostname"]);
+    /// print(r.stdout);
+    /// ```
+    #[rhai_fn(global, name = "exec", return_raw)]
+    pub fn exec(c: &mut Container, cmd: Dynamic) -> RhaiResult<Map> {
+        super::exec(c, cmd, Map::new())
+    }
+
+    /// `exec` with options: `env`, `user`, `working_dir`, `privileged`.
+    #[rhai_fn(global, name = "exec", return_raw)]
+    pub fn exec_opts(c: &mut Container, cmd: Dynamic, opts: Map) -> RhaiResult<Map> {
+        super::exec(c, cmd, opts)
+    }
+
+    #[rhai_fn(global, name = "to_string", pure)]
+    pub fn to_string(c: &mut Container) -> String {
+        format!("container {} ({})", c.name, &c.id[..c.id.len().min(12)])
+    }
+
+    #[rhai_fn(global, name = "to_debug", pure)]
+    pub fn to_debug(c: &mut Container) -> String {
+        to_string(c)
+    }
+
+    #[rhai_fn(global, name = "==", pure)]
+    pub fn eq(a: &mut Container, b: Container) -> bool {
+        a.id == b.id
+    }
+}
+
+pub fn register_types(engine: &mut Engine) {
+    engine.register_type_with_name::<Container>("Container");
+}

@@ -1,0 +1,555 @@
+//! Images: build from a context folder, list, inspect, tag, remove, save
+//! to a file and load from one.
+//!
+//! ```rhai
+//! let img = image::build(#{ context: "app", tag: "app:dev" });
+//! img.tag("app:latest");
+//! img.save("app.tar");
+//! ```
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use bollard::query_parameters as qp;
+use futures_util::StreamExt;
+use rhai::plugin::*;
+use rhai::{Array, Dynamic, Engine, Map, NativeCallContext};
+
+use super::dockerignore::DockerIgnore;
+use super::value::{array_of, map_of, to_dynamic, Opts};
+use super::{client, engine_err, fail, resolve_path, RhaiResult};
+use crate::bridge;
+use crate::docker::{flatten, Endpoint};
+
+/// An image on an engine. Properties: `id`, `tags`, `size`, `created`,
+/// `labels`.
+#[derive(Clone, Debug)]
+pub struct Image {
+    pub ep: Arc<Endpoint>,
+    pub id: String,
+    pub tags: Vec<String>,
+    pub info: Map,
+}
+
+impl Image {
+    fn what(&self, op: &str) -> String {
+        format!("image {op} {}", self.tags.first().unwrap_or(&self.id))
+    }
+}
+
+/// Where the Dockerfile goes in the build tar when it lives outside the
+/// context (the Docker CLI does the same with a generated name).
+const OUTSIDE_DOCKERFILE: &str = ".dockerfile.orch";
+
+/// Packs a build context into a tar: `.dockerignore` honoured, but the
+/// Dockerfile and `.dockerignore` always sent, as the Docker CLI does.
+/// `extra` adds host files at given paths inside the context.
+pub fn context_tar(context: &Path, dockerfile: &Path, extra: &[(String, PathBuf)]) -> Result<(Vec<u8>, String), String> {
+    let ignore = DockerIgnore::load(context).map_err(|e| format!("{}: {e}", context.join(".dockerignore").display()))?;
+    let mut files = Vec::new();
+    walk(context, context, &ignore, &mut files).map_err(|e| format!("reading build context {}: {e}", context.display()))?;
+    let df_in_context = dockerfile.strip_prefix(context).ok().map(|p| p.to_string_lossy().replace('\\', "/"));
+    let mut tar = tar::Builder::new(Vec::new());
+    tar.follow_symlinks(false);
+    for rel in &files {
+        tar.append_path_with_name(context.join(rel), rel)
+            .map_err(|e| format!("adding {rel} to the build context: {e}"))?;
+    }
+    let df_name = match &df_in_context {
+        Some(rel) => {
+            if !files.contains(rel) {
+                tar.append_path_with_name(dockerfile, rel).map_err(|e| format!("{}: {e}", dockerfile.display()))?;
+            }
+            rel.clone()
+        }
+        None => {
+            tar.append_path_with_name(dockerfile, OUTSIDE_DOCKERFILE)
+                .map_err(|e| format!("{}: {e}", dockerfile.display()))?;
+            OUTSIDE_DOCKERFILE.to_string()
+        }
+    };
+    let di = context.join(".dockerignore");
+    if di.exists() && !files.iter().any(|f| f == ".dockerignore") {
+        tar.append_path_with_name(&di, ".dockerignore").map_err(|e| e.to_string())?;
+    }
+    for (inside, host) in extra {
+        if !host.exists() {
+            return Err(format!("file {} to add to the build context does not exist", host.display()));
+        }
+        let mut f = std::fs::File::open(host).map_err(|e| format!("{}: {e}", host.display()))?;
+        tar.append_file(inside, &mut f).map_err(|e| format!("{}: {e}", host.display()))?;
+    }
+    let bytes = tar.into_inner().map_err(|e| e.to_string())?;
+    Ok((bytes, df_name))
+}
+
+fn walk(root: &Path, dir: &Path, ignore: &DockerIgnore, out: &mut Vec<String>) -> std::io::Result<()> {
+    let mut entries: Vec<_> = std::fs::read_dir(dir)?.collect::<Result<_, _>>()?;
+    entries.sort_by_key(|e| e.file_name());
+    for entry in entries {
+        let path = entry.path();
+        let rel = path.strip_prefix(root).unwrap().to_string_lossy().replace('\\', "/");
+        let ft = entry.file_type()?;
+        let ignored = ignore.is_ignored(&rel);
+        if ft.is_dir() {
+            if ignored && !ignore.has_exceptions() {
+                continue;
+            }
+            if !ignored {
+                out.push(rel.clone());
+            }
+            walk(root, &path, ignore, out)?;
+        } else if !ignored {
+            out.push(rel);
+        }
+    }
+    Ok(())
+}
+
+fn build(ctx: &NativeCallContext, opts: Map) -> RhaiResult<Image> {
+    let o = Opts::new(
+        "image::build",
+        opts,
+        &["context", "dockerfile", "tag", "tags", "build_args", "args", "target", "labels", "no_cache", "pull", "add", "network", "extra_hosts", "platform", "on_output"],
+    )?;
+    let context = resolve_path(&o.req_str("context")?);
+    if !context.is_dir() {
+        return fail(format!("image::build: context {} is not a folder", context.display()));
+    }
+    let dockerfile = match o.str("dockerfile")? {
+        Some(d) if Path::new(&d).is_absolute() => PathBuf::from(d),
+        Some(d) => context.join(d),
+        None => context.join("Dockerfile"),
+    };
+    if !dockerfile.is_file() {
+        return fail(format!("image::build: no Dockerfile at {}", dockerfile.display()));
+    }
+    let mut tags = o.strings("tag")?.unwrap_or_default();
+    tags.extend(o.strings("tags")?.unwrap_or_default());
+    let mut extra = Vec::new();
+    if let Some(add) = o.map("add")? {
+        for (inside, host) in add {
+            extra.push((inside.to_string(), resolve_path(&host.to_string())));
+        }
+    }
+    let (tar, df_name) = context_tar(&context, &dockerfile, &extra).map_err(|e| format!("image::build: {e}"))?;
+    let mut args = o.string_map("args")?.unwrap_or_default();
+    args.extend(o.string_map("build_args")?.unwrap_or_default());
+    let options = qp::BuildImageOptions {
+        dockerfile: df_name,
+        t: tags.first().cloned(),
+        buildargs: Some(args),
+        target: o.str("target")?.unwrap_or_default(),
+        labels: o.string_map("labels")?,
+        nocache: o.flag("no_cache")?,
+        pull: o.flag("pull")?.then(|| "1".to_string()),
+        rm: true,
+        networkmode: o.str("network")?,
+        extrahosts: o.strings("extra_hosts")?.map(|h| h.join(",")),
+        platform: o.str("platform")?.unwrap_or_default(),
+        ..Default::default()
+    };
+    let on_output = o.fn_ptr("on_output")?;
+    let label = tags.first().cloned().unwrap_or_else(|| context.display().to_string());
+    let ep = super::endpoint();
+    let d = bridge::block_on(async { client(&ep).await.cloned() })?;
+    let mut stream = d.build_image(options, None, Some(bollard::body_full(tar.into())));
+    let mut id = None;
+    let mut log: Vec<String> = Vec::new();
+    loop {
+        let next = bridge::block_on(async { Ok(stream.next().await) })?;
+        let Some(item) = next else { break };
+        let info = match item {
+            Ok(i) => i,
+            Err(e) => return Err(build_error(&label, &flatten(&e), &log)),
+        };
+        if let Some(detail) = info.error_detail {
+            return Err(build_error(&label, &detail.message.unwrap_or_default(), &log));
+        }
+        if let Some(aux) = info.aux.and_then(|a| a.id) {
+            id = Some(aux);
+        }
+        if let Some(text) = info.stream.or(info.status) {
+            for line in text.lines() {
+                if line.is_empty() {
+                    continue;
+                }
+                if let Some(rest) = line.strip_prefix("Successfully built ") {
+                    id.get_or_insert_with(|| rest.trim().to_string());
+                }
+                if let Some(f) = &on_output {
+                    let _ = f.call_within_context::<Dynamic>(ctx, (line.to_string(),))?;
+                }
+                log.push(line.to_string());
+            }
+        }
+    }
+    let Some(id) = id else {
+        return Err(build_error(&label, "the engine finished without reporting an image ID", &log));
+    };
+    for t in tags.iter().skip(1) {
+        tag_image(&ep, &id, t)?;
+    }
+    Ok(Image { ep, id, tags, info: Map::new() })
+}
+
+fn build_error(label: &str, msg: &str, log: &[String]) -> Box<rhai::EvalAltResult> {
+    let tail: Vec<&str> = log.iter().rev().take(5).rev().map(|s| s.as_str()).collect();
+    let mut text = format!("image build {label}: {}", msg.trim());
+    if !tail.is_empty() {
+        text.push_str("\n  last build output:\n    ");
+        text.push_str(&tail.join("\n    "));
+    }
+    text.into()
+}
+
+fn tag_image(ep: &Arc<Endpoint>, id: &str, target: &str) -> RhaiResult<()> {
+    let (repo, tag) = split_tag(target);
+    let opts = qp::TagImageOptions { repo: Some(repo), tag: Some(tag) };
+    bridge::block_on(async {
+        let d = client(ep).await?;
+        d.tag_image(id, Some(opts)).await.map_err(|e| engine_err(format!("image tag {target}"), &e))
+    })
+}
+
+/// Splits `repo[:tag]` (a `:` inside a registry host:port is not a tag).
+pub fn split_tag(name: &str) -> (String, String) {
+    match name.rsplit_once(':') {
+        Some((repo, tag)) if !tag.contains('/') => (repo.to_string(), tag.to_string()),
+        _ => (name.to_string(), "latest".to_string()),
+    }
+}
+
+fn summary_to_image(ep: Arc<Endpoint>, s: bollard::models::ImageSummary) -> Image {
+    let mut info = Map::new();
+    info.insert("size".into(), s.size.into());
+    info.insert("created".into(), s.created.into());
+    info.insert("labels".into(), map_of(s.labels.clone()).into());
+    let tags = s.repo_tags.into_iter().filter(|t| t != "<none>:<none>").collect();
+    Image { ep, id: s.id, tags, info }
+}
+
+fn lookup(name: &str) -> RhaiResult<Option<Image>> {
+    let ep = super::endpoint();
+    let name = name.to_string();
+    bridge::block_on(async {
+        let d = client(&ep).await?;
+        match d.inspect_image(&name).await {
+            Ok(i) => {
+                let mut info = Map::new();
+                info.insert("size".into(), i.size.unwrap_or_default().into());
+                info.insert("created".into(), i.created.clone().map(|c| c.to_string()).unwrap_or_default().into());
+                info.insert(
+                    "labels".into(),
+                    map_of(i.config.as_ref().and_then(|c| c.labels.clone()).unwrap_or_default()).into(),
+                );
+                Ok(Some(Image {
+                    ep: ep.clone(),
+                    id: i.id.unwrap_or_default(),
+                    tags: i.repo_tags.unwrap_or_default(),
+                    info,
+                }))
+            }
+            Err(e) if super::is_not_found(&e) => Ok(None),
+            Err(e) => Err(engine_err(format!("image inspect {name}"), &e)),
+        }
+    })
+}
+
+#[export_module]
+pub mod api {
+    use super::*;
+
+    pub type Image = super::Image;
+
+    /// Builds an image from a context folder (relative to the script).
+    /// Options: `context` (required), `dockerfile`, `tag`/`tags`,
+    /// `build_args`, `target`, `labels`, `no_cache`, `pull`, `network`,
+    /// `extra_hosts`, `platform`, `add` (a map of context path → host file
+    /// to include), `on_output` (called with each line of build output).
+    ///
+    /// ```rhai
+    /// let img = image::build(#{ context: ".", tag: "web:dev", build_args: #{ VERSION: "1" } });
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn build(ctx: NativeCallContext, opts: Map) -> RhaiResult<Image> {
+        crate::api::located(&ctx, super::build(&ctx, opts))
+    }
+
+    /// The image with this name or ID; throws if the engine has none.
+    ///
+    /// ```rhai
+    /// let img = image::get("web:dev");
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn get(ctx: NativeCallContext, name: &str) -> RhaiResult<Image> {
+        crate::api::located(&ctx, get_impl(name))
+    }
+
+    fn get_impl(name: &str) -> RhaiResult<Image> {
+        match lookup(name)? {
+            Some(i) => Ok(i),
+            None => fail(format!("image {name}: no such image")),
+        }
+    }
+
+    /// Whether the engine has this image.
+    ///
+    /// ```rhai
+    /// if !image::exists("web:dev") { print("build it first"); }
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn exists(ctx: NativeCallContext, name: &str) -> RhaiResult<bool> {
+        crate::api::located(&ctx, exists_impl(name))
+    }
+
+    fn exists_impl(name: &str) -> RhaiResult<bool> {
+        Ok(lookup(name)?.is_some())
+    }
+
+    /// Images on the engine (untagged intermediate ones excluded).
+    ///
+    /// ```rhai
+    /// for i in image::list() { print(i.tags); }
+    /// ```
+    #[rhai_fn(name = "list", return_raw)]
+    pub fn list_all(ctx: NativeCallContext) -> RhaiResult<Array> {
+        crate::api::located(&ctx, list_all_impl())
+    }
+
+    fn list_all_impl() -> RhaiResult<Array> {
+        list_filtered_impl(Map::new())
+    }
+
+    /// Images matching Docker filters (`reference`, `label`, `dangling`).
+    ///
+    /// ```rhai
+    /// let mine = image::list(#{ reference: "orch-test/*" });
+    /// ```
+    #[rhai_fn(name = "list", return_raw)]
+    pub fn list_filtered(ctx: NativeCallContext, filter: Map) -> RhaiResult<Array> {
+        crate::api::located(&ctx, list_filtered_impl(filter))
+    }
+
+    fn list_filtered_impl(filter: Map) -> RhaiResult<Array> {
+        let filters: HashMap<String, Vec<String>> = filter
+            .into_iter()
+            .map(|(k, v)| {
+                let vals = match v.clone().try_cast::<Array>() {
+                    Some(a) => a.into_iter().map(|x| x.to_string()).collect(),
+                    None => vec![v.to_string()],
+                };
+                (k.to_string(), vals)
+            })
+            .collect();
+        let ep = crate::api::endpoint();
+        let opts = qp::ListImagesOptions { filters: Some(filters), ..Default::default() };
+        let found = bridge::block_on(async {
+            let d = client(&ep).await?;
+            d.list_images(Some(opts)).await.map_err(|e| engine_err("image list", &e))
+        })?;
+        Ok(found.into_iter().map(|s| Dynamic::from(summary_to_image(ep.clone(), s))).collect())
+    }
+
+    /// Loads images from a tar file made by `save` (or `docker save`) and
+    /// returns the names it loaded.
+    ///
+    /// ```rhai
+    /// let names = image::load("app.tar");
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn load(ctx: NativeCallContext, path: &str) -> RhaiResult<Array> {
+        crate::api::located(&ctx, load_impl(path))
+    }
+
+    fn load_impl(path: &str) -> RhaiResult<Array> {
+        let file = resolve_path(path);
+        let ep = crate::api::endpoint();
+        let loaded = bridge::block_on(async {
+            let d = client(&ep).await?;
+            let f = tokio::fs::File::open(&file)
+                .await
+                .map_err(|e| format!("image load: {}: {e}", file.display()))?;
+            let body = tokio_util::io::ReaderStream::new(f);
+            let mut s = d.import_image_stream(qp::ImportImageOptions::default(), body, None);
+            let mut names = Vec::new();
+            while let Some(item) = s.next().await {
+                let info = item.map_err(|e| engine_err(format!("image load {}", file.display()), &e))?;
+                if let Some(detail) = info.error_detail {
+                    return Err(format!("image load {}: {}", file.display(), detail.message.unwrap_or_default()).into());
+                }
+                if let Some(text) = info.stream {
+                    for line in text.lines() {
+                        if let Some(n) = line.strip_prefix("Loaded image: ").or_else(|| line.strip_prefix("Loaded image ID: ")) {
+                            names.push(n.trim().to_string());
+                        }
+                    }
+                }
+            }
+            Ok::<_, Box<rhai::EvalAltResult>>(names)
+        })?;
+        Ok(array_of(loaded))
+    }
+
+    /// Saves several images into one tar file.
+    ///
+    /// ```rhai
+    /// image::save(["web:dev", "db:dev"], "images.tar");
+    /// ```
+    #[rhai_fn(name = "save", return_raw)]
+    pub fn save_many(ctx: NativeCallContext, names: Array, path: &str) -> RhaiResult<()> {
+        crate::api::located(&ctx, save_many_impl(names, path))
+    }
+
+    fn save_many_impl(names: Array, path: &str) -> RhaiResult<()> {
+        let names: Vec<String> = names.into_iter().map(|n| n.to_string()).collect();
+        save_to(&crate::api::endpoint(), &names, path)
+    }
+
+    /// The image ID (`sha256:…`).
+    #[rhai_fn(global, get = "id", pure)]
+    pub fn id(i: &mut Image) -> String {
+        i.id.clone()
+    }
+
+    /// The image's `repo:tag` names.
+    #[rhai_fn(global, get = "tags", pure)]
+    pub fn tags(i: &mut Image) -> Array {
+        array_of(i.tags.clone())
+    }
+
+    /// Size in bytes (when listed or fetched with `get`).
+    #[rhai_fn(global, get = "size", pure)]
+    pub fn size(i: &mut Image) -> Dynamic {
+        i.info.get("size").cloned().unwrap_or(Dynamic::UNIT)
+    }
+
+    /// Creation time (when listed or fetched with `get`).
+    #[rhai_fn(global, get = "created", pure)]
+    pub fn created(i: &mut Image) -> Dynamic {
+        i.info.get("created").cloned().unwrap_or(Dynamic::UNIT)
+    }
+
+    /// The image's labels (when listed or fetched with `get`).
+    #[rhai_fn(global, get = "labels", pure)]
+    pub fn labels(i: &mut Image) -> Dynamic {
+        i.info.get("labels").cloned().unwrap_or_else(|| Map::new().into())
+    }
+
+    /// Adds a name to the image.
+    ///
+    /// ```rhai
+    /// image::get("web:dev").tag("web:latest");
+    /// ```
+    #[rhai_fn(global, return_raw)]
+    pub fn tag(i: &mut Image, target: &str) -> RhaiResult<()> {
+        tag_image(&i.ep, &i.id, target)?;
+        i.tags.push(target.to_string());
+        Ok(())
+    }
+
+    /// The engine's full view of the image (Docker's keys).
+    #[rhai_fn(global, return_raw)]
+    pub fn inspect(i: &mut Image) -> RhaiResult<Dynamic> {
+        let ep = i.ep.clone();
+        let (id, what) = (i.id.clone(), i.what("inspect"));
+        let r = bridge::block_on(async move {
+            let d = client(&ep).await?;
+            d.inspect_image(&id).await.map_err(|e| engine_err(&what, &e))
+        })?;
+        Ok(to_dynamic(&r))
+    }
+
+    /// Removes the image by ID (every tag of it; throws if a container
+    /// uses it).
+    #[rhai_fn(global, name = "remove", return_raw)]
+    pub fn remove_default(i: &mut Image) -> RhaiResult<()> {
+        remove_opts(i, Map::new())
+    }
+
+    /// Removes the image: `force` also when containers use it or it has
+    /// several tags; `name` removes just that one tag.
+    ///
+    /// ```rhai
+    /// image::get("web:dev").remove(#{ force: true });
+    /// ```
+    #[rhai_fn(global, name = "remove", return_raw)]
+    pub fn remove_opts(i: &mut Image, opts: Map) -> RhaiResult<()> {
+        let o = Opts::new("image remove", opts, &["force", "noprune", "name"])?;
+        // Like `docker rmi NAME`: untag each name; the image goes with the
+        // last one. An untagged image is removed by ID.
+        let targets = match o.str("name")? {
+            Some(n) => vec![n],
+            None if i.tags.is_empty() => vec![i.id.clone()],
+            None => i.tags.clone(),
+        };
+        let opts = qp::RemoveImageOptions {
+            force: o.flag("force")?,
+            noprune: o.flag("noprune")?,
+            ..Default::default()
+        };
+        let ep = i.ep.clone();
+        let what = i.what("remove");
+        bridge::block_on(async move {
+            let d = client(&ep).await?;
+            for t in targets {
+                d.remove_image(&t, Some(opts.clone()), None).await.map_err(|e| engine_err(&what, &e))?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Saves the image to a tar file (as `docker save`).
+    ///
+    /// ```rhai
+    /// image::get("web:dev").save("web.tar");
+    /// ```
+    #[rhai_fn(global, name = "save", return_raw)]
+    pub fn save(i: &mut Image, path: &str) -> RhaiResult<()> {
+        let name = i.tags.first().cloned().unwrap_or_else(|| i.id.clone());
+        save_to(&i.ep, &[name], path)
+    }
+
+    #[rhai_fn(global, name = "to_string", pure)]
+    pub fn to_string(i: &mut Image) -> String {
+        format!("image {}", i.tags.first().unwrap_or(&i.id))
+    }
+
+    #[rhai_fn(global, name = "to_debug", pure)]
+    pub fn to_debug(i: &mut Image) -> String {
+        to_string(i)
+    }
+}
+
+fn save_to(ep: &Arc<Endpoint>, names: &[String], path: &str) -> RhaiResult<()> {
+    use tokio::io::AsyncWriteExt;
+    let file = resolve_path(path);
+    let what = format!("image save {}", names.join(" "));
+    bridge::block_on(async {
+        let d = client(ep).await?;
+        // Write to a temporary name first: an interrupted save never leaves
+        // a truncated tar where a good one is expected.
+        let tmp = file.with_extension("orch-partial");
+        let mut f = tokio::fs::File::create(&tmp).await.map_err(|e| format!("{what}: {}: {e}", tmp.display()))?;
+        let refs: Vec<&str> = names.iter().map(|s| s.as_str()).collect();
+        let mut s = d.export_images(&refs);
+        while let Some(chunk) = s.next().await {
+            let chunk = match chunk {
+                Ok(c) => c,
+                Err(e) => {
+                    let _ = tokio::fs::remove_file(&tmp).await;
+                    return Err(engine_err(&what, &e));
+                }
+            };
+            f.write_all(&chunk).await.map_err(|e| format!("{what}: {e}"))?;
+        }
+        f.flush().await.map_err(|e| format!("{what}: {e}"))?;
+        tokio::fs::rename(&tmp, &file).await.map_err(|e| format!("{what}: {e}"))?;
+        Ok(())
+    })
+}
+
+pub fn register_types(engine: &mut Engine) {
+    engine.register_type_with_name::<Image>("Image");
+}

@@ -1,0 +1,109 @@
+//! The primitives a script calls, grouped by what they act on.
+//!
+//! Each submodule is a Rhai module (`container::create(...)`,
+//! `image::build(...)`) plus the methods of its handle type
+//! (`c.start()`, `img.tag("x")`). Every primitive is a thin, honest wrapper
+//! over one engine operation: it blocks the script thread through
+//! [`crate::bridge`], and turns engine errors into Rhai exceptions carrying
+//! the engine's own message.
+
+pub mod container;
+pub mod dockerignore;
+pub mod image;
+pub mod network;
+pub mod spec;
+pub mod util;
+pub mod value;
+pub mod volume;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock};
+
+use bollard::Docker;
+use rhai::{exported_module, Engine, EvalAltResult};
+
+use crate::docker::Endpoint;
+
+pub type RhaiResult<T> = Result<T, Box<EvalAltResult>>;
+
+/// Registers every primitive module and handle type on `engine`.
+pub fn register(engine: &mut Engine) {
+    engine.register_static_module("container", exported_module!(container::api).into());
+    engine.register_static_module("image", exported_module!(image::api).into());
+    engine.register_static_module("network", exported_module!(network::api).into());
+    engine.register_static_module("volume", exported_module!(volume::api).into());
+    engine.register_global_module(exported_module!(util::api).into());
+    container::register_types(engine);
+    image::register_types(engine);
+    network::register_types(engine);
+    volume::register_types(engine);
+}
+
+static BASE_DIR: OnceLock<PathBuf> = OnceLock::new();
+static ENDPOINT: OnceLock<Arc<Endpoint>> = OnceLock::new();
+static CONNECT_FAILURE: Mutex<Option<String>> = Mutex::new(None);
+
+/// Sets the folder relative paths in primitives resolve against (the
+/// script's folder for `orch run`, the working directory for commands).
+pub fn set_base_dir(dir: PathBuf) {
+    let _ = BASE_DIR.set(dir);
+}
+
+/// `p` resolved against the base folder.
+pub fn resolve_path(p: &str) -> PathBuf {
+    let p = Path::new(p);
+    if p.is_absolute() {
+        return p.to_path_buf();
+    }
+    match BASE_DIR.get() {
+        Some(base) => base.join(p),
+        None => p.to_path_buf(),
+    }
+}
+
+/// The engine primitives talk to unless told otherwise.
+pub fn endpoint() -> Arc<Endpoint> {
+    ENDPOINT.get_or_init(Endpoint::from_env).clone()
+}
+
+/// The connected client of `ep`, or the one-line connect error.
+pub async fn client(ep: &Endpoint) -> RhaiResult<&Docker> {
+    ep.client().await.map_err(|e| {
+        let msg = e.to_string();
+        *CONNECT_FAILURE.lock().unwrap() = Some(msg.clone());
+        msg.into()
+    })
+}
+
+/// The connect error message, if the engine could not be reached. The CLI
+/// prints it alone (no script trace) when it is what ended a script.
+pub fn connect_failure() -> Option<String> {
+    CONNECT_FAILURE.lock().unwrap().clone()
+}
+
+/// A script error with `msg`.
+pub fn fail<T>(msg: impl Into<String>) -> RhaiResult<T> {
+    Err(msg.into().into())
+}
+
+/// An engine error in `what` (e.g. "container start web"), with the
+/// engine's message.
+pub fn engine_err(what: impl std::fmt::Display, e: &bollard::errors::Error) -> Box<EvalAltResult> {
+    format!("{what}: {}", crate::docker::flatten(e)).into()
+}
+
+/// Whether an engine error means "no such object".
+pub fn is_not_found(e: &bollard::errors::Error) -> bool {
+    crate::docker::status(e) == Some(404)
+}
+
+/// Gives an error from a namespaced primitive the position of its call:
+/// Rhai fills it in for methods and global functions, not for `ns::f()`.
+pub fn located<T>(ctx: &rhai::NativeCallContext, r: RhaiResult<T>) -> RhaiResult<T> {
+    r.map_err(|mut e| {
+        if e.position().is_none() {
+            e.set_position(ctx.call_position());
+        }
+        e
+    })
+}

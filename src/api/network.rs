@@ -1,0 +1,301 @@
+//! Networks: create, list, inspect, connect/disconnect containers, remove.
+//!
+//! ```rhai
+//! let net = network::create(#{ name: "demo_default", labels: #{ app: "demo" } });
+//! net.connect(container::get("web"), #{ aliases: ["www"] });
+//! net.remove();
+//! ```
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use bollard::models::{EndpointSettings, Ipam, IpamConfig, NetworkConnectRequest, NetworkCreateRequest, NetworkDisconnectRequest};
+use bollard::query_parameters as qp;
+use rhai::plugin::*;
+use rhai::{Array, Dynamic, Engine, Map};
+
+use super::value::{map_of, name_of, to_dynamic, Opts};
+use super::{client, engine_err, fail, RhaiResult};
+use crate::bridge;
+use crate::docker::Endpoint;
+
+/// A network on an engine. Properties: `id`, `name`, `driver`, `labels`.
+#[derive(Clone, Debug)]
+pub struct Network {
+    pub ep: Arc<Endpoint>,
+    pub id: String,
+    pub name: String,
+    pub info: Map,
+}
+
+/// The engine answers list and inspect with two types of the same shape.
+macro_rules! from_model {
+    ($ep:expr, $n:expr) => {{
+        let n = $n;
+        let mut info = Map::new();
+        info.insert("driver".into(), n.driver.unwrap_or_default().into());
+        info.insert("scope".into(), n.scope.unwrap_or_default().into());
+        info.insert("labels".into(), map_of(n.labels.unwrap_or_default()).into());
+        Network {
+            ep: $ep,
+            id: n.id.unwrap_or_default(),
+            name: n.name.unwrap_or_default(),
+            info,
+        }
+    }};
+}
+
+fn lookup(name: &str) -> RhaiResult<Option<Network>> {
+    let ep = super::endpoint();
+    let name = name.to_string();
+    bridge::block_on(async {
+        let d = client(&ep).await?;
+        match d.inspect_network(&name, None::<qp::InspectNetworkOptions>).await {
+            Ok(n) => Ok(Some(from_model!(ep.clone(), n))),
+            Err(e) if super::is_not_found(&e) => Ok(None),
+            Err(e) => Err(engine_err(format!("network inspect {name}"), &e)),
+        }
+    })
+}
+
+fn filters_of(filter: Map) -> HashMap<String, Vec<String>> {
+    filter
+        .into_iter()
+        .map(|(k, v)| {
+            let vals = match v.clone().try_cast::<Array>() {
+                Some(a) => a.into_iter().map(|x| x.to_string()).collect(),
+                None => vec![v.to_string()],
+            };
+            (k.to_string(), vals)
+        })
+        .collect()
+}
+
+#[export_module]
+pub mod api {
+    use super::*;
+
+    pub type Network = super::Network;
+
+    /// Creates a network. Options: `name` (required), `driver` (default
+    /// bridge), `labels`, `internal`, `attachable`, `subnet`, `gateway`,
+    /// `options` (driver options), `enable_ipv6`.
+    ///
+    /// ```rhai
+    /// let net = network::create(#{ name: "backend", internal: true });
+    /// ```
+    #[rhai_fn(name = "create", return_raw)]
+    pub fn create(ctx: NativeCallContext, opts: Map) -> RhaiResult<Network> {
+        crate::api::located(&ctx, create_impl(opts))
+    }
+
+    fn create_impl(opts: Map) -> RhaiResult<Network> {
+        let o = Opts::new(
+            "network::create",
+            opts,
+            &["name", "driver", "labels", "internal", "attachable", "subnet", "gateway", "options", "enable_ipv6", "scope"],
+        )?;
+        let name = o.req_str("name")?;
+        let ipam = match (o.str("subnet")?, o.str("gateway")?) {
+            (None, None) => None,
+            (subnet, gateway) => Some(Ipam {
+                config: Some(vec![IpamConfig { subnet, gateway, ..Default::default() }]),
+                ..Default::default()
+            }),
+        };
+        let req = NetworkCreateRequest {
+            name: name.clone(),
+            driver: Some(o.str("driver")?.unwrap_or_else(|| "bridge".into())),
+            internal: o.bool("internal")?,
+            attachable: o.bool("attachable")?,
+            labels: o.string_map("labels")?,
+            options: o.string_map("options")?,
+            enable_ipv6: o.bool("enable_ipv6")?,
+            scope: o.str("scope")?,
+            ipam,
+            ..Default::default()
+        };
+        let ep = crate::api::endpoint();
+        let e2 = ep.clone();
+        let id = bridge::block_on(async move {
+            let d = client(&e2).await?;
+            d.create_network(req).await.map_err(|e| engine_err(format!("network create {name}"), &e))
+        })?
+        .id;
+        let mut n = get_impl(&id)?;
+        n.ep = ep;
+        Ok(n)
+    }
+
+    /// Creates a bridge network with this name.
+    ///
+    /// ```rhai
+    /// let net = network::create("demo");
+    /// ```
+    #[rhai_fn(name = "create", return_raw)]
+    pub fn create_named(ctx: NativeCallContext, name: &str) -> RhaiResult<Network> {
+        crate::api::located(&ctx, create_named_impl(name))
+    }
+
+    fn create_named_impl(name: &str) -> RhaiResult<Network> {
+        let mut m = Map::new();
+        m.insert("name".into(), name.into());
+        create_impl(m)
+    }
+
+    /// The network with this name or ID; throws if there is none.
+    #[rhai_fn(return_raw)]
+    pub fn get(ctx: NativeCallContext, name: &str) -> RhaiResult<Network> {
+        crate::api::located(&ctx, get_impl(name))
+    }
+
+    fn get_impl(name: &str) -> RhaiResult<Network> {
+        match lookup(name)? {
+            Some(n) => Ok(n),
+            None => fail(format!("network {name}: no such network")),
+        }
+    }
+
+    /// The network with this name or ID, or `()`.
+    #[rhai_fn(return_raw)]
+    pub fn find(ctx: NativeCallContext, name: &str) -> RhaiResult<Dynamic> {
+        crate::api::located(&ctx, find_impl(name))
+    }
+
+    fn find_impl(name: &str) -> RhaiResult<Dynamic> {
+        Ok(lookup(name)?.map(Dynamic::from).unwrap_or(Dynamic::UNIT))
+    }
+
+    /// Every network.
+    #[rhai_fn(name = "list", return_raw)]
+    pub fn list_all(ctx: NativeCallContext) -> RhaiResult<Array> {
+        crate::api::located(&ctx, list_all_impl())
+    }
+
+    fn list_all_impl() -> RhaiResult<Array> {
+        list_filtered_impl(Map::new())
+    }
+
+    /// Networks matching Docker filters (`label`, `name`, `driver` …).
+    ///
+    /// ```rhai
+    /// let nets = network::list(#{ label: "com.docker.compose.project=demo" });
+    /// ```
+    #[rhai_fn(name = "list", return_raw)]
+    pub fn list_filtered(ctx: NativeCallContext, filter: Map) -> RhaiResult<Array> {
+        crate::api::located(&ctx, list_filtered_impl(filter))
+    }
+
+    fn list_filtered_impl(filter: Map) -> RhaiResult<Array> {
+        let ep = crate::api::endpoint();
+        let opts = qp::ListNetworksOptions { filters: Some(filters_of(filter)) };
+        let found = bridge::block_on(async {
+            let d = client(&ep).await?;
+            d.list_networks(Some(opts)).await.map_err(|e| engine_err("network list", &e))
+        })?;
+        Ok(found.into_iter().map(|n| Dynamic::from(from_model!(ep.clone(), n))).collect())
+    }
+
+    #[rhai_fn(global, get = "id", pure)]
+    pub fn id(n: &mut Network) -> String {
+        n.id.clone()
+    }
+
+    #[rhai_fn(global, get = "name", pure)]
+    pub fn name(n: &mut Network) -> String {
+        n.name.clone()
+    }
+
+    #[rhai_fn(global, get = "driver", pure)]
+    pub fn driver(n: &mut Network) -> Dynamic {
+        n.info.get("driver").cloned().unwrap_or(Dynamic::UNIT)
+    }
+
+    #[rhai_fn(global, get = "labels", pure)]
+    pub fn labels(n: &mut Network) -> Dynamic {
+        n.info.get("labels").cloned().unwrap_or_else(|| Map::new().into())
+    }
+
+    /// The engine's full view of the network (Docker's keys).
+    #[rhai_fn(global, return_raw)]
+    pub fn inspect(n: &mut Network) -> RhaiResult<Dynamic> {
+        let (ep, id, name) = (n.ep.clone(), n.id.clone(), n.name.clone());
+        let r = bridge::block_on(async move {
+            let d = client(&ep).await?;
+            d.inspect_network(&id, None::<qp::InspectNetworkOptions>)
+                .await
+                .map_err(|e| engine_err(format!("network inspect {name}"), &e))
+        })?;
+        Ok(to_dynamic(&r))
+    }
+
+    /// Connects a container (handle or name) to the network.
+    #[rhai_fn(global, name = "connect", return_raw)]
+    pub fn connect(n: &mut Network, container: Dynamic) -> RhaiResult<()> {
+        connect_opts(n, container, Map::new())
+    }
+
+    /// Connects a container with options: `aliases`, `ipv4_address`.
+    ///
+    /// ```rhai
+    /// net.connect("web", #{ aliases: ["www"] });
+    /// ```
+    #[rhai_fn(global, name = "connect", return_raw)]
+    pub fn connect_opts(n: &mut Network, container: Dynamic, opts: Map) -> RhaiResult<()> {
+        let o = Opts::new("network connect", opts, &["aliases", "ipv4_address"])?;
+        let Some(c) = name_of(&container) else {
+            return Err(crate::api::value::expected("network connect", "a container or its name", &container));
+        };
+        let req = NetworkConnectRequest {
+            container: c.clone(),
+            endpoint_config: Some(EndpointSettings {
+                aliases: o.strings("aliases")?,
+                ip_address: o.str("ipv4_address")?,
+                ..Default::default()
+            }),
+        };
+        let (ep, id, name) = (n.ep.clone(), n.id.clone(), n.name.clone());
+        bridge::block_on(async move {
+            let d = client(&ep).await?;
+            d.connect_network(&id, req).await.map_err(|e| engine_err(format!("network connect {name} {c}"), &e))
+        })
+    }
+
+    /// Disconnects a container (handle or name) from the network.
+    #[rhai_fn(global, return_raw)]
+    pub fn disconnect(n: &mut Network, container: Dynamic) -> RhaiResult<()> {
+        let Some(c) = name_of(&container) else {
+            return Err(crate::api::value::expected("network disconnect", "a container or its name", &container));
+        };
+        let req = NetworkDisconnectRequest { container: c.clone(), force: Some(true) };
+        let (ep, id, name) = (n.ep.clone(), n.id.clone(), n.name.clone());
+        bridge::block_on(async move {
+            let d = client(&ep).await?;
+            d.disconnect_network(&id, req).await.map_err(|e| engine_err(format!("network disconnect {name} {c}"), &e))
+        })
+    }
+
+    /// Removes the network (throws while containers are attached).
+    #[rhai_fn(global, return_raw)]
+    pub fn remove(n: &mut Network) -> RhaiResult<()> {
+        let (ep, id, name) = (n.ep.clone(), n.id.clone(), n.name.clone());
+        bridge::block_on(async move {
+            let d = client(&ep).await?;
+            d.remove_network(&id).await.map_err(|e| engine_err(format!("network remove {name}"), &e))
+        })
+    }
+
+    #[rhai_fn(global, name = "to_string", pure)]
+    pub fn to_string(n: &mut Network) -> String {
+        format!("network {}", n.name)
+    }
+
+    #[rhai_fn(global, name = "to_debug", pure)]
+    pub fn to_debug(n: &mut Network) -> String {
+        to_string(n)
+    }
+}
+
+pub fn register_types(engine: &mut Engine) {
+    engine.register_type_with_name::<Network>("Network");
+}

@@ -1,0 +1,222 @@
+//! Volumes: create, list, inspect, remove.
+//!
+//! ```rhai
+//! let v = volume::create(#{ name: "data", labels: #{ app: "demo" } });
+//! v.remove();
+//! ```
+
+use std::sync::Arc;
+
+use bollard::models::VolumeCreateRequest;
+use bollard::query_parameters as qp;
+use rhai::plugin::*;
+use rhai::{Array, Dynamic, Engine, Map};
+
+use super::value::{map_of, to_dynamic, Opts};
+use super::{client, engine_err, fail, RhaiResult};
+use crate::bridge;
+use crate::docker::Endpoint;
+
+/// A volume on an engine. Properties: `name`, `driver`, `mountpoint`,
+/// `labels`.
+#[derive(Clone, Debug)]
+pub struct Volume {
+    pub ep: Arc<Endpoint>,
+    pub name: String,
+    pub info: Map,
+}
+
+fn from_model(ep: Arc<Endpoint>, v: bollard::models::Volume) -> Volume {
+    let mut info = Map::new();
+    info.insert("driver".into(), v.driver.into());
+    info.insert("mountpoint".into(), v.mountpoint.into());
+    info.insert("labels".into(), map_of(v.labels).into());
+    Volume { ep, name: v.name, info }
+}
+
+fn lookup(name: &str) -> RhaiResult<Option<Volume>> {
+    let ep = super::endpoint();
+    let name = name.to_string();
+    bridge::block_on(async {
+        let d = client(&ep).await?;
+        match d.inspect_volume(&name).await {
+            Ok(v) => Ok(Some(from_model(ep.clone(), v))),
+            Err(e) if super::is_not_found(&e) => Ok(None),
+            Err(e) => Err(engine_err(format!("volume inspect {name}"), &e)),
+        }
+    })
+}
+
+#[export_module]
+pub mod api {
+    use super::*;
+
+    pub type Volume = super::Volume;
+
+    /// Creates a volume. Options: `name` (omit for an anonymous one),
+    /// `driver`, `driver_opts`, `labels`.
+    ///
+    /// ```rhai
+    /// let v = volume::create(#{ name: "db-data" });
+    /// ```
+    #[rhai_fn(name = "create", return_raw)]
+    pub fn create(ctx: NativeCallContext, opts: Map) -> RhaiResult<Volume> {
+        crate::api::located(&ctx, create_impl(opts))
+    }
+
+    fn create_impl(opts: Map) -> RhaiResult<Volume> {
+        let o = Opts::new("volume::create", opts, &["name", "driver", "driver_opts", "labels"])?;
+        let req = VolumeCreateRequest {
+            name: o.str("name")?,
+            driver: o.str("driver")?,
+            driver_opts: o.string_map("driver_opts")?,
+            labels: o.string_map("labels")?,
+            ..Default::default()
+        };
+        let label = req.name.clone().unwrap_or_else(|| "(anonymous)".into());
+        let ep = crate::api::endpoint();
+        let e2 = ep.clone();
+        let v = bridge::block_on(async move {
+            let d = client(&e2).await?;
+            d.create_volume(req).await.map_err(|e| engine_err(format!("volume create {label}"), &e))
+        })?;
+        Ok(from_model(ep, v))
+    }
+
+    /// Creates a volume with this name.
+    #[rhai_fn(name = "create", return_raw)]
+    pub fn create_named(ctx: NativeCallContext, name: &str) -> RhaiResult<Volume> {
+        crate::api::located(&ctx, create_named_impl(name))
+    }
+
+    fn create_named_impl(name: &str) -> RhaiResult<Volume> {
+        let mut m = Map::new();
+        m.insert("name".into(), name.into());
+        create_impl(m)
+    }
+
+    /// The volume with this name; throws if there is none.
+    #[rhai_fn(return_raw)]
+    pub fn get(ctx: NativeCallContext, name: &str) -> RhaiResult<Volume> {
+        crate::api::located(&ctx, get_impl(name))
+    }
+
+    fn get_impl(name: &str) -> RhaiResult<Volume> {
+        match lookup(name)? {
+            Some(v) => Ok(v),
+            None => fail(format!("volume {name}: no such volume")),
+        }
+    }
+
+    /// The volume with this name, or `()`.
+    #[rhai_fn(return_raw)]
+    pub fn find(ctx: NativeCallContext, name: &str) -> RhaiResult<Dynamic> {
+        crate::api::located(&ctx, find_impl(name))
+    }
+
+    fn find_impl(name: &str) -> RhaiResult<Dynamic> {
+        Ok(lookup(name)?.map(Dynamic::from).unwrap_or(Dynamic::UNIT))
+    }
+
+    /// Every volume.
+    #[rhai_fn(name = "list", return_raw)]
+    pub fn list_all(ctx: NativeCallContext) -> RhaiResult<Array> {
+        crate::api::located(&ctx, list_all_impl())
+    }
+
+    fn list_all_impl() -> RhaiResult<Array> {
+        list_filtered_impl(Map::new())
+    }
+
+    /// Volumes matching Docker filters (`label`, `name`, `dangling`).
+    ///
+    /// ```rhai
+    /// let vols = volume::list(#{ label: "com.docker.compose.project=demo" });
+    /// ```
+    #[rhai_fn(name = "list", return_raw)]
+    pub fn list_filtered(ctx: NativeCallContext, filter: Map) -> RhaiResult<Array> {
+        crate::api::located(&ctx, list_filtered_impl(filter))
+    }
+
+    fn list_filtered_impl(filter: Map) -> RhaiResult<Array> {
+        let filters = filter
+            .into_iter()
+            .map(|(k, v)| {
+                let vals = match v.clone().try_cast::<Array>() {
+                    Some(a) => a.into_iter().map(|x| x.to_string()).collect(),
+                    None => vec![v.to_string()],
+                };
+                (k.to_string(), vals)
+            })
+            .collect();
+        let ep = crate::api::endpoint();
+        let opts = qp::ListVolumesOptions { filters: Some(filters) };
+        let found = bridge::block_on(async {
+            let d = client(&ep).await?;
+            d.list_volumes(Some(opts)).await.map_err(|e| engine_err("volume list", &e))
+        })?;
+        Ok(found
+            .volumes
+            .unwrap_or_default()
+            .into_iter()
+            .map(|v| Dynamic::from(from_model(ep.clone(), v)))
+            .collect())
+    }
+
+    #[rhai_fn(global, get = "name", pure)]
+    pub fn name(v: &mut Volume) -> String {
+        v.name.clone()
+    }
+
+    #[rhai_fn(global, get = "driver", pure)]
+    pub fn driver(v: &mut Volume) -> Dynamic {
+        v.info.get("driver").cloned().unwrap_or(Dynamic::UNIT)
+    }
+
+    #[rhai_fn(global, get = "mountpoint", pure)]
+    pub fn mountpoint(v: &mut Volume) -> Dynamic {
+        v.info.get("mountpoint").cloned().unwrap_or(Dynamic::UNIT)
+    }
+
+    #[rhai_fn(global, get = "labels", pure)]
+    pub fn labels(v: &mut Volume) -> Dynamic {
+        v.info.get("labels").cloned().unwrap_or_else(|| Map::new().into())
+    }
+
+    /// The engine's full view of the volume (Docker's keys).
+    #[rhai_fn(global, return_raw)]
+    pub fn inspect(v: &mut Volume) -> RhaiResult<Dynamic> {
+        let (ep, name) = (v.ep.clone(), v.name.clone());
+        let r = bridge::block_on(async move {
+            let d = client(&ep).await?;
+            d.inspect_volume(&name).await.map_err(|e| engine_err(format!("volume inspect {name}"), &e))
+        })?;
+        Ok(to_dynamic(&r))
+    }
+
+    /// Removes the volume (throws while a container uses it).
+    #[rhai_fn(global, name = "remove", return_raw)]
+    pub fn remove(v: &mut Volume) -> RhaiResult<()> {
+        let (ep, name) = (v.ep.clone(), v.name.clone());
+        bridge::block_on(async move {
+            let d = client(&ep).await?;
+            d.remove_volume(&name, None::<qp::RemoveVolumeOptions>)
+                .await
+                .map_err(|e| engine_err(format!("volume remove {name}"), &e))
+        })
+    }
+
+    #[rhai_fn(global, name = "to_string", pure)]
+    pub fn to_string(v: &mut Volume) -> String {
+        format!("volume {}", v.name)
+    }
+
+    #[rhai_fn(global, name = "to_debug", pure)]
+    pub fn to_debug(v: &mut Volume) -> String {
+        to_string(v)
+    }
+}
+
+pub fn register_types(engine: &mut Engine) {
+    engine.register_type_with_name::<Volume>("Volume");
+}

@@ -1,0 +1,115 @@
+//! The async bridge: scripts are synchronous, the engine client is async.
+//!
+//! A script runs on its own OS thread. Every primitive that talks to the
+//! engine calls [`block_on`], which parks only that thread while the tokio
+//! runtime (owned by the main thread) drives the request.
+//!
+//! Ctrl-C is an *interrupt*, not a kill: the first SIGINT cancels the engine
+//! calls in flight, which fail with an error the script can `catch`, so its
+//! cleanup code runs. Calls made after that (the cleanup) go through, until
+//! the grace period ends or a second SIGINT arrives; then everything still
+//! running is cancelled and orch exits with 130.
+
+use std::future::Future;
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use rhai::EvalAltResult;
+use tokio::runtime::Handle;
+use tokio::sync::watch;
+
+/// How far the interrupt has gone. Calls started in one phase are cancelled
+/// when the next one begins.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[repr(u8)]
+pub enum Phase {
+    Running = 0,
+    Interrupted = 1,
+    Stopping = 2,
+}
+
+struct Bridge {
+    handle: Handle,
+    phase_tx: watch::Sender<Phase>,
+    phase: AtomicU8,
+}
+
+static BRIDGE: OnceLock<Bridge> = OnceLock::new();
+
+/// The message of the error a cancelled call throws into the script.
+pub const INTERRUPTED: &str = "interrupted (Ctrl-C)";
+
+/// Installs the runtime handle the script thread will use. Called once by
+/// the CLI before a script starts.
+pub fn install(handle: Handle) {
+    let (phase_tx, _) = watch::channel(Phase::Running);
+    let _ = BRIDGE.set(Bridge {
+        handle,
+        phase_tx,
+        phase: AtomicU8::new(Phase::Running as u8),
+    });
+}
+
+fn bridge() -> &'static Bridge {
+    BRIDGE
+        .get()
+        .expect("bridge::install must run before any primitive")
+}
+
+/// The current interrupt phase.
+pub fn phase() -> Phase {
+    match BRIDGE.get().map(|b| b.phase.load(Ordering::SeqCst)) {
+        Some(1) => Phase::Interrupted,
+        Some(2) => Phase::Stopping,
+        _ => Phase::Running,
+    }
+}
+
+/// Moves to `phase` (never backwards), cancelling calls of earlier phases.
+pub fn advance(phase: Phase) {
+    let b = bridge();
+    let prev = b.phase.fetch_max(phase as u8, Ordering::SeqCst);
+    if prev < phase as u8 {
+        b.phase_tx.send_replace(phase);
+    }
+}
+
+/// The runtime handle, for primitives that spawn parallel work.
+pub fn handle() -> Handle {
+    bridge().handle.clone()
+}
+
+/// Runs `fut` to completion on the runtime, blocking the calling (script)
+/// thread. Returns the interrupt error if Ctrl-C cancels it first.
+pub fn block_on<T, F>(fut: F) -> Result<T, Box<EvalAltResult>>
+where
+    F: Future<Output = Result<T, Box<EvalAltResult>>>,
+{
+    let b = bridge();
+    let started = phase();
+    if started == Phase::Stopping {
+        return Err(interrupted_error());
+    }
+    let mut rx = b.phase_tx.subscribe();
+    b.handle.block_on(async move {
+        tokio::select! {
+            r = fut => r,
+            _ = rx.wait_for(|p| *p > started) => Err(interrupted_error()),
+        }
+    })
+}
+
+/// Like [`block_on`] for plain futures that cannot fail.
+pub fn block_on_infallible<T, F: Future<Output = T>>(fut: F) -> Result<T, Box<EvalAltResult>> {
+    block_on(async { Ok(fut.await) })
+}
+
+/// Sleeps on the script thread, interruptibly.
+pub fn sleep(d: Duration) -> Result<(), Box<EvalAltResult>> {
+    block_on_infallible(tokio::time::sleep(d))
+}
+
+fn interrupted_error() -> Box<EvalAltResult> {
+    EvalAltResult::ErrorRuntime(INTERRUPTED.into(), rhai::Position::NONE).into()
+}

@@ -1,0 +1,219 @@
+//! The command line: the one place commands, flags and help are defined.
+//!
+//! Built-in commands (`run`, `docs`, `completions`) are handled in Rust.
+//! Every other command is a stdlib script: [`commands`] declares its flags,
+//! and [`dispatch`] hands the parsed flags to `stdlib/<group>/<cmd>.rhai`
+//! as the map `ARGS`.
+
+pub mod commands;
+
+use clap::{Arg, ArgAction, ArgMatches, Command};
+use rhai::{Dynamic, Map};
+
+use crate::script::{self, Limits, Source};
+
+/// Builds the whole command tree.
+pub fn command() -> Command {
+    let cmd = Command::new("orch")
+        .version(env!("CARGO_PKG_VERSION"))
+        .about("Programmable container orchestration: deployments are Rhai scripts over Docker and Docker Swarm")
+        .subcommand_required(true)
+        .arg_required_else_help(true)
+        .args(limit_args())
+        .subcommand(
+            Command::new("run")
+                .about("Run a deployment script")
+                .arg(Arg::new("file").required(true).value_name("FILE.rhai").help("The script to run"))
+                .arg(
+                    Arg::new("args")
+                        .num_args(0..)
+                        .trailing_var_arg(true)
+                        .allow_hyphen_values(true)
+                        .value_name("ARGS")
+                        .help("Arguments for the script, as the array ARGS"),
+                ),
+        )
+        .subcommand(
+            Command::new("docs")
+                .about("Print the primitives scripts can call, with examples")
+                .arg(Arg::new("filter").help("Only entries whose name contains this")),
+        )
+        .subcommand(
+            Command::new("completions")
+                .about("Print a shell completion script")
+                .arg(
+                    Arg::new("shell")
+                        .required(true)
+                        .value_parser(clap::value_parser!(clap_complete::Shell)),
+                ),
+        );
+    commands::add(cmd)
+}
+
+fn limit_args() -> Vec<Arg> {
+    let d = Limits::default();
+    let num = |name: &'static str, env: &'static str, default: String, help: &'static str| {
+        Arg::new(name)
+            .long(name)
+            .global(true)
+            .env(env)
+            .value_name("N")
+            .default_value(default)
+            .value_parser(clap::value_parser!(u64))
+            .help(help)
+            .help_heading("Script limits")
+    };
+    vec![
+        num("max-operations", "ORCH_MAX_OPERATIONS", d.max_operations.to_string(), "Operations a script may run (0 = no limit)"),
+        num("max-call-depth", "ORCH_MAX_CALL_DEPTH", d.max_call_depth.to_string(), "Depth of nested function calls"),
+        num("max-string-size", "ORCH_MAX_STRING_SIZE", d.max_string_size.to_string(), "Longest string, in bytes"),
+        num("max-array-size", "ORCH_MAX_ARRAY_SIZE", d.max_array_size.to_string(), "Most elements in an array"),
+        num("max-map-size", "ORCH_MAX_MAP_SIZE", d.max_map_size.to_string(), "Most entries in a map"),
+    ]
+}
+
+fn limits(m: &ArgMatches) -> Limits {
+    let get = |k: &str| m.get_one::<u64>(k).copied();
+    let d = Limits::default();
+    Limits {
+        max_operations: get("max-operations").unwrap_or(d.max_operations),
+        max_call_depth: get("max-call-depth").map_or(d.max_call_depth, |v| v as usize),
+        max_string_size: get("max-string-size").map_or(d.max_string_size, |v| v as usize),
+        max_array_size: get("max-array-size").map_or(d.max_array_size, |v| v as usize),
+        max_map_size: get("max-map-size").map_or(d.max_map_size, |v| v as usize),
+    }
+}
+
+/// Parses the command line, runs the command, returns the exit code.
+pub fn main() -> i32 {
+    let matches = match command().try_get_matches() {
+        Ok(m) => m,
+        Err(e) => {
+            let _ = e.print();
+            return e.exit_code();
+        }
+    };
+    init_tracing();
+    let limits = limits(&matches);
+    let (name, sub) = matches.subcommand().expect("subcommand_required");
+    match name {
+        "completions" => {
+            let shell = *sub.get_one::<clap_complete::Shell>("shell").unwrap();
+            clap_complete::generate(shell, &mut command(), "orch", &mut std::io::stdout());
+            0
+        }
+        "docs" => {
+            crate::docs::print(sub.get_one::<String>("filter").map(String::as_str));
+            0
+        }
+        "run" => {
+            let file = sub.get_one::<String>("file").unwrap();
+            let args: Vec<Dynamic> = sub
+                .get_many::<String>("args")
+                .map(|v| v.map(|s| Dynamic::from(s.clone())).collect())
+                .unwrap_or_default();
+            let path = std::path::Path::new(file);
+            let text = match std::fs::read_to_string(path) {
+                Ok(t) => t,
+                Err(e) => {
+                    eprintln!("error: cannot read script {file}: {e}");
+                    return crate::diag::EXIT_SYNTAX;
+                }
+            };
+            let dir = std::path::absolute(path)
+                .ok()
+                .and_then(|p| p.parent().map(|d| d.to_path_buf()));
+            let src = Source { name: file.clone(), text, dir };
+            run_script(src, Dynamic::from_array(args), limits)
+        }
+        _ => dispatch(name, sub, &matches, limits),
+    }
+}
+
+/// Runs the stdlib script behind `orch <group> <cmd>` (or a top-level
+/// command such as `orch up`, which lives in `stdlib/compose/`).
+fn dispatch(name: &str, sub: &ArgMatches, root: &ArgMatches, limits: Limits) -> i32 {
+    let (rel, leaf, leaf_cmd) = match sub.subcommand() {
+        Some((cmd, leaf)) => (format!("{name}/{cmd}.rhai"), leaf, find(&[name, cmd])),
+        None => (format!("{}/{name}.rhai", commands::TOP_LEVEL_GROUP), sub, find(&[name])),
+    };
+    let Some(leaf_cmd) = leaf_cmd else {
+        eprintln!("error: unknown command {name}");
+        return 2;
+    };
+    let script = match crate::stdlib::load(&rel) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return 2;
+        }
+    };
+    let mut args = args_map(&leaf_cmd, leaf);
+    // Global flags (declared on the root) reach every script too.
+    for (k, v) in args_map(&command(), root) {
+        args.entry(k).or_insert(v);
+    }
+    run_script(script.into(), Dynamic::from_map(args), limits)
+}
+
+fn find(path: &[&str]) -> Option<Command> {
+    let mut cmd = command();
+    for p in path {
+        cmd = cmd.find_subcommand(p)?.clone();
+    }
+    Some(cmd)
+}
+
+/// Parsed flags as a map keyed by the flag's name with `_` for `-`:
+/// switches are booleans, counted flags integers, repeatable ones arrays,
+/// others a string or `()` when absent.
+pub fn args_map(cmd: &Command, m: &ArgMatches) -> Map {
+    let mut out = Map::new();
+    for arg in cmd.get_arguments() {
+        let id = arg.get_id().as_str();
+        if matches!(id, "help" | "version") {
+            continue;
+        }
+        let key = id.replace('-', "_");
+        let many = matches!(arg.get_action(), ArgAction::Append)
+            || arg.get_num_args().is_some_and(|n| n.max_values() > 1);
+        let value = match arg.get_action() {
+            ArgAction::SetTrue | ArgAction::SetFalse => Dynamic::from(m.get_flag(id)),
+            ArgAction::Count => Dynamic::from(m.get_count(id) as i64),
+            _ if many => Dynamic::from_array(raw_values(m, id).into_iter().map(Dynamic::from).collect()),
+            _ => raw_values(m, id).into_iter().next().map(Dynamic::from).unwrap_or(Dynamic::UNIT),
+        };
+        out.insert(key.into(), value);
+    }
+    out
+}
+
+fn raw_values(m: &ArgMatches, id: &str) -> Vec<String> {
+    match m.try_get_raw(id) {
+        Ok(Some(v)) => v.map(|s| s.to_string_lossy().into_owned()).collect(),
+        _ => Vec::new(),
+    }
+}
+
+fn run_script(src: Source, args: Dynamic, limits: Limits) -> i32 {
+    let rt = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return 1;
+        }
+    };
+    let code = script::execute(&rt, src, args, limits);
+    // In-flight requests were cancelled or finished; do not wait on them.
+    rt.shutdown_background();
+    code
+}
+
+fn init_tracing() {
+    if std::env::var_os("ORCH_LOG").is_some() {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::from_env("ORCH_LOG"))
+            .with_writer(std::io::stderr)
+            .try_init();
+    }
+}

@@ -1,0 +1,237 @@
+//! The Rhai engine orch runs scripts in, and running one.
+//!
+//! Everything about the language set-up lives here: limits (so a runaway
+//! script stops with a message instead of hanging), imports (relative to
+//! the importing file; `stdlib/...` from the embedded commands), output,
+//! and the primitives from [`crate::api`]. Scripts see nothing of the host
+//! beyond those primitives.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use rhai::{Dynamic, Engine, EvalAltResult, Module, ModuleResolver, Position, Scope, Shared, AST};
+type SharedModule = Shared<Module>;
+
+use crate::bridge::{self, Phase};
+use crate::diag;
+
+/// Resource limits for a script; each has a CLI flag to raise it.
+#[derive(Clone, Debug)]
+pub struct Limits {
+    /// Rhai operations before the script is stopped (0 = no limit).
+    pub max_operations: u64,
+    /// Depth of nested function calls.
+    pub max_call_depth: usize,
+    /// Longest string, in bytes.
+    pub max_string_size: usize,
+    /// Most elements in one array.
+    pub max_array_size: usize,
+    /// Most entries in one map.
+    pub max_map_size: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_operations: 50_000_000,
+            max_call_depth: 64,
+            max_string_size: 64 << 20,
+            max_array_size: 1_000_000,
+            max_map_size: 1_000_000,
+        }
+    }
+}
+
+/// A script to run: its text and the name errors show for it.
+#[derive(Clone, Debug)]
+pub struct Source {
+    pub name: String,
+    pub text: String,
+    /// The folder imports without a folder resolve against.
+    pub dir: Option<PathBuf>,
+}
+
+impl From<crate::stdlib::Script> for Source {
+    fn from(s: crate::stdlib::Script) -> Self {
+        Source { name: s.name, text: s.text, dir: s.dir }
+    }
+}
+
+/// Resolves `import` paths: `stdlib/...` to the embedded commands,
+/// anything else relative to the importing file. Records every file it
+/// loads, so the watch loop knows what a deployment was made from.
+struct Imports {
+    base: Option<PathBuf>,
+    cache: Mutex<HashMap<String, SharedModule>>,
+    loaded: Arc<Mutex<Vec<PathBuf>>>,
+}
+
+impl ModuleResolver for Imports {
+    fn resolve(&self, engine: &Engine, source: Option<&str>, path: &str, pos: Position) -> Result<SharedModule, Box<EvalAltResult>> {
+        let with_ext = if path.ends_with(".rhai") { path.to_string() } else { format!("{path}.rhai") };
+        let (name, text) = if let Some(rel) = with_ext.strip_prefix("stdlib/") {
+            match crate::stdlib::load(rel) {
+                Ok(s) => (s.name, s.text),
+                Err(_) => return Err(EvalAltResult::ErrorModuleNotFound(path.to_string(), pos).into()),
+            }
+        } else {
+            // Relative to the importing file's folder, else the base.
+            let from = source
+                .filter(|s| !s.starts_with("stdlib/"))
+                .and_then(|s| Path::new(s).parent().map(Path::to_path_buf))
+                .or_else(|| self.base.clone())
+                .unwrap_or_default();
+            let file = from.join(&with_ext);
+            match std::fs::read_to_string(&file) {
+                Ok(t) => {
+                    self.loaded.lock().unwrap().push(file.clone());
+                    (file.display().to_string(), t)
+                }
+                Err(_) => return Err(EvalAltResult::ErrorModuleNotFound(file.display().to_string(), pos).into()),
+            }
+        };
+        if let Some(m) = self.cache.lock().unwrap().get(&name) {
+            return Ok(m.clone());
+        }
+        let mut ast = engine
+            .compile(&text)
+            .map_err(|e| EvalAltResult::ErrorInModule(name.clone(), Box::new(e.into()), pos))?;
+        ast.set_source(name.clone());
+        let module = Module::eval_ast_as_new(Scope::new(), &ast, engine)
+            .map_err(|e| EvalAltResult::ErrorInModule(name.clone(), e, pos))?;
+        let shared: SharedModule = module.into();
+        self.cache.lock().unwrap().insert(name, shared.clone());
+        Ok(shared)
+    }
+}
+
+/// Builds the engine with limits, imports and every primitive registered.
+/// `loaded` collects the files imported while it runs.
+pub fn engine(limits: &Limits, base: Option<PathBuf>, loaded: Arc<Mutex<Vec<PathBuf>>>) -> Engine {
+    let mut engine = Engine::new();
+    engine.set_max_operations(limits.max_operations);
+    engine.set_max_call_levels(limits.max_call_depth);
+    engine.set_max_string_size(limits.max_string_size);
+    engine.set_max_array_size(limits.max_array_size);
+    engine.set_max_map_size(limits.max_map_size);
+    engine.set_max_expr_depths(128, 64);
+    engine.set_module_resolver(Imports { base, cache: Mutex::default(), loaded });
+    // A closed stdout (orch ps | head) must not panic the script thread.
+    engine.on_print(|s| {
+        use std::io::Write;
+        let _ = writeln!(std::io::stdout().lock(), "{s}");
+    });
+    engine.on_debug(|s, src, pos| {
+        let at = match (src, pos.line()) {
+            (Some(src), Some(l)) => format!("{src}:{l}: "),
+            _ => String::new(),
+        };
+        eprintln!("{at}{s}");
+    });
+    // Ctrl-C past its grace period stops the script between operations.
+    engine.on_progress(|_| (bridge::phase() == Phase::Stopping).then(|| Dynamic::from(bridge::INTERRUPTED)));
+    crate::api::register(&mut engine);
+    engine
+}
+
+/// Compiles a script, naming it so errors point at the file.
+pub fn compile(engine: &Engine, src: &Source) -> Result<AST, Box<EvalAltResult>> {
+    let mut ast = engine.compile(&src.text).map_err(|e| Box::new(EvalAltResult::from(e)))?;
+    ast.set_source(src.name.clone());
+    Ok(ast)
+}
+
+/// How long cleanup may run after the first Ctrl-C, in milliseconds;
+/// scripts raise it with `set_interrupt_grace` (e.g. to stop containers).
+pub static INTERRUPT_GRACE_MS: AtomicU64 = AtomicU64::new(1500);
+
+/// Runs a script to completion on its own thread while this thread
+/// watches for Ctrl-C. Returns the process exit code.
+pub fn execute(rt: &tokio::runtime::Runtime, src: Source, args: Dynamic, limits: Limits) -> i32 {
+    bridge::install(rt.handle().clone());
+    let base = src.dir.clone();
+    crate::api::set_base_dir(base.clone().unwrap_or_else(|| std::env::current_dir().unwrap_or_default()));
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let thread_src = src.clone();
+    let spawned = std::thread::Builder::new()
+        .name("script".into())
+        .stack_size(32 << 20)
+        .spawn(move || {
+            let code = run_on_this_thread(&thread_src, args, &limits, base);
+            let _ = tx.send(code);
+        });
+    if let Err(e) = spawned {
+        eprintln!("error: cannot start the script thread: {e}");
+        return 1;
+    }
+    rt.block_on(supervise(rx))
+}
+
+async fn supervise(mut rx: tokio::sync::oneshot::Receiver<i32>) -> i32 {
+    use tokio::signal::unix::{signal, SignalKind};
+    let (Ok(mut int), Ok(mut term)) = (signal(SignalKind::interrupt()), signal(SignalKind::terminate())) else {
+        return rx.await.unwrap_or(1);
+    };
+    tokio::select! {
+        code = &mut rx => return code.unwrap_or(1),
+        _ = int.recv() => {},
+        _ = term.recv() => {},
+    }
+    bridge::advance(Phase::Interrupted);
+    eprintln!("\ninterrupted: cancelling engine calls and running the script's cleanup (Ctrl-C again to force)");
+    let grace = Duration::from_millis(INTERRUPT_GRACE_MS.load(Ordering::SeqCst));
+    tokio::select! {
+        _ = &mut rx => return 130,
+        _ = int.recv() => {},
+        _ = term.recv() => {},
+        _ = tokio::time::sleep(grace) => {},
+    }
+    bridge::advance(Phase::Stopping);
+    let _ = tokio::time::timeout(Duration::from_millis(300), &mut rx).await;
+    130
+}
+
+/// Compiles and evaluates on the calling thread; prints any diagnostic.
+fn run_on_this_thread(src: &Source, args: Dynamic, limits: &Limits, base: Option<PathBuf>) -> i32 {
+    let loaded = Arc::new(Mutex::new(Vec::new()));
+    let engine = engine(limits, base, loaded);
+    let ast = match compile(&engine, src) {
+        Ok(ast) => ast,
+        Err(e) => {
+            diag::print_error(&e, src, limits);
+            return diag::EXIT_SYNTAX;
+        }
+    };
+    let mut scope = Scope::new();
+    scope.push_constant("ARGS", args);
+    match engine.run_ast_with_scope(&mut scope, &ast) {
+        Ok(()) => 0,
+        Err(e) => {
+            if let Some(code) = *crate::api::util::EXIT_CODE.lock().unwrap() {
+                return code;
+            }
+            if let EvalAltResult::Exit(v, _) = *e {
+                return exit_code(&v);
+            }
+            if bridge::phase() != Phase::Running {
+                return 130;
+            }
+            diag::print_error(&e, src, limits)
+        }
+    }
+}
+
+fn exit_code(v: &Dynamic) -> i32 {
+    if v.is_unit() {
+        0
+    } else if let Ok(i) = v.as_int() {
+        i.clamp(0, 255) as i32
+    } else if let Ok(b) = v.as_bool() {
+        i32::from(!b)
+    } else {
+        1
+    }
+}

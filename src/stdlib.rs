@@ -1,0 +1,53 @@
+//! The commands orch ships, as Rhai scripts embedded at build time.
+//!
+//! `orch <group> <cmd>` runs `stdlib/<group>/<cmd>.rhai`. Setting
+//! `ORCH_STDLIB=DIR` reads them from a folder instead, so a command can be
+//! edited and re-run without rebuilding orch.
+
+use std::path::PathBuf;
+
+mod embedded {
+    include!(concat!(env!("OUT_DIR"), "/stdlib_files.rs"));
+}
+
+/// A stdlib script ready to run: its text and the name errors should show.
+pub struct Script {
+    pub name: String,
+    pub text: String,
+    /// Folder that `import` statements in the script resolve against.
+    pub dir: Option<PathBuf>,
+}
+
+/// Finds `rel` (e.g. `compose/up.rhai`) in `ORCH_STDLIB` or in the binary.
+pub fn load(rel: &str) -> Result<Script, String> {
+    if let Some(dir) = std::env::var_os("ORCH_STDLIB") {
+        let path = PathBuf::from(dir).join(rel);
+        return match std::fs::read_to_string(&path) {
+            Ok(text) => Ok(Script {
+                name: path.display().to_string(),
+                dir: path.parent().map(PathBuf::from),
+                text,
+            }),
+            Err(e) => Err(format!("cannot read {} (ORCH_STDLIB is set): {e}", path.display())),
+        };
+    }
+    embedded::FILES
+        .binary_search_by(|(name, _)| (*name).cmp(rel))
+        .map(|i| Script {
+            name: format!("stdlib/{rel}"),
+            text: embedded::FILES[i].1.to_string(),
+            dir: None,
+        })
+        .map_err(|_| format!("orch has no stdlib script {rel}"))
+}
+
+/// Text of an embedded script by the name `load` gave it (for diagnostics).
+pub fn embedded_text(name: &str) -> Option<&'static str> {
+    let rel = name.strip_prefix("stdlib/")?;
+    embedded::FILES.iter().find(|(n, _)| *n == rel).map(|(_, t)| *t)
+}
+
+/// Every embedded script, for `import "stdlib/..."` and for listings.
+pub fn files() -> &'static [(&'static str, &'static str)] {
+    embedded::FILES
+}
