@@ -52,9 +52,7 @@ pub fn install(handle: Handle) {
 }
 
 fn bridge() -> &'static Bridge {
-    BRIDGE
-        .get()
-        .expect("bridge::install must run before any primitive")
+    BRIDGE.get().expect("bridge::install must run before any primitive")
 }
 
 /// The current interrupt phase.

@@ -40,7 +40,13 @@ fn locate<'a>(err: &'a EvalAltResult, source: &str) -> Located<'a> {
                 current = path.clone();
                 e = inner;
             }
-            _ => return Located { leaf: e, source: current, trail },
+            _ => {
+                return Located {
+                    leaf: e,
+                    source: current,
+                    trail,
+                }
+            }
         }
     }
 }
@@ -59,8 +65,13 @@ fn message(leaf: &EvalAltResult, limits: &Limits) -> (String, Option<String>) {
     match leaf {
         EvalAltResult::ErrorRuntime(v, _) => (v.to_string(), None),
         EvalAltResult::ErrorTooManyOperations(_) => (
-            format!("the script ran more than {} operations, the limit for one script", limits.max_operations),
-            Some("raise it with `orch --max-operations N ...` (0 = no limit), or find the loop that does not end".into()),
+            format!(
+                "the script ran more than {} operations, the limit for one script",
+                limits.max_operations
+            ),
+            Some(
+                "raise it with `orch --max-operations N ...` (0 = no limit), or find the loop that does not end".into(),
+            ),
         ),
         EvalAltResult::ErrorStackOverflow(_) => (
             format!("function calls nested deeper than {} levels", limits.max_call_depth),
@@ -74,7 +85,10 @@ fn message(leaf: &EvalAltResult, limits: &Limits) -> (String, Option<String>) {
             } else {
                 "--max-map-size"
             };
-            (format!("{what} exceeds the limit"), Some(format!("raise it with `orch {flag} N ...`")))
+            (
+                format!("{what} exceeds the limit"),
+                Some(format!("raise it with `orch {flag} N ...`")),
+            )
         }
         EvalAltResult::ErrorTerminated(_, _) => (crate::bridge::INTERRUPTED.to_string(), None),
         other => {

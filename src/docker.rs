@@ -118,9 +118,7 @@ async fn connect(host: &str) -> Result<Docker, ConnectError> {
 fn cert_path() -> PathBuf {
     std::env::var_os("DOCKER_CERT_PATH")
         .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".docker")
-        })
+        .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".docker"))
 }
 
 /// An engine error as one line: the engine's own message when it sent one.

@@ -8,7 +8,11 @@ use serde_json::Value;
 /// Prints every primitive's signature and documentation, optionally only
 /// those whose qualified name contains `filter`.
 pub fn print(filter: Option<&str>) {
-    let engine = crate::script::engine(&crate::script::Limits::default(), None, Arc::new(Mutex::new(Vec::new())));
+    let engine = crate::script::engine(
+        &crate::script::Limits::default(),
+        None,
+        Arc::new(Mutex::new(Vec::new())),
+    );
     let json = match engine.gen_fn_metadata_to_json(false) {
         Ok(j) => j,
         Err(e) => {
@@ -29,10 +33,24 @@ pub fn print(filter: Option<&str>) {
                 .into_iter()
                 .flatten()
                 .filter_map(|d| d.as_str())
-                .flat_map(|d| d.lines().map(|l| l.trim_start_matches("///").trim_start_matches("/**").trim_end_matches("*/").trim_start().to_string()).collect::<Vec<_>>())
+                .flat_map(|d| {
+                    d.lines()
+                        .map(|l| {
+                            l.trim_start_matches("///")
+                                .trim_start_matches("/**")
+                                .trim_end_matches("*/")
+                                .trim_start()
+                                .to_string()
+                        })
+                        .collect::<Vec<_>>()
+                })
                 .collect();
             let sig = f["signature"].as_str().unwrap_or(name).to_string();
-            let qualified = if prefix.is_empty() { sig } else { format!("{prefix}::{sig}") };
+            let qualified = if prefix.is_empty() {
+                sig
+            } else {
+                format!("{prefix}::{sig}")
+            };
             entries.push((qualified, name.to_string(), docs));
         }
     };

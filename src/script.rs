@@ -56,7 +56,11 @@ pub struct Source {
 
 impl From<crate::stdlib::Script> for Source {
     fn from(s: crate::stdlib::Script) -> Self {
-        Source { name: s.name, text: s.text, dir: s.dir }
+        Source {
+            name: s.name,
+            text: s.text,
+            dir: s.dir,
+        }
     }
 }
 
@@ -70,8 +74,18 @@ struct Imports {
 }
 
 impl ModuleResolver for Imports {
-    fn resolve(&self, engine: &Engine, source: Option<&str>, path: &str, pos: Position) -> Result<SharedModule, Box<EvalAltResult>> {
-        let with_ext = if path.ends_with(".rhai") { path.to_string() } else { format!("{path}.rhai") };
+    fn resolve(
+        &self,
+        engine: &Engine,
+        source: Option<&str>,
+        path: &str,
+        pos: Position,
+    ) -> Result<SharedModule, Box<EvalAltResult>> {
+        let with_ext = if path.ends_with(".rhai") {
+            path.to_string()
+        } else {
+            format!("{path}.rhai")
+        };
         let (name, text) = if let Some(rel) = with_ext.strip_prefix("stdlib/") {
             match crate::stdlib::load(rel) {
                 Ok(s) => (s.name, s.text),
@@ -118,7 +132,11 @@ pub fn engine(limits: &Limits, base: Option<PathBuf>, loaded: Arc<Mutex<Vec<Path
     engine.set_max_array_size(limits.max_array_size);
     engine.set_max_map_size(limits.max_map_size);
     engine.set_max_expr_depths(128, 64);
-    engine.set_module_resolver(Imports { base, cache: Mutex::default(), loaded });
+    engine.set_module_resolver(Imports {
+        base,
+        cache: Mutex::default(),
+        loaded,
+    });
     // A closed stdout (orch ps | head) must not panic the script thread.
     engine.on_print(|s| {
         use std::io::Write;
@@ -139,7 +157,9 @@ pub fn engine(limits: &Limits, base: Option<PathBuf>, loaded: Arc<Mutex<Vec<Path
 
 /// Compiles a script, naming it so errors point at the file.
 pub fn compile(engine: &Engine, src: &Source) -> Result<AST, Box<EvalAltResult>> {
-    let mut ast = engine.compile(&src.text).map_err(|e| Box::new(EvalAltResult::from(e)))?;
+    let mut ast = engine
+        .compile(&src.text)
+        .map_err(|e| Box::new(EvalAltResult::from(e)))?;
     ast.set_source(src.name.clone());
     Ok(ast)
 }
@@ -153,7 +173,10 @@ pub static INTERRUPT_GRACE_MS: AtomicU64 = AtomicU64::new(1500);
 pub fn execute(rt: &tokio::runtime::Runtime, src: Source, args: Dynamic, limits: Limits) -> i32 {
     bridge::install(rt.handle().clone());
     let base = src.dir.clone();
-    crate::api::set_base_dir(base.clone().unwrap_or_else(|| std::env::current_dir().unwrap_or_default()));
+    crate::api::set_base_dir(
+        base.clone()
+            .unwrap_or_else(|| std::env::current_dir().unwrap_or_default()),
+    );
     let (tx, rx) = tokio::sync::oneshot::channel();
     let thread_src = src.clone();
     let spawned = std::thread::Builder::new()

@@ -46,7 +46,10 @@ impl Container {
         info.insert("image_id".into(), s.image_id.clone().unwrap_or_default().into());
         info.insert("command".into(), s.command.clone().unwrap_or_default().into());
         info.insert("created".into(), s.created.unwrap_or_default().into());
-        info.insert("state".into(), s.state.map(|x| x.to_string()).unwrap_or_default().into());
+        info.insert(
+            "state".into(),
+            s.state.map(|x| x.to_string()).unwrap_or_default().into(),
+        );
         info.insert("status".into(), s.status.clone().unwrap_or_default().into());
         info.insert("labels".into(), map_of(s.labels.clone().unwrap_or_default()).into());
         info.insert("ports".into(), to_dynamic(&s.ports.clone().unwrap_or_default()));
@@ -59,7 +62,10 @@ impl Container {
     }
 
     fn what(&self, op: &str) -> String {
-        format!("container {op} {}", if self.name.is_empty() { &self.id } else { &self.name })
+        format!(
+            "container {op} {}",
+            if self.name.is_empty() { &self.id } else { &self.name }
+        )
     }
 }
 
@@ -69,7 +75,9 @@ fn list(ep: Arc<Endpoint>, filter: Map) -> RhaiResult<Array> {
     let mut filters = std::collections::HashMap::new();
     for (k, v) in filter {
         if k == "all" {
-            all = v.as_bool().map_err(|_| "container::list: `all` must be true or false")?;
+            all = v
+                .as_bool()
+                .map_err(|_| "container::list: `all` must be true or false")?;
             continue;
         }
         let vals: Vec<String> = match v.clone().try_cast::<Array>() {
@@ -85,7 +93,9 @@ fn list(ep: Arc<Endpoint>, filter: Map) -> RhaiResult<Array> {
     };
     let found = bridge::block_on(async {
         let d = client(&ep).await?;
-        d.list_containers(Some(opts)).await.map_err(|e| engine_err("container list", &e))
+        d.list_containers(Some(opts))
+            .await
+            .map_err(|e| engine_err("container list", &e))
     })?;
     Ok(found
         .into_iter()
@@ -105,7 +115,10 @@ fn lookup(ep: Arc<Endpoint>, name: &str) -> RhaiResult<Option<Container>> {
                 info.insert("image".into(), cfg.image.unwrap_or_default().into());
                 info.insert("image_id".into(), i.image.clone().unwrap_or_default().into());
                 let st = i.state.clone().unwrap_or_default();
-                info.insert("state".into(), st.status.map(|s| s.to_string()).unwrap_or_default().into());
+                info.insert(
+                    "state".into(),
+                    st.status.map(|s| s.to_string()).unwrap_or_default().into(),
+                );
                 info.insert("status".into(), Dynamic::from(String::new()));
                 info.insert("labels".into(), map_of(cfg.labels.unwrap_or_default()).into());
                 Ok(Some(Container {
@@ -124,7 +137,11 @@ fn lookup(ep: Arc<Endpoint>, name: &str) -> RhaiResult<Option<Container>> {
 /// Streams a container's logs, calling `each(line, stream)` per line, or
 /// collecting them into one string when there is no callback.
 fn logs(ctx: &NativeCallContext, c: &Container, opts: Map, each: Option<FnPtr>) -> RhaiResult<String> {
-    let o = Opts::new("logs", opts, &["follow", "tail", "timestamps", "since", "until", "stdout", "stderr"])?;
+    let o = Opts::new(
+        "logs",
+        opts,
+        &["follow", "tail", "timestamps", "since", "until", "stdout", "stderr"],
+    )?;
     let tail = match o.raw("tail") {
         Some(v) if v.is_int() => v.as_int().unwrap().to_string(),
         Some(v) => v.to_string(),
@@ -188,7 +205,9 @@ fn exec(c: &Container, cmd: Dynamic, opts: Map) -> RhaiResult<Map> {
     } else {
         return fail("exec: the command must be a string (run by /bin/sh -c) or a list");
     };
-    let env = o.string_map("env")?.map(|m| m.into_iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>());
+    let env = o
+        .string_map("env")?
+        .map(|m| m.into_iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>());
     let config = bollard::exec::CreateExecOptions {
         cmd: Some(cmd),
         env,
@@ -290,7 +309,13 @@ pub mod api {
                 if let Err(e) = d.connect_network(&net, req).await {
                     // Leave nothing half-made behind.
                     let _ = d
-                        .remove_container(&created.id, Some(qp::RemoveContainerOptions { force: true, ..Default::default() }))
+                        .remove_container(
+                            &created.id,
+                            Some(qp::RemoveContainerOptions {
+                                force: true,
+                                ..Default::default()
+                            }),
+                        )
                         .await;
                     return Err(engine_err(format!("{what}: connect to network {net}"), &e));
                 }
@@ -359,7 +384,9 @@ pub mod api {
     }
 
     fn find_impl(name: &str) -> RhaiResult<Dynamic> {
-        Ok(lookup(crate::api::endpoint(), name)?.map(Dynamic::from).unwrap_or(Dynamic::UNIT))
+        Ok(lookup(crate::api::endpoint(), name)?
+            .map(Dynamic::from)
+            .unwrap_or(Dynamic::UNIT))
     }
 
     /// Running containers.
@@ -439,13 +466,15 @@ pub mod api {
     /// ```
     #[rhai_fn(global, return_raw)]
     pub fn start(c: &mut Container) -> RhaiResult<()> {
-        call!(c, "start", |d, id| d.start_container(&id, None::<qp::StartContainerOptions>))
+        call!(c, "start", |d, id| d
+            .start_container(&id, None::<qp::StartContainerOptions>))
     }
 
     /// Stops the container (SIGTERM, then SIGKILL after its stop timeout).
     #[rhai_fn(global, name = "stop", return_raw)]
     pub fn stop_default(c: &mut Container) -> RhaiResult<()> {
-        call!(c, "stop", |d, id| d.stop_container(&id, None::<qp::StopContainerOptions>))
+        call!(c, "stop", |d, id| d
+            .stop_container(&id, None::<qp::StopContainerOptions>))
     }
 
     /// Stops the container, killing it after `timeout` seconds.
@@ -455,14 +484,18 @@ pub mod api {
     /// ```
     #[rhai_fn(global, name = "stop", return_raw)]
     pub fn stop_timeout(c: &mut Container, timeout: i64) -> RhaiResult<()> {
-        let opts = qp::StopContainerOptions { t: Some(timeout as i32), signal: None };
+        let opts = qp::StopContainerOptions {
+            t: Some(timeout as i32),
+            signal: None,
+        };
         call!(c, "stop", |d, id| d.stop_container(&id, Some(opts)))
     }
 
     /// Restarts the container.
     #[rhai_fn(global, return_raw)]
     pub fn restart(c: &mut Container) -> RhaiResult<()> {
-        call!(c, "restart", |d, id| d.restart_container(&id, None::<qp::RestartContainerOptions>))
+        call!(c, "restart", |d, id| d
+            .restart_container(&id, None::<qp::RestartContainerOptions>))
     }
 
     /// Sends SIGKILL.
@@ -478,7 +511,9 @@ pub mod api {
     /// ```
     #[rhai_fn(global, name = "kill", return_raw)]
     pub fn kill_signal(c: &mut Container, signal: &str) -> RhaiResult<()> {
-        let opts = qp::KillContainerOptions { signal: signal.to_string() };
+        let opts = qp::KillContainerOptions {
+            signal: signal.to_string(),
+        };
         call!(c, "kill", |d, id| d.kill_container(&id, Some(opts)))
     }
 
@@ -525,7 +560,8 @@ pub mod api {
     /// ```
     #[rhai_fn(global, return_raw)]
     pub fn inspect(c: &mut Container) -> RhaiResult<Dynamic> {
-        let i = call!(c, "inspect", |d, id| d.inspect_container(&id, None::<qp::InspectContainerOptions>))?;
+        let i = call!(c, "inspect", |d, id| d
+            .inspect_container(&id, None::<qp::InspectContainerOptions>))?;
         Ok(to_dynamic(&i))
     }
 
@@ -544,7 +580,9 @@ pub mod api {
             let mut s = d.wait_container(&id, None::<qp::WaitContainerOptions>);
             match s.next().await {
                 Some(Ok(r)) => Ok(r.status_code),
-                Some(Err(bollard::errors::Error::DockerContainerWaitError { code, error })) if error.is_empty() => Ok(code),
+                Some(Err(bollard::errors::Error::DockerContainerWaitError { code, error })) if error.is_empty() => {
+                    Ok(code)
+                }
                 Some(Err(e)) => Err(engine_err(&what, &e)),
                 None => Err(format!("{what}: the engine closed the wait without a result").into()),
             }

@@ -88,7 +88,7 @@ fn matches_or_parent(glob: &str, rel: &str) -> bool {
     let mut end = 0;
     while let Some(i) = rel[end..].find('/') {
         end += i;
-        if matches(glob.as_bytes(), rel[..end].as_bytes()) {
+        if matches(glob.as_bytes(), &rel.as_bytes()[..end]) {
             return true;
         }
         end += 1;

@@ -45,11 +45,20 @@ const OUTSIDE_DOCKERFILE: &str = ".dockerfile.orch";
 /// Packs a build context into a tar: `.dockerignore` honoured, but the
 /// Dockerfile and `.dockerignore` always sent, as the Docker CLI does.
 /// `extra` adds host files at given paths inside the context.
-pub fn context_tar(context: &Path, dockerfile: &Path, extra: &[(String, PathBuf)]) -> Result<(Vec<u8>, String), String> {
-    let ignore = DockerIgnore::load(context).map_err(|e| format!("{}: {e}", context.join(".dockerignore").display()))?;
+pub fn context_tar(
+    context: &Path,
+    dockerfile: &Path,
+    extra: &[(String, PathBuf)],
+) -> Result<(Vec<u8>, String), String> {
+    let ignore =
+        DockerIgnore::load(context).map_err(|e| format!("{}: {e}", context.join(".dockerignore").display()))?;
     let mut files = Vec::new();
-    walk(context, context, &ignore, &mut files).map_err(|e| format!("reading build context {}: {e}", context.display()))?;
-    let df_in_context = dockerfile.strip_prefix(context).ok().map(|p| p.to_string_lossy().replace('\\', "/"));
+    walk(context, context, &ignore, &mut files)
+        .map_err(|e| format!("reading build context {}: {e}", context.display()))?;
+    let df_in_context = dockerfile
+        .strip_prefix(context)
+        .ok()
+        .map(|p| p.to_string_lossy().replace('\\', "/"));
     let mut tar = tar::Builder::new(Vec::new());
     tar.follow_symlinks(false);
     for rel in &files {
@@ -59,7 +68,8 @@ pub fn context_tar(context: &Path, dockerfile: &Path, extra: &[(String, PathBuf)
     let df_name = match &df_in_context {
         Some(rel) => {
             if !files.contains(rel) {
-                tar.append_path_with_name(dockerfile, rel).map_err(|e| format!("{}: {e}", dockerfile.display()))?;
+                tar.append_path_with_name(dockerfile, rel)
+                    .map_err(|e| format!("{}: {e}", dockerfile.display()))?;
             }
             rel.clone()
         }
@@ -71,14 +81,19 @@ pub fn context_tar(context: &Path, dockerfile: &Path, extra: &[(String, PathBuf)
     };
     let di = context.join(".dockerignore");
     if di.exists() && !files.iter().any(|f| f == ".dockerignore") {
-        tar.append_path_with_name(&di, ".dockerignore").map_err(|e| e.to_string())?;
+        tar.append_path_with_name(&di, ".dockerignore")
+            .map_err(|e| e.to_string())?;
     }
     for (inside, host) in extra {
         if !host.exists() {
-            return Err(format!("file {} to add to the build context does not exist", host.display()));
+            return Err(format!(
+                "file {} to add to the build context does not exist",
+                host.display()
+            ));
         }
         let mut f = std::fs::File::open(host).map_err(|e| format!("{}: {e}", host.display()))?;
-        tar.append_file(inside, &mut f).map_err(|e| format!("{}: {e}", host.display()))?;
+        tar.append_file(inside, &mut f)
+            .map_err(|e| format!("{}: {e}", host.display()))?;
     }
     let bytes = tar.into_inner().map_err(|e| e.to_string())?;
     Ok((bytes, df_name))
@@ -111,7 +126,23 @@ fn build(ctx: &NativeCallContext, opts: Map) -> RhaiResult<Image> {
     let o = Opts::new(
         "image::build",
         opts,
-        &["context", "dockerfile", "tag", "tags", "build_args", "args", "target", "labels", "no_cache", "pull", "add", "network", "extra_hosts", "platform", "on_output"],
+        &[
+            "context",
+            "dockerfile",
+            "tag",
+            "tags",
+            "build_args",
+            "args",
+            "target",
+            "labels",
+            "no_cache",
+            "pull",
+            "add",
+            "network",
+            "extra_hosts",
+            "platform",
+            "on_output",
+        ],
     )?;
     let context = resolve_path(&o.req_str("context")?);
     if !context.is_dir() {
@@ -186,12 +217,21 @@ fn build(ctx: &NativeCallContext, opts: Map) -> RhaiResult<Image> {
         }
     }
     let Some(id) = id else {
-        return Err(build_error(&label, "the engine finished without reporting an image ID", &log));
+        return Err(build_error(
+            &label,
+            "the engine finished without reporting an image ID",
+            &log,
+        ));
     };
     for t in tags.iter().skip(1) {
         tag_image(&ep, &id, t)?;
     }
-    Ok(Image { ep, id, tags, info: Map::new() })
+    Ok(Image {
+        ep,
+        id,
+        tags,
+        info: Map::new(),
+    })
 }
 
 fn build_error(label: &str, msg: &str, log: &[String]) -> Box<rhai::EvalAltResult> {
@@ -206,10 +246,15 @@ fn build_error(label: &str, msg: &str, log: &[String]) -> Box<rhai::EvalAltResul
 
 fn tag_image(ep: &Arc<Endpoint>, id: &str, target: &str) -> RhaiResult<()> {
     let (repo, tag) = split_tag(target);
-    let opts = qp::TagImageOptions { repo: Some(repo), tag: Some(tag) };
+    let opts = qp::TagImageOptions {
+        repo: Some(repo),
+        tag: Some(tag),
+    };
     bridge::block_on(async {
         let d = client(ep).await?;
-        d.tag_image(id, Some(opts)).await.map_err(|e| engine_err(format!("image tag {target}"), &e))
+        d.tag_image(id, Some(opts))
+            .await
+            .map_err(|e| engine_err(format!("image tag {target}"), &e))
     })
 }
 
@@ -227,7 +272,12 @@ fn summary_to_image(ep: Arc<Endpoint>, s: bollard::models::ImageSummary) -> Imag
     info.insert("created".into(), s.created.into());
     info.insert("labels".into(), map_of(s.labels.clone()).into());
     let tags = s.repo_tags.into_iter().filter(|t| t != "<none>:<none>").collect();
-    Image { ep, id: s.id, tags, info }
+    Image {
+        ep,
+        id: s.id,
+        tags,
+        info,
+    }
 }
 
 fn lookup(name: &str) -> RhaiResult<Option<Image>> {
@@ -239,7 +289,10 @@ fn lookup(name: &str) -> RhaiResult<Option<Image>> {
             Ok(i) => {
                 let mut info = Map::new();
                 info.insert("size".into(), i.size.unwrap_or_default().into());
-                info.insert("created".into(), i.created.clone().map(|c| c.to_string()).unwrap_or_default().into());
+                info.insert(
+                    "created".into(),
+                    i.created.clone().map(|c| c.to_string()).unwrap_or_default().into(),
+                );
                 info.insert(
                     "labels".into(),
                     map_of(i.config.as_ref().and_then(|c| c.labels.clone()).unwrap_or_default()).into(),
@@ -344,12 +397,20 @@ pub mod api {
             })
             .collect();
         let ep = crate::api::endpoint();
-        let opts = qp::ListImagesOptions { filters: Some(filters), ..Default::default() };
+        let opts = qp::ListImagesOptions {
+            filters: Some(filters),
+            ..Default::default()
+        };
         let found = bridge::block_on(async {
             let d = client(&ep).await?;
-            d.list_images(Some(opts)).await.map_err(|e| engine_err("image list", &e))
+            d.list_images(Some(opts))
+                .await
+                .map_err(|e| engine_err("image list", &e))
         })?;
-        Ok(found.into_iter().map(|s| Dynamic::from(summary_to_image(ep.clone(), s))).collect())
+        Ok(found
+            .into_iter()
+            .map(|s| Dynamic::from(summary_to_image(ep.clone(), s)))
+            .collect())
     }
 
     /// Loads images from a tar file made by `save` (or `docker save`) and
@@ -377,11 +438,16 @@ pub mod api {
             while let Some(item) = s.next().await {
                 let info = item.map_err(|e| engine_err(format!("image load {}", file.display()), &e))?;
                 if let Some(detail) = info.error_detail {
-                    return Err(format!("image load {}: {}", file.display(), detail.message.unwrap_or_default()).into());
+                    return Err(
+                        format!("image load {}: {}", file.display(), detail.message.unwrap_or_default()).into(),
+                    );
                 }
                 if let Some(text) = info.stream {
                     for line in text.lines() {
-                        if let Some(n) = line.strip_prefix("Loaded image: ").or_else(|| line.strip_prefix("Loaded image ID: ")) {
+                        if let Some(n) = line
+                            .strip_prefix("Loaded image: ")
+                            .or_else(|| line.strip_prefix("Loaded image ID: "))
+                        {
                             names.push(n.trim().to_string());
                         }
                     }
@@ -494,7 +560,9 @@ pub mod api {
         bridge::block_on(async move {
             let d = client(&ep).await?;
             for t in targets {
-                d.remove_image(&t, Some(opts.clone()), None).await.map_err(|e| engine_err(&what, &e))?;
+                d.remove_image(&t, Some(opts.clone()), None)
+                    .await
+                    .map_err(|e| engine_err(&what, &e))?;
             }
             Ok(())
         })
@@ -531,7 +599,9 @@ fn save_to(ep: &Arc<Endpoint>, names: &[String], path: &str) -> RhaiResult<()> {
         // Write to a temporary name first: an interrupted save never leaves
         // a truncated tar where a good one is expected.
         let tmp = file.with_extension("orch-partial");
-        let mut f = tokio::fs::File::create(&tmp).await.map_err(|e| format!("{what}: {}: {e}", tmp.display()))?;
+        let mut f = tokio::fs::File::create(&tmp)
+            .await
+            .map_err(|e| format!("{what}: {}: {e}", tmp.display()))?;
         let refs: Vec<&str> = names.iter().map(|s| s.as_str()).collect();
         let mut s = d.export_images(&refs);
         while let Some(chunk) = s.next().await {
@@ -545,7 +615,9 @@ fn save_to(ep: &Arc<Endpoint>, names: &[String], path: &str) -> RhaiResult<()> {
             f.write_all(&chunk).await.map_err(|e| format!("{what}: {e}"))?;
         }
         f.flush().await.map_err(|e| format!("{what}: {e}"))?;
-        tokio::fs::rename(&tmp, &file).await.map_err(|e| format!("{what}: {e}"))?;
+        tokio::fs::rename(&tmp, &file)
+            .await
+            .map_err(|e| format!("{what}: {e}"))?;
         Ok(())
     })
 }

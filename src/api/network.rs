@@ -9,7 +9,9 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use bollard::models::{EndpointSettings, Ipam, IpamConfig, NetworkConnectRequest, NetworkCreateRequest, NetworkDisconnectRequest};
+use bollard::models::{
+    EndpointSettings, Ipam, IpamConfig, NetworkConnectRequest, NetworkCreateRequest, NetworkDisconnectRequest,
+};
 use bollard::query_parameters as qp;
 use rhai::plugin::*;
 use rhai::{Array, Dynamic, Engine, Map};
@@ -93,13 +95,28 @@ pub mod api {
         let o = Opts::new(
             "network::create",
             opts,
-            &["name", "driver", "labels", "internal", "attachable", "subnet", "gateway", "options", "enable_ipv6", "scope"],
+            &[
+                "name",
+                "driver",
+                "labels",
+                "internal",
+                "attachable",
+                "subnet",
+                "gateway",
+                "options",
+                "enable_ipv6",
+                "scope",
+            ],
         )?;
         let name = o.req_str("name")?;
         let ipam = match (o.str("subnet")?, o.str("gateway")?) {
             (None, None) => None,
             (subnet, gateway) => Some(Ipam {
-                config: Some(vec![IpamConfig { subnet, gateway, ..Default::default() }]),
+                config: Some(vec![IpamConfig {
+                    subnet,
+                    gateway,
+                    ..Default::default()
+                }]),
                 ..Default::default()
             }),
         };
@@ -119,7 +136,9 @@ pub mod api {
         let e2 = ep.clone();
         let id = bridge::block_on(async move {
             let d = client(&e2).await?;
-            d.create_network(req).await.map_err(|e| engine_err(format!("network create {name}"), &e))
+            d.create_network(req)
+                .await
+                .map_err(|e| engine_err(format!("network create {name}"), &e))
         })?
         .id;
         let mut n = get_impl(&id)?;
@@ -188,12 +207,19 @@ pub mod api {
 
     fn list_filtered_impl(filter: Map) -> RhaiResult<Array> {
         let ep = crate::api::endpoint();
-        let opts = qp::ListNetworksOptions { filters: Some(filters_of(filter)) };
+        let opts = qp::ListNetworksOptions {
+            filters: Some(filters_of(filter)),
+        };
         let found = bridge::block_on(async {
             let d = client(&ep).await?;
-            d.list_networks(Some(opts)).await.map_err(|e| engine_err("network list", &e))
+            d.list_networks(Some(opts))
+                .await
+                .map_err(|e| engine_err("network list", &e))
         })?;
-        Ok(found.into_iter().map(|n| Dynamic::from(from_model!(ep.clone(), n))).collect())
+        Ok(found
+            .into_iter()
+            .map(|n| Dynamic::from(from_model!(ep.clone(), n)))
+            .collect())
     }
 
     #[rhai_fn(global, get = "id", pure)]
@@ -244,7 +270,11 @@ pub mod api {
     pub fn connect_opts(n: &mut Network, container: Dynamic, opts: Map) -> RhaiResult<()> {
         let o = Opts::new("network connect", opts, &["aliases", "ipv4_address"])?;
         let Some(c) = name_of(&container) else {
-            return Err(crate::api::value::expected("network connect", "a container or its name", &container));
+            return Err(crate::api::value::expected(
+                "network connect",
+                "a container or its name",
+                &container,
+            ));
         };
         let req = NetworkConnectRequest {
             container: c.clone(),
@@ -257,7 +287,9 @@ pub mod api {
         let (ep, id, name) = (n.ep.clone(), n.id.clone(), n.name.clone());
         bridge::block_on(async move {
             let d = client(&ep).await?;
-            d.connect_network(&id, req).await.map_err(|e| engine_err(format!("network connect {name} {c}"), &e))
+            d.connect_network(&id, req)
+                .await
+                .map_err(|e| engine_err(format!("network connect {name} {c}"), &e))
         })
     }
 
@@ -265,13 +297,22 @@ pub mod api {
     #[rhai_fn(global, return_raw)]
     pub fn disconnect(n: &mut Network, container: Dynamic) -> RhaiResult<()> {
         let Some(c) = name_of(&container) else {
-            return Err(crate::api::value::expected("network disconnect", "a container or its name", &container));
+            return Err(crate::api::value::expected(
+                "network disconnect",
+                "a container or its name",
+                &container,
+            ));
         };
-        let req = NetworkDisconnectRequest { container: c.clone(), force: Some(true) };
+        let req = NetworkDisconnectRequest {
+            container: c.clone(),
+            force: Some(true),
+        };
         let (ep, id, name) = (n.ep.clone(), n.id.clone(), n.name.clone());
         bridge::block_on(async move {
             let d = client(&ep).await?;
-            d.disconnect_network(&id, req).await.map_err(|e| engine_err(format!("network disconnect {name} {c}"), &e))
+            d.disconnect_network(&id, req)
+                .await
+                .map_err(|e| engine_err(format!("network disconnect {name} {c}"), &e))
         })
     }
 
@@ -281,7 +322,9 @@ pub mod api {
         let (ep, id, name) = (n.ep.clone(), n.id.clone(), n.name.clone());
         bridge::block_on(async move {
             let d = client(&ep).await?;
-            d.remove_network(&id).await.map_err(|e| engine_err(format!("network remove {name}"), &e))
+            d.remove_network(&id)
+                .await
+                .map_err(|e| engine_err(format!("network remove {name}"), &e))
         })
     }
 

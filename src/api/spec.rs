@@ -15,11 +15,42 @@ use super::{fail, resolve_path, RhaiResult};
 
 /// The keys `container::create` accepts.
 pub const KEYS: &[&str] = &[
-    "name", "image", "command", "cmd", "entrypoint", "env", "labels", "working_dir", "user",
-    "hostname", "domainname", "tty", "stdin_open", "network", "networks", "aliases", "ports",
-    "expose", "volumes", "restart", "healthcheck", "stop_signal", "stop_timeout", "init",
-    "privileged", "cap_add", "cap_drop", "extra_hosts", "dns", "memory", "cpus", "read_only",
-    "tmpfs", "platform", "auto_remove", "raw",
+    "name",
+    "image",
+    "command",
+    "cmd",
+    "entrypoint",
+    "env",
+    "labels",
+    "working_dir",
+    "user",
+    "hostname",
+    "domainname",
+    "tty",
+    "stdin_open",
+    "network",
+    "networks",
+    "aliases",
+    "ports",
+    "expose",
+    "volumes",
+    "restart",
+    "healthcheck",
+    "stop_signal",
+    "stop_timeout",
+    "init",
+    "privileged",
+    "cap_add",
+    "cap_drop",
+    "extra_hosts",
+    "dns",
+    "memory",
+    "cpus",
+    "read_only",
+    "tmpfs",
+    "platform",
+    "auto_remove",
+    "raw",
 ];
 
 /// The create request: container name, platform, body, and the networks to
@@ -74,7 +105,9 @@ fn duration_ns(opts: &Opts, hc: &Opts, key: &str) -> RhaiResult<Option<i64>> {
         None => Ok(None),
         Some(v) if v.is_string() => match parse_duration(&v.to_string()) {
             Some(ns) => Ok(Some(ns)),
-            None => fail(format!("healthcheck.{key}: {v:?} is not a duration (e.g. \"1s\", \"500ms\")")),
+            None => fail(format!(
+                "healthcheck.{key}: {v:?} is not a duration (e.g. \"1s\", \"500ms\")"
+            )),
         },
         Some(_) => Ok(hc.float(key)?.map(|s| (s * 1e9) as i64)),
     }
@@ -92,13 +125,17 @@ pub fn parse_duration(s: &str) -> Option<i64> {
         return None;
     }
     while !rest.is_empty() {
-        let num_len = rest.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(rest.len());
+        let num_len = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(rest.len());
         if num_len == 0 {
             return None;
         }
         let n: f64 = rest[..num_len].parse().ok()?;
         rest = &rest[num_len..];
-        let unit_len = rest.find(|c: char| c.is_ascii_digit() || c == '.').unwrap_or(rest.len());
+        let unit_len = rest
+            .find(|c: char| c.is_ascii_digit() || c == '.')
+            .unwrap_or(rest.len());
         let mult = match &rest[..unit_len] {
             "ns" => 1.0,
             "us" | "µs" => 1e3,
@@ -151,7 +188,13 @@ pub fn create_spec(map: Map) -> RhaiResult<CreateSpec> {
     if let Some(l) = o.string_map("labels")? {
         body.insert("Labels".into(), json!(l));
     }
-    for (key, field) in [("working_dir", "WorkingDir"), ("user", "User"), ("hostname", "Hostname"), ("domainname", "Domainname"), ("stop_signal", "StopSignal")] {
+    for (key, field) in [
+        ("working_dir", "WorkingDir"),
+        ("user", "User"),
+        ("hostname", "Hostname"),
+        ("domainname", "Domainname"),
+        ("stop_signal", "StopSignal"),
+    ] {
         if let Some(v) = o.str(key)? {
             body.insert(field.into(), json!(v));
         }
@@ -177,7 +220,10 @@ pub fn create_spec(map: Map) -> RhaiResult<CreateSpec> {
         let (key, host_part) = parse_port(&p).map_err(|e| format!("container::create: {e}"))?;
         exposed.insert(key.clone(), json!({}));
         if let Some((ip, hp)) = host_part {
-            bindings.entry(key).or_default().push(json!({"HostIp": ip, "HostPort": hp}));
+            bindings
+                .entry(key)
+                .or_default()
+                .push(json!({"HostIp": ip, "HostPort": hp}));
         }
     }
     if !exposed.is_empty() {
@@ -209,7 +255,11 @@ pub fn create_spec(map: Map) -> RhaiResult<CreateSpec> {
                 }
                 binds.push(b);
             }
-            _ => return fail(format!("container::create: volume {v:?} is not SRC:DST[:MODE] or /path")),
+            _ => {
+                return fail(format!(
+                    "container::create: volume {v:?} is not SRC:DST[:MODE] or /path"
+                ))
+            }
         }
     }
     if !anon.is_empty() {
@@ -221,17 +271,30 @@ pub fn create_spec(map: Map) -> RhaiResult<CreateSpec> {
 
     if let Some(r) = o.str("restart")? {
         let (name, count) = match r.split_once(':') {
-            Some((n, c)) => (n.to_string(), c.parse::<i64>().map_err(|_| format!("container::create: restart {r:?}: bad retry count"))?),
+            Some((n, c)) => (
+                n.to_string(),
+                c.parse::<i64>()
+                    .map_err(|_| format!("container::create: restart {r:?}: bad retry count"))?,
+            ),
             None => (r.clone(), 0),
         };
         if !matches!(name.as_str(), "no" | "always" | "unless-stopped" | "on-failure") {
-            return fail(format!("container::create: restart {r:?} is not no|always|unless-stopped|on-failure[:N]"));
+            return fail(format!(
+                "container::create: restart {r:?} is not no|always|unless-stopped|on-failure[:N]"
+            ));
         }
         let name = if name == "no" { String::new() } else { name };
-        host.insert("RestartPolicy".into(), json!({"Name": name, "MaximumRetryCount": count}));
+        host.insert(
+            "RestartPolicy".into(),
+            json!({"Name": name, "MaximumRetryCount": count}),
+        );
     }
     if let Some(hc) = o.map("healthcheck")? {
-        let h = Opts::new("container::create healthcheck", hc, &["test", "interval", "timeout", "retries", "start_period", "disable"])?;
+        let h = Opts::new(
+            "container::create healthcheck",
+            hc,
+            &["test", "interval", "timeout", "retries", "start_period", "disable"],
+        )?;
         let mut out = JMap::new();
         if h.flag("disable")? {
             out.insert("Test".into(), json!(["NONE"]));
@@ -243,7 +306,11 @@ pub fn create_spec(map: Map) -> RhaiResult<CreateSpec> {
             };
             out.insert("Test".into(), json!(test));
         }
-        for (k, f) in [("interval", "Interval"), ("timeout", "Timeout"), ("start_period", "StartPeriod")] {
+        for (k, f) in [
+            ("interval", "Interval"),
+            ("timeout", "Timeout"),
+            ("start_period", "StartPeriod"),
+        ] {
             if let Some(ns) = duration_ns(&o, &h, k)? {
                 out.insert(f.into(), json!(ns));
             }
@@ -265,7 +332,12 @@ pub fn create_spec(map: Map) -> RhaiResult<CreateSpec> {
     if o.flag("auto_remove")? {
         host.insert("AutoRemove".into(), json!(true));
     }
-    for (k, f) in [("cap_add", "CapAdd"), ("cap_drop", "CapDrop"), ("extra_hosts", "ExtraHosts"), ("dns", "Dns")] {
+    for (k, f) in [
+        ("cap_add", "CapAdd"),
+        ("cap_drop", "CapDrop"),
+        ("extra_hosts", "ExtraHosts"),
+        ("dns", "Dns"),
+    ] {
         if let Some(v) = o.strings(k)? {
             host.insert(f.into(), json!(v));
         }
@@ -302,7 +374,9 @@ pub fn create_spec(map: Map) -> RhaiResult<CreateSpec> {
         Some(v) if v.is_map() => {
             for (name, cfg) in v.clone().cast::<Map>() {
                 let a = match cfg.try_cast::<Map>() {
-                    Some(m) => Opts::new("container::create networks", m, &["aliases"])?.strings("aliases")?.unwrap_or_default(),
+                    Some(m) => Opts::new("container::create networks", m, &["aliases"])?
+                        .strings("aliases")?
+                        .unwrap_or_default(),
                     None => aliases.clone(),
                 };
                 nets.push((name.to_string(), a));
@@ -360,7 +434,10 @@ mod tests {
     #[test]
     fn ports() {
         assert_eq!(parse_port("80").unwrap(), ("80/tcp".into(), None));
-        assert_eq!(parse_port("8080:80").unwrap(), ("80/tcp".into(), Some(("".into(), "8080".into()))));
+        assert_eq!(
+            parse_port("8080:80").unwrap(),
+            ("80/tcp".into(), Some(("".into(), "8080".into())))
+        );
         assert_eq!(
             parse_port("127.0.0.1:53:53/udp").unwrap(),
             ("53/udp".into(), Some(("127.0.0.1".into(), "53".into())))

@@ -129,7 +129,10 @@ pub mod api {
         let r: Vec<Vec<String>> = rows
             .into_iter()
             .map(|row| match row.try_cast::<Array>() {
-                Some(a) => a.iter().map(|x| if x.is_unit() { String::new() } else { x.to_string() }).collect(),
+                Some(a) => a
+                    .iter()
+                    .map(|x| if x.is_unit() { String::new() } else { x.to_string() })
+                    .collect(),
                 None => vec![],
             })
             .collect();

@@ -32,10 +32,7 @@ impl<'a> Opts<'a> {
             if !known.contains(&key.as_str()) {
                 let mut list: Vec<&str> = known.to_vec();
                 list.sort_unstable();
-                return fail(format!(
-                    "{what}: unknown option `{key}` (known: {})",
-                    list.join(", ")
-                ));
+                return fail(format!("{what}: unknown option `{key}` (known: {})", list.join(", ")));
             }
         }
         Ok(Opts { what, map })
@@ -178,9 +175,7 @@ impl<'a> Opts<'a> {
 
 /// Converts a Rust string map to a Rhai map.
 pub fn map_of(m: impl IntoIterator<Item = (String, String)>) -> Map {
-    m.into_iter()
-        .map(|(k, v)| (k.into(), Dynamic::from(v)))
-        .collect()
+    m.into_iter().map(|(k, v)| (k.into(), Dynamic::from(v))).collect()
 }
 
 /// Converts strings to a Rhai array.
@@ -219,9 +214,17 @@ pub fn istr(s: impl Into<ImmutableString>) -> Dynamic {
 /// Calls a script callback with `args`, or with only the first `min` of
 /// them if the callback takes fewer (so `|line| …` and `|line, stream| …`
 /// both work).
-pub fn call_back(ctx: &rhai::NativeCallContext, f: &rhai::FnPtr, args: Vec<Dynamic>, min: usize) -> super::RhaiResult<Dynamic> {
+pub fn call_back(
+    ctx: &rhai::NativeCallContext,
+    f: &rhai::FnPtr,
+    args: Vec<Dynamic>,
+    min: usize,
+) -> super::RhaiResult<Dynamic> {
     match f.call_raw(ctx, None, args.clone()) {
-        Err(e) if args.len() > min && matches!(&*e, EvalAltResult::ErrorFunctionNotFound(sig, _) if sig.starts_with(f.fn_name())) => {
+        Err(e)
+            if args.len() > min
+                && matches!(&*e, EvalAltResult::ErrorFunctionNotFound(sig, _) if sig.starts_with(f.fn_name())) =>
+        {
             f.call_raw(ctx, None, args[..min].to_vec())
         }
         other => other,

@@ -78,7 +78,9 @@ pub mod api {
         let e2 = ep.clone();
         let v = bridge::block_on(async move {
             let d = client(&e2).await?;
-            d.create_volume(req).await.map_err(|e| engine_err(format!("volume create {label}"), &e))
+            d.create_volume(req)
+                .await
+                .map_err(|e| engine_err(format!("volume create {label}"), &e))
         })?;
         Ok(from_model(ep, v))
     }
@@ -153,7 +155,9 @@ pub mod api {
         let opts = qp::ListVolumesOptions { filters: Some(filters) };
         let found = bridge::block_on(async {
             let d = client(&ep).await?;
-            d.list_volumes(Some(opts)).await.map_err(|e| engine_err("volume list", &e))
+            d.list_volumes(Some(opts))
+                .await
+                .map_err(|e| engine_err("volume list", &e))
         })?;
         Ok(found
             .volumes
@@ -189,7 +193,9 @@ pub mod api {
         let (ep, name) = (v.ep.clone(), v.name.clone());
         let r = bridge::block_on(async move {
             let d = client(&ep).await?;
-            d.inspect_volume(&name).await.map_err(|e| engine_err(format!("volume inspect {name}"), &e))
+            d.inspect_volume(&name)
+                .await
+                .map_err(|e| engine_err(format!("volume inspect {name}"), &e))
         })?;
         Ok(to_dynamic(&r))
     }

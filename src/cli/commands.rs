@@ -22,7 +22,11 @@ fn opt(name: &'static str, help: &'static str) -> Arg {
 }
 
 fn multi(name: &'static str, help: &'static str) -> Arg {
-    Arg::new(name).long(name).action(ArgAction::Append).value_name("VALUE").help(help)
+    Arg::new(name)
+        .long(name)
+        .action(ArgAction::Append)
+        .value_name("VALUE")
+        .help(help)
 }
 
 fn ls(about: &'static str) -> Command {
@@ -40,7 +44,11 @@ pub fn add(root: Command) -> Command {
         Command::new("container")
             .about("Manage containers")
             .subcommand_required(true)
-            .subcommand(ls("List containers").arg(flag("all", Some('a'), "Show all containers (default shows just running)"))),
+            .subcommand(ls("List containers").arg(flag(
+                "all",
+                Some('a'),
+                "Show all containers (default shows just running)",
+            ))),
     )
     .subcommand(
         Command::new("image")

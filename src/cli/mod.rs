@@ -23,7 +23,12 @@ pub fn command() -> Command {
         .subcommand(
             Command::new("run")
                 .about("Run a deployment script")
-                .arg(Arg::new("file").required(true).value_name("FILE.rhai").help("The script to run"))
+                .arg(
+                    Arg::new("file")
+                        .required(true)
+                        .value_name("FILE.rhai")
+                        .help("The script to run"),
+                )
                 .arg(
                     Arg::new("args")
                         .num_args(0..)
@@ -64,11 +69,36 @@ fn limit_args() -> Vec<Arg> {
             .help_heading("Script limits")
     };
     vec![
-        num("max-operations", "ORCH_MAX_OPERATIONS", d.max_operations.to_string(), "Operations a script may run (0 = no limit)"),
-        num("max-call-depth", "ORCH_MAX_CALL_DEPTH", d.max_call_depth.to_string(), "Depth of nested function calls"),
-        num("max-string-size", "ORCH_MAX_STRING_SIZE", d.max_string_size.to_string(), "Longest string, in bytes"),
-        num("max-array-size", "ORCH_MAX_ARRAY_SIZE", d.max_array_size.to_string(), "Most elements in an array"),
-        num("max-map-size", "ORCH_MAX_MAP_SIZE", d.max_map_size.to_string(), "Most entries in a map"),
+        num(
+            "max-operations",
+            "ORCH_MAX_OPERATIONS",
+            d.max_operations.to_string(),
+            "Operations a script may run (0 = no limit)",
+        ),
+        num(
+            "max-call-depth",
+            "ORCH_MAX_CALL_DEPTH",
+            d.max_call_depth.to_string(),
+            "Depth of nested function calls",
+        ),
+        num(
+            "max-string-size",
+            "ORCH_MAX_STRING_SIZE",
+            d.max_string_size.to_string(),
+            "Longest string, in bytes",
+        ),
+        num(
+            "max-array-size",
+            "ORCH_MAX_ARRAY_SIZE",
+            d.max_array_size.to_string(),
+            "Most elements in an array",
+        ),
+        num(
+            "max-map-size",
+            "ORCH_MAX_MAP_SIZE",
+            d.max_map_size.to_string(),
+            "Most entries in a map",
+        ),
     ]
 }
 
@@ -123,7 +153,11 @@ pub fn main() -> i32 {
             let dir = std::path::absolute(path)
                 .ok()
                 .and_then(|p| p.parent().map(|d| d.to_path_buf()));
-            let src = Source { name: file.clone(), text, dir };
+            let src = Source {
+                name: file.clone(),
+                text,
+                dir,
+            };
             run_script(src, Dynamic::from_array(args), limits)
         }
         _ => dispatch(name, sub, &matches, limits),
@@ -175,13 +209,17 @@ pub fn args_map(cmd: &Command, m: &ArgMatches) -> Map {
             continue;
         }
         let key = id.replace('-', "_");
-        let many = matches!(arg.get_action(), ArgAction::Append)
-            || arg.get_num_args().is_some_and(|n| n.max_values() > 1);
+        let many =
+            matches!(arg.get_action(), ArgAction::Append) || arg.get_num_args().is_some_and(|n| n.max_values() > 1);
         let value = match arg.get_action() {
             ArgAction::SetTrue | ArgAction::SetFalse => Dynamic::from(m.get_flag(id)),
             ArgAction::Count => Dynamic::from(m.get_count(id) as i64),
             _ if many => Dynamic::from_array(raw_values(m, id).into_iter().map(Dynamic::from).collect()),
-            _ => raw_values(m, id).into_iter().next().map(Dynamic::from).unwrap_or(Dynamic::UNIT),
+            _ => raw_values(m, id)
+                .into_iter()
+                .next()
+                .map(Dynamic::from)
+                .unwrap_or(Dynamic::UNIT),
         };
         out.insert(key.into(), value);
     }
@@ -196,7 +234,11 @@ fn raw_values(m: &ArgMatches, id: &str) -> Vec<String> {
 }
 
 fn run_script(src: Source, args: Dynamic, limits: Limits) -> i32 {
-    let rt = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");
