@@ -129,6 +129,7 @@ fn offset(text: &str, line: usize, col: usize) -> usize {
 /// Prints the diagnostic for a failed script to stderr and returns the
 /// exit code.
 pub fn print_error(err: &EvalAltResult, main: &Source, limits: &Limits) -> i32 {
+    install_hook();
     // An unreachable engine is one line: the script location adds nothing.
     if let Some(msg) = crate::api::connect_failure() {
         let (leaf_msg, _) = message(locate(err, &main.name).leaf, limits);
@@ -175,4 +176,12 @@ pub fn print_error(err: &EvalAltResult, main: &Source, limits: &Limits) -> i32 {
     } else {
         EXIT_RUNTIME
     }
+}
+
+/// miette's default wraps at 80 columns and breaks words such as image
+/// names; engine messages must stay greppable, so lines are not wrapped.
+pub fn install_hook() {
+    let _ = miette::set_hook(Box::new(|_| {
+        Box::new(miette::MietteHandlerOpts::new().wrap_lines(false).build())
+    }));
 }

@@ -291,7 +291,11 @@ fn lookup(name: &str) -> RhaiResult<Option<Image>> {
                 info.insert("size".into(), i.size.unwrap_or_default().into());
                 info.insert(
                     "created".into(),
-                    i.created.clone().map(|c| c.to_string()).unwrap_or_default().into(),
+                    i.created
+                        .as_deref()
+                        .and_then(super::util::parse_rfc3339)
+                        .unwrap_or_default()
+                        .into(),
                 );
                 info.insert(
                     "labels".into(),
@@ -559,24 +563,38 @@ pub mod api {
         let what = i.what("remove");
         bridge::block_on(async move {
             let d = client(&ep).await?;
+            // A tag someone else already removed is not an error; the image
+            // being gone altogether is.
+            let mut last_missing = None;
+            let mut removed = 0;
             for t in targets {
-                d.remove_image(&t, Some(opts.clone()), None)
-                    .await
-                    .map_err(|e| engine_err(&what, &e))?;
+                match d.remove_image(&t, Some(opts.clone()), None).await {
+                    Ok(_) => removed += 1,
+                    Err(e) if crate::api::is_not_found(&e) => last_missing = Some(e),
+                    Err(e) => return Err(engine_err(&what, &e)),
+                }
             }
-            Ok(())
+            match last_missing {
+                Some(e) if removed == 0 => Err(engine_err(&what, &e)),
+                _ => Ok(()),
+            }
         })
     }
 
-    /// Saves the image to a tar file (as `docker save`).
+    /// Saves the image with all its tags to a tar file (as `docker save`).
     ///
     /// ```rhai
     /// image::get("web:dev").save("web.tar");
     /// ```
     #[rhai_fn(global, name = "save", return_raw)]
     pub fn save(i: &mut Image, path: &str) -> RhaiResult<()> {
-        let name = i.tags.first().cloned().unwrap_or_else(|| i.id.clone());
-        save_to(&i.ep, &[name], path)
+        // Every name of the image, so `load` brings them all back.
+        let names = if i.tags.is_empty() {
+            vec![i.id.clone()]
+        } else {
+            i.tags.clone()
+        };
+        save_to(&i.ep, &names, path)
     }
 
     #[rhai_fn(global, name = "to_string", pure)]

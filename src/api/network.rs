@@ -222,21 +222,41 @@ pub mod api {
             .collect())
     }
 
+    /// The network's `id`.
+    ///
+    /// ```rhai
+    /// print(network::get("demo_default").id);
+    /// ```
     #[rhai_fn(global, get = "id", pure)]
     pub fn id(n: &mut Network) -> String {
         n.id.clone()
     }
 
+    /// The network's `name`.
+    ///
+    /// ```rhai
+    /// print(network::get("demo_default").name);
+    /// ```
     #[rhai_fn(global, get = "name", pure)]
     pub fn name(n: &mut Network) -> String {
         n.name.clone()
     }
 
+    /// The network's `driver`.
+    ///
+    /// ```rhai
+    /// print(network::get("demo_default").driver);
+    /// ```
     #[rhai_fn(global, get = "driver", pure)]
     pub fn driver(n: &mut Network) -> Dynamic {
         n.info.get("driver").cloned().unwrap_or(Dynamic::UNIT)
     }
 
+    /// The network's `labels`.
+    ///
+    /// ```rhai
+    /// print(network::get("demo_default").labels);
+    /// ```
     #[rhai_fn(global, get = "labels", pure)]
     pub fn labels(n: &mut Network) -> Dynamic {
         n.info.get("labels").cloned().unwrap_or_else(|| Map::new().into())

@@ -46,6 +46,55 @@ fn exit_with(code: i32) -> RhaiResult<()> {
     Err(rhai::EvalAltResult::ErrorTerminated(EXIT_TOKEN.into(), rhai::Position::NONE).into())
 }
 
+/// Docker's humanised duration (go-units `HumanDuration`), so ages read
+/// exactly as in `docker ps` / `docker image ls`.
+pub fn human_duration(secs: i64) -> String {
+    let s = secs.max(0);
+    let (m, h, d) = (s / 60, s / 3600, s / 86400);
+    match s {
+        0 => "Less than a second".into(),
+        1 => "1 second".into(),
+        _ if s < 60 => format!("{s} seconds"),
+        _ if m == 1 => "About a minute".into(),
+        _ if m < 60 => format!("{m} minutes"),
+        _ if h == 1 => "About an hour".into(),
+        _ if h < 48 => format!("{h} hours"),
+        _ if h < 24 * 7 * 2 => format!("{d} days"),
+        _ if h < 24 * 30 * 2 => format!("{} weeks", d / 7),
+        _ if h < 24 * 365 * 2 => format!("{} months", d / 30),
+        _ => format!("{} years", d / 365),
+    }
+}
+
+/// Unix seconds of an RFC 3339 time as the engine writes it
+/// (`2026-11-24T22:50:01.123456789Z`), so every `created` is a number.
+pub fn parse_rfc3339(s: &str) -> Option<i64> {
+    let (date, time) = s.split_once('T')?;
+    let mut d = date.split('-').map(|x| x.parse::<i64>());
+    let (y, mo, da) = (d.next()?.ok()?, d.next()?.ok()?, d.next()?.ok()?);
+    let hms: Vec<i64> = time
+        .get(..8)?
+        .split(':')
+        .map(|x| x.parse().ok())
+        .collect::<Option<_>>()?;
+    let mut offset = 0;
+    if let Some(i) = time.rfind(['+', '-']).filter(|&i| i >= 8) {
+        let (oh, om) = (
+            time.get(i + 1..i + 3)?.parse::<i64>().ok()?,
+            time.get(i + 4..i + 6)?.parse::<i64>().ok()?,
+        );
+        offset = (oh * 3600 + om * 60) * if &time[i..=i] == "+" { 1 } else { -1 };
+    }
+    // Days from the civil date (Howard Hinnant's algorithm).
+    let y = if mo <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * (if mo > 2 { mo - 3 } else { mo + 9 }) + 2) / 5 + da - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146097 + doe - 719468;
+    Some(days * 86400 + hms[0] * 3600 + hms[1] * 60 + hms[2] - offset)
+}
+
 #[export_module]
 pub mod api {
     use super::*;
@@ -119,6 +168,53 @@ pub mod api {
         eprintln!("{text}");
     }
 
+    /// How long ago a unix timestamp was, as Docker prints it
+    /// ("3 minutes ago").
+    ///
+    /// ```rhai
+    /// print(human_since(image::get("web:dev").created));
+    /// ```
+    pub fn human_since(unix_seconds: i64) -> String {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs() as i64)
+            .unwrap_or(0);
+        format!("{} ago", human_duration(now - unix_seconds))
+    }
+
+    /// A byte count as Docker prints sizes ("1.98MB", decimal units).
+    ///
+    /// ```rhai
+    /// print(human_size(1985000));   // 1.99MB
+    /// ```
+    pub fn human_size(bytes: i64) -> String {
+        let units = ["B", "kB", "MB", "GB", "TB", "PB"];
+        let mut v = bytes.max(0) as f64;
+        let mut i = 0;
+        while v >= 1000.0 && i + 1 < units.len() {
+            v /= 1000.0;
+            i += 1;
+        }
+        // go-units prints `%.3g`: three significant digits, zeros dropped.
+        let s = format!(
+            "{:.*}",
+            if v >= 100.0 {
+                0
+            } else if v >= 10.0 {
+                1
+            } else {
+                2
+            },
+            v
+        );
+        let s = if s.contains('.') {
+            s.trim_end_matches('0').trim_end_matches('.').to_string()
+        } else {
+            s
+        };
+        format!("{s}{}", units[i])
+    }
+
     /// Formats rows as the Docker CLI's tables.
     ///
     /// ```rhai
@@ -136,7 +232,7 @@ pub mod api {
                 None => vec![],
             })
             .collect();
-        format_table(&h, &r)
+        format_table(&h, &r).trim_end_matches('\n').to_string()
     }
 
     /// Serialises any value to JSON text.
@@ -175,6 +271,16 @@ pub mod api {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn times_and_sizes_like_docker() {
+        assert_eq!(super::parse_rfc3339("1970-01-02T00:00:01.5Z"), Some(86401));
+        assert_eq!(super::parse_rfc3339("2000-03-01T00:00:00+01:00"), Some(951865200));
+        assert_eq!(super::human_duration(90), "About a minute");
+        assert_eq!(super::human_duration(7200), "2 hours");
+        assert_eq!(super::api::human_size(1985000), "1.99MB");
+        assert_eq!(super::api::human_size(512), "512B");
+    }
+
     #[test]
     fn table_like_docker() {
         let t = super::format_table(

@@ -167,21 +167,41 @@ pub mod api {
             .collect())
     }
 
+    /// The volume's `name`.
+    ///
+    /// ```rhai
+    /// print(volume::get("demo_data").name);
+    /// ```
     #[rhai_fn(global, get = "name", pure)]
     pub fn name(v: &mut Volume) -> String {
         v.name.clone()
     }
 
+    /// The volume's `driver`.
+    ///
+    /// ```rhai
+    /// print(volume::get("demo_data").driver);
+    /// ```
     #[rhai_fn(global, get = "driver", pure)]
     pub fn driver(v: &mut Volume) -> Dynamic {
         v.info.get("driver").cloned().unwrap_or(Dynamic::UNIT)
     }
 
+    /// The volume's `mountpoint`.
+    ///
+    /// ```rhai
+    /// print(volume::get("demo_data").mountpoint);
+    /// ```
     #[rhai_fn(global, get = "mountpoint", pure)]
     pub fn mountpoint(v: &mut Volume) -> Dynamic {
         v.info.get("mountpoint").cloned().unwrap_or(Dynamic::UNIT)
     }
 
+    /// The volume's `labels`.
+    ///
+    /// ```rhai
+    /// print(volume::get("demo_data").labels);
+    /// ```
     #[rhai_fn(global, get = "labels", pure)]
     pub fn labels(v: &mut Volume) -> Dynamic {
         v.info.get("labels").cloned().unwrap_or_else(|| Map::new().into())

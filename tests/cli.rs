@@ -1,0 +1,116 @@
+//! The command line: stdlib dispatch, the ORCH_STDLIB override, docs,
+//! completions, and usage errors.
+
+mod common;
+
+use common::*;
+
+#[test]
+fn stdlib_commands_run_embedded_scripts_with_parsed_flags() {
+    let image = test_image();
+    let out = orch()
+        .args(["image", "ls", "--filter", "reference=orch-test/*"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    let mut lines = text.lines();
+    let header = lines.next().unwrap();
+    let columns: Vec<&str> = header.split("   ").map(str::trim).filter(|c| !c.is_empty()).collect();
+    assert_eq!(
+        columns,
+        ["REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE"],
+        "{header}"
+    );
+    let row = lines
+        .find(|l| l.starts_with("orch-test/busybox "))
+        .expect("test image listed");
+    // The same figures `docker image ls` prints.
+    let theirs = docker(&["image", "ls", "--format", "{{.ID}}|{{.CreatedSince}}|{{.Size}}", image]);
+    for field in theirs.trim().split('|') {
+        assert!(row.contains(field), "{row} lacks {field}");
+    }
+    // -q prints the same IDs docker does.
+    let ours = stdout(
+        &orch()
+            .args(["image", "ls", "-q", "--filter", &format!("reference={image}")])
+            .output()
+            .unwrap(),
+    );
+    let theirs = docker(&["image", "ls", "-q", "--filter", &format!("reference={image}")]);
+    assert_eq!(ours, theirs);
+}
+
+#[test]
+fn container_ls_lists_what_the_engine_has() {
+    let image = test_image();
+    let name = unique("ls");
+    let _guard = Cleanup(name.clone());
+    docker(&["create", "--name", &name, image, "true"]);
+    let running = stdout(&orch().args(["container", "ls"]).output().unwrap());
+    assert!(
+        !running.contains(&name),
+        "a created container is not running: {running}"
+    );
+    let all = stdout(
+        &orch()
+            .args(["container", "ls", "-a", "--filter", &format!("name={name}")])
+            .output()
+            .unwrap(),
+    );
+    assert!(all.lines().nth(1).is_some_and(|l| l.ends_with(&name)), "{all}");
+}
+
+#[test]
+fn orch_stdlib_reads_commands_from_a_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("volume")).unwrap();
+    std::fs::write(
+        dir.path().join("volume/ls.rhai"),
+        "print(`custom ls quiet=${ARGS.quiet} filter=${ARGS.filter}`);",
+    )
+    .unwrap();
+    let out = orch()
+        .args(["volume", "ls", "-q", "--filter", "a=b"])
+        .env("ORCH_STDLIB", dir.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "custom ls quiet=true filter=[\"a=b\"]\n");
+}
+
+#[test]
+fn docs_lists_primitives_with_examples() {
+    let out = orch().args(["docs", "container::create"]).output().unwrap();
+    let text = stdout(&out);
+    assert!(text.starts_with("container::create(opts: map) -> Container"), "{text}");
+    assert!(text.contains("```rhai"), "{text}");
+    let all = stdout(&orch().arg("docs").output().unwrap());
+    for needle in [
+        "image::build(",
+        "network::create(",
+        "volume::create(",
+        "Container.logs(",
+        "Image.save(",
+        "sleep(",
+    ] {
+        assert!(all.contains(needle), "{needle} missing from docs");
+    }
+}
+
+#[test]
+fn completions_and_version() {
+    let out = orch().args(["completions", "bash"]).output().unwrap();
+    assert!(out.status.success());
+    assert!(stdout(&out).contains("_orch()"), "bash completion function missing");
+    let v = stdout(&orch().arg("--version").output().unwrap());
+    assert_eq!(v, format!("orch {}\n", env!("CARGO_PKG_VERSION")));
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    assert_eq!(orch().arg("no-such-command").output().unwrap().status.code(), Some(2));
+    let out = orch().args(["run", "/nonexistent/x.rhai"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("cannot read script /nonexistent/x.rhai"));
+}

@@ -1,0 +1,137 @@
+//! Shared test helpers: run the orch binary, make unique names, make sure
+//! the test image exists, and remove what a test created even when it
+//! fails (the guard cleans up in `Drop`, which also runs on panic).
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::OnceLock;
+
+/// The image tests run: busybox on scratch, built once per run.
+pub const TEST_IMAGE: &str = "orch-test/busybox:latest";
+
+/// The orch binary under test.
+pub fn orch() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_orch"))
+}
+
+/// The repository root.
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A name no other test (or parallel run) uses.
+pub fn unique(tag: &str) -> String {
+    static N: AtomicUsize = AtomicUsize::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    format!(
+        "orcht-{tag}-{}-{}-{nanos:x}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::SeqCst)
+    )
+}
+
+/// Runs `docker ARGS` and returns stdout (panics with stderr on failure).
+pub fn docker(args: &[&str]) -> String {
+    let out = Command::new("docker").args(args).output().expect("docker CLI");
+    assert!(
+        out.status.success(),
+        "docker {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Names of containers, networks and volumes whose name contains `needle`.
+pub fn resources_named(needle: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    for (kind, args) in [
+        ("container", vec!["ps", "-a", "--format", "{{.Names}}"]),
+        ("network", vec!["network", "ls", "--format", "{{.Name}}"]),
+        ("volume", vec!["volume", "ls", "--format", "{{.Name}}"]),
+    ] {
+        for line in docker(&args).lines() {
+            if line.contains(needle) {
+                found.push(format!("{kind} {line}"));
+            }
+        }
+    }
+    found
+}
+
+/// Removes every container, network and volume whose name contains the
+/// prefix when dropped, so a failing test leaves nothing behind.
+pub struct Cleanup(pub String);
+
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        let run = |args: &[&str]| Command::new("docker").args(args).output().ok();
+        let list = |args: &[&str]| {
+            run(args)
+                .map(|o| {
+                    String::from_utf8_lossy(&o.stdout)
+                        .lines()
+                        .map(str::to_string)
+                        .collect::<Vec<_>>()
+                })
+                .unwrap_or_default()
+        };
+        let filter = format!("name={}", self.0);
+        for id in list(&["ps", "-aq", "--filter", &filter]) {
+            run(&["rm", "-f", "-v", &id]);
+        }
+        for id in list(&["network", "ls", "-q", "--filter", &filter]) {
+            run(&["network", "rm", &id]);
+        }
+        for id in list(&["volume", "ls", "-q", "--filter", &filter]) {
+            run(&["volume", "rm", "-f", &id]);
+        }
+    }
+}
+
+/// Makes sure the test image exists (built by orch itself, once).
+pub fn test_image() -> &'static str {
+    static BUILT: OnceLock<()> = OnceLock::new();
+    BUILT.get_or_init(|| {
+        assert!(
+            Path::new("/bin/busybox").exists(),
+            "/bin/busybox is missing: apt-get install busybox-static (.ci/run does)"
+        );
+        let out = orch()
+            .args(["run", "tests/fixtures/test-image.rhai"])
+            .current_dir(repo())
+            .output()
+            .expect("run orch");
+        assert!(
+            out.status.success(),
+            "building {TEST_IMAGE}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    });
+    TEST_IMAGE
+}
+
+/// Writes a script into a fresh temp folder and returns (folder, path).
+pub fn script(text: &str) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("script.rhai");
+    std::fs::write(&path, text).expect("write script");
+    (dir, path)
+}
+
+/// Runs `orch run FILE ARGS...`.
+pub fn run_script(path: &Path, args: &[&str]) -> Output {
+    orch().arg("run").arg(path).args(args).output().expect("run orch")
+}
+
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
