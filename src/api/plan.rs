@@ -1,0 +1,323 @@
+//! The planner as primitives: compute what `up` would do, look at it,
+//! filter it, then apply it.
+//!
+//! ```rhai
+//! let p = plan::compute(doc, #{ services: ["web"] });
+//! for s in p.steps { print(s.action + " " + s.name); }
+//! let r = p.apply(#{ on_event: |e| print(`${e.kind} ${e.name}  ${e.status}`) });
+//! if !r.ok { throw r.errors[0]; }
+//! ```
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use rhai::plugin::*;
+use rhai::{Array, Dynamic, Engine, FnPtr, Map, NativeCallContext};
+
+use super::value::{call_back, to_dynamic, to_json, Opts};
+use super::{client, fail, RhaiResult};
+use crate::bridge;
+use crate::docker::Endpoint;
+use crate::plan::apply::{self, ApplyOptions};
+use crate::plan::desired::{self, Desired};
+use crate::plan::diff::{self, BuildPolicy, Plan as RawPlan};
+use crate::plan::observed;
+
+/// A computed plan for one project on one engine.
+#[derive(Clone)]
+pub struct Plan {
+    pub ep: Arc<Endpoint>,
+    pub desired: Arc<Desired>,
+    pub plan: RawPlan,
+}
+
+/// The compose document from a map or JSON text.
+pub fn document(doc: &Dynamic) -> RhaiResult<serde_json::Value> {
+    if doc.is_string() {
+        return serde_json::from_str(&doc.to_string())
+            .map_err(|e| format!("plan: the compose document is not JSON: {e}").into());
+    }
+    if doc.is_map() {
+        return to_json(doc);
+    }
+    fail(format!(
+        "plan: expected a compose document (map or JSON text), not {}",
+        doc.type_name()
+    ))
+}
+
+fn compute(doc: Dynamic, opts: Map) -> RhaiResult<Plan> {
+    let o = Opts::new(
+        "plan::compute",
+        opts,
+        &[
+            "services",
+            "no_deps",
+            "force_recreate",
+            "no_recreate",
+            "always_recreate_deps",
+            "remove_orphans",
+            "scale",
+            "build",
+            "working_dir",
+            "config_files",
+        ],
+    )?;
+    let mut d = desired::from_compose(&document(&doc)?).map_err(|e| format!("plan: {e}"))?;
+    d.working_dir = o.str("working_dir")?.unwrap_or_else(|| {
+        std::env::current_dir()
+            .map(|p| p.display().to_string())
+            .unwrap_or_default()
+    });
+    d.config_files = o.strings("config_files")?.unwrap_or_default();
+    let mut scale = HashMap::new();
+    if let Some(m) = o.map("scale")? {
+        for (k, v) in m {
+            let n = v
+                .as_int()
+                .map_err(|_| format!("plan::compute: scale.{k} must be an integer"))?;
+            scale.insert(k.to_string(), n.max(0) as usize);
+        }
+    }
+    let options = diff::Options {
+        services: o.strings("services")?.unwrap_or_default(),
+        no_deps: o.flag("no_deps")?,
+        force_recreate: o.flag("force_recreate")?,
+        no_recreate: o.flag("no_recreate")?,
+        always_recreate_deps: o.flag("always_recreate_deps")?,
+        remove_orphans: o.flag("remove_orphans")?,
+        scale,
+        build: match o.str("build")?.as_deref() {
+            None | Some("missing") => BuildPolicy::Missing,
+            Some("always") => BuildPolicy::Always,
+            Some("never") => BuildPolicy::Never,
+            Some(other) => {
+                return fail(format!(
+                    "plan::compute: build must be missing|always|never, not {other:?}"
+                ))
+            }
+        },
+    };
+    let ep = super::endpoint();
+    let observed = bridge::block_on(async {
+        let c = client(&ep).await?;
+        observed::observe(c, &d).await.map_err(Into::into)
+    })?;
+    let plan = diff::plan(&d, &observed, &options).map_err(|e| format!("plan: {e}"))?;
+    if options.build == BuildPolicy::Never {
+        for name in &plan.services {
+            let svc = d.service(name).expect("planned");
+            if !observed.images.get(&svc.image).copied().unwrap_or(false) {
+                return fail(format!(
+                    "service {name}: image {} is missing and --no-build was given",
+                    svc.image
+                ));
+            }
+        }
+    }
+    Ok(Plan {
+        ep,
+        desired: Arc::new(d),
+        plan,
+    })
+}
+
+fn apply_plan(ctx: &NativeCallContext, p: &Plan, opts: Map) -> RhaiResult<Map> {
+    let o = Opts::new(
+        "Plan.apply",
+        opts,
+        &["timeout", "no_start", "parallel", "wait_timeout", "on_event"],
+    )?;
+    let options = ApplyOptions {
+        timeout: o.int("timeout")?,
+        no_start: o.flag("no_start")?,
+        parallel: o.int("parallel")?.map(|n| n.max(1) as usize).unwrap_or(32),
+        wait_timeout: o.float("wait_timeout")?.map(std::time::Duration::from_secs_f64),
+    };
+    let on_event: Option<FnPtr> = o.fn_ptr("on_event")?;
+    let ep = p.ep.clone();
+    let d = bridge::block_on(async { client(&ep).await.cloned() })?;
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let task = bridge::handle().spawn(apply::apply(d, p.desired.clone(), p.plan.clone(), options, tx));
+    // Events come back to this (the script) thread, so callbacks run here.
+    loop {
+        let ev = bridge::block_on(async { Ok(rx.recv().await) });
+        let ev = match ev {
+            Ok(Some(ev)) => ev,
+            Ok(None) => break,
+            Err(e) => {
+                task.abort();
+                return Err(e);
+            }
+        };
+        if let Some(f) = &on_event {
+            let mut m = Map::new();
+            m.insert("kind".into(), ev.kind.into());
+            m.insert("name".into(), ev.name.into());
+            m.insert("status".into(), ev.status.into());
+            m.insert("done".into(), ev.done.into());
+            m.insert("error".into(), ev.error.map(Dynamic::from).unwrap_or(Dynamic::UNIT));
+            m.insert("elapsed".into(), (ev.elapsed.as_secs_f64()).into());
+            let _ = call_back(ctx, f, vec![m.into()], 1)?;
+        }
+    }
+    let outcome = bridge::block_on(async { task.await.map_err(|e| format!("applying the plan: {e}").into()) })?;
+    let mut r = Map::new();
+    r.insert("ok".into(), outcome.errors.is_empty().into());
+    r.insert(
+        "errors".into(),
+        outcome
+            .errors
+            .iter()
+            .map(|(_, e)| Dynamic::from(e.clone()))
+            .collect::<Array>()
+            .into(),
+    );
+    Ok(r)
+}
+
+#[export_module]
+pub mod api {
+    use super::*;
+
+    pub type Plan = super::Plan;
+
+    /// Computes what `up` would do for a compose document (the canonical
+    /// form, as `orch config --format json` prints it): compares it with
+    /// what the engine has, by compose labels. Changes nothing. Options:
+    /// `services`, `no_deps`, `force_recreate`, `no_recreate`,
+    /// `always_recreate_deps`, `remove_orphans`, `scale` (map),
+    /// `build` ("missing" | "always" | "never"), `working_dir`,
+    /// `config_files`.
+    ///
+    /// ```rhai
+    /// let p = plan::compute(doc, #{ scale: #{ web: 3 } });
+    /// ```
+    #[rhai_fn(name = "compute", return_raw)]
+    pub fn compute(ctx: NativeCallContext, doc: Dynamic, opts: Map) -> RhaiResult<Plan> {
+        crate::api::located(&ctx, super::compute(doc, opts))
+    }
+
+    /// `plan::compute` with default options.
+    ///
+    /// ```rhai
+    /// let p = plan::compute(doc);
+    /// ```
+    #[rhai_fn(name = "compute", return_raw)]
+    pub fn compute_default(ctx: NativeCallContext, doc: Dynamic) -> RhaiResult<Plan> {
+        crate::api::located(&ctx, super::compute(doc, Map::new()))
+    }
+
+    /// The steps, as maps with `action` (create_network, create_volume,
+    /// build, create, recreate, start, remove) and `service`, `name`,
+    /// `number`, `reason` where they apply.
+    ///
+    /// ```rhai
+    /// for s in p.steps { print(`${s.action} ${s.name}`); }
+    /// ```
+    #[rhai_fn(global, get = "steps", pure)]
+    pub fn steps(p: &mut Plan) -> Array {
+        p.plan.steps.iter().map(to_dynamic).collect()
+    }
+
+    /// Services the plan converges, dependencies first.
+    ///
+    /// ```rhai
+    /// print(p.services);
+    /// ```
+    #[rhai_fn(global, get = "services", pure)]
+    pub fn services(p: &mut Plan) -> Array {
+        p.plan.services.iter().map(|s| Dynamic::from(s.clone())).collect()
+    }
+
+    /// What the plan noticed but will not do (orphans, unsupported keys).
+    ///
+    /// ```rhai
+    /// for w in p.warnings { eprint(w); }
+    /// ```
+    #[rhai_fn(global, get = "warnings", pure)]
+    pub fn warnings(p: &mut Plan) -> Array {
+        p.plan.warnings.iter().map(|s| Dynamic::from(s.clone())).collect()
+    }
+
+    /// The project name.
+    ///
+    /// ```rhai
+    /// print(p.project);
+    /// ```
+    #[rhai_fn(global, get = "project", pure)]
+    pub fn project(p: &mut Plan) -> String {
+        p.desired.project.clone()
+    }
+
+    /// Whether applying would change nothing.
+    ///
+    /// ```rhai
+    /// if p.is_empty() { print("up to date"); }
+    /// ```
+    #[rhai_fn(global, pure)]
+    pub fn is_empty(p: &mut Plan) -> bool {
+        p.plan.steps.is_empty()
+    }
+
+    /// Keeps only the steps for which `keep(step)` returns true.
+    ///
+    /// ```rhai
+    /// let only_web = p.filter(|s| s.service == "web");
+    /// ```
+    #[rhai_fn(global, name = "filter", return_raw)]
+    pub fn filter(ctx: NativeCallContext, p: &mut Plan, keep: FnPtr) -> RhaiResult<Plan> {
+        let mut out = p.clone();
+        let mut steps = Vec::new();
+        for s in &p.plan.steps {
+            let v = call_back(&ctx, &keep, vec![to_dynamic(s)], 1)?;
+            if v.as_bool().unwrap_or(false) {
+                steps.push(s.clone());
+            }
+        }
+        out.plan.steps = steps;
+        Ok(out)
+    }
+
+    /// Applies the plan: networks and volumes, builds, then services in
+    /// dependency order (in parallel where independent). Options:
+    /// `timeout` (stop grace, seconds), `no_start`, `parallel`,
+    /// `wait_timeout` (seconds, for health/completion of dependencies),
+    /// `on_event` (called with `#{ kind, name, status, done, error,
+    /// elapsed }`). Returns `#{ ok, errors }`.
+    ///
+    /// ```rhai
+    /// let r = p.apply(#{ on_event: |e| print(`${e.kind} ${e.name}  ${e.status}`) });
+    /// ```
+    #[rhai_fn(global, name = "apply", return_raw)]
+    pub fn apply(ctx: NativeCallContext, p: &mut Plan, opts: Map) -> RhaiResult<Map> {
+        super::apply_plan(&ctx, p, opts)
+    }
+
+    /// Applies the plan with default options.
+    ///
+    /// ```rhai
+    /// p.apply();
+    /// ```
+    #[rhai_fn(global, name = "apply", return_raw)]
+    pub fn apply_default(ctx: NativeCallContext, p: &mut Plan) -> RhaiResult<Map> {
+        super::apply_plan(&ctx, p, Map::new())
+    }
+
+    #[rhai_fn(global, name = "to_string", pure)]
+    pub fn to_string(p: &mut Plan) -> String {
+        if p.plan.steps.is_empty() {
+            return format!("project {}: nothing to do", p.desired.project);
+        }
+        p.plan.steps.iter().map(|s| s.describe()).collect::<Vec<_>>().join("\n")
+    }
+
+    #[rhai_fn(global, name = "to_debug", pure)]
+    pub fn to_debug(p: &mut Plan) -> String {
+        to_string(p)
+    }
+}
+
+pub fn register_types(engine: &mut Engine) {
+    engine.register_type_with_name::<Plan>("Plan");
+}

@@ -1,0 +1,733 @@
+//! Runs a plan. Networks and volumes first, then builds, then every
+//! service as its own task: a service waits for its dependencies' conditions
+//! (started, healthy, completed successfully), then converges its containers
+//! in parallel. Independent services run at the same time; a failure stops
+//! only the services that depend on the one that failed.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bollard::models::{
+    ContainerCreateBody, EndpointSettings, NetworkConnectRequest, NetworkCreateRequest, VolumeCreateRequest,
+};
+use bollard::query_parameters as qp;
+use bollard::Docker;
+use futures_util::future::join_all;
+use futures_util::StreamExt;
+use serde_json::{json, Value};
+use tokio::sync::{mpsc, watch, Semaphore};
+
+use super::desired::{
+    Condition, Desired, ServiceSpec, LABEL_CONFIG_FILES, LABEL_IMAGE, LABEL_NUMBER, LABEL_REPLACE, LABEL_WORKING_DIR,
+};
+use super::diff::{Plan, Step};
+use crate::docker::flatten;
+
+/// Progress of one resource, as compose shows it ("Container x  Started").
+#[derive(Clone, Debug)]
+pub struct Event {
+    /// "Network", "Volume", "Image", "Container" or "Service".
+    pub kind: &'static str,
+    pub name: String,
+    /// Creating, Created, Starting, Started, Recreate, Recreated, Waiting,
+    /// Healthy, Exited, Stopping, Stopped, Removing, Removed, Building,
+    /// Built, Error.
+    pub status: String,
+    pub done: bool,
+    pub error: Option<String>,
+    pub elapsed: Duration,
+}
+
+#[derive(Clone, Debug)]
+pub struct ApplyOptions {
+    /// Seconds a stop waits before killing (`-t`); None = each container's.
+    pub timeout: Option<i64>,
+    /// Create containers without starting them (`orch create`).
+    pub no_start: bool,
+    /// Engine operations in flight at once.
+    pub parallel: usize,
+    /// How long to wait for a dependency's health or completion.
+    pub wait_timeout: Option<Duration>,
+}
+
+impl Default for ApplyOptions {
+    fn default() -> Self {
+        ApplyOptions {
+            timeout: None,
+            no_start: false,
+            parallel: 32,
+            wait_timeout: None,
+        }
+    }
+}
+
+/// What went wrong, per resource; empty when everything applied.
+#[derive(Clone, Debug, Default)]
+pub struct Outcome {
+    pub errors: Vec<(String, String)>,
+}
+
+#[derive(Clone)]
+struct Ctx {
+    d: Docker,
+    desired: Arc<Desired>,
+    opts: ApplyOptions,
+    events: mpsc::UnboundedSender<Event>,
+    ops: Arc<Semaphore>,
+}
+
+impl Ctx {
+    fn emit(&self, kind: &'static str, name: &str, status: &str, done: bool, started: Instant) {
+        let _ = self.events.send(Event {
+            kind,
+            name: name.to_string(),
+            status: status.into(),
+            done,
+            error: None,
+            elapsed: started.elapsed(),
+        });
+    }
+
+    fn fail(&self, kind: &'static str, name: &str, err: &str, started: Instant) {
+        let _ = self.events.send(Event {
+            kind,
+            name: name.to_string(),
+            status: "Error".into(),
+            done: true,
+            error: Some(err.to_string()),
+            elapsed: started.elapsed(),
+        });
+    }
+}
+
+/// Result of a service task, shared with the services that depend on it.
+type Done = Option<Result<(), String>>;
+
+/// Applies `plan`; events stream to `events` as work progresses.
+pub async fn apply(
+    d: Docker,
+    desired: Arc<Desired>,
+    plan: Plan,
+    opts: ApplyOptions,
+    events: mpsc::UnboundedSender<Event>,
+) -> Outcome {
+    let ops = Arc::new(Semaphore::new(opts.parallel.max(1)));
+    let ctx = Ctx {
+        d,
+        desired: desired.clone(),
+        opts,
+        events,
+        ops,
+    };
+    let mut outcome = Outcome::default();
+
+    // Networks and volumes: every service may need them.
+    let mut infra: Vec<futures_util::future::BoxFuture<'static, Result<(), (String, String)>>> = Vec::new();
+    for step in &plan.steps {
+        match step {
+            Step::CreateNetwork { name } => infra.push(Box::pin(create_network(ctx.clone(), name.clone()))),
+            Step::CreateVolume { name } => infra.push(Box::pin(create_volume(ctx.clone(), name.clone()))),
+            _ => {}
+        }
+    }
+    for r in join_all(infra).await {
+        if let Err((what, e)) = r {
+            outcome.errors.push((what, e));
+        }
+    }
+    if !outcome.errors.is_empty() {
+        return outcome;
+    }
+    for n in desired.networks.iter().filter(|n| n.external) {
+        if ctx
+            .d
+            .inspect_network(&n.name, None::<qp::InspectNetworkOptions>)
+            .await
+            .is_err()
+        {
+            outcome.errors.push((
+                format!("network {}", n.name),
+                format!("network {} declared as external, but could not be found", n.name),
+            ));
+        }
+    }
+    if !outcome.errors.is_empty() {
+        return outcome;
+    }
+
+    // Builds, one at a time: they are CPU-bound on the engine side.
+    let mut failed_builds: HashMap<String, String> = HashMap::new();
+    for step in &plan.steps {
+        if let Step::Build { service, image } = step {
+            if let Err(e) = build(&ctx, service, image).await {
+                failed_builds.insert(service.clone(), e.clone());
+                outcome.errors.push((format!("service {service}"), e));
+            }
+        }
+    }
+
+    // One task per service, each waiting on its dependencies.
+    let mut done_tx: HashMap<String, watch::Sender<Done>> = HashMap::new();
+    let mut done_rx: HashMap<String, watch::Receiver<Done>> = HashMap::new();
+    for s in &plan.services {
+        let (tx, rx) = watch::channel(None);
+        done_tx.insert(s.clone(), tx);
+        done_rx.insert(s.clone(), rx);
+    }
+    let mut tasks = Vec::new();
+    for name in &plan.services {
+        let svc = desired.service(name).expect("planned").clone();
+        let steps: Vec<Step> = plan
+            .steps
+            .iter()
+            .filter(|s| s.service() == Some(name.as_str()) && !matches!(s, Step::Build { .. }))
+            .cloned()
+            .collect();
+        let deps: Vec<(super::desired::Dependency, Option<watch::Receiver<Done>>)> = svc
+            .depends_on
+            .iter()
+            .map(|dep| (dep.clone(), done_rx.get(&dep.service).cloned()))
+            .collect();
+        let tx = done_tx.remove(name).expect("channel");
+        let ctx = ctx.clone();
+        let build_error = failed_builds.get(name).cloned();
+        tasks.push(tokio::spawn(async move {
+            let r = match build_error {
+                Some(e) => Err(e),
+                None => run_service(&ctx, &svc, steps, deps).await,
+            };
+            let _ = tx.send(Some(r.clone()));
+            (svc.name.clone(), r)
+        }));
+    }
+    // Orphans (steps whose service is not in the project).
+    let orphan_steps: Vec<Step> = plan
+        .steps
+        .iter()
+        .filter(|s| matches!(s, Step::Remove { reason, .. } if reason == "orphan"))
+        .cloned()
+        .collect();
+    for r in join_all(orphan_steps.into_iter().map(|s| remove_step(ctx.clone(), s))).await {
+        if let Err((what, e)) = r {
+            outcome.errors.push((what, e));
+        }
+    }
+    for t in join_all(tasks).await {
+        match t {
+            Ok((name, Err(e))) if !failed_builds.contains_key(&name) => {
+                outcome.errors.push((format!("service {name}"), e))
+            }
+            Err(e) => outcome
+                .errors
+                .push(("orch".into(), format!("a service task failed: {e}"))),
+            _ => {}
+        }
+    }
+    outcome
+}
+
+async fn create_network(ctx: Ctx, name: String) -> Result<(), (String, String)> {
+    let t = Instant::now();
+    let spec = ctx
+        .desired
+        .networks
+        .iter()
+        .find(|n| n.name == name)
+        .expect("planned network")
+        .clone();
+    ctx.emit("Network", &name, "Creating", false, t);
+    let req: NetworkCreateRequest =
+        serde_json::from_value(spec.body).map_err(|e| (format!("network {name}"), e.to_string()))?;
+    match ctx.d.create_network(req).await {
+        Ok(_) => {
+            ctx.emit("Network", &name, "Created", true, t);
+            Ok(())
+        }
+        Err(e) => {
+            let msg = format!("network {name}: {}", flatten(&e));
+            ctx.fail("Network", &name, &msg, t);
+            Err((format!("network {name}"), msg))
+        }
+    }
+}
+
+async fn create_volume(ctx: Ctx, name: String) -> Result<(), (String, String)> {
+    let t = Instant::now();
+    let spec = ctx
+        .desired
+        .volumes
+        .iter()
+        .find(|v| v.name == name)
+        .expect("planned volume")
+        .clone();
+    ctx.emit("Volume", &name, "Creating", false, t);
+    let req: VolumeCreateRequest =
+        serde_json::from_value(spec.body).map_err(|e| (format!("volume {name}"), e.to_string()))?;
+    match ctx.d.create_volume(req).await {
+        Ok(_) => {
+            ctx.emit("Volume", &name, "Created", true, t);
+            Ok(())
+        }
+        Err(e) => {
+            let msg = format!("volume {name}: {}", flatten(&e));
+            ctx.fail("Volume", &name, &msg, t);
+            Err((format!("volume {name}"), msg))
+        }
+    }
+}
+
+async fn build(ctx: &Ctx, service: &str, image: &str) -> Result<(), String> {
+    let t = Instant::now();
+    let svc = ctx.desired.service(service).expect("planned");
+    let b = svc.build.clone().expect("build step has a build section");
+    ctx.emit("Image", image, "Building", false, t);
+    let context = std::path::PathBuf::from(&b.context);
+    let dockerfile = if std::path::Path::new(&b.dockerfile).is_absolute() {
+        std::path::PathBuf::from(&b.dockerfile)
+    } else {
+        context.join(&b.dockerfile)
+    };
+    let result = async {
+        let (tar, df) = crate::api::image::context_tar(&context, &dockerfile, &[])?;
+        let opts = qp::BuildImageOptions {
+            dockerfile: df,
+            t: Some(image.to_string()),
+            buildargs: Some(b.args.clone().into_iter().collect()),
+            labels: Some(b.labels.clone().into_iter().collect()),
+            target: b.target.clone().unwrap_or_default(),
+            nocache: b.no_cache,
+            rm: true,
+            forcerm: true,
+            ..Default::default()
+        };
+        let mut stream = ctx.d.build_image(opts, None, Some(bollard::body_full(tar.into())));
+        let mut last = Vec::new();
+        while let Some(item) = stream.next().await {
+            let info = item.map_err(|e| flatten(&e))?;
+            if let Some(detail) = info.error_detail {
+                return Err(format!("{}{}", detail.message.unwrap_or_default(), tail(&last)));
+            }
+            if let Some(s) = info.stream {
+                last.extend(s.lines().filter(|l| !l.trim().is_empty()).map(str::to_string));
+                if last.len() > 5 {
+                    last.drain(..last.len() - 5);
+                }
+            }
+        }
+        Ok(())
+    }
+    .await;
+    match result {
+        Ok(()) => {
+            ctx.emit("Image", image, "Built", true, t);
+            Ok(())
+        }
+        Err(e) => {
+            let msg = format!("building {image}: {e}");
+            ctx.fail("Image", image, &msg, t);
+            Err(msg)
+        }
+    }
+}
+
+fn tail(lines: &[String]) -> String {
+    if lines.is_empty() {
+        String::new()
+    } else {
+        format!("\n  last build output:\n    {}", lines.join("\n    "))
+    }
+}
+
+/// Waits for the dependencies, then converges the service's containers.
+async fn run_service(
+    ctx: &Ctx,
+    svc: &ServiceSpec,
+    steps: Vec<Step>,
+    deps: Vec<(super::desired::Dependency, Option<watch::Receiver<Done>>)>,
+) -> Result<(), String> {
+    for (dep, rx) in deps {
+        if let Some(mut rx) = rx {
+            let done = rx.wait_for(|d| d.is_some()).await.map(|d| d.clone()).unwrap_or(None);
+            if let Some(Err(_)) = done {
+                if dep.required {
+                    return Err(format!("dependency {} failed to start", dep.service));
+                }
+                continue;
+            }
+        }
+        if let Err(e) = wait_condition(ctx, &svc.name, &dep.service, dep.condition).await {
+            if dep.required {
+                return Err(e);
+            }
+        }
+    }
+    // Removals first (they may free a name or a port), then the rest in
+    // parallel within the service.
+    let (removes, rest): (Vec<Step>, Vec<Step>) = steps.into_iter().partition(|s| matches!(s, Step::Remove { .. }));
+    for r in join_all(removes.into_iter().map(|s| remove_step(ctx.clone(), s))).await {
+        r.map_err(|(_, e)| e)?;
+    }
+    let image_id = ctx
+        .d
+        .inspect_image(&svc.image)
+        .await
+        .ok()
+        .and_then(|i| i.id)
+        .unwrap_or_default();
+    let results = join_all(rest.into_iter().map(|s| {
+        let ctx = ctx.clone();
+        let image_id = image_id.clone();
+        async move {
+            let _permit = ctx.ops.acquire().await;
+            match s {
+                Step::Create { number, name, .. } => create_container(&ctx, svc, number, &name, &image_id, None).await,
+                Step::Recreate { number, name, id, .. } => recreate(&ctx, svc, number, &name, &id, &image_id).await,
+                Step::Start { name, id, .. } => start(&ctx, &name, &id).await,
+                _ => Ok(()),
+            }
+        }
+    }))
+    .await;
+    results.into_iter().collect::<Result<Vec<_>, _>>().map(|_| ())
+}
+
+/// Blocks until `dep`'s containers meet `cond`.
+async fn wait_condition(ctx: &Ctx, service: &str, dep: &str, cond: Condition) -> Result<(), String> {
+    if cond == Condition::Started {
+        return Ok(());
+    }
+    let t = Instant::now();
+    let ids: Vec<(String, String)> = super::observed::containers(&ctx.d, &ctx.desired.project)
+        .await?
+        .into_iter()
+        .filter(|c| c.service == dep)
+        .map(|c| (c.id, c.name))
+        .collect();
+    for (id, name) in ids {
+        ctx.emit("Container", &name, "Waiting", false, t);
+        loop {
+            if let Some(limit) = ctx.opts.wait_timeout {
+                if t.elapsed() > limit {
+                    let msg = format!(
+                        "service {service}: timed out waiting for {name} to be {}",
+                        cond.as_str()
+                    );
+                    ctx.fail("Container", &name, &msg, t);
+                    return Err(msg);
+                }
+            }
+            let info = ctx
+                .d
+                .inspect_container(&id, None::<qp::InspectContainerOptions>)
+                .await
+                .map_err(|e| format!("{name}: {}", flatten(&e)))?;
+            let state = info.state.unwrap_or_default();
+            let status = state.status.map(|s| s.to_string()).unwrap_or_default();
+            match cond {
+                Condition::Healthy => {
+                    let health = state.health.and_then(|h| h.status).map(|s| s.to_string());
+                    match health.as_deref() {
+                        Some("healthy") => {
+                            ctx.emit("Container", &name, "Healthy", true, t);
+                            break;
+                        }
+                        Some("unhealthy") => {
+                            let msg = format!("dependency failed to start: container {name} is unhealthy");
+                            ctx.fail("Container", &name, &msg, t);
+                            return Err(msg);
+                        }
+                        None | Some("none") | Some("") => {
+                            let msg = format!(
+                                "dependency {dep} has no healthcheck configured (needed by {service}: service_healthy)"
+                            );
+                            ctx.fail("Container", &name, &msg, t);
+                            return Err(msg);
+                        }
+                        _ => {}
+                    }
+                    if status == "exited" || status == "dead" {
+                        let msg = format!(
+                            "dependency failed to start: container {name} exited ({})",
+                            state.exit_code.unwrap_or(-1)
+                        );
+                        ctx.fail("Container", &name, &msg, t);
+                        return Err(msg);
+                    }
+                }
+                Condition::CompletedSuccessfully => {
+                    if status == "exited" || status == "dead" {
+                        let code = state.exit_code.unwrap_or(-1);
+                        if code == 0 {
+                            ctx.emit("Container", &name, "Exited", true, t);
+                            break;
+                        }
+                        let msg = format!("service {dep} didn't complete successfully: exit {code}");
+                        ctx.fail("Container", &name, &msg, t);
+                        return Err(msg);
+                    }
+                }
+                Condition::Started => unreachable!(),
+            }
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+    }
+    Ok(())
+}
+
+/// The create body for replica `number`, with compose's per-container
+/// labels and the primary network's aliases.
+fn body_for(ctx: &Ctx, svc: &ServiceSpec, number: usize, name: &str, image_id: &str, replaces: Option<&str>) -> Value {
+    let mut body = svc.body.clone();
+    let labels = &mut body["Labels"];
+    labels[LABEL_NUMBER] = json!(number.to_string());
+    labels[LABEL_IMAGE] = json!(image_id);
+    labels[LABEL_WORKING_DIR] = json!(ctx.desired.working_dir);
+    labels[LABEL_CONFIG_FILES] = json!(ctx.desired.config_files.join(","));
+    if let Some(old) = replaces {
+        labels[LABEL_REPLACE] = json!(old);
+    }
+    if let Some((net, aliases)) = svc.networks.first() {
+        let mut a = aliases.clone();
+        a.push(name.to_string());
+        body["NetworkingConfig"] = json!({"EndpointsConfig": {net: {"Aliases": a}}});
+    }
+    body
+}
+
+async fn create_container(
+    ctx: &Ctx,
+    svc: &ServiceSpec,
+    number: usize,
+    name: &str,
+    image_id: &str,
+    anon: Option<&HashMap<String, String>>,
+) -> Result<(), String> {
+    let t = Instant::now();
+    ctx.emit("Container", name, "Creating", false, t);
+    let id = match create_only(ctx, svc, number, name, name, image_id, anon, None).await {
+        Ok(id) => id,
+        Err(e) => {
+            ctx.fail("Container", name, &e, t);
+            return Err(e);
+        }
+    };
+    ctx.emit("Container", name, "Created", !ctx.opts.no_start, t);
+    if ctx.opts.no_start {
+        return Ok(());
+    }
+    start(ctx, name, &id).await
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn create_only(
+    ctx: &Ctx,
+    svc: &ServiceSpec,
+    number: usize,
+    create_name: &str,
+    final_name: &str,
+    image_id: &str,
+    anon: Option<&HashMap<String, String>>,
+    replaces: Option<&str>,
+) -> Result<String, String> {
+    let mut body = body_for(ctx, svc, number, final_name, image_id, replaces);
+    if let Some(service) = &svc.network_of_service {
+        let target = super::observed::containers(&ctx.d, &ctx.desired.project)
+            .await?
+            .into_iter()
+            .find(|c| &c.service == service)
+            .ok_or_else(|| format!("service {}: network_mode service:{service} has no container", svc.name))?;
+        body["HostConfig"]["NetworkMode"] = json!(format!("container:{}", target.id));
+    }
+    // Anonymous volumes of the container being replaced keep their data.
+    if let (Some(anon), Some(mounts)) = (anon, body["HostConfig"]["Mounts"].as_array_mut()) {
+        for m in mounts {
+            if m["Type"] == "volume" && m.get("Source").is_none() {
+                if let Some(vol) = m["Target"].as_str().and_then(|t| anon.get(t)) {
+                    m["Source"] = json!(vol);
+                }
+            }
+        }
+    }
+    let body: ContainerCreateBody = serde_json::from_value(body).map_err(|e| format!("service {}: {e}", svc.name))?;
+    let created = ctx
+        .d
+        .create_container(
+            Some(qp::CreateContainerOptions {
+                name: Some(create_name.to_string()),
+                platform: String::new(),
+            }),
+            body,
+        )
+        .await
+        .map_err(|e| format!("service {}: creating container {final_name}: {}", svc.name, flatten(&e)))?;
+    for (net, aliases) in svc.networks.iter().skip(1) {
+        let mut a = aliases.clone();
+        a.push(final_name.to_string());
+        let req = NetworkConnectRequest {
+            container: created.id.clone(),
+            endpoint_config: Some(EndpointSettings {
+                aliases: Some(a),
+                ..Default::default()
+            }),
+        };
+        if let Err(e) = ctx.d.connect_network(net, req).await {
+            let _ = ctx
+                .d
+                .remove_container(
+                    &created.id,
+                    Some(qp::RemoveContainerOptions {
+                        force: true,
+                        ..Default::default()
+                    }),
+                )
+                .await;
+            return Err(format!(
+                "service {}: connecting {final_name} to network {net}: {}",
+                svc.name,
+                flatten(&e)
+            ));
+        }
+    }
+    Ok(created.id)
+}
+
+async fn start(ctx: &Ctx, name: &str, id: &str) -> Result<(), String> {
+    let t = Instant::now();
+    ctx.emit("Container", name, "Starting", false, t);
+    match ctx.d.start_container(id, None::<qp::StartContainerOptions>).await {
+        Ok(()) => {
+            ctx.emit("Container", name, "Started", true, t);
+            Ok(())
+        }
+        Err(e) => {
+            let msg = format!("starting container {name}: {}", port_hint(&flatten(&e)));
+            ctx.fail("Container", name, &msg, t);
+            Err(msg)
+        }
+    }
+}
+
+/// Makes the engine's port-conflict message say what to do.
+fn port_hint(msg: &str) -> String {
+    if msg.contains("port is already allocated") || msg.contains("address already in use") {
+        format!("{msg} (another container or process publishes that port; stop it or change the published port)")
+    } else {
+        msg.to_string()
+    }
+}
+
+/// Replaces a container the way compose does: create the new one under a
+/// temporary name, stop and remove the old, rename the new, start it.
+async fn recreate(
+    ctx: &Ctx,
+    svc: &ServiceSpec,
+    number: usize,
+    name: &str,
+    old_id: &str,
+    image_id: &str,
+) -> Result<(), String> {
+    let t = Instant::now();
+    ctx.emit("Container", name, "Recreate", false, t);
+    let old = ctx
+        .d
+        .inspect_container(old_id, None::<qp::InspectContainerOptions>)
+        .await
+        .map_err(|e| format!("inspecting {name}: {}", flatten(&e)))?;
+    let anon: HashMap<String, String> = old
+        .mounts
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|m| m.typ.as_ref().map(|t| t.to_string()) == Some("volume".into()))
+        .filter_map(|m| Some((m.destination?, m.name?)))
+        .collect();
+    let tmp = format!("{}_{name}", &old_id[..old_id.len().min(12)]);
+    let result = async {
+        let new_id = create_only(ctx, svc, number, &tmp, name, image_id, Some(&anon), Some(old_id)).await?;
+        let stop = qp::StopContainerOptions {
+            t: ctx.opts.timeout.map(|t| t as i32),
+            signal: None,
+        };
+        ctx.d
+            .stop_container(old_id, Some(stop))
+            .await
+            .map_err(|e| format!("stopping {name}: {}", flatten(&e)))?;
+        ctx.d
+            .remove_container(
+                old_id,
+                Some(qp::RemoveContainerOptions {
+                    force: true,
+                    ..Default::default()
+                }),
+            )
+            .await
+            .map_err(|e| format!("removing {name}: {}", flatten(&e)))?;
+        ctx.d
+            .rename_container(&new_id, qp::RenameContainerOptions { name: name.to_string() })
+            .await
+            .map_err(|e| format!("renaming {tmp} to {name}: {}", flatten(&e)))?;
+        Ok::<_, String>(new_id)
+    }
+    .await;
+    match result {
+        Ok(id) => {
+            ctx.emit("Container", name, "Recreated", ctx.opts.no_start, t);
+            if ctx.opts.no_start {
+                return Ok(());
+            }
+            start(ctx, name, &id).await
+        }
+        Err(e) => {
+            ctx.fail("Container", name, &e, t);
+            Err(e)
+        }
+    }
+}
+
+async fn remove_step(ctx: Ctx, step: Step) -> Result<(), (String, String)> {
+    let Step::Remove { name, id, .. } = step else {
+        return Ok(());
+    };
+    let t = Instant::now();
+    let _permit = ctx.ops.acquire().await;
+    ctx.emit("Container", &name, "Stopping", false, t);
+    let stop = qp::StopContainerOptions {
+        t: ctx.opts.timeout.map(|t| t as i32),
+        signal: None,
+    };
+    let r = async {
+        match ctx.d.stop_container(&id, Some(stop)).await {
+            Ok(()) => {}
+            Err(e) if crate::docker::status(&e) == Some(304) || crate::docker::status(&e) == Some(404) => {}
+            Err(e) => return Err(flatten(&e)),
+        }
+        ctx.emit("Container", &name, "Removing", false, t);
+        match ctx
+            .d
+            .remove_container(
+                &id,
+                Some(qp::RemoveContainerOptions {
+                    force: true,
+                    ..Default::default()
+                }),
+            )
+            .await
+        {
+            Ok(()) => Ok(()),
+            Err(e) if crate::docker::status(&e) == Some(404) => Ok(()),
+            Err(e) => Err(flatten(&e)),
+        }
+    }
+    .await;
+    match r {
+        Ok(()) => {
+            ctx.emit("Container", &name, "Removed", true, t);
+            Ok(())
+        }
+        Err(e) => {
+            let msg = format!("removing container {name}: {e}");
+            ctx.fail("Container", &name, &msg, t);
+            Err((format!("container {name}"), msg))
+        }
+    }
+}

@@ -1,0 +1,313 @@
+//! The plan: the steps that take the engine from what it has to what the
+//! project wants. Computing it changes nothing, so `orch plan` and
+//! `up --dry-run` are this and a print.
+
+use std::collections::{BTreeSet, HashMap};
+
+use serde::Serialize;
+
+use super::desired::Desired;
+use super::observed::Observed;
+
+/// When images with a `build:` section are built.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum BuildPolicy {
+    /// Only when the image is missing (compose's default).
+    #[default]
+    Missing,
+    /// Always (`up --build`).
+    Always,
+    /// Never (`up --no-build`): a missing image is an error.
+    Never,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    /// Services to converge; empty means all. Their dependencies are
+    /// included unless `no_deps`.
+    pub services: Vec<String>,
+    pub no_deps: bool,
+    pub force_recreate: bool,
+    pub no_recreate: bool,
+    pub always_recreate_deps: bool,
+    pub remove_orphans: bool,
+    pub scale: HashMap<String, usize>,
+    pub build: BuildPolicy,
+}
+
+/// One step of a plan.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum Step {
+    CreateNetwork {
+        name: String,
+    },
+    CreateVolume {
+        name: String,
+    },
+    Build {
+        service: String,
+        image: String,
+    },
+    Create {
+        service: String,
+        number: usize,
+        name: String,
+    },
+    Recreate {
+        service: String,
+        number: usize,
+        name: String,
+        id: String,
+        reason: String,
+    },
+    Start {
+        service: String,
+        name: String,
+        id: String,
+    },
+    Remove {
+        service: String,
+        name: String,
+        id: String,
+        reason: String,
+    },
+}
+
+impl Step {
+    pub fn service(&self) -> Option<&str> {
+        match self {
+            Step::CreateNetwork { .. } | Step::CreateVolume { .. } => None,
+            Step::Build { service, .. }
+            | Step::Create { service, .. }
+            | Step::Recreate { service, .. }
+            | Step::Start { service, .. }
+            | Step::Remove { service, .. } => Some(service),
+        }
+    }
+
+    /// One line, for `orch plan`.
+    pub fn describe(&self) -> String {
+        match self {
+            Step::CreateNetwork { name } => format!("create network {name}"),
+            Step::CreateVolume { name } => format!("create volume {name}"),
+            Step::Build { service, image } => format!("build {image} (service {service})"),
+            Step::Create { name, .. } => format!("create and start container {name}"),
+            Step::Recreate { name, reason, .. } => format!("recreate container {name} ({reason})"),
+            Step::Start { name, .. } => format!("start container {name}"),
+            Step::Remove { name, reason, .. } => format!("remove container {name} ({reason})"),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Plan {
+    pub steps: Vec<Step>,
+    /// Services the plan converges, in dependency order.
+    pub services: Vec<String>,
+    pub warnings: Vec<String>,
+}
+
+/// Services in `selected` plus (unless `no_deps`) what they depend on, in
+/// an order where dependencies come first. Unknown names are errors.
+pub fn scope(desired: &Desired, opts: &Options) -> Result<Vec<String>, String> {
+    let mut wanted: BTreeSet<String> = BTreeSet::new();
+    let mut stack: Vec<String> = if opts.services.is_empty() {
+        desired.services.iter().map(|s| s.name.clone()).collect()
+    } else {
+        opts.services.clone()
+    };
+    while let Some(name) = stack.pop() {
+        let svc = desired
+            .service(&name)
+            .ok_or_else(|| format!("no such service: {name}"))?;
+        if wanted.insert(name.clone()) && !opts.no_deps {
+            for dep in &svc.depends_on {
+                if desired.service(&dep.service).is_some() {
+                    stack.push(dep.service.clone());
+                } else if dep.required {
+                    return Err(format!("service {name} depends on undefined service {}", dep.service));
+                }
+            }
+        }
+    }
+    // Topological order (the loader rejects cycles; be safe anyway).
+    let mut ordered = Vec::new();
+    let mut done: BTreeSet<String> = BTreeSet::new();
+    while ordered.len() < wanted.len() {
+        let before = ordered.len();
+        for name in &wanted {
+            if done.contains(name) {
+                continue;
+            }
+            let svc = desired.service(name).expect("in scope");
+            let ready = svc
+                .depends_on
+                .iter()
+                .all(|d| !wanted.contains(&d.service) || done.contains(&d.service));
+            if ready {
+                ordered.push(name.clone());
+            }
+        }
+        for n in &ordered[before..] {
+            done.insert(n.clone());
+        }
+        if ordered.len() == before {
+            return Err(format!(
+                "dependency cycle among services {:?}",
+                wanted.difference(&done).collect::<Vec<_>>()
+            ));
+        }
+    }
+    Ok(ordered)
+}
+
+/// Computes the plan.
+pub fn plan(desired: &Desired, observed: &Observed, opts: &Options) -> Result<Plan, String> {
+    let services = scope(desired, opts)?;
+    let mut steps = Vec::new();
+    let mut warnings = desired.warnings.clone();
+    for n in desired.networks.iter().filter(|n| !n.external) {
+        if !observed.networks.contains(&n.name) {
+            steps.push(Step::CreateNetwork { name: n.name.clone() });
+        }
+    }
+    for v in desired.volumes.iter().filter(|v| !v.external) {
+        if !observed.volumes.contains(&v.name) {
+            steps.push(Step::CreateVolume { name: v.name.clone() });
+        }
+    }
+    let mut recreated: BTreeSet<String> = BTreeSet::new();
+    for name in &services {
+        let svc = desired.service(name).expect("in scope");
+        let has_image = observed.images.get(&svc.image).copied().unwrap_or(false);
+        let mut rebuilt = false;
+        let wants_build = opts.build == BuildPolicy::Always || (opts.build == BuildPolicy::Missing && !has_image);
+        if svc.build.is_some() && wants_build {
+            steps.push(Step::Build {
+                service: name.clone(),
+                image: svc.image.clone(),
+            });
+            rebuilt = opts.build == BuildPolicy::Always;
+        }
+        let want = opts.scale.get(name).copied().unwrap_or(svc.replicas);
+        let existing = observed.of_service(name);
+        // One container per replica number; duplicates (e.g. a recreate cut
+        // short by a kill) go, keeping the newest with the current config.
+        let mut by_number: HashMap<usize, &super::observed::ObservedContainer> = HashMap::new();
+        for c in &existing {
+            match by_number.get(&c.number) {
+                Some(kept) if kept.hash == svc.hash || c.hash != svc.hash => {
+                    steps.push(Step::Remove {
+                        service: name.clone(),
+                        name: c.name.clone(),
+                        id: c.id.clone(),
+                        reason: "duplicate".into(),
+                    });
+                }
+                Some(kept) => {
+                    steps.push(Step::Remove {
+                        service: name.clone(),
+                        name: kept.name.clone(),
+                        id: kept.id.clone(),
+                        reason: "duplicate".into(),
+                    });
+                    by_number.insert(c.number, c);
+                }
+                None => {
+                    by_number.insert(c.number, c);
+                }
+            }
+        }
+        let dep_recreated = opts.always_recreate_deps && svc.depends_on.iter().any(|d| recreated.contains(&d.service));
+        let mut numbers: Vec<usize> = by_number.keys().copied().collect();
+        numbers.sort_unstable();
+        let mut kept = 0;
+        for number in numbers {
+            let c = by_number[&number];
+            if kept >= want || number == 0 {
+                steps.push(Step::Remove {
+                    service: name.clone(),
+                    name: c.name.clone(),
+                    id: c.id.clone(),
+                    reason: "scale down".into(),
+                });
+                continue;
+            }
+            kept += 1;
+            let reason = if opts.no_recreate {
+                None
+            } else if opts.force_recreate {
+                Some("forced")
+            } else if c.hash != svc.hash {
+                Some("configuration changed")
+            } else if rebuilt {
+                Some("image rebuilt")
+            } else if dep_recreated {
+                Some("dependency recreated")
+            } else {
+                None
+            };
+            match reason {
+                Some(r) => {
+                    recreated.insert(name.clone());
+                    steps.push(Step::Recreate {
+                        service: name.clone(),
+                        number,
+                        name: c.name.clone(),
+                        id: c.id.clone(),
+                        reason: r.into(),
+                    });
+                }
+                None if c.state != "running" => steps.push(Step::Start {
+                    service: name.clone(),
+                    name: c.name.clone(),
+                    id: c.id.clone(),
+                }),
+                None => {}
+            }
+        }
+        // New replicas take the lowest free numbers.
+        let used: BTreeSet<usize> = by_number.keys().copied().collect();
+        let mut next = 1;
+        for _ in kept..want {
+            while used.contains(&next) {
+                next += 1;
+            }
+            steps.push(Step::Create {
+                service: name.clone(),
+                number: next,
+                name: svc.container_name(&desired.project, next),
+            });
+            next += 1;
+        }
+    }
+    let orphans: Vec<_> = observed
+        .containers
+        .iter()
+        .filter(|c| desired.service(&c.service).is_none())
+        .collect();
+    if !orphans.is_empty() {
+        if opts.remove_orphans {
+            for c in orphans {
+                steps.push(Step::Remove {
+                    service: c.service.clone(),
+                    name: c.name.clone(),
+                    id: c.id.clone(),
+                    reason: "orphan".into(),
+                });
+            }
+        } else {
+            let names: Vec<&str> = orphans.iter().map(|c| c.name.as_str()).collect();
+            warnings.push(format!(
+                "Found orphan containers ({}) for this project. If you removed or renamed this service in your compose file, you can run this command with the --remove-orphans flag to clean it up.",
+                names.join(", ")
+            ));
+        }
+    }
+    Ok(Plan {
+        steps,
+        services,
+        warnings,
+    })
+}

@@ -1,0 +1,14 @@
+//! The planner and the applier: how orch turns a compose project into
+//! running containers, touching only what changed.
+//!
+//! - [`desired`]: the project as it should be (from compose's canonical
+//!   JSON document), with Docker Compose's names, labels and config hash.
+//! - [`observed`]: what the engine has for the project, found by labels.
+//! - [`diff`]: the plan, the steps between the two.
+//! - [`apply`]: runs the plan as a dependency graph, in parallel.
+
+pub mod apply;
+pub mod desired;
+pub mod diff;
+pub mod gojson;
+pub mod observed;

@@ -1,0 +1,104 @@
+//! What the engine has for a project, found by Docker Compose's labels —
+//! so containers `docker compose` made are seen exactly like orch's own.
+
+use std::collections::HashMap;
+
+use bollard::query_parameters as qp;
+use bollard::Docker;
+
+use super::desired::{Desired, LABEL_HASH, LABEL_NUMBER, LABEL_ONEOFF, LABEL_PROJECT, LABEL_SERVICE};
+use crate::docker::flatten;
+
+#[derive(Clone, Debug)]
+pub struct ObservedContainer {
+    pub id: String,
+    pub name: String,
+    pub service: String,
+    pub number: usize,
+    pub hash: String,
+    /// created, running, paused, restarting, exited, dead
+    pub state: String,
+    pub created: i64,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Observed {
+    pub containers: Vec<ObservedContainer>,
+    /// Engine names of the networks and volumes that exist.
+    pub networks: Vec<String>,
+    pub volumes: Vec<String>,
+    /// Image reference → whether the engine has it.
+    pub images: HashMap<String, bool>,
+}
+
+impl Observed {
+    pub fn of_service(&self, service: &str) -> Vec<&ObservedContainer> {
+        let mut v: Vec<_> = self.containers.iter().filter(|c| c.service == service).collect();
+        v.sort_by_key(|c| (c.number, -c.created));
+        v
+    }
+}
+
+/// Lists the project's containers (one-off `run` containers excluded).
+pub async fn containers(d: &Docker, project: &str) -> Result<Vec<ObservedContainer>, String> {
+    let filters = HashMap::from([("label".to_string(), vec![format!("{LABEL_PROJECT}={project}")])]);
+    let list = d
+        .list_containers(Some(qp::ListContainersOptions {
+            all: true,
+            filters: Some(filters),
+            ..Default::default()
+        }))
+        .await
+        .map_err(|e| format!("listing containers of project {project}: {}", flatten(&e)))?;
+    Ok(list
+        .into_iter()
+        .filter_map(|c| {
+            let labels = c.labels.unwrap_or_default();
+            if labels.get(LABEL_ONEOFF).map(String::as_str) == Some("True") {
+                return None;
+            }
+            Some(ObservedContainer {
+                id: c.id?,
+                name: c.names?.first()?.trim_start_matches('/').to_string(),
+                service: labels.get(LABEL_SERVICE)?.clone(),
+                number: labels.get(LABEL_NUMBER).and_then(|n| n.parse().ok()).unwrap_or(0),
+                hash: labels.get(LABEL_HASH).cloned().unwrap_or_default(),
+                state: c.state.map(|s| s.to_string()).unwrap_or_default(),
+                created: c.created.unwrap_or(0),
+            })
+        })
+        .collect())
+}
+
+/// Observes everything the plan for `desired` depends on.
+pub async fn observe(d: &Docker, desired: &Desired) -> Result<Observed, String> {
+    let containers = containers(d, &desired.project).await?;
+    let mut networks = Vec::new();
+    for n in &desired.networks {
+        if d.inspect_network(&n.name, None::<qp::InspectNetworkOptions>)
+            .await
+            .is_ok()
+        {
+            networks.push(n.name.clone());
+        }
+    }
+    let mut volumes = Vec::new();
+    for v in &desired.volumes {
+        if d.inspect_volume(&v.name).await.is_ok() {
+            volumes.push(v.name.clone());
+        }
+    }
+    let mut images = HashMap::new();
+    for s in &desired.services {
+        if !images.contains_key(&s.image) {
+            let exists = d.inspect_image(&s.image).await.is_ok();
+            images.insert(s.image.clone(), exists);
+        }
+    }
+    Ok(Observed {
+        containers,
+        networks,
+        volumes,
+        images,
+    })
+}

@@ -1,0 +1,179 @@
+//! The planner and applier on the real engine, with Docker Compose v2.40.3
+//! as the witness: it must see orch's containers as its own and current,
+//! and orch must touch only what changed.
+
+mod common;
+
+use std::path::Path;
+
+use common::*;
+
+/// Writes compose.yaml, returns the reference's canonical JSON for it.
+fn document(dir: &Path, yaml: &str) -> String {
+    std::fs::write(dir.join("compose.yaml"), yaml).unwrap();
+    let out = compose(dir, &["config", "--format", "json"]);
+    assert!(out.status.success(), "reference config: {}", stderr(&out));
+    stdout(&out)
+}
+
+const UP: &str = r#"
+let p = plan::compute(ARGS[0], #{ working_dir: ARGS[1] });
+print(`steps=${p.steps.len()}`);
+for s in p.steps { print(`${s.action} ${s.name}`); }
+let r = p.apply();
+if !r.ok { throw r.errors; }
+"#;
+
+fn up(dir: &Path, doc: &str) -> String {
+    let (_d, path) = script(UP);
+    let out = run_script(&path, &[doc, &dir.display().to_string()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    stdout(&out)
+}
+
+fn yaml(project: &str, image: &str, web_env: &str) -> String {
+    format!(
+        r#"
+name: {project}
+services:
+  web:
+    image: {image}
+    command: ["sh", "-c", "trap 'exit 0' TERM; sleep 300 & wait"]
+    environment: {{ MODE: "{web_env}" }}
+    depends_on:
+      store: {{ condition: service_healthy }}
+    deploy: {{ replicas: 2 }}
+  store:
+    image: {image}
+    command: ["sh", "-c", "trap 'exit 0' TERM; test -f /anon/keep || echo first > /anon/keep; touch /data/ready; sleep 300 & wait"]
+    volumes: ["data:/data", "/anon"]
+    healthcheck: {{ test: ["CMD", "test", "-f", "/data/ready"], interval: 1s }}
+volumes:
+  data: {{}}
+"#
+    )
+}
+
+#[test]
+fn orch_and_docker_compose_agree_and_only_changes_are_applied() {
+    let image = test_image();
+    let project = unique("plan");
+    let dir = tempfile::tempdir().unwrap();
+    let _cleanup = ProjectCleanup {
+        dir: dir.path().to_path_buf(),
+        project: project.clone(),
+    };
+
+    let doc = document(dir.path(), &yaml(&project, image, "a"));
+    let first = up(dir.path(), &doc);
+    assert!(first.contains(&format!("create {project}-store-1")), "{first}");
+    let before = project_containers(&project);
+    assert_eq!(before.len(), 3, "{before:?}");
+
+    // The reference lists orch's containers under the right services …
+    let ps = stdout(&compose(
+        dir.path(),
+        &["ps", "--format", "{{.Name}} {{.Service}} {{.State}}"],
+    ));
+    for line in [
+        format!("{project}-web-1 web running"),
+        format!("{project}-web-2 web running"),
+        format!("{project}-store-1 store running"),
+    ] {
+        assert!(ps.contains(&line), "reference ps lacks {line:?}: {ps}");
+    }
+    // … and sees nothing to recreate.
+    let again = compose(dir.path(), &["up", "-d"]);
+    assert!(again.status.success(), "{}", stderr(&again));
+    assert_eq!(
+        project_containers(&project),
+        before,
+        "docker compose recreated orch's containers"
+    );
+
+    // Nothing changed: an empty plan, no engine writes.
+    let same = up(dir.path(), &doc);
+    assert!(same.starts_with("steps=0\n"), "{same}");
+    assert_eq!(project_containers(&project), before);
+
+    // Only web's environment changes: web is recreated, store keeps its ID
+    // and its anonymous volume's data.
+    docker(&[
+        "exec",
+        &format!("{project}-store-1"),
+        "sh",
+        "-c",
+        "echo kept > /anon/keep",
+    ]);
+    let doc2 = document(dir.path(), &yaml(&project, image, "b"));
+    let changed = up(dir.path(), &doc2);
+    assert!(changed.contains(&format!("recreate {project}-web-1")), "{changed}");
+    assert!(!changed.contains("store"), "store must not be touched: {changed}");
+    let after = project_containers(&project);
+    assert_eq!(
+        after[&format!("{project}-store-1")],
+        before[&format!("{project}-store-1")]
+    );
+    assert_ne!(after[&format!("{project}-web-1")], before[&format!("{project}-web-1")]);
+    let env = docker(&["inspect", "-f", "{{json .Config.Env}}", &format!("{project}-web-1")]);
+    assert!(env.contains("MODE=b"), "{env}");
+
+    // Force a recreation of store: its anonymous volume comes along.
+    let (_d, path) = script("let p = plan::compute(ARGS[0], #{ services: [\"store\"], no_deps: true, force_recreate: true });\nlet r = p.apply(#{ timeout: 1 });\nif !r.ok { throw r.errors; }\n");
+    let out = run_script(&path, &[&doc2]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_ne!(
+        project_containers(&project)[&format!("{project}-store-1")],
+        before[&format!("{project}-store-1")]
+    );
+    let kept = docker(&["exec", &format!("{project}-store-1"), "cat", "/anon/keep"]);
+    assert_eq!(kept.trim(), "kept", "the anonymous volume was not carried over");
+}
+
+#[test]
+fn a_dependency_that_never_gets_healthy_fails_only_its_dependents() {
+    let image = test_image();
+    let project = unique("unhealthy");
+    let dir = tempfile::tempdir().unwrap();
+    let _cleanup = ProjectCleanup {
+        dir: dir.path().to_path_buf(),
+        project: project.clone(),
+    };
+    let doc = document(
+        dir.path(),
+        &format!(
+            r#"
+name: {project}
+services:
+  sick:
+    image: {image}
+    command: ["sh", "-c", "trap 'exit 0' TERM; sleep 300 & wait"]
+    healthcheck: {{ test: ["CMD", "false"], interval: 1s, retries: 2 }}
+  needs_sick:
+    image: {image}
+    command: ["sleep", "300"]
+    depends_on: {{ sick: {{ condition: service_healthy }} }}
+  alone:
+    image: {image}
+    command: ["sh", "-c", "trap 'exit 0' TERM; sleep 300 & wait"]
+"#
+        ),
+    );
+    let (_d, path) = script("let r = plan::compute(ARGS[0]).apply();\nprint(r.ok);\nfor e in r.errors { print(e); }\n");
+    let out = run_script(&path, &[&doc]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.starts_with("false\n"), "{text}");
+    assert!(
+        text.contains(&format!("container {project}-sick-1 is unhealthy")),
+        "{text}"
+    );
+    let names = project_containers(&project);
+    assert!(
+        names.contains_key(&format!("{project}-alone-1")),
+        "an independent service must still be up: {names:?}"
+    );
+    assert!(!names.contains_key(&format!("{project}-needs_sick-1")), "{names:?}");
+    let state = docker(&["inspect", "-f", "{{.State.Status}}", &format!("{project}-alone-1")]);
+    assert_eq!(state.trim(), "running");
+}
