@@ -177,3 +177,50 @@ services:
     let state = docker(&["inspect", "-f", "{{.State.Status}}", &format!("{project}-alone-1")]);
     assert_eq!(state.trim(), "running");
 }
+
+#[test]
+fn down_removes_exactly_one_project_whoever_started_it() {
+    let image = test_image();
+    let (a, b) = (unique("down-a"), unique("down-b"));
+    let loose = unique("down-loose");
+    let _loose = Cleanup(loose.clone());
+    let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let _ca = ProjectCleanup {
+        dir: dir_a.path().to_path_buf(),
+        project: a.clone(),
+    };
+    let _cb = ProjectCleanup {
+        dir: dir_b.path().to_path_buf(),
+        project: b.clone(),
+    };
+    let svc = |p: &str| {
+        format!("name: {p}\nservices:\n  app:\n    image: {image}\n    command: [\"sleep\", \"300\"]\n    volumes: [\"state:/state\"]\nvolumes:\n  state: {{}}\n")
+    };
+    // A is started by the reference, B by orch, plus a container of no project.
+    std::fs::write(dir_a.path().join("compose.yaml"), svc(&a)).unwrap();
+    let started = compose(dir_a.path(), &["up", "-d"]);
+    assert!(started.status.success(), "{}", stderr(&started));
+    let doc_b = document(dir_b.path(), &svc(&b));
+    up(dir_b.path(), &doc_b);
+    docker(&["run", "-d", "--name", &loose, image, "sleep", "300"]);
+
+    // orch takes A down, volumes included.
+    let (_d, path) =
+        script("let r = plan::down(ARGS[0], #{ volumes: true, timeout: 0 });\nif !r.ok { throw r.errors; }\n");
+    let out = run_script(&path, &[&a]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(project_containers(&a).is_empty());
+    assert!(resources_named(&a).is_empty(), "A left: {:?}", resources_named(&a));
+    // B and the loose container are untouched.
+    assert_eq!(project_containers(&b).len(), 1);
+    assert_eq!(resources_named(&b).len(), 3, "{:?}", resources_named(&b)); // container, network, volume
+    assert_eq!(
+        docker(&["inspect", "-f", "{{.State.Status}}", &loose]).trim(),
+        "running"
+    );
+
+    // The reference takes orch's B down completely.
+    let down = compose(dir_b.path(), &["down", "-v", "-t", "0"]);
+    assert!(down.status.success(), "{}", stderr(&down));
+    assert!(resources_named(&b).is_empty(), "B left: {:?}", resources_named(&b));
+}

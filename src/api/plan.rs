@@ -137,12 +137,22 @@ fn apply_plan(ctx: &NativeCallContext, p: &Plan, opts: Map) -> RhaiResult<Map> {
     let on_event: Option<FnPtr> = o.fn_ptr("on_event")?;
     let ep = p.ep.clone();
     let d = bridge::block_on(async { client(&ep).await.cloned() })?;
+    let (desired, plan) = (p.desired.clone(), p.plan.clone());
+    run_with_events(ctx, on_event, move |tx| apply::apply(d, desired, plan, options, tx))
+}
+
+/// Runs engine work on the runtime while its progress events come back to
+/// this (the script) thread, where `on_event` is called for each. Returns
+/// `#{ ok, errors }`.
+fn run_with_events<F, Fut>(ctx: &NativeCallContext, on_event: Option<FnPtr>, work: F) -> RhaiResult<Map>
+where
+    F: FnOnce(tokio::sync::mpsc::UnboundedSender<apply::Event>) -> Fut,
+    Fut: std::future::Future<Output = apply::Outcome> + Send + 'static,
+{
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    let task = bridge::handle().spawn(apply::apply(d, p.desired.clone(), p.plan.clone(), options, tx));
-    // Events come back to this (the script) thread, so callbacks run here.
+    let task = bridge::handle().spawn(work(tx));
     loop {
-        let ev = bridge::block_on(async { Ok(rx.recv().await) });
-        let ev = match ev {
+        let ev = match bridge::block_on(async { Ok(rx.recv().await) }) {
             Ok(Some(ev)) => ev,
             Ok(None) => break,
             Err(e) => {
@@ -161,7 +171,7 @@ fn apply_plan(ctx: &NativeCallContext, p: &Plan, opts: Map) -> RhaiResult<Map> {
             let _ = call_back(ctx, f, vec![m.into()], 1)?;
         }
     }
-    let outcome = bridge::block_on(async { task.await.map_err(|e| format!("applying the plan: {e}").into()) })?;
+    let outcome = bridge::block_on(async { task.await.map_err(|e| format!("engine work failed: {e}").into()) })?;
     let mut r = Map::new();
     r.insert("ok".into(), outcome.errors.is_empty().into());
     r.insert(
@@ -174,6 +184,36 @@ fn apply_plan(ctx: &NativeCallContext, p: &Plan, opts: Map) -> RhaiResult<Map> {
             .into(),
     );
     Ok(r)
+}
+
+fn down(ctx: &NativeCallContext, project: &str, opts: Map) -> RhaiResult<Map> {
+    let o = Opts::new(
+        "plan::down",
+        opts,
+        &["volumes", "remove_orphans", "rmi", "timeout", "document", "on_event"],
+    )?;
+    let rmi = o.str("rmi")?;
+    if let Some(r) = &rmi {
+        if r != "local" && r != "all" {
+            return fail(format!("plan::down: rmi must be \"local\" or \"all\", not {r:?}"));
+        }
+    }
+    let desired = match o.raw("document") {
+        Some(doc) => Some(desired::from_compose(&document(doc)?).map_err(|e| format!("plan::down: {e}"))?),
+        None => None,
+    };
+    let options = crate::plan::down::DownOptions {
+        volumes: o.flag("volumes")?,
+        remove_orphans: o.flag("remove_orphans")?,
+        rmi,
+        timeout: o.int("timeout")?,
+    };
+    let ep = super::endpoint();
+    let d = bridge::block_on(async { client(&ep).await.cloned() })?;
+    let project = project.to_string();
+    run_with_events(ctx, o.fn_ptr("on_event")?, move |tx| {
+        crate::plan::down::down(d, project, desired, options, tx)
+    })
 }
 
 #[export_module]
@@ -302,6 +342,21 @@ pub mod api {
     #[rhai_fn(global, name = "apply", return_raw)]
     pub fn apply_default(ctx: NativeCallContext, p: &mut Plan) -> RhaiResult<Map> {
         super::apply_plan(&ctx, p, Map::new())
+    }
+
+    /// Takes a project down: stops and removes its containers (in
+    /// parallel), removes its networks; `volumes: true` also its volumes,
+    /// `rmi: "local" | "all"` its images. Found by compose labels, so it
+    /// works on what `docker compose` started too. With `document` (the
+    /// compose document) only the file's services are removed unless
+    /// `remove_orphans`. Options also: `timeout`, `on_event`.
+    ///
+    /// ```rhai
+    /// let r = plan::down("demo", #{ volumes: true });
+    /// ```
+    #[rhai_fn(name = "down", return_raw)]
+    pub fn down(ctx: NativeCallContext, project: &str, opts: Map) -> RhaiResult<Map> {
+        crate::api::located(&ctx, super::down(&ctx, project, opts))
     }
 
     #[rhai_fn(global, name = "to_string", pure)]

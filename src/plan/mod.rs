@@ -10,5 +10,6 @@
 pub mod apply;
 pub mod desired;
 pub mod diff;
+pub mod down;
 pub mod gojson;
 pub mod observed;

@@ -1,0 +1,244 @@
+//! Taking a project down: its containers (in parallel), then its networks,
+//! and with `volumes` its volumes, with `rmi` its images. Everything is
+//! found by compose labels, so it works on what `docker compose` started
+//! too, and never touches a resource of another project or of none.
+
+use std::collections::{BTreeSet, HashMap};
+use std::time::Instant;
+
+use bollard::query_parameters as qp;
+use bollard::Docker;
+use futures_util::future::join_all;
+use tokio::sync::mpsc;
+
+use super::apply::{Event, Outcome};
+use super::desired::{Desired, LABEL_PROJECT, LABEL_SERVICE};
+use crate::docker::{flatten, status};
+
+#[derive(Clone, Debug, Default)]
+pub struct DownOptions {
+    /// Also remove named volumes of the project and anonymous volumes of
+    /// its containers (`-v`).
+    pub volumes: bool,
+    /// Remove containers of services no longer in the project.
+    pub remove_orphans: bool,
+    /// `local`: images built for services with no image name; `all`: every
+    /// image the services use.
+    pub rmi: Option<String>,
+    /// Seconds a stop waits before killing.
+    pub timeout: Option<i64>,
+}
+
+fn send(tx: &mpsc::UnboundedSender<Event>, kind: &'static str, name: &str, status: &str, done: bool, t: Instant) {
+    let _ = tx.send(Event {
+        kind,
+        name: name.into(),
+        status: status.into(),
+        done,
+        error: None,
+        elapsed: t.elapsed(),
+    });
+}
+
+fn label_filter(project: &str) -> HashMap<String, Vec<String>> {
+    HashMap::from([("label".to_string(), vec![format!("{LABEL_PROJECT}={project}")])])
+}
+
+/// Takes `project` down. `desired` (when a compose file was loaded) limits
+/// containers to its services unless `remove_orphans`.
+pub async fn down(
+    d: Docker,
+    project: String,
+    desired: Option<Desired>,
+    opts: DownOptions,
+    tx: mpsc::UnboundedSender<Event>,
+) -> Outcome {
+    let mut outcome = Outcome::default();
+    let containers = match d
+        .list_containers(Some(qp::ListContainersOptions {
+            all: true,
+            filters: Some(label_filter(&project)),
+            ..Default::default()
+        }))
+        .await
+    {
+        Ok(c) => c,
+        Err(e) => {
+            outcome.errors.push((
+                "project".into(),
+                format!("listing containers of {project}: {}", flatten(&e)),
+            ));
+            return outcome;
+        }
+    };
+    let known: Option<BTreeSet<String>> = desired
+        .as_ref()
+        .map(|d| d.services.iter().map(|s| s.name.clone()).collect());
+    let mut images: BTreeSet<String> = BTreeSet::new();
+    let mut orphans = Vec::new();
+    let mut work = Vec::new();
+    for c in containers {
+        let labels = c.labels.clone().unwrap_or_default();
+        let service = labels.get(LABEL_SERVICE).cloned().unwrap_or_default();
+        let name = c
+            .names
+            .as_ref()
+            .and_then(|n| n.first())
+            .map(|n| n.trim_start_matches('/').to_string())
+            .unwrap_or_default();
+        let is_orphan = known.as_ref().is_some_and(|k| !k.contains(&service));
+        if is_orphan && !opts.remove_orphans {
+            orphans.push(name);
+            continue;
+        }
+        if let Some(img) = c.image.clone() {
+            images.insert(img);
+        }
+        let (d, tx, id, timeout, volumes) = (
+            d.clone(),
+            tx.clone(),
+            c.id.clone().unwrap_or_default(),
+            opts.timeout,
+            opts.volumes,
+        );
+        work.push(async move {
+            let t = Instant::now();
+            send(&tx, "Container", &name, "Stopping", false, t);
+            let stop = qp::StopContainerOptions {
+                t: timeout.map(|t| t as i32),
+                signal: None,
+            };
+            match d.stop_container(&id, Some(stop)).await {
+                Ok(()) => {}
+                Err(e) if matches!(status(&e), Some(304) | Some(404)) => {}
+                Err(e) => return Err(format!("stopping container {name}: {}", flatten(&e))),
+            }
+            send(&tx, "Container", &name, "Stopped", false, t);
+            send(&tx, "Container", &name, "Removing", false, t);
+            match d
+                .remove_container(
+                    &id,
+                    Some(qp::RemoveContainerOptions {
+                        force: true,
+                        v: volumes,
+                        link: false,
+                    }),
+                )
+                .await
+            {
+                Ok(()) => {}
+                Err(e) if status(&e) == Some(404) => {}
+                Err(e) => return Err(format!("removing container {name}: {}", flatten(&e))),
+            }
+            send(&tx, "Container", &name, "Removed", true, t);
+            Ok(())
+        });
+    }
+    for r in join_all(work).await {
+        if let Err(e) = r {
+            outcome.errors.push(("container".into(), e));
+        }
+    }
+    if !orphans.is_empty() {
+        let _ = tx.send(Event {
+            kind: "Project",
+            name: project.clone(),
+            status: format!(
+                "Warning: found orphan containers ({}) for this project. If you removed or renamed this service in your compose file, you can run this command with the --remove-orphans flag to clean it up.",
+                orphans.join(", ")
+            ),
+            done: true,
+            error: None,
+            elapsed: Default::default(),
+        });
+    }
+    if !outcome.errors.is_empty() {
+        return outcome;
+    }
+
+    // Networks: the project's own (external ones carry no project label).
+    let networks = d
+        .list_networks(Some(qp::ListNetworksOptions {
+            filters: Some(label_filter(&project)),
+        }))
+        .await
+        .unwrap_or_default();
+    let net_work = networks.into_iter().filter_map(|n| n.name).map(|name| {
+        let (d, tx) = (d.clone(), tx.clone());
+        async move {
+            let t = Instant::now();
+            send(&tx, "Network", &name, "Removing", false, t);
+            match d.remove_network(&name).await {
+                Ok(()) => {
+                    send(&tx, "Network", &name, "Removed", true, t);
+                    Ok(())
+                }
+                Err(e) if status(&e) == Some(404) => Ok(()),
+                Err(e) => Err(format!("removing network {name}: {}", flatten(&e))),
+            }
+        }
+    });
+    for r in join_all(net_work).await {
+        if let Err(e) = r {
+            outcome.errors.push(("network".into(), e));
+        }
+    }
+
+    if opts.volumes {
+        let vols = d
+            .list_volumes(Some(qp::ListVolumesOptions {
+                filters: Some(label_filter(&project)),
+            }))
+            .await
+            .map(|v| v.volumes.unwrap_or_default())
+            .unwrap_or_default();
+        let vol_work = vols.into_iter().map(|v| v.name).map(|name| {
+            let (d, tx) = (d.clone(), tx.clone());
+            async move {
+                let t = Instant::now();
+                send(&tx, "Volume", &name, "Removing", false, t);
+                match d.remove_volume(&name, None::<qp::RemoveVolumeOptions>).await {
+                    Ok(()) => {
+                        send(&tx, "Volume", &name, "Removed", true, t);
+                        Ok(())
+                    }
+                    Err(e) if status(&e) == Some(404) => Ok(()),
+                    Err(e) => Err(format!("removing volume {name}: {}", flatten(&e))),
+                }
+            }
+        });
+        for r in join_all(vol_work).await {
+            if let Err(e) = r {
+                outcome.errors.push(("volume".into(), e));
+            }
+        }
+    }
+
+    if let Some(mode) = opts.rmi.as_deref() {
+        let mut targets: BTreeSet<String> = BTreeSet::new();
+        if let Some(desired) = &desired {
+            for s in &desired.services {
+                // `local`: only images compose named itself (no `image:`).
+                let built_here = s.build.is_some() && s.image == format!("{}-{}", desired.project, s.name);
+                if mode == "all" || built_here {
+                    targets.insert(s.image.clone());
+                }
+            }
+        }
+        if mode == "all" {
+            targets.extend(images);
+        }
+        for img in targets {
+            let t = Instant::now();
+            send(&tx, "Image", &img, "Removing", false, t);
+            match d.remove_image(&img, None::<qp::RemoveImageOptions>, None).await {
+                Ok(_) => send(&tx, "Image", &img, "Removed", true, t),
+                Err(e) if status(&e) == Some(404) => {}
+                Err(e) => outcome
+                    .errors
+                    .push(("image".into(), format!("removing image {img}: {}", flatten(&e)))),
+            }
+        }
+    }
+    outcome
+}
