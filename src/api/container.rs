@@ -417,6 +417,32 @@ pub mod api {
         super::list(crate::api::endpoint(), filter)
     }
 
+    /// Runs one operation on many containers in parallel: "start", "stop",
+    /// "restart", "kill", "pause", "unpause" or "remove". Options:
+    /// `timeout`, `signal`, `force`, `volumes`, `on_event` (called with
+    /// `#{ kind, name, status, done, error, elapsed }`). Returns
+    /// `#{ ok, errors }`.
+    ///
+    /// ```rhai
+    /// container::batch(container::list(#{ label: "app=demo" }), "stop", #{ timeout: 2 });
+    /// ```
+    #[rhai_fn(name = "batch", return_raw)]
+    pub fn batch(ctx: NativeCallContext, list: Array, op: &str, opts: Map) -> RhaiResult<Map> {
+        crate::api::located(&ctx, crate::api::batch::batch(&ctx, list, op, opts))
+    }
+
+    /// Streams the logs of several containers merged, calling
+    /// `each(name, line, stream)` per line as they arrive. Options:
+    /// `follow`, `tail`, `timestamps`, `since`, `until`.
+    ///
+    /// ```rhai
+    /// container::logs(container::list(), #{ follow: true }, |name, line| print(`${name} | ${line}`));
+    /// ```
+    #[rhai_fn(name = "logs", return_raw)]
+    pub fn logs_many(ctx: NativeCallContext, list: Array, opts: Map, each: FnPtr) -> RhaiResult<()> {
+        crate::api::located(&ctx, crate::api::batch::stream_logs(&ctx, list, opts, each))
+    }
+
     /// The container's ID.
     #[rhai_fn(global, get = "id", pure)]
     pub fn id(c: &mut Container) -> String {

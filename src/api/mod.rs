@@ -7,11 +7,13 @@
 //! [`crate::bridge`], and turns engine errors into Rhai exceptions carrying
 //! the engine's own message.
 
+pub mod batch;
 pub mod container;
 pub mod dockerignore;
 pub mod image;
 pub mod network;
 pub mod plan;
+pub mod progress;
 pub mod spec;
 pub mod util;
 pub mod value;
@@ -34,12 +36,14 @@ pub fn register(engine: &mut Engine) {
     engine.register_static_module("network", exported_module!(network::api).into());
     engine.register_static_module("volume", exported_module!(volume::api).into());
     engine.register_static_module("plan", exported_module!(plan::api).into());
+    engine.register_static_module("progress", exported_module!(progress::api).into());
     engine.register_global_module(exported_module!(util::api).into());
     container::register_types(engine);
     image::register_types(engine);
     network::register_types(engine);
     volume::register_types(engine);
     plan::register_types(engine);
+    progress::register_types(engine);
 }
 
 static BASE_DIR: OnceLock<PathBuf> = OnceLock::new();

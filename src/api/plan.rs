@@ -144,7 +144,7 @@ fn apply_plan(ctx: &NativeCallContext, p: &Plan, opts: Map) -> RhaiResult<Map> {
 /// Runs engine work on the runtime while its progress events come back to
 /// this (the script) thread, where `on_event` is called for each. Returns
 /// `#{ ok, errors }`.
-fn run_with_events<F, Fut>(ctx: &NativeCallContext, on_event: Option<FnPtr>, work: F) -> RhaiResult<Map>
+pub fn run_with_events<F, Fut>(ctx: &NativeCallContext, on_event: Option<FnPtr>, work: F) -> RhaiResult<Map>
 where
     F: FnOnce(tokio::sync::mpsc::UnboundedSender<apply::Event>) -> Fut,
     Fut: std::future::Future<Output = apply::Outcome> + Send + 'static,

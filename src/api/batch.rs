@@ -1,0 +1,206 @@
+//! Work on many containers at once: the engine calls run in parallel on
+//! the runtime, their progress comes back to the script one event at a time.
+//! `orch stop`, `start`, `restart`, `kill`, `pause`, `rm` are this plus
+//! policy; `orch logs -f` and attached `up` use the merged log stream.
+//!
+//! ```rhai
+//! let r = container::batch(container::list(#{ label: "app=demo" }), "stop", #{ timeout: 5 });
+//! ```
+
+use std::time::Instant;
+
+use bollard::container::LogOutput;
+use bollard::query_parameters as qp;
+use futures_util::stream::{select_all, StreamExt};
+use rhai::{Array, Dynamic, FnPtr, Map, NativeCallContext};
+
+use super::container::Container;
+use super::value::{call_back, Opts};
+use super::{client, fail, RhaiResult};
+use crate::bridge;
+use crate::docker::{flatten, status};
+use crate::plan::apply::{Event, Outcome};
+
+fn containers(list: Array) -> RhaiResult<Vec<Container>> {
+    list.into_iter()
+        .map(|c| match c.try_cast::<Container>() {
+            Some(c) => Ok(c),
+            None => fail("container::batch: the list must hold containers (from container::list or ::get)"),
+        })
+        .collect()
+}
+
+/// Runs `op` on every container in parallel. Options: `timeout` (stop and
+/// restart), `signal` (kill), `force` and `volumes` (remove), `on_event`.
+pub fn batch(ctx: &NativeCallContext, list: Array, op: &str, opts: Map) -> RhaiResult<Map> {
+    let o = Opts::new(
+        "container::batch",
+        opts,
+        &["timeout", "signal", "force", "volumes", "on_event"],
+    )?;
+    let (done_status, busy_status) =
+        match op {
+            "start" => ("Started", "Starting"),
+            "stop" => ("Stopped", "Stopping"),
+            "restart" => ("Started", "Restarting"),
+            "kill" => ("Killed", "Killing"),
+            "pause" => ("Paused", "Pausing"),
+            "unpause" => ("Unpaused", "Unpausing"),
+            "remove" => ("Removed", "Removing"),
+            other => return fail(format!(
+                "container::batch: unknown operation {other:?} (start, stop, restart, kill, pause, unpause, remove)"
+            )),
+        };
+    let timeout = o.int("timeout")?.map(|t| t as i32);
+    let signal = o.str("signal")?.unwrap_or_else(|| "SIGKILL".into());
+    let (force, volumes) = (o.flag("force")?, o.flag("volumes")?);
+    let on_event = o.fn_ptr("on_event")?;
+    let list = containers(list)?;
+    let op = op.to_string();
+    super::plan::run_with_events(ctx, on_event, move |tx| async move {
+        let jobs = list.into_iter().map(|c| {
+            let (tx, op, signal) = (tx.clone(), op.clone(), signal.clone());
+            async move {
+                let t = Instant::now();
+                let send = |status: &str, done: bool, error: Option<String>| {
+                    let _ = tx.send(Event {
+                        kind: "Container",
+                        name: c.name.clone(),
+                        status: status.into(),
+                        done,
+                        error,
+                        elapsed: t.elapsed(),
+                    });
+                };
+                send(busy_status, false, None);
+                let d = match c.ep.client().await {
+                    Ok(d) => d,
+                    Err(e) => return Err(e.to_string()),
+                };
+                let r = match op.as_str() {
+                    "start" => d.start_container(&c.id, None::<qp::StartContainerOptions>).await,
+                    "stop" => {
+                        d.stop_container(
+                            &c.id,
+                            Some(qp::StopContainerOptions {
+                                t: timeout,
+                                signal: None,
+                            }),
+                        )
+                        .await
+                    }
+                    "restart" => {
+                        d.restart_container(
+                            &c.id,
+                            Some(qp::RestartContainerOptions {
+                                t: timeout,
+                                signal: None,
+                            }),
+                        )
+                        .await
+                    }
+                    "kill" => d.kill_container(&c.id, Some(qp::KillContainerOptions { signal })).await,
+                    "pause" => d.pause_container(&c.id).await,
+                    "unpause" => d.unpause_container(&c.id).await,
+                    _ => {
+                        d.remove_container(
+                            &c.id,
+                            Some(qp::RemoveContainerOptions {
+                                force,
+                                v: volumes,
+                                link: false,
+                            }),
+                        )
+                        .await
+                    }
+                };
+                match r {
+                    // Already in the wanted state (304) is success, as for docker.
+                    Ok(_) => {}
+                    Err(e) if status(&e) == Some(304) => {}
+                    Err(e) => {
+                        let msg = format!("container {op} {}: {}", c.name, flatten(&e));
+                        send("Error", true, Some(msg.clone()));
+                        return Err(msg);
+                    }
+                }
+                send(done_status, true, None);
+                Ok(())
+            }
+        });
+        let errors = futures_util::future::join_all(jobs)
+            .await
+            .into_iter()
+            .filter_map(Result::err)
+            .map(|e| ("container".to_string(), e))
+            .collect();
+        Outcome { errors }
+    })
+}
+
+/// Streams the logs of several containers merged, calling
+/// `each(name, line, stream)` as lines arrive. Options as `Container.logs`.
+pub fn stream_logs(ctx: &NativeCallContext, list: Array, opts: Map, each: FnPtr) -> RhaiResult<()> {
+    let o = Opts::new(
+        "container::logs",
+        opts,
+        &["follow", "tail", "timestamps", "since", "until"],
+    )?;
+    let tail = match o.raw("tail") {
+        Some(v) if v.is_int() => v.as_int().unwrap_or(0).to_string(),
+        Some(v) => v.to_string(),
+        None => "all".into(),
+    };
+    let options = qp::LogsOptions {
+        follow: o.flag("follow")?,
+        stdout: true,
+        stderr: true,
+        since: o.int("since")?.unwrap_or(0) as i32,
+        until: o.int("until")?.unwrap_or(0) as i32,
+        timestamps: o.flag("timestamps")?,
+        tail,
+    };
+    let list = containers(list)?;
+    let mut streams = Vec::new();
+    for c in &list {
+        let d = bridge::block_on(async { client(&c.ep).await.cloned() })?;
+        let name = c.name.clone();
+        let s = d
+            .logs(&c.id, Some(options.clone()))
+            .map(move |item| (name.clone(), item));
+        streams.push(Box::pin(s));
+    }
+    let mut merged = select_all(streams);
+    // Partial lines per container and stream, so output is never torn.
+    let mut partial: std::collections::HashMap<(String, bool), String> = Default::default();
+    loop {
+        let next = bridge::block_on(async { Ok(merged.next().await) })?;
+        let Some((name, item)) = next else { break };
+        let (is_err, bytes) = match item {
+            Ok(LogOutput::StdErr { message }) => (true, message),
+            Ok(LogOutput::StdOut { message }) | Ok(LogOutput::Console { message }) => (false, message),
+            Ok(LogOutput::StdIn { .. }) => continue,
+            // A container removed while followed ends its stream.
+            Err(_) => continue,
+        };
+        let buf = partial.entry((name.clone(), is_err)).or_default();
+        buf.push_str(&String::from_utf8_lossy(&bytes));
+        while let Some(pos) = buf.find('\n') {
+            let line: String = buf.drain(..=pos).collect();
+            let stream = if is_err { "stderr" } else { "stdout" };
+            let args: Vec<Dynamic> = vec![
+                name.clone().into(),
+                line.trim_end_matches(['\n', '\r']).to_string().into(),
+                stream.into(),
+            ];
+            let _ = call_back(ctx, &each, args, 2)?;
+        }
+    }
+    for ((name, is_err), rest) in partial {
+        if !rest.is_empty() {
+            let stream = if is_err { "stderr" } else { "stdout" };
+            let _ = call_back(ctx, &each, vec![name.into(), rest.into(), stream.into()], 2)?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,153 @@
+//! Progress as Docker Compose shows it: on a terminal one live line per
+//! resource with a spinner, its state and elapsed time; elsewhere one plain
+//! line per state change; with `quiet` nothing. The script decides what to
+//! report; this only draws it.
+//!
+//! ```rhai
+//! let ui = progress::new("auto");
+//! plan.apply(#{ on_event: |e| ui.event(e) });
+//! ui.finish();
+//! ```
+
+use std::collections::HashMap;
+use std::io::IsTerminal;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+use rhai::plugin::*;
+use rhai::{Engine, Map};
+
+use super::{fail, RhaiResult};
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Mode {
+    Tty,
+    Plain,
+    Quiet,
+}
+
+struct Inner {
+    mode: Mode,
+    multi: MultiProgress,
+    bars: HashMap<String, ProgressBar>,
+}
+
+/// A progress display. Cloning shares it (closures capture a copy).
+#[derive(Clone)]
+pub struct Progress(Arc<Mutex<Inner>>);
+
+fn style(done: bool, failed: bool) -> ProgressStyle {
+    let tmpl = if failed {
+        " ✘ {msg}"
+    } else if done {
+        " ✔ {msg}"
+    } else {
+        " {spinner} {msg}"
+    };
+    ProgressStyle::with_template(tmpl).unwrap_or_else(|_| ProgressStyle::default_spinner())
+}
+
+#[export_module]
+pub mod api {
+    use super::*;
+
+    pub type Progress = super::Progress;
+
+    /// A display in `mode`: "auto" (live on a terminal, plain otherwise),
+    /// "tty", "plain" or "quiet" — the values of compose's `--progress`.
+    ///
+    /// ```rhai
+    /// let ui = progress::new(ARGS.progress ?? "auto");
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn new(mode: &str) -> RhaiResult<Progress> {
+        let mode = match mode {
+            "auto" if std::io::stderr().is_terminal() => Mode::Tty,
+            "auto" | "plain" => Mode::Plain,
+            "tty" => Mode::Tty,
+            "quiet" => Mode::Quiet,
+            other => {
+                return fail(format!(
+                    "progress::new: mode must be auto, tty, plain or quiet, not {other:?}"
+                ))
+            }
+        };
+        let multi = MultiProgress::with_draw_target(if mode == Mode::Tty {
+            ProgressDrawTarget::stderr()
+        } else {
+            ProgressDrawTarget::hidden()
+        });
+        Ok(Progress(Arc::new(Mutex::new(Inner {
+            mode,
+            multi,
+            bars: HashMap::new(),
+        }))))
+    }
+
+    /// Shows an event from `Plan.apply`, `plan::down` or
+    /// `container::batch` (`#{ kind, name, status, done, error, elapsed }`).
+    ///
+    /// ```rhai
+    /// ui.event(#{ kind: "Container", name: "web-1", status: "Started", done: true });
+    /// ```
+    #[rhai_fn(global, pure)]
+    pub fn event(p: &mut Progress, e: Map) {
+        let get = |k: &str| {
+            e.get(k)
+                .filter(|v| !v.is_unit())
+                .map(|v| v.to_string())
+                .unwrap_or_default()
+        };
+        let (kind, name, status, error) = (get("kind"), get("name"), get("status"), get("error"));
+        let done = e.get("done").and_then(|v| v.as_bool().ok()).unwrap_or(false);
+        let elapsed = e.get("elapsed").and_then(|v| v.as_float().ok()).unwrap_or(0.0);
+        let mut inner = p.0.lock().unwrap();
+        let text = if error.is_empty() {
+            format!("{kind} {name}  {status}")
+        } else {
+            format!("{kind} {name}  {error}")
+        };
+        match inner.mode {
+            Mode::Quiet => {}
+            Mode::Plain => eprintln!(" {text}"),
+            Mode::Tty => {
+                let key = format!("{kind}/{name}");
+                let bar = match inner.bars.get(&key) {
+                    Some(b) => b.clone(),
+                    None => {
+                        let b = inner.multi.add(ProgressBar::new_spinner());
+                        b.enable_steady_tick(Duration::from_millis(100));
+                        inner.bars.insert(key, b.clone());
+                        b
+                    }
+                };
+                let failed = !error.is_empty();
+                bar.set_style(style(done, failed));
+                bar.set_message(format!("{text}  {elapsed:.1}s"));
+                if done {
+                    bar.finish();
+                }
+            }
+        }
+    }
+
+    /// Ends the display (stops spinners, leaves the final lines).
+    ///
+    /// ```rhai
+    /// ui.finish();
+    /// ```
+    #[rhai_fn(global, pure)]
+    pub fn finish(p: &mut Progress) {
+        let inner = p.0.lock().unwrap();
+        for b in inner.bars.values() {
+            if !b.is_finished() {
+                b.finish();
+            }
+        }
+    }
+}
+
+pub fn register_types(engine: &mut Engine) {
+    engine.register_type_with_name::<Progress>("Progress");
+}
