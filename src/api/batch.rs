@@ -38,19 +38,20 @@ pub fn batch(ctx: &NativeCallContext, list: Array, op: &str, opts: Map) -> RhaiR
         opts,
         &["timeout", "signal", "force", "volumes", "on_event"],
     )?;
-    let (done_status, busy_status) =
-        match op {
-            "start" => ("Started", "Starting"),
-            "stop" => ("Stopped", "Stopping"),
-            "restart" => ("Started", "Restarting"),
-            "kill" => ("Killed", "Killing"),
-            "pause" => ("Paused", "Pausing"),
-            "unpause" => ("Unpaused", "Unpausing"),
-            "remove" => ("Removed", "Removing"),
-            other => return fail(format!(
+    let (done_status, busy_status) = match op {
+        "start" => ("Started", "Starting"),
+        "stop" => ("Stopped", "Stopping"),
+        "restart" => ("Started", "Restarting"),
+        "kill" => ("Killed", "Killing"),
+        "pause" => ("Paused", "Pausing"),
+        "unpause" => ("Unpaused", "Unpausing"),
+        "remove" => ("Removed", "Removing"),
+        other => {
+            return fail(format!(
                 "container::batch: unknown operation {other:?} (start, stop, restart, kill, pause, unpause, remove)"
-            )),
-        };
+            ))
+        }
+    };
     let timeout = o.int("timeout")?.map(|t| t as i32);
     let signal = o.str("signal")?.unwrap_or_else(|| "SIGKILL".into());
     let (force, volumes) = (o.flag("force")?, o.flag("volumes")?);

@@ -75,6 +75,10 @@ pub async fn down(
         .as_ref()
         .map(|d| d.services.iter().map(|s| s.name.clone()).collect());
     let mut images: BTreeSet<String> = BTreeSet::new();
+    // Anonymous volumes a recreate carried over are mounted by name, so the
+    // engine no longer removes them with their container (Docker Compose
+    // leaves them behind). `-v` removes them too.
+    let mut anonymous: BTreeSet<String> = BTreeSet::new();
     let mut orphans = Vec::new();
     let mut work = Vec::new();
     for c in containers {
@@ -93,6 +97,14 @@ pub async fn down(
         }
         if let Some(img) = c.image.clone() {
             images.insert(img);
+        }
+        for m in c.mounts.clone().unwrap_or_default() {
+            let is_volume = m.typ.map(|t| t.to_string()) == Some("volume".into());
+            if let (true, Some(n)) = (is_volume, m.name) {
+                if n.len() == 64 && n.bytes().all(|b| b.is_ascii_hexdigit()) {
+                    anonymous.insert(n);
+                }
+            }
         }
         let (d, tx, id, timeout, volumes) = (
             d.clone(),
@@ -192,7 +204,16 @@ pub async fn down(
             .await
             .map(|v| v.volumes.unwrap_or_default())
             .unwrap_or_default();
-        let vol_work = vols.into_iter().map(|v| v.name).map(|name| {
+        let mut names: BTreeSet<String> = vols.into_iter().map(|v| v.name).collect();
+        for n in anonymous {
+            // Only if nothing else has labelled it as its own.
+            if let Ok(v) = d.inspect_volume(&n).await {
+                if v.labels.is_empty() {
+                    names.insert(n);
+                }
+            }
+        }
+        let vol_work = names.into_iter().map(|name| {
             let (d, tx) = (d.clone(), tx.clone());
             async move {
                 let t = Instant::now();
@@ -203,6 +224,8 @@ pub async fn down(
                         Ok(())
                     }
                     Err(e) if status(&e) == Some(404) => Ok(()),
+                    // Still used by a container of another project: not ours to take.
+                    Err(e) if status(&e) == Some(409) => Ok(()),
                     Err(e) => Err(format!("removing volume {name}: {}", flatten(&e))),
                 }
             }

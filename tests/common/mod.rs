@@ -200,9 +200,29 @@ pub struct ProjectCleanup {
 
 impl Drop for ProjectCleanup {
     fn drop(&mut self) {
+        // Anonymous volumes carried over by a recreate survive `down -v`
+        // (as with Docker Compose): note them first, remove them after.
+        let ids = docker(&[
+            "ps",
+            "-aq",
+            "--filter",
+            &format!("label=com.docker.compose.project={}", self.project),
+        ]);
+        let mut anonymous = Vec::new();
+        for id in ids.lines() {
+            let names = Command::new("docker")
+                .args(["inspect", "-f", "{{range .Mounts}}{{.Name}} {{end}}", id])
+                .output()
+                .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+                .unwrap_or_default();
+            anonymous.extend(names.split_whitespace().filter(|n| n.len() == 64).map(str::to_string));
+        }
         let _ = Command::new(compose_ref())
             .args(["-p", &self.project, "down", "-v", "--remove-orphans", "-t", "0"])
             .current_dir(&self.dir)
             .output();
+        for v in anonymous {
+            let _ = Command::new("docker").args(["volume", "rm", &v]).output();
+        }
     }
 }
