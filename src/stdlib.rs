@@ -51,3 +51,27 @@ pub fn embedded_text(name: &str) -> Option<&'static str> {
 pub fn files() -> &'static [(&'static str, &'static str)] {
     embedded::FILES
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    /// Every shipped command compiles: a syntax error in a stdlib script
+    /// fails the build's tests, not a user's command.
+    #[test]
+    fn every_stdlib_script_compiles() {
+        let engine = crate::script::engine(
+            &crate::script::Limits::default(),
+            None,
+            Arc::new(Mutex::new(Vec::new())),
+        );
+        let mut failures = Vec::new();
+        for (name, text) in super::files() {
+            if let Err(e) = engine.compile(text) {
+                failures.push(format!("stdlib/{name}: {e}"));
+            }
+        }
+        assert!(failures.is_empty(), "{}", failures.join("\n"));
+        assert!(super::files().len() >= 20, "the stdlib went missing");
+    }
+}

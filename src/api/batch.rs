@@ -140,13 +140,15 @@ pub fn batch(ctx: &NativeCallContext, list: Array, op: &str, opts: Map) -> RhaiR
 }
 
 /// Streams the logs of several containers merged, calling
-/// `each(name, line, stream)` as lines arrive. Options as `Container.logs`.
+/// `each(name, line, stream)` as lines arrive. Options as `Container.logs`,
+/// plus `until_first_exit` (stop when any container's logs end).
 pub fn stream_logs(ctx: &NativeCallContext, list: Array, opts: Map, each: FnPtr) -> RhaiResult<()> {
     let o = Opts::new(
         "container::logs",
         opts,
-        &["follow", "tail", "timestamps", "since", "until"],
+        &["follow", "tail", "timestamps", "since", "until", "until_first_exit"],
     )?;
+    let until_first_exit = o.flag("until_first_exit")?;
     let tail = match o.raw("tail") {
         Some(v) if v.is_int() => v.as_int().unwrap_or(0).to_string(),
         Some(v) => v.to_string(),
@@ -166,9 +168,13 @@ pub fn stream_logs(ctx: &NativeCallContext, list: Array, opts: Map, each: FnPtr)
     for c in &list {
         let d = bridge::block_on(async { client(&c.ep).await.cloned() })?;
         let name = c.name.clone();
+        let end_name = c.name.clone();
+        // Each stream ends with a marker, so the end of one container's
+        // logs (it stopped) is seen even while others go on.
         let s = d
             .logs(&c.id, Some(options.clone()))
-            .map(move |item| (name.clone(), item));
+            .map(move |item| (name.clone(), Some(item)))
+            .chain(futures_util::stream::once(async move { (end_name, None) }));
         streams.push(Box::pin(s));
     }
     let mut merged = select_all(streams);
@@ -177,6 +183,12 @@ pub fn stream_logs(ctx: &NativeCallContext, list: Array, opts: Map, each: FnPtr)
     loop {
         let next = bridge::block_on(async { Ok(merged.next().await) })?;
         let Some((name, item)) = next else { break };
+        let Some(item) = item else {
+            if until_first_exit {
+                break;
+            }
+            continue;
+        };
         let (is_err, bytes) = match item {
             Ok(LogOutput::StdErr { message }) => (true, message),
             Ok(LogOutput::StdOut { message }) | Ok(LogOutput::Console { message }) => (false, message),

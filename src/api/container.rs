@@ -665,6 +665,21 @@ pub mod api {
         super::exec(c, cmd, opts)
     }
 
+    /// The processes running in the container, as `docker top`:
+    /// `#{ titles: [...], processes: [[...], ...] }`.
+    ///
+    /// ```rhai
+    /// for p in c.top().processes { print(p); }
+    /// ```
+    #[rhai_fn(global, return_raw)]
+    pub fn top(c: &mut Container) -> RhaiResult<Map> {
+        let r = call!(c, "top", |d, id| d.top_processes(&id, None::<qp::TopOptions>))?;
+        let mut m = Map::new();
+        m.insert("titles".into(), to_dynamic(&r.titles.unwrap_or_default()));
+        m.insert("processes".into(), to_dynamic(&r.processes.unwrap_or_default()));
+        Ok(m)
+    }
+
     #[rhai_fn(global, name = "to_string", pure)]
     pub fn to_string(c: &mut Container) -> String {
         format!("container {} ({})", c.name, &c.id[..c.id.len().min(12)])

@@ -235,6 +235,23 @@ fn build(ctx: &NativeCallContext, opts: Map) -> RhaiResult<Image> {
     })
 }
 
+/// A pull error; a failed registry lookup is said in plain words.
+fn pull_error(what: &str, msg: &str) -> Box<rhai::EvalAltResult> {
+    let offline = [
+        "no such host",
+        "dial tcp",
+        "i/o timeout",
+        "connection refused",
+        "Temporary failure",
+        "network is unreachable",
+    ];
+    if offline.iter().any(|k| msg.contains(k)) {
+        format!("{what}: no registry is reachable from the engine ({})", msg.trim()).into()
+    } else {
+        format!("{what}: {}", msg.trim()).into()
+    }
+}
+
 fn build_error(label: &str, msg: &str, log: &[String]) -> Box<rhai::EvalAltResult> {
     let tail: Vec<&str> = log.iter().rev().take(5).rev().map(|s| s.as_str()).collect();
     let mut text = format!("image build {label}: {}", msg.trim());
@@ -416,6 +433,36 @@ pub mod api {
             .into_iter()
             .map(|s| Dynamic::from(summary_to_image(ep.clone(), s)))
             .collect())
+    }
+
+    /// Pulls an image from its registry. Where no registry can be reached
+    /// the error says so, with the engine's own message.
+    ///
+    /// ```rhai
+    /// try { image::pull("busybox:latest"); } catch (e) { eprint(e); }
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn pull(name: &str) -> RhaiResult<Image> {
+        let (repo, tag) = split_tag(name);
+        let ep = crate::api::endpoint();
+        let what = format!("image pull {name}");
+        bridge::block_on(async {
+            let d = client(&ep).await?;
+            let opts = qp::CreateImageOptions {
+                from_image: Some(repo),
+                tag: Some(tag),
+                ..Default::default()
+            };
+            let mut s = d.create_image(Some(opts), None, None);
+            while let Some(item) = s.next().await {
+                let info = item.map_err(|e| pull_error(&what, &flatten(&e)))?;
+                if let Some(detail) = info.error_detail {
+                    return Err(pull_error(&what, &detail.message.unwrap_or_default()));
+                }
+            }
+            Ok(())
+        })?;
+        get_impl(name)
     }
 
     /// Loads images from a tar file made by `save` (or `docker save`) and

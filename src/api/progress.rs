@@ -4,7 +4,7 @@
 //! report; this only draws it.
 //!
 //! ```rhai
-//! let ui = progress::new("auto");
+//! let ui = progress::show("auto");
 //! plan.apply(#{ on_event: |e| ui.event(e) });
 //! ui.finish();
 //! ```
@@ -58,10 +58,10 @@ pub mod api {
     /// "tty", "plain" or "quiet" — the values of compose's `--progress`.
     ///
     /// ```rhai
-    /// let ui = progress::new(ARGS.progress ?? "auto");
+    /// let ui = progress::show(ARGS.progress ?? "auto");
     /// ```
     #[rhai_fn(return_raw)]
-    pub fn new(mode: &str) -> RhaiResult<Progress> {
+    pub fn show(mode: &str) -> RhaiResult<Progress> {
         let mode = match mode {
             "auto" if std::io::stderr().is_terminal() => Mode::Tty,
             "auto" | "plain" => Mode::Plain,
@@ -69,7 +69,7 @@ pub mod api {
             "quiet" => Mode::Quiet,
             other => {
                 return fail(format!(
-                    "progress::new: mode must be auto, tty, plain or quiet, not {other:?}"
+                    "progress::show: mode must be auto, tty, plain or quiet, not {other:?}"
                 ))
             }
         };

@@ -12,11 +12,17 @@ use crate::bridge;
 /// Lays out rows like the Docker CLI's tabwriter (min width 10, padding 3),
 /// so orch's tables line up with `docker`'s.
 pub fn format_table(headers: &[String], rows: &[Vec<String>]) -> String {
+    format_table_min(headers, rows, 10)
+}
+
+/// `format_table` with another minimum column width (compose's `images`
+/// and `ls` tables use 20).
+pub fn format_table_min(headers: &[String], rows: &[Vec<String>], min_width: usize) -> String {
     let cols = headers.len().max(rows.iter().map(|r| r.len()).max().unwrap_or(0));
     let mut width = vec![0usize; cols];
     for row in std::iter::once(headers).chain(rows.iter().map(|r| r.as_slice())) {
         for (i, cell) in row.iter().enumerate() {
-            width[i] = width[i].max(cell.chars().count() + 3).max(10);
+            width[i] = width[i].max(cell.chars().count() + 3).max(min_width);
         }
     }
     let mut out = String::new();
@@ -159,6 +165,40 @@ pub mod api {
         crate::script::INTERRUPT_GRACE_MS.store(ms, std::sync::atomic::Ordering::SeqCst);
     }
 
+    /// Asks a yes/no question on stderr and reads the answer from stdin;
+    /// anything but y/yes (including no stdin at all) is no.
+    ///
+    /// ```rhai
+    /// if !confirm("Remove it?") { exit(1); }
+    /// ```
+    pub fn confirm(question: &str) -> bool {
+        use std::io::Write;
+        eprint!("{question} [yN] ");
+        let _ = std::io::stderr().flush();
+        let mut answer = String::new();
+        match std::io::stdin().read_line(&mut answer) {
+            Ok(n) if n > 0 => matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes"),
+            _ => {
+                eprintln!();
+                false
+            }
+        }
+    }
+
+    /// Whether stdout ("stdout") or stderr ("stderr") is a terminal, for
+    /// scripts that colour or animate only there.
+    ///
+    /// ```rhai
+    /// let colour = is_terminal("stdout");
+    /// ```
+    pub fn is_terminal(stream: &str) -> bool {
+        use std::io::IsTerminal;
+        match stream {
+            "stderr" => std::io::stderr().is_terminal(),
+            _ => std::io::stdout().is_terminal(),
+        }
+    }
+
     /// Prints to stderr (print goes to stdout).
     ///
     /// ```rhai
@@ -221,6 +261,17 @@ pub mod api {
     /// print(table(["NAME", "STATUS"], [["web", "running"]]));
     /// ```
     pub fn table(headers: Array, rows: Array) -> String {
+        table_min(headers, rows, 10)
+    }
+
+    /// `table` with a minimum column width (compose's `images` and `ls`
+    /// use 20).
+    ///
+    /// ```rhai
+    /// print(table(["NAME", "STATUS"], [["demo", "running(2)"]], 20));
+    /// ```
+    #[rhai_fn(name = "table")]
+    pub fn table_min(headers: Array, rows: Array, min_width: i64) -> String {
         let h: Vec<String> = headers.iter().map(|x| x.to_string()).collect();
         let r: Vec<Vec<String>> = rows
             .into_iter()
@@ -232,7 +283,9 @@ pub mod api {
                 None => vec![],
             })
             .collect();
-        format_table(&h, &r).trim_end_matches('\n').to_string()
+        format_table_min(&h, &r, min_width.max(0) as usize)
+            .trim_end_matches('\n')
+            .to_string()
     }
 
     /// Serialises any value to JSON text.

@@ -38,34 +38,305 @@ fn ls(about: &'static str) -> Command {
         .arg(opt("format", "Output format: table or json").default_value("table"))
 }
 
+fn num(name: &'static str, help: &'static str) -> Arg {
+    Arg::new(name)
+        .long(name)
+        .value_name("N")
+        .value_parser(clap::value_parser!(i64))
+        .help(help)
+}
+
+fn services() -> Arg {
+    Arg::new("services")
+        .num_args(0..)
+        .value_name("SERVICE")
+        .help("Services (default: all)")
+}
+
+fn timeout() -> Arg {
+    num("timeout", "Seconds to wait for containers to stop before killing them").short('t')
+}
+
+/// Compose's global flags. They sit on the root command, not marked
+/// global: `orch -p demo up` as with `docker compose -p demo up`, while
+/// `orch service create -p 80:80` keeps Docker's meaning of `-p`.
+fn compose_globals() -> Vec<Arg> {
+    let h = "Compose project";
+    vec![
+        multi("file", "Compose configuration files").short('f').help_heading(h),
+        opt("project-name", "Project name").short('p').help_heading(h),
+        multi("profile", "Specify a profile to enable").help_heading(h),
+        multi("env-file", "Specify an alternate environment file").help_heading(h),
+        opt(
+            "project-directory",
+            "Specify an alternate working directory (default: the path of the first compose file)",
+        )
+        .help_heading(h),
+        opt("progress", "Set type of progress output")
+            .value_parser(["auto", "tty", "plain", "quiet"])
+            .help_heading(h),
+        opt("ansi", "Control when to print ANSI control characters")
+            .value_parser(["never", "always", "auto"])
+            .default_value("auto")
+            .help_heading(h),
+    ]
+}
+
+/// Flags shared by the commands that converge a project (up, create, plan).
+fn converge_flags(c: Command) -> Command {
+    c.arg(flag("build", None, "Build images before starting containers"))
+        .arg(flag("no-build", None, "Don't build an image, even if it's missing"))
+        .arg(flag(
+            "force-recreate",
+            None,
+            "Recreate containers even if their configuration and image haven't changed",
+        ))
+        .arg(flag(
+            "no-recreate",
+            None,
+            "If containers already exist, don't recreate them",
+        ))
+        .arg(flag("no-deps", None, "Don't start linked services"))
+        .arg(flag("always-recreate-deps", None, "Recreate dependent containers"))
+        .arg(flag(
+            "remove-orphans",
+            None,
+            "Remove containers for services not defined in the Compose file",
+        ))
+        .arg(multi("scale", "Scale SERVICE to NUM instances (SERVICE=NUM)"))
+        .arg(services())
+}
+
+fn compose_commands() -> Vec<Command> {
+    vec![
+        converge_flags(Command::new("up").about("Create and start containers"))
+            .arg(flag(
+                "detach",
+                Some('d'),
+                "Detached mode: run containers in the background",
+            ))
+            .arg(flag(
+                "wait",
+                None,
+                "Wait for services to be running|healthy. Implies detached mode",
+            ))
+            .arg(num(
+                "wait-timeout",
+                "Maximum duration in seconds to wait for the project to be running|healthy",
+            ))
+            .arg(timeout())
+            .arg(flag(
+                "abort-on-container-exit",
+                None,
+                "Stops all containers if any container was stopped",
+            ))
+            .arg(opt(
+                "exit-code-from",
+                "Return the exit code of the selected service container",
+            ))
+            .arg(flag("no-start", None, "Don't start the services after creating them"))
+            .arg(flag("dry-run", None, "Print the plan and change nothing"))
+            .arg(flag("no-color", None, "Produce monochrome output"))
+            .arg(flag("no-log-prefix", None, "Don't print prefix in logs")),
+        converge_flags(Command::new("create").about("Creates containers for a service")),
+        converge_flags(Command::new("plan").about("Show what `up` would change, changing nothing")),
+        Command::new("down")
+            .about("Stop and remove containers, networks")
+            .arg(flag(
+                "volumes",
+                Some('v'),
+                "Remove named volumes declared in the volumes section and anonymous volumes attached to containers",
+            ))
+            .arg(
+                opt(
+                    "rmi",
+                    "Remove images used by services: local (only images without a custom tag) or all",
+                )
+                .value_parser(["local", "all"]),
+            )
+            .arg(flag(
+                "remove-orphans",
+                None,
+                "Remove containers for services not defined in the Compose file",
+            ))
+            .arg(timeout())
+            .arg(services()),
+        Command::new("ps")
+            .about("List containers")
+            .arg(flag("all", Some('a'), "Show all stopped containers"))
+            .arg(flag("quiet", Some('q'), "Only display IDs"))
+            .arg(flag("services", None, "Display services"))
+            .arg(multi("status", "Filter services by status").value_parser([
+                "paused",
+                "restarting",
+                "removing",
+                "running",
+                "dead",
+                "created",
+                "exited",
+            ]))
+            .arg(opt("format", "Format the output: table or json").default_value("table"))
+            .arg(Arg::new("service-names").num_args(0..).value_name("SERVICE")),
+        Command::new("images")
+            .about("List images used by the created containers")
+            .arg(flag("quiet", Some('q'), "Only display IDs"))
+            .arg(opt("format", "Format the output: table or json").default_value("table"))
+            .arg(services()),
+        Command::new("ls")
+            .about("List running compose projects")
+            .arg(flag("all", Some('a'), "Show all stopped Compose projects"))
+            .arg(flag("quiet", Some('q'), "Only display project names"))
+            .arg(opt("format", "Format the output: table or json").default_value("table")),
+        Command::new("start").about("Start services").arg(services()),
+        Command::new("stop")
+            .about("Stop services")
+            .arg(timeout())
+            .arg(services()),
+        Command::new("restart")
+            .about("Restart service containers")
+            .arg(timeout())
+            .arg(flag("no-deps", None, "Don't restart dependent services"))
+            .arg(services()),
+        Command::new("kill")
+            .about("Force stop service containers")
+            .arg(
+                opt("signal", "SIGNAL to send to the container")
+                    .short('s')
+                    .default_value("SIGKILL"),
+            )
+            .arg(flag(
+                "remove-orphans",
+                None,
+                "Remove containers for services not defined in the Compose file",
+            ))
+            .arg(services()),
+        Command::new("pause").about("Pause services").arg(services()),
+        Command::new("unpause").about("Unpause services").arg(services()),
+        Command::new("rm")
+            .about("Removes stopped service containers")
+            .arg(flag("force", Some('f'), "Don't ask to confirm removal"))
+            .arg(flag(
+                "stop",
+                Some('s'),
+                "Stop the containers, if required, before removing",
+            ))
+            .arg(flag(
+                "volumes",
+                Some('v'),
+                "Remove any anonymous volumes attached to containers",
+            ))
+            .arg(services()),
+        Command::new("build")
+            .about("Build or rebuild services")
+            .arg(flag("no-cache", None, "Do not use cache when building the image"))
+            .arg(multi("build-arg", "Set build-time variables for services"))
+            .arg(flag(
+                "pull",
+                None,
+                "Always attempt to pull a newer version of the image",
+            ))
+            .arg(flag("quiet", Some('q'), "Don't print anything to STDOUT"))
+            .arg(services()),
+        Command::new("pull")
+            .about("Pull service images")
+            .arg(flag(
+                "ignore-pull-failures",
+                None,
+                "Pull what it can and ignores images with pull failures",
+            ))
+            .arg(flag("quiet", Some('q'), "Pull without printing progress information"))
+            .arg(services()),
+        Command::new("logs")
+            .about("View output from containers")
+            .arg(flag("follow", Some('f'), "Follow log output"))
+            .arg(
+                opt(
+                    "tail",
+                    "Number of lines to show from the end of the logs for each container",
+                )
+                .short('n')
+                .default_value("all"),
+            )
+            .arg(flag("timestamps", Some('t'), "Show timestamps"))
+            .arg(opt("since", "Show logs since timestamp (unix seconds)"))
+            .arg(opt("until", "Show logs before a timestamp (unix seconds)"))
+            .arg(flag("no-color", None, "Produce monochrome output"))
+            .arg(flag("no-log-prefix", None, "Don't print prefix in logs"))
+            .arg(services()),
+        Command::new("top")
+            .about("Display the running processes")
+            .arg(services()),
+        Command::new("port")
+            .about("Print the public port for a port binding")
+            .arg(opt("protocol", "tcp or udp").default_value("tcp"))
+            .arg(num("index", "Index of the container if service has multiple replicas").default_value("1"))
+            .arg(Arg::new("service").required(true))
+            .arg(Arg::new("private_port").required(true).value_name("PRIVATE_PORT")),
+        Command::new("exec")
+            .about("Execute a command in a running container")
+            .arg(flag(
+                "detach",
+                Some('d'),
+                "Detached mode: Run command in the background",
+            ))
+            .arg(multi("env", "Set environment variables").short('e'))
+            .arg(opt("user", "Run the command as this user").short('u'))
+            .arg(opt("workdir", "Path to workdir directory for this command").short('w'))
+            .arg(num("index", "Index of the container if service has multiple replicas").default_value("1"))
+            .arg(flag(
+                "no-TTY",
+                Some('T'),
+                "Disable pseudo-TTY allocation (orch never allocates one)",
+            ))
+            .arg(Arg::new("service").required(true))
+            .arg(
+                Arg::new("command")
+                    .num_args(1..)
+                    .required(true)
+                    .trailing_var_arg(true)
+                    .allow_hyphen_values(true),
+            ),
+        Command::new("wait")
+            .about("Block until containers of all (or specified) services stop")
+            .arg(flag(
+                "down-project",
+                None,
+                "Drops project when the first container stops",
+            ))
+            .arg(services()),
+    ]
+}
+
 /// Adds every stdlib command to the root command.
 pub fn add(root: Command) -> Command {
-    root.subcommand(
-        Command::new("container")
-            .about("Manage containers")
-            .subcommand_required(true)
-            .subcommand(ls("List containers").arg(flag(
-                "all",
-                Some('a'),
-                "Show all containers (default shows just running)",
-            ))),
-    )
-    .subcommand(
-        Command::new("image")
-            .about("Manage images")
-            .subcommand_required(true)
-            .subcommand(ls("List images")),
-    )
-    .subcommand(
-        Command::new("network")
-            .about("Manage networks")
-            .subcommand_required(true)
-            .subcommand(ls("List networks")),
-    )
-    .subcommand(
-        Command::new("volume")
-            .about("Manage volumes")
-            .subcommand_required(true)
-            .subcommand(ls("List volumes")),
-    )
+    root.args(compose_globals())
+        .subcommands(compose_commands())
+        .subcommand(
+            Command::new("container")
+                .about("Manage containers")
+                .subcommand_required(true)
+                .subcommand(ls("List containers").arg(flag(
+                    "all",
+                    Some('a'),
+                    "Show all containers (default shows just running)",
+                ))),
+        )
+        .subcommand(
+            Command::new("image")
+                .about("Manage images")
+                .subcommand_required(true)
+                .subcommand(ls("List images")),
+        )
+        .subcommand(
+            Command::new("network")
+                .about("Manage networks")
+                .subcommand_required(true)
+                .subcommand(ls("List networks")),
+        )
+        .subcommand(
+            Command::new("volume")
+                .about("Manage volumes")
+                .subcommand_required(true)
+                .subcommand(ls("List volumes")),
+        )
 }
