@@ -224,3 +224,51 @@ fn down_removes_exactly_one_project_whoever_started_it() {
     assert!(down.status.success(), "{}", stderr(&down));
     assert!(resources_named(&b).is_empty(), "B left: {:?}", resources_named(&b));
 }
+
+#[test]
+fn killed_in_the_middle_then_run_again_gives_one_running_container_per_replica() {
+    let image = test_image();
+    let project = unique("sigkill");
+    let dir = tempfile::tempdir().unwrap();
+    let _cleanup = ProjectCleanup { dir: dir.path().to_path_buf(), project: project.clone() };
+    let mut yaml = format!("name: {project}\nservices:\n");
+    for i in 0..20 {
+        yaml.push_str(&format!("  s{i}:\n    image: {image}\n    command: [\"sh\", \"-c\", \"trap 'exit 0' TERM; sleep 300 & wait\"]\n"));
+        if i % 4 == 0 {
+            yaml.push_str("    deploy: { replicas: 2 }\n");
+        }
+    }
+    let doc = document(dir.path(), &yaml);
+    let (_d, path) = script(UP);
+    let mut child = orch()
+        .arg("run")
+        .arg(&path)
+        .args([doc.as_str(), &dir.path().display().to_string()])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Kill it once the engine has some (not all) of the containers.
+    let started = std::time::Instant::now();
+    while project_containers(&project).len() < 4 && started.elapsed() < std::time::Duration::from_secs(20) {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    let midway = project_containers(&project).len();
+    assert!(midway < 25, "the kill came too late to test anything ({midway} containers)");
+
+    up(dir.path(), &doc);
+    let names = project_containers(&project);
+    assert_eq!(names.len(), 25, "one container per replica: {names:?}");
+    for i in 0..20 {
+        let replicas = if i % 4 == 0 { 2 } else { 1 };
+        for n in 1..=replicas {
+            let name = format!("{project}-s{i}-{n}");
+            let state = docker(&["inspect", "-f", "{{.State.Status}}", &name]);
+            assert_eq!(state.trim(), "running", "{name}");
+        }
+    }
+    // And a third run has nothing left to do.
+    assert!(up(dir.path(), &doc).starts_with("steps=0\n"));
+}
