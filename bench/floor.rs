@@ -16,26 +16,45 @@ use futures_util::future::join_all;
 #[tokio::main]
 async fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let d = Docker::connect_with_local_defaults().expect("docker").negotiate_version().await.expect("engine");
+    let d = Docker::connect_with_local_defaults()
+        .expect("docker")
+        .negotiate_version()
+        .await
+        .expect("engine");
     if args.first().map(String::as_str) == Some("--clean") {
         let project = &args[1];
         let filters = HashMap::from([("label".to_string(), vec![format!("orch.floor={project}")])]);
         let list = d
-            .list_containers(Some(qp::ListContainersOptions { all: true, filters: Some(filters), ..Default::default() }))
+            .list_containers(Some(qp::ListContainersOptions {
+                all: true,
+                filters: Some(filters),
+                ..Default::default()
+            }))
             .await
             .expect("list");
         join_all(list.into_iter().map(|c| {
             let d = d.clone();
             async move {
                 let _ = d
-                    .remove_container(&c.id.unwrap_or_default(), Some(qp::RemoveContainerOptions { force: true, ..Default::default() }))
+                    .remove_container(
+                        &c.id.unwrap_or_default(),
+                        Some(qp::RemoveContainerOptions {
+                            force: true,
+                            ..Default::default()
+                        }),
+                    )
                     .await;
             }
         }))
         .await;
         return;
     }
-    let (project, services, chain, image) = (&args[0], args[1].parse::<usize>().unwrap(), args[2].parse::<usize>().unwrap(), &args[3]);
+    let (project, services, chain, image) = (
+        &args[0],
+        args[1].parse::<usize>().unwrap(),
+        args[2].parse::<usize>().unwrap(),
+        &args[3],
+    );
     let chain = chain.max(1);
     let started = Instant::now();
     // Level k holds service i where i % chain == k: a chain's members are
@@ -46,16 +65,28 @@ async fn main() {
             let name = format!("{project}-s{i}-1");
             let body = ContainerCreateBody {
                 image: Some(image.clone()),
-                cmd: Some(vec!["sh".into(), "-c".into(), "trap 'exit 0' TERM; sleep 3600 & wait".into()]),
+                cmd: Some(vec![
+                    "sh".into(),
+                    "-c".into(),
+                    "trap 'exit 0' TERM; sleep 3600 & wait".into(),
+                ]),
                 labels: Some(HashMap::from([("orch.floor".to_string(), project.clone())])),
                 ..Default::default()
             };
             async move {
                 let c = d
-                    .create_container(Some(qp::CreateContainerOptions { name: Some(name), platform: String::new() }), body)
+                    .create_container(
+                        Some(qp::CreateContainerOptions {
+                            name: Some(name),
+                            platform: String::new(),
+                        }),
+                        body,
+                    )
                     .await
                     .expect("create");
-                d.start_container(&c.id, None::<qp::StartContainerOptions>).await.expect("start");
+                d.start_container(&c.id, None::<qp::StartContainerOptions>)
+                    .await
+                    .expect("start");
             }
         });
         join_all(jobs).await;

@@ -138,6 +138,12 @@ pub fn print_error(err: &EvalAltResult, main: &Source, limits: &Limits) -> i32 {
             return EXIT_RUNTIME;
         }
     }
+    // A compose file error is already a full diagnostic pointing into the
+    // YAML; the script line that loaded it would only add noise.
+    if let Some(rendered) = crate::api::compose::diagnostic_for(&message(locate(err, &main.name).leaf, limits).0) {
+        eprint!("{rendered}");
+        return EXIT_RUNTIME;
+    }
     let syntax = matches!(err, EvalAltResult::ErrorParsing(..))
         || matches!(err, EvalAltResult::ErrorInModule(_, inner, _) if matches!(**inner, EvalAltResult::ErrorParsing(..)));
     let loc = locate(err, &main.name);

@@ -11,6 +11,7 @@
 pub mod api;
 pub mod bridge;
 pub mod cli;
+pub mod compose;
 pub mod diag;
 pub mod docker;
 pub mod docs;

@@ -230,10 +230,15 @@ fn killed_in_the_middle_then_run_again_gives_one_running_container_per_replica()
     let image = test_image();
     let project = unique("sigkill");
     let dir = tempfile::tempdir().unwrap();
-    let _cleanup = ProjectCleanup { dir: dir.path().to_path_buf(), project: project.clone() };
+    let _cleanup = ProjectCleanup {
+        dir: dir.path().to_path_buf(),
+        project: project.clone(),
+    };
     let mut yaml = format!("name: {project}\nservices:\n");
     for i in 0..20 {
-        yaml.push_str(&format!("  s{i}:\n    image: {image}\n    command: [\"sh\", \"-c\", \"trap 'exit 0' TERM; sleep 300 & wait\"]\n"));
+        yaml.push_str(&format!(
+            "  s{i}:\n    image: {image}\n    command: [\"sh\", \"-c\", \"trap 'exit 0' TERM; sleep 300 & wait\"]\n"
+        ));
         if i % 4 == 0 {
             yaml.push_str("    deploy: { replicas: 2 }\n");
         }
@@ -256,7 +261,10 @@ fn killed_in_the_middle_then_run_again_gives_one_running_container_per_replica()
     child.kill().unwrap(); // SIGKILL
     child.wait().unwrap();
     let midway = project_containers(&project).len();
-    assert!(midway < 25, "the kill came too late to test anything ({midway} containers)");
+    assert!(
+        midway < 25,
+        "the kill came too late to test anything ({midway} containers)"
+    );
 
     up(dir.path(), &doc);
     let names = project_containers(&project);

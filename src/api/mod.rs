@@ -8,6 +8,7 @@
 //! the engine's own message.
 
 pub mod batch;
+pub mod compose;
 pub mod container;
 pub mod dockerignore;
 pub mod image;
@@ -36,6 +37,7 @@ pub fn register(engine: &mut Engine) {
     engine.register_static_module("network", exported_module!(network::api).into());
     engine.register_static_module("volume", exported_module!(volume::api).into());
     engine.register_static_module("plan", exported_module!(plan::api).into());
+    engine.register_static_module("compose", exported_module!(compose::api).into());
     engine.register_static_module("progress", exported_module!(progress::api).into());
     engine.register_global_module(exported_module!(util::api).into());
     container::register_types(engine);
@@ -43,6 +45,7 @@ pub fn register(engine: &mut Engine) {
     network::register_types(engine);
     volume::register_types(engine);
     plan::register_types(engine);
+    compose::register_types(engine);
     progress::register_types(engine);
 }
 

@@ -33,6 +33,9 @@ pub struct Plan {
 
 /// The compose document from a map or JSON text.
 pub fn document(doc: &Dynamic) -> RhaiResult<serde_json::Value> {
+    if let Some(p) = doc.read_lock::<super::compose::Project>() {
+        return Ok(p.0.doc.clone());
+    }
     if doc.is_string() {
         return serde_json::from_str(&doc.to_string())
             .map_err(|e| format!("plan: the compose document is not JSON: {e}").into());

@@ -140,6 +140,18 @@ fn compose_commands() -> Vec<Command> {
             .arg(flag("no-log-prefix", None, "Don't print prefix in logs")),
         converge_flags(Command::new("create").about("Creates containers for a service")),
         converge_flags(Command::new("plan").about("Show what `up` would change, changing nothing")),
+        Command::new("config")
+            .about("Parse, resolve and render compose file in canonical format (--resolve-image-digests is not offered: it needs a registry)")
+            .arg(opt("format", "Format the output: yaml or json").value_parser(["yaml", "json"]).default_value("yaml"))
+            .arg(flag("services", None, "Print the service names, one per line"))
+            .arg(flag("volumes", None, "Print the volume names, one per line"))
+            .arg(flag("profiles", None, "Print the profile names, one per line"))
+            .arg(flag("images", None, "Print the image names, one per line"))
+            .arg(opt("hash", "Print the service config hash, one per line (\"*\" for all)"))
+            .arg(flag("quiet", Some('q'), "Only validate the configuration, don't print anything"))
+            .arg(flag("no-interpolate", None, "Don't interpolate environment variables"))
+            .arg(opt("output", "Save to file (default to stdout)").short('o'))
+            .arg(Arg::new("service-names").num_args(0..).value_name("SERVICE")),
         Command::new("down")
             .about("Stop and remove containers, networks")
             .arg(flag(

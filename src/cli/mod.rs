@@ -259,3 +259,13 @@ fn init_tracing() {
             .try_init();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    /// clap's own consistency checks over every command (duplicate flags,
+    /// bad defaults) — they would otherwise only fire when a user runs it.
+    #[test]
+    fn command_tree_is_consistent() {
+        super::command().debug_assert();
+    }
+}

@@ -1,0 +1,347 @@
+//! The compose loader as primitives: load a project as `docker compose`
+//! would, read it, change it, print it, hand it to the planner.
+//!
+//! ```rhai
+//! let p = compose::load(#{ files: ["compose.yml"] });
+//! p.set("web", "image", "web:canary");
+//! print(p.to_yaml());
+//! plan::compute(p).apply();
+//! ```
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Mutex;
+
+use rhai::plugin::*;
+use rhai::{Array, Dynamic, Engine, Map, NativeCallContext};
+use serde_json::Value;
+
+use super::value::{to_dynamic, Opts};
+use super::{fail, RhaiResult};
+use crate::compose::yaml::{Node, Value as Y};
+use crate::compose::{self as loader, LoadError};
+
+/// A loaded compose project. Properties: `name`, `working_dir`,
+/// `config_files`, `services` (names), `networks`, `volumes`, `profiles`,
+/// `images`, `warnings`.
+#[derive(Clone, Debug)]
+pub struct Project(pub loader::Project);
+
+static LAST_DIAGNOSTIC: Mutex<Option<(String, String)>> = Mutex::new(None);
+
+/// The rendered diagnostic of the last load error, if `message` is its
+/// message (the CLI prints it instead of a script trace).
+pub fn diagnostic_for(message: &str) -> Option<String> {
+    LAST_DIAGNOSTIC
+        .lock()
+        .unwrap()
+        .as_ref()
+        .filter(|(m, _)| m == message)
+        .map(|(_, r)| r.clone())
+}
+
+fn load_error(e: LoadError) -> Box<rhai::EvalAltResult> {
+    let message = match e.location() {
+        Some(at) => format!("{} ({at})", e.message),
+        None => e.message.clone(),
+    };
+    *LAST_DIAGNOSTIC.lock().unwrap() = Some((message.clone(), e.render()));
+    message.into()
+}
+
+/// A Rhai value as a YAML node (strings stay strings).
+fn node_of(v: &Dynamic) -> Node {
+    let value = if v.is_unit() {
+        Y::Null
+    } else if let Ok(b) = v.as_bool() {
+        Y::Bool(b)
+    } else if let Ok(i) = v.as_int() {
+        Y::Int(i)
+    } else if let Ok(f) = v.as_float() {
+        Y::Float(f)
+    } else if let Some(a) = v.clone().try_cast::<Array>() {
+        Y::Seq(a.iter().map(node_of).collect())
+    } else if let Some(m) = v.clone().try_cast::<Map>() {
+        Y::Map(
+            m.iter()
+                .map(|(k, v)| (Node::new(Y::Str(k.to_string()), Default::default()), node_of(v)))
+                .collect(),
+        )
+    } else {
+        Y::Str(v.to_string())
+    };
+    let mut n = Node::new(value, Default::default());
+    n.quoted = true;
+    n
+}
+
+fn load(opts: Map) -> RhaiResult<Project> {
+    let o = Opts::new(
+        "compose::load",
+        opts,
+        &[
+            "files",
+            "project_name",
+            "profiles",
+            "env_files",
+            "project_directory",
+            "env",
+            "no_interpolate",
+        ],
+    )?;
+    let options = loader::Options {
+        files: o
+            .strings("files")?
+            .unwrap_or_default()
+            .into_iter()
+            .map(PathBuf::from)
+            .collect(),
+        project_name: o.str("project_name")?,
+        profiles: o.strings("profiles")?.unwrap_or_default(),
+        env_files: o
+            .strings("env_files")?
+            .unwrap_or_default()
+            .into_iter()
+            .map(PathBuf::from)
+            .collect(),
+        project_directory: o.str("project_directory")?.map(PathBuf::from),
+        env: o
+            .string_map("env")?
+            .unwrap_or_default()
+            .into_iter()
+            .collect::<HashMap<_, _>>(),
+        no_interpolate: o.flag("no_interpolate")?,
+        cwd: std::env::current_dir().unwrap_or_default(),
+    };
+    loader::load(&options).map(Project).map_err(load_error)
+}
+
+fn services_of(p: &Project) -> &serde_json::Map<String, Value> {
+    static EMPTY: std::sync::OnceLock<serde_json::Map<String, Value>> = std::sync::OnceLock::new();
+    p.0.doc["services"]
+        .as_object()
+        .unwrap_or_else(|| EMPTY.get_or_init(serde_json::Map::new))
+}
+
+#[export_module]
+pub mod api {
+    use super::*;
+
+    pub type Project = super::Project;
+
+    /// Loads a compose project exactly as Docker Compose v2 does. Options:
+    /// `files` (default: compose.yaml & co. here or above), `project_name`,
+    /// `profiles`, `env_files`, `project_directory`, `env` (extra
+    /// variables, winning over the process's), `no_interpolate`.
+    ///
+    /// ```rhai
+    /// let p = compose::load(#{ files: ["compose.yml"], project_name: "demo" });
+    /// ```
+    #[rhai_fn(name = "load", return_raw)]
+    pub fn load(ctx: NativeCallContext, opts: Map) -> RhaiResult<Project> {
+        crate::api::located(&ctx, super::load(opts))
+    }
+
+    /// The project's name.
+    ///
+    /// ```rhai
+    /// print(p.name);
+    /// ```
+    #[rhai_fn(global, get = "name", pure)]
+    pub fn name(p: &mut Project) -> String {
+        p.0.name.clone()
+    }
+
+    /// The project directory (relative paths resolve against it).
+    ///
+    /// ```rhai
+    /// print(p.working_dir);
+    /// ```
+    #[rhai_fn(global, get = "working_dir", pure)]
+    pub fn working_dir(p: &mut Project) -> String {
+        p.0.working_dir.display().to_string()
+    }
+
+    /// The compose files it was loaded from.
+    ///
+    /// ```rhai
+    /// print(p.config_files);
+    /// ```
+    #[rhai_fn(global, get = "config_files", pure)]
+    pub fn config_files(p: &mut Project) -> Array {
+        p.0.config_files.iter().map(|f| Dynamic::from(f.clone())).collect()
+    }
+
+    /// The names of its services (sorted).
+    ///
+    /// ```rhai
+    /// for s in p.services { print(s); }
+    /// ```
+    #[rhai_fn(global, get = "services", pure)]
+    pub fn services(p: &mut Project) -> Array {
+        services_of(p).keys().map(|k| Dynamic::from(k.clone())).collect()
+    }
+
+    /// Every profile a service declares.
+    ///
+    /// ```rhai
+    /// print(p.profiles);
+    /// ```
+    #[rhai_fn(global, get = "profiles", pure)]
+    pub fn profiles(p: &mut Project) -> Array {
+        p.0.all_profiles.iter().map(|f| Dynamic::from(f.clone())).collect()
+    }
+
+    /// The project's networks (canonical form).
+    ///
+    /// ```rhai
+    /// print(p.networks.keys());
+    /// ```
+    #[rhai_fn(global, get = "networks", pure)]
+    pub fn networks(p: &mut Project) -> Dynamic {
+        to_dynamic(p.0.doc.get("networks").unwrap_or(&Value::Object(Default::default())))
+    }
+
+    /// The project's volumes (canonical form).
+    ///
+    /// ```rhai
+    /// print(p.volumes.keys());
+    /// ```
+    #[rhai_fn(global, get = "volumes", pure)]
+    pub fn volumes(p: &mut Project) -> Dynamic {
+        to_dynamic(p.0.doc.get("volumes").unwrap_or(&Value::Object(Default::default())))
+    }
+
+    /// The image each service runs (its `image`, or `<project>-<service>`
+    /// for one built here), in service order.
+    ///
+    /// ```rhai
+    /// print(p.images);
+    /// ```
+    #[rhai_fn(global, get = "images", pure)]
+    pub fn images(p: &mut Project) -> Array {
+        let name = p.0.name.clone();
+        services_of(p)
+            .iter()
+            .map(|(s, v)| {
+                Dynamic::from(
+                    v["image"]
+                        .as_str()
+                        .map(str::to_string)
+                        .unwrap_or_else(|| format!("{name}-{s}")),
+                )
+            })
+            .collect()
+    }
+
+    /// What compose would warn about while loading (unset variables …).
+    ///
+    /// ```rhai
+    /// for w in p.warnings { eprint(w); }
+    /// ```
+    #[rhai_fn(global, get = "warnings", pure)]
+    pub fn warnings(p: &mut Project) -> Array {
+        p.0.warnings.iter().map(|f| Dynamic::from(f.clone())).collect()
+    }
+
+    /// One service's configuration (canonical form) as a map.
+    ///
+    /// ```rhai
+    /// print(p.service("web").image);
+    /// ```
+    #[rhai_fn(global, return_raw)]
+    pub fn service(p: &mut Project, name: &str) -> RhaiResult<Dynamic> {
+        match services_of(p).get(name) {
+            Some(s) => Ok(to_dynamic(s)),
+            None => fail(format!("project {}: no such service: {name}", p.0.name)),
+        }
+    }
+
+    /// Sets a service attribute, normalised as if written in the file
+    /// (`()` removes it). Any compose attribute works.
+    ///
+    /// ```rhai
+    /// p.set("web", "image", "web:canary");
+    /// p.set("web", "ports", ["8080:80"]);
+    /// p.set("worker", "scale", 3);
+    /// ```
+    #[rhai_fn(global, return_raw)]
+    pub fn set(p: &mut Project, service: &str, key: &str, value: Dynamic) -> RhaiResult<()> {
+        if !loader::load::SERVICE_KEYS.contains(&key) {
+            return fail(format!(
+                "project {}: services.{service} additional properties '{key}' not allowed",
+                p.0.name
+            ));
+        }
+        let base = p.0.working_dir.clone();
+        let normalized = if value.is_unit() {
+            None
+        } else {
+            loader::load::normalize_attribute(service, key, node_of(&value), &base)
+                .map_err(|e| format!("services.{service}.{key}: {e}"))?
+        };
+        let name = p.0.name.clone();
+        let Some(svc) = p.0.doc["services"].get_mut(service).and_then(Value::as_object_mut) else {
+            return fail(format!("project {name}: no such service: {service}"));
+        };
+        match normalized {
+            Some(v) => {
+                svc.insert(key.to_string(), v);
+            }
+            None => {
+                svc.shift_remove(key);
+            }
+        }
+        let sorted = crate::compose::canon::ordered(std::mem::take(svc), crate::compose::load::SERVICE_ORDER);
+        *svc = sorted;
+        Ok(())
+    }
+
+    /// Docker Compose's configuration hash of a service (as `config --hash`
+    /// prints and as the `com.docker.compose.config-hash` label holds).
+    ///
+    /// ```rhai
+    /// print(p.hash("web"));
+    /// ```
+    #[rhai_fn(global, return_raw)]
+    pub fn hash(p: &mut Project, service: &str) -> RhaiResult<String> {
+        match services_of(p).get(service) {
+            Some(s) => Ok(crate::plan::desired::service_hash(s)),
+            None => fail(format!("project {}: no such service: {service}", p.0.name)),
+        }
+    }
+
+    /// The project as `docker compose config` prints it (YAML).
+    ///
+    /// ```rhai
+    /// print(p.to_yaml());
+    /// ```
+    #[rhai_fn(global, pure)]
+    pub fn to_yaml(p: &mut Project) -> String {
+        crate::compose::emit::to_yaml(&crate::compose::load::escape_dollars(&p.0.doc))
+    }
+
+    /// The project as `docker compose config --format json` prints it.
+    ///
+    /// ```rhai
+    /// print(p.to_json());
+    /// ```
+    #[rhai_fn(global, pure)]
+    pub fn to_json(p: &mut Project) -> String {
+        serde_json::to_string_pretty(&crate::compose::load::escape_dollars(&p.0.doc)).unwrap_or_default()
+    }
+
+    #[rhai_fn(global, name = "to_string", pure)]
+    pub fn to_string(p: &mut Project) -> String {
+        format!("project {}", p.0.name)
+    }
+
+    #[rhai_fn(global, name = "to_debug", pure)]
+    pub fn to_debug(p: &mut Project) -> String {
+        to_string(p)
+    }
+}
+
+pub fn register_types(engine: &mut Engine) {
+    engine.register_type_with_name::<Project>("Project");
+}

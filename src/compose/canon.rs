@@ -1,0 +1,500 @@
+//! Short syntax → the canonical long forms Docker Compose prints, key for
+//! key and in its key order: maps sorted by key at the project and service
+//! level, nested objects in compose-go's struct order.
+
+use std::path::Path;
+
+use serde_json::{json, Map, Value};
+
+use super::yaml::{Node, Value as Y};
+
+/// A normalisation failure at a node.
+#[derive(Debug, Clone)]
+pub struct Invalid {
+    pub message: String,
+    pub node: Node,
+}
+
+pub type Result<T> = std::result::Result<T, Invalid>;
+
+fn invalid<T>(node: &Node, message: impl Into<String>) -> Result<T> {
+    Err(Invalid {
+        message: message.into(),
+        node: node.clone(),
+    })
+}
+
+/// A YAML node as plain JSON (maps sorted, as Go marshals maps).
+pub fn to_json(n: &Node) -> Value {
+    match &n.value {
+        Y::Null => Value::Null,
+        Y::Bool(b) => json!(b),
+        Y::Int(i) => json!(i),
+        Y::Float(f) => json!(f),
+        Y::Str(s) => json!(s),
+        Y::Seq(items) => Value::Array(items.iter().map(to_json).collect()),
+        Y::Map(entries) => {
+            let mut sorted: Vec<(String, Value)> = entries
+                .iter()
+                .map(|(k, v)| (k.scalar_text().unwrap_or_default(), to_json(v)))
+                .collect();
+            sorted.sort_by(|a, b| a.0.cmp(&b.0));
+            Value::Object(sorted.into_iter().collect())
+        }
+    }
+}
+
+/// Puts the keys of `m` in `order` (unknown keys after, sorted).
+pub fn ordered(mut m: Map<String, Value>, order: &[&str]) -> Map<String, Value> {
+    let mut out = Map::new();
+    for k in order {
+        if let Some(v) = m.shift_remove(*k) {
+            out.insert(k.to_string(), v);
+        }
+    }
+    let mut rest: Vec<(String, Value)> = m.into_iter().collect();
+    rest.sort_by(|a, b| a.0.cmp(&b.0));
+    out.extend(rest);
+    out
+}
+
+fn text(n: &Node) -> Option<String> {
+    n.scalar_text()
+}
+
+/// A string or a list of strings as a list.
+fn string_list(n: &Node) -> Result<Vec<String>> {
+    match &n.value {
+        Y::Seq(items) => items
+            .iter()
+            .map(|i| {
+                text(i).ok_or_else(|| Invalid {
+                    message: "must be a string".into(),
+                    node: i.clone(),
+                })
+            })
+            .collect(),
+        Y::Null => Ok(vec![]),
+        _ => Ok(vec![text(n).unwrap_or_default()]),
+    }
+}
+
+/// `KEY=VAL` lists or maps as a sorted map of strings (a missing value is
+/// null, or `lookup`'s answer when given).
+pub fn mapping(n: &Node, sep: char, lookup: Option<&dyn Fn(&str) -> Option<String>>) -> Result<Map<String, Value>> {
+    let mut out: Vec<(String, Value)> = Vec::new();
+    let mut put = |k: String, v: Value| {
+        out.retain(|(x, _)| x != &k);
+        out.push((k, v));
+    };
+    match &n.value {
+        Y::Map(entries) => {
+            for (k, v) in entries {
+                let key = text(k).unwrap_or_default();
+                let value = match &v.value {
+                    Y::Null => match lookup.and_then(|l| l(&key)) {
+                        Some(x) => json!(x),
+                        None => Value::Null,
+                    },
+                    Y::Seq(_) | Y::Map(_) => {
+                        return invalid(v, format!("{key} must be a string, number, boolean or null"))
+                    }
+                    _ => json!(text(v).unwrap_or_default()),
+                };
+                put(key, value);
+            }
+        }
+        Y::Seq(items) => {
+            for item in items {
+                let s = text(item).ok_or_else(|| Invalid {
+                    message: "must be a string".into(),
+                    node: item.clone(),
+                })?;
+                match s.split_once(sep) {
+                    Some((k, v)) => put(k.to_string(), json!(v)),
+                    None => {
+                        let v = lookup.and_then(|l| l(&s)).map(Value::String).unwrap_or(Value::Null);
+                        put(s, v)
+                    }
+                }
+            }
+        }
+        Y::Null => {}
+        _ => return invalid(n, "must be a mapping or a list"),
+    }
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(out.into_iter().collect())
+}
+
+/// Splits a command string as a POSIX shell would (go-shellwords).
+pub fn shell_split(s: &str) -> Option<Vec<String>> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut has = false;
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            ' ' | '\t' | '\n' => {
+                if has {
+                    out.push(std::mem::take(&mut cur));
+                    has = false;
+                }
+            }
+            '\'' => {
+                has = true;
+                loop {
+                    match chars.next()? {
+                        '\'' => break,
+                        c => cur.push(c),
+                    }
+                }
+            }
+            '"' => {
+                has = true;
+                loop {
+                    match chars.next()? {
+                        '"' => break,
+                        '\\' => match chars.next()? {
+                            c @ ('"' | '\\' | '$' | '`') => cur.push(c),
+                            c => {
+                                cur.push('\\');
+                                cur.push(c);
+                            }
+                        },
+                        c => cur.push(c),
+                    }
+                }
+            }
+            '\\' => {
+                has = true;
+                if let Some(n) = chars.next() {
+                    cur.push(n);
+                }
+            }
+            c => {
+                has = true;
+                cur.push(c);
+            }
+        }
+    }
+    if has {
+        out.push(cur);
+    }
+    Some(out)
+}
+
+/// Go's `time.Duration.String()` of a compose duration ("90s" → "1m30s").
+pub fn go_duration(n: &Node) -> Result<String> {
+    let s = text(n).unwrap_or_default();
+    let ns = match &n.value {
+        Y::Int(i) => Some(i * 1_000_000_000),
+        _ => crate::api::spec::parse_duration(&s),
+    };
+    let Some(ns) = ns else {
+        return invalid(n, format!("invalid duration {s:?}"));
+    };
+    Ok(format_go_duration(ns))
+}
+
+pub fn format_go_duration(ns: i64) -> String {
+    if ns == 0 {
+        return "0s".into();
+    }
+    let neg = ns < 0;
+    let u = ns.unsigned_abs();
+    let s = if u < 1_000 {
+        format!("{u}ns")
+    } else if u < 1_000_000 {
+        format!("{}µs", trim_float(u as f64 / 1e3))
+    } else if u < 1_000_000_000 {
+        format!("{}ms", trim_float(u as f64 / 1e6))
+    } else {
+        let h = u / 3_600_000_000_000;
+        let m = (u / 60_000_000_000) % 60;
+        let secs = (u % 60_000_000_000) as f64 / 1e9;
+        let mut out = String::new();
+        if h > 0 {
+            out.push_str(&format!("{h}h"));
+        }
+        if h > 0 || m > 0 {
+            out.push_str(&format!("{m}m"));
+        }
+        out.push_str(&format!("{}s", trim_float(secs)));
+        out
+    };
+    if neg {
+        format!("-{s}")
+    } else {
+        s
+    }
+}
+
+fn trim_float(f: f64) -> String {
+    let s = format!("{f:.9}");
+    s.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
+/// Resolves a path against the project folder, as compose does (`~` too).
+pub fn abs_path(base: &Path, p: &str) -> String {
+    let path = if let Some(rest) = p.strip_prefix("~/") {
+        Path::new(&std::env::var("HOME").unwrap_or_default()).join(rest)
+    } else if p == "~" {
+        std::path::PathBuf::from(std::env::var("HOME").unwrap_or_default())
+    } else {
+        base.join(p)
+    };
+    clean(&path)
+}
+
+/// Lexical path clean-up (Go's `filepath.Clean`).
+pub fn clean(p: &Path) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let abs = p.is_absolute();
+    for c in p.components() {
+        match c {
+            std::path::Component::ParentDir => {
+                if parts.pop().is_none() && !abs {
+                    parts.push("..".into());
+                }
+            }
+            std::path::Component::Normal(s) => parts.push(s.to_string_lossy().into_owned()),
+            _ => {}
+        }
+    }
+    let joined = parts.join("/");
+    if abs {
+        format!("/{joined}")
+    } else if joined.is_empty() {
+        ".".into()
+    } else {
+        joined
+    }
+}
+
+/// A port in short syntax → compose's long form(s).
+pub fn port(n: &Node) -> Result<Vec<Value>> {
+    if let Y::Map(_) = n.value {
+        let mut m = to_json(n).as_object().cloned().unwrap_or_default();
+        m.entry("mode").or_insert(json!("ingress"));
+        m.entry("protocol").or_insert(json!("tcp"));
+        if let Some(p) = m.get("published").cloned() {
+            if !p.is_string() {
+                m.insert("published".into(), json!(p.to_string()));
+            }
+        }
+        if let Some(t) = m
+            .get("target")
+            .and_then(|t| t.as_str().and_then(|s| s.parse::<i64>().ok()))
+        {
+            m.insert("target".into(), json!(t));
+        }
+        return Ok(vec![Value::Object(ordered(
+            m,
+            &[
+                "name",
+                "mode",
+                "host_ip",
+                "target",
+                "published",
+                "protocol",
+                "app_protocol",
+            ],
+        ))]);
+    }
+    let spec = text(n).unwrap_or_default();
+    let (rest, proto) = match spec.rsplit_once('/') {
+        Some((r, p)) => (r.to_string(), p.to_string()),
+        None => (spec.clone(), "tcp".to_string()),
+    };
+    // [ip:]published:target, where ip may be [v6].
+    let (ip, host, target) = if let Some(close) = rest.find(']').filter(|_| rest.starts_with('[')) {
+        let ip = rest[1..close].to_string();
+        let after = rest[close + 1..].trim_start_matches(':');
+        match after.split_once(':') {
+            Some((h, t)) => (Some(ip), Some(h.to_string()), t.to_string()),
+            None => (Some(ip), None, after.to_string()),
+        }
+    } else {
+        let parts: Vec<&str> = rest.split(':').collect();
+        match parts.as_slice() {
+            [t] => (None, None, t.to_string()),
+            [h, t] => (None, Some(h.to_string()), t.to_string()),
+            [ip, h, t] => (Some(ip.to_string()), Some(h.to_string()), t.to_string()),
+            _ => {
+                let ip = parts[..parts.len() - 2].join(":");
+                return invalid(n, format!("invalid IP address: {ip}"));
+            }
+        }
+    };
+    if let Some(ip) = &ip {
+        if !ip.is_empty() && ip.parse::<std::net::IpAddr>().is_err() {
+            return invalid(n, format!("invalid IP address: {ip}"));
+        }
+    }
+    let range = |s: &str| -> Option<(u32, u32)> {
+        match s.split_once('-') {
+            Some((a, b)) => Some((a.parse().ok()?, b.parse().ok()?)),
+            None => s.parse().ok().map(|x| (x, x)),
+        }
+    };
+    let Some((t0, t1)) = range(&target) else {
+        return invalid(n, format!("invalid containerPort: {target}"));
+    };
+    let host_range = match host.as_deref() {
+        None | Some("") => None,
+        Some(h) => Some(range(h).ok_or_else(|| Invalid {
+            message: format!("invalid hostPort: {h}"),
+            node: n.clone(),
+        })?),
+    };
+    let mut out = Vec::new();
+    for (i, t) in (t0..=t1).enumerate() {
+        let mut m = Map::new();
+        m.insert("mode".into(), json!("ingress"));
+        if let Some(ip) = ip.as_ref().filter(|ip| !ip.is_empty()) {
+            m.insert("host_ip".into(), json!(ip));
+        }
+        m.insert("target".into(), json!(t));
+        if let Some((h0, h1)) = host_range {
+            let published = if t0 == t1 && h0 != h1 {
+                format!("{h0}-{h1}")
+            } else {
+                (h0 + i as u32).to_string()
+            };
+            m.insert("published".into(), json!(published));
+        }
+        m.insert("protocol".into(), json!(proto));
+        out.push(Value::Object(m));
+    }
+    Ok(out)
+}
+
+/// A volume mount in short syntax → the long form.
+pub fn volume(n: &Node, base: &Path) -> Result<Value> {
+    if let Y::Map(_) = n.value {
+        let mut m = to_json(n).as_object().cloned().unwrap_or_default();
+        let typ = m.get("type").and_then(Value::as_str).unwrap_or("volume").to_string();
+        if typ == "bind" {
+            if let Some(src) = m.get("source").and_then(Value::as_str) {
+                let abs = abs_path(base, src);
+                m.insert("source".into(), json!(abs));
+            }
+        }
+        return Ok(Value::Object(ordered(
+            m,
+            &[
+                "type",
+                "source",
+                "target",
+                "read_only",
+                "consistency",
+                "bind",
+                "volume",
+                "tmpfs",
+                "image",
+            ],
+        )));
+    }
+    let spec = text(n).unwrap_or_default();
+    let parts: Vec<&str> = spec.split(':').collect();
+    let (src, target, mode) = match parts.as_slice() {
+        [t] => (None, t.to_string(), None),
+        [s, t] => (Some(s.to_string()), t.to_string(), None),
+        [s, t, m, ..] => (Some(s.to_string()), t.to_string(), Some(m.to_string())),
+        [] => return invalid(n, "empty volume specification"),
+    };
+    let mut m = Map::new();
+    let is_path = |s: &str| s.starts_with('.') || s.starts_with('/') || s.starts_with('~');
+    let typ = match &src {
+        Some(s) if is_path(s) => "bind",
+        _ => "volume",
+    };
+    m.insert("type".into(), json!(typ));
+    if let Some(s) = &src {
+        m.insert(
+            "source".into(),
+            json!(if typ == "bind" { abs_path(base, s) } else { s.clone() }),
+        );
+    }
+    m.insert("target".into(), json!(target));
+    let modes: Vec<&str> = mode.as_deref().map(|m| m.split(',').collect()).unwrap_or_default();
+    if modes.contains(&"ro") {
+        m.insert("read_only".into(), json!(true));
+    }
+    if typ == "bind" {
+        let mut bind = Map::new();
+        for md in &modes {
+            if matches!(*md, "z" | "Z") {
+                bind.insert("selinux".into(), json!(md));
+            }
+            if matches!(*md, "shared" | "rshared" | "slave" | "rslave" | "private" | "rprivate") {
+                bind.insert("propagation".into(), json!(md));
+            }
+        }
+        bind.insert("create_host_path".into(), json!(true));
+        m.insert(
+            "bind".into(),
+            Value::Object(ordered(bind, &["propagation", "create_host_path", "selinux"])),
+        );
+    } else {
+        let mut vol = Map::new();
+        if modes.contains(&"nocopy") {
+            vol.insert("nocopy".into(), json!(true));
+        }
+        m.insert("volume".into(), Value::Object(vol));
+    }
+    Ok(Value::Object(m))
+}
+
+/// `extra_hosts` as compose prints it: `host=ip` strings.
+pub fn extra_hosts(n: &Node) -> Result<Value> {
+    match &n.value {
+        Y::Map(entries) => {
+            let mut out = Vec::new();
+            for (k, v) in entries {
+                for ip in string_list(v)? {
+                    out.push(json!(format!("{}={ip}", text(k).unwrap_or_default())));
+                }
+            }
+            Ok(Value::Array(out))
+        }
+        _ => Ok(Value::Array(
+            string_list(n)?
+                .into_iter()
+                .map(|h| {
+                    // host:ip (an IPv6 ip keeps its colons) → host=ip
+                    if h.contains('=') {
+                        json!(h)
+                    } else {
+                        match h.split_once(':') {
+                            Some((host, ip)) => json!(format!("{host}={ip}")),
+                            None => json!(h),
+                        }
+                    }
+                })
+                .collect(),
+        )),
+    }
+}
+
+pub fn strings_or_single(n: &Node) -> Result<Value> {
+    Ok(json!(string_list(n)?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shell_words_and_durations() {
+        assert_eq!(
+            shell_split(r#"echo "hello world" $$HOME 'a b'"#).unwrap(),
+            vec!["echo", "hello world", "$$HOME", "a b"]
+        );
+        assert_eq!(format_go_duration(90_000_000_000), "1m30s");
+        assert_eq!(format_go_duration(30_000_000_000), "30s");
+        assert_eq!(format_go_duration(500_000_000), "500ms");
+        assert_eq!(format_go_duration(3_600_000_000_000), "1h0m0s");
+        assert_eq!(clean(Path::new("/a/b/../c/./d")), "/a/c/d");
+    }
+}

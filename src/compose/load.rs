@@ -1,0 +1,1303 @@
+//! Loading a project as Docker Compose v2 does: find the files, read the
+//! environment (`.env`, `--env-file`, the process), interpolate, validate,
+//! normalise each file, resolve `extends`, merge the files, apply profiles,
+//! and check references. The result is the canonical document.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+
+use serde_json::{json, Map, Value};
+
+use super::canon::{self, ordered, to_json, Invalid};
+use super::error::LoadError;
+use super::interp;
+use super::yaml::{self, Node, Value as Y};
+
+/// Everything `-f`, `-p`, `--profile`, `--env-file`, `--project-directory`
+/// and a script's extra `env` say.
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    pub files: Vec<PathBuf>,
+    pub project_name: Option<String>,
+    pub profiles: Vec<String>,
+    pub env_files: Vec<PathBuf>,
+    pub project_directory: Option<PathBuf>,
+    /// Variables that win over the process environment.
+    pub env: HashMap<String, String>,
+    /// `--no-interpolate`: leave `${...}` as written.
+    pub no_interpolate: bool,
+    /// Where to look for compose files (the current directory).
+    pub cwd: PathBuf,
+}
+
+/// A loaded project.
+#[derive(Clone, Debug)]
+pub struct Project {
+    pub name: String,
+    pub working_dir: PathBuf,
+    pub config_files: Vec<String>,
+    /// The canonical document (in memory: `$` not escaped).
+    pub doc: Value,
+    /// Profiles any service declares (for `config --profiles`).
+    pub all_profiles: Vec<String>,
+    /// What compose would warn about (unset variables, obsolete keys).
+    pub warnings: Vec<String>,
+}
+
+pub const DEFAULT_FILES: &[&str] = &[
+    "compose.yaml",
+    "compose.yml",
+    "docker-compose.yaml",
+    "docker-compose.yml",
+];
+const OVERRIDE_FILES: &[&str] = &[
+    "compose.override.yaml",
+    "compose.override.yml",
+    "docker-compose.override.yaml",
+    "docker-compose.override.yml",
+];
+
+const TOP_KEYS: &[&str] = &[
+    "version", "name", "include", "services", "networks", "volumes", "secrets", "configs", "models",
+];
+
+/// Every attribute a service may have in Compose v2.40.
+pub const SERVICE_KEYS: &[&str] = &[
+    "annotations",
+    "attach",
+    "build",
+    "blkio_config",
+    "cap_add",
+    "cap_drop",
+    "cgroup",
+    "cgroup_parent",
+    "command",
+    "configs",
+    "container_name",
+    "cpu_count",
+    "cpu_percent",
+    "cpu_shares",
+    "cpu_quota",
+    "cpu_period",
+    "cpu_rt_period",
+    "cpu_rt_runtime",
+    "cpus",
+    "cpuset",
+    "credential_spec",
+    "depends_on",
+    "deploy",
+    "develop",
+    "device_cgroup_rules",
+    "devices",
+    "dns",
+    "dns_opt",
+    "dns_search",
+    "domainname",
+    "entrypoint",
+    "env_file",
+    "label_file",
+    "environment",
+    "expose",
+    "extends",
+    "external_links",
+    "extra_hosts",
+    "gpus",
+    "group_add",
+    "healthcheck",
+    "hostname",
+    "image",
+    "init",
+    "ipc",
+    "isolation",
+    "labels",
+    "links",
+    "logging",
+    "mac_address",
+    "mem_limit",
+    "mem_reservation",
+    "mem_swappiness",
+    "memswap_limit",
+    "models",
+    "network_mode",
+    "networks",
+    "oom_kill_disable",
+    "oom_score_adj",
+    "pid",
+    "pids_limit",
+    "platform",
+    "ports",
+    "post_start",
+    "pre_stop",
+    "privileged",
+    "profiles",
+    "provider",
+    "pull_policy",
+    "pull_refresh_after",
+    "read_only",
+    "restart",
+    "runtime",
+    "scale",
+    "secrets",
+    "security_opt",
+    "shm_size",
+    "stdin_open",
+    "stop_grace_period",
+    "stop_signal",
+    "storage_opt",
+    "sysctls",
+    "tmpfs",
+    "tty",
+    "ulimits",
+    "use_api_socket",
+    "user",
+    "userns_mode",
+    "uts",
+    "volumes",
+    "volumes_from",
+    "working_dir",
+];
+
+/// compose-go declares `profiles` first, then the rest alphabetically.
+pub const SERVICE_ORDER: &[&str] = &["profiles"];
+
+const BUILD_ORDER: &[&str] = &[
+    "context",
+    "dockerfile",
+    "dockerfile_inline",
+    "entitlements",
+    "args",
+    "ssh",
+    "labels",
+    "cache_from",
+    "cache_to",
+    "no_cache",
+    "additional_contexts",
+    "network",
+    "provenance",
+    "sbom",
+    "pull",
+    "target",
+    "shm_size",
+    "extra_hosts",
+    "isolation",
+    "privileged",
+    "secrets",
+    "tags",
+    "ulimits",
+    "platforms",
+];
+const DEPLOY_ORDER: &[&str] = &[
+    "mode",
+    "replicas",
+    "labels",
+    "update_config",
+    "rollback_config",
+    "resources",
+    "restart_policy",
+    "placement",
+    "endpoint_mode",
+];
+const HEALTH_ORDER: &[&str] = &[
+    "test",
+    "timeout",
+    "interval",
+    "retries",
+    "start_period",
+    "start_interval",
+    "disable",
+];
+const NETWORK_ORDER: &[&str] = &[
+    "name",
+    "driver",
+    "driver_opts",
+    "ipam",
+    "external",
+    "internal",
+    "enable_ipv4",
+    "enable_ipv6",
+    "attachable",
+    "labels",
+];
+const VOLUME_ORDER: &[&str] = &["name", "driver", "driver_opts", "external", "labels"];
+
+/// The files the project is read from, with their text (for diagnostics).
+struct Files {
+    list: Vec<(String, String)>,
+}
+
+impl Files {
+    fn error_at(&self, node: &Node, message: impl Into<String>) -> LoadError {
+        let (name, text) = self.list.get(node.span.file).cloned().unwrap_or_default();
+        LoadError {
+            message: message.into(),
+            at: Some((name, text, node.span)),
+            help: None,
+        }
+    }
+
+    fn invalid(&self, e: Invalid) -> LoadError {
+        self.error_at(&e.node, e.message)
+    }
+}
+
+/// Reads a `.env` file: `KEY=VALUE`, comments, `export`, quotes, and
+/// `${VAR}` in unquoted and double-quoted values.
+pub fn read_dotenv(path: &Path, env: &HashMap<String, String>) -> Result<Vec<(String, String)>, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut out: Vec<(String, String)> = Vec::new();
+    for (i, raw) in text.lines().enumerate() {
+        let line = raw.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let line = line.strip_prefix("export ").unwrap_or(line).trim_start();
+        let Some((k, v)) = line.split_once('=') else {
+            // A bare name takes its value from the environment, if any.
+            if let Some(v) = env.get(line) {
+                out.push((line.to_string(), v.clone()));
+            }
+            continue;
+        };
+        let key = k.trim().to_string();
+        if key.is_empty() || key.contains(char::is_whitespace) {
+            return Err(format!(
+                "{}:{}: unexpected character in variable name {key:?}",
+                path.display(),
+                i + 1
+            ));
+        }
+        let v = v.trim_start();
+        let lookup: HashMap<String, String> = env.clone().into_iter().chain(out.iter().cloned()).collect();
+        let value = if let Some(rest) = v.strip_prefix('\'') {
+            rest.split_once('\'')
+                .map(|(a, _)| a.to_string())
+                .unwrap_or_else(|| rest.to_string())
+        } else if let Some(rest) = v.strip_prefix('"') {
+            let inner = rest.rsplit_once('"').map(|(a, _)| a).unwrap_or(rest);
+            let unescaped = inner.replace("\\n", "\n").replace("\\\"", "\"").replace("\\\\", "\\");
+            interp::interpolate(&unescaped, &lookup, &mut Vec::new()).unwrap_or(unescaped)
+        } else {
+            let v = match v.find(" #") {
+                Some(i) => &v[..i],
+                None => v,
+            };
+            let v = v.trim_end();
+            interp::interpolate(v, &lookup, &mut Vec::new()).unwrap_or_else(|_| v.to_string())
+        };
+        out.retain(|(x, _)| x != &key);
+        out.push((key, value));
+    }
+    Ok(out)
+}
+
+/// Lowercase and strip what a project name may not contain, as compose.
+pub fn normalize_name(s: &str) -> String {
+    let lowered: String = s
+        .to_lowercase()
+        .chars()
+        .filter(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '_' || *c == '-')
+        .collect();
+    lowered.trim_start_matches(['_', '-']).to_string()
+}
+
+fn find_default_files(dir: &Path) -> Option<Vec<PathBuf>> {
+    let mut d = Some(dir.to_path_buf());
+    while let Some(cur) = d {
+        if let Some(f) = DEFAULT_FILES.iter().map(|f| cur.join(f)).find(|p| p.is_file()) {
+            let mut files = vec![f];
+            if let Some(o) = OVERRIDE_FILES.iter().map(|f| cur.join(f)).find(|p| p.is_file()) {
+                files.push(o);
+            }
+            return Some(files);
+        }
+        d = cur.parent().map(Path::to_path_buf);
+    }
+    None
+}
+
+/// Interpolates every string value (not keys), tracking the path for errors.
+fn interpolate_tree(
+    n: &mut Node,
+    path: &str,
+    env: &HashMap<String, String>,
+    files: &Files,
+    unset: &mut Vec<String>,
+) -> Result<(), LoadError> {
+    match &mut n.value {
+        Y::Str(s) => {
+            if s.contains('$') {
+                match interp::interpolate(s, env, unset) {
+                    Ok(v) => {
+                        // Unquoted values are re-typed after interpolation
+                        // (`${PORT}` → 8080 is a number).
+                        n.value = match yaml::resolve_plain(&v) {
+                            _ if n.quoted => Y::Str(v),
+                            Y::Null => Y::Str(v),
+                            typed => typed,
+                        };
+                    }
+                    Err(interp::Error::Invalid) => {
+                        let mut e = files.error_at(n, format!("invalid interpolation format for {path}"));
+                        e.help = Some("You may need to escape any $ with another $.".into());
+                        return Err(e);
+                    }
+                    Err(interp::Error::Required { name, message }) => {
+                        return Err(files.error_at(n, format!("error while interpolating {path}: required variable {name} is missing a value: {message}")));
+                    }
+                }
+            }
+        }
+        Y::Seq(items) => {
+            for (i, item) in items.iter_mut().enumerate() {
+                interpolate_tree(item, &format!("{path}.[{i}]"), env, files, unset)?;
+            }
+        }
+        Y::Map(entries) => {
+            for (k, v) in entries.iter_mut() {
+                let key = k.scalar_text().unwrap_or_default();
+                let p = if path.is_empty() { key } else { format!("{path}.{key}") };
+                interpolate_tree(v, &p, env, files, unset)?;
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// One service, normalised: (canonical map, keys tagged !reset/!override).
+fn service(
+    name: &str,
+    node: &Node,
+    base: &Path,
+    env: &HashMap<String, String>,
+    files: &Files,
+) -> Result<(Map<String, Value>, Vec<(String, String)>), LoadError> {
+    let entries = match &node.value {
+        Y::Map(m) => m,
+        Y::Null => return Ok((Map::new(), vec![])),
+        _ => return Err(files.error_at(node, format!("services.{name} must be a mapping"))),
+    };
+    let mut out = Map::new();
+    let mut tags = Vec::new();
+    let mut env_file_values: Option<Map<String, Value>> = None;
+    let lookup = |k: &str| env.get(k).cloned();
+    for (k, v) in entries {
+        let key = k.scalar_text().unwrap_or_default();
+        if key.starts_with("x-") {
+            continue;
+        }
+        if !SERVICE_KEYS.contains(&key.as_str()) {
+            return Err(files.error_at(k, format!("services.{name} additional properties '{key}' not allowed")));
+        }
+        if let Some(t) = &v.tag {
+            if t == "!reset" || t == "!override" {
+                tags.push((key.clone(), t.clone()));
+            }
+        }
+        let list_err = |what: &str| files.error_at(v, format!("services.{name}.{key} must be {what}"));
+        let value = match key.as_str() {
+            "build" => match &v.value {
+                Y::Str(ctx) => json!({"context": canon::abs_path(base, ctx), "dockerfile": "Dockerfile"}),
+                Y::Map(_) => {
+                    let mut m = to_json(v).as_object().cloned().unwrap_or_default();
+                    let ctx = m.get("context").and_then(Value::as_str).unwrap_or(".").to_string();
+                    let is_remote = ctx.contains("://") || ctx.starts_with("git@");
+                    m.insert(
+                        "context".into(),
+                        json!(if is_remote { ctx } else { canon::abs_path(base, &ctx) }),
+                    );
+                    if !m.contains_key("dockerfile") && !m.contains_key("dockerfile_inline") {
+                        m.insert("dockerfile".into(), json!("Dockerfile"));
+                    }
+                    for key in ["args", "labels"] {
+                        if let Some(n) = v.get(key) {
+                            m.insert(
+                                key.into(),
+                                Value::Object(canon::mapping(n, '=', None).map_err(|e| files.invalid(e))?),
+                            );
+                        }
+                    }
+                    Value::Object(ordered(m, BUILD_ORDER))
+                }
+                _ => return Err(list_err("a string or a mapping")),
+            },
+            "command" | "entrypoint" => match &v.value {
+                Y::Null => Value::Null,
+                Y::Str(s) => match canon::shell_split(s) {
+                    Some(words) => json!(words),
+                    None => return Err(files.error_at(v, format!("services.{name}.{key}: unbalanced quotes"))),
+                },
+                Y::Seq(items) => json!(items
+                    .iter()
+                    .map(|i| i.scalar_text().unwrap_or_default())
+                    .collect::<Vec<_>>()),
+                _ => return Err(list_err("a string or a list")),
+            },
+            "environment" => Value::Object(canon::mapping(v, '=', Some(&lookup)).map_err(|e| files.invalid(e))?),
+            "labels" | "annotations" | "sysctls" => {
+                Value::Object(canon::mapping(v, '=', None).map_err(|e| files.invalid(e))?)
+            }
+            "env_file" => {
+                let entries: Vec<(String, bool)> = match &v.value {
+                    Y::Str(s) => vec![(s.clone(), true)],
+                    Y::Seq(items) => items
+                        .iter()
+                        .map(|i| match &i.value {
+                            Y::Map(_) => (
+                                i.get("path").and_then(Node::scalar_text).unwrap_or_default(),
+                                !matches!(i.get("required").map(|r| &r.value), Some(Y::Bool(false))),
+                            ),
+                            _ => (i.scalar_text().unwrap_or_default(), true),
+                        })
+                        .collect(),
+                    _ => return Err(list_err("a string or a list")),
+                };
+                let mut vals = Map::new();
+                for (p, required) in entries {
+                    let path = PathBuf::from(canon::abs_path(base, &p));
+                    if !path.exists() {
+                        if required {
+                            return Err(files.error_at(
+                                v,
+                                format!(
+                                    "env file {} not found: stat {}: no such file or directory",
+                                    path.display(),
+                                    path.display()
+                                ),
+                            ));
+                        }
+                        continue;
+                    }
+                    let pairs = read_dotenv(&path, env).map_err(|e| files.error_at(v, e))?;
+                    for (k, val) in pairs {
+                        vals.insert(k, json!(val));
+                    }
+                }
+                env_file_values = Some(vals);
+                continue;
+            }
+            "ports" => match &v.value {
+                Y::Seq(items) => {
+                    let mut all = Vec::new();
+                    for i in items {
+                        all.extend(canon::port(i).map_err(|e| files.invalid(e))?);
+                    }
+                    Value::Array(all)
+                }
+                _ => return Err(list_err("a array")),
+            },
+            "expose" => match &v.value {
+                Y::Seq(items) => json!(items
+                    .iter()
+                    .map(|i| i.scalar_text().unwrap_or_default())
+                    .collect::<Vec<_>>()),
+                _ => return Err(list_err("a array")),
+            },
+            "volumes" => match &v.value {
+                Y::Seq(items) => Value::Array(
+                    items
+                        .iter()
+                        .map(|i| canon::volume(i, base))
+                        .collect::<Result<_, _>>()
+                        .map_err(|e| files.invalid(e))?,
+                ),
+                _ => return Err(list_err("a array")),
+            },
+            "depends_on" => {
+                let mut m = Map::new();
+                match &v.value {
+                    Y::Seq(items) => {
+                        for i in items {
+                            m.insert(
+                                i.scalar_text().unwrap_or_default(),
+                                json!({"condition": "service_started", "required": true}),
+                            );
+                        }
+                    }
+                    Y::Map(entries) => {
+                        for (dk, dv) in entries {
+                            let mut d = to_json(dv).as_object().cloned().unwrap_or_default();
+                            d.entry("condition").or_insert(json!("service_started"));
+                            d.entry("required").or_insert(json!(true));
+                            m.insert(
+                                dk.scalar_text().unwrap_or_default(),
+                                Value::Object(ordered(d, &["condition", "restart", "required"])),
+                            );
+                        }
+                    }
+                    _ => return Err(list_err("a array or a mapping")),
+                }
+                Value::Object(ordered(m, &[]))
+            }
+            "healthcheck" => {
+                let mut m = to_json(v).as_object().cloned().unwrap_or_default();
+                if let Some(t) = v.get("test") {
+                    if let Y::Str(s) = &t.value {
+                        m.insert("test".into(), json!(["CMD-SHELL", s]));
+                    } else if let Y::Seq(items) = &t.value {
+                        m.insert(
+                            "test".into(),
+                            json!(items
+                                .iter()
+                                .map(|i| i.scalar_text().unwrap_or_default())
+                                .collect::<Vec<_>>()),
+                        );
+                    }
+                }
+                for d in ["timeout", "interval", "start_period", "start_interval"] {
+                    if let Some(n) = v.get(d) {
+                        m.insert(d.into(), json!(canon::go_duration(n).map_err(|e| files.invalid(e))?));
+                    }
+                }
+                Value::Object(ordered(m, HEALTH_ORDER))
+            }
+            "deploy" => {
+                let mut m = to_json(v).as_object().cloned().unwrap_or_default();
+                let mut res = m
+                    .get("resources")
+                    .and_then(Value::as_object)
+                    .cloned()
+                    .unwrap_or_default();
+                for part in ["limits", "reservations"] {
+                    if let Some(Value::Object(mut l)) = res.get(part).cloned() {
+                        if let Some(c) = l.get("cpus").cloned() {
+                            let f = c.as_f64().or_else(|| c.as_str().and_then(|s| s.parse().ok()));
+                            if let Some(f) = f {
+                                l.insert("cpus".into(), json!(f));
+                            }
+                        }
+                        if let Some(mem) = l.get("memory").cloned() {
+                            let bytes = match &mem {
+                                Value::String(s) => crate::api::spec::parse_bytes(s),
+                                Value::Number(n) => n.as_i64(),
+                                _ => None,
+                            };
+                            if let Some(b) = bytes {
+                                l.insert("memory".into(), json!(b.to_string()));
+                            }
+                        }
+                        res.insert(
+                            part.into(),
+                            Value::Object(ordered(l, &["cpus", "memory", "pids", "devices", "generic_resources"])),
+                        );
+                    }
+                }
+                m.insert(
+                    "resources".into(),
+                    Value::Object(ordered(res, &["limits", "reservations"])),
+                );
+                m.entry("placement").or_insert(json!({}));
+                Value::Object(ordered(m, DEPLOY_ORDER))
+            }
+            "networks" => {
+                let mut m = Map::new();
+                match &v.value {
+                    Y::Seq(items) => {
+                        for i in items {
+                            m.insert(i.scalar_text().unwrap_or_default(), Value::Null);
+                        }
+                    }
+                    Y::Map(entries) => {
+                        for (nk, nv) in entries {
+                            let val = match &nv.value {
+                                Y::Null => Value::Null,
+                                _ => Value::Object(ordered(
+                                    to_json(nv).as_object().cloned().unwrap_or_default(),
+                                    &[
+                                        "aliases",
+                                        "driver_opts",
+                                        "ipv4_address",
+                                        "ipv6_address",
+                                        "link_local_ips",
+                                        "mac_address",
+                                        "priority",
+                                        "gw_priority",
+                                    ],
+                                )),
+                            };
+                            m.insert(nk.scalar_text().unwrap_or_default(), val);
+                        }
+                    }
+                    _ => return Err(list_err("a array or a mapping")),
+                }
+                Value::Object(ordered(m, &[]))
+            }
+            "tmpfs"
+            | "dns"
+            | "dns_search"
+            | "dns_opt"
+            | "cap_add"
+            | "cap_drop"
+            | "security_opt"
+            | "external_links"
+            | "links"
+            | "volumes_from"
+            | "profiles"
+            | "group_add"
+            | "device_cgroup_rules" => canon::strings_or_single(v).map_err(|e| files.invalid(e))?,
+            "extra_hosts" => canon::extra_hosts(v).map_err(|e| files.invalid(e))?,
+            "stop_grace_period" => json!(canon::go_duration(v).map_err(|e| files.invalid(e))?),
+            "secrets" | "configs" => match &v.value {
+                Y::Seq(items) => Value::Array(
+                    items
+                        .iter()
+                        .map(|i| match &i.value {
+                            Y::Map(_) => Value::Object(ordered(
+                                to_json(i).as_object().cloned().unwrap_or_default(),
+                                &["source", "target", "uid", "gid", "mode"],
+                            )),
+                            _ => json!({"source": i.scalar_text().unwrap_or_default()}),
+                        })
+                        .collect(),
+                ),
+                _ => return Err(list_err("a array")),
+            },
+            "extends" => match &v.value {
+                Y::Str(s) => json!({"service": s}),
+                _ => to_json(v),
+            },
+            _ => to_json(v),
+        };
+        out.insert(key, value);
+    }
+    if let Some(mut vals) = env_file_values {
+        // `environment` wins over env_file.
+        if let Some(Value::Object(e)) = out.get("environment") {
+            for (k, v) in e {
+                vals.insert(k.clone(), v.clone());
+            }
+        }
+        out.insert("environment".into(), Value::Object(ordered(vals, &[])));
+    }
+    Ok((out, tags))
+}
+
+/// Compose's merge of an override file's service into the base one.
+fn merge_service(base: &mut Map<String, Value>, over: Map<String, Value>, tags: &[(String, String)]) {
+    for (k, v) in over {
+        if let Some((_, tag)) = tags.iter().find(|(t, _)| t == &k) {
+            if tag == "!reset" {
+                base.shift_remove(&k);
+            } else {
+                base.insert(k, v);
+            }
+            continue;
+        }
+        let merged = match (base.shift_remove(&k), v) {
+            (Some(Value::Object(mut a)), Value::Object(b)) if !matches!(k.as_str(), "command" | "entrypoint") => {
+                deep_merge(&mut a, b);
+                Value::Object(a)
+            }
+            (Some(Value::Array(a)), Value::Array(b)) => match k.as_str() {
+                "command" | "entrypoint" | "profiles" => Value::Array(b),
+                "volumes" => merge_by(a, b, |x| x.get("target").cloned()),
+                "secrets" | "configs" => merge_by(a, b, |x| x.get("source").cloned()),
+                "ports" => merge_by(a, b, |x| Some(x.clone())),
+                _ => {
+                    let mut out = a;
+                    for x in b {
+                        if !out.contains(&x) {
+                            out.push(x);
+                        }
+                    }
+                    Value::Array(out)
+                }
+            },
+            (_, v) => v,
+        };
+        base.insert(k, merged);
+    }
+    let sorted = ordered(std::mem::take(base), SERVICE_ORDER);
+    *base = sorted;
+}
+
+fn merge_by(a: Vec<Value>, b: Vec<Value>, key: impl Fn(&Value) -> Option<Value>) -> Value {
+    let mut out = a;
+    for x in b {
+        let k = key(&x);
+        match out.iter().position(|y| k.is_some() && key(y) == k) {
+            Some(i) => out[i] = x,
+            None => out.push(x),
+        }
+    }
+    Value::Array(out)
+}
+
+fn deep_merge(a: &mut Map<String, Value>, b: Map<String, Value>) {
+    for (k, v) in b {
+        match (a.get_mut(&k), v) {
+            (Some(Value::Object(x)), Value::Object(y)) => deep_merge(x, y),
+            (_, v) => {
+                a.insert(k, v);
+            }
+        }
+    }
+}
+
+/// One parsed file: its services (normalised) and top-level sections.
+struct Parsed {
+    root: Node,
+    services: Vec<(String, Map<String, Value>, Vec<(String, String)>, Node)>,
+    dir: PathBuf,
+}
+
+fn parse_file(
+    path: &Path,
+    files: &mut Files,
+    env: &HashMap<String, String>,
+    no_interpolate: bool,
+    unset: &mut Vec<String>,
+    base: Option<&Path>,
+) -> Result<Parsed, LoadError> {
+    let text = std::fs::read_to_string(path).map_err(|e| LoadError::plain(format!("{}: {e}", path.display())))?;
+    let id = files.list.len();
+    files.list.push((path.display().to_string(), text.clone()));
+    let mut root = yaml::parse(&text, id).map_err(|e| LoadError {
+        message: format!("yaml: {}", e.message),
+        at: Some((path.display().to_string(), text.clone(), e.span)),
+        help: None,
+    })?;
+    if !matches!(root.value, Y::Map(_)) {
+        return Err(files.error_at(&root, "Top-level object must be a mapping"));
+    }
+    if !no_interpolate {
+        interpolate_tree(&mut root, "", env, files, unset)?;
+    }
+    for (k, _) in root.as_map().into_iter().flatten() {
+        let key = k.scalar_text().unwrap_or_default();
+        if !key.starts_with("x-") && !TOP_KEYS.contains(&key.as_str()) {
+            return Err(files.error_at(
+                k,
+                format!(
+                    "validating {}:  additional properties '{key}' not allowed",
+                    path.display()
+                ),
+            ));
+        }
+    }
+    let dir = base
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| path.parent().map(Path::to_path_buf).unwrap_or_default());
+    let mut services = Vec::new();
+    if let Some(svcs) = root.get("services") {
+        match &svcs.value {
+            Y::Map(entries) => {
+                for (k, v) in entries {
+                    let name = k.scalar_text().unwrap_or_default();
+                    let (m, tags) = service(&name, v, &dir, env, files).map_err(|mut e| {
+                        if e.message.starts_with("services.")
+                            && !e.message.starts_with("validating")
+                            && e.message.contains("additional properties")
+                        {
+                            e.message = format!("validating {}: {}", path.display(), e.message);
+                        } else if e.message.contains(" must be ") && e.message.starts_with("services.") {
+                            e.message = format!("validating {}: {}", path.display(), e.message);
+                        }
+                        e
+                    })?;
+                    services.push((name, m, tags, v.clone()));
+                }
+            }
+            Y::Null => {}
+            _ => {
+                return Err(files.error_at(
+                    svcs,
+                    format!("validating {}: services must be a mapping", path.display()),
+                ))
+            }
+        }
+    }
+    Ok(Parsed { root, services, dir })
+}
+
+/// Resolves `extends` (same file or another) for every service of a file.
+fn resolve_extends(
+    parsed: &mut Parsed,
+    files: &mut Files,
+    env: &HashMap<String, String>,
+    no_interpolate: bool,
+    unset: &mut Vec<String>,
+    depth: usize,
+) -> Result<(), LoadError> {
+    if depth > 16 {
+        return Err(LoadError::plain("extends: too many levels (is there a cycle?)"));
+    }
+    let names: Vec<String> = parsed.services.iter().map(|s| s.0.clone()).collect();
+    for name in names {
+        let Some(idx) = parsed.services.iter().position(|s| s.0 == name) else {
+            continue;
+        };
+        let Some(ext) = parsed.services[idx].1.get("extends").cloned() else {
+            continue;
+        };
+        let base_name = ext["service"].as_str().unwrap_or_default().to_string();
+        let node = parsed.services[idx].3.clone();
+        let base = match ext.get("file").and_then(Value::as_str) {
+            Some(f) => {
+                let path = PathBuf::from(canon::abs_path(&parsed.dir, f));
+                let mut other = parse_file(&path, files, env, no_interpolate, unset, None)?;
+                resolve_extends(&mut other, files, env, no_interpolate, unset, depth + 1)?;
+                other.services.into_iter().find(|s| s.0 == base_name).map(|s| s.1)
+            }
+            None => {
+                if base_name == name {
+                    return Err(files.error_at(
+                        &node,
+                        format!("services.{name}.extends: a service cannot extend itself"),
+                    ));
+                }
+                let mut sub = Parsed {
+                    root: parsed.root.clone(),
+                    services: parsed.services.clone(),
+                    dir: parsed.dir.clone(),
+                };
+                // Resolve the base's own extends first.
+                let base_idx = sub.services.iter().position(|s| s.0 == base_name);
+                if let Some(b) = base_idx {
+                    if sub.services[b].1.contains_key("extends") {
+                        sub.services.retain(|s| s.0 == base_name || s.0 != name);
+                        resolve_extends(&mut sub, files, env, no_interpolate, unset, depth + 1)?;
+                    }
+                }
+                sub.services.into_iter().find(|s| s.0 == base_name).map(|s| s.1)
+            }
+        };
+        let Some(mut base) = base else {
+            return Err(files.error_at(
+                &node,
+                format!("cannot extend service \"{name}\": service \"{base_name}\" not found"),
+            ));
+        };
+        // What extends never inherits.
+        for k in ["depends_on", "extends"] {
+            base.shift_remove(k);
+        }
+        let (_, mut own, tags, _) = parsed.services[idx].clone();
+        own.shift_remove("extends");
+        merge_service(&mut base, own, &tags);
+        parsed.services[idx].1 = base;
+    }
+    Ok(())
+}
+
+fn top_section(root: &Node, key: &str) -> Vec<(String, Node)> {
+    match root.get(key).map(|n| &n.value) {
+        Some(Y::Map(entries)) => entries
+            .iter()
+            .map(|(k, v)| (k.scalar_text().unwrap_or_default(), v.clone()))
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Loads a project.
+pub fn load(opts: &Options) -> Result<Project, LoadError> {
+    let cwd = if opts.cwd.as_os_str().is_empty() {
+        std::env::current_dir().unwrap_or_default()
+    } else {
+        opts.cwd.clone()
+    };
+    let mut env: HashMap<String, String> = std::env::vars().collect();
+    env.extend(opts.env.clone());
+    let search_dir = opts
+        .project_directory
+        .as_ref()
+        .map(|d| cwd.join(d))
+        .unwrap_or_else(|| cwd.clone());
+    let mut paths: Vec<PathBuf> = opts.files.iter().map(|f| cwd.join(f)).collect();
+    if paths.is_empty() {
+        if let Some(cf) = env.get("COMPOSE_FILE").filter(|s| !s.is_empty()) {
+            let sep = env.get("COMPOSE_PATH_SEPARATOR").cloned().unwrap_or_else(|| ":".into());
+            paths = cf.split(sep.as_str()).map(|f| search_dir.join(f)).collect();
+        }
+    }
+    if paths.is_empty() {
+        paths = find_default_files(&search_dir)
+            .ok_or_else(|| LoadError::plain("no configuration file provided: not found"))?;
+    }
+    for p in &paths {
+        if !p.is_file() {
+            return Err(LoadError::plain(format!(
+                "open {}: no such file or directory",
+                p.display()
+            )));
+        }
+    }
+    let working_dir = match &opts.project_directory {
+        Some(d) => PathBuf::from(canon::clean(&cwd.join(d))),
+        None => paths[0].parent().map(Path::to_path_buf).unwrap_or(cwd.clone()),
+    };
+    // .env (or --env-file): process variables win over the file's.
+    let env_files: Vec<PathBuf> = if opts.env_files.is_empty() {
+        vec![working_dir.join(".env")]
+            .into_iter()
+            .filter(|p| p.is_file())
+            .collect()
+    } else {
+        opts.env_files.iter().map(|f| cwd.join(f)).collect()
+    };
+    let mut dotenv: HashMap<String, String> = HashMap::new();
+    for f in &env_files {
+        let both: HashMap<String, String> = env.clone().into_iter().chain(dotenv.clone()).collect();
+        for (k, v) in read_dotenv(f, &both).map_err(LoadError::plain)? {
+            dotenv.insert(k, v);
+        }
+    }
+    for (k, v) in dotenv {
+        env.entry(k).or_insert(v);
+    }
+
+    let mut files = Files { list: Vec::new() };
+    let mut unset = Vec::new();
+    let mut merged: Vec<(String, Map<String, Value>)> = Vec::new();
+    let mut networks: Vec<(String, Node)> = Vec::new();
+    let mut volumes: Vec<(String, Node)> = Vec::new();
+    let mut secrets: Vec<(String, Node)> = Vec::new();
+    let mut configs: Vec<(String, Node)> = Vec::new();
+    let mut extensions: BTreeMap<String, Value> = BTreeMap::new();
+    let mut file_name: Option<String> = None;
+    let mut warnings = Vec::new();
+    let mut service_nodes: HashMap<String, Node> = HashMap::new();
+    for p in &paths {
+        let mut parsed = parse_file(p, &mut files, &env, opts.no_interpolate, &mut unset, Some(&working_dir))?;
+        resolve_extends(&mut parsed, &mut files, &env, opts.no_interpolate, &mut unset, 0)?;
+        if let Some(n) = parsed.root.get("name").and_then(Node::scalar_text) {
+            file_name = Some(n);
+        }
+        if parsed.root.get("version").is_some() {
+            warnings.push(format!("{}: the attribute `version` is obsolete, it will be ignored, please remove it to avoid potential confusion", p.display()));
+        }
+        for (name, m, tags, node) in parsed.services {
+            service_nodes.insert(name.clone(), node);
+            match merged.iter_mut().find(|(n, _)| n == &name) {
+                Some((_, base)) => merge_service(base, m, &tags),
+                None => merged.push((name, m)),
+            }
+        }
+        for (section, store) in [
+            ("networks", &mut networks),
+            ("volumes", &mut volumes),
+            ("secrets", &mut secrets),
+            ("configs", &mut configs),
+        ] {
+            for (k, v) in top_section(&parsed.root, section) {
+                store.retain(|(x, _)| x != &k);
+                store.push((k, v));
+            }
+        }
+        for (k, v) in parsed.root.as_map().into_iter().flatten() {
+            let key = k.scalar_text().unwrap_or_default();
+            if key.starts_with("x-") {
+                extensions.insert(key, to_json(v));
+            }
+        }
+    }
+    unset.sort();
+    unset.dedup();
+    for u in &unset {
+        warnings.push(format!(
+            "The \"{u}\" variable is not set. Defaulting to a blank string."
+        ));
+    }
+
+    // Project name: -p, COMPOSE_PROJECT_NAME, name:, the folder.
+    let name = if let Some(p) = &opts.project_name {
+        let valid = p
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+            && p.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-');
+        if !valid {
+            return Err(LoadError::plain(format!("{p:?} is not a valid project name: it must contain only characters from [a-z0-9_-] and start with [a-z0-9]")));
+        }
+        p.clone()
+    } else if let Some(n) = env.get("COMPOSE_PROJECT_NAME").filter(|s| !s.is_empty()) {
+        normalize_name(n)
+    } else if let Some(n) = file_name {
+        normalize_name(&n)
+    } else {
+        normalize_name(
+            &working_dir
+                .file_name()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+        )
+    };
+    if name.is_empty() {
+        return Err(LoadError::plain("project name must not be empty"));
+    }
+
+    // Profiles: --profile, else COMPOSE_PROFILES.
+    let mut active: BTreeSet<String> = opts.profiles.iter().cloned().collect();
+    if active.is_empty() {
+        if let Some(p) = env.get("COMPOSE_PROFILES") {
+            active = p
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+                .collect();
+        }
+    }
+    let mut all_profiles: BTreeSet<String> = BTreeSet::new();
+    let mut services: BTreeMap<String, Map<String, Value>> = BTreeMap::new();
+    for (n, m) in merged {
+        let profiles: Vec<String> = m
+            .get("profiles")
+            .and_then(Value::as_array)
+            .map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_string)).collect())
+            .unwrap_or_default();
+        all_profiles.extend(profiles.iter().cloned());
+        if profiles.is_empty() || active.contains("*") || profiles.iter().any(|p| active.contains(p)) {
+            services.insert(n, m);
+        }
+    }
+
+    // Defaults compose fills in, and references it checks.
+    let mut uses_default = false;
+    let declared_nets: BTreeSet<String> = networks.iter().map(|(k, _)| k.clone()).collect();
+    let declared_vols: BTreeSet<String> = volumes.iter().map(|(k, _)| k.clone()).collect();
+    for (sname, m) in services.iter_mut() {
+        let node = service_nodes.get(sname).cloned();
+        let at = |msg: String| match &node {
+            Some(n) => files.error_at(n, msg),
+            None => LoadError::plain(msg),
+        };
+        m.entry("command").or_insert(Value::Null);
+        m.entry("entrypoint").or_insert(Value::Null);
+        if !m.contains_key("network_mode") {
+            let nets = m.entry("networks").or_insert_with(|| json!({"default": null}));
+            for k in nets
+                .as_object()
+                .map(|o| o.keys().cloned().collect::<Vec<_>>())
+                .unwrap_or_default()
+            {
+                if k == "default" {
+                    uses_default = true;
+                } else if !declared_nets.contains(&k) {
+                    return Err(at(format!(
+                        "service \"{sname}\" refers to undefined network {k}: invalid compose project"
+                    )));
+                }
+            }
+        }
+        for v in m.get("volumes").and_then(Value::as_array).cloned().unwrap_or_default() {
+            if v["type"] == "volume" {
+                if let Some(src) = v["source"].as_str() {
+                    if !declared_vols.contains(src) {
+                        return Err(at(format!(
+                            "service \"{sname}\" refers to undefined volume {src}: invalid compose project"
+                        )));
+                    }
+                }
+            }
+        }
+        let sorted = ordered(std::mem::take(m), SERVICE_ORDER);
+        *m = sorted;
+    }
+    let names: BTreeSet<String> = services.keys().cloned().collect();
+    for (sname, m) in &services {
+        for (dep, cfg) in m
+            .get("depends_on")
+            .and_then(Value::as_object)
+            .cloned()
+            .unwrap_or_default()
+        {
+            if !names.contains(&dep) && cfg["required"].as_bool().unwrap_or(true) {
+                let node = service_nodes
+                    .get(sname)
+                    .map(|n| n.get("depends_on").cloned().unwrap_or_else(|| n.clone()));
+                return Err(match node {
+                    Some(n) => files.error_at(
+                        &n,
+                        format!("service \"{sname}\" depends on undefined service \"{dep}\": invalid compose project"),
+                    ),
+                    None => LoadError::plain(format!(
+                        "service \"{sname}\" depends on undefined service \"{dep}\": invalid compose project"
+                    )),
+                });
+            }
+        }
+    }
+    check_cycles(&services, &service_nodes, &files)?;
+
+    let mut doc = Map::new();
+    doc.insert("name".into(), json!(name));
+    let mut nets = Map::new();
+    if uses_default && !declared_nets.contains("default") {
+        nets.insert("default".into(), json!({"name": format!("{name}_default"), "ipam": {}}));
+    }
+    for (k, v) in &networks {
+        let mut m = match &v.value {
+            Y::Map(_) => to_json(v).as_object().cloned().unwrap_or_default(),
+            _ => Map::new(),
+        };
+        let external = m
+            .get("external")
+            .is_some_and(|e| e.as_bool() == Some(true) || e.is_object());
+        if !m.contains_key("name") {
+            m.insert(
+                "name".into(),
+                json!(if external { k.clone() } else { format!("{name}_{k}") }),
+            );
+        }
+        if external {
+            m.insert("external".into(), json!(true));
+        }
+        m.entry("ipam").or_insert(json!({}));
+        nets.insert(k.clone(), Value::Object(ordered(m, NETWORK_ORDER)));
+    }
+    if !nets.is_empty() {
+        doc.insert("networks".into(), Value::Object(ordered(nets, &[])));
+    }
+    doc.insert(
+        "services".into(),
+        Value::Object(services.into_iter().map(|(k, v)| (k, Value::Object(v))).collect()),
+    );
+    let mut vols = Map::new();
+    for (k, v) in &volumes {
+        let mut m = match &v.value {
+            Y::Map(_) => to_json(v).as_object().cloned().unwrap_or_default(),
+            _ => Map::new(),
+        };
+        let external = m
+            .get("external")
+            .is_some_and(|e| e.as_bool() == Some(true) || e.is_object());
+        if !m.contains_key("name") {
+            m.insert(
+                "name".into(),
+                json!(if external { k.clone() } else { format!("{name}_{k}") }),
+            );
+        }
+        if external {
+            m.insert("external".into(), json!(true));
+        }
+        vols.insert(k.clone(), Value::Object(ordered(m, VOLUME_ORDER)));
+    }
+    if !vols.is_empty() {
+        doc.insert("volumes".into(), Value::Object(ordered(vols, &[])));
+    }
+    for (section, items) in [("secrets", &secrets), ("configs", &configs)] {
+        let mut out = Map::new();
+        for (k, v) in items.iter() {
+            let mut m = to_json(v).as_object().cloned().unwrap_or_default();
+            let external = m.get("external").and_then(Value::as_bool) == Some(true);
+            if !m.contains_key("name") {
+                m.insert(
+                    "name".into(),
+                    json!(if external { k.clone() } else { format!("{name}_{k}") }),
+                );
+            }
+            if let Some(f) = m.get("file").and_then(Value::as_str) {
+                m.insert("file".into(), json!(canon::abs_path(&working_dir, f)));
+            }
+            out.insert(
+                k.clone(),
+                Value::Object(ordered(
+                    m,
+                    &["name", "file", "environment", "content", "external", "labels", "driver"],
+                )),
+            );
+        }
+        if !out.is_empty() {
+            doc.insert(section.into(), Value::Object(ordered(out, &[])));
+        }
+    }
+    for (k, v) in extensions {
+        doc.insert(k, v);
+    }
+    let doc = Value::Object(ordered(doc, &[]));
+    Ok(Project {
+        name,
+        working_dir,
+        config_files: paths.iter().map(|p| p.display().to_string()).collect(),
+        doc,
+        all_profiles: all_profiles.into_iter().collect(),
+        warnings,
+    })
+}
+
+fn check_cycles(
+    services: &BTreeMap<String, Map<String, Value>>,
+    nodes: &HashMap<String, Node>,
+    files: &Files,
+) -> Result<(), LoadError> {
+    fn visit(
+        s: &str,
+        services: &BTreeMap<String, Map<String, Value>>,
+        stack: &mut Vec<String>,
+        done: &mut BTreeSet<String>,
+    ) -> Option<Vec<String>> {
+        if let Some(i) = stack.iter().position(|x| x == s) {
+            let mut cycle = stack[i..].to_vec();
+            cycle.push(s.to_string());
+            return Some(cycle);
+        }
+        if done.contains(s) {
+            return None;
+        }
+        stack.push(s.to_string());
+        let deps: Vec<String> = services
+            .get(s)
+            .and_then(|m| m.get("depends_on"))
+            .and_then(Value::as_object)
+            .map(|o| o.keys().cloned().collect())
+            .unwrap_or_default();
+        for d in deps {
+            if services.contains_key(&d) {
+                if let Some(c) = visit(&d, services, stack, done) {
+                    return Some(c);
+                }
+            }
+        }
+        stack.pop();
+        done.insert(s.to_string());
+        None
+    }
+    let mut done = BTreeSet::new();
+    for s in services.keys() {
+        if let Some(cycle) = visit(s, services, &mut Vec::new(), &mut done) {
+            let msg = format!("dependency cycle detected: {}", cycle.join(" -> "));
+            return Err(match nodes.get(&cycle[0]).and_then(|n| n.get("depends_on")) {
+                Some(n) => files.error_at(n, msg),
+                None => LoadError::plain(msg),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The document as `config` prints it: every `$` escaped as `$$`, so the
+/// output loads back to the same project.
+pub fn escape_dollars(v: &Value) -> Value {
+    match v {
+        Value::String(s) => Value::String(s.replace('$', "$$")),
+        Value::Array(a) => Value::Array(a.iter().map(escape_dollars).collect()),
+        Value::Object(m) => Value::Object(m.iter().map(|(k, v)| (k.clone(), escape_dollars(v))).collect()),
+        other => other.clone(),
+    }
+}
+
+/// Normalises one attribute a script sets on a service, exactly as if it
+/// had been written in the compose file.
+pub fn normalize_attribute(
+    service_name: &str,
+    key: &str,
+    value: Node,
+    base: &Path,
+) -> Result<Option<Value>, LoadError> {
+    let env: HashMap<String, String> = std::env::vars().collect();
+    let files = Files {
+        list: vec![("(script)".into(), String::new())],
+    };
+    let map = Node::new(
+        Y::Map(vec![(Node::new(Y::Str(key.to_string()), value.span), value)]),
+        Default::default(),
+    );
+    let (m, _) = service(service_name, &map, base, &env, &files).map_err(|mut e| {
+        e.at = None;
+        e
+    })?;
+    Ok(m.get(key).cloned())
+}

@@ -1,0 +1,11 @@
+//! The Compose loader: compose files → the canonical project document
+//! Docker Compose v2 prints with `config --format json`.
+pub mod canon;
+pub mod emit;
+pub mod error;
+pub mod interp;
+pub mod load;
+pub mod yaml;
+
+pub use error::LoadError;
+pub use load::{load, Options, Project};
