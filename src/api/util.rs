@@ -310,6 +310,15 @@ pub mod api {
         Ok(crate::api::value::to_dynamic(&v))
     }
 
+    /// Joins the items as text with `sep` between them.
+    ///
+    /// ```rhai
+    /// print(join(["a", "b"], ", "));   // a, b
+    /// ```
+    pub fn join(items: Array, sep: &str) -> String {
+        items.iter().map(|x| x.to_string()).collect::<Vec<_>>().join(sep)
+    }
+
     /// The map's keys in sorted order (handy for stable output).
     ///
     /// ```rhai

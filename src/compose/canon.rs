@@ -236,6 +236,11 @@ fn trim_float(f: f64) -> String {
 
 /// Resolves a path against the project folder, as compose does (`~` too).
 pub fn abs_path(base: &Path, p: &str) -> String {
+    // A Windows absolute path is already absolute (compose leaves it).
+    let b = p.as_bytes();
+    if b.len() >= 3 && b[0].is_ascii_alphabetic() && b[1] == b':' && (b[2] == b'\\' || b[2] == b'/') {
+        return p.to_string();
+    }
     let path = if let Some(rest) = p.strip_prefix("~/") {
         Path::new(&std::env::var("HOME").unwrap_or_default()).join(rest)
     } else if p == "~" {

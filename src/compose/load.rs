@@ -374,7 +374,6 @@ fn service(
 ) -> Result<(Map<String, Value>, Vec<(String, String)>), LoadError> {
     let entries = match &node.value {
         Y::Map(m) => m,
-        Y::Null => return Ok((Map::new(), vec![])),
         _ => return Err(files.error_at(node, format!("services.{name} must be a mapping"))),
     };
     let mut out = Map::new();
@@ -406,7 +405,9 @@ fn service(
                         "context".into(),
                         json!(if is_remote { ctx } else { canon::abs_path(base, &ctx) }),
                     );
-                    if !m.contains_key("dockerfile") && !m.contains_key("dockerfile_inline") {
+                    if m.get("dockerfile").is_some_and(|d| d.as_str() == Some("")) {
+                        m.shift_remove("dockerfile");
+                    } else if !m.contains_key("dockerfile") && !m.contains_key("dockerfile_inline") {
                         m.insert("dockerfile".into(), json!("Dockerfile"));
                     }
                     for key in ["args", "labels"] {
@@ -641,17 +642,60 @@ fn service(
                 Y::Seq(items) => Value::Array(
                     items
                         .iter()
-                        .map(|i| match &i.value {
-                            Y::Map(_) => Value::Object(ordered(
-                                to_json(i).as_object().cloned().unwrap_or_default(),
-                                &["source", "target", "uid", "gid", "mode"],
-                            )),
-                            _ => json!({"source": i.scalar_text().unwrap_or_default()}),
+                        .map(|i| {
+                            let mut m = match &i.value {
+                                Y::Map(_) => to_json(i).as_object().cloned().unwrap_or_default(),
+                                _ => [("source".to_string(), json!(i.scalar_text().unwrap_or_default()))]
+                                    .into_iter()
+                                    .collect(),
+                            };
+                            // Compose's default mount points.
+                            if key == "secrets" && !m.contains_key("target") {
+                                let src = m["source"].as_str().unwrap_or_default().to_string();
+                                m.insert("target".into(), json!(format!("/run/secrets/{src}")));
+                            }
+                            Value::Object(ordered(m, &["source", "target", "uid", "gid", "mode"]))
                         })
                         .collect(),
                 ),
                 _ => return Err(list_err("a array")),
             },
+            "develop" => {
+                let mut m = to_json(v).as_object().cloned().unwrap_or_default();
+                if let Some(Value::Array(rules)) = m.get_mut("watch") {
+                    for r in rules.iter_mut() {
+                        if let Some(p) = r.get("path").and_then(Value::as_str).map(str::to_string) {
+                            r["path"] = json!(canon::abs_path(base, &p));
+                        }
+                        // compose always prints an exec section; a command string is split.
+                        let cmd = match r.get("exec").and_then(|e| e.get("command")).cloned() {
+                            Some(Value::String(c)) => json!(canon::shell_split(&c).unwrap_or_default()),
+                            Some(other) => other,
+                            None => Value::Null,
+                        };
+                        if let Some(Value::String(inc)) = r.get("include").cloned() {
+                            r["include"] = json!([inc]);
+                        }
+                        if let Some(o) = r.as_object_mut() {
+                            o.retain(|k, _| !k.starts_with("x-"));
+                        }
+                        let mut exec = r.get("exec").and_then(Value::as_object).cloned().unwrap_or_default();
+                        exec.insert("command".into(), cmd);
+                        r["exec"] = Value::Object(ordered(
+                            exec,
+                            &["command", "user", "privileged", "working_dir", "environment"],
+                        ));
+                        if let Some(o) = r.as_object_mut() {
+                            let sorted = ordered(
+                                std::mem::take(o),
+                                &["path", "action", "target", "exec", "ignore", "include", "initial_sync"],
+                            );
+                            *o = sorted;
+                        }
+                    }
+                }
+                Value::Object(m)
+            }
             "extends" => match &v.value {
                 Y::Str(s) => json!({"service": s}),
                 _ => to_json(v),
@@ -660,7 +704,7 @@ fn service(
         };
         out.insert(key, value);
     }
-    if let Some(mut vals) = env_file_values {
+    if let Some(mut vals) = env_file_values.filter(|v| !v.is_empty() || out.contains_key("environment")) {
         // `environment` wins over env_file.
         if let Some(Value::Object(e)) = out.get("environment") {
             for (k, v) in e {
@@ -757,6 +801,9 @@ fn parse_file(
         at: Some((path.display().to_string(), text.clone(), e.span)),
         help: None,
     })?;
+    if matches!(root.value, Y::Null) {
+        return Err(LoadError::plain("empty compose file"));
+    }
     if !matches!(root.value, Y::Map(_)) {
         return Err(files.error_at(&root, "Top-level object must be a mapping"));
     }
@@ -1066,6 +1113,71 @@ pub fn load(opts: &Options) -> Result<Project, LoadError> {
         };
         m.entry("command").or_insert(Value::Null);
         m.entry("entrypoint").or_insert(Value::Null);
+        if !m.contains_key("image") && !m.contains_key("build") && !m.contains_key("provider") {
+            return Err(at(format!(
+                "service \"{sname}\" has neither an image nor a build context specified: invalid compose project"
+            )));
+        }
+        if let (Some(p), Some(plats)) = (
+            m.get("platform").and_then(Value::as_str),
+            m.get("build")
+                .and_then(|b| b.get("platforms"))
+                .and_then(Value::as_array),
+        ) {
+            if !plats.iter().any(|x| x.as_str() == Some(p)) {
+                return Err(at(format!(
+                    "service.build.platforms MUST include service.platform {p:?}: invalid compose project"
+                )));
+            }
+        }
+        // What compose infers: a service whose namespace, volumes or links
+        // come from another one depends on it (and restarts with it).
+        let mut implied: Vec<String> = Vec::new();
+        for key in ["network_mode", "ipc", "pid"] {
+            if let Some(x) = m
+                .get(key)
+                .and_then(Value::as_str)
+                .and_then(|v| v.strip_prefix("service:"))
+            {
+                implied.push(x.to_string());
+            }
+        }
+        let mut plain: Vec<String> = Vec::new();
+        for l in m.get("links").and_then(Value::as_array).cloned().unwrap_or_default() {
+            if let Some(x) = l.as_str() {
+                plain.push(x.split(':').next().unwrap_or(x).to_string());
+            }
+        }
+        for vf in m
+            .get("volumes_from")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default()
+        {
+            if let Some(x) = vf.as_str().filter(|x| !x.starts_with("container:")) {
+                plain.push(x.split(':').next().unwrap_or(x).to_string());
+            }
+        }
+        if !plain.is_empty() {
+            let deps = m.entry("depends_on").or_insert_with(|| json!({}));
+            if let Some(d) = deps.as_object_mut() {
+                for x in plain {
+                    d.entry(x)
+                        .or_insert(json!({"condition": "service_started", "required": true}));
+                }
+            }
+        }
+        if !implied.is_empty() {
+            let deps = m.entry("depends_on").or_insert_with(|| json!({}));
+            if let Some(d) = deps.as_object_mut() {
+                for x in implied {
+                    d.entry(x)
+                        .or_insert(json!({"condition": "service_started", "restart": true, "required": true}));
+                }
+                let sorted = ordered(std::mem::take(d), &[]);
+                *d = sorted;
+            }
+        }
         if !m.contains_key("network_mode") {
             let nets = m.entry("networks").or_insert_with(|| json!({"default": null}));
             for k in nets
@@ -1122,6 +1234,44 @@ pub fn load(opts: &Options) -> Result<Project, LoadError> {
     }
     check_cycles(&services, &service_nodes, &files)?;
 
+    // Like compose, keep only the networks, volumes, secrets and configs
+    // some service uses.
+    let mut used: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
+    for m in services.values() {
+        for n in m
+            .get("networks")
+            .and_then(Value::as_object)
+            .map(|o| o.keys().cloned().collect::<Vec<_>>())
+            .unwrap_or_default()
+        {
+            used.entry("networks").or_default().insert(n);
+        }
+        for v in m.get("volumes").and_then(Value::as_array).cloned().unwrap_or_default() {
+            if let Some(src) = v["source"].as_str().filter(|_| v["type"] == "volume") {
+                used.entry("volumes").or_default().insert(src.to_string());
+            }
+        }
+        for section in ["secrets", "configs"] {
+            for x in m.get(section).and_then(Value::as_array).cloned().unwrap_or_default() {
+                if let Some(src) = x["source"].as_str() {
+                    used.entry(section).or_default().insert(src.to_string());
+                }
+            }
+            if let Some(b) = m.get("build").and_then(|b| b.get("secrets")).and_then(Value::as_array) {
+                for x in b {
+                    if let Some(src) = x.as_str().or_else(|| x["source"].as_str()) {
+                        used.entry("secrets").or_default().insert(src.to_string());
+                    }
+                }
+            }
+        }
+    }
+    let is_used = |section: &str, k: &str| used.get(section).is_some_and(|s| s.contains(k));
+    networks.retain(|(k, _)| is_used("networks", k));
+    volumes.retain(|(k, _)| is_used("volumes", k));
+    secrets.retain(|(k, _)| is_used("secrets", k));
+    configs.retain(|(k, _)| is_used("configs", k));
+
     let mut doc = Map::new();
     doc.insert("name".into(), json!(name));
     let mut nets = Map::new();
@@ -1144,6 +1294,12 @@ pub fn load(opts: &Options) -> Result<Project, LoadError> {
         }
         if external {
             m.insert("external".into(), json!(true));
+        }
+        if let Some(l) = v.get("labels") {
+            m.insert(
+                "labels".into(),
+                Value::Object(canon::mapping(l, '=', None).map_err(|e| files.invalid(e))?),
+            );
         }
         m.entry("ipam").or_insert(json!({}));
         nets.insert(k.clone(), Value::Object(ordered(m, NETWORK_ORDER)));
@@ -1172,6 +1328,24 @@ pub fn load(opts: &Options) -> Result<Project, LoadError> {
         }
         if external {
             m.insert("external".into(), json!(true));
+        }
+        if let Some(l) = v.get("labels") {
+            m.insert(
+                "labels".into(),
+                Value::Object(canon::mapping(l, '=', None).map_err(|e| files.invalid(e))?),
+            );
+        }
+        // A local volume bound to a host folder: the folder is a path.
+        if let Some(Value::Object(opts)) = m.get_mut("driver_opts") {
+            let bind = opts
+                .get("o")
+                .and_then(Value::as_str)
+                .is_some_and(|o| o.split(',').any(|x| x == "bind"));
+            if bind {
+                if let Some(dev) = opts.get("device").and_then(Value::as_str).map(str::to_string) {
+                    opts.insert("device".into(), json!(canon::abs_path(&working_dir, &dev)));
+                }
+            }
         }
         vols.insert(k.clone(), Value::Object(ordered(m, VOLUME_ORDER)));
     }

@@ -358,7 +358,7 @@ pub fn parse(text: &str, file: usize) -> Result<Node, SyntaxError> {
     }
     Ok(root.unwrap_or_else(|| {
         Node::new(
-            Value::Map(Vec::new()),
+            Value::Null,
             Span {
                 file,
                 ..Default::default()
