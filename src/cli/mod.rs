@@ -215,11 +215,15 @@ pub fn args_map(cmd: &Command, m: &ArgMatches) -> Map {
             ArgAction::SetTrue | ArgAction::SetFalse => Dynamic::from(m.get_flag(id)),
             ArgAction::Count => Dynamic::from(m.get_count(id) as i64),
             _ if many => Dynamic::from_array(raw_values(m, id).into_iter().map(Dynamic::from).collect()),
-            _ => raw_values(m, id)
-                .into_iter()
-                .next()
-                .map(Dynamic::from)
-                .unwrap_or(Dynamic::UNIT),
+            // Numeric flags arrive as numbers, the rest as text.
+            _ => match m.try_get_one::<i64>(id) {
+                Ok(Some(n)) => Dynamic::from(*n),
+                _ => raw_values(m, id)
+                    .into_iter()
+                    .next()
+                    .map(Dynamic::from)
+                    .unwrap_or(Dynamic::UNIT),
+            },
         };
         out.insert(key.into(), value);
     }

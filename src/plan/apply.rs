@@ -383,7 +383,17 @@ async fn run_service(
             match s {
                 Step::Create { number, name, .. } => create_container(&ctx, svc, number, &name, &image_id, None).await,
                 Step::Recreate { number, name, id, .. } => recreate(&ctx, svc, number, &name, &id, &image_id).await,
-                Step::Start { name, id, .. } => start(&ctx, &name, &id).await,
+                Step::Start { name, id, .. } => {
+                    // It may have vanished since we looked (the engine rolls
+                    // back creates of a killed client): then make it anew.
+                    match ctx.d.inspect_container(&id, None::<qp::InspectContainerOptions>).await {
+                        Err(e) if crate::docker::status(&e) == Some(404) => {
+                            let number = name.rsplit('-').next().and_then(|n| n.parse().ok()).unwrap_or(1);
+                            create_container(&ctx, svc, number, &name, &image_id, None).await
+                        }
+                        _ => start(&ctx, &name, &id).await,
+                    }
+                }
                 _ => Ok(()),
             }
         }
@@ -550,17 +560,40 @@ async fn create_only(
         }
     }
     let body: ContainerCreateBody = serde_json::from_value(body).map_err(|e| format!("service {}: {e}", svc.name))?;
-    let created = ctx
-        .d
-        .create_container(
-            Some(qp::CreateContainerOptions {
-                name: Some(create_name.to_string()),
-                platform: String::new(),
-            }),
-            body,
-        )
-        .await
-        .map_err(|e| format!("service {}: creating container {final_name}: {}", svc.name, flatten(&e)))?;
+    // A run killed mid-way leaves the engine finishing (or rolling back)
+    // its last creates after we looked: a name may be held by this very
+    // replica (adopt it) or by a container being removed (wait, retry).
+    let mut attempt = 0;
+    let created = loop {
+        let options = qp::CreateContainerOptions {
+            name: Some(create_name.to_string()),
+            platform: String::new(),
+        };
+        match ctx.d.create_container(Some(options), body.clone()).await {
+            Ok(c) => break c,
+            Err(e) if crate::docker::status(&e) == Some(409) && create_name == final_name => {
+                if let Some(id) = adopt(ctx, svc, number, final_name).await {
+                    return Ok(id);
+                }
+                attempt += 1;
+                if attempt > 20 {
+                    return Err(format!(
+                        "service {}: creating container {final_name}: {}",
+                        svc.name,
+                        flatten(&e)
+                    ));
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+            }
+            Err(e) => {
+                return Err(format!(
+                    "service {}: creating container {final_name}: {}",
+                    svc.name,
+                    flatten(&e)
+                ))
+            }
+        }
+    };
     for (net, aliases) in svc.networks.iter().skip(1) {
         let mut a = aliases.clone();
         a.push(final_name.to_string());
@@ -590,6 +623,26 @@ async fn create_only(
         }
     }
     Ok(created.id)
+}
+
+/// The ID of the container called `name` if it is this project's replica
+/// `number` of `svc` with the current configuration.
+async fn adopt(ctx: &Ctx, svc: &ServiceSpec, number: usize, name: &str) -> Option<String> {
+    let info = ctx
+        .d
+        .inspect_container(name, None::<qp::InspectContainerOptions>)
+        .await
+        .ok()?;
+    let labels = info.config?.labels?;
+    let ours = labels.get(super::desired::LABEL_PROJECT) == Some(&ctx.desired.project)
+        && labels.get(super::desired::LABEL_SERVICE) == Some(&svc.name)
+        && labels.get(LABEL_NUMBER) == Some(&number.to_string())
+        && labels.get(super::desired::LABEL_HASH) == Some(&svc.hash);
+    if ours {
+        info.id
+    } else {
+        None
+    }
 }
 
 async fn start(ctx: &Ctx, name: &str, id: &str) -> Result<(), String> {

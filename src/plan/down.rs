@@ -75,6 +75,7 @@ pub async fn down(
         .as_ref()
         .map(|d| d.services.iter().map(|s| s.name.clone()).collect());
     let mut images: BTreeSet<String> = BTreeSet::new();
+    let mut local_images: BTreeSet<String> = BTreeSet::new();
     // Anonymous volumes a recreate carried over are mounted by name, so the
     // engine no longer removes them with their container (Docker Compose
     // leaves them behind). `-v` removes them too.
@@ -96,6 +97,10 @@ pub async fn down(
             continue;
         }
         if let Some(img) = c.image.clone() {
+            // `local` images are the ones compose named itself.
+            if img == format!("{project}-{service}") {
+                local_images.insert(img.clone());
+            }
             images.insert(img);
         }
         for m in c.mounts.clone().unwrap_or_default() {
@@ -248,6 +253,7 @@ pub async fn down(
                 }
             }
         }
+        targets.extend(local_images);
         if mode == "all" {
             targets.extend(images);
         }
