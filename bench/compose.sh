@@ -61,7 +61,8 @@ for scenario in flat chain; do
 done
 # Peak RSS of orch during a cold up of the flat project.
 cd "$work/flat"
-rss=$( { /usr/bin/time -f '%M' "$orch" -p bflat-o up -d >/dev/null 2>/dev/null; } 2>&1 | tail -1)
+/usr/bin/time -f '%M' -o "$work/rss" "$orch" -p bflat-o up -d >/dev/null 2>&1
+rss=$(tail -1 "$work/rss")
 "$orch" -p bflat-o down -t 0 >/dev/null 2>&1
 cd - >/dev/null
 
@@ -72,7 +73,8 @@ for scenario in flat chain; do
         c=$(echo ${T[$scenario,ref,$m]} | tr ' ' '\n' | median)
         f=-; of=-
         if [ $m = cold ]; then f=$(echo ${T[$scenario,floor,cold]} | tr ' ' '\n' | median); of=$(echo "scale=2; $o / $f" | bc); fi
-        printf '%-34s %10.3f %10.3f %10s %8.2f %8s\n' "$scenario up -d ($m)" "$o" "$c" "$f" "$(echo "scale=3; $o / $c" | bc)" "$of"
+        label="$scenario up -d ($m)"; [ $m = down ] && label="$scenario down"
+        printf "%-34s %10.3f %10.3f %10s %8.2f %8s\n" "$label" "$o" "$c" "$f" "$(echo "scale=3; $o / $c" | bc)" "$of"
     done
 done
 echo "orch peak RSS during cold up -d (flat, 50 services): $((rss / 1024)) MB ($rss kB)"

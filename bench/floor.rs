@@ -23,6 +23,7 @@ async fn main() {
         .expect("engine");
     if args.first().map(String::as_str) == Some("--clean") {
         let project = &args[1];
+        let _ = d.remove_network(&format!("{project}_default")).await;
         let filters = HashMap::from([("label".to_string(), vec![format!("orch.floor={project}")])]);
         let list = d
             .list_containers(Some(qp::ListContainersOptions {
@@ -57,12 +58,22 @@ async fn main() {
     );
     let chain = chain.max(1);
     let started = Instant::now();
+    // Like compose and orch: the project's own network, every container on it.
+    let net = format!("{project}_default");
+    d.create_network(bollard::models::NetworkCreateRequest {
+        name: net.clone(),
+        driver: Some("bridge".into()),
+        ..Default::default()
+    })
+    .await
+    .expect("network");
     // Level k holds service i where i % chain == k: a chain's members are
     // one per level, so each level must wait for the previous one.
     for level in 0..chain {
         let jobs = (0..services).filter(|i| i % chain == level).map(|i| {
             let d = d.clone();
             let name = format!("{project}-s{i}-1");
+            let net = net.clone();
             let body = ContainerCreateBody {
                 image: Some(image.clone()),
                 cmd: Some(vec![
@@ -71,6 +82,10 @@ async fn main() {
                     "trap 'exit 0' TERM; sleep 3600 & wait".into(),
                 ]),
                 labels: Some(HashMap::from([("orch.floor".to_string(), project.clone())])),
+                host_config: Some(bollard::models::HostConfig {
+                    network_mode: Some(net.clone()),
+                    ..Default::default()
+                }),
                 ..Default::default()
             };
             async move {

@@ -23,7 +23,10 @@ fn example_base() {
 }
 
 fn docker_ok(args: &[&str]) -> bool {
-    std::process::Command::new("docker").args(args).output().is_ok_and(|o| o.status.success())
+    std::process::Command::new("docker")
+        .args(args)
+        .output()
+        .is_ok_and(|o| o.status.success())
 }
 
 fn orch_in(dir: &Path, args: &[&str]) -> std::process::Output {
@@ -56,7 +59,10 @@ fn hitcounter_up_ps_images_stop_start_down_keeps_the_count_and_down_v_resets_it(
     example_base();
     let project = unique("hit");
     let dir = repo().join("examples/hitcounter");
-    let _cleanup = ProjectCleanup { dir: dir.clone(), project: project.clone() };
+    let _cleanup = ProjectCleanup {
+        dir: dir.clone(),
+        project: project.clone(),
+    };
     let up = |extra: &[&str]| {
         let mut args = vec!["-p", project.as_str(), "--progress", "plain", "up", "-d"];
         args.extend_from_slice(extra);
@@ -71,12 +77,18 @@ fn hitcounter_up_ps_images_stop_start_down_keeps_the_count_and_down_v_resets_it(
     // ps and images list both services; the reference agrees on ps.
     let ps = stdout(&orch_in(&dir, &["-p", &project, "ps"]));
     assert!(ps.starts_with("NAME "), "{ps}");
-    assert!(ps.contains(&format!("{project}-web-1")) && ps.contains(&format!("{project}-store-1")), "{ps}");
+    assert!(
+        ps.contains(&format!("{project}-web-1")) && ps.contains(&format!("{project}-store-1")),
+        "{ps}"
+    );
     assert!(ps.contains("0.0.0.0:5000->5000/tcp"), "{ps}");
     let reference_ps = stdout(&compose(&dir, &["-p", &project, "ps"]));
     assert_eq!(ps, reference_ps, "orch ps and docker compose ps differ");
     let images = stdout(&orch_in(&dir, &["-p", &project, "images"]));
-    assert!(images.contains(&format!("{project}-web")) && images.contains(&format!("{project}-store")), "{images}");
+    assert!(
+        images.contains(&format!("{project}-web")) && images.contains(&format!("{project}-store")),
+        "{images}"
+    );
 
     // Nothing changed: up touches nothing.
     let before = project_containers(&project);
@@ -86,7 +98,10 @@ fn hitcounter_up_ps_images_stop_start_down_keeps_the_count_and_down_v_resets_it(
 
     // stop, start, restart.
     assert!(orch_in(&dir, &["-p", &project, "stop", "-t", "1"]).status.success());
-    assert!(!stdout(&orch_in(&dir, &["-p", &project, "ps"])).contains("Up "), "stopped containers are not listed as up");
+    assert!(
+        !stdout(&orch_in(&dir, &["-p", &project, "ps"])).contains("Up "),
+        "stopped containers are not listed as up"
+    );
     assert!(orch_in(&dir, &["-p", &project, "start"]).status.success());
     assert_eq!(visit(5000), "Hello World! I have been seen 3 times.");
     assert!(orch_in(&dir, &["-p", &project, "restart", "-t", "1"]).status.success());
@@ -97,7 +112,9 @@ fn hitcounter_up_ps_images_stop_start_down_keeps_the_count_and_down_v_resets_it(
     assert!(project_containers(&project).is_empty());
     up(&[]);
     assert_eq!(visit(5000), "Hello World! I have been seen 5 times.");
-    assert!(orch_in(&dir, &["-p", &project, "down", "-v", "-t", "1"]).status.success());
+    assert!(orch_in(&dir, &["-p", &project, "down", "-v", "-t", "1"])
+        .status
+        .success());
     up(&[]);
     assert_eq!(visit(5000), "Hello World! I have been seen 1 times.");
 

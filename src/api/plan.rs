@@ -134,7 +134,7 @@ fn apply_plan(ctx: &NativeCallContext, p: &Plan, opts: Map) -> RhaiResult<Map> {
     let options = ApplyOptions {
         timeout: o.int("timeout")?,
         no_start: o.flag("no_start")?,
-        parallel: o.int("parallel")?.map(|n| n.max(1) as usize).unwrap_or(32),
+        parallel: o.int("parallel")?.map(|n| n.max(1) as usize).unwrap_or(64),
         wait_timeout: o.float("wait_timeout")?.map(std::time::Duration::from_secs_f64),
     };
     let on_event: Option<FnPtr> = o.fn_ptr("on_event")?;

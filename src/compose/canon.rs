@@ -12,7 +12,7 @@ use super::yaml::{Node, Value as Y};
 #[derive(Debug, Clone)]
 pub struct Invalid {
     pub message: String,
-    pub node: Node,
+    pub span: super::yaml::Span,
 }
 
 pub type Result<T> = std::result::Result<T, Invalid>;
@@ -20,7 +20,7 @@ pub type Result<T> = std::result::Result<T, Invalid>;
 fn invalid<T>(node: &Node, message: impl Into<String>) -> Result<T> {
     Err(Invalid {
         message: message.into(),
-        node: node.clone(),
+        span: node.span,
     })
 }
 
@@ -70,7 +70,7 @@ fn string_list(n: &Node) -> Result<Vec<String>> {
             .map(|i| {
                 text(i).ok_or_else(|| Invalid {
                     message: "must be a string".into(),
-                    node: i.clone(),
+                    span: i.span,
                 })
             })
             .collect(),
@@ -81,7 +81,10 @@ fn string_list(n: &Node) -> Result<Vec<String>> {
 
 /// `KEY=VAL` lists or maps as a sorted map of strings (a missing value is
 /// null, or `lookup`'s answer when given).
-pub fn mapping(n: &Node, sep: char, lookup: Option<&dyn Fn(&str) -> Option<String>>) -> Result<Map<String, Value>> {
+/// Looks up a variable for `KEY` entries that have no value.
+pub type Lookup<'a> = &'a dyn Fn(&str) -> Option<String>;
+
+pub fn mapping(n: &Node, sep: char, lookup: Option<Lookup>) -> Result<Map<String, Value>> {
     let mut out: Vec<(String, Value)> = Vec::new();
     let mut put = |k: String, v: Value| {
         out.retain(|(x, _)| x != &k);
@@ -108,7 +111,7 @@ pub fn mapping(n: &Node, sep: char, lookup: Option<&dyn Fn(&str) -> Option<Strin
             for item in items {
                 let s = text(item).ok_or_else(|| Invalid {
                     message: "must be a string".into(),
-                    node: item.clone(),
+                    span: item.span,
                 })?;
                 match s.split_once(sep) {
                     Some((k, v)) => put(k.to_string(), json!(v)),
@@ -258,7 +261,8 @@ pub fn clean(p: &Path) -> String {
     for c in p.components() {
         match c {
             std::path::Component::ParentDir => {
-                if parts.pop().is_none() && !abs {
+                let popped = parts.pop();
+                if popped.is_none() && !abs {
                     parts.push("..".into());
                 }
             }
@@ -349,7 +353,7 @@ pub fn port(n: &Node) -> Result<Vec<Value>> {
         None | Some("") => None,
         Some(h) => Some(range(h).ok_or_else(|| Invalid {
             message: format!("invalid hostPort: {h}"),
-            node: n.clone(),
+            span: n.span,
         })?),
     };
     let mut out = Vec::new();

@@ -9,7 +9,7 @@ use super::yaml::Span;
 pub struct LoadError {
     pub message: String,
     /// (file name, file text, span) of the offending node.
-    pub at: Option<(String, String, Span)>,
+    pub at: Option<Box<(String, String, Span)>>,
     pub help: Option<String>,
 }
 
@@ -28,7 +28,7 @@ impl LoadError {
         if let Some(h) = &self.help {
             d = d.with_help(h.clone());
         }
-        let report = match &self.at {
+        let report = match self.at.as_deref() {
             Some((name, text, span)) => {
                 let end = span.start + text[span.start..].chars().next().map(char::len_utf8).unwrap_or(0);
                 d = d.with_label(LabeledSpan::at(span.start..end.max(span.start), "here"));
@@ -45,7 +45,7 @@ impl LoadError {
 
     /// `file:line:col` of the node, if any.
     pub fn location(&self) -> Option<String> {
-        self.at.as_ref().map(|(n, _, s)| format!("{n}:{}:{}", s.line, s.col))
+        self.at.as_deref().map(|(n, _, s)| format!("{n}:{}:{}", s.line, s.col))
     }
 }
 

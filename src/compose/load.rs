@@ -230,13 +230,18 @@ impl Files {
         let (name, text) = self.list.get(node.span.file).cloned().unwrap_or_default();
         LoadError {
             message: message.into(),
-            at: Some((name, text, node.span)),
+            at: Some(Box::new((name, text, node.span))),
             help: None,
         }
     }
 
     fn invalid(&self, e: Invalid) -> LoadError {
-        self.error_at(&e.node, e.message)
+        let (name, text) = self.list.get(e.span.file).cloned().unwrap_or_default();
+        LoadError {
+            message: e.message,
+            at: Some(Box::new((name, text, e.span))),
+            help: None,
+        }
     }
 }
 
@@ -324,8 +329,8 @@ fn interpolate_tree(
     unset: &mut Vec<String>,
 ) -> Result<(), LoadError> {
     match &mut n.value {
-        Y::Str(s) => {
-            if s.contains('$') {
+        Y::Str(s) if s.contains('$') => {
+            {
                 match interp::interpolate(s, env, unset) {
                     Ok(v) => {
                         // Unquoted values are re-typed after interpolation
@@ -365,13 +370,16 @@ fn interpolate_tree(
 }
 
 /// One service, normalised: (canonical map, keys tagged !reset/!override).
+/// Attributes tagged `!reset` / `!override`: (key, tag).
+type Tags = Vec<(String, String)>;
+
 fn service(
     name: &str,
     node: &Node,
     base: &Path,
     env: &HashMap<String, String>,
     files: &Files,
-) -> Result<(Map<String, Value>, Vec<(String, String)>), LoadError> {
+) -> Result<(Map<String, Value>, Tags), LoadError> {
     let entries = match &node.value {
         Y::Map(m) => m,
         _ => return Err(files.error_at(node, format!("services.{name} must be a mapping"))),
@@ -781,7 +789,7 @@ fn deep_merge(a: &mut Map<String, Value>, b: Map<String, Value>) {
 /// One parsed file: its services (normalised) and top-level sections.
 struct Parsed {
     root: Node,
-    services: Vec<(String, Map<String, Value>, Vec<(String, String)>, Node)>,
+    services: Vec<(String, Map<String, Value>, Tags, Node)>,
     dir: PathBuf,
 }
 
@@ -798,7 +806,7 @@ fn parse_file(
     files.list.push((path.display().to_string(), text.clone()));
     let mut root = yaml::parse(&text, id).map_err(|e| LoadError {
         message: format!("yaml: {}", e.message),
-        at: Some((path.display().to_string(), text.clone(), e.span)),
+        at: Some(Box::new((path.display().to_string(), text.clone(), e.span))),
         help: None,
     })?;
     if matches!(root.value, Y::Null) {
@@ -832,12 +840,9 @@ fn parse_file(
                 for (k, v) in entries {
                     let name = k.scalar_text().unwrap_or_default();
                     let (m, tags) = service(&name, v, &dir, env, files).map_err(|mut e| {
-                        if e.message.starts_with("services.")
-                            && !e.message.starts_with("validating")
-                            && e.message.contains("additional properties")
-                        {
-                            e.message = format!("validating {}: {}", path.display(), e.message);
-                        } else if e.message.contains(" must be ") && e.message.starts_with("services.") {
+                        // Schema errors carry the file, as compose words them.
+                        let schema = e.message.contains("additional properties") || e.message.contains(" must be ");
+                        if e.message.starts_with("services.") && schema {
                             e.message = format!("validating {}: {}", path.display(), e.message);
                         }
                         e

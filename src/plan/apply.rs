@@ -75,6 +75,8 @@ struct Ctx {
     opts: ApplyOptions,
     events: mpsc::UnboundedSender<Event>,
     ops: Arc<Semaphore>,
+    /// Image reference → ID, inspected once per apply, not per service.
+    image_ids: Arc<tokio::sync::Mutex<HashMap<String, String>>>,
 }
 
 impl Ctx {
@@ -119,6 +121,7 @@ pub async fn apply(
         opts,
         events,
         ops,
+        image_ids: Default::default(),
     };
     let mut outcome = Outcome::default();
 
@@ -368,13 +371,23 @@ async fn run_service(
     for r in join_all(removes.into_iter().map(|s| remove_step(ctx.clone(), s))).await {
         r.map_err(|(_, e)| e)?;
     }
-    let image_id = ctx
-        .d
-        .inspect_image(&svc.image)
-        .await
-        .ok()
-        .and_then(|i| i.id)
-        .unwrap_or_default();
+    let image_id = {
+        let mut ids = ctx.image_ids.lock().await;
+        match ids.get(&svc.image) {
+            Some(id) => id.clone(),
+            None => {
+                let id = ctx
+                    .d
+                    .inspect_image(&svc.image)
+                    .await
+                    .ok()
+                    .and_then(|i| i.id)
+                    .unwrap_or_default();
+                ids.insert(svc.image.clone(), id.clone());
+                id
+            }
+        }
+    };
     let results = join_all(rest.into_iter().map(|s| {
         let ctx = ctx.clone();
         let image_id = image_id.clone();
