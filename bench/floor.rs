@@ -23,7 +23,6 @@ async fn main() {
         .expect("engine");
     if args.first().map(String::as_str) == Some("--clean") {
         let project = &args[1];
-        let _ = d.remove_network(&format!("{project}_default")).await;
         let filters = HashMap::from([("label".to_string(), vec![format!("orch.floor={project}")])]);
         let list = d
             .list_containers(Some(qp::ListContainersOptions {
@@ -48,6 +47,12 @@ async fn main() {
             }
         }))
         .await;
+        // The network goes once its containers are gone (all of them, if
+        // an earlier run left several with this name).
+        let filters = HashMap::from([("name".to_string(), vec![format!("{project}_default")])]);
+        for n in d.list_networks(Some(qp::ListNetworksOptions { filters: Some(filters) })).await.unwrap_or_default() {
+            let _ = d.remove_network(&n.id.unwrap_or_default()).await;
+        }
         return;
     }
     let (project, services, chain, image) = (
