@@ -50,7 +50,11 @@ async fn main() {
         // The network goes once its containers are gone (all of them, if
         // an earlier run left several with this name).
         let filters = HashMap::from([("name".to_string(), vec![format!("{project}_default")])]);
-        for n in d.list_networks(Some(qp::ListNetworksOptions { filters: Some(filters) })).await.unwrap_or_default() {
+        for n in d
+            .list_networks(Some(qp::ListNetworksOptions { filters: Some(filters) }))
+            .await
+            .unwrap_or_default()
+        {
             let _ = d.remove_network(&n.id.unwrap_or_default()).await;
         }
         return;

@@ -1284,28 +1284,7 @@ pub fn load(opts: &Options) -> Result<Project, LoadError> {
         nets.insert("default".into(), json!({"name": format!("{name}_default"), "ipam": {}}));
     }
     for (k, v) in &networks {
-        let mut m = match &v.value {
-            Y::Map(_) => to_json(v).as_object().cloned().unwrap_or_default(),
-            _ => Map::new(),
-        };
-        let external = m
-            .get("external")
-            .is_some_and(|e| e.as_bool() == Some(true) || e.is_object());
-        if !m.contains_key("name") {
-            m.insert(
-                "name".into(),
-                json!(if external { k.clone() } else { format!("{name}_{k}") }),
-            );
-        }
-        if external {
-            m.insert("external".into(), json!(true));
-        }
-        if let Some(l) = v.get("labels") {
-            m.insert(
-                "labels".into(),
-                Value::Object(canon::mapping(l, '=', None).map_err(|e| files.invalid(e))?),
-            );
-        }
+        let mut m = top_level(&name, k, v, &files)?;
         m.entry("ipam").or_insert(json!({}));
         nets.insert(k.clone(), Value::Object(ordered(m, NETWORK_ORDER)));
     }
@@ -1318,28 +1297,7 @@ pub fn load(opts: &Options) -> Result<Project, LoadError> {
     );
     let mut vols = Map::new();
     for (k, v) in &volumes {
-        let mut m = match &v.value {
-            Y::Map(_) => to_json(v).as_object().cloned().unwrap_or_default(),
-            _ => Map::new(),
-        };
-        let external = m
-            .get("external")
-            .is_some_and(|e| e.as_bool() == Some(true) || e.is_object());
-        if !m.contains_key("name") {
-            m.insert(
-                "name".into(),
-                json!(if external { k.clone() } else { format!("{name}_{k}") }),
-            );
-        }
-        if external {
-            m.insert("external".into(), json!(true));
-        }
-        if let Some(l) = v.get("labels") {
-            m.insert(
-                "labels".into(),
-                Value::Object(canon::mapping(l, '=', None).map_err(|e| files.invalid(e))?),
-            );
-        }
+        let mut m = top_level(&name, k, v, &files)?;
         // A local volume bound to a host folder: the folder is a path.
         if let Some(Value::Object(opts)) = m.get_mut("driver_opts") {
             let bind = opts
@@ -1395,6 +1353,39 @@ pub fn load(opts: &Options) -> Result<Project, LoadError> {
         all_profiles: all_profiles.into_iter().collect(),
         warnings,
     })
+}
+
+/// A top-level network or volume in canonical form: its engine name
+/// (`<project>_<key>`, or the key itself when external), `external`, and
+/// labels as a map.
+fn top_level(project: &str, key: &str, v: &Node, files: &Files) -> Result<Map<String, Value>, LoadError> {
+    let mut m = match &v.value {
+        Y::Map(_) => to_json(v).as_object().cloned().unwrap_or_default(),
+        _ => Map::new(),
+    };
+    let external = m
+        .get("external")
+        .is_some_and(|e| e.as_bool() == Some(true) || e.is_object());
+    if !m.contains_key("name") {
+        m.insert(
+            "name".into(),
+            json!(if external {
+                key.to_string()
+            } else {
+                format!("{project}_{key}")
+            }),
+        );
+    }
+    if external {
+        m.insert("external".into(), json!(true));
+    }
+    if let Some(l) = v.get("labels") {
+        m.insert(
+            "labels".into(),
+            Value::Object(canon::mapping(l, '=', None).map_err(|e| files.invalid(e))?),
+        );
+    }
+    Ok(m)
 }
 
 fn check_cycles(
