@@ -12,11 +12,6 @@ use common::*;
 /// Fixtures where orch and the reference differ, each with the reason.
 const KNOWN_DIFFERENCES: &[(&str, &str)] = &[
     ("compose-e2e/build-test/ssh/compose.yaml", "the reference itself fails: `json: error calling MarshalJSON for type types.SSHKey` (a compose bug printing build.ssh); orch prints the document"),
-    ("compose-go/loader/testdata/combined/compose.yaml", "`include:` is not implemented in orch's loader yet"),
-    ("compose-go/loader/testdata/compose-include.yaml", "`include:` is not implemented in orch's loader yet"),
-    ("compose-go/loader/testdata/compose-include-cycle.yaml", "`include:` is not implemented in orch's loader yet (so its cycle is not detected)"),
-    ("compose-go/loader/testdata/include/compose.yaml", "`include:` is not implemented in orch's loader yet"),
-    ("compose-go/loader/testdata/include/project-directory.yaml", "`include:` is not implemented in orch's loader yet"),
 ];
 
 fn fixtures(dir: &Path, out: &mut Vec<PathBuf>) {
@@ -40,22 +35,93 @@ fn fixtures(dir: &Path, out: &mut Vec<PathBuf>) {
 /// Runs a compose CLI as `BIN -f FILE config --format json` in the file's
 /// folder with a minimal environment; (accepted, document).
 fn config(bin: &Path, file: &Path) -> (bool, Option<serde_json::Value>) {
+    let name = file.file_name().unwrap().to_string_lossy().into_owned();
+    run_config(bin, file.parent().unwrap(), &["-f", &name], &[])
+}
+
+/// `BIN ARGS config --format json` in `dir` with only PATH, HOME and `env`.
+fn run_config(bin: &Path, dir: &Path, args: &[&str], env: &[(String, String)]) -> (bool, Option<serde_json::Value>) {
     let out = Command::new(bin)
-        .args([
-            "-f",
-            &file.file_name().unwrap().to_string_lossy(),
-            "config",
-            "--format",
-            "json",
-        ])
-        .current_dir(file.parent().unwrap())
+        .args(args)
+        .args(["config", "--format", "json"])
+        .current_dir(dir)
         .env_clear()
         .env("PATH", "/usr/bin:/bin")
         .env("HOME", std::env::var("HOME").unwrap_or_default())
+        .envs(env.iter().cloned())
         .output()
         .expect("run");
-    let doc = serde_json::from_slice(&out.stdout).ok();
-    (out.status.success() && doc.is_some(), doc)
+    // The value, and the printed text (key order is part of compose's
+    // config hash, so orch must print the same bytes, trailing newline aside).
+    let doc: Option<serde_json::Value> = serde_json::from_slice(&out.stdout).ok();
+    let text = String::from_utf8_lossy(&out.stdout).trim_end().to_string();
+    let ok = out.status.success() && doc.is_some();
+    (ok, doc.map(|d| serde_json::json!({"doc": d, "text": text})))
+}
+
+/// orch's own cases (`tests/fixtures/differential/<case>/`): every
+/// interpolation form, short syntax and merge rule, each checked against
+/// the reference. A case folder may hold `args` (global flags, e.g. `-f a
+/// -f b`, `--profile x`) and `env` (`KEY=VALUE` lines set in the process
+/// environment); without `args` both tools find the default files.
+#[test]
+fn loader_matches_docker_compose_on_orchs_own_cases() {
+    let reference = compose_binary();
+    let orch = PathBuf::from(env!("CARGO_BIN_EXE_orch"));
+    let root = repo().join("tests/fixtures/differential");
+    let mut cases: Vec<PathBuf> = std::fs::read_dir(&root)
+        .expect("differential cases")
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.is_dir())
+        .collect();
+    cases.sort();
+    assert!(cases.len() >= 15, "only {} cases", cases.len());
+    let (mut passed, mut failed, mut rejected) = (0, Vec::new(), 0);
+    for case in &cases {
+        let name = case.file_name().unwrap().to_string_lossy().into_owned();
+        let args = std::fs::read_to_string(case.join("args")).unwrap_or_default();
+        let args: Vec<&str> = args.split_whitespace().collect();
+        let env: Vec<(String, String)> = std::fs::read_to_string(case.join("env"))
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|l| l.split_once('='))
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let (r_ok, r_doc) = run_config(&reference, case, &args, &env);
+        let (o_ok, o_doc) = run_config(&orch, case, &args, &env);
+        match (r_ok, o_ok) {
+            (false, false) => {
+                passed += 1;
+                rejected += 1;
+            }
+            (true, true) if r_doc == o_doc => passed += 1,
+            (true, true) => failed.push(format!(
+                "{name}: documents differ\n reference: {}\n orch:      {}",
+                serde_json::to_string(&r_doc).unwrap_or_default(),
+                serde_json::to_string(&o_doc).unwrap_or_default()
+            )),
+            (r, _) => failed.push(format!(
+                "{name}: reference {} / orch {}",
+                if r { "accepts" } else { "rejects" },
+                if r { "rejects" } else { "accepts" }
+            )),
+        }
+    }
+    for f in &failed {
+        eprintln!("DIFFERS {f}");
+    }
+    use std::io::Write;
+    let _ = writeln!(
+        std::io::stdout(),
+        "own cases: {passed} passed ({rejected} rejected by both), {} failed",
+        failed.len()
+    );
+    assert!(
+        failed.is_empty(),
+        "{} of orch's own cases differ from the reference",
+        failed.len()
+    );
 }
 
 #[test]

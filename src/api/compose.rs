@@ -292,8 +292,7 @@ pub mod api {
                 svc.shift_remove(key);
             }
         }
-        let sorted = crate::compose::canon::ordered(std::mem::take(svc), crate::compose::load::SERVICE_ORDER);
-        *svc = sorted;
+        crate::compose::load::reorder_service(svc);
         Ok(())
     }
 
@@ -328,7 +327,14 @@ pub mod api {
     /// ```
     #[rhai_fn(global, pure)]
     pub fn to_json(p: &mut Project) -> String {
-        serde_json::to_string_pretty(&crate::compose::load::escape_dollars(&p.0.doc)).unwrap_or_default()
+        let text = serde_json::to_string_pretty(&crate::compose::load::escape_dollars(&p.0.doc)).unwrap_or_default();
+        // As Go's encoder (compose's) prints them: `&`, `<`, `>` and the line
+        // separators escaped. They can only occur inside strings in JSON.
+        text.replace('&', "\\u0026")
+            .replace('<', "\\u003c")
+            .replace('>', "\\u003e")
+            .replace('\u{2028}', "\\u2028")
+            .replace('\u{2029}', "\\u2029")
     }
 
     #[rhai_fn(global, name = "to_string", pure)]

@@ -389,6 +389,16 @@ pub fn volume(n: &Node, base: &Path) -> Result<Value> {
                 m.insert("source".into(), json!(abs));
             }
         }
+        if let Some(Value::Object(t)) = m.get_mut("tmpfs") {
+            let size = match t.get("size") {
+                Some(Value::Number(n)) => n.as_i64(),
+                Some(Value::String(s)) => ram_in_bytes(s),
+                _ => None,
+            };
+            if let Some(b) = size {
+                t.insert("size".into(), json!(b.to_string()));
+            }
+        }
         return Ok(Value::Object(ordered(
             m,
             &[
@@ -443,7 +453,10 @@ pub fn volume(n: &Node, base: &Path) -> Result<Value> {
         bind.insert("create_host_path".into(), json!(true));
         m.insert(
             "bind".into(),
-            Value::Object(ordered(bind, &["propagation", "create_host_path", "selinux"])),
+            Value::Object(ordered(
+                bind,
+                &["selinux", "propagation", "create_host_path", "recursive"],
+            )),
         );
     } else {
         let mut vol = Map::new();
@@ -455,8 +468,74 @@ pub fn volume(n: &Node, base: &Path) -> Result<Value> {
     Ok(Value::Object(m))
 }
 
-/// `extra_hosts` as compose prints it: `host=ip` strings.
+/// A size in bytes as compose prints it (its `UnitBytes`): the number of
+/// bytes as a string; `512m`, `1.5g`, `100 KiB` use powers of 1024.
+pub fn unit_bytes(n: &Node) -> Result<Value> {
+    let bytes = match &n.value {
+        Y::Int(i) => Some(*i),
+        Y::Str(s) => ram_in_bytes(s),
+        _ => None,
+    };
+    match bytes {
+        Some(b) => Ok(json!(b.to_string())),
+        None => invalid(n, format!("invalid size: {:?}", text(n).unwrap_or_default())),
+    }
+}
+
+/// docker/go-units' RAMInBytes: `<number>[ ]<k|m|g|t|p>[i][b]`.
+pub fn ram_in_bytes(s: &str) -> Option<i64> {
+    let num_end = s.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(s.len());
+    let (num, rest) = s.split_at(num_end);
+    if num.is_empty() || !num.starts_with(|c: char| c.is_ascii_digit()) {
+        return None;
+    }
+    let rest = rest.strip_prefix(' ').unwrap_or(rest).to_ascii_lowercase();
+    let mut chars = rest.chars().peekable();
+    let exp = match chars.peek() {
+        Some('k') => 1,
+        Some('m') => 2,
+        Some('g') => 3,
+        Some('t') => 4,
+        Some('p') => 5,
+        _ => 0,
+    };
+    if exp > 0 {
+        chars.next();
+    }
+    if chars.peek() == Some(&'i') {
+        chars.next();
+    }
+    if chars.peek() == Some(&'b') {
+        chars.next();
+    }
+    if chars.next().is_some() {
+        return None;
+    }
+    let n: f64 = num.parse().ok()?;
+    Some((n * 1024f64.powi(exp)) as i64)
+}
+
+/// A secret's or config's file `mode` as compose prints it: octal with a
+/// leading 0 (`mode: 0440` is octal in YAML 1.1, a string is read as octal).
+pub fn file_mode(v: &Value) -> Option<Value> {
+    let m = match v {
+        Value::Number(n) => n.as_i64()?,
+        Value::String(s) => i64::from_str_radix(s, 8).ok()?,
+        _ => return None,
+    };
+    Some(json!(format!("0{m:o}")))
+}
+
+/// `extra_hosts` as compose prints it: sorted `host=ip` strings.
 pub fn extra_hosts(n: &Node) -> Result<Value> {
+    let mut v = extra_hosts_unsorted(n)?;
+    if let Value::Array(items) = &mut v {
+        items.sort_by(|a, b| a.as_str().cmp(&b.as_str()));
+    }
+    Ok(v)
+}
+
+fn extra_hosts_unsorted(n: &Node) -> Result<Value> {
     match &n.value {
         Y::Map(entries) => {
             let mut out = Vec::new();

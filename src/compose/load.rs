@@ -158,7 +158,161 @@ pub const SERVICE_KEYS: &[&str] = &[
 ];
 
 /// compose-go declares `profiles` first, then the rest alphabetically.
-pub const SERVICE_ORDER: &[&str] = &["profiles"];
+/// Service attributes in the order compose prints them (its Go struct's
+/// field order); maps it prints (Go maps) are sorted instead.
+pub const SERVICE_ORDER: &[&str] = &[
+    "profiles",
+    "annotations",
+    "attach",
+    "build",
+    "develop",
+    "blkio_config",
+    "cap_add",
+    "cap_drop",
+    "cgroup_parent",
+    "cgroup",
+    "cpu_count",
+    "cpu_percent",
+    "cpu_period",
+    "cpu_quota",
+    "cpu_rt_period",
+    "cpu_rt_runtime",
+    "cpus",
+    "cpuset",
+    "cpu_shares",
+    "command",
+    "configs",
+    "container_name",
+    "credential_spec",
+    "depends_on",
+    "deploy",
+    "device_cgroup_rules",
+    "devices",
+    "dns",
+    "dns_opt",
+    "dns_search",
+    "dockerfile",
+    "domainname",
+    "entrypoint",
+    "provider",
+    "environment",
+    "env_file",
+    "expose",
+    "extends",
+    "external_links",
+    "extra_hosts",
+    "group_add",
+    "gpus",
+    "hostname",
+    "healthcheck",
+    "image",
+    "init",
+    "ipc",
+    "isolation",
+    "labels",
+    "label_file",
+    "links",
+    "logging",
+    "log_driver",
+    "log_opt",
+    "mem_limit",
+    "mem_reservation",
+    "memswap_limit",
+    "mem_swappiness",
+    "mac_address",
+    "models",
+    "net",
+    "network_mode",
+    "networks",
+    "oom_kill_disable",
+    "oom_score_adj",
+    "pid",
+    "pids_limit",
+    "platform",
+    "ports",
+    "privileged",
+    "pull_policy",
+    "read_only",
+    "restart",
+    "runtime",
+    "scale",
+    "secrets",
+    "security_opt",
+    "shm_size",
+    "stdin_open",
+    "stop_grace_period",
+    "stop_signal",
+    "storage_opt",
+    "sysctls",
+    "tmpfs",
+    "tty",
+    "ulimits",
+    "use_api_socket",
+    "user",
+    "userns_mode",
+    "uts",
+    "volume_driver",
+    "volumes",
+    "volumes_from",
+    "working_dir",
+    "post_start",
+    "pre_stop",
+];
+
+/// Puts a service's keys, and those of its nested sections, in the order
+/// compose prints them: struct fields in field order, maps sorted. Needed
+/// after merging (an override's new keys land at the end) and because the
+/// printed document is what the config hash is computed from.
+pub fn reorder_service(m: &mut Map<String, Value>) {
+    fn sort(v: Option<&mut Value>) {
+        if let Some(Value::Object(o)) = v {
+            let sorted = ordered(std::mem::take(o), &[]);
+            *o = sorted;
+        }
+    }
+    fn order(v: Option<&mut Value>, keys: &[&str]) {
+        if let Some(Value::Object(o)) = v {
+            let sorted = ordered(std::mem::take(o), keys);
+            *o = sorted;
+        }
+    }
+    for k in [
+        "environment",
+        "labels",
+        "annotations",
+        "sysctls",
+        "depends_on",
+        "networks",
+        "storage_opt",
+        "ulimits",
+    ] {
+        sort(m.get_mut(k));
+    }
+    if let Some(Value::Object(u)) = m.get_mut("ulimits") {
+        for v in u.values_mut() {
+            order(Some(v), &["single", "soft", "hard"]);
+        }
+    }
+    if let Some(Value::Array(h)) = m.get_mut("extra_hosts") {
+        h.sort_by(|a, b| a.as_str().cmp(&b.as_str()));
+    }
+    if let Some(b) = m.get_mut("build") {
+        sort(b.get_mut("args"));
+        sort(b.get_mut("labels"));
+        order(Some(b), BUILD_ORDER);
+    }
+    order(m.get_mut("healthcheck"), HEALTH_ORDER);
+    if let Some(l) = m.get_mut("logging") {
+        sort(l.get_mut("options"));
+        order(Some(l), &["driver", "options"]);
+    }
+    if let Some(d) = m.get_mut("deploy") {
+        sort(d.get_mut("labels"));
+        order(Some(d), DEPLOY_ORDER);
+    }
+    let sorted = ordered(std::mem::take(m), SERVICE_ORDER);
+    *m = sorted;
+}
 
 const BUILD_ORDER: &[&str] = &[
     "context",
@@ -243,6 +397,20 @@ impl Files {
             help: None,
         }
     }
+}
+
+/// Reads an env file in `format: raw`: `KEY=VALUE` lines taken literally
+/// (no quotes removed, no comments after values, no interpolation).
+fn read_raw_env(path: &Path) -> Result<Vec<(String, String)>, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok(text
+        .lines()
+        .filter(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
+        .map(|l| match l.split_once('=') {
+            Some((k, v)) => (k.trim().to_string(), v.to_string()),
+            None => (l.trim().to_string(), String::new()),
+        })
+        .collect())
 }
 
 /// Reads a `.env` file: `KEY=VALUE`, comments, `export`, quotes, and
@@ -420,11 +588,23 @@ fn service(
                     }
                     for key in ["args", "labels"] {
                         if let Some(n) = v.get(key) {
-                            m.insert(
-                                key.into(),
-                                Value::Object(canon::mapping(n, '=', None).map_err(|e| files.invalid(e))?),
-                            );
+                            let mut map = canon::mapping(n, '=', None).map_err(|e| files.invalid(e))?;
+                            if key == "args" {
+                                // An arg without a value takes the variable's,
+                                // and is dropped when there is none.
+                                map = map
+                                    .into_iter()
+                                    .filter_map(|(k, v)| match v {
+                                        Value::Null => env.get(&k).map(|x| (k, json!(x))),
+                                        v => Some((k, v)),
+                                    })
+                                    .collect();
+                            }
+                            m.insert(key.into(), Value::Object(map));
                         }
+                    }
+                    if let Some(sz) = v.get("shm_size") {
+                        m.insert("shm_size".into(), canon::unit_bytes(sz).map_err(|e| files.invalid(e))?);
                     }
                     Value::Object(ordered(m, BUILD_ORDER))
                 }
@@ -447,22 +627,24 @@ fn service(
                 Value::Object(canon::mapping(v, '=', None).map_err(|e| files.invalid(e))?)
             }
             "env_file" => {
-                let entries: Vec<(String, bool)> = match &v.value {
-                    Y::Str(s) => vec![(s.clone(), true)],
+                // (path, required, raw format)
+                let entries: Vec<(String, bool, bool)> = match &v.value {
+                    Y::Str(s) => vec![(s.clone(), true, false)],
                     Y::Seq(items) => items
                         .iter()
                         .map(|i| match &i.value {
                             Y::Map(_) => (
                                 i.get("path").and_then(Node::scalar_text).unwrap_or_default(),
                                 !matches!(i.get("required").map(|r| &r.value), Some(Y::Bool(false))),
+                                i.get("format").and_then(Node::scalar_text).as_deref() == Some("raw"),
                             ),
-                            _ => (i.scalar_text().unwrap_or_default(), true),
+                            _ => (i.scalar_text().unwrap_or_default(), true, false),
                         })
                         .collect(),
                     _ => return Err(list_err("a string or a list")),
                 };
                 let mut vals = Map::new();
-                for (p, required) in entries {
+                for (p, required, raw) in entries {
                     let path = PathBuf::from(canon::abs_path(base, &p));
                     if !path.exists() {
                         if required {
@@ -477,7 +659,11 @@ fn service(
                         }
                         continue;
                     }
-                    let pairs = read_dotenv(&path, env).map_err(|e| files.error_at(v, e))?;
+                    let pairs = if raw {
+                        read_raw_env(&path).map_err(|e| files.error_at(v, e))?
+                    } else {
+                        read_dotenv(&path, env).map_err(|e| files.error_at(v, e))?
+                    };
                     for (k, val) in pairs {
                         vals.insert(k, json!(val));
                     }
@@ -577,7 +763,7 @@ fn service(
                         }
                         if let Some(mem) = l.get("memory").cloned() {
                             let bytes = match &mem {
-                                Value::String(s) => crate::api::spec::parse_bytes(s),
+                                Value::String(s) => canon::ram_in_bytes(s),
                                 Value::Number(n) => n.as_i64(),
                                 _ => None,
                             };
@@ -645,6 +831,9 @@ fn service(
             | "group_add"
             | "device_cgroup_rules" => canon::strings_or_single(v).map_err(|e| files.invalid(e))?,
             "extra_hosts" => canon::extra_hosts(v).map_err(|e| files.invalid(e))?,
+            "mem_limit" | "mem_reservation" | "memswap_limit" | "mem_swappiness" | "shm_size" => {
+                canon::unit_bytes(v).map_err(|e| files.invalid(e))?
+            }
             "stop_grace_period" => json!(canon::go_duration(v).map_err(|e| files.invalid(e))?),
             "secrets" | "configs" => match &v.value {
                 Y::Seq(items) => Value::Array(
@@ -661,6 +850,9 @@ fn service(
                             if key == "secrets" && !m.contains_key("target") {
                                 let src = m["source"].as_str().unwrap_or_default().to_string();
                                 m.insert("target".into(), json!(format!("/run/secrets/{src}")));
+                            }
+                            if let Some(mode) = m.get("mode").and_then(canon::file_mode) {
+                                m.insert("mode".into(), mode);
                             }
                             Value::Object(ordered(m, &["source", "target", "uid", "gid", "mode"]))
                         })
@@ -759,8 +951,7 @@ fn merge_service(base: &mut Map<String, Value>, over: Map<String, Value>, tags: 
         };
         base.insert(k, merged);
     }
-    let sorted = ordered(std::mem::take(base), SERVICE_ORDER);
-    *base = sorted;
+    reorder_service(base);
 }
 
 fn merge_by(a: Vec<Value>, b: Vec<Value>, key: impl Fn(&Value) -> Option<Value>) -> Value {
@@ -920,10 +1111,8 @@ fn resolve_extends(
                 format!("cannot extend service \"{name}\": service \"{base_name}\" not found"),
             ));
         };
-        // What extends never inherits.
-        for k in ["depends_on", "extends"] {
-            base.shift_remove(k);
-        }
+        // `extends` itself is not inherited.
+        base.shift_remove("extends");
         let (_, mut own, tags, _) = parsed.services[idx].clone();
         own.shift_remove("extends");
         merge_service(&mut base, own, &tags);
@@ -940,6 +1129,273 @@ fn top_section(root: &Node, key: &str) -> Vec<(String, Node)> {
             .collect(),
         _ => Vec::new(),
     }
+}
+
+/// What loading a list of files accumulates (the main project's `-f` files,
+/// or one `include:` entry's).
+#[derive(Default)]
+struct Acc {
+    merged: Vec<(String, Map<String, Value>)>,
+    service_nodes: HashMap<String, Node>,
+    /// Top-level sections: key, node, and the folder its relative paths
+    /// (secret and config files, bind devices) are relative to.
+    networks: Vec<(String, Node, PathBuf)>,
+    volumes: Vec<(String, Node, PathBuf)>,
+    secrets: Vec<(String, Node, PathBuf)>,
+    configs: Vec<(String, Node, PathBuf)>,
+    extensions: BTreeMap<String, Value>,
+    file_name: Option<String>,
+}
+
+/// What every file of one load shares.
+struct Cx<'a> {
+    files: &'a mut Files,
+    unset: &'a mut Vec<String>,
+    warnings: &'a mut Vec<String>,
+    no_interpolate: bool,
+}
+
+/// Loads `paths` in order, merging each onto the ones before (compose's
+/// override rules). `dir` is the project directory relative paths and
+/// `include:` paths are resolved against; `chain` is the include chain
+/// that led here (to report include cycles as compose does).
+fn load_files(
+    cx: &mut Cx,
+    paths: &[PathBuf],
+    dir: &Path,
+    env: &HashMap<String, String>,
+    chain: &[PathBuf],
+) -> Result<Acc, LoadError> {
+    let mut acc = Acc::default();
+    for p in paths {
+        let mut parsed = parse_file(p, cx.files, env, cx.no_interpolate, cx.unset, Some(dir))?;
+        resolve_extends(&mut parsed, cx.files, env, cx.no_interpolate, cx.unset, 0)?;
+        if let Some(n) = parsed.root.get("name").and_then(Node::scalar_text) {
+            acc.file_name = Some(n);
+        }
+        if parsed.root.get("version").is_some() {
+            cx.warnings.push(format!("{}: the attribute `version` is obsolete, it will be ignored, please remove it to avoid potential confusion", p.display()));
+        }
+        // This file's own resources, then what its `include:` imports.
+        let mut own = Acc::default();
+        let mut tags_of: HashMap<String, Tags> = HashMap::new();
+        for (name, m, tags, node) in std::mem::take(&mut parsed.services) {
+            own.service_nodes.insert(name.clone(), node);
+            tags_of.insert(name.clone(), tags);
+            own.merged.push((name, m));
+        }
+        for (section, store) in [
+            ("networks", &mut own.networks),
+            ("volumes", &mut own.volumes),
+            ("secrets", &mut own.secrets),
+            ("configs", &mut own.configs),
+        ] {
+            for (k, v) in top_section(&parsed.root, section) {
+                store.retain(|(x, _, _)| x != &k);
+                store.push((k, v, dir.to_path_buf()));
+            }
+        }
+        if let Some(inc) = parsed.root.get("include") {
+            let mut chain = chain.to_vec();
+            chain.push(p.clone());
+            apply_include(cx, inc, &mut own, dir, env, &chain)?;
+        }
+        // Merge onto the files before (`!reset`/`!override` tags come from
+        // this file's own services; imported ones have none).
+        for (name, m) in own.merged {
+            if let Some(node) = own.service_nodes.remove(&name) {
+                acc.service_nodes.insert(name.clone(), node);
+            }
+            let tags = tags_of.get(&name).cloned().unwrap_or_default();
+            match acc.merged.iter_mut().find(|(n, _)| n == &name) {
+                Some((_, base)) => merge_service(base, m, &tags),
+                None => acc.merged.push((name, m)),
+            }
+        }
+        for (store, items) in [
+            (&mut acc.networks, own.networks),
+            (&mut acc.volumes, own.volumes),
+            (&mut acc.secrets, own.secrets),
+            (&mut acc.configs, own.configs),
+        ] {
+            for (k, v, d) in items {
+                store.retain(|(x, _, _)| x != &k);
+                store.push((k, v, d));
+            }
+        }
+        for (k, v) in parsed.root.as_map().into_iter().flatten() {
+            let key = k.scalar_text().unwrap_or_default();
+            if key.starts_with("x-") {
+                acc.extensions.insert(key, to_json(v));
+            }
+        }
+    }
+    Ok(acc)
+}
+
+/// `include:`: each entry is loaded as a project of its own (its own
+/// project directory, `.env` and interpolation), and its services,
+/// networks, volumes, secrets and configs are imported into the including
+/// file. A resource both define differently is an error, as in compose.
+fn apply_include(
+    cx: &mut Cx,
+    inc: &Node,
+    own: &mut Acc,
+    dir: &Path,
+    env: &HashMap<String, String>,
+    chain: &[PathBuf],
+) -> Result<(), LoadError> {
+    let entries = match &inc.value {
+        Y::Seq(items) => items.clone(),
+        Y::Null => return Ok(()),
+        _ => {
+            return Err(cx
+                .files
+                .error_at(inc, format!("`include` must be a list, got {}", scalar_or_kind(inc))))
+        }
+    };
+    for entry in &entries {
+        let (paths, project_directory, env_files) = include_entry(cx, entry)?;
+        if paths.is_empty() {
+            return Err(cx.files.error_at(entry, "include: `path` is required"));
+        }
+        let paths: Vec<PathBuf> = paths.iter().map(|p| PathBuf::from(canon::abs_path(dir, p))).collect();
+        let sub_dir = match project_directory {
+            None => paths[0].parent().map(Path::to_path_buf).unwrap_or_default(),
+            Some(d) => PathBuf::from(canon::abs_path(dir, &d)),
+        };
+        if chain.contains(&paths[0]) {
+            let mut seen: Vec<String> = chain.iter().map(|p| p.display().to_string()).collect();
+            seen.push(paths[0].display().to_string());
+            return Err(cx.files.error_at(
+                entry,
+                format!(
+                    "include cycle detected:\n{}\n include {}",
+                    seen[0],
+                    seen[1..].join("\n include ")
+                ),
+            ));
+        }
+        for p in &paths {
+            if !p.is_file() {
+                return Err(cx
+                    .files
+                    .error_at(entry, format!("open {}: no such file or directory", p.display())));
+            }
+        }
+        // The included project's variables: the including project's win
+        // over its env files (`.env` in its directory unless given).
+        let env_files: Vec<PathBuf> = if env_files.is_empty() {
+            Some(sub_dir.join(".env")).filter(|f| f.is_file()).into_iter().collect()
+        } else {
+            let mut out = Vec::new();
+            for f in env_files {
+                let f = PathBuf::from(canon::abs_path(dir, &f));
+                if !f.exists() {
+                    return Err(cx
+                        .files
+                        .error_at(entry, format!("stat {}: no such file or directory", f.display())));
+                }
+                if f.is_dir() {
+                    return Err(cx.files.error_at(entry, format!("{} is not a file", f.display())));
+                }
+                out.push(f);
+            }
+            out
+        };
+        let mut sub_env = env.clone();
+        for f in &env_files {
+            for (k, v) in read_dotenv(f, &sub_env).map_err(LoadError::plain)? {
+                sub_env.entry(k).or_insert(v);
+            }
+        }
+        let imported = load_files(cx, &paths, &sub_dir, &sub_env, chain)?;
+        import(cx, own, imported, entry)?;
+    }
+    Ok(())
+}
+
+/// One `include:` entry: a path string, or `path` (string or list),
+/// `project_directory` and `env_file` (string or list).
+#[allow(clippy::type_complexity)]
+fn include_entry(cx: &Cx, entry: &Node) -> Result<(Vec<String>, Option<String>, Vec<String>), LoadError> {
+    let list = |n: &Node| -> Result<Vec<String>, LoadError> {
+        match &n.value {
+            Y::Seq(items) => items
+                .iter()
+                .map(|i| {
+                    i.scalar_text()
+                        .ok_or_else(|| cx.files.error_at(i, "include: expected a string"))
+                })
+                .collect(),
+            _ => n
+                .scalar_text()
+                .map(|s| vec![s])
+                .ok_or_else(|| cx.files.error_at(n, "include: expected a string or a list of strings")),
+        }
+    };
+    match &entry.value {
+        Y::Map(items) => {
+            let (mut paths, mut pd, mut envs) = (Vec::new(), None, Vec::new());
+            for (k, v) in items {
+                match k.scalar_text().unwrap_or_default().as_str() {
+                    "path" => paths = list(v)?,
+                    "project_directory" => pd = v.scalar_text(),
+                    "env_file" => envs = list(v)?,
+                    other => {
+                        return Err(cx
+                            .files
+                            .error_at(k, format!("include: additional properties '{other}' not allowed")))
+                    }
+                }
+            }
+            Ok((paths, pd, envs))
+        }
+        _ => Ok((list(entry)?, None, Vec::new())),
+    }
+}
+
+/// Adds what an include loaded to the including file's resources.
+fn import(cx: &mut Cx, own: &mut Acc, imported: Acc, entry: &Node) -> Result<(), LoadError> {
+    for (name, m) in imported.merged {
+        match own.merged.iter().find(|(n, _)| n == &name) {
+            Some((_, existing)) if existing == &m => {}
+            Some(_) => {
+                return Err(cx
+                    .files
+                    .error_at(entry, format!("services.{name} conflicts with imported resource")))
+            }
+            None => {
+                if let Some(node) = imported.service_nodes.get(&name) {
+                    own.service_nodes.insert(name.clone(), node.clone());
+                }
+                own.merged.push((name, m));
+            }
+        }
+    }
+    for (section, store, items) in [
+        ("networks", &mut own.networks, imported.networks),
+        ("volumes", &mut own.volumes, imported.volumes),
+        ("secrets", &mut own.secrets, imported.secrets),
+        ("configs", &mut own.configs, imported.configs),
+    ] {
+        for (k, v, d) in items {
+            match store.iter().find(|(x, _, _)| x == &k) {
+                Some((_, existing, _)) if to_json(existing) == to_json(&v) => {}
+                Some(_) => {
+                    return Err(cx
+                        .files
+                        .error_at(entry, format!("{section}.{k} conflicts with imported resource")))
+                }
+                None => store.push((k, v, d)),
+            }
+        }
+    }
+    Ok(())
+}
+
+fn scalar_or_kind(n: &Node) -> String {
+    n.scalar_text().unwrap_or_else(|| "a mapping".into())
 }
 
 /// Loads a project.
@@ -1001,49 +1457,24 @@ pub fn load(opts: &Options) -> Result<Project, LoadError> {
 
     let mut files = Files { list: Vec::new() };
     let mut unset = Vec::new();
-    let mut merged: Vec<(String, Map<String, Value>)> = Vec::new();
-    let mut networks: Vec<(String, Node)> = Vec::new();
-    let mut volumes: Vec<(String, Node)> = Vec::new();
-    let mut secrets: Vec<(String, Node)> = Vec::new();
-    let mut configs: Vec<(String, Node)> = Vec::new();
-    let mut extensions: BTreeMap<String, Value> = BTreeMap::new();
-    let mut file_name: Option<String> = None;
     let mut warnings = Vec::new();
-    let mut service_nodes: HashMap<String, Node> = HashMap::new();
-    for p in &paths {
-        let mut parsed = parse_file(p, &mut files, &env, opts.no_interpolate, &mut unset, Some(&working_dir))?;
-        resolve_extends(&mut parsed, &mut files, &env, opts.no_interpolate, &mut unset, 0)?;
-        if let Some(n) = parsed.root.get("name").and_then(Node::scalar_text) {
-            file_name = Some(n);
-        }
-        if parsed.root.get("version").is_some() {
-            warnings.push(format!("{}: the attribute `version` is obsolete, it will be ignored, please remove it to avoid potential confusion", p.display()));
-        }
-        for (name, m, tags, node) in parsed.services {
-            service_nodes.insert(name.clone(), node);
-            match merged.iter_mut().find(|(n, _)| n == &name) {
-                Some((_, base)) => merge_service(base, m, &tags),
-                None => merged.push((name, m)),
-            }
-        }
-        for (section, store) in [
-            ("networks", &mut networks),
-            ("volumes", &mut volumes),
-            ("secrets", &mut secrets),
-            ("configs", &mut configs),
-        ] {
-            for (k, v) in top_section(&parsed.root, section) {
-                store.retain(|(x, _)| x != &k);
-                store.push((k, v));
-            }
-        }
-        for (k, v) in parsed.root.as_map().into_iter().flatten() {
-            let key = k.scalar_text().unwrap_or_default();
-            if key.starts_with("x-") {
-                extensions.insert(key, to_json(v));
-            }
-        }
-    }
+    let mut cx = Cx {
+        files: &mut files,
+        unset: &mut unset,
+        warnings: &mut warnings,
+        no_interpolate: opts.no_interpolate,
+    };
+    let acc = load_files(&mut cx, &paths, &working_dir, &env, &[])?;
+    let Acc {
+        merged,
+        service_nodes,
+        mut networks,
+        mut volumes,
+        mut secrets,
+        mut configs,
+        extensions,
+        file_name,
+    } = acc;
     unset.sort();
     unset.dedup();
     for u in &unset {
@@ -1108,8 +1539,8 @@ pub fn load(opts: &Options) -> Result<Project, LoadError> {
 
     // Defaults compose fills in, and references it checks.
     let mut uses_default = false;
-    let declared_nets: BTreeSet<String> = networks.iter().map(|(k, _)| k.clone()).collect();
-    let declared_vols: BTreeSet<String> = volumes.iter().map(|(k, _)| k.clone()).collect();
+    let declared_nets: BTreeSet<String> = networks.iter().map(|(k, _, _)| k.clone()).collect();
+    let declared_vols: BTreeSet<String> = volumes.iter().map(|(k, _, _)| k.clone()).collect();
     for (sname, m) in services.iter_mut() {
         let node = service_nodes.get(sname).cloned();
         let at = |msg: String| match &node {
@@ -1210,8 +1641,7 @@ pub fn load(opts: &Options) -> Result<Project, LoadError> {
                 }
             }
         }
-        let sorted = ordered(std::mem::take(m), SERVICE_ORDER);
-        *m = sorted;
+        reorder_service(m);
     }
     let names: BTreeSet<String> = services.keys().cloned().collect();
     for (sname, m) in &services {
@@ -1272,10 +1702,10 @@ pub fn load(opts: &Options) -> Result<Project, LoadError> {
         }
     }
     let is_used = |section: &str, k: &str| used.get(section).is_some_and(|s| s.contains(k));
-    networks.retain(|(k, _)| is_used("networks", k));
-    volumes.retain(|(k, _)| is_used("volumes", k));
-    secrets.retain(|(k, _)| is_used("secrets", k));
-    configs.retain(|(k, _)| is_used("configs", k));
+    networks.retain(|(k, _, _)| is_used("networks", k));
+    volumes.retain(|(k, _, _)| is_used("volumes", k));
+    secrets.retain(|(k, _, _)| is_used("secrets", k));
+    configs.retain(|(k, _, _)| is_used("configs", k));
 
     let mut doc = Map::new();
     doc.insert("name".into(), json!(name));
@@ -1283,7 +1713,7 @@ pub fn load(opts: &Options) -> Result<Project, LoadError> {
     if uses_default && !declared_nets.contains("default") {
         nets.insert("default".into(), json!({"name": format!("{name}_default"), "ipam": {}}));
     }
-    for (k, v) in &networks {
+    for (k, v, _) in &networks {
         let mut m = top_level(&name, k, v, &files)?;
         m.entry("ipam").or_insert(json!({}));
         nets.insert(k.clone(), Value::Object(ordered(m, NETWORK_ORDER)));
@@ -1296,7 +1726,7 @@ pub fn load(opts: &Options) -> Result<Project, LoadError> {
         Value::Object(services.into_iter().map(|(k, v)| (k, Value::Object(v))).collect()),
     );
     let mut vols = Map::new();
-    for (k, v) in &volumes {
+    for (k, v, dir) in &volumes {
         let mut m = top_level(&name, k, v, &files)?;
         // A local volume bound to a host folder: the folder is a path.
         if let Some(Value::Object(opts)) = m.get_mut("driver_opts") {
@@ -1306,7 +1736,7 @@ pub fn load(opts: &Options) -> Result<Project, LoadError> {
                 .is_some_and(|o| o.split(',').any(|x| x == "bind"));
             if bind {
                 if let Some(dev) = opts.get("device").and_then(Value::as_str).map(str::to_string) {
-                    opts.insert("device".into(), json!(canon::abs_path(&working_dir, &dev)));
+                    opts.insert("device".into(), json!(canon::abs_path(dir, &dev)));
                 }
             }
         }
@@ -1317,7 +1747,7 @@ pub fn load(opts: &Options) -> Result<Project, LoadError> {
     }
     for (section, items) in [("secrets", &secrets), ("configs", &configs)] {
         let mut out = Map::new();
-        for (k, v) in items.iter() {
+        for (k, v, dir) in items.iter() {
             let mut m = to_json(v).as_object().cloned().unwrap_or_default();
             let external = m.get("external").and_then(Value::as_bool) == Some(true);
             if !m.contains_key("name") {
@@ -1327,7 +1757,7 @@ pub fn load(opts: &Options) -> Result<Project, LoadError> {
                 );
             }
             if let Some(f) = m.get("file").and_then(Value::as_str) {
-                m.insert("file".into(), json!(canon::abs_path(&working_dir, f)));
+                m.insert("file".into(), json!(canon::abs_path(dir, f)));
             }
             out.insert(
                 k.clone(),

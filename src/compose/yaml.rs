@@ -119,6 +119,12 @@ pub fn resolve_plain(s: &str) -> Value {
     }
     let digits = s.strip_prefix(['-', '+']).unwrap_or(s);
     if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
+        // Like go-yaml (compose's parser): a leading 0 means octal.
+        if digits.len() > 1 && digits.starts_with('0') {
+            if let Ok(i) = i64::from_str_radix(digits, 8) {
+                return Value::Int(if s.starts_with('-') { -i } else { i });
+            }
+        }
         if let Ok(i) = s.parse::<i64>() {
             return Value::Int(i);
         }
