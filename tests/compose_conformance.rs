@@ -1,6 +1,7 @@
 //! The loader against Docker Compose v2.40.3 on compose's own fixtures
 //! (`../shared/conformance`): both must accept or both reject every file,
-//! and for accepted files print the same canonical JSON document.
+//! and for accepted files print the same document, byte for byte, as JSON
+//! and as YAML.
 
 mod common;
 
@@ -39,11 +40,24 @@ fn config(bin: &Path, file: &Path) -> (bool, Option<serde_json::Value>) {
     run_config(bin, file.parent().unwrap(), &["-f", &name], &[])
 }
 
-/// `BIN ARGS config --format json` in `dir` with only PATH, HOME and `env`.
+/// `BIN ARGS config --format json` and `BIN ARGS config` (YAML) in `dir`
+/// with only PATH, HOME and `env`: (accepted, both outputs).
 fn run_config(bin: &Path, dir: &Path, args: &[&str], env: &[(String, String)]) -> (bool, Option<serde_json::Value>) {
+    let (ok, json) = run_format(bin, dir, args, env, "json");
+    let (_, yaml) = run_format(bin, dir, args, env, "yaml");
+    (ok, json.map(|j| serde_json::json!({"json": j, "yaml": yaml})))
+}
+
+fn run_format(
+    bin: &Path,
+    dir: &Path,
+    args: &[&str],
+    env: &[(String, String)],
+    format: &str,
+) -> (bool, Option<serde_json::Value>) {
     let out = Command::new(bin)
         .args(args)
-        .args(["config", "--format", "json"])
+        .args(["config", "--format", format])
         .current_dir(dir)
         .env_clear()
         .env("PATH", "/usr/bin:/bin")
@@ -53,7 +67,10 @@ fn run_config(bin: &Path, dir: &Path, args: &[&str], env: &[(String, String)]) -
         .expect("run");
     // The value, and the printed text (key order is part of compose's
     // config hash, so orch must print the same bytes, trailing newline aside).
-    let doc: Option<serde_json::Value> = serde_json::from_slice(&out.stdout).ok();
+    let doc: Option<serde_json::Value> = match format {
+        "json" => serde_json::from_slice(&out.stdout).ok(),
+        _ => Some(serde_json::Value::Null),
+    };
     let text = String::from_utf8_lossy(&out.stdout).trim_end().to_string();
     let ok = out.status.success() && doc.is_some();
     (ok, doc.map(|d| serde_json::json!({"doc": d, "text": text})))

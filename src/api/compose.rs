@@ -327,7 +327,10 @@ pub mod api {
     /// ```
     #[rhai_fn(global, pure)]
     pub fn to_json(p: &mut Project) -> String {
-        let text = serde_json::to_string_pretty(&crate::compose::load::escape_dollars(&p.0.doc)).unwrap_or_default();
+        let text = serde_json::to_string_pretty(&crate::compose::load::escape_dollars(
+            &crate::compose::load::without_service_extensions(&p.0.doc),
+        ))
+        .unwrap_or_default();
         // As Go's encoder (compose's) prints them: `&`, `<`, `>` and the line
         // separators escaped. They can only occur inside strings in JSON.
         text.replace('&', "\\u0026")

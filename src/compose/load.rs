@@ -399,6 +399,33 @@ impl Files {
     }
 }
 
+/// The document without service-level `x-` extensions (also inside
+/// `develop.watch` rules): compose leaves them out of its JSON and of the
+/// config hash, and prints them only in YAML.
+pub fn without_service_extensions(doc: &Value) -> Value {
+    let mut doc = doc.clone();
+    if let Some(Value::Object(services)) = doc.get_mut("services") {
+        for svc in services.values_mut() {
+            strip_service_extensions(svc);
+        }
+    }
+    doc
+}
+
+/// Removes a service's own `x-` keys and those of its watch rules.
+pub fn strip_service_extensions(svc: &mut Value) {
+    if let Some(m) = svc.as_object_mut() {
+        m.retain(|k, _| !k.starts_with("x-"));
+    }
+    if let Some(Value::Array(rules)) = svc.get_mut("develop").and_then(|d| d.get_mut("watch")) {
+        for r in rules {
+            if let Some(o) = r.as_object_mut() {
+                o.retain(|k, _| !k.starts_with("x-"));
+            }
+        }
+    }
+}
+
 /// Reads an env file in `format: raw`: `KEY=VALUE` lines taken literally
 /// (no quotes removed, no comments after values, no interpolation).
 fn read_raw_env(path: &Path) -> Result<Vec<(String, String)>, String> {
@@ -559,6 +586,8 @@ fn service(
     for (k, v) in entries {
         let key = k.scalar_text().unwrap_or_default();
         if key.starts_with("x-") {
+            // Kept (compose prints them in YAML, not in JSON or the hash).
+            out.insert(key, to_json(v));
             continue;
         }
         if !SERVICE_KEYS.contains(&key.as_str()) {
@@ -875,9 +904,6 @@ fn service(
                         };
                         if let Some(Value::String(inc)) = r.get("include").cloned() {
                             r["include"] = json!([inc]);
-                        }
-                        if let Some(o) = r.as_object_mut() {
-                            o.retain(|k, _| !k.starts_with("x-"));
                         }
                         let mut exec = r.get("exec").and_then(Value::as_object).cloned().unwrap_or_default();
                         exec.insert("command".into(), cmd);

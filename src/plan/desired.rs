@@ -136,6 +136,7 @@ impl Desired {
 pub fn service_hash(service: &Value) -> String {
     use sha2::Digest;
     let mut o = service.clone();
+    crate::compose::load::strip_service_extensions(&mut o);
     if let Some(m) = o.as_object_mut() {
         for k in ["build", "pull_policy", "scale", "depends_on", "profiles"] {
             m.shift_remove(k);
