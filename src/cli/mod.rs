@@ -12,17 +12,55 @@ use rhai::{Dynamic, Map};
 
 use crate::script::{self, Limits, Source};
 
-/// Builds the whole command tree.
-pub fn command() -> Command {
-    let cmd = Command::new("orch")
-        .version(env!("CARGO_PKG_VERSION"))
-        .about("Programmable container orchestration: deployments are Rhai scripts over Docker and Docker Swarm")
-        .subcommand_required(true)
-        .arg_required_else_help(true)
-        .args(limit_args())
-        .subcommand(
-            Command::new("run")
-                .about("Run a deployment script")
+/// Which `run` this invocation means: a deployment script (`orch run
+/// deploy.rhai`), or compose's one-off container (`orch run web echo hi`).
+static SCRIPT_RUN: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+
+/// `orch run` runs a script when its first argument names one (ends in
+/// `.rhai`, or is an existing file); otherwise it is compose's `run`.
+fn script_run(argv: &[String]) -> bool {
+    const ROOT_VALUE_FLAGS: &[&str] = &[
+        "-f",
+        "--file",
+        "-p",
+        "--project-name",
+        "--profile",
+        "--env-file",
+        "--project-directory",
+        "--progress",
+        "--ansi",
+        "--max-operations",
+        "--max-call-depth",
+        "--max-string-size",
+        "--max-array-size",
+        "--max-map-size",
+    ];
+    let mut i = 1;
+    while i < argv.len() {
+        let a = &argv[i];
+        if ROOT_VALUE_FLAGS.contains(&a.as_str()) {
+            i += 2;
+            continue;
+        }
+        if a.starts_with('-') {
+            i += 1;
+            continue;
+        }
+        if a != "run" {
+            return true;
+        }
+        return match argv[i + 1..].iter().find(|x| !x.starts_with('-')) {
+            Some(first) => first.ends_with(".rhai") || std::path::Path::new(first).is_file(),
+            None => true,
+        };
+    }
+    true
+}
+
+/// `orch run FILE.rhai [ARGS]...`: a deployment script.
+fn script_run_command() -> Command {
+    Command::new("run")
+                .about("Run a deployment script (or, when SERVICE is not a script, a one-off command on a service: orch run [OPTIONS] SERVICE [COMMAND]...)")
                 .arg(
                     Arg::new("file")
                         .required(true)
@@ -36,8 +74,23 @@ pub fn command() -> Command {
                         .allow_hyphen_values(true)
                         .value_name("ARGS")
                         .help("Arguments for the script, as the array ARGS"),
-                ),
-        )
+                )
+}
+
+/// Builds the whole command tree.
+pub fn command() -> Command {
+    let run = if *SCRIPT_RUN.get_or_init(|| script_run(&std::env::args().collect::<Vec<_>>())) {
+        script_run_command()
+    } else {
+        commands::compose_run()
+    };
+    let cmd = Command::new("orch")
+        .version(env!("CARGO_PKG_VERSION"))
+        .about("Programmable container orchestration: deployments are Rhai scripts over Docker and Docker Swarm")
+        .subcommand_required(true)
+        .arg_required_else_help(true)
+        .args(limit_args())
+        .subcommand(run)
         .subcommand(
             Command::new("docs")
                 .about("Print the primitives scripts can call, with examples")
@@ -136,7 +189,7 @@ pub fn main() -> i32 {
             crate::docs::print(sub.get_one::<String>("filter").map(String::as_str));
             0
         }
-        "run" => {
+        "run" if SCRIPT_RUN.get() != Some(&false) => {
             let file = sub.get_one::<String>("file").unwrap();
             let args: Vec<Dynamic> = sub
                 .get_many::<String>("args")

@@ -13,3 +13,4 @@ pub mod diff;
 pub mod down;
 pub mod gojson;
 pub mod observed;
+pub mod oneoff;
