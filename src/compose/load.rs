@@ -680,7 +680,7 @@ fn service(
                             return Err(files.error_at(
                                 v,
                                 format!(
-                                    "env file {} not found: stat {}: no such file or directory",
+                                    "service {name}: env file {} not found: stat {}: no such file or directory",
                                     path.display(),
                                     path.display()
                                 ),

@@ -327,7 +327,7 @@ async fn build(ctx: &Ctx, service: &str, image: &str) -> Result<(), String> {
             Ok(())
         }
         Err(e) => {
-            let msg = format!("building {image}: {e}");
+            let msg = format!("service {service}: building {image}: {e}");
             ctx.fail("Image", image, &msg, t);
             Err(msg)
         }
@@ -404,9 +404,10 @@ async fn run_service(
                             let number = name.rsplit('-').next().and_then(|n| n.parse().ok()).unwrap_or(1);
                             create_container(&ctx, svc, number, &name, &image_id, None).await
                         }
-                        _ => start(&ctx, &name, &id).await,
+                        _ => start(&ctx, &svc.name, &name, &id).await,
                     }
                 }
+                Step::Restart { name, id, .. } => restart(&ctx, &name, &id).await,
                 _ => Ok(()),
             }
         }
@@ -539,7 +540,7 @@ async fn create_container(
     if ctx.opts.no_start {
         return Ok(());
     }
-    start(ctx, name, &id).await
+    start(ctx, &svc.name, name, &id).await
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -658,7 +659,7 @@ async fn adopt(ctx: &Ctx, svc: &ServiceSpec, number: usize, name: &str) -> Optio
     }
 }
 
-async fn start(ctx: &Ctx, name: &str, id: &str) -> Result<(), String> {
+async fn start(ctx: &Ctx, service: &str, name: &str, id: &str) -> Result<(), String> {
     let t = Instant::now();
     ctx.emit("Container", name, "Starting", false, t);
     match ctx.d.start_container(id, None::<qp::StartContainerOptions>).await {
@@ -667,19 +668,75 @@ async fn start(ctx: &Ctx, name: &str, id: &str) -> Result<(), String> {
             Ok(())
         }
         Err(e) => {
-            let msg = format!("starting container {name}: {}", port_hint(&flatten(&e)));
+            let msg = format!(
+                "service {service}: starting container {name}: {}",
+                port_hint(&ctx.d, &flatten(&e)).await
+            );
             ctx.fail("Container", name, &msg, t);
             Err(msg)
         }
     }
 }
 
-/// Makes the engine's port-conflict message say what to do.
-fn port_hint(msg: &str) -> String {
-    if msg.contains("port is already allocated") || msg.contains("address already in use") {
-        format!("{msg} (another container or process publishes that port; stop it or change the published port)")
-    } else {
-        msg.to_string()
+/// Restarts a dependent whose dependency was recreated (`restart: true`).
+async fn restart(ctx: &Ctx, name: &str, id: &str) -> Result<(), String> {
+    let t = Instant::now();
+    ctx.emit("Container", name, "Restarting", false, t);
+    let opts = qp::RestartContainerOptions {
+        t: ctx.opts.timeout.map(|x| x as i32),
+        signal: None,
+    };
+    match ctx.d.restart_container(id, Some(opts)).await {
+        Ok(()) => {
+            ctx.emit("Container", name, "Restarted", true, t);
+            Ok(())
+        }
+        Err(e) => {
+            let msg = format!("restarting container {name}: {}", flatten(&e));
+            ctx.fail("Container", name, &msg, t);
+            Err(msg)
+        }
+    }
+}
+
+/// Makes the engine's port-conflict message say who holds the port and
+/// what to do: "Bind for 0.0.0.0:5000 failed: port is already allocated"
+/// becomes "port 5000 is already allocated by container x …".
+async fn port_hint(d: &Docker, msg: &str) -> String {
+    let conflict = msg.contains("port is already allocated") || msg.contains("address already in use");
+    if !conflict {
+        return msg.to_string();
+    }
+    let port: Option<u16> = msg
+        .split("Bind for ")
+        .nth(1)
+        .and_then(|r| r.split(" failed").next())
+        .and_then(|addr| addr.rsplit(':').next())
+        .and_then(|p| p.parse().ok());
+    let holder = match port {
+        Some(p) => d
+            .list_containers(Some(qp::ListContainersOptions {
+                all: false,
+                ..Default::default()
+            }))
+            .await
+            .ok()
+            .and_then(|list| {
+                list.into_iter()
+                    .find(|c| c.ports.iter().flatten().any(|x| x.public_port == Some(p)))
+            })
+            .and_then(|c| c.names.and_then(|n| n.first().cloned()))
+            .map(|n| n.trim_start_matches('/').to_string()),
+        None => None,
+    };
+    match (port, holder) {
+        (Some(p), Some(h)) => {
+            format!("port {p} is already allocated by container {h}; stop it or change the published port ({msg})")
+        }
+        (Some(p), None) => {
+            format!("port {p} is already in use by another process; stop it or change the published port ({msg})")
+        }
+        _ => format!("{msg} (another container or process publishes that port; stop it or change the published port)"),
     }
 }
 
@@ -741,7 +798,7 @@ async fn recreate(
             if ctx.opts.no_start {
                 return Ok(());
             }
-            start(ctx, name, &id).await
+            start(ctx, &svc.name, name, &id).await
         }
         Err(e) => {
             ctx.fail("Container", name, &e, t);

@@ -72,6 +72,14 @@ pub enum Step {
         id: String,
         reason: String,
     },
+    /// A running container whose `depends_on` entry says `restart: true`
+    /// for a dependency this plan recreates.
+    Restart {
+        service: String,
+        name: String,
+        id: String,
+        reason: String,
+    },
 }
 
 impl Step {
@@ -82,7 +90,8 @@ impl Step {
             | Step::Create { service, .. }
             | Step::Recreate { service, .. }
             | Step::Start { service, .. }
-            | Step::Remove { service, .. } => Some(service),
+            | Step::Remove { service, .. }
+            | Step::Restart { service, .. } => Some(service),
         }
     }
 
@@ -96,6 +105,7 @@ impl Step {
             Step::Recreate { name, reason, .. } => format!("recreate container {name} ({reason})"),
             Step::Start { name, .. } => format!("start container {name}"),
             Step::Remove { name, reason, .. } => format!("remove container {name} ({reason})"),
+            Step::Restart { name, reason, .. } => format!("restart container {name} ({reason})"),
         }
     }
 }
@@ -220,6 +230,11 @@ pub fn plan(desired: &Desired, observed: &Observed, opts: &Options) -> Result<Pl
             }
         }
         let dep_recreated = opts.always_recreate_deps && svc.depends_on.iter().any(|d| recreated.contains(&d.service));
+        let restart_for = svc
+            .depends_on
+            .iter()
+            .find(|d| d.restart && recreated.contains(&d.service))
+            .map(|d| d.service.clone());
         let mut numbers: Vec<usize> = by_number.keys().copied().collect();
         numbers.sort_unstable();
         let mut kept = 0;
@@ -264,7 +279,16 @@ pub fn plan(desired: &Desired, observed: &Observed, opts: &Options) -> Result<Pl
                     name: c.name.clone(),
                     id: c.id.clone(),
                 }),
-                None => {}
+                None => {
+                    if let Some(dep) = &restart_for {
+                        steps.push(Step::Restart {
+                            service: name.clone(),
+                            name: c.name.clone(),
+                            id: c.id.clone(),
+                            reason: format!("{dep} recreated, depends_on restart: true"),
+                        });
+                    }
+                }
             }
         }
         // New replicas take the lowest free numbers.
