@@ -105,7 +105,9 @@ pub fn block_on_infallible<T, F: Future<Output = T>>(fut: F) -> Result<T, Box<Ev
 
 /// Sleeps on the script thread, interruptibly.
 pub fn sleep(d: Duration) -> Result<(), Box<EvalAltResult>> {
-    block_on_infallible(tokio::time::sleep(d))
+    // The timer must be made inside the runtime (it registers with its
+    // time driver), not on the script thread.
+    block_on_infallible(async move { tokio::time::sleep(d).await })
 }
 
 fn interrupted_error() -> Box<EvalAltResult> {

@@ -16,6 +16,7 @@ pub mod network;
 pub mod plan;
 pub mod progress;
 pub mod spec;
+pub mod swarm;
 pub mod util;
 pub mod value;
 pub mod volume;
@@ -39,6 +40,13 @@ pub fn register(engine: &mut Engine) {
     engine.register_static_module("plan", exported_module!(plan::api).into());
     engine.register_static_module("compose", exported_module!(compose::api).into());
     engine.register_static_module("progress", exported_module!(progress::api).into());
+    engine.register_static_module("swarm", exported_module!(swarm::swarm_api).into());
+    engine.register_static_module("node", exported_module!(swarm::node_api).into());
+    engine.register_static_module("service", exported_module!(swarm::service_api).into());
+    engine.register_static_module("task", exported_module!(swarm::task_api).into());
+    engine.register_static_module("secret", exported_module!(swarm::secret_api).into());
+    engine.register_static_module("config", exported_module!(swarm::config_api).into());
+    engine.register_static_module("engine", exported_module!(swarm::engine_api).into());
     engine.register_global_module(exported_module!(util::api).into());
     container::register_types(engine);
     image::register_types(engine);
@@ -50,7 +58,7 @@ pub fn register(engine: &mut Engine) {
 }
 
 static BASE_DIR: OnceLock<PathBuf> = OnceLock::new();
-static ENDPOINT: OnceLock<Arc<Endpoint>> = OnceLock::new();
+static ENDPOINT: Mutex<Option<Arc<Endpoint>>> = Mutex::new(None);
 static CONNECT_FAILURE: Mutex<Option<String>> = Mutex::new(None);
 
 /// Sets the folder relative paths in primitives resolve against (the
@@ -73,7 +81,12 @@ pub fn resolve_path(p: &str) -> PathBuf {
 
 /// The engine primitives talk to unless told otherwise.
 pub fn endpoint() -> Arc<Endpoint> {
-    ENDPOINT.get_or_init(Endpoint::from_env).clone()
+    ENDPOINT.lock().unwrap().get_or_insert_with(Endpoint::from_env).clone()
+}
+
+/// Points the primitives at another engine (`engine::connect`).
+pub fn set_endpoint(ep: Arc<Endpoint>) {
+    *ENDPOINT.lock().unwrap() = Some(ep);
 }
 
 /// The connected client of `ep`, or the one-line connect error.

@@ -208,6 +208,16 @@ pub mod api {
         eprintln!("{text}");
     }
 
+    /// An RFC 3339 timestamp (as the engine writes them) in unix seconds;
+    /// 0 when it cannot be read.
+    ///
+    /// ```rhai
+    /// print(human_since(unix_time(task.Status.Timestamp)));
+    /// ```
+    pub fn unix_time(s: &str) -> i64 {
+        super::parse_rfc3339(s).unwrap_or(0)
+    }
+
     /// How long ago a unix timestamp was, as Docker prints it
     /// ("3 minutes ago").
     ///

@@ -6,6 +6,7 @@
 //! as the map `ARGS`.
 
 pub mod commands;
+pub mod swarm;
 
 use clap::{Arg, ArgAction, ArgMatches, Command};
 use rhai::{Dynamic, Map};
@@ -105,7 +106,7 @@ pub fn command() -> Command {
                         .value_parser(clap::value_parser!(clap_complete::Shell)),
                 ),
         );
-    commands::add(cmd)
+    swarm::add(commands::add(cmd))
 }
 
 fn limit_args() -> Vec<Arg> {

@@ -226,3 +226,4 @@ impl Drop for ProjectCleanup {
         }
     }
 }
+pub mod cluster;

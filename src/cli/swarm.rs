@@ -1,0 +1,287 @@
+//! Flags of the swarm commands (`orch swarm|node|service …`), named as
+//! Docker's CLI names them. Each runs `stdlib/<group>/<command>.rhai`.
+
+use clap::{Arg, ArgAction, Command};
+
+fn flag(name: &'static str, short: Option<char>, help: &'static str) -> Arg {
+    let a = Arg::new(name).long(name).action(ArgAction::SetTrue).help(help);
+    match short {
+        Some(c) => a.short(c),
+        None => a,
+    }
+}
+
+fn opt(name: &'static str, help: &'static str) -> Arg {
+    Arg::new(name).long(name).value_name("VALUE").help(help)
+}
+
+fn multi(name: &'static str, help: &'static str) -> Arg {
+    Arg::new(name)
+        .long(name)
+        .action(ArgAction::Append)
+        .value_name("VALUE")
+        .help(help)
+}
+
+fn num(name: &'static str, help: &'static str) -> Arg {
+    Arg::new(name)
+        .long(name)
+        .value_name("N")
+        .value_parser(clap::value_parser!(i64))
+        .help(help)
+}
+
+fn positional(name: &'static str, help: &'static str) -> Arg {
+    Arg::new(name).required(true).help(help)
+}
+
+fn quiet(help: &'static str) -> Arg {
+    flag("quiet", Some('q'), help)
+}
+
+fn detach() -> Arg {
+    flag(
+        "detach",
+        Some('d'),
+        "Exit immediately instead of waiting for the service to converge",
+    )
+}
+
+/// The options `service create` and `service update` share.
+fn service_spec_args(cmd: Command) -> Command {
+    cmd.arg(num("replicas", "Number of tasks"))
+        .arg(multi("env", "Set environment variables").short('e'))
+        .arg(multi("label", "Service labels").short('l'))
+        .arg(multi("container-label", "Container labels"))
+        .arg(multi("constraint", "Placement constraints"))
+        .arg(multi("placement-pref", "Add a placement preference"))
+        .arg(num(
+            "replicas-max-per-node",
+            "Maximum number of tasks per node (default 0 = unlimited)",
+        ))
+        .arg(multi("network", "Network attachments"))
+        .arg(multi("publish", "Publish a port as a node port").short('p'))
+        .arg(multi("mount", "Attach a filesystem mount to the service"))
+        .arg(multi("secret", "Specify secrets to expose to the service"))
+        .arg(opt("user", "Username or UID (format: <name|uid>[:<group|gid>])").short('u'))
+        .arg(opt("workdir", "Working directory inside the container").short('w'))
+        .arg(opt("entrypoint", "Overwrite the default ENTRYPOINT of the image"))
+        .arg(opt("hostname", "Container hostname"))
+        .arg(opt("endpoint-mode", "Endpoint mode (vip or dnsrr)"))
+        .arg(opt(
+            "restart-condition",
+            "Restart when condition is met (none, on-failure, any)",
+        ))
+        .arg(num(
+            "restart-max-attempts",
+            "Maximum number of restarts before giving up",
+        ))
+        .arg(opt("restart-delay", "Delay between restart attempts (ns|us|ms|s|m|h)"))
+        .arg(num(
+            "update-parallelism",
+            "Maximum number of tasks updated simultaneously (0 to update all at once)",
+        ))
+        .arg(opt("update-delay", "Delay between updates (ns|us|ms|s|m|h)"))
+        .arg(opt(
+            "update-failure-action",
+            "Action on update failure (pause, continue, rollback)",
+        ))
+        .arg(opt("update-order", "Update order (start-first, stop-first)"))
+        .arg(opt(
+            "update-monitor",
+            "Duration after each task update to monitor for failure",
+        ))
+        .arg(num(
+            "rollback-parallelism",
+            "Maximum number of tasks rolled back simultaneously",
+        ))
+        .arg(opt("rollback-order", "Rollback order (start-first, stop-first)"))
+        .arg(opt("limit-cpu", "Limit CPUs"))
+        .arg(opt("limit-memory", "Limit Memory"))
+        .arg(opt("reserve-cpu", "Reserve CPUs"))
+        .arg(opt("reserve-memory", "Reserve Memory"))
+        .arg(opt(
+            "stop-grace-period",
+            "Time to wait before force killing a container (ns|us|ms|s|m|h)",
+        ))
+        .arg(detach())
+        .arg(quiet("Suppress progress output"))
+}
+
+/// `orch swarm`, `orch node`, `orch service`.
+pub fn add(root: Command) -> Command {
+    root.subcommand(
+        Command::new("swarm")
+            .about("Manage Swarm")
+            .subcommand_required(true)
+            .subcommand(
+                Command::new("init")
+                    .about("Initialize a swarm")
+                    .arg(opt(
+                        "advertise-addr",
+                        "Advertised address (format: <ip|interface>[:port])",
+                    ))
+                    .arg(opt("listen-addr", "Listen address (format: <ip|interface>[:port])"))
+                    .arg(opt(
+                        "data-path-addr",
+                        "Address or interface to use for data path traffic",
+                    ))
+                    .arg(flag(
+                        "force-new-cluster",
+                        None,
+                        "Force create a new cluster from current state",
+                    )),
+            )
+            .subcommand(
+                Command::new("join")
+                    .about("Join a swarm as a node and/or manager")
+                    .arg(opt("token", "Token for entry into the swarm").required(true))
+                    .arg(opt(
+                        "advertise-addr",
+                        "Advertised address (format: <ip|interface>[:port])",
+                    ))
+                    .arg(opt("listen-addr", "Listen address (format: <ip|interface>[:port])"))
+                    .arg(opt(
+                        "data-path-addr",
+                        "Address or interface to use for data path traffic",
+                    ))
+                    .arg(positional("host", "HOST:PORT of a manager")),
+            )
+            .subcommand(
+                Command::new("join-token")
+                    .about("Manage join tokens")
+                    .arg(quiet("Only display token"))
+                    .arg(positional("role", "worker or manager")),
+            )
+            .subcommand(Command::new("leave").about("Leave the swarm").arg(flag(
+                "force",
+                Some('f'),
+                "Force this node to leave the swarm, ignoring warnings",
+            ))),
+    )
+    .subcommand(
+        Command::new("node")
+            .about("Manage Swarm nodes")
+            .subcommand_required(true)
+            .subcommand(
+                Command::new("ls")
+                    .about("List nodes in the swarm")
+                    .arg(quiet("Only display IDs"))
+                    .arg(multi("filter", "Filter output based on conditions provided").short('f'))
+                    .arg(opt("format", "Format output: table or json").default_value("table")),
+            )
+            .subcommand(
+                Command::new("inspect")
+                    .about("Display detailed information on one or more nodes")
+                    .arg(Arg::new("nodes").num_args(1..).required(true).value_name("NODE")),
+            )
+            .subcommand(
+                Command::new("ps")
+                    .about("List tasks running on one or more nodes, defaults to current node")
+                    .arg(quiet("Only display task IDs"))
+                    .arg(Arg::new("nodes").num_args(0..).value_name("NODE")),
+            )
+            .subcommand(
+                Command::new("update")
+                    .about("Update a node")
+                    .arg(opt("availability", "Availability of the node (active, pause, drain)"))
+                    .arg(opt("role", "Role of the node (worker, manager)"))
+                    .arg(multi("label-add", "Add or update a node label (key=value)"))
+                    .arg(multi("label-rm", "Remove a node label if exists"))
+                    .arg(positional("node", "NODE")),
+            )
+            .subcommand(
+                Command::new("promote")
+                    .about("Promote one or more nodes to manager in the swarm")
+                    .arg(Arg::new("nodes").num_args(1..).required(true).value_name("NODE")),
+            )
+            .subcommand(
+                Command::new("demote")
+                    .about("Demote one or more nodes from manager in the swarm")
+                    .arg(Arg::new("nodes").num_args(1..).required(true).value_name("NODE")),
+            )
+            .subcommand(
+                Command::new("rm")
+                    .about("Remove one or more nodes from the swarm")
+                    .arg(flag("force", Some('f'), "Force remove a node from the swarm"))
+                    .arg(Arg::new("nodes").num_args(1..).required(true).value_name("NODE")),
+            ),
+    )
+    .subcommand(
+        Command::new("service")
+            .about("Manage Swarm services")
+            .subcommand_required(true)
+            .subcommand(
+                service_spec_args(
+                    Command::new("create")
+                        .about("Create a new service")
+                        .arg(opt("name", "Service name"))
+                        .arg(opt("mode", "Service mode (replicated, global)").default_value("replicated")),
+                )
+                .arg(positional("image", "IMAGE"))
+                .arg(
+                    Arg::new("command")
+                        .num_args(0..)
+                        .trailing_var_arg(true)
+                        .allow_hyphen_values(true)
+                        .value_name("COMMAND"),
+                ),
+            )
+            .subcommand(
+                Command::new("ls")
+                    .about("List services")
+                    .arg(quiet("Only display IDs"))
+                    .arg(multi("filter", "Filter output based on conditions provided").short('f'))
+                    .arg(opt("format", "Format output: table or json").default_value("table")),
+            )
+            .subcommand(
+                Command::new("ps")
+                    .about("List the tasks of one or more services")
+                    .arg(quiet("Only display task IDs"))
+                    .arg(multi("filter", "Filter output based on conditions provided").short('f'))
+                    .arg(Arg::new("services").num_args(1..).required(true).value_name("SERVICE")),
+            )
+            .subcommand(
+                Command::new("inspect")
+                    .about("Display detailed information on one or more services")
+                    .arg(Arg::new("services").num_args(1..).required(true).value_name("SERVICE")),
+            )
+            .subcommand(
+                Command::new("scale")
+                    .about("Scale one or multiple replicated services")
+                    .arg(detach())
+                    .arg(
+                        Arg::new("pairs")
+                            .num_args(1..)
+                            .required(true)
+                            .value_name("SERVICE=REPLICAS"),
+                    ),
+            )
+            .subcommand(
+                service_spec_args(
+                    Command::new("update")
+                        .about("Update a service")
+                        .arg(opt("image", "Service image tag"))
+                        .arg(multi("env-add", "Add or update an environment variable"))
+                        .arg(multi("env-rm", "Remove an environment variable"))
+                        .arg(multi("constraint-add", "Add or update a placement constraint"))
+                        .arg(multi("constraint-rm", "Remove a constraint"))
+                        .arg(flag("force", None, "Force update even if no changes require it"))
+                        .arg(flag("rollback", None, "Rollback to previous specification")),
+                )
+                .arg(positional("service", "SERVICE")),
+            )
+            .subcommand(
+                Command::new("rollback")
+                    .about("Revert changes to a service's configuration")
+                    .arg(detach())
+                    .arg(quiet("Suppress progress output"))
+                    .arg(positional("service", "SERVICE")),
+            )
+            .subcommand(
+                Command::new("rm")
+                    .about("Remove one or more services")
+                    .arg(Arg::new("services").num_args(1..).required(true).value_name("SERVICE")),
+            ),
+    )
+}

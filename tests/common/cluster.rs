@@ -1,0 +1,117 @@
+//! A multi-node Docker Swarm test cluster (tests/harness/cluster.sh): N
+//! dockerd in their own network namespaces. Swarm tests run on it, never on
+//! the machine's main engine; dropping the guard tears everything down,
+//! also when the test panics.
+
+use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use super::repo;
+
+pub struct Node {
+    pub name: String,
+    /// For DOCKER_HOST: `unix:///…/docker.sock`.
+    pub host: String,
+    pub ip: String,
+}
+
+pub struct Cluster {
+    pub name: String,
+    pub nodes: Vec<Node>,
+}
+
+fn script() -> std::path::PathBuf {
+    repo().join("tests/harness/cluster.sh")
+}
+
+impl Cluster {
+    /// Starts `n` nodes with `images` loaded into each.
+    pub fn start(n: usize, images: &[&str]) -> Cluster {
+        static N: AtomicUsize = AtomicUsize::new(0);
+        // Short (interface names are 15 bytes at most), unique per process.
+        let name = format!(
+            "{:x}{}",
+            std::process::id() % 0xfff,
+            N.fetch_add(1, Ordering::SeqCst) % 10
+        );
+        let mut cluster = Cluster {
+            name: name.clone(),
+            nodes: Vec::new(),
+        };
+        let out = Command::new(script())
+            .args(["up", &name, &n.to_string()])
+            .args(images)
+            .output()
+            .expect("run tests/harness/cluster.sh");
+        assert!(
+            out.status.success(),
+            "cluster.sh up {name} {n}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        for line in String::from_utf8_lossy(&out.stdout).lines() {
+            let parts: Vec<&str> = line.split_whitespace().collect();
+            if let [node, host, ip] = parts.as_slice() {
+                cluster.nodes.push(Node {
+                    name: node.to_string(),
+                    host: host.to_string(),
+                    ip: ip.to_string(),
+                });
+            }
+        }
+        assert_eq!(
+            cluster.nodes.len(),
+            n,
+            "cluster.sh printed {:?}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+        cluster
+    }
+
+    /// Node `i` (1-based, as the hostnames).
+    pub fn node(&self, i: usize) -> &Node {
+        &self.nodes[i - 1]
+    }
+
+    /// `docker -H node_i ARGS`, stdout; panics with stderr on failure.
+    pub fn docker(&self, i: usize, args: &[&str]) -> String {
+        let out = Command::new("docker")
+            .arg("-H")
+            .arg(&self.node(i).host)
+            .args(args)
+            .output()
+            .expect("docker CLI");
+        assert!(
+            out.status.success(),
+            "docker -H node{i} {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// orch with DOCKER_HOST set to node `i`'s engine.
+    pub fn orch(&self, i: usize) -> Command {
+        let mut c = super::orch();
+        c.env("DOCKER_HOST", &self.node(i).host);
+        c
+    }
+
+    /// Kills node `i`'s dockerd (SIGKILL), as a machine loss.
+    pub fn kill(&self, i: usize) {
+        let out = Command::new(script())
+            .args(["kill", &self.name, &i.to_string()])
+            .output()
+            .expect("cluster.sh kill");
+        assert!(out.status.success());
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        let out = Command::new(script()).args(["down", &self.name]).output();
+        if let Ok(o) = out {
+            if !o.status.success() {
+                eprintln!("cluster.sh down {}: {}", self.name, String::from_utf8_lossy(&o.stderr));
+            }
+        }
+    }
+}

@@ -1,0 +1,196 @@
+#!/usr/bin/env bash
+# A real multi-node Docker Swarm test cluster on one machine: N dockerd,
+# each in its own network namespace with its own address, data root and
+# hostname (node1..nodeN), on a private bridge. Swarm tests run here, never
+# on the machine's main engine. Facts behind each step: ../shared/testbed.md.
+#
+#   cluster.sh up NAME N [IMAGE...]   start N nodes, load IMAGEs into each;
+#                                     prints "nodeI unix:///…/docker.sock IP"
+#   cluster.sh swarm NAME             init on node1, join the others (workers)
+#   cluster.sh kill NAME I            SIGKILL node I's dockerd (node loss)
+#   cluster.sh down NAME              remove everything of cluster NAME
+#   cluster.sh ls | down-all          list / remove every cluster
+#
+# NAME: up to 6 characters of [a-z0-9]; interface names derive from it.
+set -euo pipefail
+
+ROOT=/tmp/orch-cluster
+
+die() { echo "cluster.sh: $*" >&2; exit 1; }
+
+need_root() {
+    [ "$(id -u)" = 0 ] || die "must run as root (it creates network namespaces and daemons)"
+    for t in ip iptables nsenter unshare dockerd docker; do
+        command -v "$t" >/dev/null || die "$t is missing (apt-get install -y iproute2 iptables util-linux docker.io)"
+    done
+}
+
+check_name() {
+    [[ "$1" =~ ^[a-z0-9]{1,6}$ ]] || die "cluster name must be 1-6 characters of [a-z0-9], not '$1'"
+}
+
+# 10.<a>.<b>.0/24 from the name's hash, skipping subnets the host uses.
+subnet_for() {
+    local name=$1 n a b
+    n=$(printf '%s' "$name" | cksum | cut -d' ' -f1)
+    for try in $(seq 0 50); do
+        a=$(( 100 + (n / 256 + try) % 100 ))
+        b=$(( (n + try * 7) % 256 ))
+        if ! ip -4 route | grep -q "^10\.$a\.$b\."; then
+            echo "10.$a.$b"
+            return
+        fi
+    done
+    die "no free 10.x.y.0/24 subnet"
+}
+
+node_ip() { echo "$(cat "$ROOT/$1/subnet").$((10 + $2))"; }
+
+up() {
+    local name=$1 count=$2; shift 2
+    check_name "$name"
+    [[ "$count" =~ ^[0-9]+$ ]] && [ "$count" -ge 1 ] && [ "$count" -le 9 ] || die "node count must be 1..9"
+    [ ! -e "$ROOT/$name" ] || die "cluster $name exists (cluster.sh down $name)"
+    mkdir -p "$ROOT/$name"
+    local net br="ob$name"
+    net=$(subnet_for "$name")
+    echo "$net" > "$ROOT/$name/subnet"
+    echo "$count" > "$ROOT/$name/count"
+
+    ip link add "$br" type bridge
+    ip addr add "$net.1/24" dev "$br"
+    ip link set "$br" up
+    # The host's Docker sets FORWARD to DROP; let the nodes talk.
+    iptables -I DOCKER-USER -i "$br" -o "$br" -j ACCEPT 2>/dev/null \
+        || iptables -I FORWARD -i "$br" -o "$br" -j ACCEPT
+    echo "$br" > "$ROOT/$name/bridge"
+
+    local i
+    for i in $(seq 1 "$count"); do
+        start_node "$name" "$i" "$net"
+    done
+    for i in $(seq 1 "$count"); do
+        wait_node "$name" "$i"
+    done
+    local img pids=()
+    for img in "$@"; do
+        for i in $(seq 1 "$count"); do
+            ( docker save "$img" | docker -H "unix://$ROOT/$name/node$i/docker.sock" load >/dev/null ) &
+            pids+=($!)
+        done
+    done
+    for p in "${pids[@]}"; do wait "$p" || die "loading images failed"; done
+    for i in $(seq 1 "$count"); do
+        echo "node$i unix://$ROOT/$name/node$i/docker.sock $(node_ip "$name" "$i")"
+    done
+}
+
+start_node() {
+    local name=$1 i=$2 net=$3
+    local ns="orch-$name-$i" veth="ov$name$i" dir="$ROOT/$name/node$i"
+    mkdir -p "$dir/data" "$dir/exec"
+    ip netns add "$ns"
+    ip link add "$veth" type veth peer name eth0 netns "$ns"
+    ip link set "$veth" master "ob$name" up
+    ip -n "$ns" addr add "$net.$((10 + i))/24" dev eth0
+    ip -n "$ns" link set eth0 up
+    ip -n "$ns" link set lo up
+    ip -n "$ns" route add default via "$net.1"
+    # No DNS route: answer "no such host" at once instead of timing out.
+    echo "nameserver 127.0.0.1" > "$dir/resolv.conf"
+    echo "node$i" > "$dir/hostname"
+    # Not the host's /etc/docker/daemon.json (its data-root would clash).
+    echo '{}' > "$dir/daemon.json"
+    # Own mount and UTS namespaces: own hostname, resolv.conf; nsenter (not
+    # `ip netns exec`, which remounts /sys and breaks dockerd's cgroups).
+    nsenter --net="/run/netns/$ns" unshare --mount --uts --propagation private sh -c '
+        hostname "$(cat "$1/hostname")"
+        mount --bind "$1/resolv.conf" /etc/resolv.conf
+        exec env DOCKER_SERVICE_PREFER_OFFLINE_IMAGE=1 dockerd --config-file "$1/daemon.json" \
+            --data-root "$1/data" --exec-root "$1/exec" --pidfile "$1/docker.pid" \
+            -H "unix://$1/docker.sock" --containerd-namespace "orch-$2" \
+            --containerd-plugins-namespace "orch-$2-plugins" \
+            --bridge none
+    ' _ "$dir" "$name-$i" > "$dir/dockerd.log" 2>&1 &
+    echo $! > "$dir/launcher.pid"
+}
+
+wait_node() {
+    local name=$1 i=$2 dir="$ROOT/$1/node$2"
+    for _ in $(seq 1 150); do
+        if docker -H "unix://$dir/docker.sock" info >/dev/null 2>&1; then
+            return 0
+        fi
+        kill -0 "$(cat "$dir/launcher.pid")" 2>/dev/null || break
+        sleep 0.2
+    done
+    tail -20 "$dir/dockerd.log" >&2
+    die "node$i of $name did not start"
+}
+
+swarm() {
+    local name=$1 count i token
+    count=$(cat "$ROOT/$name/count")
+    docker -H "unix://$ROOT/$name/node1/docker.sock" swarm init --advertise-addr "$(node_ip "$name" 1)" >/dev/null
+    token=$(docker -H "unix://$ROOT/$name/node1/docker.sock" swarm join-token -q worker)
+    for i in $(seq 2 "$count"); do
+        docker -H "unix://$ROOT/$name/node$i/docker.sock" swarm join --token "$token" "$(node_ip "$name" 1):2377" >/dev/null
+    done
+}
+
+kill_node() {
+    local dir="$ROOT/$1/node$2"
+    [ -f "$dir/docker.pid" ] && kill -9 "$(cat "$dir/docker.pid")" 2>/dev/null || true
+}
+
+down() {
+    local name=$1 dir="$ROOT/$1" i pid
+    check_name "$name"
+    [ -d "$dir" ] || return 0
+    # Daemons first (TERM, then KILL), then what they left: containerd,
+    # shims, and any process still inside a node's network namespace.
+    for pid in $(cat "$dir"/node*/docker.pid 2>/dev/null); do kill "$pid" 2>/dev/null || true; done
+    for _ in $(seq 1 50); do
+        local alive=0
+        for pid in $(cat "$dir"/node*/docker.pid 2>/dev/null); do
+            kill -0 "$pid" 2>/dev/null && alive=1
+        done
+        [ $alive = 0 ] && break
+        sleep 0.1
+    done
+    for i in $(ls -d "$dir"/node* 2>/dev/null | sed 's/.*node//'); do
+        local ns="orch-$name-$i"
+        if [ -e "/run/netns/$ns" ]; then
+            for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$pid" 2>/dev/null || true; done
+        fi
+    done
+    pkill -9 -f "$dir/" 2>/dev/null || true
+    sleep 0.2
+    # Mounts under the state dir, deepest first.
+    awk -v d="$dir" '$2 ~ "^"d {print $2}' /proc/mounts | sort -r | while read -r m; do
+        umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true
+    done
+    for i in $(ls -d "$dir"/node* 2>/dev/null | sed 's/.*node//'); do
+        ip link del "ov$name$i" 2>/dev/null || true
+        ip netns del "orch-$name-$i" 2>/dev/null || true
+    done
+    local br="ob$name"
+    while iptables -D DOCKER-USER -i "$br" -o "$br" -j ACCEPT 2>/dev/null; do :; done
+    while iptables -D FORWARD -i "$br" -o "$br" -j ACCEPT 2>/dev/null; do :; done
+    ip link del "$br" 2>/dev/null || true
+    rm -rf "$dir" 2>/dev/null || { sleep 1; rm -rf "$dir"; }
+}
+
+cmd=${1:-}
+case "$cmd" in
+    up) need_root; [ $# -ge 3 ] || die "usage: cluster.sh up NAME N [IMAGE...]"; shift; name=$1
+        # A failed start leaves nothing behind.
+        trap 'rc=$?; if [ $rc != 0 ]; then down "$name"; fi' EXIT
+        up "$@" ;;
+    swarm) need_root; swarm "$2" ;;
+    kill) need_root; kill_node "$2" "$3" ;;
+    down) need_root; down "$2" ;;
+    ls) ls "$ROOT" 2>/dev/null || true ;;
+    down-all) need_root; for c in $(ls "$ROOT" 2>/dev/null); do down "$c"; done ;;
+    *) sed -n '2,14p' "$0"; exit 2 ;;
+esac

@@ -1,0 +1,179 @@
+//! Swarm mode on a real 3-node cluster (tests/harness/cluster.sh): orch's
+//! swarm, node and service commands against what the engines report.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::cluster::Cluster;
+use common::*;
+
+const LOOP: &str = "trap 'exit 0' TERM; while true; do sleep 1; done";
+
+fn ok(c: &mut std::process::Command) -> String {
+    let out = c.output().unwrap();
+    assert!(out.status.success(), "{:?}: {}\n{}", c, stdout(&out), stderr(&out));
+    stdout(&out)
+}
+
+/// Running tasks of `service` per node hostname.
+fn spread(cluster: &Cluster, service: &str) -> std::collections::BTreeMap<String, usize> {
+    let mut m = std::collections::BTreeMap::new();
+    let out = cluster.docker(
+        1,
+        &[
+            "service",
+            "ps",
+            service,
+            "--filter",
+            "desired-state=running",
+            "--format",
+            "{{.Node}} {{.CurrentState}}",
+        ],
+    );
+    for line in out.lines() {
+        let mut parts = line.split_whitespace();
+        let (node, state) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
+        if state == "Running" {
+            *m.entry(node.to_string()).or_default() += 1;
+        }
+    }
+    m
+}
+
+fn wait_for(what: &str, secs: u64, mut f: impl FnMut() -> bool) {
+    let t = Instant::now();
+    while !f() {
+        assert!(
+            t.elapsed() < Duration::from_secs(secs),
+            "timed out after {secs}s waiting for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(250));
+    }
+}
+
+#[test]
+fn swarm_nodes_services_drain_and_node_loss() {
+    let image = test_image();
+    let cluster = Cluster::start(3, &[image]);
+
+    // init on node1, join 2 and 3 with the worker token.
+    let init = ok(cluster
+        .orch(1)
+        .args(["swarm", "init", "--advertise-addr", &cluster.node(1).ip]));
+    assert!(init.contains("Swarm initialized"), "{init}");
+    let token = ok(cluster.orch(1).args(["swarm", "join-token", "-q", "worker"]));
+    let token = token.trim();
+    assert!(token.starts_with("SWMTKN-"), "{token}");
+    let manager = format!("{}:2377", cluster.node(1).ip);
+
+    // A wrong token: a clear error, and the node stays out of the swarm.
+    let bad = cluster
+        .orch(2)
+        .args(["swarm", "join", "--token", "SWMTKN-1-wrong", &manager])
+        .output()
+        .unwrap();
+    assert!(!bad.status.success());
+    assert!(stderr(&bad).contains("swarm join"), "{}", stderr(&bad));
+    assert!(cluster.docker(2, &["info", "-f", "{{.Swarm.LocalNodeState}}"]).trim() == "inactive");
+
+    for i in [2, 3] {
+        let out = ok(cluster.orch(i).args(["swarm", "join", "--token", token, &manager]));
+        assert!(out.contains("joined a swarm as a worker"), "{out}");
+    }
+    let ls = ok(cluster.orch(1).args(["node", "ls"]));
+    let lines: Vec<&str> = ls.lines().collect();
+    assert_eq!(
+        lines[0].split_whitespace().collect::<Vec<_>>(),
+        [
+            "ID",
+            "HOSTNAME",
+            "STATUS",
+            "AVAILABILITY",
+            "MANAGER",
+            "STATUS",
+            "ENGINE",
+            "VERSION"
+        ]
+    );
+    assert_eq!(lines.len(), 4, "{ls}");
+    for (i, line) in lines[1..].iter().enumerate() {
+        assert!(line.contains(&format!("node{}", i + 1)), "{ls}");
+        assert!(line.contains("Ready") && line.contains("Active"), "{ls}");
+    }
+    assert!(
+        lines[1].contains(" * ") && lines[1].contains("Leader"),
+        "node1 is the leader: {ls}"
+    );
+    // The same table Docker's CLI prints.
+    assert_eq!(ls.trim_end(), cluster.docker(1, &["node", "ls"]).trim_end());
+
+    // 6 replicas converge 2 per node; scale 2, then 4.
+    let out = ok(cluster.orch(1).args([
+        "service",
+        "create",
+        "--replicas",
+        "6",
+        "--name",
+        "web",
+        image,
+        "sh",
+        "-c",
+        LOOP,
+    ]));
+    assert!(out.contains("verify: Service converged"), "{out}");
+    assert_eq!(spread(&cluster, "web").values().copied().collect::<Vec<_>>(), [2, 2, 2]);
+    for n in ["2", "4"] {
+        let out = ok(cluster.orch(1).args(["service", "scale", &format!("web={n}")]));
+        assert!(out.contains("verify: Service converged"), "{out}");
+        wait_for("scale", 30, || {
+            spread(&cluster, "web").values().sum::<usize>() == n.parse::<usize>().unwrap()
+        });
+    }
+    let ls = ok(cluster.orch(1).args(["service", "ls"]));
+    assert!(ls.lines().nth(1).unwrap().contains("4/4"), "{ls}");
+
+    // Scaling an unknown service: a clear error, nothing scaled.
+    let bad = cluster
+        .orch(1)
+        .args(["service", "scale", "web=5", "nope=2"])
+        .output()
+        .unwrap();
+    assert!(!bad.status.success());
+    assert!(stderr(&bad).contains("nope"), "{}", stderr(&bad));
+    assert_eq!(spread(&cluster, "web").values().sum::<usize>(), 4);
+
+    // Drain node3: its tasks move; active again lets new ones land there.
+    ok(cluster
+        .orch(1)
+        .args(["node", "update", "--availability", "drain", "node3"]));
+    wait_for("node3 drained", 60, || {
+        let s = spread(&cluster, "web");
+        !s.contains_key("node3") && s.values().sum::<usize>() == 4
+    });
+    ok(cluster
+        .orch(1)
+        .args(["node", "update", "--availability", "active", "node3"]));
+    ok(cluster.orch(1).args(["service", "scale", "web=6"]));
+    wait_for("tasks on node3 again", 60, || {
+        spread(&cluster, "web").contains_key("node3")
+    });
+
+    // Lose node2's engine: full count on the others within 60 s; node2 Down.
+    let t = Instant::now();
+    cluster.kill(2);
+    wait_for("6 replicas without node2", 60, || {
+        let s = spread(&cluster, "web");
+        !s.contains_key("node2") && s.values().sum::<usize>() == 6
+    });
+    eprintln!("recovered in {:.1}s", t.elapsed().as_secs_f64());
+    wait_for("node2 Down", 60, || {
+        ok(cluster.orch(1).args(["node", "ls"]))
+            .lines()
+            .any(|l| l.contains("node2") && l.contains("Down"))
+    });
+
+    let out = ok(cluster.orch(1).args(["service", "rm", "web"]));
+    assert_eq!(out.trim(), "web");
+    assert!(cluster.docker(1, &["service", "ls", "-q"]).trim().is_empty());
+}
