@@ -45,6 +45,15 @@ pub struct Node {
 }
 
 impl Node {
+    /// How many nodes this one holds, itself included.
+    pub fn size(&self) -> usize {
+        1 + match &self.value {
+            Value::Seq(items) => items.iter().map(Node::size).sum(),
+            Value::Map(entries) => entries.iter().map(|(k, v)| k.size() + v.size()).sum(),
+            _ => 0,
+        }
+    }
+
     pub fn new(value: Value, span: Span) -> Self {
         Node {
             value,
@@ -152,11 +161,18 @@ pub fn resolve_plain(s: &str) -> Value {
     Value::Str(s.to_string())
 }
 
+/// How many nodes aliases may copy in one document: far beyond any real
+/// compose file, far below what would exhaust memory.
+const MAX_ALIASED: usize = 1_000_000;
+
 struct Builder<'a> {
     file: usize,
     /// Byte offset of every char index (saphyr counts in chars).
     offsets: Vec<usize>,
-    anchors: HashMap<usize, Node>,
+    /// Anchored nodes, with the number of nodes each holds.
+    anchors: HashMap<usize, (Node, usize)>,
+    /// Nodes materialised by aliases so far (see `MAX_ALIASED`).
+    aliased: usize,
     events: std::iter::Peekable<Parser<'a, saphyr_parser::StrInput<'a>>>,
 }
 
@@ -228,12 +244,18 @@ impl<'a> Builder<'a> {
                     quoted,
                 };
                 if anchor > 0 {
-                    self.anchors.insert(anchor, node.clone());
+                    self.anchors.insert(anchor, (node.clone(), node.size()));
                 }
                 Ok(node)
             }
             Event::Alias(id) => match self.anchors.get(&id) {
-                Some(n) => {
+                Some((n, size)) => {
+                    // Aliases of aliases grow exponentially ("billion
+                    // laughs"); refuse as go-yaml does, before expanding.
+                    self.aliased += size;
+                    if self.aliased > MAX_ALIASED {
+                        return Err(err("document contains excessive aliasing".into()));
+                    }
                     let mut n = n.clone();
                     n.span = sp;
                     Ok(n)
@@ -257,7 +279,7 @@ impl<'a> Builder<'a> {
                     quoted: false,
                 };
                 if anchor > 0 {
-                    self.anchors.insert(anchor, node.clone());
+                    self.anchors.insert(anchor, (node.clone(), node.size()));
                 }
                 Ok(node)
             }
@@ -325,7 +347,7 @@ impl<'a> Builder<'a> {
                     quoted: false,
                 };
                 if anchor > 0 {
-                    self.anchors.insert(anchor, node.clone());
+                    self.anchors.insert(anchor, (node.clone(), node.size()));
                 }
                 Ok(node)
             }
@@ -342,6 +364,7 @@ pub fn parse(text: &str, file: usize) -> Result<Node, SyntaxError> {
         file,
         offsets,
         anchors: HashMap::new(),
+        aliased: 0,
         events: Parser::new_from_str(text).peekable(),
     };
     let mut root = None;
