@@ -17,4 +17,5 @@ pub mod docker;
 pub mod docs;
 pub mod plan;
 pub mod script;
+pub mod stack;
 pub mod stdlib;

@@ -510,6 +510,29 @@ pub mod api {
         Ok(array_of(loaded))
     }
 
+    /// Copies an image from this engine into other engines (e.g. each
+    /// node of a swarm with no registry) by streaming save into load, all
+    /// at once; engines that already have the same image ID are skipped.
+    /// Returns `#{ host, action, id, error }` per engine, `action` being
+    /// `loaded`, `present` or `failed`.
+    ///
+    /// ```rhai
+    /// for r in image::push_to("web:dev", ["unix:///run/node2.sock"]) { print(`${r.host}: ${r.action}`); }
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn push_to(ctx: NativeCallContext, name: &str, hosts: Array) -> RhaiResult<Array> {
+        let hosts: Vec<String> = hosts.into_iter().map(|h| h.to_string()).collect();
+        let name = name.to_string();
+        let from = crate::api::endpoint();
+        let r = bridge::block_on(async move {
+            crate::api::distribute::push(from, &name, hosts)
+                .await
+                .map_err(Into::into)
+        })
+        .map(|v| v.iter().map(crate::api::value::to_dynamic).collect());
+        crate::api::located(&ctx, r)
+    }
+
     /// Saves several images into one tar file.
     ///
     /// ```rhai

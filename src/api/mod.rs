@@ -10,12 +10,14 @@
 pub mod batch;
 pub mod compose;
 pub mod container;
+pub mod distribute;
 pub mod dockerignore;
 pub mod image;
 pub mod network;
 pub mod plan;
 pub mod progress;
 pub mod spec;
+pub mod stack;
 pub mod swarm;
 pub mod util;
 pub mod value;
@@ -46,6 +48,7 @@ pub fn register(engine: &mut Engine) {
     engine.register_static_module("task", exported_module!(swarm::task_api).into());
     engine.register_static_module("secret", exported_module!(swarm::secret_api).into());
     engine.register_static_module("config", exported_module!(swarm::config_api).into());
+    engine.register_static_module("stack", exported_module!(stack::api).into());
     engine.register_static_module("engine", exported_module!(swarm::engine_api).into());
     engine.register_global_module(exported_module!(util::api).into());
     container::register_types(engine);

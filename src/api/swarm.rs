@@ -502,6 +502,20 @@ pub mod service_api {
         super::super::located(&ctx, super::update_spec(name, None, true))
     }
 
+    /// Streams a service's logs (all its tasks, on every node), calling
+    /// `each(line, meta)` per line; `meta` has `task`, `node` and
+    /// `service` IDs. Options: `follow`, `tail` (number or "all"),
+    /// `since` (unix seconds), `timestamps`.
+    ///
+    /// ```rhai
+    /// service::logs("web", #{ tail: 10 }, |line, m| print(`${m.task}: ${line}`));
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn logs(ctx: NativeCallContext, name: &str, opts: Map, each: rhai::FnPtr) -> RhaiResult<()> {
+        let r = super::service_logs(&ctx, name, opts, each);
+        super::super::located(&ctx, r)
+    }
+
     /// Removes a service (its tasks stop).
     ///
     /// ```rhai
@@ -519,6 +533,69 @@ pub mod service_api {
             }),
         )
     }
+}
+
+fn service_logs(ctx: &NativeCallContext, name: &str, opts: Map, each: rhai::FnPtr) -> RhaiResult<()> {
+    use futures_util::stream::{select_all, StreamExt};
+    let o = Opts::new("service::logs", opts, &["follow", "tail", "since", "timestamps"])?;
+    let tail = match o.raw("tail") {
+        Some(v) if v.is_int() => v.as_int().unwrap_or(0).to_string(),
+        Some(v) => v.to_string(),
+        None => "all".into(),
+    };
+    let options = qp::LogsOptions {
+        follow: o.flag("follow")?,
+        stdout: true,
+        stderr: true,
+        since: o.int("since")?.unwrap_or(0) as i32,
+        until: 0,
+        timestamps: o.flag("timestamps")?,
+        tail,
+    };
+    let name_s = name.to_string();
+    // One stream per task (bollard's service_logs cannot ask for the
+    // task details), each line tagged with its task.
+    let (d, tasks) = with(|d| async move {
+        let svc = d
+            .inspect_service(&name_s, None::<qp::InspectServiceOptions>)
+            .await
+            .map_err(|e| engine_err(format!("service logs {name_s}"), &e))?;
+        let filters = HashMap::from([("service".to_string(), vec![svc.id.unwrap_or_default()])]);
+        let tasks = d
+            .list_tasks(Some(qp::ListTasksOptions { filters: Some(filters) }))
+            .await
+            .map_err(|e| engine_err(format!("service logs {name_s}"), &e))?;
+        Ok((d, tasks))
+    })?;
+    let mut streams = Vec::new();
+    for t in tasks {
+        let mut meta = Map::new();
+        let id = t.id.clone().unwrap_or_default();
+        meta.insert("task".into(), Dynamic::from(id.clone()));
+        meta.insert("node".into(), Dynamic::from(t.node_id.clone().unwrap_or_default()));
+        meta.insert("slot".into(), Dynamic::from(t.slot.unwrap_or_default()));
+        let s = d
+            .task_logs(&id, Some(options.clone()))
+            .map(move |item| (meta.clone(), item));
+        streams.push(Box::pin(s));
+    }
+    let mut merged = select_all(streams);
+    let mut partial: HashMap<String, String> = HashMap::new();
+    loop {
+        let next = bridge::block_on(async { Ok(merged.next().await) })?;
+        let Some((meta, item)) = next else { break };
+        // A task whose node is gone has no logs to give: skip it.
+        let Ok(out) = item else { continue };
+        let key = meta.get("task").map(|t| t.to_string()).unwrap_or_default();
+        let buf = partial.entry(key).or_default();
+        buf.push_str(&String::from_utf8_lossy(&out.into_bytes()));
+        while let Some(pos) = buf.find('\n') {
+            let line: String = buf.drain(..=pos).collect();
+            let line = line.trim_end_matches(['\n', '\r']).to_string();
+            let _ = super::value::call_back(ctx, &each, vec![line.into(), Dynamic::from_map(meta.clone())], 1)?;
+        }
+    }
+    Ok(())
 }
 
 /// Sends `spec` (or the previous spec, for a rollback) at the service's

@@ -386,7 +386,21 @@ pub fn add(root: Command) -> Command {
             Command::new("image")
                 .about("Manage images")
                 .subcommand_required(true)
-                .subcommand(ls("List images")),
+                .subcommand(ls("List images"))
+                .subcommand(
+                    Command::new("push-nodes")
+                        .about("Copy images from this engine to every swarm node that lacks them (no registry needed)")
+                        .arg(
+                            Arg::new("node-host")
+                                .long("node-host")
+                                .action(ArgAction::Append)
+                                .value_name("NODE=HOST")
+                                .help(
+                                    "Engine address of a node (default: its orch.engine label, else tcp://ADDR:2375)",
+                                ),
+                        )
+                        .arg(Arg::new("images").num_args(1..).required(true).value_name("IMAGE")),
+                ),
         )
         .subcommand(
             Command::new("network")

@@ -279,9 +279,97 @@ pub fn add(root: Command) -> Command {
                     .arg(positional("service", "SERVICE")),
             )
             .subcommand(
+                Command::new("logs")
+                    .about("Fetch the logs of a service or task")
+                    .arg(flag("follow", Some('f'), "Follow log output"))
+                    .arg(opt("tail", "Number of lines to show from the end of the logs").default_value("all"))
+                    .arg(opt(
+                        "since",
+                        "Show logs since timestamp or relative (e.g. 42m for 42 minutes)",
+                    ))
+                    .arg(flag("timestamps", Some('t'), "Show timestamps"))
+                    .arg(flag("no-task-ids", None, "Do not include task IDs in output"))
+                    .arg(flag("no-trunc", None, "Do not truncate output"))
+                    .arg(flag("raw", None, "Do not neatly format logs"))
+                    .arg(positional("service", "SERVICE|TASK")),
+            )
+            .subcommand(
                 Command::new("rm")
                     .about("Remove one or more services")
                     .arg(Arg::new("services").num_args(1..).required(true).value_name("SERVICE")),
+            ),
+    )
+    .subcommand(
+        Command::new("stack")
+            .about("Manage Swarm stacks")
+            .subcommand_required(true)
+            .subcommand(
+                Command::new("deploy")
+                    .about("Deploy a new stack or update an existing stack")
+                    .arg(
+                        multi("compose-file", "Path to a Compose file")
+                            .short('c')
+                            .required(true),
+                    )
+                    .arg(flag("prune", None, "Prune services that are no longer referenced"))
+                    .arg(
+                        opt(
+                            "resolve-image",
+                            "Query the registry to resolve image digest (always, changed, never); \
+                             orch never does: no registry is assumed",
+                        )
+                        .default_value("never"),
+                    )
+                    .arg(
+                        Arg::new("detach")
+                            .long("detach")
+                            .short('d')
+                            .num_args(0..=1)
+                            .require_equals(true)
+                            .default_value("true")
+                            .default_missing_value("true")
+                            .value_name("BOOL")
+                            .help("Exit immediately instead of waiting for the stack services to converge"),
+                    )
+                    .arg(flag(
+                        "push-images",
+                        None,
+                        "Copy the services' images to every node that lacks them first (orch image push-nodes)",
+                    ))
+                    .arg(
+                        Arg::new("node-host")
+                            .long("node-host")
+                            .action(ArgAction::Append)
+                            .value_name("NODE=HOST")
+                            .help("Engine address of a node, for --push-images"),
+                    )
+                    .arg(quiet("Suppress progress output"))
+                    .arg(positional("stack", "STACK")),
+            )
+            .subcommand(
+                Command::new("ls")
+                    .about("List stacks")
+                    .arg(opt("format", "Format output: table or json").default_value("table")),
+            )
+            .subcommand(
+                Command::new("ps")
+                    .about("List the tasks in the stack")
+                    .arg(quiet("Only display task IDs"))
+                    .arg(multi("filter", "Filter output based on conditions provided").short('f'))
+                    .arg(positional("stack", "STACK")),
+            )
+            .subcommand(
+                Command::new("services")
+                    .about("List the services in the stack")
+                    .arg(quiet("Only display IDs"))
+                    .arg(multi("filter", "Filter output based on conditions provided").short('f'))
+                    .arg(opt("format", "Format output: table or json").default_value("table"))
+                    .arg(positional("stack", "STACK")),
+            )
+            .subcommand(
+                Command::new("rm")
+                    .about("Remove one or more stacks")
+                    .arg(Arg::new("stacks").num_args(1..).required(true).value_name("STACK")),
             ),
     )
 }

@@ -182,7 +182,7 @@ const NOT_FOR_CREATE: &[&str] = &[
     "annotations",
 ];
 
-fn s(v: &Value) -> Option<String> {
+pub(crate) fn s(v: &Value) -> Option<String> {
     match v {
         Value::String(s) => Some(s.clone()),
         Value::Number(n) => Some(n.to_string()),
@@ -191,7 +191,7 @@ fn s(v: &Value) -> Option<String> {
     }
 }
 
-fn strings(v: Option<&Value>) -> Option<Vec<String>> {
+pub(crate) fn strings(v: Option<&Value>) -> Option<Vec<String>> {
     match v? {
         Value::Array(a) => Some(a.iter().filter_map(s).collect()),
         Value::String(x) => Some(vec![x.clone()]),
@@ -199,7 +199,7 @@ fn strings(v: Option<&Value>) -> Option<Vec<String>> {
     }
 }
 
-fn string_map(v: Option<&Value>) -> BTreeMap<String, String> {
+pub(crate) fn string_map(v: Option<&Value>) -> BTreeMap<String, String> {
     let mut out = BTreeMap::new();
     match v {
         Some(Value::Object(m)) => {
@@ -222,7 +222,7 @@ fn string_map(v: Option<&Value>) -> BTreeMap<String, String> {
     out
 }
 
-fn duration_ns(v: Option<&Value>) -> Option<i64> {
+pub(crate) fn duration_ns(v: Option<&Value>) -> Option<i64> {
     match v? {
         Value::String(x) => parse_duration(x),
         Value::Number(n) => n.as_i64(),
@@ -230,7 +230,7 @@ fn duration_ns(v: Option<&Value>) -> Option<i64> {
     }
 }
 
-fn bytes(v: Option<&Value>) -> Option<i64> {
+pub(crate) fn bytes(v: Option<&Value>) -> Option<i64> {
     match v? {
         Value::String(x) => parse_bytes(x),
         Value::Number(n) => n.as_i64(),

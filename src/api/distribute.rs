@@ -1,0 +1,85 @@
+//! Registry-less image distribution: copy an image from this engine into
+//! other engines (a swarm's nodes) by streaming `docker save` into
+//! `docker load`, all targets at once, skipping any that already hold the
+//! same image ID. Nothing is buffered on disk or in memory beyond the
+//! stream's chunks.
+
+use std::sync::Arc;
+
+use bollard::query_parameters as qp;
+use futures_util::{stream, StreamExt};
+use serde::Serialize;
+
+use crate::docker::{flatten, Endpoint};
+
+/// What happened on one target engine.
+#[derive(Debug, Serialize)]
+pub struct Pushed {
+    pub host: String,
+    /// `loaded`, `present` (same image ID already there) or `failed`.
+    pub action: String,
+    pub id: String,
+    pub error: Option<String>,
+}
+
+/// Copies `name` from `from` to every engine in `hosts`.
+pub async fn push(from: Arc<Endpoint>, name: &str, hosts: Vec<String>) -> Result<Vec<Pushed>, String> {
+    let src = from.client().await.map_err(|e| e.to_string())?.clone();
+    let id = src
+        .inspect_image(name)
+        .await
+        .map_err(|e| format!("image {name}: {}", flatten(&e)))?
+        .id
+        .unwrap_or_default();
+    let jobs = hosts.into_iter().map(|host| {
+        let src = src.clone();
+        let id = id.clone();
+        async move {
+            let r = push_one(&src, name, &id, &host).await;
+            match r {
+                Ok(action) => Pushed {
+                    host,
+                    action: action.into(),
+                    id,
+                    error: None,
+                },
+                Err(e) => Pushed {
+                    host,
+                    action: "failed".into(),
+                    id,
+                    error: Some(e),
+                },
+            }
+        }
+    });
+    Ok(stream::iter(jobs).buffer_unordered(16).collect().await)
+}
+
+async fn push_one(src: &bollard::Docker, name: &str, id: &str, host: &str) -> Result<&'static str, String> {
+    let ep = Endpoint::new(host);
+    let dst = ep.client().await.map_err(|e| e.to_string())?;
+    if let Ok(img) = dst.inspect_image(name).await {
+        if img.id.as_deref() == Some(id) {
+            return Ok("present");
+        }
+    }
+    let tar = src.export_image(name);
+    let mut load = dst.import_image_stream(qp::ImportImageOptions::default(), tar, None);
+    while let Some(item) = load.next().await {
+        let info = item.map_err(|e| format!("load into {host}: {}", flatten(&e)))?;
+        if let Some(detail) = info.error_detail {
+            return Err(format!("load into {host}: {}", detail.message.unwrap_or_default()));
+        }
+    }
+    let got = dst
+        .inspect_image(name)
+        .await
+        .map_err(|e| format!("{host}: image not there after loading: {}", flatten(&e)))?;
+    if got.id.as_deref() != Some(id) {
+        return Err(format!(
+            "{host}: loaded, but {name} is {} there, not {id}",
+            got.id.unwrap_or_default()
+        ));
+    }
+    Ok("loaded")
+}

@@ -1,0 +1,138 @@
+//! Swarm stacks as primitives: convert a compose project to Swarm specs,
+//! plan a deploy against what the swarm runs, apply the plan, list and
+//! remove a stack's objects. Steps are plain maps (`kind`, `action`,
+//! `name`, `id`, `spec`), so a script can print, filter or change them.
+//!
+//! ```rhai
+//! let p = compose::load(#{ files: ["compose.yml"], project_name: "demo" });
+//! let s = stack::convert(p, "demo");
+//! s.services[0].spec.Mode.Replicated.Replicas = 5;
+//! let steps = stack::plan(s, #{ prune: true });
+//! for r in stack::apply(steps) { if r.error != () { print(r.error); } }
+//! ```
+
+use rhai::plugin::*;
+use rhai::{Array, Dynamic, Map, NativeCallContext};
+
+use super::value::{to_dynamic, to_json, Opts};
+use super::{client, fail, RhaiResult};
+use crate::bridge;
+use crate::stack::{self, Stack, Step};
+
+fn steps_of(steps: Array) -> RhaiResult<Vec<Step>> {
+    steps
+        .iter()
+        .map(|s| {
+            let json = to_json(s)?;
+            serde_json::from_value(json).map_err(|e| format!("stack: not a plan step ({e}): {s}").into())
+        })
+        .collect()
+}
+
+fn on_engine<T, F, Fut>(f: F) -> RhaiResult<T>
+where
+    F: FnOnce(bollard::Docker) -> Fut,
+    Fut: std::future::Future<Output = Result<T, String>>,
+{
+    let ep = super::endpoint();
+    bridge::block_on(async move {
+        let d = client(&ep).await?.clone();
+        f(d).await.map_err(Into::into)
+    })
+}
+
+#[export_module]
+pub mod api {
+    use super::*;
+
+    /// A compose project as the Swarm specs of stack `name`, converted as
+    /// `docker stack deploy` does: `#{ name, networks, secrets, configs,
+    /// services, warnings }`, each object `#{ name, spec, external }`.
+    /// Secret and config files are read now.
+    ///
+    /// ```rhai
+    /// let s = stack::convert(compose::load(#{ files: ["compose.yml"] }), "demo");
+    /// print(s.services.map(|x| x.name));
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn convert(ctx: NativeCallContext, project: Dynamic, name: &str) -> RhaiResult<Dynamic> {
+        let r = super::super::plan::document(&project)
+            .and_then(|doc| stack::convert::convert(&doc, name).map_err(Into::into))
+            .map(|s| to_dynamic(&s));
+        super::super::located(&ctx, r)
+    }
+
+    /// What deploying a converted stack would change, as steps in the
+    /// order they run: networks, secrets, configs, services. Actions:
+    /// `create`, `update`, `unchanged`, `remove` (with `prune: true`,
+    /// services of the stack that are no longer in it). Sends nothing.
+    ///
+    /// ```rhai
+    /// for s in stack::plan(s, #{ prune: true }) { print(`${s.action} ${s.kind} ${s.name}`); }
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn plan(ctx: NativeCallContext, stack: Map, opts: Map) -> RhaiResult<Array> {
+        let r = (|| {
+            let o = Opts::new("stack::plan", opts, &["prune"])?;
+            let prune = o.flag("prune")?;
+            let s: Stack = serde_json::from_value(to_json(&Dynamic::from_map(stack))?)
+                .map_err(|e| format!("stack::plan: not a converted stack (stack::convert): {e}"))?;
+            let steps = on_engine(|d| async move { stack::plan(&d, &s, prune).await })?;
+            Ok(steps.iter().map(to_dynamic).collect())
+        })();
+        super::super::located(&ctx, r)
+    }
+
+    /// Runs plan steps: networks, secrets and configs first, then
+    /// services, each group in parallel. Returns one outcome per step that
+    /// did something: `#{ kind, action, name, id, error }` (`error` is
+    /// `()` when it worked). Never stops half-way: every step is tried.
+    ///
+    /// ```rhai
+    /// let failed = stack::apply(steps).filter(|r| r.error != ());
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn apply(ctx: NativeCallContext, steps: Array) -> RhaiResult<Array> {
+        let r = steps_of(steps).and_then(|steps| {
+            let out = on_engine(|d| async move { Ok(stack::apply(&d, steps).await) })?;
+            Ok(out.iter().map(to_dynamic).collect())
+        });
+        super::super::located(&ctx, r)
+    }
+
+    /// The objects of stack `name` (services, secrets, configs, networks
+    /// carrying its namespace label) as `remove` steps.
+    ///
+    /// ```rhai
+    /// let steps = stack::objects("demo");
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn objects(ctx: NativeCallContext, name: &str) -> RhaiResult<Array> {
+        let name = name.to_string();
+        let r = on_engine(|d| async move { stack::objects(&d, &name).await })
+            .map(|steps| steps.iter().map(to_dynamic).collect());
+        super::super::located(&ctx, r)
+    }
+
+    /// Runs `remove` steps: services first, in parallel, then secrets,
+    /// configs and networks (waiting while the services' tasks still hold
+    /// a network). Returns the outcomes as `apply` does.
+    ///
+    /// ```rhai
+    /// stack::remove(stack::objects("demo"));
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn remove(ctx: NativeCallContext, steps: Array) -> RhaiResult<Array> {
+        let r = steps_of(steps).and_then(|steps| {
+            if let Some(s) = steps.iter().find(|s| s.action != "remove") {
+                return fail(format!(
+                    "stack::remove: step {} {} is not a remove step",
+                    s.kind, s.name
+                ));
+            }
+            let out = on_engine(|d| async move { Ok(stack::remove(&d, steps).await) })?;
+            Ok(out.iter().map(to_dynamic).collect())
+        });
+        super::super::located(&ctx, r)
+    }
+}

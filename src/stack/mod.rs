@@ -1,0 +1,467 @@
+//! Swarm stacks: what `docker stack deploy` does, as a plan and an
+//! applier. [`convert`] turns a compose project into specs; [`plan`]
+//! compares them with what the swarm runs under the stack's namespace
+//! label and decides, per object, create / update / unchanged / remove;
+//! [`apply`] sends the plan with independent calls in parallel (networks,
+//! secrets and configs first, then services). Which steps to run and what
+//! to print is the stdlib's (`stdlib/stack/deploy.rhai`).
+
+pub mod convert;
+
+use std::collections::HashMap;
+
+use bollard::query_parameters as qp;
+use bollard::Docker;
+use futures_util::{stream, StreamExt};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+pub use convert::{Stack, LABEL_NAMESPACE};
+
+/// Where orch keeps the hash of the spec it last sent for a service, so
+/// that a key removed from the compose file is still seen as a change.
+pub const LABEL_SPEC_HASH: &str = "com.docker.orch.stack.spec-hash";
+
+/// How many engine calls run at once.
+const CONCURRENCY: usize = 8;
+
+/// One thing to do to one object of the stack.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Step {
+    /// network, secret, config or service.
+    pub kind: String,
+    /// create, update, unchanged or remove.
+    pub action: String,
+    pub name: String,
+    /// The existing object's ID (update, unchanged, remove).
+    #[serde(default)]
+    pub id: String,
+    /// The spec to send (create, update).
+    #[serde(default)]
+    pub spec: Value,
+}
+
+/// What happened to one step.
+#[derive(Clone, Debug, Serialize)]
+pub struct Outcome {
+    pub kind: String,
+    pub action: String,
+    pub name: String,
+    pub id: String,
+    pub error: Option<String>,
+}
+
+fn err(what: impl std::fmt::Display, e: &bollard::errors::Error) -> String {
+    format!("{what}: {}", crate::docker::flatten(e))
+}
+
+fn ns_filter(ns: &str) -> HashMap<String, Vec<String>> {
+    HashMap::from([("label".to_string(), vec![format!("{LABEL_NAMESPACE}={ns}")])])
+}
+
+/// Whether everything `want` says is also so in `have` (the engine adds
+/// defaults and IDs of its own; arrays must match item by item).
+pub fn subset(want: &Value, have: &Value) -> bool {
+    match (want, have) {
+        (Value::Object(w), Value::Object(h)) => w.iter().all(|(k, v)| match h.get(k) {
+            Some(hv) => subset(v, hv),
+            None => v.is_null() || v == &json!({}) || v == &json!([]),
+        }),
+        (Value::Array(w), Value::Array(h)) => w.len() == h.len() && w.iter().zip(h).all(|(a, b)| subset(a, b)),
+        (Value::Number(a), Value::Number(b)) => a.as_f64() == b.as_f64(),
+        (a, b) => a == b,
+    }
+}
+
+fn spec_hash(spec: &Value) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(spec.to_string().as_bytes());
+    digest.iter().take(16).map(|b| format!("{b:02x}")).collect()
+}
+
+fn step(kind: &str, action: &str, name: &str, id: &str, spec: Value) -> Step {
+    Step {
+        kind: kind.into(),
+        action: action.into(),
+        name: name.into(),
+        id: id.into(),
+        spec,
+    }
+}
+
+/// Decides what deploying `stack` changes. `prune`: services of the stack
+/// that are no longer in it are removed.
+pub async fn plan(d: &Docker, stack: &Stack, prune: bool) -> Result<Vec<Step>, String> {
+    let ns = &stack.name;
+    let networks = d
+        .list_networks(None::<qp::ListNetworksOptions>)
+        .await
+        .map_err(|e| err("network ls", &e))?;
+    let net_ids: HashMap<String, String> = networks
+        .iter()
+        .filter_map(|n| Some((n.name.clone()?, n.id.clone()?)))
+        .collect();
+    let mut steps = Vec::new();
+    for n in &stack.networks {
+        match net_ids.get(&n.name) {
+            Some(id) => steps.push(step("network", "unchanged", &n.name, id, Value::Null)),
+            None if n.external => {
+                return Err(format!(
+                    "network {:?} is declared as external, but could not be found. You need to create a swarm-scoped network before the stack is deployed",
+                    n.name
+                ))
+            }
+            None => steps.push(step("network", "create", &n.name, "", n.spec.clone())),
+        }
+    }
+
+    let secrets = d
+        .list_secrets(None::<qp::ListSecretsOptions>)
+        .await
+        .map_err(|e| err("secret ls", &e))?;
+    let secret_ids: HashMap<String, String> = secrets
+        .iter()
+        .filter_map(|s| Some((s.spec.as_ref()?.name.clone()?, s.id.clone()?)))
+        .collect();
+    let configs = d
+        .list_configs(None::<qp::ListConfigsOptions>)
+        .await
+        .map_err(|e| err("config ls", &e))?;
+    let config_ids: HashMap<String, String> = configs
+        .iter()
+        .filter_map(|s| Some((s.spec.as_ref()?.name.clone()?, s.id.clone()?)))
+        .collect();
+    for (kind, objects, ids) in [
+        ("secret", &stack.secrets, &secret_ids),
+        ("config", &stack.configs, &config_ids),
+    ] {
+        for o in objects {
+            match ids.get(&o.name) {
+                // Swarm refuses a changed content here rather than let it
+                // pass unnoticed (as docker stack deploy does).
+                Some(id) if !o.external => steps.push(step(kind, "update", &o.name, id, o.spec.clone())),
+                Some(id) => steps.push(step(kind, "unchanged", &o.name, id, Value::Null)),
+                None if o.external => {
+                    return Err(format!(
+                        "{kind} {:?} is declared as external, but could not be found",
+                        o.name
+                    ))
+                }
+                None => steps.push(step(kind, "create", &o.name, "", o.spec.clone())),
+            }
+        }
+    }
+
+    let existing = d
+        .list_services(Some(qp::ListServicesOptions {
+            filters: Some(ns_filter(ns)),
+            status: None,
+        }))
+        .await
+        .map_err(|e| err("service ls", &e))?;
+    let net_names: HashMap<&String, &String> = net_ids.iter().map(|(n, i)| (i, n)).collect();
+    let mut by_name: HashMap<String, Value> = HashMap::new();
+    for s in existing {
+        let mut v = serde_json::to_value(&s).unwrap_or_default();
+        // The engine stores network IDs; compare by name.
+        if let Some(nets) = v["Spec"]["TaskTemplate"]["Networks"].as_array_mut() {
+            for n in nets {
+                if let Some(name) = n["Target"].as_str().and_then(|t| net_names.get(&t.to_string())) {
+                    n["Target"] = json!(name);
+                }
+            }
+        }
+        let name = v["Spec"]["Name"].as_str().unwrap_or_default().to_string();
+        by_name.insert(name, v);
+    }
+    for svc in &stack.services {
+        let mut spec = svc.spec.clone();
+        let hash = spec_hash(&spec);
+        spec["Labels"][LABEL_SPEC_HASH] = json!(hash);
+        match by_name.remove(&svc.name) {
+            None => steps.push(step("service", "create", &svc.name, "", spec)),
+            Some(current) => {
+                let id = current["ID"].as_str().unwrap_or_default();
+                // Secret and config IDs are known only now, by name.
+                let mut want = spec.clone();
+                fill_ids(&mut want, &secret_ids, &config_ids);
+                let same = current["Spec"]["Labels"][LABEL_SPEC_HASH] == json!(hash) && subset(&want, &current["Spec"]);
+                let action = if same { "unchanged" } else { "update" };
+                steps.push(step("service", action, &svc.name, id, spec));
+            }
+        }
+    }
+    let mut left: Vec<(String, Value)> = by_name.into_iter().collect();
+    left.sort_by(|a, b| a.0.cmp(&b.0));
+    if prune {
+        for (name, current) in left {
+            let id = current["ID"].as_str().unwrap_or_default();
+            steps.push(step("service", "remove", &name, id, Value::Null));
+        }
+    }
+    Ok(steps)
+}
+
+/// Sets `SecretID`/`ConfigID` of the references in a service spec.
+fn fill_ids(spec: &mut Value, secrets: &HashMap<String, String>, configs: &HashMap<String, String>) {
+    let c = &mut spec["TaskTemplate"]["ContainerSpec"];
+    for (key, name_key, id_key, ids) in [
+        ("Secrets", "SecretName", "SecretID", secrets),
+        ("Configs", "ConfigName", "ConfigID", configs),
+    ] {
+        if let Some(list) = c[key].as_array_mut() {
+            for r in list {
+                if let Some(id) = r[name_key].as_str().and_then(|n| ids.get(n)) {
+                    r[id_key] = json!(id);
+                }
+            }
+        }
+    }
+}
+
+/// Runs `steps`: networks, secrets and configs, then services, each group
+/// in parallel. Every step is tried; the outcomes say which failed.
+pub async fn apply(d: &Docker, steps: Vec<Step>) -> Vec<Outcome> {
+    let (objects, services): (Vec<Step>, Vec<Step>) = steps
+        .into_iter()
+        .filter(|s| s.action != "unchanged")
+        .partition(|s| s.kind != "service");
+    let mut out: Vec<Outcome> = stream::iter(objects.into_iter().map(|s| run(d, s)))
+        .buffer_unordered(CONCURRENCY)
+        .collect()
+        .await;
+    let ids = async {
+        let secrets = d.list_secrets(None::<qp::ListSecretsOptions>).await.ok()?;
+        let configs = d.list_configs(None::<qp::ListConfigsOptions>).await.ok()?;
+        let by_name = |list: Vec<(Option<String>, Option<String>)>| -> HashMap<String, String> {
+            list.into_iter().filter_map(|(n, i)| Some((n?, i?))).collect()
+        };
+        Some((
+            by_name(
+                secrets
+                    .into_iter()
+                    .map(|s| (s.spec.and_then(|x| x.name), s.id))
+                    .collect(),
+            ),
+            by_name(
+                configs
+                    .into_iter()
+                    .map(|s| (s.spec.and_then(|x| x.name), s.id))
+                    .collect(),
+            ),
+        ))
+    }
+    .await
+    .unwrap_or_default();
+    let services = services.into_iter().map(|mut s| {
+        fill_ids(&mut s.spec, &ids.0, &ids.1);
+        s
+    });
+    out.extend(
+        stream::iter(services.map(|s| run(d, s)))
+            .buffer_unordered(CONCURRENCY)
+            .collect::<Vec<_>>()
+            .await,
+    );
+    out
+}
+
+async fn run(d: &Docker, s: Step) -> Outcome {
+    let r = run_step(d, &s).await;
+    let (id, error) = match r {
+        Ok(id) => (id, None),
+        Err(e) => (s.id.clone(), Some(e)),
+    };
+    Outcome {
+        kind: s.kind,
+        action: s.action,
+        name: s.name,
+        id,
+        error,
+    }
+}
+
+fn model<T: serde::de::DeserializeOwned>(s: &Step) -> Result<T, String> {
+    serde_json::from_value(s.spec.clone()).map_err(|e| format!("{} {}: bad spec: {e}", s.kind, s.name))
+}
+
+async fn run_step(d: &Docker, s: &Step) -> Result<String, String> {
+    let what = format!("{} {} {}", s.kind, s.action, s.name);
+    match (s.kind.as_str(), s.action.as_str()) {
+        ("network", "create") => {
+            let req: bollard::models::NetworkCreateRequest = model(s)?;
+            d.create_network(req).await.map(|r| r.id).map_err(|e| err(&what, &e))
+        }
+        ("network", "remove") => {
+            // Tasks of just-removed services hold the network until their
+            // nodes have shut them down; Swarm refuses until then.
+            let start = std::time::Instant::now();
+            loop {
+                match d.remove_network(&s.id).await {
+                    Ok(()) => return Ok(s.id.clone()),
+                    Err(e) if crate::docker::flatten(&e).contains("in use") && start.elapsed().as_secs() < 60 => {
+                        tokio::time::sleep(std::time::Duration::from_millis(250)).await
+                    }
+                    Err(e) => return Err(err(&what, &e)),
+                }
+            }
+        }
+        ("secret", "create") => {
+            let spec: bollard::models::SecretSpec = model(s)?;
+            d.create_secret(spec).await.map(|r| r.id).map_err(|e| err(&what, &e))
+        }
+        ("secret", "update") => {
+            let spec: bollard::models::SecretSpec = model(s)?;
+            let cur = d.inspect_secret(&s.id).await.map_err(|e| err(&what, &e))?;
+            let version = cur.version.and_then(|v| v.index).unwrap_or_default() as i64;
+            d.update_secret(&s.id, spec, qp::UpdateSecretOptions { version })
+                .await
+                .map(|_| s.id.clone())
+                .map_err(|e| changed_content(&what, &e))
+        }
+        ("secret", "remove") => d
+            .delete_secret(&s.id)
+            .await
+            .map(|_| s.id.clone())
+            .map_err(|e| err(&what, &e)),
+        ("config", "create") => {
+            let spec: bollard::models::ConfigSpec = model(s)?;
+            d.create_config(spec).await.map(|r| r.id).map_err(|e| err(&what, &e))
+        }
+        ("config", "update") => {
+            let spec: bollard::models::ConfigSpec = model(s)?;
+            let cur = d.inspect_config(&s.id).await.map_err(|e| err(&what, &e))?;
+            let version = cur.version.and_then(|v| v.index).unwrap_or_default() as i64;
+            d.update_config(&s.id, spec, qp::UpdateConfigOptions { version })
+                .await
+                .map(|_| s.id.clone())
+                .map_err(|e| changed_content(&what, &e))
+        }
+        ("config", "remove") => d
+            .delete_config(&s.id)
+            .await
+            .map(|_| s.id.clone())
+            .map_err(|e| err(&what, &e)),
+        ("service", "create") => {
+            let spec: bollard::models::ServiceSpec = model(s)?;
+            d.create_service(spec, None)
+                .await
+                .map(|r| r.id.unwrap_or_default())
+                .map_err(|e| err(&what, &e))
+        }
+        ("service", "update") => {
+            let mut spec: bollard::models::ServiceSpec = model(s)?;
+            let cur = d
+                .inspect_service(&s.id, None::<qp::InspectServiceOptions>)
+                .await
+                .map_err(|e| err(&what, &e))?;
+            let version = cur.version.and_then(|v| v.index).unwrap_or_default() as i32;
+            // Keep a `docker service update --force` counter as it is.
+            let force = cur.spec.and_then(|x| x.task_template).and_then(|t| t.force_update);
+            if let Some(t) = spec.task_template.as_mut() {
+                t.force_update = force;
+            }
+            let opts = qp::UpdateServiceOptions {
+                version,
+                ..Default::default()
+            };
+            d.update_service(&s.id, spec, opts, None)
+                .await
+                .map(|_| s.id.clone())
+                .map_err(|e| err(&what, &e))
+        }
+        ("service", "remove") => d
+            .delete_service(&s.id)
+            .await
+            .map(|_| s.id.clone())
+            .map_err(|e| err(&what, &e)),
+        _ => Err(format!(
+            "{what}: no such step (kinds: network, secret, config, service; actions: create, update, remove)"
+        )),
+    }
+}
+
+fn changed_content(what: &str, e: &bollard::errors::Error) -> String {
+    let msg = crate::docker::flatten(e);
+    if msg.contains("only updates to Labels are allowed") {
+        format!("{what}: its content changed, and Swarm objects of this kind cannot change: give it a new name (name: in the compose file) or remove the stack first")
+    } else {
+        format!("{what}: {msg}")
+    }
+}
+
+/// The objects of stack `ns` on the swarm, for `stack rm`: services,
+/// secrets, configs and networks, in that removal order.
+pub async fn objects(d: &Docker, ns: &str) -> Result<Vec<Step>, String> {
+    let f = ns_filter(ns);
+    let mut steps = Vec::new();
+    let mut services: Vec<(String, String)> = d
+        .list_services(Some(qp::ListServicesOptions {
+            filters: Some(f.clone()),
+            status: None,
+        }))
+        .await
+        .map_err(|e| err("service ls", &e))?
+        .into_iter()
+        .filter_map(|s| Some((s.spec?.name?, s.id?)))
+        .collect();
+    services.sort();
+    steps.extend(
+        services
+            .iter()
+            .map(|(n, i)| step("service", "remove", n, i, Value::Null)),
+    );
+    let mut secrets: Vec<(String, String)> = d
+        .list_secrets(Some(qp::ListSecretsOptions {
+            filters: Some(f.clone()),
+        }))
+        .await
+        .map_err(|e| err("secret ls", &e))?
+        .into_iter()
+        .filter_map(|s| Some((s.spec?.name?, s.id?)))
+        .collect();
+    secrets.sort();
+    steps.extend(secrets.iter().map(|(n, i)| step("secret", "remove", n, i, Value::Null)));
+    let mut configs: Vec<(String, String)> = d
+        .list_configs(Some(qp::ListConfigsOptions {
+            filters: Some(f.clone()),
+        }))
+        .await
+        .map_err(|e| err("config ls", &e))?
+        .into_iter()
+        .filter_map(|s| Some((s.spec?.name?, s.id?)))
+        .collect();
+    configs.sort();
+    steps.extend(configs.iter().map(|(n, i)| step("config", "remove", n, i, Value::Null)));
+    let mut networks: Vec<(String, String)> = d
+        .list_networks(Some(qp::ListNetworksOptions { filters: Some(f) }))
+        .await
+        .map_err(|e| err("network ls", &e))?
+        .into_iter()
+        .filter_map(|n| Some((n.name?, n.id?)))
+        .collect();
+    networks.sort();
+    steps.extend(
+        networks
+            .iter()
+            .map(|(n, i)| step("network", "remove", n, i, Value::Null)),
+    );
+    Ok(steps)
+}
+
+/// Runs removal steps in docker's order: services first (in parallel),
+/// then secrets, configs and networks, which services held.
+pub async fn remove(d: &Docker, steps: Vec<Step>) -> Vec<Outcome> {
+    let (services, rest): (Vec<Step>, Vec<Step>) = steps.into_iter().partition(|s| s.kind == "service");
+    let mut out: Vec<Outcome> = stream::iter(services.into_iter().map(|s| run(d, s)))
+        .buffer_unordered(CONCURRENCY)
+        .collect()
+        .await;
+    out.extend(
+        stream::iter(rest.into_iter().map(|s| run(d, s)))
+            .buffer_unordered(CONCURRENCY)
+            .collect::<Vec<_>>()
+            .await,
+    );
+    out
+}
