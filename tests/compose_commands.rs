@@ -106,7 +106,11 @@ fn hitcounter_up_ps_images_stop_start_down_keeps_the_count_and_down_v_resets_it(
     );
     assert!(ps.contains("0.0.0.0:5000->5000/tcp"), "{ps}");
     let reference_ps = stdout(&compose(&dir, &["-p", &project, "ps"]));
-    assert_eq!(cells(&ps), cells(&reference_ps), "orch ps and docker compose ps differ:\n{ps}\n{reference_ps}");
+    assert_eq!(
+        cells(&ps),
+        cells(&reference_ps),
+        "orch ps and docker compose ps differ:\n{ps}\n{reference_ps}"
+    );
     let images = stdout(&orch_in(&dir, &["-p", &project, "images"]));
     assert!(
         images.contains(&format!("{project}-web")) && images.contains(&format!("{project}-store")),

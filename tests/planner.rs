@@ -261,9 +261,14 @@ fn killed_in_the_middle_then_run_again_gives_one_running_container_per_replica()
     child.kill().unwrap(); // SIGKILL
     child.wait().unwrap();
     let midway = project_containers(&project).len();
-    let running = docker(&["ps", "-q", "--filter", &format!("label=com.docker.compose.project={project}")])
-        .lines()
-        .count();
+    let running = docker(&[
+        "ps",
+        "-q",
+        "--filter",
+        &format!("label=com.docker.compose.project={project}"),
+    ])
+    .lines()
+    .count();
     assert!(
         midway < 25 || running < 25,
         "the kill came too late to test anything ({midway} containers, {running} running)"

@@ -308,6 +308,19 @@ pub fn reorder_service(m: &mut Map<String, Value>) {
     }
     if let Some(d) = m.get_mut("deploy") {
         sort(d.get_mut("labels"));
+        for k in ["update_config", "rollback_config"] {
+            order(
+                d.get_mut(k),
+                &[
+                    "parallelism",
+                    "delay",
+                    "failure_action",
+                    "monitor",
+                    "max_failure_ratio",
+                    "order",
+                ],
+            );
+        }
         order(Some(d), DEPLOY_ORDER);
     }
     let sorted = ordered(std::mem::take(m), SERVICE_ORDER);
@@ -523,30 +536,24 @@ fn interpolate_tree(
     files: &Files,
     unset: &mut Vec<String>,
 ) -> Result<(), LoadError> {
-    match &mut n.value {
-        Y::Str(s) if s.contains('$') => {
-            {
-                match interp::interpolate(s, env, unset) {
-                    Ok(v) => {
-                        // Unquoted values are re-typed after interpolation
-                        // (`${PORT}` → 8080 is a number).
-                        n.value = match yaml::resolve_plain(&v) {
-                            _ if n.quoted => Y::Str(v),
-                            Y::Null => Y::Str(v),
-                            typed => typed,
-                        };
-                    }
-                    Err(interp::Error::Invalid) => {
-                        let mut e = files.error_at(n, format!("invalid interpolation format for {path}"));
-                        e.help = Some("You may need to escape any $ with another $.".into());
-                        return Err(e);
-                    }
-                    Err(interp::Error::Required { name, message }) => {
-                        return Err(files.error_at(n, format!("error while interpolating {path}: required variable {name} is missing a value: {message}")));
-                    }
-                }
+    if let (Y::Str(_), Some(cast)) = (&n.value, cast_for(path)) {
+        if let Y::Str(s) = &n.value {
+            if s.contains('$') {
+                interpolate_str(n, path, env, files, unset)?;
             }
         }
+        if let Y::Str(s) = &n.value {
+            n.value = cast_value(s, cast).map_err(|e| {
+                files.error_at(
+                    n,
+                    format!("error while interpolating {path}: failed to cast to expected type: {e}"),
+                )
+            })?;
+        }
+        return Ok(());
+    }
+    match &mut n.value {
+        Y::Str(s) if s.contains('$') => interpolate_str(n, path, env, files, unset)?,
         Y::Seq(items) => {
             for (i, item) in items.iter_mut().enumerate() {
                 interpolate_tree(item, &format!("{path}.[{i}]"), env, files, unset)?;
@@ -562,6 +569,125 @@ fn interpolate_tree(
         _ => {}
     }
     Ok(())
+}
+
+#[derive(Clone, Copy)]
+enum Cast {
+    Int,
+    Int64,
+    Float,
+    Bool,
+}
+
+/// compose-go converts the strings at these paths after interpolation
+/// (its `interpolateTypeCastMapping`); `*` is one key, `[]` a list item.
+const CASTS: &[(&str, Cast)] = &[
+    ("services.*.configs.[].mode", Cast::Int),
+    ("services.*.cpu_count", Cast::Int64),
+    ("services.*.cpu_percent", Cast::Float),
+    ("services.*.cpu_period", Cast::Int64),
+    ("services.*.cpu_quota", Cast::Int64),
+    ("services.*.cpu_rt_period", Cast::Int64),
+    ("services.*.cpu_rt_runtime", Cast::Int64),
+    ("services.*.cpus", Cast::Float),
+    ("services.*.cpu_shares", Cast::Int64),
+    ("services.*.init", Cast::Bool),
+    ("services.*.deploy.replicas", Cast::Int),
+    ("services.*.deploy.update_config.parallelism", Cast::Int),
+    ("services.*.deploy.update_config.max_failure_ratio", Cast::Float),
+    ("services.*.deploy.rollback_config.parallelism", Cast::Int),
+    ("services.*.deploy.rollback_config.max_failure_ratio", Cast::Float),
+    ("services.*.deploy.restart_policy.max_attempts", Cast::Int),
+    ("services.*.deploy.placement.max_replicas_per_node", Cast::Int),
+    ("services.*.healthcheck.retries", Cast::Int),
+    ("services.*.healthcheck.disable", Cast::Bool),
+    ("services.*.oom_kill_disable", Cast::Bool),
+    ("services.*.oom_score_adj", Cast::Int64),
+    ("services.*.pids_limit", Cast::Int64),
+    ("services.*.ports.[].target", Cast::Int),
+    ("services.*.privileged", Cast::Bool),
+    ("services.*.read_only", Cast::Bool),
+    ("services.*.scale", Cast::Int),
+    ("services.*.secrets.[].mode", Cast::Int),
+    ("services.*.stdin_open", Cast::Bool),
+    ("services.*.tty", Cast::Bool),
+    ("services.*.ulimits.*", Cast::Int),
+    ("services.*.ulimits.*.hard", Cast::Int),
+    ("services.*.ulimits.*.soft", Cast::Int),
+    ("volumes.*.external", Cast::Bool),
+    ("networks.*.external", Cast::Bool),
+    ("networks.*.internal", Cast::Bool),
+    ("configs.*.external", Cast::Bool),
+    ("secrets.*.external", Cast::Bool),
+];
+
+fn cast_for(path: &str) -> Option<Cast> {
+    let segs: Vec<&str> = path.split('.').collect();
+    CASTS.iter().find_map(|(pattern, cast)| {
+        let pat: Vec<&str> = pattern.split('.').collect();
+        let same = pat.len() == segs.len()
+            && pat.iter().zip(&segs).all(|(p, s)| match *p {
+                "*" => !s.starts_with('['),
+                "[]" => s.starts_with('['),
+                _ => p == s,
+            });
+        same.then_some(*cast)
+    })
+}
+
+/// A string as the type compose-go casts it to, or Go's error text.
+fn cast_value(s: &str, cast: Cast) -> Result<Y, String> {
+    match cast {
+        Cast::Int => s
+            .parse::<i64>()
+            .map(Y::Int)
+            .map_err(|_| format!("strconv.Atoi: parsing {s:?}: invalid syntax")),
+        Cast::Int64 => s
+            .parse::<i64>()
+            .map(Y::Int)
+            .map_err(|_| format!("strconv.ParseInt: parsing {s:?}: invalid syntax")),
+        Cast::Float => s
+            .parse::<f64>()
+            .map(Y::Float)
+            .map_err(|_| format!("strconv.ParseFloat: parsing {s:?}: invalid syntax")),
+        Cast::Bool => match s.to_lowercase().as_str() {
+            "true" | "y" | "yes" | "on" => Ok(Y::Bool(true)),
+            "false" | "n" | "no" | "off" => Ok(Y::Bool(false)),
+            _ => Err(format!("invalid boolean: {s}")),
+        },
+    }
+}
+
+/// Interpolates one string node in place.
+fn interpolate_str(
+    n: &mut Node,
+    path: &str,
+    env: &HashMap<String, String>,
+    files: &Files,
+    unset: &mut Vec<String>,
+) -> Result<(), LoadError> {
+    let Y::Str(s) = &n.value else { return Ok(()) };
+    match interp::interpolate(s, env, unset) {
+        Ok(v) => {
+            // Unquoted values are re-typed after interpolation
+            // (`${PORT}` → 8080 is a number).
+            n.value = match yaml::resolve_plain(&v) {
+                _ if n.quoted => Y::Str(v),
+                Y::Null => Y::Str(v),
+                typed => typed,
+            };
+            Ok(())
+        }
+        Err(interp::Error::Invalid) => {
+            let mut e = files.error_at(n, format!("invalid interpolation format for {path}"));
+            e.help = Some("You may need to escape any $ with another $.".into());
+            Err(e)
+        }
+        Err(interp::Error::Required { name, message }) => Err(files.error_at(
+            n,
+            format!("error while interpolating {path}: required variable {name} is missing a value: {message}"),
+        )),
+    }
 }
 
 /// One service, normalised: (canonical map, keys tagged !reset/!override).
@@ -1665,6 +1791,29 @@ pub fn load(opts: &Options) -> Result<Project, LoadError> {
                         )));
                     }
                 }
+            }
+        }
+        // compose-go: `scale` wins into deploy.replicas; both, differing,
+        // is an error.
+        if let (Some(scale), Some(Value::Object(d))) = (m.get("scale").cloned(), m.get_mut("deploy")) {
+            if d.get("replicas").is_some_and(|r| r != &scale) {
+                return Err(at(format!(
+                    "services.{sname}: can't set distinct values on 'scale' and 'deploy.replicas': invalid compose project"
+                )));
+            }
+            d.insert("replicas".into(), scale);
+        }
+        // Go's omitempty: a false here is not printed.
+        for k in [
+            "privileged",
+            "read_only",
+            "stdin_open",
+            "tty",
+            "oom_kill_disable",
+            "use_api_socket",
+        ] {
+            if m.get(k) == Some(&Value::Bool(false)) {
+                m.shift_remove(k);
             }
         }
         reorder_service(m);

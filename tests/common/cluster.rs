@@ -95,6 +95,20 @@ impl Cluster {
         c
     }
 
+    /// Makes the nodes a swarm with Docker's CLI (node1 the manager), for
+    /// tests about what runs on a swarm rather than how it is formed.
+    pub fn swarm(&self) {
+        let out = Command::new(script())
+            .args(["swarm", &self.name])
+            .output()
+            .expect("cluster.sh swarm");
+        assert!(
+            out.status.success(),
+            "cluster.sh swarm: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
     /// Kills node `i`'s dockerd (SIGKILL), as a machine loss.
     pub fn kill(&self, i: usize) {
         let out = Command::new(script())

@@ -1,0 +1,426 @@
+//! Stacks on a real 3-node swarm (tests/harness/cluster.sh): `orch stack
+//! deploy` against what the engines and Docker's own CLI report, and
+//! registry-less image distribution.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use common::cluster::Cluster;
+use common::*;
+
+fn ok(c: &mut std::process::Command) -> String {
+    let out = c.output().unwrap();
+    assert!(out.status.success(), "{:?}: {}\n{}", c, stdout(&out), stderr(&out));
+    stdout(&out)
+}
+
+fn wait_for(what: &str, secs: u64, mut f: impl FnMut() -> bool) {
+    let t = Instant::now();
+    while !f() {
+        assert!(
+            t.elapsed() < Duration::from_secs(secs),
+            "timed out after {secs}s waiting for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(250));
+    }
+}
+
+/// Service name → spec version, for the services of stack `ns`.
+fn versions(cluster: &Cluster, ns: &str) -> BTreeMap<String, u64> {
+    let out = cluster.docker(
+        1,
+        &[
+            "service",
+            "ls",
+            "-q",
+            "--filter",
+            &format!("label=com.docker.stack.namespace={ns}"),
+        ],
+    );
+    let mut m = BTreeMap::new();
+    for id in out.split_whitespace() {
+        let line = cluster.docker(
+            1,
+            &[
+                "service",
+                "inspect",
+                id,
+                "--format",
+                "{{.Spec.Name}} {{.Version.Index}}",
+            ],
+        );
+        let (name, v) = line.trim().split_once(' ').unwrap();
+        m.insert(name.to_string(), v.parse().unwrap());
+    }
+    m
+}
+
+/// Running tasks of service `svc`: (node, container ID) pairs.
+fn running(cluster: &Cluster, svc: &str) -> Vec<(usize, String)> {
+    let mut out = Vec::new();
+    for i in 1..=cluster.nodes.len() {
+        let ids = cluster.docker(
+            i,
+            &[
+                "ps",
+                "-q",
+                "--filter",
+                &format!("label=com.docker.swarm.service.name={svc}"),
+            ],
+        );
+        out.extend(ids.split_whitespace().map(|id| (i, id.to_string())));
+    }
+    out
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
+    }
+}
+
+#[test]
+fn stack_deploy_reach_redeploy_prune_and_rm() {
+    let image = test_image();
+    let cluster = Cluster::start(3, &[image]);
+    cluster.swarm();
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(&repo().join("examples/stack"), dir.path());
+    let deploy = |env: &[(&str, &str)], extra: &[&str]| {
+        let mut c = cluster.orch(1);
+        c.current_dir(dir.path())
+            .args(["stack", "deploy", "-c", "compose.yml"])
+            .args(extra)
+            .arg("st");
+        for (k, v) in env {
+            c.env(k, v);
+        }
+        ok(&mut c)
+    };
+
+    let out = deploy(&[], &[]);
+    for line in [
+        "Creating network st_back",
+        "Creating network st_front",
+        "Creating network st_default",
+        "Creating secret st_token",
+        "Creating service st_api",
+        "Creating service st_web",
+        "Creating service st_worker",
+    ] {
+        assert!(out.contains(line), "{line:?} in\n{out}");
+    }
+
+    // Docker's own CLI sees the stack and its services.
+    let ls = cluster.docker(1, &["stack", "ls"]);
+    assert!(
+        ls.lines()
+            .any(|l| l.split_whitespace().collect::<Vec<_>>() == ["st", "3"]),
+        "{ls}"
+    );
+    let services = cluster.docker(1, &["stack", "services", "st", "--format", "{{.Name}} {{.Mode}}"]);
+    assert_eq!(
+        services.lines().collect::<Vec<_>>(),
+        ["st_api replicated", "st_web replicated", "st_worker global"]
+    );
+    wait_for("every task running", 60, || {
+        running(&cluster, "st_api").len() == 2
+            && running(&cluster, "st_web").len() == 3
+            && running(&cluster, "st_worker").len() == 3
+    });
+    let ps = cluster.docker(
+        1,
+        &[
+            "stack",
+            "ps",
+            "st",
+            "--filter",
+            "desired-state=running",
+            "--format",
+            "{{.Name}} {{.CurrentState}}",
+        ],
+    );
+    assert_eq!(ps.lines().filter(|l| l.contains("Running")).count(), 8, "{ps}");
+    // orch's own tables agree.
+    let ps = ok(cluster.orch(1).args(["stack", "ps", "st"]));
+    assert!(ps.starts_with("ID "), "{ps}");
+    assert_eq!(ps.lines().filter(|l| l.contains(" Running ")).count(), 8, "{ps}");
+    let svc = ok(cluster.orch(1).args(["stack", "services", "st"]));
+    assert!(svc.lines().any(|l| l.contains("st_web") && l.contains("3/3")), "{svc}");
+    // Placement: the api runs on workers only.
+    assert!(running(&cluster, "st_api").iter().all(|(node, _)| *node != 1));
+
+    // From a web task, every api task answers by service name over the
+    // overlay network, those on other nodes included.
+    let (node, web) = running(&cluster, "st_web").into_iter().next().unwrap();
+    let dns = cluster.docker(node, &["exec", &web, "nslookup", "api"]);
+    let ips: Vec<&str> = dns
+        .split("Name:")
+        .skip(1)
+        .flat_map(|s| s.lines().filter_map(|l| l.strip_prefix("Address:")).map(str::trim))
+        .collect();
+    assert_eq!(ips.len(), 2, "two api tasks in DNS: {dns}");
+    for ip in ips {
+        // A task is Running before its server listens: give it a moment.
+        let url = format!("http://{ip}/");
+        wait_for(&format!("the api task at {ip}"), 30, || {
+            let out = std::process::Command::new("docker")
+                .args([
+                    "-H",
+                    &cluster.node(node).host,
+                    "exec",
+                    &web,
+                    // busybox's wget -T crashes; its timeout applet works.
+                    "timeout",
+                    "5",
+                    "wget",
+                    "-qO-",
+                    &url,
+                ])
+                .output()
+                .unwrap();
+            stdout(&out).trim() == "hello from the api"
+        });
+    }
+    let page = cluster.docker(node, &["exec", &web, "timeout", "5", "wget", "-qO-", "http://api/"]);
+    assert_eq!(page.trim(), "hello from the api");
+
+    // Unchanged: nothing is sent, no service's version moves.
+    let before = versions(&cluster, "st");
+    let out = deploy(&[], &[]);
+    assert!(!out.contains("Creating") && !out.contains("Updating"), "{out}");
+    assert_eq!(versions(&cluster, "st"), before);
+
+    // One service's environment changes: only that service updates.
+    let out = deploy(&[("MODE", "green")], &[]);
+    assert!(out.contains("Updating service st_web"), "{out}");
+    assert_eq!(out.matches("Updating service").count(), 1, "{out}");
+    let after = versions(&cluster, "st");
+    assert_ne!(after["st_web"], before["st_web"]);
+    assert_eq!(after["st_api"], before["st_api"]);
+    assert_eq!(after["st_worker"], before["st_worker"]);
+    let env = cluster.docker(
+        1,
+        &[
+            "service",
+            "inspect",
+            "st_web",
+            "--format",
+            "{{.Spec.TaskTemplate.ContainerSpec.Env}}",
+        ],
+    );
+    assert!(env.contains("MODE=green"), "{env}");
+
+    // A service dropped from the file stays without --prune, goes with it.
+    let text = std::fs::read_to_string(dir.path().join("compose.yml")).unwrap();
+    let cut = text.find("  worker:").unwrap();
+    let end = text.find("\nnetworks:").unwrap();
+    std::fs::write(
+        dir.path().join("compose.yml"),
+        format!("{}{}", &text[..cut], &text[end + 1..]),
+    )
+    .unwrap();
+    deploy(&[("MODE", "green")], &[]);
+    assert!(versions(&cluster, "st").contains_key("st_worker"));
+    let out = deploy(&[("MODE", "green")], &["--prune"]);
+    assert!(out.contains("Removing service st_worker"), "{out}");
+    assert_eq!(
+        versions(&cluster, "st").keys().collect::<Vec<_>>(),
+        ["st_api", "st_web"]
+    );
+
+    // stack rm: services, networks and the secret go.
+    let out = ok(cluster.orch(1).args(["stack", "rm", "st"]));
+    assert!(
+        out.contains("Removing service st_api") && out.contains("Removing secret st_token"),
+        "{out}"
+    );
+    assert!(cluster.docker(1, &["service", "ls", "-q"]).trim().is_empty());
+    assert!(cluster.docker(1, &["secret", "ls", "-q"]).trim().is_empty());
+    wait_for("the stack's networks removed", 30, || {
+        cluster
+            .docker(
+                1,
+                &["network", "ls", "-q", "--filter", "label=com.docker.stack.namespace=st"],
+            )
+            .trim()
+            .is_empty()
+    });
+
+    // A stack Docker's CLI deployed: orch lists it, adopts it, removes it.
+    let out = std::process::Command::new("docker")
+        .args([
+            "-H",
+            &cluster.node(1).host,
+            "stack",
+            "deploy",
+            "--resolve-image",
+            "never",
+            "-c",
+            "compose.yml",
+            "dk",
+        ])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let ls = ok(cluster.orch(1).args(["stack", "ls"]));
+    assert!(
+        ls.lines()
+            .any(|l| l.split_whitespace().collect::<Vec<_>>() == ["dk", "2"]),
+        "{ls}"
+    );
+    deploy(&[], &[]); // a different stack alongside: untouched by what follows
+    let mut c = cluster.orch(1);
+    ok(c.current_dir(dir.path())
+        .args(["stack", "deploy", "-c", "compose.yml", "dk"]));
+    let v = versions(&cluster, "dk");
+    let mut c = cluster.orch(1);
+    let out = ok(c
+        .current_dir(dir.path())
+        .args(["stack", "deploy", "-c", "compose.yml", "dk"]));
+    assert!(!out.contains("Updating"), "adopted, then unchanged: {out}");
+    assert_eq!(versions(&cluster, "dk"), v);
+    ok(cluster.orch(1).args(["stack", "rm", "dk"]));
+    assert!(versions(&cluster, "dk").is_empty());
+    assert_eq!(versions(&cluster, "st").len(), 2, "stack rm dk left stack st alone");
+}
+
+#[test]
+fn push_nodes_and_bad_stacks() {
+    let image = test_image();
+    let cluster = Cluster::start(3, &[image]);
+    cluster.swarm();
+    for i in 2..=3 {
+        let label = format!("orch.engine={}", cluster.node(i).host);
+        cluster.docker(1, &["node", "update", "--label-add", &label, &format!("node{i}")]);
+    }
+
+    // An image built on node1 only: push-nodes makes it run everywhere.
+    let ctx = tempfile::tempdir().unwrap();
+    std::fs::write(
+        ctx.path().join("Dockerfile"),
+        format!("FROM {image}\nCOPY hello.txt /hello.txt\n"),
+    )
+    .unwrap();
+    std::fs::write(ctx.path().join("hello.txt"), "built on node1\n").unwrap();
+    let out = std::process::Command::new("docker")
+        .args(["-H", &cluster.node(1).host, "build", "-q", "-t", "only1:v1", "."])
+        .env("DOCKER_BUILDKIT", "0")
+        .current_dir(ctx.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let id = cluster.docker(1, &["image", "inspect", "only1:v1", "--format", "{{.Id}}"]);
+    for i in 2..=3 {
+        assert!(!cluster.docker(i, &["images", "-q", "only1:v1"]).contains(&id[7..19]));
+    }
+    let out = ok(cluster.orch(1).args(["image", "push-nodes", "only1:v1"]));
+    assert!(
+        out.contains("node2: only1:v1 loaded") && out.contains("node3: only1:v1 loaded"),
+        "{out}"
+    );
+    for i in 2..=3 {
+        assert_eq!(
+            cluster.docker(i, &["image", "inspect", "only1:v1", "--format", "{{.Id}}"]),
+            id
+        );
+    }
+    let out = ok(cluster.orch(1).args(["image", "push-nodes", "only1:v1"]));
+    assert_eq!(out.matches("already present").count(), 2, "{out}");
+    let out = ok(cluster.orch(1).args([
+        "service",
+        "create",
+        "--name",
+        "hello",
+        "--mode",
+        "global",
+        "only1:v1",
+        "sh",
+        "-c",
+        "cat /hello.txt; trap 'exit 0' TERM; while true; do sleep 1; done",
+    ]));
+    assert!(out.contains("verify: Service converged"), "{out}");
+    let ps = cluster.docker(
+        1,
+        &["service", "ps", "hello", "--format", "{{.Node}} {{.CurrentState}}"],
+    );
+    for n in ["node1", "node2", "node3"] {
+        assert!(ps.lines().any(|l| l.starts_with(n) && l.contains("Running")), "{ps}");
+    }
+    // service logs: every task's line, prefixed with task and node.
+    wait_for("logs from 3 tasks", 30, || {
+        let logs = ok(cluster.orch(1).args(["service", "logs", "hello"]));
+        ["node1", "node2", "node3"].iter().all(|n| {
+            logs.lines()
+                .any(|l| l.contains(&format!("@{n}")) && l.ends_with("| built on node1"))
+        })
+    });
+    ok(cluster.orch(1).args(["service", "rm", "hello"]));
+
+    // An invalid compose file: the loader's diagnostic, nothing created.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("compose.yml"),
+        "services:\n  a:\n    image: x\n    deploy:\n      replicas: many\n",
+    )
+    .unwrap();
+    let out = cluster
+        .orch(1)
+        .current_dir(dir.path())
+        .args(["stack", "deploy", "-c", "compose.yml", "bad"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("compose.yml:5:"), "{}", stderr(&out));
+    // A file the engine refuses half-way (a malformed constraint on one
+    // service): what this deploy created is removed again and reported.
+    std::fs::write(
+        dir.path().join("compose.yml"),
+        format!(
+            "services:\n  a:\n    image: {image}\n    command: [sleep, '1000']\n  b:\n    image: {image}\n    deploy:\n      placement:\n        constraints: ['node.role === manager']\n"
+        ),
+    )
+    .unwrap();
+    let out = cluster
+        .orch(1)
+        .current_dir(dir.path())
+        .args(["stack", "deploy", "-c", "compose.yml", "bad"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(
+        err.contains("service create bad_b") && err.contains("removed what this deploy had created"),
+        "{err}"
+    );
+    assert!(cluster.docker(1, &["service", "ls", "-q"]).trim().is_empty());
+    wait_for("no network of stack bad", 30, || {
+        cluster
+            .docker(
+                1,
+                &[
+                    "network",
+                    "ls",
+                    "-q",
+                    "--filter",
+                    "label=com.docker.stack.namespace=bad",
+                ],
+            )
+            .trim()
+            .is_empty()
+    });
+    // A bad stack name is refused before anything is sent.
+    let out = cluster
+        .orch(1)
+        .current_dir(dir.path())
+        .args(["stack", "deploy", "-c", "compose.yml", "bad/1"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("invalid stack name"), "{}", stderr(&out));
+}
