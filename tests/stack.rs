@@ -418,7 +418,7 @@ fn push_nodes_and_bad_stacks() {
     let out = cluster
         .orch(1)
         .current_dir(dir.path())
-        .args(["stack", "deploy", "-c", "compose.yml", "bad/1"])
+        .args(["stack", "deploy", "-c", "compose.yml", "bad.1"])
         .output()
         .unwrap();
     assert!(!out.status.success());

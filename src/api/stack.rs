@@ -62,6 +62,17 @@ pub mod api {
         super::super::located(&ctx, r)
     }
 
+    /// Checks a stack name as docker does (it prefixes every object's
+    /// name); throws saying what is wrong.
+    ///
+    /// ```rhai
+    /// stack::check_name("demo");
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn check_name(ctx: NativeCallContext, name: &str) -> RhaiResult<()> {
+        super::super::located(&ctx, stack::convert::check_name(name).map_err(Into::into))
+    }
+
     /// What deploying a converted stack would change, as steps in the
     /// order they run: networks, secrets, configs, services. Actions:
     /// `create`, `update`, `unchanged`, `remove` (with `prune: true`,

@@ -59,16 +59,16 @@ const UNSUPPORTED: &[&str] = &[
     "userns_mode",
 ];
 
-/// Docker's rule for stack names: they become prefixes of service,
-/// network and secret names.
+/// Stack names prefix service, network and secret names, which Swarm
+/// checks as DNS name components.
 pub fn check_name(name: &str) -> Result<(), String> {
     let ok = name.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c));
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || "_-".contains(c));
     if ok {
         Ok(())
     } else {
         Err(format!(
-            "invalid stack name {name:?}: use letters, digits, '_', '.' and '-', starting with a letter or digit"
+            "invalid stack name {name:?}: use letters, digits, '_' and '-', starting with a letter or digit (it prefixes names Swarm checks as DNS labels)"
         ))
     }
 }
@@ -83,6 +83,7 @@ fn with_namespace(mut labels: BTreeMap<String, String>, ns: &str) -> BTreeMap<St
 /// file fails before anything is sent.
 pub fn convert(doc: &Value, ns: &str) -> Result<Stack, String> {
     check_name(ns)?;
+    let project = doc["name"].as_str().unwrap_or(ns);
     let mut stack = Stack {
         name: ns.to_string(),
         ..Default::default()
@@ -102,13 +103,13 @@ pub fn convert(doc: &Value, ns: &str) -> Result<Stack, String> {
     }
     for key in &used {
         let cfg = &doc["networks"][key];
-        stack.networks.push(network(ns, key, cfg));
+        stack.networks.push(network(project, ns, key, cfg));
     }
     for (key, cfg) in doc["secrets"].as_object().unwrap_or(&empty) {
-        stack.secrets.push(object(ns, "secret", key, cfg)?);
+        stack.secrets.push(object(project, ns, "secret", key, cfg)?);
     }
     for (key, cfg) in doc["configs"].as_object().unwrap_or(&empty) {
-        stack.configs.push(object(ns, "config", key, cfg)?);
+        stack.configs.push(object(project, ns, "config", key, cfg)?);
     }
     let mut ignored = std::collections::BTreeSet::new();
     for (name, svc) in services {
@@ -130,11 +131,18 @@ pub fn convert(doc: &Value, ns: &str) -> Result<Stack, String> {
     Ok(stack)
 }
 
-fn scoped(ns: &str, key: &str, cfg: &Value) -> String {
-    cfg["name"]
-        .as_str()
-        .map(str::to_string)
-        .unwrap_or_else(|| format!("{ns}_{key}"))
+fn project_of<'a>(doc: &'a Value, ns: &'a str) -> &'a str {
+    doc["name"].as_str().unwrap_or(ns)
+}
+
+/// The object's name in stack `ns`: its own `name:`, else `<ns>_<key>`.
+/// The loader fills in `<project>_<key>` for objects without a name; that
+/// one is re-scoped, as the project name may be a normalised stack name.
+fn scoped(project: &str, ns: &str, key: &str, cfg: &Value) -> String {
+    match cfg["name"].as_str() {
+        Some(n) if n != format!("{project}_{key}") || is_external(cfg) => n.to_string(),
+        _ => format!("{ns}_{key}"),
+    }
 }
 
 fn is_external(cfg: &Value) -> bool {
@@ -145,8 +153,8 @@ fn is_external(cfg: &Value) -> bool {
     }
 }
 
-fn network(ns: &str, key: &str, cfg: &Value) -> Object {
-    let name = scoped(ns, key, cfg);
+fn network(project: &str, ns: &str, key: &str, cfg: &Value) -> Object {
+    let name = scoped(project, ns, key, cfg);
     let external = is_external(cfg);
     let mut spec = Map::new();
     spec.insert("Name".into(), json!(name));
@@ -198,9 +206,9 @@ fn network(ns: &str, key: &str, cfg: &Value) -> Object {
 }
 
 /// A secret or config: `file`, `environment` or `content` becomes its data.
-fn object(ns: &str, what: &str, key: &str, cfg: &Value) -> Result<Object, String> {
+fn object(project: &str, ns: &str, what: &str, key: &str, cfg: &Value) -> Result<Object, String> {
     use base64::Engine as _;
-    let name = scoped(ns, key, cfg);
+    let name = scoped(project, ns, key, cfg);
     let external = is_external(cfg);
     let mut spec = Map::new();
     spec.insert("Name".into(), json!(name));
@@ -572,7 +580,7 @@ fn attachments(ns: &str, doc: &Value, name: &str, svc: &Value) -> Vec<Value> {
         .map(|(key, cfg)| {
             let mut aliases = vec![name.to_string()];
             aliases.extend(strings(cfg.get("aliases")).unwrap_or_default());
-            json!({ "Target": scoped(ns, &key, &doc["networks"][&key]), "Aliases": aliases })
+            json!({ "Target": scoped(project_of(doc, ns), ns, &key, &doc["networks"][&key]), "Aliases": aliases })
         })
         .collect();
     out.sort_by(|a, b| a["Target"].as_str().cmp(&b["Target"].as_str()));
@@ -598,7 +606,7 @@ fn mounts(ns: &str, doc: &Value, svc: &Value) -> Result<Vec<Value>, String> {
                     if cfg.is_null() {
                         return Err(format!("undefined volume {src:?}"));
                     }
-                    m.insert("Source".into(), json!(scoped(ns, src, cfg)));
+                    m.insert("Source".into(), json!(scoped(project_of(doc, ns), ns, src, cfg)));
                     if !is_external(cfg) {
                         opts.insert(
                             "Labels".into(),
@@ -648,7 +656,7 @@ fn references(ns: &str, doc: &Value, svc: &Value, what: &str) -> Result<Vec<Valu
         if cfg.is_null() {
             return Err(format!("undefined {} {source:?}", &what[..what.len() - 1]));
         }
-        let name = scoped(ns, source, cfg);
+        let name = scoped(project_of(doc, ns), ns, source, cfg);
         let target = r["target"].as_str().unwrap_or(source);
         // Secrets live in /run/secrets/; Swarm wants the file name.
         let target = if what == "secrets" {
