@@ -66,3 +66,10 @@ fn multibyte_text_keeps_char_boundaries() {
     // split a char when the diagnostic marks the source.
     rejected("multibyte-everywhere.yaml", "invalid interpolation format");
 }
+
+#[test]
+fn develop_watch_rule_that_is_not_a_mapping() {
+    // Found by `cargo fuzz run load`: a watch rule that is a string made
+    // the loader index into it as a map and panic.
+    rejected("develop-watch-not-a-map.yaml", "services.alpine.develop.watch.0");
+}
