@@ -220,8 +220,19 @@ async fn supervise(mut rx: tokio::sync::oneshot::Receiver<i32>) -> i32 {
 /// Compiles and evaluates on the calling thread; prints any diagnostic.
 fn run_on_this_thread(src: &Source, args: Dynamic, limits: &Limits, base: Option<PathBuf>) -> i32 {
     let loaded = Arc::new(Mutex::new(Vec::new()));
-    let engine = engine(limits, base, loaded);
-    let ast = match compile(&engine, src) {
+    let engine = engine(limits, base, loaded.clone());
+    let code = run_ast(&engine, src, args, limits);
+    // `orch run --watch` runs each round as a child and watches what it
+    // imported.
+    if let Some(out) = std::env::var_os("ORCH_LOADED_FILES") {
+        let list: Vec<String> = loaded.lock().unwrap().iter().map(|p| p.display().to_string()).collect();
+        let _ = std::fs::write(out, list.join("\n"));
+    }
+    code
+}
+
+fn run_ast(engine: &Engine, src: &Source, args: Dynamic, limits: &Limits) -> i32 {
+    let ast = match compile(engine, src) {
         Ok(ast) => ast,
         Err(e) => {
             diag::print_error(&e, src, limits);

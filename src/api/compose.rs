@@ -142,6 +142,18 @@ pub mod api {
         crate::api::located(&ctx, super::load(opts))
     }
 
+    /// The full diagnostic (file:line:col and the marked source line) of
+    /// a load error caught with `try`/`catch`, or the message itself when
+    /// it is not one.
+    ///
+    /// ```rhai
+    /// try { compose::load(#{}); } catch (e) { eprint(compose::explain(e)); }
+    /// ```
+    pub fn explain(error: Dynamic) -> String {
+        let message = error.to_string();
+        super::diagnostic_for(&message).unwrap_or(message)
+    }
+
     /// The project's name.
     ///
     /// ```rhai
@@ -170,6 +182,17 @@ pub mod api {
     #[rhai_fn(global, get = "config_files", pure)]
     pub fn config_files(p: &mut Project) -> Array {
         p.0.config_files.iter().map(|f| Dynamic::from(f.clone())).collect()
+    }
+
+    /// Every file the project was read from (compose files, `extends` and
+    /// `include` targets, env files), absolute.
+    ///
+    /// ```rhai
+    /// for f in p.source_files { print(f); }
+    /// ```
+    #[rhai_fn(global, get = "source_files", pure)]
+    pub fn source_files(p: &mut Project) -> Array {
+        p.0.source_files.iter().map(|f| Dynamic::from(f.clone())).collect()
     }
 
     /// The names of its services (sorted).

@@ -248,6 +248,20 @@ fn exec(c: &Container, cmd: Dynamic, opts: Map) -> RhaiResult<Map> {
 }
 
 /// Runs one engine call on a container handle, with the error naming it.
+/// A tar holding `src` (file or folder) at path `target` (absolute in
+/// the container), extracted at `/`.
+fn tar_for(src: &std::path::Path, target: &str) -> std::io::Result<Vec<u8>> {
+    let mut b = tar::Builder::new(Vec::new());
+    b.follow_symlinks(false);
+    let inside = target.trim_start_matches('/');
+    if src.is_dir() {
+        b.append_dir_all(inside, src)?;
+    } else {
+        b.append_path_with_name(src, inside)?;
+    }
+    b.into_inner()
+}
+
 macro_rules! call {
     ($c:expr, $op:expr, |$d:ident, $id:ident| $body:expr) => {{
         let ep = $c.ep.clone();
@@ -663,6 +677,29 @@ pub mod api {
     #[rhai_fn(global, name = "exec", return_raw)]
     pub fn exec_opts(c: &mut Container, cmd: Dynamic, opts: Map) -> RhaiResult<Map> {
         super::exec(c, cmd, opts)
+    }
+
+    /// Copies a local file or folder into the running container at
+    /// `target` (a path in the container; a folder is copied as its
+    /// contents), as `docker cp` does through the engine's archive API. No
+    /// restart: the sync action of `develop.watch`.
+    ///
+    /// ```rhai
+    /// c.copy_in("./static/index.html", "/www/index.html");
+    /// ```
+    #[rhai_fn(global, return_raw)]
+    pub fn copy_in(c: &mut Container, source: &str, target: &str) -> RhaiResult<()> {
+        let src = crate::api::resolve_path(source);
+        let tar = super::tar_for(&src, target).map_err(|e| format!("{}: copy {}: {e}", c.what("cp"), src.display()))?;
+        let opts = qp::UploadToContainerOptions {
+            path: "/".into(),
+            ..Default::default()
+        };
+        call!(c, "cp", |d, id| d.upload_to_container(
+            &id,
+            Some(opts),
+            bollard::body_full(tar.into())
+        ))
     }
 
     /// The processes running in the container, as `docker top`:

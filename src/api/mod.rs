@@ -22,6 +22,7 @@ pub mod swarm;
 pub mod util;
 pub mod value;
 pub mod volume;
+pub mod watch;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -49,6 +50,7 @@ pub fn register(engine: &mut Engine) {
     engine.register_static_module("secret", exported_module!(swarm::secret_api).into());
     engine.register_static_module("config", exported_module!(swarm::config_api).into());
     engine.register_static_module("stack", exported_module!(stack::api).into());
+    engine.register_static_module("watch", exported_module!(watch::api).into());
     engine.register_static_module("engine", exported_module!(swarm::engine_api).into());
     engine.register_global_module(exported_module!(util::api).into());
     container::register_types(engine);
@@ -58,6 +60,7 @@ pub fn register(engine: &mut Engine) {
     plan::register_types(engine);
     compose::register_types(engine);
     progress::register_types(engine);
+    watch::register_types(engine);
 }
 
 static BASE_DIR: OnceLock<PathBuf> = OnceLock::new();

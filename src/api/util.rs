@@ -309,6 +309,16 @@ pub mod api {
         Ok(serde_json::to_string(&v).unwrap_or_default())
     }
 
+    /// Whether a file or folder exists (relative paths: from the script's
+    /// folder).
+    ///
+    /// ```rhai
+    /// if file_exists("compose.yaml") { print("found"); }
+    /// ```
+    pub fn file_exists(path: &str) -> bool {
+        crate::api::resolve_path(path).exists()
+    }
+
     /// Parses JSON text into maps, arrays, strings and numbers.
     ///
     /// ```rhai

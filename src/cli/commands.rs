@@ -109,6 +109,20 @@ fn converge_flags(c: Command) -> Command {
 
 fn compose_commands() -> Vec<Command> {
     vec![
+        Command::new("watch")
+            .about("Deploy, then redeploy on every save of the project's files, only what changed")
+            .arg(flag("no-up", None, "Do not build & start services before watching"))
+            .arg(flag("quiet", None, "Print nothing but errors"))
+            .arg(flag("down-on-exit", None, "Remove the project's containers and networks when the watch ends"))
+            .arg(
+                Arg::new("debounce")
+                    .long("debounce")
+                    .value_name("SECONDS")
+                    .value_parser(clap::value_parser!(f64))
+                    .default_value("0.1")
+                    .help("How long saves must pause before a redeploy (a burst of saves is one redeploy)"),
+            )
+            .arg(Arg::new("services").num_args(0..).value_name("SERVICE")),
         converge_flags(Command::new("up").about("Create and start containers"))
             .arg(flag(
                 "detach",

@@ -7,6 +7,7 @@
 
 pub mod commands;
 pub mod swarm;
+pub mod watch_run;
 
 use clap::{Arg, ArgAction, ArgMatches, Command};
 use rhai::{Dynamic, Map};
@@ -62,6 +63,12 @@ fn script_run(argv: &[String]) -> bool {
 fn script_run_command() -> Command {
     Command::new("run")
                 .about("Run a deployment script (or, when SERVICE is not a script, a one-off command on a service: orch run [OPTIONS] SERVICE [COMMAND]...)")
+                .arg(
+                    Arg::new("watch")
+                        .long("watch")
+                        .action(ArgAction::SetTrue)
+                        .help("Run again on every save of the script or a module it imports"),
+                )
                 .arg(
                     Arg::new("file")
                         .required(true)
@@ -178,8 +185,15 @@ pub fn main() -> i32 {
         }
     };
     init_tracing();
-    let limits = limits(&matches);
+    let mut limits = limits(&matches);
     let (name, sub) = matches.subcommand().expect("subcommand_required");
+    // A watch loop runs for hours: its operation budget would run out, so
+    // it has none unless the user set one.
+    let default_ops = matches.value_source("max-operations") == Some(clap::parser::ValueSource::DefaultValue);
+    // (`run --watch` runs each round as its own process, with the limits.)
+    if default_ops && name == "watch" {
+        limits.max_operations = 0;
+    }
     match name {
         "completions" => {
             let shell = *sub.get_one::<clap_complete::Shell>("shell").unwrap();
@@ -196,6 +210,13 @@ pub fn main() -> i32 {
                 .get_many::<String>("args")
                 .map(|v| v.map(|s| Dynamic::from(s.clone())).collect())
                 .unwrap_or_default();
+            if sub.get_flag("watch") {
+                let args: Vec<String> = sub
+                    .get_many::<String>("args")
+                    .map(|v| v.cloned().collect())
+                    .unwrap_or_default();
+                return watch_run::run(file, &args, &limits);
+            }
             let path = std::path::Path::new(file);
             let text = match std::fs::read_to_string(path) {
                 Ok(t) => t,

@@ -42,6 +42,10 @@ pub struct Project {
     pub all_profiles: Vec<String>,
     /// What compose would warn about (unset variables, obsolete keys).
     pub warnings: Vec<String>,
+    /// Every file the project was read from: compose files with their
+    /// `extends` and `include` targets, and the project's env files (the
+    /// `.env` it would read, even if missing): what `orch watch` watches.
+    pub source_files: Vec<String>,
 }
 
 pub const DEFAULT_FILES: &[&str] = &[
@@ -2022,6 +2026,14 @@ pub fn load(opts: &Options) -> Result<Project, LoadError> {
         doc.insert(k, v);
     }
     let doc = Value::Object(ordered(doc, &[]));
+    let mut source_files: Vec<String> = files.list.iter().map(|(n, _)| n.clone()).collect();
+    if opts.env_files.is_empty() {
+        source_files.push(working_dir.join(".env").display().to_string());
+    } else {
+        source_files.extend(opts.env_files.iter().map(|f| cwd.join(f).display().to_string()));
+    }
+    source_files.sort();
+    source_files.dedup();
     Ok(Project {
         name,
         working_dir,
@@ -2029,6 +2041,7 @@ pub fn load(opts: &Options) -> Result<Project, LoadError> {
         doc,
         all_profiles: all_profiles.into_iter().collect(),
         warnings,
+        source_files,
     })
 }
 
