@@ -25,7 +25,9 @@ const QUIET: Duration = Duration::from_millis(100);
 static STOP: AtomicBool = AtomicBool::new(false);
 
 fn absolute(p: &Path) -> PathBuf {
-    PathBuf::from(crate::compose::canon::clean(&std::path::absolute(p).unwrap_or(p.to_path_buf())))
+    PathBuf::from(crate::compose::canon::clean(
+        &std::path::absolute(p).unwrap_or(p.to_path_buf()),
+    ))
 }
 
 /// One round: the child's exit code and the files it was made from.
@@ -157,7 +159,11 @@ pub fn run(file: &str, args: &[String], limits: &Limits) -> i32 {
         };
         let names: Vec<String> = changed
             .iter()
-            .map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default())
+            .map(|p| {
+                p.file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default()
+            })
             .collect();
         reason = format!("{} changed: ", names.join(", "));
     }

@@ -1,0 +1,299 @@
+//! The dev loop on the real engine: `orch watch` on a 5-service project
+//! and `orch run --watch` on a script with a module, edited while they
+//! run; checked by container IDs, start times and file contents.
+
+mod common;
+
+use std::path::Path;
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+use common::*;
+
+/// The watch process; killed (and its project removed) when dropped.
+struct Watching {
+    child: Child,
+    log: std::path::PathBuf,
+}
+
+impl Watching {
+    fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// Lines starting with `[watch]`.
+    fn reports(&self) -> Vec<String> {
+        self.log()
+            .lines()
+            .filter(|l| l.starts_with("[watch]"))
+            .map(str::to_string)
+            .collect()
+    }
+
+    /// Waits until there are more than `n` reports; returns the new ones.
+    fn after(&self, n: usize, secs: u64) -> Vec<String> {
+        let t = Instant::now();
+        loop {
+            let r = self.reports();
+            if r.len() > n {
+                // Let a possible second report of the same batch show.
+                std::thread::sleep(Duration::from_millis(300));
+                return self.reports()[n..].to_vec();
+            }
+            assert!(
+                t.elapsed() < Duration::from_secs(secs),
+                "no new report after {secs}s; log:\n{}",
+                self.log()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Watching {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn spawn(dir: &Path, args: &[&str]) -> Watching {
+    let log = dir.join("watch.log");
+    let file = std::fs::File::create(&log).unwrap();
+    let child = orch()
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::from(file.try_clone().unwrap()))
+        .stderr(Stdio::from(file))
+        .spawn()
+        .unwrap();
+    Watching { child, log }
+}
+
+/// Container ID and start time of each container of `project`.
+fn state(project: &str) -> std::collections::BTreeMap<String, (String, String)> {
+    project_containers(project)
+        .into_iter()
+        .map(|(name, id)| {
+            let started = docker(&["inspect", "-f", "{{.State.StartedAt}}", &id])
+                .trim()
+                .to_string();
+            (name, (id, started))
+        })
+        .collect()
+}
+
+const LOOP: &str = r#"["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 1; done"]"#;
+
+fn compose_file(image: &str, mode: &str, build_image: &str) -> String {
+    format!(
+        r#"services:
+  a:
+    image: {image}
+    command: {LOOP}
+    environment:
+      MODE: {mode}
+  b:
+    image: {image}
+    command: {LOOP}
+    develop:
+      watch:
+        - path: ./static
+          action: sync
+          target: /www
+  c:
+    image: {image}
+    command: {LOOP}
+  d:
+    image: {image}
+    command: {LOOP}
+  e:
+    build: ./ctx
+    image: {build_image}
+    command: {LOOP}
+"#
+    )
+}
+
+#[test]
+fn watch_applies_only_what_changed() {
+    let image = test_image();
+    let project = unique("watch");
+    let build_image = format!("{project}-e:dev");
+    let dir = tempfile::tempdir().unwrap();
+    let _cleanup = ProjectCleanup {
+        dir: dir.path().to_path_buf(),
+        project: project.clone(),
+    };
+    struct Rmi(String);
+    impl Drop for Rmi {
+        fn drop(&mut self) {
+            let _ = std::process::Command::new("docker")
+                .args(["rmi", "-f", &self.0])
+                .output();
+        }
+    }
+    let _rmi = Rmi(build_image.clone());
+    let d = dir.path();
+    std::fs::create_dir_all(d.join("static")).unwrap();
+    std::fs::create_dir_all(d.join("ctx")).unwrap();
+    std::fs::write(d.join("static/index.html"), "v1\n").unwrap();
+    std::fs::write(
+        d.join("ctx/Dockerfile"),
+        format!("FROM {image}\nCOPY hello.txt /hello.txt\n"),
+    )
+    .unwrap();
+    std::fs::write(d.join("ctx/hello.txt"), "one\n").unwrap();
+    std::fs::write(d.join("ctx/.dockerignore"), "*.tmp\n").unwrap();
+    let compose = d.join("compose.yaml");
+    std::fs::write(&compose, compose_file(image, "one", &build_image)).unwrap();
+
+    let w = spawn(d, &["-p", &project, "watch"]);
+    let first = w.after(1, 120);
+    assert!(w.reports()[0].contains("deployed"), "{first:?}\n{}", w.log());
+    let c = |s: &str| format!("{project}-{s}-1");
+    let before = state(&project);
+    assert_eq!(before.len(), 5, "{before:?}");
+
+    // One service's environment: only it is recreated.
+    let n = w.reports().len();
+    std::fs::write(&compose, compose_file(image, "two", &build_image)).unwrap();
+    let r = w.after(n, 60);
+    assert!(
+        r[0].contains("compose.yaml changed") && r[0].contains(&format!("recreated {}", c("a"))),
+        "{r:?}"
+    );
+    let after = state(&project);
+    assert_ne!(after[&c("a")].0, before[&c("a")].0);
+    for s in ["b", "c", "d", "e"] {
+        assert_eq!(after[&c(s)], before[&c(s)], "{s} untouched");
+    }
+    let env = docker(&["inspect", "-f", "{{.Config.Env}}", &c("a")]);
+    assert!(env.contains("MODE=two"), "{env}");
+
+    // A file in a build context: that image rebuilt, its service recreated.
+    let before = after;
+    let n = w.reports().len();
+    std::fs::write(d.join("ctx/hello.txt"), "two\n").unwrap();
+    let r = w.after(n, 120);
+    assert!(
+        r[0].contains("built e") && r[0].contains(&format!("recreated {}", c("e"))),
+        "{r:?}"
+    );
+    let after = state(&project);
+    assert_ne!(after[&c("e")].0, before[&c("e")].0);
+    for s in ["a", "b", "c", "d"] {
+        assert_eq!(after[&c(s)], before[&c(s)], "{s} untouched");
+    }
+    assert_eq!(docker(&["exec", &c("e"), "cat", "/hello.txt"]), "two\n");
+    // A file .dockerignore excludes: no redeploy at all.
+    let n = w.reports().len();
+    std::fs::write(d.join("ctx/scratch.tmp"), "x").unwrap();
+    std::thread::sleep(Duration::from_millis(800));
+    assert_eq!(w.reports().len(), n, "{}", w.log());
+
+    // A sync rule: the file lands in the running container, no restart.
+    let before = after;
+    let n = w.reports().len();
+    std::fs::write(d.join("static/index.html"), "v2\n").unwrap();
+    let r = w.after(n, 30);
+    assert!(r[0].contains("synced b"), "{r:?}");
+    assert_eq!(docker(&["exec", &c("b"), "cat", "/www/index.html"]), "v2\n");
+    assert_eq!(state(&project), before, "nothing recreated or restarted");
+
+    // An invalid save touches nothing; the next valid one applies.
+    let n = w.reports().len();
+    std::fs::write(&compose, "services:\n  a: [\n").unwrap();
+    let r = w.after(n, 30);
+    assert!(r[0].contains("not applied"), "{r:?}");
+    assert!(
+        w.log().contains("compose.yaml:"),
+        "the diagnostic names the file: {}",
+        w.log()
+    );
+    assert_eq!(state(&project), before);
+    let n = w.reports().len();
+    std::fs::write(&compose, compose_file(image, "three", &build_image)).unwrap();
+    let r = w.after(n, 60);
+    assert!(r[0].contains(&format!("recreated {}", c("a"))), "{r:?}");
+
+    // 20 saves within 100 ms: one redeploy.
+    std::thread::sleep(Duration::from_millis(500));
+    let n = w.reports().len();
+    let t = Instant::now();
+    for i in 0..20 {
+        std::fs::write(&compose, compose_file(image, &format!("burst{i}"), &build_image)).unwrap();
+        std::thread::sleep(Duration::from_millis(4));
+    }
+    assert!(t.elapsed() < Duration::from_millis(150));
+    let r = w.after(n, 60);
+    std::thread::sleep(Duration::from_millis(1500));
+    let r2 = w.reports()[n..].to_vec();
+    assert_eq!(r2.len(), 1, "one redeploy for the burst: {r:?} {r2:?}");
+    let env = docker(&["inspect", "-f", "{{.Config.Env}}", &c("a")]);
+    assert!(env.contains("MODE=burst19"), "the last save wins: {env}");
+}
+
+#[test]
+fn run_watch_reruns_on_module_edits() {
+    let image = test_image();
+    let name = unique("runwatch");
+    let dir = tempfile::tempdir().unwrap();
+    struct Rm(String);
+    impl Drop for Rm {
+        fn drop(&mut self) {
+            let _ = std::process::Command::new("docker")
+                .args(["rm", "-f", &self.0])
+                .output();
+        }
+    }
+    let _rm = Rm(name.clone());
+    std::fs::write(
+        dir.path().join("deploy.rhai"),
+        format!(
+            r#"import "lib/settings" as s;
+// Reconcile one container: recreate it only when its setting changed.
+let c = container::find("{name}");
+if c != () && c.labels["mode"] != s::MODE {{ c.remove(#{{ force: true }}); c = (); }}
+if c == () {{
+    container::run(#{{ image: "{image}", name: "{name}", command: ["sleep", "600"], labels: #{{ mode: s::MODE }} }});
+    print("deployed " + s::MODE);
+}} else {{
+    print("unchanged " + s::MODE);
+}}
+"#
+        ),
+    )
+    .unwrap();
+    std::fs::create_dir_all(dir.path().join("lib")).unwrap();
+    let module = dir.path().join("lib/settings.rhai");
+    std::fs::write(&module, "export const MODE = \"one\";\n").unwrap();
+    let w = spawn(dir.path(), &["run", "--watch", "deploy.rhai"]);
+    w.after(0, 60);
+    assert!(w.log().contains("deployed one"), "{}", w.log());
+    let id = docker(&["inspect", "-f", "{{.Id}}", &name]);
+
+    // Editing the module re-runs the script.
+    let n = w.reports().len();
+    std::fs::write(&module, "export const MODE = \"two\";\n").unwrap();
+    let r = w.after(n, 30);
+    assert!(r[0].contains("settings.rhai changed"), "{r:?}");
+    assert!(w.log().contains("deployed two"), "{}", w.log());
+    let id2 = docker(&["inspect", "-f", "{{.Id}}", &name]);
+    assert_ne!(id, id2);
+
+    // An edit that throws: reported, the deployment untouched.
+    let n = w.reports().len();
+    std::fs::write(&module, "throw \"bad settings\";\n").unwrap();
+    let r = w.after(n, 30);
+    assert!(r[0].contains("failed"), "{r:?}");
+    assert!(w.log().contains("bad settings"), "{}", w.log());
+    assert_eq!(docker(&["inspect", "-f", "{{.Id}}", &name]), id2);
+
+    // And the loop goes on.
+    let n = w.reports().len();
+    std::fs::write(&module, "export const MODE = \"two\";\n").unwrap();
+    w.after(n, 30);
+    assert!(w.log().contains("unchanged two"), "{}", w.log());
+}
