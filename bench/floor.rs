@@ -4,6 +4,8 @@
 //!
 //!   engine-floor PROJECT SERVICES CHAIN IMAGE     (prints seconds)
 //!   engine-floor --clean PROJECT                  (removes what it made)
+//!   engine-floor --one NAME IMAGE                 (create+start one container
+//!                                                  on the default bridge, seconds)
 
 use std::collections::HashMap;
 use std::time::Instant;
@@ -57,6 +59,35 @@ async fn main() {
         {
             let _ = d.remove_network(&n.id.unwrap_or_default()).await;
         }
+        return;
+    }
+    if args.first().map(String::as_str) == Some("--one") {
+        let (name, image) = (&args[1], &args[2]);
+        let body = ContainerCreateBody {
+            image: Some(image.clone()),
+            cmd: Some(vec![
+                "sh".into(),
+                "-c".into(),
+                "trap 'exit 0' TERM; sleep 3600 & wait".into(),
+            ]),
+            labels: Some(HashMap::from([("orch.floor".to_string(), name.clone())])),
+            ..Default::default()
+        };
+        let started = Instant::now();
+        let c = d
+            .create_container(
+                Some(qp::CreateContainerOptions {
+                    name: Some(name.clone()),
+                    platform: String::new(),
+                }),
+                body,
+            )
+            .await
+            .expect("create");
+        d.start_container(&c.id, None::<qp::StartContainerOptions>)
+            .await
+            .expect("start");
+        println!("{:.3}", started.elapsed().as_secs_f64());
         return;
     }
     let (project, services, chain, image) = (
