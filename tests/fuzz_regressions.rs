@@ -73,3 +73,13 @@ fn develop_watch_rule_that_is_not_a_mapping() {
     // the loader index into it as a map and panic.
     rejected("develop-watch-not-a-map.yaml", "services.alpine.develop.watch.0");
 }
+
+#[test]
+fn secret_entry_without_source() {
+    // Found by `cargo fuzz run load`: a service's secret given as a map
+    // with no `source` panicked on the missing key.
+    rejected(
+        "secret-entry-without-source.yaml",
+        "services.test.secrets.0 additional properties",
+    );
+}

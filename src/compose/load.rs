@@ -1069,24 +1069,51 @@ fn service(
                 Y::Seq(items) => Value::Array(
                     items
                         .iter()
-                        .map(|i| {
+                        .enumerate()
+                        .map(|(n, i)| {
                             let mut m = match &i.value {
-                                Y::Map(_) => to_json(i).as_object().cloned().unwrap_or_default(),
-                                _ => [("source".to_string(), json!(i.scalar_text().unwrap_or_default()))]
-                                    .into_iter()
-                                    .collect(),
+                                Y::Map(fields) => {
+                                    for (k, _) in fields {
+                                        let f = k.scalar_text().unwrap_or_default();
+                                        if !["source", "target", "uid", "gid", "mode"].contains(&f.as_str())
+                                            && !f.starts_with("x-")
+                                        {
+                                            return Err(files.error_at(
+                                                k,
+                                                format!(
+                                                    "services.{name}.{key}.{n} additional properties '{f}' not allowed"
+                                                ),
+                                            ));
+                                        }
+                                    }
+                                    to_json(i).as_object().cloned().unwrap_or_default()
+                                }
+                                Y::Str(s) => [("source".to_string(), json!(s))].into_iter().collect(),
+                                other => {
+                                    // compose-go's own (Go-formatted) words.
+                                    let shown = match other {
+                                        Y::Int(x) => format!("%!s(int={x})"),
+                                        Y::Bool(x) => format!("%!s(bool={x})"),
+                                        Y::Float(x) => format!("%!s(float64={x})"),
+                                        _ => i.scalar_text().unwrap_or_else(|| format!("{}", to_json(i))),
+                                    };
+                                    return Err(files.error_at(
+                                        i,
+                                        format!("services.{name}.{key}.[{n}]: unsupported expose value {shown}"),
+                                    ));
+                                }
                             };
                             // Compose's default mount points.
                             if key == "secrets" && !m.contains_key("target") {
-                                let src = m["source"].as_str().unwrap_or_default().to_string();
+                                let src = m.get("source").and_then(Value::as_str).unwrap_or_default().to_string();
                                 m.insert("target".into(), json!(format!("/run/secrets/{src}")));
                             }
                             if let Some(mode) = m.get("mode").and_then(canon::file_mode) {
                                 m.insert("mode".into(), mode);
                             }
-                            Value::Object(ordered(m, &["source", "target", "uid", "gid", "mode"]))
+                            Ok(Value::Object(ordered(m, &["source", "target", "uid", "gid", "mode"])))
                         })
-                        .collect(),
+                        .collect::<Result<Vec<_>, LoadError>>()?,
                 ),
                 _ => return Err(list_err("a array")),
             },
@@ -1769,6 +1796,8 @@ pub fn load(opts: &Options) -> Result<Project, LoadError> {
     let mut uses_default = false;
     let declared_nets: BTreeSet<String> = networks.iter().map(|(k, _, _)| k.clone()).collect();
     let declared_vols: BTreeSet<String> = volumes.iter().map(|(k, _, _)| k.clone()).collect();
+    let declared_secrets: BTreeSet<String> = secrets.iter().map(|(k, _, _)| k.clone()).collect();
+    let declared_configs: BTreeSet<String> = configs.iter().map(|(k, _, _)| k.clone()).collect();
     for (sname, m) in services.iter_mut() {
         let node = service_nodes.get(sname).cloned();
         let at = |msg: String| match &node {
@@ -1866,6 +1895,21 @@ pub fn load(opts: &Options) -> Result<Project, LoadError> {
                             "service \"{sname}\" refers to undefined volume {src}: invalid compose project"
                         )));
                     }
+                }
+            }
+        }
+        for (kind, declared) in [("secret", &declared_secrets), ("config", &declared_configs)] {
+            for r in m
+                .get(&format!("{kind}s"))
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default()
+            {
+                let src = r["source"].as_str().unwrap_or_default();
+                if !declared.contains(src) {
+                    return Err(at(format!(
+                        "service \"{sname}\" refers to undefined {kind} {src}: invalid compose project"
+                    )));
                 }
             }
         }
