@@ -828,6 +828,22 @@ pub mod engine_api {
         super::super::set_endpoint(Endpoint::new(host));
     }
 
+    /// Whether the engine answers now (`GET /_ping`); never throws.
+    ///
+    /// ```rhai
+    /// if !engine::ping() { print("the engine is down"); }
+    /// ```
+    pub fn ping() -> bool {
+        let ep = super::super::endpoint();
+        bridge::block_on(async move {
+            Ok(match client(&ep).await {
+                Ok(d) => d.ping().await.is_ok(),
+                Err(_) => false,
+            })
+        })
+        .unwrap_or(false)
+    }
+
     /// The engine calls go to now.
     ///
     /// ```rhai
