@@ -164,3 +164,45 @@ fn config_prints_what_the_reference_prints() {
     let hashes = stdout(&orch_in(&dir, &["config", "--hash", "*"]));
     assert_eq!(hashes.trim(), stdout(&compose(&dir, &["config", "--hash", "*"])).trim());
 }
+
+#[test]
+fn down_stops_dependents_before_their_dependencies() {
+    let image = test_image();
+    let project = unique("downorder");
+    let dir = tempfile::tempdir().unwrap();
+    let _cleanup = ProjectCleanup {
+        dir: dir.path().to_path_buf(),
+        project: project.clone(),
+    };
+    let run = r#"["sh", "-c", "trap 'exit 0' TERM; sleep 3600 & wait"]"#;
+    std::fs::write(
+        dir.path().join("compose.yaml"),
+        format!(
+            "services:\n  web:\n    image: {image}\n    command: {run}\n    depends_on: [api]\n  api:\n    image: {image}\n    command: {run}\n    depends_on: [db]\n  db:\n    image: {image}\n    command: {run}\n"
+        ),
+    )
+    .unwrap();
+    let out = orch_in(dir.path(), &["-p", &project, "up", "-d"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let since = docker(&["system", "info", "--format", "{{.SystemTime}}"])
+        .trim()
+        .to_string();
+    let out = orch_in(dir.path(), &["-p", &project, "down"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let events = docker(&[
+        "events",
+        "--since",
+        &since,
+        "--until",
+        &docker(&["system", "info", "--format", "{{.SystemTime}}"])
+            .trim()
+            .to_string(),
+        "--filter",
+        &format!("label=com.docker.compose.project={project}"),
+        "--filter",
+        "event=die",
+        "--format",
+        "{{index .Actor.Attributes \"com.docker.compose.service\"}}",
+    ]);
+    assert_eq!(events.lines().collect::<Vec<_>>(), ["web", "api", "db"], "{events}");
+}

@@ -1,4 +1,5 @@
-//! Taking a project down: its containers (in parallel), then its networks,
+//! Taking a project down: its containers (in parallel, dependents before
+//! what they depend on, as compose), then its networks,
 //! and with `volumes` its volumes, with `rmi` its images. Everything is
 //! found by compose labels, so it works on what `docker compose` started
 //! too, and never touches a resource of another project or of none.
@@ -12,7 +13,7 @@ use futures_util::future::join_all;
 use tokio::sync::mpsc;
 
 use super::apply::{Event, Outcome};
-use super::desired::{Desired, LABEL_PROJECT, LABEL_SERVICE};
+use super::desired::{Desired, LABEL_DEPENDS_ON, LABEL_PROJECT, LABEL_SERVICE};
 use crate::docker::{flatten, status};
 
 #[derive(Clone, Debug, Default)]
@@ -42,6 +43,79 @@ fn send(tx: &mpsc::UnboundedSender<Event>, kind: &'static str, name: &str, statu
 
 fn label_filter(project: &str) -> HashMap<String, Vec<String>> {
     HashMap::from([("label".to_string(), vec![format!("{LABEL_PROJECT}={project}")])])
+}
+
+/// Runs each service's container jobs (in parallel) once every service
+/// that depends on it is done, as compose stops dependents before their
+/// dependencies; services unrelated by `depends_on` go at once. Labels that
+/// form a cycle (not from a valid file) lose their order, not their jobs.
+async fn in_reverse_dependency_order<F, T>(
+    work: HashMap<String, Vec<F>>,
+    depends: &HashMap<String, BTreeSet<String>>,
+) -> Vec<T>
+where
+    F: std::future::Future<Output = T>,
+{
+    use futures_util::FutureExt;
+    let present: BTreeSet<&String> = work.keys().collect();
+    let mut dependents: HashMap<&String, Vec<&String>> = HashMap::new();
+    for (svc, deps) in depends {
+        for d in deps
+            .iter()
+            .filter(|d| present.contains(d) && present.contains(svc) && *d != svc)
+        {
+            dependents.entry(d).or_default().push(svc);
+        }
+    }
+    // Kahn: if not every service can be ordered, give up the order.
+    let mut pending: HashMap<&String, usize> = present.iter().map(|s| (*s, 0)).collect();
+    for (d, list) in &dependents {
+        *pending.get_mut(d).expect("present") = list.len();
+    }
+    let mut ready: Vec<&String> = pending.iter().filter(|(_, n)| **n == 0).map(|(s, _)| *s).collect();
+    let mut ordered = 0;
+    while let Some(s) = ready.pop() {
+        ordered += 1;
+        for d in depends.get(s).into_iter().flatten() {
+            if let Some(n) = pending.get_mut(d) {
+                *n -= 1;
+                if *n == 0 {
+                    ready.push(d);
+                }
+            }
+        }
+    }
+    if ordered != present.len() {
+        dependents.clear();
+    }
+    let mut senders = HashMap::new();
+    let mut gates = HashMap::new();
+    for s in &present {
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        senders.insert((*s).clone(), tx);
+        gates.insert((*s).clone(), rx.shared());
+    }
+    let jobs = work.into_iter().map(|(svc, futs)| {
+        let waits: Vec<_> = dependents
+            .get(&svc)
+            .into_iter()
+            .flatten()
+            .map(|d| gates[*d].clone())
+            .collect();
+        let tx = senders.remove(&svc);
+        async move {
+            for w in waits {
+                let _ = w.await;
+            }
+            let out = join_all(futs).await;
+            if let Some(tx) = tx {
+                let _ = tx.send(());
+            }
+            out
+        }
+    });
+    let jobs: Vec<_> = jobs.collect();
+    join_all(jobs).await.into_iter().flatten().collect()
 }
 
 /// Takes `project` down. `desired` (when a compose file was loaded) limits
@@ -81,10 +155,23 @@ pub async fn down(
     // leaves them behind). `-v` removes them too.
     let mut anonymous: BTreeSet<String> = BTreeSet::new();
     let mut orphans = Vec::new();
-    let mut work = Vec::new();
+    let mut work: HashMap<String, Vec<_>> = HashMap::new();
+    let mut depends: HashMap<String, BTreeSet<String>> = HashMap::new();
     for c in containers {
         let labels = c.labels.clone().unwrap_or_default();
         let service = labels.get(LABEL_SERVICE).cloned().unwrap_or_default();
+        // "db:service_healthy:false,cache:service_started:true"
+        let deps = depends.entry(service.clone()).or_default();
+        for d in labels
+            .get(LABEL_DEPENDS_ON)
+            .map(String::as_str)
+            .unwrap_or("")
+            .split(',')
+        {
+            if let Some(dep) = d.split(':').next().filter(|x| !x.is_empty()) {
+                deps.insert(dep.to_string());
+            }
+        }
         let name = c
             .names
             .as_ref()
@@ -118,7 +205,7 @@ pub async fn down(
             opts.timeout,
             opts.volumes,
         );
-        work.push(async move {
+        work.entry(service).or_default().push(async move {
             let t = Instant::now();
             send(&tx, "Container", &name, "Stopping", false, t);
             let stop = qp::StopContainerOptions {
@@ -151,7 +238,7 @@ pub async fn down(
             Ok(())
         });
     }
-    for r in join_all(work).await {
+    for r in in_reverse_dependency_order(work, &depends).await {
         if let Err(e) = r {
             outcome.errors.push(("container".into(), e));
         }
