@@ -33,7 +33,7 @@ export DOCKER_HOST=$host
         cat <<YAML
   s$i:
     image: $image
-    command: ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 1; done"]
+    command: ["sh", "-c", "trap 'exit 0' TERM; sleep 3600 & wait"]
     deploy:
       replicas: 3
       endpoint_mode: dnsrr
