@@ -95,7 +95,7 @@ pub mod api {
     }
 
     /// Runs plan steps: networks, secrets and configs first, then
-    /// services, each group in parallel. Returns one outcome per step that
+    /// services one by one (faster to converge, measured). Returns one outcome per step that
     /// did something: `#{ kind, action, name, id, error }` (`error` is
     /// `()` when it worked). Never stops half-way: every step is tried.
     ///
