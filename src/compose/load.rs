@@ -697,9 +697,17 @@ const CASTS: &[(&str, Cast)] = &[
 ];
 
 fn cast_for(path: &str) -> Option<Cast> {
+    // Called for every string in the file: reject by the last key first,
+    // split patterns once.
+    static PATTERNS: std::sync::OnceLock<Vec<(Vec<&'static str>, Cast)>> = std::sync::OnceLock::new();
+    let patterns = PATTERNS.get_or_init(|| CASTS.iter().map(|(p, c)| (p.split('.').collect(), *c)).collect());
+    let last = path.rsplit('.').next()?;
+    let known_last = patterns.iter().any(|(p, _)| p.last() == Some(&last));
+    if !known_last && !path.contains(".ulimits.") {
+        return None;
+    }
     let segs: Vec<&str> = path.split('.').collect();
-    CASTS.iter().find_map(|(pattern, cast)| {
-        let pat: Vec<&str> = pattern.split('.').collect();
+    patterns.iter().find_map(|(pat, cast)| {
         let same = pat.len() == segs.len()
             && pat.iter().zip(&segs).all(|(p, s)| match *p {
                 "*" => !s.starts_with('['),
