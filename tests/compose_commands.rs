@@ -189,14 +189,13 @@ fn down_stops_dependents_before_their_dependencies() {
         .to_string();
     let out = orch_in(dir.path(), &["-p", &project, "down"]);
     assert!(out.status.success(), "{}", stderr(&out));
+    let until = docker(&["system", "info", "--format", "{{.SystemTime}}"]);
     let events = docker(&[
         "events",
         "--since",
         &since,
         "--until",
-        &docker(&["system", "info", "--format", "{{.SystemTime}}"])
-            .trim()
-            .to_string(),
+        until.trim(),
         "--filter",
         &format!("label=com.docker.compose.project={project}"),
         "--filter",
