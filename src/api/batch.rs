@@ -139,6 +139,25 @@ pub fn batch(ctx: &NativeCallContext, list: Array, op: &str, opts: Map) -> RhaiR
     })
 }
 
+/// `follow`, `tail` (number or "all"), `since`/`until` (unix seconds),
+/// `timestamps` as the engine's log query (containers and tasks alike).
+pub fn logs_options(o: &Opts) -> RhaiResult<qp::LogsOptions> {
+    let tail = match o.raw("tail") {
+        Some(v) if v.is_int() => v.as_int().unwrap_or(0).to_string(),
+        Some(v) => v.to_string(),
+        None => "all".into(),
+    };
+    Ok(qp::LogsOptions {
+        follow: o.flag("follow")?,
+        stdout: true,
+        stderr: true,
+        since: o.int("since")?.unwrap_or(0) as i32,
+        until: o.int("until")?.unwrap_or(0) as i32,
+        timestamps: o.flag("timestamps")?,
+        tail,
+    })
+}
+
 /// Streams the logs of several containers merged, calling
 /// `each(name, line, stream)` as lines arrive. Options as `Container.logs`,
 /// plus `until_first_exit` (stop when any container's logs end).
@@ -149,20 +168,7 @@ pub fn stream_logs(ctx: &NativeCallContext, list: Array, opts: Map, each: FnPtr)
         &["follow", "tail", "timestamps", "since", "until", "until_first_exit"],
     )?;
     let until_first_exit = o.flag("until_first_exit")?;
-    let tail = match o.raw("tail") {
-        Some(v) if v.is_int() => v.as_int().unwrap_or(0).to_string(),
-        Some(v) => v.to_string(),
-        None => "all".into(),
-    };
-    let options = qp::LogsOptions {
-        follow: o.flag("follow")?,
-        stdout: true,
-        stderr: true,
-        since: o.int("since")?.unwrap_or(0) as i32,
-        until: o.int("until")?.unwrap_or(0) as i32,
-        timestamps: o.flag("timestamps")?,
-        tail,
-    };
+    let options = logs_options(&o)?;
     let list = containers(list)?;
     let mut streams = Vec::new();
     for c in &list {

@@ -538,20 +538,7 @@ pub mod service_api {
 fn service_logs(ctx: &NativeCallContext, name: &str, opts: Map, each: rhai::FnPtr) -> RhaiResult<()> {
     use futures_util::stream::{select_all, StreamExt};
     let o = Opts::new("service::logs", opts, &["follow", "tail", "since", "timestamps"])?;
-    let tail = match o.raw("tail") {
-        Some(v) if v.is_int() => v.as_int().unwrap_or(0).to_string(),
-        Some(v) => v.to_string(),
-        None => "all".into(),
-    };
-    let options = qp::LogsOptions {
-        follow: o.flag("follow")?,
-        stdout: true,
-        stderr: true,
-        since: o.int("since")?.unwrap_or(0) as i32,
-        until: 0,
-        timestamps: o.flag("timestamps")?,
-        tail,
-    };
+    let options = super::batch::logs_options(&o)?;
     let name_s = name.to_string();
     // One stream per task (bollard's service_logs cannot ask for the
     // task details), each line tagged with its task.

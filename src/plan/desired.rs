@@ -238,6 +238,31 @@ pub(crate) fn bytes(v: Option<&Value>) -> Option<i64> {
     }
 }
 
+/// A compose `healthcheck` as the engine's `HealthConfig` (containers and
+/// Swarm services take the same shape).
+pub(crate) fn healthcheck(hc: &Value) -> Value {
+    let mut out = Map::new();
+    if hc["disable"].as_bool() == Some(true) {
+        out.insert("Test".into(), json!(["NONE"]));
+    } else if let Some(t) = strings(hc.get("test")) {
+        out.insert("Test".into(), json!(t));
+    }
+    for (k, f) in [
+        ("interval", "Interval"),
+        ("timeout", "Timeout"),
+        ("start_period", "StartPeriod"),
+        ("start_interval", "StartInterval"),
+    ] {
+        if let Some(ns) = duration_ns(hc.get(k)) {
+            out.insert(f.into(), json!(ns));
+        }
+    }
+    if let Some(r) = hc["retries"].as_u64() {
+        out.insert("Retries".into(), json!(r));
+    }
+    Value::Object(out)
+}
+
 /// Converts the canonical compose document into the desired state.
 pub fn from_compose(doc: &Value) -> Result<Desired, String> {
     let project = doc["name"]
@@ -438,26 +463,7 @@ fn service(project: &str, d: &Desired, name: &str, svc: &Value, _w: &mut Vec<Str
         body.insert("StopTimeout".into(), json!(ns / 1_000_000_000));
     }
     if let Some(hc) = svc.get("healthcheck").filter(|h| h.is_object()) {
-        let mut out = Map::new();
-        if hc["disable"].as_bool() == Some(true) {
-            out.insert("Test".into(), json!(["NONE"]));
-        } else if let Some(t) = strings(hc.get("test")) {
-            out.insert("Test".into(), json!(t));
-        }
-        for (k, f) in [
-            ("interval", "Interval"),
-            ("timeout", "Timeout"),
-            ("start_period", "StartPeriod"),
-            ("start_interval", "StartInterval"),
-        ] {
-            if let Some(ns) = duration_ns(hc.get(k)) {
-                out.insert(f.into(), json!(ns));
-            }
-        }
-        if let Some(r) = hc["retries"].as_u64() {
-            out.insert("Retries".into(), json!(r));
-        }
-        body.insert("Healthcheck".into(), Value::Object(out));
+        body.insert("Healthcheck".into(), healthcheck(hc));
     }
 
     // Ports: published ones are also exposed.

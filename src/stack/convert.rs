@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{json, Map, Value};
 
-use crate::plan::desired::{bytes, duration_ns, s, string_map, strings};
+use crate::plan::desired::{bytes, duration_ns, healthcheck, s, string_map, strings};
 
 /// Marks every object of a stack; `docker stack ls` groups by it.
 pub const LABEL_NAMESPACE: &str = "com.docker.stack.namespace";
@@ -331,22 +331,7 @@ fn service(ns: &str, doc: &Value, name: &str, svc: &Value) -> Result<Object, Str
         c.insert("DNSConfig".into(), Value::Object(dns));
     }
     if let Some(hc) = svc.get("healthcheck").filter(|h| h.is_object()) {
-        let mut out = Map::new();
-        if hc["disable"].as_bool() == Some(true) {
-            out.insert("Test".into(), json!(["NONE"]));
-        } else if let Some(t) = strings(hc.get("test")) {
-            out.insert("Test".into(), json!(t));
-        }
-        for (k, f) in [
-            ("interval", "Interval"),
-            ("timeout", "Timeout"),
-            ("start_period", "StartPeriod"),
-            ("start_interval", "StartInterval"),
-        ] {
-            insert_some(&mut out, f, ns_of(hc.get(k)));
-        }
-        insert_some(&mut out, "Retries", hc["retries"].as_u64().map(|r| json!(r)));
-        c.insert("Healthcheck".into(), Value::Object(out));
+        c.insert("Healthcheck".into(), healthcheck(hc));
     }
     if let Some(ul) = svc["ulimits"].as_object() {
         let list: Vec<Value> = ul
