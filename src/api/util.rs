@@ -56,7 +56,9 @@ fn exit_with(code: i32) -> RhaiResult<()> {
 /// exactly as in `docker ps` / `docker image ls`.
 pub fn human_duration(secs: i64) -> String {
     let s = secs.max(0);
-    let (m, h, d) = (s / 60, s / 3600, s / 86400);
+    // go-units' HumanDuration: hours are rounded, the rest truncated.
+    let m = s / 60;
+    let h = (s + 1800) / 3600;
     match s {
         0 => "Less than a second".into(),
         1 => "1 second".into(),
@@ -65,10 +67,10 @@ pub fn human_duration(secs: i64) -> String {
         _ if m < 60 => format!("{m} minutes"),
         _ if h == 1 => "About an hour".into(),
         _ if h < 48 => format!("{h} hours"),
-        _ if h < 24 * 7 * 2 => format!("{d} days"),
-        _ if h < 24 * 30 * 2 => format!("{} weeks", d / 7),
-        _ if h < 24 * 365 * 2 => format!("{} months", d / 30),
-        _ => format!("{} years", d / 365),
+        _ if h < 24 * 7 * 2 => format!("{} days", h / 24),
+        _ if h < 24 * 30 * 2 => format!("{} weeks", h / 24 / 7),
+        _ if h < 24 * 365 * 2 => format!("{} months", h / 24 / 30),
+        _ => format!("{} years", s / 3600 / 24 / 365),
     }
 }
 
@@ -359,6 +361,10 @@ mod tests {
         assert_eq!(super::parse_rfc3339("2000-03-01T00:00:00+01:00"), Some(951865200));
         assert_eq!(super::human_duration(90), "About a minute");
         assert_eq!(super::human_duration(7200), "2 hours");
+        // Hours round, as go-units does: 1 h 40 min is "2 hours".
+        assert_eq!(super::human_duration(6000), "2 hours");
+        assert_eq!(super::human_duration(5000), "About an hour");
+        assert_eq!(super::human_duration(3 * 86400), "3 days");
         assert_eq!(super::api::human_size(1985000), "1.99MB");
         assert_eq!(super::api::human_size(512), "512B");
     }
