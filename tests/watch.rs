@@ -102,6 +102,7 @@ fn compose_file(image: &str, mode: &str, build_image: &str) -> String {
         - path: ./static
           action: sync
           target: /www
+          initial_sync: true
   c:
     image: {image}
     command: {LOOP}
@@ -150,11 +151,22 @@ fn watch_applies_only_what_changed() {
     std::fs::write(&compose, compose_file(image, "one", &build_image)).unwrap();
 
     let w = spawn(d, &["-p", &project, "watch"]);
-    let first = w.after(1, 120);
-    assert!(w.reports()[0].contains("deployed"), "{first:?}\n{}", w.log());
+    let t = Instant::now();
+    while !w.log().contains("[watch] watching") {
+        assert!(
+            t.elapsed() < Duration::from_secs(120),
+            "never started watching:\n{}",
+            w.log()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(w.reports()[0].contains("deployed"), "{}", w.log());
+    assert!(w.log().contains("[watch] initial sync"), "{}", w.log());
     let c = |s: &str| format!("{project}-{s}-1");
     let before = state(&project);
     assert_eq!(before.len(), 5, "{before:?}");
+    // initial_sync: the folder is in the container before any save.
+    assert_eq!(docker(&["exec", &c("b"), "cat", "/www/index.html"]), "v1\n");
 
     // One service's environment: only it is recreated.
     let n = w.reports().len();
