@@ -103,6 +103,7 @@ fn compose_file(image: &str, mode: &str, build_image: &str) -> String {
           action: sync
           target: /www
           initial_sync: true
+          include: ["*.html"]
   c:
     image: {image}
     command: {LOOP}
@@ -213,6 +214,13 @@ fn watch_applies_only_what_changed() {
     assert!(r[0].contains("synced b"), "{r:?}");
     assert_eq!(docker(&["exec", &c("b"), "cat", "/www/index.html"]), "v2\n");
     assert_eq!(state(&project), before, "nothing recreated or restarted");
+    // A file the rule's `include` leaves out is not synced.
+    let n = w.reports().len();
+    std::fs::write(d.join("static/notes.txt"), "draft\n").unwrap();
+    let r = w.after(n, 30);
+    assert!(r[0].contains("nothing to do"), "{r:?}");
+    let listed = docker(&["exec", &c("b"), "ls", "/www"]);
+    assert!(!listed.contains("notes.txt"), "{listed}");
 
     // An invalid save touches nothing; the next valid one applies.
     let n = w.reports().len();

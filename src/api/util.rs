@@ -311,6 +311,16 @@ pub mod api {
         Ok(serde_json::to_string(&v).unwrap_or_default())
     }
 
+    /// Whether `path` matches a glob (`*`, `?`, `[...]` within a folder
+    /// name, `**` across folders), as `.dockerignore` patterns match.
+    ///
+    /// ```rhai
+    /// if glob_match("**/*.html", "site/index.html") { print("a page"); }
+    /// ```
+    pub fn glob_match(pattern: &str, path: &str) -> bool {
+        crate::api::dockerignore::matches(pattern.as_bytes(), path.as_bytes())
+    }
+
     /// Whether a file or folder exists (relative paths: from the script's
     /// folder).
     ///
