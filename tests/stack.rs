@@ -6,27 +6,9 @@ mod common;
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::time::{Duration, Instant};
 
-use common::cluster::Cluster;
+use common::cluster::{ok, wait_for, Cluster};
 use common::*;
-
-fn ok(c: &mut std::process::Command) -> String {
-    let out = c.output().unwrap();
-    assert!(out.status.success(), "{:?}: {}\n{}", c, stdout(&out), stderr(&out));
-    stdout(&out)
-}
-
-fn wait_for(what: &str, secs: u64, mut f: impl FnMut() -> bool) {
-    let t = Instant::now();
-    while !f() {
-        assert!(
-            t.elapsed() < Duration::from_secs(secs),
-            "timed out after {secs}s waiting for {what}"
-        );
-        std::thread::sleep(Duration::from_millis(250));
-    }
-}
 
 /// Service name → spec version, for the services of stack `ns`.
 fn versions(cluster: &Cluster, ns: &str) -> BTreeMap<String, u64> {
@@ -364,17 +346,20 @@ fn push_nodes_and_bad_stacks() {
 
     // An invalid compose file: the loader's diagnostic, nothing created.
     let dir = tempfile::tempdir().unwrap();
+    let deploy = |name: &str| {
+        cluster
+            .orch(1)
+            .current_dir(dir.path())
+            .args(["stack", "deploy", "-c", "compose.yml", name])
+            .output()
+            .unwrap()
+    };
     std::fs::write(
         dir.path().join("compose.yml"),
         "services:\n  a:\n    image: x\n    deploy:\n      replicas: many\n",
     )
     .unwrap();
-    let out = cluster
-        .orch(1)
-        .current_dir(dir.path())
-        .args(["stack", "deploy", "-c", "compose.yml", "bad"])
-        .output()
-        .unwrap();
+    let out = deploy("bad");
     assert!(!out.status.success());
     assert!(stderr(&out).contains("compose.yml:5:"), "{}", stderr(&out));
     // A file the engine refuses half-way (a malformed constraint on one
@@ -386,12 +371,7 @@ fn push_nodes_and_bad_stacks() {
         ),
     )
     .unwrap();
-    let out = cluster
-        .orch(1)
-        .current_dir(dir.path())
-        .args(["stack", "deploy", "-c", "compose.yml", "bad"])
-        .output()
-        .unwrap();
+    let out = deploy("bad");
     assert!(!out.status.success());
     let err = stderr(&out);
     assert!(
@@ -415,12 +395,7 @@ fn push_nodes_and_bad_stacks() {
             .is_empty()
     });
     // A bad stack name is refused before anything is sent.
-    let out = cluster
-        .orch(1)
-        .current_dir(dir.path())
-        .args(["stack", "deploy", "-c", "compose.yml", "bad.1"])
-        .output()
-        .unwrap();
+    let out = deploy("bad.1");
     assert!(!out.status.success());
     assert!(stderr(&out).contains("invalid stack name"), "{}", stderr(&out));
 }

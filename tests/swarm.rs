@@ -3,18 +3,12 @@
 
 mod common;
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use common::cluster::Cluster;
+use common::cluster::{ok, wait_for, Cluster};
 use common::*;
 
 const LOOP: &str = "trap 'exit 0' TERM; while true; do sleep 1; done";
-
-fn ok(c: &mut std::process::Command) -> String {
-    let out = c.output().unwrap();
-    assert!(out.status.success(), "{:?}: {}\n{}", c, stdout(&out), stderr(&out));
-    stdout(&out)
-}
 
 /// Running tasks of `service` per node hostname.
 fn spread(cluster: &Cluster, service: &str) -> std::collections::BTreeMap<String, usize> {
@@ -39,17 +33,6 @@ fn spread(cluster: &Cluster, service: &str) -> std::collections::BTreeMap<String
         }
     }
     m
-}
-
-fn wait_for(what: &str, secs: u64, mut f: impl FnMut() -> bool) {
-    let t = Instant::now();
-    while !f() {
-        assert!(
-            t.elapsed() < Duration::from_secs(secs),
-            "timed out after {secs}s waiting for {what}"
-        );
-        std::thread::sleep(Duration::from_millis(250));
-    }
 }
 
 #[test]

@@ -73,6 +73,13 @@ impl Inner {
     }
 }
 
+/// Absolute and without `..`, to compare with the paths the OS reports.
+pub fn normalized(p: &Path) -> PathBuf {
+    PathBuf::from(crate::compose::canon::clean(
+        &std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf()),
+    ))
+}
+
 fn root_of(v: &Dynamic) -> RhaiResult<Root> {
     let (path, ignore) = if let Some(m) = v.clone().try_cast::<Map>() {
         let o = Opts::new("watch::start", m, &["path", "ignore", "dockerignore"])?;
@@ -98,9 +105,7 @@ fn root_of(v: &Dynamic) -> RhaiResult<Root> {
             v.type_name()
         ));
     };
-    // Absolute and without `..`, to compare with what the OS reports.
-    let path = std::path::absolute(&path).unwrap_or(path);
-    let path = PathBuf::from(crate::compose::canon::clean(&path));
+    let path = normalized(&path);
     let dir = path.is_dir();
     Ok(Root { path, dir, ignore })
 }

@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 
 use notify::{EventKind, RecursiveMode, Watcher};
 
+use crate::api::watch::normalized;
 use crate::script::Limits;
 
 /// Saves closer together than this are one change.
@@ -23,12 +24,6 @@ const QUIET: Duration = Duration::from_millis(100);
 /// Set by Ctrl-C (or SIGTERM): the child handles it during a round; the
 /// loop ends at the next wait.
 static STOP: AtomicBool = AtomicBool::new(false);
-
-fn absolute(p: &Path) -> PathBuf {
-    PathBuf::from(crate::compose::canon::clean(
-        &std::path::absolute(p).unwrap_or(p.to_path_buf()),
-    ))
-}
 
 /// One round: the child's exit code and the files it was made from.
 fn round(file: &Path, args: &[String], limits: &Limits, list: &Path) -> (i32, Vec<PathBuf>) {
@@ -52,9 +47,9 @@ fn round(file: &Path, args: &[String], limits: &Limits, list: &Path) -> (i32, Ve
             1
         }
     };
-    let mut files = vec![absolute(file)];
+    let mut files = vec![normalized(file)];
     if let Ok(text) = std::fs::read_to_string(list) {
-        files.extend(text.lines().filter(|l| !l.is_empty()).map(|l| absolute(Path::new(l))));
+        files.extend(text.lines().filter(|l| !l.is_empty()).map(|l| normalized(Path::new(l))));
     }
     files.sort();
     files.dedup();

@@ -540,24 +540,21 @@ fn interpolate_tree(
     files: &Files,
     unset: &mut Vec<String>,
 ) -> Result<(), LoadError> {
-    if let (Y::Str(_), Some(cast)) = (&n.value, cast_for(path)) {
-        if let Y::Str(s) = &n.value {
+    match &mut n.value {
+        Y::Str(s) => {
             if s.contains('$') {
                 interpolate_str(n, path, env, files, unset)?;
             }
+            // compose-go casts the strings at some paths, quoted or not.
+            if let (Y::Str(s), Some(cast)) = (&n.value, cast_for(path)) {
+                n.value = cast_value(s, cast).map_err(|e| {
+                    files.error_at(
+                        n,
+                        format!("error while interpolating {path}: failed to cast to expected type: {e}"),
+                    )
+                })?;
+            }
         }
-        if let Y::Str(s) = &n.value {
-            n.value = cast_value(s, cast).map_err(|e| {
-                files.error_at(
-                    n,
-                    format!("error while interpolating {path}: failed to cast to expected type: {e}"),
-                )
-            })?;
-        }
-        return Ok(());
-    }
-    match &mut n.value {
-        Y::Str(s) if s.contains('$') => interpolate_str(n, path, env, files, unset)?,
         Y::Seq(items) => {
             for (i, item) in items.iter_mut().enumerate() {
                 interpolate_tree(item, &format!("{path}.[{i}]"), env, files, unset)?;

@@ -183,16 +183,16 @@ pub async fn plan(d: &Docker, stack: &Stack, prune: bool) -> Result<Vec<Step>, S
     }
     for svc in &stack.services {
         let mut spec = svc.spec.clone();
+        // The hash is of what the file says, before the engine's IDs.
         let hash = spec_hash(&spec);
         spec["Labels"][LABEL_SPEC_HASH] = json!(hash);
+        // IDs of secrets and configs that exist; `apply` adds those it creates.
+        fill_ids(&mut spec, &secret_ids, &config_ids);
         match by_name.remove(&svc.name) {
             None => steps.push(step("service", "create", &svc.name, "", spec)),
             Some(current) => {
                 let id = current["ID"].as_str().unwrap_or_default();
-                // Secret and config IDs are known only now, by name.
-                let mut want = spec.clone();
-                fill_ids(&mut want, &secret_ids, &config_ids);
-                let same = current["Spec"]["Labels"][LABEL_SPEC_HASH] == json!(hash) && subset(&want, &current["Spec"]);
+                let same = current["Spec"]["Labels"][LABEL_SPEC_HASH] == json!(hash) && subset(&spec, &current["Spec"]);
                 let action = if same { "unchanged" } else { "update" };
                 steps.push(step("service", action, &svc.name, id, spec));
             }
@@ -209,7 +209,8 @@ pub async fn plan(d: &Docker, stack: &Stack, prune: bool) -> Result<Vec<Step>, S
     Ok(steps)
 }
 
-/// Sets `SecretID`/`ConfigID` of the references in a service spec.
+/// Sets `SecretID`/`ConfigID` of the references in a service spec whose
+/// names are in the maps (the others are left as they are).
 fn fill_ids(spec: &mut Value, secrets: &HashMap<String, String>, configs: &HashMap<String, String>) {
     let c = &mut spec["TaskTemplate"]["ContainerSpec"];
     for (key, name_key, id_key, ids) in [
@@ -238,29 +239,14 @@ pub async fn apply(d: &Docker, steps: Vec<Step>) -> Vec<Outcome> {
         .buffer_unordered(CONCURRENCY)
         .collect()
         .await;
-    let ids = async {
-        let secrets = d.list_secrets(None::<qp::ListSecretsOptions>).await.ok()?;
-        let configs = d.list_configs(None::<qp::ListConfigsOptions>).await.ok()?;
-        let by_name = |list: Vec<(Option<String>, Option<String>)>| -> HashMap<String, String> {
-            list.into_iter().filter_map(|(n, i)| Some((n?, i?))).collect()
-        };
-        Some((
-            by_name(
-                secrets
-                    .into_iter()
-                    .map(|s| (s.spec.and_then(|x| x.name), s.id))
-                    .collect(),
-            ),
-            by_name(
-                configs
-                    .into_iter()
-                    .map(|s| (s.spec.and_then(|x| x.name), s.id))
-                    .collect(),
-            ),
-        ))
-    }
-    .await
-    .unwrap_or_default();
+    // The IDs of what was just created; plan filled in the others.
+    let created = |kind: &str| -> HashMap<String, String> {
+        out.iter()
+            .filter(|o| o.kind == kind && o.action == "create" && o.error.is_none())
+            .map(|o| (o.name.clone(), o.id.clone()))
+            .collect()
+    };
+    let ids = (created("secret"), created("config"));
     let services = services.into_iter().map(|mut s| {
         fill_ids(&mut s.spec, &ids.0, &ids.1);
         s
@@ -402,8 +388,7 @@ fn changed_content(what: &str, e: &bollard::errors::Error) -> String {
 /// secrets, configs and networks, in that removal order.
 pub async fn objects(d: &Docker, ns: &str) -> Result<Vec<Step>, String> {
     let f = ns_filter(ns);
-    let mut steps = Vec::new();
-    let mut services: Vec<(String, String)> = d
+    let services: Vec<_> = d
         .list_services(Some(qp::ListServicesOptions {
             filters: Some(f.clone()),
             status: None,
@@ -413,13 +398,7 @@ pub async fn objects(d: &Docker, ns: &str) -> Result<Vec<Step>, String> {
         .into_iter()
         .filter_map(|s| Some((s.spec?.name?, s.id?)))
         .collect();
-    services.sort();
-    steps.extend(
-        services
-            .iter()
-            .map(|(n, i)| step("service", "remove", n, i, Value::Null)),
-    );
-    let mut secrets: Vec<(String, String)> = d
+    let secrets: Vec<_> = d
         .list_secrets(Some(qp::ListSecretsOptions {
             filters: Some(f.clone()),
         }))
@@ -428,9 +407,7 @@ pub async fn objects(d: &Docker, ns: &str) -> Result<Vec<Step>, String> {
         .into_iter()
         .filter_map(|s| Some((s.spec?.name?, s.id?)))
         .collect();
-    secrets.sort();
-    steps.extend(secrets.iter().map(|(n, i)| step("secret", "remove", n, i, Value::Null)));
-    let mut configs: Vec<(String, String)> = d
+    let configs: Vec<_> = d
         .list_configs(Some(qp::ListConfigsOptions {
             filters: Some(f.clone()),
         }))
@@ -439,21 +416,23 @@ pub async fn objects(d: &Docker, ns: &str) -> Result<Vec<Step>, String> {
         .into_iter()
         .filter_map(|s| Some((s.spec?.name?, s.id?)))
         .collect();
-    configs.sort();
-    steps.extend(configs.iter().map(|(n, i)| step("config", "remove", n, i, Value::Null)));
-    let mut networks: Vec<(String, String)> = d
+    let networks: Vec<_> = d
         .list_networks(Some(qp::ListNetworksOptions { filters: Some(f) }))
         .await
         .map_err(|e| err("network ls", &e))?
         .into_iter()
         .filter_map(|n| Some((n.name?, n.id?)))
         .collect();
-    networks.sort();
-    steps.extend(
-        networks
-            .iter()
-            .map(|(n, i)| step("network", "remove", n, i, Value::Null)),
-    );
+    let mut steps = Vec::new();
+    for (kind, mut found) in [
+        ("service", services),
+        ("secret", secrets),
+        ("config", configs),
+        ("network", networks),
+    ] {
+        found.sort();
+        steps.extend(found.iter().map(|(n, i)| step(kind, "remove", n, i, Value::Null)));
+    }
     Ok(steps)
 }
 

