@@ -45,7 +45,26 @@ fn swarm_nodes_services_drain_and_node_loss() {
         .orch(1)
         .args(["swarm", "init", "--advertise-addr", &cluster.node(1).ip]));
     assert!(init.contains("Swarm initialized"), "{init}");
+
+    // swarm::update: a spec change and a token rotation, as the engine reports.
+    let before = ok(cluster.orch(1).args(["swarm", "join-token", "-q", "worker"]));
+    let (_dir, update) = script(
+        "let spec = swarm::inspect().Spec;\n\
+         spec.Orchestration.TaskHistoryRetentionLimit = 3;\n\
+         swarm::update(spec, #{ rotate_worker_token: true });\n",
+    );
+    ok(cluster.orch(1).arg("run").arg(&update));
+    let limit = cluster.docker(
+        1,
+        &[
+            "info",
+            "-f",
+            "{{.Swarm.Cluster.Spec.Orchestration.TaskHistoryRetentionLimit}}",
+        ],
+    );
+    assert_eq!(limit.trim(), "3");
     let token = ok(cluster.orch(1).args(["swarm", "join-token", "-q", "worker"]));
+    assert_ne!(token, before, "the worker token was rotated");
     let token = token.trim();
     assert!(token.starts_with("SWMTKN-"), "{token}");
     let manager = format!("{}:2377", cluster.node(1).ip);

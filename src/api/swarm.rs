@@ -213,6 +213,51 @@ pub mod swarm_api {
         )
     }
 
+    /// Replaces the swarm's spec (read it with `inspect`, change it, send it
+    /// back); the version check is done for you. Options:
+    /// `rotate_worker_token`, `rotate_manager_token`,
+    /// `rotate_manager_unlock_key`.
+    ///
+    /// ```rhai
+    /// let spec = swarm::inspect().Spec;
+    /// spec.Orchestration.TaskHistoryRetentionLimit = 3;
+    /// swarm::update(spec, #{ rotate_worker_token: true });
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn update(ctx: NativeCallContext, spec: Map, opts: Map) -> RhaiResult<()> {
+        let r = (|| {
+            let o = Opts::new(
+                "swarm::update",
+                opts,
+                &[
+                    "rotate_worker_token",
+                    "rotate_manager_token",
+                    "rotate_manager_unlock_key",
+                ],
+            )?;
+            let (worker, manager, unlock) = (
+                o.flag("rotate_worker_token")?,
+                o.flag("rotate_manager_token")?,
+                o.flag("rotate_manager_unlock_key")?,
+            );
+            let spec: bollard::models::SwarmSpec = model("swarm::update", &Dynamic::from_map(spec))?;
+            with(|d| async move {
+                let current = d.inspect_swarm().await.map_err(|e| engine_err("swarm update", &e))?;
+                let version = current.version.and_then(|v| v.index).unwrap_or_default() as i64;
+                let options = qp::UpdateSwarmOptions {
+                    version,
+                    rotate_worker_token: worker,
+                    rotate_manager_token: manager,
+                    rotate_manager_unlock_key: unlock,
+                };
+                d.update_swarm(spec, options)
+                    .await
+                    .map_err(|e| engine_err("swarm update", &e))
+            })
+        })();
+        super::super::located(&ctx, r)
+    }
+
     /// The token that joins a node as a `"worker"` or a `"manager"`.
     ///
     /// ```rhai
