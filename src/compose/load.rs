@@ -1828,22 +1828,24 @@ pub fn load(opts: &Options) -> Result<Project, LoadError> {
                 )));
             }
         }
-        // What compose infers: a service whose namespace, volumes or links
-        // come from another one depends on it (and restarts with it).
-        let mut implied: Vec<String> = Vec::new();
-        for key in ["network_mode", "ipc", "pid"] {
+        // What compose infers (compose-go's normalize, in its order): links
+        // and shared namespaces make a dependency that restarts with its
+        // target, volumes_from one that does not. The first entry wins.
+        let mut implied: Vec<(String, bool)> = Vec::new();
+        for l in m.get("links").and_then(Value::as_array).cloned().unwrap_or_default() {
+            if let Some(x) = l.as_str() {
+                let parts: Vec<&str> = x.split(':').collect();
+                let target = if parts.len() == 2 { parts[0] } else { x };
+                implied.push((target.to_string(), true));
+            }
+        }
+        for key in ["network_mode", "ipc", "pid", "uts", "cgroup"] {
             if let Some(x) = m
                 .get(key)
                 .and_then(Value::as_str)
                 .and_then(|v| v.strip_prefix("service:"))
             {
-                implied.push(x.to_string());
-            }
-        }
-        let mut plain: Vec<String> = Vec::new();
-        for l in m.get("links").and_then(Value::as_array).cloned().unwrap_or_default() {
-            if let Some(x) = l.as_str() {
-                plain.push(x.split(':').next().unwrap_or(x).to_string());
+                implied.push((x.to_string(), true));
             }
         }
         for vf in m
@@ -1853,24 +1855,19 @@ pub fn load(opts: &Options) -> Result<Project, LoadError> {
             .unwrap_or_default()
         {
             if let Some(x) = vf.as_str().filter(|x| !x.starts_with("container:")) {
-                plain.push(x.split(':').next().unwrap_or(x).to_string());
-            }
-        }
-        if !plain.is_empty() {
-            let deps = m.entry("depends_on").or_insert_with(|| json!({}));
-            if let Some(d) = deps.as_object_mut() {
-                for x in plain {
-                    d.entry(x)
-                        .or_insert(json!({"condition": "service_started", "required": true}));
-                }
+                implied.push((x.split(':').next().unwrap_or(x).to_string(), false));
             }
         }
         if !implied.is_empty() {
             let deps = m.entry("depends_on").or_insert_with(|| json!({}));
             if let Some(d) = deps.as_object_mut() {
-                for x in implied {
-                    d.entry(x)
-                        .or_insert(json!({"condition": "service_started", "restart": true, "required": true}));
+                for (x, restart) in implied {
+                    let dep = if restart {
+                        json!({"condition": "service_started", "restart": true, "required": true})
+                    } else {
+                        json!({"condition": "service_started", "required": true})
+                    };
+                    d.entry(x).or_insert(dep);
                 }
                 let sorted = ordered(std::mem::take(d), &[]);
                 *d = sorted;
