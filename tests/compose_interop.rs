@@ -10,6 +10,7 @@ use std::process::Output;
 
 use common::*;
 
+#[allow(dead_code)]
 const LOOP: &str = r#"["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 1; done"]"#;
 
 fn orch_in(dir: &Path, args: &[&str]) -> Output {
