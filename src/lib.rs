@@ -15,6 +15,7 @@ pub mod compose;
 pub mod diag;
 pub mod docker;
 pub mod docs;
+pub mod engine_json;
 pub mod plan;
 pub mod script;
 pub mod stack;

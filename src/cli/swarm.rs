@@ -91,11 +91,44 @@ fn service_spec_args(cmd: Command) -> Command {
             "update-monitor",
             "Duration after each task update to monitor for failure",
         ))
+        .arg(opt(
+            "update-max-failure-ratio",
+            "Failure rate to tolerate during an update",
+        ))
         .arg(num(
             "rollback-parallelism",
-            "Maximum number of tasks rolled back simultaneously",
+            "Maximum number of tasks rolled back simultaneously (0 to roll back all at once)",
+        ))
+        .arg(opt("rollback-delay", "Delay between task rollbacks (ns|us|ms|s|m|h)"))
+        .arg(opt(
+            "rollback-failure-action",
+            "Action on rollback failure (pause, continue)",
+        ))
+        .arg(opt(
+            "rollback-monitor",
+            "Duration after each task rollback to monitor for failure",
+        ))
+        .arg(opt(
+            "rollback-max-failure-ratio",
+            "Failure rate to tolerate during a rollback",
         ))
         .arg(opt("rollback-order", "Rollback order (start-first, stop-first)"))
+        .arg(opt("health-cmd", "Command to run to check health"))
+        .arg(opt("health-interval", "Time between running the check (ms|s|m|h)"))
+        .arg(opt(
+            "health-timeout",
+            "Maximum time to allow one check to run (ms|s|m|h)",
+        ))
+        .arg(num("health-retries", "Consecutive failures needed to report unhealthy"))
+        .arg(opt(
+            "health-start-period",
+            "Start period for the container to initialize before counting retries towards unstable (ms|s|m|h)",
+        ))
+        .arg(flag(
+            "no-healthcheck",
+            None,
+            "Disable any container-specified HEALTHCHECK",
+        ))
         .arg(opt("limit-cpu", "Limit CPUs"))
         .arg(opt("limit-memory", "Limit Memory"))
         .arg(opt("reserve-cpu", "Reserve CPUs"))

@@ -16,6 +16,8 @@ use futures_util::{stream, StreamExt};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
+use crate::engine_json as ej;
+
 pub use convert::{Stack, LABEL_NAMESPACE};
 
 /// Where orch keeps the hash of the spec it last sent for a service, so
@@ -64,6 +66,28 @@ fn err(what: impl std::fmt::Display, e: &bollard::errors::Error) -> String {
 
 fn ns_filter(ns: &str) -> HashMap<String, Vec<String>> {
     HashMap::from([("label".to_string(), vec![format!("{LABEL_NAMESPACE}={ns}")])])
+}
+
+/// `?filters=…` selecting the objects of stack `ns`.
+fn ns_query(ns: &str) -> String {
+    let label = [format!("{LABEL_NAMESPACE}={ns}")];
+    ej::query(&[("filters", ej::filters([("label", &label[..])]))])
+}
+
+fn array(v: Value) -> Vec<Value> {
+    match v {
+        Value::Array(a) => a,
+        _ => Vec::new(),
+    }
+}
+
+/// `Spec.Name` → `ID` of a list of swarm objects.
+fn names_to_ids(list: &Value) -> HashMap<String, String> {
+    list.as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|o| Some((o["Spec"]["Name"].as_str()?.to_string(), o["ID"].as_str()?.to_string())))
+        .collect()
 }
 
 /// Whether everything `want` says is also so in `have` (the engine adds
@@ -122,22 +146,8 @@ pub async fn plan(d: &Docker, stack: &Stack, prune: bool) -> Result<Vec<Step>, S
         }
     }
 
-    let secrets = d
-        .list_secrets(None::<qp::ListSecretsOptions>)
-        .await
-        .map_err(|e| err("secret ls", &e))?;
-    let secret_ids: HashMap<String, String> = secrets
-        .iter()
-        .filter_map(|s| Some((s.spec.as_ref()?.name.clone()?, s.id.clone()?)))
-        .collect();
-    let configs = d
-        .list_configs(None::<qp::ListConfigsOptions>)
-        .await
-        .map_err(|e| err("config ls", &e))?;
-    let config_ids: HashMap<String, String> = configs
-        .iter()
-        .filter_map(|s| Some((s.spec.as_ref()?.name.clone()?, s.id.clone()?)))
-        .collect();
+    let secret_ids = names_to_ids(&ej::get(d, "/secrets").await.map_err(|e| err("secret ls", &e))?);
+    let config_ids = names_to_ids(&ej::get(d, "/configs").await.map_err(|e| err("config ls", &e))?);
     for (kind, objects, ids) in [
         ("secret", &stack.secrets, &secret_ids),
         ("config", &stack.configs, &config_ids),
@@ -159,17 +169,12 @@ pub async fn plan(d: &Docker, stack: &Stack, prune: bool) -> Result<Vec<Step>, S
         }
     }
 
-    let existing = d
-        .list_services(Some(qp::ListServicesOptions {
-            filters: Some(ns_filter(ns)),
-            status: None,
-        }))
+    let existing = ej::get(d, &format!("/services{}", ns_query(ns)))
         .await
         .map_err(|e| err("service ls", &e))?;
     let net_names: HashMap<&String, &String> = net_ids.iter().map(|(n, i)| (i, n)).collect();
     let mut by_name: HashMap<String, Value> = HashMap::new();
-    for s in existing {
-        let mut v = serde_json::to_value(&s).unwrap_or_default();
+    for mut v in array(existing) {
         // The engine stores network IDs; compare by name.
         if let Some(nets) = v["Spec"]["TaskTemplate"]["Networks"].as_array_mut() {
             for n in nets {
@@ -275,6 +280,8 @@ async fn run(d: &Docker, s: Step) -> Outcome {
     }
 }
 
+/// A network's request body as bollard's model (networks are created,
+/// never round-tripped, and the model has every field compose can set).
 fn model<T: serde::de::DeserializeOwned>(s: &Step) -> Result<T, String> {
     serde_json::from_value(s.spec.clone()).map_err(|e| format!("{} {}: bad spec: {e}", s.kind, s.name))
 }
@@ -300,72 +307,47 @@ async fn run_step(d: &Docker, s: &Step) -> Result<String, String> {
                 }
             }
         }
-        ("secret", "create") => {
-            let spec: bollard::models::SecretSpec = model(s)?;
-            d.create_secret(spec).await.map(|r| r.id).map_err(|e| err(&what, &e))
+        ("secret" | "config", "create") => {
+            let r = ej::post(d, &format!("/{}s/create", s.kind), &s.spec)
+                .await
+                .map_err(|e| err(&what, &e))?;
+            Ok(r["ID"].as_str().unwrap_or_default().to_string())
         }
-        ("secret", "update") => {
-            let spec: bollard::models::SecretSpec = model(s)?;
-            let cur = d.inspect_secret(&s.id).await.map_err(|e| err(&what, &e))?;
-            let version = cur.version.and_then(|v| v.index).unwrap_or_default() as i64;
-            d.update_secret(&s.id, spec, qp::UpdateSecretOptions { version })
+        ("secret" | "config", "update") => {
+            let path = format!("/{}s/{}", s.kind, ej::enc(&s.id));
+            let cur = ej::get(d, &path).await.map_err(|e| err(&what, &e))?;
+            let q = ej::query(&[("version", Some(ej::version(&cur).to_string()))]);
+            ej::post(d, &format!("{path}/update{q}"), &s.spec)
                 .await
                 .map(|_| s.id.clone())
                 .map_err(|e| changed_content(&what, &e))
         }
-        ("secret", "remove") => d
-            .delete_secret(&s.id)
-            .await
-            .map(|_| s.id.clone())
-            .map_err(|e| err(&what, &e)),
-        ("config", "create") => {
-            let spec: bollard::models::ConfigSpec = model(s)?;
-            d.create_config(spec).await.map(|r| r.id).map_err(|e| err(&what, &e))
-        }
-        ("config", "update") => {
-            let spec: bollard::models::ConfigSpec = model(s)?;
-            let cur = d.inspect_config(&s.id).await.map_err(|e| err(&what, &e))?;
-            let version = cur.version.and_then(|v| v.index).unwrap_or_default() as i64;
-            d.update_config(&s.id, spec, qp::UpdateConfigOptions { version })
-                .await
-                .map(|_| s.id.clone())
-                .map_err(|e| changed_content(&what, &e))
-        }
-        ("config", "remove") => d
-            .delete_config(&s.id)
+        ("secret" | "config", "remove") => ej::delete(d, &format!("/{}s/{}", s.kind, ej::enc(&s.id)))
             .await
             .map(|_| s.id.clone())
             .map_err(|e| err(&what, &e)),
         ("service", "create") => {
-            let spec: bollard::models::ServiceSpec = model(s)?;
-            d.create_service(spec, None)
-                .await
-                .map(|r| r.id.unwrap_or_default())
-                .map_err(|e| err(&what, &e))
-        }
-        ("service", "update") => {
-            let mut spec: bollard::models::ServiceSpec = model(s)?;
-            let cur = d
-                .inspect_service(&s.id, None::<qp::InspectServiceOptions>)
+            let r = ej::post(d, "/services/create", &s.spec)
                 .await
                 .map_err(|e| err(&what, &e))?;
-            let version = cur.version.and_then(|v| v.index).unwrap_or_default() as i32;
+            Ok(r["ID"].as_str().unwrap_or_default().to_string())
+        }
+        ("service", "update") => {
+            let path = format!("/services/{}", ej::enc(&s.id));
+            let cur = ej::get(d, &path).await.map_err(|e| err(&what, &e))?;
+            let mut spec = s.spec.clone();
             // Keep a `docker service update --force` counter as it is.
-            let force = cur.spec.and_then(|x| x.task_template).and_then(|t| t.force_update);
-            if let Some(t) = spec.task_template.as_mut() {
-                t.force_update = force;
+            let force = &cur["Spec"]["TaskTemplate"]["ForceUpdate"];
+            if !force.is_null() && spec["TaskTemplate"].is_object() {
+                spec["TaskTemplate"]["ForceUpdate"] = force.clone();
             }
-            let opts = qp::UpdateServiceOptions {
-                version,
-                ..Default::default()
-            };
-            d.update_service(&s.id, spec, opts, None)
+            let q = ej::query(&[("version", Some(ej::version(&cur).to_string()))]);
+            ej::post(d, &format!("{path}/update{q}"), &spec)
                 .await
                 .map(|_| s.id.clone())
                 .map_err(|e| err(&what, &e))
         }
-        ("service", "remove") => d
-            .delete_service(&s.id)
+        ("service", "remove") => ej::delete(d, &format!("/services/{}", ej::enc(&s.id)))
             .await
             .map(|_| s.id.clone())
             .map_err(|e| err(&what, &e)),
@@ -384,38 +366,22 @@ fn changed_content(what: &str, e: &bollard::errors::Error) -> String {
     }
 }
 
+/// (name, ID) of the `kind` objects the query selects.
+async fn named(d: &Docker, kind: &str, q: &str) -> Result<Vec<(String, String)>, String> {
+    let list = ej::get(d, &format!("/{kind}s{q}"))
+        .await
+        .map_err(|e| err(format!("{kind} ls"), &e))?;
+    Ok(names_to_ids(&list).into_iter().collect())
+}
+
 /// The objects of stack `ns` on the swarm, for `stack rm`: services,
 /// secrets, configs and networks, in that removal order.
 pub async fn objects(d: &Docker, ns: &str) -> Result<Vec<Step>, String> {
     let f = ns_filter(ns);
-    let services: Vec<_> = d
-        .list_services(Some(qp::ListServicesOptions {
-            filters: Some(f.clone()),
-            status: None,
-        }))
-        .await
-        .map_err(|e| err("service ls", &e))?
-        .into_iter()
-        .filter_map(|s| Some((s.spec?.name?, s.id?)))
-        .collect();
-    let secrets: Vec<_> = d
-        .list_secrets(Some(qp::ListSecretsOptions {
-            filters: Some(f.clone()),
-        }))
-        .await
-        .map_err(|e| err("secret ls", &e))?
-        .into_iter()
-        .filter_map(|s| Some((s.spec?.name?, s.id?)))
-        .collect();
-    let configs: Vec<_> = d
-        .list_configs(Some(qp::ListConfigsOptions {
-            filters: Some(f.clone()),
-        }))
-        .await
-        .map_err(|e| err("config ls", &e))?
-        .into_iter()
-        .filter_map(|s| Some((s.spec?.name?, s.id?)))
-        .collect();
+    let q = ns_query(ns);
+    let services = named(d, "service", &q).await?;
+    let secrets = named(d, "secret", &q).await?;
+    let configs = named(d, "config", &q).await?;
     let networks: Vec<_> = d
         .list_networks(Some(qp::ListNetworksOptions { filters: Some(f) }))
         .await

@@ -1,0 +1,91 @@
+//! `secret::` primitives: Swarm secrets, as the engine's JSON (see
+//! `swarm.rs`); their data never comes back. `config.rs` is the same for
+//! configs, through the functions here.
+//!
+//! ```rhai
+//! secret::create(#{ name: "token", data: "s3cret", labels: #{ team: "a" } });
+//! for s in secret::list(#{ label: ["team=a"] }) { print(s.Spec.Name); }
+//! ```
+
+use rhai::plugin::*;
+use rhai::{Array, Map, NativeCallContext};
+use serde_json::{json, Value};
+
+use super::swarm::{delete, filters, get, list_of, post};
+use super::value::Opts;
+use super::{located, RhaiResult};
+use crate::engine_json as ej;
+
+/// A secret's or config's spec from `#{ name, data, labels }`.
+fn object_spec(what: &str, opts: Map) -> RhaiResult<(String, Value)> {
+    use base64::Engine as _;
+    let o = Opts::new(what, opts, &["name", "data", "labels"])?;
+    let name = o.req_str("name")?;
+    let data = o.str("data")?.unwrap_or_default();
+    let mut spec = json!({
+        "Name": name,
+        "Data": base64::engine::general_purpose::STANDARD.encode(data.as_bytes()),
+    });
+    if let Some(l) = o.string_map("labels")? {
+        spec["Labels"] = json!(l);
+    }
+    Ok((name, spec))
+}
+
+/// Creates a `kind` ("secret", "config") object; returns its ID.
+pub(super) fn create(kind: &str, opts: Map) -> RhaiResult<String> {
+    let (name, spec) = object_spec(&format!("{kind}::create"), opts)?;
+    let r = post(format!("{kind} create {name}"), format!("/{kind}s/create"), spec)?;
+    Ok(r["ID"].as_str().unwrap_or_default().to_string())
+}
+
+/// Lists `kind` objects; filters `name`, `label`, `id`.
+pub(super) fn list(kind: &str, opts: Map) -> RhaiResult<Array> {
+    let keys = ["name", "label", "id"];
+    let what = format!("{kind}::list");
+    let o = Opts::new(&what, opts, &keys)?;
+    let q = ej::query(&[("filters", filters(&o, &keys)?)]);
+    get(format!("{kind} ls"), format!("/{kind}s{q}")).map(list_of)
+}
+
+/// Removes a `kind` object by name or ID.
+pub(super) fn remove(kind: &str, name: &str) -> RhaiResult<()> {
+    delete(format!("{kind} rm {name}"), format!("/{kind}s/{}", ej::enc(name)))
+}
+
+#[export_module]
+pub mod api {
+    use super::*;
+
+    /// Creates a secret; returns its ID. Options: `name`, `data` (text),
+    /// `labels` (map).
+    ///
+    /// ```rhai
+    /// secret::create(#{ name: "token", data: "s3cret" });
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn create(ctx: NativeCallContext, opts: Map) -> RhaiResult<String> {
+        located(&ctx, super::create("secret", opts))
+    }
+
+    /// The secrets (their data never comes back). Filters: `name`,
+    /// `label`, `id`.
+    ///
+    /// ```rhai
+    /// for s in secret::list(#{}) { print(s.Spec.Name); }
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn list(ctx: NativeCallContext, opts: Map) -> RhaiResult<Array> {
+        located(&ctx, super::list("secret", opts))
+    }
+
+    /// Removes a secret by name or ID.
+    ///
+    /// ```rhai
+    /// secret::remove("token");
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn remove(ctx: NativeCallContext, name: &str) -> RhaiResult<()> {
+        located(&ctx, super::remove("secret", name))
+    }
+}

@@ -1,0 +1,258 @@
+//! `service::` primitives: Swarm services as the engine's raw JSON (see
+//! `swarm.rs` and [`crate::engine_json`]). Every field the engine sends
+//! comes back to the script (`Spec` with its `Healthcheck`, `PreviousSpec`,
+//! `UpdateStatus`, …) and every field of a spec the script sends reaches
+//! the engine: `inspect` → change → `update` changes only what the script
+//! changed. An update that changes nothing is not sent.
+//!
+//! ```rhai
+//! let s = service::inspect("web").Spec;
+//! s.TaskTemplate.ContainerSpec.Image = "web:2";
+//! let r = service::update("web", s);
+//! if !r.changed { print("nothing to update"); }
+//! ```
+
+use std::collections::HashMap;
+
+use rhai::plugin::*;
+use rhai::{Array, Dynamic, Map, NativeCallContext};
+use serde_json::{json, Value};
+
+use super::swarm::{delete, filters, get, list_of, post, spec_json, with};
+use super::value::{to_dynamic, Opts};
+use super::{fail, located, RhaiResult};
+use crate::bridge;
+use crate::engine_json as ej;
+
+fn inspect_json(op: &str, name: &str) -> RhaiResult<Value> {
+    get(format!("service {op} {name}"), format!("/services/{}", ej::enc(name)))
+}
+
+/// What `update` reports: whether a spec was sent, and the engine's
+/// warnings.
+fn outcome(changed: bool, warnings: &Value) -> Map {
+    let mut m = Map::new();
+    m.insert("changed".into(), Dynamic::from(changed));
+    let w: Array = warnings
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|w| w.as_str().map(|s| Dynamic::from(s.to_string())))
+        .collect();
+    m.insert("warnings".into(), Dynamic::from_array(w));
+    m
+}
+
+/// Sends `spec` to service `name` at its current version, unless it says
+/// what the service already has (then nothing is sent and `changed` is
+/// false). `rollback`: Swarm's own rollback to `PreviousSpec` instead.
+pub fn update_spec(name: &str, spec: Option<Value>, rollback: bool) -> RhaiResult<Map> {
+    let op = if rollback { "rollback" } else { "update" };
+    let current = inspect_json(op, name)?;
+    let spec = match spec {
+        Some(s) if ej::same(&s, &current["Spec"]) => return Ok(outcome(false, &Value::Null)),
+        Some(s) => s,
+        None => current["Spec"].clone(),
+    };
+    let q = ej::query(&[
+        ("version", Some(ej::version(&current).to_string())),
+        ("rollback", rollback.then(|| "previous".to_string())),
+    ]);
+    let id = current["ID"].as_str().unwrap_or(name);
+    let r = post(
+        format!("service {op} {name}"),
+        format!("/services/{}/update{q}", ej::enc(id)),
+        spec,
+    )?;
+    Ok(outcome(true, &r["Warnings"]))
+}
+
+#[export_module]
+pub mod api {
+    use super::*;
+
+    /// Creates a service from a spec in the engine's shape; returns its ID.
+    /// The image is used as given (no registry lookup of its digest).
+    ///
+    /// ```rhai
+    /// service::create(#{ Name: "web", TaskTemplate: #{ ContainerSpec: #{ Image: "busybox" } } });
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn create(ctx: NativeCallContext, spec: Map) -> RhaiResult<String> {
+        let r = spec_json("service::create", spec).and_then(|spec| {
+            let name = spec["Name"].as_str().unwrap_or_default().to_string();
+            let r = post(format!("service create {name}"), "/services/create".into(), spec)?;
+            Ok(r["ID"].as_str().unwrap_or_default().to_string())
+        });
+        located(&ctx, r)
+    }
+
+    /// The services, with their running/desired task counts
+    /// (`ServiceStatus`). Filters: `id`, `label`, `mode`, `name`.
+    ///
+    /// ```rhai
+    /// for s in service::list(#{}) { print(s.Spec.Name); }
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn list(ctx: NativeCallContext, opts: Map) -> RhaiResult<Array> {
+        let keys = ["id", "label", "mode", "name"];
+        let r = Opts::new("service::list", opts, &keys)
+            .and_then(|o| filters(&o, &keys))
+            .and_then(|f| {
+                let q = ej::query(&[("filters", f), ("status", Some("true".into()))]);
+                get("service ls".into(), format!("/services{q}"))
+            })
+            .map(list_of);
+        located(&ctx, r)
+    }
+
+    /// One service by name or ID, every field the engine sends (`Spec`,
+    /// `Version`, `PreviousSpec`, `UpdateStatus`, `Endpoint`, …).
+    ///
+    /// ```rhai
+    /// let s = service::inspect("web");
+    /// print(s.Spec.TaskTemplate.ContainerSpec.Healthcheck);
+    /// if s.UpdateStatus != () { print(s.UpdateStatus.State); }
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn inspect(ctx: NativeCallContext, name: &str) -> RhaiResult<Dynamic> {
+        located(&ctx, inspect_json("inspect", name).map(|v| to_dynamic(&v)))
+    }
+
+    /// Replaces a service's spec (read it with `inspect`, change it, send
+    /// it back); the version check is done for you, and every field sent
+    /// reaches the engine. Returns `#{ changed, warnings }`: a spec equal
+    /// to the current one is not sent (`changed: false`), so no update
+    /// starts and nothing waits for one.
+    ///
+    /// ```rhai
+    /// let s = service::inspect("web").Spec;
+    /// s.TaskTemplate.ContainerSpec.Env = ["MODE=2"];
+    /// let r = service::update("web", s);
+    /// for w in r.warnings { print(w); }
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn update(ctx: NativeCallContext, name: &str, spec: Map) -> RhaiResult<Map> {
+        let r = spec_json("service::update", spec).and_then(|s| update_spec(name, Some(s), false));
+        located(&ctx, r)
+    }
+
+    /// Sets a replicated service's replica count, keeping every other field
+    /// of its spec; returns whether it changed (scaling to the current
+    /// count sends nothing).
+    ///
+    /// ```rhai
+    /// if service::scale("web", 4) { print("scaling"); }
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn scale(ctx: NativeCallContext, name: &str, replicas: i64) -> RhaiResult<bool> {
+        if replicas < 0 {
+            return fail(format!(
+                "service::scale {name}: replicas must be 0 or more, not {replicas}"
+            ));
+        }
+        let r = inspect_json("scale", name).and_then(|s| {
+            let mut spec = s["Spec"].clone();
+            match spec["Mode"]["Replicated"].as_object_mut() {
+                Some(r) => r.insert("Replicas".into(), json!(replicas)),
+                None => {
+                    return fail(format!(
+                        "service {name} is not a replicated service: scale works on replicated services only"
+                    ))
+                }
+            };
+            let r = update_spec(name, Some(spec), false)?;
+            Ok(r.get("changed").and_then(|c| c.as_bool().ok()).unwrap_or(true))
+        });
+        located(&ctx, r)
+    }
+
+    /// Goes back to the previous spec (`docker service rollback`): Swarm
+    /// rolls back to `PreviousSpec` with the service's `RollbackConfig`.
+    /// Returns `#{ changed, warnings }` as `update` does.
+    ///
+    /// ```rhai
+    /// service::rollback("web");
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn rollback(ctx: NativeCallContext, name: &str) -> RhaiResult<Map> {
+        located(&ctx, update_spec(name, None, true))
+    }
+
+    /// Streams a service's logs (all its tasks, on every node), calling
+    /// `each(line, meta)` per line; `meta` has `task`, `node` and
+    /// `service` IDs. Options: `follow`, `tail` (number or "all"),
+    /// `since` (unix seconds), `timestamps`.
+    ///
+    /// ```rhai
+    /// service::logs("web", #{ tail: 10 }, |line, m| print(`${m.task}: ${line}`));
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn logs(ctx: NativeCallContext, name: &str, opts: Map, each: rhai::FnPtr) -> RhaiResult<()> {
+        let r = super::service_logs(&ctx, name, opts, each);
+        located(&ctx, r)
+    }
+
+    /// Removes a service (its tasks stop).
+    ///
+    /// ```rhai
+    /// service::remove("web");
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn remove(ctx: NativeCallContext, name: &str) -> RhaiResult<()> {
+        located(
+            &ctx,
+            delete(format!("service rm {name}"), format!("/services/{}", ej::enc(name))),
+        )
+    }
+}
+
+fn service_logs(ctx: &NativeCallContext, name: &str, opts: Map, each: rhai::FnPtr) -> RhaiResult<()> {
+    use futures_util::stream::{select_all, StreamExt};
+    let o = Opts::new("service::logs", opts, &["follow", "tail", "since", "timestamps"])?;
+    let options = super::batch::logs_options(&o)?;
+    // One stream per task (bollard's service_logs cannot ask for the
+    // task details), each line tagged with its task.
+    let svc = inspect_json("logs", name)?;
+    let f = ej::filters([(
+        "service",
+        std::slice::from_ref(&svc["ID"].as_str().unwrap_or_default().to_string()),
+    )]);
+    let tasks = get(
+        format!("service logs {name}"),
+        format!("/tasks{}", ej::query(&[("filters", f)])),
+    )?;
+    let d = with(|d| async move { Ok(d) })?;
+    let mut streams = Vec::new();
+    for t in tasks.as_array().into_iter().flatten() {
+        let mut meta = Map::new();
+        let id = t["ID"].as_str().unwrap_or_default().to_string();
+        meta.insert("task".into(), Dynamic::from(id.clone()));
+        meta.insert(
+            "node".into(),
+            Dynamic::from(t["NodeID"].as_str().unwrap_or_default().to_string()),
+        );
+        meta.insert("slot".into(), Dynamic::from(t["Slot"].as_i64().unwrap_or_default()));
+        let s = d
+            .task_logs(&id, Some(options.clone()))
+            .map(move |item| (meta.clone(), item));
+        streams.push(Box::pin(s));
+    }
+    let mut merged = select_all(streams);
+    let mut partial: HashMap<String, String> = HashMap::new();
+    loop {
+        let next = bridge::block_on(async { Ok(merged.next().await) })?;
+        let Some((meta, item)) = next else { break };
+        // A task whose node is gone has no logs to give: skip it.
+        let Ok(out) = item else { continue };
+        let key = meta.get("task").map(|t| t.to_string()).unwrap_or_default();
+        let buf = partial.entry(key).or_default();
+        buf.push_str(&String::from_utf8_lossy(&out.into_bytes()));
+        while let Some(pos) = buf.find('\n') {
+            let line: String = buf.drain(..=pos).collect();
+            let line = line.trim_end_matches(['\n', '\r']).to_string();
+            let _ = super::value::call_back(ctx, &each, vec![line.into(), Dynamic::from_map(meta.clone())], 1)?;
+        }
+    }
+    Ok(())
+}

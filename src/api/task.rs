@@ -1,0 +1,36 @@
+//! `task::` primitives: a service's replicas wherever they run, as the
+//! engine's JSON (see `swarm.rs`).
+//!
+//! ```rhai
+//! for t in task::list(#{ service: "web" }) { print(`${t.Slot} ${t.Status.State}`); }
+//! ```
+
+use rhai::plugin::*;
+use rhai::{Array, Map, NativeCallContext};
+
+use super::swarm::{filters, get, list_of};
+use super::value::Opts;
+use super::{located, RhaiResult};
+use crate::engine_json as ej;
+
+#[export_module]
+pub mod api {
+    use super::*;
+
+    /// Tasks (a service's replicas, wherever they run). Filters:
+    /// `service`, `node`, `desired_state` (running, shutdown, accepted),
+    /// `id`, `label`, `name`.
+    ///
+    /// ```rhai
+    /// let running = task::list(#{ service: "web", desired_state: "running" });
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn list(ctx: NativeCallContext, opts: Map) -> RhaiResult<Array> {
+        let keys = ["service", "node", "desired_state", "id", "label", "name"];
+        let r = Opts::new("task::list", opts, &keys)
+            .and_then(|o| filters(&o, &keys))
+            .and_then(|f| get("task ls".into(), format!("/tasks{}", ej::query(&[("filters", f)]))))
+            .map(list_of);
+        located(&ctx, r)
+    }
+}

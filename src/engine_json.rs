@@ -1,0 +1,175 @@
+//! The engine's own JSON, never narrowed: requests and answers as
+//! `serde_json::Value` (key order kept), over bollard's connection.
+//!
+//! Why not bollard's models for swarm specs: they lose fields. The
+//! container spec's health check is `HealthCheck` in its model where the
+//! engine sends `Healthcheck`, `Service` has no `PreviousSpec`, and no
+//! model keeps keys it does not know, so a spec read through them and
+//! written back silently drops whatever they miss. Swarm objects (services,
+//! nodes, secrets, configs, the swarm, tasks) travel through here instead.
+//!
+//! How: bollard 0.21 has no public raw-request call, but it has a public
+//! request hook (`Docker::with_request_modifier`) and a call whose answer
+//! it hands back as text (`ping`). [`call`] clones the client (sharing its
+//! connection: unix socket, TCP or TLS, and the negotiated API version),
+//! rewrites that one request's method, path and body, and parses the text.
+//! Engine errors come back as bollard's `DockerResponseServerError` with
+//! the status and the engine's message, as for every other call.
+
+use bollard::errors::Error;
+use bollard::{body_full, Docker};
+use bytes::Bytes;
+use http::uri::{PathAndQuery, Uri};
+use http::Method;
+use serde_json::Value;
+
+/// Sends `method path` (path after the API version, with its query) with
+/// `body` as JSON; returns the engine's JSON answer (`Null` when it sent
+/// none).
+pub async fn call(d: &Docker, method: Method, path: &str, body: Option<&Value>) -> Result<Value, Error> {
+    let v = d.client_version();
+    let full = format!("/v{}.{}{}", v.major_version, v.minor_version, path);
+    let pq: PathAndQuery = full.parse().map_err(|e: http::uri::InvalidUri| Error::IOError {
+        err: std::io::Error::new(std::io::ErrorKind::InvalidInput, format!("{full}: {e}")),
+    })?;
+    let payload = Bytes::from(body.map(|b| b.to_string()).unwrap_or_default());
+    let client = d.clone().with_request_modifier(move |req| {
+        let (mut parts, _) = req.into_parts();
+        parts.method = method.clone();
+        let mut uri = parts.uri.clone().into_parts();
+        uri.path_and_query = Some(pq.clone());
+        if let Ok(u) = Uri::from_parts(uri) {
+            parts.uri = u;
+        }
+        http::Request::from_parts(parts, body_full(payload.clone()))
+    });
+    let text = client.ping().await?;
+    if text.trim().is_empty() {
+        return Ok(Value::Null);
+    }
+    serde_json::from_str(&text).map_err(|e| Error::IOError {
+        err: std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("{path}: the engine's answer is not JSON ({e}): {}", clip(&text)),
+        ),
+    })
+}
+
+fn clip(s: &str) -> &str {
+    match s.char_indices().nth(200) {
+        Some((i, _)) => &s[..i],
+        None => s,
+    }
+}
+
+/// `GET path`.
+pub async fn get(d: &Docker, path: &str) -> Result<Value, Error> {
+    call(d, Method::GET, path, None).await
+}
+
+/// `POST path` with a JSON body.
+pub async fn post(d: &Docker, path: &str, body: &Value) -> Result<Value, Error> {
+    call(d, Method::POST, path, Some(body)).await
+}
+
+/// `DELETE path`.
+pub async fn delete(d: &Docker, path: &str) -> Result<(), Error> {
+    call(d, Method::DELETE, path, None).await.map(|_| ())
+}
+
+/// `s` percent-encoded for a path segment or a query value.
+pub fn enc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// `?k=v&…` from pairs whose value is `Some` (empty when none is).
+pub fn query(pairs: &[(&str, Option<String>)]) -> String {
+    let parts: Vec<String> = pairs
+        .iter()
+        .filter_map(|(k, v)| v.as_ref().map(|v| format!("{k}={}", enc(v))))
+        .collect();
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!("?{}", parts.join("&"))
+    }
+}
+
+/// The engine's `filters` query value (`{"label":["a=b"]}`), if any.
+pub fn filters<'a>(f: impl IntoIterator<Item = (&'a str, &'a [String])>) -> Option<String> {
+    let mut m = serde_json::Map::new();
+    for (k, v) in f {
+        if !v.is_empty() {
+            m.insert(k.to_string(), Value::from(v.to_vec()));
+        }
+    }
+    (!m.is_empty()).then(|| Value::Object(m).to_string())
+}
+
+/// The `Version.Index` of an object, for updates.
+pub fn version(obj: &Value) -> u64 {
+    obj["Version"]["Index"].as_u64().unwrap_or_default()
+}
+
+/// Whether two specs say the same thing: equal after dropping the zero
+/// values (`null`, `false`, `0`, `""`, `{}`, `[]`) that the engine and Go's
+/// `omitempty` add or leave out, numbers compared by value.
+pub fn same(a: &Value, b: &Value) -> bool {
+    fn zero(v: &Value) -> bool {
+        match v {
+            Value::Null => true,
+            Value::Bool(b) => !b,
+            Value::Number(n) => n.as_f64() == Some(0.0),
+            Value::String(s) => s.is_empty(),
+            Value::Array(a) => a.is_empty(),
+            Value::Object(o) => o.values().all(zero),
+        }
+    }
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => {
+            x.iter().all(|(k, v)| y.get(k).map_or(zero(v), |w| same(v, w)))
+                && y.iter().all(|(k, w)| x.contains_key(k) || zero(w))
+        }
+        (Value::Array(x), Value::Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(v, w)| same(v, w)),
+        (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64(),
+        (x, y) if zero(x) && zero(y) => true,
+        (x, y) => x == y,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn same_ignores_zero_values_only() {
+        let a = json!({"Name": "web", "Labels": {}, "Mode": {"Replicated": {"Replicas": 2}}, "R": 0.0});
+        let b = json!({"Name": "web", "Mode": {"Replicated": {"Replicas": 2}}, "X": null, "R": 0});
+        assert!(same(&a, &b));
+        let c = json!({"Name": "web", "Mode": {"Replicated": {"Replicas": 3}}});
+        assert!(!same(&a, &c));
+        assert!(!same(&json!({"A": [1, 2]}), &json!({"A": [2, 1]})));
+        assert!(!same(&json!({"A": "x"}), &json!({})));
+    }
+
+    #[test]
+    fn query_encodes_values() {
+        assert_eq!(query(&[("a", None)]), "");
+        assert_eq!(
+            query(&[
+                ("filters", Some("{\"name\":[\"a b\"]}".into())),
+                ("status", Some("true".into()))
+            ]),
+            "?filters=%7B%22name%22%3A%5B%22a%20b%22%5D%7D&status=true"
+        );
+    }
+}
