@@ -49,6 +49,15 @@ pub fn document(doc: &Dynamic) -> RhaiResult<serde_json::Value> {
     ))
 }
 
+/// The project's environment (a loaded project's, else the process's):
+/// where `environment:` secrets and configs read.
+fn environment(doc: &Dynamic) -> HashMap<String, String> {
+    match doc.read_lock::<super::compose::Project>() {
+        Some(p) => p.0.environment.clone(),
+        None => std::env::vars().collect(),
+    }
+}
+
 fn compute(doc: Dynamic, opts: Map) -> RhaiResult<Plan> {
     let o = Opts::new(
         "plan::compute",
@@ -106,7 +115,8 @@ fn compute(doc: Dynamic, opts: Map) -> RhaiResult<Plan> {
         let c = client(&ep).await?;
         observed::observe(c, &d).await.map_err(Into::into)
     })?;
-    let plan = diff::plan(&d, &observed, &options).map_err(|e| format!("plan: {e}"))?;
+    let plan = diff::plan(&d, &observed, &options)?;
+    crate::plan::secrets::prepare(&mut d, &plan.services, &environment(&doc))?;
     if options.build == BuildPolicy::Never {
         for name in &plan.services {
             let svc = d.service(name).expect("planned");
@@ -254,6 +264,7 @@ fn oneoff(doc: Dynamic, service: &str, opts: Map) -> RhaiResult<super::container
         d.working_dir = w;
     }
     d.config_files = o.strings("config_files")?.unwrap_or_default();
+    crate::plan::secrets::prepare(&mut d, &[service.to_string()], &environment(&doc))?;
     let spec = crate::plan::oneoff::OneOff {
         command: words("command")?.filter(|c| !c.is_empty()),
         entrypoint: words("entrypoint")?,

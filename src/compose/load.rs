@@ -46,6 +46,9 @@ pub struct Project {
     /// `extends` and `include` targets, and the project's env files (the
     /// `.env` it would read, even if missing): what `orch watch` watches.
     pub source_files: Vec<String>,
+    /// The project's environment (the process, `--env-file`/`.env`, a
+    /// script's `env`): where `environment:` secrets and configs read.
+    pub environment: HashMap<String, String>,
 }
 
 pub const DEFAULT_FILES: &[&str] = &[
@@ -2088,6 +2091,7 @@ pub fn load(opts: &Options) -> Result<Project, LoadError> {
         all_profiles: all_profiles.into_iter().collect(),
         warnings,
         source_files,
+        environment: env,
     })
 }
 

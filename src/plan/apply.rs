@@ -142,22 +142,6 @@ pub async fn apply(
     if !outcome.errors.is_empty() {
         return outcome;
     }
-    for n in desired.networks.iter().filter(|n| n.external) {
-        if ctx
-            .d
-            .inspect_network(&n.name, None::<qp::InspectNetworkOptions>)
-            .await
-            .is_err()
-        {
-            outcome.errors.push((
-                format!("network {}", n.name),
-                format!("network {} declared as external, but could not be found", n.name),
-            ));
-        }
-    }
-    if !outcome.errors.is_empty() {
-        return outcome;
-    }
 
     // Builds, one at a time: they are CPU-bound on the engine side.
     let mut failed_builds: HashMap<String, String> = HashMap::new();
@@ -661,6 +645,12 @@ async fn adopt(ctx: &Ctx, svc: &ServiceSpec, number: usize, name: &str) -> Optio
 
 async fn start(ctx: &Ctx, service: &str, name: &str, id: &str) -> Result<(), String> {
     let t = Instant::now();
+    if let Some(svc) = ctx.desired.service(service) {
+        if let Err(e) = super::secrets::inject(&ctx.d, svc, id).await {
+            ctx.fail("Container", name, &e, t);
+            return Err(e);
+        }
+    }
     ctx.emit("Container", name, "Starting", false, t);
     match ctx.d.start_container(id, None::<qp::StartContainerOptions>).await {
         Ok(()) => {

@@ -84,6 +84,11 @@ pub struct ServiceSpec {
     pub networks: Vec<(String, Vec<String>)>,
     /// `service:NAME` network mode: resolved to a container at create time.
     pub network_of_service: Option<String>,
+    /// Secrets and configs written into the container before it starts.
+    pub injects: Vec<super::secrets::Inject>,
+    /// Why compose would refuse to create its containers (secrets and
+    /// configs it cannot apply); `up` reports the first.
+    pub refused: Vec<String>,
 }
 
 impl ServiceSpec {
@@ -322,11 +327,18 @@ pub fn from_compose(doc: &Value) -> Result<Desired, String> {
             body,
         });
     }
+    let mut warnings = Vec::new();
     for (name, svc) in doc["services"].as_object().unwrap_or(&empty) {
-        let spec = service(&project, &d, name, svc, &mut d.warnings.clone())?;
+        let mut spec = service(&project, &d, name, svc, &mut d.warnings.clone())?;
+        let refs = super::secrets::file_refs(doc, svc)?;
+        if let Some(host) = spec.body["HostConfig"].as_object_mut() {
+            super::secrets::add_mounts(host, &refs.mounts);
+        }
+        warnings.extend(refs.warnings);
+        spec.injects = refs.injects;
+        spec.refused = refs.errors;
         d.services.push(spec);
     }
-    let mut warnings = Vec::new();
     for (name, svc) in doc["services"].as_object().unwrap_or(&empty) {
         for key in svc
             .as_object()
@@ -712,6 +724,8 @@ fn service(project: &str, d: &Desired, name: &str, svc: &Value, _w: &mut Vec<Str
         body: Value::Object(body),
         networks,
         network_of_service,
+        injects: Vec::new(),
+        refused: Vec::new(),
     })
 }
 

@@ -175,6 +175,21 @@ pub fn scope(desired: &Desired, opts: &Options) -> Result<Vec<String>, String> {
 /// Computes the plan.
 pub fn plan(desired: &Desired, observed: &Observed, opts: &Options) -> Result<Plan, String> {
     let services = scope(desired, opts)?;
+    // External resources must exist before anything is created (compose
+    // checks them one by one as it creates; orch, all first).
+    for n in desired.networks.iter().filter(|n| n.external) {
+        if !observed.networks.contains(&n.name) {
+            return Err(format!(
+                "network {} declared as external, but could not be found",
+                n.name
+            ));
+        }
+    }
+    for v in desired.volumes.iter().filter(|v| v.external) {
+        if !observed.volumes.contains(&v.name) {
+            return Err(format!("external volume {:?} not found", v.name));
+        }
+    }
     let mut steps = Vec::new();
     let mut warnings = desired.warnings.clone();
     for n in desired.networks.iter().filter(|n| !n.external) {

@@ -14,3 +14,4 @@ pub mod down;
 pub mod gojson;
 pub mod observed;
 pub mod oneoff;
+pub mod secrets;

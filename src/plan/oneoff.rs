@@ -178,5 +178,6 @@ pub async fn create(d: &Docker, desired: &Desired, service: &str, o: OneOff) -> 
             ));
         }
     }
+    super::secrets::inject(d, svc, &created.id).await?;
     Ok((created.id, name))
 }
