@@ -453,14 +453,15 @@ fn swarm_specs_round_trip_losslessly() {
             .count()
             == 2
     });
-    ok(cluster.orch(1).args([
-        "service",
-        "update",
-        "-d",
-        "--image",
-        "orch-test/busybox:bad",
-        "rt_canary",
-    ]));
+    // Without -d, orch waits through Swarm's rollback and fails as docker
+    // does.
+    let out = cluster
+        .orch(1)
+        .args(["service", "update", "--image", "orch-test/busybox:bad", "rt_canary"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "{}", stdout(&out));
+    assert!(stderr(&out).contains("service rolled back"), "{}", stderr(&out));
     wait_for("Swarm's rollback of rt_canary", 180, || {
         inspect(&cluster, "rt_canary")["UpdateStatus"]["State"] == "rollback_completed"
     });
