@@ -75,7 +75,10 @@ fn message(leaf: &EvalAltResult, limits: &Limits) -> (String, Option<String>) {
         ),
         EvalAltResult::ErrorStackOverflow(_) => (
             format!("function calls nested deeper than {} levels", limits.max_call_depth),
-            Some("raise it with `orch --max-call-depth N ...`, or look for recursion that does not end".into()),
+            Some(format!(
+                "raise it with `orch --max-call-depth N ...` (at most {}), or look for recursion that does not end",
+                crate::script::MAX_CALL_DEPTH
+            )),
         ),
         EvalAltResult::ErrorDataTooLarge(what, _) => {
             let flag = if what.contains("tring") {

@@ -20,3 +20,4 @@ pub mod plan;
 pub mod script;
 pub mod stack;
 pub mod stdlib;
+pub mod units;

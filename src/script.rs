@@ -71,6 +71,46 @@ struct Imports {
     base: Option<PathBuf>,
     cache: Mutex<HashMap<String, SharedModule>>,
     loaded: Arc<Mutex<Vec<PathBuf>>>,
+    /// Modules being evaluated, outermost first: an import of one of them
+    /// is a cycle (which would otherwise recurse until the stack overflows).
+    resolving: Mutex<Vec<String>>,
+}
+
+/// Most modules importing each other in a chain (a.rhai imports b.rhai
+/// imports ...): each level is a nested evaluation on the script thread.
+const MAX_IMPORT_DEPTH: usize = 64;
+
+/// Pops the module off the resolving stack however its evaluation ends.
+struct Resolving<'a>(&'a Mutex<Vec<String>>);
+
+impl Drop for Resolving<'_> {
+    fn drop(&mut self) {
+        self.0.lock().unwrap().pop();
+    }
+}
+
+impl Imports {
+    /// Marks `name` as being evaluated, or says why it cannot be: it is
+    /// already being evaluated (a cycle, named in full), or the chain is
+    /// too long.
+    fn enter(&self, name: &str, importer: Option<&str>, pos: Position) -> Result<Resolving<'_>, Box<EvalAltResult>> {
+        let mut stack = self.resolving.lock().unwrap();
+        if let Some(i) = stack.iter().position(|m| m == name) {
+            let mut chain: Vec<&str> = stack[i..].iter().map(String::as_str).collect();
+            chain.push(name);
+            let msg = format!("import cycle: {}", chain.join(" imports "));
+            return Err(EvalAltResult::ErrorRuntime(msg.into(), pos).into());
+        }
+        if stack.len() >= MAX_IMPORT_DEPTH {
+            let msg = format!(
+                "imports nested more than {MAX_IMPORT_DEPTH} deep (at {} importing {name})",
+                importer.unwrap_or("the script")
+            );
+            return Err(EvalAltResult::ErrorRuntime(msg.into(), pos).into());
+        }
+        stack.push(name.to_string());
+        Ok(Resolving(&self.resolving))
+    }
 }
 
 impl ModuleResolver for Imports {
@@ -110,6 +150,7 @@ impl ModuleResolver for Imports {
         if let Some(m) = self.cache.lock().unwrap().get(&name) {
             return Ok(m.clone());
         }
+        let _resolving = self.enter(&name, source, pos)?;
         let mut ast = engine
             .compile(&text)
             .map_err(|e| EvalAltResult::ErrorInModule(name.clone(), Box::new(e.into()), pos))?;
@@ -136,6 +177,7 @@ pub fn engine(limits: &Limits, base: Option<PathBuf>, loaded: Arc<Mutex<Vec<Path
         base,
         cache: Mutex::default(),
         loaded,
+        resolving: Mutex::default(),
     });
     // A closed stdout (orch ps | head) must not panic the script thread.
     engine.on_print(|s| {
@@ -164,6 +206,18 @@ pub fn compile(engine: &Engine, src: &Source) -> Result<AST, Box<EvalAltResult>>
     Ok(ast)
 }
 
+/// The highest `--max-call-depth`: its stack (below) stays a reservation
+/// the kernel grants (about 2.5 GB of address space, touched only as used).
+pub const MAX_CALL_DEPTH: u64 = 5_000;
+
+/// The script thread's stack for a call-depth limit, so the limit stops a
+/// deep recursion before the native stack overflows. The heaviest call
+/// level measured (a debug build; a body at the deepest nesting the parser
+/// allows) took 220 KB; 512 KB per level leaves room.
+fn stack_size(max_call_depth: usize) -> usize {
+    (8 << 20) + max_call_depth.max(64) * (512 << 10)
+}
+
 /// How long cleanup may run after the first Ctrl-C, in milliseconds;
 /// scripts raise it with `set_interrupt_grace` (e.g. to stop containers).
 pub static INTERRUPT_GRACE_MS: AtomicU64 = AtomicU64::new(1500);
@@ -181,7 +235,7 @@ pub fn execute(rt: &tokio::runtime::Runtime, src: Source, args: Dynamic, limits:
     let thread_src = src.clone();
     let spawned = std::thread::Builder::new()
         .name("script".into())
-        .stack_size(32 << 20)
+        .stack_size(stack_size(limits.max_call_depth))
         .spawn(move || {
             let code = run_on_this_thread(&thread_src, args, &limits, base);
             let _ = tx.send(code);
@@ -262,7 +316,7 @@ fn exit_code(v: &Dynamic) -> i32 {
     if v.is_unit() {
         0
     } else if let Ok(i) = v.as_int() {
-        i.clamp(0, 255) as i32
+        (i & 255) as i32
     } else if let Ok(b) = v.as_bool() {
         i32::from(!b)
     } else {

@@ -145,7 +145,10 @@ fn apply_plan(ctx: &NativeCallContext, p: &Plan, opts: Map) -> RhaiResult<Map> {
         timeout: o.int("timeout")?,
         no_start: o.flag("no_start")?,
         parallel: o.int("parallel")?.map(|n| n.max(1) as usize).unwrap_or(64),
-        wait_timeout: o.float("wait_timeout")?.map(std::time::Duration::from_secs_f64),
+        wait_timeout: match o.float("wait_timeout")? {
+            Some(t) => Some(crate::api::util::secs("Plan.apply: wait_timeout", t)?),
+            None => None,
+        },
     };
     let on_event: Option<FnPtr> = o.fn_ptr("on_event")?;
     let ep = p.ep.clone();

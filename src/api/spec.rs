@@ -103,65 +103,17 @@ fn duration_ns(opts: &Opts, hc: &Opts, key: &str) -> RhaiResult<Option<i64>> {
     let _ = opts;
     match hc.raw(key) {
         None => Ok(None),
-        Some(v) if v.is_string() => match parse_duration(&v.to_string()) {
-            Some(ns) => Ok(Some(ns)),
-            None => fail(format!(
-                "healthcheck.{key}: {v:?} is not a duration (e.g. \"1s\", \"500ms\")"
-            )),
+        Some(v) if v.is_string() => match crate::units::parse_duration(&v.to_string()) {
+            Ok(ns) => Ok(Some(ns)),
+            Err(e) => fail(format!("healthcheck.{key}: {e} (e.g. \"1s\", \"500ms\")")),
         },
-        Some(_) => Ok(hc.float(key)?.map(|s| (s * 1e9) as i64)),
+        Some(_) => match hc.float(key)? {
+            Some(s) => Ok(Some(
+                super::util::secs(&format!("healthcheck.{key}"), s)?.as_nanos() as i64
+            )),
+            None => Ok(None),
+        },
     }
-}
-
-/// Parses Go-style durations (`1m30s`, `500ms`, `2h`) into nanoseconds.
-pub fn parse_duration(s: &str) -> Option<i64> {
-    let s = s.trim();
-    if s == "0" {
-        return Some(0);
-    }
-    let mut total = 0f64;
-    let mut rest = s;
-    if rest.is_empty() {
-        return None;
-    }
-    while !rest.is_empty() {
-        let num_len = rest
-            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-            .unwrap_or(rest.len());
-        if num_len == 0 {
-            return None;
-        }
-        let n: f64 = rest[..num_len].parse().ok()?;
-        rest = &rest[num_len..];
-        let unit_len = rest
-            .find(|c: char| c.is_ascii_digit() || c == '.')
-            .unwrap_or(rest.len());
-        let mult = match &rest[..unit_len] {
-            "ns" => 1.0,
-            "us" | "µs" => 1e3,
-            "ms" => 1e6,
-            "s" => 1e9,
-            "m" => 60e9,
-            "h" => 3600e9,
-            _ => return None,
-        };
-        total += n * mult;
-        rest = &rest[unit_len..];
-    }
-    Some(total as i64)
-}
-
-/// Parses a byte size such as `512m`, `1g`, `1048576`.
-pub fn parse_bytes(s: &str) -> Option<i64> {
-    let s = s.trim().to_ascii_lowercase();
-    let s = s.strip_suffix('b').unwrap_or(&s);
-    let (num, mult) = match s.chars().last()? {
-        'k' => (&s[..s.len() - 1], 1024i64),
-        'm' => (&s[..s.len() - 1], 1024 * 1024),
-        'g' => (&s[..s.len() - 1], 1024 * 1024 * 1024),
-        _ => (s, 1),
-    };
-    num.trim().parse::<f64>().ok().map(|n| (n * mult as f64) as i64)
 }
 
 /// Builds the create request from a script's option map.
@@ -354,7 +306,7 @@ pub fn create_spec(map: Map) -> RhaiResult<CreateSpec> {
     }
     if let Some(m) = o.raw("memory") {
         let bytes = if m.is_string() {
-            parse_bytes(&m.to_string()).ok_or_else(|| format!("container::create: memory {m} is not a size"))?
+            crate::units::ram_in_bytes(&m.to_string()).map_err(|e| format!("container::create: memory: {e}"))?
         } else {
             o.int("memory")?.unwrap_or(0)
         };
@@ -444,14 +396,5 @@ mod tests {
         );
         assert!(parse_port("x:80").is_err());
         assert!(parse_port("80/xyz").is_err());
-    }
-
-    #[test]
-    fn durations() {
-        assert_eq!(parse_duration("1s"), Some(1_000_000_000));
-        assert_eq!(parse_duration("1m30s"), Some(90_000_000_000));
-        assert_eq!(parse_duration("500ms"), Some(500_000_000));
-        assert_eq!(parse_duration("abc"), None);
-        assert_eq!(parse_bytes("512m"), Some(512 * 1024 * 1024));
     }
 }

@@ -47,6 +47,12 @@ pub static EXIT_CODE: std::sync::Mutex<Option<i32>> = std::sync::Mutex::new(None
 /// What `exit` throws to unwind the script; never catchable.
 pub const EXIT_TOKEN: &str = "orch::exit";
 
+/// Float seconds a primitive was given, as a `Duration`, or an error that
+/// names the primitive (`sleep: -1 seconds is negative`).
+pub fn secs(what: &str, seconds: f64) -> RhaiResult<Duration> {
+    crate::units::seconds(seconds).map_err(|e| format!("{what}: {e}").into())
+}
+
 fn exit_with(code: i32) -> RhaiResult<()> {
     *EXIT_CODE.lock().unwrap() = Some(code);
     Err(rhai::EvalAltResult::ErrorTerminated(EXIT_TOKEN.into(), rhai::Position::NONE).into())
@@ -107,14 +113,15 @@ pub fn parse_rfc3339(s: &str) -> Option<i64> {
 pub mod api {
     use super::*;
 
-    /// Ends the script now with this process exit code (0–255).
+    /// Ends the script now with this process exit code, taken modulo 256
+    /// as a shell does (`exit(-1)` exits 255).
     ///
     /// ```rhai
     /// if !image::exists("web") { exit(3); }
     /// ```
     #[rhai_fn(name = "exit", return_raw)]
     pub fn exit_code(code: i64) -> RhaiResult<()> {
-        exit_with(code.clamp(0, 255) as i32)
+        exit_with((code & 255) as i32)
     }
 
     /// Ends the script now with exit code 0.
@@ -124,18 +131,54 @@ pub mod api {
     }
 
     /// Sleeps for `seconds` (fractions allowed). Ctrl-C interrupts it.
+    /// Negative, NaN, infinite or over-long (> 292 years) times are errors.
     ///
     /// ```rhai
     /// sleep(0.5);
     /// ```
     #[rhai_fn(name = "sleep", return_raw)]
     pub fn sleep_float(seconds: f64) -> RhaiResult<()> {
-        bridge::sleep(Duration::from_secs_f64(seconds.max(0.0)))
+        bridge::sleep(secs("sleep", seconds)?)
     }
 
     #[rhai_fn(name = "sleep", return_raw)]
     pub fn sleep_int(seconds: i64) -> RhaiResult<()> {
-        bridge::sleep(Duration::from_secs(seconds.max(0) as u64))
+        bridge::sleep(secs("sleep", seconds as f64)?)
+    }
+
+    /// Sleeps for a duration written as compose writes one.
+    ///
+    /// ```rhai
+    /// sleep("1m30s");
+    /// ```
+    #[rhai_fn(name = "sleep", return_raw)]
+    pub fn sleep_text(duration: &str) -> RhaiResult<()> {
+        let ns = crate::units::parse_duration(duration).map_err(|e| format!("sleep: {e}"))?;
+        bridge::sleep(secs("sleep", ns as f64 / 1e9)?)
+    }
+
+    /// A duration in nanoseconds (the engine's unit for `Healthcheck`,
+    /// `StopGracePeriod`, update delays), read exactly as Docker Compose
+    /// reads one: Go's `1m30s`, `500ms`, `-1.5h`, plus days `d` and weeks `w`.
+    ///
+    /// ```rhai
+    /// spec.TaskTemplate.RestartPolicy.Delay = duration("1m30s");   // 90000000000
+    /// ```
+    #[rhai_fn(name = "duration", return_raw)]
+    pub fn duration_ns(text: &str) -> RhaiResult<i64> {
+        crate::units::parse_duration(text).map_err(|e| format!("duration: {e}").into())
+    }
+
+    /// A size in bytes, read as Docker reads `mem_limit` or `--memory`
+    /// (go-units' `RAMInBytes`: binary, case-insensitive, `b` optional):
+    /// `512m`, `1.5g`, `1 GiB`, `100k`.
+    ///
+    /// ```rhai
+    /// let limit = bytes("512m");   // 536870912
+    /// ```
+    #[rhai_fn(name = "bytes", return_raw)]
+    pub fn bytes_of(text: &str) -> RhaiResult<i64> {
+        crate::units::ram_in_bytes(text).map_err(|e| format!("bytes: {e}").into())
     }
 
     /// Whether Ctrl-C was pressed (for cleanup code that must know).
@@ -162,9 +205,18 @@ pub mod api {
     /// ```rhai
     /// set_interrupt_grace(15.0);   // stopping containers can take 10 s
     /// ```
-    pub fn set_interrupt_grace(seconds: f64) {
-        let ms = (seconds.max(0.0) * 1000.0) as u64;
+    #[rhai_fn(name = "set_interrupt_grace", return_raw)]
+    pub fn set_interrupt_grace(seconds: f64) -> RhaiResult<()> {
+        let ms = secs("set_interrupt_grace", seconds)?
+            .as_millis()
+            .min(u128::from(u64::MAX)) as u64;
         crate::script::INTERRUPT_GRACE_MS.store(ms, std::sync::atomic::Ordering::SeqCst);
+        Ok(())
+    }
+
+    #[rhai_fn(name = "set_interrupt_grace", return_raw)]
+    pub fn set_interrupt_grace_int(seconds: i64) -> RhaiResult<()> {
+        set_interrupt_grace(seconds as f64)
     }
 
     /// Asks a yes/no question on stderr and reads the answer from stdin;

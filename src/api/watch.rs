@@ -112,7 +112,7 @@ fn root_of(v: &Dynamic) -> RhaiResult<Root> {
 
 fn start(roots: Array, opts: Map) -> RhaiResult<Watcher> {
     let o = Opts::new("watch::start", opts, &["quiet"])?;
-    let quiet = Duration::from_secs_f64(o.float("quiet")?.unwrap_or(0.1).max(0.0));
+    let quiet = crate::api::util::secs("watch::start: quiet", o.float("quiet")?.unwrap_or(0.1))?;
     let roots: Vec<Root> = roots.iter().map(root_of).collect::<RhaiResult<_>>()?;
     let (tx, rx) = mpsc::unbounded_channel();
     let mut watcher = notify::recommended_watcher(move |res: notify::Result<notify::Event>| {
@@ -229,7 +229,7 @@ pub mod api {
     /// ```
     #[rhai_fn(global, name = "next", return_raw)]
     pub fn next_timeout(w: &mut Watcher, timeout: f64) -> RhaiResult<Array> {
-        super::next(w, Some(Duration::from_secs_f64(timeout.max(0.0))))
+        super::next(w, Some(crate::api::util::secs("Watcher.next", timeout)?))
     }
 }
 

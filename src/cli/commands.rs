@@ -118,7 +118,11 @@ fn compose_commands() -> Vec<Command> {
                 Arg::new("debounce")
                     .long("debounce")
                     .value_name("SECONDS")
-                    .value_parser(clap::value_parser!(f64))
+                    .value_parser(|s: &str| -> Result<f64, String> {
+                        let secs: f64 = s.parse().map_err(|_| format!("{s:?} is not a number of seconds"))?;
+                        crate::units::seconds(secs).map_err(|e| e.to_string())?;
+                        Ok(secs)
+                    })
                     .default_value("0.1")
                     .help("How long saves must pause before a redeploy (a burst of saves is one redeploy)"),
             )

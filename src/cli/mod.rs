@@ -119,13 +119,20 @@ pub fn command() -> Command {
 fn limit_args() -> Vec<Arg> {
     let d = Limits::default();
     let num = |name: &'static str, env: &'static str, default: String, help: &'static str| {
+        // Each call level takes native stack; the script thread's stack is
+        // sized for the limit, up to this cap.
+        let max = if name == "max-call-depth" {
+            script::MAX_CALL_DEPTH
+        } else {
+            u64::MAX
+        };
         Arg::new(name)
             .long(name)
             .global(true)
             .env(env)
             .value_name("N")
             .default_value(default)
-            .value_parser(clap::value_parser!(u64))
+            .value_parser(clap::value_parser!(u64).range(0..=max))
             .help(help)
             .help_heading("Script limits")
     };

@@ -191,7 +191,7 @@ pub fn go_duration(n: &Node) -> Result<String> {
     let s = text(n).unwrap_or_default();
     let ns = match &n.value {
         Y::Int(i) => Some(i * 1_000_000_000),
-        _ => crate::api::spec::parse_duration(&s),
+        _ => crate::units::parse_duration(&s).ok(),
     };
     let Some(ns) = ns else {
         return invalid(n, format!("invalid duration {s:?}"));
@@ -199,43 +199,7 @@ pub fn go_duration(n: &Node) -> Result<String> {
     Ok(format_go_duration(ns))
 }
 
-pub fn format_go_duration(ns: i64) -> String {
-    if ns == 0 {
-        return "0s".into();
-    }
-    let neg = ns < 0;
-    let u = ns.unsigned_abs();
-    let s = if u < 1_000 {
-        format!("{u}ns")
-    } else if u < 1_000_000 {
-        format!("{}µs", trim_float(u as f64 / 1e3))
-    } else if u < 1_000_000_000 {
-        format!("{}ms", trim_float(u as f64 / 1e6))
-    } else {
-        let h = u / 3_600_000_000_000;
-        let m = (u / 60_000_000_000) % 60;
-        let secs = (u % 60_000_000_000) as f64 / 1e9;
-        let mut out = String::new();
-        if h > 0 {
-            out.push_str(&format!("{h}h"));
-        }
-        if h > 0 || m > 0 {
-            out.push_str(&format!("{m}m"));
-        }
-        out.push_str(&format!("{}s", trim_float(secs)));
-        out
-    };
-    if neg {
-        format!("-{s}")
-    } else {
-        s
-    }
-}
-
-fn trim_float(f: f64) -> String {
-    let s = format!("{f:.9}");
-    s.trim_end_matches('0').trim_end_matches('.').to_string()
-}
+pub use crate::units::format_duration as format_go_duration;
 
 /// Resolves a path against the project folder, as compose does (`~` too).
 pub fn abs_path(base: &Path, p: &str) -> String {

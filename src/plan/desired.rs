@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use serde_json::{json, Map, Value};
 
 use super::gojson;
-use crate::api::spec::{parse_bytes, parse_duration};
+use crate::units::{parse_duration, ram_in_bytes};
 
 /// The compose version orch writes into `com.docker.compose.version`, so
 /// Docker Compose treats orch's resources as its own.
@@ -229,7 +229,7 @@ pub(crate) fn string_map(v: Option<&Value>) -> BTreeMap<String, String> {
 
 pub(crate) fn duration_ns(v: Option<&Value>) -> Option<i64> {
     match v? {
-        Value::String(x) => parse_duration(x),
+        Value::String(x) => parse_duration(x).ok(),
         Value::Number(n) => n.as_i64(),
         _ => None,
     }
@@ -237,7 +237,7 @@ pub(crate) fn duration_ns(v: Option<&Value>) -> Option<i64> {
 
 pub(crate) fn bytes(v: Option<&Value>) -> Option<i64> {
     match v? {
-        Value::String(x) => parse_bytes(x),
+        Value::String(x) => ram_in_bytes(x).ok(),
         Value::Number(n) => n.as_i64(),
         _ => None,
     }
