@@ -280,6 +280,65 @@ fn round_trip(c: &Cluster, name: &str) {
     assert_eq!(inspect(c, name)["Version"], rolled["Version"], "{name}: nothing sent");
 }
 
+/// The property: `service::inspect` → change one field → `service::update`
+/// changes that field and nothing else, for fields all over the spec.
+fn one_field_each(c: &Cluster, name: &str) {
+    let changes = [
+        (
+            "s.TaskTemplate.ContainerSpec.Healthcheck.Retries = 5;",
+            ".TaskTemplate.ContainerSpec.Healthcheck.Retries",
+        ),
+        ("s.UpdateConfig.Delay = 2000000000;", ".UpdateConfig.Delay"),
+        (
+            "s.UpdateConfig.MaxFailureRatio = 0.75;",
+            ".UpdateConfig.MaxFailureRatio",
+        ),
+        ("s.RollbackConfig.Order = \"start-first\";", ".RollbackConfig.Order"),
+        (
+            "s.TaskTemplate.Placement.MaxReplicas = 3;",
+            ".TaskTemplate.Placement.MaxReplicas",
+        ),
+        (
+            "s.TaskTemplate.RestartPolicy.MaxAttempts = 7;",
+            ".TaskTemplate.RestartPolicy.MaxAttempts",
+        ),
+        (
+            "s.TaskTemplate.Resources.Limits.Pids = 200;",
+            ".TaskTemplate.Resources.Limits.Pids",
+        ),
+        (
+            "s.TaskTemplate.ContainerSpec.StopGracePeriod = 4000000000;",
+            ".TaskTemplate.ContainerSpec.StopGracePeriod",
+        ),
+        ("s.Labels.extra = \"1\";", ".Labels.extra"),
+    ];
+    for (change, path) in changes {
+        let before = inspect(c, name);
+        run(
+            c,
+            name,
+            &format!(
+                "let s = service::inspect(NAME).Spec;\n{change}\n\
+                 if !service::update(NAME, s).changed {{ throw \"not sent\"; }}"
+            ),
+        );
+        let after = inspect(c, name);
+        only_changed(&format!("{name}: {change}"), &before["Spec"], &after["Spec"], &[path]);
+        assert_ne!(before["Spec"], after["Spec"], "{name}: {change} reached the engine");
+    }
+}
+
+/// `node::update` changes what it is asked to and keeps the rest.
+fn node_round_trip(c: &Cluster) {
+    let spec = |c: &Cluster| {
+        let v: Value = serde_json::from_str(&c.docker(1, &["node", "inspect", "node2"])).unwrap();
+        v[0]["Spec"].clone()
+    };
+    let before = spec(c);
+    run(c, "node2", "node::update(NAME, #{ label_add: #{ rt: \"1\" } });");
+    only_changed("node label_add", &before, &spec(c), &[".Labels.rt"]);
+}
+
 /// The update, rollback and health flags store what docker stores.
 fn flags_as_docker(c: &Cluster) {
     let combos: &[&[&str]] = &[
@@ -420,7 +479,9 @@ fn swarm_specs_round_trip_losslessly() {
 
     for name in ["rt_web", "dsvc"] {
         round_trip(&cluster, name);
+        one_field_each(&cluster, name);
     }
+    node_round_trip(&cluster);
     // After all that, the stack's redeploy restores the file's spec.
     deploy("orch", "rt");
     only_changed(
