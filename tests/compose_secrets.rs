@@ -276,3 +276,54 @@ fn missing_external_resources_fail_as_compose_and_orch_creates_nothing() {
         assert!(resources_named(&format!("{tag}-vol")).is_empty());
     }
 }
+
+/// The image's labels, with the project name as `P`.
+fn image_labels(image: &str, project: &str) -> String {
+    docker(&["image", "inspect", "-f", "{{json .Config.Labels}}", image]).replace(project, "P")
+}
+
+#[test]
+fn built_images_carry_compose_labels_so_down_rmi_local_removes_them() {
+    let image = test_image();
+    let dir = write_project(&format!(
+        "services:\n  web:\n    build:\n      context: .\n      labels: {{x: y}}\n    image: orcht-built/${{P}}\n    command: {LOOP}\n"
+    ));
+    std::fs::write(dir.path().join("Dockerfile"), format!("FROM {image}\nLABEL foo=bar\n")).unwrap();
+    let mut labels = Vec::new();
+    for (tool, step) in [("orch", "build"), ("orch", "up"), ("ref", "build")] {
+        let project = unique(&format!("img{tool}"));
+        let _g = ProjectCleanup {
+            dir: dir.path().to_path_buf(),
+            project: project.clone(),
+        };
+        let tag = format!("orcht-built/{project}");
+        let env = [("P", project.as_str())];
+        let args: &[&str] = if step == "up" { &["up", "-d"] } else { &["build"] };
+        let out = run(tool, dir.path(), &env, &[&["-p", project.as_str()], args].concat());
+        assert_eq!(code(&out), 0, "{tool} {step}: {}", stderr(&out));
+        labels.push(image_labels(&tag, &project));
+        // The reference removes what orch built, as its own. (With `-p` and
+        // no `-f`, compose's down works from labels and skips images.)
+        let out = run(
+            "ref",
+            dir.path(),
+            &env,
+            &["-f", "compose.yaml", "-p", &project, "down", "--rmi", "local"],
+        );
+        assert_eq!(code(&out), 0, "down --rmi local: {}", stderr(&out));
+        let left = Command::new("docker")
+            .args(["image", "inspect", &tag])
+            .output()
+            .unwrap();
+        if !left.status.success() {
+            continue;
+        }
+        let _ = Command::new("docker").args(["rmi", &tag]).output();
+        panic!(
+            "docker compose down --rmi local left {tag} ({tool} {step}): {}",
+            stderr(&out)
+        );
+    }
+    assert_eq!(labels[0], labels[2], "orch build vs reference build");
+    assert_eq!(labels[1], labels[2], "orch up vs reference build");
+}

@@ -129,6 +129,17 @@ pub mod api {
 
     pub type Project = super::Project;
 
+    /// The Docker Compose version orch stands in for: what it writes into
+    /// `com.docker.compose.version` labels (containers, networks, volumes,
+    /// built images), so compose treats orch's resources as its own.
+    ///
+    /// ```rhai
+    /// let labels = #{ "com.docker.compose.version": compose::version() };
+    /// ```
+    pub fn version() -> String {
+        crate::plan::desired::COMPOSE_VERSION.to_string()
+    }
+
     /// Loads a compose project exactly as Docker Compose v2 does. Options:
     /// `files` (default: compose.yaml & co. here or above), `project_name`,
     /// `profiles`, `env_files`, `project_directory`, `env` (extra

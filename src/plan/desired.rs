@@ -710,7 +710,14 @@ fn service(project: &str, d: &Desired, name: &str, svc: &Value, _w: &mut Vec<Str
         dockerfile: b["dockerfile"].as_str().unwrap_or("Dockerfile").to_string(),
         args: string_map(b.get("args")),
         target: b["target"].as_str().map(str::to_string),
-        labels: string_map(b.get("labels")),
+        labels: {
+            // compose's labels, so `down --rmi local` knows the image.
+            let mut l = string_map(b.get("labels"));
+            l.insert(LABEL_VERSION.into(), COMPOSE_VERSION.into());
+            l.insert(LABEL_PROJECT.into(), project.into());
+            l.insert(LABEL_SERVICE.into(), name.into());
+            l
+        },
         no_cache: b["no_cache"].as_bool().unwrap_or(false),
     });
     Ok(ServiceSpec {
