@@ -6,6 +6,7 @@
 //! as the map `ARGS`.
 
 pub mod commands;
+pub mod logging;
 pub mod swarm;
 pub mod watch_run;
 
@@ -191,7 +192,7 @@ pub fn main() -> i32 {
             return e.exit_code();
         }
     };
-    init_tracing();
+    logging::init();
     let mut limits = limits(&matches);
     let (name, sub) = matches.subcommand().expect("subcommand_required");
     // A watch loop runs for hours: its operation budget would run out, so
@@ -335,15 +336,6 @@ fn run_script(src: Source, args: Dynamic, limits: Limits) -> i32 {
     // In-flight requests were cancelled or finished; do not wait on them.
     rt.shutdown_background();
     code
-}
-
-fn init_tracing() {
-    if std::env::var_os("ORCH_LOG").is_some() {
-        let _ = tracing_subscriber::fmt()
-            .with_env_filter(tracing_subscriber::EnvFilter::from_env("ORCH_LOG"))
-            .with_writer(std::io::stderr)
-            .try_init();
-    }
 }
 
 #[cfg(test)]
