@@ -57,3 +57,371 @@ services:
     let ours = ok("orch config", orch_in(dir.path(), &args));
     assert_eq!(stdout(&ours).trim_end(), stdout(&theirs).trim_end());
 }
+
+fn write(dir: &Path, yaml: &str) {
+    std::fs::write(dir.join("compose.yaml"), yaml).unwrap();
+}
+
+/// name → (ID, config hash, image label) of a project's containers.
+fn snapshot(project: &str) -> std::collections::BTreeMap<String, (String, String, String)> {
+    docker(&[
+        "ps",
+        "-a",
+        "--filter",
+        &format!("label=com.docker.compose.project={project}"),
+        "--format",
+        "{{.Names}} {{.ID}} {{.Label \"com.docker.compose.config-hash\"}} {{.Label \"com.docker.compose.image\"}}",
+    ])
+    .lines()
+    .filter_map(|l| {
+        let f: Vec<&str> = l.split(' ').collect();
+        (f.len() == 4).then(|| {
+            (
+                f[0].replacen(project, "P", 1),
+                (f[1].to_string(), f[2].to_string(), f[3].to_string()),
+            )
+        })
+    })
+    .collect()
+}
+
+/// A project's containers with IDs dropped: names, hashes, image IDs.
+/// Hashes of services in `blank` are left out: they include another
+/// container's ID, which differs between the two projects.
+fn shape_of(project: &str, blank: &[&str]) -> Vec<(String, String, String)> {
+    snapshot(project)
+        .into_iter()
+        .map(|(n, (_, h, i))| {
+            let hide = blank.iter().any(|b| n.starts_with(&format!("P-{b}-")));
+            (n, if hide { String::new() } else { h }, i)
+        })
+        .collect()
+}
+
+fn shape(project: &str) -> Vec<(String, String, String)> {
+    shape_of(project, &[])
+}
+
+/// Runs the same `up` with both tools (each on its own project), then
+/// each tool's `up` on the other's project, which must recreate nothing.
+struct Pair {
+    dir: tempfile::TempDir,
+    ours: String,
+    theirs: String,
+    /// Services whose hashes differ between the projects by design.
+    blank: Vec<&'static str>,
+    _cleanup: (ProjectCleanup, ProjectCleanup),
+}
+
+impl Pair {
+    fn new(tag: &str) -> Pair {
+        let dir = tempfile::tempdir().unwrap();
+        let ours = unique(&format!("{tag}-o"));
+        let theirs = unique(&format!("{tag}-c"));
+        let cleanup = (
+            ProjectCleanup {
+                dir: dir.path().to_path_buf(),
+                project: ours.clone(),
+            },
+            ProjectCleanup {
+                dir: dir.path().to_path_buf(),
+                project: theirs.clone(),
+            },
+        );
+        Pair {
+            dir,
+            ours,
+            theirs,
+            blank: Vec::new(),
+            _cleanup: cleanup,
+        }
+    }
+
+    fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// `args` with both tools; returns (orch's, compose's) outputs.
+    fn both(&self, env: &[(&str, &str)], args: &[&str]) -> (Output, Output) {
+        let run = |tool: std::process::Command, p: &str| {
+            let mut c = tool;
+            c.args(["-p", p]).args(args).current_dir(self.path());
+            for (k, v) in env {
+                c.env(k, v);
+            }
+            c.output().unwrap()
+        };
+        let o = run(orch(), &self.ours);
+        let c = run(std::process::Command::new(compose_ref()), &self.theirs);
+        (o, c)
+    }
+
+    fn up(&self, env: &[(&str, &str)], args: &[&str]) {
+        let mut a = vec!["up", "-d"];
+        a.extend_from_slice(args);
+        let (o, c) = self.both(env, &a);
+        ok("reference up", c);
+        ok("orch up", o);
+        assert_eq!(
+            shape_of(&self.ours, &self.blank),
+            shape_of(&self.theirs, &self.blank),
+            "orch and compose differ"
+        );
+    }
+
+    /// Neither tool recreates the other's containers.
+    fn interop(&self, env: &[(&str, &str)], args: &[&str]) {
+        let before = (snapshot(&self.ours), snapshot(&self.theirs));
+        let mut c = std::process::Command::new(compose_ref());
+        c.args(["-p", &self.ours, "up", "-d"])
+            .args(args)
+            .current_dir(self.path());
+        let mut o = orch();
+        o.args(["-p", &self.theirs, "up", "-d"])
+            .args(args)
+            .current_dir(self.path());
+        for (k, v) in env {
+            c.env(k, v);
+            o.env(k, v);
+        }
+        ok("reference up on orch's project", c.output().unwrap());
+        ok("orch up on the reference's project", o.output().unwrap());
+        assert_eq!(snapshot(&self.ours), before.0, "compose recreated orch's containers");
+        assert_eq!(snapshot(&self.theirs), before.1, "orch recreated compose's containers");
+    }
+}
+
+/// A retagged image (same name, another ID) recreates the containers that
+/// run it, in both tools, and each sees the other's as current.
+#[test]
+fn a_retagged_image_recreates_its_containers() {
+    let base = test_image();
+    let pair = Pair::new("retag");
+    let tag = format!("orch-test/retag:{}", pair.ours.to_lowercase());
+    let _img = ImageCleanup(vec![tag.clone()]);
+    docker(&["tag", base, &tag]);
+    write(
+        pair.path(),
+        &format!("services:\n  app:\n    image: {tag}\n    command: {LOOP}\n"),
+    );
+    pair.up(&[], &[]);
+    pair.interop(&[], &[]);
+    // Another image under the same name.
+    let ctx = tempfile::tempdir().unwrap();
+    std::fs::write(ctx.path().join("Dockerfile"), format!("FROM {base}\nLABEL v=2\n")).unwrap();
+    docker(&["build", "-q", "-t", &tag, &ctx.path().display().to_string()]);
+    let before = snapshot(&pair.ours);
+    pair.up(&[], &[]);
+    let after = snapshot(&pair.ours);
+    assert_ne!(before["P-app-1"].0, after["P-app-1"].0, "orch did not recreate");
+    assert_ne!(before["P-app-1"].2, after["P-app-1"].2);
+    pair.interop(&[], &[]);
+}
+
+/// Removes images when dropped.
+struct ImageCleanup(Vec<String>);
+
+impl Drop for ImageCleanup {
+    fn drop(&mut self) {
+        for i in &self.0 {
+            let _ = std::process::Command::new("docker").args(["rmi", "-f", i]).output();
+        }
+    }
+}
+
+/// `network_mode`/`ipc`/`pid: service:x` and `volumes_from`: the
+/// dependent is recreated with x and stamped with compose's hash.
+#[test]
+fn service_namespace_dependents_follow_their_target() {
+    let image = test_image();
+    let mut pair = Pair::new("ns");
+    pair.blank = vec!["side"];
+    write(
+        pair.path(),
+        &format!(
+            r#"
+services:
+  x:
+    image: {image}
+    command: {LOOP}
+    environment: {{V: "${{V:-1}}"}}
+    ipc: shareable
+  side:
+    image: {image}
+    command: {LOOP}
+    network_mode: service:x
+    ipc: service:x
+    pid: service:x
+    volumes_from: ["x"]
+  other:
+    image: {image}
+    command: {LOOP}
+    volumes_from: ["container:{}-x-1:ro"]
+"#,
+            pair.ours
+        ),
+    );
+    pair.up(&[], &["x", "side"]);
+    pair.interop(&[], &["x", "side"]);
+    let before = snapshot(&pair.ours);
+    pair.up(&[("V", "2")], &["x", "side"]);
+    let after = snapshot(&pair.ours);
+    assert_ne!(before["P-side-1"].0, after["P-side-1"].0, "side was not recreated");
+    let net = docker(&[
+        "inspect",
+        "-f",
+        "{{.HostConfig.NetworkMode}}",
+        &format!("{}-side-1", pair.ours),
+    ]);
+    assert_eq!(
+        net.trim(),
+        format!(
+            "container:{}",
+            docker(&["inspect", "-f", "{{.Id}}", &format!("{}-x-1", pair.ours)]).trim()
+        )
+    );
+    pair.interop(&[("V", "2")], &["x", "side"]);
+    // `container:NAME` in volumes_from is hashed as compose hashes it.
+    ok(
+        "orch up other",
+        orch_in(pair.path(), &["-p", &pair.ours, "up", "-d", "other"]),
+    );
+    let before = snapshot(&pair.ours);
+    let c = std::process::Command::new(compose_ref())
+        .args(["-p", &pair.ours, "up", "-d", "other"])
+        .current_dir(pair.path())
+        .env("V", "2")
+        .output()
+        .unwrap();
+    ok("reference up other", c);
+    assert_eq!(snapshot(&pair.ours), before);
+}
+
+/// Scale up numbers new replicas after the highest existing number, scale
+/// down removes the highest numbers, as compose does.
+#[test]
+fn replicas_are_numbered_and_removed_as_compose_does() {
+    let image = test_image();
+    let pair = Pair::new("num");
+    write(
+        pair.path(),
+        &format!("services:\n  app:\n    image: {image}\n    command: {LOOP}\n"),
+    );
+    pair.up(&[], &["--scale", "app=3"]);
+    for p in [&pair.ours, &pair.theirs] {
+        docker(&["rm", "-f", &format!("{p}-app-1"), &format!("{p}-app-2")]);
+    }
+    pair.up(&[], &["--scale", "app=3"]);
+    let names: Vec<String> = shape(&pair.ours).into_iter().map(|x| x.0).collect();
+    assert_eq!(names, ["P-app-3", "P-app-4", "P-app-5"]);
+    pair.up(&[], &["--scale", "app=2"]);
+    pair.interop(&[], &["--scale", "app=2"]);
+}
+
+/// Services of a disabled profile are not orphans: `up --remove-orphans`
+/// keeps them, as compose does.
+#[test]
+fn disabled_profiles_are_not_orphans() {
+    let image = test_image();
+    let pair = Pair::new("prof");
+    write(
+        pair.path(),
+        &format!(
+            "services:\n  app:\n    image: {image}\n    command: {LOOP}\n  dbg:\n    image: {image}\n    command: {LOOP}\n    profiles: [debug]\n"
+        ),
+    );
+    pair.up(&[], &[]);
+    let (o, c) = pair.both(&[], &["--profile", "debug", "up", "-d"]);
+    ok("reference up --profile", c);
+    ok("orch up --profile", o);
+    pair.up(&[], &["--remove-orphans"]);
+    let names: Vec<String> = shape(&pair.ours).into_iter().map(|x| x.0).collect();
+    assert_eq!(names, ["P-app-1", "P-dbg-1"]);
+    // `down` takes them down with the rest, as compose does.
+    let (o, c) = pair.both(&[], &["down", "-t", "0"]);
+    ok("orch down", o);
+    ok("reference down", c);
+    assert!(shape(&pair.ours).is_empty() && shape(&pair.theirs).is_empty());
+}
+
+/// `down -v` never removes an external volume, even one named like an
+/// engine ID with no labels (issue 13's data loss), and removes the
+/// anonymous volumes of the project's containers. Compose agrees.
+#[test]
+fn down_v_keeps_external_volumes_whatever_their_names() {
+    let image = test_image();
+    let pair = Pair::new("extv");
+    let ext: String = {
+        use std::fmt::Write;
+        let seed = format!("{}{}", pair.ours, "0123456789abcdef".repeat(4));
+        let mut h = String::new();
+        for b in seed.bytes().take(32) {
+            let _ = write!(h, "{b:02x}");
+        }
+        h
+    };
+    assert_eq!(ext.len(), 64);
+    let _vol = VolumeCleanup(ext.clone());
+    docker(&["volume", "create", &ext]);
+    docker(&[
+        "run",
+        "--rm",
+        "-v",
+        &format!("{ext}:/x"),
+        image,
+        "sh",
+        "-c",
+        "echo keep > /x/data",
+    ]);
+    write(
+        pair.path(),
+        &format!(
+            "services:\n  app:\n    image: {image}\n    command: {LOOP}\n    volumes: [\"ext:/ext\", \"/anon\"]\nvolumes:\n  ext:\n    external: true\n    name: {ext}\n"
+        ),
+    );
+    pair.up(&[], &[]);
+    let anon = |p: &str| {
+        docker(&[
+            "inspect",
+            "-f",
+            "{{range .Mounts}}{{if eq .Destination \"/anon\"}}{{.Name}}{{end}}{{end}}",
+            &format!("{p}-app-1"),
+        ])
+        .trim()
+        .to_string()
+    };
+    let (ours_anon, theirs_anon) = (anon(&pair.ours), anon(&pair.theirs));
+    let (o, c) = pair.both(&[], &["down", "-v", "-t", "0"]);
+    ok("orch down -v", o);
+    ok("reference down -v", c);
+    let vols = docker(&["volume", "ls", "-q"]);
+    assert!(vols.lines().any(|v| v == ext), "the external volume is gone");
+    assert!(!vols.lines().any(|v| v == ours_anon), "orch left the anonymous volume");
+    assert!(
+        !vols.lines().any(|v| v == theirs_anon),
+        "compose left the anonymous volume"
+    );
+    let data = docker(&["run", "--rm", "-v", &format!("{ext}:/x"), image, "cat", "/x/data"]);
+    assert_eq!(data.trim(), "keep");
+    // Without the compose file (`-p` alone) too.
+    pair.up(&[], &[]);
+    ok(
+        "orch down -v -p",
+        orch()
+            .args(["-p", &pair.ours, "down", "-v", "-t", "0"])
+            .output()
+            .unwrap(),
+    );
+    assert!(docker(&["volume", "ls", "-q"]).lines().any(|v| v == ext));
+}
+
+/// Removes a volume when dropped.
+struct VolumeCleanup(String);
+
+impl Drop for VolumeCleanup {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("docker")
+            .args(["volume", "rm", "-f", &self.0])
+            .output();
+    }
+}

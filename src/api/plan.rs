@@ -31,6 +31,14 @@ pub struct Plan {
     pub plan: RawPlan,
 }
 
+/// Services the active profiles left out, when `doc` is a loaded project
+/// (a bare document does not say).
+pub fn disabled_services(doc: &Dynamic) -> Vec<String> {
+    doc.read_lock::<super::compose::Project>()
+        .map(|p| p.0.disabled_services.clone())
+        .unwrap_or_default()
+}
+
 /// The compose document from a map or JSON text.
 pub fn document(doc: &Dynamic) -> RhaiResult<serde_json::Value> {
     if let Some(p) = doc.read_lock::<super::compose::Project>() {
@@ -76,6 +84,7 @@ fn compute(doc: Dynamic, opts: Map) -> RhaiResult<Plan> {
         ],
     )?;
     let mut d = desired::from_compose(&document(&doc)?).map_err(|e| format!("plan: {e}"))?;
+    d.disabled = disabled_services(&doc);
     d.working_dir = o.str("working_dir")?.unwrap_or_else(|| {
         std::env::current_dir()
             .map(|p| p.display().to_string())
@@ -215,7 +224,11 @@ fn down(ctx: &NativeCallContext, project: &str, opts: Map) -> RhaiResult<Map> {
         }
     }
     let desired = match o.raw("document") {
-        Some(doc) => Some(desired::from_compose(&document(doc)?).map_err(|e| format!("plan::down: {e}"))?),
+        Some(doc) => {
+            let mut d = desired::from_compose(&document(doc)?).map_err(|e| format!("plan::down: {e}"))?;
+            d.disabled = disabled_services(doc);
+            Some(d)
+        }
         None => None,
     };
     let options = crate::plan::down::DownOptions {

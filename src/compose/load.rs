@@ -40,6 +40,8 @@ pub struct Project {
     pub doc: Value,
     /// Profiles any service declares (for `config --profiles`).
     pub all_profiles: Vec<String>,
+    /// Services left out by the active profiles: never orphans.
+    pub disabled_services: Vec<String>,
     /// What compose would warn about (unset variables, obsolete keys).
     pub warnings: Vec<String>,
     /// Every file the project was read from: compose files with their
@@ -1788,6 +1790,7 @@ pub fn load(opts: &Options) -> Result<Project, LoadError> {
     }
     let mut all_profiles: BTreeSet<String> = BTreeSet::new();
     let mut services: BTreeMap<String, Map<String, Value>> = BTreeMap::new();
+    let mut disabled_services = Vec::new();
     for (n, m) in merged {
         let profiles: Vec<String> = m
             .get("profiles")
@@ -1797,6 +1800,8 @@ pub fn load(opts: &Options) -> Result<Project, LoadError> {
         all_profiles.extend(profiles.iter().cloned());
         if profiles.is_empty() || active.contains("*") || profiles.iter().any(|p| active.contains(p)) {
             services.insert(n, m);
+        } else {
+            disabled_services.push(n);
         }
     }
 
@@ -2089,6 +2094,7 @@ pub fn load(opts: &Options) -> Result<Project, LoadError> {
         config_files: paths.iter().map(|p| p.display().to_string()).collect(),
         doc,
         all_profiles: all_profiles.into_iter().collect(),
+        disabled_services,
         warnings,
         source_files,
         environment: env,

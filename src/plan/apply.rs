@@ -77,6 +77,10 @@ struct Ctx {
     ops: Arc<Semaphore>,
     /// Image reference → ID, inspected once per apply, not per service.
     image_ids: Arc<tokio::sync::Mutex<HashMap<String, String>>>,
+    /// Dependents stopped before a recreate, started in their own turn.
+    stopped: super::dependents::Stopped,
+    /// The services this apply converges.
+    scope: Arc<Vec<String>>,
 }
 
 impl Ctx {
@@ -122,6 +126,8 @@ pub async fn apply(
         events,
         ops,
         image_ids: Default::default(),
+        stopped: Default::default(),
+        scope: Arc::new(plan.services.clone()),
     };
     let mut outcome = Outcome::default();
 
@@ -179,10 +185,11 @@ pub async fn apply(
         let tx = done_tx.remove(name).expect("channel");
         let ctx = ctx.clone();
         let build_error = failed_builds.get(name).cloned();
+        let checks: Vec<_> = plan.checks.iter().filter(|c| &c.service == name).cloned().collect();
         tasks.push(tokio::spawn(async move {
             let r = match build_error {
                 Some(e) => Err(e),
-                None => run_service(&ctx, &svc, steps, deps).await,
+                None => run_service(&ctx, &svc, steps, checks, deps).await,
             };
             let _ = tx.send(Some(r.clone()));
             (svc.name.clone(), r)
@@ -331,6 +338,7 @@ async fn run_service(
     ctx: &Ctx,
     svc: &ServiceSpec,
     steps: Vec<Step>,
+    checks: Vec<super::replicas::Check>,
     deps: Vec<(super::desired::Dependency, Option<watch::Receiver<Done>>)>,
 ) -> Result<(), String> {
     for (dep, rx) in deps {
@@ -372,6 +380,20 @@ async fn run_service(
             }
         }
     };
+    let rest = super::recheck::steps(&ctx.d, &ctx.desired.project, svc, &checks, &image_id, rest).await?;
+    let rest = super::dependents::restart_stopped(&svc.name, &ctx.stopped, rest).await;
+    if rest.iter().any(|s| matches!(s, Step::Recreate { .. })) {
+        super::dependents::stop_for_recreate(
+            &ctx.d,
+            &ctx.desired,
+            &svc.name,
+            &ctx.scope,
+            ctx.opts.timeout,
+            &ctx.events,
+            &ctx.stopped,
+        )
+        .await?;
+    }
     let results = join_all(rest.into_iter().map(|s| {
         let ctx = ctx.clone();
         let image_id = image_id.clone();
@@ -492,8 +514,13 @@ fn body_for(ctx: &Ctx, svc: &ServiceSpec, number: usize, name: &str, image_id: &
     labels[LABEL_IMAGE] = json!(image_id);
     labels[LABEL_WORKING_DIR] = json!(ctx.desired.working_dir);
     labels[LABEL_CONFIG_FILES] = json!(ctx.desired.config_files.join(","));
-    if let Some(old) = replaces {
-        labels[LABEL_REPLACE] = json!(old);
+    if replaces.is_some() {
+        // Compose names the replaced replica, not its ID.
+        let replaced = svc
+            .container_name
+            .clone()
+            .unwrap_or_else(|| format!("{}-{number}", svc.name));
+        labels[LABEL_REPLACE] = json!(replaced);
     }
     if let Some((net, aliases)) = svc.networks.first() {
         let mut a = aliases.clone();
@@ -539,14 +566,11 @@ async fn create_only(
     replaces: Option<&str>,
 ) -> Result<String, String> {
     let mut body = body_for(ctx, svc, number, final_name, image_id, replaces);
-    if let Some(service) = &svc.network_of_service {
-        let target = super::observed::containers(&ctx.d, &ctx.desired.project)
-            .await?
-            .into_iter()
-            .find(|c| &c.service == service)
-            .ok_or_else(|| format!("service {}: network_mode service:{service} has no container", svc.name))?;
-        body["HostConfig"]["NetworkMode"] = json!(format!("container:{}", target.id));
-    }
+    super::refs::apply_live(&ctx.d, &ctx.desired.project, svc, &mut body).await?;
+    let hash = body["Labels"][super::desired::LABEL_HASH]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
     // Anonymous volumes of the container being replaced keep their data.
     if let (Some(anon), Some(mounts)) = (anon, body["HostConfig"]["Mounts"].as_array_mut()) {
         for m in mounts {
@@ -570,7 +594,7 @@ async fn create_only(
         match ctx.d.create_container(Some(options), body.clone()).await {
             Ok(c) => break c,
             Err(e) if crate::docker::status(&e) == Some(409) && create_name == final_name => {
-                if let Some(id) = adopt(ctx, svc, number, final_name).await {
+                if let Some(id) = adopt(ctx, svc, number, final_name, &hash).await {
                     return Ok(id);
                 }
                 attempt += 1;
@@ -625,7 +649,7 @@ async fn create_only(
 
 /// The ID of the container called `name` if it is this project's replica
 /// `number` of `svc` with the current configuration.
-async fn adopt(ctx: &Ctx, svc: &ServiceSpec, number: usize, name: &str) -> Option<String> {
+async fn adopt(ctx: &Ctx, svc: &ServiceSpec, number: usize, name: &str, hash: &str) -> Option<String> {
     let info = ctx
         .d
         .inspect_container(name, None::<qp::InspectContainerOptions>)
@@ -635,7 +659,7 @@ async fn adopt(ctx: &Ctx, svc: &ServiceSpec, number: usize, name: &str) -> Optio
     let ours = labels.get(super::desired::LABEL_PROJECT) == Some(&ctx.desired.project)
         && labels.get(super::desired::LABEL_SERVICE) == Some(&svc.name)
         && labels.get(LABEL_NUMBER) == Some(&number.to_string())
-        && labels.get(super::desired::LABEL_HASH) == Some(&svc.hash);
+        && labels.get(super::desired::LABEL_HASH).map(String::as_str) == Some(hash);
     if ours {
         info.id
     } else {

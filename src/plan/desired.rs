@@ -82,13 +82,17 @@ pub struct ServiceSpec {
     /// Engine network names with the aliases the container gets there,
     /// primary first. Empty when `network_mode` decides.
     pub networks: Vec<(String, Vec<String>)>,
-    /// `service:NAME` network mode: resolved to a container at create time.
-    pub network_of_service: Option<String>,
     /// Secrets and configs written into the container before it starts.
     pub injects: Vec<super::secrets::Inject>,
     /// Why compose would refuse to create its containers (secrets and
     /// configs it cannot apply); `up` reports the first.
     pub refused: Vec<String>,
+    /// The canonical service document: what `refs` resolves and hashes
+    /// when the service refers to other services' containers.
+    pub raw: Value,
+    /// Whether it refers to other containers (`service:`, `volumes_from`),
+    /// so its hash is only known once they are.
+    pub has_refs: bool,
 }
 
 impl ServiceSpec {
@@ -128,6 +132,8 @@ pub struct Desired {
     pub services: Vec<ServiceSpec>,
     /// Attributes orch cannot apply yet, said out loud rather than dropped.
     pub warnings: Vec<String>,
+    /// Services the active profiles leave out: never orphans.
+    pub disabled: Vec<String>,
 }
 
 impl Desired {
@@ -185,6 +191,7 @@ const NOT_FOR_CREATE: &[&str] = &[
     "use_api_socket",
     "gpus",
     "annotations",
+    "volumes_from",
 ];
 
 pub(crate) fn s(v: &Value) -> Option<String> {
@@ -671,11 +678,9 @@ fn service(project: &str, d: &Desired, name: &str, svc: &Value, _w: &mut Vec<Str
 
     // Networks: by priority (highest first), then by name, as compose does.
     let mut networks = Vec::new();
-    let mut network_of_service = None;
     match svc["network_mode"].as_str() {
-        Some(mode) if mode.starts_with("service:") => {
-            network_of_service = Some(mode["service:".len()..].to_string());
-        }
+        // Resolved to a container when created (see `refs`).
+        Some(mode) if mode.starts_with("service:") => {}
         Some(mode) => {
             host.insert("NetworkMode".into(), json!(mode));
         }
@@ -730,9 +735,10 @@ fn service(project: &str, d: &Desired, name: &str, svc: &Value, _w: &mut Vec<Str
         depends_on,
         body: Value::Object(body),
         networks,
-        network_of_service,
         injects: Vec::new(),
         refused: Vec::new(),
+        raw: svc.clone(),
+        has_refs: super::refs::has_refs(svc),
     })
 }
 

@@ -116,6 +116,9 @@ pub struct Plan {
     /// Services the plan converges, in dependency order.
     pub services: Vec<String>,
     pub warnings: Vec<String>,
+    /// Kept replicas the applier compares again once images are built and
+    /// references converged (see `replicas`).
+    pub checks: Vec<super::replicas::Check>,
 }
 
 /// Services in `selected` plus (unless `no_deps`) what they depend on, in
@@ -203,128 +206,21 @@ pub fn plan(desired: &Desired, observed: &Observed, opts: &Options) -> Result<Pl
         }
     }
     let mut recreated: BTreeSet<String> = BTreeSet::new();
+    let mut firsts = HashMap::new();
+    let mut checks = Vec::new();
     for name in &services {
-        let svc = desired.service(name).expect("in scope");
-        let has_image = observed.images.get(&svc.image).copied().unwrap_or(false);
-        let mut rebuilt = false;
-        let wants_build = opts.build == BuildPolicy::Always || (opts.build == BuildPolicy::Missing && !has_image);
-        if svc.build.is_some() && wants_build {
-            steps.push(Step::Build {
-                service: name.clone(),
-                image: svc.image.clone(),
-            });
-            rebuilt = opts.build == BuildPolicy::Always;
+        let sp = super::replicas::service(desired, observed, opts, name, &recreated, &firsts);
+        if sp.recreates {
+            recreated.insert(name.clone());
         }
-        let want = opts.scale.get(name).copied().unwrap_or(svc.replicas);
-        let existing = observed.of_service(name);
-        // One container per replica number; duplicates (e.g. a recreate cut
-        // short by a kill) go, keeping the newest with the current config.
-        let mut by_number: HashMap<usize, &super::observed::ObservedContainer> = HashMap::new();
-        for c in &existing {
-            match by_number.get(&c.number) {
-                Some(kept) if kept.hash == svc.hash || c.hash != svc.hash => {
-                    steps.push(Step::Remove {
-                        service: name.clone(),
-                        name: c.name.clone(),
-                        id: c.id.clone(),
-                        reason: "duplicate".into(),
-                    });
-                }
-                Some(kept) => {
-                    steps.push(Step::Remove {
-                        service: name.clone(),
-                        name: kept.name.clone(),
-                        id: kept.id.clone(),
-                        reason: "duplicate".into(),
-                    });
-                    by_number.insert(c.number, c);
-                }
-                None => {
-                    by_number.insert(c.number, c);
-                }
-            }
-        }
-        let dep_recreated = opts.always_recreate_deps && svc.depends_on.iter().any(|d| recreated.contains(&d.service));
-        let restart_for = svc
-            .depends_on
-            .iter()
-            .find(|d| d.restart && recreated.contains(&d.service))
-            .map(|d| d.service.clone());
-        let mut numbers: Vec<usize> = by_number.keys().copied().collect();
-        numbers.sort_unstable();
-        let mut kept = 0;
-        for number in numbers {
-            let c = by_number[&number];
-            if kept >= want || number == 0 {
-                steps.push(Step::Remove {
-                    service: name.clone(),
-                    name: c.name.clone(),
-                    id: c.id.clone(),
-                    reason: "scale down".into(),
-                });
-                continue;
-            }
-            kept += 1;
-            let reason = if opts.no_recreate {
-                None
-            } else if opts.force_recreate {
-                Some("forced")
-            } else if c.hash != svc.hash {
-                Some("configuration changed")
-            } else if rebuilt {
-                Some("image rebuilt")
-            } else if dep_recreated {
-                Some("dependency recreated")
-            } else {
-                None
-            };
-            match reason {
-                Some(r) => {
-                    recreated.insert(name.clone());
-                    steps.push(Step::Recreate {
-                        service: name.clone(),
-                        number,
-                        name: c.name.clone(),
-                        id: c.id.clone(),
-                        reason: r.into(),
-                    });
-                }
-                None if c.state != "running" => steps.push(Step::Start {
-                    service: name.clone(),
-                    name: c.name.clone(),
-                    id: c.id.clone(),
-                }),
-                None => {
-                    if let Some(dep) = &restart_for {
-                        steps.push(Step::Restart {
-                            service: name.clone(),
-                            name: c.name.clone(),
-                            id: c.id.clone(),
-                            reason: format!("{dep} recreated, depends_on restart: true"),
-                        });
-                    }
-                }
-            }
-        }
-        // New replicas take the lowest free numbers.
-        let used: BTreeSet<usize> = by_number.keys().copied().collect();
-        let mut next = 1;
-        for _ in kept..want {
-            while used.contains(&next) {
-                next += 1;
-            }
-            steps.push(Step::Create {
-                service: name.clone(),
-                number: next,
-                name: svc.container_name(&desired.project, next),
-            });
-            next += 1;
-        }
+        firsts.insert(name.clone(), sp.first);
+        steps.extend(sp.steps);
+        checks.extend(sp.checks);
     }
     let orphans: Vec<_> = observed
         .containers
         .iter()
-        .filter(|c| desired.service(&c.service).is_none())
+        .filter(|c| desired.service(&c.service).is_none() && !desired.disabled.contains(&c.service))
         .collect();
     if !orphans.is_empty() {
         if opts.remove_orphans {
@@ -348,5 +244,6 @@ pub fn plan(desired: &Desired, observed: &Observed, opts: &Options) -> Result<Pl
         steps,
         services,
         warnings,
+        checks,
     })
 }

@@ -148,6 +148,11 @@ pub async fn down(
     let known: Option<BTreeSet<String>> = desired
         .as_ref()
         .map(|d| d.services.iter().map(|s| s.name.clone()).collect());
+    let declared_volumes: BTreeSet<String> = desired
+        .iter()
+        .flat_map(|x| x.volumes.iter().map(|v| v.name.clone()))
+        .collect();
+    let disabled: BTreeSet<String> = desired.iter().flat_map(|d| d.disabled.iter().cloned()).collect();
     let mut images: BTreeSet<String> = BTreeSet::new();
     let mut local_images: BTreeSet<String> = BTreeSet::new();
     // Anonymous volumes a recreate carried over are mounted by name, so the
@@ -178,7 +183,9 @@ pub async fn down(
             .and_then(|n| n.first())
             .map(|n| n.trim_start_matches('/').to_string())
             .unwrap_or_default();
-        let is_orphan = known.as_ref().is_some_and(|k| !k.contains(&service));
+        // Services a profile leaves out are no orphans: compose takes
+        // them down with the rest.
+        let is_orphan = known.as_ref().is_some_and(|k| !k.contains(&service)) && !disabled.contains(&service);
         if is_orphan && !opts.remove_orphans {
             orphans.push(name);
             continue;
@@ -190,13 +197,13 @@ pub async fn down(
             }
             images.insert(img);
         }
-        for m in c.mounts.clone().unwrap_or_default() {
-            let is_volume = m.typ.map(|t| t.to_string()) == Some("volume".into());
-            if let (true, Some(n)) = (is_volume, m.name) {
-                if n.len() == 64 && n.bytes().all(|b| b.is_ascii_hexdigit()) {
-                    anonymous.insert(n);
-                }
-            }
+        if opts.volumes {
+            let targets = desired
+                .as_ref()
+                .map(|x| super::anon::declared_targets(x, &service))
+                .unwrap_or_default();
+            let id = c.id.clone().unwrap_or_default();
+            anonymous.extend(super::anon::of_container(&d, &id, &declared_volumes, &targets).await);
         }
         let (d, tx, id, timeout, volumes) = (
             d.clone(),
@@ -261,27 +268,50 @@ pub async fn down(
     }
 
     // Networks: the project's own (external ones carry no project label).
-    let networks = d
+    let external_networks: BTreeSet<&String> = desired
+        .iter()
+        .flat_map(|x| x.networks.iter().filter(|n| n.external).map(|n| &n.name))
+        .collect();
+    let networks: Vec<_> = d
         .list_networks(Some(qp::ListNetworksOptions {
             filters: Some(label_filter(&project)),
         }))
         .await
-        .unwrap_or_default();
-    let net_work = networks.into_iter().filter_map(|n| n.name).map(|name| {
-        let (d, tx) = (d.clone(), tx.clone());
-        async move {
-            let t = Instant::now();
-            send(&tx, "Network", &name, "Removing", false, t);
-            match d.remove_network(&name).await {
-                Ok(()) => {
-                    send(&tx, "Network", &name, "Removed", true, t);
-                    Ok(())
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|n| n.name.as_ref().is_none_or(|x| !external_networks.contains(x)))
+        .collect();
+    // By ID: two racing `up`s may have made two networks of one name.
+    let net_work = networks
+        .into_iter()
+        .filter_map(|n| Some((n.id?, n.name?)))
+        .map(|(id, name)| {
+            let (d, tx) = (d.clone(), tx.clone());
+            async move {
+                let t = Instant::now();
+                send(&tx, "Network", &name, "Removing", false, t);
+                // Still used (by a service `down SERVICE` kept, or a profile's):
+                // compose warns and goes on.
+                let in_use = d
+                    .inspect_network(&id, None::<qp::InspectNetworkOptions>)
+                    .await
+                    .ok()
+                    .and_then(|n| n.containers)
+                    .is_some_and(|c| !c.is_empty());
+                if in_use {
+                    send(&tx, "Network", &name, "Resource is still in use", true, t);
+                    return Ok(());
                 }
-                Err(e) if status(&e) == Some(404) => Ok(()),
-                Err(e) => Err(format!("removing network {name}: {}", flatten(&e))),
+                match d.remove_network(&id).await {
+                    Ok(()) => {
+                        send(&tx, "Network", &name, "Removed", true, t);
+                        Ok(())
+                    }
+                    Err(e) if status(&e) == Some(404) => Ok(()),
+                    Err(e) => Err(format!("removing network {name}: {}", flatten(&e))),
+                }
             }
-        }
-    });
+        });
     for r in join_all(net_work).await {
         if let Err(e) = r {
             outcome.errors.push(("network".into(), e));
@@ -297,14 +327,11 @@ pub async fn down(
             .map(|v| v.volumes.unwrap_or_default())
             .unwrap_or_default();
         let mut names: BTreeSet<String> = vols.into_iter().map(|v| v.name).collect();
-        for n in anonymous {
-            // Only if nothing else has labelled it as its own.
-            if let Ok(v) = d.inspect_volume(&n).await {
-                if v.labels.is_empty() {
-                    names.insert(n);
-                }
-            }
+        // Never an external one, whatever labels it carries.
+        for v in desired.iter().flat_map(|x| x.volumes.iter()).filter(|v| v.external) {
+            names.remove(&v.name);
         }
+        names.extend(anonymous);
         let vol_work = names.into_iter().map(|name| {
             let (d, tx) = (d.clone(), tx.clone());
             async move {

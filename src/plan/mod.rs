@@ -7,11 +7,16 @@
 //! - [`diff`]: the plan, the steps between the two.
 //! - [`apply`]: runs the plan as a dependency graph, in parallel.
 
+pub mod anon;
 pub mod apply;
+pub mod dependents;
 pub mod desired;
 pub mod diff;
 pub mod down;
 pub mod gojson;
 pub mod observed;
 pub mod oneoff;
+pub mod recheck;
+pub mod refs;
+pub mod replicas;
 pub mod secrets;

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use bollard::query_parameters as qp;
 use bollard::Docker;
 
-use super::desired::{Desired, LABEL_HASH, LABEL_NUMBER, LABEL_ONEOFF, LABEL_PROJECT, LABEL_SERVICE};
+use super::desired::{Desired, LABEL_HASH, LABEL_IMAGE, LABEL_NUMBER, LABEL_ONEOFF, LABEL_PROJECT, LABEL_SERVICE};
 use crate::docker::flatten;
 
 #[derive(Clone, Debug)]
@@ -16,6 +16,8 @@ pub struct ObservedContainer {
     pub service: String,
     pub number: usize,
     pub hash: String,
+    /// The image ID it was created from (`com.docker.compose.image`).
+    pub image: String,
     /// created, running, paused, restarting, exited, dead
     pub state: String,
     pub created: i64,
@@ -29,6 +31,8 @@ pub struct Observed {
     pub volumes: Vec<String>,
     /// Image reference → whether the engine has it.
     pub images: HashMap<String, bool>,
+    /// Image reference → its ID, for the images the engine has.
+    pub image_ids: HashMap<String, String>,
 }
 
 impl Observed {
@@ -63,6 +67,7 @@ pub async fn containers(d: &Docker, project: &str) -> Result<Vec<ObservedContain
                 service: labels.get(LABEL_SERVICE)?.clone(),
                 number: labels.get(LABEL_NUMBER).and_then(|n| n.parse().ok()).unwrap_or(0),
                 hash: labels.get(LABEL_HASH).cloned().unwrap_or_default(),
+                image: labels.get(LABEL_IMAGE).cloned().unwrap_or_default(),
                 state: c.state.map(|s| s.to_string()).unwrap_or_default(),
                 created: c.created.unwrap_or(0),
             })
@@ -89,10 +94,14 @@ pub async fn observe(d: &Docker, desired: &Desired) -> Result<Observed, String> 
         }
     }
     let mut images = HashMap::new();
+    let mut image_ids = HashMap::new();
     for s in &desired.services {
         if !images.contains_key(&s.image) {
-            let exists = d.inspect_image(&s.image).await.is_ok();
-            images.insert(s.image.clone(), exists);
+            let found = d.inspect_image(&s.image).await.ok();
+            if let Some(id) = found.as_ref().and_then(|i| i.id.clone()) {
+                image_ids.insert(s.image.clone(), id);
+            }
+            images.insert(s.image.clone(), found.is_some());
         }
     }
     Ok(Observed {
@@ -100,5 +109,6 @@ pub async fn observe(d: &Docker, desired: &Desired) -> Result<Observed, String> 
         networks,
         volumes,
         images,
+        image_ids,
     })
 }

@@ -134,14 +134,7 @@ pub async fn create(d: &Docker, desired: &Desired, service: &str, o: OneOff) -> 
         let a: Vec<String> = if o.use_aliases { aliases.clone() } else { Vec::new() };
         body["NetworkingConfig"] = json!({"EndpointsConfig": {net: {"Aliases": a}}});
     }
-    if let Some(of) = &svc.network_of_service {
-        let target = super::observed::containers(d, &desired.project)
-            .await?
-            .into_iter()
-            .find(|c| &c.service == of && c.state == "running")
-            .ok_or_else(|| format!("service {service}: network_mode service:{of} has no running container"))?;
-        body["HostConfig"]["NetworkMode"] = json!(format!("container:{}", target.id));
-    }
+    super::refs::apply_live(d, &desired.project, svc, &mut body).await?;
     let body: ContainerCreateBody =
         serde_json::from_value::<ContainerCreateBody>(body.clone()).map_err(|e| format!("service {service}: {e}"))?;
     let created = d

@@ -1,0 +1,148 @@
+//! References from one service to another's containers: `network_mode`,
+//! `ipc` and `pid` of the form `service:NAME`, and `volumes_from`.
+//!
+//! Docker Compose resolves them before it hashes a service: `service:x`
+//! becomes `container:<ID of x's first container by name>`, a
+//! `volumes_from` entry becomes that ID (or, for `container:NAME[:MODE]`,
+//! the bare NAME). The config hash it stamps is the hash of the resolved
+//! service, so a dependent's hash changes whenever x's container does, and
+//! orch must resolve the same way to stamp the same hash.
+
+use std::collections::{BTreeSet, HashMap};
+
+use serde_json::{json, Value};
+
+use super::desired::service_hash;
+use super::observed::ObservedContainer;
+
+const NAMESPACES: [(&str, &str, &str); 3] = [
+    ("network_mode", "NetworkMode", "network"),
+    ("ipc", "IpcMode", "IPC"),
+    ("pid", "PidMode", "PID"),
+];
+
+/// Whether the service's hash depends on other containers.
+pub fn has_refs(raw: &Value) -> bool {
+    NAMESPACES
+        .iter()
+        .any(|(k, _, _)| raw[k].as_str().is_some_and(|m| m.starts_with("service:")))
+        || raw["volumes_from"].as_array().is_some_and(|a| !a.is_empty())
+}
+
+/// The services whose containers `raw` refers to.
+pub fn targets(raw: &Value) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    for (k, _, _) in NAMESPACES {
+        if let Some(x) = raw[k].as_str().and_then(|m| m.strip_prefix("service:")) {
+            out.insert(x.to_string());
+        }
+    }
+    for v in raw["volumes_from"].as_array().into_iter().flatten() {
+        if let Some(v) = v.as_str().filter(|v| !v.starts_with("container:")) {
+            out.insert(v.split(':').next().unwrap_or(v).to_string());
+        }
+    }
+    out
+}
+
+/// Each service's first container (by name, as compose sorts them).
+pub fn first_ids(containers: &[ObservedContainer]) -> HashMap<String, String> {
+    let mut best: HashMap<String, (&str, &str)> = HashMap::new();
+    for c in containers {
+        let e = best.entry(c.service.clone()).or_insert((&c.name, &c.id));
+        if c.name.as_str() < e.0 {
+            *e = (&c.name, &c.id);
+        }
+    }
+    best.into_iter().map(|(s, (_, id))| (s, id.to_string())).collect()
+}
+
+/// The service with its references resolved, as compose hashes and
+/// creates it. `first` gives a service's first container ID.
+pub fn resolve(raw: &Value, first: &dyn Fn(&str) -> Option<String>) -> Result<Value, String> {
+    let mut out = raw.clone();
+    if let Some(list) = out.get_mut("volumes_from").and_then(Value::as_array_mut) {
+        for v in list.iter_mut() {
+            let Some(spec) = v.as_str().map(str::to_string) else {
+                continue;
+            };
+            let parts: Vec<&str> = spec.split(':').collect();
+            *v = if parts[0] == "container" {
+                json!(parts.get(1).copied().unwrap_or(""))
+            } else {
+                let id = first(parts[0])
+                    .ok_or_else(|| format!("cannot share volume with service {}: container missing", parts[0]))?;
+                json!(id)
+            };
+        }
+    }
+    for (key, _, what) in NAMESPACES {
+        if let Some(x) = raw[key].as_str().and_then(|m| m.strip_prefix("service:")) {
+            let id =
+                first(x).ok_or_else(|| format!("cannot share {what} namespace with service {x}: container missing"))?;
+            out[key] = json!(format!("container:{id}"));
+        }
+    }
+    Ok(out)
+}
+
+/// The config hash compose stamps on the service's containers.
+pub fn hash(raw: &Value, first: &dyn Fn(&str) -> Option<String>) -> Result<String, String> {
+    Ok(service_hash(&resolve(raw, first)?))
+}
+
+/// Puts the resolved references into a container create body.
+pub fn patch_body(body: &mut Value, resolved: &Value) {
+    for (key, field, _) in NAMESPACES {
+        if let Some(mode) = resolved[key].as_str() {
+            body["HostConfig"][field] = json!(mode);
+        }
+    }
+    if resolved["network_mode"]
+        .as_str()
+        .is_some_and(|m| m.starts_with("container:"))
+    {
+        if let Some(b) = body.as_object_mut() {
+            b.remove("NetworkingConfig");
+        }
+    }
+    if let Some(list) = resolved["volumes_from"].as_array() {
+        body["HostConfig"]["VolumesFrom"] = json!(list);
+    }
+}
+
+/// Resolves `svc`'s references against the project's containers as they
+/// are now, and puts them and the hash they make into `body`. Nothing to
+/// do for a service without references.
+pub async fn apply_live(
+    d: &bollard::Docker,
+    project: &str,
+    svc: &super::desired::ServiceSpec,
+    body: &mut Value,
+) -> Result<(), String> {
+    if !svc.has_refs {
+        return Ok(());
+    }
+    let ids = first_ids(&super::observed::containers(d, project).await?);
+    let resolved = resolve(&svc.raw, &|s| ids.get(s).cloned()).map_err(|e| format!("service {}: {e}", svc.name))?;
+    patch_body(body, &resolved);
+    body["Labels"][super::desired::LABEL_HASH] = json!(service_hash(&resolved));
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resolves_as_compose_does() {
+        let raw =
+            json!({"network_mode": "service:x", "ipc": "shareable", "volumes_from": ["x:ro", "container:foo:ro"]});
+        let r = resolve(&raw, &|s| (s == "x").then(|| "abc".to_string())).unwrap();
+        assert_eq!(r["network_mode"], "container:abc");
+        assert_eq!(r["ipc"], "shareable");
+        assert_eq!(r["volumes_from"], json!(["abc", "foo"]));
+        let err = resolve(&json!({"pid": "service:y"}), &|_| None).unwrap_err();
+        assert_eq!(err, "cannot share PID namespace with service y: container missing");
+    }
+}
