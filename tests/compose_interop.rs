@@ -105,12 +105,13 @@ fn shape(project: &str) -> Vec<(String, String, String)> {
 /// Runs the same `up` with both tools (each on its own project), then
 /// each tool's `up` on the other's project, which must recreate nothing.
 struct Pair {
+    // Dropped first: the reference's `down` runs in `dir`.
+    _cleanup: (ProjectCleanup, ProjectCleanup),
     dir: tempfile::TempDir,
     ours: String,
     theirs: String,
     /// Services whose hashes differ between the projects by design.
     blank: Vec<&'static str>,
-    _cleanup: (ProjectCleanup, ProjectCleanup),
 }
 
 impl Pair {
