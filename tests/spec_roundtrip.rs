@@ -55,7 +55,7 @@ services:
       rollback_config:
         { parallelism: 1, delay: 500ms, failure_action: continue, monitor: 2s, max_failure_ratio: 0.25, order: stop-first }
   canary:
-    image: orch-test/busybox
+    image: orch-test/busybox # canary
     command: ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 1; done"]
     healthcheck:
       test: ["CMD-SHELL", "test ! -e /bad"]
@@ -533,4 +533,18 @@ fn swarm_specs_round_trip_losslessly() {
         c["Healthcheck"]["Test"],
         serde_json::json!(["CMD-SHELL", "test ! -e /bad"])
     );
+
+    // The same through a stack redeploy that waits (--detach=false).
+    let bad = COMPOSE.replace("orch-test/busybox # canary", "orch-test/busybox:bad");
+    std::fs::write(dir.path().join("compose.yml"), bad).unwrap();
+    let out = cluster
+        .orch(1)
+        .current_dir(dir.path())
+        .args(["stack", "deploy", "--detach=false", "-c", "compose.yml", "rt"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "{}", stdout(&out));
+    assert!(stderr(&out).contains("service rolled back"), "{}", stderr(&out));
+    let c = &inspect(&cluster, "rt_canary")["Spec"]["TaskTemplate"]["ContainerSpec"];
+    assert_eq!(c["Image"], "orch-test/busybox");
 }
