@@ -339,8 +339,10 @@ fn node_round_trip(c: &Cluster) {
     only_changed("node label_add", &before, &spec(c), &[".Labels.rt"]);
 }
 
-/// The update, rollback and health flags store what docker stores.
+/// `orch service create|update` flags store the spec docker's store
+/// (the update, rollback and health flags above all).
 fn flags_as_docker(c: &Cluster) {
+    #[rustfmt::skip]
     let combos: &[&[&str]] = &[
         &[],
         &["--update-delay", "3s"],
@@ -377,15 +379,20 @@ fn flags_as_docker(c: &Cluster) {
             "2s",
         ],
         &["--no-healthcheck"],
+        &[
+            "--replicas", "2", "--env", "A=1", "--label", "l=1", "--container-label", "c=1",
+            "--constraint", "node.role==manager", "--placement-pref", "spread=node.hostname",
+            "--replicas-max-per-node", "2", "--limit-cpu", "0.5", "--limit-memory", "64M",
+            "--reserve-cpu", "0.1", "--reserve-memory", "8M", "--restart-condition", "on-failure",
+            "--restart-delay", "2s", "--restart-max-attempts", "5", "--stop-grace-period", "3s",
+            "--hostname", "h", "--workdir", "/tmp", "--user", "0", "--endpoint-mode", "dnsrr",
+            "--mount", "type=volume,source=v1,target=/data", "--health-cmd", "true",
+            "--publish", "published=18080,target=80,mode=host", "--update-delay", "1s",
+        ],
     ];
-    let keys = |v: &Value| {
-        let s = &v["Spec"];
-        serde_json::json!([
-            s["UpdateConfig"],
-            s["RollbackConfig"],
-            s["TaskTemplate"]["ContainerSpec"]["Healthcheck"]
-        ])
-    };
+    // The whole spec, but the name, and the tag docker's CLI adds.
+    let allowed = [".Name", ".TaskTemplate.ContainerSpec.Image"];
+    let keys = |v: &Value| v["Spec"].clone();
     for (i, flags) in combos.iter().enumerate() {
         let (d, o) = (format!("flagd{i}"), format!("flago{i}"));
         let mut args = vec!["service", "create", "-d", "--no-resolve-image", "--name", &d];
@@ -400,10 +407,17 @@ fn flags_as_docker(c: &Cluster) {
             &format!("create {flags:?}"),
             &keys(&inspect(c, &d)),
             &keys(&inspect(c, &o)),
-            &[],
+            &allowed,
         );
-        // The same flags as an update of the flagless pair.
-        if !flags.is_empty() {
+        // The same flags as an update of the flagless pair (those
+        // `service update` takes as they are).
+        let settings = |f: &&str| {
+            !f.starts_with("--")
+                || ["--update", "--rollback", "--health", "--no-health"]
+                    .iter()
+                    .any(|p| f.starts_with(p))
+        };
+        if !flags.is_empty() && flags.iter().all(settings) {
             let mut args = vec!["service", "update", "-d", "flagd0"];
             args.splice(3..3, flags.iter().copied());
             c.docker(1, &args);
@@ -412,7 +426,7 @@ fn flags_as_docker(c: &Cluster) {
                 &format!("update {flags:?}"),
                 &keys(&inspect(c, "flagd0")),
                 &keys(&inspect(c, "flago0")),
-                &[],
+                &allowed,
             );
         }
     }
@@ -459,6 +473,19 @@ fn swarm_specs_round_trip_losslessly() {
             ".TaskTemplate.ContainerSpec.Labels.com.docker.stack.namespace",
             ".TaskTemplate.Networks[0].Target",
             // docker's CLI adds the implied tag (":latest").
+            ".TaskTemplate.ContainerSpec.Image",
+        ],
+    );
+
+    // orch redeploys docker's stack: the healthcheck and every other
+    // field stay (the image gets orch's spelling, no implied tag).
+    deploy("orch", "dk");
+    only_changed(
+        "orch stack deploy over docker's",
+        &theirs["Spec"],
+        &inspect(&cluster, "dk_web")["Spec"],
+        &[
+            ".Labels.com.docker.orch.stack.spec-hash",
             ".TaskTemplate.ContainerSpec.Image",
         ],
     );
