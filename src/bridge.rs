@@ -11,8 +11,8 @@
 //! running is cancelled and orch exits with 130.
 
 use std::future::Future;
-use std::sync::atomic::{AtomicU8, Ordering};
-use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
+use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
 use rhai::EvalAltResult;
@@ -71,6 +71,39 @@ pub fn advance(phase: Phase) {
     if prev < phase as u8 {
         b.phase_tx.send_replace(phase);
     }
+}
+
+type ForceAction = std::pin::Pin<Box<dyn Future<Output = ()> + Send>>;
+
+/// Work to do if the user forces the interrupt (a second Ctrl-C), by id.
+static FORCE_ACTIONS: Mutex<Vec<(u64, ForceAction)>> = Mutex::new(Vec::new());
+static FORCE_IDS: AtomicU64 = AtomicU64::new(0);
+
+/// Registered force work; dropping it (the work finished normally)
+/// unregisters it.
+pub struct ForceGuard(u64);
+
+impl Drop for ForceGuard {
+    fn drop(&mut self) {
+        FORCE_ACTIONS.lock().unwrap().retain(|(id, _)| *id != self.0);
+    }
+}
+
+/// Registers `action` to run if a second Ctrl-C forces the interrupt
+/// while the guard lives: e.g. attached `up` kills the containers a
+/// graceful stop is still waiting on, as compose does.
+pub fn on_force(action: impl Future<Output = ()> + Send + 'static) -> ForceGuard {
+    let id = FORCE_IDS.fetch_add(1, Ordering::SeqCst);
+    FORCE_ACTIONS.lock().unwrap().push((id, Box::pin(action)));
+    ForceGuard(id)
+}
+
+/// Takes the registered force work (the supervisor runs it).
+pub fn take_force_actions() -> Vec<ForceAction> {
+    std::mem::take(&mut *FORCE_ACTIONS.lock().unwrap())
+        .into_iter()
+        .map(|(_, a)| a)
+        .collect()
 }
 
 /// The runtime handle, for primitives that spawn parallel work.

@@ -220,7 +220,11 @@ fn stack_size(max_call_depth: usize) -> usize {
 
 /// How long cleanup may run after the first Ctrl-C, in milliseconds;
 /// scripts raise it with `set_interrupt_grace` (e.g. to stop containers).
+/// `u64::MAX` means no limit.
 pub static INTERRUPT_GRACE_MS: AtomicU64 = AtomicU64::new(1500);
+
+/// What is printed at the first Ctrl-C; `None` is orch's default notice.
+pub static INTERRUPT_NOTICE: Mutex<Option<String>> = Mutex::new(None);
 
 /// Runs a script to completion on its own thread while this thread
 /// watches for Ctrl-C. Returns the process exit code.
@@ -258,15 +262,33 @@ async fn supervise(mut rx: tokio::sync::oneshot::Receiver<i32>) -> i32 {
         _ = term.recv() => {},
     }
     bridge::advance(Phase::Interrupted);
-    eprintln!("\ninterrupted: cancelling engine calls and running the script's cleanup (Ctrl-C again to force)");
-    let grace = Duration::from_millis(INTERRUPT_GRACE_MS.load(Ordering::SeqCst));
+    match INTERRUPT_NOTICE.lock().unwrap().as_deref() {
+        None => {
+            eprintln!("\ninterrupted: cancelling engine calls and running the script's cleanup (Ctrl-C again to force)")
+        }
+        Some("") => {}
+        Some(text) => eprintln!("{text}"),
+    }
+    let grace = match INTERRUPT_GRACE_MS.load(Ordering::SeqCst) {
+        u64::MAX => None,
+        ms => Some(Duration::from_millis(ms)),
+    };
+    let grace_over = async move {
+        match grace {
+            Some(d) => tokio::time::sleep(d).await,
+            None => std::future::pending().await,
+        }
+    };
     tokio::select! {
         _ = &mut rx => return 130,
         _ = int.recv() => {},
         _ = term.recv() => {},
-        _ = tokio::time::sleep(grace) => {},
+        _ = grace_over => {},
     }
+    // Taken before the phase moves, so the script cannot drop them first.
+    let forced = bridge::take_force_actions();
     bridge::advance(Phase::Stopping);
+    let _ = tokio::time::timeout(Duration::from_secs(10), futures_util::future::join_all(forced)).await;
     let _ = tokio::time::timeout(Duration::from_millis(300), &mut rx).await;
     130
 }

@@ -31,12 +31,14 @@ fn containers(list: Array) -> RhaiResult<Vec<Container>> {
 }
 
 /// Runs `op` on every container in parallel. Options: `timeout` (stop and
-/// restart), `signal` (kill), `force` and `volumes` (remove), `on_event`.
+/// restart), `signal` (kill), `force` and `volumes` (remove), `on_event`,
+/// `kill_on_force` (a second Ctrl-C kills the containers instead of
+/// leaving them to the engine's stop).
 pub fn batch(ctx: &NativeCallContext, list: Array, op: &str, opts: Map) -> RhaiResult<Map> {
     let o = Opts::new(
         "container::batch",
         opts,
-        &["timeout", "signal", "force", "volumes", "on_event"],
+        &["timeout", "signal", "force", "volumes", "on_event", "kill_on_force"],
     )?;
     let (done_status, busy_status) = match op {
         "start" => ("Started", "Starting"),
@@ -57,6 +59,9 @@ pub fn batch(ctx: &NativeCallContext, list: Array, op: &str, opts: Map) -> RhaiR
     let (force, volumes) = (o.flag("force")?, o.flag("volumes")?);
     let on_event = o.fn_ptr("on_event")?;
     let list = containers(list)?;
+    let _force = o
+        .flag("kill_on_force")?
+        .then(|| bridge::on_force(kill_all(list.clone())));
     let op = op.to_string();
     super::plan::run_with_events(ctx, on_event, move |tx| async move {
         let jobs = list.into_iter().map(|c| {
@@ -137,6 +142,19 @@ pub fn batch(ctx: &NativeCallContext, list: Array, op: &str, opts: Map) -> RhaiR
             .collect();
         Outcome { errors }
     })
+}
+
+/// SIGKILL to every container, errors ignored (some are already gone).
+async fn kill_all(list: Vec<Container>) {
+    let kills = list.into_iter().map(|c| async move {
+        if let Ok(d) = c.ep.client().await {
+            let opts = qp::KillContainerOptions {
+                signal: "SIGKILL".into(),
+            };
+            let _ = d.kill_container(&c.id, Some(opts)).await;
+        }
+    });
+    futures_util::future::join_all(kills).await;
 }
 
 /// `follow`, `tail` (number or "all"), `since`/`until` (unix seconds),

@@ -434,8 +434,8 @@ pub mod api {
     /// Runs one operation on many containers in parallel: "start", "stop",
     /// "restart", "kill", "pause", "unpause" or "remove". Options:
     /// `timeout`, `signal`, `force`, `volumes`, `on_event` (called with
-    /// `#{ kind, name, status, done, error, elapsed }`). Returns
-    /// `#{ ok, errors }`.
+    /// `#{ kind, name, status, done, error, elapsed }`), `kill_on_force`
+    /// (a second Ctrl-C kills them). Returns `#{ ok, errors }`.
     ///
     /// ```rhai
     /// container::batch(container::list(#{ label: "app=demo" }), "stop", #{ timeout: 2 });
@@ -455,6 +455,26 @@ pub mod api {
     #[rhai_fn(name = "logs", return_raw)]
     pub fn logs_many(ctx: NativeCallContext, list: Array, opts: Map, each: FnPtr) -> RhaiResult<()> {
         crate::api::located(&ctx, crate::api::batch::stream_logs(&ctx, list, opts, each))
+    }
+
+    /// Follows project `project`'s containers (one-off `run` containers
+    /// excluded) as attached `up` does. Options: `watch` (services whose
+    /// containers are tracked; empty or absent: all), `attach` (services
+    /// whose logs stream), `since` (unix seconds, e.g. `unix_now()` taken
+    /// before `plan.apply`: containers started since then are streamed
+    /// from their start, older running ones from now on; default now),
+    /// `timestamps`. `f.next()` returns `#{ kind: "log", name, service,
+    /// number, id, stream, line }` or `#{ kind: "exit", name, service,
+    /// number, id, code, restarting }` (after that container's last log
+    /// line), and `()` once every tracked container has exited.
+    ///
+    /// ```rhai
+    /// let f = container::follow("demo", #{ attach: ["web"], since: unix_now() });
+    /// let e = f.next();
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn follow(ctx: NativeCallContext, project: &str, opts: Map) -> RhaiResult<crate::api::follow::Follow> {
+        crate::api::located(&ctx, crate::api::follow::start(project, opts))
     }
 
     /// The container's ID.

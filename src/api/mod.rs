@@ -14,7 +14,9 @@ pub mod container;
 pub mod distribute;
 pub mod dockerignore;
 pub mod engine;
+pub mod follow;
 pub mod image;
+pub mod logprint;
 pub mod network;
 pub mod node;
 pub mod plan;
@@ -59,6 +61,8 @@ pub fn register(engine: &mut Engine) {
     engine.register_static_module("watch", exported_module!(watch::api).into());
     engine.register_static_module("engine", exported_module!(engine::api).into());
     engine.register_global_module(exported_module!(util::api).into());
+    engine.register_global_module(exported_module!(follow::api).into());
+    engine.register_global_module(exported_module!(logprint::api).into());
     container::register_types(engine);
     image::register_types(engine);
     network::register_types(engine);
@@ -67,6 +71,8 @@ pub fn register(engine: &mut Engine) {
     compose::register_types(engine);
     progress::register_types(engine);
     watch::register_types(engine);
+    follow::register_types(engine);
+    logprint::register_types(engine);
 }
 
 static BASE_DIR: OnceLock<PathBuf> = OnceLock::new();

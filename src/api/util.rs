@@ -9,6 +9,14 @@ use rhai::{Array, Dynamic, Map};
 use super::RhaiResult;
 use crate::bridge;
 
+/// The time now in unix seconds, with fractions.
+pub fn unix_now_secs() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs_f64())
+        .unwrap_or(0.0)
+}
+
 /// Lays out rows like the Docker CLI's tabwriter (min width 10, padding 3),
 /// so orch's tables line up with `docker`'s.
 pub fn format_table(headers: &[String], rows: &[Vec<String>]) -> String {
@@ -200,16 +208,21 @@ pub mod api {
     }
 
     /// How long cleanup may run after Ctrl-C before orch stops the script
-    /// (default 1.5 s). Raise it before work whose cleanup takes longer.
+    /// (default 1.5 s). Raise it before work whose cleanup takes longer; a
+    /// negative value means no limit (only a second Ctrl-C stops it).
     ///
     /// ```rhai
     /// set_interrupt_grace(15.0);   // stopping containers can take 10 s
     /// ```
     #[rhai_fn(name = "set_interrupt_grace", return_raw)]
     pub fn set_interrupt_grace(seconds: f64) -> RhaiResult<()> {
-        let ms = secs("set_interrupt_grace", seconds)?
-            .as_millis()
-            .min(u128::from(u64::MAX)) as u64;
+        let ms = if seconds < 0.0 {
+            u64::MAX
+        } else {
+            secs("set_interrupt_grace", seconds)?
+                .as_millis()
+                .min(u128::from(u64::MAX) - 1) as u64
+        };
         crate::script::INTERRUPT_GRACE_MS.store(ms, std::sync::atomic::Ordering::SeqCst);
         Ok(())
     }
@@ -217,6 +230,25 @@ pub mod api {
     #[rhai_fn(name = "set_interrupt_grace", return_raw)]
     pub fn set_interrupt_grace_int(seconds: i64) -> RhaiResult<()> {
         set_interrupt_grace(seconds as f64)
+    }
+
+    /// What orch prints on stderr at the first Ctrl-C ("" for nothing, when
+    /// the script prints its own notice, as attached `up` does).
+    ///
+    /// ```rhai
+    /// set_interrupt_notice("");
+    /// ```
+    pub fn set_interrupt_notice(text: &str) {
+        *crate::script::INTERRUPT_NOTICE.lock().unwrap() = Some(text.to_string());
+    }
+
+    /// The time now in unix seconds, with fractions.
+    ///
+    /// ```rhai
+    /// let t0 = unix_now();
+    /// ```
+    pub fn unix_now() -> f64 {
+        super::unix_now_secs()
     }
 
     /// Asks a yes/no question on stderr and reads the answer from stdin;

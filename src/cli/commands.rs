@@ -146,12 +146,28 @@ fn compose_commands() -> Vec<Command> {
             .arg(flag(
                 "abort-on-container-exit",
                 None,
-                "Stops all containers if any container was stopped",
+                "Stops all containers if any container was stopped. Incompatible with -d",
+            ))
+            .arg(flag(
+                "abort-on-container-failure",
+                None,
+                "Stops all containers if any container exited with failure. Incompatible with -d",
             ))
             .arg(opt(
                 "exit-code-from",
-                "Return the exit code of the selected service container",
+                "Return the exit code of the selected service container. Implies --abort-on-container-exit",
             ))
+            .arg(multi(
+                "attach",
+                "Restrict attaching to the specified services. Incompatible with --attach-dependencies.",
+            ))
+            .arg(multi("no-attach", "Do not attach (stream logs) to the specified services"))
+            .arg(flag(
+                "attach-dependencies",
+                None,
+                "Automatically attach to log output of dependent services",
+            ))
+            .arg(flag("timestamps", None, "Show timestamps"))
             .arg(flag("no-start", None, "Don't start the services after creating them"))
             .arg(flag("dry-run", None, "Print the plan and change nothing"))
             .arg(flag("no-color", None, "Produce monochrome output"))

@@ -1,0 +1,184 @@
+//! Compose's log presentation: a `name | ` prefix per container, padded to
+//! the longest name seen so far plus one, coloured from compose's rainbow
+//! in the order containers first print, and status lines (`web-1 exited
+//! with code 0`) that reset the terminal line first, byte for byte as
+//! `docker compose up` and `logs` write them.
+//!
+//! ```rhai
+//! let out = log_printer(#{ colour: is_terminal("stdout"), prefix: true });
+//! out.log("web-1", "hello");
+//! out.status("web-1", "exited with code 0");
+//! ```
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+
+use rhai::plugin::*;
+use rhai::Map;
+
+use super::value::Opts;
+use super::RhaiResult;
+
+/// compose's rainbow: cyan, yellow, green, magenta, blue, then the same
+/// made bold ("intense").
+const RAINBOW: [&str; 10] = ["36", "33", "32", "35", "34", "36;1", "33;1", "32;1", "35;1", "34;1"];
+
+/// What goes in front of a status line: carriage return, clear the line.
+const RESET_LINE: &str = "\r\x1b[K";
+
+#[derive(Default)]
+struct Inner {
+    colour: bool,
+    prefix: bool,
+    /// (name, colour code) in the order names were first seen.
+    seen: Vec<(String, Option<&'static str>)>,
+    width: usize,
+}
+
+impl Inner {
+    fn colour_of(&mut self, name: &str) -> Option<&'static str> {
+        if let Some((_, c)) = self.seen.iter().find(|(n, _)| n == name) {
+            return *c;
+        }
+        let c = self.colour.then(|| RAINBOW[self.seen.len() % RAINBOW.len()]);
+        self.seen.push((name.to_string(), c));
+        self.width = self.width.max(name.len() + 1);
+        c
+    }
+
+    fn prefix(&mut self, name: &str) -> String {
+        let c = self.colour_of(name);
+        if !self.prefix {
+            return String::new();
+        }
+        paint(c, &format!("{name:<width$} | ", width = self.width))
+    }
+}
+
+fn paint(code: Option<&str>, s: &str) -> String {
+    match code {
+        Some(c) => format!("\x1b[{c}m{s}\x1b[0m"),
+        None => s.to_string(),
+    }
+}
+
+/// Prints container log lines and status lines as compose does.
+#[derive(Clone)]
+pub struct LogPrinter(Arc<Mutex<Inner>>);
+
+fn write(err: bool, text: &str) {
+    // A closed pipe (orch up | head) must not panic the script thread.
+    if err {
+        let _ = std::io::stderr().lock().write_all(text.as_bytes());
+    } else {
+        let _ = std::io::stdout().lock().write_all(text.as_bytes());
+    }
+}
+
+fn line(p: &LogPrinter, name: &str, text: &str, err: bool) {
+    let prefix = p.0.lock().unwrap().prefix(name);
+    let mut out = String::with_capacity(prefix.len() + text.len() + 1);
+    for l in text.split('\n') {
+        out.push_str(&prefix);
+        out.push_str(l);
+        out.push('\n');
+    }
+    write(err, &out);
+}
+
+#[export_module]
+pub mod api {
+    use super::*;
+
+    /// A printer for container logs as compose shows them. Options:
+    /// `colour` (compose's rainbow per container), `prefix` (the aligned
+    /// `name | ` prefix; false for `--no-log-prefix`).
+    ///
+    /// ```rhai
+    /// let out = log_printer(#{ colour: false, prefix: true });
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn log_printer(opts: Map) -> RhaiResult<LogPrinter> {
+        let o = Opts::new("log_printer", opts, &["colour", "prefix"])?;
+        let inner = Inner {
+            colour: o.flag("colour")?,
+            prefix: o.bool("prefix")?.unwrap_or(true),
+            ..Default::default()
+        };
+        Ok(LogPrinter(Arc::new(Mutex::new(inner))))
+    }
+
+    /// Prints a log line of container `name` on stdout, with its prefix.
+    ///
+    /// ```rhai
+    /// out.log("web-1", "listening on :80");
+    /// ```
+    #[rhai_fn(global, name = "log")]
+    pub fn log(p: &mut LogPrinter, name: &str, text: &str) {
+        line(p, name, text, false)
+    }
+
+    /// Prints a line the container wrote on stderr, on stderr.
+    ///
+    /// ```rhai
+    /// out.err("web-1", "warning: no config");
+    /// ```
+    #[rhai_fn(global, name = "err")]
+    pub fn err(p: &mut LogPrinter, name: &str, text: &str) {
+        line(p, name, text, true)
+    }
+
+    /// Prints a status line about container `name` (`exited with code 0`)
+    /// on stdout, in its colour.
+    ///
+    /// ```rhai
+    /// out.status("web-1", "exited with code 0");
+    /// ```
+    #[rhai_fn(global, name = "status")]
+    pub fn status(p: &mut LogPrinter, name: &str, text: &str) {
+        let c = p.0.lock().unwrap().colour_of(name);
+        write(false, &format!("{}\n", paint(c, &format!("{RESET_LINE}{name} {text}"))));
+    }
+}
+
+pub fn register_types(engine: &mut rhai::Engine) {
+    engine.register_type_with_name::<LogPrinter>("LogPrinter");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prefixes_grow_with_the_longest_name_seen() {
+        let mut i = Inner {
+            prefix: true,
+            ..Default::default()
+        };
+        assert_eq!(i.prefix("web-1"), "web-1  | ");
+        assert_eq!(i.prefix("longername-1"), "longername-1  | ");
+        assert_eq!(i.prefix("web-1"), "web-1         | ");
+    }
+
+    #[test]
+    fn colours_follow_composes_rainbow_in_order_of_appearance() {
+        let mut i = Inner {
+            prefix: true,
+            colour: true,
+            ..Default::default()
+        };
+        assert_eq!(i.prefix("a-1"), "\x1b[36ma-1  | \x1b[0m");
+        assert_eq!(i.colour_of("b-1"), Some("33"));
+        for n in 0..4 {
+            i.colour_of(&format!("x{n}"));
+        }
+        assert_eq!(i.colour_of("c-1"), Some("36;1"));
+        assert_eq!(i.colour_of("a-1"), Some("36"));
+    }
+
+    #[test]
+    fn no_prefix_prints_the_bare_line() {
+        let mut i = Inner::default();
+        assert_eq!(i.prefix("web-1"), "");
+    }
+}
