@@ -169,7 +169,7 @@ mod tests {
         };
         assert_eq!(i.prefix("a-1"), "\x1b[36ma-1  | \x1b[0m");
         assert_eq!(i.colour_of("b-1"), Some("33"));
-        for n in 0..4 {
+        for n in 0..3 {
             i.colour_of(&format!("x{n}"));
         }
         assert_eq!(i.colour_of("c-1"), Some("36;1"));
