@@ -208,21 +208,17 @@ pub mod api {
     }
 
     /// How long cleanup may run after Ctrl-C before orch stops the script
-    /// (default 1.5 s). Raise it before work whose cleanup takes longer; a
-    /// negative value means no limit (only a second Ctrl-C stops it).
+    /// (default 1.5 s). Raise it before work whose cleanup takes longer.
     ///
     /// ```rhai
     /// set_interrupt_grace(15.0);   // stopping containers can take 10 s
     /// ```
     #[rhai_fn(name = "set_interrupt_grace", return_raw)]
     pub fn set_interrupt_grace(seconds: f64) -> RhaiResult<()> {
-        let ms = if seconds < 0.0 {
-            u64::MAX
-        } else {
-            secs("set_interrupt_grace", seconds)?
-                .as_millis()
-                .min(u128::from(u64::MAX) - 1) as u64
-        };
+        // u64::MAX is reserved for "no limit".
+        let ms = secs("set_interrupt_grace", seconds)?
+            .as_millis()
+            .min(u128::from(u64::MAX) - 1) as u64;
         crate::script::INTERRUPT_GRACE_MS.store(ms, std::sync::atomic::Ordering::SeqCst);
         Ok(())
     }
@@ -230,6 +226,17 @@ pub mod api {
     #[rhai_fn(name = "set_interrupt_grace", return_raw)]
     pub fn set_interrupt_grace_int(seconds: i64) -> RhaiResult<()> {
         set_interrupt_grace(seconds as f64)
+    }
+
+    /// Lets cleanup after Ctrl-C run as long as it takes; only a second
+    /// Ctrl-C stops it (attached `up` stops containers with their full
+    /// grace periods).
+    ///
+    /// ```rhai
+    /// set_interrupt_grace_unlimited();
+    /// ```
+    pub fn set_interrupt_grace_unlimited() {
+        crate::script::INTERRUPT_GRACE_MS.store(u64::MAX, std::sync::atomic::Ordering::SeqCst);
     }
 
     /// What orch prints on stderr at the first Ctrl-C ("" for nothing, when
