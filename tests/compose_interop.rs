@@ -426,3 +426,137 @@ impl Drop for VolumeCleanup {
             .output();
     }
 }
+
+/// A recreate killed between its create and its rename leaves
+/// `<id12>_<name>`. The next `up` renames it when the replica's container
+/// is gone, or removes it and recreates the replica when both exist.
+#[test]
+fn up_repairs_a_recreate_cut_short() {
+    let image = test_image();
+    let dir = tempfile::tempdir().unwrap();
+    let project = unique("tmpcopy");
+    let _cleanup = ProjectCleanup {
+        dir: dir.path().to_path_buf(),
+        project: project.clone(),
+    };
+    write(
+        dir.path(),
+        &format!("services:\n  app:\n    image: {image}\n    command: {LOOP}\n"),
+    );
+    let up = || ok("orch up", orch_in(dir.path(), &["-p", &project, "up", "-d"]));
+    up();
+    let name = format!("{project}-app-1");
+    let id = docker(&["inspect", "-f", "{{.Id}}", &name]).trim().to_string();
+    let temp = format!("{}_{name}", &id[..12]);
+    // The old container is gone: the copy takes the replica's name.
+    docker(&["rename", &name, &temp]);
+    up();
+    assert_eq!(
+        project_containers(&project).into_keys().collect::<Vec<_>>(),
+        [name.as_str()]
+    );
+    assert_eq!(docker(&["inspect", "-f", "{{.Id}}", &name]).trim(), id);
+    // Both exist (the old one with an older config): the copy goes and the
+    // replica is recreated.
+    docker(&["rename", &name, &temp]);
+    let labels = docker(&["inspect", "-f", "{{json .Config.Labels}}", &temp]);
+    let labels: serde_json::Map<String, serde_json::Value> = serde_json::from_str(&labels).unwrap();
+    let mut args = vec!["create".to_string(), "--name".into(), name.clone()];
+    for (k, v) in labels {
+        let v = if k == "com.docker.compose.config-hash" {
+            "old".to_string()
+        } else {
+            v.as_str().unwrap().to_string()
+        };
+        args.push("--label".into());
+        args.push(format!("{k}={v}"));
+    }
+    args.extend([image.to_string(), "true".into()]);
+    docker(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    up();
+    let now = project_containers(&project);
+    assert_eq!(
+        now.keys().map(String::as_str).collect::<Vec<_>>(),
+        [name.as_str()],
+        "{now:?}"
+    );
+    let hash = docker(&[
+        "inspect",
+        "-f",
+        "{{index .Config.Labels \"com.docker.compose.config-hash\"}}",
+        &name,
+    ]);
+    assert_ne!(hash.trim(), "old");
+    // The reference agrees the project is current.
+    let before = project_containers(&project);
+    ok("reference up", compose(dir.path(), &["-p", &project, "up", "-d"]));
+    assert_eq!(project_containers(&project), before);
+}
+
+/// Two racing `up -d` on a new project both create `<project>_default`
+/// (the engine allows it when asked without its duplicate check). The next
+/// `up` adopts the oldest and removes the project's other copies by ID.
+#[test]
+fn up_adopts_the_oldest_of_duplicate_networks_and_removes_the_others() {
+    let image = test_image();
+    let dir = tempfile::tempdir().unwrap();
+    let project = unique("dupnet");
+    let _cleanup = ProjectCleanup {
+        dir: dir.path().to_path_buf(),
+        project: project.clone(),
+    };
+    let _nets = Cleanup(format!("{project}_default"));
+    write(
+        dir.path(),
+        &format!("services:\n  app:\n    image: {image}\n    command: {LOOP}\n"),
+    );
+    let net = format!("{project}_default");
+    let body = serde_json::json!({
+        "Name": net,
+        "CheckDuplicate": false,
+        "Labels": {
+            "com.docker.compose.project": project,
+            "com.docker.compose.network": "default",
+            "com.docker.compose.version": "2.40.3",
+        },
+    })
+    .to_string();
+    let make_copies = || {
+        let mut ids = Vec::new();
+        for _ in 0..2 {
+            let out = std::process::Command::new("curl")
+                .args([
+                    "-sf",
+                    "--unix-socket",
+                    "/var/run/docker.sock",
+                    "-H",
+                    "Content-Type: application/json",
+                ])
+                .args(["-d", &body, "http://localhost/networks/create"])
+                .output()
+                .unwrap();
+            assert!(out.status.success(), "creating a copy: {}", stderr(&out));
+            let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+            ids.push(v["Id"].as_str().unwrap().to_string());
+        }
+        ids
+    };
+    let ids = make_copies();
+    let copies = || docker(&["network", "ls", "-q", "--no-trunc", "--filter", &format!("name={net}")]);
+    assert_eq!(copies().lines().count(), 2);
+    ok("orch up", orch_in(dir.path(), &["-p", &project, "up", "-d"]));
+    assert_eq!(copies().trim(), ids[0], "the oldest copy is kept");
+    let attached = docker(&[
+        "inspect",
+        "-f",
+        "{{range $k, $v := .NetworkSettings.Networks}}{{$v.NetworkID}}{{end}}",
+        &format!("{project}-app-1"),
+    ]);
+    assert_eq!(attached.trim(), ids[0]);
+    ok("orch down", orch_in(dir.path(), &["-p", &project, "down", "-t", "0"]));
+    assert_eq!(copies().trim(), "");
+    // `down` alone removes every copy too.
+    make_copies();
+    ok("orch down", orch_in(dir.path(), &["-p", &project, "down", "-t", "0"]));
+    assert_eq!(copies().trim(), "");
+}

@@ -131,6 +131,15 @@ pub async fn apply(
     };
     let mut outcome = Outcome::default();
 
+    // The project's duplicate networks first: while they exist, their
+    // name is ambiguous to the engine.
+    for step in &plan.steps {
+        if let Step::RemoveNetwork { name, id } = step {
+            if let Err(e) = super::repair::remove_network(&ctx.d, &ctx.events, name, id).await {
+                outcome.errors.push((format!("network {name}"), e));
+            }
+        }
+    }
     // Networks and volumes: every service may need them.
     let mut infra: Vec<futures_util::future::BoxFuture<'static, Result<(), (String, String)>>> = Vec::new();
     for step in &plan.steps {
@@ -362,6 +371,10 @@ async fn run_service(
     let (removes, rest): (Vec<Step>, Vec<Step>) = steps.into_iter().partition(|s| matches!(s, Step::Remove { .. }));
     for r in join_all(removes.into_iter().map(|s| remove_step(ctx.clone(), s))).await {
         r.map_err(|(_, e)| e)?;
+    }
+    let (renames, rest): (Vec<Step>, Vec<Step>) = rest.into_iter().partition(|s| matches!(s, Step::Rename { .. }));
+    for r in &renames {
+        super::repair::rename(&ctx.d, &ctx.events, r).await?;
     }
     let image_id = {
         let mut ids = ctx.image_ids.lock().await;

@@ -42,6 +42,11 @@ pub enum Step {
     CreateNetwork {
         name: String,
     },
+    /// A copy of one of the project's networks (racing `up`s), by ID.
+    RemoveNetwork {
+        name: String,
+        id: String,
+    },
     CreateVolume {
         name: String,
     },
@@ -72,6 +77,13 @@ pub enum Step {
         id: String,
         reason: String,
     },
+    /// A recreate's temporary copy, renamed to its replica's name.
+    Rename {
+        service: String,
+        name: String,
+        id: String,
+        to: String,
+    },
     /// A running container whose `depends_on` entry says `restart: true`
     /// for a dependency this plan recreates.
     Restart {
@@ -85,13 +97,14 @@ pub enum Step {
 impl Step {
     pub fn service(&self) -> Option<&str> {
         match self {
-            Step::CreateNetwork { .. } | Step::CreateVolume { .. } => None,
+            Step::CreateNetwork { .. } | Step::RemoveNetwork { .. } | Step::CreateVolume { .. } => None,
             Step::Build { service, .. }
             | Step::Create { service, .. }
             | Step::Recreate { service, .. }
             | Step::Start { service, .. }
             | Step::Remove { service, .. }
-            | Step::Restart { service, .. } => Some(service),
+            | Step::Restart { service, .. }
+            | Step::Rename { service, .. } => Some(service),
         }
     }
 
@@ -99,6 +112,7 @@ impl Step {
     pub fn describe(&self) -> String {
         match self {
             Step::CreateNetwork { name } => format!("create network {name}"),
+            Step::RemoveNetwork { name, id } => format!("remove network {name} ({id:.12}, a duplicate)"),
             Step::CreateVolume { name } => format!("create volume {name}"),
             Step::Build { service, image } => format!("build {image} (service {service})"),
             Step::Create { name, .. } => format!("create and start container {name}"),
@@ -106,6 +120,7 @@ impl Step {
             Step::Start { name, .. } => format!("start container {name}"),
             Step::Remove { name, reason, .. } => format!("remove container {name} ({reason})"),
             Step::Restart { name, reason, .. } => format!("restart container {name} ({reason})"),
+            Step::Rename { name, to, .. } => format!("rename container {name} to {to} (unfinished recreate)"),
         }
     }
 }
@@ -195,6 +210,12 @@ pub fn plan(desired: &Desired, observed: &Observed, opts: &Options) -> Result<Pl
     }
     let mut steps = Vec::new();
     let mut warnings = desired.warnings.clone();
+    for (name, id) in &observed.extra_networks {
+        steps.push(Step::RemoveNetwork {
+            name: name.clone(),
+            id: id.clone(),
+        });
+    }
     for n in desired.networks.iter().filter(|n| !n.external) {
         if !observed.networks.contains(&n.name) {
             steps.push(Step::CreateNetwork { name: n.name.clone() });

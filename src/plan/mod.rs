@@ -18,5 +18,6 @@ pub mod observed;
 pub mod oneoff;
 pub mod recheck;
 pub mod refs;
+pub mod repair;
 pub mod replicas;
 pub mod secrets;

@@ -33,6 +33,49 @@ pub struct Observed {
     pub images: HashMap<String, bool>,
     /// Image reference → its ID, for the images the engine has.
     pub image_ids: HashMap<String, String>,
+    /// (name, ID) of the project's networks that duplicate an older one.
+    pub extra_networks: Vec<(String, String)>,
+}
+
+/// A network found by name.
+pub struct NetworkCopy {
+    pub id: String,
+    pub project: Option<String>,
+    created: String,
+}
+
+/// RFC 3339 with its fraction padded to nanoseconds, so that it sorts
+/// (the engine trims trailing zeros: `.1Z` is later than `.12Z` as text).
+fn sortable(created: &str) -> String {
+    match created.split_once('.') {
+        Some((head, rest)) => {
+            let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+            format!("{head}.{digits:0<9}{}", &rest[digits.len()..])
+        }
+        None => created.to_string(),
+    }
+}
+
+/// Every network called exactly `name`, oldest first.
+pub async fn networks_named(d: &Docker, name: &str) -> Result<Vec<NetworkCopy>, String> {
+    let filters = HashMap::from([("name".to_string(), vec![name.to_string()])]);
+    let list = d
+        .list_networks(Some(qp::ListNetworksOptions { filters: Some(filters) }))
+        .await
+        .map_err(|e| format!("listing networks named {name}: {}", flatten(&e)))?;
+    let mut out: Vec<NetworkCopy> = list
+        .into_iter()
+        .filter(|n| n.name.as_deref() == Some(name))
+        .filter_map(|n| {
+            Some(NetworkCopy {
+                id: n.id?,
+                project: n.labels.and_then(|l| l.get(LABEL_PROJECT).cloned()),
+                created: sortable(&n.created.unwrap_or_default()),
+            })
+        })
+        .collect();
+    out.sort_by(|a, b| a.created.cmp(&b.created).then(a.id.cmp(&b.id)));
+    Ok(out)
 }
 
 impl Observed {
@@ -79,12 +122,19 @@ pub async fn containers(d: &Docker, project: &str) -> Result<Vec<ObservedContain
 pub async fn observe(d: &Docker, desired: &Desired) -> Result<Observed, String> {
     let containers = containers(d, &desired.project).await?;
     let mut networks = Vec::new();
+    let mut extra_networks = Vec::new();
     for n in &desired.networks {
-        if d.inspect_network(&n.name, None::<qp::InspectNetworkOptions>)
-            .await
-            .is_ok()
-        {
+        let copies = networks_named(d, &n.name).await?;
+        if let Some((_, oldest)) = copies.split_first() {
             networks.push(n.name.clone());
+            // Two racing `up`s each made one: the oldest is adopted, the
+            // project's other copies go (by ID; the name is ambiguous).
+            extra_networks.extend(
+                oldest
+                    .iter()
+                    .filter(|x| x.project.as_deref() == Some(desired.project.as_str()))
+                    .map(|x| (n.name.clone(), x.id.clone())),
+            );
         }
     }
     let mut volumes = Vec::new();
@@ -110,5 +160,6 @@ pub async fn observe(d: &Docker, desired: &Desired) -> Result<Observed, String> 
         volumes,
         images,
         image_ids,
+        extra_networks,
     })
 }

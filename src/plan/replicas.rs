@@ -128,9 +128,9 @@ pub fn service(
         None => Expect::Pending,
     };
     let want = opts.scale.get(name).copied().unwrap_or(svc.replicas);
-    let existing = observed.of_service(name);
+    let existing = super::repair::temp_copies(svc, &desired.project, observed.of_service(name), &mut steps);
     let next = existing.iter().map(|c| c.number).max().unwrap_or(0) + 1;
-    let containers = dedupe(name, svc, existing, &mut steps);
+    let containers = dedupe(name, svc, existing.iter().collect(), &mut steps);
     let dep_recreated = opts.always_recreate_deps && svc.depends_on.iter().any(|d| recreated.contains(&d.service));
     let restart_for = svc
         .depends_on
