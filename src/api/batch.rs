@@ -86,24 +86,26 @@ pub fn batch(ctx: &NativeCallContext, list: Array, op: &str, opts: Map) -> RhaiR
                 let r = match op.as_str() {
                     "start" => d.start_container(&c.id, None::<qp::StartContainerOptions>).await,
                     "stop" => {
-                        d.stop_container(
-                            &c.id,
-                            Some(qp::StopContainerOptions {
-                                t: timeout,
-                                signal: None,
-                            }),
-                        )
-                        .await
+                        crate::docker::patient(d, timeout.map(i64::from))
+                            .stop_container(
+                                &c.id,
+                                Some(qp::StopContainerOptions {
+                                    t: timeout,
+                                    signal: None,
+                                }),
+                            )
+                            .await
                     }
                     "restart" => {
-                        d.restart_container(
-                            &c.id,
-                            Some(qp::RestartContainerOptions {
-                                t: timeout,
-                                signal: None,
-                            }),
-                        )
-                        .await
+                        crate::docker::patient(d, timeout.map(i64::from))
+                            .restart_container(
+                                &c.id,
+                                Some(qp::RestartContainerOptions {
+                                    t: timeout,
+                                    signal: None,
+                                }),
+                            )
+                            .await
                     }
                     "kill" => d.kill_container(&c.id, Some(qp::KillContainerOptions { signal })).await,
                     "pause" => d.pause_container(&c.id).await,

@@ -533,7 +533,7 @@ pub mod api {
     /// Stops the container (SIGTERM, then SIGKILL after its stop timeout).
     #[rhai_fn(global, name = "stop", return_raw)]
     pub fn stop_default(c: &mut Container) -> RhaiResult<()> {
-        call!(c, "stop", |d, id| d
+        call!(c, "stop", |d, id| crate::docker::patient(d, None)
             .stop_container(&id, None::<qp::StopContainerOptions>))
     }
 
@@ -548,13 +548,14 @@ pub mod api {
             t: Some(timeout as i32),
             signal: None,
         };
-        call!(c, "stop", |d, id| d.stop_container(&id, Some(opts)))
+        call!(c, "stop", |d, id| crate::docker::patient(d, Some(timeout))
+            .stop_container(&id, Some(opts)))
     }
 
     /// Restarts the container.
     #[rhai_fn(global, return_raw)]
     pub fn restart(c: &mut Container) -> RhaiResult<()> {
-        call!(c, "restart", |d, id| d
+        call!(c, "restart", |d, id| crate::docker::patient(d, None)
             .restart_container(&id, None::<qp::RestartContainerOptions>))
     }
 
@@ -715,7 +716,7 @@ pub mod api {
             path: "/".into(),
             ..Default::default()
         };
-        call!(c, "cp", |d, id| d.upload_to_container(
+        call!(c, "cp", |d, id| crate::docker::patient(d, None).upload_to_container(
             &id,
             Some(opts),
             bollard::body_full(tar.into())

@@ -63,6 +63,7 @@ async fn push_one(src: &bollard::Docker, name: &str, id: &str, host: &str) -> Re
             return Ok("present");
         }
     }
+    let (src, dst) = (crate::docker::patient(src, None), crate::docker::patient(dst, None));
     let tar = src.export_image(name);
     let mut load = dst.import_image_stream(qp::ImportImageOptions::default(), tar, None);
     while let Some(item) = load.next().await {

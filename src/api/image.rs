@@ -186,6 +186,7 @@ fn build(ctx: &NativeCallContext, opts: Map) -> RhaiResult<Image> {
     let label = tags.first().cloned().unwrap_or_else(|| context.display().to_string());
     let ep = super::endpoint();
     let d = bridge::block_on(async { client(&ep).await.cloned() })?;
+    let d = crate::docker::patient(&d, None);
     let mut stream = d.build_image(options, None, Some(bollard::body_full(tar.into())));
     let mut id = None;
     let mut log: Vec<String> = Vec::new();
@@ -453,6 +454,7 @@ pub mod api {
                 tag: Some(tag),
                 ..Default::default()
             };
+            let d = crate::docker::patient(d, None);
             let mut s = d.create_image(Some(opts), None, None);
             while let Some(item) = s.next().await {
                 let info = item.map_err(|e| pull_error(&what, &flatten(&e)))?;
@@ -485,6 +487,7 @@ pub mod api {
                 .await
                 .map_err(|e| format!("image load: {}: {e}", file.display()))?;
             let body = tokio_util::io::ReaderStream::new(f);
+            let d = crate::docker::patient(d, None);
             let mut s = d.import_image_stream(qp::ImportImageOptions::default(), body, None);
             let mut names = Vec::new();
             while let Some(item) = s.next().await {
@@ -692,6 +695,7 @@ fn save_to(ep: &Arc<Endpoint>, names: &[String], path: &str) -> RhaiResult<()> {
             .await
             .map_err(|e| format!("{what}: {}: {e}", tmp.display()))?;
         let refs: Vec<&str> = names.iter().map(|s| s.as_str()).collect();
+        let d = crate::docker::patient(d, None);
         let mut s = d.export_images(&refs);
         while let Some(chunk) = s.next().await {
             let chunk = match chunk {

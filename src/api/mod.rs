@@ -130,7 +130,7 @@ pub fn fail<T>(msg: impl Into<String>) -> RhaiResult<T> {
 /// An engine error in `what` (e.g. "container start web"), with the
 /// engine's message.
 pub fn engine_err(what: impl std::fmt::Display, e: &bollard::errors::Error) -> Box<EvalAltResult> {
-    format!("{what}: {}", crate::docker::flatten(e)).into()
+    crate::docker::describe(what, e).into()
 }
 
 /// Whether an engine error means "no such object".

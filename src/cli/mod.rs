@@ -99,6 +99,16 @@ pub fn command() -> Command {
         .subcommand_required(true)
         .arg_required_else_help(true)
         .args(limit_args())
+        .arg(
+            Arg::new("engine-timeout")
+                .long("engine-timeout")
+                .global(true)
+                .env("ORCH_ENGINE_TIMEOUT")
+                .value_name("SECONDS")
+                .default_value(crate::docker::DEFAULT_TIMEOUT_SECS.to_string())
+                .value_parser(clap::value_parser!(u64))
+                .help("How long the engine may take to start answering a call before orch gives up (0 = no limit; streams such as logs -f are not cut)"),
+        )
         .subcommand(run)
         .subcommand(
             Command::new("docs")
@@ -193,6 +203,9 @@ pub fn main() -> i32 {
         }
     };
     logging::init();
+    if let Some(secs) = matches.get_one::<u64>("engine-timeout") {
+        crate::docker::set_timeout(*secs);
+    }
     let mut limits = limits(&matches);
     let (name, sub) = matches.subcommand().expect("subcommand_required");
     // A watch loop runs for hours: its operation budget would run out, so

@@ -304,7 +304,8 @@ async fn build(ctx: &Ctx, service: &str, image: &str) -> Result<(), String> {
             forcerm: true,
             ..Default::default()
         };
-        let mut stream = ctx.d.build_image(opts, None, Some(bollard::body_full(tar.into())));
+        let patient = crate::docker::patient(&ctx.d, None);
+        let mut stream = patient.build_image(opts, None, Some(bollard::body_full(tar.into())));
         let mut last = Vec::new();
         while let Some(item) = stream.next().await {
             let info = item.map_err(|e| flatten(&e))?;
@@ -611,7 +612,9 @@ async fn create_only(
                     return Ok(id);
                 }
                 attempt += 1;
-                if attempt > 20 {
+                // Another project's (or a hand-made) container holds the
+                // name: waiting would not free it.
+                if attempt > 20 || held_by_another_project(ctx, final_name).await {
                     return Err(format!(
                         "service {}: creating container {final_name}: {}",
                         svc.name,
@@ -680,6 +683,15 @@ async fn adopt(ctx: &Ctx, svc: &ServiceSpec, number: usize, name: &str, hash: &s
     }
 }
 
+/// Whether the container called `name` exists and is not this project's.
+async fn held_by_another_project(ctx: &Ctx, name: &str) -> bool {
+    let Ok(info) = ctx.d.inspect_container(name, None::<qp::InspectContainerOptions>).await else {
+        return false;
+    };
+    let labels = info.config.and_then(|c| c.labels).unwrap_or_default();
+    labels.get(super::desired::LABEL_PROJECT) != Some(&ctx.desired.project)
+}
+
 async fn start(ctx: &Ctx, service: &str, name: &str, id: &str) -> Result<(), String> {
     let t = Instant::now();
     if let Some(svc) = ctx.desired.service(service) {
@@ -713,7 +725,11 @@ async fn restart(ctx: &Ctx, name: &str, id: &str) -> Result<(), String> {
         t: ctx.opts.timeout.map(|x| x as i32),
         signal: None,
     };
-    match ctx.d.restart_container(id, Some(opts)).await {
+    let grace = ctx.opts.timeout;
+    match crate::docker::patient(&ctx.d, grace)
+        .restart_container(id, Some(opts))
+        .await
+    {
         Ok(()) => {
             ctx.emit("Container", name, "Restarted", true, t);
             Ok(())
@@ -798,7 +814,7 @@ async fn recreate(
             t: ctx.opts.timeout.map(|t| t as i32),
             signal: None,
         };
-        ctx.d
+        crate::docker::patient(&ctx.d, ctx.opts.timeout)
             .stop_container(old_id, Some(stop))
             .await
             .map_err(|e| format!("stopping {name}: {}", flatten(&e)))?;
@@ -846,7 +862,10 @@ async fn remove_step(ctx: Ctx, step: Step) -> Result<(), (String, String)> {
         signal: None,
     };
     let r = async {
-        match ctx.d.stop_container(&id, Some(stop)).await {
+        match crate::docker::patient(&ctx.d, ctx.opts.timeout)
+            .stop_container(&id, Some(stop))
+            .await
+        {
             Ok(()) => {}
             Err(e) if crate::docker::status(&e) == Some(304) || crate::docker::status(&e) == Some(404) => {}
             Err(e) => return Err(flatten(&e)),

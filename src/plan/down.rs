@@ -219,7 +219,10 @@ pub async fn down(
                 t: timeout.map(|t| t as i32),
                 signal: None,
             };
-            match d.stop_container(&id, Some(stop)).await {
+            match crate::docker::patient(&d, timeout)
+                .stop_container(&id, Some(stop))
+                .await
+            {
                 Ok(()) => {}
                 Err(e) if matches!(status(&e), Some(304) | Some(404)) => {}
                 Err(e) => return Err(format!("stopping container {name}: {}", flatten(&e))),
