@@ -119,6 +119,35 @@ pub fn version(obj: &Value) -> u64 {
     obj["Version"]["Index"].as_u64().unwrap_or_default()
 }
 
+/// `image` as Docker's Go client sends it on every service create and
+/// update (`imageWithTagString`): familiar form, `:latest` added when it
+/// has neither tag nor digest. Done here too so that orch and docker store
+/// the same string, and a service one made is not restarted by the other
+/// for an image spelling.
+pub fn tagged_image(image: &str) -> String {
+    let familiar = image
+        .strip_prefix("docker.io/library/")
+        .or_else(|| image.strip_prefix("docker.io/"))
+        .unwrap_or(image);
+    let last = familiar.rsplit('/').next().unwrap_or(familiar);
+    if familiar.is_empty() || familiar.contains('@') || last.contains(':') {
+        familiar.to_string()
+    } else {
+        format!("{familiar}:latest")
+    }
+}
+
+/// A service spec with its container image as Docker's client sends it
+/// ([`tagged_image`]).
+pub fn with_tagged_image(mut spec: Value) -> Value {
+    if let Some(image) = spec.pointer_mut("/TaskTemplate/ContainerSpec/Image") {
+        if let Some(i) = image.as_str() {
+            *image = Value::String(tagged_image(i));
+        }
+    }
+    spec
+}
+
 /// Whether two specs say the same thing: equal after dropping the zero
 /// values (`null`, `false`, `0`, `""`, `{}`, `[]`) that the engine and Go's
 /// `omitempty` add or leave out, numbers compared by value.
@@ -159,6 +188,25 @@ mod tests {
         assert!(!same(&a, &c));
         assert!(!same(&json!({"A": [1, 2]}), &json!({"A": [2, 1]})));
         assert!(!same(&json!({"A": "x"}), &json!({})));
+    }
+
+    #[test]
+    fn images_tagged_as_dockers_client_does() {
+        for (given, sent) in [
+            ("busybox", "busybox:latest"),
+            ("orch-test/busybox", "orch-test/busybox:latest"),
+            ("busybox:1.36", "busybox:1.36"),
+            ("localhost:5000/web", "localhost:5000/web:latest"),
+            ("localhost:5000/web:2", "localhost:5000/web:2"),
+            ("docker.io/library/redis", "redis:latest"),
+            ("docker.io/acme/web:3", "acme/web:3"),
+            ("web@sha256:0123", "web@sha256:0123"),
+        ] {
+            assert_eq!(tagged_image(given), sent, "{given}");
+        }
+        let spec = with_tagged_image(json!({"TaskTemplate": {"ContainerSpec": {"Image": "web"}}}));
+        assert_eq!(spec["TaskTemplate"]["ContainerSpec"]["Image"], "web:latest");
+        assert_eq!(with_tagged_image(json!({"Name": "x"})), json!({"Name": "x"}));
     }
 
     #[test]

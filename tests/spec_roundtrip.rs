@@ -390,8 +390,8 @@ fn flags_as_docker(c: &Cluster) {
             "--publish", "published=18080,target=80,mode=host", "--update-delay", "1s",
         ],
     ];
-    // The whole spec, but the name, and the tag docker's CLI adds.
-    let allowed = [".Name", ".TaskTemplate.ContainerSpec.Image"];
+    // The whole spec, but the name.
+    let allowed = [".Name"];
     let keys = |v: &Value| v["Spec"].clone();
     for (i, flags) in combos.iter().enumerate() {
         let (d, o) = (format!("flagd{i}"), format!("flago{i}"));
@@ -472,22 +472,19 @@ fn swarm_specs_round_trip_losslessly() {
             ".Labels.com.docker.orch.stack.spec-hash",
             ".TaskTemplate.ContainerSpec.Labels.com.docker.stack.namespace",
             ".TaskTemplate.Networks[0].Target",
-            // docker's CLI adds the implied tag (":latest").
-            ".TaskTemplate.ContainerSpec.Image",
         ],
     );
 
     // orch redeploys docker's stack: the healthcheck and every other
-    // field stay (the image gets orch's spelling, no implied tag).
+    // field stay.
+    // Its TaskTemplate stays exactly as docker made it (image spelling
+    // included), so Swarm replaces no task.
     deploy("orch", "dk");
     only_changed(
         "orch stack deploy over docker's",
         &theirs["Spec"],
         &inspect(&cluster, "dk_web")["Spec"],
-        &[
-            ".Labels.com.docker.orch.stack.spec-hash",
-            ".TaskTemplate.ContainerSpec.Image",
-        ],
+        &[".Labels.com.docker.orch.stack.spec-hash"],
     );
 
     // A redeploy with no change sends nothing.
@@ -555,7 +552,7 @@ fn swarm_specs_round_trip_losslessly() {
     });
     let after = inspect(&cluster, "rt_canary");
     let c = &after["Spec"]["TaskTemplate"]["ContainerSpec"];
-    assert_eq!(c["Image"], "orch-test/busybox", "{after}");
+    assert_eq!(c["Image"], "orch-test/busybox:latest", "{after}");
     assert_eq!(
         c["Healthcheck"]["Test"],
         serde_json::json!(["CMD-SHELL", "test ! -e /bad"])
@@ -573,5 +570,5 @@ fn swarm_specs_round_trip_losslessly() {
     assert!(!out.status.success(), "{}", stdout(&out));
     assert!(stderr(&out).contains("service rolled back"), "{}", stderr(&out));
     let c = &inspect(&cluster, "rt_canary")["Spec"]["TaskTemplate"]["ContainerSpec"];
-    assert_eq!(c["Image"], "orch-test/busybox");
+    assert_eq!(c["Image"], "orch-test/busybox:latest");
 }

@@ -49,7 +49,7 @@ fn outcome(changed: bool, warnings: &Value) -> Map {
 pub fn update_spec(name: &str, spec: Option<Value>, rollback: bool) -> RhaiResult<Map> {
     let op = if rollback { "rollback" } else { "update" };
     let current = inspect_json(op, name)?;
-    let spec = match spec {
+    let spec = match spec.map(ej::with_tagged_image) {
         Some(s) if ej::same(&s, &current["Spec"]) => return Ok(outcome(false, &Value::Null)),
         Some(s) => s,
         None => current["Spec"].clone(),
@@ -72,18 +72,21 @@ pub mod api {
     use super::*;
 
     /// Creates a service from a spec in the engine's shape; returns its ID.
-    /// The image is used as given (no registry lookup of its digest).
+    /// The image gets `:latest` when it has no tag, as Docker's client
+    /// does, and no registry lookup of its digest.
     ///
     /// ```rhai
     /// service::create(#{ Name: "web", TaskTemplate: #{ ContainerSpec: #{ Image: "busybox" } } });
     /// ```
     #[rhai_fn(return_raw)]
     pub fn create(ctx: NativeCallContext, spec: Map) -> RhaiResult<String> {
-        let r = spec_json("service::create", spec).and_then(|spec| {
-            let name = spec["Name"].as_str().unwrap_or_default().to_string();
-            let r = post(format!("service create {name}"), "/services/create".into(), spec)?;
-            Ok(r["ID"].as_str().unwrap_or_default().to_string())
-        });
+        let r = spec_json("service::create", spec)
+            .map(ej::with_tagged_image)
+            .and_then(|spec| {
+                let name = spec["Name"].as_str().unwrap_or_default().to_string();
+                let r = post(format!("service create {name}"), "/services/create".into(), spec)?;
+                Ok(r["ID"].as_str().unwrap_or_default().to_string())
+            });
         located(&ctx, r)
     }
 

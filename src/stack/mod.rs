@@ -190,6 +190,8 @@ pub async fn plan(d: &Docker, stack: &Stack, prune: bool) -> Result<Vec<Step>, S
         let mut spec = svc.spec.clone();
         // The hash is of what the file says, before the engine's IDs.
         let hash = spec_hash(&spec);
+        // The image as the engine will hold it (`:latest` added).
+        spec = ej::with_tagged_image(spec);
         spec["Labels"][LABEL_SPEC_HASH] = json!(hash);
         // IDs of secrets and configs that exist; `apply` adds those it creates.
         fill_ids(&mut spec, &secret_ids, &config_ids);
@@ -327,7 +329,7 @@ async fn run_step(d: &Docker, s: &Step) -> Result<String, String> {
             .map(|_| s.id.clone())
             .map_err(|e| err(&what, &e)),
         ("service", "create") => {
-            let r = ej::post(d, "/services/create", &s.spec)
+            let r = ej::post(d, "/services/create", &ej::with_tagged_image(s.spec.clone()))
                 .await
                 .map_err(|e| err(&what, &e))?;
             Ok(r["ID"].as_str().unwrap_or_default().to_string())
@@ -335,7 +337,7 @@ async fn run_step(d: &Docker, s: &Step) -> Result<String, String> {
         ("service", "update") => {
             let path = format!("/services/{}", ej::enc(&s.id));
             let cur = ej::get(d, &path).await.map_err(|e| err(&what, &e))?;
-            let mut spec = s.spec.clone();
+            let mut spec = ej::with_tagged_image(s.spec.clone());
             // Keep a `docker service update --force` counter as it is.
             let force = &cur["Spec"]["TaskTemplate"]["ForceUpdate"];
             if !force.is_null() && spec["TaskTemplate"].is_object() {
