@@ -21,7 +21,7 @@ use crate::docker::Endpoint;
 use crate::plan::apply::{self, ApplyOptions};
 use crate::plan::desired::{self, Desired};
 use crate::plan::diff::{self, BuildPolicy, Plan as RawPlan};
-use crate::plan::observed;
+use crate::plan::{lock, observed};
 
 /// A computed plan for one project on one engine.
 #[derive(Clone)]
@@ -29,6 +29,8 @@ pub struct Plan {
     pub ep: Arc<Endpoint>,
     pub desired: Arc<Desired>,
     pub plan: RawPlan,
+    /// What the plan was computed with, to compute it again under the lock.
+    pub options: diff::Options,
 }
 
 /// Services the active profiles left out, when `doc` is a loaded project
@@ -141,6 +143,7 @@ fn compute(doc: Dynamic, opts: Map) -> RhaiResult<Plan> {
         ep,
         desired: Arc::new(d),
         plan,
+        options,
     })
 }
 
@@ -162,8 +165,31 @@ fn apply_plan(ctx: &NativeCallContext, p: &Plan, opts: Map) -> RhaiResult<Map> {
     let on_event: Option<FnPtr> = o.fn_ptr("on_event")?;
     let ep = p.ep.clone();
     let d = bridge::block_on(async { client(&ep).await.cloned() })?;
-    let (desired, plan) = (p.desired.clone(), p.plan.clone());
-    run_with_events(ctx, on_event, move |tx| apply::apply(d, desired, plan, options, tx))
+    let (desired, diff_options) = (p.desired.clone(), p.options.clone());
+    run_with_events(ctx, on_event, move |tx| async move {
+        let _lock = match lock::acquire(&d, &desired.project, |m| eprintln!("{m}")).await {
+            Ok(l) => l,
+            Err(e) => return failed(e),
+        };
+        // Another run may have changed the project since this plan was
+        // made (we waited for it, or it finished just before): plan again,
+        // under the lock, against what is there now.
+        let observed = match observed::observe(&d, &desired).await {
+            Ok(o) => o,
+            Err(e) => return failed(e),
+        };
+        let plan = match diff::plan(&desired, &observed, &diff_options) {
+            Ok(p) => p,
+            Err(e) => return failed(e),
+        };
+        apply::apply(d, desired, plan, options, tx).await
+    })
+}
+
+fn failed(e: String) -> apply::Outcome {
+    apply::Outcome {
+        errors: vec![("project".into(), e)],
+    }
 }
 
 /// Runs engine work on the runtime while its progress events come back to
@@ -240,8 +266,12 @@ fn down(ctx: &NativeCallContext, project: &str, opts: Map) -> RhaiResult<Map> {
     let ep = super::endpoint();
     let d = bridge::block_on(async { client(&ep).await.cloned() })?;
     let project = project.to_string();
-    run_with_events(ctx, o.fn_ptr("on_event")?, move |tx| {
-        crate::plan::down::down(d, project, desired, options, tx)
+    run_with_events(ctx, o.fn_ptr("on_event")?, move |tx| async move {
+        let _lock = match lock::acquire(&d, &project, |m| eprintln!("{m}")).await {
+            Ok(l) => l,
+            Err(e) => return failed(e),
+        };
+        crate::plan::down::down(d, project, desired, options, tx).await
     })
 }
 

@@ -109,6 +109,13 @@ pub fn command() -> Command {
                 .value_parser(clap::value_parser!(u64))
                 .help("How long the engine may take to start answering a call before orch gives up (0 = no limit; streams such as logs -f are not cut)"),
         )
+        .arg(
+            Arg::new("no-lock-wait")
+                .long("no-lock-wait")
+                .global(true)
+                .action(ArgAction::SetTrue)
+                .help("Fail instead of waiting when another orch is changing the same project on this engine"),
+        )
         .subcommand(run)
         .subcommand(
             Command::new("docs")
@@ -206,6 +213,7 @@ pub fn main() -> i32 {
     if let Some(secs) = matches.get_one::<u64>("engine-timeout") {
         crate::docker::set_timeout(*secs);
     }
+    crate::plan::lock::set_no_wait(matches.get_flag("no-lock-wait"));
     let mut limits = limits(&matches);
     let (name, sub) = matches.subcommand().expect("subcommand_required");
     // A watch loop runs for hours: its operation budget would run out, so

@@ -14,6 +14,7 @@ pub mod desired;
 pub mod diff;
 pub mod down;
 pub mod gojson;
+pub mod lock;
 pub mod observed;
 pub mod oneoff;
 pub mod recheck;

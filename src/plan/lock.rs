@@ -1,0 +1,144 @@
+//! One change at a time to a project on an engine, from this machine.
+//!
+//! Two `up -d` on a new project would each see no `<project>_default`
+//! network and each create one (the engine allows two networks of one
+//! name); `down` then fails on the ambiguous name. So applying a plan and
+//! tearing a project down take a lock keyed by the engine's ID and the
+//! project: an advisory file lock (`flock`) under `/tmp/orch-locks`, which
+//! the kernel drops when its holder exits, even by SIGKILL, so a killed run
+//! never leaves a stale lock. Reading (`ps`, `logs`, planning) never takes
+//! it. The holder writes who it is into the file, so a waiting run can say
+//! whom it waits for.
+
+use std::fs::{File, OpenOptions};
+use std::io::{Read, Seek, Write};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use bollard::Docker;
+
+/// Set by `--no-lock-wait`: fail at once instead of waiting for the holder.
+static NO_WAIT: AtomicBool = AtomicBool::new(false);
+
+/// Fail instead of waiting when another run holds a project's lock.
+pub fn set_no_wait(no_wait: bool) {
+    NO_WAIT.store(no_wait, Ordering::SeqCst);
+}
+
+/// A held lock; released when dropped (or when the process ends).
+#[derive(Debug)]
+pub struct ProjectLock {
+    _file: File,
+}
+
+/// Where locks live: one folder for every user of the machine (they share
+/// the engine), world-writable and sticky like /tmp itself.
+fn folder() -> PathBuf {
+    std::env::var_os("ORCH_LOCK_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| std::env::temp_dir().join("orch-locks"))
+}
+
+fn path_for(engine_id: &str, project: &str) -> PathBuf {
+    let safe = |s: &str| -> String {
+        s.chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect()
+    };
+    folder().join(format!("{}--{}.lock", safe(engine_id), safe(project)))
+}
+
+fn open(path: &PathBuf) -> std::io::Result<File> {
+    if let Some(dir) = path.parent() {
+        if !dir.exists() {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::create_dir_all(dir)?;
+            let _ = std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o1777));
+        }
+    }
+    use std::os::unix::fs::OpenOptionsExt;
+    // Another user's lock file may be read-only for us: flock works on it.
+    OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o666)
+        .open(path)
+        .or_else(|_| File::open(path))
+}
+
+/// Who holds the lock, as the holder wrote it ("pid 123: orch up -d, since …").
+fn holder(file: &mut File) -> String {
+    let mut text = String::new();
+    let _ = file.rewind().and_then(|_| file.read_to_string(&mut text));
+    let text = text.trim();
+    if text.is_empty() {
+        "another orch".into()
+    } else {
+        text.to_string()
+    }
+}
+
+fn write_holder(file: &mut File) {
+    let cmd: Vec<String> = std::env::args().collect();
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let (h, m, s) = (secs / 3600 % 24, secs / 60 % 60, secs % 60);
+    let who = format!(
+        "pid {} ({}, since {h:02}:{m:02}:{s:02} UTC)\n",
+        std::process::id(),
+        cmd.join(" ")
+    );
+    let _ = file
+        .set_len(0)
+        .and_then(|_| file.rewind())
+        .and_then(|_| file.write_all(who.as_bytes()));
+}
+
+/// Takes the lock of `project` on the engine `d`, waiting for its holder
+/// (saying whom, once, through `notice`) unless `--no-lock-wait` was given.
+pub async fn acquire(d: &Docker, project: &str, notice: impl Fn(String)) -> Result<ProjectLock, String> {
+    let info = d
+        .info()
+        .await
+        .map_err(|e| format!("locking project {project}: {}", crate::docker::flatten(&e)))?;
+    let engine_id = info.id.unwrap_or_default();
+    let path = path_for(&engine_id, project);
+    let mut file = open(&path).map_err(|e| format!("locking project {project}: {}: {e}", path.display()))?;
+    let mut told = false;
+    loop {
+        match rustix::fs::flock(&file, rustix::fs::FlockOperation::NonBlockingLockExclusive) {
+            Ok(()) => {
+                write_holder(&mut file);
+                return Ok(ProjectLock { _file: file });
+            }
+            Err(rustix::io::Errno::WOULDBLOCK) => {
+                let who = holder(&mut file);
+                if NO_WAIT.load(Ordering::SeqCst) {
+                    return Err(format!(
+                        "project {project} is being changed by {who}; not waiting (--no-lock-wait)"
+                    ));
+                }
+                if !told {
+                    notice(format!("waiting for {who}, which is changing project {project}"));
+                    told = true;
+                }
+                // Polling keeps the wait cancellable by Ctrl-C.
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            Err(e) => {
+                return Err(format!("locking project {project}: {}: {e}", path.display()));
+            }
+        }
+    }
+}
