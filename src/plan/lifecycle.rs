@@ -1,0 +1,317 @@
+//! `start`, `stop` and `restart` as Docker Compose orders them:
+//!
+//! - start: the named services and what they depend on (all services
+//!   without names), in dependency order; before a service starts, its
+//!   `depends_on` conditions (healthy, completed) are waited for.
+//! - stop: the named services only (all without names), dependents
+//!   before what they depend on.
+//! - restart: the named services and, transitively, their dependents
+//!   through `restart: true` entries (all without names); in dependency
+//!   order over those entries, waiting for their conditions.
+//!
+//! Dependencies come from the compose file when there is one, else from
+//! the containers' `com.docker.compose.depends_on` labels. Unrelated
+//! services go in parallel; a failure stops only what depends on it.
+
+use std::collections::{BTreeSet, HashMap};
+use std::time::{Duration, Instant};
+
+use bollard::query_parameters as qp;
+use bollard::Docker;
+use futures_util::future::join_all;
+use tokio::sync::{mpsc, watch};
+
+use super::apply::{Event, Outcome};
+use super::desired::{Condition, Desired};
+use super::observed::ObservedContainer;
+use crate::docker::{flatten, status};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Action {
+    Start,
+    Stop,
+    Restart,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    /// Services named on the command line; empty means all.
+    pub services: Vec<String>,
+    /// Seconds a stop waits before killing.
+    pub timeout: Option<i64>,
+    /// How long to wait for a dependency's condition.
+    pub wait_timeout: Option<Duration>,
+    /// `restart --no-deps`: the named services only, in no order.
+    pub no_deps: bool,
+}
+
+#[derive(Clone, Debug)]
+struct Edge {
+    to: String,
+    condition: Condition,
+    restart: bool,
+}
+
+/// service → what it depends on.
+type Graph = HashMap<String, Vec<Edge>>;
+
+fn graph(desired: Option<&Desired>, containers: &[(ObservedContainer, String)]) -> Graph {
+    let mut g: Graph = HashMap::new();
+    if let Some(d) = desired {
+        for s in &d.services {
+            let edges = s
+                .depends_on
+                .iter()
+                .map(|x| Edge {
+                    to: x.service.clone(),
+                    condition: x.condition,
+                    restart: x.restart,
+                })
+                .collect();
+            g.insert(s.name.clone(), edges);
+        }
+        return g;
+    }
+    // "db:service_healthy:false,cache:service_started:true"
+    for (c, label) in containers {
+        let edges = g.entry(c.service.clone()).or_default();
+        for item in label.split(',').filter(|x| !x.is_empty()) {
+            let parts: Vec<&str> = item.split(':').collect();
+            if edges.iter().any(|e| e.to == parts[0]) {
+                continue;
+            }
+            edges.push(Edge {
+                to: parts[0].to_string(),
+                condition: match parts.get(1).copied() {
+                    Some("service_healthy") => Condition::Healthy,
+                    Some("service_completed_successfully") => Condition::CompletedSuccessfully,
+                    _ => Condition::Started,
+                },
+                restart: parts.get(2) == Some(&"true"),
+            });
+        }
+    }
+    g
+}
+
+/// The services an action touches, with the edges that order it.
+fn selection(g: &Graph, action: Action, named: &[String]) -> (BTreeSet<String>, Graph) {
+    let edges: Graph = g
+        .iter()
+        .map(|(s, e)| {
+            let kept = e
+                .iter()
+                .filter(|x| action != Action::Restart || x.restart)
+                .filter(|x| g.contains_key(&x.to))
+                .cloned()
+                .collect();
+            (s.clone(), kept)
+        })
+        .collect();
+    if named.is_empty() {
+        return (g.keys().cloned().collect(), edges);
+    }
+    let mut chosen: BTreeSet<String> = BTreeSet::new();
+    let mut todo: Vec<String> = named.iter().filter(|s| g.contains_key(*s)).cloned().collect();
+    while let Some(s) = todo.pop() {
+        if !chosen.insert(s.clone()) {
+            continue;
+        }
+        match action {
+            Action::Stop => {}
+            Action::Start => todo.extend(edges[&s].iter().map(|e| e.to.clone())),
+            Action::Restart => todo.extend(
+                edges
+                    .iter()
+                    .filter(|(_, e)| e.iter().any(|x| x.to == s))
+                    .map(|(d, _)| d.clone()),
+            ),
+        }
+    }
+    (chosen, edges)
+}
+
+fn send(tx: &mpsc::UnboundedSender<Event>, name: &str, st: &str, done: bool, err: Option<String>, t: Instant) {
+    let _ = tx.send(Event {
+        kind: "Container",
+        name: name.to_string(),
+        status: if err.is_some() { "Error".into() } else { st.into() },
+        done,
+        error: err,
+        elapsed: t.elapsed(),
+    });
+}
+
+/// One container's part of the action.
+async fn act(
+    d: &Docker,
+    tx: &mpsc::UnboundedSender<Event>,
+    action: Action,
+    c: &ObservedContainer,
+    timeout: Option<i64>,
+) -> Result<(), String> {
+    let t = Instant::now();
+    let (during, after) = match action {
+        Action::Start => ("Starting", "Started"),
+        Action::Stop => ("Stopping", "Stopped"),
+        Action::Restart => ("Restarting", "Started"),
+    };
+    send(tx, &c.name, during, false, None, t);
+    let r = match action {
+        Action::Start => d.start_container(&c.id, None::<qp::StartContainerOptions>).await,
+        Action::Stop => {
+            let o = qp::StopContainerOptions {
+                t: timeout.map(|t| t as i32),
+                signal: None,
+            };
+            match d.stop_container(&c.id, Some(o)).await {
+                Err(e) if status(&e) == Some(304) => Ok(()),
+                other => other,
+            }
+        }
+        Action::Restart => {
+            let o = qp::RestartContainerOptions {
+                t: timeout.map(|t| t as i32),
+                signal: None,
+            };
+            d.restart_container(&c.id, Some(o)).await
+        }
+    };
+    match r {
+        Ok(()) => {
+            send(tx, &c.name, after, true, None, t);
+            Ok(())
+        }
+        Err(e) => {
+            let verb = match action {
+                Action::Start => "starting",
+                Action::Stop => "stopping",
+                Action::Restart => "restarting",
+            };
+            let msg = format!("{verb} container {}: {}", c.name, flatten(&e));
+            send(tx, &c.name, "", true, Some(msg.clone()), t);
+            Err(msg)
+        }
+    }
+}
+
+type Done = Option<Result<(), String>>;
+
+/// Runs `action` on `project`'s containers in compose's order.
+pub async fn run(
+    d: Docker,
+    project: String,
+    desired: Option<Desired>,
+    action: Action,
+    opts: Options,
+    tx: mpsc::UnboundedSender<Event>,
+) -> Outcome {
+    let mut outcome = Outcome::default();
+    let listed = match super::observed::containers_with_labels(&d, &project).await {
+        Ok(l) => l,
+        Err(e) => {
+            outcome.errors.push(("project".into(), e));
+            return outcome;
+        }
+    };
+    let g = graph(desired.as_ref(), &listed);
+    // Unknown names, as compose reports them (a stop by labels alone
+    // ignores them: the service may just have no container left).
+    let unknown = opts.services.iter().find(|s| !g.contains_key(*s));
+    if let Some(bad) = unknown.filter(|_| action != Action::Stop || desired.is_some()) {
+        let msg = match (action, desired.is_some()) {
+            (Action::Start, false) => format!("no such service: {bad:?}: not found"),
+            _ => format!("no such service: {bad}"),
+        };
+        outcome.errors.push(("project".into(), msg));
+        return outcome;
+    }
+    let (mut chosen, mut edges) = selection(&g, action, &opts.services);
+    if opts.no_deps && !opts.services.is_empty() {
+        chosen.retain(|s| opts.services.contains(s));
+        edges.values_mut().for_each(Vec::clear);
+    }
+    let mut txs: HashMap<String, watch::Sender<Done>> = HashMap::new();
+    let mut rxs: HashMap<String, watch::Receiver<Done>> = HashMap::new();
+    for s in &chosen {
+        let (t, r) = watch::channel(None);
+        txs.insert(s.clone(), t);
+        rxs.insert(s.clone(), r);
+    }
+    let mut tasks = Vec::new();
+    for s in &chosen {
+        // What must be done first: dependencies (start, restart) or
+        // dependents (stop), among the chosen services.
+        let before: Vec<(Option<Edge>, watch::Receiver<Done>)> = match action {
+            Action::Stop => edges
+                .iter()
+                .filter(|(x, e)| chosen.contains(*x) && e.iter().any(|y| &y.to == s))
+                .map(|(x, _)| (None, rxs[x].clone()))
+                .collect(),
+            _ => edges[s]
+                .iter()
+                .map(|e| (Some(e.clone()), rxs.get(&e.to).cloned()))
+                .filter_map(|(e, r)| Some((e, r?)))
+                .collect(),
+        };
+        let waits: Vec<Edge> = match action {
+            Action::Stop => Vec::new(),
+            _ => edges[s].clone(),
+        };
+        let mine: Vec<ObservedContainer> = listed
+            .iter()
+            .map(|(c, _)| c)
+            .filter(|c| &c.service == s)
+            .filter(|c| action != Action::Start || c.state != "running")
+            .cloned()
+            .collect();
+        let expected = desired
+            .as_ref()
+            .and_then(|x| x.service(s))
+            .is_none_or(|x| x.replicas > 0);
+        let missing = action == Action::Start && expected && !listed.iter().any(|(c, _)| &c.service == s);
+        let (d, tx, project, name, done) = (
+            d.clone(),
+            tx.clone(),
+            project.clone(),
+            s.clone(),
+            txs.remove(s).expect("channel"),
+        );
+        let (timeout, wait_timeout) = (opts.timeout, opts.wait_timeout);
+        tasks.push(tokio::spawn(async move {
+            let r = async {
+                for (edge, mut rx) in before {
+                    let prior = rx.wait_for(|x| x.is_some()).await.map(|x| x.clone()).unwrap_or(None);
+                    if let (Some(Err(_)), Some(e)) = (prior, edge) {
+                        return Err(format!("dependency {} failed to start", e.to));
+                    }
+                }
+                for e in waits {
+                    super::wait::condition(&d, &project, &tx, wait_timeout, &name, &e.to, e.condition).await?;
+                }
+                if missing {
+                    return Err(format!("service {name:?} has no container to start"));
+                }
+                let jobs = mine.iter().map(|c| act(&d, &tx, action, c, timeout));
+                join_all(jobs)
+                    .await
+                    .into_iter()
+                    .collect::<Result<Vec<_>, _>>()
+                    .map(|_| ())
+            }
+            .await;
+            let _ = done.send(Some(r.clone()));
+            (name, r)
+        }));
+    }
+    for t in join_all(tasks).await {
+        match t {
+            Ok((name, Err(e))) => outcome.errors.push((format!("service {name}"), e)),
+            Err(e) => outcome
+                .errors
+                .push(("orch".into(), format!("a service task failed: {e}"))),
+            _ => {}
+        }
+    }
+    outcome
+}
