@@ -20,4 +20,5 @@ pub mod plan;
 pub mod script;
 pub mod stack;
 pub mod stdlib;
+pub mod template;
 pub mod units;

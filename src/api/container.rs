@@ -53,6 +53,14 @@ impl Container {
         info.insert("status".into(), s.status.clone().unwrap_or_default().into());
         info.insert("labels".into(), map_of(s.labels.clone().unwrap_or_default()).into());
         info.insert("ports".into(), to_dynamic(&s.ports.clone().unwrap_or_default()));
+        info.insert("mounts".into(), to_dynamic(&s.mounts.clone().unwrap_or_default()));
+        let networks: Vec<String> = s
+            .network_settings
+            .as_ref()
+            .and_then(|n| n.networks.as_ref())
+            .map(|n| n.keys().cloned().collect())
+            .unwrap_or_default();
+        info.insert("networks".into(), to_dynamic(&networks));
         Container {
             ep,
             id: s.id.unwrap_or_default(),

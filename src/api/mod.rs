@@ -15,6 +15,7 @@ pub mod distribute;
 pub mod dockerignore;
 pub mod engine;
 pub mod follow;
+pub mod format;
 pub mod image;
 pub mod logprint;
 pub mod network;
@@ -63,6 +64,7 @@ pub fn register(engine: &mut Engine) {
     engine.register_global_module(exported_module!(util::api).into());
     engine.register_global_module(exported_module!(follow::api).into());
     engine.register_global_module(exported_module!(logprint::api).into());
+    engine.register_global_module(exported_module!(format::api).into());
     container::register_types(engine);
     image::register_types(engine);
     network::register_types(engine);

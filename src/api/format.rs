@@ -1,0 +1,113 @@
+//! `--format` for scripts: Docker's Go-template subset (`crate::template`)
+//! over rows the script builds.
+//!
+//! ```rhai
+//! print(format_template("table {{.Name}}\t{{.State}}", [#{ Name: "web-1", State: "running" }], #{ headers: #{ Name: "NAME", State: "STATE" } }));
+//! ```
+
+use rhai::plugin::*;
+use rhai::{Array, Map};
+use serde_json::Value;
+
+use super::value::{to_json, Opts};
+use super::RhaiResult;
+
+/// A row as JSON with `keys` first, in that order (Go prints a struct's
+/// fields in declaration order; Rhai maps are sorted), the rest after.
+fn ordered(row: Value, keys: &[String]) -> Value {
+    let Value::Object(mut m) = row else { return row };
+    let mut out = serde_json::Map::new();
+    for k in keys {
+        if let Some(v) = m.remove(k) {
+            out.insert(k.clone(), v);
+        }
+    }
+    out.extend(m);
+    Value::Object(out)
+}
+
+fn render(format: &str, rows: Array, opts: Map) -> RhaiResult<String> {
+    let o = Opts::new("format_template", opts, &["headers", "keys"])?;
+    let keys = o.strings("keys")?.unwrap_or_default();
+    let headers = match o.map("headers")? {
+        Some(h) => to_json(&Dynamic::from(h))?,
+        None => Value::Object(Default::default()),
+    };
+    let rows = rows
+        .iter()
+        .map(|r| to_json(r).map(|v| ordered(v, &keys)))
+        .collect::<RhaiResult<Vec<_>>>()?;
+    crate::template::render(format, &rows, &headers).map_err(|e| e.to_string().into())
+}
+
+/// Go's `time.Unix(secs, 0).String()` in UTC: "2006-01-02 15:04:05 +0000 UTC".
+pub fn go_time_utc(secs: i64) -> String {
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02} +0000 UTC",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+#[export_module]
+pub mod api {
+    use super::*;
+
+    /// A unix time as Go prints a time (compose's `CreatedAt`), in UTC.
+    ///
+    /// ```rhai
+    /// print(go_time(0));   // 1970-01-01 00:00:00 +0000 UTC
+    /// ```
+    pub fn go_time(unix_seconds: i64) -> String {
+        go_time_utc(unix_seconds)
+    }
+
+    /// Renders `rows` (maps) through a Docker `--format` template, one
+    /// line per row: `{{.Name}}`, `{{json .}}`, `{{.Label "k"}}`, `join`,
+    /// `upper`, `lower`, `title`, `split`, `truncate`, `pad`, pipelines,
+    /// `if`/`range`/`with`/`else`/`end`, and `table` (aligned columns under
+    /// a header row from `headers`, field → title). `keys` orders the
+    /// fields `{{json .}}` prints. A bad template is an error naming its
+    /// line and column.
+    ///
+    /// ```rhai
+    /// let rows = [#{ Name: "web-1", State: "running" }];
+    /// print(format_template("table {{.Name}}\t{{.State}}", rows, #{ headers: #{ Name: "NAME", State: "STATE" } }));
+    /// ```
+    #[rhai_fn(name = "format_template", return_raw)]
+    pub fn format_template(format: &str, rows: Array, opts: Map) -> RhaiResult<String> {
+        render(format, rows, opts)
+    }
+
+    /// `format_template` without options.
+    ///
+    /// ```rhai
+    /// print(format_template("{{.Name}}", [#{ Name: "web-1" }]));
+    /// ```
+    #[rhai_fn(name = "format_template", return_raw)]
+    pub fn format_template_plain(format: &str, rows: Array) -> RhaiResult<String> {
+        render(format, rows, Map::new())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn go_time_prints_as_go_does() {
+        assert_eq!(super::go_time_utc(0), "1970-01-01 00:00:00 +0000 UTC");
+        assert_eq!(super::go_time_utc(1_795_741_719), "2026-11-27 01:08:39 +0000 UTC");
+        assert_eq!(super::go_time_utc(951_782_400), "2000-02-29 00:00:00 +0000 UTC");
+    }
+}

@@ -1,0 +1,451 @@
+//! Runs a parsed template against JSON data, with the functions Docker's
+//! formatters add to Go's (`json`, `join`, `split`, `upper`, `lower`,
+//! `title`, `truncate`, `pad`) and Go's own (`len`, `index`, `eq` …,
+//! `and`, `or`, `not`, `print`, `printf`, `println`).
+
+use serde_json::Value;
+
+use super::parse::{Arg, Cmd, Node, Pipeline};
+use super::TemplateError;
+
+pub struct Ctx<'a> {
+    pub src: &'a str,
+    /// `$`, then declared variables (innermost last).
+    pub vars: Vec<(String, Value)>,
+    /// Rendering the header of a table: text functions return their input
+    /// unchanged, as Docker's HeaderFunctions do.
+    pub header: bool,
+}
+
+type R<T> = Result<T, TemplateError>;
+
+impl Ctx<'_> {
+    fn err(&self, at: usize, msg: impl Into<String>) -> TemplateError {
+        TemplateError::at(self.src, at, msg)
+    }
+}
+
+pub fn exec(nodes: &[Node], dot: &Value, out: &mut String, cx: &mut Ctx) -> R<()> {
+    for n in nodes {
+        match n {
+            Node::Text(t) => out.push_str(t),
+            Node::Action(p) => {
+                let v = pipeline(p, dot, cx)?;
+                if p.decl.is_empty() {
+                    out.push_str(&show(&v));
+                }
+            }
+            Node::If(p, yes, no) => {
+                let v = pipeline(p, dot, cx)?;
+                exec(if truthy(&v) { yes } else { no }, dot, out, cx)?;
+            }
+            Node::With(p, yes, no) => {
+                let v = pipeline(p, dot, cx)?;
+                if truthy(&v) {
+                    exec(yes, &v, out, cx)?;
+                } else {
+                    exec(no, dot, out, cx)?;
+                }
+            }
+            Node::Range(p, body, empty) => range(p, body, empty, dot, out, cx)?,
+        }
+    }
+    Ok(())
+}
+
+fn range(p: &Pipeline, body: &[Node], empty: &[Node], dot: &Value, out: &mut String, cx: &mut Ctx) -> R<()> {
+    let decl = p.decl.clone();
+    let bare = Pipeline {
+        decl: Vec::new(),
+        ..p.clone()
+    };
+    let v = pipeline(&bare, dot, cx)?;
+    let pairs: Vec<(Value, Value)> = match &v {
+        Value::Array(a) => a.iter().enumerate().map(|(i, x)| (Value::from(i), x.clone())).collect(),
+        Value::Object(m) => {
+            let mut keys: Vec<&String> = m.keys().collect();
+            keys.sort();
+            keys.into_iter()
+                .map(|k| (Value::from(k.clone()), m[k].clone()))
+                .collect()
+        }
+        Value::Null => Vec::new(),
+        other => return Err(cx.err(p.at, format!("range can't iterate over {}", show(other)))),
+    };
+    if pairs.is_empty() {
+        return exec(empty, dot, out, cx);
+    }
+    let depth = cx.vars.len();
+    for (k, x) in pairs {
+        match decl.as_slice() {
+            [e] => cx.vars.push((e.clone(), x.clone())),
+            [i, e] => {
+                cx.vars.push((i.clone(), k));
+                cx.vars.push((e.clone(), x.clone()));
+            }
+            _ => {}
+        }
+        exec(body, &x, out, cx)?;
+        cx.vars.truncate(depth);
+    }
+    Ok(())
+}
+
+fn pipeline(p: &Pipeline, dot: &Value, cx: &mut Ctx) -> R<Value> {
+    let mut piped = None;
+    for c in &p.cmds {
+        piped = Some(command(c, dot, piped, cx)?);
+    }
+    let v = piped.unwrap_or(Value::Null);
+    if let Some(name) = p.decl.first() {
+        cx.vars.push((name.clone(), v.clone()));
+    }
+    Ok(v)
+}
+
+fn command(c: &Cmd, dot: &Value, piped: Option<Value>, cx: &mut Ctx) -> R<Value> {
+    let mut args = Vec::new();
+    for a in &c.args[1..] {
+        args.push(arg(a, dot, c.at, cx)?);
+    }
+    args.extend(piped);
+    match &c.args[0] {
+        Arg::Func(name) => call(name, args, c.at, cx),
+        Arg::Field(path) if !args.is_empty() && !path.is_empty() => {
+            let base = field(dot, &path[..path.len() - 1], c.at, cx)?;
+            method(&base, &path[path.len() - 1], &args, c.at, cx)
+        }
+        first if args.is_empty() => arg(first, dot, c.at, cx),
+        _ => Err(cx.err(c.at, "can't give argument to non-function")),
+    }
+}
+
+fn arg(a: &Arg, dot: &Value, at: usize, cx: &mut Ctx) -> R<Value> {
+    Ok(match a {
+        Arg::Field(path) => field(dot, path, at, cx)?,
+        Arg::Var(name, path) => {
+            let base = if name.is_empty() {
+                cx.vars.first().map(|v| v.1.clone())
+            } else {
+                cx.vars.iter().rev().find(|v| &v.0 == name).map(|v| v.1.clone())
+            };
+            let base = base.ok_or_else(|| cx.err(at, format!("undefined variable: ${name}")))?;
+            field(&base, path, at, cx)?
+        }
+        Arg::Str(s) => Value::from(s.clone()),
+        Arg::Num(n) => Value::from(*n),
+        Arg::Bool(b) => Value::from(*b),
+        Arg::Nil => Value::Null,
+        Arg::Func(name) => call(name, Vec::new(), at, cx)?,
+        Arg::Sub(p) => pipeline(p, dot, cx)?,
+    })
+}
+
+/// `.A.B`: a missing field of the data's own object is an error (as for
+/// Go structs); a missing key deeper down (labels …) is `<no value>`.
+fn field(dot: &Value, path: &[String], at: usize, cx: &Ctx) -> R<Value> {
+    let mut v = dot.clone();
+    for (i, key) in path.iter().enumerate() {
+        v = match &v {
+            Value::Object(m) => match m.get(key) {
+                Some(x) => x.clone(),
+                None if i == 0 && !cx.header => {
+                    return Err(cx.err(at, format!("can't evaluate field {key}")));
+                }
+                None if cx.header => Value::from("<no value>"),
+                None => Value::Null,
+            },
+            Value::Null => Value::Null,
+            other => {
+                return Err(cx.err(at, format!("can't evaluate field {key} in type {}", type_name(other))));
+            }
+        };
+    }
+    Ok(v)
+}
+
+/// `.Label "k"`: the key `k` of the map `Label` (or `Labels`), which may
+/// also be compose's `k=v,k2=v2` text.
+fn method(base: &Value, name: &str, args: &[Value], at: usize, cx: &Ctx) -> R<Value> {
+    let plural = format!("{name}s");
+    let found = base.get(name).or_else(|| base.get(&plural));
+    if cx.header {
+        // Docker's header for `.Label "com.example.some-key"` is "some key".
+        if let (true, [Value::String(k)]) = (name == "Label", args) {
+            let last = k.rsplit('.').next().unwrap_or(k);
+            return Ok(Value::from(last.replace(['-', '_'], " ")));
+        }
+        return Ok(base.get(name).cloned().unwrap_or_else(|| Value::from("<no value>")));
+    }
+    let key = match args {
+        [Value::String(k)] => k.as_str(),
+        _ => return Err(cx.err(at, format!("wrong number or type of args for {name}: want one string"))),
+    };
+    match found {
+        Some(Value::Object(m)) => Ok(m.get(key).cloned().unwrap_or_else(|| Value::from(""))),
+        Some(Value::String(s)) => Ok(Value::from(
+            s.split(',')
+                .filter_map(|kv| kv.split_once('='))
+                .find(|(k, _)| *k == key)
+                .map(|(_, v)| v)
+                .unwrap_or(""),
+        )),
+        _ => Err(cx.err(at, format!("can't evaluate field {name}"))),
+    }
+}
+
+fn type_name(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "nil",
+        Value::Bool(_) => "bool",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "slice",
+        Value::Object(_) => "map",
+    }
+}
+
+pub fn truthy(v: &Value) -> bool {
+    match v {
+        Value::Null => false,
+        Value::Bool(b) => *b,
+        Value::Number(n) => n.as_f64().unwrap_or(0.0) != 0.0,
+        Value::String(s) => !s.is_empty(),
+        Value::Array(a) => !a.is_empty(),
+        Value::Object(m) => !m.is_empty(),
+    }
+}
+
+/// A value as Go's `%v` prints it.
+pub fn show(v: &Value) -> String {
+    match v {
+        Value::Null => "<no value>".into(),
+        Value::Bool(b) => b.to_string(),
+        Value::Number(n) => match n.as_f64() {
+            Some(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", f as i64),
+            _ => n.to_string(),
+        },
+        Value::String(s) => s.clone(),
+        Value::Array(a) => format!("[{}]", a.iter().map(show).collect::<Vec<_>>().join(" ")),
+        Value::Object(m) => {
+            let mut keys: Vec<&String> = m.keys().collect();
+            keys.sort();
+            let parts: Vec<String> = keys.iter().map(|k| format!("{k}:{}", show(&m[*k]))).collect();
+            format!("map[{}]", parts.join(" "))
+        }
+    }
+}
+
+fn string(v: &Value, f: &str, at: usize, cx: &Ctx) -> R<String> {
+    match v {
+        Value::String(s) => Ok(s.clone()),
+        other => Err(cx.err(
+            at,
+            format!("{f}: wrong type for value; expected string; got {}", type_name(other)),
+        )),
+    }
+}
+
+fn int(v: &Value, f: &str, at: usize, cx: &Ctx) -> R<usize> {
+    match v.as_f64() {
+        Some(n) if n >= 0.0 && n.fract() == 0.0 => Ok(n as usize),
+        _ => Err(cx.err(
+            at,
+            format!("{f}: wrong type for value; expected int; got {}", type_name(v)),
+        )),
+    }
+}
+
+fn arity(args: &[Value], n: usize, f: &str, at: usize, cx: &Ctx) -> R<()> {
+    if args.len() != n {
+        return Err(cx.err(at, format!("wrong number of args for {f}: want {n} got {}", args.len())));
+    }
+    Ok(())
+}
+
+/// Go's strings.Title: upper-case the first letter of every word.
+fn title(s: &str) -> String {
+    let mut prev_sep = true;
+    s.chars()
+        .map(|c| {
+            let out = if prev_sep {
+                c.to_uppercase().next().unwrap_or(c)
+            } else {
+                c
+            };
+            prev_sep = !(c.is_alphanumeric() || c == '_');
+            out
+        })
+        .collect()
+}
+
+fn compare(a: &Value, b: &Value) -> Option<std::cmp::Ordering> {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => x.as_f64()?.partial_cmp(&y.as_f64()?),
+        (Value::String(x), Value::String(y)) => Some(x.cmp(y)),
+        _ => None,
+    }
+}
+
+fn call(name: &str, args: Vec<Value>, at: usize, cx: &mut Ctx) -> R<Value> {
+    let text_fn = matches!(
+        name,
+        "json" | "split" | "join" | "title" | "lower" | "upper" | "truncate"
+    );
+    if cx.header && text_fn {
+        return Ok(args.into_iter().next().unwrap_or(Value::from("")));
+    }
+    Ok(match name {
+        "json" => {
+            arity(&args, 1, name, at, cx)?;
+            Value::from(serde_json::to_string(&args[0]).unwrap_or_default())
+        }
+        "join" => {
+            arity(&args, 2, name, at, cx)?;
+            let Value::Array(items) = &args[0] else {
+                return Err(cx.err(
+                    at,
+                    format!(
+                        "join: wrong type for value; expected []string; got {}",
+                        type_name(&args[0])
+                    ),
+                ));
+            };
+            let sep = string(&args[1], name, at, cx)?;
+            Value::from(items.iter().map(show).collect::<Vec<_>>().join(&sep))
+        }
+        "split" => {
+            arity(&args, 2, name, at, cx)?;
+            let (s, sep) = (string(&args[0], name, at, cx)?, string(&args[1], name, at, cx)?);
+            Value::from(
+                s.split(sep.as_str())
+                    .map(|x| Value::from(x.to_string()))
+                    .collect::<Vec<_>>(),
+            )
+        }
+        "upper" | "lower" | "title" => {
+            arity(&args, 1, name, at, cx)?;
+            let s = string(&args[0], name, at, cx)?;
+            Value::from(match name {
+                "upper" => s.to_uppercase(),
+                "lower" => s.to_lowercase(),
+                _ => title(&s),
+            })
+        }
+        "truncate" => {
+            arity(&args, 2, name, at, cx)?;
+            let (s, n) = (string(&args[0], name, at, cx)?, int(&args[1], name, at, cx)?);
+            Value::from(s.chars().take(n).collect::<String>())
+        }
+        "pad" => {
+            arity(&args, 3, name, at, cx)?;
+            let s = string(&args[0], name, at, cx)?;
+            let (pre, post) = (int(&args[1], name, at, cx)?, int(&args[2], name, at, cx)?);
+            if s.is_empty() {
+                Value::from(s)
+            } else {
+                Value::from(format!("{}{s}{}", " ".repeat(pre), " ".repeat(post)))
+            }
+        }
+        "len" => {
+            arity(&args, 1, name, at, cx)?;
+            Value::from(match &args[0] {
+                Value::String(s) => s.len(),
+                Value::Array(a) => a.len(),
+                Value::Object(m) => m.len(),
+                other => return Err(cx.err(at, format!("len of {}", type_name(other)))),
+            })
+        }
+        "index" => {
+            let mut it = args.into_iter();
+            let mut v = it
+                .next()
+                .ok_or_else(|| cx.err(at, "wrong number of args for index: want at least 1 got 0"))?;
+            for k in it {
+                v = match (&v, &k) {
+                    (Value::Array(a), Value::Number(_)) => a
+                        .get(int(&k, name, at, cx)?)
+                        .cloned()
+                        .ok_or_else(|| cx.err(at, "index out of range"))?,
+                    (Value::Object(m), Value::String(s)) => m.get(s).cloned().unwrap_or(Value::Null),
+                    _ => return Err(cx.err(at, format!("can't index item of type {}", type_name(&v)))),
+                };
+            }
+            v
+        }
+        "eq" | "ne" => {
+            if args.len() < 2 {
+                return Err(cx.err(at, format!("wrong number of args for {name}: want at least 2")));
+            }
+            let eq = args[1..]
+                .iter()
+                .any(|b| b == &args[0] || compare(&args[0], b) == Some(std::cmp::Ordering::Equal));
+            Value::from(if name == "eq" { eq } else { !eq })
+        }
+        "lt" | "le" | "gt" | "ge" => {
+            arity(&args, 2, name, at, cx)?;
+            let o = compare(&args[0], &args[1]).ok_or_else(|| cx.err(at, "incompatible types for comparison"))?;
+            use std::cmp::Ordering::*;
+            Value::from(match name {
+                "lt" => o == Less,
+                "le" => o != Greater,
+                "gt" => o == Greater,
+                _ => o != Less,
+            })
+        }
+        "and" => args
+            .iter()
+            .find(|v| !truthy(v))
+            .or(args.last())
+            .cloned()
+            .unwrap_or(Value::Null),
+        "or" => args
+            .iter()
+            .find(|v| truthy(v))
+            .or(args.last())
+            .cloned()
+            .unwrap_or(Value::Null),
+        "not" => {
+            arity(&args, 1, name, at, cx)?;
+            Value::from(!truthy(&args[0]))
+        }
+        "print" => Value::from(sprint(&args)),
+        "println" => Value::from(args.iter().map(show).collect::<Vec<_>>().join(" ") + "\n"),
+        "printf" => {
+            let (f, rest) = args.split_first().ok_or_else(|| cx.err(at, "printf: missing format"))?;
+            Value::from(printf(&string(f, name, at, cx)?, rest))
+        }
+        other => return Err(cx.err(at, format!("function {other:?} not defined"))),
+    })
+}
+
+/// fmt.Sprint: a space between operands when neither is a string.
+fn sprint(args: &[Value]) -> String {
+    let mut out = String::new();
+    for (i, a) in args.iter().enumerate() {
+        if i > 0 && !a.is_string() && !args[i - 1].is_string() {
+            out.push(' ');
+        }
+        out.push_str(&show(a));
+    }
+    out
+}
+
+fn printf(f: &str, args: &[Value]) -> String {
+    let mut out = String::new();
+    let mut it = args.iter();
+    let mut chars = f.chars();
+    while let Some(c) = chars.next() {
+        if c != '%' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('%') => out.push('%'),
+            Some('q') => out.push_str(&it.next().map(|v| format!("{:?}", show(v))).unwrap_or_default()),
+            Some(_) => out.push_str(&it.next().map(show).unwrap_or_else(|| "%!v(MISSING)".into())),
+            None => out.push('%'),
+        }
+    }
+    out
+}

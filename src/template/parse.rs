@@ -1,0 +1,220 @@
+//! Items → a tree: text, actions (pipelines), `if`/`range`/`with` blocks
+//! with `else`, closed by `end`.
+
+use super::lex::{Item, Tok, Toks};
+use super::TemplateError;
+
+#[derive(Clone, Debug)]
+pub enum Arg {
+    Field(Vec<String>),
+    Var(String, Vec<String>),
+    Str(String),
+    Num(f64),
+    Bool(bool),
+    Nil,
+    Func(String),
+    Sub(Pipeline),
+}
+
+/// One command of a pipeline: its operands, and where it starts.
+#[derive(Clone, Debug)]
+pub struct Cmd {
+    pub args: Vec<Arg>,
+    pub at: usize,
+}
+
+#[derive(Clone, Debug)]
+pub struct Pipeline {
+    /// Variables declared (`$x :=`, `$i, $e :=` in range).
+    pub decl: Vec<String>,
+    pub cmds: Vec<Cmd>,
+    pub at: usize,
+}
+
+#[derive(Clone, Debug)]
+pub enum Node {
+    Text(String),
+    Action(Pipeline),
+    If(Pipeline, Vec<Node>, Vec<Node>),
+    Range(Pipeline, Vec<Node>, Vec<Node>),
+    With(Pipeline, Vec<Node>, Vec<Node>),
+}
+
+/// What ended a list of nodes; `else if`/`else with` carry the chained
+/// block's keyword, tokens and offset.
+enum Stop {
+    Eof,
+    End,
+    Else(Option<(String, Toks, usize)>),
+}
+
+pub fn parse(src: &str, items: Vec<Item>) -> Result<Vec<Node>, TemplateError> {
+    let mut it = items.into_iter().peekable();
+    let (nodes, end) = list(src, &mut it)?;
+    match end {
+        Stop::Eof => Ok(nodes),
+        Stop::End => Err(TemplateError::at(src, 0, "unexpected {{end}}")),
+        Stop::Else(_) => Err(TemplateError::at(src, 0, "unexpected {{else}}")),
+    }
+}
+
+type Items = std::iter::Peekable<std::vec::IntoIter<Item>>;
+
+fn list(src: &str, it: &mut Items) -> Result<(Vec<Node>, Stop), TemplateError> {
+    let mut nodes = Vec::new();
+    while let Some(item) = it.next() {
+        let (toks, at) = match item {
+            Item::Text(t) => {
+                nodes.push(Node::Text(t));
+                continue;
+            }
+            Item::Action(toks, at) => (toks, at),
+        };
+        let keyword = match toks.first() {
+            Some((Tok::Ident(k), _)) => k.clone(),
+            None => return Err(TemplateError::at(src, at, "missing value for command")),
+            _ => String::new(),
+        };
+        match keyword.as_str() {
+            "end" => return Ok((nodes, Stop::End)),
+            "else" => {
+                // `else if ...` / `else with ...` chain into a nested block.
+                let chained = match toks.get(1) {
+                    Some((Tok::Ident(k), _)) if k == "if" || k == "with" => {
+                        Some((k.clone(), toks[2..].to_vec(), toks[1].1))
+                    }
+                    _ => None,
+                };
+                return Ok((nodes, Stop::Else(chained)));
+            }
+            "if" | "range" | "with" => nodes.push(block(src, it, &keyword, toks[1..].to_vec(), at)?),
+            "define" | "template" | "block" | "break" | "continue" => {
+                return Err(TemplateError::at(
+                    src,
+                    at,
+                    format!("{{{{{keyword}}}}} is not supported"),
+                ))
+            }
+            _ => nodes.push(Node::Action(pipeline(src, &toks, at)?)),
+        }
+    }
+    Ok((nodes, Stop::Eof))
+}
+
+fn block(src: &str, it: &mut Items, keyword: &str, toks: Toks, at: usize) -> Result<Node, TemplateError> {
+    let pipe = pipeline(src, &toks, at)?;
+    let (body, end) = list(src, it)?;
+    let otherwise = match end {
+        Stop::Eof => {
+            return Err(TemplateError::at(
+                src,
+                at,
+                format!("unexpected EOF: {{{{{keyword}}}}} has no {{{{end}}}}"),
+            ))
+        }
+        Stop::End => Vec::new(),
+        Stop::Else(None) => {
+            let (nodes, end) = list(src, it)?;
+            if !matches!(end, Stop::End) {
+                return Err(TemplateError::at(
+                    src,
+                    at,
+                    format!("{{{{{keyword}}}}} has no {{{{end}}}}"),
+                ));
+            }
+            nodes
+        }
+        // The chained block consumes the shared {{end}}.
+        Stop::Else(Some((k, toks, at))) => vec![block(src, it, &k, toks, at)?],
+    };
+    Ok(match keyword {
+        "if" => Node::If(pipe, body, otherwise),
+        "range" => Node::Range(pipe, body, otherwise),
+        _ => Node::With(pipe, body, otherwise),
+    })
+}
+
+fn pipeline(src: &str, toks: &[(Tok, usize)], at: usize) -> Result<Pipeline, TemplateError> {
+    let mut i = 0;
+    let mut decl = Vec::new();
+    // `$x :=` or `$i, $e :=`
+    let is_decl = toks.iter().any(|(t, _)| matches!(t, Tok::Declare | Tok::Assign));
+    if is_decl {
+        while i < toks.len() {
+            match &toks[i].0 {
+                Tok::Var(n, p) if p.is_empty() => decl.push(n.clone()),
+                Tok::Comma => {}
+                Tok::Declare | Tok::Assign => {
+                    i += 1;
+                    break;
+                }
+                _ => return Err(TemplateError::at(src, toks[i].1, "bad variable declaration")),
+            }
+            i += 1;
+        }
+    }
+    let (cmds, next) = commands(src, toks, i, false)?;
+    if next != toks.len() {
+        return Err(TemplateError::at(src, toks[next].1, "unexpected \")\" in command"));
+    }
+    if cmds.is_empty() {
+        return Err(TemplateError::at(src, at, "missing value for command"));
+    }
+    Ok(Pipeline { decl, cmds, at })
+}
+
+/// Commands separated by `|`, up to the end or (in parentheses) `)`.
+fn commands(src: &str, toks: &[(Tok, usize)], mut i: usize, nested: bool) -> Result<(Vec<Cmd>, usize), TemplateError> {
+    let mut cmds = Vec::new();
+    let mut args = Vec::new();
+    let mut at = toks.get(i).map(|t| t.1).unwrap_or(0);
+    while i < toks.len() {
+        let (tok, pos) = &toks[i];
+        match tok {
+            Tok::Close if nested => break,
+            Tok::Close => return Err(TemplateError::at(src, *pos, "unexpected \")\"")),
+            Tok::Pipe => {
+                if args.is_empty() {
+                    return Err(TemplateError::at(src, *pos, "missing command before \"|\""));
+                }
+                cmds.push(Cmd {
+                    args: std::mem::take(&mut args),
+                    at,
+                });
+                at = toks.get(i + 1).map(|t| t.1).unwrap_or(*pos);
+            }
+            Tok::Open => {
+                let (sub, next) = commands(src, toks, i + 1, true)?;
+                if next >= toks.len() {
+                    return Err(TemplateError::at(src, *pos, "unclosed left paren"));
+                }
+                args.push(Arg::Sub(Pipeline {
+                    decl: Vec::new(),
+                    cmds: sub,
+                    at: *pos,
+                }));
+                i = next;
+            }
+            Tok::Field(p) => args.push(Arg::Field(p.clone())),
+            Tok::Var(n, p) => args.push(Arg::Var(n.clone(), p.clone())),
+            Tok::Str(s) => args.push(Arg::Str(s.clone())),
+            Tok::Num(n) => args.push(Arg::Num(*n)),
+            Tok::Ident(n) => args.push(match n.as_str() {
+                "true" => Arg::Bool(true),
+                "false" => Arg::Bool(false),
+                "nil" => Arg::Nil,
+                _ => Arg::Func(n.clone()),
+            }),
+            Tok::Comma | Tok::Declare | Tok::Assign => {
+                return Err(TemplateError::at(src, *pos, "unexpected token in command"))
+            }
+        }
+        i += 1;
+    }
+    if !args.is_empty() {
+        cmds.push(Cmd { args, at });
+    } else if !cmds.is_empty() {
+        return Err(TemplateError::at(src, at, "missing command after \"|\""));
+    }
+    Ok((cmds, i))
+}
