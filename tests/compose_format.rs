@@ -87,10 +87,11 @@ volumes:
 "#
     );
     let dir = tempfile::tempdir().expect("tempdir");
+    // Names of equal length (tables align on them), the tool last (compose
+    // cuts mount names to 14 characters).
+    let base = unique(tag);
     let side = |tool: &'static str| {
-        // Names of equal length (tables align on them), the tool last
-        // (compose cuts mount names to 14 characters).
-        let project = format!("{}-{}", unique(tag), if tool == "orch" { "orch" } else { "refc" });
+        let project = format!("{base}-{}", if tool == "orch" { "orch" } else { "refc" });
         let folder = dir.path().join(tool);
         std::fs::create_dir(&folder).expect("mkdir");
         std::fs::write(folder.join("compose.yaml"), format!("name: {project}\n{yaml}")).expect("write");
