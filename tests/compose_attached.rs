@@ -385,3 +385,65 @@ fn second_ctrl_c_kills_the_containers() {
         std::thread::sleep(Duration::from_millis(200));
     }
 }
+
+#[test]
+fn containers_started_later_are_attached_too() {
+    let image = TEST_IMAGE;
+    let yaml = format!(
+        r#"services:
+  web:
+    image: {image}
+    command: ["sh", "-c", "trap 'exit 0' TERM; echo hello; while true; do sleep 1; done"]
+"#
+    );
+    let (_dir, o, _r) = sides("att-later", &yaml);
+    let mut child = o
+        .command(&["up", "--no-color"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("orch up");
+    let lines = Arc::new(Mutex::new(String::new()));
+    let (mut out, sink) = (child.stdout.take().expect("stdout"), lines.clone());
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = out.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            sink.lock().unwrap().push_str(&String::from_utf8_lossy(&buf[..n]));
+        }
+    });
+    let wait_for = |needle: &str| {
+        let end = Instant::now() + Duration::from_secs(60);
+        while !lines.lock().unwrap().contains(needle) {
+            assert!(Instant::now() < end, "no {needle:?} in:\n{}", lines.lock().unwrap());
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    };
+    wait_for("web-1  | hello\n");
+    // Scaled from another terminal: the attached up follows the new replica.
+    let scaled = o.run(&["up", "-d", "--scale", "web=2"]);
+    assert!(scaled.status.success(), "{}", stderr(&scaled));
+    wait_for("web-2  | hello\n");
+    // SAFETY: signalling our own child by its pid.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let end = Instant::now() + Duration::from_secs(60);
+    let status = loop {
+        if let Some(s) = child.try_wait().expect("wait") {
+            break s;
+        }
+        assert!(Instant::now() < end, "orch up did not end:\n{}", lines.lock().unwrap());
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert_eq!(status.code(), Some(130));
+    wait_for("Gracefully Stopping... press Ctrl+C again to force\n");
+    let running = docker(&[
+        "ps",
+        "-q",
+        "--filter",
+        &format!("label=com.docker.compose.project={}", o.project),
+    ]);
+    assert!(running.trim().is_empty(), "still running: {running}");
+}

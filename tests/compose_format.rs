@@ -225,3 +225,38 @@ fn images_and_ls_json_match_compose() {
 fn code(o: &Output) -> i32 {
     o.status.code().unwrap_or(-1)
 }
+
+#[test]
+fn version_formats_match_compose() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let side = |tool| Side {
+        tool,
+        project: "unused-version-project".into(),
+        dir: dir.path().to_path_buf(),
+    };
+    let (o, r) = (side("orch"), side("ref"));
+    let shape = |s: &Side, args: &[&str]| {
+        let out = s.run(args);
+        assert!(out.status.success(), "{} {args:?}: {}", s.tool, stderr(&out));
+        // Version numbers differ by tool; the shape must not.
+        let digits = |c: char| c.is_ascii_digit();
+        let text = stdout(&out);
+        let mut norm = String::new();
+        for c in text.chars() {
+            if !(digits(c) && norm.ends_with('N')) {
+                norm.push(if digits(c) { 'N' } else { c });
+            }
+        }
+        norm.replace("Docker Compose", "TOOL").replace("orch", "TOOL")
+    };
+    for args in [
+        &["version"][..],
+        &["version", "--short"],
+        &["version", "--format", "json"],
+        &["version", "-f", "json"],
+    ] {
+        assert_eq!(shape(&o, args), shape(&r, args), "{args:?}");
+    }
+    let json: Value = serde_json::from_str(&stdout(&o.run(&["version", "--format", "json"]))).expect("json");
+    assert!(json["version"].as_str().unwrap_or("").starts_with('v'), "{json}");
+}

@@ -249,6 +249,15 @@ pub mod api {
         *crate::script::INTERRUPT_NOTICE.lock().unwrap() = Some(text.to_string());
     }
 
+    /// orch's own version ("0.1.0").
+    ///
+    /// ```rhai
+    /// print(`orch version v${orch_version()}`);
+    /// ```
+    pub fn orch_version() -> String {
+        env!("CARGO_PKG_VERSION").to_string()
+    }
+
     /// The time now in unix seconds, with fractions.
     ///
     /// ```rhai

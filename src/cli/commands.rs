@@ -233,6 +233,10 @@ fn compose_commands() -> Vec<Command> {
             .arg(flag("all", Some('a'), "Show all stopped Compose projects"))
             .arg(flag("quiet", Some('q'), "Only display project names"))
             .arg(opt("format", "Format the output: table or json").default_value("table")),
+        Command::new("version")
+            .about("Show the orch version information")
+            .arg(opt("format", "Format the output. Values: [pretty | json]. (Default: pretty)").short('f'))
+            .arg(flag("short", None, "Shows only orch's version number")),
         Command::new("start").about("Start services").arg(services()),
         Command::new("stop")
             .about("Stop services")
