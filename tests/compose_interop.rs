@@ -712,3 +712,81 @@ services:
         assert_eq!(o.status.code(), c.status.code(), "{args:?}");
     }
 }
+
+/// Names of a project's volumes and networks, the project name made `P`.
+fn resources(project: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for kind in ["volume", "network"] {
+        let filter = format!("label=com.docker.compose.project={project}");
+        for n in docker(&[kind, "ls", "--filter", &filter, "--format", "{{.Name}}"]).lines() {
+            out.push(format!("{kind} {}", n.replacen(project, "P", 1)));
+        }
+    }
+    out.sort();
+    out
+}
+
+/// `down SERVICE…` removes those services and their dependents only; the
+/// networks and volumes go once nothing uses them; unknown names fail as
+/// compose fails (with a file) or are ignored (with `-p` alone).
+#[test]
+fn down_service_removes_only_those_and_their_dependents() {
+    let image = test_image();
+    let pair = Pair::new("downsvc");
+    write(
+        pair.path(),
+        &format!(
+            r#"
+services:
+  db: {{image: {image}, command: {LOOP}, volumes: ["data:/data"]}}
+  web: {{image: {image}, command: {LOOP}, depends_on: [db], volumes: ["/anon"]}}
+  worker: {{image: {image}, command: {LOOP}, depends_on: [web]}}
+  other: {{image: {image}, command: {LOOP}}}
+volumes:
+  data: {{}}
+"#
+        ),
+    );
+    let anon = |p: &str| {
+        docker(&[
+            "inspect",
+            "-f",
+            "{{range .Mounts}}{{if eq .Destination \"/anon\"}}{{.Name}}{{end}}{{end}}",
+            &format!("{p}-web-1"),
+        ])
+        .trim()
+        .to_string()
+    };
+    let exists = |v: &str| docker(&["volume", "ls", "-q"]).lines().any(|x| x == v);
+    for (args, anon_kept) in [
+        (&["down", "-t", "0", "web"][..], true),
+        (&["down", "-v", "-t", "0", "web"], false),
+    ] {
+        pair.up(&[], &[]);
+        let (ours_anon, theirs_anon) = (anon(&pair.ours), anon(&pair.theirs));
+        let (o, c) = pair.both(&[], args);
+        ok("orch down web", o);
+        ok("reference down web", c);
+        let names: Vec<String> = shape(&pair.ours).into_iter().map(|x| x.0).collect();
+        assert_eq!(names, ["P-db-1", "P-other-1"], "{args:?}");
+        assert_eq!(shape(&pair.ours), shape(&pair.theirs), "{args:?}");
+        assert_eq!(resources(&pair.ours), resources(&pair.theirs), "{args:?}");
+        assert_eq!(
+            (exists(&ours_anon), exists(&theirs_anon)),
+            (anon_kept, anon_kept),
+            "{args:?}"
+        );
+    }
+    let (o, c) = pair.both(&[], &["down", "-v", "-t", "0", "db", "other"]);
+    ok("orch down db other", o);
+    ok("reference down db other", c);
+    assert!(shape(&pair.ours).is_empty() && shape(&pair.theirs).is_empty());
+    assert_eq!(resources(&pair.ours), resources(&pair.theirs));
+    assert!(resources(&pair.ours).is_empty(), "{:?}", resources(&pair.ours));
+    // Unknown services: ignored with `-p` alone, an error with a file.
+    let (o, c) = pair.both(&[], &["down", "nope"]);
+    assert_eq!((o.status.code(), c.status.code()), (Some(0), Some(0)));
+    let (o, c) = pair.both(&[], &["-f", "compose.yaml", "down", "nope"]);
+    assert_eq!((o.status.code(), c.status.code()), (Some(1), Some(1)));
+    assert!(stderr(&o).contains("no such service: nope"), "{}", stderr(&o));
+}

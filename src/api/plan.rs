@@ -241,7 +241,15 @@ fn down(ctx: &NativeCallContext, project: &str, opts: Map) -> RhaiResult<Map> {
     let o = Opts::new(
         "plan::down",
         opts,
-        &["volumes", "remove_orphans", "rmi", "timeout", "document", "on_event"],
+        &[
+            "volumes",
+            "remove_orphans",
+            "rmi",
+            "timeout",
+            "services",
+            "document",
+            "on_event",
+        ],
     )?;
     let rmi = o.str("rmi")?;
     if let Some(r) = &rmi {
@@ -262,6 +270,7 @@ fn down(ctx: &NativeCallContext, project: &str, opts: Map) -> RhaiResult<Map> {
         remove_orphans: o.flag("remove_orphans")?,
         rmi,
         timeout: o.int("timeout")?,
+        services: o.strings("services")?.unwrap_or_default(),
     };
     let ep = super::endpoint();
     let d = bridge::block_on(async { client(&ep).await.cloned() })?;
@@ -510,7 +519,9 @@ pub mod api {
     /// `rmi: "local" | "all"` its images. Found by compose labels, so it
     /// works on what `docker compose` started too. With `document` (the
     /// compose document) only the file's services are removed unless
-    /// `remove_orphans`. Options also: `timeout`, `on_event`.
+    /// `remove_orphans`. `services`: only those and their dependents (the
+    /// networks and volumes go only if nothing uses them any more).
+    /// Options also: `timeout`, `on_event`.
     ///
     /// ```rhai
     /// let r = plan::down("demo", #{ volumes: true });

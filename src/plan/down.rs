@@ -28,6 +28,58 @@ pub struct DownOptions {
     pub rmi: Option<String>,
     /// Seconds a stop waits before killing.
     pub timeout: Option<i64>,
+    /// `down SERVICE…`: only these and their dependents; empty means all.
+    pub services: Vec<String>,
+}
+
+/// The services `down SERVICE…` takes down, as compose picks them: the
+/// named ones and, transitively, what depends on them. Names the compose
+/// file lacks are an error; without a file, names no container has are
+/// dropped. None: all services.
+fn selection(
+    named: &[String],
+    desired: Option<&Desired>,
+    containers: &[bollard::models::ContainerSummary],
+) -> Result<Option<BTreeSet<String>>, String> {
+    if named.is_empty() {
+        return Ok(None);
+    }
+    let mut depends: HashMap<String, BTreeSet<String>> = HashMap::new();
+    match desired {
+        Some(d) => {
+            for s in &d.services {
+                depends.insert(s.name.clone(), s.depends_on.iter().map(|x| x.service.clone()).collect());
+            }
+            if let Some(bad) = named.iter().find(|n| d.service(n).is_none()) {
+                return Err(format!("no such service: {bad}"));
+            }
+        }
+        None => {
+            for c in containers {
+                let labels = c.labels.clone().unwrap_or_default();
+                let Some(svc) = labels.get(LABEL_SERVICE) else { continue };
+                let deps = depends.entry(svc.clone()).or_default();
+                for item in labels
+                    .get(LABEL_DEPENDS_ON)
+                    .map(String::as_str)
+                    .unwrap_or("")
+                    .split(',')
+                {
+                    if let Some(x) = item.split(':').next().filter(|x| !x.is_empty()) {
+                        deps.insert(x.to_string());
+                    }
+                }
+            }
+        }
+    }
+    let mut chosen = BTreeSet::new();
+    let mut todo: Vec<String> = named.iter().filter(|n| depends.contains_key(*n)).cloned().collect();
+    while let Some(s) = todo.pop() {
+        if chosen.insert(s.clone()) {
+            todo.extend(depends.iter().filter(|(_, d)| d.contains(&s)).map(|(x, _)| x.clone()));
+        }
+    }
+    Ok(Some(chosen))
 }
 
 fn send(tx: &mpsc::UnboundedSender<Event>, kind: &'static str, name: &str, status: &str, done: bool, t: Instant) {
@@ -145,6 +197,27 @@ pub async fn down(
             return outcome;
         }
     };
+    let chosen = match selection(&opts.services, desired.as_ref(), &containers) {
+        Ok(c) => c,
+        Err(e) => {
+            outcome.errors.push(("project".into(), e));
+            return outcome;
+        }
+    };
+    if chosen.as_ref().is_some_and(BTreeSet::is_empty) {
+        let _ = tx.send(Event {
+            kind: "Project",
+            name: project.clone(),
+            status: format!(
+                "Any of the services {:?} not running in project {project:?}",
+                opts.services
+            ),
+            done: true,
+            error: None,
+            elapsed: Default::default(),
+        });
+        return outcome;
+    }
     let known: Option<BTreeSet<String>> = desired
         .as_ref()
         .map(|d| d.services.iter().map(|s| s.name.clone()).collect());
@@ -188,6 +261,9 @@ pub async fn down(
         let is_orphan = known.as_ref().is_some_and(|k| !k.contains(&service)) && !disabled.contains(&service);
         if is_orphan && !opts.remove_orphans {
             orphans.push(name);
+            continue;
+        }
+        if !is_orphan && chosen.as_ref().is_some_and(|c| !c.contains(&service)) {
             continue;
         }
         if let Some(img) = c.image.clone() {
@@ -339,6 +415,11 @@ pub async fn down(
             let (d, tx) = (d.clone(), tx.clone());
             async move {
                 let t = Instant::now();
+                // Already gone (the engine removes a container's anonymous
+                // volumes with it): nothing to say, as compose.
+                if d.inspect_volume(&name).await.is_err_and(|e| status(&e) == Some(404)) {
+                    return Ok(());
+                }
                 send(&tx, "Volume", &name, "Removing", false, t);
                 match d.remove_volume(&name, None::<qp::RemoveVolumeOptions>).await {
                     Ok(()) => {
@@ -346,8 +427,12 @@ pub async fn down(
                         Ok(())
                     }
                     Err(e) if status(&e) == Some(404) => Ok(()),
-                    // Still used by a container of another project: not ours to take.
-                    Err(e) if status(&e) == Some(409) => Ok(()),
+                    // Still used (by a service `down SERVICE` kept, or by a
+                    // container of another project): compose warns, goes on.
+                    Err(e) if status(&e) == Some(409) => {
+                        send(&tx, "Volume", &name, "Resource is still in use", true, t);
+                        Ok(())
+                    }
                     Err(e) => Err(format!("removing volume {name}: {}", flatten(&e))),
                 }
             }
