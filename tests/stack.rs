@@ -109,10 +109,28 @@ fn stack_deploy_reach_redeploy_prune_and_rm() {
         services.lines().collect::<Vec<_>>(),
         ["st_api replicated", "st_web replicated", "st_worker global"]
     );
+    // Containers run before Swarm marks their tasks Running (a task is
+    // Starting in between): wait on the state asserted below.
+    let tasks_running = || {
+        let ps = cluster.docker(
+            1,
+            &[
+                "stack",
+                "ps",
+                "st",
+                "--filter",
+                "desired-state=running",
+                "--format",
+                "{{.CurrentState}}",
+            ],
+        );
+        ps.lines().filter(|l| l.starts_with("Running")).count() == 8
+    };
     wait_for("every task running", 60, || {
         running(&cluster, "st_api").len() == 2
             && running(&cluster, "st_web").len() == 3
             && running(&cluster, "st_worker").len() == 3
+            && tasks_running()
     });
     let ps = cluster.docker(
         1,
@@ -327,13 +345,21 @@ fn push_nodes_and_bad_stacks() {
         "cat /hello.txt; trap 'exit 0' TERM; while true; do sleep 1; done",
     ]));
     assert!(out.contains("verify: Service converged"), "{out}");
-    let ps = cluster.docker(
-        1,
-        &["service", "ps", "hello", "--format", "{{.Node}} {{.CurrentState}}"],
-    );
-    for n in ["node1", "node2", "node3"] {
-        assert!(ps.lines().any(|l| l.starts_with(n) && l.contains("Running")), "{ps}");
-    }
+    let service_ps = || {
+        cluster.docker(
+            1,
+            &["service", "ps", "hello", "--format", "{{.Node}} {{.CurrentState}}"],
+        )
+    };
+    let on_every_node = |ps: &str| {
+        ["node1", "node2", "node3"]
+            .iter()
+            .all(|n| ps.lines().any(|l| l.starts_with(n) && l.contains("Running")))
+    };
+    // Converged means every container started; Swarm may still call a task Starting.
+    wait_for("a running task on every node", 60, || on_every_node(&service_ps()));
+    let ps = service_ps();
+    assert!(on_every_node(&ps), "{ps}");
     // service logs: every task's line, prefixed with task and node.
     wait_for("logs from 3 tasks", 30, || {
         let logs = ok(cluster.orch(1).args(["service", "logs", "hello"]));

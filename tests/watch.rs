@@ -151,7 +151,9 @@ fn watch_applies_only_what_changed() {
     let compose = d.join("compose.yaml");
     std::fs::write(&compose, compose_file(image, "one", &build_image)).unwrap();
 
-    let w = spawn(d, &["-p", &project, "watch"]);
+    // A 1 s debounce: the 20-save burst below is one batch even on a
+    // loaded machine (with 0.1 s a stall between two saves split it).
+    let w = spawn(d, &["-p", &project, "watch", "--debounce", "1"]);
     let t = Instant::now();
     while !w.log().contains("[watch] watching") {
         assert!(
@@ -203,7 +205,7 @@ fn watch_applies_only_what_changed() {
     // A file .dockerignore excludes: no redeploy at all.
     let n = w.reports().len();
     std::fs::write(d.join("ctx/scratch.tmp"), "x").unwrap();
-    std::thread::sleep(Duration::from_millis(800));
+    std::thread::sleep(Duration::from_millis(2500));
     assert_eq!(w.reports().len(), n, "{}", w.log());
 
     // A sync rule: the file lands in the running container, no restart.
@@ -238,17 +240,14 @@ fn watch_applies_only_what_changed() {
     let r = w.after(n, 60);
     assert!(r[0].contains(&format!("recreated {}", c("a"))), "{r:?}");
 
-    // 20 saves within 100 ms: one redeploy.
+    // 20 saves in a row, well inside the debounce: one redeploy.
     std::thread::sleep(Duration::from_millis(500));
     let n = w.reports().len();
-    let t = Instant::now();
     for i in 0..20 {
         std::fs::write(&compose, compose_file(image, &format!("burst{i}"), &build_image)).unwrap();
-        std::thread::sleep(Duration::from_millis(4));
     }
-    assert!(t.elapsed() < Duration::from_millis(150));
     let r = w.after(n, 60);
-    std::thread::sleep(Duration::from_millis(1500));
+    std::thread::sleep(Duration::from_millis(3000));
     let r2 = w.reports()[n..].to_vec();
     assert_eq!(r2.len(), 1, "one redeploy for the burst: {r:?} {r2:?}");
     let env = docker(&["inspect", "-f", "{{.Config.Env}}", &c("a")]);

@@ -139,53 +139,66 @@ pub struct Plan {
 /// Services in `selected` plus (unless `no_deps`) what they depend on, in
 /// an order where dependencies come first. Unknown names are errors.
 pub fn scope(desired: &Desired, opts: &Options) -> Result<Vec<String>, String> {
-    let mut wanted: BTreeSet<String> = BTreeSet::new();
-    let mut stack: Vec<String> = if opts.services.is_empty() {
-        desired.services.iter().map(|s| s.name.clone()).collect()
+    let by_name: HashMap<&str, &super::desired::ServiceSpec> =
+        desired.services.iter().map(|s| (s.name.as_str(), s)).collect();
+    let mut wanted: BTreeSet<&str> = BTreeSet::new();
+    let mut stack: Vec<&str> = if opts.services.is_empty() {
+        desired.services.iter().map(|s| s.name.as_str()).collect()
     } else {
-        opts.services.clone()
+        opts.services.iter().map(String::as_str).collect()
     };
     while let Some(name) = stack.pop() {
-        let svc = desired
-            .service(&name)
-            .ok_or_else(|| format!("no such service: {name}"))?;
-        if wanted.insert(name.clone()) && !opts.no_deps {
+        let svc = by_name.get(name).ok_or_else(|| format!("no such service: {name}"))?;
+        if wanted.insert(svc.name.as_str()) && !opts.no_deps {
             for dep in &svc.depends_on {
-                if desired.service(&dep.service).is_some() {
-                    stack.push(dep.service.clone());
+                if by_name.contains_key(dep.service.as_str()) {
+                    stack.push(dep.service.as_str());
                 } else if dep.required {
                     return Err(format!("service {name} depends on undefined service {}", dep.service));
                 }
             }
         }
     }
-    // Topological order (the loader rejects cycles; be safe anyway).
-    let mut ordered = Vec::new();
-    let mut done: BTreeSet<String> = BTreeSet::new();
-    while ordered.len() < wanted.len() {
-        let before = ordered.len();
-        for name in &wanted {
-            if done.contains(name) {
-                continue;
+    // Kahn's topological sort, level by level: a service's level is its
+    // longest chain of dependencies in scope; within a level, by name. (The
+    // loader rejects cycles; be safe anyway.) Linear in services + edges.
+    let deps_in_scope = |name: &str| {
+        by_name[name]
+            .depends_on
+            .iter()
+            .filter(|d| wanted.contains(d.service.as_str()))
+    };
+    let mut waiting: HashMap<&str, usize> = HashMap::new();
+    let mut dependents: HashMap<&str, Vec<&str>> = HashMap::new();
+    for &name in &wanted {
+        waiting.insert(name, deps_in_scope(name).count());
+        for d in deps_in_scope(name) {
+            dependents.entry(d.service.as_str()).or_default().push(name);
+        }
+    }
+    let mut level: Vec<&str> = wanted.iter().copied().filter(|n| waiting[n] == 0).collect();
+    let mut ordered: Vec<String> = Vec::with_capacity(wanted.len());
+    while !level.is_empty() {
+        let mut next = Vec::new();
+        for &name in &level {
+            ordered.push(name.to_string());
+            for &up in dependents.get(name).into_iter().flatten() {
+                let w = waiting.get_mut(up).expect("in scope");
+                *w -= 1;
+                if *w == 0 {
+                    next.push(up);
+                }
             }
-            let svc = desired.service(name).expect("in scope");
-            let ready = svc
-                .depends_on
-                .iter()
-                .all(|d| !wanted.contains(&d.service) || done.contains(&d.service));
-            if ready {
-                ordered.push(name.clone());
-            }
         }
-        for n in &ordered[before..] {
-            done.insert(n.clone());
-        }
-        if ordered.len() == before {
-            return Err(format!(
-                "dependency cycle among services {:?}",
-                wanted.difference(&done).collect::<Vec<_>>()
-            ));
-        }
+        next.sort_unstable();
+        level = next;
+    }
+    if ordered.len() < wanted.len() {
+        let done: BTreeSet<&str> = ordered.iter().map(String::as_str).collect();
+        return Err(format!(
+            "dependency cycle among services {:?}",
+            wanted.difference(&done).collect::<Vec<_>>()
+        ));
     }
     Ok(ordered)
 }
