@@ -192,3 +192,44 @@ fn unknown_options_are_errors_that_list_the_known_ones() {
     assert!(err.contains("container::create: unknown option `imagee`"), "{err}");
     assert!(err.contains("image"), "{err}");
 }
+
+#[test]
+fn health_as_data_and_wait_healthy_name_the_container_and_its_last_check() {
+    let image = test_image();
+    let p = unique("health");
+    let _guard = Cleanup(p.clone());
+    let (_d, path) = script(&format!(
+        r#"
+        let cmd = ["sh", "-c", "trap 'exit 0' TERM; sleep 300 & wait"];
+        let good = container::run(#{{ name: "{p}-good", image: "{image}", command: cmd,
+            labels: #{{ "orcht.project": "{p}" }}, healthcheck: #{{ test: "echo ok-check", interval: "1s" }} }});
+        let bad = container::run(#{{ name: "{p}-bad", image: "{image}", command: cmd,
+            labels: #{{ "orcht.project": "{p}" }}, healthcheck: #{{ test: "echo broken-check >&2; exit 3", interval: "1s", retries: 2 }} }});
+        let plain = container::run(#{{ name: "{p}-plain", image: "{image}", command: cmd, labels: #{{ "orcht.project": "{p}" }} }});
+        print(`plain=${{plain.health}}`);
+        container::wait_healthy(good, #{{ timeout: 60, stable_for: 2 }});
+        print(`good=${{good.health}} code=${{good.health_log[-1].exit_code}} last=${{good.health_log[-1].output}}`);
+        try {{ container::wait_healthy(bad, #{{ timeout: 60 }}); }} catch (e) {{ print(`bad error: ${{e}}`); }}
+        print(`bad=${{bad.health}}`);
+        try {{ container::wait_healthy(plain, #{{}}); }} catch (e) {{ print(`plain error: ${{e}}`); }}
+        "#
+    ));
+    let out = run_script(&path, &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.contains("plain=none"), "{text}");
+    assert!(text.contains("good=healthy code=0 last=ok-check"), "{text}");
+    assert!(
+        text.contains(&format!("bad error: container::wait_healthy {p}-bad: the container is unhealthy; last health check exited 3: \"broken-check\"")),
+        "{text}"
+    );
+    assert!(text.contains("bad=unhealthy"), "{text}");
+    assert!(
+        text.contains(&format!(
+            "plain error: container::wait_healthy {p}-plain: the container has no healthcheck"
+        )),
+        "{text}"
+    );
+    let engine = docker(&["inspect", "-f", "{{.State.Health.Status}}", &format!("{p}-bad")]);
+    assert_eq!(engine.trim(), "unhealthy");
+}

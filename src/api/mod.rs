@@ -16,6 +16,7 @@ pub mod dockerignore;
 pub mod engine;
 pub mod follow;
 pub mod format;
+pub mod health;
 pub mod image;
 pub mod logprint;
 pub mod network;
@@ -45,7 +46,9 @@ pub type RhaiResult<T> = Result<T, Box<EvalAltResult>>;
 
 /// Registers every primitive module and handle type on `engine`.
 pub fn register(engine: &mut Engine) {
-    engine.register_static_module("container", exported_module!(container::api).into());
+    let mut container = exported_module!(container::api);
+    container.combine_flatten(exported_module!(health::api));
+    engine.register_static_module("container", container.into());
     engine.register_static_module("image", exported_module!(image::api).into());
     engine.register_static_module("network", exported_module!(network::api).into());
     engine.register_static_module("volume", exported_module!(volume::api).into());
@@ -55,7 +58,9 @@ pub fn register(engine: &mut Engine) {
     engine.register_static_module("swarm", exported_module!(swarm::api).into());
     engine.register_static_module("node", exported_module!(node::api).into());
     engine.register_static_module("service", exported_module!(service::api).into());
-    engine.register_static_module("task", exported_module!(task::api).into());
+    let mut task = exported_module!(task::api);
+    task.combine_flatten(exported_module!(health::task_api));
+    engine.register_static_module("task", task.into());
     engine.register_static_module("secret", exported_module!(secret::api).into());
     engine.register_static_module("config", exported_module!(config::api).into());
     engine.register_static_module("stack", exported_module!(stack::api).into());
