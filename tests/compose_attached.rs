@@ -145,6 +145,26 @@ fn attached_up_exit_code_from_matches_compose() {
     assert!(text.contains("app-1  | one\napp-1  | two\n"), "{text}");
     assert!(text.contains("\r\x1b[Kapp-1 exited with code 5\n"), "{text}");
     assert!(stderr(&out).contains("app-1  | oops"), "{}", stderr(&out));
+    // logs of one container: compose's `service-1  | ` prefix; both
+    // streams on stdout (each container interleaves its two pipes its own
+    // way, so the lines are compared as sets).
+    for args in [&["logs", "app"][..], &["logs", "--no-log-prefix", "app"]] {
+        let lines = |s: &Side| {
+            let out = s.run(args);
+            assert!(out.status.success(), "{} {args:?}: {}", s.tool, stderr(&out));
+            let mut l: Vec<String> = stdout(&out).lines().map(str::to_string).collect();
+            l.sort();
+            l
+        };
+        assert_eq!(lines(&o), lines(&r), "{args:?}");
+    }
+    let logs = o.run(&["logs", "app"]);
+    assert!(
+        stdout(&logs).contains("app-1  | one\napp-1  | two\n"),
+        "{}",
+        stdout(&logs)
+    );
+    assert!(stdout(&logs).contains("app-1  | oops\n"), "{}", stdout(&logs));
     // Both stopped by the abort: nothing of either project still runs.
     for side in [&o, &r] {
         let running = docker(&[
