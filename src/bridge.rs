@@ -117,9 +117,25 @@ pub fn block_on<T, F>(fut: F) -> Result<T, Box<EvalAltResult>>
 where
     F: Future<Output = Result<T, Box<EvalAltResult>>>,
 {
+    block_on_from(phase(), fut)
+}
+
+/// Like [`block_on`] for waits that are never cleanup (following logs
+/// until Ctrl-C): an interrupt cancels them even when it came before the
+/// call, so one that lands between two calls is not missed.
+pub fn block_on_until_interrupt<T, F>(fut: F) -> Result<T, Box<EvalAltResult>>
+where
+    F: Future<Output = Result<T, Box<EvalAltResult>>>,
+{
+    block_on_from(Phase::Running, fut)
+}
+
+fn block_on_from<T, F>(started: Phase, fut: F) -> Result<T, Box<EvalAltResult>>
+where
+    F: Future<Output = Result<T, Box<EvalAltResult>>>,
+{
     let b = bridge();
-    let started = phase();
-    if started == Phase::Stopping {
+    if started == Phase::Stopping || phase() > started {
         return Err(interrupted_error());
     }
     let mut rx = b.phase_tx.subscribe();

@@ -344,7 +344,7 @@ fn who_map(m: &mut Map, who: Who) {
 
 fn next(f: &Follow) -> RhaiResult<Dynamic> {
     let rx = f.0.clone();
-    let msg = bridge::block_on(async move { Ok(rx.lock().await.recv().await) })?;
+    let msg = bridge::block_on_until_interrupt(async move { Ok(rx.lock().await.recv().await) })?;
     let mut m = Map::new();
     match msg {
         None => return Ok(Dynamic::UNIT),
