@@ -305,6 +305,28 @@ pub fn add(root: Command) -> Command {
                 .arg(positional("service", "SERVICE")),
             )
             .subcommand(
+                Command::new("rollout")
+                    .about("Roll a service out to a new image in steps (a canary), rolling back on failure")
+                    .arg(opt("image", "Service image tag"))
+                    .arg(opt("steps", "Tasks updated after each step, e.g. 1,25%,50%,100%"))
+                    .arg(opt(
+                        "pause",
+                        "After each step but the last: seconds, or manual (orch service promote|abort)",
+                    ))
+                    .arg(opt("timeout", "Seconds each step may take").default_value("300"))
+                    .arg(positional("service", "SERVICE")),
+            )
+            .subcommand(
+                Command::new("promote")
+                    .about("Continue a service rollout paused for a manual decision")
+                    .arg(positional("service", "SERVICE")),
+            )
+            .subcommand(
+                Command::new("abort")
+                    .about("Roll back a service rollout paused for a manual decision")
+                    .arg(positional("service", "SERVICE")),
+            )
+            .subcommand(
                 Command::new("rollback")
                     .about("Revert changes to a service's configuration")
                     .arg(detach())

@@ -1,0 +1,225 @@
+//! Stepped canary rollouts of a swarm service (`stdlib/lib/rollout.rhai`)
+//! on a real 3-node swarm, asserted on what `docker service inspect` and
+//! `docker service ps` report.
+
+mod common;
+
+use common::cluster::{wait_for, Cluster};
+use common::*;
+use serde_json::Value;
+
+const LOOP: &str = "trap 'exit 0' TERM; while true; do sleep 1; done";
+
+/// (image, state) of every task of `web` that should be running.
+fn tasks(cluster: &Cluster) -> Vec<(String, String)> {
+    let out = cluster.docker(
+        1,
+        &[
+            "service",
+            "ps",
+            "web",
+            "--filter",
+            "desired-state=running",
+            "--format",
+            "{{.Image}} {{.CurrentState}}",
+        ],
+    );
+    out.lines()
+        .map(|l| {
+            let mut p = l.split_whitespace();
+            (p.next().unwrap_or("").to_string(), p.next().unwrap_or("").to_string())
+        })
+        .collect()
+}
+
+fn all_running_on(cluster: &Cluster, image: &str, n: usize) -> bool {
+    let t = tasks(cluster);
+    t.len() == n && t.iter().all(|(i, s)| i == image && s == "Running")
+}
+
+fn spec(cluster: &Cluster) -> Value {
+    serde_json::from_str(&cluster.docker(1, &["service", "inspect", "web", "--format", "{{json .Spec}}"])).unwrap()
+}
+
+fn rollout(cluster: &Cluster, image: &str, opts: &str) -> std::process::Output {
+    let (_d, path) = script(&format!(
+        "import \"stdlib/lib/rollout\" as r;\n\
+         let s = service::inspect(\"web\").Spec;\n\
+         s.TaskTemplate.ContainerSpec.Image = \"{image}\";\n\
+         r::service(\"web\", s, {opts});\n"
+    ));
+    cluster.orch(1).arg("run").arg(&path).output().unwrap()
+}
+
+#[test]
+fn stepped_rollout_then_a_rejecting_analysis_rolls_back_to_the_exact_spec() {
+    let image = test_image();
+    let cluster = Cluster::start(3, &[image]);
+    cluster.swarm();
+    for i in 1..=3 {
+        for tag in ["roll:1", "roll:2", "roll:3"] {
+            cluster.docker(i, &["tag", image, tag]);
+        }
+    }
+    cluster.docker(
+        1,
+        &[
+            "service",
+            "create",
+            "-d",
+            "--name",
+            "web",
+            "--replicas",
+            "4",
+            "--endpoint-mode",
+            "dnsrr",
+            "--no-resolve-image",
+            "--update-parallelism",
+            "2",
+            "--update-order",
+            "start-first",
+            "roll:1",
+            "sh",
+            "-c",
+            LOOP,
+        ],
+    );
+    wait_for("4 tasks running roll:1", 120, || all_running_on(&cluster, "roll:1", 4));
+    let before = spec(&cluster);
+
+    // 1 → 25 % (also 1 of 4: skipped) → 100 %.
+    let out = rollout(&cluster, "roll:2", "#{ steps: [1, \"25%\", \"100%\"] }");
+    assert!(out.status.success(), "{}\n{}", stdout(&out), stderr(&out));
+    let text = stdout(&out);
+    assert!(text.contains("step: 1/4 tasks on roll:2"), "{text}");
+    assert!(text.contains("step: 4/4 tasks on roll:2"), "{text}");
+    wait_for("4 tasks running roll:2", 120, || all_running_on(&cluster, "roll:2", 4));
+    let after = spec(&cluster);
+    assert_eq!(
+        after["UpdateConfig"], before["UpdateConfig"],
+        "the user's UpdateConfig is back"
+    );
+    assert_eq!(after["TaskTemplate"]["ContainerSpec"]["Image"], "roll:2");
+    let previous: Value = serde_json::from_str(after["Labels"]["orch.rollout.previous"].as_str().unwrap()).unwrap();
+    assert_eq!(previous["TaskTemplate"]["ContainerSpec"]["Image"], "roll:1");
+
+    // An analysis that rejects roll:3 at the 25 % step: back to the exact spec.
+    let good = spec(&cluster);
+    let out = rollout(
+        &cluster,
+        "roll:3",
+        "#{ steps: [\"25%\", \"100%\"], analysis: |tasks| tasks.len() == 0 }",
+    );
+    assert!(!out.status.success(), "{}", stdout(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("service rollout web rolled back: analysis rejected roll:3 at 1/4 tasks"),
+        "{err}"
+    );
+    wait_for("4 tasks running roll:2 again", 120, || {
+        all_running_on(&cluster, "roll:2", 4)
+    });
+    let back = spec(&cluster);
+    let keys: std::collections::BTreeSet<&String> = good
+        .as_object()
+        .unwrap()
+        .keys()
+        .chain(back.as_object().unwrap().keys())
+        .collect();
+    for k in keys {
+        assert_eq!(back.get(k), good.get(k), "Spec.{k} after the rollback");
+    }
+}
+
+fn same_spec(a: &Value, b: &Value) {
+    let keys: std::collections::BTreeSet<&String> = a
+        .as_object()
+        .unwrap()
+        .keys()
+        .chain(b.as_object().unwrap().keys())
+        .collect();
+    for k in keys {
+        assert_eq!(b.get(k), a.get(k), "Spec.{k}");
+    }
+}
+
+#[test]
+fn manual_pause_waits_for_promote_and_a_failing_healthcheck_rolls_back() {
+    let image = test_image();
+    let cluster = Cluster::start(3, &[image]);
+    cluster.swarm();
+    for i in 1..=3 {
+        for tag in ["roll:1", "roll:2"] {
+            cluster.docker(i, &["tag", image, tag]);
+        }
+    }
+    cluster.docker(
+        1,
+        &[
+            "service",
+            "create",
+            "-d",
+            "--name",
+            "web",
+            "--replicas",
+            "4",
+            "--endpoint-mode",
+            "dnsrr",
+            "--no-resolve-image",
+            "roll:1",
+            "sh",
+            "-c",
+            LOOP,
+        ],
+    );
+    wait_for("4 tasks running roll:1", 120, || all_running_on(&cluster, "roll:1", 4));
+
+    // orch service rollout … --pause manual: parked after the first step
+    // until `orch service promote web` from another process.
+    let mut child = cluster
+        .orch(1)
+        .args([
+            "service", "rollout", "web", "--image", "roll:2", "--steps", "1,100%", "--pause", "manual",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let on_new = |c: &Cluster| tasks(c).iter().filter(|(i, s)| i == "roll:2" && s == "Running").count();
+    wait_for("the canary task running roll:2", 120, || on_new(&cluster) == 1);
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "the rollout waits at the manual pause"
+    );
+    assert_eq!(on_new(&cluster), 1, "Swarm is parked after the canary");
+    let promote = cluster.orch(1).args(["service", "promote", "web"]).output().unwrap();
+    assert!(promote.status.success(), "{}", stderr(&promote));
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}\n{}", stdout(&out), stderr(&out));
+    wait_for("4 tasks running roll:2", 120, || all_running_on(&cluster, "roll:2", 4));
+    let ls = cluster.docker(1, &["config", "ls", "-q", "--filter", "label=orch.rollout.service=web"]);
+    assert_eq!(ls.trim(), "", "the signal is consumed");
+
+    // Swarm's own failure: the new spec's healthcheck fails, Swarm pauses
+    // the update, orch restores the exact spec.
+    let good = spec(&cluster);
+    let (_d, path) = script(
+        "import \"stdlib/lib/rollout\" as r;\n\
+         let s = service::inspect(\"web\").Spec;\n\
+         s.TaskTemplate.ContainerSpec.Image = \"roll:1\";\n\
+         s.TaskTemplate.ContainerSpec.Healthcheck = #{ Test: [\"CMD-SHELL\", \"exit 1\"], Interval: 1_000_000_000, Retries: 1 };\n\
+         r::service(\"web\", s, #{ steps: [\"50%\"] });\n",
+    );
+    let out = cluster.orch(1).arg("run").arg(&path).output().unwrap();
+    assert!(!out.status.success(), "{}", stdout(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("service rollout web rolled back: swarm paused the update"),
+        "{err}"
+    );
+    wait_for("4 tasks running roll:2 again", 120, || {
+        all_running_on(&cluster, "roll:2", 4)
+    });
+    same_spec(&good, &spec(&cluster));
+}
