@@ -197,6 +197,49 @@ async fn act(
 
 type Done = Option<Result<(), String>>;
 
+/// One service's part: wait for what comes first, then act on its
+/// containers in parallel.
+struct Job {
+    d: Docker,
+    tx: mpsc::UnboundedSender<Event>,
+    project: String,
+    name: String,
+    action: Action,
+    /// Tasks to finish first (with the edge when a failure there counts).
+    before: Vec<(Option<Edge>, watch::Receiver<Done>)>,
+    /// Conditions to wait for.
+    waits: Vec<Edge>,
+    mine: Vec<ObservedContainer>,
+    /// A service to start that has no container.
+    missing: bool,
+    timeout: Option<i64>,
+    wait_timeout: Option<Duration>,
+}
+
+impl Job {
+    async fn run(self) -> Result<(), String> {
+        for (edge, mut rx) in self.before {
+            let prior = rx.wait_for(|x| x.is_some()).await.map(|x| x.clone()).unwrap_or(None);
+            if let (Some(Err(_)), Some(e)) = (prior, edge) {
+                return Err(format!("dependency {} failed to start", e.to));
+            }
+        }
+        let (d, tx) = (&self.d, &self.tx);
+        for e in &self.waits {
+            super::wait::condition(d, &self.project, tx, self.wait_timeout, &self.name, &e.to, e.condition).await?;
+        }
+        if self.missing {
+            return Err(format!("service {:?} has no container to start", self.name));
+        }
+        let jobs = self.mine.iter().map(|c| act(d, tx, self.action, c, self.timeout));
+        join_all(jobs)
+            .await
+            .into_iter()
+            .collect::<Result<Vec<_>, _>>()
+            .map(|_| ())
+    }
+}
+
 /// Runs `action` on `project`'s containers in compose's order.
 pub async fn run(
     d: Docker,
@@ -270,36 +313,23 @@ pub async fn run(
             .and_then(|x| x.service(s))
             .is_none_or(|x| x.replicas > 0);
         let missing = action == Action::Start && expected && !listed.iter().any(|(c, _)| &c.service == s);
-        let (d, tx, project, name, done) = (
-            d.clone(),
-            tx.clone(),
-            project.clone(),
-            s.clone(),
-            txs.remove(s).expect("channel"),
-        );
-        let (timeout, wait_timeout) = (opts.timeout, opts.wait_timeout);
+        let job = Job {
+            d: d.clone(),
+            tx: tx.clone(),
+            project: project.clone(),
+            name: s.clone(),
+            action,
+            before,
+            waits,
+            mine,
+            missing,
+            timeout: opts.timeout,
+            wait_timeout: opts.wait_timeout,
+        };
+        let done = txs.remove(s).expect("channel");
         tasks.push(tokio::spawn(async move {
-            let r = async {
-                for (edge, mut rx) in before {
-                    let prior = rx.wait_for(|x| x.is_some()).await.map(|x| x.clone()).unwrap_or(None);
-                    if let (Some(Err(_)), Some(e)) = (prior, edge) {
-                        return Err(format!("dependency {} failed to start", e.to));
-                    }
-                }
-                for e in waits {
-                    super::wait::condition(&d, &project, &tx, wait_timeout, &name, &e.to, e.condition).await?;
-                }
-                if missing {
-                    return Err(format!("service {name:?} has no container to start"));
-                }
-                let jobs = mine.iter().map(|c| act(&d, &tx, action, c, timeout));
-                join_all(jobs)
-                    .await
-                    .into_iter()
-                    .collect::<Result<Vec<_>, _>>()
-                    .map(|_| ())
-            }
-            .await;
+            let name = job.name.clone();
+            let r = job.run().await;
             let _ = done.send(Some(r.clone()));
             (name, r)
         }));

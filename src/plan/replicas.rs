@@ -98,6 +98,109 @@ fn dedupe<'a>(
     v
 }
 
+/// Whether a replica is obsolete, as compose's `mustRecreate` decides.
+struct Judge<'a> {
+    opts: &'a Options,
+    hash: Expect,
+    image: Expect,
+    dep_recreated: bool,
+}
+
+impl Judge<'_> {
+    /// (why it must be recreated, whether the applier must look again).
+    fn verdict(&self, c: &ObservedContainer) -> (Option<&'static str>, bool) {
+        if self.opts.no_recreate {
+            return (None, false);
+        }
+        if self.opts.force_recreate {
+            return (Some("forced"), false);
+        }
+        match &self.hash {
+            Expect::Known(h) if &c.hash != h => return (Some("configuration changed"), false),
+            Expect::Changes => return (Some("dependency recreated"), false),
+            _ => {}
+        }
+        if matches!(&self.image, Expect::Known(id) if &c.image != id) {
+            return (Some("image changed"), false);
+        }
+        if self.dep_recreated {
+            return (Some("dependency recreated"), false);
+        }
+        (None, self.hash == Expect::Pending || self.image == Expect::Pending)
+    }
+}
+
+/// The steps for the existing replicas: up-to-date ones by number, then
+/// obsolete ones; the tail beyond `want` goes (scale down). Returns each
+/// kept replica's name with what is known of its ID afterwards.
+fn existing_steps(
+    name: &str,
+    judge: &Judge,
+    containers: Vec<&ObservedContainer>,
+    want: usize,
+    restart_for: Option<&String>,
+    out: &mut ServicePlan,
+) -> Vec<(String, Expect)> {
+    let (current, stale): (Vec<_>, Vec<_>) = containers.into_iter().partition(|c| judge.verdict(c).0.is_none());
+    let mut kept = Vec::new();
+    for (i, c) in current.iter().chain(stale.iter()).enumerate() {
+        let (service, cname, id) = (name.to_string(), c.name.clone(), c.id.clone());
+        if i >= want || c.number == 0 {
+            out.steps.push(Step::Remove {
+                service,
+                name: cname,
+                id,
+                reason: "scale down".into(),
+            });
+            continue;
+        }
+        let (reason, pending) = judge.verdict(c);
+        if let Some(r) = reason {
+            out.recreates = true;
+            kept.push((cname.clone(), Expect::Changes));
+            out.steps.push(Step::Recreate {
+                service,
+                number: c.number,
+                name: cname,
+                id,
+                reason: r.into(),
+            });
+            continue;
+        }
+        if pending {
+            out.checks.push(Check {
+                service: service.clone(),
+                number: c.number,
+                name: cname.clone(),
+                id: id.clone(),
+                hash: c.hash.clone(),
+                image: c.image.clone(),
+            });
+        }
+        let first = if pending {
+            Expect::Pending
+        } else {
+            Expect::Known(id.clone())
+        };
+        kept.push((cname.clone(), first));
+        if c.state != "running" {
+            out.steps.push(Step::Start {
+                service,
+                name: cname,
+                id,
+            });
+        } else if let Some(dep) = restart_for {
+            out.steps.push(Step::Restart {
+                service,
+                name: cname,
+                id,
+                reason: format!("{dep} recreated, depends_on restart: true"),
+            });
+        }
+    }
+    kept
+}
+
 /// Decides service `name`'s steps.
 pub fn service(
     desired: &Desired,
@@ -108,18 +211,21 @@ pub fn service(
     firsts: &HashMap<String, Expect>,
 ) -> ServicePlan {
     let svc = desired.service(name).expect("in scope");
-    let mut steps = Vec::new();
-    let mut checks = Vec::new();
+    let mut out = ServicePlan {
+        steps: Vec::new(),
+        checks: Vec::new(),
+        first: Expect::Pending,
+        recreates: false,
+    };
     let has_image = observed.images.get(&svc.image).copied().unwrap_or(false);
     let wants_build = opts.build == BuildPolicy::Always || (opts.build == BuildPolicy::Missing && !has_image);
     let builds = svc.build.is_some() && wants_build;
     if builds {
-        steps.push(Step::Build {
+        out.steps.push(Step::Build {
             service: name.to_string(),
             image: svc.image.clone(),
         });
     }
-    let hash = expected_hash(svc, observed, firsts);
     // Compose labels containers with the ID of the image they run and
     // recreates them when the image behind the name changed.
     let image = match observed.image_ids.get(&svc.image) {
@@ -127,117 +233,37 @@ pub fn service(
         Some(id) => Expect::Known(id.clone()),
         None => Expect::Pending,
     };
-    let want = opts.scale.get(name).copied().unwrap_or(svc.replicas);
-    let existing = super::repair::temp_copies(svc, &desired.project, observed.of_service(name), &mut steps);
-    let next = existing.iter().map(|c| c.number).max().unwrap_or(0) + 1;
-    let containers = dedupe(name, svc, existing.iter().collect(), &mut steps);
-    let dep_recreated = opts.always_recreate_deps && svc.depends_on.iter().any(|d| recreated.contains(&d.service));
+    let judge = Judge {
+        opts,
+        hash: expected_hash(svc, observed, firsts),
+        image,
+        dep_recreated: opts.always_recreate_deps && svc.depends_on.iter().any(|d| recreated.contains(&d.service)),
+    };
     let restart_for = svc
         .depends_on
         .iter()
         .find(|d| d.restart && recreated.contains(&d.service))
         .map(|d| d.service.clone());
-    let obsolete = |c: &ObservedContainer| -> (Option<&'static str>, bool) {
-        if opts.no_recreate {
-            return (None, false);
-        }
-        if opts.force_recreate {
-            return (Some("forced"), false);
-        }
-        match &hash {
-            Expect::Known(h) if &c.hash != h => return (Some("configuration changed"), false),
-            Expect::Changes => return (Some("dependency recreated"), false),
-            _ => {}
-        }
-        if matches!(&image, Expect::Known(id) if &c.image != id) {
-            return (Some("image changed"), false);
-        }
-        if dep_recreated {
-            return (Some("dependency recreated"), false);
-        }
-        (None, hash == Expect::Pending || image == Expect::Pending)
-    };
-    // Up-to-date replicas by number, then obsolete ones: the tail goes on
-    // scale down.
-    let (current, stale): (Vec<_>, Vec<_>) = containers.into_iter().partition(|c| obsolete(c).0.is_none());
-    let mut kept_names: Vec<(String, Expect)> = Vec::new();
-    let mut recreates = false;
-    for (i, c) in current.iter().chain(stale.iter()).enumerate() {
-        if i >= want || c.number == 0 {
-            steps.push(Step::Remove {
-                service: name.to_string(),
-                name: c.name.clone(),
-                id: c.id.clone(),
-                reason: "scale down".into(),
-            });
-            continue;
-        }
-        let (reason, pending) = obsolete(c);
-        if let Some(r) = reason {
-            recreates = true;
-            kept_names.push((c.name.clone(), Expect::Changes));
-            steps.push(Step::Recreate {
-                service: name.to_string(),
-                number: c.number,
-                name: c.name.clone(),
-                id: c.id.clone(),
-                reason: r.into(),
-            });
-            continue;
-        }
-        if pending {
-            checks.push(Check {
-                service: name.to_string(),
-                number: c.number,
-                name: c.name.clone(),
-                id: c.id.clone(),
-                hash: c.hash.clone(),
-                image: c.image.clone(),
-            });
-        }
-        kept_names.push((
-            c.name.clone(),
-            if pending {
-                Expect::Pending
-            } else {
-                Expect::Known(c.id.clone())
-            },
-        ));
-        if c.state != "running" {
-            steps.push(Step::Start {
-                service: name.to_string(),
-                name: c.name.clone(),
-                id: c.id.clone(),
-            });
-        } else if let Some(dep) = &restart_for {
-            steps.push(Step::Restart {
-                service: name.to_string(),
-                name: c.name.clone(),
-                id: c.id.clone(),
-                reason: format!("{dep} recreated, depends_on restart: true"),
-            });
-        }
-    }
-    let kept = kept_names.len();
-    for number in (next..).take(want.saturating_sub(kept)) {
+    let want = opts.scale.get(name).copied().unwrap_or(svc.replicas);
+    let existing = super::repair::temp_copies(svc, &desired.project, observed.of_service(name), &mut out.steps);
+    let next = existing.iter().map(|c| c.number).max().unwrap_or(0) + 1;
+    let containers = dedupe(name, svc, existing.iter().collect(), &mut out.steps);
+    let mut names = existing_steps(name, &judge, containers, want, restart_for.as_ref(), &mut out);
+    // New replicas are numbered after the highest existing number.
+    for number in (next..).take(want.saturating_sub(names.len())) {
         let cname = svc.container_name(&desired.project, number);
-        kept_names.push((cname.clone(), Expect::Changes));
-        steps.push(Step::Create {
+        names.push((cname.clone(), Expect::Changes));
+        out.steps.push(Step::Create {
             service: name.to_string(),
             number,
             name: cname,
         });
     }
     // Compose resolves `service:NAME` to the first container by name.
-    let first = kept_names
+    out.first = names
         .into_iter()
         .min_by(|a, b| a.0.cmp(&b.0))
         .map(|(_, e)| e)
         .unwrap_or(Expect::Pending);
-    ServicePlan {
-        steps,
-        checks,
-        first,
-        recreates,
-    }
+    out
 }

@@ -239,3 +239,4 @@ impl Drop for ProjectCleanup {
     }
 }
 pub mod cluster;
+pub mod pair;
