@@ -327,3 +327,138 @@ fn built_images_carry_compose_labels_so_down_rmi_local_removes_them() {
     assert_eq!(labels[0], labels[2], "orch build vs reference build");
     assert_eq!(labels[1], labels[2], "orch up vs reference build");
 }
+
+/// Labels and `Internal` of the project's networks and volumes, by key.
+fn resource_labels(project: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for key in ["default", "front"] {
+        let name = format!("{project}_{key}");
+        out.push(docker(&["network", "inspect", "-f", "{{json .Labels}} {{.Internal}}", &name]).replace(project, "P"));
+    }
+    for key in ["data", "vol2"] {
+        let name = format!("{project}_{key}");
+        out.push(docker(&["volume", "inspect", "-f", "{{json .Labels}}", &name]).replace(project, "P"));
+    }
+    out
+}
+
+/// The container's ID, state and aliases per network (its short ID as `ID`).
+fn container_view(c: &str) -> String {
+    let id = docker(&["inspect", "-f", "{{.Id}}", c]).trim().to_string();
+    let raw = docker(&[
+        "inspect",
+        "-f",
+        "{{.State.Status}}{{range $k, $v := .NetworkSettings.Networks}} {{$k}}={{range $v.Aliases}}{{.}},{{end}}{{end}}",
+        c,
+    ])
+    .replace(&id[..12], "ID")
+    .replace(c, "NAME");
+    // Alias order is the engine's; compare the sets.
+    raw.split_whitespace()
+        .map(|w| match w.split_once('=') {
+            Some((net, aliases)) => {
+                let mut parts: Vec<&str> = aliases.split(',').filter(|x| !x.is_empty()).collect();
+                parts.sort_unstable();
+                format!("{net}={}", parts.join(","))
+            }
+            None => w.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Labels with the config hash (which covers the project name) left out.
+fn without_hash(labels: Vec<String>) -> Vec<String> {
+    labels
+        .into_iter()
+        .map(|l| match l.find("config-hash\":\"") {
+            Some(i) => format!("{}{}", &l[..i], &l[i + 14 + 64..]),
+            None => l,
+        })
+        .collect()
+}
+
+#[test]
+fn networks_and_volumes_carry_compose_hashes_and_changes_apply_as_compose() {
+    let image = test_image();
+    let compose = |internal: &str, label: &str| {
+        format!(
+            "services:\n  app:\n    image: {image}\n    command: {LOOP}\n    networks: [front, default]\n    volumes: [data:/data, vol2:/v2]\nnetworks:\n  front:\n{internal}    labels: {{a: b}}\nvolumes:\n  data: {{}}\n  vol2:\n    labels: {{x: {label}}}\n"
+        )
+    };
+    let dir = write_project(&compose("", "1"));
+    let file = dir.path().join("compose.yaml");
+    // The same project name, one tool after the other: identical labels.
+    let shared = unique("hash");
+    let mut seen = Vec::new();
+    for tool in ["orch", "ref"] {
+        let _g = ProjectCleanup {
+            dir: dir.path().to_path_buf(),
+            project: shared.clone(),
+        };
+        let out = run(tool, dir.path(), &[], &["-p", &shared, "up", "-d"]);
+        assert_eq!(code(&out), 0, "{tool}: {}", stderr(&out));
+        seen.push(resource_labels(&shared));
+        let out = run(tool, dir.path(), &[], &["-p", &shared, "down", "-v", "-t", "0"]);
+        assert_eq!(code(&out), 0, "{tool} down: {}", stderr(&out));
+    }
+    assert_eq!(seen[0], seen[1], "labels (orch, reference)");
+    assert!(seen[0][1].contains("com.docker.compose.config-hash"), "{}", seen[0][1]);
+
+    let projects = [unique("hashorch"), unique("hashref")];
+    let _guards: Vec<ProjectCleanup> = projects
+        .iter()
+        .map(|p| ProjectCleanup {
+            dir: dir.path().to_path_buf(),
+            project: p.clone(),
+        })
+        .collect();
+    let up = |tool: &str, project: &str, extra: &[&str]| {
+        let out = run(tool, dir.path(), &[], &[&["-p", project, "up", "-d"], extra].concat());
+        assert_eq!(code(&out), 0, "{tool} up {extra:?}: {}", stderr(&out));
+    };
+    for (tool, p) in [("orch", &projects[0]), ("ref", &projects[1])] {
+        up(tool, p, &[]);
+    }
+    let ids: Vec<String> = projects
+        .iter()
+        .map(|p| docker(&["inspect", "-f", "{{.Id}}", &format!("{p}-app-1")]))
+        .collect();
+    // A network change: the network is recreated, the container kept,
+    // stopped, reconnected and started again. A volume change is refused
+    // without -y, applied with it.
+    for (step, text, extra) in [
+        ("network", compose("    internal: true\n", "1"), &[][..]),
+        ("volume, no -y", compose("    internal: true\n", "2"), &[][..]),
+        ("volume, -y", compose("    internal: true\n", "3"), &["-y"][..]),
+    ] {
+        std::fs::write(&file, text).unwrap();
+        let mut views = Vec::new();
+        for (tool, p) in [("orch", &projects[0]), ("ref", &projects[1])] {
+            up(tool, p, extra);
+            let c = format!("{p}-app-1");
+            views.push((
+                container_view(&c).replace(p.as_str(), "P"),
+                without_hash(resource_labels(p)),
+            ));
+        }
+        assert_eq!(views[0], views[1], "after the {step} change (orch, reference)");
+        if step == "network" {
+            assert!(views[0].1[1].ends_with("true\n"), "{:?}", views[0].1);
+            for (p, id) in projects.iter().zip(&ids) {
+                assert_eq!(&docker(&["inspect", "-f", "{{.Id}}", &format!("{p}-app-1")]), id);
+            }
+        }
+    }
+    // Each tool finds the other's result current.
+    for (tool, p) in [("ref", &projects[0]), ("orch", &projects[1])] {
+        let c = format!("{p}-app-1");
+        let before = docker(&["inspect", "-f", "{{.Id}} {{.State.StartedAt}}", &c]);
+        up(tool, p, &[]);
+        assert_eq!(
+            before,
+            docker(&["inspect", "-f", "{{.Id}} {{.State.StartedAt}}", &c]),
+            "{tool} changed {c}"
+        );
+    }
+}

@@ -83,6 +83,7 @@ fn compute(doc: Dynamic, opts: Map) -> RhaiResult<Plan> {
             "build",
             "working_dir",
             "config_files",
+            "recreate_volumes",
         ],
     )?;
     let mut d = desired::from_compose(&document(&doc)?).map_err(|e| format!("plan: {e}"))?;
@@ -110,6 +111,7 @@ fn compute(doc: Dynamic, opts: Map) -> RhaiResult<Plan> {
         always_recreate_deps: o.flag("always_recreate_deps")?,
         remove_orphans: o.flag("remove_orphans")?,
         scale,
+        recreate_volumes: o.flag("recreate_volumes")?,
         build: match o.str("build")?.as_deref() {
             None | Some("missing") => BuildPolicy::Missing,
             Some("always") => BuildPolicy::Always,

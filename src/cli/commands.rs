@@ -104,6 +104,11 @@ fn converge_flags(c: Command) -> Command {
             "Remove containers for services not defined in the Compose file",
         ))
         .arg(multi("scale", "Scale SERVICE to NUM instances (SERVICE=NUM)"))
+        .arg(flag(
+            "yes",
+            Some('y'),
+            "Assume \"yes\" as answer to all prompts and run non-interactively",
+        ))
         .arg(services())
 }
 

@@ -69,10 +69,10 @@ pub struct Outcome {
 }
 
 #[derive(Clone)]
-struct Ctx {
-    d: Docker,
-    desired: Arc<Desired>,
-    opts: ApplyOptions,
+pub(super) struct Ctx {
+    pub(super) d: Docker,
+    pub(super) desired: Arc<Desired>,
+    pub(super) opts: ApplyOptions,
     events: mpsc::UnboundedSender<Event>,
     ops: Arc<Semaphore>,
     /// Image reference → ID, inspected once per apply, not per service.
@@ -84,7 +84,7 @@ struct Ctx {
 }
 
 impl Ctx {
-    fn emit(&self, kind: &'static str, name: &str, status: &str, done: bool, started: Instant) {
+    pub(super) fn emit(&self, kind: &'static str, name: &str, status: &str, done: bool, started: Instant) {
         let _ = self.events.send(Event {
             kind,
             name: name.to_string(),
@@ -95,7 +95,7 @@ impl Ctx {
         });
     }
 
-    fn fail(&self, kind: &'static str, name: &str, err: &str, started: Instant) {
+    pub(super) fn fail(&self, kind: &'static str, name: &str, err: &str, started: Instant) {
         let _ = self.events.send(Event {
             kind,
             name: name.to_string(),
@@ -146,6 +146,16 @@ pub async fn apply(
         match step {
             Step::CreateNetwork { name } => infra.push(Box::pin(create_network(ctx.clone(), name.clone()))),
             Step::CreateVolume { name } => infra.push(Box::pin(create_volume(ctx.clone(), name.clone()))),
+            Step::RecreateNetwork { name, services } => infra.push(Box::pin(super::resources::recreate_network(
+                ctx.clone(),
+                name.clone(),
+                services.clone(),
+            ))),
+            Step::RecreateVolume { name, services } => infra.push(Box::pin(super::resources::recreate_volume(
+                ctx.clone(),
+                name.clone(),
+                services.clone(),
+            ))),
             _ => {}
         }
     }
@@ -230,7 +240,7 @@ pub async fn apply(
     outcome
 }
 
-async fn create_network(ctx: Ctx, name: String) -> Result<(), (String, String)> {
+pub(super) async fn create_network(ctx: Ctx, name: String) -> Result<(), (String, String)> {
     let t = Instant::now();
     let spec = ctx
         .desired
@@ -255,7 +265,7 @@ async fn create_network(ctx: Ctx, name: String) -> Result<(), (String, String)> 
     }
 }
 
-async fn create_volume(ctx: Ctx, name: String) -> Result<(), (String, String)> {
+pub(super) async fn create_volume(ctx: Ctx, name: String) -> Result<(), (String, String)> {
     let t = Instant::now();
     let spec = ctx
         .desired
@@ -426,6 +436,7 @@ async fn run_service(
             match s {
                 Step::Create { number, name, .. } => create_container(&ctx, svc, number, &name, &image_id, None).await,
                 Step::Recreate { number, name, id, .. } => recreate(&ctx, svc, number, &name, &id, &image_id).await,
+                Step::Start { .. } if ctx.opts.no_start => Ok(()),
                 Step::Start { name, id, .. } => {
                     // It may have vanished since we looked (the engine rolls
                     // back creates of a killed client): then make it anew.

@@ -110,6 +110,8 @@ pub struct NetworkSpec {
     pub key: String,
     pub name: String,
     pub external: bool,
+    /// compose's config hash of the definition (its label on the network).
+    pub hash: String,
     pub body: Value,
 }
 
@@ -118,6 +120,8 @@ pub struct VolumeSpec {
     pub key: String,
     pub name: String,
     pub external: bool,
+    /// compose's config hash of the definition (its label on the volume).
+    pub hash: String,
     pub body: Value,
 }
 
@@ -296,6 +300,8 @@ pub fn from_compose(doc: &Value) -> Result<Desired, String> {
         for (k, v) in string_map(n.get("labels")) {
             labels[k] = Value::String(v);
         }
+        let hash = super::resources::network_hash(n);
+        labels[LABEL_HASH] = json!(hash);
         let body = json!({
             "Name": name,
             "Driver": n["driver"].as_str().unwrap_or("bridge"),
@@ -309,6 +315,7 @@ pub fn from_compose(doc: &Value) -> Result<Desired, String> {
             key: key.clone(),
             name,
             external: n["external"].as_bool().unwrap_or(false),
+            hash,
             body,
         });
     }
@@ -321,6 +328,8 @@ pub fn from_compose(doc: &Value) -> Result<Desired, String> {
         for (k, val) in string_map(v.get("labels")) {
             labels[k] = Value::String(val);
         }
+        let hash = super::resources::volume_hash(v);
+        labels[LABEL_HASH] = json!(hash);
         let body = json!({
             "Name": name,
             "Driver": v["driver"].as_str().unwrap_or("local"),
@@ -331,6 +340,7 @@ pub fn from_compose(doc: &Value) -> Result<Desired, String> {
             key: key.clone(),
             name,
             external: v["external"].as_bool().unwrap_or(false),
+            hash,
             body,
         });
     }

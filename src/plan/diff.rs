@@ -33,6 +33,8 @@ pub struct Options {
     pub remove_orphans: bool,
     pub scale: HashMap<String, usize>,
     pub build: BuildPolicy,
+    /// Recreate volumes whose definition changed (`-y`; their data is lost).
+    pub recreate_volumes: bool,
 }
 
 /// One step of a plan.
@@ -49,6 +51,18 @@ pub enum Step {
     },
     CreateVolume {
         name: String,
+    },
+    /// A network whose definition changed: the `services`' containers are
+    /// stopped, disconnected and reconnected to the new one.
+    RecreateNetwork {
+        name: String,
+        services: Vec<String>,
+    },
+    /// A volume whose definition changed (`-y`): the `services`'
+    /// containers are removed with it and created again.
+    RecreateVolume {
+        name: String,
+        services: Vec<String>,
     },
     Build {
         service: String,
@@ -97,7 +111,11 @@ pub enum Step {
 impl Step {
     pub fn service(&self) -> Option<&str> {
         match self {
-            Step::CreateNetwork { .. } | Step::RemoveNetwork { .. } | Step::CreateVolume { .. } => None,
+            Step::CreateNetwork { .. }
+            | Step::RemoveNetwork { .. }
+            | Step::CreateVolume { .. }
+            | Step::RecreateNetwork { .. }
+            | Step::RecreateVolume { .. } => None,
             Step::Build { service, .. }
             | Step::Create { service, .. }
             | Step::Recreate { service, .. }
@@ -114,6 +132,8 @@ impl Step {
             Step::CreateNetwork { name } => format!("create network {name}"),
             Step::RemoveNetwork { name, id } => format!("remove network {name} ({id:.12}, a duplicate)"),
             Step::CreateVolume { name } => format!("create volume {name}"),
+            Step::RecreateNetwork { name, .. } => format!("recreate network {name} (configuration changed)"),
+            Step::RecreateVolume { name, .. } => format!("recreate volume {name} (configuration changed, data lost)"),
             Step::Build { service, image } => format!("build {image} (service {service})"),
             Step::Create { name, .. } => format!("create and start container {name}"),
             Step::Recreate { name, reason, .. } => format!("recreate container {name} ({reason})"),
@@ -239,6 +259,23 @@ pub fn plan(desired: &Desired, observed: &Observed, opts: &Options) -> Result<Pl
             steps.push(Step::CreateVolume { name: v.name.clone() });
         }
     }
+    let diverged = super::resources::divergence(desired, observed, opts.recreate_volumes)?;
+    steps.extend(diverged.steps);
+    warnings.extend(diverged.warnings);
+    // What the engine will hold once those run: a recreated network's
+    // containers stopped (they start again), a recreated volume's gone.
+    let mut after = observed.clone();
+    after.containers.retain(|c| !diverged.removed.contains(&c.service));
+    for c in after
+        .containers
+        .iter_mut()
+        .filter(|c| diverged.restarted.contains(&c.service))
+    {
+        if c.state == "running" {
+            c.state = "exited".into();
+        }
+    }
+    let observed = &after;
     let mut recreated: BTreeSet<String> = BTreeSet::new();
     let mut firsts = HashMap::new();
     let mut checks = Vec::new();

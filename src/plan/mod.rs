@@ -22,5 +22,6 @@ pub mod recheck;
 pub mod refs;
 pub mod repair;
 pub mod replicas;
+pub mod resources;
 pub mod secrets;
 pub mod wait;

@@ -31,6 +31,8 @@ pub struct Observed {
     /// Engine names of the networks and volumes that exist.
     pub networks: Vec<String>,
     pub volumes: Vec<String>,
+    /// Their labels, by engine name (config hash, project, key).
+    pub labels: HashMap<String, HashMap<String, String>>,
     /// Image reference → whether the engine has it.
     pub images: HashMap<String, bool>,
     /// Image reference → its ID, for the images the engine has.
@@ -43,6 +45,7 @@ pub struct Observed {
 pub struct NetworkCopy {
     pub id: String,
     pub project: Option<String>,
+    pub labels: HashMap<String, String>,
     created: String,
 }
 
@@ -71,7 +74,8 @@ pub async fn networks_named(d: &Docker, name: &str) -> Result<Vec<NetworkCopy>, 
         .filter_map(|n| {
             Some(NetworkCopy {
                 id: n.id?,
-                project: n.labels.and_then(|l| l.get(LABEL_PROJECT).cloned()),
+                project: n.labels.as_ref().and_then(|l| l.get(LABEL_PROJECT).cloned()),
+                labels: n.labels.unwrap_or_default(),
                 created: sortable(&n.created.unwrap_or_default()),
             })
         })
@@ -136,10 +140,12 @@ pub async fn observe(d: &Docker, desired: &Desired) -> Result<Observed, String> 
     let containers = containers(d, &desired.project).await?;
     let mut networks = Vec::new();
     let mut extra_networks = Vec::new();
+    let mut labels = HashMap::new();
     for n in &desired.networks {
         let copies = networks_named(d, &n.name).await?;
-        if let Some((_, oldest)) = copies.split_first() {
+        if let Some((adopted, oldest)) = copies.split_first() {
             networks.push(n.name.clone());
+            labels.insert(n.name.clone(), adopted.labels.clone());
             // Two racing `up`s each made one: the oldest is adopted, the
             // project's other copies go (by ID; the name is ambiguous).
             extra_networks.extend(
@@ -152,8 +158,9 @@ pub async fn observe(d: &Docker, desired: &Desired) -> Result<Observed, String> 
     }
     let mut volumes = Vec::new();
     for v in &desired.volumes {
-        if d.inspect_volume(&v.name).await.is_ok() {
+        if let Ok(info) = d.inspect_volume(&v.name).await {
             volumes.push(v.name.clone());
+            labels.insert(format!("volume {}", v.name), info.labels);
         }
     }
     let mut images = HashMap::new();
@@ -171,6 +178,7 @@ pub async fn observe(d: &Docker, desired: &Desired) -> Result<Observed, String> 
         containers,
         networks,
         volumes,
+        labels,
         images,
         image_ids,
         extra_networks,

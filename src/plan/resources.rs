@@ -1,0 +1,276 @@
+//! Networks and volumes as Docker Compose keeps them: each carries
+//! `com.docker.compose.config-hash` (the SHA-256 of its definition as Go
+//! marshals it), and a definition that changed is applied as compose
+//! applies it. A network is recreated in place: the containers on it are
+//! stopped and disconnected, the network removed and made anew, the
+//! containers reconnected (they start again with their service). A volume
+//! is recreated only when the user says yes (`-y`): its containers go,
+//! then the volume (its data is lost).
+
+use std::time::Instant;
+
+use bollard::models::{NetworkConnectRequest, NetworkDisconnectRequest};
+use bollard::query_parameters as qp;
+use serde_json::Value;
+
+use super::apply::Ctx;
+use super::gojson;
+use crate::docker::flatten;
+
+fn sha256(text: &str) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(text.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// compose's `NetworkHash`: the network's definition, as in the canonical
+/// document.
+pub fn network_hash(n: &Value) -> String {
+    sha256(&gojson::marshal(n))
+}
+
+/// compose's `VolumeHash`: the definition with an unset driver taken as
+/// "local" (in its place, right after `name`).
+pub fn volume_hash(v: &Value) -> String {
+    let Some(m) = v.as_object() else {
+        return sha256(&gojson::marshal(v));
+    };
+    if m.get("driver").and_then(Value::as_str).is_some_and(|d| !d.is_empty()) {
+        return sha256(&gojson::marshal(v));
+    }
+    let mut out = serde_json::Map::new();
+    if let Some(name) = m.get("name") {
+        out.insert("name".into(), name.clone());
+    }
+    out.insert("driver".into(), Value::String("local".into()));
+    for (k, x) in m {
+        if k != "name" && k != "driver" {
+            out.insert(k.clone(), x.clone());
+        }
+    }
+    sha256(&gojson::marshal(&Value::Object(out)))
+}
+
+/// The project's containers of `services` (one-offs excluded).
+async fn containers_of(ctx: &Ctx, services: &[String]) -> Result<Vec<super::observed::ObservedContainer>, String> {
+    Ok(super::observed::containers(&ctx.d, &ctx.desired.project)
+        .await?
+        .into_iter()
+        .filter(|c| services.contains(&c.service))
+        .collect())
+}
+
+async fn stop_all(ctx: &Ctx, list: &[super::observed::ObservedContainer]) -> Result<(), String> {
+    let stops = list.iter().filter(|c| c.state == "running").map(|c| async move {
+        let t = Instant::now();
+        ctx.emit("Container", &c.name, "Stopping", false, t);
+        let opts = qp::StopContainerOptions {
+            t: ctx.opts.timeout.map(|t| t as i32),
+            signal: None,
+        };
+        match ctx.d.stop_container(&c.id, Some(opts)).await {
+            Ok(()) => {
+                ctx.emit("Container", &c.name, "Stopped", true, t);
+                Ok(())
+            }
+            Err(e) if crate::docker::status(&e) == Some(304) => Ok(()),
+            Err(e) => Err(format!("stopping {}: {}", c.name, flatten(&e))),
+        }
+    });
+    futures_util::future::join_all(stops).await.into_iter().collect()
+}
+
+/// Replaces a network whose definition changed, as compose does.
+pub(super) async fn recreate_network(ctx: Ctx, name: String, services: Vec<String>) -> Result<(), (String, String)> {
+    let what = format!("network {name}");
+    let r = async {
+        let list = containers_of(&ctx, &services).await?;
+        stop_all(&ctx, &list).await?;
+        for c in &list {
+            let req = NetworkDisconnectRequest {
+                container: c.id.clone(),
+                force: Some(true),
+            };
+            match ctx.d.disconnect_network(&name, req).await {
+                Ok(()) => {}
+                // Not connected (a container of the service on other networks).
+                Err(e) if matches!(crate::docker::status(&e), Some(403) | Some(404)) => {}
+                Err(e) => return Err(format!("disconnecting {} from {name}: {}", c.name, flatten(&e))),
+            }
+        }
+        ctx.d
+            .remove_network(&name)
+            .await
+            .map_err(|e| format!("removing network {name}: {}", flatten(&e)))?;
+        ctx.emit("Network", &name, "Removed", true, Instant::now());
+        super::apply::create_network(ctx.clone(), name.clone())
+            .await
+            .map_err(|(_, e)| e)?;
+        // Reconnected as compose does: no endpoint settings (so no aliases
+        // but the container's short ID, until it is recreated).
+        for c in &list {
+            let req = NetworkConnectRequest {
+                container: c.id.clone(),
+                endpoint_config: None,
+            };
+            ctx.d
+                .connect_network(&name, req)
+                .await
+                .map_err(|e| format!("connecting {} to {name}: {}", c.name, flatten(&e)))?;
+        }
+        Ok::<_, String>(())
+    }
+    .await;
+    r.map_err(|e| {
+        ctx.fail("Network", &name, &e, Instant::now());
+        (what, e)
+    })
+}
+
+/// Replaces a volume whose definition changed (the user said yes): its
+/// containers are stopped and removed, then the volume, then it is made
+/// anew; the services' containers are created again by their own steps.
+pub(super) async fn recreate_volume(ctx: Ctx, name: String, services: Vec<String>) -> Result<(), (String, String)> {
+    let what = format!("volume {name}");
+    let r = async {
+        let list = containers_of(&ctx, &services).await?;
+        stop_all(&ctx, &list).await?;
+        for c in &list {
+            let t = Instant::now();
+            ctx.emit("Container", &c.name, "Removing", false, t);
+            let opts = qp::RemoveContainerOptions {
+                force: true,
+                ..Default::default()
+            };
+            ctx.d
+                .remove_container(&c.id, Some(opts))
+                .await
+                .map_err(|e| format!("removing {}: {}", c.name, flatten(&e)))?;
+            ctx.emit("Container", &c.name, "Removed", true, t);
+        }
+        let opts = qp::RemoveVolumeOptions { force: true };
+        ctx.d
+            .remove_volume(&name, Some(opts))
+            .await
+            .map_err(|e| format!("removing volume {name}: {}", flatten(&e)))?;
+        super::apply::create_volume(ctx.clone(), name.clone())
+            .await
+            .map_err(|(_, e)| e)
+    }
+    .await;
+    r.map_err(|e| {
+        ctx.fail("Volume", &name, &e, Instant::now());
+        (what, e)
+    })
+}
+
+/// What the plan does about networks and volumes that exist with another
+/// definition than the project's.
+#[derive(Debug, Default)]
+pub struct Divergence {
+    pub steps: Vec<super::diff::Step>,
+    pub warnings: Vec<String>,
+    /// Services whose running containers the network recreation stops
+    /// (they start again).
+    pub restarted: Vec<String>,
+    /// Services whose containers a volume recreation removes (they are
+    /// created again).
+    pub removed: Vec<String>,
+}
+
+/// Compares the existing networks and volumes' labels with the project,
+/// as compose's `ensureNetwork`/`ensureVolume` do.
+pub fn divergence(
+    desired: &super::desired::Desired,
+    observed: &super::observed::Observed,
+    recreate_volumes: bool,
+) -> Result<Divergence, String> {
+    use super::desired::{LABEL_HASH, LABEL_NETWORK, LABEL_PROJECT};
+    use super::diff::Step;
+    let mut out = Divergence::default();
+    for n in desired.networks.iter().filter(|n| !n.external) {
+        let Some(labels) = observed.labels.get(&n.name) else {
+            continue;
+        };
+        match labels.get(LABEL_PROJECT) {
+            None => out.warnings.push(format!(
+                "a network with name {} exists but was not created by compose.\nSet `external: true` to use an existing network",
+                n.name
+            )),
+            Some(p) if p != &desired.project => out.warnings.push(format!(
+                "a network with name {} exists but was not created for project {:?}.\nSet `external: true` to use an existing network",
+                n.name, desired.project
+            )),
+            _ => {}
+        }
+        let key = labels.get(LABEL_NETWORK).map(String::as_str).unwrap_or("");
+        if key != n.key {
+            return Err(format!(
+                "network {} was found but has incorrect label {LABEL_NETWORK} set to {key:?} (expected: {:?})",
+                n.name, n.key
+            ));
+        }
+        let hash = labels.get(LABEL_HASH).map(String::as_str).unwrap_or("");
+        if hash.is_empty() || hash == n.hash {
+            continue;
+        }
+        let services: Vec<String> = desired
+            .services
+            .iter()
+            .filter(|s| s.networks.iter().any(|(net, _)| net == &n.name))
+            .map(|s| s.name.clone())
+            .collect();
+        out.restarted.extend(services.iter().cloned());
+        out.steps.push(Step::RecreateNetwork {
+            name: n.name.clone(),
+            services,
+        });
+    }
+    for v in desired.volumes.iter().filter(|v| !v.external) {
+        let Some(labels) = observed.labels.get(&format!("volume {}", v.name)) else {
+            continue;
+        };
+        match labels.get(LABEL_PROJECT) {
+            None => out.warnings.push(format!(
+                "volume {:?} already exists but was not created by Docker Compose. Use `external: true` to use an existing volume",
+                v.name
+            )),
+            Some(p) if p != &desired.project => out.warnings.push(format!(
+                "volume {:?} already exists but was created for project {p:?} (expected {:?}). Use `external: true` to use an existing volume",
+                v.name, desired.project
+            )),
+            _ => {}
+        }
+        match labels.get(LABEL_HASH) {
+            Some(h) if h != &v.hash => {}
+            _ => continue,
+        }
+        if !recreate_volumes {
+            out.warnings.push(format!(
+                "Volume {:?} exists but doesn't match configuration in compose file. Recreate (data will be lost)? (not recreated: answer with -y)",
+                v.name
+            ));
+            continue;
+        }
+        let services: Vec<String> = desired
+            .services
+            .iter()
+            .filter(|s| {
+                s.body["HostConfig"]["Mounts"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .any(|m| m["Type"] == "volume" && m["Source"] == v.name.as_str())
+            })
+            .map(|s| s.name.clone())
+            .collect();
+        out.removed.extend(services.iter().cloned());
+        out.steps.push(Step::RecreateVolume {
+            name: v.name.clone(),
+            services,
+        });
+    }
+    Ok(out)
+}
