@@ -268,6 +268,8 @@ fn directive(s: &mut State, action: &Action, held: &mut Vec<std::net::TcpListene
 /// Runs a compose step on one side and returns what it left: exit code,
 /// stdout (when compared), dependency order and the engine snapshot.
 fn compose_step(s: &mut State, step: &Step, args: &[String]) -> (Value, Outcome) {
+    let vars = s.side.vars();
+    let args: &[String] = &args.iter().map(|a| expand(a, &vars)).collect::<Vec<_>>();
     s.hist.refresh(&s.side, &project_flags(args));
     let bin = if step.cross { s.side.kind.other() } else { s.side.kind };
     let cmd = s.side.command(bin, args);
