@@ -86,16 +86,26 @@ fn hitcounter_up_ps_images_stop_start_down_keeps_the_count_and_down_v_resets_it(
         dir: dir.clone(),
         project: project.clone(),
     };
+    // A free port: the README's main job (or another run) may hold 5000.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .unwrap()
+        .port();
     let up = |extra: &[&str]| {
         let mut args = vec!["-p", project.as_str(), "--progress", "plain", "up", "-d"];
         args.extend_from_slice(extra);
-        let out = orch_in(&dir, &args);
+        let out = orch()
+            .args(&args)
+            .current_dir(&dir)
+            .env("WEB_PORT", port.to_string())
+            .output()
+            .unwrap();
         assert!(out.status.success(), "up: {}", stderr(&out));
         stderr(&out)
     };
     up(&[]);
-    assert_eq!(visit(5000), "Hello World! I have been seen 1 times.");
-    assert_eq!(visit(5000), "Hello World! I have been seen 2 times.");
+    assert_eq!(visit(port), "Hello World! I have been seen 1 times.");
+    assert_eq!(visit(port), "Hello World! I have been seen 2 times.");
 
     // ps and images list both services; the reference agrees on ps.
     let ps = stdout(&orch_in(&dir, &["-p", &project, "ps"]));
@@ -104,7 +114,7 @@ fn hitcounter_up_ps_images_stop_start_down_keeps_the_count_and_down_v_resets_it(
         ps.contains(&format!("{project}-web-1")) && ps.contains(&format!("{project}-store-1")),
         "{ps}"
     );
-    assert!(ps.contains("0.0.0.0:5000->5000/tcp"), "{ps}");
+    assert!(ps.contains(&format!("0.0.0.0:{port}->5000/tcp")), "{ps}");
     let reference_ps = stdout(&compose(&dir, &["-p", &project, "ps"]));
     assert_eq!(
         cells(&ps),
@@ -130,20 +140,20 @@ fn hitcounter_up_ps_images_stop_start_down_keeps_the_count_and_down_v_resets_it(
         "stopped containers are not listed as up"
     );
     assert!(orch_in(&dir, &["-p", &project, "start"]).status.success());
-    assert_eq!(visit(5000), "Hello World! I have been seen 3 times.");
+    assert_eq!(visit(port), "Hello World! I have been seen 3 times.");
     assert!(orch_in(&dir, &["-p", &project, "restart", "-t", "1"]).status.success());
-    assert_eq!(visit(5000), "Hello World! I have been seen 4 times.");
+    assert_eq!(visit(port), "Hello World! I have been seen 4 times.");
 
     // down keeps the named volume: the count goes on; down -v resets it.
     assert!(orch_in(&dir, &["-p", &project, "down", "-t", "1"]).status.success());
     assert!(project_containers(&project).is_empty());
     up(&[]);
-    assert_eq!(visit(5000), "Hello World! I have been seen 5 times.");
+    assert_eq!(visit(port), "Hello World! I have been seen 5 times.");
     assert!(orch_in(&dir, &["-p", &project, "down", "-v", "-t", "1"])
         .status
         .success());
     up(&[]);
-    assert_eq!(visit(5000), "Hello World! I have been seen 1 times.");
+    assert_eq!(visit(port), "Hello World! I have been seen 1 times.");
 
     // rm -s -f removes the containers, and the reference's down takes the rest.
     assert!(orch_in(&dir, &["-p", &project, "rm", "-s", "-f"]).status.success());
