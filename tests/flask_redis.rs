@@ -128,7 +128,9 @@ impl Drop for Example {
 fn get(port: u16) -> Result<String, String> {
     use std::io::{Read, Write};
     let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).map_err(|e| e.to_string())?;
-    s.set_read_timeout(Some(Duration::from_secs(10))).ok();
+    // A request that reached Flask counted a visit: wait for its answer
+    // (a busy machine is slow) rather than ask again.
+    s.set_read_timeout(Some(Duration::from_secs(120))).ok();
     s.write_all(b"GET / HTTP/1.0\r\nHost: localhost\r\n\r\n")
         .map_err(|e| e.to_string())?;
     let mut text = String::new();
