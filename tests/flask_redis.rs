@@ -168,6 +168,13 @@ fn ps_rows(json: &str) -> std::collections::BTreeMap<String, serde_json::Map<Str
             for k in ["CreatedAt", "RunningFor", "Status"] {
                 row.remove(k);
             }
+            // Labels are one comma-joined string in map order: compare as a set.
+            if let Some(serde_json::Value::String(labels)) = row.get("Labels") {
+                let mut set: Vec<&str> = labels.split(',').collect();
+                set.sort();
+                let sorted = set.join(",");
+                row.insert("Labels".into(), sorted.into());
+            }
             (row["Name"].as_str().unwrap().to_string(), row)
         })
         .collect()
@@ -182,7 +189,7 @@ fn tutorial_walkthrough_counts_in_redis_keeps_the_count_over_down_and_resets_on_
     assert_eq!(ex.hits_in_redis(), "2");
 
     // ps: both services, the free port published; the reference agrees on
-    // every field both print (orch prints a subset of its JSON fields).
+    // every field orch prints.
     ex.ok(&["up", "-d", "--wait"]);
     let ps = ex.ok(&["ps"]);
     assert!(ps.contains(&format!("0.0.0.0:{}->5000/tcp", ex.port)), "{ps}");
