@@ -1,0 +1,81 @@
+//! `extends`: a service built on another one, in the same file or another,
+//! resolved before the files are merged (compose-go's `extends.go`).
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use serde_json::Value;
+
+use super::merge::merge_service;
+use super::parse::{parse_file, Parsed};
+use super::Files;
+use crate::compose::canon;
+use crate::compose::error::LoadError;
+
+/// Resolves `extends` (same file or another) for every service of a file.
+pub(super) fn resolve_extends(
+    parsed: &mut Parsed,
+    files: &mut Files,
+    env: &HashMap<String, String>,
+    no_interpolate: bool,
+    unset: &mut Vec<String>,
+    depth: usize,
+) -> Result<(), LoadError> {
+    if depth > 16 {
+        return Err(LoadError::plain("extends: too many levels (is there a cycle?)"));
+    }
+    let names: Vec<String> = parsed.services.iter().map(|s| s.0.clone()).collect();
+    for name in names {
+        let Some(idx) = parsed.services.iter().position(|s| s.0 == name) else {
+            continue;
+        };
+        let Some(ext) = parsed.services[idx].1.get("extends").cloned() else {
+            continue;
+        };
+        let base_name = ext["service"].as_str().unwrap_or_default().to_string();
+        let node = parsed.services[idx].3.clone();
+        let base = match ext.get("file").and_then(Value::as_str) {
+            Some(f) => {
+                let path = PathBuf::from(canon::abs_path(&parsed.dir, f));
+                let mut other = parse_file(&path, files, env, no_interpolate, unset, None)?;
+                resolve_extends(&mut other, files, env, no_interpolate, unset, depth + 1)?;
+                other.services.into_iter().find(|s| s.0 == base_name).map(|s| s.1)
+            }
+            None => {
+                if base_name == name {
+                    return Err(files.error_at(
+                        &node,
+                        format!("services.{name}.extends: a service cannot extend itself"),
+                    ));
+                }
+                let mut sub = Parsed {
+                    root: parsed.root.clone(),
+                    services: parsed.services.clone(),
+                    dir: parsed.dir.clone(),
+                };
+                // Resolve the base's own extends first.
+                let base_idx = sub.services.iter().position(|s| s.0 == base_name);
+                if let Some(b) = base_idx {
+                    if sub.services[b].1.contains_key("extends") {
+                        sub.services.retain(|s| s.0 == base_name || s.0 != name);
+                        resolve_extends(&mut sub, files, env, no_interpolate, unset, depth + 1)?;
+                    }
+                }
+                sub.services.into_iter().find(|s| s.0 == base_name).map(|s| s.1)
+            }
+        };
+        let Some(mut base) = base else {
+            return Err(files.error_at(
+                &node,
+                format!("cannot extend service \"{name}\": service \"{base_name}\" not found"),
+            ));
+        };
+        // `extends` itself is not inherited.
+        base.shift_remove("extends");
+        let (_, mut own, tags, _) = parsed.services[idx].clone();
+        own.shift_remove("extends");
+        merge_service(&mut base, own, &tags);
+        parsed.services[idx].1 = base;
+    }
+    Ok(())
+}

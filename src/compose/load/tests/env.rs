@@ -1,0 +1,77 @@
+use std::path::{Path, PathBuf};
+
+use super::{vars, write};
+use crate::compose::load::env::{add_env_files, project_env_files, read_dotenv, read_raw_env};
+use crate::compose::load::Options;
+
+fn pairs(v: &[(&str, &str)]) -> Vec<(String, String)> {
+    v.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+}
+
+#[test]
+fn dotenv_reads_quotes_comments_export_and_interpolates() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        ".env",
+        "# comment\n\nexport A=1\nB='lit ${A}' # kept literal\nC=\"x\\ny ${A}\"\nD=plain ${A} # comment\nE=${HOME_X:-dflt}\nHOME_X\nA=2\n",
+    );
+    let got = read_dotenv(&dir.path().join(".env"), &vars(&[("HOME_X", "/h")])).unwrap();
+    assert_eq!(
+        got,
+        pairs(&[
+            ("B", "lit ${A}"),
+            ("C", "x\ny 1"),
+            ("D", "plain 1"),
+            ("E", "/h"),
+            ("HOME_X", "/h"),
+            ("A", "2"),
+        ])
+    );
+}
+
+#[test]
+fn dotenv_rejects_a_name_with_spaces_naming_the_line() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), ".env", "OK=1\nBAD KEY=2\n");
+    let err = read_dotenv(&dir.path().join(".env"), &vars(&[])).unwrap_err();
+    assert!(
+        err.ends_with(".env:2: unexpected character in variable name \"BAD KEY\""),
+        "{err}"
+    );
+}
+
+#[test]
+fn raw_env_takes_values_literally() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "raw.env", "A='q' # not a comment\nB=${X}\n# c\nC\n");
+    let got = read_raw_env(&dir.path().join("raw.env")).unwrap();
+    assert_eq!(got, pairs(&[("A", "'q' # not a comment"), ("B", "${X}"), ("C", "")]));
+}
+
+#[test]
+fn env_files_lose_to_the_process_and_later_files_win() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "one.env", "A=file\nB=one\nC=one\n");
+    write(dir.path(), "two.env", "C=two ${B}\n");
+    let mut env = vars(&[("A", "process")]);
+    add_env_files(&mut env, &[dir.path().join("one.env"), dir.path().join("two.env")]).unwrap();
+    assert_eq!(env, vars(&[("A", "process"), ("B", "one"), ("C", "two one")]));
+}
+
+#[test]
+fn project_env_files_are_the_flags_or_an_existing_dot_env() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut opts = Options::default();
+    assert!(project_env_files(&opts, dir.path(), dir.path()).is_empty());
+    write(dir.path(), ".env", "A=1\n");
+    assert_eq!(
+        project_env_files(&opts, dir.path(), dir.path()),
+        vec![dir.path().join(".env")]
+    );
+    opts.env_files = vec![PathBuf::from("x.env")];
+    assert_eq!(
+        project_env_files(&opts, Path::new("/cwd"), dir.path()),
+        vec![PathBuf::from("/cwd/x.env")]
+    );
+}
