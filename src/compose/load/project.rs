@@ -128,12 +128,15 @@ pub(super) fn active_profiles(opts: &Options, env: &HashMap<String, String>) -> 
     active
 }
 
+/// Services by name.
+pub(super) type Services = BTreeMap<String, Map<String, Value>>;
+
 /// The services the active profiles enable (by name), every profile any
 /// service declares, and the services the profiles leave out.
 pub(super) fn by_profiles(
     merged: Vec<(String, Map<String, Value>)>,
     active: &BTreeSet<String>,
-) -> (BTreeMap<String, Map<String, Value>>, Vec<String>, Vec<String>) {
+) -> (Services, Vec<String>, Vec<String>) {
     let mut all_profiles: BTreeSet<String> = BTreeSet::new();
     let mut services: BTreeMap<String, Map<String, Value>> = BTreeMap::new();
     let mut disabled = Vec::new();
