@@ -9,6 +9,7 @@
 //! to the Docker Engine. See `ARCHITECTURE.md`.
 
 pub mod api;
+pub mod autoscale;
 pub mod bridge;
 pub mod cli;
 pub mod compose;

@@ -1,0 +1,4 @@
+//! Autoscaling: the Kubernetes HPA algorithm as pure functions over a state
+//! the caller keeps (no engine, no clock unless asked for one).
+
+pub mod recommend;

@@ -1,0 +1,661 @@
+//! Kubernetes' Horizontal Pod Autoscaler algorithm, reproduced step by step
+//! (pkg/controller/podautoscaler: `GetResourceReplicas`,
+//! `stabilizeRecommendationWithBehaviors`,
+//! `convertDesiredReplicasWithBehaviorRate`), as a pure function of its
+//! inputs and a [`State`] the caller keeps between calls.
+//!
+//! One call = one HPA reconcile: per metric a proposal
+//! (`ceil(current × value / target)`, or the per-pod computation with its
+//! not-ready / missing-metric rules), the maximum over metrics, then the
+//! stabilization windows over the recommendation history, then the scaling
+//! policies over the scale-event history and the min/max clamp. The decision
+//! is assumed applied: the returned state records it as a scale event (as
+//! the HPA records one after a successful rescale).
+
+use serde::{Deserialize, Serialize};
+
+/// HPA's `behavior:` for one direction.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Rules {
+    /// Seconds of recommendation history considered (scale-up default 0,
+    /// scale-down default 300).
+    pub stabilization_window_seconds: Option<i64>,
+    /// `Max` (default), `Min` or `Disabled`.
+    pub select_policy: Option<Select>,
+    /// Rate limits; HPA's defaults when absent.
+    pub policies: Option<Vec<Policy>>,
+}
+
+/// Which policy wins when several apply.
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq)]
+pub enum Select {
+    Max,
+    Min,
+    Disabled,
+}
+
+/// One scaling policy: at most `value` pods (or percent) per `periodSeconds`.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Policy {
+    #[serde(rename = "type")]
+    pub kind: PolicyType,
+    pub value: i64,
+    pub period_seconds: i64,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq)]
+pub enum PolicyType {
+    Pods,
+    Percent,
+}
+
+/// `behavior: { scaleUp, scaleDown }` as in an HPA spec.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Behavior {
+    pub scale_up: Option<Rules>,
+    pub scale_down: Option<Rules>,
+}
+
+fn default_min() -> i64 {
+    1
+}
+fn default_tolerance() -> f64 {
+    0.1
+}
+
+/// Options of one recommendation.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Options {
+    /// minReplicas (default 1).
+    #[serde(default = "default_min")]
+    pub min: i64,
+    /// maxReplicas (required, as in HPA).
+    pub max: i64,
+    /// No change while |1 − value/target| ≤ tolerance (default 0.1).
+    #[serde(default = "default_tolerance")]
+    pub tolerance: f64,
+    /// The time of this evaluation in seconds (e.g. `timestamp()`-based);
+    /// the system clock when absent.
+    #[serde(default)]
+    pub now: Option<f64>,
+    #[serde(default)]
+    pub behavior: Behavior,
+}
+
+impl Options {
+    /// Options with HPA's defaults and the given bounds.
+    pub fn new(min: i64, max: i64) -> Self {
+        Options {
+            min,
+            max,
+            tolerance: 0.1,
+            now: None,
+            behavior: Behavior::default(),
+        }
+    }
+
+    /// Rejects bounds and policies HPA would reject.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.min < 0 {
+            return Err(format!("min ({}) must be ≥ 0", self.min));
+        }
+        if self.max < 1 {
+            return Err(format!("max ({}) must be ≥ 1", self.max));
+        }
+        if self.min > self.max {
+            return Err(format!("min ({}) is greater than max ({})", self.min, self.max));
+        }
+        if !(self.tolerance >= 0.0 && self.tolerance.is_finite()) {
+            return Err(format!("tolerance ({}) must be a number ≥ 0", self.tolerance));
+        }
+        for (dir, r) in [
+            ("scaleUp", &self.behavior.scale_up),
+            ("scaleDown", &self.behavior.scale_down),
+        ] {
+            let Some(r) = r else { continue };
+            if let Some(w) = r.stabilization_window_seconds {
+                if !(0..=3600).contains(&w) {
+                    return Err(format!(
+                        "behavior.{dir}.stabilizationWindowSeconds ({w}) must be within 0..=3600"
+                    ));
+                }
+            }
+            for p in r.policies.iter().flatten() {
+                if p.value <= 0 {
+                    return Err(format!("behavior.{dir}: policy value ({}) must be > 0", p.value));
+                }
+                if !(1..=1800).contains(&p.period_seconds) {
+                    return Err(format!(
+                        "behavior.{dir}: policy periodSeconds ({}) must be within 1..=1800",
+                        p.period_seconds
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn up(&self) -> Resolved {
+        let r = self.behavior.scale_up.clone().unwrap_or_default();
+        Resolved {
+            window: r.stabilization_window_seconds.unwrap_or(0),
+            select: r.select_policy.unwrap_or(Select::Max),
+            policies: r.policies.unwrap_or_else(|| {
+                vec![
+                    Policy {
+                        kind: PolicyType::Percent,
+                        value: 100,
+                        period_seconds: 15,
+                    },
+                    Policy {
+                        kind: PolicyType::Pods,
+                        value: 4,
+                        period_seconds: 15,
+                    },
+                ]
+            }),
+        }
+    }
+
+    fn down(&self) -> Resolved {
+        let r = self.behavior.scale_down.clone().unwrap_or_default();
+        Resolved {
+            window: r.stabilization_window_seconds.unwrap_or(300),
+            select: r.select_policy.unwrap_or(Select::Max),
+            policies: r.policies.unwrap_or_else(|| {
+                vec![Policy {
+                    kind: PolicyType::Percent,
+                    value: 100,
+                    period_seconds: 15,
+                }]
+            }),
+        }
+    }
+}
+
+/// A direction's rules with HPA's defaults filled in.
+struct Resolved {
+    window: i64,
+    select: Select,
+    policies: Vec<Policy>,
+}
+
+/// One per-pod sample: `value` absent when the pod has no metric yet.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct PodSample {
+    #[serde(default)]
+    pub value: Option<f64>,
+    /// Ready and past its initialization period (default true).
+    #[serde(default = "yes")]
+    pub ready: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// What a metric measured.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Observed {
+    /// The average per replica.
+    Average(f64),
+    /// One sample per pod (HPA's resource-metric path).
+    Pods(Vec<PodSample>),
+}
+
+/// One metric and its target (the desired average per replica).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Metric {
+    pub name: String,
+    pub observed: Observed,
+    pub target: f64,
+}
+
+/// A timestamped recommendation or scale event (seconds).
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Stamped {
+    pub at: f64,
+    pub replicas: i64,
+}
+
+/// What the caller keeps between calls: HPA's per-target memory.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct State {
+    /// Unstabilized recommendations (replica counts).
+    #[serde(default)]
+    pub recommendations: Vec<Stamped>,
+    /// Scale-up events (replicas added).
+    #[serde(default)]
+    pub scale_ups: Vec<Stamped>,
+    /// Scale-down events (replicas removed).
+    #[serde(default)]
+    pub scale_downs: Vec<Stamped>,
+}
+
+/// One metric's proposal.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Proposal {
+    pub name: String,
+    /// The average used (after HPA's not-ready / missing substitutions).
+    pub value: Option<f64>,
+    pub target: f64,
+    /// value / target.
+    pub ratio: Option<f64>,
+    /// Replicas this metric asks for (None: no data).
+    pub replicas: Option<i64>,
+    pub reason: String,
+}
+
+/// One decision.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Decision {
+    /// The replica count to run.
+    pub replicas: i64,
+    pub current: i64,
+    /// The metrics' recommendation (maximum over metrics), before
+    /// stabilization and policies.
+    pub desired: i64,
+    /// After the stabilization windows.
+    pub stabilized: i64,
+    /// HPA's condition reason for what decided (`DesiredWithinRange`,
+    /// `WithinTolerance`, `ScaleUpStabilized`, `ScaleDownStabilized`,
+    /// `ScaleUpLimit`, `ScaleDownLimit`, `TooManyReplicas`,
+    /// `TooFewReplicas`, `AboveMax`, `BelowMin`, `ScalingDisabled`,
+    /// `MetricUnavailable`).
+    pub rule: String,
+    /// The metric whose proposal was taken.
+    pub metric: Option<String>,
+    /// One line a person reads.
+    pub reason: String,
+    pub metrics: Vec<Proposal>,
+}
+
+fn ceil_i(x: f64) -> i64 {
+    x.ceil() as i64
+}
+
+fn average(v: &[f64]) -> f64 {
+    v.iter().sum::<f64>() / v.len() as f64
+}
+
+/// `GetResourceReplicas` (generalised from utilization to any per-pod
+/// value): the replicas one metric asks for.
+pub fn propose(m: &Metric, current: i64, tolerance: f64) -> Proposal {
+    let mut p = Proposal {
+        name: m.name.clone(),
+        value: None,
+        target: m.target,
+        ratio: None,
+        replicas: None,
+        reason: String::new(),
+    };
+    let within = |r: f64| (1.0 - r).abs() <= tolerance;
+    match &m.observed {
+        Observed::Average(v) => {
+            let ratio = v / m.target;
+            p.value = Some(*v);
+            p.ratio = Some(ratio);
+            if within(ratio) {
+                p.replicas = Some(current);
+                p.reason = format!("{} {v} within {tolerance} of target {}", m.name, m.target);
+            } else {
+                let r = ceil_i(ratio * current as f64);
+                p.replicas = Some(r);
+                p.reason = format!("{} {v} / target {} × {current} → {r}", m.name, m.target);
+            }
+        }
+        Observed::Pods(pods) => {
+            let ready: Vec<f64> = pods.iter().filter(|s| s.ready).filter_map(|s| s.value).collect();
+            let missing = pods.iter().filter(|s| s.ready && s.value.is_none()).count();
+            let unready = pods.iter().filter(|s| !s.ready).count();
+            if ready.is_empty() {
+                p.reason = format!("{}: no metrics from ready replicas", m.name);
+                return p;
+            }
+            let ratio = average(&ready) / m.target;
+            let scale_up_with_unready = unready > 0 && ratio > 1.0;
+            if !scale_up_with_unready && missing == 0 {
+                p.value = Some(average(&ready));
+                p.ratio = Some(ratio);
+                if within(ratio) {
+                    p.replicas = Some(current);
+                    p.reason = format!(
+                        "{} {} within {tolerance} of target {}",
+                        m.name,
+                        average(&ready),
+                        m.target
+                    );
+                } else {
+                    let r = ceil_i(ratio * ready.len() as f64);
+                    p.replicas = Some(r);
+                    p.reason = format!(
+                        "{} {} / target {} × {} ready → {r}",
+                        m.name,
+                        average(&ready),
+                        m.target,
+                        ready.len()
+                    );
+                }
+                return p;
+            }
+            // Recompute conservatively: missing metrics count as 100 % of
+            // the target on a scale-down and 0 on a scale-up; not-ready
+            // replicas count as 0 on a scale-up (ignored otherwise).
+            let mut all = ready.clone();
+            let fill = if ratio < 1.0 { m.target } else { 0.0 };
+            all.extend(std::iter::repeat_n(fill, missing));
+            if scale_up_with_unready {
+                all.extend(std::iter::repeat_n(0.0, unready));
+            }
+            let new_ratio = average(&all) / m.target;
+            p.value = Some(average(&all));
+            p.ratio = Some(new_ratio);
+            let note = format!(
+                "{missing} without metrics as {}, {} not ready{}",
+                if ratio < 1.0 { "100 %" } else { "0" },
+                unready,
+                if scale_up_with_unready { " as 0" } else { " ignored" }
+            );
+            if within(new_ratio) || (ratio < 1.0 && new_ratio > 1.0) || (ratio > 1.0 && new_ratio < 1.0) {
+                p.replicas = Some(current);
+                p.reason = format!(
+                    "{} {} (ready {}) within tolerance or reversed once {note}",
+                    m.name,
+                    average(&all),
+                    average(&ready)
+                );
+                return p;
+            }
+            let r = ceil_i(new_ratio * all.len() as f64);
+            if (new_ratio < 1.0 && r > current) || (new_ratio > 1.0 && r < current) {
+                p.replicas = Some(current);
+                p.reason = format!("{} would scale against its direction ({note})", m.name);
+                return p;
+            }
+            p.replicas = Some(r);
+            p.reason = format!(
+                "{} {} / target {} × {} → {r} ({note})",
+                m.name,
+                average(&all),
+                m.target,
+                all.len()
+            );
+        }
+    }
+    p
+}
+
+/// The seconds since the epoch, for callers without their own clock.
+pub fn now_seconds() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs_f64())
+        .unwrap_or(0.0)
+}
+
+/// Replicas changed by events within `period` seconds before `now`.
+fn change_in_period(events: &[Stamped], period: i64, now: f64) -> i64 {
+    let cutoff = now - period as f64;
+    events.iter().filter(|e| e.at > cutoff).map(|e| e.replicas).sum()
+}
+
+/// `calculateScaleUpLimitWithScalingRules`.
+fn scale_up_limit(current: i64, st: &State, r: &Resolved, now: f64) -> i64 {
+    let (mut result, pick): (i64, fn(i64, i64) -> i64) = match r.select {
+        Select::Disabled => return current,
+        Select::Min => (i64::MAX, std::cmp::min),
+        Select::Max => (i64::MIN, std::cmp::max),
+    };
+    for p in &r.policies {
+        let start = current - change_in_period(&st.scale_ups, p.period_seconds, now)
+            + change_in_period(&st.scale_downs, p.period_seconds, now);
+        let proposed = match p.kind {
+            PolicyType::Pods => start + p.value,
+            PolicyType::Percent => (start as f64 * (1.0 + p.value as f64 / 100.0)).ceil() as i64,
+        };
+        result = pick(result, proposed);
+    }
+    result
+}
+
+/// `calculateScaleDownLimitWithBehaviors`.
+fn scale_down_limit(current: i64, st: &State, r: &Resolved, now: f64) -> i64 {
+    let (mut result, pick): (i64, fn(i64, i64) -> i64) = match r.select {
+        Select::Disabled => return current,
+        Select::Min => (i64::MIN, std::cmp::max),
+        Select::Max => (i64::MAX, std::cmp::min),
+    };
+    for p in &r.policies {
+        let start = current - change_in_period(&st.scale_ups, p.period_seconds, now)
+            + change_in_period(&st.scale_downs, p.period_seconds, now);
+        let proposed = match p.kind {
+            PolicyType::Pods => start - p.value,
+            PolicyType::Percent => (start as f64 * (1.0 - p.value as f64 / 100.0)) as i64,
+        };
+        result = pick(result, proposed);
+    }
+    result
+}
+
+fn describe(p: &[Policy]) -> String {
+    p.iter()
+        .map(|p| {
+            let unit = if p.kind == PolicyType::Pods { " pods" } else { " %" };
+            format!("{}{unit} per {} s", p.value, p.period_seconds)
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// One HPA reconcile: returns the decision and the state to keep.
+pub fn recommend(state: &State, current: i64, metrics: &[Metric], opts: &Options) -> Result<(Decision, State), String> {
+    opts.validate()?;
+    for m in metrics {
+        if !(m.target > 0.0 && m.target.is_finite()) {
+            return Err(format!("metric {}: target ({}) must be > 0", m.name, m.target));
+        }
+    }
+    if metrics.is_empty() {
+        return Err("no metric given".into());
+    }
+    if current < 0 {
+        return Err(format!("current replicas ({current}) must be ≥ 0"));
+    }
+    let now = opts.now.unwrap_or_else(now_seconds);
+    let mut st = state.clone();
+    let mut d = Decision {
+        replicas: current,
+        current,
+        desired: current,
+        stabilized: current,
+        rule: String::new(),
+        metric: None,
+        reason: String::new(),
+        metrics: Vec::new(),
+    };
+    let done = |mut d: Decision, rule: &str, reason: String, st: State| {
+        d.rule = rule.into();
+        d.reason = reason;
+        Ok((d, st))
+    };
+    if current == 0 && opts.min != 0 {
+        return done(
+            d,
+            "ScalingDisabled",
+            "scaling is disabled since the replica count is 0".into(),
+            st,
+        );
+    }
+    if current > opts.max || current < opts.min {
+        let (target, rule, why) = if current > opts.max {
+            (
+                opts.max,
+                "AboveMax",
+                format!("current {current} above max {}", opts.max),
+            )
+        } else {
+            (
+                opts.min,
+                "BelowMin",
+                format!("current {current} below min {}", opts.min),
+            )
+        };
+        d.replicas = target;
+        d.desired = target;
+        d.stabilized = target;
+        record_event(&mut st, current, target, now, opts);
+        return done(d, rule, why, st);
+    }
+    // computeReplicasForMetrics: the largest proposal; a metric without
+    // data blocks any scale-down (and everything if all lack data).
+    d.metrics = metrics.iter().map(|m| propose(m, current, opts.tolerance)).collect();
+    let valid: Vec<&Proposal> = d.metrics.iter().filter(|p| p.replicas.is_some()).collect();
+    let invalid: Vec<&str> = d
+        .metrics
+        .iter()
+        .filter(|p| p.replicas.is_none())
+        .map(|p| p.name.as_str())
+        .collect();
+    let Some(best) = valid.iter().max_by_key(|p| p.replicas) else {
+        let why = format!("no metric available ({}): holding {current}", invalid.join(", "));
+        return done(d, "MetricUnavailable", why, st);
+    };
+    let desired = best.replicas.unwrap_or(current);
+    d.metric = Some(best.name.clone());
+    let metric_reason = best.reason.clone();
+    if !invalid.is_empty() && desired < current {
+        let why = format!(
+            "{} unavailable: not scaling down to {desired}, holding {current}",
+            invalid.join(", ")
+        );
+        d.desired = desired;
+        return done(d, "MetricUnavailable", why, st);
+    }
+    d.desired = desired;
+
+    // stabilizeRecommendationWithBehaviors
+    let (up, down) = (opts.up(), opts.down());
+    if st.recommendations.is_empty() {
+        // maybeInitScaleDownStabilizationWindow
+        st.recommendations.push(Stamped {
+            at: now,
+            replicas: current,
+        });
+    }
+    let up_cut = now - up.window as f64;
+    let down_cut = now - down.window as f64;
+    let (mut up_rec, mut down_rec) = (desired, desired);
+    for r in &st.recommendations {
+        if r.at > up_cut {
+            up_rec = up_rec.min(r.replicas);
+        }
+        if r.at > down_cut {
+            down_rec = down_rec.max(r.replicas);
+        }
+    }
+    let stabilized = current.max(up_rec).min(down_rec);
+    st.recommendations.retain(|r| r.at > up_cut || r.at > down_cut);
+    st.recommendations.push(Stamped {
+        at: now,
+        replicas: desired,
+    });
+    d.stabilized = stabilized;
+    let mut rule = "DesiredWithinRange";
+    let mut reason = metric_reason;
+    if stabilized != desired {
+        if desired >= current {
+            rule = "ScaleUpStabilized";
+            reason += &format!(
+                "; held at {stabilized} by the scale-up stabilization window ({} s): lowest recent recommendation",
+                up.window
+            );
+        } else {
+            rule = "ScaleDownStabilized";
+            reason += &format!(
+                "; held at {stabilized} by the scale-down stabilization window ({} s): highest recent recommendation",
+                down.window
+            );
+        }
+    }
+
+    // convertDesiredReplicasWithBehaviorRate
+    let mut replicas = stabilized;
+    if stabilized > current {
+        let limit = scale_up_limit(current, &st, &up, now).max(current);
+        let (allowed, r, why) = if opts.max > limit {
+            let why = if up.select == Select::Disabled {
+                "scale-up disabled (selectPolicy Disabled)".to_string()
+            } else {
+                format!(
+                    "scale-up policies ({}, select {:?}) allow {limit}",
+                    describe(&up.policies),
+                    up.select
+                )
+            };
+            (limit, "ScaleUpLimit", why)
+        } else {
+            (opts.max, "TooManyReplicas", format!("max {}", opts.max))
+        };
+        if stabilized > allowed {
+            replicas = allowed;
+            rule = r;
+            reason += &format!("; limited to {allowed}: {why}");
+        }
+    } else if stabilized < current {
+        let limit = scale_down_limit(current, &st, &down, now).min(current);
+        let (allowed, r, why) = if opts.min < limit {
+            let why = if down.select == Select::Disabled {
+                "scale-down disabled (selectPolicy Disabled)".to_string()
+            } else {
+                format!(
+                    "scale-down policies ({}, select {:?}) allow {limit}",
+                    describe(&down.policies),
+                    down.select
+                )
+            };
+            (limit, "ScaleDownLimit", why)
+        } else {
+            (opts.min, "TooFewReplicas", format!("min {}", opts.min))
+        };
+        if stabilized < allowed {
+            replicas = allowed;
+            rule = r;
+            reason += &format!("; limited to {allowed}: {why}");
+        }
+    }
+    if rule == "DesiredWithinRange" && desired == current && d.metrics.iter().all(|p| p.replicas == Some(current)) {
+        rule = "WithinTolerance";
+    }
+    d.replicas = replicas;
+    record_event(&mut st, current, replicas, now, opts);
+    done(d, rule, reason, st)
+}
+
+/// `storeScaleEvent`, dropping events older than the longest policy period.
+fn record_event(st: &mut State, from: i64, to: i64, now: f64, opts: &Options) {
+    let longest = |r: &Resolved| r.policies.iter().map(|p| p.period_seconds).max().unwrap_or(0) as f64;
+    let (up, down) = (longest(&opts.up()), longest(&opts.down()));
+    st.scale_ups.retain(|e| e.at > now - up);
+    st.scale_downs.retain(|e| e.at > now - down);
+    if to > from {
+        st.scale_ups.push(Stamped {
+            at: now,
+            replicas: to - from,
+        });
+    } else if to < from {
+        st.scale_downs.push(Stamped {
+            at: now,
+            replicas: from - to,
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests;
