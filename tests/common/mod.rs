@@ -236,6 +236,23 @@ impl Drop for ProjectCleanup {
         for v in anonymous {
             let _ = Command::new("docker").args(["volume", "rm", &v]).output();
         }
+        // Images built for the project carry its label (orch stamps
+        // compose's labels on what it builds): remove them too.
+        let images = Command::new("docker")
+            .args([
+                "images",
+                "-q",
+                "--filter",
+                &format!("label=com.docker.compose.project={}", self.project),
+            ])
+            .output()
+            .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+            .unwrap_or_default();
+        let mut ids: Vec<&str> = images.split_whitespace().collect();
+        ids.dedup();
+        if !ids.is_empty() {
+            let _ = Command::new("docker").args(["rmi", "-f"]).args(&ids).output();
+        }
     }
 }
 pub mod cluster;
