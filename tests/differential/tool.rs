@@ -31,7 +31,12 @@ impl Kind {
 
     pub fn binary(self) -> PathBuf {
         match self {
-            Kind::Orch => PathBuf::from(env!("CARGO_BIN_EXE_orch")),
+            // `ORCH_DIFF_BIN`: time an optimised build (CI passes the
+            // release binary it installed from this same tree); the debug
+            // binary cargo builds for tests is the default.
+            Kind::Orch => std::env::var_os("ORCH_DIFF_BIN")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_orch"))),
             Kind::Compose => crate::common::compose_ref(),
         }
     }
