@@ -57,8 +57,6 @@ fn each_fault_names_its_service_and_cause_and_the_others_come_up() {
         "-c",
         "trap 'exit 0' TERM; while true; do sleep 1; done",
     ]);
-    std::fs::create_dir(dir.path().join("bad")).unwrap();
-    std::fs::write(dir.path().join("bad/Dockerfile"), format!("FROM {image}\nRUN false\n")).unwrap();
     std::fs::write(
         dir.path().join("compose.yaml"),
         format!(
@@ -69,9 +67,6 @@ services:
     command: {LOOP}
   ghost:
     image: orch-test/does-not-exist:{project}
-  broken:
-    build: ./bad
-    image: orch-test/broken:{project}
   web:
     image: {image}
     command: {LOOP}
@@ -88,10 +83,6 @@ services:
         "unknown image: {err}"
     );
     assert!(
-        err.contains("service broken") && err.contains("returned a non-zero code"),
-        "build failure: {err}"
-    );
-    assert!(
         err.contains("service web") && err.contains(&format!("port {port} is already allocated by container {holder}")),
         "port in use: {err}"
     );
@@ -104,7 +95,51 @@ services:
     let again = orch_in(dir.path(), &["-p", &project, "--progress", "quiet", "up", "-d"]);
     assert!(!again.status.success());
     assert_eq!(container_id(&ok), ok_id, "a service with no fault was recreated");
-    let _ = docker(&["rmi", "-f", &format!("orch-test/broken:{project}")]);
+}
+
+/// As compose: every image is built before anything is created, so a build
+/// failing half-way leaves no network and no container, and says which
+/// service's build failed.
+#[test]
+fn a_failed_build_creates_nothing() {
+    let image = test_image();
+    let project = unique("buildfail");
+    let dir = tempfile::tempdir().unwrap();
+    let _cleanup = ProjectCleanup {
+        dir: dir.path().to_path_buf(),
+        project: project.clone(),
+    };
+    std::fs::create_dir(dir.path().join("bad")).unwrap();
+    std::fs::write(dir.path().join("bad/Dockerfile"), format!("FROM {image}\nRUN false\n")).unwrap();
+    std::fs::write(
+        dir.path().join("compose.yaml"),
+        format!(
+            r#"
+services:
+  ok:
+    image: {image}
+    command: {LOOP}
+  broken:
+    build: ./bad
+    image: orch-test/broken:{project}
+"#
+        ),
+    )
+    .unwrap();
+    let out = orch_in(dir.path(), &["-p", &project, "--progress", "quiet", "up", "-d"]);
+    assert_eq!(out.status.code(), Some(1), "up must fail as compose does");
+    let err = stderr(&out);
+    assert!(
+        err.contains("service broken") && err.contains("returned a non-zero code"),
+        "build failure: {err}"
+    );
+    let label = format!("label=com.docker.compose.project={project}");
+    assert_eq!(docker(&["ps", "-aq", "--filter", &label]).trim(), "", "no container");
+    assert_eq!(
+        docker(&["network", "ls", "-q", "--filter", &label]).trim(),
+        "",
+        "no network"
+    );
 }
 
 #[test]

@@ -1,4 +1,4 @@
-//! Runs a plan. Networks and volumes first, then builds, then every
+//! Runs a plan. Builds first, then networks and volumes, then every
 //! service as its own task: a service waits for its dependencies' conditions
 //! (started, healthy, completed successfully), then converges its containers
 //! in parallel. Independent services run at the same time; a failure stops
@@ -14,7 +14,6 @@ use bollard::models::{
 use bollard::query_parameters as qp;
 use bollard::Docker;
 use futures_util::future::join_all;
-use futures_util::StreamExt;
 use serde_json::{json, Value};
 use tokio::sync::{mpsc, watch, Semaphore};
 
@@ -131,6 +130,17 @@ pub async fn apply(
     };
     let mut outcome = Outcome::default();
 
+    // Images first, as compose's create does: a build that fails ends the
+    // run before any network, volume or container exists.
+    for step in &plan.steps {
+        if let Step::Build { service, image } = step {
+            if let Err(e) = super::build::build(&ctx, service, image).await {
+                outcome.errors.push((format!("service {service}"), e));
+                return outcome;
+            }
+        }
+    }
+
     // The project's duplicate networks first: while they exist, their
     // name is ambiguous to the engine.
     for step in &plan.steps {
@@ -168,17 +178,6 @@ pub async fn apply(
         return outcome;
     }
 
-    // Builds, one at a time: they are CPU-bound on the engine side.
-    let mut failed_builds: HashMap<String, String> = HashMap::new();
-    for step in &plan.steps {
-        if let Step::Build { service, image } = step {
-            if let Err(e) = build(&ctx, service, image).await {
-                failed_builds.insert(service.clone(), e.clone());
-                outcome.errors.push((format!("service {service}"), e));
-            }
-        }
-    }
-
     // One task per service, each waiting on its dependencies.
     let mut done_tx: HashMap<String, watch::Sender<Done>> = HashMap::new();
     let mut done_rx: HashMap<String, watch::Receiver<Done>> = HashMap::new();
@@ -203,13 +202,9 @@ pub async fn apply(
             .collect();
         let tx = done_tx.remove(name).expect("channel");
         let ctx = ctx.clone();
-        let build_error = failed_builds.get(name).cloned();
         let checks: Vec<_> = plan.checks.iter().filter(|c| &c.service == name).cloned().collect();
         tasks.push(tokio::spawn(async move {
-            let r = match build_error {
-                Some(e) => Err(e),
-                None => run_service(&ctx, &svc, steps, checks, deps).await,
-            };
+            let r = run_service(&ctx, &svc, steps, checks, deps).await;
             let _ = tx.send(Some(r.clone()));
             (svc.name.clone(), r)
         }));
@@ -228,9 +223,7 @@ pub async fn apply(
     }
     for t in join_all(tasks).await {
         match t {
-            Ok((name, Err(e))) if !failed_builds.contains_key(&name) => {
-                outcome.errors.push((format!("service {name}"), e))
-            }
+            Ok((name, Err(e))) => outcome.errors.push((format!("service {name}"), e)),
             Err(e) => outcome
                 .errors
                 .push(("orch".into(), format!("a service task failed: {e}"))),
@@ -287,69 +280,6 @@ pub(super) async fn create_volume(ctx: Ctx, name: String) -> Result<(), (String,
             ctx.fail("Volume", &name, &msg, t);
             Err((format!("volume {name}"), msg))
         }
-    }
-}
-
-async fn build(ctx: &Ctx, service: &str, image: &str) -> Result<(), String> {
-    let t = Instant::now();
-    let svc = ctx.desired.service(service).expect("planned");
-    let b = svc.build.clone().expect("build step has a build section");
-    ctx.emit("Image", image, "Building", false, t);
-    let context = std::path::PathBuf::from(&b.context);
-    let dockerfile = if std::path::Path::new(&b.dockerfile).is_absolute() {
-        std::path::PathBuf::from(&b.dockerfile)
-    } else {
-        context.join(&b.dockerfile)
-    };
-    let result = async {
-        let (tar, df) = crate::api::image::context_tar(&context, &dockerfile, &[])?;
-        let opts = qp::BuildImageOptions {
-            dockerfile: df,
-            t: Some(image.to_string()),
-            buildargs: Some(b.args.clone().into_iter().collect()),
-            labels: Some(b.labels.clone().into_iter().collect()),
-            target: b.target.clone().unwrap_or_default(),
-            nocache: b.no_cache,
-            rm: true,
-            forcerm: true,
-            ..Default::default()
-        };
-        let patient = crate::docker::patient(&ctx.d, None);
-        let mut stream = patient.build_image(opts, None, Some(bollard::body_full(tar.into())));
-        let mut last = Vec::new();
-        while let Some(item) = stream.next().await {
-            let info = item.map_err(|e| flatten(&e))?;
-            if let Some(detail) = info.error_detail {
-                return Err(format!("{}{}", detail.message.unwrap_or_default(), tail(&last)));
-            }
-            if let Some(s) = info.stream {
-                last.extend(s.lines().filter(|l| !l.trim().is_empty()).map(str::to_string));
-                if last.len() > 5 {
-                    last.drain(..last.len() - 5);
-                }
-            }
-        }
-        Ok(())
-    }
-    .await;
-    match result {
-        Ok(()) => {
-            ctx.emit("Image", image, "Built", true, t);
-            Ok(())
-        }
-        Err(e) => {
-            let msg = format!("service {service}: building {image}: {e}");
-            ctx.fail("Image", image, &msg, t);
-            Err(msg)
-        }
-    }
-}
-
-fn tail(lines: &[String]) -> String {
-    if lines.is_empty() {
-        String::new()
-    } else {
-        format!("\n  last build output:\n    {}", lines.join("\n    "))
     }
 }
 

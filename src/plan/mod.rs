@@ -9,6 +9,7 @@
 
 pub mod anon;
 pub mod apply;
+pub mod build;
 pub mod dependents;
 pub mod desired;
 pub mod diff;
