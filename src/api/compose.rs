@@ -123,6 +123,41 @@ fn services_of(p: &Project) -> &serde_json::Map<String, Value> {
         .unwrap_or_else(|| EMPTY.get_or_init(serde_json::Map::new))
 }
 
+/// Services, each after the services it depends on (depth first, in name
+/// order); dependencies that are not in the project (a disabled profile's,
+/// `required: false`) are skipped as compose-go skips them.
+fn dependency_order(services: &serde_json::Map<String, Value>) -> Vec<String> {
+    fn visit<'a>(
+        name: &'a str,
+        services: &'a serde_json::Map<String, Value>,
+        seen: &mut std::collections::HashSet<&'a str>,
+        out: &mut Vec<String>,
+    ) {
+        // Marked before its dependencies are visited, as compose-go does
+        // (a cycle is a load error before this runs).
+        if !services.contains_key(name) || !seen.insert(name) {
+            return;
+        }
+        let mut deps: Vec<&String> = services[name]
+            .get("depends_on")
+            .and_then(Value::as_object)
+            .map(|d| d.keys().collect())
+            .unwrap_or_default();
+        deps.sort();
+        for d in deps {
+            visit(d, services, seen, out);
+        }
+        out.push(name.to_string());
+    }
+    let mut names: Vec<&String> = services.keys().collect();
+    names.sort();
+    let (mut seen, mut out) = (Default::default(), Vec::new());
+    for n in names {
+        visit(n, services, &mut seen, &mut out);
+    }
+    out
+}
+
 #[export_module]
 pub mod api {
     use super::*;
@@ -214,6 +249,22 @@ pub mod api {
     #[rhai_fn(global, get = "services", pure)]
     pub fn services(p: &mut Project) -> Array {
         services_of(p).keys().map(|k| Dynamic::from(k.clone())).collect()
+    }
+
+    /// The names of its services in the order `docker compose config
+    /// --services` prints them: compose-go's `ForEachService`, each
+    /// service after its `depends_on` (compose walks a Go map, so among
+    /// unrelated services its order varies; orch's is sorted).
+    ///
+    /// ```rhai
+    /// for s in p.services_in_dependency_order { print(s); }
+    /// ```
+    #[rhai_fn(global, get = "services_in_dependency_order", pure)]
+    pub fn services_in_dependency_order(p: &mut Project) -> Array {
+        super::dependency_order(services_of(p))
+            .into_iter()
+            .map(Dynamic::from)
+            .collect()
     }
 
     /// Every profile a service declares.

@@ -431,6 +431,18 @@ pub mod api {
         crate::api::resolve_path(path).exists()
     }
 
+    /// Writes text to a file, replacing it (relative paths: from the
+    /// script's folder). `config --output` uses it.
+    ///
+    /// ```rhai
+    /// write_file("out.yaml", p.to_yaml());
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn write_file(path: &str, text: &str) -> RhaiResult<()> {
+        let target = crate::api::resolve_path(path);
+        std::fs::write(&target, text).map_err(|e| format!("write {}: {e}", target.display()).into())
+    }
+
     /// Parses JSON text into maps, arrays, strings and numbers.
     ///
     /// ```rhai

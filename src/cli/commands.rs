@@ -181,9 +181,10 @@ fn compose_commands() -> Vec<Command> {
         converge_flags(Command::new("plan").about("Show what `up` would change, changing nothing")),
         Command::new("config")
             .about("Parse, resolve and render compose file in canonical format (--resolve-image-digests is not offered: it needs a registry)")
-            .arg(opt("format", "Format the output: yaml or json").value_parser(["yaml", "json"]).default_value("yaml"))
+            .arg(opt("format", "Format the output. Values: [yaml | json]").default_value("yaml"))
             .arg(flag("services", None, "Print the service names, one per line"))
             .arg(flag("volumes", None, "Print the volume names, one per line"))
+            .arg(flag("networks", None, "Print the network names, one per line"))
             .arg(flag("profiles", None, "Print the profile names, one per line"))
             .arg(flag("images", None, "Print the image names, one per line"))
             .arg(opt("hash", "Print the service config hash, one per line (\"*\" for all)"))

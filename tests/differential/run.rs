@@ -285,6 +285,11 @@ fn compose_step(s: &mut State, step: &Step, args: &[String]) -> (Value, Outcome)
     v["exit"] = json!(out.code);
     if step.stdout {
         v["stdout"] = norm_stdout(&out.stdout, &snap.subst);
+        if step.unordered {
+            if let Some(Value::Array(lines)) = v["stdout"].get_mut("lines") {
+                lines.sort_by_key(Value::to_string);
+            }
+        }
     }
     let deps = dependencies(&s.hist.current.doc, &subcommand(args));
     v["order"] = order::relations(&s.side.project, &since, &until, &deps);

@@ -34,6 +34,9 @@ pub struct Step {
     pub expect_fail: bool,
     /// Compare the normalised stdout (JSON lines or plain lines).
     pub stdout: bool,
+    /// Compare stdout's lines as a set (`unordered`): compose prints them
+    /// from a Go map, in random order.
+    pub unordered: bool,
     /// Run the OTHER tool on this tool's project; nothing may be recreated.
     pub cross: bool,
     /// A file of the scenario fed to the command's stdin.
@@ -107,6 +110,7 @@ fn parse_line(line_no: usize, line: &str) -> Result<Step, String> {
         action: Action::Rm(String::new()),
         expect_fail: false,
         stdout: false,
+        unordered: false,
         cross: false,
         stdin: None,
     };
@@ -114,6 +118,7 @@ fn parse_line(line_no: usize, line: &str) -> Result<Step, String> {
         match w.first().map(String::as_str) {
             Some("expect-fail") => step.expect_fail = true,
             Some("stdout") => step.stdout = true,
+            Some("unordered") => (step.stdout, step.unordered) = (true, true),
             Some("cross") => step.cross = true,
             Some(s) if s.starts_with("stdin=") => step.stdin = Some(s["stdin=".len()..].to_string()),
             _ => break,
