@@ -218,6 +218,18 @@ pub fn abs_path(base: &Path, p: &str) -> String {
     clean(&path)
 }
 
+/// A bind mount's source as compose-go resolves it: `~` expanded and
+/// relative paths joined to the project directory (both cleaned), an
+/// absolute path kept exactly as written (`/tmp/` stays `/tmp/`, which
+/// the config hash covers).
+fn volume_source(base: &Path, p: &str) -> String {
+    if p.starts_with('/') {
+        p.to_string()
+    } else {
+        abs_path(base, p)
+    }
+}
+
 /// Lexical path clean-up (Go's `filepath.Clean`).
 pub fn clean(p: &Path) -> String {
     let mut parts: Vec<String> = Vec::new();
@@ -349,9 +361,13 @@ pub fn volume(n: &Node, base: &Path) -> Result<Value> {
         let typ = m.get("type").and_then(Value::as_str).unwrap_or("volume").to_string();
         if typ == "bind" {
             if let Some(src) = m.get("source").and_then(Value::as_str) {
-                let abs = abs_path(base, src);
+                let abs = volume_source(base, src);
                 m.insert("source".into(), json!(abs));
             }
+        }
+        if let Some(t) = m.get("target").and_then(Value::as_str).filter(|t| !t.is_empty()) {
+            let t = clean(Path::new(t));
+            m.insert("target".into(), json!(t));
         }
         if let Some(Value::Object(t)) = m.get_mut("tmpfs") {
             let size = match t.get("size") {
@@ -396,10 +412,14 @@ pub fn volume(n: &Node, base: &Path) -> Result<Value> {
     if let Some(s) = &src {
         m.insert(
             "source".into(),
-            json!(if typ == "bind" { abs_path(base, s) } else { s.clone() }),
+            json!(if typ == "bind" {
+                volume_source(base, s)
+            } else {
+                s.clone()
+            }),
         );
     }
-    m.insert("target".into(), json!(target));
+    m.insert("target".into(), json!(clean(Path::new(&target))));
     let modes: Vec<&str> = mode.as_deref().map(|m| m.split(',').collect()).unwrap_or_default();
     if modes.contains(&"ro") {
         m.insert("read_only".into(), json!(true));

@@ -459,6 +459,11 @@ async fn create_only(
             if m["Type"] == "volume" && m.get("Source").is_none() {
                 if let Some(vol) = m["Target"].as_str().and_then(|t| anon.get(t)) {
                     m["Source"] = json!(vol);
+                    // compose carries the volume over as a plain mount,
+                    // without the declared volume options.
+                    if let Some(o) = m.as_object_mut() {
+                        o.shift_remove("VolumeOptions");
+                    }
                 }
             }
         }

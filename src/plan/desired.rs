@@ -483,6 +483,10 @@ fn service(project: &str, d: &Desired, name: &str, svc: &Value, _w: &mut Vec<Str
             body.insert(field.into(), json!(v));
         }
     }
+    // compose creates every service container with stdout and stderr
+    // attached (`AttachStdin` only for `run -i`).
+    body.insert("AttachStdout".into(), json!(true));
+    body.insert("AttachStderr".into(), json!(true));
     for (key, field) in [("tty", "Tty"), ("stdin_open", "OpenStdin")] {
         if svc[key].as_bool() == Some(true) {
             body.insert(field.into(), json!(true));
@@ -522,53 +526,10 @@ fn service(project: &str, d: &Desired, name: &str, svc: &Value, _w: &mut Vec<Str
         host.insert("PortBindings".into(), json!(bindings));
     }
 
-    // Mounts. Named volumes use their engine names; anonymous ones get a
-    // name from the engine (and are carried over on recreate).
-    let mut mounts = Vec::new();
-    let mut binds = Vec::new();
-    for v in svc["volumes"].as_array().into_iter().flatten() {
-        let target = v["target"].as_str().unwrap_or_default();
-        let read_only = v["read_only"].as_bool().unwrap_or(false);
-        match v["type"].as_str().unwrap_or("volume") {
-            "volume" => {
-                let source = v["source"].as_str().map(|src| {
-                    d.volumes
-                        .iter()
-                        .find(|x| x.key == src)
-                        .map(|x| x.name.clone())
-                        .unwrap_or_else(|| src.to_string())
-                });
-                let mut m = json!({"Type": "volume", "Target": target, "ReadOnly": read_only});
-                if let Some(src) = source {
-                    m["Source"] = json!(src);
-                }
-                if v["volume"]["nocopy"].as_bool() == Some(true) {
-                    m["VolumeOptions"] = json!({"NoCopy": true});
-                }
-                mounts.push(m);
-            }
-            "bind" => {
-                let src = v["source"].as_str().unwrap_or_default();
-                if v["bind"]["create_host_path"].as_bool().unwrap_or(true) {
-                    binds.push(format!("{src}:{target}{}", if read_only { ":ro" } else { ":rw" }));
-                } else {
-                    mounts.push(json!({"Type": "bind", "Source": src, "Target": target, "ReadOnly": read_only}));
-                }
-            }
-            "tmpfs" => {
-                let mut m = json!({"Type": "tmpfs", "Target": target});
-                if let Some(size) = bytes(v["tmpfs"].get("size")) {
-                    m["TmpfsOptions"] = json!({"SizeBytes": size});
-                }
-                mounts.push(m);
-            }
-            other => {
-                return Err(format!(
-                    "service {name}: volume type {other:?} is not supported by orch yet"
-                ))
-            }
-        }
-    }
+    // Mounts, split between Binds and Mounts as compose splits them.
+    // Anonymous volumes get a name from the engine (and are carried over
+    // on recreate).
+    let (binds, mounts) = super::mounts::build(d, name, svc)?;
     if !mounts.is_empty() {
         host.insert("Mounts".into(), json!(mounts));
     }

@@ -17,6 +17,7 @@ pub mod down;
 pub mod gojson;
 pub mod lifecycle;
 pub mod lock;
+pub mod mounts;
 pub mod observed;
 pub mod oneoff;
 pub mod recheck;

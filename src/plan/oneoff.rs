@@ -123,6 +123,8 @@ pub async fn create(d: &Docker, desired: &Desired, service: &str, o: OneOff) -> 
     body["Tty"] = json!(o.tty);
     body["OpenStdin"] = json!(o.interactive);
     body["AttachStdin"] = json!(o.interactive);
+    // compose: StdinOnce = AttachStdin && OpenStdin, both `-i` here.
+    body["StdinOnce"] = json!(o.interactive);
     if let Some(host) = body["HostConfig"].as_object_mut() {
         host.shift_remove("RestartPolicy");
         if !o.service_ports {

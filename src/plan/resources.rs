@@ -257,13 +257,7 @@ pub fn divergence(
         let services: Vec<String> = desired
             .services
             .iter()
-            .filter(|s| {
-                s.body["HostConfig"]["Mounts"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .any(|m| m["Type"] == "volume" && m["Source"] == v.name.as_str())
-            })
+            .filter(|s| super::mounts::uses_volume(&s.body, &v.name))
             .map(|s| s.name.clone())
             .collect();
         out.removed.extend(services.iter().cloned());

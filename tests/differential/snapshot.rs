@@ -304,6 +304,13 @@ fn container(c: &Value, subst: &Subst, hist: &History) -> Value {
         }
     }
     let mut v = subst.value(&v);
+    // compose fills Binds and Mounts from a Go map: their order is random.
+    if let Some(b) = v["HostConfig"]["Binds"].as_array_mut() {
+        b.sort_by_key(|x| x.as_str().unwrap_or_default().to_string());
+    }
+    if let Some(m) = v["HostConfig"]["Mounts"].as_array_mut() {
+        m.sort_by_key(|x| x["Target"].as_str().unwrap_or_default().to_string());
+    }
     for ep in v["NetworkSettings"]["Networks"]
         .as_object_mut()
         .into_iter()
