@@ -443,6 +443,19 @@ pub mod api {
         std::fs::write(&target, text).map_err(|e| format!("write {}: {e}", target.display()).into())
     }
 
+    /// Whether a regular expression (RE2 syntax, as Go's `regexp`) matches
+    /// anywhere in the text, as Docker's `--filter name=...` matches.
+    ///
+    /// ```rhai
+    /// if regex_match("^web", "web-1") { print("a web"); }
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn regex_match(pattern: &str, text: &str) -> RhaiResult<bool> {
+        let re = regex_automata::meta::Regex::new(pattern)
+            .map_err(|e| format!("invalid regular expression `{pattern}`: {e}"))?;
+        Ok(re.is_match(text))
+    }
+
     /// Parses JSON text into maps, arrays, strings and numbers.
     ///
     /// ```rhai

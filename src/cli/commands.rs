@@ -238,7 +238,8 @@ fn compose_commands() -> Vec<Command> {
             .about("List running compose projects")
             .arg(flag("all", Some('a'), "Show all stopped Compose projects"))
             .arg(flag("quiet", Some('q'), "Only display project names"))
-            .arg(opt("format", "Format the output: table or json").default_value("table")),
+            .arg(multi("filter", "Filter output based on conditions provided"))
+            .arg(opt("format", "Format the output. Values: [table | json]").default_value("table")),
         Command::new("version")
             .about("Show the orch version information")
             .arg(opt("format", "Format the output. Values: [pretty | json]. (Default: pretty)").short('f'))
