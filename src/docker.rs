@@ -254,3 +254,10 @@ pub fn status(e: &bollard::errors::Error) -> Option<u16> {
         _ => None,
     }
 }
+
+/// An engine timestamp as the engine wrote it (RFC 3339, nanoseconds kept),
+/// for places that show or sort it as text.
+pub fn rfc3339(t: &time::OffsetDateTime) -> String {
+    t.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}

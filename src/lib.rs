@@ -11,6 +11,7 @@
 pub mod api;
 pub mod autoscale;
 pub mod bridge;
+pub mod build;
 pub mod cli;
 pub mod compose;
 pub mod diag;

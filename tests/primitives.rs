@@ -70,25 +70,35 @@ fn build_honours_dockerignore_and_build_args_then_tag_save_load_remove() {
     assert!(tar.metadata().unwrap().len() > 100_000, "saved tar is too small");
 }
 
+/// A failing `RUN` on either builder: BuildKit (the default, as compose
+/// and the Docker CLI pick it) and the classic builder (`DOCKER_BUILDKIT=0`).
+/// Each says the engine's own words and shows the failing step.
 #[test]
 fn build_failure_reports_the_engines_message_and_the_failing_step() {
-    let tag = unique("badimg");
-    let ctx = tempfile::tempdir().unwrap();
-    std::fs::write(
-        ctx.path().join("Dockerfile"),
-        format!("FROM {}\nRUN exit 3\n", test_image()),
-    )
-    .unwrap();
-    let (_d, path) = script(&format!(
-        "image::build(#{{ context: \"{}\", tag: \"{tag}\" }});\n",
-        ctx.path().display()
-    ));
-    let out = run_script(&path, &[]);
-    assert_eq!(out.status.code(), Some(1));
-    let err = stderr(&out);
-    assert!(err.contains(&format!("image build {tag}")), "{err}");
-    assert!(err.contains("returned a non-zero code: 3"), "{err}");
-    assert!(err.contains("RUN exit 3"), "the failing step is shown: {err}");
+    for (buildkit, engine_says) in [("1", "exit code: 3"), ("0", "returned a non-zero code: 3")] {
+        let tag = unique("badimg");
+        let ctx = tempfile::tempdir().unwrap();
+        std::fs::write(
+            ctx.path().join("Dockerfile"),
+            format!("FROM {}\nRUN exit 3\n", test_image()),
+        )
+        .unwrap();
+        let (_d, path) = script(&format!(
+            "image::build(#{{ context: \"{}\", tag: \"{tag}\" }});\n",
+            ctx.path().display()
+        ));
+        let out = orch()
+            .env("DOCKER_BUILDKIT", buildkit)
+            .arg("run")
+            .arg(&path)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1));
+        let err = stderr(&out);
+        assert!(err.contains(&format!("image build {tag}")), "{err}");
+        assert!(err.contains(engine_says), "DOCKER_BUILDKIT={buildkit}: {err}");
+        assert!(err.contains("RUN exit 3"), "the failing step is shown: {err}");
+    }
 }
 
 #[test]

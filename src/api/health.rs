@@ -69,8 +69,14 @@ fn observe(ep: &Arc<Endpoint>, id: &str, what: &str) -> RhaiResult<Health> {
         .into_iter()
         .map(|r| {
             let mut m = Map::new();
-            m.insert("start".into(), r.start.unwrap_or_default().into());
-            m.insert("end".into(), r.end.unwrap_or_default().into());
+            m.insert(
+                "start".into(),
+                r.start.as_ref().map(crate::docker::rfc3339).unwrap_or_default().into(),
+            );
+            m.insert(
+                "end".into(),
+                r.end.as_ref().map(crate::docker::rfc3339).unwrap_or_default().into(),
+            );
             m.insert("exit_code".into(), r.exit_code.unwrap_or_default().into());
             m.insert("output".into(), r.output.unwrap_or_default().into());
             Dynamic::from_map(m)

@@ -16,7 +16,6 @@ use futures_util::StreamExt;
 use rhai::plugin::*;
 use rhai::{Array, Dynamic, Engine, Map, NativeCallContext};
 
-use super::dockerignore::DockerIgnore;
 use super::value::{array_of, map_of, to_dynamic, Opts};
 use super::{client, engine_err, fail, resolve_path, RhaiResult};
 use crate::bridge;
@@ -36,90 +35,6 @@ impl Image {
     fn what(&self, op: &str) -> String {
         format!("image {op} {}", self.tags.first().unwrap_or(&self.id))
     }
-}
-
-/// Where the Dockerfile goes in the build tar when it lives outside the
-/// context (the Docker CLI does the same with a generated name).
-const OUTSIDE_DOCKERFILE: &str = ".dockerfile.orch";
-
-/// Packs a build context into a tar: `.dockerignore` honoured, but the
-/// Dockerfile and `.dockerignore` always sent, as the Docker CLI does.
-/// `extra` adds host files at given paths inside the context.
-pub fn context_tar(
-    context: &Path,
-    dockerfile: &Path,
-    extra: &[(String, PathBuf)],
-) -> Result<(Vec<u8>, String), String> {
-    let ignore =
-        DockerIgnore::load(context).map_err(|e| format!("{}: {e}", context.join(".dockerignore").display()))?;
-    let mut files = Vec::new();
-    walk(context, context, &ignore, &mut files)
-        .map_err(|e| format!("reading build context {}: {e}", context.display()))?;
-    let df_in_context = dockerfile
-        .strip_prefix(context)
-        .ok()
-        .map(|p| p.to_string_lossy().replace('\\', "/"));
-    let mut tar = tar::Builder::new(Vec::new());
-    tar.follow_symlinks(false);
-    for rel in &files {
-        tar.append_path_with_name(context.join(rel), rel)
-            .map_err(|e| format!("adding {rel} to the build context: {e}"))?;
-    }
-    let df_name = match &df_in_context {
-        Some(rel) => {
-            if !files.contains(rel) {
-                tar.append_path_with_name(dockerfile, rel)
-                    .map_err(|e| format!("{}: {e}", dockerfile.display()))?;
-            }
-            rel.clone()
-        }
-        None => {
-            tar.append_path_with_name(dockerfile, OUTSIDE_DOCKERFILE)
-                .map_err(|e| format!("{}: {e}", dockerfile.display()))?;
-            OUTSIDE_DOCKERFILE.to_string()
-        }
-    };
-    let di = context.join(".dockerignore");
-    if di.exists() && !files.iter().any(|f| f == ".dockerignore") {
-        tar.append_path_with_name(&di, ".dockerignore")
-            .map_err(|e| e.to_string())?;
-    }
-    for (inside, host) in extra {
-        if !host.exists() {
-            return Err(format!(
-                "file {} to add to the build context does not exist",
-                host.display()
-            ));
-        }
-        let mut f = std::fs::File::open(host).map_err(|e| format!("{}: {e}", host.display()))?;
-        tar.append_file(inside, &mut f)
-            .map_err(|e| format!("{}: {e}", host.display()))?;
-    }
-    let bytes = tar.into_inner().map_err(|e| e.to_string())?;
-    Ok((bytes, df_name))
-}
-
-fn walk(root: &Path, dir: &Path, ignore: &DockerIgnore, out: &mut Vec<String>) -> std::io::Result<()> {
-    let mut entries: Vec<_> = std::fs::read_dir(dir)?.collect::<Result<_, _>>()?;
-    entries.sort_by_key(|e| e.file_name());
-    for entry in entries {
-        let path = entry.path();
-        let rel = path.strip_prefix(root).unwrap().to_string_lossy().replace('\\', "/");
-        let ft = entry.file_type()?;
-        let ignored = ignore.is_ignored(&rel);
-        if ft.is_dir() {
-            if ignored && !ignore.has_exceptions() {
-                continue;
-            }
-            if !ignored {
-                out.push(rel.clone());
-            }
-            walk(root, &path, ignore, out)?;
-        } else if !ignored {
-            out.push(rel);
-        }
-    }
-    Ok(())
 }
 
 fn build(ctx: &NativeCallContext, opts: Map) -> RhaiResult<Image> {
@@ -164,67 +79,44 @@ fn build(ctx: &NativeCallContext, opts: Map) -> RhaiResult<Image> {
             extra.push((inside.to_string(), resolve_path(&host.to_string())));
         }
     }
-    let (tar, df_name) = context_tar(&context, &dockerfile, &extra).map_err(|e| format!("image::build: {e}"))?;
     let mut args = o.string_map("args")?.unwrap_or_default();
     args.extend(o.string_map("build_args")?.unwrap_or_default());
-    let options = qp::BuildImageOptions {
-        dockerfile: df_name,
-        t: tags.first().cloned(),
-        buildargs: Some(args),
-        target: o.str("target")?.unwrap_or_default(),
-        labels: o.string_map("labels")?,
-        nocache: o.flag("no_cache")?,
-        pull: o.flag("pull")?.then(|| "1".to_string()),
-        rm: true,
-        forcerm: true,
-        networkmode: o.str("network")?,
-        extrahosts: o.strings("extra_hosts")?.map(|h| h.join(",")),
-        platform: o.str("platform")?.unwrap_or_default(),
-        ..Default::default()
+    let req = crate::build::Request {
+        context: context.clone(),
+        dockerfile,
+        extra,
+        tag: tags.first().cloned(),
+        args,
+        labels: o.string_map("labels")?.unwrap_or_default(),
+        target: o.str("target")?,
+        no_cache: o.flag("no_cache")?,
+        pull: o.flag("pull")?,
+        network: o.str("network")?,
+        extra_hosts: o.strings("extra_hosts")?.unwrap_or_default(),
+        platform: o.str("platform")?,
     };
     let on_output = o.fn_ptr("on_output")?;
     let label = tags.first().cloned().unwrap_or_else(|| context.display().to_string());
     let ep = super::endpoint();
     let d = bridge::block_on(async { client(&ep).await.cloned() })?;
-    let d = crate::docker::patient(&d, None);
-    let mut stream = d.build_image(options, None, Some(bollard::body_full(tar.into())));
-    let mut id = None;
-    let mut log: Vec<String> = Vec::new();
-    loop {
-        let next = bridge::block_on(async { Ok(stream.next().await) })?;
-        let Some(item) = next else { break };
-        let info = match item {
-            Ok(i) => i,
-            Err(e) => return Err(build_error(&label, &flatten(&e), &log)),
-        };
-        if let Some(detail) = info.error_detail {
-            return Err(build_error(&label, &detail.message.unwrap_or_default(), &log));
-        }
-        if let Some(aux) = info.aux.and_then(|a| a.id) {
-            id = Some(aux);
-        }
-        if let Some(text) = info.stream.or(info.status) {
-            for line in text.lines() {
-                if line.is_empty() {
-                    continue;
+    // The build future is polled on this (the script's) thread, so the
+    // script's callback can run for each line as it comes; its first error
+    // is kept and returned once the build is over.
+    let mut callback_err: Option<Box<rhai::EvalAltResult>> = None;
+    let built = bridge::block_on(async {
+        Ok(crate::build::run(&d, &req, |line| {
+            if let (Some(f), None) = (&on_output, &callback_err) {
+                if let Err(e) = f.call_within_context::<Dynamic>(ctx, (line.to_string(),)) {
+                    callback_err = Some(e);
                 }
-                if let Some(rest) = line.strip_prefix("Successfully built ") {
-                    id.get_or_insert_with(|| rest.trim().to_string());
-                }
-                if let Some(f) = &on_output {
-                    let _ = f.call_within_context::<Dynamic>(ctx, (line.to_string(),))?;
-                }
-                log.push(line.to_string());
             }
-        }
+        })
+        .await)
+    })?;
+    if let Some(e) = callback_err {
+        return Err(e);
     }
-    let Some(id) = id else {
-        return Err(build_error(
-            &label,
-            "the engine finished without reporting an image ID",
-            &log,
-        ));
-    };
+    let id = built.map_err(|e| -> Box<rhai::EvalAltResult> { format!("image build {label}: {e}").into() })?;
     for t in tags.iter().skip(1) {
         tag_image(&ep, &id, t)?;
     }
@@ -251,16 +143,6 @@ fn pull_error(what: &str, msg: &str) -> Box<rhai::EvalAltResult> {
     } else {
         format!("{what}: {}", msg.trim()).into()
     }
-}
-
-fn build_error(label: &str, msg: &str, log: &[String]) -> Box<rhai::EvalAltResult> {
-    let tail: Vec<&str> = log.iter().rev().take(5).rev().map(|s| s.as_str()).collect();
-    let mut text = format!("image build {label}: {}", msg.trim());
-    if !tail.is_empty() {
-        text.push_str("\n  last build output:\n    ");
-        text.push_str(&tail.join("\n    "));
-    }
-    text.into()
 }
 
 fn tag_image(ep: &Arc<Endpoint>, id: &str, target: &str) -> RhaiResult<()> {
@@ -310,11 +192,7 @@ fn lookup(name: &str) -> RhaiResult<Option<Image>> {
                 info.insert("size".into(), i.size.unwrap_or_default().into());
                 info.insert(
                     "created".into(),
-                    i.created
-                        .as_deref()
-                        .and_then(super::util::parse_rfc3339)
-                        .unwrap_or_default()
-                        .into(),
+                    i.created.map(|t| t.unix_timestamp()).unwrap_or_default().into(),
                 );
                 info.insert(
                     "labels".into(),

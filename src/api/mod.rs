@@ -12,7 +12,6 @@ pub mod compose;
 pub mod config;
 pub mod container;
 pub mod distribute;
-pub mod dockerignore;
 pub mod engine;
 pub mod follow;
 pub mod format;

@@ -418,7 +418,7 @@ pub mod api {
     /// if glob_match("**/*.html", "site/index.html") { print("a page"); }
     /// ```
     pub fn glob_match(pattern: &str, path: &str) -> bool {
-        crate::api::dockerignore::matches(pattern.as_bytes(), path.as_bytes())
+        crate::build::dockerignore::matches(pattern.as_bytes(), path.as_bytes())
     }
 
     /// Whether a file or folder exists (relative paths: from the script's

@@ -20,10 +20,10 @@ use rhai::plugin::*;
 use rhai::{Array, Dynamic, Map, NativeCallContext};
 use tokio::sync::mpsc;
 
-use super::dockerignore::DockerIgnore;
 use super::value::Opts;
 use super::{fail, resolve_path, RhaiResult};
 use crate::bridge;
+use crate::build::dockerignore::DockerIgnore;
 
 /// One watched file or folder.
 struct Root {

@@ -76,7 +76,7 @@ pub async fn networks_named(d: &Docker, name: &str) -> Result<Vec<NetworkCopy>, 
                 id: n.id?,
                 project: n.labels.as_ref().and_then(|l| l.get(LABEL_PROJECT).cloned()),
                 labels: n.labels.unwrap_or_default(),
-                created: sortable(&n.created.unwrap_or_default()),
+                created: sortable(&n.created.as_ref().map(crate::docker::rfc3339).unwrap_or_default()),
             })
         })
         .collect();
