@@ -13,17 +13,23 @@ use super::value::{to_json, Opts};
 use super::RhaiResult;
 
 /// A row as JSON with `keys` first, in that order (Go prints a struct's
-/// fields in declaration order; Rhai maps are sorted), the rest after.
+/// fields in declaration order; Rhai maps are sorted), the rest after;
+/// nested objects (ports, mounts) too.
 fn ordered(row: Value, keys: &[String]) -> Value {
-    let Value::Object(mut m) = row else { return row };
-    let mut out = serde_json::Map::new();
-    for k in keys {
-        if let Some(v) = m.remove(k) {
-            out.insert(k.clone(), v);
+    match row {
+        Value::Object(mut m) => {
+            let mut out = serde_json::Map::new();
+            for k in keys {
+                if let Some(v) = m.shift_remove(k) {
+                    out.insert(k.clone(), ordered(v, keys));
+                }
+            }
+            out.extend(m.into_iter().map(|(k, v)| (k, ordered(v, keys))));
+            Value::Object(out)
         }
+        Value::Array(a) => Value::Array(a.into_iter().map(|v| ordered(v, keys)).collect()),
+        v => v,
     }
-    out.extend(m);
-    Value::Object(out)
 }
 
 fn render(format: &str, rows: Array, opts: Map) -> RhaiResult<String> {

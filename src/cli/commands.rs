@@ -215,19 +215,27 @@ fn compose_commands() -> Vec<Command> {
             .arg(services()),
         Command::new("ps")
             .about("List containers")
-            .arg(flag("all", Some('a'), "Show all stopped containers"))
+            .arg(flag(
+                "all",
+                Some('a'),
+                "Show all stopped containers (including those created by the run command)",
+            ))
             .arg(flag("quiet", Some('q'), "Only display IDs"))
             .arg(flag("services", None, "Display services"))
-            .arg(multi("status", "Filter services by status").value_parser([
-                "paused",
-                "restarting",
-                "removing",
-                "running",
-                "dead",
-                "created",
-                "exited",
-            ]))
-            .arg(opt("format", "Format the output: table or json").default_value("table"))
+            .arg(opt("filter", "Filter services by a property (supported filters: status)"))
+            .arg(multi(
+                "status",
+                "Filter services by status. Values: [paused | restarting | removing | running | dead | created | exited]",
+            ))
+            .arg(flag("no-trunc", None, "Don't truncate output"))
+            .arg(
+                opt("orphans", "Include orphaned services (not declared by project)")
+                    .num_args(0..=1)
+                    .require_equals(true)
+                    .default_value("true")
+                    .default_missing_value("true"),
+            )
+            .arg(opt("format", "Format output using a custom template: 'table', 'table TEMPLATE', 'json', 'TEMPLATE'").default_value("table"))
             .arg(Arg::new("service-names").num_args(0..).value_name("SERVICE")),
         Command::new("images")
             .about("List images used by the created containers")

@@ -285,6 +285,10 @@ fn compose_step(s: &mut State, step: &Step, args: &[String]) -> (Value, Outcome)
     v["exit"] = json!(out.code);
     if step.stdout {
         v["stdout"] = norm_stdout(&out.stdout, &snap.subst);
+        if step.table {
+            v["stdout"] =
+                json!({ "table": out.stdout.lines().map(|l| table_line(&snap.subst.apply(l))).collect::<Vec<_>>() });
+        }
         if step.unordered {
             if let Some(Value::Array(lines)) = v["stdout"].get_mut("lines") {
                 lines.sort_by_key(Value::to_string);
@@ -308,6 +312,34 @@ const VOLATILE_OUTPUT: &[&str] = &[
 
 /// Comma-joined sets in `ps --format json` (Go map order: random).
 const SET_OUTPUT: &[&str] = &["Labels", "Mounts", "Networks", "LocalVolumes"];
+
+/// A line of a human table with its volatile parts dropped: go-units'
+/// human durations become `<time>`, and column padding (whose width follows
+/// them) one double space.
+fn table_line(line: &str) -> String {
+    static TIME: std::sync::OnceLock<regex_automata::meta::Regex> = std::sync::OnceLock::new();
+    let re = TIME.get_or_init(|| {
+        regex_automata::meta::Regex::new(
+            r"Less than a second|About an? (minute|hour)|\d+ (second|minute|hour|day|week|month|year)s?",
+        )
+        .expect("valid pattern")
+    });
+    let mut out = String::new();
+    let mut last = 0;
+    for m in re.find_iter(line) {
+        out.push_str(&line[last..m.start()]);
+        out.push_str("<time>");
+        last = m.end();
+    }
+    out.push_str(&line[last..]);
+    let cells: Vec<&str> = out
+        .trim_end()
+        .split("  ")
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .collect();
+    cells.join("  ")
+}
 
 /// Machine-readable stdout, normalised: JSON (one document, or one per
 /// line, the shape kept; lists of named objects keyed by name), else the

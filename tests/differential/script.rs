@@ -37,6 +37,9 @@ pub struct Step {
     /// Compare stdout's lines as a set (`unordered`): compose prints them
     /// from a Go map, in random order.
     pub unordered: bool,
+    /// Compare stdout as a human table (`table`): times ("3 seconds ago",
+    /// "Up 2 minutes") and column widths (which follow them) normalised.
+    pub table: bool,
     /// Run the OTHER tool on this tool's project; nothing may be recreated.
     pub cross: bool,
     /// A file of the scenario fed to the command's stdin.
@@ -111,6 +114,7 @@ fn parse_line(line_no: usize, line: &str) -> Result<Step, String> {
         expect_fail: false,
         stdout: false,
         unordered: false,
+        table: false,
         cross: false,
         stdin: None,
     };
@@ -119,6 +123,7 @@ fn parse_line(line_no: usize, line: &str) -> Result<Step, String> {
             Some("expect-fail") => step.expect_fail = true,
             Some("stdout") => step.stdout = true,
             Some("unordered") => (step.stdout, step.unordered) = (true, true),
+            Some("table") => (step.stdout, step.table) = (true, true),
             Some("cross") => step.cross = true,
             Some(s) if s.starts_with("stdin=") => step.stdin = Some(s["stdin=".len()..].to_string()),
             _ => break,
