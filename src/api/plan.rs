@@ -310,6 +310,7 @@ fn lifecycle(
             None => None,
         },
         no_deps: o.flag("no_deps")?,
+        environment: o.raw("document").map(environment).unwrap_or_default(),
     };
     let ep = super::endpoint();
     let d = bridge::block_on(async { client(&ep).await.cloned() })?;

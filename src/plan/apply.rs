@@ -301,6 +301,11 @@ async fn run_service(
                 continue;
             }
         }
+        // Created, not started (`create`, `up --no-start`): compose creates
+        // in dependency order but waits for no condition.
+        if ctx.opts.no_start {
+            continue;
+        }
         if let Err(e) = super::wait::condition(
             &ctx.d,
             &ctx.desired.project,

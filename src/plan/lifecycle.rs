@@ -22,7 +22,7 @@ use futures_util::future::join_all;
 use tokio::sync::{mpsc, watch};
 
 use super::apply::{Event, Outcome};
-use super::desired::{Condition, Desired};
+use super::desired::{Condition, Desired, ServiceSpec};
 use super::observed::ObservedContainer;
 use crate::docker::{flatten, status};
 
@@ -43,6 +43,9 @@ pub struct Options {
     pub wait_timeout: Option<Duration>,
     /// `restart --no-deps`: the named services only, in no order.
     pub no_deps: bool,
+    /// The project's environment, for `environment:` secret and config
+    /// sources written into containers before they start.
+    pub environment: HashMap<String, String>,
 }
 
 #[derive(Clone, Debug)]
@@ -142,15 +145,24 @@ fn send(tx: &mpsc::UnboundedSender<Event>, name: &str, st: &str, done: bool, err
     });
 }
 
-/// One container's part of the action.
+/// One container's part of the action. `spec`: the service as the
+/// compose file has it, whose secrets and configs a start writes in first
+/// (as compose's start does, so `create` then `start` equals `up`).
 async fn act(
     d: &Docker,
     tx: &mpsc::UnboundedSender<Event>,
     action: Action,
     c: &ObservedContainer,
     timeout: Option<i64>,
+    spec: Option<&ServiceSpec>,
 ) -> Result<(), String> {
     let t = Instant::now();
+    if let (Action::Start, Some(spec)) = (action, spec) {
+        if let Err(e) = super::secrets::inject(d, spec, &c.id).await {
+            send(tx, &c.name, "", true, Some(e.clone()), t);
+            return Err(e);
+        }
+    }
     let (during, after) = match action {
         Action::Start => ("Starting", "Started"),
         Action::Stop => ("Stopping", "Stopped"),
@@ -214,6 +226,8 @@ struct Job {
     missing: bool,
     timeout: Option<i64>,
     wait_timeout: Option<Duration>,
+    /// The service's definition, when the compose file was loaded.
+    spec: Option<ServiceSpec>,
 }
 
 impl Job {
@@ -231,7 +245,8 @@ impl Job {
         if self.missing {
             return Err(format!("service {:?} has no container to start", self.name));
         }
-        let jobs = self.mine.iter().map(|c| act(d, tx, self.action, c, self.timeout));
+        let spec = self.spec.as_ref();
+        let jobs = self.mine.iter().map(|c| act(d, tx, self.action, c, self.timeout, spec));
         join_all(jobs)
             .await
             .into_iter()
@@ -273,6 +288,16 @@ pub async fn run(
     if opts.no_deps && !opts.services.is_empty() {
         chosen.retain(|s| opts.services.contains(s));
         edges.values_mut().for_each(Vec::clear);
+    }
+    // What start writes into containers (compose fails on an unset
+    // variable of an `environment:` source, before starting it).
+    let mut desired = desired;
+    if let (Action::Start, Some(d)) = (action, desired.as_mut()) {
+        let names: Vec<String> = chosen.iter().cloned().collect();
+        if let Err(e) = super::secrets::prepare(d, &names, &opts.environment) {
+            outcome.errors.push(("project".into(), e));
+            return outcome;
+        }
     }
     let mut txs: HashMap<String, watch::Sender<Done>> = HashMap::new();
     let mut rxs: HashMap<String, watch::Receiver<Done>> = HashMap::new();
@@ -325,6 +350,7 @@ pub async fn run(
             missing,
             timeout: opts.timeout,
             wait_timeout: opts.wait_timeout,
+            spec: desired.as_ref().and_then(|x| x.service(s)).cloned(),
         };
         let done = txs.remove(s).expect("channel");
         tasks.push(tokio::spawn(async move {

@@ -111,7 +111,7 @@ pub async fn condition(
                             emit(tx, "Container", &name, "Exited", true, t);
                             break;
                         }
-                        let msg = format!("service {dep} didn't complete successfully: exit {code}");
+                        let msg = format!("service {dep:?} didn't complete successfully: exit {code}");
                         fail(tx, "Container", &name, &msg, t);
                         return Err(msg);
                     }
