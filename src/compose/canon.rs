@@ -369,6 +369,19 @@ pub fn volume(n: &Node, base: &Path) -> Result<Value> {
             let t = clean(Path::new(t));
             m.insert("target".into(), json!(t));
         }
+        // compose-go's types: false and empty fields are `omitempty`,
+        // nested options in their struct's field order.
+        drop_zero(&mut m, &["read_only", "consistency"]);
+        for (key, order) in [
+            ("bind", &["selinux", "propagation", "create_host_path", "recursive"][..]),
+            ("volume", &["labels", "nocopy", "subpath"][..]),
+            ("tmpfs", &["size", "mode"][..]),
+        ] {
+            if let Some(Value::Object(o)) = m.get_mut(key) {
+                drop_zero(o, order);
+                *o = ordered(std::mem::take(o), order);
+            }
+        }
         if let Some(Value::Object(t)) = m.get_mut("tmpfs") {
             let size = match t.get("size") {
                 Some(Value::Number(n)) => n.as_i64(),
@@ -450,6 +463,21 @@ pub fn volume(n: &Node, base: &Path) -> Result<Value> {
         m.insert("volume".into(), Value::Object(vol));
     }
     Ok(Value::Object(m))
+}
+
+/// Removes `keys` whose value Go's `omitempty` drops (false, "", 0).
+fn drop_zero(m: &mut Map<String, Value>, keys: &[&str]) {
+    for k in keys {
+        let zero = match m.get(*k) {
+            Some(Value::Bool(b)) => !b,
+            Some(Value::String(s)) => s.is_empty(),
+            Some(Value::Number(n)) => n.as_f64() == Some(0.0),
+            _ => false,
+        };
+        if zero {
+            m.shift_remove(*k);
+        }
+    }
 }
 
 /// A size in bytes as compose prints it (its `UnitBytes`): the number of

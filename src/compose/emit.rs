@@ -68,8 +68,10 @@ fn omit_empty(v: Value, user_map: bool) -> Value {
                         Value::Array(a) => a.is_empty(),
                         _ => false,
                     };
-                    // `volume` is a pointer in compose's mount struct: kept when empty.
-                    (user_map || !empty || (k == "volume" && x.is_object())).then_some((k, x))
+                    // `volume`, `bind`, `tmpfs` are pointers in compose's mount
+                    // struct: kept when empty.
+                    let pointer = matches!(k.as_str(), "volume" | "bind" | "tmpfs") && x.is_object();
+                    (user_map || !empty || pointer).then_some((k, x))
                 })
                 .collect(),
         ),

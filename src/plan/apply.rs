@@ -458,20 +458,14 @@ async fn create_only(
         .as_str()
         .unwrap_or_default()
         .to_string();
-    // Anonymous volumes of the container being replaced keep their data.
-    if let (Some(anon), Some(mounts)) = (anon, body["HostConfig"]["Mounts"].as_array_mut()) {
-        for m in mounts {
-            if m["Type"] == "volume" && m.get("Source").is_none() {
-                if let Some(vol) = m["Target"].as_str().and_then(|t| anon.get(t)) {
-                    m["Source"] = json!(vol);
-                    // compose carries the volume over as a plain mount,
-                    // without the declared volume options.
-                    if let Some(o) = m.as_object_mut() {
-                        o.shift_remove("VolumeOptions");
-                    }
-                }
-            }
-        }
+    // Anonymous volumes of the container being replaced keep their data,
+    // the image's `VOLUME`s too.
+    if let Some(anon) = anon {
+        let image_volumes = match ctx.d.inspect_image(image_id).await {
+            Ok(i) => i.config.and_then(|c| c.volumes).unwrap_or_default(),
+            Err(_) => Vec::new(),
+        };
+        super::mounts::inherit(&mut body, anon, &image_volumes);
     }
     let body: ContainerCreateBody = serde_json::from_value(body).map_err(|e| format!("service {}: {e}", svc.name))?;
     // A run killed mid-way leaves the engine finishing (or rolling back)

@@ -13,7 +13,7 @@ use futures_util::future::join_all;
 use tokio::sync::mpsc;
 
 use super::apply::{Event, Outcome};
-use super::desired::{Desired, LABEL_DEPENDS_ON, LABEL_PROJECT, LABEL_SERVICE};
+use super::desired::{Desired, LABEL_DEPENDS_ON, LABEL_ONEOFF, LABEL_PROJECT, LABEL_SERVICE};
 use crate::docker::{flatten, status};
 
 #[derive(Clone, Debug, Default)]
@@ -238,6 +238,11 @@ pub async fn down(
     for c in containers {
         let labels = c.labels.clone().unwrap_or_default();
         let service = labels.get(LABEL_SERVICE).cloned().unwrap_or_default();
+        // compose leaves `run`'s one-off containers alone unless asked to
+        // remove orphans (its oneOffExclude).
+        if labels.get(LABEL_ONEOFF).is_some_and(|v| v == "True") && !opts.remove_orphans {
+            continue;
+        }
         // "db:service_healthy:false,cache:service_started:true"
         let deps = depends.entry(service.clone()).or_default();
         for d in labels

@@ -12,6 +12,8 @@
 //!   `volume:` options need the mount API: `nocopy`, `subpath`, `labels`.
 //! - Anonymous volumes, tmpfs and everything else go to `Mounts`.
 
+use std::collections::HashMap;
+
 use serde_json::{json, Map, Value};
 
 use super::desired::{bytes, Desired};
@@ -91,6 +93,44 @@ pub fn build(d: &Desired, name: &str, svc: &Value) -> Result<(Vec<String>, Vec<V
         }
     }
     Ok((binds, mounts))
+}
+
+/// What a recreate carries over from the replaced container, as compose's
+/// `buildContainerMountOptions` does: `anon` maps the old container's
+/// volume mounts' destinations to their volume names. A source-less
+/// (anonymous) volume the service declares gets the old volume, as a
+/// plain mount without the declared options; a `VOLUME` of the image
+/// (`image_volumes`) that nothing else mounts is passed the same way
+/// (else the engine would make a new, empty one).
+pub fn inherit(body: &mut Value, anon: &HashMap<String, String>, image_volumes: &[String]) {
+    let host = &mut body["HostConfig"];
+    let mut mounts: Vec<Value> = host["Mounts"].as_array().cloned().unwrap_or_default();
+    for m in mounts.iter_mut() {
+        if m["Type"] != "volume" || m.get("Source").is_some() {
+            continue;
+        }
+        if let Some(vol) = m["Target"].as_str().and_then(|t| anon.get(t)) {
+            m["Source"] = json!(vol);
+            if let Some(o) = m.as_object_mut() {
+                o.shift_remove("VolumeOptions");
+            }
+        }
+    }
+    let bound: Vec<String> = host["Binds"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|b| b.as_str()?.split(':').nth(1).map(str::to_string))
+        .collect();
+    for path in image_volumes {
+        let taken = mounts.iter().any(|m| m["Target"] == path.as_str()) || bound.contains(path);
+        if let Some(vol) = anon.get(path).filter(|_| !taken) {
+            mounts.push(json!({"Type": "volume", "Source": vol, "Target": path}));
+        }
+    }
+    if !mounts.is_empty() {
+        host["Mounts"] = json!(mounts);
+    }
 }
 
 /// Whether a create body mounts the named volume `name` (engine name),
@@ -202,6 +242,26 @@ mod tests {
         ]));
         assert_eq!(binds, ["/h:/c:rw", "/h2:/c2:ro", "/h3:/c3:rw,z", "p_data:/d:rw"]);
         assert!(mounts.is_empty());
+    }
+
+    #[test]
+    fn a_recreate_inherits_anonymous_and_image_volumes() {
+        let mut body = json!({"HostConfig": {
+            "Mounts": [{"Type": "volume", "Target": "/anon", "VolumeOptions": {"NoCopy": true}}],
+            "Binds": ["p_data:/named:rw"],
+        }});
+        let anon: HashMap<String, String> = [("/anon", "v1"), ("/img", "v2"), ("/named", "p_data")]
+            .into_iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect();
+        inherit(&mut body, &anon, &["/img".into(), "/named".into(), "/gone".into()]);
+        assert_eq!(
+            body["HostConfig"]["Mounts"],
+            json!([
+                {"Type": "volume", "Target": "/anon", "Source": "v1"},
+                {"Type": "volume", "Source": "v2", "Target": "/img"},
+            ])
+        );
     }
 
     #[test]

@@ -7,7 +7,7 @@
 use bollard::models::{ContainerCreateBody, EndpointSettings, NetworkConnectRequest};
 use bollard::query_parameters as qp;
 use bollard::Docker;
-use serde_json::json;
+use serde_json::{json, Value};
 
 use super::desired::{Desired, LABEL_CONFIG_FILES, LABEL_IMAGE, LABEL_NUMBER, LABEL_ONEOFF, LABEL_WORKING_DIR};
 use crate::docker::flatten;
@@ -133,9 +133,14 @@ pub async fn create(d: &Docker, desired: &Desired, service: &str, o: OneOff) -> 
         host.insert("AutoRemove".into(), json!(o.auto_remove));
     }
     if let Some((net, aliases)) = svc.networks.first() {
-        let a: Vec<String> = if o.use_aliases { aliases.clone() } else { Vec::new() };
-        body["NetworkingConfig"] = json!({"EndpointsConfig": {net: {"Aliases": a}}});
+        body["NetworkingConfig"] =
+            json!({"EndpointsConfig": {net: {"Aliases": run_aliases(&name, aliases, o.use_aliases)}}});
     }
+    // compose hashes the service as `run` changed it.
+    let mut svc = svc.clone();
+    svc.raw = run_document(&svc.raw, &o, &name);
+    body["Labels"][super::desired::LABEL_HASH] = json!(super::desired::service_hash(&svc.raw));
+    let svc = &svc;
     super::refs::apply_live(d, &desired.project, svc, &mut body).await?;
     let body: ContainerCreateBody =
         serde_json::from_value::<ContainerCreateBody>(body.clone()).map_err(|e| format!("service {service}: {e}"))?;
@@ -153,7 +158,7 @@ pub async fn create(d: &Docker, desired: &Desired, service: &str, o: OneOff) -> 
         let req = NetworkConnectRequest {
             container: created.id.clone(),
             endpoint_config: Some(EndpointSettings {
-                aliases: o.use_aliases.then(|| aliases.clone()),
+                aliases: Some(run_aliases(&name, aliases, o.use_aliases)),
                 ..Default::default()
             }),
         };
@@ -175,4 +180,70 @@ pub async fn create(d: &Docker, desired: &Desired, service: &str, o: OneOff) -> 
     }
     super::secrets::inject(d, svc, &created.id).await?;
     Ok((created.id, name))
+}
+
+/// A one-off container's aliases on a network, as compose's `getAliases`:
+/// its name, then (`--use-aliases`) the service's (`aliases` holds the
+/// service name first, then the configured ones).
+fn run_aliases(name: &str, aliases: &[String], use_aliases: bool) -> Vec<String> {
+    let mut a = vec![name.to_string()];
+    if use_aliases {
+        a.extend(aliases.iter().cloned());
+    }
+    a
+}
+
+/// The service document as compose's `run` changes it before hashing
+/// (`applyRunOptions`, `prepareRun`, the command's port handling).
+fn run_document(raw: &Value, o: &OneOff, name: &str) -> Value {
+    let mut doc = raw.clone();
+    let Some(m) = doc.as_object_mut() else {
+        return doc;
+    };
+    for (key, on) in [("tty", o.tty), ("stdin_open", o.interactive)] {
+        if on {
+            m.insert(key.into(), json!(true));
+        } else {
+            m.shift_remove(key);
+        }
+    }
+    m.insert("container_name".into(), json!(name));
+    if let Some(entry) = &o.entrypoint {
+        m.insert("entrypoint".into(), json!(entry));
+        if o.command.is_none() {
+            m.insert("command".into(), json!([]));
+        }
+    }
+    if let Some(cmd) = &o.command {
+        m.insert("command".into(), json!(cmd));
+    }
+    for (key, v) in [("user", &o.user), ("working_dir", &o.workdir)] {
+        if let Some(v) = v {
+            m.insert(key.into(), json!(v));
+        }
+    }
+    for e in &o.env {
+        let (k, v) = match e.split_once('=') {
+            Some((k, v)) => (k.to_string(), Some(v.to_string())),
+            None => (e.clone(), std::env::var(e).ok()),
+        };
+        if let Some(v) = v {
+            let env = m.entry("environment").or_insert_with(|| json!({}));
+            env[k] = json!(v);
+        }
+    }
+    if !o.labels.is_empty() {
+        let labels = m.entry("labels").or_insert_with(|| json!({}));
+        for (k, v) in &o.labels {
+            labels[k] = json!(v);
+        }
+    }
+    if !o.service_ports {
+        m.shift_remove("ports");
+    }
+    m.shift_remove("restart");
+    if let Some(deploy) = m.get_mut("deploy").and_then(Value::as_object_mut) {
+        deploy.shift_remove("restart_policy");
+    }
+    doc
 }
