@@ -26,11 +26,17 @@ pub fn format_table(headers: &[String], rows: &[Vec<String>]) -> String {
 /// `format_table` with another minimum column width (compose's `images`
 /// and `ls` tables use 20).
 pub fn format_table_min(headers: &[String], rows: &[Vec<String>], min_width: usize) -> String {
+    format_table_padded(headers, rows, min_width, 3)
+}
+
+/// `format_table` with Go tabwriter's minimum width and padding (compose's
+/// `top` uses 4 and 2).
+pub fn format_table_padded(headers: &[String], rows: &[Vec<String>], min_width: usize, padding: usize) -> String {
     let cols = headers.len().max(rows.iter().map(|r| r.len()).max().unwrap_or(0));
     let mut width = vec![0usize; cols];
     for row in std::iter::once(headers).chain(rows.iter().map(|r| r.as_slice())) {
         for (i, cell) in row.iter().enumerate() {
-            width[i] = width[i].max(cell.chars().count() + 3).max(min_width);
+            width[i] = width[i].max(cell.chars().count() + padding).max(min_width);
         }
     }
     let mut out = String::new();
@@ -384,6 +390,17 @@ pub mod api {
     /// ```
     #[rhai_fn(name = "table")]
     pub fn table_min(headers: Array, rows: Array, min_width: i64) -> String {
+        table_padded(headers, rows, min_width, 3)
+    }
+
+    /// `table` with a minimum column width and the padding between columns
+    /// (Go's tabwriter; compose's `top` uses 4 and 2).
+    ///
+    /// ```rhai
+    /// print(table(["SERVICE", "#"], [["web", "1"]], 4, 2));
+    /// ```
+    #[rhai_fn(name = "table")]
+    pub fn table_padded(headers: Array, rows: Array, min_width: i64, padding: i64) -> String {
         let h: Vec<String> = headers.iter().map(|x| x.to_string()).collect();
         let r: Vec<Vec<String>> = rows
             .into_iter()
@@ -395,7 +412,7 @@ pub mod api {
                 None => vec![],
             })
             .collect();
-        format_table_min(&h, &r, min_width.max(0) as usize)
+        format_table_padded(&h, &r, min_width.max(0) as usize, padding.max(0) as usize)
             .trim_end_matches('\n')
             .to_string()
     }

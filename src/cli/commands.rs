@@ -334,7 +334,7 @@ fn compose_commands() -> Vec<Command> {
         Command::new("port")
             .about("Print the public port for a port binding")
             .arg(opt("protocol", "tcp or udp").default_value("tcp"))
-            .arg(num("index", "Index of the container if service has multiple replicas").default_value("1"))
+            .arg(num("index", "Index of the container if service has multiple replicas"))
             .arg(Arg::new("service").required(true))
             .arg(Arg::new("private_port").required(true).value_name("PRIVATE_PORT")),
         Command::new("exec")

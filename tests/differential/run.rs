@@ -284,7 +284,17 @@ fn compose_step(s: &mut State, step: &Step, args: &[String]) -> (Value, Outcome)
     let mut v = snap.value;
     v["exit"] = json!(out.code);
     if step.stdout {
-        v["stdout"] = norm_stdout(&out.stdout, &snap.subst);
+        let stdout = if subcommand(args) == "version" {
+            // Each tool prints its own version number.
+            let own = match bin {
+                Kind::Orch => env!("CARGO_PKG_VERSION"),
+                Kind::Compose => "2.40.3",
+            };
+            out.stdout.replace(own, "<version>")
+        } else {
+            out.stdout.clone()
+        };
+        v["stdout"] = norm_stdout(&stdout, &snap.subst);
         if step.table {
             v["stdout"] =
                 json!({ "table": out.stdout.lines().map(|l| table_line(&snap.subst.apply(l))).collect::<Vec<_>>() });
@@ -314,8 +324,9 @@ const VOLATILE_OUTPUT: &[&str] = &[
 const SET_OUTPUT: &[&str] = &["Labels", "Mounts", "Networks", "LocalVolumes"];
 
 /// A line of a human table with its volatile parts dropped: go-units'
-/// human durations become `<time>`, and column padding (whose width follows
-/// them) one double space.
+/// human durations become `<time>`, numbers of 4+ digits and clock times
+/// (`top`'s PIDs, STIME, TIME) `<n>`, and column padding (whose width
+/// follows them) one double space.
 fn table_line(line: &str) -> String {
     static TIME: std::sync::OnceLock<regex_automata::meta::Regex> = std::sync::OnceLock::new();
     let re = TIME.get_or_init(|| {
@@ -329,6 +340,17 @@ fn table_line(line: &str) -> String {
     for m in re.find_iter(line) {
         out.push_str(&line[last..m.start()]);
         out.push_str("<time>");
+        last = m.end();
+    }
+    out.push_str(&line[last..]);
+    // `top`: process IDs and clock times are each side's own.
+    static NUMS: std::sync::OnceLock<regex_automata::meta::Regex> = std::sync::OnceLock::new();
+    let nums = NUMS
+        .get_or_init(|| regex_automata::meta::Regex::new(r"\b(\d{4,}|\d\d:\d\d(:\d\d)?)\b").expect("valid pattern"));
+    let (line, mut out, mut last) = (out, String::new(), 0);
+    for m in nums.find_iter(&line) {
+        out.push_str(&line[last..m.start()]);
+        out.push_str("<n>");
         last = m.end();
     }
     out.push_str(&line[last..]);
@@ -370,11 +392,15 @@ fn norm_stdout(out: &str, subst: &Subst) -> Value {
         v
     };
     let keyed = |a: Vec<Value>| -> Value {
-        let named = a.iter().all(|v| v.get("Name").and_then(Value::as_str).is_some());
+        // Rows named by `Name` (ps, ls) or `ContainerName` (images, whose
+        // order compose takes from a Go map).
+        let key = ["Name", "ContainerName"]
+            .into_iter()
+            .find(|k| a.iter().all(|v| v.get(*k).and_then(Value::as_str).is_some()));
         let mut m = serde_json::Map::new();
         for (i, v) in a.into_iter().enumerate() {
-            let k = if named {
-                subst.apply(v["Name"].as_str().unwrap_or_default())
+            let k = if let Some(key) = key {
+                subst.apply(v[key].as_str().unwrap_or_default())
             } else {
                 format!("[{i}]")
             };

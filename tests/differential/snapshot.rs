@@ -165,6 +165,11 @@ pub fn take(side: &Side, hist: &History, prev: &BTreeMap<String, String>, gone: 
     let images = images(side, &ctrs);
     for (id, token) in &images.tokens {
         subst.add(id, token);
+        // Without the digest prefix, whole (`images -q`) or cut to 12
+        // (`images`' IMAGE ID column).
+        let hex = id.trim_start_matches("sha256:");
+        subst.add(hex, token);
+        subst.add(&hex[..12.min(hex.len())], token);
     }
     let mut containers = Map::new();
     for c in &ctrs {
