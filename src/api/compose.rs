@@ -277,6 +277,20 @@ pub mod api {
         p.0.all_profiles.iter().map(|f| Dynamic::from(f.clone())).collect()
     }
 
+    /// A variable of the project's environment (the process's over the
+    /// `.env` or `--env-file` files'), or `()` when unset.
+    ///
+    /// ```rhai
+    /// let ignore = p.env("COMPOSE_IGNORE_ORPHANS");
+    /// ```
+    #[rhai_fn(global, pure)]
+    pub fn env(p: &mut Project, key: &str) -> Dynamic {
+        p.0.environment
+            .get(key)
+            .map(|v| Dynamic::from(v.clone()))
+            .unwrap_or(Dynamic::UNIT)
+    }
+
     /// The project's networks (canonical form).
     ///
     /// ```rhai

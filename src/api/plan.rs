@@ -68,6 +68,14 @@ fn environment(doc: &Dynamic) -> HashMap<String, String> {
     }
 }
 
+/// A loaded project's explicit env files (compose's environment_file
+/// label); none for a document given as a map.
+fn env_files(doc: &Dynamic) -> Vec<String> {
+    doc.read_lock::<super::compose::Project>()
+        .map(|p| p.0.env_files.clone())
+        .unwrap_or_default()
+}
+
 fn compute(doc: Dynamic, opts: Map) -> RhaiResult<Plan> {
     let o = Opts::new(
         "plan::compute",
@@ -79,6 +87,7 @@ fn compute(doc: Dynamic, opts: Map) -> RhaiResult<Plan> {
             "no_recreate",
             "always_recreate_deps",
             "remove_orphans",
+            "ignore_orphans",
             "scale",
             "build",
             "working_dir",
@@ -94,6 +103,7 @@ fn compute(doc: Dynamic, opts: Map) -> RhaiResult<Plan> {
             .unwrap_or_default()
     });
     d.config_files = o.strings("config_files")?.unwrap_or_default();
+    d.env_files = env_files(&doc);
     let mut scale = HashMap::new();
     if let Some(m) = o.map("scale")? {
         for (k, v) in m {
@@ -110,6 +120,7 @@ fn compute(doc: Dynamic, opts: Map) -> RhaiResult<Plan> {
         no_recreate: o.flag("no_recreate")?,
         always_recreate_deps: o.flag("always_recreate_deps")?,
         remove_orphans: o.flag("remove_orphans")?,
+        ignore_orphans: o.flag("ignore_orphans")?,
         scale,
         recreate_volumes: o.flag("recreate_volumes")?,
         build: match o.str("build")?.as_deref() {
@@ -359,6 +370,7 @@ fn oneoff(doc: Dynamic, service: &str, opts: Map) -> RhaiResult<super::container
         d.working_dir = w;
     }
     d.config_files = o.strings("config_files")?.unwrap_or_default();
+    d.env_files = env_files(&doc);
     crate::plan::secrets::prepare(&mut d, &[service.to_string()], &environment(&doc))?;
     let spec = crate::plan::oneoff::OneOff {
         command: words("command")?.filter(|c| !c.is_empty()),
@@ -399,7 +411,7 @@ pub mod api {
     /// form, as `orch config --format json` prints it): compares it with
     /// what the engine has, by compose labels. Changes nothing. Options:
     /// `services`, `no_deps`, `force_recreate`, `no_recreate`,
-    /// `always_recreate_deps`, `remove_orphans`, `scale` (map),
+    /// `always_recreate_deps`, `remove_orphans`, `ignore_orphans` (no orphan warning), `scale` (map),
     /// `build` ("missing" | "always" | "never"), `working_dir`,
     /// `config_files`.
     ///

@@ -6,6 +6,7 @@
 //! as the map `ARGS`.
 
 pub mod commands;
+pub mod compose_env;
 pub mod logging;
 pub mod swarm;
 pub mod watch_run;
@@ -290,6 +291,12 @@ fn dispatch(name: &str, sub: &ArgMatches, root: &ArgMatches, limits: Limits) -> 
     // Global flags (declared on the root) reach every script too.
     for (k, v) in args_map(&command(), root) {
         args.entry(k).or_insert(v);
+    }
+    if sub.subcommand().is_none() {
+        if let Err(e) = compose_env::apply(name, root, &mut args) {
+            eprintln!("{e}");
+            return 1;
+        }
     }
     run_script(script.into(), Dynamic::from_map(args), limits)
 }

@@ -401,6 +401,9 @@ fn body_for(ctx: &Ctx, svc: &ServiceSpec, number: usize, name: &str, image_id: &
     labels[LABEL_IMAGE] = json!(image_id);
     labels[LABEL_WORKING_DIR] = json!(ctx.desired.working_dir);
     labels[LABEL_CONFIG_FILES] = json!(ctx.desired.config_files.join(","));
+    if !ctx.desired.env_files.is_empty() {
+        labels[super::desired::LABEL_ENV_FILE] = json!(ctx.desired.env_files.join(","));
+    }
     if replaces.is_some() {
         // Compose names the replaced replica, not its ID.
         let replaced = svc

@@ -29,6 +29,7 @@ pub const LABEL_IMAGE: &str = "com.docker.compose.image";
 pub const LABEL_DEPENDS_ON: &str = "com.docker.compose.depends_on";
 pub const LABEL_WORKING_DIR: &str = "com.docker.compose.project.working_dir";
 pub const LABEL_CONFIG_FILES: &str = "com.docker.compose.project.config_files";
+pub const LABEL_ENV_FILE: &str = "com.docker.compose.project.environment_file";
 pub const LABEL_REPLACE: &str = "com.docker.compose.replace";
 
 /// A `depends_on` condition.
@@ -131,6 +132,9 @@ pub struct Desired {
     pub project: String,
     pub working_dir: String,
     pub config_files: Vec<String>,
+    /// `--env-file`s (or `COMPOSE_ENV_FILES`) as absolute paths: compose
+    /// labels every container with them (none for the default `.env`).
+    pub env_files: Vec<String>,
     pub networks: Vec<NetworkSpec>,
     pub volumes: Vec<VolumeSpec>,
     pub services: Vec<ServiceSpec>,

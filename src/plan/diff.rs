@@ -31,6 +31,8 @@ pub struct Options {
     pub no_recreate: bool,
     pub always_recreate_deps: bool,
     pub remove_orphans: bool,
+    /// No warning about orphans (`COMPOSE_IGNORE_ORPHANS`).
+    pub ignore_orphans: bool,
     pub scale: HashMap<String, usize>,
     pub build: BuildPolicy,
     /// Recreate volumes whose definition changed (`-y`; their data is lost).
@@ -303,7 +305,7 @@ pub fn plan(desired: &Desired, observed: &Observed, opts: &Options) -> Result<Pl
                     reason: "orphan".into(),
                 });
             }
-        } else {
+        } else if !opts.ignore_orphans {
             let names: Vec<&str> = orphans.iter().map(|c| c.name.as_str()).collect();
             warnings.push(format!(
                 "Found orphan containers ({}) for this project. If you removed or renamed this service in your compose file, you can run this command with the --remove-orphans flag to clean it up.",

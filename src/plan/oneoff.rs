@@ -81,6 +81,9 @@ pub async fn create(d: &Docker, desired: &Desired, service: &str, o: OneOff) -> 
     labels[LABEL_IMAGE] = json!(image_id);
     labels[LABEL_WORKING_DIR] = json!(desired.working_dir);
     labels[LABEL_CONFIG_FILES] = json!(desired.config_files.join(","));
+    if !desired.env_files.is_empty() {
+        labels[super::desired::LABEL_ENV_FILE] = json!(desired.env_files.join(","));
+    }
     if let Some(m) = labels.as_object_mut() {
         m.shift_remove(LABEL_NUMBER);
         for (k, v) in &o.labels {

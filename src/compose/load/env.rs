@@ -20,16 +20,50 @@ pub(super) fn process_env(opts: &Options) -> HashMap<String, String> {
     env
 }
 
-/// `--env-file`s, else the working directory's `.env` when there is one.
-pub(super) fn project_env_files(opts: &Options, cwd: &Path, working_dir: &Path) -> Vec<PathBuf> {
-    if opts.env_files.is_empty() {
-        vec![working_dir.join(".env")]
-            .into_iter()
-            .filter(|p| p.is_file())
-            .collect()
-    } else {
-        opts.env_files.iter().map(|f| cwd.join(f)).collect()
+/// `--env-file`s, else the working directory's `.env` when there is one
+/// and `COMPOSE_DISABLE_ENV_FILE` (a Go boolean, as compose-go parses it)
+/// is not true.
+pub(super) fn project_env_files(
+    opts: &Options,
+    cwd: &Path,
+    working_dir: &Path,
+    env: &HashMap<String, String>,
+) -> Result<Vec<PathBuf>, LoadError> {
+    if !opts.env_files.is_empty() {
+        return Ok(opts.env_files.iter().map(|f| cwd.join(f)).collect());
     }
+    if let Some(v) = env.get("COMPOSE_DISABLE_ENV_FILE") {
+        match v.as_str() {
+            "1" | "t" | "T" | "TRUE" | "true" | "True" => return Ok(Vec::new()),
+            "0" | "f" | "F" | "FALSE" | "false" | "False" => {}
+            _ => {
+                return Err(LoadError::plain(format!(
+                    "strconv.ParseBool: parsing {v:?}: invalid syntax"
+                )))
+            }
+        }
+    }
+    Ok(vec![working_dir.join(".env")]
+        .into_iter()
+        .filter(|p| p.is_file())
+        .collect())
+}
+
+/// The `--env-file`s as compose's normalizeProjectOptions makes them:
+/// `~` expanded, absolute from the current directory, cleaned.
+pub(super) fn explicit_env_files(opts: &Options, cwd: &Path) -> Vec<String> {
+    let home = std::env::var("HOME").unwrap_or_default();
+    opts.env_files
+        .iter()
+        .map(|f| {
+            let text = f.to_string_lossy();
+            let f = match text.strip_prefix('~') {
+                Some(rest) if rest.is_empty() || rest.starts_with('/') => PathBuf::from(format!("{home}{rest}")),
+                _ => f.clone(),
+            };
+            canon::clean(&cwd.join(f))
+        })
+        .collect()
 }
 
 /// Adds the env files' variables to `env`: those already set (process,

@@ -73,6 +73,10 @@ pub struct Project {
     /// `extends` and `include` targets, and the project's env files (the
     /// `.env` it would read, even if missing): what `orch watch` watches.
     pub source_files: Vec<String>,
+    /// The `--env-file`s as compose labels containers with them: absolute
+    /// (from the current directory, `~` expanded), cleaned; empty for the
+    /// default `.env`.
+    pub env_files: Vec<String>,
     /// The project's environment (the process, `--env-file`/`.env`, a
     /// script's `env`): where `environment:` secrets and configs read.
     pub environment: HashMap<String, String>,
@@ -84,7 +88,8 @@ pub fn load(opts: &Options) -> Result<Project, LoadError> {
     let mut env = env::process_env(opts);
     let paths = project::compose_files(opts, &cwd, &env)?;
     let working_dir = project::working_dir(opts, &cwd, &paths);
-    env::add_env_files(&mut env, &env::project_env_files(opts, &cwd, &working_dir))?;
+    let env_files = env::project_env_files(opts, &cwd, &working_dir, &env)?;
+    env::add_env_files(&mut env, &env_files)?;
 
     let mut files = Files::default();
     let mut unset = Vec::new();
@@ -124,6 +129,7 @@ pub fn load(opts: &Options) -> Result<Project, LoadError> {
         all_profiles,
         disabled_services,
         warnings,
+        env_files: env::explicit_env_files(opts, &cwd),
         environment: env,
     })
 }

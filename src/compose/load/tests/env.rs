@@ -1,7 +1,8 @@
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use super::{vars, write};
-use crate::compose::load::env::{add_env_files, project_env_files, read_dotenv, read_raw_env};
+use crate::compose::load::env::{add_env_files, explicit_env_files, project_env_files, read_dotenv, read_raw_env};
 use crate::compose::load::Options;
 
 fn pairs(v: &[(&str, &str)]) -> Vec<(String, String)> {
@@ -63,15 +64,31 @@ fn env_files_lose_to_the_process_and_later_files_win() {
 fn project_env_files_are_the_flags_or_an_existing_dot_env() {
     let dir = tempfile::tempdir().unwrap();
     let mut opts = Options::default();
-    assert!(project_env_files(&opts, dir.path(), dir.path()).is_empty());
+    let none = HashMap::new();
+    assert!(project_env_files(&opts, dir.path(), dir.path(), &none)
+        .unwrap()
+        .is_empty());
     write(dir.path(), ".env", "A=1\n");
     assert_eq!(
-        project_env_files(&opts, dir.path(), dir.path()),
+        project_env_files(&opts, dir.path(), dir.path(), &none).unwrap(),
         vec![dir.path().join(".env")]
     );
+    // COMPOSE_DISABLE_ENV_FILE, a Go boolean, turns the default off.
+    let off = vars(&[("COMPOSE_DISABLE_ENV_FILE", "TRUE")]);
+    assert!(project_env_files(&opts, dir.path(), dir.path(), &off)
+        .unwrap()
+        .is_empty());
+    let on = vars(&[("COMPOSE_DISABLE_ENV_FILE", "0")]);
+    assert_eq!(project_env_files(&opts, dir.path(), dir.path(), &on).unwrap().len(), 1);
+    let bad = vars(&[("COMPOSE_DISABLE_ENV_FILE", "yes")]);
+    let err = project_env_files(&opts, dir.path(), dir.path(), &bad).unwrap_err();
+    assert_eq!(err.message, "strconv.ParseBool: parsing \"yes\": invalid syntax");
     opts.env_files = vec![PathBuf::from("x.env")];
     assert_eq!(
-        project_env_files(&opts, Path::new("/cwd"), dir.path()),
+        project_env_files(&opts, Path::new("/cwd"), dir.path(), &off).unwrap(),
         vec![PathBuf::from("/cwd/x.env")]
     );
+    // The label compose stamps: absolute, cleaned.
+    opts.env_files = vec![PathBuf::from("./a/../x.env")];
+    assert_eq!(explicit_env_files(&opts, Path::new("/cwd")), vec!["/cwd/x.env"]);
 }
