@@ -138,6 +138,10 @@ fn arg(a: &Arg, dot: &Value, at: usize, cx: &mut Ctx) -> R<Value> {
         Arg::Nil => Value::Null,
         Arg::Func(name) => call(name, Vec::new(), at, cx)?,
         Arg::Sub(p) => pipeline(p, dot, cx)?,
+        Arg::Chain(p, path) => {
+            let v = pipeline(p, dot, cx)?;
+            field(&v, path, at, cx)?
+        }
     })
 }
 
@@ -409,6 +413,33 @@ fn call(name: &str, args: Vec<Value>, at: usize, cx: &mut Ctx) -> R<Value> {
             arity(&args, 1, name, at, cx)?;
             Value::from(!truthy(&args[0]))
         }
+        "slice" => {
+            // Go's slice: x[i], x[i:j] of a string or a list.
+            let (x, bounds) = args
+                .split_first()
+                .ok_or_else(|| cx.err(at, "wrong number of args for slice"))?;
+            let mut b = Vec::new();
+            for v in bounds {
+                b.push(int(v, name, at, cx)?);
+            }
+            let out_of_range = |j: usize| cx.err(at, format!("error calling slice: index out of range: {j}"));
+            let range = |len: usize| {
+                let (i, j) = (b.first().copied().unwrap_or(0), b.get(1).copied().unwrap_or(len));
+                if i > j || j > len {
+                    Err(out_of_range(j))
+                } else {
+                    Ok(i..j)
+                }
+            };
+            match x {
+                Value::String(s) => {
+                    let r = range(s.len())?;
+                    Value::from(s.get(r.clone()).ok_or_else(|| out_of_range(r.end))?.to_string())
+                }
+                Value::Array(a) => Value::from(a[range(a.len())?].to_vec()),
+                other => return Err(cx.err(at, format!("can't slice item of type {}", type_name(other)))),
+            }
+        }
         "print" => Value::from(sprint(&args)),
         "println" => Value::from(args.iter().map(show).collect::<Vec<_>>().join(" ") + "\n"),
         "printf" => {
@@ -431,21 +462,81 @@ fn sprint(args: &[Value]) -> String {
     out
 }
 
+/// fmt.Sprintf's common subset: flags `-`, `+`, `0`, ` `, a width and a
+/// precision, verbs `v s d q f x X t` and `%%`.
 fn printf(f: &str, args: &[Value]) -> String {
     let mut out = String::new();
     let mut it = args.iter();
-    let mut chars = f.chars();
+    let mut chars = f.chars().peekable();
     while let Some(c) = chars.next() {
         if c != '%' {
             out.push(c);
             continue;
         }
-        match chars.next() {
-            Some('%') => out.push('%'),
-            Some('q') => out.push_str(&it.next().map(|v| format!("{:?}", show(v))).unwrap_or_default()),
-            Some(_) => out.push_str(&it.next().map(show).unwrap_or_else(|| "%!v(MISSING)".into())),
-            None => out.push('%'),
+        let (mut left, mut zero, mut plus) = (false, false, false);
+        while let Some(&fl) = chars.peek() {
+            match fl {
+                '-' => left = true,
+                '0' => zero = true,
+                '+' => plus = true,
+                ' ' | '#' => {}
+                _ => break,
+            }
+            chars.next();
         }
+        let digits = |chars: &mut std::iter::Peekable<std::str::Chars>| {
+            let mut n = String::new();
+            while let Some(d) = chars.peek().filter(|d| d.is_ascii_digit()) {
+                n.push(*d);
+                chars.next();
+            }
+            n.parse::<usize>().ok()
+        };
+        let width = digits(&mut chars);
+        let precision = if chars.peek() == Some(&'.') {
+            chars.next();
+            Some(digits(&mut chars).unwrap_or(0))
+        } else {
+            None
+        };
+        let Some(verb) = chars.next() else {
+            out.push_str("%!(NOVERB)");
+            break;
+        };
+        if verb == '%' {
+            out.push('%');
+            continue;
+        }
+        let Some(v) = it.next() else {
+            out.push_str(&format!("%!{verb}(MISSING)"));
+            continue;
+        };
+        let mut text = match (verb, v) {
+            ('q', v) => format!("{:?}", show(v)),
+            ('d', Value::Number(n)) if plus && n.as_f64().is_some_and(|x| x >= 0.0) => format!("+{n}"),
+            ('f', Value::Number(n)) => format!("{:.*}", precision.unwrap_or(6), n.as_f64().unwrap_or(0.0)),
+            ('x', Value::Number(n)) => format!("{:x}", n.as_f64().unwrap_or(0.0) as i64),
+            ('X', Value::Number(n)) => format!("{:X}", n.as_f64().unwrap_or(0.0) as i64),
+            ('s', v) => match precision {
+                Some(p) => show(v).chars().take(p).collect(),
+                None => show(v),
+            },
+            (_, v) => show(v),
+        };
+        let len = text.chars().count();
+        if let Some(w) = width.filter(|w| *w > len) {
+            let pad = w - len;
+            if left {
+                text.push_str(&" ".repeat(pad));
+            } else if zero && v.is_number() {
+                let sign = text.starts_with(['-', '+']);
+                let at = usize::from(sign);
+                text.insert_str(at, &"0".repeat(pad));
+            } else {
+                text.insert_str(0, &" ".repeat(pad));
+            }
+        }
+        out.push_str(&text);
     }
     out
 }

@@ -129,6 +129,31 @@ mod tests {
     }
 
     #[test]
+    fn printf_widths_and_slice() {
+        let row = json!({"Name": "web-1", "Code": 3, "Ratio": 0.5, "L": ["a", "b", "c"]});
+        assert_eq!(
+            one("{{printf \"%03d|%-6s|%6s|%+d\" .Code .Name .Name .Code}}", row.clone()),
+            "003|web-1 | web-1|+3\n"
+        );
+        assert_eq!(
+            one("{{printf \"%.2f %x %.3s %%\" .Ratio 255 .Name}}", row.clone()),
+            "0.50 ff web %\n"
+        );
+        assert_eq!(one("{{printf \"%d %d\" .Code}}", row.clone()), "3 %!d(MISSING)\n");
+        assert_eq!(
+            one("{{slice .Name 0 3}}|{{slice .Name 2}}|{{slice .L 1 2}}", row.clone()),
+            "web|b-1|[b]\n"
+        );
+        assert!(render("{{slice .Name 2 9}}", std::slice::from_ref(&row), &json!({})).is_err());
+        let ports = json!({"P": [{"URL": "0.0.0.0", "Port": 80}]});
+        assert_eq!(
+            one("{{(index .P 0).URL}}:{{(index .P 0).Port}}", ports.clone()),
+            "0.0.0.0:80\n"
+        );
+        assert!(render("{{(index .P 0).Nope}}", &[ports], &json!({})).is_err());
+    }
+
+    #[test]
     fn docker_functions() {
         let row = json!({"Name": "Web Server", "Names": ["a", "b"], "Id": "0123456789abcdef"});
         assert_eq!(

@@ -14,6 +14,8 @@ pub enum Arg {
     Nil,
     Func(String),
     Sub(Pipeline),
+    /// `(pipeline).A.B`: a field of a parenthesised pipeline's value.
+    Chain(Pipeline, Vec<String>),
 }
 
 /// One command of a pipeline: its operands, and where it starts.
@@ -188,12 +190,22 @@ fn commands(src: &str, toks: &[(Tok, usize)], mut i: usize, nested: bool) -> Res
                 if next >= toks.len() {
                     return Err(TemplateError::at(src, *pos, "unclosed left paren"));
                 }
-                args.push(Arg::Sub(Pipeline {
+                let sub = Pipeline {
                     decl: Vec::new(),
                     cmds: sub,
                     at: *pos,
-                }));
-                i = next;
+                };
+                // `(...).Field` with nothing between: Go's chain node.
+                match toks.get(next + 1) {
+                    Some((Tok::Field(path), at)) if *at == toks[next].1 + 1 && !path.is_empty() => {
+                        args.push(Arg::Chain(sub, path.clone()));
+                        i = next + 1;
+                    }
+                    _ => {
+                        args.push(Arg::Sub(sub));
+                        i = next;
+                    }
+                }
             }
             Tok::Field(p) => args.push(Arg::Field(p.clone())),
             Tok::Var(n, p) => args.push(Arg::Var(n.clone(), p.clone())),
