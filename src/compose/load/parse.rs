@@ -28,7 +28,11 @@ pub(super) fn parse_file(
     unset: &mut Vec<String>,
     base: Option<&Path>,
 ) -> Result<Parsed, LoadError> {
-    let text = std::fs::read_to_string(path).map_err(|e| LoadError::plain(format!("{}: {e}", path.display())))?;
+    let text = if super::project::is_stdin(path) {
+        super::project::stdin_text().map_err(LoadError::plain)?
+    } else {
+        std::fs::read_to_string(path).map_err(|e| LoadError::plain(format!("{}: {e}", path.display())))?
+    };
     let id = files.list.len();
     files.list.push((path.display().to_string(), text.clone()));
     let mut root = yaml::parse(&text, id).map_err(|e| LoadError {

@@ -45,7 +45,12 @@ pub(super) fn compose_files(
         .as_ref()
         .map(|d| cwd.join(d))
         .unwrap_or_else(|| cwd.to_path_buf());
-    let mut paths: Vec<PathBuf> = opts.files.iter().map(|f| cwd.join(f)).collect();
+    // `-f -`: the compose file is read from stdin (compose-go keeps "-").
+    let mut paths: Vec<PathBuf> = opts
+        .files
+        .iter()
+        .map(|f| if is_stdin(f) { f.clone() } else { cwd.join(f) })
+        .collect();
     if paths.is_empty() {
         if let Some(cf) = env.get("COMPOSE_FILE").filter(|s| !s.is_empty()) {
             let sep = env.get("COMPOSE_PATH_SEPARATOR").cloned().unwrap_or_else(|| ":".into());
@@ -57,7 +62,7 @@ pub(super) fn compose_files(
             .ok_or_else(|| LoadError::plain("no configuration file provided: not found"))?;
     }
     for p in &paths {
-        if !p.is_file() {
+        if !is_stdin(p) && !p.is_file() {
             return Err(LoadError::plain(format!(
                 "open {}: no such file or directory",
                 p.display()
@@ -71,8 +76,28 @@ pub(super) fn compose_files(
 pub(super) fn working_dir(opts: &Options, cwd: &Path, paths: &[PathBuf]) -> PathBuf {
     match &opts.project_directory {
         Some(d) => PathBuf::from(canon::clean(&cwd.join(d))),
+        // A file from stdin has no folder: compose-go takes the current one.
+        None if is_stdin(&paths[0]) => cwd.to_path_buf(),
         None => paths[0].parent().map(Path::to_path_buf).unwrap_or(cwd.to_path_buf()),
     }
+}
+
+/// Whether a compose file path means stdin (`-f -`).
+pub(super) fn is_stdin(p: &Path) -> bool {
+    p.as_os_str() == "-"
+}
+
+/// Stdin's text, read once per process (a script may load the project
+/// more than once; stdin can be read only once).
+pub(super) fn stdin_text() -> Result<String, String> {
+    static TEXT: std::sync::OnceLock<Result<String, String>> = std::sync::OnceLock::new();
+    TEXT.get_or_init(|| {
+        let mut s = String::new();
+        std::io::Read::read_to_string(&mut std::io::stdin(), &mut s)
+            .map(|_| s)
+            .map_err(|e| format!("reading the compose file from stdin: {e}"))
+    })
+    .clone()
 }
 
 /// The project name: `-p` (checked, not changed), `COMPOSE_PROJECT_NAME`,
