@@ -158,6 +158,76 @@ fn dependency_order(services: &serde_json::Map<String, Value>) -> Vec<String> {
     out
 }
 
+/// `names` and their dependencies (transitively) kept in `doc`, the rest
+/// of the services dropped, then the top-level resources no kept service
+/// uses.
+fn select_services(doc: &mut Value, names: &[String]) {
+    let Some(services) = doc.get("services").and_then(Value::as_object).cloned() else {
+        return;
+    };
+    let mut keep: Vec<String> = Vec::new();
+    let mut todo: Vec<String> = names.to_vec();
+    while let Some(n) = todo.pop() {
+        if keep.contains(&n) || !services.contains_key(&n) {
+            continue;
+        }
+        if let Some(deps) = services[&n].get("depends_on").and_then(Value::as_object) {
+            todo.extend(deps.keys().cloned());
+        }
+        keep.push(n);
+    }
+    let mut kept = serde_json::Map::new();
+    for (name, mut svc) in services {
+        if !keep.contains(&name) {
+            continue;
+        }
+        if let Some(deps) = svc.get_mut("depends_on").and_then(Value::as_object_mut) {
+            deps.retain(|d, _| keep.contains(d));
+        }
+        kept.insert(name, svc);
+    }
+    let used = |section: &str| -> Vec<String> {
+        let mut out = Vec::new();
+        for svc in kept.values() {
+            match section {
+                "networks" => out.extend(svc["networks"].as_object().into_iter().flat_map(|m| m.keys().cloned())),
+                "volumes" => out.extend(svc["volumes"].as_array().into_iter().flatten().filter_map(|v| {
+                    (v["type"] == "volume")
+                        .then(|| v["source"].as_str().map(str::to_string))
+                        .flatten()
+                })),
+                _ => {
+                    let own = svc[section].as_array().into_iter().flatten();
+                    let build = svc["build"]["secrets"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .filter(|_| section == "secrets");
+                    out.extend(
+                        own.chain(build)
+                            .filter_map(|x| x.as_str().or_else(|| x["source"].as_str()).map(str::to_string)),
+                    );
+                }
+            }
+        }
+        out
+    };
+    let sections: Vec<(&str, Vec<String>)> = ["networks", "volumes", "secrets", "configs"]
+        .into_iter()
+        .map(|s| (s, used(s)))
+        .collect();
+    let Some(top) = doc.as_object_mut() else { return };
+    top.insert("services".into(), Value::Object(kept));
+    for (section, used) in sections {
+        if let Some(m) = top.get_mut(section).and_then(Value::as_object_mut) {
+            m.retain(|k, _| used.contains(k));
+            if m.is_empty() {
+                top.shift_remove(section);
+            }
+        }
+    }
+}
+
 #[export_module]
 pub mod api {
     use super::*;
@@ -265,6 +335,30 @@ pub mod api {
             .into_iter()
             .map(Dynamic::from)
             .collect()
+    }
+
+    /// The project restricted to `names` and what they depend on, as
+    /// compose's `config SERVICE...` shows it (compose-go's
+    /// `WithSelectedServices`, then `WithoutUnnecessaryResources`):
+    /// `depends_on` outside the selection dropped, and the networks,
+    /// volumes, secrets and configs no kept service uses. An empty list
+    /// keeps everything; an unknown name is compose's "no such service".
+    ///
+    /// ```rhai
+    /// print(p.select(["web"]).to_yaml());
+    /// ```
+    #[rhai_fn(global, return_raw)]
+    pub fn select(p: &mut Project, names: Array) -> RhaiResult<Project> {
+        let names: Vec<String> = names.iter().map(|n| n.to_string()).collect();
+        let services = services_of(p);
+        if let Some(missing) = names.iter().find(|n| !services.contains_key(n.as_str())) {
+            return fail(format!("no such service: {missing}"));
+        }
+        let mut out = p.clone();
+        if !names.is_empty() {
+            super::select_services(&mut out.0.doc, &names);
+        }
+        Ok(out)
     }
 
     /// Every profile a service declares.
