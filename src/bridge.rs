@@ -162,3 +162,11 @@ pub fn sleep(d: Duration) -> Result<(), Box<EvalAltResult>> {
 fn interrupted_error() -> Box<EvalAltResult> {
     EvalAltResult::ErrorRuntime(INTERRUPTED.into(), rhai::Position::NONE).into()
 }
+
+/// How long cleanup may run after the first Ctrl-C, in milliseconds;
+/// scripts raise it with `set_interrupt_grace` (e.g. to stop containers).
+/// `u64::MAX` means no limit.
+pub static INTERRUPT_GRACE_MS: AtomicU64 = AtomicU64::new(1500);
+
+/// What is printed at the first Ctrl-C; `None` is orch's default notice.
+pub static INTERRUPT_NOTICE: Mutex<Option<String>> = Mutex::new(None);

@@ -8,7 +8,7 @@
 use miette::{LabeledSpan, MietteDiagnostic, NamedSource, Report};
 use rhai::{EvalAltResult, Position};
 
-use crate::script::{Limits, Source};
+use crate::source::{Limits, Source};
 
 /// Exit code for a script that does not compile.
 pub const EXIT_SYNTAX: i32 = 2;
@@ -77,7 +77,7 @@ fn message(leaf: &EvalAltResult, limits: &Limits) -> (String, Option<String>) {
             format!("function calls nested deeper than {} levels", limits.max_call_depth),
             Some(format!(
                 "raise it with `orch --max-call-depth N ...` (at most {}), or look for recursion that does not end",
-                crate::script::MAX_CALL_DEPTH
+                crate::source::MAX_CALL_DEPTH
             )),
         ),
         EvalAltResult::ErrorDataTooLarge(what, _) => {

@@ -20,6 +20,7 @@ pub mod docs;
 pub mod engine_json;
 pub mod plan;
 pub mod script;
+pub mod source;
 pub mod stack;
 pub mod stdlib;
 pub mod template;

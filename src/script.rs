@@ -8,61 +8,17 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use rhai::{Dynamic, Engine, EvalAltResult, Module, ModuleResolver, Position, Scope, Shared, AST};
 type SharedModule = Shared<Module>;
 
-use crate::bridge::{self, Phase};
+use crate::bridge::{self, Phase, INTERRUPT_GRACE_MS, INTERRUPT_NOTICE};
 use crate::diag;
 
-/// Resource limits for a script; each has a CLI flag to raise it.
-#[derive(Clone, Debug)]
-pub struct Limits {
-    /// Rhai operations before the script is stopped (0 = no limit).
-    pub max_operations: u64,
-    /// Depth of nested function calls.
-    pub max_call_depth: usize,
-    /// Longest string, in bytes.
-    pub max_string_size: usize,
-    /// Most elements in one array.
-    pub max_array_size: usize,
-    /// Most entries in one map.
-    pub max_map_size: usize,
-}
-
-impl Default for Limits {
-    fn default() -> Self {
-        Limits {
-            max_operations: 50_000_000,
-            max_call_depth: 64,
-            max_string_size: 64 << 20,
-            max_array_size: 1_000_000,
-            max_map_size: 1_000_000,
-        }
-    }
-}
-
-/// A script to run: its text and the name errors show for it.
-#[derive(Clone, Debug)]
-pub struct Source {
-    pub name: String,
-    pub text: String,
-    /// The folder imports without a folder resolve against.
-    pub dir: Option<PathBuf>,
-}
-
-impl From<crate::stdlib::Script> for Source {
-    fn from(s: crate::stdlib::Script) -> Self {
-        Source {
-            name: s.name,
-            text: s.text,
-            dir: s.dir,
-        }
-    }
-}
+pub use crate::source::{Limits, Source, MAX_CALL_DEPTH};
 
 /// Resolves `import` paths: `stdlib/...` to the embedded commands,
 /// anything else relative to the importing file. Records every file it
@@ -206,10 +162,6 @@ pub fn compile(engine: &Engine, src: &Source) -> Result<AST, Box<EvalAltResult>>
     Ok(ast)
 }
 
-/// The highest `--max-call-depth`: its stack (below) stays a reservation
-/// the kernel grants (about 2.5 GB of address space, touched only as used).
-pub const MAX_CALL_DEPTH: u64 = 5_000;
-
 /// The script thread's stack for a call-depth limit, so the limit stops a
 /// deep recursion before the native stack overflows. The heaviest call
 /// level measured (a debug build; a body at the deepest nesting the parser
@@ -217,14 +169,6 @@ pub const MAX_CALL_DEPTH: u64 = 5_000;
 fn stack_size(max_call_depth: usize) -> usize {
     (8 << 20) + max_call_depth.max(64) * (512 << 10)
 }
-
-/// How long cleanup may run after the first Ctrl-C, in milliseconds;
-/// scripts raise it with `set_interrupt_grace` (e.g. to stop containers).
-/// `u64::MAX` means no limit.
-pub static INTERRUPT_GRACE_MS: AtomicU64 = AtomicU64::new(1500);
-
-/// What is printed at the first Ctrl-C; `None` is orch's default notice.
-pub static INTERRUPT_NOTICE: Mutex<Option<String>> = Mutex::new(None);
 
 /// Runs a script to completion on its own thread while this thread
 /// watches for Ctrl-C. Returns the process exit code.

@@ -47,6 +47,16 @@ pub fn embedded_text(name: &str) -> Option<&'static str> {
     embedded::FILES.iter().find(|(n, _)| *n == rel).map(|(_, t)| *t)
 }
 
+impl From<Script> for crate::source::Source {
+    fn from(s: crate::stdlib::Script) -> Self {
+        crate::source::Source {
+            name: s.name,
+            text: s.text,
+            dir: s.dir,
+        }
+    }
+}
+
 /// Every embedded script, for `import "stdlib/..."` and for listings.
 pub fn files() -> &'static [(&'static str, &'static str)] {
     embedded::FILES

@@ -225,7 +225,7 @@ pub mod api {
         let ms = secs("set_interrupt_grace", seconds)?
             .as_millis()
             .min(u128::from(u64::MAX) - 1) as u64;
-        crate::script::INTERRUPT_GRACE_MS.store(ms, std::sync::atomic::Ordering::SeqCst);
+        crate::bridge::INTERRUPT_GRACE_MS.store(ms, std::sync::atomic::Ordering::SeqCst);
         Ok(())
     }
 
@@ -242,7 +242,7 @@ pub mod api {
     /// set_interrupt_grace_unlimited();
     /// ```
     pub fn set_interrupt_grace_unlimited() {
-        crate::script::INTERRUPT_GRACE_MS.store(u64::MAX, std::sync::atomic::Ordering::SeqCst);
+        crate::bridge::INTERRUPT_GRACE_MS.store(u64::MAX, std::sync::atomic::Ordering::SeqCst);
     }
 
     /// What orch prints on stderr at the first Ctrl-C ("" for nothing, when
@@ -252,7 +252,7 @@ pub mod api {
     /// set_interrupt_notice("");
     /// ```
     pub fn set_interrupt_notice(text: &str) {
-        *crate::script::INTERRUPT_NOTICE.lock().unwrap() = Some(text.to_string());
+        *crate::bridge::INTERRUPT_NOTICE.lock().unwrap() = Some(text.to_string());
     }
 
     /// orch's own version ("0.1.0").
