@@ -249,11 +249,19 @@ services:
     assert_eq!(docker(&["port", &name]).trim(), "", "a one-off publishes no ports");
     let listed = compose(dir.path(), &["-p", &project, "ps", "-a", "--format", "{{.Name}}"]);
     assert!(stdout(&listed).contains(&name), "reference ps -a: {}", stdout(&listed));
-    // orch's down leaves it running, as compose's does (one-offs are
-    // excluded unless --remove-orphans), and removes it with that flag.
+    // orch's down leaves it, as compose's does (one-offs are excluded but
+    // for exited ones with --remove-orphans), and removes it once exited.
     let down = orch_in(dir.path(), &["-p", &project, "down", "-t", "0"]);
     assert!(down.status.success(), "{}", stderr(&down));
-    assert_eq!(oneoffs().trim(), name, "down removed the one-off");
+    assert_eq!(oneoffs().trim(), name, "down removed the running one-off");
+    let down = orch_in(dir.path(), &["-p", &project, "down", "-t", "0", "--remove-orphans"]);
+    assert!(down.status.success(), "{}", stderr(&down));
+    assert_eq!(
+        oneoffs().trim(),
+        name,
+        "down --remove-orphans removed the running one-off"
+    );
+    docker(&["kill", &name]);
     let down = orch_in(dir.path(), &["-p", &project, "down", "-t", "0", "--remove-orphans"]);
     assert!(down.status.success(), "{}", stderr(&down));
     assert!(project_containers(&project).is_empty());

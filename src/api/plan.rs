@@ -31,6 +31,9 @@ pub struct Plan {
     pub plan: RawPlan,
     /// What the plan was computed with, to compute it again under the lock.
     pub options: diff::Options,
+    /// What `filter` left out ([`diff::Step::key`]): left out of the plan
+    /// computed again under the lock too (`run` leaves its service out).
+    pub dropped: Vec<(Option<String>, Option<String>)>,
 }
 
 /// Services the active profiles left out, when `doc` is a loaded project
@@ -157,6 +160,7 @@ fn compute(doc: Dynamic, opts: Map) -> RhaiResult<Plan> {
         desired: Arc::new(d),
         plan,
         options,
+        dropped: Vec::new(),
     })
 }
 
@@ -178,7 +182,7 @@ fn apply_plan(ctx: &NativeCallContext, p: &Plan, opts: Map) -> RhaiResult<Map> {
     let on_event: Option<FnPtr> = o.fn_ptr("on_event")?;
     let ep = p.ep.clone();
     let d = bridge::block_on(async { client(&ep).await.cloned() })?;
-    let (desired, diff_options) = (p.desired.clone(), p.options.clone());
+    let (desired, diff_options, dropped) = (p.desired.clone(), p.options.clone(), p.dropped.clone());
     run_with_events(ctx, on_event, move |tx| async move {
         let _lock = match lock::acquire(&d, &desired.project, |m| eprintln!("{m}")).await {
             Ok(l) => l,
@@ -191,10 +195,11 @@ fn apply_plan(ctx: &NativeCallContext, p: &Plan, opts: Map) -> RhaiResult<Map> {
             Ok(o) => o,
             Err(e) => return failed(e),
         };
-        let plan = match diff::plan(&desired, &observed, &diff_options) {
+        let mut plan = match diff::plan(&desired, &observed, &diff_options) {
             Ok(p) => p,
             Err(e) => return failed(e),
         };
+        plan.steps.retain(|s| !dropped.contains(&s.key()));
         apply::apply(d, desired, plan, options, tx).await
     })
 }
@@ -498,6 +503,8 @@ pub mod api {
             let v = call_back(&ctx, &keep, vec![to_dynamic(s)], 1)?;
             if v.as_bool().unwrap_or(false) {
                 steps.push(s.clone());
+            } else {
+                out.dropped.push(s.key());
             }
         }
         out.plan.steps = steps;

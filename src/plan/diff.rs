@@ -128,6 +128,15 @@ impl Step {
         }
     }
 
+    /// What a step acts on, whatever the action: its service and the
+    /// container, network or volume name. A script's `filter` is kept by
+    /// it when the plan is computed again.
+    pub fn key(&self) -> (Option<String>, Option<String>) {
+        let v = serde_json::to_value(self).unwrap_or_default();
+        let name = v["name"].as_str().or(v["image"].as_str()).map(str::to_string);
+        (self.service().map(str::to_string), name)
+    }
+
     /// One line, for `orch plan`.
     pub fn describe(&self) -> String {
         match self {

@@ -238,10 +238,14 @@ pub async fn down(
     for c in containers {
         let labels = c.labels.clone().unwrap_or_default();
         let service = labels.get(LABEL_SERVICE).cloned().unwrap_or_default();
-        // compose leaves `run`'s one-off containers alone unless asked to
-        // remove orphans (its oneOffExclude).
-        if labels.get(LABEL_ONEOFF).is_some_and(|v| v == "True") && !opts.remove_orphans {
-            continue;
+        // compose leaves `run`'s one-off containers alone, but for exited
+        // (or dead) ones with --remove-orphans (its oneOffExclude and
+        // isOrphaned).
+        if labels.get(LABEL_ONEOFF).is_some_and(|v| v == "True") {
+            let state = c.state.as_ref().map(|s| s.to_string()).unwrap_or_default();
+            if !opts.remove_orphans || !matches!(state.as_str(), "exited" | "dead") {
+                continue;
+            }
         }
         // "db:service_healthy:false,cache:service_started:true"
         let deps = depends.entry(service.clone()).or_default();
