@@ -182,9 +182,10 @@ fn apply_plan(ctx: &NativeCallContext, p: &Plan, opts: Map) -> RhaiResult<Map> {
     let on_event: Option<FnPtr> = o.fn_ptr("on_event")?;
     let ep = p.ep.clone();
     let d = bridge::block_on(async { client(&ep).await.cloned() })?;
+    let host = ep.host.clone();
     let (desired, diff_options, dropped) = (p.desired.clone(), p.options.clone(), p.dropped.clone());
     run_with_events(ctx, on_event, move |tx| async move {
-        let _lock = match lock::acquire(&d, &desired.project, |m| eprintln!("{m}")).await {
+        let _lock = match lock::acquire(&d, &host, &desired.project, |m| eprintln!("{m}")).await {
             Ok(l) => l,
             Err(e) => return failed(e),
         };
@@ -292,9 +293,10 @@ fn down(ctx: &NativeCallContext, project: &str, opts: Map) -> RhaiResult<Map> {
     };
     let ep = super::endpoint();
     let d = bridge::block_on(async { client(&ep).await.cloned() })?;
+    let host = ep.host.clone();
     let project = project.to_string();
     run_with_events(ctx, o.fn_ptr("on_event")?, move |tx| async move {
-        let _lock = match lock::acquire(&d, &project, |m| eprintln!("{m}")).await {
+        let _lock = match lock::acquire(&d, &host, &project, |m| eprintln!("{m}")).await {
             Ok(l) => l,
             Err(e) => return failed(e),
         };
@@ -330,9 +332,10 @@ fn lifecycle(
     };
     let ep = super::endpoint();
     let d = bridge::block_on(async { client(&ep).await.cloned() })?;
+    let host = ep.host.clone();
     let project = project.to_string();
     run_with_events(ctx, o.fn_ptr("on_event")?, move |tx| async move {
-        let _lock = match lock::acquire(&d, &project, |m| eprintln!("{m}")).await {
+        let _lock = match lock::acquire(&d, &host, &project, |m| eprintln!("{m}")).await {
             Ok(l) => l,
             Err(e) => return failed(e),
         };
