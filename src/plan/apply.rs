@@ -415,7 +415,9 @@ fn body_for(ctx: &Ctx, svc: &ServiceSpec, number: usize, name: &str, image_id: &
     if let Some((net, aliases)) = svc.networks.first() {
         let mut a = aliases.clone();
         a.push(name.to_string());
-        body["NetworkingConfig"] = json!({"EndpointsConfig": {net: {"Aliases": a}}});
+        let mut ep = svc.endpoints.get(net).cloned().unwrap_or_else(|| json!({}));
+        ep["Aliases"] = json!(a);
+        body["NetworkingConfig"] = json!({"EndpointsConfig": {net: ep}});
     }
     body
 }
@@ -510,12 +512,17 @@ async fn create_only(
     for (net, aliases) in svc.networks.iter().skip(1) {
         let mut a = aliases.clone();
         a.push(final_name.to_string());
+        // The service's addresses and driver_opts there (compose-shaped
+        // JSON, so read through the engine's model).
+        let mut ep: EndpointSettings = svc
+            .endpoints
+            .get(net)
+            .and_then(|v| serde_json::from_value(v.clone()).ok())
+            .unwrap_or_default();
+        ep.aliases = Some(a);
         let req = NetworkConnectRequest {
             container: created.id.clone(),
-            endpoint_config: Some(EndpointSettings {
-                aliases: Some(a),
-                ..Default::default()
-            }),
+            endpoint_config: Some(ep),
         };
         if let Err(e) = ctx.d.connect_network(net, req).await {
             let _ = ctx

@@ -83,6 +83,9 @@ pub struct ServiceSpec {
     /// Engine network names with the aliases the container gets there,
     /// primary first. Empty when `network_mode` decides.
     pub networks: Vec<(String, Vec<String>)>,
+    /// Engine network name → the rest of the container's endpoint
+    /// settings there (`IPAMConfig`, `DriverOpts`), when the service sets any.
+    pub endpoints: BTreeMap<String, Value>,
     /// Secrets and configs written into the container before it starts.
     pub injects: Vec<super::secrets::Inject>,
     /// Why compose would refuse to create its containers (secrets and
@@ -314,6 +317,7 @@ pub fn from_compose(doc: &Value) -> Result<Desired, String> {
             "EnableIPv6": n["enable_ipv6"].as_bool().unwrap_or(false),
             "Options": string_map(n.get("driver_opts")),
             "Labels": labels,
+            "IPAM": super::limits::network_ipam(n),
         });
         d.networks.push(NetworkSpec {
             key: key.clone(),
@@ -349,7 +353,16 @@ pub fn from_compose(doc: &Value) -> Result<Desired, String> {
         });
     }
     let mut warnings = Vec::new();
-    for (name, svc) in doc["services"].as_object().unwrap_or(&empty) {
+    let services = doc["services"].as_object().unwrap_or(&empty);
+    for (name, svc) in services {
+        // compose-go drops optional (`required: false`) dependencies on
+        // services its profiles leave out: they are not in the
+        // depends_on label compose stamps.
+        let mut svc = svc.clone();
+        if let Some(deps) = svc["depends_on"].as_object_mut() {
+            deps.retain(|dep, cfg| services.contains_key(dep) || cfg["required"].as_bool() != Some(false));
+        }
+        let svc = &svc;
         let mut spec = service(&project, &d, name, svc, &mut d.warnings.clone())?;
         let refs = super::secrets::file_refs(doc, svc)?;
         if let Some(host) = spec.body["HostConfig"].as_object_mut() {
@@ -421,6 +434,30 @@ const SUPPORTED: &[&str] = &[
     "oom_score_adj",
     "mac_address",
     "stop_timeout",
+    // src/plan/limits.rs
+    "dns_opt",
+    "mem_reservation",
+    "mem_swappiness",
+    "oom_kill_disable",
+    "cpu_period",
+    "cpu_quota",
+    "cpu_rt_period",
+    "cpu_rt_runtime",
+    "cpu_shares",
+    "cpu_count",
+    "cpu_percent",
+    "cpuset",
+    "pids_limit",
+    "cgroup_parent",
+    "device_cgroup_rules",
+    "devices",
+    "blkio_config",
+    "cgroup",
+    "userns_mode",
+    "uts",
+    "isolation",
+    "volume_driver",
+    "storage_opt",
 ];
 
 fn service(project: &str, d: &Desired, name: &str, svc: &Value, _w: &mut Vec<String>) -> Result<ServiceSpec, String> {
@@ -550,17 +587,7 @@ fn service(project: &str, d: &Desired, name: &str, svc: &Value, _w: &mut Vec<Str
             .collect();
         host.insert("Tmpfs".into(), json!(m));
     }
-    if let Some(r) = svc["restart"].as_str() {
-        let (policy, count) = match r.split_once(':') {
-            Some((p, c)) => (p, c.parse::<i64>().unwrap_or(0)),
-            None => (r, 0),
-        };
-        let policy = if policy == "no" { "" } else { policy };
-        host.insert(
-            "RestartPolicy".into(),
-            json!({"Name": policy, "MaximumRetryCount": count}),
-        );
-    }
+    super::limits::apply(svc, &mut host);
     for (key, field) in [
         ("init", "Init"),
         ("privileged", "Privileged"),
@@ -570,11 +597,31 @@ fn service(project: &str, d: &Desired, name: &str, svc: &Value, _w: &mut Vec<Str
             host.insert(field.into(), json!(b));
         }
     }
+    // Docker's Go client (so compose) sends capabilities upper-cased with
+    // the `CAP_` prefix, deduplicated and sorted (moby client's
+    // normalizeCapabilities); the engine stores what it gets.
+    for (key, field) in [("cap_add", "CapAdd"), ("cap_drop", "CapDrop")] {
+        if let Some(v) = strings(svc.get(key)) {
+            let mut caps: Vec<String> = v
+                .iter()
+                .map(|c| c.to_uppercase())
+                .map(|c| {
+                    if c == "ALL" || c.starts_with("CAP_") {
+                        c
+                    } else {
+                        format!("CAP_{c}")
+                    }
+                })
+                .collect();
+            caps.sort();
+            caps.dedup();
+            host.insert(field.into(), json!(caps));
+        }
+    }
     for (key, field) in [
-        ("cap_add", "CapAdd"),
-        ("cap_drop", "CapDrop"),
         ("dns", "Dns"),
         ("dns_search", "DnsSearch"),
+        ("dns_opt", "DnsOptions"),
         ("security_opt", "SecurityOpt"),
         ("group_add", "GroupAdd"),
     ] {
@@ -604,21 +651,6 @@ fn service(project: &str, d: &Desired, name: &str, svc: &Value, _w: &mut Vec<Str
             }
         }
         None => {}
-    }
-    let memory = bytes(svc.get("mem_limit")).or_else(|| bytes(svc["deploy"]["resources"]["limits"].get("memory")));
-    if let Some(m) = memory {
-        host.insert("Memory".into(), json!(m));
-    }
-    if let Some(m) = bytes(svc.get("memswap_limit")) {
-        host.insert("MemorySwap".into(), json!(m));
-    }
-    let cpus = svc["cpus"].as_f64().or_else(|| {
-        svc["deploy"]["resources"]["limits"]["cpus"]
-            .as_str()
-            .and_then(|c| c.parse().ok())
-    });
-    if let Some(c) = cpus {
-        host.insert("NanoCpus".into(), json!((c * 1e9) as i64));
     }
     if let Some(sz) = bytes(svc.get("shm_size")) {
         host.insert("ShmSize".into(), json!(sz));
@@ -653,6 +685,7 @@ fn service(project: &str, d: &Desired, name: &str, svc: &Value, _w: &mut Vec<Str
 
     // Networks: by priority (highest first), then by name, as compose does.
     let mut networks = Vec::new();
+    let mut endpoints = BTreeMap::new();
     match svc["network_mode"].as_str() {
         // Resolved to a container when created (see `refs`).
         Some(mode) if mode.starts_with("service:") => {}
@@ -660,7 +693,9 @@ fn service(project: &str, d: &Desired, name: &str, svc: &Value, _w: &mut Vec<Str
             host.insert("NetworkMode".into(), json!(mode));
         }
         None => {
-            let mut nets: Vec<(i64, String, Vec<String>)> = Vec::new();
+            // (priority, key, engine name, aliases): compose-go's
+            // NetworksByPriority orders by priority, then by the key.
+            let mut nets: Vec<(i64, String, String, Vec<String>)> = Vec::new();
             for (key, cfg) in svc["networks"].as_object().unwrap_or(&Map::new()) {
                 let engine_name = d
                     .networks
@@ -670,10 +705,13 @@ fn service(project: &str, d: &Desired, name: &str, svc: &Value, _w: &mut Vec<Str
                     .unwrap_or_else(|| key.clone());
                 let mut aliases = vec![name.to_string()];
                 aliases.extend(strings(cfg.get("aliases")).unwrap_or_default());
-                nets.push((cfg["priority"].as_i64().unwrap_or(0), engine_name, aliases));
+                if let Some(ep) = super::limits::endpoint(cfg) {
+                    endpoints.insert(engine_name.clone(), ep);
+                }
+                nets.push((cfg["priority"].as_i64().unwrap_or(0), key.clone(), engine_name, aliases));
             }
             nets.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
-            networks = nets.into_iter().map(|(_, n, a)| (n, a)).collect();
+            networks = nets.into_iter().map(|(_, _, n, a)| (n, a)).collect();
             if let Some((first, _)) = networks.first() {
                 host.insert("NetworkMode".into(), json!(first));
             }
@@ -710,6 +748,7 @@ fn service(project: &str, d: &Desired, name: &str, svc: &Value, _w: &mut Vec<Str
         depends_on,
         body: Value::Object(body),
         networks,
+        endpoints,
         injects: Vec::new(),
         refused: Vec::new(),
         raw: svc.clone(),

@@ -16,6 +16,7 @@ pub mod diff;
 pub mod down;
 pub mod gojson;
 pub mod lifecycle;
+pub mod limits;
 pub mod lock;
 pub mod mounts;
 pub mod observed;

@@ -13,7 +13,7 @@ use crate::order;
 use crate::refview::{dependencies, project_flags, subcommand, History};
 use crate::script::{expand, Action, Step};
 use crate::snapshot::{take, Subst};
-use crate::tool::{docker, free_ports, run, Kind, Outcome, Side};
+use crate::tool::{docker, free_net, free_ports, run, Kind, Outcome, Side};
 
 const STEP_LIMIT: Duration = Duration::from_secs(180);
 
@@ -157,6 +157,7 @@ impl State {
             project,
             dir: tmp.path().to_path_buf(),
             ports: free_ports(4),
+            net: free_net(),
             env: Vec::new(),
         };
         State {

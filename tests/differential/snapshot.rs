@@ -24,6 +24,7 @@ impl Subst {
             pairs.push((real.to_string_lossy().into_owned(), "<DIR>".into()));
         }
         pairs.push((dir, "<DIR>".into()));
+        pairs.push((format!("10.{}.", side.net), "10.<NET>.".into()));
         let ports = side
             .ports
             .iter()
@@ -287,6 +288,21 @@ fn container(c: &Value, subst: &Subst, hist: &History) -> Value {
     if let Some(env) = v["Config"]["Env"].as_array_mut() {
         env.sort_by_key(|e| e.as_str().unwrap_or_default().to_string());
     }
+    // compose-go keeps extra_hosts in a Go map: compose sends them in a
+    // random order (the engine writes /etc/hosts in that order).
+    if let Some(hosts) = v["HostConfig"]["ExtraHosts"].as_array_mut() {
+        hosts.sort_by_key(|e| e.as_str().unwrap_or_default().to_string());
+    }
+    // Ulimits too (a Go map in compose-go).
+    if let Some(u) = v["HostConfig"]["Ulimits"].as_array_mut() {
+        u.sort_by_key(|e| e["Name"].as_str().unwrap_or_default().to_string());
+    }
+    // compose joins depends_on from a Go map: a random order.
+    if let Some(d) = v["Config"]["Labels"]["com.docker.compose.depends_on"].as_str() {
+        let mut parts: Vec<&str> = d.split(',').collect();
+        parts.sort();
+        v["Config"]["Labels"]["com.docker.compose.depends_on"] = json!(parts.join(","));
+    }
     if let Some(h) = v["Config"]["Labels"]["com.docker.compose.config-hash"].as_str() {
         v["Config"]["Labels"]["com.docker.compose.config-hash"] = json!(hist.hash_name(h));
     }
@@ -325,8 +341,29 @@ fn container(c: &Value, subst: &Subst, hist: &History) -> Value {
             a.sort_by_key(|x| x.as_str().unwrap_or_default().to_string());
         }
     }
+    ephemeral_ports(&mut v);
     prune_empty(&mut v);
     v
+}
+
+/// Host ports the engine picked (`ports: ["80"]`, ranges without a host
+/// side) differ per run: every published port that is not one of the
+/// side's `DT_PORT_N` (already `<PORTN>`) reads `<ephemeral>`.
+fn ephemeral_ports(v: &mut Value) {
+    for bindings in v["NetworkSettings"]["Ports"]
+        .as_object_mut()
+        .into_iter()
+        .flat_map(|m| m.values_mut())
+    {
+        for b in bindings.as_array_mut().into_iter().flatten() {
+            if b["HostPort"]
+                .as_str()
+                .is_some_and(|p| !p.is_empty() && !p.starts_with("<PORT"))
+            {
+                b["HostPort"] = json!("<ephemeral>");
+            }
+        }
+    }
 }
 
 /// The engine reports an unset list as `null` or `[]` depending on how it
@@ -412,11 +449,17 @@ fn hide_hash(v: &mut Value) {
 fn network(n: &Value, subst: &Subst) -> Value {
     let mut v = n.clone();
     drop_paths(&mut v, &["Id", "Created", "Containers", "Name"]);
-    for c in v["IPAM"]["Config"].as_array_mut().into_iter().flatten() {
-        drop_paths(c, &["Subnet", "Gateway", "IPRange"]);
-    }
     hide_hash(&mut v);
     let mut v = subst.value(&v);
+    // Subnets the engine picked differ per run; a fixture's own
+    // (`10.${DT_NET}...`, now `10.<NET>...`) compare.
+    for c in v["IPAM"]["Config"].as_array_mut().into_iter().flatten() {
+        for key in ["Subnet", "Gateway", "IPRange"] {
+            if !c[key].as_str().is_some_and(|a| a.contains("<NET>")) {
+                drop_paths(c, &[key]);
+            }
+        }
+    }
     prune_empty(&mut v);
     v
 }

@@ -48,6 +48,10 @@ pub struct Side {
     pub project: String,
     pub dir: PathBuf,
     pub ports: Vec<u16>,
+    /// The second octet of a /16 under 10.0.0.0/8 no network uses
+    /// (`DT_NET`): fixtures with fixed subnets and addresses
+    /// (`10.${DT_NET}.0.0/16`) run on both sides at once.
+    pub net: u8,
     /// Variables from `env` steps, in order.
     pub env: Vec<(String, String)>,
 }
@@ -59,6 +63,7 @@ impl Side {
         for (i, p) in self.ports.iter().enumerate() {
             v.push((format!("DT_PORT_{}", i + 1), p.to_string()));
         }
+        v.push(("DT_NET".to_string(), self.net.to_string()));
         v.extend(self.env.iter().cloned());
         v
     }
@@ -173,4 +178,28 @@ pub fn free_ports(n: usize) -> Vec<u16> {
         .filter_map(|l| l.local_addr().ok())
         .map(|a| a.port())
         .collect()
+}
+
+/// A second octet N for `10.N.0.0/16` that no existing network's subnet
+/// starts with and no other side of this run got. Picked from a
+/// per-process start so concurrent runs (other worktrees) rarely meet.
+pub fn free_net() -> u8 {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let ids = docker(&["network", "ls", "-q"]);
+    let mut args = vec![
+        "network",
+        "inspect",
+        "--format",
+        "{{range .IPAM.Config}}{{.Subnet}} {{end}}",
+    ];
+    args.extend(ids.split_whitespace());
+    let used = docker(&args);
+    let seed = std::process::id() % 200;
+    loop {
+        let n = (seed + NEXT.fetch_add(1, Ordering::Relaxed)) % 200 + 40;
+        if !used.contains(&format!("10.{n}.")) {
+            return n as u8;
+        }
+    }
 }

@@ -196,13 +196,22 @@ pub fn escape_dollars(v: &Value) -> Value {
 }
 
 /// The document without service-level `x-` extensions (also inside
-/// `develop.watch` rules): compose leaves them out of its JSON and of the
+/// `develop.watch` rules, and in networks, volumes, secrets, configs): compose leaves them out of its JSON and of the
 /// config hash, and prints them only in YAML.
 pub fn without_service_extensions(doc: &Value) -> Value {
     let mut doc = doc.clone();
     if let Some(Value::Object(services)) = doc.get_mut("services") {
         for svc in services.values_mut() {
             strip_service_extensions(svc);
+        }
+    }
+    // Networks', volumes', secrets' and configs' own `x-` keys too (their
+    // compose-go types tag Extensions `json:"-"`).
+    for section in ["networks", "volumes", "secrets", "configs"] {
+        if let Some(Value::Object(items)) = doc.get_mut(section) {
+            for item in items.values_mut().filter_map(Value::as_object_mut) {
+                item.retain(|k, _| !k.starts_with("x-"));
+            }
         }
     }
     doc

@@ -199,3 +199,41 @@ pub(super) fn service_env_files(
     }
     Ok(vals)
 }
+
+/// A service's `label_file:` (string or list, relative to the file's
+/// folder) read now: the labels, later files winning. As compose-go's
+/// `loadLabelFile`, a missing file is an error and a file's `${VAR}`
+/// resolves only against the labels read before it, never the
+/// environment.
+pub(super) fn service_label_files(
+    name: &str,
+    v: &Node,
+    base: &Path,
+    files: &Files,
+) -> Result<Map<String, Value>, LoadError> {
+    let paths: Vec<String> = match &v.value {
+        Y::Str(s) => vec![s.clone()],
+        Y::Seq(items) => items.iter().map(|i| i.scalar_text().unwrap_or_default()).collect(),
+        _ => return Err(files.error_at(v, format!("services.{name}.label_file must be a string or a list"))),
+    };
+    let mut vals = Map::new();
+    let mut seen: HashMap<String, String> = HashMap::new();
+    for p in paths {
+        let path = PathBuf::from(canon::abs_path(base, &p));
+        if !path.exists() {
+            return Err(files.error_at(
+                v,
+                format!(
+                    "label file {} not found: stat {}: no such file or directory",
+                    path.display(),
+                    path.display()
+                ),
+            ));
+        }
+        for (k, val) in read_dotenv(&path, &seen).map_err(|e| files.error_at(v, e))? {
+            seen.insert(k.clone(), val.clone());
+            vals.insert(k, json!(val));
+        }
+    }
+    Ok(vals)
+}

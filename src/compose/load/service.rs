@@ -1,6 +1,7 @@
 //! One service normalised on its own, as compose-go's per-attribute
 //! transforms do: short syntax to long forms, relative paths made
-//! absolute, units parsed, `env_file`s read into `environment`; a key
+//! absolute, units parsed, `env_file`s read into `environment` and `label_file`s
+//! into `labels`; a key
 //! compose's schema does not know is an error pointing at it.
 
 use std::collections::HashMap;
@@ -35,6 +36,7 @@ pub(super) fn service(
     let mut out = Map::new();
     let mut tags = Vec::new();
     let mut env_file_values: Option<Map<String, Value>> = None;
+    let mut label_file_values: Option<Map<String, Value>> = None;
     for (k, v) in entries {
         let key = k.scalar_text().unwrap_or_default();
         if key.starts_with("x-") {
@@ -54,6 +56,10 @@ pub(super) fn service(
             env_file_values = Some(env::service_env_files(name, v, base, env, files)?);
             continue;
         }
+        if key == "label_file" {
+            label_file_values = Some(env::service_label_files(name, v, base, files)?);
+            continue;
+        }
         let value = svc.attribute(&key, v)?;
         out.insert(key, value);
     }
@@ -65,6 +71,16 @@ pub(super) fn service(
             }
         }
         out.insert("environment".into(), Value::Object(ordered(vals, &[])));
+    }
+    // compose-go's WithServicesLabelsResolved: the files' labels, then
+    // `labels` winning; the key itself is dropped as env_file is.
+    if let Some(mut vals) = label_file_values.filter(|v| !v.is_empty()) {
+        if let Some(Value::Object(l)) = out.get("labels") {
+            for (k, v) in l {
+                vals.insert(k.clone(), v.clone());
+            }
+        }
+        out.insert("labels".into(), Value::Object(ordered(vals, &[])));
     }
     Ok((out, tags))
 }
@@ -156,6 +172,7 @@ impl Svc<'_> {
             | "group_add"
             | "device_cgroup_rules" => canon::strings_or_single(v).map_err(invalid)?,
             "extra_hosts" => canon::extra_hosts(v).map_err(invalid)?,
+            "devices" => devices(v),
             "mem_limit" | "mem_reservation" | "memswap_limit" | "mem_swappiness" | "shm_size" => {
                 canon::unit_bytes(v).map_err(invalid)?
             }
@@ -357,6 +374,27 @@ impl Svc<'_> {
             }
         }
     }
+}
+
+/// `devices:` in the long form, as compose-go's `ParseDeviceMapping` reads
+/// the short one: `SRC[:DST[:PERMISSIONS]]`, DST defaulting to SRC and
+/// PERMISSIONS to `rwm`.
+fn devices(v: &Node) -> Value {
+    let Y::Seq(items) = &v.value else { return to_json(v) };
+    let out = items.iter().map(|i| match &i.value {
+        Y::Str(s) => {
+            let parts: Vec<&str> = s.split(':').collect();
+            let src = parts[0];
+            let dst = parts.get(1).copied().filter(|d| !d.is_empty()).unwrap_or(src);
+            let perms = parts.get(2).copied().unwrap_or("rwm");
+            json!({"source": src, "target": dst, "permissions": perms})
+        }
+        _ => Value::Object(ordered(
+            to_json(i).as_object().cloned().unwrap_or_default(),
+            &["source", "target", "permissions"],
+        )),
+    });
+    Value::Array(out.collect())
 }
 
 /// `deploy:`: resources' `cpus` as a number and `memory` in bytes (a
