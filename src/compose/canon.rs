@@ -392,17 +392,6 @@ pub fn volume(n: &Node, base: &Path) -> Result<Value> {
                 t.insert("size".into(), json!(b.to_string()));
             }
         }
-        // compose-go's struct field order (it decides the config hash).
-        for (key, order) in [
-            ("bind", &["selinux", "propagation", "create_host_path", "recursive"][..]),
-            ("volume", &["labels", "nocopy", "subpath"][..]),
-            ("tmpfs", &["size", "mode"][..]),
-        ] {
-            if let Some(Value::Object(sub)) = m.get(key) {
-                let sub = ordered(sub.clone(), order);
-                m.insert(key.into(), Value::Object(sub));
-            }
-        }
         return Ok(Value::Object(ordered(
             m,
             &[
