@@ -108,8 +108,48 @@ fn completions_and_version() {
 }
 
 #[test]
-fn usage_errors_exit_2() {
-    assert_eq!(orch().arg("no-such-command").output().unwrap().status.code(), Some(2));
+fn usage_errors_exit_as_the_tool_orch_stands_in_for() {
+    // Compose's commands exit 1 on a usage error, as the reference does;
+    // the Docker CLI's groups 125, as `docker` does; orch's own 2.
+    let reference = |args: &[&str]| {
+        std::process::Command::new(compose_ref())
+            .args(args)
+            .output()
+            .unwrap()
+            .status
+            .code()
+    };
+    for args in [
+        &["no-such-command"][..],
+        &["up", "--no-such-flag"],
+        &["port", "web"],
+        &["ps", "--bogus"],
+    ] {
+        let orch_code = orch().args(args).output().unwrap().status.code();
+        assert_eq!(orch_code, reference(args), "orch {args:?}");
+        assert_eq!(orch_code, Some(1), "orch {args:?}");
+    }
+    for args in [
+        &["service", "ls", "--bogus"][..],
+        &["stack", "ls", "--bogus"],
+        &["network", "ls", "--bogus"],
+    ] {
+        let docker = std::process::Command::new("docker")
+            .args(args)
+            .output()
+            .unwrap()
+            .status
+            .code();
+        assert_eq!(
+            orch().args(args).output().unwrap().status.code(),
+            docker,
+            "orch {args:?}"
+        );
+    }
+    assert_eq!(
+        orch().args(["docs", "--bogus"]).output().unwrap().status.code(),
+        Some(2)
+    );
     let out = orch().args(["run", "/nonexistent/x.rhai"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("cannot read script /nonexistent/x.rhai"));

@@ -201,13 +201,34 @@ fn limits(m: &ArgMatches) -> Limits {
     }
 }
 
+/// The exit code of a command line clap refused, as the tool orch stands
+/// in for exits: Docker Compose exits 1 on a usage error (unknown flag,
+/// missing argument, unknown command), the Docker CLI's groups (`service`,
+/// `stack`, `container`, …) exit 125. orch's own commands keep clap's 2.
+fn usage_exit_code() -> i32 {
+    // Parsed again leniently, only to learn which command was meant.
+    let sub = command()
+        .ignore_errors(true)
+        .try_get_matches()
+        .ok()
+        .and_then(|m| m.subcommand_name().map(str::to_string));
+    match sub.as_deref() {
+        Some("container" | "image" | "network" | "volume" | "swarm" | "node" | "service" | "stack") => 125,
+        Some("docs" | "completions" | "watch" | "plan") => 2,
+        _ => 1,
+    }
+}
+
 /// Parses the command line, runs the command, returns the exit code.
 pub fn main() -> i32 {
     let matches = match command().try_get_matches() {
         Ok(m) => m,
         Err(e) => {
             let _ = e.print();
-            return e.exit_code();
+            return match e.exit_code() {
+                0 => 0,
+                _ => usage_exit_code(),
+            };
         }
     };
     logging::init();
