@@ -177,6 +177,19 @@ pub async fn apply(
     if !outcome.errors.is_empty() {
         return outcome;
     }
+    // As compose (after networks and volumes, before any container): a
+    // service the engine cannot honour fails the run and no container is
+    // created.
+    for step in &plan.steps {
+        if let Step::Create { service, name, .. } | Step::Recreate { service, name, .. } = step {
+            let svc = desired.service(service).expect("planned");
+            if let Some(e) = super::features::unsupported(&ctx.d, svc) {
+                ctx.fail("container", name, &e, Instant::now());
+                outcome.errors.push((format!("service {service}"), e));
+                return outcome;
+            }
+        }
+    }
 
     // One task per service, each waiting on its dependencies.
     let mut done_tx: HashMap<String, watch::Sender<Done>> = HashMap::new();

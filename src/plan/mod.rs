@@ -14,6 +14,7 @@ pub mod dependents;
 pub mod desired;
 pub mod diff;
 pub mod down;
+pub mod features;
 pub mod gojson;
 pub mod lifecycle;
 pub mod limits;
