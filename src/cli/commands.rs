@@ -64,7 +64,13 @@ fn compose_globals() -> Vec<Arg> {
     let h = "Compose project";
     vec![
         multi("file", "Compose configuration files").short('f').help_heading(h),
-        opt("project-name", "Project name").short('p').help_heading(h),
+        // As Go's pflag: `-p -x` takes `-x` as the value (then rejected as
+        // a name), and a repeated `-p` is no error, the last one wins.
+        opt("project-name", "Project name")
+            .short('p')
+            .allow_hyphen_values(true)
+            .overrides_with("project-name")
+            .help_heading(h),
         multi("profile", "Specify a profile to enable").help_heading(h),
         multi("env-file", "Specify an alternate environment file").help_heading(h),
         opt(

@@ -313,6 +313,15 @@ fn dispatch(name: &str, sub: &ArgMatches, root: &ArgMatches, limits: Limits) -> 
     for (k, v) in args_map(&command(), root) {
         args.entry(k).or_insert(v);
     }
+    // `-p ""` is no project name (compose: then COMPOSE_PROJECT_NAME, the
+    // file's name:, the folder): never a filter on an empty label.
+    if args
+        .get("project_name")
+        .and_then(|v| v.read_lock::<rhai::ImmutableString>().map(|s| s.is_empty()))
+        == Some(true)
+    {
+        args.insert("project_name".into(), Dynamic::UNIT);
+    }
     if sub.subcommand().is_none() {
         if let Err(e) = compose_env::apply(name, root, &mut args) {
             eprintln!("{e}");

@@ -316,10 +316,13 @@ pub fn port(n: &Node) -> Result<Vec<Value>> {
             return invalid(n, format!("invalid IP address: {ip}"));
         }
     }
+    // Ports are 16-bit, as Go's nat.ParsePortRange parses them: 70000
+    // is an invalid port, not a container create failure later.
     let range = |s: &str| -> Option<(u32, u32)> {
+        let port = |x: &str| x.parse::<u16>().ok().map(u32::from);
         match s.split_once('-') {
-            Some((a, b)) => Some((a.parse().ok()?, b.parse().ok()?)),
-            None => s.parse().ok().map(|x| (x, x)),
+            Some((a, b)) => Some((port(a)?, port(b)?)),
+            None => port(s).map(|x| (x, x)),
         }
     };
     let Some((t0, t1)) = range(&target) else {

@@ -62,6 +62,10 @@ pub(super) fn compose_files(
             .ok_or_else(|| LoadError::plain("no configuration file provided: not found"))?;
     }
     for p in &paths {
+        // compose reads the path: a folder is "is a directory".
+        if !is_stdin(p) && p.is_dir() {
+            return Err(LoadError::plain(format!("read {}: is a directory", p.display())));
+        }
         if !is_stdin(p) && !p.is_file() {
             return Err(LoadError::plain(format!(
                 "open {}: no such file or directory",
@@ -108,7 +112,8 @@ pub(super) fn name(
     file_name: Option<String>,
     working_dir: &Path,
 ) -> Result<String, LoadError> {
-    let name = if let Some(p) = &opts.project_name {
+    // `-p ""` means unset, as in compose (the folder name then).
+    let name = if let Some(p) = opts.project_name.as_ref().filter(|p| !p.is_empty()) {
         let valid = p
             .chars()
             .next()
@@ -116,7 +121,7 @@ pub(super) fn name(
             && p.chars()
                 .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-');
         if !valid {
-            return Err(LoadError::plain(format!("{p:?} is not a valid project name: it must contain only characters from [a-z0-9_-] and start with [a-z0-9]")));
+            return Err(LoadError::plain(format!("invalid project name {p:?}: must consist only of lowercase alphanumeric characters, hyphens, and underscores as well as start with a letter or number")));
         }
         p.clone()
     } else if let Some(n) = env.get("COMPOSE_PROJECT_NAME").filter(|s| !s.is_empty()) {

@@ -46,6 +46,18 @@ pub(super) fn service(sname: &str, m: &Map<String, Value>, declared: &Declared) 
             ));
         }
     }
+    // compose-go's checkConsistency: a fixed name cannot be given to two
+    // containers (`scale` is folded into deploy.replicas before it runs).
+    let replicas = m
+        .get("deploy")
+        .and_then(|d| d.get("replicas"))
+        .or_else(|| m.get("scale"))
+        .and_then(Value::as_u64);
+    if m.contains_key("container_name") && replicas.is_some_and(|r| r > 1) {
+        return Err(format!(
+            "services.deploy.replicas: can't set container_name and {sname} as container name must be unique: invalid compose project"
+        ));
+    }
     Ok(())
 }
 

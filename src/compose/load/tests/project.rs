@@ -30,7 +30,7 @@ fn the_name_comes_from_the_flag_the_variable_the_file_or_the_folder() {
     let err = name(&opts, &env, None, dir).unwrap_err();
     assert_eq!(
         err.message,
-        "\"Bad\" is not a valid project name: it must contain only characters from [a-z0-9_-] and start with [a-z0-9]"
+        "invalid project name \"Bad\": must consist only of lowercase alphanumeric characters, hyphens, and underscores as well as start with a letter or number"
     );
     opts.project_name = None;
     let err = name(&opts, &env, None, Path::new("/work/__")).unwrap_err();
