@@ -48,10 +48,35 @@ pub fn to_yaml(v: &Value) -> String {
         }
         other => other.clone(),
     };
-    let doc = omit_empty(doc, true);
+    let mut doc = omit_empty(doc, true);
+    blkio_yaml_keys(&mut doc);
     let mut out = String::new();
     write(&mut out, &doc, 0);
     out
+}
+
+/// compose-go's blkio device entries have yaml tags (`path`, `rate`,
+/// `weight`) but no json ones: the document keeps the JSON names (the
+/// config hash is of the JSON), the YAML output the YAML ones.
+fn blkio_yaml_keys(doc: &mut Value) {
+    let Some(services) = doc.get_mut("services").and_then(Value::as_object_mut) else {
+        return;
+    };
+    for svc in services.values_mut() {
+        let Some(b) = svc.get_mut("blkio_config").and_then(Value::as_object_mut) else {
+            continue;
+        };
+        for list in b.values_mut().filter_map(Value::as_array_mut) {
+            for e in list.iter_mut() {
+                if let Value::Object(m) = e {
+                    *m = std::mem::take(m)
+                        .into_iter()
+                        .map(|(k, v)| (k.to_lowercase(), v))
+                        .collect();
+                }
+            }
+        }
+    }
 }
 
 /// Drops null, `{}` and `[]` values of struct fields (not of user maps).

@@ -173,6 +173,7 @@ impl Svc<'_> {
             | "device_cgroup_rules" => canon::strings_or_single(v).map_err(invalid)?,
             "extra_hosts" => canon::extra_hosts(v).map_err(invalid)?,
             "devices" => devices(v),
+            "blkio_config" => blkio(v).map_err(invalid)?,
             "mem_limit" | "mem_reservation" | "memswap_limit" | "mem_swappiness" | "shm_size" => {
                 canon::unit_bytes(v).map_err(invalid)?
             }
@@ -395,6 +396,50 @@ fn devices(v: &Node) -> Value {
         )),
     });
     Value::Array(out.collect())
+}
+
+/// `blkio_config:` as compose-go's JSON (and so its config hash) has it:
+/// the device lists' entries carry no json tags, so their keys are the Go
+/// field names (`Path`, `Rate`, `Weight`), and a rate is UnitBytes (bytes
+/// as a string, `12mb` = "12582912").
+const BLKIO_ORDER: &[&str] = &[
+    "weight",
+    "weight_device",
+    "device_read_bps",
+    "device_read_iops",
+    "device_write_bps",
+    "device_write_iops",
+];
+
+fn blkio(v: &Node) -> canon::Result<Value> {
+    let mut m = to_json(v).as_object().cloned().unwrap_or_default();
+    for key in [
+        "device_read_bps",
+        "device_read_iops",
+        "device_write_bps",
+        "device_write_iops",
+        "weight_device",
+    ] {
+        let Some(Y::Seq(items)) = v.get(key).map(|n| &n.value) else {
+            continue;
+        };
+        let mut list = Vec::new();
+        for i in items {
+            let mut e = Map::new();
+            if let Some(p) = i.get("path") {
+                e.insert("Path".into(), to_json(p));
+            }
+            if let Some(r) = i.get("rate") {
+                e.insert("Rate".into(), canon::unit_bytes(r)?);
+            }
+            if let Some(w) = i.get("weight") {
+                e.insert("Weight".into(), to_json(w));
+            }
+            list.push(Value::Object(e));
+        }
+        m.insert(key.into(), Value::Array(list));
+    }
+    Ok(Value::Object(ordered(m, BLKIO_ORDER)))
 }
 
 /// `deploy:`: resources' `cpus` as a number and `memory` in bytes (a
