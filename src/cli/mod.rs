@@ -207,14 +207,20 @@ fn limits(m: &ArgMatches) -> Limits {
 /// `stack`, `container`, …) exit 125. orch's own commands keep clap's 2.
 fn usage_exit_code() -> i32 {
     // Parsed again leniently, only to learn which command was meant.
-    let sub = command()
-        .ignore_errors(true)
-        .try_get_matches()
-        .ok()
-        .and_then(|m| m.subcommand_name().map(str::to_string));
-    match sub.as_deref() {
-        Some("container" | "image" | "network" | "volume" | "swarm" | "node" | "service" | "stack") => 125,
-        Some("docs" | "completions" | "watch" | "plan") => 2,
+    let Ok(m) = command().ignore_errors(true).try_get_matches() else {
+        return 1;
+    };
+    // `run FILE.rhai` is orch's own; `run SERVICE` is compose's.
+    let script = |sub: &ArgMatches| {
+        sub.try_get_one::<String>("file")
+            .ok()
+            .flatten()
+            .is_some_and(|f| f.ends_with(".rhai") || std::path::Path::new(f).is_file())
+    };
+    match m.subcommand() {
+        Some(("container" | "image" | "network" | "volume" | "swarm" | "node" | "service" | "stack", _)) => 125,
+        Some(("docs" | "completions" | "watch" | "plan", _)) => 2,
+        Some(("run", sub)) if script(sub) => 2,
         _ => 1,
     }
 }
