@@ -24,6 +24,7 @@ pub(super) fn resolve_extends(
     if depth > 16 {
         return Err(LoadError::plain("extends: too many levels (is there a cycle?)"));
     }
+    same_file_cycle(parsed, files)?;
     let names: Vec<String> = parsed.services.iter().map(|s| s.0.clone()).collect();
     for name in names {
         let Some(idx) = parsed.services.iter().position(|s| s.0 == name) else {
@@ -76,6 +77,37 @@ pub(super) fn resolve_extends(
         own.shift_remove("extends");
         merge_service(&mut base, own, &tags);
         parsed.services[idx].1 = base;
+    }
+    Ok(())
+}
+
+/// An `extends` loop within one file is compose-go's "Circular reference"
+/// with the chain back to the first service (resolving it would report a
+/// base "not found" instead, which is not the fault).
+fn same_file_cycle(parsed: &Parsed, files: &Files) -> Result<(), LoadError> {
+    let base_of = |n: &str| {
+        let ext = parsed.services.iter().find(|s| s.0 == n)?.1.get("extends")?;
+        if ext.get("file").is_some() {
+            return None;
+        }
+        ext["service"].as_str().map(str::to_string)
+    };
+    for (start, _, _, node) in &parsed.services {
+        let mut chain = vec![start.clone()];
+        let mut cur = start.clone();
+        // A service extending itself has its own message.
+        while let Some(next) = base_of(&cur).filter(|n| *n != cur) {
+            if chain.contains(&next) {
+                let file = files.list.get(node.span.file).map(|f| f.0.clone()).unwrap_or_default();
+                let mut msg = format!("Circular reference:\n  {start} in {file}");
+                for n in chain.iter().skip(1).chain([&next]) {
+                    msg.push_str(&format!("\n  extends {n} in {file}"));
+                }
+                return Err(LoadError::plain(msg));
+            }
+            chain.push(next.clone());
+            cur = next;
+        }
     }
     Ok(())
 }
