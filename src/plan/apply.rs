@@ -472,6 +472,7 @@ async fn create_only(
 ) -> Result<String, String> {
     let mut body = body_for(ctx, svc, number, final_name, image_id, replaces);
     super::refs::apply_live(&ctx.d, &ctx.desired.project, svc, &mut body).await?;
+    let links = super::refs::apply_links(&ctx.d, &ctx.desired.project, svc, number, &mut body).await?;
     let hash = body["Labels"][super::desired::LABEL_HASH]
         .as_str()
         .unwrap_or_default()
@@ -533,6 +534,7 @@ async fn create_only(
             .and_then(|v| serde_json::from_value(v.clone()).ok())
             .unwrap_or_default();
         ep.aliases = Some(a);
+        ep.links = (!links.is_empty()).then(|| links.clone());
         let req = NetworkConnectRequest {
             container: created.id.clone(),
             endpoint_config: Some(ep),

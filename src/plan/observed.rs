@@ -92,6 +92,13 @@ impl Observed {
     }
 }
 
+/// The container's own name: with links the engine also lists it as
+/// `/linker/alias`, in no set order (compose's getCanonicalContainerName).
+fn canonical_name(names: &[String]) -> Option<String> {
+    let own = names.iter().find(|n| n.rfind('/') == Some(0)).or(names.first())?;
+    Some(own.trim_start_matches('/').to_string())
+}
+
 /// Lists the project's containers (one-off `run` containers excluded).
 pub async fn containers(d: &Docker, project: &str) -> Result<Vec<ObservedContainer>, String> {
     Ok(containers_with_labels(d, project)
@@ -122,7 +129,7 @@ pub async fn containers_with_labels(d: &Docker, project: &str) -> Result<Vec<(Ob
             let deps = labels.get(LABEL_DEPENDS_ON).cloned().unwrap_or_default();
             let c = ObservedContainer {
                 id: c.id?,
-                name: c.names?.first()?.trim_start_matches('/').to_string(),
+                name: canonical_name(c.names.as_deref()?)?,
                 service: labels.get(LABEL_SERVICE)?.clone(),
                 number: labels.get(LABEL_NUMBER).and_then(|n| n.parse().ok()).unwrap_or(0),
                 hash: labels.get(LABEL_HASH).cloned().unwrap_or_default(),

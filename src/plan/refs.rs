@@ -130,6 +130,61 @@ pub async fn apply_live(
     Ok(())
 }
 
+/// compose's getLinks: each `links` entry `SERVICE[:ALIAS]` names every
+/// container of SERVICE (stopped ones too, in the engine's list order)
+/// under ALIAS, `SERVICE-N` and `PROJECT-SERVICE-N` (N: the linking
+/// replica's number); each `external_links` entry `CONTAINER[:ALIAS]` is
+/// passed as is.
+pub fn links(raw: &Value, project: &str, number: usize, containers: &[ObservedContainer]) -> Vec<String> {
+    let mut out = Vec::new();
+    for l in raw["links"].as_array().into_iter().flatten().filter_map(Value::as_str) {
+        let (service, alias) = l.split_once(':').unwrap_or((l, l));
+        for c in containers.iter().filter(|c| c.service == service) {
+            out.push(format!("{}:{alias}", c.name));
+            out.push(format!("{}:{service}-{number}", c.name));
+            out.push(format!("{}:{project}-{service}-{number}", c.name));
+        }
+    }
+    for l in raw["external_links"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+    {
+        let (name, alias) = l.split_once(':').unwrap_or((l, l));
+        out.push(format!("{name}:{alias}"));
+    }
+    out
+}
+
+/// Puts replica `number`'s links into a create body: HostConfig and every
+/// endpoint, as compose does. Nothing to do for a service without links.
+pub async fn apply_links(
+    d: &bollard::Docker,
+    project: &str,
+    svc: &super::desired::ServiceSpec,
+    number: usize,
+    body: &mut Value,
+) -> Result<Vec<String>, String> {
+    let has = |k: &str| svc.raw[k].as_array().is_some_and(|a| !a.is_empty());
+    if !has("links") && !has("external_links") {
+        return Ok(Vec::new());
+    }
+    let containers = if has("links") {
+        super::observed::containers(d, project).await?
+    } else {
+        Vec::new()
+    };
+    let list = links(&svc.raw, project, number, &containers);
+    body["HostConfig"]["Links"] = json!(list);
+    if let Some(eps) = body["NetworkingConfig"]["EndpointsConfig"].as_object_mut() {
+        for ep in eps.values_mut() {
+            ep["Links"] = json!(list);
+        }
+    }
+    Ok(list)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -144,5 +199,34 @@ mod tests {
         assert_eq!(r["volumes_from"], json!(["abc", "foo"]));
         let err = resolve(&json!({"pid": "service:y"}), &|_| None).unwrap_err();
         assert_eq!(err, "cannot share PID namespace with service y: container missing");
+    }
+
+    #[test]
+    fn links_as_compose_sends_them() {
+        let c = |service: &str, name: &str| ObservedContainer {
+            id: format!("id-{name}"),
+            name: name.to_string(),
+            service: service.to_string(),
+            number: 1,
+            hash: String::new(),
+            image: String::new(),
+            state: "exited".to_string(),
+            created: 0,
+        };
+        let raw = json!({"links": ["db:database", "cache"], "external_links": ["out:o", "plain"]});
+        let all = [c("db", "p-db-1"), c("web", "p-web-1"), c("cache", "p-cache-2")];
+        assert_eq!(
+            links(&raw, "p", 3, &all),
+            [
+                "p-db-1:database",
+                "p-db-1:db-3",
+                "p-db-1:p-db-3",
+                "p-cache-2:cache",
+                "p-cache-2:cache-3",
+                "p-cache-2:p-cache-3",
+                "out:o",
+                "plain:plain"
+            ]
+        );
     }
 }

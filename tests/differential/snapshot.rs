@@ -293,6 +293,11 @@ fn container(c: &Value, subst: &Subst, hist: &History) -> Value {
     if let Some(hosts) = v["HostConfig"]["ExtraHosts"].as_array_mut() {
         hosts.sort_by_key(|e| e.as_str().unwrap_or_default().to_string());
     }
+    // On the legacy bridge the engine rebuilds HostConfig.Links from its
+    // link graph (a Go map): a random order, whoever sent them.
+    if let Some(links) = v["HostConfig"]["Links"].as_array_mut() {
+        links.sort_by_key(|e| e.as_str().unwrap_or_default().to_string());
+    }
     // Ulimits too (a Go map in compose-go).
     if let Some(u) = v["HostConfig"]["Ulimits"].as_array_mut() {
         u.sort_by_key(|e| e["Name"].as_str().unwrap_or_default().to_string());
