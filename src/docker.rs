@@ -103,11 +103,16 @@ pub fn patient(d: &Docker, grace_secs: Option<i64>) -> Docker {
 async fn connect(host: &str) -> Result<Docker, ConnectError> {
     let timeout = timeout_secs();
     let fix = "Is dockerd running? Start it, or point DOCKER_HOST at a running engine";
+    // A version remembered for this very socket needs only a ping, as
+    // Compose sends; negotiating asks `/version`, which makes the engine
+    // run its components to learn theirs.
+    let remembered = crate::memo::recall(host, "api").and_then(|v| parse_version(&v));
+    let version = remembered.as_ref().unwrap_or(API_DEFAULT_VERSION);
     let docker = if let Some(path) = host.strip_prefix("unix://") {
         if !std::path::Path::new(path).exists() {
             return Err(error(host, format!("socket {path} does not exist"), fix));
         }
-        Docker::connect_with_unix(host, timeout, API_DEFAULT_VERSION)
+        Docker::connect_with_unix(host, timeout, version)
     } else if host.starts_with("tcp://") || host.starts_with("http://") || host.starts_with("https://") {
         let verify = std::env::var("DOCKER_TLS_VERIFY").is_ok_and(|v| !v.is_empty() && v != "0");
         if verify || host.starts_with("https://") {
@@ -127,10 +132,10 @@ async fn connect(host: &str) -> Result<Docker, ConnectError> {
                 &certs.join("cert.pem"),
                 &certs.join("ca.pem"),
                 timeout,
-                API_DEFAULT_VERSION,
+                version,
             )
         } else {
-            Docker::connect_with_http(host, timeout, API_DEFAULT_VERSION)
+            Docker::connect_with_http(host, timeout, version)
         }
     } else {
         return Err(error(
@@ -140,13 +145,33 @@ async fn connect(host: &str) -> Result<Docker, ConnectError> {
         ));
     };
     let docker = docker.map_err(|e| error(host, e, fix))?;
-    // Negotiation asks the engine for its version: this is also the ping.
-    let wait = timeout.min(30);
-    match tokio::time::timeout(Duration::from_secs(wait), docker.negotiate_version()).await {
-        Ok(Ok(d)) => Ok(d),
-        Ok(Err(e)) => Err(error(host, flatten(&e), fix)),
-        Err(_) => Err(error(host, format!("no answer within {wait} s"), fix)),
+    let wait = Duration::from_secs(timeout.min(30));
+    let late = || error(host, format!("no answer within {} s", wait.as_secs()), fix);
+    if remembered.is_some() {
+        return match tokio::time::timeout(wait, docker.ping()).await {
+            Ok(Ok(_)) => Ok(docker),
+            Ok(Err(e)) => Err(error(host, flatten(&e), fix)),
+            Err(_) => Err(late()),
+        };
     }
+    match tokio::time::timeout(wait, docker.negotiate_version()).await {
+        Ok(Ok(d)) => {
+            let v = d.client_version();
+            crate::memo::remember(host, "api", &format!("{}.{}", v.major_version, v.minor_version));
+            Ok(d)
+        }
+        Ok(Err(e)) => Err(error(host, flatten(&e), fix)),
+        Err(_) => Err(late()),
+    }
+}
+
+/// `1.41` as bollard's version.
+fn parse_version(s: &str) -> Option<bollard::ClientVersion> {
+    let (major, minor) = s.split_once('.')?;
+    Some(bollard::ClientVersion {
+        major_version: major.parse().ok()?,
+        minor_version: minor.parse().ok()?,
+    })
 }
 
 fn cert_path() -> PathBuf {

@@ -252,6 +252,22 @@ pub fn plan(desired: &Desired, observed: &Observed, opts: &Options) -> Result<Pl
             return Err(format!("external volume {:?} not found", v.name));
         }
     }
+    // Compose refuses this as it converges the service (`getScale`), before
+    // any of its containers is touched; a conflict on the second name would
+    // otherwise surface only after the first replica was recreated.
+    for name in &services {
+        let Some(svc) = desired.services.iter().find(|s| &s.name == name) else {
+            continue;
+        };
+        let scale = opts.scale.get(name).copied().unwrap_or(svc.replicas);
+        if let (true, Some(fixed)) = (scale > 1, &svc.container_name) {
+            return Err(format!(
+                "WARNING: The {name:?} service is using the custom container name {fixed:?}. \
+                 Docker requires each container to have a unique name. \
+                 Remove the custom name to scale the service"
+            ));
+        }
+    }
     let mut steps = Vec::new();
     let mut warnings = desired.warnings.clone();
     for (name, id) in &observed.extra_networks {

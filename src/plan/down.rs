@@ -249,6 +249,15 @@ pub async fn down(
         }
         // "db:service_healthy:false,cache:service_started:true"
         let deps = depends.entry(service.clone()).or_default();
+        // Compose orders by the loaded model: a label written while a
+        // profile was off lacks that profile's services.
+        if let Some(svc) = desired
+            .iter()
+            .flat_map(|d| d.services.iter())
+            .find(|s| s.name == service)
+        {
+            deps.extend(svc.depends_on.iter().map(|x| x.service.clone()));
+        }
         for d in labels
             .get(LABEL_DEPENDS_ON)
             .map(String::as_str)

@@ -18,6 +18,8 @@ use std::time::Duration;
 
 use bollard::Docker;
 
+use crate::memo::{folder, safe};
+
 /// Set by `--no-lock-wait`: fail at once instead of waiting for the holder.
 static NO_WAIT: AtomicBool = AtomicBool::new(false);
 
@@ -30,27 +32,6 @@ pub fn set_no_wait(no_wait: bool) {
 #[derive(Debug)]
 pub struct ProjectLock {
     _file: File,
-}
-
-/// Where locks live: one folder for every user of the machine (they share
-/// the engine), world-writable and sticky like /tmp itself.
-fn folder() -> PathBuf {
-    std::env::var_os("ORCH_LOCK_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| std::env::temp_dir().join("orch-locks"))
-}
-
-/// A name usable as a file name.
-fn safe(s: &str) -> String {
-    s.chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect()
 }
 
 fn path_for(engine_id: &str, project: &str) -> PathBuf {
@@ -110,42 +91,14 @@ fn write_holder(file: &mut File) {
 /// The engine's ID (`docker info`'s `ID`, kept by the engine across
 /// restarts). `/info` is the engine's slowest read (it gathers counts from
 /// every subsystem: 0.1–0.3 s here, more than the rest of a no-change `up`),
-/// so for a local socket the ID is remembered beside the locks, valid while
-/// the socket file is the same one (a daemon restart makes a new socket:
-/// asked again). Remote engines are asked every time.
+/// so for a local socket the ID is remembered ([`crate::memo`]).
 async fn engine_id(d: &Docker, host: &str) -> Result<String, bollard::errors::Error> {
-    let socket = host.strip_prefix("unix://").and_then(socket_identity);
-    let cache = folder().join("engines").join(format!("{}.id", safe(host)));
-    if let Some(ident) = &socket {
-        if let Ok(text) = std::fs::read_to_string(&cache) {
-            if let Some((seen, id)) = text.split_once('\n') {
-                if seen == ident && !id.trim().is_empty() {
-                    return Ok(id.trim().to_string());
-                }
-            }
-        }
+    if let Some(id) = crate::memo::recall(host, "id") {
+        return Ok(id);
     }
     let id = d.info().await?.id.unwrap_or_default();
-    if let Some(ident) = socket {
-        // Written whole, then renamed: a concurrent reader sees the old
-        // file or the new one, never half of one.
-        let tmp = cache.with_extension(format!("{}.tmp", std::process::id()));
-        let written = cache
-            .parent()
-            .map(|dir| std::fs::create_dir_all(dir).and_then(|_| std::fs::write(&tmp, format!("{ident}\n{id}\n"))));
-        if matches!(written, Some(Ok(()))) {
-            let _ = std::fs::rename(&tmp, &cache);
-        }
-    }
+    crate::memo::remember(host, "id", &id);
     Ok(id)
-}
-
-/// What tells one socket file from its successor: device, inode and the
-/// time it was made.
-fn socket_identity(path: &str) -> Option<String> {
-    use std::os::unix::fs::MetadataExt;
-    let m = std::fs::metadata(path).ok()?;
-    Some(format!("{} {} {}.{}", m.dev(), m.ino(), m.ctime(), m.ctime_nsec()))
 }
 
 /// Takes the lock of `project` on the engine `d`, waiting for its holder

@@ -118,7 +118,9 @@ pub async fn condition(
                 }
                 Condition::Started => unreachable!(),
             }
-            tokio::time::sleep(Duration::from_millis(250)).await;
+            // Compose looks every 0.5 s; an inspect costs the engine
+            // well under a millisecond, so look more often and go on sooner.
+            tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
     Ok(())

@@ -219,6 +219,9 @@ pub fn summary(results: &[Verdict]) -> usize {
         }
     }
     println!("  {:<40} {to:>7.2} {tc:>7.2}  {:.2}", "TOTAL", to / tc.max(1e-9));
+    if let Some(path) = std::env::var_os("DT_TIMES_FILE") {
+        write_times(std::path::Path::new(&path), results);
+    }
     if !slower.is_empty() {
         println!("\nsteps where orch was slower than compose ({}):", slower.len());
         for s in slower {
@@ -226,4 +229,26 @@ pub fn summary(results: &[Verdict]) -> usize {
         }
     }
     failed.len()
+}
+
+/// Every step's times as tab-separated lines (scenario, line, orch,
+/// compose, step), for finding where the time goes (`DT_TIMES_FILE=PATH`).
+fn write_times(path: &std::path::Path, results: &[Verdict]) {
+    let mut out = String::from("scenario\tline\torch\tcompose\tstep\n");
+    for v in results {
+        for t in &v.timings {
+            let _ = writeln!(
+                out,
+                "{}\t{}\t{:.3}\t{:.3}\t{}",
+                v.name,
+                t.line,
+                secs(t.orch),
+                secs(t.compose),
+                t.text
+            );
+        }
+    }
+    if let Err(e) = std::fs::write(path, out) {
+        println!("DT_TIMES_FILE {}: {e}", path.display());
+    }
 }
