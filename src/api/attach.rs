@@ -4,7 +4,7 @@
 //! early output is lost), forward orch's stdin when asked, start, copy the
 //! output until the container closes it, then report its exit code.
 
-use std::io::Read;
+use std::io::{IsTerminal, Read};
 
 use bollard::container::LogOutput;
 use bollard::query_parameters as qp;
@@ -12,6 +12,7 @@ use bollard::Docker;
 use futures_util::StreamExt;
 use rhai::plugin::*;
 use rhai::Map;
+use rustix::termios::{self, OptionalActions, Termios};
 use tokio::io::{AsyncWrite, AsyncWriteExt};
 use tokio::sync::mpsc;
 
@@ -76,6 +77,59 @@ fn write_out(frame: LogOutput) {
     };
 }
 
+/// orch's terminal (stdin) in raw mode while a TTY container has it, as
+/// the Docker CLI's `SetRawTerminal`: keys (Ctrl-C too) go to the
+/// container's terminal, which echoes them. Restored when dropped, also
+/// when Ctrl-C (SIGTERM) drops the call.
+struct RawMode(Termios);
+
+impl RawMode {
+    fn enable() -> Option<RawMode> {
+        let stdin = std::io::stdin();
+        let saved = termios::tcgetattr(&stdin).ok()?;
+        let mut raw = saved.clone();
+        raw.make_raw();
+        termios::tcsetattr(&stdin, OptionalActions::Now, &raw).ok()?;
+        Some(RawMode(saved))
+    }
+}
+
+impl Drop for RawMode {
+    fn drop(&mut self) {
+        let _ = termios::tcsetattr(std::io::stdin(), OptionalActions::Now, &self.0);
+    }
+}
+
+/// orch's terminal size (rows, columns), from stdout as the CLI reads it.
+fn terminal_size() -> Option<(i32, i32)> {
+    let ws = termios::tcgetwinsize(std::io::stdout()).ok()?;
+    (ws.ws_row > 0).then_some((i32::from(ws.ws_row), i32::from(ws.ws_col)))
+}
+
+/// Keeps the container's TTY the size of orch's terminal: now, and on
+/// every SIGWINCH (the CLI's `MonitorTtySize`).
+async fn follow_size(d: Docker, id: String) {
+    let resize = |(h, w): (i32, i32)| {
+        let (d, id) = (d.clone(), id.clone());
+        async move {
+            let _ = d
+                .resize_container_tty(&id, qp::ResizeContainerTTYOptions { h, w })
+                .await;
+        }
+    };
+    if let Some(size) = terminal_size() {
+        resize(size).await;
+    }
+    let Ok(mut winch) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::window_change()) else {
+        return;
+    };
+    while winch.recv().await.is_some() {
+        if let Some(size) = terminal_size() {
+            resize(size).await;
+        }
+    }
+}
+
 /// Ends the stdin forwarder with the call, also when Ctrl-C drops it.
 struct AbortOnDrop(tokio::task::JoinHandle<()>);
 
@@ -111,7 +165,10 @@ fn start_attached(c: &Container, opts: Map) -> RhaiResult<i64> {
             .await
             .map_err(|e| engine_err(&what, &e))?;
         // As the CLI: stdin only reaches a container created to take it.
-        let stdin = want_stdin && info.config.as_ref().and_then(|c| c.open_stdin).unwrap_or(false);
+        let config = info.config.unwrap_or_default();
+        let stdin = want_stdin && config.open_stdin.unwrap_or(false);
+        let tty = config.tty.unwrap_or(false);
+        let _raw = if tty && stdin { RawMode::enable() } else { None };
         let attach = qp::AttachContainerOptions {
             stdin,
             stdout: true,
@@ -129,6 +186,8 @@ fn start_attached(c: &Container, opts: Map) -> RhaiResult<i64> {
         d.start_container(&id, None::<qp::StartContainerOptions>)
             .await
             .map_err(|e| engine_err(&what, &e))?;
+        let _resizer = (tty && std::io::stdout().is_terminal())
+            .then(|| AbortOnDrop(tokio::spawn(follow_size(d.clone(), id.clone()))));
         while let Some(frame) = output.next().await {
             write_out(frame.map_err(|e| engine_err(&what, &e))?);
         }
@@ -144,7 +203,9 @@ pub mod api {
     /// (byte for byte) until it ends, and returns its exit code, as `docker
     /// start -a`. `stdin: true` also forwards orch's stdin to a container
     /// created with `stdin_open` (as `-i`); its end closes the container's
-    /// stdin when it was created `StdinOnce` (`docker compose run`'s).
+    /// stdin when it was created `StdinOnce` (`docker compose run`'s). A
+    /// container with a TTY gets orch's terminal: raw mode while it runs
+    /// (with stdin), and its size, kept on every resize.
     ///
     /// ```rhai
     /// let code = c.start_attached(#{ stdin: true });

@@ -420,7 +420,7 @@ pub fn compose_run() -> Command {
         .arg(flag(
             "no-TTY",
             Some('T'),
-            "Disable pseudo-TTY allocation (orch never allocates one)",
+            "Disable pseudo-TTY allocation (default: auto-detected)",
         ))
         .arg(Arg::new("service").required(true))
         .arg(
