@@ -466,3 +466,49 @@ fn containers_started_later_are_attached_too() {
     ]);
     assert!(running.trim().is_empty(), "still running: {running}");
 }
+
+/// `echo hello | run svc cat`: compose's default `-i` forwards the piped
+/// input to the command (`-i=false` does not), and the exit code is the
+/// command's.
+#[test]
+fn run_forwards_piped_stdin_as_compose_does() {
+    let yaml = format!("services:\n  svc:\n    image: {TEST_IMAGE}\n");
+    let (_dir, o, r) = sides("att-stdin", &yaml);
+    let fed = |side: &Side, args: &[&str]| -> Output {
+        let mut child = side
+            .command(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn");
+        child.stdin.take().unwrap().write_all(b"hello\n").expect("feed stdin");
+        child.wait_with_output().expect("wait")
+    };
+    for args in [
+        &["run", "--rm", "svc", "cat"][..],
+        &["run", "--rm", "-T", "svc", "sh", "-c", "cat; echo oops >&2; exit 3"],
+        &["run", "--rm", "-i=false", "svc", "cat"],
+    ] {
+        let (got, want) = (fed(&o, args), fed(&r, args));
+        assert_eq!(code(&got), code(&want), "{args:?}: {}", stderr(&got));
+        assert_eq!(stdout(&got), stdout(&want), "{args:?}: {}", stderr(&got));
+    }
+    assert_eq!(stdout(&fed(&o, &["run", "--rm", "svc", "cat"])), "hello\n");
+}
+
+/// `run` in a terminal: compose allocates a TTY (stdin and stdout are
+/// terminals, no `-T`); keys reach the shell through orch's terminal in
+/// raw mode, and the exit code is the shell's.
+#[test]
+fn run_in_a_terminal_gets_a_tty_as_compose_does() {
+    let yaml = format!("services:\n  svc:\n    image: {TEST_IMAGE}\n");
+    let (_dir, o, r) = sides("att-tty", &yaml);
+    for side in [&r, &o] {
+        let mut pty = Pty::spawn(side.command(&["run", "--rm", "svc", "sh"]));
+        pty.wait_for_text("/ # ", 60);
+        pty.master.write_all(b"tty; exit 3\r").expect("type");
+        assert_eq!(pty.wait(60), 3, "{}: {}", side.tool, pty.text());
+        assert!(pty.text().contains("/dev/pts/0"), "{}: {}", side.tool, pty.text());
+    }
+}

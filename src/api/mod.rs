@@ -7,6 +7,7 @@
 //! [`crate::bridge`], and turns engine errors into Rhai exceptions carrying
 //! the engine's own message.
 
+pub mod attach;
 pub mod batch;
 pub mod compose;
 pub mod config;
@@ -47,6 +48,7 @@ pub type RhaiResult<T> = Result<T, Box<EvalAltResult>>;
 pub fn register(engine: &mut Engine) {
     let mut container = exported_module!(container::api);
     container.combine_flatten(exported_module!(health::api));
+    container.combine_flatten(exported_module!(attach::api));
     engine.register_static_module("container", container.into());
     engine.register_static_module("image", exported_module!(image::api).into());
     engine.register_static_module("network", exported_module!(network::api).into());

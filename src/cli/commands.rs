@@ -408,15 +408,19 @@ pub fn compose_run() -> Command {
         ))
         .arg(flag("build", None, "Build image before starting container"))
         .arg(flag("no-build", None, "Don't build an image, even if it's missing"))
-        .arg(flag(
-            "interactive",
-            Some('i'),
-            "Keep STDIN open even if not attached (orch does not attach stdin)",
-        ))
+        .arg(
+            // A Go bool flag, true unless `-i=false`, as compose's.
+            opt("interactive", "Keep STDIN open even if not attached")
+                .short('i')
+                .num_args(0..=1)
+                .require_equals(true)
+                .default_value("true")
+                .default_missing_value("true"),
+        )
         .arg(flag(
             "no-TTY",
             Some('T'),
-            "Disable pseudo-TTY allocation (orch never allocates one)",
+            "Disable pseudo-TTY allocation (default: auto-detected)",
         ))
         .arg(Arg::new("service").required(true))
         .arg(

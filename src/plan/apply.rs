@@ -8,9 +8,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use bollard::models::{
-    ContainerCreateBody, EndpointSettings, NetworkConnectRequest, NetworkCreateRequest, VolumeCreateRequest,
-};
+use bollard::models::{EndpointSettings, NetworkConnectRequest, NetworkCreateRequest, VolumeCreateRequest};
 use bollard::query_parameters as qp;
 use bollard::Docker;
 use futures_util::future::join_all;
@@ -486,18 +484,16 @@ async fn create_only(
         };
         super::mounts::inherit(&mut body, anon, &image_volumes);
     }
-    let body: ContainerCreateBody = serde_json::from_value(body).map_err(|e| format!("service {}: {e}", svc.name))?;
+    let v = ctx.d.client_version();
+    let body = super::create::body(body, &svc.raw, (v.major_version, v.minor_version))
+        .map_err(|e| format!("service {}: {e}", svc.name))?;
     // A run killed mid-way leaves the engine finishing (or rolling back)
     // its last creates after we looked: a name may be held by this very
     // replica (adopt it) or by a container being removed (wait, retry).
     let mut attempt = 0;
     let created = loop {
-        let options = qp::CreateContainerOptions {
-            name: Some(create_name.to_string()),
-            platform: String::new(),
-        };
-        match ctx.d.create_container(Some(options), body.clone()).await {
-            Ok(c) => break c,
+        match super::create::post(&ctx.d, create_name, &body).await {
+            Ok(id) => break id,
             Err(e) if crate::docker::status(&e) == Some(409) && create_name == final_name => {
                 if let Some(id) = adopt(ctx, svc, number, final_name, &hash).await {
                     return Ok(id);
@@ -536,14 +532,14 @@ async fn create_only(
         ep.aliases = Some(a);
         ep.links = (!links.is_empty()).then(|| links.clone());
         let req = NetworkConnectRequest {
-            container: created.id.clone(),
+            container: created.clone(),
             endpoint_config: Some(ep),
         };
         if let Err(e) = ctx.d.connect_network(net, req).await {
             let _ = ctx
                 .d
                 .remove_container(
-                    &created.id,
+                    &created,
                     Some(qp::RemoveContainerOptions {
                         force: true,
                         ..Default::default()
@@ -557,7 +553,7 @@ async fn create_only(
             ));
         }
     }
-    Ok(created.id)
+    Ok(created)
 }
 
 /// The ID of the container called `name` if it is this project's replica

@@ -237,6 +237,16 @@ pub fn scope(desired: &Desired, opts: &Options) -> Result<Vec<String>, String> {
 /// Computes the plan.
 pub fn plan(desired: &Desired, observed: &Observed, opts: &Options) -> Result<Plan, String> {
     let services = scope(desired, opts)?;
+    // compose looks every image up before creating anything, and stops at
+    // one the engine refuses to look up (an invalid reference).
+    for name in &services {
+        let image = desired.service(name).map(|s| s.image.as_str()).unwrap_or_default();
+        if let Some(e) = observed.image_errors.get(image) {
+            return Err(format!(
+                "unable to get image '{image}': Error response from daemon: {e}"
+            ));
+        }
+    }
     // External resources must exist before anything is created (compose
     // checks them one by one as it creates; orch, all first).
     for n in desired.networks.iter().filter(|n| n.external) {

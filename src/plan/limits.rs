@@ -180,7 +180,8 @@ fn restart_policy(svc: &Value, host: &mut Map<String, Value>) {
 }
 
 /// A service's settings on one network beyond its aliases, as compose's
-/// `createEndpointSettings`: addresses (`IPAMConfig`) and `driver_opts`.
+/// `createEndpointSettings`: addresses (`IPAMConfig`), `mac_address` and
+/// `driver_opts`.
 pub(crate) fn endpoint(cfg: &Value) -> Option<Value> {
     let mut ep = Map::new();
     let mut ipam = Map::new();
@@ -194,6 +195,9 @@ pub(crate) fn endpoint(cfg: &Value) -> Option<Value> {
     }
     if !ipam.is_empty() {
         ep.insert("IPAMConfig".into(), Value::Object(ipam));
+    }
+    if let Some(m) = cfg["mac_address"].as_str().filter(|m| !m.is_empty()) {
+        ep.insert("MacAddress".into(), json!(m));
     }
     if let Some(o) = cfg["driver_opts"].as_object().filter(|o| !o.is_empty()) {
         let opts: Map<String, Value> = o

@@ -10,6 +10,7 @@
 pub mod anon;
 pub mod apply;
 pub mod build;
+pub mod create;
 pub mod dependents;
 pub mod desired;
 pub mod diff;

@@ -37,6 +37,9 @@ pub struct Observed {
     pub images: HashMap<String, bool>,
     /// Image reference → its ID, for the images the engine has.
     pub image_ids: HashMap<String, String>,
+    /// Image reference → the engine's answer when looking it up failed for
+    /// another reason than its absence (e.g. upper case in the name).
+    pub image_errors: HashMap<String, String>,
     /// (name, ID) of the project's networks that duplicate an older one.
     pub extra_networks: Vec<(String, String)>,
 }
@@ -172,9 +175,18 @@ pub async fn observe(d: &Docker, desired: &Desired) -> Result<Observed, String> 
     }
     let mut images = HashMap::new();
     let mut image_ids = HashMap::new();
+    let mut image_errors = HashMap::new();
     for s in &desired.services {
         if !images.contains_key(&s.image) {
-            let found = d.inspect_image(&s.image).await.ok();
+            let found = match d.inspect_image(&s.image).await {
+                Ok(i) => Some(i),
+                Err(e) => {
+                    if crate::docker::status(&e).is_some_and(|c| c != 404) {
+                        image_errors.insert(s.image.clone(), flatten(&e));
+                    }
+                    None
+                }
+            };
             if let Some(id) = found.as_ref().and_then(|i| i.id.clone()) {
                 image_ids.insert(s.image.clone(), id);
             }
@@ -188,6 +200,7 @@ pub async fn observe(d: &Docker, desired: &Desired) -> Result<Observed, String> 
         labels,
         images,
         image_ids,
+        image_errors,
         extra_networks,
     })
 }

@@ -4,7 +4,7 @@
 //! `oneoff=True` with a random slug and no container number, no restart
 //! policy, and no published ports unless asked.
 
-use bollard::models::{ContainerCreateBody, EndpointSettings, NetworkConnectRequest};
+use bollard::models::{EndpointSettings, NetworkConnectRequest};
 use bollard::query_parameters as qp;
 use bollard::Docker;
 use serde_json::{json, Value};
@@ -145,21 +145,15 @@ pub async fn create(d: &Docker, desired: &Desired, service: &str, o: OneOff) -> 
     body["Labels"][super::desired::LABEL_HASH] = json!(super::desired::service_hash(&svc.raw));
     let svc = &svc;
     super::refs::apply_live(d, &desired.project, svc, &mut body).await?;
-    let body: ContainerCreateBody =
-        serde_json::from_value::<ContainerCreateBody>(body.clone()).map_err(|e| format!("service {service}: {e}"))?;
-    let created = d
-        .create_container(
-            Some(qp::CreateContainerOptions {
-                name: Some(name.clone()),
-                platform: String::new(),
-            }),
-            body,
-        )
+    let v = d.client_version();
+    let body = super::create::body(body, &svc.raw, (v.major_version, v.minor_version))
+        .map_err(|e| format!("service {service}: {e}"))?;
+    let created = super::create::post(d, &name, &body)
         .await
         .map_err(|e| format!("service {service}: creating container {name}: {}", flatten(&e)))?;
     for (net, aliases) in svc.networks.iter().skip(1) {
         let req = NetworkConnectRequest {
-            container: created.id.clone(),
+            container: created.clone(),
             endpoint_config: Some(EndpointSettings {
                 aliases: Some(run_aliases(&name, aliases, o.use_aliases)),
                 ..Default::default()
@@ -168,7 +162,7 @@ pub async fn create(d: &Docker, desired: &Desired, service: &str, o: OneOff) -> 
         if let Err(e) = d.connect_network(net, req).await {
             let _ = d
                 .remove_container(
-                    &created.id,
+                    &created,
                     Some(qp::RemoveContainerOptions {
                         force: true,
                         ..Default::default()
@@ -181,8 +175,8 @@ pub async fn create(d: &Docker, desired: &Desired, service: &str, o: OneOff) -> 
             ));
         }
     }
-    super::secrets::inject(d, svc, &created.id).await?;
-    Ok((created.id, name))
+    super::secrets::inject(d, svc, &created).await?;
+    Ok((created, name))
 }
 
 /// A one-off container's aliases on a network, as compose's `getAliases`:

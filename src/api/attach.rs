@@ -1,0 +1,217 @@
+//! `Container.start_attached`: a container started with its streams tied
+//! to orch's own, as the Docker CLI's `RunStart` does for `docker start -a
+//! -i` and for `docker compose run` without `-d`: attach first (so no
+//! early output is lost), forward orch's stdin when asked, start, copy the
+//! output until the container closes it, then report its exit code.
+
+use std::io::{IsTerminal, Read};
+
+use bollard::container::LogOutput;
+use bollard::query_parameters as qp;
+use bollard::Docker;
+use futures_util::StreamExt;
+use rhai::plugin::*;
+use rhai::Map;
+use rustix::termios::{self, OptionalActions, Termios};
+use tokio::io::{AsyncWrite, AsyncWriteExt};
+use tokio::sync::mpsc;
+
+use super::container::Container;
+use super::value::Opts;
+use super::{client, engine_err, RhaiResult};
+use crate::bridge;
+
+/// Chunks of orch's stdin, read on a thread of their own: a read from a
+/// terminal cannot be cancelled, so it must not hold up the runtime when
+/// the container exits first (the thread dies with the process). The
+/// channel closes at end of input (or a read error, which ends it too).
+fn stdin_chunks() -> mpsc::Receiver<Vec<u8>> {
+    let (tx, rx) = mpsc::channel(16);
+    std::thread::spawn(move || {
+        let mut stdin = std::io::stdin();
+        let mut buf = vec![0u8; 32 * 1024];
+        loop {
+            match stdin.read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => {
+                    if tx.blocking_send(buf[..n].to_vec()).is_err() {
+                        break;
+                    }
+                }
+            }
+        }
+    });
+    rx
+}
+
+/// Copies `input` chunks into the attach connection, then half-closes it
+/// (the CLI's `CloseWrite`): with `StdinOnce` the engine then closes the
+/// container's stdin, so a command reading it sees end of input.
+async fn forward(mut input: Option<mpsc::Receiver<Vec<u8>>>, mut conn: impl AsyncWrite + Unpin) {
+    if let Some(rx) = input.as_mut() {
+        while let Some(chunk) = rx.recv().await {
+            if conn.write_all(&chunk).await.is_err() || conn.flush().await.is_err() {
+                return;
+            }
+        }
+    }
+    let _ = conn.shutdown().await;
+}
+
+/// Writes one frame of the container's output to orch's stdout or stderr.
+/// Blocking is fine: this runs on the script's thread (`bridge::block_on`),
+/// not on the runtime's. A closed stdout (`orch run … | head -1`) is not an
+/// error: the container keeps running to its own end, as with the CLI.
+fn write_out(frame: LogOutput) {
+    use std::io::Write;
+    let _ = match frame {
+        LogOutput::StdErr { message } => {
+            let mut e = std::io::stderr().lock();
+            e.write_all(&message).and_then(|_| e.flush())
+        }
+        LogOutput::StdOut { message } | LogOutput::Console { message } => {
+            let mut o = std::io::stdout().lock();
+            o.write_all(&message).and_then(|_| o.flush())
+        }
+        LogOutput::StdIn { .. } => Ok(()),
+    };
+}
+
+/// orch's terminal (stdin) in raw mode while a TTY container has it, as
+/// the Docker CLI's `SetRawTerminal`: keys (Ctrl-C too) go to the
+/// container's terminal, which echoes them. Restored when dropped, also
+/// when Ctrl-C (SIGTERM) drops the call.
+struct RawMode(Termios);
+
+impl RawMode {
+    fn enable() -> Option<RawMode> {
+        let stdin = std::io::stdin();
+        let saved = termios::tcgetattr(&stdin).ok()?;
+        let mut raw = saved.clone();
+        raw.make_raw();
+        termios::tcsetattr(&stdin, OptionalActions::Now, &raw).ok()?;
+        Some(RawMode(saved))
+    }
+}
+
+impl Drop for RawMode {
+    fn drop(&mut self) {
+        let _ = termios::tcsetattr(std::io::stdin(), OptionalActions::Now, &self.0);
+    }
+}
+
+/// orch's terminal size (rows, columns), from stdout as the CLI reads it.
+fn terminal_size() -> Option<(i32, i32)> {
+    let ws = termios::tcgetwinsize(std::io::stdout()).ok()?;
+    (ws.ws_row > 0).then_some((i32::from(ws.ws_row), i32::from(ws.ws_col)))
+}
+
+/// Keeps the container's TTY the size of orch's terminal: now, and on
+/// every SIGWINCH (the CLI's `MonitorTtySize`).
+async fn follow_size(d: Docker, id: String) {
+    let resize = |(h, w): (i32, i32)| {
+        let (d, id) = (d.clone(), id.clone());
+        async move {
+            let _ = d
+                .resize_container_tty(&id, qp::ResizeContainerTTYOptions { h, w })
+                .await;
+        }
+    };
+    if let Some(size) = terminal_size() {
+        resize(size).await;
+    }
+    let Ok(mut winch) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::window_change()) else {
+        return;
+    };
+    while winch.recv().await.is_some() {
+        if let Some(size) = terminal_size() {
+            resize(size).await;
+        }
+    }
+}
+
+/// Ends the stdin forwarder with the call, also when Ctrl-C drops it.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// The container's exit code once it is not running.
+async fn exit_code(d: &Docker, id: &str, what: &str) -> RhaiResult<i64> {
+    let opts = qp::WaitContainerOptions {
+        condition: "not-running".into(),
+    };
+    match d.wait_container(id, Some(opts)).next().await {
+        Some(Ok(r)) => Ok(r.status_code),
+        Some(Err(bollard::errors::Error::DockerContainerWaitError { code, error })) if error.is_empty() => Ok(code),
+        Some(Err(e)) => Err(engine_err(what, &e)),
+        None => Err(format!("{what}: the engine closed the wait without a result").into()),
+    }
+}
+
+fn start_attached(c: &Container, opts: Map) -> RhaiResult<i64> {
+    let o = Opts::new("start_attached", opts, &["stdin"])?;
+    let want_stdin = o.flag("stdin")?;
+    let ep = c.ep.clone();
+    let id = c.id.clone();
+    let what = format!("container start {}", if c.name.is_empty() { &c.id } else { &c.name });
+    bridge::block_on_until_interrupt(async move {
+        let d = client(&ep).await?;
+        let info = d
+            .inspect_container(&id, None::<qp::InspectContainerOptions>)
+            .await
+            .map_err(|e| engine_err(&what, &e))?;
+        // As the CLI: stdin only reaches a container created to take it.
+        let config = info.config.unwrap_or_default();
+        let stdin = want_stdin && config.open_stdin.unwrap_or(false);
+        let tty = config.tty.unwrap_or(false);
+        let _raw = if tty && stdin { RawMode::enable() } else { None };
+        let attach = qp::AttachContainerOptions {
+            stdin,
+            stdout: true,
+            stderr: true,
+            stream: true,
+            logs: false,
+            detach_keys: None,
+        };
+        let conn = d
+            .attach_container(&id, Some(attach))
+            .await
+            .map_err(|e| engine_err(&what, &e))?;
+        let mut output = conn.output;
+        let _writer = AbortOnDrop(tokio::spawn(forward(stdin.then(stdin_chunks), conn.input)));
+        d.start_container(&id, None::<qp::StartContainerOptions>)
+            .await
+            .map_err(|e| engine_err(&what, &e))?;
+        let _resizer = (tty && std::io::stdout().is_terminal())
+            .then(|| AbortOnDrop(tokio::spawn(follow_size(d.clone(), id.clone()))));
+        while let Some(frame) = output.next().await {
+            write_out(frame.map_err(|e| engine_err(&what, &e))?);
+        }
+        exit_code(d, &id, &what).await
+    })
+}
+
+#[export_module]
+pub mod api {
+    use super::*;
+
+    /// Starts the container with its output on orch's stdout and stderr
+    /// (byte for byte) until it ends, and returns its exit code, as `docker
+    /// start -a`. `stdin: true` also forwards orch's stdin to a container
+    /// created with `stdin_open` (as `-i`); its end closes the container's
+    /// stdin when it was created `StdinOnce` (`docker compose run`'s). A
+    /// container with a TTY gets orch's terminal: raw mode while it runs
+    /// (with stdin), and its size, kept on every resize.
+    ///
+    /// ```rhai
+    /// let code = c.start_attached(#{ stdin: true });
+    /// ```
+    #[rhai_fn(global, return_raw)]
+    pub fn start_attached(ctx: NativeCallContext, c: &mut Container, opts: Map) -> RhaiResult<i64> {
+        crate::api::located(&ctx, super::start_attached(c, opts))
+    }
+}
