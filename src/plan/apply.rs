@@ -122,7 +122,7 @@ pub async fn apply(
         opts,
         events,
         ops,
-        image_ids: Default::default(),
+        image_ids: Arc::new(tokio::sync::Mutex::new(plan.image_ids.clone())),
         stopped: Default::default(),
         scope: Arc::new(plan.services.clone()),
     };

@@ -165,6 +165,9 @@ pub struct Plan {
     /// Kept replicas the applier compares again once images are built and
     /// references converged (see `replicas`).
     pub checks: Vec<super::replicas::Check>,
+    /// The IDs of the images the plan does not build, as planned against:
+    /// the applier needs them for labels and need not ask again.
+    pub image_ids: HashMap<String, String>,
 }
 
 /// Services in `selected` plus (unless `no_deps`) what they depend on, in
@@ -348,10 +351,24 @@ pub fn plan(desired: &Desired, observed: &Observed, opts: &Options) -> Result<Pl
             ));
         }
     }
+    let built: BTreeSet<&str> = steps
+        .iter()
+        .filter_map(|s| match s {
+            Step::Build { image, .. } => Some(image.as_str()),
+            _ => None,
+        })
+        .collect();
+    let image_ids = observed
+        .image_ids
+        .iter()
+        .filter(|(image, _)| !built.contains(image.as_str()))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
     Ok(Plan {
         steps,
         services,
         warnings,
         checks,
+        image_ids,
     })
 }

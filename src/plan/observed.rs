@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 use bollard::query_parameters as qp;
 use bollard::Docker;
+use futures_util::future::{join_all, try_join_all};
 
 use super::desired::{
     Desired, LABEL_DEPENDS_ON, LABEL_HASH, LABEL_IMAGE, LABEL_NUMBER, LABEL_ONEOFF, LABEL_PROJECT, LABEL_SERVICE,
@@ -145,14 +146,29 @@ pub async fn containers_with_labels(d: &Docker, project: &str) -> Result<Vec<(Ob
         .collect())
 }
 
-/// Observes everything the plan for `desired` depends on.
+/// Observes everything the plan for `desired` depends on. The reads are
+/// independent, so they go to the engine at once: a run's fixed cost is
+/// one round trip, not one per network, volume and image.
 pub async fn observe(d: &Docker, desired: &Desired) -> Result<Observed, String> {
-    let containers = containers(d, &desired.project).await?;
+    let mut seen = std::collections::HashSet::new();
+    let refs: Vec<&str> = desired
+        .services
+        .iter()
+        .map(|s| s.image.as_str())
+        .filter(|i| seen.insert(*i))
+        .collect();
+    let (containers, copies, found_volumes, found_images) = futures_util::future::join4(
+        containers(d, &desired.project),
+        try_join_all(desired.networks.iter().map(|n| networks_named(d, &n.name))),
+        join_all(desired.volumes.iter().map(|v| d.inspect_volume(&v.name))),
+        join_all(refs.iter().map(|r| d.inspect_image(r))),
+    )
+    .await;
+    let containers = containers?;
     let mut networks = Vec::new();
     let mut extra_networks = Vec::new();
     let mut labels = HashMap::new();
-    for n in &desired.networks {
-        let copies = networks_named(d, &n.name).await?;
+    for (n, copies) in desired.networks.iter().zip(copies?) {
         if let Some((adopted, oldest)) = copies.split_first() {
             networks.push(n.name.clone());
             labels.insert(n.name.clone(), adopted.labels.clone());
@@ -167,8 +183,8 @@ pub async fn observe(d: &Docker, desired: &Desired) -> Result<Observed, String> 
         }
     }
     let mut volumes = Vec::new();
-    for v in &desired.volumes {
-        if let Ok(info) = d.inspect_volume(&v.name).await {
+    for (v, found) in desired.volumes.iter().zip(found_volumes) {
+        if let Ok(info) = found {
             volumes.push(v.name.clone());
             labels.insert(format!("volume {}", v.name), info.labels);
         }
@@ -176,22 +192,20 @@ pub async fn observe(d: &Docker, desired: &Desired) -> Result<Observed, String> 
     let mut images = HashMap::new();
     let mut image_ids = HashMap::new();
     let mut image_errors = HashMap::new();
-    for s in &desired.services {
-        if !images.contains_key(&s.image) {
-            let found = match d.inspect_image(&s.image).await {
-                Ok(i) => Some(i),
-                Err(e) => {
-                    if crate::docker::status(&e).is_some_and(|c| c != 404) {
-                        image_errors.insert(s.image.clone(), flatten(&e));
-                    }
-                    None
+    for (r, found) in refs.into_iter().zip(found_images) {
+        let found = match found {
+            Ok(i) => Some(i),
+            Err(e) => {
+                if crate::docker::status(&e).is_some_and(|c| c != 404) {
+                    image_errors.insert(r.to_string(), flatten(&e));
                 }
-            };
-            if let Some(id) = found.as_ref().and_then(|i| i.id.clone()) {
-                image_ids.insert(s.image.clone(), id);
+                None
             }
-            images.insert(s.image.clone(), found.is_some());
+        };
+        if let Some(id) = found.as_ref().and_then(|i| i.id.clone()) {
+            image_ids.insert(r.to_string(), id);
         }
+        images.insert(r.to_string(), found.is_some());
     }
     Ok(Observed {
         containers,
