@@ -275,7 +275,7 @@ fn compose_step(s: &mut State, step: &Step, args: &[String]) -> (Value, Outcome)
     let bin = if step.cross { s.side.kind.other() } else { s.side.kind };
     let cmd = s.side.command(bin, args);
     let stdin = step.stdin.as_ref().map(|f| s.side.dir.join(f));
-    let since = order::now();
+    let rec = order::Recorder::start(&s.side.project);
     let out = run(cmd, stdin.as_deref(), STEP_LIMIT);
     let until = order::now();
     let snap = take(&s.side, &s.hist, &s.prev, &s.gone);
@@ -307,7 +307,7 @@ fn compose_step(s: &mut State, step: &Step, args: &[String]) -> (Value, Outcome)
         }
     }
     let deps = dependencies(&s.hist.current.doc, &subcommand(args));
-    v["order"] = order::relations(&s.side.project, &since, &until, &deps);
+    v["order"] = order::relations(rec, &s.side.project, &until, &deps);
     (v, out)
 }
 
