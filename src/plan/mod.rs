@@ -16,6 +16,7 @@ pub mod diff;
 pub mod down;
 pub mod features;
 pub mod gojson;
+pub mod hooks;
 pub mod lifecycle;
 pub mod limits;
 pub mod lock;
