@@ -294,6 +294,9 @@ pub(crate) fn healthcheck(hc: &Value) -> Value {
 
 /// Converts the canonical compose document into the desired state.
 pub fn from_compose(doc: &Value) -> Result<Desired, String> {
+    // What compose creates is the project after its `use_api_socket`
+    // rewrite (hashes included).
+    let doc = &super::apisocket::apply(doc);
     let project = doc["name"]
         .as_str()
         .ok_or("the compose document has no project name")?

@@ -8,6 +8,7 @@
 //! - [`apply`]: runs the plan as a dependency graph, in parallel.
 
 pub mod anon;
+pub mod apisocket;
 pub mod apply;
 pub mod build;
 pub mod dependents;
