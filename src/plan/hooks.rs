@@ -10,8 +10,9 @@
 
 use std::time::Duration;
 
-use bollard::exec::{CreateExecOptions, StartExecOptions};
+use bollard::exec::{CreateExecOptions, StartExecOptions, StartExecResults};
 use bollard::Docker;
+use futures_util::StreamExt;
 use serde_json::Value;
 
 use super::desired::{s, strings, ServiceSpec};
@@ -92,6 +93,66 @@ pub async fn post_start(d: &Docker, spec: Option<&ServiceSpec>, id: &str) -> Res
     run_for(d, spec, id, |s| &s.post_start).await
 }
 
+/// `post_start` as attached `up` runs it (compose passes its log printer):
+/// each hook's exec attached, its output (stdout and stderr alike, the
+/// engine's own error when the exec cannot run) handed to `line` as it
+/// comes, then its exit code checked. Every failure counts.
+pub async fn post_start_attached(
+    d: &Docker,
+    spec: Option<&ServiceSpec>,
+    id: &str,
+    mut line: impl FnMut(String),
+) -> Result<(), HookError> {
+    let Some(sp) = spec else {
+        return Ok(());
+    };
+    for h in &sp.post_start {
+        let engine = |what: &str, e: &bollard::errors::Error| HookError::Engine {
+            what: format!("service {}: {what} a hook", sp.name),
+            message: flatten(e),
+            status: status(e),
+        };
+        let exec = d
+            .create_exec(id, create_options(h, true))
+            .await
+            .map_err(|e| engine("creating", &e))?;
+        let start = StartExecOptions {
+            detach: false,
+            tty: sp.tty,
+            output_capacity: None,
+        };
+        let started = d
+            .start_exec(&exec.id, Some(start))
+            .await
+            .map_err(|e| engine("starting", &e))?;
+        if let StartExecResults::Attached { mut output, .. } = started {
+            let mut pending = String::new();
+            while let Some(chunk) = output.next().await {
+                let chunk = chunk.map_err(|e| engine("reading", &e))?;
+                pending.push_str(&String::from_utf8_lossy(&chunk.into_bytes()));
+                while let Some(i) = pending.find('\n') {
+                    line(pending[..i].to_string());
+                    pending.drain(..=i);
+                }
+            }
+            if !pending.is_empty() {
+                line(pending);
+            }
+        }
+        let info = d.inspect_exec(&exec.id).await.map_err(|e| engine("inspecting", &e))?;
+        match info.exit_code.unwrap_or(0) {
+            0 => {}
+            code => {
+                return Err(HookError::Failed {
+                    service: sp.name.clone(),
+                    code,
+                })
+            }
+        }
+    }
+    Ok(())
+}
+
 /// The hooks `which` picks from `spec` in container `id`; every error
 /// counts (as in compose's `restart`).
 pub async fn run_for(
@@ -136,17 +197,10 @@ async fn run_one(d: &Docker, service: &str, id: &str, tty: bool, h: &Hook) -> Re
         message: flatten(e),
         status: status(e),
     };
-    let opts = CreateExecOptions {
-        cmd: Some(h.command.clone()),
-        user: h.user.clone(),
-        privileged: Some(h.privileged),
-        working_dir: h.working_dir.clone(),
-        env: (!h.env.is_empty()).then(|| h.env.clone()),
-        attach_stdout: Some(false),
-        attach_stderr: Some(false),
-        ..Default::default()
-    };
-    let exec = d.create_exec(id, opts).await.map_err(|e| engine("creating", &e))?;
+    let exec = d
+        .create_exec(id, create_options(h, false))
+        .await
+        .map_err(|e| engine("creating", &e))?;
     let start = StartExecOptions {
         detach: true,
         tty,
@@ -173,6 +227,21 @@ async fn run_one(d: &Docker, service: &str, id: &str, tty: bool, h: &Hook) -> Re
                 }),
             };
         }
+    }
+}
+
+/// compose's `ExecOptions` for a hook (no TTY at create: compose sets
+/// it only when starting).
+fn create_options(h: &Hook, attach: bool) -> CreateExecOptions<String> {
+    CreateExecOptions {
+        cmd: Some(h.command.clone()),
+        user: h.user.clone(),
+        privileged: Some(h.privileged),
+        working_dir: h.working_dir.clone(),
+        env: (!h.env.is_empty()).then(|| h.env.clone()),
+        attach_stdout: Some(attach),
+        attach_stderr: Some(attach),
+        ..Default::default()
     }
 }
 
