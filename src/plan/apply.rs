@@ -605,7 +605,7 @@ async fn start(ctx: &Ctx, service: &str, name: &str, id: &str) -> Result<(), Str
     match ctx.d.start_container(id, None::<qp::StartContainerOptions>).await {
         Ok(()) => {
             // compose reports it started only once its hooks succeeded.
-            post_start(ctx, service, name, id).await?;
+            super::hooks::after_start(ctx, service, name, id).await?;
             ctx.emit("Container", name, "Started", true, t);
             Ok(())
         }
@@ -618,27 +618,6 @@ async fn start(ctx: &Ctx, service: &str, name: &str, id: &str) -> Result<(), Str
             Err(msg)
         }
     }
-}
-
-/// The service's post_start hooks in a container just started; attached,
-/// their lines go out as `Hook` events named as compose names the
-/// container in logs (`service-N`, or its `container_name`).
-async fn post_start(ctx: &Ctx, service: &str, name: &str, id: &str) -> Result<(), String> {
-    let spec = ctx.desired.service(service);
-    if !ctx.opts.attach_hooks {
-        return super::hooks::post_start(&ctx.d, spec, id)
-            .await
-            .map_err(|e| e.to_string());
-    }
-    let prefix = format!("{}-", ctx.desired.project);
-    let source = match spec.and_then(|s| s.container_name.as_ref()) {
-        Some(_) => name,
-        None => name.strip_prefix(&prefix).unwrap_or(name),
-    };
-    let t = Instant::now();
-    super::hooks::post_start_attached(&ctx.d, spec, id, |line| ctx.emit("Hook", source, &line, false, t))
-        .await
-        .map_err(|e| e.to_string())
 }
 
 /// Restarts a dependent whose dependency was recreated (`restart: true`):
@@ -661,7 +640,7 @@ async fn restart(ctx: &Ctx, service: &str, name: &str, id: &str) -> Result<(), S
         .await
     {
         Ok(()) => {
-            post_start(ctx, service, name, id).await?;
+            super::hooks::after_start(ctx, service, name, id).await?;
             ctx.emit("Container", name, "Restarted", true, t);
             Ok(())
         }

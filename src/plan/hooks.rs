@@ -8,13 +8,14 @@
 //! `restart: true` dependent (and before a restart); never around a
 //! recreate's stop of the old container.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use bollard::exec::{CreateExecOptions, StartExecOptions, StartExecResults};
 use bollard::Docker;
 use futures_util::StreamExt;
 use serde_json::Value;
 
+use super::apply::Ctx;
 use super::desired::{s, strings, ServiceSpec};
 use crate::docker::{flatten, status};
 
@@ -91,6 +92,25 @@ impl HookError {
 /// the compose file was not loaded: compose then knows no hooks either).
 pub async fn post_start(d: &Docker, spec: Option<&ServiceSpec>, id: &str) -> Result<(), HookError> {
     run_for(d, spec, id, |s| &s.post_start).await
+}
+
+/// The service's post_start hooks in a container just started; attached,
+/// their lines go out as `Hook` events named as compose names the
+/// container in logs (`service-N`, or its `container_name`).
+pub(super) async fn after_start(ctx: &Ctx, service: &str, name: &str, id: &str) -> Result<(), String> {
+    let spec = ctx.desired.service(service);
+    if !ctx.opts.attach_hooks {
+        return post_start(&ctx.d, spec, id).await.map_err(|e| e.to_string());
+    }
+    let prefix = format!("{}-", ctx.desired.project);
+    let source = match spec.and_then(|s| s.container_name.as_ref()) {
+        Some(_) => name,
+        None => name.strip_prefix(&prefix).unwrap_or(name),
+    };
+    let t = Instant::now();
+    post_start_attached(&ctx.d, spec, id, |line| ctx.emit("Hook", source, &line, false, t))
+        .await
+        .map_err(|e| e.to_string())
 }
 
 /// `post_start` as attached `up` runs it (compose passes its log printer):
