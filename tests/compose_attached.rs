@@ -495,3 +495,37 @@ fn run_in_a_terminal_gets_a_tty_as_compose_does() {
         assert!(pty.text().contains("/dev/pts/0"), "{}: {}", side.tool, pty.text());
     }
 }
+
+/// Attached, compose runs post_start hooks attached and prints their
+/// output as `service-N ->` lines; a failing hook fails `up` (exit 1).
+#[test]
+fn attached_up_prints_post_start_hook_output_as_compose() {
+    let image = TEST_IMAGE;
+    let hooked = |exit: u8| {
+        format!(
+            r#"services:
+  app:
+    image: {image}
+    command: ["sh", "-c", "sleep 1"]
+    post_start:
+      - command: sh -c 'echo hooked; exit {exit}'
+"#
+        )
+    };
+    for exit in [0, 3] {
+        let (_dir, o, r) = sides(&format!("att-hook{exit}"), &hooked(exit));
+        let (got, want) = (o.run(&["up"]), r.run(&["up"]));
+        assert_eq!(code(&got), code(&want), "exit {exit}: {}", stderr(&got));
+        assert_eq!(code(&got), if exit == 0 { 0 } else { 1 });
+        for (tool, out) in [("orch", &got), ("compose", &want)] {
+            assert!(stdout(out).contains("app-1 ->  | hooked\n"), "{tool}: {}", stdout(out));
+        }
+        if exit != 0 {
+            assert!(
+                stderr(&got).contains("app hook exited with status 3"),
+                "{}",
+                stderr(&got)
+            );
+        }
+    }
+}

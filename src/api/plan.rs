@@ -168,9 +168,17 @@ fn apply_plan(ctx: &NativeCallContext, p: &Plan, opts: Map) -> RhaiResult<Map> {
     let o = Opts::new(
         "Plan.apply",
         opts,
-        &["timeout", "no_start", "parallel", "wait_timeout", "on_event"],
+        &[
+            "timeout",
+            "no_start",
+            "parallel",
+            "wait_timeout",
+            "attach_hooks",
+            "on_event",
+        ],
     )?;
     let options = ApplyOptions {
+        attach_hooks: o.flag("attach_hooks")?,
         timeout: o.int("timeout")?,
         no_start: o.flag("no_start")?,
         parallel: o.int("parallel")?.map(|n| n.max(1) as usize).unwrap_or(64),
@@ -518,8 +526,10 @@ pub mod api {
     /// dependency order (in parallel where independent). Options:
     /// `timeout` (stop grace, seconds), `no_start`, `parallel`,
     /// `wait_timeout` (seconds, for health/completion of dependencies),
-    /// `on_event` (called with `#{ kind, name, status, done, error,
-    /// elapsed }`). Returns `#{ ok, errors }`.
+    /// `attach_hooks` (attached `up`: post_start hooks' output comes back
+    /// as `kind: "Hook"` events, `name` the container's log name, `status`
+    /// the line), `on_event` (called with `#{ kind, name, status, done,
+    /// error, elapsed }`). Returns `#{ ok, errors }`.
     ///
     /// ```rhai
     /// let r = p.apply(#{ on_event: |e| print(`${e.kind} ${e.name}  ${e.status}`) });

@@ -46,6 +46,9 @@ pub struct ApplyOptions {
     pub parallel: usize,
     /// How long to wait for a dependency's health or completion.
     pub wait_timeout: Option<Duration>,
+    /// Attached `up`: post_start hooks run attached, their output sent as
+    /// `Hook` events (name: the container's log name, status: the line).
+    pub attach_hooks: bool,
 }
 
 impl Default for ApplyOptions {
@@ -55,6 +58,7 @@ impl Default for ApplyOptions {
             no_start: false,
             parallel: 32,
             wait_timeout: None,
+            attach_hooks: false,
         }
     }
 }
@@ -394,7 +398,7 @@ async fn run_service(
                         _ => start(&ctx, &svc.name, &name, &id).await,
                     }
                 }
-                Step::Restart { name, id, .. } => restart(&ctx, &name, &id).await,
+                Step::Restart { name, id, .. } => restart(&ctx, &svc.name, &name, &id).await,
                 _ => Ok(()),
             }
         }
@@ -596,6 +600,8 @@ async fn start(ctx: &Ctx, service: &str, name: &str, id: &str) -> Result<(), Str
     ctx.emit("Container", name, "Starting", false, t);
     match ctx.d.start_container(id, None::<qp::StartContainerOptions>).await {
         Ok(()) => {
+            // compose reports it started only once its hooks succeeded.
+            super::hooks::after_start(ctx, service, name, id).await?;
             ctx.emit("Container", name, "Started", true, t);
             Ok(())
         }
@@ -610,10 +616,16 @@ async fn start(ctx: &Ctx, service: &str, name: &str, id: &str) -> Result<(), Str
     }
 }
 
-/// Restarts a dependent whose dependency was recreated (`restart: true`).
-async fn restart(ctx: &Ctx, name: &str, id: &str) -> Result<(), String> {
+/// Restarts a dependent whose dependency was recreated (`restart: true`):
+/// compose stops it (its `pre_stop` hooks first) and starts it again (then
+/// its `post_start` hooks).
+async fn restart(ctx: &Ctx, service: &str, name: &str, id: &str) -> Result<(), String> {
     let t = Instant::now();
+    let spec = ctx.desired.service(service);
     ctx.emit("Container", name, "Restarting", false, t);
+    super::hooks::pre_stop(&ctx.d, spec, id)
+        .await
+        .map_err(|e| e.to_string())?;
     let opts = qp::RestartContainerOptions {
         t: ctx.opts.timeout.map(|x| x as i32),
         signal: None,
@@ -624,6 +636,7 @@ async fn restart(ctx: &Ctx, name: &str, id: &str) -> Result<(), String> {
         .await
     {
         Ok(()) => {
+            super::hooks::after_start(ctx, service, name, id).await?;
             ctx.emit("Container", name, "Restarted", true, t);
             Ok(())
         }
@@ -744,7 +757,14 @@ async fn recreate(
 }
 
 async fn remove_step(ctx: Ctx, step: Step) -> Result<(), (String, String)> {
-    let Step::Remove { name, id, .. } = step else {
+    let Step::Remove {
+        service,
+        name,
+        id,
+        reason,
+        ..
+    } = step
+    else {
         return Ok(());
     };
     let t = Instant::now();
@@ -754,14 +774,23 @@ async fn remove_step(ctx: Ctx, step: Step) -> Result<(), (String, String)> {
         t: ctx.opts.timeout.map(|t| t as i32),
         signal: None,
     };
+    // A scale-down runs the service's pre_stop hooks; an orphan has no
+    // service definition (compose passes none).
+    let spec = ctx.desired.service(&service).filter(|_| reason != "orphan");
     let r = async {
-        match crate::docker::patient(&ctx.d, ctx.opts.timeout)
-            .stop_container(&id, Some(stop))
+        // Ok(false): gone or not running, nothing to stop.
+        if super::hooks::pre_stop(&ctx.d, spec, &id)
             .await
+            .map_err(|e| e.to_string())?
         {
-            Ok(()) => {}
-            Err(e) if crate::docker::status(&e) == Some(304) || crate::docker::status(&e) == Some(404) => {}
-            Err(e) => return Err(flatten(&e)),
+            match crate::docker::patient(&ctx.d, ctx.opts.timeout)
+                .stop_container(&id, Some(stop))
+                .await
+            {
+                Ok(()) => {}
+                Err(e) if crate::docker::status(&e) == Some(304) || crate::docker::status(&e) == Some(404) => {}
+                Err(e) => return Err(flatten(&e)),
+            }
         }
         ctx.emit("Container", &name, "Removing", false, t);
         match ctx

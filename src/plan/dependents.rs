@@ -66,10 +66,17 @@ pub async fn stop_for_recreate(
             t: timeout.map(|t| t as i32),
             signal: None,
         };
-        match d.stop_container(&c.id, Some(opts)).await {
-            Ok(()) => {}
-            Err(e) if matches!(status(&e), Some(304) | Some(404)) => {}
-            Err(e) => return Err(format!("stopping container {}: {}", c.name, flatten(&e))),
+        // compose stops them with its `stop`, pre_stop hooks included.
+        let spec = desired.service(&c.service);
+        if super::hooks::pre_stop(d, spec, &c.id)
+            .await
+            .map_err(|e| e.to_string())?
+        {
+            match d.stop_container(&c.id, Some(opts)).await {
+                Ok(()) => {}
+                Err(e) if matches!(status(&e), Some(304) | Some(404)) => {}
+                Err(e) => return Err(format!("stopping container {}: {}", c.name, flatten(&e))),
+            }
         }
         send(tx, &c.name, "Stopped", true, t);
         Ok(c)

@@ -97,6 +97,11 @@ pub struct ServiceSpec {
     /// Whether it refers to other containers (`service:`, `volumes_from`),
     /// so its hash is only known once they are.
     pub has_refs: bool,
+    /// Hooks exec'd after each start and before each stop (see `hooks`).
+    pub post_start: Vec<super::hooks::Hook>,
+    pub pre_stop: Vec<super::hooks::Hook>,
+    /// `tty: true`: compose starts hook execs with a TTY then.
+    pub tty: bool,
 }
 
 impl ServiceSpec {
@@ -197,6 +202,7 @@ const NOT_FOR_CREATE: &[&str] = &[
     "models",
     "provider",
     "attach",
+    // src/plan/hooks.rs
     "post_start",
     "pre_stop",
     "use_api_socket",
@@ -288,6 +294,9 @@ pub(crate) fn healthcheck(hc: &Value) -> Value {
 
 /// Converts the canonical compose document into the desired state.
 pub fn from_compose(doc: &Value) -> Result<Desired, String> {
+    // What compose creates is the project after its `use_api_socket`
+    // rewrite (hashes included).
+    let doc = &super::apisocket::apply(doc);
     let project = doc["name"]
         .as_str()
         .ok_or("the compose document has no project name")?
@@ -753,6 +762,9 @@ fn service(project: &str, d: &Desired, name: &str, svc: &Value, _w: &mut Vec<Str
         refused: Vec::new(),
         raw: svc.clone(),
         has_refs: super::refs::has_refs(svc),
+        post_start: super::hooks::parse(svc, "post_start"),
+        pre_stop: super::hooks::parse(svc, "pre_stop"),
+        tty: svc["tty"].as_bool() == Some(true),
     })
 }
 

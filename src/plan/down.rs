@@ -306,6 +306,13 @@ pub async fn down(
             opts.timeout,
             opts.volumes,
         );
+        // Its pre_stop hooks when the compose file defines the service
+        // (never an orphan's, as compose).
+        let spec = desired
+            .as_ref()
+            .and_then(|x| x.service(&service))
+            .filter(|_| !is_orphan)
+            .cloned();
         work.entry(service).or_default().push(async move {
             let t = Instant::now();
             send(&tx, "Container", &name, "Stopping", false, t);
@@ -313,10 +320,19 @@ pub async fn down(
                 t: timeout.map(|t| t as i32),
                 signal: None,
             };
-            match crate::docker::patient(&d, timeout)
-                .stop_container(&id, Some(stop))
+            // Ok(false): gone or not running, nothing to stop.
+            let go_on = super::hooks::pre_stop(&d, spec.as_ref(), &id)
                 .await
-            {
+                .map_err(|e| e.to_string())?;
+            let stopped = match go_on {
+                false => Ok(()),
+                true => {
+                    crate::docker::patient(&d, timeout)
+                        .stop_container(&id, Some(stop))
+                        .await
+                }
+            };
+            match stopped {
                 Ok(()) => {}
                 Err(e) if matches!(status(&e), Some(304) | Some(404)) => {}
                 Err(e) => return Err(format!("stopping container {name}: {}", flatten(&e))),

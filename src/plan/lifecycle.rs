@@ -147,7 +147,8 @@ fn send(tx: &mpsc::UnboundedSender<Event>, name: &str, st: &str, done: bool, err
 
 /// One container's part of the action. `spec`: the service as the
 /// compose file has it, whose secrets and configs a start writes in first
-/// (as compose's start does, so `create` then `start` equals `up`).
+/// (as compose's start does, so `create` then `start` equals `up`), and
+/// whose hooks run around the start, stop or restart.
 async fn act(
     d: &Docker,
     tx: &mpsc::UnboundedSender<Event>,
@@ -169,6 +170,25 @@ async fn act(
         Action::Restart => ("Restarting", "Started"),
     };
     send(tx, &c.name, during, false, None, t);
+    // pre_stop hooks before a stop or restart; a stop of a container gone
+    // or not running is then skipped, as compose skips it (a restart
+    // reports the hook's error instead).
+    if action != Action::Start {
+        let hooked = match action {
+            Action::Stop => super::hooks::pre_stop(d, spec, &c.id).await,
+            _ => super::hooks::run_for(d, spec, &c.id, |s| &s.pre_stop)
+                .await
+                .map(|()| true),
+        };
+        match hooked {
+            Ok(true) => {}
+            Ok(false) => return Ok(()),
+            Err(e) => {
+                send(tx, &c.name, "", true, Some(e.to_string()), t);
+                return Err(e.to_string());
+            }
+        }
+    }
     let r = match action {
         Action::Start => d.start_container(&c.id, None::<qp::StartContainerOptions>).await,
         Action::Stop => {
@@ -191,6 +211,13 @@ async fn act(
     };
     match r {
         Ok(()) => {
+            // compose reports it started once its post_start hooks succeeded.
+            if action != Action::Stop {
+                if let Err(e) = super::hooks::post_start(d, spec, &c.id).await {
+                    send(tx, &c.name, "", true, Some(e.to_string()), t);
+                    return Err(e.to_string());
+                }
+            }
             send(tx, &c.name, after, true, None, t);
             Ok(())
         }

@@ -8,6 +8,7 @@
 //! - [`apply`]: runs the plan as a dependency graph, in parallel.
 
 pub mod anon;
+pub mod apisocket;
 pub mod apply;
 pub mod build;
 pub mod create;
@@ -17,6 +18,7 @@ pub mod diff;
 pub mod down;
 pub mod features;
 pub mod gojson;
+pub mod hooks;
 pub mod lifecycle;
 pub mod limits;
 pub mod lock;

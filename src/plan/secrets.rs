@@ -14,6 +14,9 @@ pub enum Source {
     Content(String),
     /// A variable of the project's environment, read at plan time.
     Env(String),
+    /// `use_api_socket`'s Docker CLI config, read when containers are
+    /// about to be created or started (see `apisocket`).
+    CliConfig,
 }
 
 /// A file written into a container before it starts.
@@ -102,10 +105,12 @@ pub fn file_refs(doc: &Value, svc: &Value) -> Result<FileRefs, String> {
             }
             let content = def["content"].as_str().filter(|c| !c.is_empty());
             let env = def["environment"].as_str().filter(|e| !e.is_empty());
-            if content.is_some() || env.is_some() {
-                let source = match content {
-                    Some(c) => Source::Content(c.to_string()),
-                    None => Source::Env(env.unwrap_or_default().to_string()),
+            let cli_config = kind == "config" && source == super::apisocket::CONFIG_KEY;
+            if content.is_some() || env.is_some() || cli_config {
+                let source = match (content, env) {
+                    _ if cli_config => Source::CliConfig,
+                    (Some(c), _) => Source::Content(c.to_string()),
+                    (None, e) => Source::Env(e.unwrap_or_default().to_string()),
                 };
                 out.injects.push(Inject {
                     kind,
@@ -152,6 +157,7 @@ impl Inject {
     pub fn resolve(&self, env: &HashMap<String, String>) -> Result<String, String> {
         match &self.source {
             Source::Content(c) => Ok(c.clone()),
+            Source::CliConfig => super::apisocket::content(),
             Source::Env(var) => env.get(var).cloned().ok_or_else(|| {
                 format!(
                     "environment variable {var:?} required by {} {:?} is not set",

@@ -217,10 +217,18 @@ pub fn without_service_extensions(doc: &Value) -> Value {
     doc
 }
 
-/// Removes a service's own `x-` keys and those of its watch rules.
+/// Removes a service's own `x-` keys and those of its watch rules and
+/// lifecycle hooks.
 pub fn strip_service_extensions(svc: &mut Value) {
     if let Some(m) = svc.as_object_mut() {
         m.retain(|k, _| !k.starts_with("x-"));
+    }
+    for key in ["post_start", "pre_stop"] {
+        if let Some(Value::Array(hooks)) = svc.get_mut(key) {
+            for h in hooks.iter_mut().filter_map(Value::as_object_mut) {
+                h.retain(|k, _| !k.starts_with("x-"));
+            }
+        }
     }
     if let Some(Value::Array(rules)) = svc.get_mut("develop").and_then(|d| d.get_mut("watch")) {
         for r in rules {

@@ -11,6 +11,7 @@ mod develop;
 mod document;
 mod env;
 mod extends;
+mod hooks;
 mod include;
 mod interpolate;
 mod merge;

@@ -72,7 +72,9 @@ pub(super) fn parse_file(
                     let name = k.scalar_text().unwrap_or_default();
                     let (m, tags) = service(&name, v, &dir, env, files).map_err(|mut e| {
                         // Schema errors carry the file, as compose words them.
-                        let schema = e.message.contains("additional properties") || e.message.contains(" must be ");
+                        let schema = ["additional properties", " must be ", " missing property "]
+                            .iter()
+                            .any(|x| e.message.contains(x));
                         if e.message.starts_with("services.") && schema {
                             e.message = format!("validating {}: {}", path.display(), e.message);
                         }

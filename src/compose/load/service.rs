@@ -11,6 +11,7 @@ use serde_json::{json, Map, Value};
 
 use super::develop;
 use super::env;
+use super::hooks;
 use super::schema::{BUILD_ORDER, DEPLOY_ORDER, HEALTH_ORDER, SERVICE_KEYS};
 use super::Files;
 use crate::compose::canon::{self, ordered, to_json};
@@ -180,6 +181,7 @@ impl Svc<'_> {
             "stop_grace_period" => json!(canon::go_duration(v).map_err(invalid)?),
             "secrets" | "configs" => self.mounts(key, v)?,
             "develop" => develop::develop(self.name, v, self.base, self.files)?,
+            "post_start" | "pre_stop" => hooks::hooks(self.name, key, v, self.files)?,
             "extends" => match &v.value {
                 Y::Str(s) => json!({"service": s}),
                 _ => to_json(v),

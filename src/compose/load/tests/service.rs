@@ -169,3 +169,37 @@ fn a_script_s_attribute_is_normalised_like_a_file_s() {
     assert_eq!(e.message, "services.web.command must be a string or a list");
     assert!(e.at.is_none());
 }
+
+#[test]
+fn hooks_take_compose_go_s_service_hook_form() {
+    let body = "image: x\npost_start:\n  - command: echo \"a b\" c\n    privileged: \"yes\"\n    environment: [B=1, A]\n    working_dir: \"\"\n    x-note: 1\n  - command: [\"true\"]\n    privileged: false\n    user: root\npre_stop:\n  - command: x\n";
+    // `A` has no value and stays null: compose never resolves it.
+    let (m, _) = svc(body, &[("A", "from env")]).unwrap();
+    assert_eq!(
+        serde_json::to_string(&m["post_start"]).unwrap(),
+        r#"[{"command":["echo","a b","c"],"privileged":true,"environment":{"A":null,"B":"1"},"x-note":1},{"command":["true"],"user":"root"}]"#
+    );
+    assert_eq!(m["pre_stop"], json!([{"command": ["x"]}]));
+    for (bad, msg) in [
+        ("post_start: {}", "services.a.post_start must be a array"),
+        ("post_start: [x]", "services.a.post_start.0 must be a mapping"),
+        (
+            "post_start: [{user: root}]",
+            "services.a.post_start.0 missing property 'command'",
+        ),
+        (
+            "pre_stop: [{command: x, bogus: 1}]",
+            "services.a.pre_stop.0 additional properties 'bogus' not allowed",
+        ),
+        (
+            "pre_stop: [{command: x, privileged: 1}]",
+            "services.a.pre_stop.0.privileged must be a boolean or string",
+        ),
+        (
+            "pre_stop: [{command: x, privileged: maybe}]",
+            "'services[a].pre_stop[0].privileged' invalid boolean: maybe",
+        ),
+    ] {
+        assert_eq!(svc(&format!("image: x\n{bad}\n"), &[]).unwrap_err(), msg, "{bad}");
+    }
+}
