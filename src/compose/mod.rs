@@ -8,4 +8,4 @@ pub mod load;
 pub mod yaml;
 
 pub use error::LoadError;
-pub use load::{load, Options, Project};
+pub use load::{load, load_model, Options, Project};

@@ -14,6 +14,9 @@ mod extends;
 mod include;
 mod interpolate;
 mod merge;
+mod model;
+mod model_canon;
+mod model_merge;
 mod normalize;
 mod parse;
 mod project;
@@ -35,6 +38,7 @@ use super::yaml::{Node, Value as Y};
 
 pub use document::{escape_dollars, strip_service_extensions, without_service_extensions};
 pub use env::read_dotenv;
+pub use model::load_model;
 pub use project::{normalize_name, DEFAULT_FILES};
 pub use schema::{reorder_service, SERVICE_KEYS, SERVICE_ORDER};
 
