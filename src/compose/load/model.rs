@@ -9,9 +9,8 @@
 
 use serde_json::{Map, Value};
 
-use super::model_canon::{canonical, defaults_paths_env, normalize};
-use super::model_merge::{merge_map, unicity};
-use super::parse::read_file;
+use super::model_files::{load_yaml_model, Place};
+use super::model_normalize::normalize;
 use super::{env, project, Files, Options};
 use crate::compose::error::LoadError;
 use crate::compose::yaml::{Node, Value as Y};
@@ -27,33 +26,15 @@ pub fn load_model(opts: &Options) -> Result<Value, LoadError> {
     env::add_env_files(&mut environment, &env_files)?;
 
     let mut files = Files::default();
-    let mut dict = Map::new();
-    let mut file_name = None;
-    for p in &paths {
-        let root = read_file(p, &mut files)?;
-        let mut resets = Vec::new();
-        let Value::Object(mut cfg) = tree(&root, &mut Vec::new(), &mut resets) else {
-            return Err(LoadError::plain("Top-level object must be a mapping"));
-        };
-        if let Some(n) = cfg.get("name").and_then(Value::as_str) {
-            file_name = Some(n.to_string());
-        }
-        // `!reset` and `!override` drop what the files before said there.
-        for r in &resets {
-            remove_path(&mut dict, r);
-        }
-        cfg.shift_remove("version");
-        merge_map(&mut dict, cfg, &mut Vec::new());
-        unicity(&mut dict);
-        // On the merged tree, as compose-go; short forms may reveal
-        // duplicates (a port range against an override's port).
-        canonical(&mut dict, &working_dir);
-        unicity(&mut dict);
-    }
+    let place = Place {
+        loader_dir: working_dir.clone(),
+        wd: working_dir.clone(),
+    };
+    let mut dict = load_yaml_model(&mut files, &place, &paths, &environment, &[])?;
     if dict.is_empty() {
         return Err(LoadError::plain("empty compose file"));
     }
-    defaults_paths_env(&mut dict, &working_dir, &environment);
+    let file_name = dict.get("name").map(go_sprint);
     let name = project::name(opts, &environment, file_name, &working_dir)?;
     dict.insert("name".into(), Value::String(name));
     normalize(&mut dict, &environment);
@@ -63,7 +44,7 @@ pub fn load_model(opts: &Options) -> Result<Value, LoadError> {
 /// A YAML node as go-yaml decodes it into `any` (an integral float is
 /// printed as an integer by both of Go's encoders), recording the paths
 /// tagged `!reset` (left out) and `!override`.
-fn tree(n: &Node, path: &mut Vec<String>, resets: &mut Vec<Vec<String>>) -> Value {
+pub(super) fn tree(n: &Node, path: &mut Vec<String>, resets: &mut Vec<Vec<String>>) -> Value {
     match &n.value {
         Y::Null => Value::Null,
         Y::Bool(b) => Value::Bool(*b),
@@ -105,7 +86,7 @@ fn tree(n: &Node, path: &mut Vec<String>, resets: &mut Vec<Vec<String>>) -> Valu
     }
 }
 
-fn remove_path(dict: &mut Map<String, Value>, path: &[String]) {
+pub(super) fn remove_path(dict: &mut Map<String, Value>, path: &[String]) {
     match path {
         [] => {}
         [last] => {
