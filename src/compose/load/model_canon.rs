@@ -92,11 +92,7 @@ fn service(s: &mut Map<String, Value>) {
                     *v = json!({ "service": x });
                 }
             }
-            "gpus" => {
-                if v.is_string() {
-                    *v = json!([{ "count": "all" }]);
-                }
-            }
+            "gpus" if v.is_string() => *v = json!([{ "count": "all" }]),
             "networks" | "models" => {
                 if let Value::Array(a) = v {
                     *v = Value::Object(a.iter().map(|x| (go_sprint(x), Value::Null)).collect());
@@ -362,9 +358,7 @@ fn expand_user(p: &str) -> String {
 /// cleaned too (`filepath.Join`).
 fn abs_path(wd: &Path, p: &str) -> String {
     let p = expand_user(p);
-    if p.starts_with('/') {
-        p
-    } else if p.is_empty() {
+    if p.starts_with('/') || p.is_empty() {
         p
     } else {
         canon::clean(&wd.join(p))

@@ -293,7 +293,9 @@ fn rel(base: &Path, target: &Path) -> PathBuf {
 }
 
 /// One `include:` entry: its files, `project_directory`, `env_file`s.
-fn include_entry(entry: &Value) -> Result<(Vec<String>, Option<String>, Vec<String>), LoadError> {
+type IncludeEntry = (Vec<String>, Option<String>, Vec<String>);
+
+fn include_entry(entry: &Value) -> Result<IncludeEntry, LoadError> {
     let list = |v: Option<&Value>| -> Vec<String> {
         match v {
             Some(Value::Array(a)) => a.iter().filter_map(Value::as_str).map(str::to_string).collect(),
