@@ -3,9 +3,11 @@
 //! `load()`'s, as in compose-go: each file's YAML is kept as a generic
 //! tree (no typed decoding, so no struct defaults, nulls or unit
 //! conversions), put in canonical syntax (`model_canon`), merged, then
-//! given defaults, absolute paths and the environment, and normalised on
+//! given defaults and absolute paths, and normalised on
 //! the tree. Profiles are not applied, every declared resource is kept,
 //! and maps print sorted by key (Go marshals a `map[string]any` so).
+
+use std::collections::HashMap;
 
 use serde_json::{Map, Value};
 
@@ -30,14 +32,18 @@ pub fn load_model(opts: &Options) -> Result<Value, LoadError> {
         loader_dir: working_dir.clone(),
         wd: working_dir.clone(),
     };
-    let mut dict = load_yaml_model(&mut files, &place, &paths, &environment, &[])?;
+    // compose-go's `LoadModel` gets no variables (`LoadConfigFiles` sets
+    // none): the project's environment picks the files and the name, but
+    // resolves no `environment:` entry; an include's env files still do.
+    let unresolved = HashMap::new();
+    let mut dict = load_yaml_model(&mut files, &place, &paths, &unresolved, &[])?;
     if dict.is_empty() {
         return Err(LoadError::plain("empty compose file"));
     }
     let file_name = dict.get("name").map(go_sprint);
     let name = project::name(opts, &environment, file_name, &working_dir)?;
     dict.insert("name".into(), Value::String(name));
-    normalize(&mut dict, &environment);
+    normalize(&mut dict, &unresolved);
     Ok(sorted(Value::Object(dict)))
 }
 

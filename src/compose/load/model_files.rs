@@ -84,14 +84,14 @@ pub(super) fn load_yaml_file(
         cfg.shift_remove("version");
     }
     merge_map(dict, cfg, &mut Vec::new());
-    unicity(dict);
+    unicity(dict)?;
     if included.is_some() {
         check_keys(dict, path)?;
     }
     // On the merged tree, as compose-go; short forms may reveal
     // duplicates (a port range against an override's port).
     canonical(dict);
-    unicity(dict);
+    unicity(dict)?;
     Ok(resets)
 }
 

@@ -6,6 +6,7 @@
 use serde_json::{Map, Value};
 
 use super::model::{go_sprint, matches};
+use crate::compose::error::LoadError;
 
 /// compose-go's `override.Merge`: `other` onto `base`, with its special
 /// rules per path.
@@ -223,20 +224,40 @@ fn key_of(index: Index, v: &Value) -> String {
 
 /// compose-go's `EnforceUnicity`: in the lists that are sets by key, a
 /// later entry replaces an earlier one with the same key, in its place.
-pub(super) fn unicity(dict: &mut Map<String, Value>) {
-    unique_in(dict, &mut Vec::new());
+pub(super) fn unicity(dict: &mut Map<String, Value>) -> Result<(), LoadError> {
+    unique_in(dict, &mut Vec::new())
 }
 
-fn unique_in(m: &mut Map<String, Value>, path: &mut Vec<String>) {
+/// The name Go's `%T` gives a decoded YAML value.
+fn go_type(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "<nil>",
+        Value::Bool(_) => "bool",
+        Value::Number(n) if n.is_f64() => "float64",
+        Value::Number(_) => "int",
+        Value::String(_) => "string",
+        Value::Array(_) => "[]interface {}",
+        Value::Object(_) => "map[string]interface {}",
+    }
+}
+
+fn unique_in(m: &mut Map<String, Value>, path: &mut Vec<String>) -> Result<(), LoadError> {
     for (k, v) in m.iter_mut() {
         path.push(k.clone());
         match v {
-            Value::Object(o) => unique_in(o, path),
+            Value::Object(o) => unique_in(o, path)?,
             Value::Array(a) => {
                 if let Some((_, index)) = UNIQUE.iter().find(|(p, _)| matches(path, p)) {
                     let mut seq: Vec<Value> = Vec::new();
                     let mut keys: Vec<String> = Vec::new();
-                    for entry in a.drain(..) {
+                    for (i, entry) in a.drain(..).enumerate() {
+                        if matches!(index, Index::KeyValue) && !entry.is_string() {
+                            return Err(LoadError::plain(format!(
+                                "{}.[{i}]: unexpected type {}",
+                                path.join("."),
+                                go_type(&entry)
+                            )));
+                        }
                         let key = key_of(*index, &entry);
                         match keys.iter().position(|x| x == &key) {
                             Some(j) => seq[j] = entry,
@@ -253,4 +274,5 @@ fn unique_in(m: &mut Map<String, Value>, path: &mut Vec<String>) {
         }
         path.pop();
     }
+    Ok(())
 }

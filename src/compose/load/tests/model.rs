@@ -10,6 +10,7 @@ fn model(dir: &std::path::Path, files: &[&str]) -> Result<Value, String> {
     let opts = Options {
         files: files.iter().map(|f| dir.join(f)).collect(),
         cwd: dir.to_path_buf(),
+        env: vars(&[("IMG", "set"), ("FOO", "set")]),
         ..Default::default()
     };
     load_model(&opts).map_err(|e| e.message)
@@ -59,7 +60,7 @@ fn merging_follows_compose_go_rules_then_one_entry_per_key() {
         "labels": {"x": "2"},
     }}}));
     merge_map(&mut base, over, &mut Vec::new());
-    unicity(&mut base);
+    unicity(&mut base).unwrap();
     let web = &base["services"]["web"];
     // A map becomes sorted `k=v` entries; the later entry wins in place.
     assert_eq!(web["environment"], json!(["A=base", "B=over", "C=over"]));
@@ -97,12 +98,14 @@ fn the_model_keeps_every_service_and_resource_and_sorts_keys() {
     write(
         dir.path(),
         "compose.yaml",
-        "name: demo\nservices:\n  web: {image: \"${IMG}\", profiles: [debug]}\nvolumes: {unused: {}}\n",
+        "name: demo\nservices:\n  web: {image: \"${IMG}\", profiles: [debug], environment: [FOO]}\nvolumes: {unused: {}}\n",
     );
     let m = model(dir.path(), &["compose.yaml"]).unwrap();
     let keys: Vec<&String> = m.as_object().unwrap().keys().collect();
     assert_eq!(keys, ["name", "networks", "services", "volumes"]);
     assert_eq!(m["services"]["web"]["image"], "${IMG}");
+    // LoadModel has no variables: `FOO` is not resolved.
+    assert_eq!(m["services"]["web"]["environment"], json!(["FOO"]));
     assert_eq!(m["volumes"]["unused"]["name"], "demo_unused");
 }
 
