@@ -126,7 +126,7 @@ fn load(opts: Map) -> RhaiResult<Project> {
 fn model(opts: Map, format: &str) -> RhaiResult<String> {
     let model = loader::load_model(&options("compose::model", opts)?).map_err(load_error)?;
     match format {
-        "json" => Ok(go_json(&model)),
+        "json" => Ok(go_json(&loader::load::nil_lists_as_null(&model))),
         "yaml" => Ok(loader::emit::to_yaml_verbatim(&model)),
         other => fail(format!("compose::model: unsupported format {other:?} (json or yaml)")),
     }

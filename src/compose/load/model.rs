@@ -12,6 +12,7 @@ use std::collections::HashMap;
 use serde_json::{Map, Value};
 
 use super::model_files::{load_yaml_model, Place};
+use super::model_merge::empty_list_kept;
 use super::model_normalize::normalize;
 use super::{env, project, Files, Options};
 use crate::compose::error::LoadError;
@@ -119,6 +120,40 @@ pub(super) fn go_sprint(v: &Value) -> String {
         Value::Null => "<nil>".into(),
         other => other.to_string(),
     }
+}
+
+/// The model as Go's JSON encoder sees it: an empty list compose-go left
+/// as a nil slice prints as `null` (go-yaml prints it as `[]`, as the
+/// model holds it).
+pub fn nil_lists_as_null(model: &Value) -> Value {
+    fn walk(v: &Value, path: &mut Vec<String>) -> Value {
+        match v {
+            Value::Object(m) => Value::Object(
+                m.iter()
+                    .map(|(k, x)| {
+                        path.push(k.clone());
+                        let x = walk(x, path);
+                        path.pop();
+                        (k.clone(), x)
+                    })
+                    .collect(),
+            ),
+            Value::Array(a) if a.is_empty() && !empty_list_kept(path) => Value::Null,
+            Value::Array(a) => Value::Array(
+                a.iter()
+                    .enumerate()
+                    .map(|(i, x)| {
+                        path.push(i.to_string());
+                        let x = walk(x, path);
+                        path.pop();
+                        x
+                    })
+                    .collect(),
+            ),
+            other => other.clone(),
+        }
+    }
+    walk(model, &mut Vec::new())
 }
 
 /// Every map sorted by key, as Go's encoders print a `map[string]any`.

@@ -222,6 +222,16 @@ fn key_of(index: Index, v: &Value) -> String {
     }
 }
 
+/// Whether an empty list at `path` is a non-nil slice in compose-go's
+/// final model: every list goes nil when empty (`OmitEmpty` rebuilds
+/// them), then unicity rebuilds its own, except the two that `Normalize`
+/// resolves into a nil slice again.
+pub(super) fn empty_list_kept(path: &[String]) -> bool {
+    UNIQUE.iter().any(|(p, _)| matches(path, p))
+        && !matches(path, "services.*.environment")
+        && !matches(path, "services.*.build.args")
+}
+
 /// compose-go's `EnforceUnicity`: in the lists that are sets by key, a
 /// later entry replaces an earlier one with the same key, in its place.
 pub(super) fn unicity(dict: &mut Map<String, Value>) -> Result<(), LoadError> {

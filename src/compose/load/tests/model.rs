@@ -142,3 +142,20 @@ fn an_unknown_service_key_is_rejected_as_compose_schema_does() {
         "{e}"
     );
 }
+
+#[test]
+fn json_prints_the_lists_compose_go_left_nil_as_null() {
+    let model = json!({"services": {"a": {
+        "command": [], "environment": [], "labels": [], "healthcheck": {"test": []},
+        "build": {"args": [], "tags": []},
+    }}});
+    let json = crate::compose::load::nil_lists_as_null(&model);
+    let a = &json["services"]["a"];
+    assert_eq!(a["command"], Value::Null);
+    assert_eq!(a["environment"], Value::Null);
+    assert_eq!(a["healthcheck"]["test"], Value::Null);
+    assert_eq!(a["build"]["args"], Value::Null);
+    // Lists unicity rebuilt stay empty lists.
+    assert_eq!(a["labels"], json!([]));
+    assert_eq!(a["build"]["tags"], json!([]));
+}
