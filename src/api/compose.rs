@@ -122,14 +122,20 @@ fn load(opts: Map) -> RhaiResult<Project> {
         .map_err(load_error)
 }
 
-/// compose-go's model of the project as text in `format` (`json`, `yaml`).
-fn model(opts: Map, format: &str) -> RhaiResult<String> {
+/// compose-go's model of the project as text in `format` (`json`, `yaml`),
+/// with compose's warnings: `#{ text, warnings }`.
+fn model(opts: Map, format: &str) -> RhaiResult<Map> {
     let model = loader::load_model(&options("compose::model", opts)?).map_err(load_error)?;
-    match format {
-        "json" => Ok(go_json(&loader::load::nil_lists_as_null(&model))),
-        "yaml" => Ok(loader::emit::to_yaml_verbatim(&model)),
-        other => fail(format!("compose::model: unsupported format {other:?} (json or yaml)")),
-    }
+    let text = match format {
+        "json" => go_json(&loader::load::nil_lists_as_null(&model.doc)),
+        "yaml" => loader::emit::to_yaml_verbatim(&model.doc),
+        other => return fail(format!("compose::model: unsupported format {other:?} (json or yaml)")),
+    };
+    let warnings: Array = model.warnings.into_iter().map(Dynamic::from).collect();
+    Ok(Map::from_iter([
+        ("text".into(), text.into()),
+        ("warnings".into(), warnings.into()),
+    ]))
 }
 
 /// JSON as Go's encoder (compose's) prints it: indented by two, `&`, `<`,
@@ -290,13 +296,15 @@ pub mod api {
     /// --no-interpolate` prints: each file as written (no interpolation,
     /// no typed decoding), in canonical syntax, merged, normalised; every
     /// service and resource kept, maps sorted. `format`: `json` or `yaml`.
-    /// Options as `compose::load`'s.
+    /// Options as `compose::load`'s. Returns `#{ text, warnings }`.
     ///
     /// ```rhai
-    /// print(compose::model(#{ files: ["compose.yml"] }, "yaml"));
+    /// let m = compose::model(#{ files: ["compose.yml"] }, "yaml");
+    /// for w in m.warnings { eprint(w); }
+    /// print(m.text);
     /// ```
     #[rhai_fn(name = "model", return_raw)]
-    pub fn model(ctx: NativeCallContext, opts: Map, format: &str) -> RhaiResult<String> {
+    pub fn model(ctx: NativeCallContext, opts: Map, format: &str) -> RhaiResult<Map> {
         crate::api::located(&ctx, super::model(opts, format))
     }
 

@@ -9,4 +9,4 @@ pub mod shell;
 pub mod yaml;
 
 pub use error::LoadError;
-pub use load::{load, load_model, Options, Project};
+pub use load::{load, load_model, Model, Options, Project};

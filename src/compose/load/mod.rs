@@ -40,7 +40,7 @@ use super::yaml::{Node, Value as Y};
 
 pub use document::{escape_dollars, strip_service_extensions, without_service_extensions};
 pub use env::read_dotenv;
-pub use model::{load_model, nil_lists_as_null};
+pub use model::{load_model, nil_lists_as_null, Model};
 pub use project::{normalize_name, DEFAULT_FILES};
 pub use schema::{reorder_service, SERVICE_KEYS, SERVICE_ORDER};
 

@@ -11,16 +11,24 @@ use std::collections::HashMap;
 
 use serde_json::{Map, Value};
 
-use super::model_files::{load_yaml_model, Place};
+use super::model_files::{load_yaml_model, Place, Reader};
 use super::model_merge::empty_list_kept;
 use super::model_normalize::normalize;
-use super::{env, project, Files, Options};
+use super::{env, project, Options};
 use crate::compose::error::LoadError;
 use crate::compose::yaml::{Node, Value as Y};
 
-/// compose-go's model of the project (see the module comment), keys
-/// sorted.
-pub fn load_model(opts: &Options) -> Result<Value, LoadError> {
+/// compose-go's model of a project and what compose warns about while
+/// loading it.
+#[derive(Clone, Debug)]
+pub struct Model {
+    /// The model, keys sorted; empty lists kept (see `nil_lists_as_null`).
+    pub doc: Value,
+    pub warnings: Vec<String>,
+}
+
+/// compose-go's model of the project (see the module comment).
+pub fn load_model(opts: &Options) -> Result<Model, LoadError> {
     let cwd = project::cwd(opts);
     let mut environment = env::process_env(opts);
     let paths = project::compose_files(opts, &cwd, &environment)?;
@@ -28,7 +36,7 @@ pub fn load_model(opts: &Options) -> Result<Value, LoadError> {
     let env_files = env::project_env_files(opts, &cwd, &working_dir, &environment)?;
     env::add_env_files(&mut environment, &env_files)?;
 
-    let mut files = Files::default();
+    let mut files = Reader::default();
     let place = Place {
         loader_dir: working_dir.clone(),
         wd: working_dir.clone(),
@@ -45,7 +53,10 @@ pub fn load_model(opts: &Options) -> Result<Value, LoadError> {
     let name = project::name(opts, &environment, file_name, &working_dir)?;
     dict.insert("name".into(), Value::String(name));
     normalize(&mut dict, &unresolved);
-    Ok(sorted(Value::Object(dict)))
+    Ok(Model {
+        doc: sorted(Value::Object(dict)),
+        warnings: files.warnings,
+    })
 }
 
 /// A YAML node as go-yaml decodes it into `any` (an integral float is

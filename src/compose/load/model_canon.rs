@@ -11,6 +11,7 @@ use serde_json::{json, Map, Value};
 
 use super::model::go_sprint;
 use crate::compose::canon;
+use crate::compose::error::LoadError;
 use crate::compose::yaml::{Node, Value as Y};
 
 fn scalar_node(v: &Value) -> Option<Node> {
@@ -32,7 +33,7 @@ fn string_to_list(v: &mut Value) {
 
 /// `transform.Canonical` with `ignoreParseError` (interpolation skipped: a
 /// short form that does not parse is kept as written).
-pub(super) fn canonical(cfg: &mut Map<String, Value>) {
+pub(super) fn canonical(cfg: &mut Map<String, Value>, warnings: &mut Vec<String>) -> Result<(), LoadError> {
     if let Some(Value::Object(services)) = cfg.get_mut("services") {
         for svc in services.values_mut() {
             if let Value::Object(s) = svc {
@@ -42,8 +43,8 @@ pub(super) fn canonical(cfg: &mut Map<String, Value>) {
     }
     for section in ["volumes", "networks", "secrets", "configs"] {
         if let Some(Value::Object(items)) = cfg.get_mut(section) {
-            for item in items.values_mut() {
-                maybe_external(item);
+            for (name, item) in items.iter_mut() {
+                maybe_external(item, &format!("{section}.{name}"), warnings)?;
             }
         }
     }
@@ -54,20 +55,35 @@ pub(super) fn canonical(cfg: &mut Map<String, Value>) {
             }
         }
     }
+    Ok(())
 }
 
-fn maybe_external(item: &mut Value) {
-    let Value::Object(r) = item else { return };
+/// compose-go's `transformMaybeExternal`: `external: {name}` (deprecated)
+/// becomes `external: true` and the resource's `name`.
+fn maybe_external(item: &mut Value, path: &str, warnings: &mut Vec<String>) -> Result<(), LoadError> {
+    let Value::Object(r) = item else { return Ok(()) };
     let Some(Value::Object(ext)) = r.get("external") else {
-        return;
+        return Ok(());
     };
     let ext_name = ext.get("name").cloned();
     r.insert("external".into(), json!(true));
     if let Some(n) = ext_name {
-        if !r.contains_key("name") {
-            r.insert("name".into(), n);
+        warnings.push(format!(
+            "{path}: external.name is deprecated. Please set name and external: true"
+        ));
+        match r.get("name") {
+            Some(named) if named != &n => {
+                return Err(LoadError::plain(format!(
+                    "{path}: name and external.name conflict; only use name"
+                )));
+            }
+            Some(_) => {}
+            None => {
+                r.insert("name".into(), n);
+            }
         }
     }
+    Ok(())
 }
 
 fn file_mounts(v: &mut Value) {

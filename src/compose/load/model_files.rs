@@ -22,6 +22,13 @@ use crate::compose::canon;
 use crate::compose::error::LoadError;
 use crate::compose::yaml::Node;
 
+/// The files read (for diagnostics) and what compose would warn about.
+#[derive(Default)]
+pub(super) struct Reader {
+    pub(super) files: Files,
+    pub(super) warnings: Vec<String>,
+}
+
 /// Where one load reads: `loader_dir` is the absolute folder relative
 /// `extends`/`include` files are found in; `wd` the project directory
 /// relative paths are resolved against (relative to the including
@@ -34,7 +41,7 @@ pub(super) struct Place {
 /// compose-go's `loadYamlModel`: the files merged in order, then default
 /// values, paths resolved against `place.wd` and the environment.
 pub(super) fn load_yaml_model(
-    files: &mut Files,
+    files: &mut Reader,
     place: &Place,
     paths: &[PathBuf],
     env: &HashMap<String, String>,
@@ -53,14 +60,14 @@ pub(super) fn load_yaml_model(
 /// its own `extends` and `include:`). Returns the paths the file tags
 /// `!reset`/`!override`.
 pub(super) fn load_yaml_file(
-    files: &mut Files,
+    files: &mut Reader,
     place: &Place,
     path: &Path,
     env: &HashMap<String, String>,
     dict: &mut Map<String, Value>,
     included: Option<&[PathBuf]>,
 ) -> Result<Vec<Vec<String>>, LoadError> {
-    let root = read_file(path, files)?;
+    let root = read_file(path, &mut files.files)?;
     let mut resets = Vec::new();
     let Value::Object(mut cfg) = tree(&root, &mut Vec::new(), &mut resets) else {
         return Err(LoadError::plain("Top-level object must be a mapping"));
@@ -70,7 +77,7 @@ pub(super) fn load_yaml_file(
         // relies on), on the file's own tree.
         for (k, svc) in root.get("services").and_then(Node::as_map).into_iter().flatten() {
             if let Some(d) = svc.get("develop") {
-                check_develop(&k.scalar_text().unwrap_or_default(), d, files)?;
+                check_develop(&k.scalar_text().unwrap_or_default(), d, &files.files)?;
             }
         }
         apply_extends(files, &mut cfg, path, &place.loader_dir, &resets)?;
@@ -81,7 +88,12 @@ pub(super) fn load_yaml_file(
         let mut chain = included.to_vec();
         chain.push(path.to_path_buf());
         apply_include(files, &mut cfg, place, env, &chain)?;
-        cfg.shift_remove("version");
+        if cfg.shift_remove("version").is_some() {
+            files.warnings.push(format!(
+                "{}: the attribute `version` is obsolete, it will be ignored, please remove it to avoid potential confusion",
+                path.display()
+            ));
+        }
     }
     merge_map(dict, cfg, &mut Vec::new());
     unicity(dict)?;
@@ -90,7 +102,7 @@ pub(super) fn load_yaml_file(
     }
     // On the merged tree, as compose-go; short forms may reveal
     // duplicates (a port range against an override's port).
-    canonical(dict);
+    canonical(dict, &mut files.warnings)?;
     unicity(dict)?;
     Ok(resets)
 }
@@ -131,7 +143,7 @@ fn check_keys(dict: &Map<String, Value>, file: &Path) -> Result<(), LoadError> {
 }
 
 fn apply_extends(
-    files: &mut Files,
+    files: &mut Reader,
     cfg: &mut Map<String, Value>,
     file: &Path,
     loader_dir: &Path,
@@ -161,7 +173,7 @@ struct Base<'a> {
 /// (resolved first), its `extends` dropped. `post` are the reset paths of
 /// the file `name` is written in, applied to the base's copy.
 fn service_extends(
-    files: &mut Files,
+    files: &mut Reader,
     name: &str,
     services: &mut Map<String, Value>,
     at: &Base,
@@ -317,7 +329,7 @@ fn include_entry(entry: &Value) -> Result<IncludeEntry, LoadError> {
 /// compose-go's `ApplyInclude`: each entry loaded as a project of its own
 /// (its directory, `.env`, paths) and its resources imported into `cfg`.
 fn apply_include(
-    files: &mut Files,
+    files: &mut Reader,
     cfg: &mut Map<String, Value>,
     place: &Place,
     env: &HashMap<String, String>,

@@ -13,7 +13,7 @@ fn model(dir: &std::path::Path, files: &[&str]) -> Result<Value, String> {
         env: vars(&[("IMG", "set"), ("FOO", "set")]),
         ..Default::default()
     };
-    load_model(&opts).map_err(|e| e.message)
+    load_model(&opts).map(|m| m.doc).map_err(|e| e.message)
 }
 
 #[test]
@@ -28,7 +28,8 @@ fn short_forms_become_long_and_unparsable_ones_stay() {
         "env_file": "a.env",
         "dns": ["", "1.1.1.1"],
     }}, "networks": {"ext": {"external": {"name": "real"}}}}));
-    canonical(&mut cfg);
+    let mut warnings = Vec::new();
+    canonical(&mut cfg, &mut warnings).unwrap();
     let web = &cfg["services"]["web"];
     assert_eq!(web["build"], json!({"context": "ctx"}));
     assert_eq!(
@@ -45,6 +46,10 @@ fn short_forms_become_long_and_unparsable_ones_stay() {
     assert_eq!(web["env_file"], json!([{"path": "a.env", "required": true}]));
     assert_eq!(web["dns"], json!(["1.1.1.1"]));
     assert_eq!(cfg["networks"]["ext"], json!({"external": true, "name": "real"}));
+    assert_eq!(
+        warnings,
+        ["networks.ext: external.name is deprecated. Please set name and external: true"]
+    );
 }
 
 #[test]
