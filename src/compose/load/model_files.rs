@@ -200,20 +200,25 @@ fn service_extends(
             )))
         }
     };
-    let key = (at.file.to_path_buf(), name.to_string());
+    // compose-go's cycle tracker: a service keyed by the file its base is
+    // read from (its own file when the base is a sibling).
+    let local = ext_file
+        .as_ref()
+        .map(|f| PathBuf::from(canon::clean(&at.loader_dir.join(f))));
+    let key = (local.clone().unwrap_or_else(|| at.file.to_path_buf()), name.to_string());
     if chain.contains(&key) {
-        let mut seen: Vec<String> = chain.iter().map(|(f, s)| format!("{}:{s}", f.display())).collect();
-        seen.push(format!("{}:{name}", at.file.display()));
-        return Err(LoadError::plain(format!(
-            "Circular reference:\n  {}",
-            seen.join("\n  extends ")
-        )));
+        let mut lines = vec!["Circular reference:".to_string()];
+        for (i, (f, s)) in chain.iter().chain([&key]).enumerate() {
+            let verb = if i == 0 { "" } else { "extends " };
+            lines.push(format!("  {verb}{s} in {}", f.display()));
+        }
+        return Err(LoadError::plain(lines.join("\n")));
     }
     let mut chain = chain.to_vec();
     chain.push(key);
     let base = match ext_file {
         Some(f) => {
-            let local = PathBuf::from(canon::clean(&at.loader_dir.join(&f)));
+            let local = local.unwrap_or_default();
             let rel_wd = loader_rel_dir(at.loader_dir, &f);
             let local_dir = local.parent().map(Path::to_path_buf).unwrap_or_default();
             let place = Place {
