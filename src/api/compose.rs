@@ -75,9 +75,9 @@ fn node_of(v: &Dynamic) -> Node {
     n
 }
 
-fn load(opts: Map) -> RhaiResult<Project> {
+fn options(what: &str, opts: Map) -> RhaiResult<loader::Options> {
     let o = Opts::new(
-        "compose::load",
+        what,
         opts,
         &[
             "files",
@@ -113,7 +113,41 @@ fn load(opts: Map) -> RhaiResult<Project> {
         no_interpolate: o.flag("no_interpolate")?,
         cwd: std::env::current_dir().unwrap_or_default(),
     };
-    loader::load(&options).map(Project).map_err(load_error)
+    Ok(options)
+}
+
+fn load(opts: Map) -> RhaiResult<Project> {
+    loader::load(&options("compose::load", opts)?)
+        .map(Project)
+        .map_err(load_error)
+}
+
+/// compose-go's model of the project as text in `format` (`json`, `yaml`),
+/// with compose's warnings: `#{ text, warnings }`.
+fn model(opts: Map, format: &str) -> RhaiResult<Map> {
+    let model = loader::load_model(&options("compose::model", opts)?).map_err(load_error)?;
+    let text = match format {
+        "json" => go_json(&loader::load::nil_lists_as_null(&model.doc)),
+        "yaml" => loader::emit::to_yaml_verbatim(&model.doc),
+        other => return fail(format!("compose::model: unsupported format {other:?} (json or yaml)")),
+    };
+    let warnings: Array = model.warnings.into_iter().map(Dynamic::from).collect();
+    Ok(Map::from_iter([
+        ("text".into(), text.into()),
+        ("warnings".into(), warnings.into()),
+    ]))
+}
+
+/// JSON as Go's encoder (compose's) prints it: indented by two, `&`, `<`,
+/// `>` and the line separators escaped (they can only occur in strings).
+fn go_json(v: &Value) -> String {
+    serde_json::to_string_pretty(v)
+        .unwrap_or_default()
+        .replace('&', "\\u0026")
+        .replace('<', "\\u003c")
+        .replace('>', "\\u003e")
+        .replace('\u{2028}', "\\u2028")
+        .replace('\u{2029}', "\\u2029")
 }
 
 fn services_of(p: &Project) -> &serde_json::Map<String, Value> {
@@ -256,6 +290,22 @@ pub mod api {
     #[rhai_fn(name = "load", return_raw)]
     pub fn load(ctx: NativeCallContext, opts: Map) -> RhaiResult<Project> {
         crate::api::located(&ctx, super::load(opts))
+    }
+
+    /// The project as compose-go's model, what `docker compose config
+    /// --no-interpolate` prints: each file as written (no interpolation,
+    /// no typed decoding), in canonical syntax, merged, normalised; every
+    /// service and resource kept, maps sorted. `format`: `json` or `yaml`.
+    /// Options as `compose::load`'s. Returns `#{ text, warnings }`.
+    ///
+    /// ```rhai
+    /// let m = compose::model(#{ files: ["compose.yml"] }, "yaml");
+    /// for w in m.warnings { eprint(w); }
+    /// print(m.text);
+    /// ```
+    #[rhai_fn(name = "model", return_raw)]
+    pub fn model(ctx: NativeCallContext, opts: Map, format: &str) -> RhaiResult<Map> {
+        crate::api::located(&ctx, super::model(opts, format))
     }
 
     /// The full diagnostic (file:line:col and the marked source line) of
@@ -520,17 +570,9 @@ pub mod api {
     /// ```
     #[rhai_fn(global, pure)]
     pub fn to_json(p: &mut Project) -> String {
-        let text = serde_json::to_string_pretty(&crate::compose::load::escape_dollars(
+        super::go_json(&crate::compose::load::escape_dollars(
             &crate::compose::load::without_service_extensions(&p.0.doc),
         ))
-        .unwrap_or_default();
-        // As Go's encoder (compose's) prints them: `&`, `<`, `>` and the line
-        // separators escaped. They can only occur inside strings in JSON.
-        text.replace('&', "\\u0026")
-            .replace('<', "\\u003c")
-            .replace('>', "\\u003e")
-            .replace('\u{2028}', "\\u2028")
-            .replace('\u{2029}', "\\u2029")
     }
 
     #[rhai_fn(global, name = "to_string", pure)]

@@ -129,63 +129,6 @@ pub fn mapping(n: &Node, sep: char, lookup: Option<Lookup>) -> Result<Map<String
     Ok(out.into_iter().collect())
 }
 
-/// Splits a command string as a POSIX shell would (go-shellwords).
-pub fn shell_split(s: &str) -> Option<Vec<String>> {
-    let mut out = Vec::new();
-    let mut cur = String::new();
-    let mut has = false;
-    let mut chars = s.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            ' ' | '\t' | '\n' => {
-                if has {
-                    out.push(std::mem::take(&mut cur));
-                    has = false;
-                }
-            }
-            '\'' => {
-                has = true;
-                loop {
-                    match chars.next()? {
-                        '\'' => break,
-                        c => cur.push(c),
-                    }
-                }
-            }
-            '"' => {
-                has = true;
-                loop {
-                    match chars.next()? {
-                        '"' => break,
-                        '\\' => match chars.next()? {
-                            c @ ('"' | '\\' | '$' | '`') => cur.push(c),
-                            c => {
-                                cur.push('\\');
-                                cur.push(c);
-                            }
-                        },
-                        c => cur.push(c),
-                    }
-                }
-            }
-            '\\' => {
-                has = true;
-                if let Some(n) = chars.next() {
-                    cur.push(n);
-                }
-            }
-            c => {
-                has = true;
-                cur.push(c);
-            }
-        }
-    }
-    if has {
-        out.push(cur);
-    }
-    Some(out)
-}
-
 /// Go's `time.Duration.String()` of a compose duration ("90s" → "1m30s").
 pub fn go_duration(n: &Node) -> Result<String> {
     let s = text(n).unwrap_or_default();
@@ -199,6 +142,7 @@ pub fn go_duration(n: &Node) -> Result<String> {
     Ok(format_go_duration(ns))
 }
 
+pub use super::shell::shell_split;
 pub use crate::units::format_duration as format_go_duration;
 
 /// Resolves a path against the project folder, as compose does (`~` too).
@@ -411,7 +355,8 @@ pub fn volume(n: &Node, base: &Path) -> Result<Value> {
         )));
     }
     let spec = text(n).unwrap_or_default();
-    let parts: Vec<&str> = spec.split(':').collect();
+    let parts = volume_spec_parts(&spec);
+    let parts: Vec<&str> = parts.iter().map(String::as_str).collect();
     let (src, target, mode) = match parts.as_slice() {
         [t] => (None, t.to_string(), None),
         [s, t] => (Some(s.to_string()), t.to_string(), None),
@@ -466,6 +411,27 @@ pub fn volume(n: &Node, base: &Path) -> Result<Value> {
         m.insert("volume".into(), Value::Object(vol));
     }
     Ok(Value::Object(m))
+}
+
+/// A short volume spec split at its colons, except inside `${...}` (as
+/// compose-go's `ParseVolume`: a default may hold a path).
+fn volume_spec_parts(spec: &str) -> Vec<String> {
+    let mut parts = vec![String::new()];
+    let mut depth = 0usize;
+    let mut chars = spec.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '$' if chars.peek() == Some(&'{') => depth += 1,
+            '}' if depth > 0 => depth -= 1,
+            ':' if depth == 0 => {
+                parts.push(String::new());
+                continue;
+            }
+            _ => {}
+        }
+        parts.last_mut().expect("never empty").push(c);
+    }
+    parts
 }
 
 /// Removes `keys` whose value Go's `omitempty` drops (false, "", 0).

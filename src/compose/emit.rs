@@ -55,6 +55,14 @@ pub fn to_yaml(v: &Value) -> String {
     out
 }
 
+/// YAML text of `v` as go-yaml prints a generic value (`map[string]any`):
+/// every key kept, in `v`'s order, empty maps and lists inline.
+pub fn to_yaml_verbatim(v: &Value) -> String {
+    let mut out = String::new();
+    write(&mut out, v, 0);
+    out
+}
+
 /// compose-go's blkio device entries have yaml tags (`path`, `rate`,
 /// `weight`) but no json ones: the document keeps the JSON names (the
 /// config hash is of the JSON), the YAML output the YAML ones.

@@ -5,7 +5,8 @@ pub mod emit;
 pub mod error;
 pub mod interp;
 pub mod load;
+pub mod shell;
 pub mod yaml;
 
 pub use error::LoadError;
-pub use load::{load, Options, Project};
+pub use load::{load, load_model, Model, Options, Project};

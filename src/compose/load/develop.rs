@@ -47,7 +47,7 @@ pub(super) fn develop(name: &str, v: &Node, base: &Path, files: &Files) -> Resul
 }
 
 /// `develop:` against compose's schema (the watch loop trusts its shape).
-fn check_develop(name: &str, v: &Node, files: &Files) -> Result<(), LoadError> {
+pub(super) fn check_develop(name: &str, v: &Node, files: &Files) -> Result<(), LoadError> {
     let at = |n: &Node, msg: String| Err(files.error_at(n, msg));
     let path = format!("services.{name}.develop");
     let entries = match &v.value {

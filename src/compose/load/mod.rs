@@ -15,6 +15,11 @@ mod hooks;
 mod include;
 mod interpolate;
 mod merge;
+mod model;
+mod model_canon;
+mod model_files;
+mod model_merge;
+mod model_normalize;
 mod normalize;
 mod parse;
 mod project;
@@ -36,6 +41,7 @@ use super::yaml::{Node, Value as Y};
 
 pub use document::{escape_dollars, strip_service_extensions, without_service_extensions};
 pub use env::read_dotenv;
+pub use model::{load_model, nil_lists_as_null, Model};
 pub use project::{normalize_name, DEFAULT_FILES};
 pub use schema::{reorder_service, SERVICE_KEYS, SERVICE_ORDER};
 

@@ -28,24 +28,7 @@ pub(super) fn parse_file(
     unset: &mut Vec<String>,
     base: Option<&Path>,
 ) -> Result<Parsed, LoadError> {
-    let text = if super::project::is_stdin(path) {
-        super::project::stdin_text().map_err(LoadError::plain)?
-    } else {
-        std::fs::read_to_string(path).map_err(|e| LoadError::plain(format!("{}: {e}", path.display())))?
-    };
-    let id = files.list.len();
-    files.list.push((path.display().to_string(), text.clone()));
-    let mut root = yaml::parse(&text, id).map_err(|e| LoadError {
-        message: format!("yaml: {}", e.message),
-        at: Some(Box::new((path.display().to_string(), text.clone(), e.span))),
-        help: None,
-    })?;
-    if matches!(root.value, Y::Null) {
-        return Err(LoadError::plain("empty compose file"));
-    }
-    if !matches!(root.value, Y::Map(_)) {
-        return Err(files.error_at(&root, "Top-level object must be a mapping"));
-    }
+    let mut root = read_file(path, files)?;
     if !no_interpolate {
         interpolate_tree(&mut root, "", env, files, unset)?;
     }
@@ -93,4 +76,28 @@ pub(super) fn parse_file(
         }
     }
     Ok(Parsed { root, services, dir })
+}
+
+/// One file's YAML (positions kept, registered in `files` for
+/// diagnostics); its top level must be a mapping.
+pub(super) fn read_file(path: &Path, files: &mut Files) -> Result<Node, LoadError> {
+    let text = if super::project::is_stdin(path) {
+        super::project::stdin_text().map_err(LoadError::plain)?
+    } else {
+        std::fs::read_to_string(path).map_err(|e| LoadError::plain(format!("{}: {e}", path.display())))?
+    };
+    let id = files.list.len();
+    files.list.push((path.display().to_string(), text.clone()));
+    let root = yaml::parse(&text, id).map_err(|e| LoadError {
+        message: format!("yaml: {}", e.message),
+        at: Some(Box::new((path.display().to_string(), text.clone(), e.span))),
+        help: None,
+    })?;
+    if matches!(root.value, Y::Null) {
+        return Err(LoadError::plain("empty compose file"));
+    }
+    if !matches!(root.value, Y::Map(_)) {
+        return Err(files.error_at(&root, "Top-level object must be a mapping"));
+    }
+    Ok(root)
 }

@@ -9,6 +9,7 @@ mod extends;
 mod include;
 mod interpolate;
 mod merge;
+mod model;
 mod normalize;
 mod parse;
 mod project;
