@@ -73,8 +73,9 @@ fn signature(module: &str, f: &Value) -> Option<String> {
 }
 
 /// Prints every primitive's signature and documentation, optionally only
-/// those whose signature contains `filter`.
-pub fn print(filter: Option<&str>) {
+/// those whose signature contains `filter`. Returns how many it printed
+/// (0 = nothing matched, or the listing could not be made).
+pub fn print(filter: Option<&str>) -> usize {
     let engine = crate::script::engine(
         &crate::script::Limits::default(),
         None,
@@ -84,7 +85,7 @@ pub fn print(filter: Option<&str>) {
         Ok(j) => serde_json::from_str(&j).unwrap_or(Value::Null),
         Err(e) => {
             eprintln!("error: cannot generate the API listing: {e}");
-            return;
+            return 0;
         }
     };
     let mut entries: Vec<(String, Vec<String>)> = Vec::new();
@@ -114,14 +115,17 @@ pub fn print(filter: Option<&str>) {
     collect("", &meta["functions"]);
     entries.sort();
     entries.dedup_by(|a, b| a.0 == b.0);
+    let mut printed = 0;
     for (sig, docs) in entries {
         if filter.is_some_and(|f| !sig.contains(f)) {
             continue;
         }
+        printed += 1;
         println!("{sig}");
         for d in docs {
             println!("    {d}");
         }
         println!();
     }
+    printed
 }

@@ -96,6 +96,15 @@ fn docs_lists_primitives_with_examples() {
     ] {
         assert!(all.contains(needle), "{needle} missing from docs");
     }
+    // A name that matches nothing is an error, not an empty success.
+    let none = orch().args(["docs", "container::no_such_thing"]).output().unwrap();
+    assert_eq!(none.status.code(), Some(1));
+    assert!(stdout(&none).is_empty());
+    assert!(
+        stderr(&none).contains("no primitive's signature contains"),
+        "{}",
+        stderr(&none)
+    );
 }
 
 #[test]

@@ -258,8 +258,15 @@ pub fn main() -> i32 {
             0
         }
         "docs" => {
-            crate::docs::print(sub.get_one::<String>("filter").map(String::as_str));
-            0
+            let filter = sub.get_one::<String>("filter").map(String::as_str);
+            match (crate::docs::print(filter), filter) {
+                (0, Some(f)) => {
+                    eprintln!("error: no primitive's signature contains {f:?} (`orch docs` lists them all)");
+                    1
+                }
+                (0, None) => 1,
+                _ => 0,
+            }
         }
         "run" if SCRIPT_RUN.get() != Some(&false) => {
             let file = sub.get_one::<String>("file").unwrap();
