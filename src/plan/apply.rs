@@ -306,6 +306,11 @@ async fn run_service(
     checks: Vec<super::replicas::Check>,
     deps: Vec<(super::desired::Dependency, Option<watch::Receiver<Done>>)>,
 ) -> Result<(), String> {
+    let steps = if precreatable(svc, &steps, &checks) {
+        precreate(ctx, svc, steps).await?
+    } else {
+        steps
+    };
     for (dep, rx) in deps {
         if let Some(mut rx) = rx {
             let done = rx.wait_for(|d| d.is_some()).await.map(|d| d.clone()).unwrap_or(None);
@@ -347,23 +352,7 @@ async fn run_service(
     for r in &renames {
         super::repair::rename(&ctx.d, &ctx.events, r).await?;
     }
-    let image_id = {
-        let mut ids = ctx.image_ids.lock().await;
-        match ids.get(&svc.image) {
-            Some(id) => id.clone(),
-            None => {
-                let id = ctx
-                    .d
-                    .inspect_image(&svc.image)
-                    .await
-                    .ok()
-                    .and_then(|i| i.id)
-                    .unwrap_or_default();
-                ids.insert(svc.image.clone(), id.clone());
-                id
-            }
-        }
-    };
+    let image_id = image_id(ctx, svc).await;
     let rest = super::recheck::steps(&ctx.d, &ctx.desired.project, svc, &checks, &image_id, rest).await?;
     let rest = super::dependents::restart_stopped(&svc.name, &ctx.stopped, rest).await;
     if rest.iter().any(|s| matches!(s, Step::Recreate { .. })) {
@@ -405,6 +394,79 @@ async fn run_service(
     }))
     .await;
     results.into_iter().collect::<Result<Vec<_>, _>>().map(|_| ())
+}
+
+/// The ID of the image `svc` runs, as planned or (built since) asked.
+async fn image_id(ctx: &Ctx, svc: &ServiceSpec) -> String {
+    let mut ids = ctx.image_ids.lock().await;
+    if let Some(id) = ids.get(&svc.image) {
+        return id.clone();
+    }
+    let id = ctx
+        .d
+        .inspect_image(&svc.image)
+        .await
+        .ok()
+        .and_then(|i| i.id)
+        .unwrap_or_default();
+    ids.insert(svc.image.clone(), id.clone());
+    id
+}
+
+/// Compose creates every container of a run before it starts any (its
+/// `create`, then its `start`), so a dependent's containers exist while
+/// its dependencies start and its own start waits only for their
+/// conditions. The applier does the same for a service whose steps are
+/// all new containers, unless they refer to another service's containers
+/// (`service:` namespaces, `volumes_from`, links), which must exist and
+/// be resolved first.
+fn precreatable(svc: &ServiceSpec, steps: &[Step], checks: &[super::replicas::Check]) -> bool {
+    let links = svc.raw["links"].as_array().is_some_and(|l| !l.is_empty());
+    !svc.has_refs
+        && !links
+        && checks.is_empty()
+        && !steps.is_empty()
+        && steps.iter().all(|s| matches!(s, Step::Create { .. }))
+}
+
+/// Creates the containers of `steps` (all `Create`) and returns the
+/// starts still to do once the dependencies are ready.
+async fn precreate(ctx: &Ctx, svc: &ServiceSpec, steps: Vec<Step>) -> Result<Vec<Step>, String> {
+    let image_id = image_id(ctx, svc).await;
+    let created = join_all(steps.into_iter().map(|s| {
+        let ctx = ctx.clone();
+        let image_id = image_id.clone();
+        async move {
+            let Step::Create { number, name, .. } = s else {
+                return Ok(None);
+            };
+            let _permit = ctx.ops.acquire().await;
+            let t = Instant::now();
+            ctx.emit("Container", &name, "Creating", false, t);
+            match create_only(&ctx, svc, number, &name, &name, &image_id, None, None).await {
+                Ok(id) => {
+                    ctx.emit("Container", &name, "Created", !ctx.opts.no_start, t);
+                    Ok(Some(Step::Start {
+                        service: svc.name.clone(),
+                        name,
+                        id,
+                    }))
+                }
+                Err(e) => {
+                    ctx.fail("Container", &name, &e, t);
+                    Err(e)
+                }
+            }
+        }
+    }))
+    .await;
+    let starts: Vec<Step> = created
+        .into_iter()
+        .collect::<Result<Vec<_>, _>>()?
+        .into_iter()
+        .flatten()
+        .collect();
+    Ok(if ctx.opts.no_start { Vec::new() } else { starts })
 }
 
 /// The create body for replica `number`, with compose's per-container
