@@ -232,9 +232,11 @@ async fn run_one(d: &Docker, service: &str, id: &str, tty: bool, h: &Hook) -> Re
         return Ok(());
     }
     // The engine has no "wait for an exec": poll, as compose does (which
-    // also gives up quietly when the inspect fails).
+    // also gives up quietly when the inspect fails). Compose looks every
+    // 100 ms; a hook usually ends within a few, and an inspect costs the
+    // engine well under one, so look every 20 ms.
     loop {
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        tokio::time::sleep(Duration::from_millis(20)).await;
         let Ok(info) = d.inspect_exec(&exec.id).await else {
             return Ok(());
         };
