@@ -11,6 +11,7 @@ pub mod anon;
 pub mod apisocket;
 pub mod apply;
 pub mod build;
+pub mod containers;
 pub mod create;
 pub mod dependents;
 pub mod desired;
