@@ -21,6 +21,7 @@ pub mod image;
 pub mod logprint;
 pub mod network;
 pub mod node;
+pub mod oneoff;
 pub mod plan;
 pub mod progress;
 pub mod secret;

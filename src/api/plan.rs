@@ -64,7 +64,7 @@ pub fn document(doc: &Dynamic) -> RhaiResult<serde_json::Value> {
 
 /// The project's environment (a loaded project's, else the process's):
 /// where `environment:` secrets and configs read.
-fn environment(doc: &Dynamic) -> HashMap<String, String> {
+pub(super) fn environment(doc: &Dynamic) -> HashMap<String, String> {
     match doc.read_lock::<super::compose::Project>() {
         Some(p) => p.0.environment.clone(),
         None => std::env::vars().collect(),
@@ -73,7 +73,7 @@ fn environment(doc: &Dynamic) -> HashMap<String, String> {
 
 /// A loaded project's explicit env files (compose's environment_file
 /// label); none for a document given as a map.
-fn env_files(doc: &Dynamic) -> Vec<String> {
+pub(super) fn env_files(doc: &Dynamic) -> Vec<String> {
     doc.read_lock::<super::compose::Project>()
         .map(|p| p.0.env_files.clone())
         .unwrap_or_default()
@@ -351,72 +351,6 @@ fn lifecycle(
     })
 }
 
-fn oneoff(doc: Dynamic, service: &str, opts: Map) -> RhaiResult<super::container::Container> {
-    let o = Opts::new(
-        "plan::oneoff",
-        opts,
-        &[
-            "command",
-            "entrypoint",
-            "env",
-            "labels",
-            "user",
-            "workdir",
-            "name",
-            "auto_remove",
-            "service_ports",
-            "use_aliases",
-            "tty",
-            "interactive",
-            "working_dir",
-            "config_files",
-        ],
-    )?;
-    let words = |key: &str| -> RhaiResult<Option<Vec<String>>> {
-        match o.raw(key) {
-            Some(v) if v.is_string() => Ok(Some(
-                crate::compose::canon::shell_split(&v.to_string())
-                    .ok_or_else(|| format!("plan::oneoff: {key}: unbalanced quotes"))?,
-            )),
-            _ => o.strings(key),
-        }
-    };
-    let mut d = desired::from_compose(&document(&doc)?).map_err(|e| format!("plan: {e}"))?;
-    if let Some(w) = o.str("working_dir")? {
-        d.working_dir = w;
-    }
-    d.config_files = o.strings("config_files")?.unwrap_or_default();
-    d.env_files = env_files(&doc);
-    crate::plan::secrets::prepare(&mut d, &[service.to_string()], &environment(&doc))?;
-    let spec = crate::plan::oneoff::OneOff {
-        command: words("command")?.filter(|c| !c.is_empty()),
-        entrypoint: words("entrypoint")?,
-        env: o.strings("env")?.unwrap_or_default(),
-        labels: o.string_map("labels")?.unwrap_or_default().into_iter().collect(),
-        user: o.str("user")?,
-        workdir: o.str("workdir")?,
-        name: o.str("name")?,
-        auto_remove: o.flag("auto_remove")?,
-        service_ports: o.flag("service_ports")?,
-        use_aliases: o.flag("use_aliases")?,
-        tty: o.flag("tty")?,
-        interactive: o.flag("interactive")?,
-    };
-    let ep = super::endpoint();
-    let service = service.to_string();
-    let image = d.service(&service).map(|s| s.image.clone()).unwrap_or_default();
-    let (id, name) = bridge::block_on(async {
-        let c = client(&ep).await?;
-        crate::plan::oneoff::create(c, &d, &service, spec)
-            .await
-            .map_err(Into::into)
-    })?;
-    let mut info = Map::new();
-    info.insert("image".into(), image.into());
-    info.insert("state".into(), "created".into());
-    Ok(super::container::Container { ep, id, name, info })
-}
-
 #[export_module]
 pub mod api {
     use super::*;
@@ -629,7 +563,7 @@ pub mod api {
         service: &str,
         opts: Map,
     ) -> RhaiResult<super::super::container::Container> {
-        crate::api::located(&ctx, super::oneoff(doc, service, opts))
+        crate::api::located(&ctx, crate::api::oneoff::oneoff(doc, service, opts))
     }
 
     #[rhai_fn(global, name = "to_string", pure)]
