@@ -154,21 +154,7 @@ pub(super) async fn create_only(
             .unwrap_or_default();
         ep.aliases = Some(a);
         ep.links = (!links.is_empty()).then(|| links.clone());
-        let req = NetworkConnectRequest {
-            container: created.clone(),
-            endpoint_config: Some(ep),
-        };
-        if let Err(e) = ctx.d.connect_network(net, req).await {
-            let _ = ctx
-                .d
-                .remove_container(
-                    &created,
-                    Some(qp::RemoveContainerOptions {
-                        force: true,
-                        ..Default::default()
-                    }),
-                )
-                .await;
+        if let Err(e) = connect_or_discard(&ctx.d, &created, net, ep).await {
             return Err(format!(
                 "service {}: connecting {final_name} to network {net}: {}",
                 svc.name,
@@ -440,4 +426,28 @@ pub(super) async fn remove_step(ctx: Ctx, step: Step) -> Result<(), (String, Str
             Err((format!("container {name}"), msg))
         }
     }
+}
+
+/// Connects a just-created container to one more network; when the engine
+/// refuses, the half-made container is removed (a later run would
+/// otherwise adopt it without that network).
+pub(super) async fn connect_or_discard(
+    d: &Docker,
+    created: &str,
+    net: &str,
+    ep: EndpointSettings,
+) -> Result<(), bollard::errors::Error> {
+    let req = NetworkConnectRequest {
+        container: created.to_string(),
+        endpoint_config: Some(ep),
+    };
+    let connected = d.connect_network(net, req).await;
+    if connected.is_err() {
+        let opts = qp::RemoveContainerOptions {
+            force: true,
+            ..Default::default()
+        };
+        let _ = d.remove_container(created, Some(opts)).await;
+    }
+    connected
 }

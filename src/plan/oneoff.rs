@@ -4,8 +4,7 @@
 //! `oneoff=True` with a random slug and no container number, no restart
 //! policy, and no published ports unless asked.
 
-use bollard::models::{EndpointSettings, NetworkConnectRequest};
-use bollard::query_parameters as qp;
+use bollard::models::EndpointSettings;
 use bollard::Docker;
 use serde_json::{json, Value};
 
@@ -152,23 +151,11 @@ pub async fn create(d: &Docker, desired: &Desired, service: &str, o: OneOff) -> 
         .await
         .map_err(|e| format!("service {service}: creating container {name}: {}", flatten(&e)))?;
     for (net, aliases) in svc.networks.iter().skip(1) {
-        let req = NetworkConnectRequest {
-            container: created.clone(),
-            endpoint_config: Some(EndpointSettings {
-                aliases: Some(run_aliases(&name, aliases, o.use_aliases)),
-                ..Default::default()
-            }),
+        let ep = EndpointSettings {
+            aliases: Some(run_aliases(&name, aliases, o.use_aliases)),
+            ..Default::default()
         };
-        if let Err(e) = d.connect_network(net, req).await {
-            let _ = d
-                .remove_container(
-                    &created,
-                    Some(qp::RemoveContainerOptions {
-                        force: true,
-                        ..Default::default()
-                    }),
-                )
-                .await;
+        if let Err(e) = super::containers::connect_or_discard(d, &created, net, ep).await {
             return Err(format!(
                 "service {service}: connecting {name} to network {net}: {}",
                 flatten(&e)

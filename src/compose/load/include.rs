@@ -42,16 +42,7 @@ pub(super) fn apply_include(
             Some(d) => PathBuf::from(canon::abs_path(dir, &d)),
         };
         if chain.contains(&paths[0]) {
-            let mut seen: Vec<String> = chain.iter().map(|p| p.display().to_string()).collect();
-            seen.push(paths[0].display().to_string());
-            return Err(cx.files.error_at(
-                entry,
-                format!(
-                    "include cycle detected:\n{}\n include {}",
-                    seen[0],
-                    seen[1..].join("\n include ")
-                ),
-            ));
+            return Err(cx.files.error_at(entry, cycle_message(chain, &paths[0])));
         }
         for p in &paths {
             if !p.is_file() {
@@ -60,36 +51,72 @@ pub(super) fn apply_include(
                     .error_at(entry, format!("open {}: no such file or directory", p.display())));
             }
         }
-        // The included project's variables: the including project's win
-        // over its env files (`.env` in its directory unless given).
-        let env_files: Vec<PathBuf> = if env_files.is_empty() {
-            Some(sub_dir.join(".env")).filter(|f| f.is_file()).into_iter().collect()
-        } else {
-            let mut out = Vec::new();
-            for f in env_files {
-                let f = PathBuf::from(canon::abs_path(dir, &f));
-                if !f.exists() {
-                    return Err(cx
-                        .files
-                        .error_at(entry, format!("stat {}: no such file or directory", f.display())));
-                }
-                if f.is_dir() {
-                    return Err(cx.files.error_at(entry, format!("{} is not a file", f.display())));
-                }
-                out.push(f);
-            }
-            out
-        };
-        let mut sub_env = env.clone();
-        for f in &env_files {
-            for (k, v) in read_dotenv(f, &sub_env).map_err(LoadError::plain)? {
-                sub_env.entry(k).or_insert(v);
-            }
-        }
+        let env_files: Vec<PathBuf> = env_files
+            .iter()
+            .map(|f| PathBuf::from(canon::abs_path(dir, f)))
+            .collect();
+        let sub_env = include_env(&env_files, &sub_dir, env).map_err(|e| match e {
+            IncludeEnvError::File(m) => cx.files.error_at(entry, m),
+            IncludeEnvError::Read(m) => LoadError::plain(m),
+        })?;
         let imported = load_files(cx, &paths, &sub_dir, &sub_env, chain)?;
         import(cx, own, imported, entry)?;
     }
     Ok(())
+}
+
+/// compose-go's message for an include that includes itself again.
+pub(super) fn cycle_message(chain: &[PathBuf], next: &Path) -> String {
+    let mut seen: Vec<String> = chain.iter().map(|p| p.display().to_string()).collect();
+    seen.push(next.display().to_string());
+    format!(
+        "include cycle detected:\n{}\n include {}",
+        seen[0],
+        seen[1..].join("\n include ")
+    )
+}
+
+/// Why an include entry's variables could not be read: a named env file
+/// that is missing or a folder, or an env file that does not parse.
+pub(super) enum IncludeEnvError {
+    File(String),
+    Read(String),
+}
+
+/// An included project's variables: the including project's win over its
+/// env files (`env_files`, absolute; `.env` in `project_dir` when none are
+/// given), as compose-go's include does.
+pub(super) fn include_env(
+    env_files: &[PathBuf],
+    project_dir: &Path,
+    env: &HashMap<String, String>,
+) -> Result<HashMap<String, String>, IncludeEnvError> {
+    let files: Vec<PathBuf> = if env_files.is_empty() {
+        Some(project_dir.join(".env"))
+            .filter(|f| f.is_file())
+            .into_iter()
+            .collect()
+    } else {
+        for f in env_files {
+            if !f.exists() {
+                return Err(IncludeEnvError::File(format!(
+                    "stat {}: no such file or directory",
+                    f.display()
+                )));
+            }
+            if f.is_dir() {
+                return Err(IncludeEnvError::File(format!("{} is not a file", f.display())));
+            }
+        }
+        env_files.to_vec()
+    };
+    let mut sub_env = env.clone();
+    for f in &files {
+        for (k, v) in read_dotenv(f, &sub_env).map_err(IncludeEnvError::Read)? {
+            sub_env.entry(k).or_insert(v);
+        }
+    }
+    Ok(sub_env)
 }
 
 /// One `include:` entry: a path string, or `path` (string or list),

@@ -89,14 +89,41 @@ pub struct Project {
     pub environment: HashMap<String, String>,
 }
 
-/// Loads a project.
-pub fn load(opts: &Options) -> Result<Project, LoadError> {
+/// What both of compose's pipelines (the project, and the model that
+/// `config --no-interpolate` prints) start from.
+pub(super) struct Start {
+    pub cwd: PathBuf,
+    /// The process environment with the project's env files added.
+    pub env: HashMap<String, String>,
+    /// The compose files, in order.
+    pub paths: Vec<PathBuf>,
+    pub working_dir: PathBuf,
+}
+
+/// Which files, which working directory, which variables.
+pub(super) fn start(opts: &Options) -> Result<Start, LoadError> {
     let cwd = project::cwd(opts);
     let mut env = env::process_env(opts);
     let paths = project::compose_files(opts, &cwd, &env)?;
     let working_dir = project::working_dir(opts, &cwd, &paths);
     let env_files = env::project_env_files(opts, &cwd, &working_dir, &env)?;
     env::add_env_files(&mut env, &env_files)?;
+    Ok(Start {
+        cwd,
+        env,
+        paths,
+        working_dir,
+    })
+}
+
+/// Loads a project.
+pub fn load(opts: &Options) -> Result<Project, LoadError> {
+    let Start {
+        cwd,
+        env,
+        paths,
+        working_dir,
+    } = start(opts)?;
 
     let mut files = Files::default();
     let mut unset = Vec::new();

@@ -14,7 +14,7 @@ use serde_json::{Map, Value};
 use super::model_files::{load_yaml_model, Place, Reader};
 use super::model_merge::empty_list_kept;
 use super::model_normalize::normalize;
-use super::{env, project, Options};
+use super::{project, Options};
 use crate::compose::error::LoadError;
 use crate::compose::yaml::{Node, Value as Y};
 
@@ -29,12 +29,12 @@ pub struct Model {
 
 /// compose-go's model of the project (see the module comment).
 pub fn load_model(opts: &Options) -> Result<Model, LoadError> {
-    let cwd = project::cwd(opts);
-    let mut environment = env::process_env(opts);
-    let paths = project::compose_files(opts, &cwd, &environment)?;
-    let working_dir = project::working_dir(opts, &cwd, &paths);
-    let env_files = env::project_env_files(opts, &cwd, &working_dir, &environment)?;
-    env::add_env_files(&mut environment, &env_files)?;
+    let super::Start {
+        env: environment,
+        paths,
+        working_dir,
+        ..
+    } = super::start(opts)?;
 
     let mut files = Reader::default();
     let place = Place {

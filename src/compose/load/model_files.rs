@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use serde_json::{Map, Value};
 
 use super::develop::check_develop;
-use super::env::read_dotenv;
+use super::include::{cycle_message, include_env, IncludeEnvError};
 use super::model::{remove_path, tree};
 use super::model_canon::{canonical, defaults_paths_env, service_paths};
 use super::model_merge::{merge_map, unicity};
@@ -366,47 +366,18 @@ fn apply_include(
             Some(d) => (PathBuf::from(d), PathBuf::from(d)),
         };
         if included.contains(&abs[0]) {
-            let mut seen: Vec<String> = included.iter().map(|p| p.display().to_string()).collect();
-            seen.push(abs[0].display().to_string());
-            return Err(LoadError::plain(format!(
-                "include cycle detected:\n{}\n include {}",
-                seen[0],
-                seen[1..].join("\n include ")
-            )));
+            return Err(LoadError::plain(cycle_message(included, &abs[0])));
         }
-        let env_files: Vec<PathBuf> = if env_files.is_empty() {
-            Some(project_dir.join(".env"))
-                .filter(|f| f.is_file())
-                .into_iter()
-                .collect()
-        } else {
-            let mut out = Vec::new();
-            for f in env_files {
-                let f = if f.starts_with('/') {
-                    PathBuf::from(f)
-                } else {
-                    PathBuf::from(canon::clean(&place.wd.join(f)))
-                };
-                if !f.exists() {
-                    return Err(LoadError::plain(format!(
-                        "stat {}: no such file or directory",
-                        f.display()
-                    )));
-                }
-                if f.is_dir() {
-                    return Err(LoadError::plain(format!("{} is not a file", f.display())));
-                }
-                out.push(f);
-            }
-            out
-        };
-        // The including project's variables win over the entry's env files.
-        let mut sub_env = env.clone();
-        for f in &env_files {
-            for (k, v) in read_dotenv(f, &sub_env).map_err(LoadError::plain)? {
-                sub_env.entry(k).or_insert(v);
-            }
-        }
+        let env_files: Vec<PathBuf> = env_files
+            .iter()
+            .map(|f| match f.starts_with('/') {
+                true => PathBuf::from(f),
+                false => PathBuf::from(canon::clean(&place.wd.join(f))),
+            })
+            .collect();
+        let sub_env = include_env(&env_files, &project_dir, env).map_err(|e| match e {
+            IncludeEnvError::File(m) | IncludeEnvError::Read(m) => LoadError::plain(m),
+        })?;
         let sub = Place {
             loader_dir: project_dir,
             wd: rel_wd,
