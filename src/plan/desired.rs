@@ -10,8 +10,9 @@ use std::collections::BTreeMap;
 
 use serde_json::{json, Map, Value};
 
+use super::body::{service, SUPPORTED};
 use super::gojson;
-use crate::units::{parse_duration, ram_in_bytes};
+use super::values::string_map;
 
 /// The compose version orch writes into `com.docker.compose.version`, so
 /// Docker Compose treats orch's resources as its own.
@@ -211,87 +212,6 @@ const NOT_FOR_CREATE: &[&str] = &[
     "volumes_from",
 ];
 
-pub(crate) fn s(v: &Value) -> Option<String> {
-    match v {
-        Value::String(s) => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        Value::Bool(b) => Some(b.to_string()),
-        _ => None,
-    }
-}
-
-pub(crate) fn strings(v: Option<&Value>) -> Option<Vec<String>> {
-    match v? {
-        Value::Array(a) => Some(a.iter().filter_map(s).collect()),
-        Value::String(x) => Some(vec![x.clone()]),
-        _ => None,
-    }
-}
-
-pub(crate) fn string_map(v: Option<&Value>) -> BTreeMap<String, String> {
-    let mut out = BTreeMap::new();
-    match v {
-        Some(Value::Object(m)) => {
-            for (k, v) in m {
-                if let Some(v) = s(v) {
-                    out.insert(k.clone(), v);
-                }
-            }
-        }
-        Some(Value::Array(a)) => {
-            for item in a.iter().filter_map(s) {
-                match item.split_once('=') {
-                    Some((k, v)) => out.insert(k.to_string(), v.to_string()),
-                    None => out.insert(item, String::new()),
-                };
-            }
-        }
-        _ => {}
-    }
-    out
-}
-
-pub(crate) fn duration_ns(v: Option<&Value>) -> Option<i64> {
-    match v? {
-        Value::String(x) => parse_duration(x).ok(),
-        Value::Number(n) => n.as_i64(),
-        _ => None,
-    }
-}
-
-pub(crate) fn bytes(v: Option<&Value>) -> Option<i64> {
-    match v? {
-        Value::String(x) => ram_in_bytes(x).ok(),
-        Value::Number(n) => n.as_i64(),
-        _ => None,
-    }
-}
-
-/// A compose `healthcheck` as the engine's `HealthConfig` (containers and
-/// Swarm services take the same shape).
-pub(crate) fn healthcheck(hc: &Value) -> Value {
-    let mut out = Map::new();
-    if hc["disable"].as_bool() == Some(true) {
-        out.insert("Test".into(), json!(["NONE"]));
-    } else if let Some(t) = strings(hc.get("test")) {
-        out.insert("Test".into(), json!(t));
-    }
-    for (k, f) in [
-        ("interval", "Interval"),
-        ("timeout", "Timeout"),
-        ("start_period", "StartPeriod"),
-        ("start_interval", "StartInterval"),
-    ] {
-        if let Some(ns) = duration_ns(hc.get(k)) {
-            out.insert(f.into(), json!(ns));
-        }
-    }
-    if let Some(r) = hc["retries"].as_u64() {
-        out.insert("Retries".into(), json!(r));
-    }
-    Value::Object(out)
-}
-
 /// Converts the canonical compose document into the desired state.
 pub fn from_compose(doc: &Value) -> Result<Desired, String> {
     // What compose creates is the project after its `use_api_socket`
@@ -305,61 +225,12 @@ pub fn from_compose(doc: &Value) -> Result<Desired, String> {
         project: project.clone(),
         ..Default::default()
     };
-    let version_labels = |kind_label: &str, key: &str| json!({ kind_label: key, LABEL_PROJECT: project, LABEL_VERSION: COMPOSE_VERSION });
     let empty = Map::new();
     for (key, n) in doc["networks"].as_object().unwrap_or(&empty) {
-        let name = n["name"]
-            .as_str()
-            .map(str::to_string)
-            .unwrap_or_else(|| format!("{project}_{key}"));
-        let mut labels = version_labels(LABEL_NETWORK, key);
-        for (k, v) in string_map(n.get("labels")) {
-            labels[k] = Value::String(v);
-        }
-        let hash = super::resources::network_hash(n);
-        labels[LABEL_HASH] = json!(hash);
-        let body = json!({
-            "Name": name,
-            "Driver": n["driver"].as_str().unwrap_or("bridge"),
-            "Internal": n["internal"].as_bool().unwrap_or(false),
-            "Attachable": n["attachable"].as_bool().unwrap_or(false),
-            "EnableIPv6": n["enable_ipv6"].as_bool().unwrap_or(false),
-            "Options": string_map(n.get("driver_opts")),
-            "Labels": labels,
-            "IPAM": super::limits::network_ipam(n),
-        });
-        d.networks.push(NetworkSpec {
-            key: key.clone(),
-            name,
-            external: n["external"].as_bool().unwrap_or(false),
-            hash,
-            body,
-        });
+        d.networks.push(network(&project, key, n));
     }
     for (key, v) in doc["volumes"].as_object().unwrap_or(&empty) {
-        let name = v["name"]
-            .as_str()
-            .map(str::to_string)
-            .unwrap_or_else(|| format!("{project}_{key}"));
-        let mut labels = version_labels(LABEL_VOLUME, key);
-        for (k, val) in string_map(v.get("labels")) {
-            labels[k] = Value::String(val);
-        }
-        let hash = super::resources::volume_hash(v);
-        labels[LABEL_HASH] = json!(hash);
-        let body = json!({
-            "Name": name,
-            "Driver": v["driver"].as_str().unwrap_or("local"),
-            "DriverOpts": string_map(v.get("driver_opts")),
-            "Labels": labels,
-        });
-        d.volumes.push(VolumeSpec {
-            key: key.clone(),
-            name,
-            external: v["external"].as_bool().unwrap_or(false),
-            hash,
-            body,
-        });
+        d.volumes.push(volume(&project, key, v));
     }
     let mut warnings = Vec::new();
     let services = doc["services"].as_object().unwrap_or(&empty);
@@ -372,7 +243,7 @@ pub fn from_compose(doc: &Value) -> Result<Desired, String> {
             deps.retain(|dep, cfg| services.contains_key(dep) || cfg["required"].as_bool() != Some(false));
         }
         let svc = &svc;
-        let mut spec = service(&project, &d, name, svc, &mut d.warnings.clone())?;
+        let mut spec = service(&project, &d, name, svc)?;
         let refs = super::secrets::file_refs(doc, svc)?;
         if let Some(host) = spec.body["HostConfig"].as_object_mut() {
             super::secrets::add_mounts(host, &refs.mounts);
@@ -382,12 +253,73 @@ pub fn from_compose(doc: &Value) -> Result<Desired, String> {
         spec.refused = refs.errors;
         d.services.push(spec);
     }
-    for (name, svc) in doc["services"].as_object().unwrap_or(&empty) {
-        for key in svc
-            .as_object()
-            .map(|m| m.keys().cloned().collect::<Vec<_>>())
-            .unwrap_or_default()
-        {
+    warnings.extend(not_applied(services));
+    d.warnings = warnings;
+    Ok(d)
+}
+
+/// The labels compose puts on a project's network or volume (`kind_label`
+/// names its key), with the user's labels and the config hash.
+fn resource_labels(project: &str, kind_label: &str, key: &str, user: Option<&Value>, hash: &str) -> Value {
+    let mut labels = json!({ kind_label: key, LABEL_PROJECT: project, LABEL_VERSION: COMPOSE_VERSION });
+    for (k, v) in string_map(user) {
+        labels[k] = Value::String(v);
+    }
+    labels[LABEL_HASH] = json!(hash);
+    labels
+}
+
+fn network(project: &str, key: &str, n: &Value) -> NetworkSpec {
+    let name = n["name"]
+        .as_str()
+        .map(str::to_string)
+        .unwrap_or_else(|| format!("{project}_{key}"));
+    let hash = super::resources::network_hash(n);
+    let body = json!({
+        "Name": name,
+        "Driver": n["driver"].as_str().unwrap_or("bridge"),
+        "Internal": n["internal"].as_bool().unwrap_or(false),
+        "Attachable": n["attachable"].as_bool().unwrap_or(false),
+        "EnableIPv6": n["enable_ipv6"].as_bool().unwrap_or(false),
+        "Options": string_map(n.get("driver_opts")),
+        "Labels": resource_labels(project, LABEL_NETWORK, key, n.get("labels"), &hash),
+        "IPAM": super::limits::network_ipam(n),
+    });
+    NetworkSpec {
+        key: key.to_string(),
+        name,
+        external: n["external"].as_bool().unwrap_or(false),
+        hash,
+        body,
+    }
+}
+
+fn volume(project: &str, key: &str, v: &Value) -> VolumeSpec {
+    let name = v["name"]
+        .as_str()
+        .map(str::to_string)
+        .unwrap_or_else(|| format!("{project}_{key}"));
+    let hash = super::resources::volume_hash(v);
+    let body = json!({
+        "Name": name,
+        "Driver": v["driver"].as_str().unwrap_or("local"),
+        "DriverOpts": string_map(v.get("driver_opts")),
+        "Labels": resource_labels(project, LABEL_VOLUME, key, v.get("labels"), &hash),
+    });
+    VolumeSpec {
+        key: key.to_string(),
+        name,
+        external: v["external"].as_bool().unwrap_or(false),
+        hash,
+        body,
+    }
+}
+
+/// A warning for each service attribute orch does not apply yet.
+fn not_applied(services: &Map<String, Value>) -> Vec<String> {
+    let mut warnings = Vec::new();
+    for (name, svc) in services {
+        for key in svc.as_object().into_iter().flat_map(|m| m.keys()) {
             if !SUPPORTED.contains(&key.as_str()) && !NOT_FOR_CREATE.contains(&key.as_str()) && !key.starts_with("x-") {
                 warnings.push(format!(
                     "service {name}: `{key}` is not applied by orch yet; it is ignored"
@@ -395,377 +327,7 @@ pub fn from_compose(doc: &Value) -> Result<Desired, String> {
             }
         }
     }
-    d.warnings = warnings;
-    Ok(d)
-}
-
-/// Service attributes the container body below applies.
-const SUPPORTED: &[&str] = &[
-    "command",
-    "entrypoint",
-    "environment",
-    "labels",
-    "working_dir",
-    "user",
-    "hostname",
-    "domainname",
-    "tty",
-    "stdin_open",
-    "stop_signal",
-    "stop_grace_period",
-    "healthcheck",
-    "ports",
-    "expose",
-    "volumes",
-    "tmpfs",
-    "restart",
-    "init",
-    "privileged",
-    "read_only",
-    "cap_add",
-    "cap_drop",
-    "extra_hosts",
-    "dns",
-    "dns_search",
-    "mem_limit",
-    "memswap_limit",
-    "cpus",
-    "shm_size",
-    "ulimits",
-    "logging",
-    "sysctls",
-    "security_opt",
-    "pid",
-    "ipc",
-    "group_add",
-    "platform",
-    "runtime",
-    "oom_score_adj",
-    "mac_address",
-    "stop_timeout",
-    // src/plan/limits.rs
-    "dns_opt",
-    "mem_reservation",
-    "mem_swappiness",
-    "oom_kill_disable",
-    "cpu_period",
-    "cpu_quota",
-    "cpu_rt_period",
-    "cpu_rt_runtime",
-    "cpu_shares",
-    "cpu_count",
-    "cpu_percent",
-    "cpuset",
-    "pids_limit",
-    "cgroup_parent",
-    "device_cgroup_rules",
-    "devices",
-    "blkio_config",
-    "cgroup",
-    "userns_mode",
-    "uts",
-    "isolation",
-    "volume_driver",
-    "storage_opt",
-];
-
-fn service(project: &str, d: &Desired, name: &str, svc: &Value, _w: &mut Vec<String>) -> Result<ServiceSpec, String> {
-    let image = svc["image"]
-        .as_str()
-        .map(str::to_string)
-        .unwrap_or_else(|| format!("{project}-{name}"));
-    let replicas = svc["scale"]
-        .as_u64()
-        .or_else(|| svc["deploy"]["replicas"].as_u64())
-        .unwrap_or(1) as usize;
-    let mut labels = string_map(svc.get("labels"));
-    let hash = service_hash(svc);
-    let mut depends_on = Vec::new();
-    for (dep, cfg) in svc["depends_on"].as_object().unwrap_or(&Map::new()) {
-        let condition = match cfg["condition"].as_str().unwrap_or("service_started") {
-            "service_healthy" => Condition::Healthy,
-            "service_completed_successfully" => Condition::CompletedSuccessfully,
-            _ => Condition::Started,
-        };
-        depends_on.push(Dependency {
-            service: dep.clone(),
-            condition,
-            required: cfg["required"].as_bool().unwrap_or(true),
-            restart: cfg["restart"].as_bool().unwrap_or(false),
-        });
-    }
-    let deps_label: Vec<String> = depends_on
-        .iter()
-        .map(|x| format!("{}:{}:{}", x.service, x.condition.as_str(), x.restart))
-        .collect();
-    labels.insert(LABEL_PROJECT.into(), project.into());
-    labels.insert(LABEL_SERVICE.into(), name.into());
-    labels.insert(LABEL_ONEOFF.into(), "False".into());
-    labels.insert(LABEL_HASH.into(), hash.clone());
-    labels.insert(LABEL_VERSION.into(), COMPOSE_VERSION.into());
-    labels.insert(LABEL_DEPENDS_ON.into(), deps_label.join(","));
-
-    let mut body = Map::new();
-    let mut host = Map::new();
-    body.insert("Image".into(), json!(image));
-    if let Some(c) = strings(svc.get("command")) {
-        body.insert("Cmd".into(), json!(c));
-    }
-    if let Some(e) = strings(svc.get("entrypoint")) {
-        body.insert("Entrypoint".into(), json!(e));
-    }
-    if let Some(Value::Object(env)) = svc.get("environment") {
-        let list: Vec<String> = env
-            .iter()
-            .filter_map(|(k, v)| s(v).map(|v| format!("{k}={v}")))
-            .collect();
-        body.insert("Env".into(), json!(list));
-    }
-    for (key, field) in [
-        ("working_dir", "WorkingDir"),
-        ("user", "User"),
-        ("hostname", "Hostname"),
-        ("domainname", "Domainname"),
-        ("stop_signal", "StopSignal"),
-        ("mac_address", "MacAddress"),
-    ] {
-        if let Some(v) = svc.get(key).and_then(s) {
-            body.insert(field.into(), json!(v));
-        }
-    }
-    // compose creates every service container with stdout and stderr
-    // attached (`AttachStdin` only for `run -i`).
-    body.insert("AttachStdout".into(), json!(true));
-    body.insert("AttachStderr".into(), json!(true));
-    for (key, field) in [("tty", "Tty"), ("stdin_open", "OpenStdin")] {
-        if svc[key].as_bool() == Some(true) {
-            body.insert(field.into(), json!(true));
-        }
-    }
-    if let Some(ns) = duration_ns(svc.get("stop_grace_period")) {
-        body.insert("StopTimeout".into(), json!(ns / 1_000_000_000));
-    }
-    if let Some(hc) = svc.get("healthcheck").filter(|h| h.is_object()) {
-        body.insert("Healthcheck".into(), healthcheck(hc));
-    }
-
-    // Ports: published ones are also exposed.
-    let mut exposed = Map::new();
-    let mut bindings: BTreeMap<String, Vec<Value>> = BTreeMap::new();
-    for e in strings(svc.get("expose")).unwrap_or_default() {
-        let key = if e.contains('/') { e } else { format!("{e}/tcp") };
-        exposed.insert(key, json!({}));
-    }
-    for p in svc["ports"].as_array().into_iter().flatten() {
-        let target = p
-            .get("target")
-            .and_then(s)
-            .ok_or_else(|| format!("service {name}: a port has no target"))?;
-        let key = format!("{target}/{}", p["protocol"].as_str().unwrap_or("tcp"));
-        exposed.insert(key.clone(), json!({}));
-        let published = p.get("published").and_then(s).unwrap_or_default();
-        bindings.entry(key).or_default().push(json!({
-            "HostIp": p["host_ip"].as_str().unwrap_or(""),
-            "HostPort": published,
-        }));
-    }
-    if !exposed.is_empty() {
-        body.insert("ExposedPorts".into(), Value::Object(exposed));
-    }
-    if !bindings.is_empty() {
-        host.insert("PortBindings".into(), json!(bindings));
-    }
-
-    // Mounts, split between Binds and Mounts as compose splits them.
-    // Anonymous volumes get a name from the engine (and are carried over
-    // on recreate).
-    let (binds, mounts) = super::mounts::build(d, name, svc)?;
-    if !mounts.is_empty() {
-        host.insert("Mounts".into(), json!(mounts));
-    }
-    if !binds.is_empty() {
-        host.insert("Binds".into(), json!(binds));
-    }
-    if let Some(t) = strings(svc.get("tmpfs")) {
-        let m: BTreeMap<String, String> = t
-            .into_iter()
-            .map(|x| match x.split_once(':') {
-                Some((p, o)) => (p.to_string(), o.to_string()),
-                None => (x, String::new()),
-            })
-            .collect();
-        host.insert("Tmpfs".into(), json!(m));
-    }
-    super::limits::apply(svc, &mut host);
-    for (key, field) in [
-        ("init", "Init"),
-        ("privileged", "Privileged"),
-        ("read_only", "ReadonlyRootfs"),
-    ] {
-        if let Some(b) = svc[key].as_bool() {
-            host.insert(field.into(), json!(b));
-        }
-    }
-    // Docker's Go client (so compose) sends capabilities upper-cased with
-    // the `CAP_` prefix, deduplicated and sorted (moby client's
-    // normalizeCapabilities); the engine stores what it gets.
-    for (key, field) in [("cap_add", "CapAdd"), ("cap_drop", "CapDrop")] {
-        if let Some(v) = strings(svc.get(key)) {
-            let mut caps: Vec<String> = v
-                .iter()
-                .map(|c| c.to_uppercase())
-                .map(|c| {
-                    if c == "ALL" || c.starts_with("CAP_") {
-                        c
-                    } else {
-                        format!("CAP_{c}")
-                    }
-                })
-                .collect();
-            caps.sort();
-            caps.dedup();
-            host.insert(field.into(), json!(caps));
-        }
-    }
-    for (key, field) in [
-        ("dns", "Dns"),
-        ("dns_search", "DnsSearch"),
-        ("dns_opt", "DnsOptions"),
-        ("security_opt", "SecurityOpt"),
-        ("group_add", "GroupAdd"),
-    ] {
-        if let Some(v) = strings(svc.get(key)) {
-            host.insert(field.into(), json!(v));
-        }
-    }
-    match svc.get("extra_hosts") {
-        Some(Value::Object(m)) => {
-            let list: Vec<String> = m
-                .iter()
-                .flat_map(|(h, ips)| {
-                    strings(Some(ips))
-                        .unwrap_or_default()
-                        .into_iter()
-                        .map(move |ip| format!("{h}:{ip}"))
-                })
-                .collect();
-            host.insert("ExtraHosts".into(), json!(list));
-        }
-        Some(v) => {
-            if let Some(list) = strings(Some(v)) {
-                host.insert(
-                    "ExtraHosts".into(),
-                    json!(list.iter().map(|x| x.replacen('=', ":", 1)).collect::<Vec<_>>()),
-                );
-            }
-        }
-        None => {}
-    }
-    if let Some(sz) = bytes(svc.get("shm_size")) {
-        host.insert("ShmSize".into(), json!(sz));
-    }
-    if let Some(Value::Object(u)) = svc.get("ulimits") {
-        let list: Vec<Value> = u
-            .iter()
-            .map(|(n, v)| match v {
-                Value::Number(x) => json!({"Name": n, "Soft": x, "Hard": x}),
-                _ => json!({"Name": n, "Soft": v["soft"], "Hard": v["hard"]}),
-            })
-            .collect();
-        host.insert("Ulimits".into(), json!(list));
-    }
-    if let Some(l) = svc.get("logging").filter(|l| l.is_object()) {
-        host.insert(
-            "LogConfig".into(),
-            json!({"Type": l["driver"].as_str().unwrap_or(""), "Config": string_map(l.get("options"))}),
-        );
-    }
-    if svc.get("sysctls").is_some() {
-        host.insert("Sysctls".into(), json!(string_map(svc.get("sysctls"))));
-    }
-    for (key, field) in [("pid", "PidMode"), ("ipc", "IpcMode"), ("runtime", "Runtime")] {
-        if let Some(v) = svc.get(key).and_then(s) {
-            host.insert(field.into(), json!(v));
-        }
-    }
-    if let Some(o) = svc["oom_score_adj"].as_i64() {
-        host.insert("OomScoreAdj".into(), json!(o));
-    }
-
-    // Networks: by priority (highest first), then by name, as compose does.
-    let mut networks = Vec::new();
-    let mut endpoints = BTreeMap::new();
-    match svc["network_mode"].as_str() {
-        // Resolved to a container when created (see `refs`).
-        Some(mode) if mode.starts_with("service:") => {}
-        Some(mode) => {
-            host.insert("NetworkMode".into(), json!(mode));
-        }
-        None => {
-            // (priority, key, engine name, aliases): compose-go's
-            // NetworksByPriority orders by priority, then by the key.
-            let mut nets: Vec<(i64, String, String, Vec<String>)> = Vec::new();
-            for (key, cfg) in svc["networks"].as_object().unwrap_or(&Map::new()) {
-                let engine_name = d
-                    .networks
-                    .iter()
-                    .find(|n| &n.key == key)
-                    .map(|n| n.name.clone())
-                    .unwrap_or_else(|| key.clone());
-                let mut aliases = vec![name.to_string()];
-                aliases.extend(strings(cfg.get("aliases")).unwrap_or_default());
-                if let Some(ep) = super::limits::endpoint(cfg) {
-                    endpoints.insert(engine_name.clone(), ep);
-                }
-                nets.push((cfg["priority"].as_i64().unwrap_or(0), key.clone(), engine_name, aliases));
-            }
-            nets.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
-            networks = nets.into_iter().map(|(_, _, n, a)| (n, a)).collect();
-            if let Some((first, _)) = networks.first() {
-                host.insert("NetworkMode".into(), json!(first));
-            }
-        }
-    }
-    body.insert("Labels".into(), json!(labels));
-    body.insert("HostConfig".into(), Value::Object(host));
-    if let Some(p) = svc["platform"].as_str() {
-        body.insert("Platform".into(), json!(p));
-    }
-
-    let build = svc.get("build").filter(|b| b.is_object()).map(|b| BuildSpec {
-        context: b["context"].as_str().unwrap_or(".").to_string(),
-        dockerfile: b["dockerfile"].as_str().unwrap_or("Dockerfile").to_string(),
-        args: string_map(b.get("args")),
-        target: b["target"].as_str().map(str::to_string),
-        labels: {
-            // compose's labels, so `down --rmi local` knows the image.
-            let mut l = string_map(b.get("labels"));
-            l.insert(LABEL_VERSION.into(), COMPOSE_VERSION.into());
-            l.insert(LABEL_PROJECT.into(), project.into());
-            l.insert(LABEL_SERVICE.into(), name.into());
-            l
-        },
-        no_cache: b["no_cache"].as_bool().unwrap_or(false),
-    });
-    Ok(ServiceSpec {
-        name: name.to_string(),
-        replicas,
-        hash,
-        image,
-        build,
-        container_name: svc["container_name"].as_str().map(str::to_string),
-        depends_on,
-        body: Value::Object(body),
-        networks,
-        endpoints,
-        injects: Vec::new(),
-        refused: Vec::new(),
-        raw: svc.clone(),
-        has_refs: super::refs::has_refs(svc),
-        post_start: super::hooks::parse(svc, "post_start"),
-        pre_stop: super::hooks::parse(svc, "pre_stop"),
-        tty: svc["tty"].as_bool() == Some(true),
-    })
+    warnings
 }
 
 #[cfg(test)]

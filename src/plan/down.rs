@@ -58,17 +58,7 @@ fn selection(
             for c in containers {
                 let labels = c.labels.clone().unwrap_or_default();
                 let Some(svc) = labels.get(LABEL_SERVICE) else { continue };
-                let deps = depends.entry(svc.clone()).or_default();
-                for item in labels
-                    .get(LABEL_DEPENDS_ON)
-                    .map(String::as_str)
-                    .unwrap_or("")
-                    .split(',')
-                {
-                    if let Some(x) = item.split(':').next().filter(|x| !x.is_empty()) {
-                        deps.insert(x.to_string());
-                    }
-                }
+                depends.entry(svc.clone()).or_default().extend(label_deps(&labels));
             }
         }
     }
@@ -170,6 +160,53 @@ where
     join_all(jobs).await.into_iter().flatten().collect()
 }
 
+/// The services a container's `depends_on` label names
+/// ("db:service_healthy:false,cache:service_started:true").
+fn label_deps(labels: &HashMap<String, String>) -> impl Iterator<Item = String> + '_ {
+    labels
+        .get(LABEL_DEPENDS_ON)
+        .map(String::as_str)
+        .unwrap_or("")
+        .split(',')
+        .filter_map(|d| d.split(':').next().filter(|x| !x.is_empty()).map(str::to_string))
+}
+
+/// A one-line notice about the whole project (compose's "Project" events).
+fn notice(tx: &mpsc::UnboundedSender<Event>, project: &str, status: String) {
+    let _ = tx.send(Event {
+        kind: "Project",
+        name: project.to_string(),
+        status,
+        done: true,
+        error: None,
+        elapsed: Default::default(),
+    });
+}
+
+/// One container to stop and remove.
+struct Removal {
+    id: String,
+    name: String,
+    /// Its service's spec, for `pre_stop` hooks (never an orphan's, as compose).
+    spec: Option<super::desired::ServiceSpec>,
+}
+
+/// What `down` found among the project's containers.
+#[derive(Default)]
+struct Found {
+    /// Removals by service, run in reverse dependency order.
+    work: HashMap<String, Vec<Removal>>,
+    depends: HashMap<String, BTreeSet<String>>,
+    /// Images the removed containers use, and those compose named itself.
+    images: BTreeSet<String>,
+    local_images: BTreeSet<String>,
+    /// Anonymous volumes a recreate carried over are mounted by name, so
+    /// the engine no longer removes them with their container (Docker
+    /// Compose leaves them behind). `-v` removes them too.
+    anonymous: BTreeSet<String>,
+    orphans: Vec<String>,
+}
+
 /// Takes `project` down. `desired` (when a compose file was loaded) limits
 /// containers to its services unless `remove_orphans`.
 pub async fn down(
@@ -180,20 +217,18 @@ pub async fn down(
     tx: mpsc::UnboundedSender<Event>,
 ) -> Outcome {
     let mut outcome = Outcome::default();
-    let containers = match d
+    let listed = d
         .list_containers(Some(qp::ListContainersOptions {
             all: true,
             filters: Some(label_filter(&project)),
             ..Default::default()
         }))
-        .await
-    {
+        .await;
+    let containers = match listed {
         Ok(c) => c,
         Err(e) => {
-            outcome.errors.push((
-                "project".into(),
-                format!("listing containers of {project}: {}", flatten(&e)),
-            ));
+            let e = format!("listing containers of {project}: {}", flatten(&e));
+            outcome.errors.push(("project".into(), e));
             return outcome;
         }
     };
@@ -205,36 +240,68 @@ pub async fn down(
         }
     };
     if chosen.as_ref().is_some_and(BTreeSet::is_empty) {
-        let _ = tx.send(Event {
-            kind: "Project",
-            name: project.clone(),
-            status: format!(
-                "Any of the services {:?} not running in project {project:?}",
-                opts.services
-            ),
-            done: true,
-            error: None,
-            elapsed: Default::default(),
-        });
+        let why = format!(
+            "Any of the services {:?} not running in project {project:?}",
+            opts.services
+        );
+        notice(&tx, &project, why);
         return outcome;
     }
-    let known: Option<BTreeSet<String>> = desired
-        .as_ref()
-        .map(|d| d.services.iter().map(|s| s.name.clone()).collect());
+    let found = find(&d, &project, desired.as_ref(), &opts, chosen.as_ref(), containers).await;
+    let work: HashMap<_, Vec<_>> = found
+        .work
+        .into_iter()
+        .map(|(svc, list)| {
+            let jobs = list.into_iter().map(|r| stop_and_remove(&d, &tx, &opts, r)).collect();
+            (svc, jobs)
+        })
+        .collect();
+    for r in in_reverse_dependency_order(work, &found.depends).await {
+        if let Err(e) = r {
+            outcome.errors.push(("container".into(), e));
+        }
+    }
+    if !found.orphans.is_empty() {
+        notice(&tx, &project, format!(
+            "Warning: found orphan containers ({}) for this project. If you removed or renamed this service in your compose file, you can run this command with the --remove-orphans flag to clean it up.",
+            found.orphans.join(", ")
+        ));
+    }
+    if !outcome.errors.is_empty() {
+        return outcome;
+    }
+    remove_networks(&d, &project, desired.as_ref(), &tx, &mut outcome).await;
+    if opts.volumes {
+        remove_volumes(&d, &project, desired.as_ref(), found.anonymous, &tx, &mut outcome).await;
+    }
+    if let Some(mode) = opts.rmi.as_deref() {
+        let mut targets = rmi_targets(mode, desired.as_ref());
+        targets.extend(found.local_images);
+        if mode == "all" {
+            targets.extend(found.images);
+        }
+        remove_images(&d, targets, &tx, &mut outcome).await;
+    }
+    outcome
+}
+
+/// Sorts the project's containers into what `down` removes (by service),
+/// the orphans it only warns about, and what it removes afterwards.
+async fn find(
+    d: &Docker,
+    project: &str,
+    desired: Option<&Desired>,
+    opts: &DownOptions,
+    chosen: Option<&BTreeSet<String>>,
+    containers: Vec<bollard::models::ContainerSummary>,
+) -> Found {
+    let known: Option<BTreeSet<&String>> = desired.map(|d| d.services.iter().map(|s| &s.name).collect());
     let declared_volumes: BTreeSet<String> = desired
         .iter()
         .flat_map(|x| x.volumes.iter().map(|v| v.name.clone()))
         .collect();
-    let disabled: BTreeSet<String> = desired.iter().flat_map(|d| d.disabled.iter().cloned()).collect();
-    let mut images: BTreeSet<String> = BTreeSet::new();
-    let mut local_images: BTreeSet<String> = BTreeSet::new();
-    // Anonymous volumes a recreate carried over are mounted by name, so the
-    // engine no longer removes them with their container (Docker Compose
-    // leaves them behind). `-v` removes them too.
-    let mut anonymous: BTreeSet<String> = BTreeSet::new();
-    let mut orphans = Vec::new();
-    let mut work: HashMap<String, Vec<_>> = HashMap::new();
-    let mut depends: HashMap<String, BTreeSet<String>> = HashMap::new();
+    let disabled: BTreeSet<&String> = desired.iter().flat_map(|d| d.disabled.iter()).collect();
+    let mut found = Found::default();
     for c in containers {
         let labels = c.labels.clone().unwrap_or_default();
         let service = labels.get(LABEL_SERVICE).cloned().unwrap_or_default();
@@ -247,27 +314,13 @@ pub async fn down(
                 continue;
             }
         }
-        // "db:service_healthy:false,cache:service_started:true"
-        let deps = depends.entry(service.clone()).or_default();
+        let deps = found.depends.entry(service.clone()).or_default();
         // Compose orders by the loaded model: a label written while a
         // profile was off lacks that profile's services.
-        if let Some(svc) = desired
-            .iter()
-            .flat_map(|d| d.services.iter())
-            .find(|s| s.name == service)
-        {
+        if let Some(svc) = desired.and_then(|d| d.service(&service)) {
             deps.extend(svc.depends_on.iter().map(|x| x.service.clone()));
         }
-        for d in labels
-            .get(LABEL_DEPENDS_ON)
-            .map(String::as_str)
-            .unwrap_or("")
-            .split(',')
-        {
-            if let Some(dep) = d.split(':').next().filter(|x| !x.is_empty()) {
-                deps.insert(dep.to_string());
-            }
-        }
+        deps.extend(label_deps(&labels));
         let name = c
             .names
             .as_ref()
@@ -278,232 +331,215 @@ pub async fn down(
         // them down with the rest.
         let is_orphan = known.as_ref().is_some_and(|k| !k.contains(&service)) && !disabled.contains(&service);
         if is_orphan && !opts.remove_orphans {
-            orphans.push(name);
+            found.orphans.push(name);
             continue;
         }
-        if !is_orphan && chosen.as_ref().is_some_and(|c| !c.contains(&service)) {
+        if !is_orphan && chosen.is_some_and(|c| !c.contains(&service)) {
             continue;
         }
         if let Some(img) = c.image.clone() {
             // `local` images are the ones compose named itself.
             if img == format!("{project}-{service}") {
-                local_images.insert(img.clone());
+                found.local_images.insert(img.clone());
             }
-            images.insert(img);
+            found.images.insert(img);
         }
+        let id = c.id.clone().unwrap_or_default();
         if opts.volumes {
             let targets = desired
-                .as_ref()
                 .map(|x| super::anon::declared_targets(x, &service))
                 .unwrap_or_default();
-            let id = c.id.clone().unwrap_or_default();
-            anonymous.extend(super::anon::of_container(&d, &id, &declared_volumes, &targets).await);
+            found
+                .anonymous
+                .extend(super::anon::of_container(d, &id, &declared_volumes, &targets).await);
         }
-        let (d, tx, id, timeout, volumes) = (
-            d.clone(),
-            tx.clone(),
-            c.id.clone().unwrap_or_default(),
-            opts.timeout,
-            opts.volumes,
-        );
-        // Its pre_stop hooks when the compose file defines the service
-        // (never an orphan's, as compose).
         let spec = desired
-            .as_ref()
             .and_then(|x| x.service(&service))
             .filter(|_| !is_orphan)
             .cloned();
-        work.entry(service).or_default().push(async move {
-            let t = Instant::now();
-            send(&tx, "Container", &name, "Stopping", false, t);
-            let stop = qp::StopContainerOptions {
-                t: timeout.map(|t| t as i32),
-                signal: None,
-            };
-            // Ok(false): gone or not running, nothing to stop.
-            let go_on = super::hooks::pre_stop(&d, spec.as_ref(), &id)
-                .await
-                .map_err(|e| e.to_string())?;
-            let stopped = match go_on {
-                false => Ok(()),
-                true => {
-                    crate::docker::patient(&d, timeout)
-                        .stop_container(&id, Some(stop))
-                        .await
-                }
-            };
-            match stopped {
-                Ok(()) => {}
-                Err(e) if matches!(status(&e), Some(304) | Some(404)) => {}
-                Err(e) => return Err(format!("stopping container {name}: {}", flatten(&e))),
-            }
-            send(&tx, "Container", &name, "Stopped", false, t);
-            send(&tx, "Container", &name, "Removing", false, t);
-            match d
-                .remove_container(
-                    &id,
-                    Some(qp::RemoveContainerOptions {
-                        force: true,
-                        v: volumes,
-                        link: false,
-                    }),
-                )
-                .await
-            {
-                Ok(()) => {}
-                Err(e) if status(&e) == Some(404) => {}
-                Err(e) => return Err(format!("removing container {name}: {}", flatten(&e))),
-            }
-            send(&tx, "Container", &name, "Removed", true, t);
-            Ok(())
-        });
+        found.work.entry(service).or_default().push(Removal { id, name, spec });
     }
-    for r in in_reverse_dependency_order(work, &depends).await {
-        if let Err(e) = r {
-            outcome.errors.push(("container".into(), e));
+    found
+}
+
+/// Stops one container (after its `pre_stop` hooks) and removes it;
+/// already gone or not running is no error, as in compose.
+async fn stop_and_remove(
+    d: &Docker,
+    tx: &mpsc::UnboundedSender<Event>,
+    opts: &DownOptions,
+    r: Removal,
+) -> Result<(), String> {
+    let (t, name, id) = (Instant::now(), r.name, r.id);
+    send(tx, "Container", &name, "Stopping", false, t);
+    // Ok(false): gone or not running, nothing to stop.
+    let go_on = super::hooks::pre_stop(d, r.spec.as_ref(), &id)
+        .await
+        .map_err(|e| e.to_string())?;
+    if go_on {
+        let stop = qp::StopContainerOptions {
+            t: opts.timeout.map(|t| t as i32),
+            signal: None,
+        };
+        match crate::docker::patient(d, opts.timeout)
+            .stop_container(&id, Some(stop))
+            .await
+        {
+            Ok(()) => {}
+            Err(e) if matches!(status(&e), Some(304) | Some(404)) => {}
+            Err(e) => return Err(format!("stopping container {name}: {}", flatten(&e))),
         }
     }
-    if !orphans.is_empty() {
-        let _ = tx.send(Event {
-            kind: "Project",
-            name: project.clone(),
-            status: format!(
-                "Warning: found orphan containers ({}) for this project. If you removed or renamed this service in your compose file, you can run this command with the --remove-orphans flag to clean it up.",
-                orphans.join(", ")
-            ),
-            done: true,
-            error: None,
-            elapsed: Default::default(),
-        });
+    send(tx, "Container", &name, "Stopped", false, t);
+    send(tx, "Container", &name, "Removing", false, t);
+    let remove = qp::RemoveContainerOptions {
+        force: true,
+        v: opts.volumes,
+        link: false,
+    };
+    match d.remove_container(&id, Some(remove)).await {
+        Ok(()) => {}
+        Err(e) if status(&e) == Some(404) => {}
+        Err(e) => return Err(format!("removing container {name}: {}", flatten(&e))),
     }
-    if !outcome.errors.is_empty() {
-        return outcome;
-    }
+    send(tx, "Container", &name, "Removed", true, t);
+    Ok(())
+}
 
-    // Networks: the project's own (external ones carry no project label).
-    let external_networks: BTreeSet<&String> = desired
+/// The project's own networks (external ones carry no project label), by
+/// ID: two racing `up`s may have made two networks of one name.
+async fn remove_networks(
+    d: &Docker,
+    project: &str,
+    desired: Option<&Desired>,
+    tx: &mpsc::UnboundedSender<Event>,
+    outcome: &mut Outcome,
+) {
+    let external: BTreeSet<&String> = desired
         .iter()
         .flat_map(|x| x.networks.iter().filter(|n| n.external).map(|n| &n.name))
         .collect();
-    let networks: Vec<_> = d
+    let networks = d
         .list_networks(Some(qp::ListNetworksOptions {
-            filters: Some(label_filter(&project)),
+            filters: Some(label_filter(project)),
         }))
         .await
-        .unwrap_or_default()
+        .unwrap_or_default();
+    let work = networks
         .into_iter()
-        .filter(|n| n.name.as_ref().is_none_or(|x| !external_networks.contains(x)))
-        .collect();
-    // By ID: two racing `up`s may have made two networks of one name.
-    let net_work = networks
-        .into_iter()
+        .filter(|n| n.name.as_ref().is_none_or(|x| !external.contains(x)))
         .filter_map(|n| Some((n.id?, n.name?)))
-        .map(|(id, name)| {
-            let (d, tx) = (d.clone(), tx.clone());
-            async move {
-                let t = Instant::now();
-                send(&tx, "Network", &name, "Removing", false, t);
-                // Still used (by a service `down SERVICE` kept, or a profile's):
-                // compose warns and goes on.
-                let in_use = d
-                    .inspect_network(&id, None::<qp::InspectNetworkOptions>)
-                    .await
-                    .ok()
-                    .and_then(|n| n.containers)
-                    .is_some_and(|c| !c.is_empty());
-                if in_use {
-                    send(&tx, "Network", &name, "Resource is still in use", true, t);
-                    return Ok(());
+        .map(|(id, name)| async move {
+            let t = Instant::now();
+            send(tx, "Network", &name, "Removing", false, t);
+            // Still used (by a service `down SERVICE` kept, or a profile's):
+            // compose warns and goes on.
+            let in_use = d
+                .inspect_network(&id, None::<qp::InspectNetworkOptions>)
+                .await
+                .ok()
+                .and_then(|n| n.containers)
+                .is_some_and(|c| !c.is_empty());
+            if in_use {
+                send(tx, "Network", &name, "Resource is still in use", true, t);
+                return Ok(());
+            }
+            match d.remove_network(&id).await {
+                Ok(()) => {
+                    send(tx, "Network", &name, "Removed", true, t);
+                    Ok(())
                 }
-                match d.remove_network(&id).await {
-                    Ok(()) => {
-                        send(&tx, "Network", &name, "Removed", true, t);
-                        Ok(())
-                    }
-                    Err(e) if status(&e) == Some(404) => Ok(()),
-                    Err(e) => Err(format!("removing network {name}: {}", flatten(&e))),
-                }
+                Err(e) if status(&e) == Some(404) => Ok(()),
+                Err(e) => Err(format!("removing network {name}: {}", flatten(&e))),
             }
         });
-    for r in join_all(net_work).await {
+    for r in join_all(work).await {
         if let Err(e) = r {
             outcome.errors.push(("network".into(), e));
         }
     }
+}
 
-    if opts.volumes {
-        let vols = d
-            .list_volumes(Some(qp::ListVolumesOptions {
-                filters: Some(label_filter(&project)),
-            }))
-            .await
-            .map(|v| v.volumes.unwrap_or_default())
-            .unwrap_or_default();
-        let mut names: BTreeSet<String> = vols.into_iter().map(|v| v.name).collect();
-        // Never an external one, whatever labels it carries.
-        for v in desired.iter().flat_map(|x| x.volumes.iter()).filter(|v| v.external) {
-            names.remove(&v.name);
+/// `-v`: the project's named volumes (never an external one, whatever
+/// labels it carries) and the anonymous ones `find` collected.
+async fn remove_volumes(
+    d: &Docker,
+    project: &str,
+    desired: Option<&Desired>,
+    anonymous: BTreeSet<String>,
+    tx: &mpsc::UnboundedSender<Event>,
+    outcome: &mut Outcome,
+) {
+    let vols = d
+        .list_volumes(Some(qp::ListVolumesOptions {
+            filters: Some(label_filter(project)),
+        }))
+        .await
+        .map(|v| v.volumes.unwrap_or_default())
+        .unwrap_or_default();
+    let mut names: BTreeSet<String> = vols.into_iter().map(|v| v.name).collect();
+    for v in desired.iter().flat_map(|x| x.volumes.iter()).filter(|v| v.external) {
+        names.remove(&v.name);
+    }
+    names.extend(anonymous);
+    let work = names.into_iter().map(|name| async move {
+        let t = Instant::now();
+        // Already gone (the engine removes a container's anonymous
+        // volumes with it): nothing to say, as compose.
+        if d.inspect_volume(&name).await.is_err_and(|e| status(&e) == Some(404)) {
+            return Ok(());
         }
-        names.extend(anonymous);
-        let vol_work = names.into_iter().map(|name| {
-            let (d, tx) = (d.clone(), tx.clone());
-            async move {
-                let t = Instant::now();
-                // Already gone (the engine removes a container's anonymous
-                // volumes with it): nothing to say, as compose.
-                if d.inspect_volume(&name).await.is_err_and(|e| status(&e) == Some(404)) {
-                    return Ok(());
-                }
-                send(&tx, "Volume", &name, "Removing", false, t);
-                match d.remove_volume(&name, None::<qp::RemoveVolumeOptions>).await {
-                    Ok(()) => {
-                        send(&tx, "Volume", &name, "Removed", true, t);
-                        Ok(())
-                    }
-                    Err(e) if status(&e) == Some(404) => Ok(()),
-                    // Still used (by a service `down SERVICE` kept, or by a
-                    // container of another project): compose warns, goes on.
-                    Err(e) if status(&e) == Some(409) => {
-                        send(&tx, "Volume", &name, "Resource is still in use", true, t);
-                        Ok(())
-                    }
-                    Err(e) => Err(format!("removing volume {name}: {}", flatten(&e))),
-                }
+        send(tx, "Volume", &name, "Removing", false, t);
+        match d.remove_volume(&name, None::<qp::RemoveVolumeOptions>).await {
+            Ok(()) => {
+                send(tx, "Volume", &name, "Removed", true, t);
+                Ok(())
             }
-        });
-        for r in join_all(vol_work).await {
-            if let Err(e) = r {
-                outcome.errors.push(("volume".into(), e));
+            Err(e) if status(&e) == Some(404) => Ok(()),
+            // Still used (by a service `down SERVICE` kept, or by a
+            // container of another project): compose warns, goes on.
+            Err(e) if status(&e) == Some(409) => {
+                send(tx, "Volume", &name, "Resource is still in use", true, t);
+                Ok(())
+            }
+            Err(e) => Err(format!("removing volume {name}: {}", flatten(&e))),
+        }
+    });
+    for r in join_all(work).await {
+        if let Err(e) = r {
+            outcome.errors.push(("volume".into(), e));
+        }
+    }
+}
+
+/// `--rmi`'s images from the compose file: `local` only those compose
+/// named itself (built, no `image:`), `all` every service's.
+fn rmi_targets(mode: &str, desired: Option<&Desired>) -> BTreeSet<String> {
+    let Some(desired) = desired else { return BTreeSet::new() };
+    desired
+        .services
+        .iter()
+        .filter(|s| mode == "all" || (s.build.is_some() && s.image == format!("{}-{}", desired.project, s.name)))
+        .map(|s| s.image.clone())
+        .collect()
+}
+
+async fn remove_images(
+    d: &Docker,
+    targets: BTreeSet<String>,
+    tx: &mpsc::UnboundedSender<Event>,
+    outcome: &mut Outcome,
+) {
+    for img in targets {
+        let t = Instant::now();
+        send(tx, "Image", &img, "Removing", false, t);
+        match d.remove_image(&img, None::<qp::RemoveImageOptions>, None).await {
+            Ok(_) => send(tx, "Image", &img, "Removed", true, t),
+            Err(e) if status(&e) == Some(404) => {}
+            Err(e) => {
+                let e = format!("removing image {img}: {}", flatten(&e));
+                outcome.errors.push(("image".into(), e));
             }
         }
     }
-
-    if let Some(mode) = opts.rmi.as_deref() {
-        let mut targets: BTreeSet<String> = BTreeSet::new();
-        if let Some(desired) = &desired {
-            for s in &desired.services {
-                // `local`: only images compose named itself (no `image:`).
-                let built_here = s.build.is_some() && s.image == format!("{}-{}", desired.project, s.name);
-                if mode == "all" || built_here {
-                    targets.insert(s.image.clone());
-                }
-            }
-        }
-        targets.extend(local_images);
-        if mode == "all" {
-            targets.extend(images);
-        }
-        for img in targets {
-            let t = Instant::now();
-            send(&tx, "Image", &img, "Removing", false, t);
-            match d.remove_image(&img, None::<qp::RemoveImageOptions>, None).await {
-                Ok(_) => send(&tx, "Image", &img, "Removed", true, t),
-                Err(e) if status(&e) == Some(404) => {}
-                Err(e) => outcome
-                    .errors
-                    .push(("image".into(), format!("removing image {img}: {}", flatten(&e)))),
-            }
-        }
-    }
-    outcome
 }

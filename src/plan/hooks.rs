@@ -16,7 +16,8 @@ use futures_util::StreamExt;
 use serde_json::Value;
 
 use super::apply::Ctx;
-use super::desired::{s, strings, ServiceSpec};
+use super::desired::ServiceSpec;
+use super::values::{s, strings};
 use crate::docker::{flatten, status};
 
 /// One hook of the canonical document (compose-go's `ServiceHook`).

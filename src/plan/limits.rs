@@ -6,7 +6,7 @@
 
 use serde_json::{json, Map, Value};
 
-use super::desired::{bytes, s, strings};
+use super::values::{bytes, s, strings};
 
 /// Compose-go keeps `cpus` as a float32 and compose multiplies in
 /// float32: `int64(s.CPUS * 1e9)`.

@@ -10,6 +10,7 @@
 pub mod anon;
 pub mod apisocket;
 pub mod apply;
+pub mod body;
 pub mod build;
 pub mod containers;
 pub mod create;
@@ -32,4 +33,5 @@ pub mod repair;
 pub mod replicas;
 pub mod resources;
 pub mod secrets;
+pub mod values;
 pub mod wait;

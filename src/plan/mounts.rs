@@ -16,7 +16,8 @@ use std::collections::HashMap;
 
 use serde_json::{json, Map, Value};
 
-use super::desired::{bytes, Desired};
+use super::desired::Desired;
+use super::values::bytes;
 
 /// `(binds, mounts)` for service `name`'s `volumes` (canonical JSON).
 pub fn build(d: &Desired, name: &str, svc: &Value) -> Result<(Vec<String>, Vec<Value>), String> {

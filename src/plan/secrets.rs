@@ -67,7 +67,7 @@ fn mode_of(v: &Value) -> Result<Option<u32>, String> {
 }
 
 fn id_of(v: &Value) -> Result<Option<u64>, String> {
-    match crate::plan::desired::s(v).filter(|x| !x.is_empty()) {
+    match super::values::s(v).filter(|x| !x.is_empty()) {
         None => Ok(None),
         Some(x) => x
             .parse()

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{json, Map, Value};
 
-use crate::plan::desired::{bytes, duration_ns, healthcheck, s, string_map, strings};
+use crate::plan::values::{bytes, duration_ns, healthcheck, s, string_map, strings};
 
 /// Marks every object of a stack; `docker stack ls` groups by it.
 pub const LABEL_NAMESPACE: &str = "com.docker.stack.namespace";
