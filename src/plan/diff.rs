@@ -240,47 +240,7 @@ pub fn scope(desired: &Desired, opts: &Options) -> Result<Vec<String>, String> {
 /// Computes the plan.
 pub fn plan(desired: &Desired, observed: &Observed, opts: &Options) -> Result<Plan, String> {
     let services = scope(desired, opts)?;
-    // compose looks every image up before creating anything, and stops at
-    // one the engine refuses to look up (an invalid reference).
-    for name in &services {
-        let image = desired.service(name).map(|s| s.image.as_str()).unwrap_or_default();
-        if let Some(e) = observed.image_errors.get(image) {
-            return Err(format!(
-                "unable to get image '{image}': Error response from daemon: {e}"
-            ));
-        }
-    }
-    // External resources must exist before anything is created (compose
-    // checks them one by one as it creates; orch, all first).
-    for n in desired.networks.iter().filter(|n| n.external) {
-        if !observed.networks.contains(&n.name) {
-            return Err(format!(
-                "network {} declared as external, but could not be found",
-                n.name
-            ));
-        }
-    }
-    for v in desired.volumes.iter().filter(|v| v.external) {
-        if !observed.volumes.contains(&v.name) {
-            return Err(format!("external volume {:?} not found", v.name));
-        }
-    }
-    // Compose refuses this as it converges the service (`getScale`), before
-    // any of its containers is touched; a conflict on the second name would
-    // otherwise surface only after the first replica was recreated.
-    for name in &services {
-        let Some(svc) = desired.services.iter().find(|s| &s.name == name) else {
-            continue;
-        };
-        let scale = opts.scale.get(name).copied().unwrap_or(svc.replicas);
-        if let (true, Some(fixed)) = (scale > 1, &svc.container_name) {
-            return Err(format!(
-                "WARNING: The {name:?} service is using the custom container name {fixed:?}. \
-                 Docker requires each container to have a unique name. \
-                 Remove the custom name to scale the service"
-            ));
-        }
-    }
+    refusals(desired, observed, opts, &services)?;
     let mut steps = Vec::new();
     let mut warnings = desired.warnings.clone();
     for (name, id) in &observed.extra_networks {
@@ -328,42 +288,8 @@ pub fn plan(desired: &Desired, observed: &Observed, opts: &Options) -> Result<Pl
         steps.extend(sp.steps);
         checks.extend(sp.checks);
     }
-    let orphans: Vec<_> = observed
-        .containers
-        .iter()
-        .filter(|c| desired.service(&c.service).is_none() && !desired.disabled.contains(&c.service))
-        .collect();
-    if !orphans.is_empty() {
-        if opts.remove_orphans {
-            for c in orphans {
-                steps.push(Step::Remove {
-                    service: c.service.clone(),
-                    name: c.name.clone(),
-                    id: c.id.clone(),
-                    reason: "orphan".into(),
-                });
-            }
-        } else if !opts.ignore_orphans {
-            let names: Vec<&str> = orphans.iter().map(|c| c.name.as_str()).collect();
-            warnings.push(format!(
-                "Found orphan containers ({}) for this project. If you removed or renamed this service in your compose file, you can run this command with the --remove-orphans flag to clean it up.",
-                names.join(", ")
-            ));
-        }
-    }
-    let built: BTreeSet<&str> = steps
-        .iter()
-        .filter_map(|s| match s {
-            Step::Build { image, .. } => Some(image.as_str()),
-            _ => None,
-        })
-        .collect();
-    let image_ids = observed
-        .image_ids
-        .iter()
-        .filter(|(image, _)| !built.contains(image.as_str()))
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
+    orphans(desired, observed, opts, &mut steps, &mut warnings);
+    let image_ids = known_image_ids(observed, &steps);
     Ok(Plan {
         steps,
         services,
@@ -371,4 +297,99 @@ pub fn plan(desired: &Desired, observed: &Observed, opts: &Options) -> Result<Pl
         checks,
         image_ids,
     })
+}
+
+/// What compose refuses before it touches anything: an image reference the
+/// engine cannot look up, a missing external network or volume, a fixed
+/// container name on a service scaled beyond one.
+fn refusals(desired: &Desired, observed: &Observed, opts: &Options, services: &[String]) -> Result<(), String> {
+    // compose looks every image up before creating anything, and stops at
+    // one the engine refuses to look up (an invalid reference).
+    for name in services {
+        let image = desired.service(name).map(|s| s.image.as_str()).unwrap_or_default();
+        if let Some(e) = observed.image_errors.get(image) {
+            return Err(format!(
+                "unable to get image '{image}': Error response from daemon: {e}"
+            ));
+        }
+    }
+    // External resources must exist before anything is created (compose
+    // checks them one by one as it creates; orch, all first).
+    for n in desired.networks.iter().filter(|n| n.external) {
+        if !observed.networks.contains(&n.name) {
+            return Err(format!(
+                "network {} declared as external, but could not be found",
+                n.name
+            ));
+        }
+    }
+    for v in desired.volumes.iter().filter(|v| v.external) {
+        if !observed.volumes.contains(&v.name) {
+            return Err(format!("external volume {:?} not found", v.name));
+        }
+    }
+    // Compose refuses this as it converges the service (`getScale`), before
+    // any of its containers is touched; a conflict on the second name would
+    // otherwise surface only after the first replica was recreated.
+    for name in services {
+        let Some(svc) = desired.service(name) else {
+            continue;
+        };
+        let scale = opts.scale.get(name).copied().unwrap_or(svc.replicas);
+        if let (true, Some(fixed)) = (scale > 1, &svc.container_name) {
+            return Err(format!(
+                "WARNING: The {name:?} service is using the custom container name {fixed:?}. \
+                 Docker requires each container to have a unique name. \
+                 Remove the custom name to scale the service"
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Containers of services the file no longer has (a profile's are no
+/// orphans): removed with `--remove-orphans`, else a warning as compose's.
+fn orphans(desired: &Desired, observed: &Observed, opts: &Options, steps: &mut Vec<Step>, warnings: &mut Vec<String>) {
+    let orphans: Vec<_> = observed
+        .containers
+        .iter()
+        .filter(|c| desired.service(&c.service).is_none() && !desired.disabled.contains(&c.service))
+        .collect();
+    if orphans.is_empty() {
+        return;
+    }
+    if opts.remove_orphans {
+        for c in orphans {
+            steps.push(Step::Remove {
+                service: c.service.clone(),
+                name: c.name.clone(),
+                id: c.id.clone(),
+                reason: "orphan".into(),
+            });
+        }
+    } else if !opts.ignore_orphans {
+        let names: Vec<&str> = orphans.iter().map(|c| c.name.as_str()).collect();
+        warnings.push(format!(
+            "Found orphan containers ({}) for this project. If you removed or renamed this service in your compose file, you can run this command with the --remove-orphans flag to clean it up.",
+            names.join(", ")
+        ));
+    }
+}
+
+/// The image IDs observed, for the applier to reuse: all but those the
+/// plan builds anew.
+fn known_image_ids(observed: &Observed, steps: &[Step]) -> HashMap<String, String> {
+    let built: BTreeSet<&str> = steps
+        .iter()
+        .filter_map(|s| match s {
+            Step::Build { image, .. } => Some(image.as_str()),
+            _ => None,
+        })
+        .collect();
+    observed
+        .image_ids
+        .iter()
+        .filter(|(image, _)| !built.contains(image.as_str()))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
 }

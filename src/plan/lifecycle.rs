@@ -282,6 +282,58 @@ impl Job {
     }
 }
 
+/// What service `s` waits for first: its dependencies (start, restart) or
+/// its dependents (stop), among the chosen services; and the dependency
+/// conditions it waits on.
+type Prerequisites = (Vec<(Option<Edge>, watch::Receiver<Done>)>, Vec<Edge>);
+
+fn prerequisites(
+    action: Action,
+    edges: &Graph,
+    chosen: &BTreeSet<String>,
+    rxs: &HashMap<String, watch::Receiver<Done>>,
+    s: &String,
+) -> Prerequisites {
+    match action {
+        Action::Stop => {
+            let before = edges
+                .iter()
+                .filter(|(x, e)| chosen.contains(*x) && e.iter().any(|y| &y.to == s))
+                .map(|(x, _)| (None, rxs[x].clone()))
+                .collect();
+            (before, Vec::new())
+        }
+        _ => {
+            let before = edges[s]
+                .iter()
+                .map(|e| (Some(e.clone()), rxs.get(&e.to).cloned()))
+                .filter_map(|(e, r)| Some((e, r?)))
+                .collect();
+            (before, edges[s].clone())
+        }
+    }
+}
+
+/// Service `s`'s containers the action touches (start: those not running),
+/// and whether a start finds none where the file expects some.
+fn containers_of(
+    listed: &[(ObservedContainer, String)],
+    desired: Option<&Desired>,
+    action: Action,
+    s: &String,
+) -> (Vec<ObservedContainer>, bool) {
+    let mine = listed
+        .iter()
+        .map(|(c, _)| c)
+        .filter(|c| &c.service == s)
+        .filter(|c| action != Action::Start || c.state != "running")
+        .cloned()
+        .collect();
+    let expected = desired.and_then(|x| x.service(s)).is_none_or(|x| x.replicas > 0);
+    let missing = action == Action::Start && expected && !listed.iter().any(|(c, _)| &c.service == s);
+    (mine, missing)
+}
+
 /// Runs `action` on `project`'s containers in compose's order.
 pub async fn run(
     d: Docker,
@@ -335,36 +387,8 @@ pub async fn run(
     }
     let mut tasks = Vec::new();
     for s in &chosen {
-        // What must be done first: dependencies (start, restart) or
-        // dependents (stop), among the chosen services.
-        let before: Vec<(Option<Edge>, watch::Receiver<Done>)> = match action {
-            Action::Stop => edges
-                .iter()
-                .filter(|(x, e)| chosen.contains(*x) && e.iter().any(|y| &y.to == s))
-                .map(|(x, _)| (None, rxs[x].clone()))
-                .collect(),
-            _ => edges[s]
-                .iter()
-                .map(|e| (Some(e.clone()), rxs.get(&e.to).cloned()))
-                .filter_map(|(e, r)| Some((e, r?)))
-                .collect(),
-        };
-        let waits: Vec<Edge> = match action {
-            Action::Stop => Vec::new(),
-            _ => edges[s].clone(),
-        };
-        let mine: Vec<ObservedContainer> = listed
-            .iter()
-            .map(|(c, _)| c)
-            .filter(|c| &c.service == s)
-            .filter(|c| action != Action::Start || c.state != "running")
-            .cloned()
-            .collect();
-        let expected = desired
-            .as_ref()
-            .and_then(|x| x.service(s))
-            .is_none_or(|x| x.replicas > 0);
-        let missing = action == Action::Start && expected && !listed.iter().any(|(c, _)| &c.service == s);
+        let (before, waits) = prerequisites(action, &edges, &chosen, &rxs, s);
+        let (mine, missing) = containers_of(&listed, desired.as_ref(), action, s);
         let job = Job {
             d: d.clone(),
             tx: tx.clone(),

@@ -89,6 +89,43 @@ pub async fn create(d: &Docker, desired: &Desired, service: &str, o: OneOff) -> 
             m.insert(k.clone(), json!(v));
         }
     }
+    apply_flags(&mut body, &o);
+    if let Some((net, aliases)) = svc.networks.first() {
+        body["NetworkingConfig"] =
+            json!({"EndpointsConfig": {net: {"Aliases": run_aliases(&name, aliases, o.use_aliases)}}});
+    }
+    // compose hashes the service as `run` changed it.
+    let mut svc = svc.clone();
+    svc.raw = run_document(&svc.raw, &o, &name);
+    body["Labels"][super::desired::LABEL_HASH] = json!(super::desired::service_hash(&svc.raw));
+    let svc = &svc;
+    super::refs::apply_live(d, &desired.project, svc, &mut body).await?;
+    let v = d.client_version();
+    let body = super::create::body(body, &svc.raw, (v.major_version, v.minor_version))
+        .map_err(|e| format!("service {service}: {e}"))?;
+    let created = super::create::post(d, &name, &body)
+        .await
+        .map_err(|e| format!("service {service}: creating container {name}: {}", flatten(&e)))?;
+    for (net, aliases) in svc.networks.iter().skip(1) {
+        let ep = EndpointSettings {
+            aliases: Some(run_aliases(&name, aliases, o.use_aliases)),
+            ..Default::default()
+        };
+        if let Err(e) = super::containers::connect_or_discard(d, &created, net, ep).await {
+            return Err(format!(
+                "service {service}: connecting {name} to network {net}: {}",
+                flatten(&e)
+            ));
+        }
+    }
+    super::secrets::inject(d, svc, &created).await?;
+    Ok((created, name))
+}
+
+/// `run`'s flags over the service's body: entrypoint, command, environment,
+/// user, working folder, terminal and stdin, and the host config a one-off
+/// container has (no restart policy; ports only with `--service-ports`).
+fn apply_flags(body: &mut Value, o: &OneOff) {
     if let Some(entry) = &o.entrypoint {
         body["Entrypoint"] = json!(entry);
         // A new entrypoint drops the service's command unless one is given.
@@ -134,36 +171,6 @@ pub async fn create(d: &Docker, desired: &Desired, service: &str, o: OneOff) -> 
         }
         host.insert("AutoRemove".into(), json!(o.auto_remove));
     }
-    if let Some((net, aliases)) = svc.networks.first() {
-        body["NetworkingConfig"] =
-            json!({"EndpointsConfig": {net: {"Aliases": run_aliases(&name, aliases, o.use_aliases)}}});
-    }
-    // compose hashes the service as `run` changed it.
-    let mut svc = svc.clone();
-    svc.raw = run_document(&svc.raw, &o, &name);
-    body["Labels"][super::desired::LABEL_HASH] = json!(super::desired::service_hash(&svc.raw));
-    let svc = &svc;
-    super::refs::apply_live(d, &desired.project, svc, &mut body).await?;
-    let v = d.client_version();
-    let body = super::create::body(body, &svc.raw, (v.major_version, v.minor_version))
-        .map_err(|e| format!("service {service}: {e}"))?;
-    let created = super::create::post(d, &name, &body)
-        .await
-        .map_err(|e| format!("service {service}: creating container {name}: {}", flatten(&e)))?;
-    for (net, aliases) in svc.networks.iter().skip(1) {
-        let ep = EndpointSettings {
-            aliases: Some(run_aliases(&name, aliases, o.use_aliases)),
-            ..Default::default()
-        };
-        if let Err(e) = super::containers::connect_or_discard(d, &created, net, ep).await {
-            return Err(format!(
-                "service {service}: connecting {name} to network {net}: {}",
-                flatten(&e)
-            ));
-        }
-    }
-    super::secrets::inject(d, svc, &created).await?;
-    Ok((created, name))
 }
 
 /// A one-off container's aliases on a network, as compose's `getAliases`:
