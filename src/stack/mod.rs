@@ -7,6 +7,7 @@
 //! to print is the stdlib's (`stdlib/stack/deploy.rhai`).
 
 pub mod convert;
+mod service;
 
 use std::collections::HashMap;
 
