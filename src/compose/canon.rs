@@ -304,55 +304,7 @@ pub fn port(n: &Node) -> Result<Vec<Value>> {
 /// A volume mount in short syntax → the long form.
 pub fn volume(n: &Node, base: &Path) -> Result<Value> {
     if let Y::Map(_) = n.value {
-        let mut m = to_json(n).as_object().cloned().unwrap_or_default();
-        let typ = m.get("type").and_then(Value::as_str).unwrap_or("volume").to_string();
-        if typ == "bind" {
-            if let Some(src) = m.get("source").and_then(Value::as_str) {
-                let abs = volume_source(base, src);
-                m.insert("source".into(), json!(abs));
-            }
-        }
-        if let Some(t) = m.get("target").and_then(Value::as_str).filter(|t| !t.is_empty()) {
-            let t = clean(Path::new(t));
-            m.insert("target".into(), json!(t));
-        }
-        // compose-go's types: false and empty fields are `omitempty`,
-        // nested options in their struct's field order.
-        drop_zero(&mut m, &["read_only", "consistency"]);
-        for (key, order) in [
-            ("bind", &["selinux", "propagation", "create_host_path", "recursive"][..]),
-            ("volume", &["labels", "nocopy", "subpath"][..]),
-            ("tmpfs", &["size", "mode"][..]),
-        ] {
-            if let Some(Value::Object(o)) = m.get_mut(key) {
-                drop_zero(o, order);
-                *o = ordered(std::mem::take(o), order);
-            }
-        }
-        if let Some(Value::Object(t)) = m.get_mut("tmpfs") {
-            let size = match t.get("size") {
-                Some(Value::Number(n)) => n.as_i64(),
-                Some(Value::String(s)) => ram_in_bytes(s),
-                _ => None,
-            };
-            if let Some(b) = size {
-                t.insert("size".into(), json!(b.to_string()));
-            }
-        }
-        return Ok(Value::Object(ordered(
-            m,
-            &[
-                "type",
-                "source",
-                "target",
-                "read_only",
-                "consistency",
-                "bind",
-                "volume",
-                "tmpfs",
-                "image",
-            ],
-        )));
+        return Ok(volume_long(n, base));
     }
     let spec = text(n).unwrap_or_default();
     let parts = volume_spec_parts(&spec);
@@ -411,6 +363,61 @@ pub fn volume(n: &Node, base: &Path) -> Result<Value> {
         m.insert("volume".into(), Value::Object(vol));
     }
     Ok(Value::Object(m))
+}
+
+/// A volume mount in long syntax, normalised as compose-go writes it: bind
+/// sources absolute, targets clean, zero fields dropped, keys in its
+/// structs' order, tmpfs sizes in bytes.
+fn volume_long(n: &Node, base: &Path) -> Value {
+    let mut m = to_json(n).as_object().cloned().unwrap_or_default();
+    let typ = m.get("type").and_then(Value::as_str).unwrap_or("volume").to_string();
+    if typ == "bind" {
+        if let Some(src) = m.get("source").and_then(Value::as_str) {
+            let abs = volume_source(base, src);
+            m.insert("source".into(), json!(abs));
+        }
+    }
+    if let Some(t) = m.get("target").and_then(Value::as_str).filter(|t| !t.is_empty()) {
+        let t = clean(Path::new(t));
+        m.insert("target".into(), json!(t));
+    }
+    // compose-go's types: false and empty fields are `omitempty`,
+    // nested options in their struct's field order.
+    drop_zero(&mut m, &["read_only", "consistency"]);
+    for (key, order) in [
+        ("bind", &["selinux", "propagation", "create_host_path", "recursive"][..]),
+        ("volume", &["labels", "nocopy", "subpath"][..]),
+        ("tmpfs", &["size", "mode"][..]),
+    ] {
+        if let Some(Value::Object(o)) = m.get_mut(key) {
+            drop_zero(o, order);
+            *o = ordered(std::mem::take(o), order);
+        }
+    }
+    if let Some(Value::Object(t)) = m.get_mut("tmpfs") {
+        let size = match t.get("size") {
+            Some(Value::Number(n)) => n.as_i64(),
+            Some(Value::String(s)) => ram_in_bytes(s),
+            _ => None,
+        };
+        if let Some(b) = size {
+            t.insert("size".into(), json!(b.to_string()));
+        }
+    }
+    Value::Object(ordered(
+        m,
+        &[
+            "type",
+            "source",
+            "target",
+            "read_only",
+            "consistency",
+            "bind",
+            "volume",
+            "tmpfs",
+            "image",
+        ],
+    ))
 }
 
 /// A short volume spec split at its colons, except inside `${...}` (as

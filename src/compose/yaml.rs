@@ -243,10 +243,7 @@ impl<'a> Builder<'a> {
                     tag,
                     quoted,
                 };
-                if anchor > 0 {
-                    self.anchors.insert(anchor, (node.clone(), node.size()));
-                }
-                Ok(node)
+                Ok(self.anchored(anchor, node))
             }
             Event::Alias(id) => match self.anchors.get(&id) {
                 Some((n, size)) => {
@@ -278,82 +275,92 @@ impl<'a> Builder<'a> {
                     tag,
                     quoted: false,
                 };
-                if anchor > 0 {
-                    self.anchors.insert(anchor, (node.clone(), node.size()));
-                }
-                Ok(node)
+                Ok(self.anchored(anchor, node))
             }
             Event::MappingStart(anchor, tag) => {
-                let tag = Self::tag_of(&tag);
-                let mut entries: Vec<(Node, Node)> = Vec::new();
-                let mut merged: Vec<(Node, Node)> = Vec::new();
-                loop {
-                    let (e, s) = self.next()?;
-                    if matches!(e, Event::MappingEnd) {
-                        break;
-                    }
-                    let key = self.node(e, s)?;
-                    let (ve, vs) = self.next()?;
-                    let value = self.node(ve, vs)?;
-                    if key.as_str() == Some("<<") && !key.quoted {
-                        // Merge keys: a map or a list of maps; earlier wins.
-                        let sources = match value.value {
-                            Value::Map(_) => vec![value],
-                            Value::Seq(items) => items,
-                            _ => {
-                                return Err(SyntaxError {
-                                    message: "map merge requires map or sequence of maps as the value".into(),
-                                    span: value.span,
-                                })
-                            }
-                        };
-                        for src in sources {
-                            match src.value {
-                                Value::Map(m) => {
-                                    for (k, v) in m {
-                                        if !merged.iter().any(|(mk, _)| mk.value == k.value) {
-                                            merged.push((k, v));
-                                        }
-                                    }
-                                }
-                                _ => {
-                                    return Err(SyntaxError {
-                                        message: "map merge requires map or sequence of maps as the value".into(),
-                                        span: src.span,
-                                    })
-                                }
-                            }
-                        }
-                        continue;
-                    }
-                    if entries.iter().any(|(k, _)| k.value == key.value) {
-                        let name = key.scalar_text().unwrap_or_default();
-                        return Err(SyntaxError {
-                            message: format!("mapping key {name:?} already defined"),
-                            span: key.span,
-                        });
-                    }
-                    entries.push((key, value));
-                }
-                for (k, v) in merged {
-                    if !entries.iter().any(|(ek, _)| ek.value == k.value) {
-                        entries.push((k, v));
-                    }
-                }
                 let node = Node {
-                    value: Value::Map(entries),
+                    value: Value::Map(self.mapping()?),
                     span: sp,
-                    tag,
+                    tag: Self::tag_of(&tag),
                     quoted: false,
                 };
-                if anchor > 0 {
-                    self.anchors.insert(anchor, (node.clone(), node.size()));
-                }
-                Ok(node)
+                Ok(self.anchored(anchor, node))
             }
             other => Err(err(format!("unexpected YAML event {other:?}"))),
         }
     }
+
+    /// Remembers `node` under its anchor (0: none) for later aliases.
+    fn anchored(&mut self, anchor: usize, node: Node) -> Node {
+        if anchor > 0 {
+            self.anchors.insert(anchor, (node.clone(), node.size()));
+        }
+        node
+    }
+
+    /// A mapping's entries up to its end, merge keys (`<<`) applied after
+    /// the entries written out (which win); a key written twice is an error.
+    fn mapping(&mut self) -> Result<Vec<(Node, Node)>, SyntaxError> {
+        let mut entries: Vec<(Node, Node)> = Vec::new();
+        let mut merged: Vec<(Node, Node)> = Vec::new();
+        loop {
+            let (e, s) = self.next()?;
+            if matches!(e, Event::MappingEnd) {
+                break;
+            }
+            let key = self.node(e, s)?;
+            let (ve, vs) = self.next()?;
+            let value = self.node(ve, vs)?;
+            if key.as_str() == Some("<<") && !key.quoted {
+                merge(&mut merged, value)?;
+                continue;
+            }
+            if entries.iter().any(|(k, _)| k.value == key.value) {
+                let name = key.scalar_text().unwrap_or_default();
+                return Err(SyntaxError {
+                    message: format!("mapping key {name:?} already defined"),
+                    span: key.span,
+                });
+            }
+            entries.push((key, value));
+        }
+        for (k, v) in merged {
+            if !entries.iter().any(|(ek, _)| ek.value == k.value) {
+                entries.push((k, v));
+            }
+        }
+        Ok(entries)
+    }
+}
+
+/// Adds a merge key's value (a map or a list of maps) to `merged`; the
+/// earlier source wins a key.
+fn merge(merged: &mut Vec<(Node, Node)>, value: Node) -> Result<(), SyntaxError> {
+    const WHY: &str = "map merge requires map or sequence of maps as the value";
+    let sources = match value.value {
+        Value::Map(_) => vec![value],
+        Value::Seq(items) => items,
+        _ => {
+            return Err(SyntaxError {
+                message: WHY.into(),
+                span: value.span,
+            })
+        }
+    };
+    for src in sources {
+        let Value::Map(m) = src.value else {
+            return Err(SyntaxError {
+                message: WHY.into(),
+                span: src.span,
+            });
+        };
+        for (k, v) in m {
+            if !merged.iter().any(|(mk, _)| mk.value == k.value) {
+                merged.push((k, v));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Parses one YAML document (an empty file is an empty map).

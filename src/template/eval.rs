@@ -299,6 +299,16 @@ fn call(name: &str, args: Vec<Value>, at: usize, cx: &mut Ctx) -> R<Value> {
     if cx.header && text_fn {
         return Ok(args.into_iter().next().unwrap_or(Value::from("")));
     }
+    match name {
+        "json" | "join" | "split" | "upper" | "lower" | "title" | "truncate" | "pad" => text(name, args, at, cx),
+        "index" => index(args, at, cx),
+        "slice" => slice(args, at, cx),
+        _ => logic(name, args, at, cx),
+    }
+}
+
+/// The text functions: json, join, split, upper, lower, title, truncate, pad.
+fn text(name: &str, args: Vec<Value>, at: usize, cx: &mut Ctx) -> R<Value> {
     Ok(match name {
         "json" => {
             arity(&args, 1, name, at, cx)?;
@@ -341,7 +351,7 @@ fn call(name: &str, args: Vec<Value>, at: usize, cx: &mut Ctx) -> R<Value> {
             let (s, n) = (string(&args[0], name, at, cx)?, int(&args[1], name, at, cx)?);
             Value::from(s.chars().take(n).collect::<String>())
         }
-        "pad" => {
+        _ => {
             arity(&args, 3, name, at, cx)?;
             let s = string(&args[0], name, at, cx)?;
             let (pre, post) = (int(&args[1], name, at, cx)?, int(&args[2], name, at, cx)?);
@@ -351,6 +361,12 @@ fn call(name: &str, args: Vec<Value>, at: usize, cx: &mut Ctx) -> R<Value> {
                 Value::from(format!("{}{s}{}", " ".repeat(pre), " ".repeat(post)))
             }
         }
+    })
+}
+
+/// Comparisons, logic, `len` and the print functions.
+fn logic(name: &str, args: Vec<Value>, at: usize, cx: &mut Ctx) -> R<Value> {
+    Ok(match name {
         "len" => {
             arity(&args, 1, name, at, cx)?;
             Value::from(match &args[0] {
@@ -359,23 +375,6 @@ fn call(name: &str, args: Vec<Value>, at: usize, cx: &mut Ctx) -> R<Value> {
                 Value::Object(m) => m.len(),
                 other => return Err(cx.err(at, format!("len of {}", type_name(other)))),
             })
-        }
-        "index" => {
-            let mut it = args.into_iter();
-            let mut v = it
-                .next()
-                .ok_or_else(|| cx.err(at, "wrong number of args for index: want at least 1 got 0"))?;
-            for k in it {
-                v = match (&v, &k) {
-                    (Value::Array(a), Value::Number(_)) => a
-                        .get(int(&k, name, at, cx)?)
-                        .cloned()
-                        .ok_or_else(|| cx.err(at, "index out of range"))?,
-                    (Value::Object(m), Value::String(s)) => m.get(s).cloned().unwrap_or(Value::Null),
-                    _ => return Err(cx.err(at, format!("can't index item of type {}", type_name(&v)))),
-                };
-            }
-            v
         }
         "eq" | "ne" => {
             if args.len() < 2 {
@@ -413,33 +412,6 @@ fn call(name: &str, args: Vec<Value>, at: usize, cx: &mut Ctx) -> R<Value> {
             arity(&args, 1, name, at, cx)?;
             Value::from(!truthy(&args[0]))
         }
-        "slice" => {
-            // Go's slice: x[i], x[i:j] of a string or a list.
-            let (x, bounds) = args
-                .split_first()
-                .ok_or_else(|| cx.err(at, "wrong number of args for slice"))?;
-            let mut b = Vec::new();
-            for v in bounds {
-                b.push(int(v, name, at, cx)?);
-            }
-            let out_of_range = |j: usize| cx.err(at, format!("error calling slice: index out of range: {j}"));
-            let range = |len: usize| {
-                let (i, j) = (b.first().copied().unwrap_or(0), b.get(1).copied().unwrap_or(len));
-                if i > j || j > len {
-                    Err(out_of_range(j))
-                } else {
-                    Ok(i..j)
-                }
-            };
-            match x {
-                Value::String(s) => {
-                    let r = range(s.len())?;
-                    Value::from(s.get(r.clone()).ok_or_else(|| out_of_range(r.end))?.to_string())
-                }
-                Value::Array(a) => Value::from(a[range(a.len())?].to_vec()),
-                other => return Err(cx.err(at, format!("can't slice item of type {}", type_name(other)))),
-            }
-        }
         "print" => Value::from(sprint(&args)),
         "println" => Value::from(args.iter().map(show).collect::<Vec<_>>().join(" ") + "\n"),
         "printf" => {
@@ -447,6 +419,55 @@ fn call(name: &str, args: Vec<Value>, at: usize, cx: &mut Ctx) -> R<Value> {
             Value::from(printf(&string(f, name, at, cx)?, rest))
         }
         other => return Err(cx.err(at, format!("function {other:?} not defined"))),
+    })
+}
+
+/// Go's `index x k1 k2 …`: into lists by number, maps by key.
+fn index(args: Vec<Value>, at: usize, cx: &mut Ctx) -> R<Value> {
+    let name = "index";
+    let mut it = args.into_iter();
+    let mut v = it
+        .next()
+        .ok_or_else(|| cx.err(at, "wrong number of args for index: want at least 1 got 0"))?;
+    for k in it {
+        v = match (&v, &k) {
+            (Value::Array(a), Value::Number(_)) => a
+                .get(int(&k, name, at, cx)?)
+                .cloned()
+                .ok_or_else(|| cx.err(at, "index out of range"))?,
+            (Value::Object(m), Value::String(s)) => m.get(s).cloned().unwrap_or(Value::Null),
+            _ => return Err(cx.err(at, format!("can't index item of type {}", type_name(&v)))),
+        };
+    }
+    Ok(v)
+}
+
+/// Go's slice: x[i], x[i:j] of a string or a list.
+fn slice(args: Vec<Value>, at: usize, cx: &mut Ctx) -> R<Value> {
+    let name = "slice";
+    let (x, bounds) = args
+        .split_first()
+        .ok_or_else(|| cx.err(at, "wrong number of args for slice"))?;
+    let mut b = Vec::new();
+    for v in bounds {
+        b.push(int(v, name, at, cx)?);
+    }
+    let out_of_range = |j: usize| cx.err(at, format!("error calling slice: index out of range: {j}"));
+    let range = |len: usize| {
+        let (i, j) = (b.first().copied().unwrap_or(0), b.get(1).copied().unwrap_or(len));
+        if i > j || j > len {
+            Err(out_of_range(j))
+        } else {
+            Ok(i..j)
+        }
+    };
+    Ok(match x {
+        Value::String(s) => {
+            let r = range(s.len())?;
+            Value::from(s.get(r.clone()).ok_or_else(|| out_of_range(r.end))?.to_string())
+        }
+        Value::Array(a) => Value::from(a[range(a.len())?].to_vec()),
+        other => return Err(cx.err(at, format!("can't slice item of type {}", type_name(other)))),
     })
 }
 

@@ -188,18 +188,7 @@ fn service_extends(
     let Some(ext) = service.get("extends") else {
         return Ok(Some(Value::Object(service)));
     };
-    let (reference, ext_file) = match ext {
-        Value::Object(e) => match e.get("service").and_then(Value::as_str) {
-            Some(s) => (s.to_string(), e.get("file").and_then(Value::as_str).map(str::to_string)),
-            None => return Err(LoadError::plain(format!("extends.{name}.service is required"))),
-        },
-        Value::String(s) => (s.clone(), None),
-        _ => {
-            return Err(LoadError::plain(format!(
-                "services.{name}.extends must be a string or a mapping"
-            )))
-        }
-    };
+    let (reference, ext_file) = extends_ref(name, ext)?;
     // compose-go's cycle tracker: a service keyed by the file its base is
     // read from (its own file when the base is a sibling).
     let local = ext_file
@@ -207,12 +196,7 @@ fn service_extends(
         .map(|f| PathBuf::from(canon::clean(&at.loader_dir.join(f))));
     let key = (local.clone().unwrap_or_else(|| at.file.to_path_buf()), name.to_string());
     if chain.contains(&key) {
-        let mut lines = vec!["Circular reference:".to_string()];
-        for (i, (f, s)) in chain.iter().chain([&key]).enumerate() {
-            let verb = if i == 0 { "" } else { "extends " };
-            lines.push(format!("  {verb}{s} in {}", f.display()));
-        }
-        return Err(LoadError::plain(lines.join("\n")));
+        return Err(circular(chain, &key));
     }
     let mut chain = chain.to_vec();
     chain.push(key);
@@ -274,6 +258,31 @@ fn service_extends(
     source.shift_remove("extends");
     services.insert(name.to_string(), Value::Object(source.clone()));
     Ok(Some(Value::Object(source)))
+}
+
+/// An `extends` entry: the base service's name and the file it is in
+/// (none: this file).
+fn extends_ref(name: &str, ext: &Value) -> Result<(String, Option<String>), LoadError> {
+    match ext {
+        Value::Object(e) => match e.get("service").and_then(Value::as_str) {
+            Some(s) => Ok((s.to_string(), e.get("file").and_then(Value::as_str).map(str::to_string))),
+            None => Err(LoadError::plain(format!("extends.{name}.service is required"))),
+        },
+        Value::String(s) => Ok((s.clone(), None)),
+        _ => Err(LoadError::plain(format!(
+            "services.{name}.extends must be a string or a mapping"
+        ))),
+    }
+}
+
+/// compose-go's message for an `extends` cycle: the chain, then `key` again.
+fn circular(chain: &[(PathBuf, String)], key: &(PathBuf, String)) -> LoadError {
+    let mut lines = vec!["Circular reference:".to_string()];
+    for (i, (f, s)) in chain.iter().chain([key]).enumerate() {
+        let verb = if i == 0 { "" } else { "extends " };
+        lines.push(format!("  {verb}{s} in {}", f.display()));
+    }
+    LoadError::plain(lines.join("\n"))
 }
 
 /// compose-go's `localResourceLoader.Dir`: the folder of `p` (or `p`, a
