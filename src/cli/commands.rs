@@ -6,56 +6,10 @@
 
 use clap::{Arg, ArgAction, Command};
 
+use super::flags::{flag, ls, multi, num, opt, services, timeout};
+
 /// Folder of the stdlib scripts behind top-level commands.
 pub const TOP_LEVEL_GROUP: &str = "compose";
-
-fn flag(name: &'static str, short: Option<char>, help: &'static str) -> Arg {
-    let a = Arg::new(name).long(name).action(ArgAction::SetTrue).help(help);
-    match short {
-        Some(c) => a.short(c),
-        None => a,
-    }
-}
-
-fn opt(name: &'static str, help: &'static str) -> Arg {
-    Arg::new(name).long(name).value_name("VALUE").help(help)
-}
-
-fn multi(name: &'static str, help: &'static str) -> Arg {
-    Arg::new(name)
-        .long(name)
-        .action(ArgAction::Append)
-        .value_name("VALUE")
-        .help(help)
-}
-
-fn ls(about: &'static str) -> Command {
-    Command::new("ls")
-        .visible_alias("list")
-        .about(about)
-        .arg(flag("quiet", Some('q'), "Only display IDs or names"))
-        .arg(multi("filter", "Filter output based on conditions provided").short('f'))
-        .arg(opt("format", "Output format: table or json").default_value("table"))
-}
-
-fn num(name: &'static str, help: &'static str) -> Arg {
-    Arg::new(name)
-        .long(name)
-        .value_name("N")
-        .value_parser(clap::value_parser!(i64))
-        .help(help)
-}
-
-fn services() -> Arg {
-    Arg::new("services")
-        .num_args(0..)
-        .value_name("SERVICE")
-        .help("Services (default: all)")
-}
-
-fn timeout() -> Arg {
-    num("timeout", "Seconds to wait for containers to stop before killing them").short('t')
-}
 
 /// Compose's global flags. They sit on the root command, not marked
 /// global: `orch -p demo up` as with `docker compose -p demo up`, while
@@ -119,12 +73,28 @@ fn converge_flags(c: Command) -> Command {
 }
 
 fn compose_commands() -> Vec<Command> {
+    [
+        converge_commands(),
+        project_commands(),
+        lifecycle_commands(),
+        image_commands(),
+        container_commands(),
+    ]
+    .concat()
+}
+
+/// The commands that converge a project and watch it.
+fn converge_commands() -> Vec<Command> {
     vec![
         Command::new("watch")
             .about("Deploy, then redeploy on every save of the project's files, only what changed")
             .arg(flag("no-up", None, "Do not build & start services before watching"))
             .arg(flag("quiet", None, "Print nothing but errors"))
-            .arg(flag("down-on-exit", None, "Remove the project's containers and networks when the watch ends"))
+            .arg(flag(
+                "down-on-exit",
+                None,
+                "Remove the project's containers and networks when the watch ends",
+            ))
             .arg(
                 Arg::new("debounce")
                     .long("debounce")
@@ -172,7 +142,10 @@ fn compose_commands() -> Vec<Command> {
                 "attach",
                 "Restrict attaching to the specified services. Incompatible with --attach-dependencies.",
             ))
-            .arg(multi("no-attach", "Do not attach (stream logs) to the specified services"))
+            .arg(multi(
+                "no-attach",
+                "Do not attach (stream logs) to the specified services",
+            ))
             .arg(flag(
                 "attach-dependencies",
                 None,
@@ -185,6 +158,12 @@ fn compose_commands() -> Vec<Command> {
             .arg(flag("no-log-prefix", None, "Don't print prefix in logs")),
         converge_flags(Command::new("create").about("Creates containers for a service")),
         converge_flags(Command::new("plan").about("Show what `up` would change, changing nothing")),
+    ]
+}
+
+/// The commands that read a project or the projects: config, ps, images, ls, version.
+fn project_commands() -> Vec<Command> {
+    vec![
         Command::new("config")
             .about("Parse, resolve and render compose file in canonical format (--resolve-image-digests is not offered: it needs a registry)")
             .arg(opt("format", "Format the output. Values: [yaml | json]").default_value("yaml"))
@@ -198,27 +177,6 @@ fn compose_commands() -> Vec<Command> {
             .arg(flag("no-interpolate", None, "Don't interpolate environment variables"))
             .arg(opt("output", "Save to file (default to stdout)").short('o'))
             .arg(Arg::new("service-names").num_args(0..).value_name("SERVICE")),
-        Command::new("down")
-            .about("Stop and remove containers, networks")
-            .arg(flag(
-                "volumes",
-                Some('v'),
-                "Remove named volumes declared in the volumes section and anonymous volumes attached to containers",
-            ))
-            .arg(
-                opt(
-                    "rmi",
-                    "Remove images used by services: local (only images without a custom tag) or all",
-                )
-                .value_parser(["local", "all"]),
-            )
-            .arg(flag(
-                "remove-orphans",
-                None,
-                "Remove containers for services not defined in the Compose file",
-            ))
-            .arg(timeout())
-            .arg(services()),
         Command::new("ps")
             .about("List containers")
             .arg(flag(
@@ -258,6 +216,33 @@ fn compose_commands() -> Vec<Command> {
             .about("Show the orch version information")
             .arg(opt("format", "Format the output. Values: [pretty | json]. (Default: pretty)").short('f'))
             .arg(flag("short", None, "Shows only orch's version number")),
+    ]
+}
+
+/// The commands that start, stop and remove containers.
+fn lifecycle_commands() -> Vec<Command> {
+    vec![
+        Command::new("down")
+            .about("Stop and remove containers, networks")
+            .arg(flag(
+                "volumes",
+                Some('v'),
+                "Remove named volumes declared in the volumes section and anonymous volumes attached to containers",
+            ))
+            .arg(
+                opt(
+                    "rmi",
+                    "Remove images used by services: local (only images without a custom tag) or all",
+                )
+                .value_parser(["local", "all"]),
+            )
+            .arg(flag(
+                "remove-orphans",
+                None,
+                "Remove containers for services not defined in the Compose file",
+            ))
+            .arg(timeout())
+            .arg(services()),
         Command::new("start").about("Start services").arg(services()),
         Command::new("stop")
             .about("Stop services")
@@ -297,6 +282,12 @@ fn compose_commands() -> Vec<Command> {
                 "Remove any anonymous volumes attached to containers",
             ))
             .arg(services()),
+    ]
+}
+
+/// The commands that make or fetch images.
+fn image_commands() -> Vec<Command> {
+    vec![
         Command::new("build")
             .about("Build or rebuild services")
             .arg(flag("no-cache", None, "Do not use cache when building the image"))
@@ -317,6 +308,12 @@ fn compose_commands() -> Vec<Command> {
             ))
             .arg(flag("quiet", Some('q'), "Pull without printing progress information"))
             .arg(services()),
+    ]
+}
+
+/// The commands that look into or run in containers.
+fn container_commands() -> Vec<Command> {
+    vec![
         Command::new("logs")
             .about("View output from containers")
             .arg(flag("follow", Some('f'), "Follow log output"))

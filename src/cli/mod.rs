@@ -7,6 +7,7 @@
 
 pub mod commands;
 pub mod compose_env;
+mod flags;
 pub mod logging;
 pub mod swarm;
 pub mod watch_run;

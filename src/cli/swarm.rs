@@ -3,49 +3,7 @@
 
 use clap::{Arg, ArgAction, Command};
 
-fn flag(name: &'static str, short: Option<char>, help: &'static str) -> Arg {
-    let a = Arg::new(name).long(name).action(ArgAction::SetTrue).help(help);
-    match short {
-        Some(c) => a.short(c),
-        None => a,
-    }
-}
-
-fn opt(name: &'static str, help: &'static str) -> Arg {
-    Arg::new(name).long(name).value_name("VALUE").help(help)
-}
-
-fn multi(name: &'static str, help: &'static str) -> Arg {
-    Arg::new(name)
-        .long(name)
-        .action(ArgAction::Append)
-        .value_name("VALUE")
-        .help(help)
-}
-
-fn num(name: &'static str, help: &'static str) -> Arg {
-    Arg::new(name)
-        .long(name)
-        .value_name("N")
-        .value_parser(clap::value_parser!(i64))
-        .help(help)
-}
-
-fn positional(name: &'static str, help: &'static str) -> Arg {
-    Arg::new(name).required(true).help(help)
-}
-
-fn quiet(help: &'static str) -> Arg {
-    flag("quiet", Some('q'), help)
-}
-
-fn detach() -> Arg {
-    flag(
-        "detach",
-        Some('d'),
-        "Exit immediately instead of waiting for the service to converge",
-    )
-}
+use super::flags::{detach, flag, multi, num, opt, positional, quiet};
 
 /// The options `service create` and `service update` share.
 fn service_spec_args(cmd: Command) -> Command {
@@ -141,290 +99,297 @@ fn service_spec_args(cmd: Command) -> Command {
         .arg(quiet("Suppress progress output"))
 }
 
-/// `orch swarm`, `orch node`, `orch service`.
+/// `orch swarm`, `orch node`, `orch service`, `orch stack`.
 pub fn add(root: Command) -> Command {
-    root.subcommand(
-        Command::new("swarm")
-            .about("Manage Swarm")
-            .subcommand_required(true)
-            .subcommand(
-                Command::new("init")
-                    .about("Initialize a swarm")
-                    .arg(opt(
-                        "advertise-addr",
-                        "Advertised address (format: <ip|interface>[:port])",
-                    ))
-                    .arg(opt("listen-addr", "Listen address (format: <ip|interface>[:port])"))
-                    .arg(opt(
-                        "data-path-addr",
-                        "Address or interface to use for data path traffic",
-                    ))
-                    .arg(flag(
-                        "force-new-cluster",
-                        None,
-                        "Force create a new cluster from current state",
-                    )),
+    root.subcommand(swarm())
+        .subcommand(node())
+        .subcommand(service())
+        .subcommand(stack())
+}
+
+fn swarm() -> Command {
+    Command::new("swarm")
+        .about("Manage Swarm")
+        .subcommand_required(true)
+        .subcommand(
+            Command::new("init")
+                .about("Initialize a swarm")
+                .arg(opt(
+                    "advertise-addr",
+                    "Advertised address (format: <ip|interface>[:port])",
+                ))
+                .arg(opt("listen-addr", "Listen address (format: <ip|interface>[:port])"))
+                .arg(opt(
+                    "data-path-addr",
+                    "Address or interface to use for data path traffic",
+                ))
+                .arg(flag(
+                    "force-new-cluster",
+                    None,
+                    "Force create a new cluster from current state",
+                )),
+        )
+        .subcommand(
+            Command::new("join")
+                .about("Join a swarm as a node and/or manager")
+                .arg(opt("token", "Token for entry into the swarm").required(true))
+                .arg(opt(
+                    "advertise-addr",
+                    "Advertised address (format: <ip|interface>[:port])",
+                ))
+                .arg(opt("listen-addr", "Listen address (format: <ip|interface>[:port])"))
+                .arg(opt(
+                    "data-path-addr",
+                    "Address or interface to use for data path traffic",
+                ))
+                .arg(positional("host", "HOST:PORT of a manager")),
+        )
+        .subcommand(
+            Command::new("join-token")
+                .about("Manage join tokens")
+                .arg(quiet("Only display token"))
+                .arg(positional("role", "worker or manager")),
+        )
+        .subcommand(Command::new("leave").about("Leave the swarm").arg(flag(
+            "force",
+            Some('f'),
+            "Force this node to leave the swarm, ignoring warnings",
+        )))
+}
+
+fn node() -> Command {
+    Command::new("node")
+        .about("Manage Swarm nodes")
+        .subcommand_required(true)
+        .subcommand(
+            Command::new("ls")
+                .about("List nodes in the swarm")
+                .arg(quiet("Only display IDs"))
+                .arg(multi("filter", "Filter output based on conditions provided").short('f'))
+                .arg(opt("format", "Format output: table or json").default_value("table")),
+        )
+        .subcommand(
+            Command::new("inspect")
+                .about("Display detailed information on one or more nodes")
+                .arg(Arg::new("nodes").num_args(1..).required(true).value_name("NODE")),
+        )
+        .subcommand(
+            Command::new("ps")
+                .about("List tasks running on one or more nodes, defaults to current node")
+                .arg(quiet("Only display task IDs"))
+                .arg(Arg::new("nodes").num_args(0..).value_name("NODE")),
+        )
+        .subcommand(
+            Command::new("update")
+                .about("Update a node")
+                .arg(opt("availability", "Availability of the node (active, pause, drain)"))
+                .arg(opt("role", "Role of the node (worker, manager)"))
+                .arg(multi("label-add", "Add or update a node label (key=value)"))
+                .arg(multi("label-rm", "Remove a node label if exists"))
+                .arg(positional("node", "NODE")),
+        )
+        .subcommand(
+            Command::new("promote")
+                .about("Promote one or more nodes to manager in the swarm")
+                .arg(Arg::new("nodes").num_args(1..).required(true).value_name("NODE")),
+        )
+        .subcommand(
+            Command::new("demote")
+                .about("Demote one or more nodes from manager in the swarm")
+                .arg(Arg::new("nodes").num_args(1..).required(true).value_name("NODE")),
+        )
+        .subcommand(
+            Command::new("rm")
+                .about("Remove one or more nodes from the swarm")
+                .arg(flag("force", Some('f'), "Force remove a node from the swarm"))
+                .arg(Arg::new("nodes").num_args(1..).required(true).value_name("NODE")),
+        )
+}
+
+fn service() -> Command {
+    Command::new("service")
+        .about("Manage Swarm services")
+        .subcommand_required(true)
+        .subcommand(
+            service_spec_args(
+                Command::new("create")
+                    .about("Create a new service")
+                    .arg(opt("name", "Service name"))
+                    .arg(opt("mode", "Service mode (replicated, global)").default_value("replicated")),
             )
-            .subcommand(
-                Command::new("join")
-                    .about("Join a swarm as a node and/or manager")
-                    .arg(opt("token", "Token for entry into the swarm").required(true))
-                    .arg(opt(
-                        "advertise-addr",
-                        "Advertised address (format: <ip|interface>[:port])",
-                    ))
-                    .arg(opt("listen-addr", "Listen address (format: <ip|interface>[:port])"))
-                    .arg(opt(
-                        "data-path-addr",
-                        "Address or interface to use for data path traffic",
-                    ))
-                    .arg(positional("host", "HOST:PORT of a manager")),
-            )
-            .subcommand(
-                Command::new("join-token")
-                    .about("Manage join tokens")
-                    .arg(quiet("Only display token"))
-                    .arg(positional("role", "worker or manager")),
-            )
-            .subcommand(Command::new("leave").about("Leave the swarm").arg(flag(
-                "force",
-                Some('f'),
-                "Force this node to leave the swarm, ignoring warnings",
-            ))),
-    )
-    .subcommand(
-        Command::new("node")
-            .about("Manage Swarm nodes")
-            .subcommand_required(true)
-            .subcommand(
-                Command::new("ls")
-                    .about("List nodes in the swarm")
-                    .arg(quiet("Only display IDs"))
-                    .arg(multi("filter", "Filter output based on conditions provided").short('f'))
-                    .arg(opt("format", "Format output: table or json").default_value("table")),
-            )
-            .subcommand(
-                Command::new("inspect")
-                    .about("Display detailed information on one or more nodes")
-                    .arg(Arg::new("nodes").num_args(1..).required(true).value_name("NODE")),
-            )
-            .subcommand(
-                Command::new("ps")
-                    .about("List tasks running on one or more nodes, defaults to current node")
-                    .arg(quiet("Only display task IDs"))
-                    .arg(Arg::new("nodes").num_args(0..).value_name("NODE")),
-            )
-            .subcommand(
-                Command::new("update")
-                    .about("Update a node")
-                    .arg(opt("availability", "Availability of the node (active, pause, drain)"))
-                    .arg(opt("role", "Role of the node (worker, manager)"))
-                    .arg(multi("label-add", "Add or update a node label (key=value)"))
-                    .arg(multi("label-rm", "Remove a node label if exists"))
-                    .arg(positional("node", "NODE")),
-            )
-            .subcommand(
-                Command::new("promote")
-                    .about("Promote one or more nodes to manager in the swarm")
-                    .arg(Arg::new("nodes").num_args(1..).required(true).value_name("NODE")),
-            )
-            .subcommand(
-                Command::new("demote")
-                    .about("Demote one or more nodes from manager in the swarm")
-                    .arg(Arg::new("nodes").num_args(1..).required(true).value_name("NODE")),
-            )
-            .subcommand(
-                Command::new("rm")
-                    .about("Remove one or more nodes from the swarm")
-                    .arg(flag("force", Some('f'), "Force remove a node from the swarm"))
-                    .arg(Arg::new("nodes").num_args(1..).required(true).value_name("NODE")),
+            .arg(positional("image", "IMAGE"))
+            .arg(
+                Arg::new("command")
+                    .num_args(0..)
+                    .trailing_var_arg(true)
+                    .allow_hyphen_values(true)
+                    .value_name("COMMAND"),
             ),
-    )
-    .subcommand(
-        Command::new("service")
-            .about("Manage Swarm services")
-            .subcommand_required(true)
-            .subcommand(
-                service_spec_args(
-                    Command::new("create")
-                        .about("Create a new service")
-                        .arg(opt("name", "Service name"))
-                        .arg(opt("mode", "Service mode (replicated, global)").default_value("replicated")),
-                )
-                .arg(positional("image", "IMAGE"))
+        )
+        .subcommand(
+            Command::new("ls")
+                .about("List services")
+                .arg(quiet("Only display IDs"))
+                .arg(multi("filter", "Filter output based on conditions provided").short('f'))
+                .arg(opt("format", "Format output: table or json").default_value("table")),
+        )
+        .subcommand(
+            Command::new("ps")
+                .about("List the tasks of one or more services")
+                .arg(quiet("Only display task IDs"))
+                .arg(multi("filter", "Filter output based on conditions provided").short('f'))
+                .arg(Arg::new("services").num_args(1..).required(true).value_name("SERVICE")),
+        )
+        .subcommand(
+            Command::new("inspect")
+                .about("Display detailed information on one or more services")
+                .arg(Arg::new("services").num_args(1..).required(true).value_name("SERVICE")),
+        )
+        .subcommand(
+            Command::new("scale")
+                .about("Scale one or multiple replicated services")
+                .arg(detach())
                 .arg(
-                    Arg::new("command")
-                        .num_args(0..)
-                        .trailing_var_arg(true)
-                        .allow_hyphen_values(true)
-                        .value_name("COMMAND"),
+                    Arg::new("pairs")
+                        .num_args(1..)
+                        .required(true)
+                        .value_name("SERVICE=REPLICAS"),
                 ),
-            )
-            .subcommand(
-                Command::new("ls")
-                    .about("List services")
-                    .arg(quiet("Only display IDs"))
-                    .arg(multi("filter", "Filter output based on conditions provided").short('f'))
-                    .arg(opt("format", "Format output: table or json").default_value("table")),
-            )
-            .subcommand(
-                Command::new("ps")
-                    .about("List the tasks of one or more services")
-                    .arg(quiet("Only display task IDs"))
-                    .arg(multi("filter", "Filter output based on conditions provided").short('f'))
-                    .arg(Arg::new("services").num_args(1..).required(true).value_name("SERVICE")),
-            )
-            .subcommand(
-                Command::new("inspect")
-                    .about("Display detailed information on one or more services")
-                    .arg(Arg::new("services").num_args(1..).required(true).value_name("SERVICE")),
-            )
-            .subcommand(
-                Command::new("scale")
-                    .about("Scale one or multiple replicated services")
-                    .arg(detach())
-                    .arg(
-                        Arg::new("pairs")
-                            .num_args(1..)
-                            .required(true)
-                            .value_name("SERVICE=REPLICAS"),
-                    ),
-            )
-            .subcommand(
-                service_spec_args(
-                    Command::new("update")
-                        .about("Update a service")
-                        .arg(opt("image", "Service image tag"))
-                        .arg(multi("env-add", "Add or update an environment variable"))
-                        .arg(multi("env-rm", "Remove an environment variable"))
-                        .arg(multi("constraint-add", "Add or update a placement constraint"))
-                        .arg(multi("constraint-rm", "Remove a constraint"))
-                        .arg(flag("force", None, "Force update even if no changes require it"))
-                        .arg(flag("rollback", None, "Rollback to previous specification")),
-                )
-                .arg(positional("service", "SERVICE")),
-            )
-            .subcommand(
-                Command::new("rollout")
-                    .about("Roll a service out to a new image in steps (a canary), rolling back on failure")
+        )
+        .subcommand(
+            service_spec_args(
+                Command::new("update")
+                    .about("Update a service")
                     .arg(opt("image", "Service image tag"))
-                    .arg(opt("steps", "Tasks updated after each step, e.g. 1,25%,50%,100%"))
-                    .arg(opt(
-                        "pause",
-                        "After each step but the last: seconds, or manual (orch service promote|abort)",
-                    ))
-                    .arg(opt("timeout", "Seconds each step may take").default_value("300"))
-                    .arg(positional("service", "SERVICE")),
+                    .arg(multi("env-add", "Add or update an environment variable"))
+                    .arg(multi("env-rm", "Remove an environment variable"))
+                    .arg(multi("constraint-add", "Add or update a placement constraint"))
+                    .arg(multi("constraint-rm", "Remove a constraint"))
+                    .arg(flag("force", None, "Force update even if no changes require it"))
+                    .arg(flag("rollback", None, "Rollback to previous specification")),
             )
-            .subcommand(
-                Command::new("promote")
-                    .about("Continue a service rollout paused for a manual decision")
-                    .arg(positional("service", "SERVICE")),
-            )
-            .subcommand(
-                Command::new("abort")
-                    .about("Roll back a service rollout paused for a manual decision")
-                    .arg(positional("service", "SERVICE")),
-            )
-            .subcommand(
-                Command::new("rollback")
-                    .about("Revert changes to a service's configuration")
-                    .arg(detach())
-                    .arg(quiet("Suppress progress output"))
-                    .arg(positional("service", "SERVICE")),
-            )
-            .subcommand(
-                Command::new("logs")
-                    .about("Fetch the logs of a service or task")
-                    .arg(flag("follow", Some('f'), "Follow log output"))
-                    .arg(opt("tail", "Number of lines to show from the end of the logs").default_value("all"))
-                    .arg(opt(
-                        "since",
-                        "Show logs since timestamp or relative (e.g. 42m for 42 minutes)",
-                    ))
-                    .arg(flag("timestamps", Some('t'), "Show timestamps"))
-                    .arg(flag("no-task-ids", None, "Do not include task IDs in output"))
-                    .arg(flag("no-trunc", None, "Do not truncate output"))
-                    .arg(flag("raw", None, "Do not neatly format logs"))
-                    .arg(positional("service", "SERVICE|TASK")),
-            )
-            .subcommand(
-                Command::new("rm")
-                    .about("Remove one or more services")
-                    .arg(Arg::new("services").num_args(1..).required(true).value_name("SERVICE")),
-            ),
-    )
-    .subcommand(
-        Command::new("stack")
-            .about("Manage Swarm stacks")
-            .subcommand_required(true)
-            .subcommand(
-                Command::new("deploy")
-                    .about("Deploy a new stack or update an existing stack")
-                    .arg(
-                        multi("compose-file", "Path to a Compose file")
-                            .short('c')
-                            .required(true),
+            .arg(positional("service", "SERVICE")),
+        )
+        .subcommands(rollout_commands())
+        .subcommand(
+            Command::new("logs")
+                .about("Fetch the logs of a service or task")
+                .arg(flag("follow", Some('f'), "Follow log output"))
+                .arg(opt("tail", "Number of lines to show from the end of the logs").default_value("all"))
+                .arg(opt(
+                    "since",
+                    "Show logs since timestamp or relative (e.g. 42m for 42 minutes)",
+                ))
+                .arg(flag("timestamps", Some('t'), "Show timestamps"))
+                .arg(flag("no-task-ids", None, "Do not include task IDs in output"))
+                .arg(flag("no-trunc", None, "Do not truncate output"))
+                .arg(flag("raw", None, "Do not neatly format logs"))
+                .arg(positional("service", "SERVICE|TASK")),
+        )
+        .subcommand(
+            Command::new("rm")
+                .about("Remove one or more services")
+                .arg(Arg::new("services").num_args(1..).required(true).value_name("SERVICE")),
+        )
+}
+
+/// `service rollout|promote|abort`: orch's stepped canaries.
+fn rollout_commands() -> Vec<Command> {
+    vec![
+        Command::new("rollout")
+            .about("Roll a service out to a new image in steps (a canary), rolling back on failure")
+            .arg(opt("image", "Service image tag"))
+            .arg(opt("steps", "Tasks updated after each step, e.g. 1,25%,50%,100%"))
+            .arg(opt(
+                "pause",
+                "After each step but the last: seconds, or manual (orch service promote|abort)",
+            ))
+            .arg(opt("timeout", "Seconds each step may take").default_value("300"))
+            .arg(positional("service", "SERVICE")),
+        Command::new("promote")
+            .about("Continue a service rollout paused for a manual decision")
+            .arg(positional("service", "SERVICE")),
+        Command::new("abort")
+            .about("Roll back a service rollout paused for a manual decision")
+            .arg(positional("service", "SERVICE")),
+        Command::new("rollback")
+            .about("Revert changes to a service's configuration")
+            .arg(detach())
+            .arg(quiet("Suppress progress output"))
+            .arg(positional("service", "SERVICE")),
+    ]
+}
+
+fn stack() -> Command {
+    Command::new("stack")
+        .about("Manage Swarm stacks")
+        .subcommand_required(true)
+        .subcommand(
+            Command::new("deploy")
+                .about("Deploy a new stack or update an existing stack")
+                .arg(
+                    multi("compose-file", "Path to a Compose file")
+                        .short('c')
+                        .required(true),
+                )
+                .arg(flag("prune", None, "Prune services that are no longer referenced"))
+                .arg(
+                    opt(
+                        "resolve-image",
+                        "Query the registry to resolve image digest (always, changed, never); \
+                         orch never does: no registry is assumed",
                     )
-                    .arg(flag("prune", None, "Prune services that are no longer referenced"))
-                    .arg(
-                        opt(
-                            "resolve-image",
-                            "Query the registry to resolve image digest (always, changed, never); \
-                             orch never does: no registry is assumed",
-                        )
-                        .default_value("never"),
-                    )
-                    .arg(
-                        Arg::new("detach")
-                            .long("detach")
-                            .short('d')
-                            .num_args(0..=1)
-                            .require_equals(true)
-                            .default_value("true")
-                            .default_missing_value("true")
-                            .value_name("BOOL")
-                            .help("Exit immediately instead of waiting for the stack services to converge"),
-                    )
-                    .arg(flag(
-                        "push-images",
-                        None,
-                        "Copy the services' images to every node that lacks them first (orch image push-nodes)",
-                    ))
-                    .arg(
-                        Arg::new("node-host")
-                            .long("node-host")
-                            .action(ArgAction::Append)
-                            .value_name("NODE=HOST")
-                            .help("Engine address of a node, for --push-images"),
-                    )
-                    .arg(quiet("Suppress progress output"))
-                    .arg(positional("stack", "STACK")),
-            )
-            .subcommand(
-                Command::new("ls")
-                    .about("List stacks")
-                    .arg(opt("format", "Format output: table or json").default_value("table")),
-            )
-            .subcommand(
-                Command::new("ps")
-                    .about("List the tasks in the stack")
-                    .arg(quiet("Only display task IDs"))
-                    .arg(multi("filter", "Filter output based on conditions provided").short('f'))
-                    .arg(positional("stack", "STACK")),
-            )
-            .subcommand(
-                Command::new("services")
-                    .about("List the services in the stack")
-                    .arg(quiet("Only display IDs"))
-                    .arg(multi("filter", "Filter output based on conditions provided").short('f'))
-                    .arg(opt("format", "Format output: table or json").default_value("table"))
-                    .arg(positional("stack", "STACK")),
-            )
-            .subcommand(
-                Command::new("rm")
-                    .about("Remove one or more stacks")
-                    .arg(Arg::new("stacks").num_args(1..).required(true).value_name("STACK")),
-            ),
-    )
+                    .default_value("never"),
+                )
+                .arg(
+                    Arg::new("detach")
+                        .long("detach")
+                        .short('d')
+                        .num_args(0..=1)
+                        .require_equals(true)
+                        .default_value("true")
+                        .default_missing_value("true")
+                        .value_name("BOOL")
+                        .help("Exit immediately instead of waiting for the stack services to converge"),
+                )
+                .arg(flag(
+                    "push-images",
+                    None,
+                    "Copy the services' images to every node that lacks them first (orch image push-nodes)",
+                ))
+                .arg(
+                    Arg::new("node-host")
+                        .long("node-host")
+                        .action(ArgAction::Append)
+                        .value_name("NODE=HOST")
+                        .help("Engine address of a node, for --push-images"),
+                )
+                .arg(quiet("Suppress progress output"))
+                .arg(positional("stack", "STACK")),
+        )
+        .subcommand(
+            Command::new("ls")
+                .about("List stacks")
+                .arg(opt("format", "Format output: table or json").default_value("table")),
+        )
+        .subcommand(
+            Command::new("ps")
+                .about("List the tasks in the stack")
+                .arg(quiet("Only display task IDs"))
+                .arg(multi("filter", "Filter output based on conditions provided").short('f'))
+                .arg(positional("stack", "STACK")),
+        )
+        .subcommand(
+            Command::new("services")
+                .about("List the services in the stack")
+                .arg(quiet("Only display IDs"))
+                .arg(multi("filter", "Filter output based on conditions provided").short('f'))
+                .arg(opt("format", "Format output: table or json").default_value("table"))
+                .arg(positional("stack", "STACK")),
+        )
+        .subcommand(
+            Command::new("rm")
+                .about("Remove one or more stacks")
+                .arg(Arg::new("stacks").num_args(1..).required(true).value_name("STACK")),
+        )
 }

@@ -1,0 +1,79 @@
+//! The flag builders both command tables use (`commands.rs` for compose
+//! and Docker's object groups, `swarm.rs` for the swarm groups), so a flag
+//! of a given kind reads and parses the same everywhere.
+
+use clap::{Arg, ArgAction, Command};
+
+/// A boolean flag, `--name` (and `-c`).
+pub(super) fn flag(name: &'static str, short: Option<char>, help: &'static str) -> Arg {
+    let a = Arg::new(name).long(name).action(ArgAction::SetTrue).help(help);
+    match short {
+        Some(c) => a.short(c),
+        None => a,
+    }
+}
+
+/// A flag with a value.
+pub(super) fn opt(name: &'static str, help: &'static str) -> Arg {
+    Arg::new(name).long(name).value_name("VALUE").help(help)
+}
+
+/// A flag that may be repeated; every value is kept.
+pub(super) fn multi(name: &'static str, help: &'static str) -> Arg {
+    Arg::new(name)
+        .long(name)
+        .action(ArgAction::Append)
+        .value_name("VALUE")
+        .help(help)
+}
+
+/// A flag with an integer value, checked by clap.
+pub(super) fn num(name: &'static str, help: &'static str) -> Arg {
+    Arg::new(name)
+        .long(name)
+        .value_name("N")
+        .value_parser(clap::value_parser!(i64))
+        .help(help)
+}
+
+/// A required positional argument.
+pub(super) fn positional(name: &'static str, help: &'static str) -> Arg {
+    Arg::new(name).required(true).help(help)
+}
+
+/// `-q/--quiet`.
+pub(super) fn quiet(help: &'static str) -> Arg {
+    flag("quiet", Some('q'), help)
+}
+
+/// `-d/--detach` of the swarm commands that wait for convergence.
+pub(super) fn detach() -> Arg {
+    flag(
+        "detach",
+        Some('d'),
+        "Exit immediately instead of waiting for the service to converge",
+    )
+}
+
+/// An `ls` (alias `list`) with Docker's `-q`, `-f` and `--format`.
+pub(super) fn ls(about: &'static str) -> Command {
+    Command::new("ls")
+        .visible_alias("list")
+        .about(about)
+        .arg(flag("quiet", Some('q'), "Only display IDs or names"))
+        .arg(multi("filter", "Filter output based on conditions provided").short('f'))
+        .arg(opt("format", "Output format: table or json").default_value("table"))
+}
+
+/// The optional service names most compose commands take.
+pub(super) fn services() -> Arg {
+    Arg::new("services")
+        .num_args(0..)
+        .value_name("SERVICE")
+        .help("Services (default: all)")
+}
+
+/// `-t/--timeout` of the commands that stop containers.
+pub(super) fn timeout() -> Arg {
+    num("timeout", "Seconds to wait for containers to stop before killing them").short('t')
+}
