@@ -133,7 +133,7 @@ pub async fn apply(
     // Images first, as compose's create does: a build that fails ends the
     // run before any network, volume or container exists.
     for step in &plan.steps {
-        if let Step::Build { service, image } = step {
+        if let Step::Build { service, image, .. } = step {
             if let Err(e) = super::build::build(&ctx, service, image).await {
                 outcome.errors.push((format!("service {service}"), e));
                 return outcome;
@@ -448,6 +448,7 @@ async fn precreate(ctx: &Ctx, svc: &ServiceSpec, steps: Vec<Step>) -> Result<Vec
                         service: svc.name.clone(),
                         name,
                         id,
+                        reason: "created ahead of its dependencies".into(),
                     }))
                 }
                 Err(e) => {

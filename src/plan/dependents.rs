@@ -103,6 +103,7 @@ pub async fn restart_stopped(service: &str, stopped: &Stopped, mut steps: Vec<St
                 service: service.to_string(),
                 name,
                 id,
+                reason: "stopped for a dependency's recreate".into(),
             });
         }
     }

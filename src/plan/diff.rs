@@ -69,11 +69,15 @@ pub enum Step {
     Build {
         service: String,
         image: String,
+        /// "image missing" or "--build".
+        reason: String,
     },
     Create {
         service: String,
         number: usize,
         name: String,
+        /// "no container", "scale up".
+        reason: String,
     },
     Recreate {
         service: String,
@@ -86,6 +90,8 @@ pub enum Step {
         service: String,
         name: String,
         id: String,
+        /// The container's state ("exited", "created"), or why it stopped.
+        reason: String,
     },
     Remove {
         service: String,
@@ -145,10 +151,10 @@ impl Step {
             Step::CreateVolume { name } => format!("create volume {name}"),
             Step::RecreateNetwork { name, .. } => format!("recreate network {name} (configuration changed)"),
             Step::RecreateVolume { name, .. } => format!("recreate volume {name} (configuration changed, data lost)"),
-            Step::Build { service, image } => format!("build {image} (service {service})"),
-            Step::Create { name, .. } => format!("create and start container {name}"),
+            Step::Build { service, image, reason } => format!("build {image} (service {service}, {reason})"),
+            Step::Create { name, reason, .. } => format!("create and start container {name} ({reason})"),
             Step::Recreate { name, reason, .. } => format!("recreate container {name} ({reason})"),
-            Step::Start { name, .. } => format!("start container {name}"),
+            Step::Start { name, reason, .. } => format!("start container {name} ({reason})"),
             Step::Remove { name, reason, .. } => format!("remove container {name} ({reason})"),
             Step::Restart { name, reason, .. } => format!("restart container {name} ({reason})"),
             Step::Rename { name, to, .. } => format!("rename container {name} to {to} (unfinished recreate)"),
@@ -168,6 +174,22 @@ pub struct Plan {
     /// The IDs of the images the plan does not build, as planned against:
     /// the applier needs them for labels and need not ask again.
     pub image_ids: HashMap<String, String>,
+}
+
+/// The plan as `orch plan` prints it: a line per step, then the warnings.
+impl std::fmt::Display for Plan {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.steps.is_empty() {
+            writeln!(f, "nothing to do")?;
+        }
+        for s in &self.steps {
+            writeln!(f, "{}", s.describe())?;
+        }
+        for w in &self.warnings {
+            writeln!(f, "warning: {w}")?;
+        }
+        Ok(())
+    }
 }
 
 /// Services in `selected` plus (unless `no_deps`) what they depend on, in

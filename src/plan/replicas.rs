@@ -188,6 +188,7 @@ fn existing_steps(
                 service,
                 name: cname,
                 id,
+                reason: c.state.clone(),
             });
         } else if let Some(dep) = restart_for {
             out.steps.push(Step::Restart {
@@ -221,9 +222,11 @@ pub fn service(
     let wants_build = opts.build == BuildPolicy::Always || (opts.build == BuildPolicy::Missing && !has_image);
     let builds = svc.build.is_some() && wants_build;
     if builds {
+        let reason = if has_image { "--build" } else { "image missing" };
         out.steps.push(Step::Build {
             service: name.to_string(),
             image: svc.image.clone(),
+            reason: reason.into(),
         });
     }
     // Compose labels containers with the ID of the image they run and
@@ -250,6 +253,7 @@ pub fn service(
     let containers = dedupe(name, svc, existing.iter().collect(), &mut out.steps);
     let mut names = existing_steps(name, &judge, containers, want, restart_for.as_ref(), &mut out);
     // New replicas are numbered after the highest existing number.
+    let reason = if names.is_empty() { "no container" } else { "scale up" };
     for number in (next..).take(want.saturating_sub(names.len())) {
         let cname = svc.container_name(&desired.project, number);
         names.push((cname.clone(), Expect::Changes));
@@ -257,6 +261,7 @@ pub fn service(
             service: name.to_string(),
             number,
             name: cname,
+            reason: reason.into(),
         });
     }
     // Compose resolves `service:NAME` to the first container by name.
