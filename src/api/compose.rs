@@ -586,6 +586,37 @@ pub mod api {
     }
 }
 
+/// `compose::LABELS`: the labels Docker Compose identifies its objects by,
+/// so scripts name them instead of spelling them out:
+///
+/// ```rhai
+/// let c = container::list(#{ label: [`${compose::LABELS.project}=demo`] });
+/// for x in c { print(x.labels[compose::LABELS.service]); }
+/// ```
+pub fn labels() -> Dynamic {
+    use crate::plan::desired as d;
+    let mut m = rhai::Map::new();
+    for (k, v) in [
+        ("project", d::LABEL_PROJECT),
+        ("service", d::LABEL_SERVICE),
+        ("number", d::LABEL_NUMBER),
+        ("oneoff", d::LABEL_ONEOFF),
+        ("config_hash", d::LABEL_HASH),
+        ("version", d::LABEL_VERSION),
+        ("network", d::LABEL_NETWORK),
+        ("volume", d::LABEL_VOLUME),
+        ("image", d::LABEL_IMAGE),
+        ("depends_on", d::LABEL_DEPENDS_ON),
+        ("working_dir", d::LABEL_WORKING_DIR),
+        ("config_files", d::LABEL_CONFIG_FILES),
+        ("env_file", d::LABEL_ENV_FILE),
+        ("replace", d::LABEL_REPLACE),
+    ] {
+        m.insert(k.into(), v.into());
+    }
+    m.into()
+}
+
 pub fn register_types(engine: &mut Engine) {
     engine.register_type_with_name::<Project>("Project");
 }

@@ -30,6 +30,7 @@ pub mod spec;
 pub mod stack;
 pub mod swarm;
 pub mod task;
+pub mod units;
 pub mod util;
 pub mod value;
 pub mod volume;
@@ -55,7 +56,9 @@ pub fn register(engine: &mut Engine) {
     engine.register_static_module("network", exported_module!(network::api).into());
     engine.register_static_module("volume", exported_module!(volume::api).into());
     engine.register_static_module("plan", exported_module!(plan::api).into());
-    engine.register_static_module("compose", exported_module!(compose::api).into());
+    let mut compose = exported_module!(compose::api);
+    compose.set_var("LABELS", compose::labels());
+    engine.register_static_module("compose", compose.into());
     engine.register_static_module("progress", exported_module!(progress::api).into());
     engine.register_static_module("swarm", exported_module!(swarm::api).into());
     engine.register_static_module("node", exported_module!(node::api).into());
@@ -69,6 +72,7 @@ pub fn register(engine: &mut Engine) {
     engine.register_static_module("watch", exported_module!(watch::api).into());
     engine.register_static_module("engine", exported_module!(engine::api).into());
     engine.register_global_module(exported_module!(util::api).into());
+    engine.register_global_module(exported_module!(units::api).into());
     engine.register_global_module(exported_module!(follow::api).into());
     engine.register_global_module(exported_module!(logprint::api).into());
     engine.register_global_module(exported_module!(format::api).into());
