@@ -575,11 +575,23 @@ pub mod api {
         ))
     }
 
+    /// The project in one line, as `print` and `${...}` show it.
+    ///
+    /// ```rhai
+    /// let p = compose::load(#{ files: ["compose.yml"] });
+    /// print(`${p}`);   // project demo
+    /// ```
     #[rhai_fn(global, name = "to_string", pure)]
     pub fn to_string(p: &mut Project) -> String {
         format!("project {}", p.0.name)
     }
 
+    /// The project with its details, as `debug` shows it.
+    ///
+    /// ```rhai
+    /// let p = compose::load(#{ files: ["compose.yml"] });
+    /// debug(p);
+    /// ```
     #[rhai_fn(global, name = "to_debug", pure)]
     pub fn to_debug(p: &mut Project) -> String {
         to_string(p)

@@ -566,6 +566,11 @@ pub mod api {
         crate::api::located(&ctx, crate::api::oneoff::oneoff(doc, service, opts))
     }
 
+    /// The plan's steps, one a line, as `print` and `${...}` show them.
+    ///
+    /// ```rhai
+    /// print(plan::compute(compose::load(#{}), #{}));
+    /// ```
     #[rhai_fn(global, name = "to_string", pure)]
     pub fn to_string(p: &mut Plan) -> String {
         if p.plan.steps.is_empty() {
@@ -574,6 +579,11 @@ pub mod api {
         p.plan.steps.iter().map(|s| s.describe()).collect::<Vec<_>>().join("\n")
     }
 
+    /// The plan as `debug` shows it (the same as `to_string`).
+    ///
+    /// ```rhai
+    /// debug(plan::compute(compose::load(#{}), #{}));
+    /// ```
     #[rhai_fn(global, name = "to_debug", pure)]
     pub fn to_debug(p: &mut Plan) -> String {
         to_string(p)
