@@ -147,7 +147,7 @@ fn signature(module: &str, f: &Value) -> Option<(String, String)> {
 /// Every function registered on a script engine (orch's primitives in
 /// every namespace, methods, getters, setters and Rhai's built-ins), with
 /// its docs; sorted by signature, one entry per signature.
-pub fn entries() -> Result<Vec<Entry>, String> {
+pub fn entries() -> crate::error::Result<Vec<Entry>> {
     let engine = crate::script::engine(
         &crate::script::Limits::default(),
         None,
@@ -189,16 +189,16 @@ pub fn entries() -> Result<Vec<Entry>, String> {
 }
 
 /// The engine's function metadata, with or without Rhai's packages.
-fn metadata(engine: &rhai::Engine, with_builtins: bool) -> Result<Value, String> {
+fn metadata(engine: &rhai::Engine, with_builtins: bool) -> crate::error::Result<Value> {
     let json = engine
         .gen_fn_metadata_to_json(with_builtins)
         .map_err(|e| format!("cannot generate the API listing: {e}"))?;
-    serde_json::from_str(&json).map_err(|e| format!("cannot read the API listing: {e}"))
+    serde_json::from_str(&json).map_err(|e| format!("cannot read the API listing: {e}").into())
 }
 
 /// (namespace, Rust signature) of every function orch registered, to tell
 /// them from Rhai's built-ins in the full listing.
-fn own_functions(engine: &rhai::Engine) -> Result<HashSet<(String, String)>, String> {
+fn own_functions(engine: &rhai::Engine) -> crate::error::Result<HashSet<(String, String)>> {
     let mut ids = HashSet::new();
     each_function(&metadata(engine, false)?, &mut |m: &str, fns: &Value| {
         for f in fns.as_array().into_iter().flatten() {

@@ -121,6 +121,35 @@ impl std::fmt::Display for Error {
 
 impl std::error::Error for Error {}
 
+/// A message from code that builds its errors as text (the planner's
+/// `format!("…: {e}")`) is a `script` error.
+impl From<String> for Error {
+    fn from(message: String) -> Self {
+        Error::script(message)
+    }
+}
+
+impl From<&str> for Error {
+    fn from(message: &str) -> Self {
+        Error::script(message)
+    }
+}
+
+/// Its message, for code that still reports errors as text (a
+/// `LoadError`'s message, an event's error line).
+impl From<Error> for String {
+    fn from(e: Error) -> Self {
+        e.message
+    }
+}
+
+/// An error equals the text of its message, as when errors were strings.
+impl PartialEq<&str> for Error {
+    fn eq(&self, other: &&str) -> bool {
+        self.message == *other
+    }
+}
+
 impl From<Error> for Box<EvalAltResult> {
     fn from(e: Error) -> Self {
         e.into_rhai()

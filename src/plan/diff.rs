@@ -172,7 +172,7 @@ pub struct Plan {
 
 /// Services in `selected` plus (unless `no_deps`) what they depend on, in
 /// an order where dependencies come first. Unknown names are errors.
-pub fn scope(desired: &Desired, opts: &Options) -> Result<Vec<String>, String> {
+pub fn scope(desired: &Desired, opts: &Options) -> crate::error::Result<Vec<String>> {
     let by_name: HashMap<&str, &super::desired::ServiceSpec> =
         desired.services.iter().map(|s| (s.name.as_str(), s)).collect();
     let mut wanted: BTreeSet<&str> = BTreeSet::new();
@@ -188,7 +188,7 @@ pub fn scope(desired: &Desired, opts: &Options) -> Result<Vec<String>, String> {
                 if by_name.contains_key(dep.service.as_str()) {
                     stack.push(dep.service.as_str());
                 } else if dep.required {
-                    return Err(format!("service {name} depends on undefined service {}", dep.service));
+                    return Err(format!("service {name} depends on undefined service {}", dep.service).into());
                 }
             }
         }
@@ -232,37 +232,33 @@ pub fn scope(desired: &Desired, opts: &Options) -> Result<Vec<String>, String> {
         return Err(format!(
             "dependency cycle among services {:?}",
             wanted.difference(&done).collect::<Vec<_>>()
-        ));
+        )
+        .into());
     }
     Ok(ordered)
 }
 
 /// Computes the plan.
-pub fn plan(desired: &Desired, observed: &Observed, opts: &Options) -> Result<Plan, String> {
+pub fn plan(desired: &Desired, observed: &Observed, opts: &Options) -> crate::error::Result<Plan> {
     let services = scope(desired, opts)?;
     // compose looks every image up before creating anything, and stops at
     // one the engine refuses to look up (an invalid reference).
     for name in &services {
         let image = desired.service(name).map(|s| s.image.as_str()).unwrap_or_default();
         if let Some(e) = observed.image_errors.get(image) {
-            return Err(format!(
-                "unable to get image '{image}': Error response from daemon: {e}"
-            ));
+            return Err(format!("unable to get image '{image}': Error response from daemon: {e}").into());
         }
     }
     // External resources must exist before anything is created (compose
     // checks them one by one as it creates; orch, all first).
     for n in desired.networks.iter().filter(|n| n.external) {
         if !observed.networks.contains(&n.name) {
-            return Err(format!(
-                "network {} declared as external, but could not be found",
-                n.name
-            ));
+            return Err(format!("network {} declared as external, but could not be found", n.name).into());
         }
     }
     for v in desired.volumes.iter().filter(|v| v.external) {
         if !observed.volumes.contains(&v.name) {
-            return Err(format!("external volume {:?} not found", v.name));
+            return Err(format!("external volume {:?} not found", v.name).into());
         }
     }
     // Compose refuses this as it converges the service (`getScale`), before
@@ -278,7 +274,8 @@ pub fn plan(desired: &Desired, observed: &Observed, opts: &Options) -> Result<Pl
                 "WARNING: The {name:?} service is using the custom container name {fixed:?}. \
                  Docker requires each container to have a unique name. \
                  Remove the custom name to scale the service"
-            ));
+            )
+            .into());
         }
     }
     let mut steps = Vec::new();

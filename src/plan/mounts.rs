@@ -19,7 +19,7 @@ use serde_json::{json, Map, Value};
 use super::desired::{bytes, Desired};
 
 /// `(binds, mounts)` for service `name`'s `volumes` (canonical JSON).
-pub fn build(d: &Desired, name: &str, svc: &Value) -> Result<(Vec<String>, Vec<Value>), String> {
+pub fn build(d: &Desired, name: &str, svc: &Value) -> crate::error::Result<(Vec<String>, Vec<Value>)> {
     let mut binds = Vec::new();
     let mut mounts = Vec::new();
     for v in svc["volumes"].as_array().into_iter().flatten() {
@@ -85,11 +85,7 @@ pub fn build(d: &Desired, name: &str, svc: &Value) -> Result<(Vec<String>, Vec<V
                 }
                 mounts.push(m);
             }
-            other => {
-                return Err(format!(
-                    "service {name}: volume type {other:?} is not supported by orch yet"
-                ))
-            }
+            other => return Err(format!("service {name}: volume type {other:?} is not supported by orch yet").into()),
         }
     }
     Ok((binds, mounts))
