@@ -139,12 +139,14 @@ where
         return Err(interrupted_error());
     }
     let mut rx = b.phase_tx.subscribe();
-    b.handle.block_on(async move {
-        tokio::select! {
-            r = fut => r,
-            _ = rx.wait_for(|p| *p > started) => Err(interrupted_error()),
-        }
-    })
+    b.handle
+        .block_on(async move {
+            tokio::select! {
+                r = fut => r,
+                _ = rx.wait_for(|p| *p > started) => Err(interrupted_error()),
+            }
+        })
+        .map_err(crate::error::typed)
 }
 
 /// Like [`block_on`] for plain futures that cannot fail.
@@ -160,7 +162,7 @@ pub fn sleep(d: Duration) -> Result<(), Box<EvalAltResult>> {
 }
 
 fn interrupted_error() -> Box<EvalAltResult> {
-    EvalAltResult::ErrorRuntime(INTERRUPTED.into(), rhai::Position::NONE).into()
+    crate::error::Error::interrupted(INTERRUPTED).into_rhai()
 }
 
 /// How long cleanup may run after the first Ctrl-C, in milliseconds;

@@ -8,6 +8,7 @@
 use miette::{LabeledSpan, MietteDiagnostic, NamedSource, Report};
 use rhai::{EvalAltResult, Position};
 
+use crate::error::Kind;
 use crate::source::{Limits, Source};
 
 /// Exit code for a script that does not compile.
@@ -63,7 +64,7 @@ fn at(source: &str, pos: Position) -> String {
 /// with limit errors rewritten to name their flag.
 fn message(leaf: &EvalAltResult, limits: &Limits) -> (String, Option<String>) {
     match leaf {
-        EvalAltResult::ErrorRuntime(v, _) => (v.to_string(), None),
+        EvalAltResult::ErrorRuntime(..) => (crate::error::message(leaf), None),
         EvalAltResult::ErrorTooManyOperations(_) => (
             format!(
                 "the script ran more than {} operations, the limit for one script",
@@ -133,19 +134,19 @@ fn offset(text: &str, line: usize, col: usize) -> usize {
 /// exit code.
 pub fn print_error(err: &EvalAltResult, main: &Source, limits: &Limits) -> i32 {
     install_hook();
-    // An unreachable engine is one line: the script location adds nothing.
-    if let Some(msg) = crate::api::connect_failure() {
-        let (leaf_msg, _) = message(locate(err, &main.name).leaf, limits);
-        if leaf_msg == msg {
-            eprintln!("error: {msg}");
+    match crate::error::Error::of(err).map(|e| e.kind) {
+        // An unreachable engine is one line: the script location adds nothing.
+        Some(Kind::Connect) => {
+            eprintln!("error: {}", crate::error::message(err));
             return EXIT_RUNTIME;
         }
-    }
-    // A compose file error is already a full diagnostic pointing into the
-    // YAML; the script line that loaded it would only add noise.
-    if let Some(rendered) = crate::api::compose::diagnostic_for(&message(locate(err, &main.name).leaf, limits).0) {
-        eprint!("{rendered}");
-        return EXIT_RUNTIME;
+        // A compose file error is already a full diagnostic pointing into
+        // the YAML; the script line that loaded it would only add noise.
+        Some(Kind::Load { diagnostic }) => {
+            eprint!("{diagnostic}");
+            return EXIT_RUNTIME;
+        }
+        _ => {}
     }
     let syntax = matches!(err, EvalAltResult::ErrorParsing(..))
         || matches!(err, EvalAltResult::ErrorInModule(_, inner, _) if matches!(**inner, EvalAltResult::ErrorParsing(..)));

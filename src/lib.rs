@@ -18,6 +18,7 @@ pub mod diag;
 pub mod docker;
 pub mod docs;
 pub mod engine_json;
+pub mod error;
 pub mod memo;
 pub mod plan;
 pub mod script;

@@ -19,7 +19,7 @@ pub struct Script {
 }
 
 /// Finds `rel` (e.g. `compose/up.rhai`) in `ORCH_STDLIB` or in the binary.
-pub fn load(rel: &str) -> Result<Script, String> {
+pub fn load(rel: &str) -> crate::error::Result<Script> {
     if let Some(dir) = std::env::var_os("ORCH_STDLIB") {
         let path = PathBuf::from(dir).join(rel);
         return match std::fs::read_to_string(&path) {
@@ -28,7 +28,7 @@ pub fn load(rel: &str) -> Result<Script, String> {
                 dir: path.parent().map(PathBuf::from),
                 text,
             }),
-            Err(e) => Err(format!("cannot read {} (ORCH_STDLIB is set): {e}", path.display())),
+            Err(e) => Err(format!("cannot read {} (ORCH_STDLIB is set): {e}", path.display()).into()),
         };
     }
     embedded::FILES
@@ -38,7 +38,7 @@ pub fn load(rel: &str) -> Result<Script, String> {
             text: embedded::FILES[i].1.to_string(),
             dir: None,
         })
-        .map_err(|_| format!("orch has no stdlib script {rel}"))
+        .map_err(|_| format!("orch has no stdlib script {rel}").into())
 }
 
 /// Text of an embedded script by the name `load` gave it (for diagnostics).

@@ -21,6 +21,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "bridge",
             "docker",
             "engine_json",
+            "error",
             "memo",
             "source",
             "stdlib",

@@ -10,7 +10,6 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::Mutex;
 
 use rhai::plugin::*;
 use rhai::{Array, Dynamic, Engine, Map, NativeCallContext};
@@ -27,26 +26,14 @@ use crate::compose::{self as loader, LoadError};
 #[derive(Clone, Debug)]
 pub struct Project(pub loader::Project);
 
-static LAST_DIAGNOSTIC: Mutex<Option<(String, String)>> = Mutex::new(None);
-
-/// The rendered diagnostic of the last load error, if `message` is its
-/// message (the CLI prints it instead of a script trace).
-pub fn diagnostic_for(message: &str) -> Option<String> {
-    LAST_DIAGNOSTIC
-        .lock()
-        .unwrap()
-        .as_ref()
-        .filter(|(m, _)| m == message)
-        .map(|(_, r)| r.clone())
-}
-
+/// A load error carries its rendered diagnostic, which the CLI prints
+/// instead of a script trace.
 fn load_error(e: LoadError) -> Box<rhai::EvalAltResult> {
     let message = match e.location() {
         Some(at) => format!("{} ({at})", e.message),
         None => e.message.clone(),
     };
-    *LAST_DIAGNOSTIC.lock().unwrap() = Some((message.clone(), e.render()));
-    message.into()
+    crate::error::Error::load(message, e.render()).into_rhai()
 }
 
 /// A Rhai value as a YAML node (strings stay strings).
@@ -265,6 +252,7 @@ fn select_services(doc: &mut Value, names: &[String]) {
 #[export_module]
 pub mod api {
     use super::*;
+    use crate::error::{Error, Kind};
 
     pub type Project = super::Project;
 
@@ -316,8 +304,13 @@ pub mod api {
     /// try { compose::load(#{}); } catch (e) { eprint(compose::explain(e)); }
     /// ```
     pub fn explain(error: Dynamic) -> String {
-        let message = error.to_string();
-        super::diagnostic_for(&message).unwrap_or(message)
+        match error.read_lock::<Error>() {
+            Some(e) => match &e.kind {
+                Kind::Load { diagnostic } => diagnostic.clone(),
+                _ => e.message.clone(),
+            },
+            None => error.to_string(),
+        }
     }
 
     /// The project's name.
@@ -575,11 +568,23 @@ pub mod api {
         ))
     }
 
+    /// The project in one line, as `print` and `${...}` show it.
+    ///
+    /// ```rhai
+    /// let p = compose::load(#{ files: ["compose.yml"] });
+    /// print(`${p}`);   // project demo
+    /// ```
     #[rhai_fn(global, name = "to_string", pure)]
     pub fn to_string(p: &mut Project) -> String {
         format!("project {}", p.0.name)
     }
 
+    /// The project with its details, as `debug` shows it.
+    ///
+    /// ```rhai
+    /// let p = compose::load(#{ files: ["compose.yml"] });
+    /// debug(p);
+    /// ```
     #[rhai_fn(global, name = "to_debug", pure)]
     pub fn to_debug(p: &mut Project) -> String {
         to_string(p)

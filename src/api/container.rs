@@ -486,42 +486,70 @@ pub mod api {
     }
 
     /// The container's ID.
+    ///
+    /// ```rhai
+    /// print(container::get("web").id);
+    /// ```
     #[rhai_fn(global, get = "id", pure)]
     pub fn id(c: &mut Container) -> String {
         c.id.clone()
     }
 
     /// The container's name (without the leading `/`).
+    ///
+    /// ```rhai
+    /// for c in container::list(#{}) { print(c.name); }
+    /// ```
     #[rhai_fn(global, get = "name", pure)]
     pub fn name(c: &mut Container) -> String {
         c.name.clone()
     }
 
     /// The image the container was created from.
+    ///
+    /// ```rhai
+    /// print(container::get("web").image);
+    /// ```
     #[rhai_fn(global, get = "image", pure)]
     pub fn image(c: &mut Container) -> Dynamic {
         c.info.get("image").cloned().unwrap_or(Dynamic::UNIT)
     }
 
     /// The state when the handle was made: created, running, exited …
+    ///
+    /// ```rhai
+    /// if container::get("web").state == "exited" { print("stopped"); }
+    /// ```
     #[rhai_fn(global, get = "state", pure)]
     pub fn state(c: &mut Container) -> Dynamic {
         c.info.get("state").cloned().unwrap_or(Dynamic::UNIT)
     }
 
     /// Docker's human status ("Up 2 minutes"), when listed.
+    ///
+    /// ```rhai
+    /// for c in container::list(#{}) { print(`${c.name}: ${c.status}`); }
+    /// ```
     #[rhai_fn(global, get = "status", pure)]
     pub fn status(c: &mut Container) -> Dynamic {
         c.info.get("status").cloned().unwrap_or(Dynamic::UNIT)
     }
 
     /// The container's labels.
+    ///
+    /// ```rhai
+    /// print(container::get("web").labels["com.docker.compose.service"]);
+    /// ```
     #[rhai_fn(global, get = "labels", pure)]
     pub fn labels(c: &mut Container) -> Dynamic {
         c.info.get("labels").cloned().unwrap_or_else(|| Map::new().into())
     }
 
     /// Everything the list call reported (ports, created, command …).
+    ///
+    /// ```rhai
+    /// for c in container::list(#{}) { print(c.info.Ports); }
+    /// ```
     #[rhai_fn(global, get = "info", pure)]
     pub fn info(c: &mut Container) -> Map {
         c.info.clone()
@@ -561,6 +589,10 @@ pub mod api {
     }
 
     /// Restarts the container.
+    ///
+    /// ```rhai
+    /// container::get("web").restart();
+    /// ```
     #[rhai_fn(global, return_raw)]
     pub fn restart(c: &mut Container) -> RhaiResult<()> {
         call!(c, "restart", |d, id| crate::docker::patient(d, None)
@@ -587,12 +619,22 @@ pub mod api {
     }
 
     /// Pauses every process in the container.
+    ///
+    /// ```rhai
+    /// let c = container::get("web");
+    /// c.pause();
+    /// c.unpause();
+    /// ```
     #[rhai_fn(global, return_raw)]
     pub fn pause(c: &mut Container) -> RhaiResult<()> {
         call!(c, "pause", |d, id| d.pause_container(&id))
     }
 
     /// Resumes a paused container.
+    ///
+    /// ```rhai
+    /// container::get("web").unpause();
+    /// ```
     #[rhai_fn(global, return_raw)]
     pub fn unpause(c: &mut Container) -> RhaiResult<()> {
         call!(c, "unpause", |d, id| d.unpause_container(&id))
@@ -746,11 +788,23 @@ pub mod api {
         Ok(m)
     }
 
+    /// The container in one line, as `print` and `${...}` show it.
+    ///
+    /// ```rhai
+    /// let c = container::get("web");
+    /// print(`${c}`);   // container web (0123456789ab)
+    /// ```
     #[rhai_fn(global, name = "to_string", pure)]
     pub fn to_string(c: &mut Container) -> String {
         format!("container {} ({})", c.name, &c.id[..c.id.len().min(12)])
     }
 
+    /// The container with its details, as `debug` shows it.
+    ///
+    /// ```rhai
+    /// let c = container::get("web");
+    /// debug(c);
+    /// ```
     #[rhai_fn(global, name = "to_debug", pure)]
     pub fn to_debug(c: &mut Container) -> String {
         to_string(c)

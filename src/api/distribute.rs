@@ -23,7 +23,7 @@ pub struct Pushed {
 }
 
 /// Copies `name` from `from` to every engine in `hosts`.
-pub async fn push(from: Arc<Endpoint>, name: &str, hosts: Vec<String>) -> Result<Vec<Pushed>, String> {
+pub async fn push(from: Arc<Endpoint>, name: &str, hosts: Vec<String>) -> crate::error::Result<Vec<Pushed>> {
     let src = from.client().await.map_err(|e| e.to_string())?.clone();
     let id = src
         .inspect_image(name)

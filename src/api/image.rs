@@ -430,30 +430,50 @@ pub mod api {
     }
 
     /// The image ID (`sha256:…`).
+    ///
+    /// ```rhai
+    /// print(image::get("nginx:alpine").id);
+    /// ```
     #[rhai_fn(global, get = "id", pure)]
     pub fn id(i: &mut Image) -> String {
         i.id.clone()
     }
 
     /// The image's `repo:tag` names.
+    ///
+    /// ```rhai
+    /// print(image::get("nginx:alpine").tags);
+    /// ```
     #[rhai_fn(global, get = "tags", pure)]
     pub fn tags(i: &mut Image) -> Array {
         array_of(i.tags.clone())
     }
 
     /// Size in bytes (when listed or fetched with `get`).
+    ///
+    /// ```rhai
+    /// print(image::get("nginx:alpine").size);
+    /// ```
     #[rhai_fn(global, get = "size", pure)]
     pub fn size(i: &mut Image) -> Dynamic {
         i.info.get("size").cloned().unwrap_or(Dynamic::UNIT)
     }
 
     /// Creation time (when listed or fetched with `get`).
+    ///
+    /// ```rhai
+    /// print(image::get("nginx:alpine").created);
+    /// ```
     #[rhai_fn(global, get = "created", pure)]
     pub fn created(i: &mut Image) -> Dynamic {
         i.info.get("created").cloned().unwrap_or(Dynamic::UNIT)
     }
 
     /// The image's labels (when listed or fetched with `get`).
+    ///
+    /// ```rhai
+    /// print(image::get("web:dev").labels);
+    /// ```
     #[rhai_fn(global, get = "labels", pure)]
     pub fn labels(i: &mut Image) -> Dynamic {
         i.info.get("labels").cloned().unwrap_or_else(|| Map::new().into())
@@ -472,6 +492,10 @@ pub mod api {
     }
 
     /// The engine's full view of the image (Docker's keys).
+    ///
+    /// ```rhai
+    /// print(image::get("nginx:alpine").inspect().Architecture);
+    /// ```
     #[rhai_fn(global, return_raw)]
     pub fn inspect(i: &mut Image) -> RhaiResult<Dynamic> {
         let ep = i.ep.clone();
@@ -549,11 +573,23 @@ pub mod api {
         save_to(&i.ep, &names, path)
     }
 
+    /// The image in one line, as `print` and `${...}` show it.
+    ///
+    /// ```rhai
+    /// let i = image::get("nginx:alpine");
+    /// print(`${i}`);   // image nginx:alpine
+    /// ```
     #[rhai_fn(global, name = "to_string", pure)]
     pub fn to_string(i: &mut Image) -> String {
         format!("image {}", i.tags.first().unwrap_or(&i.id))
     }
 
+    /// The image with its details, as `debug` shows it.
+    ///
+    /// ```rhai
+    /// let i = image::get("nginx:alpine");
+    /// debug(i);
+    /// ```
     #[rhai_fn(global, name = "to_debug", pure)]
     pub fn to_debug(i: &mut Image) -> String {
         to_string(i)

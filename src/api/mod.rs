@@ -43,6 +43,7 @@ use bollard::Docker;
 use rhai::{exported_module, Engine, EvalAltResult};
 
 use crate::docker::Endpoint;
+use crate::error::Error;
 
 pub type RhaiResult<T> = Result<T, Box<EvalAltResult>>;
 
@@ -86,11 +87,11 @@ pub fn register(engine: &mut Engine) {
     watch::register_types(engine);
     follow::register_types(engine);
     logprint::register_types(engine);
+    crate::error::register(engine);
 }
 
 static BASE_DIR: OnceLock<PathBuf> = OnceLock::new();
 static ENDPOINT: Mutex<Option<Arc<Endpoint>>> = Mutex::new(None);
-static CONNECT_FAILURE: Mutex<Option<String>> = Mutex::new(None);
 
 /// Sets the folder relative paths in primitives resolve against (the
 /// script's folder for `orch run`, the working directory for commands).
@@ -120,30 +121,22 @@ pub fn set_endpoint(ep: Arc<Endpoint>) {
     *ENDPOINT.lock().unwrap() = Some(ep);
 }
 
-/// The connected client of `ep`, or the one-line connect error.
+/// The connected client of `ep`, or the one-line connect error (which
+/// the CLI prints alone, without a script trace, when it ends a script).
 pub async fn client(ep: &Endpoint) -> RhaiResult<&Docker> {
-    ep.client().await.map_err(|e| {
-        let msg = e.to_string();
-        *CONNECT_FAILURE.lock().unwrap() = Some(msg.clone());
-        msg.into()
-    })
-}
-
-/// The connect error message, if the engine could not be reached. The CLI
-/// prints it alone (no script trace) when it is what ended a script.
-pub fn connect_failure() -> Option<String> {
-    CONNECT_FAILURE.lock().unwrap().clone()
+    ep.client().await.map_err(|e| Error::connect(e.to_string()).into_rhai())
 }
 
 /// A script error with `msg`.
 pub fn fail<T>(msg: impl Into<String>) -> RhaiResult<T> {
-    Err(msg.into().into())
+    Err(Error::script(msg).into_rhai())
 }
 
 /// An engine error in `what` (e.g. "container start web"), with the
-/// engine's message.
+/// engine's message and status.
 pub fn engine_err(what: impl std::fmt::Display, e: &bollard::errors::Error) -> Box<EvalAltResult> {
-    crate::docker::describe(what, e).into()
+    let status = crate::docker::status(e);
+    Error::engine(what.to_string(), status, crate::docker::describe(what, e)).into_rhai()
 }
 
 /// Whether an engine error means "no such object".
@@ -154,10 +147,5 @@ pub fn is_not_found(e: &bollard::errors::Error) -> bool {
 /// Gives an error from a namespaced primitive the position of its call:
 /// Rhai fills it in for methods and global functions, not for `ns::f()`.
 pub fn located<T>(ctx: &rhai::NativeCallContext, r: RhaiResult<T>) -> RhaiResult<T> {
-    r.map_err(|mut e| {
-        if e.position().is_none() {
-            e.set_position(ctx.call_position());
-        }
-        e
-    })
+    r.map_err(|e| crate::error::at(e, ctx.call_position()))
 }

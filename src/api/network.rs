@@ -163,6 +163,10 @@ pub mod api {
     }
 
     /// The network with this name or ID; throws if there is none.
+    ///
+    /// ```rhai
+    /// let n = network::get("demo_default");
+    /// ```
     #[rhai_fn(return_raw)]
     pub fn get(ctx: NativeCallContext, name: &str) -> RhaiResult<Network> {
         crate::api::located(&ctx, get_impl(name))
@@ -176,6 +180,10 @@ pub mod api {
     }
 
     /// The network with this name or ID, or `()`.
+    ///
+    /// ```rhai
+    /// if network::find("demo_default") == () { print("no network"); }
+    /// ```
     #[rhai_fn(return_raw)]
     pub fn find(ctx: NativeCallContext, name: &str) -> RhaiResult<Dynamic> {
         crate::api::located(&ctx, find_impl(name))
@@ -263,6 +271,10 @@ pub mod api {
     }
 
     /// The engine's full view of the network (Docker's keys).
+    ///
+    /// ```rhai
+    /// print(network::get("demo_default").inspect().IPAM);
+    /// ```
     #[rhai_fn(global, return_raw)]
     pub fn inspect(n: &mut Network) -> RhaiResult<Dynamic> {
         let (ep, id, name) = (n.ep.clone(), n.id.clone(), n.name.clone());
@@ -314,6 +326,10 @@ pub mod api {
     }
 
     /// Disconnects a container (handle or name) from the network.
+    ///
+    /// ```rhai
+    /// network::get("demo_default").disconnect("demo-web-1");
+    /// ```
     #[rhai_fn(global, return_raw)]
     pub fn disconnect(n: &mut Network, container: Dynamic) -> RhaiResult<()> {
         let Some(c) = name_of(&container) else {
@@ -337,6 +353,10 @@ pub mod api {
     }
 
     /// Removes the network (throws while containers are attached).
+    ///
+    /// ```rhai
+    /// network::get("scratch").remove();
+    /// ```
     #[rhai_fn(global, return_raw)]
     pub fn remove(n: &mut Network) -> RhaiResult<()> {
         let (ep, id, name) = (n.ep.clone(), n.id.clone(), n.name.clone());
@@ -348,11 +368,23 @@ pub mod api {
         })
     }
 
+    /// The network in one line, as `print` and `${...}` show it.
+    ///
+    /// ```rhai
+    /// let n = network::create(#{ name: "backend" });
+    /// print(`${n}`);   // network backend
+    /// ```
     #[rhai_fn(global, name = "to_string", pure)]
     pub fn to_string(n: &mut Network) -> String {
         format!("network {}", n.name)
     }
 
+    /// The network with its details, as `debug` shows it.
+    ///
+    /// ```rhai
+    /// let n = network::create(#{ name: "backend" });
+    /// debug(n);
+    /// ```
     #[rhai_fn(global, name = "to_debug", pure)]
     pub fn to_debug(n: &mut Network) -> String {
         to_string(n)

@@ -195,18 +195,18 @@ fn apply_plan(ctx: &NativeCallContext, p: &Plan, opts: Map) -> RhaiResult<Map> {
     run_with_events(ctx, on_event, move |tx| async move {
         let _lock = match lock::acquire(&d, &host, &desired.project, |m| eprintln!("{m}")).await {
             Ok(l) => l,
-            Err(e) => return failed(e),
+            Err(e) => return failed(e.to_string()),
         };
         // Another run may have changed the project since this plan was
         // made (we waited for it, or it finished just before): plan again,
         // under the lock, against what is there now.
         let observed = match observed::observe(&d, &desired).await {
             Ok(o) => o,
-            Err(e) => return failed(e),
+            Err(e) => return failed(e.to_string()),
         };
         let mut plan = match diff::plan(&desired, &observed, &diff_options) {
             Ok(p) => p,
-            Err(e) => return failed(e),
+            Err(e) => return failed(e.to_string()),
         };
         plan.steps.retain(|s| !dropped.contains(&s.key()));
         apply::apply(d, desired, plan, options, tx).await
@@ -306,7 +306,7 @@ fn down(ctx: &NativeCallContext, project: &str, opts: Map) -> RhaiResult<Map> {
     run_with_events(ctx, o.fn_ptr("on_event")?, move |tx| async move {
         let _lock = match lock::acquire(&d, &host, &project, |m| eprintln!("{m}")).await {
             Ok(l) => l,
-            Err(e) => return failed(e),
+            Err(e) => return failed(e.to_string()),
         };
         crate::plan::down::down(d, project, desired, options, tx).await
     })
@@ -345,7 +345,7 @@ fn lifecycle(
     run_with_events(ctx, o.fn_ptr("on_event")?, move |tx| async move {
         let _lock = match lock::acquire(&d, &host, &project, |m| eprintln!("{m}")).await {
             Ok(l) => l,
-            Err(e) => return failed(e),
+            Err(e) => return failed(e.to_string()),
         };
         crate::plan::lifecycle::run(d, project, desired, action, options, tx).await
     })
@@ -566,6 +566,11 @@ pub mod api {
         crate::api::located(&ctx, crate::api::oneoff::oneoff(doc, service, opts))
     }
 
+    /// The plan's steps, one a line, as `print` and `${...}` show them.
+    ///
+    /// ```rhai
+    /// print(plan::compute(compose::load(#{}), #{}));
+    /// ```
     #[rhai_fn(global, name = "to_string", pure)]
     pub fn to_string(p: &mut Plan) -> String {
         if p.plan.steps.is_empty() {
@@ -574,6 +579,11 @@ pub mod api {
         p.plan.steps.iter().map(|s| s.describe()).collect::<Vec<_>>().join("\n")
     }
 
+    /// The plan as `debug` shows it (the same as `to_string`).
+    ///
+    /// ```rhai
+    /// debug(plan::compute(compose::load(#{}), #{}));
+    /// ```
     #[rhai_fn(global, name = "to_debug", pure)]
     pub fn to_debug(p: &mut Plan) -> String {
         to_string(p)

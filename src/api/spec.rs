@@ -71,13 +71,13 @@ fn command(opts: &Opts, key: &str) -> RhaiResult<Option<Vec<String>>> {
 }
 
 /// Parses `[ip:][host[-range]:]container[/proto]`, Docker's port syntax.
-pub fn parse_port(spec: &str) -> Result<(String, Option<(String, String)>), String> {
+pub fn parse_port(spec: &str) -> crate::error::Result<(String, Option<(String, String)>)> {
     let (rest, proto) = match spec.rsplit_once('/') {
         Some((r, p)) => (r, p),
         None => (spec, "tcp"),
     };
     if !matches!(proto, "tcp" | "udp" | "sctp") {
-        return Err(format!("port {spec:?}: unknown protocol {proto:?}"));
+        return Err(format!("port {spec:?}: unknown protocol {proto:?}").into());
     }
     let parts: Vec<&str> = rest.rsplitn(3, ':').collect();
     let (container, host, ip) = match parts.as_slice() {
@@ -88,11 +88,11 @@ pub fn parse_port(spec: &str) -> Result<(String, Option<(String, String)>), Stri
     };
     let valid = |p: &str| !p.is_empty() && p.split('-').all(|n| n.parse::<u16>().is_ok());
     if !valid(container) {
-        return Err(format!("port {spec:?}: {container:?} is not a port number"));
+        return Err(format!("port {spec:?}: {container:?} is not a port number").into());
     }
     if let Some(h) = host {
         if !h.is_empty() && !valid(h) {
-            return Err(format!("port {spec:?}: {h:?} is not a port number"));
+            return Err(format!("port {spec:?}: {h:?} is not a port number").into());
         }
     }
     let key = format!("{container}/{proto}");

@@ -29,15 +29,16 @@ fn steps_of(steps: Array) -> RhaiResult<Vec<Step>> {
         .collect()
 }
 
-fn on_engine<T, F, Fut>(f: F) -> RhaiResult<T>
+fn on_engine<T, E, F, Fut>(f: F) -> RhaiResult<T>
 where
     F: FnOnce(bollard::Docker) -> Fut,
-    Fut: std::future::Future<Output = Result<T, String>>,
+    Fut: std::future::Future<Output = Result<T, E>>,
+    E: Into<crate::error::Error>,
 {
     let ep = super::endpoint();
     bridge::block_on(async move {
         let d = client(&ep).await?.clone();
-        f(d).await.map_err(Into::into)
+        f(d).await.map_err(|e| e.into().into_rhai())
     })
 }
 
@@ -105,7 +106,7 @@ pub mod api {
     #[rhai_fn(return_raw)]
     pub fn apply(ctx: NativeCallContext, steps: Array) -> RhaiResult<Array> {
         let r = steps_of(steps).and_then(|steps| {
-            let out = on_engine(|d| async move { Ok(stack::apply(&d, steps).await) })?;
+            let out = on_engine(|d| async move { Ok::<_, crate::error::Error>(stack::apply(&d, steps).await) })?;
             Ok(out.iter().map(to_dynamic).collect())
         });
         super::super::located(&ctx, r)
@@ -141,7 +142,7 @@ pub mod api {
                     s.kind, s.name
                 ));
             }
-            let out = on_engine(|d| async move { Ok(stack::remove(&d, steps).await) })?;
+            let out = on_engine(|d| async move { Ok::<_, crate::error::Error>(stack::remove(&d, steps).await) })?;
             Ok(out.iter().map(to_dynamic).collect())
         });
         super::super::located(&ctx, r)

@@ -7,7 +7,12 @@ use std::collections::HashMap;
 use rhai::{Array, Dynamic, EvalAltResult, ImmutableString, Map};
 use serde_json::Value;
 
-use super::{fail, RhaiResult};
+use super::RhaiResult;
+
+/// A primitive called with an option or argument it does not take.
+fn usage<T>(msg: String) -> RhaiResult<T> {
+    Err(crate::error::Error::usage(msg).into_rhai())
+}
 
 /// Any serialisable engine answer as a Rhai value (maps keep Docker's keys).
 pub fn to_dynamic<T: serde::Serialize>(v: &T) -> Dynamic {
@@ -32,7 +37,7 @@ impl<'a> Opts<'a> {
             if !known.contains(&key.as_str()) {
                 let mut list: Vec<&str> = known.to_vec();
                 list.sort_unstable();
-                return fail(format!("{what}: unknown option `{key}` (known: {})", list.join(", ")));
+                return usage(format!("{what}: unknown option `{key}` (known: {})", list.join(", ")));
             }
         }
         Ok(Opts { what, map })
@@ -47,7 +52,7 @@ impl<'a> Opts<'a> {
     }
 
     fn type_error<T>(&self, key: &str, want: &str, got: &Dynamic) -> RhaiResult<T> {
-        fail(format!(
+        usage(format!(
             "{}: option `{key}` must be {want}, not {}",
             self.what,
             got.type_name()
@@ -66,7 +71,7 @@ impl<'a> Opts<'a> {
     pub fn req_str(&self, key: &str) -> RhaiResult<String> {
         match self.str(key)? {
             Some(s) => Ok(s),
-            None => fail(format!("{}: option `{key}` is required", self.what)),
+            None => usage(format!("{}: option `{key}` is required", self.what)),
         }
     }
 
@@ -204,7 +209,7 @@ pub fn name_of(v: &Dynamic) -> Option<String> {
 
 /// Makes a Rhai error for a value of the wrong kind.
 pub fn expected(what: &str, want: &str, got: &Dynamic) -> Box<EvalAltResult> {
-    format!("{what}: expected {want}, not {}", got.type_name()).into()
+    crate::error::Error::usage(format!("{what}: expected {want}, not {}", got.type_name())).into_rhai()
 }
 
 pub fn istr(s: impl Into<ImmutableString>) -> Dynamic {

@@ -98,6 +98,10 @@ pub mod api {
     }
 
     /// The volume with this name; throws if there is none.
+    ///
+    /// ```rhai
+    /// let v = volume::get("demo_data");
+    /// ```
     #[rhai_fn(return_raw)]
     pub fn get(ctx: NativeCallContext, name: &str) -> RhaiResult<Volume> {
         crate::api::located(&ctx, get_impl(name))
@@ -111,6 +115,10 @@ pub mod api {
     }
 
     /// The volume with this name, or `()`.
+    ///
+    /// ```rhai
+    /// if volume::find("demo_data") == () { print("no volume"); }
+    /// ```
     #[rhai_fn(return_raw)]
     pub fn find(ctx: NativeCallContext, name: &str) -> RhaiResult<Dynamic> {
         crate::api::located(&ctx, find_impl(name))
@@ -208,6 +216,10 @@ pub mod api {
     }
 
     /// The engine's full view of the volume (Docker's keys).
+    ///
+    /// ```rhai
+    /// print(volume::get("demo_data").inspect().Mountpoint);
+    /// ```
     #[rhai_fn(global, return_raw)]
     pub fn inspect(v: &mut Volume) -> RhaiResult<Dynamic> {
         let (ep, name) = (v.ep.clone(), v.name.clone());
@@ -221,6 +233,10 @@ pub mod api {
     }
 
     /// Removes the volume (throws while a container uses it).
+    ///
+    /// ```rhai
+    /// volume::get("scratch").remove();
+    /// ```
     #[rhai_fn(global, name = "remove", return_raw)]
     pub fn remove(v: &mut Volume) -> RhaiResult<()> {
         let (ep, name) = (v.ep.clone(), v.name.clone());
@@ -232,11 +248,23 @@ pub mod api {
         })
     }
 
+    /// The volume in one line, as `print` and `${...}` show it.
+    ///
+    /// ```rhai
+    /// let v = volume::create(#{ name: "data" });
+    /// print(`${v}`);   // volume data
+    /// ```
     #[rhai_fn(global, name = "to_string", pure)]
     pub fn to_string(v: &mut Volume) -> String {
         format!("volume {}", v.name)
     }
 
+    /// The volume with its details, as `debug` shows it.
+    ///
+    /// ```rhai
+    /// let v = volume::create(#{ name: "data" });
+    /// debug(v);
+    /// ```
     #[rhai_fn(global, name = "to_debug", pure)]
     pub fn to_debug(v: &mut Volume) -> String {
         to_string(v)

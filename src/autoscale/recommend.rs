@@ -99,18 +99,18 @@ impl Options {
     }
 
     /// Rejects bounds and policies HPA would reject.
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> crate::error::Result<()> {
         if self.min < 0 {
-            return Err(format!("min ({}) must be ≥ 0", self.min));
+            return Err(format!("min ({}) must be ≥ 0", self.min).into());
         }
         if self.max < 1 {
-            return Err(format!("max ({}) must be ≥ 1", self.max));
+            return Err(format!("max ({}) must be ≥ 1", self.max).into());
         }
         if self.min > self.max {
-            return Err(format!("min ({}) is greater than max ({})", self.min, self.max));
+            return Err(format!("min ({}) is greater than max ({})", self.min, self.max).into());
         }
         if !(self.tolerance >= 0.0 && self.tolerance.is_finite()) {
-            return Err(format!("tolerance ({}) must be a number ≥ 0", self.tolerance));
+            return Err(format!("tolerance ({}) must be a number ≥ 0", self.tolerance).into());
         }
         for (dir, r) in [
             ("scaleUp", &self.behavior.scale_up),
@@ -119,20 +119,21 @@ impl Options {
             let Some(r) = r else { continue };
             if let Some(w) = r.stabilization_window_seconds {
                 if !(0..=3600).contains(&w) {
-                    return Err(format!(
-                        "behavior.{dir}.stabilizationWindowSeconds ({w}) must be within 0..=3600"
-                    ));
+                    return Err(
+                        format!("behavior.{dir}.stabilizationWindowSeconds ({w}) must be within 0..=3600").into(),
+                    );
                 }
             }
             for p in r.policies.iter().flatten() {
                 if p.value <= 0 {
-                    return Err(format!("behavior.{dir}: policy value ({}) must be > 0", p.value));
+                    return Err(format!("behavior.{dir}: policy value ({}) must be > 0", p.value).into());
                 }
                 if !(1..=1800).contains(&p.period_seconds) {
                     return Err(format!(
                         "behavior.{dir}: policy periodSeconds ({}) must be within 1..=1800",
                         p.period_seconds
-                    ));
+                    )
+                    .into());
                 }
             }
         }
@@ -455,18 +456,23 @@ fn describe(p: &[Policy]) -> String {
 }
 
 /// One HPA reconcile: returns the decision and the state to keep.
-pub fn recommend(state: &State, current: i64, metrics: &[Metric], opts: &Options) -> Result<(Decision, State), String> {
+pub fn recommend(
+    state: &State,
+    current: i64,
+    metrics: &[Metric],
+    opts: &Options,
+) -> crate::error::Result<(Decision, State)> {
     opts.validate()?;
     for m in metrics {
         if !(m.target > 0.0 && m.target.is_finite()) {
-            return Err(format!("metric {}: target ({}) must be > 0", m.name, m.target));
+            return Err(format!("metric {}: target ({}) must be > 0", m.name, m.target).into());
         }
     }
     if metrics.is_empty() {
         return Err("no metric given".into());
     }
     if current < 0 {
-        return Err(format!("current replicas ({current}) must be ≥ 0"));
+        return Err(format!("current replicas ({current}) must be ≥ 0").into());
     }
     let now = opts.now.unwrap_or_else(now_seconds);
     let mut st = state.clone();

@@ -18,7 +18,7 @@ pub fn context_tar(
     context: &Path,
     dockerfile: &Path,
     extra: &[(String, PathBuf)],
-) -> Result<(Vec<u8>, String), String> {
+) -> crate::error::Result<(Vec<u8>, String)> {
     let ignore =
         DockerIgnore::load(context).map_err(|e| format!("{}: {e}", context.join(".dockerignore").display()))?;
     let mut files = Vec::new();
@@ -55,10 +55,7 @@ pub fn context_tar(
     }
     for (inside, host) in extra {
         if !host.exists() {
-            return Err(format!(
-                "file {} to add to the build context does not exist",
-                host.display()
-            ));
+            return Err(format!("file {} to add to the build context does not exist", host.display()).into());
         }
         let mut f = std::fs::File::open(host).map_err(|e| format!("{}: {e}", host.display()))?;
         tar.append_file(inside, &mut f)

@@ -90,7 +90,8 @@ pub async fn run(d: &Docker, req: &Request, mut on_line: impl FnMut(&str)) -> Re
         message,
         tail: Vec::new(),
     };
-    let (tar, dockerfile) = context::context_tar(&req.context, &req.dockerfile, &req.extra).map_err(fail)?;
+    let (tar, dockerfile) =
+        context::context_tar(&req.context, &req.dockerfile, &req.extra).map_err(|e| fail(e.into()))?;
     let kit = buildkit();
     let options = BuildImageOptions {
         dockerfile,

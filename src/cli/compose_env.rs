@@ -47,7 +47,7 @@ fn var(name: &str) -> Option<String> {
 
 /// Applies the variables to the ARGS of compose command `name`; the error
 /// is compose's message.
-pub fn apply(name: &str, root: &ArgMatches, args: &mut Map) -> Result<(), String> {
+pub fn apply(name: &str, root: &ArgMatches, args: &mut Map) -> crate::error::Result<()> {
     let given = |id: &str| root.value_source(id) == Some(ValueSource::CommandLine);
     let ansi = match (given("ansi"), var("COMPOSE_ANSI")) {
         (false, Some(v)) => v,
@@ -64,7 +64,11 @@ pub fn apply(name: &str, root: &ArgMatches, args: &mut Map) -> Result<(), String
         "plain" if ansi == "always" => return Err("can't use --progress plain while ANSI support is forced".into()),
         "quiet" | "none" => "quiet",
         "tty" | "plain" | "json" => progress.as_str(),
-        other => return Err(format!("unsupported --progress value {other:?}")),
+        other => {
+            return Err(crate::error::Error::usage(format!(
+                "unsupported --progress value {other:?}"
+            )))
+        }
     };
     args.insert("progress".into(), Dynamic::from(progress.to_string()));
     args.insert("ansi".into(), Dynamic::from(ansi));

@@ -45,7 +45,7 @@ pub fn apply(doc: &Value) -> Value {
 /// The config's content: a Docker CLI config holding every credential
 /// the user's CLI config gives (its error is compose's, which then
 /// creates no container).
-pub fn content() -> Result<String, String> {
+pub fn content() -> crate::error::Result<String> {
     Ok(cli_config(&credentials()?))
 }
 

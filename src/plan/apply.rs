@@ -94,7 +94,7 @@ impl Ctx {
         });
     }
 
-    pub(super) fn fail(&self, kind: &'static str, name: &str, err: &str, started: Instant) {
+    pub(super) fn fail(&self, kind: &'static str, name: &str, err: &dyn std::fmt::Display, started: Instant) {
         let _ = self.events.send(Event {
             kind,
             name: name.to_string(),
@@ -107,7 +107,7 @@ impl Ctx {
 }
 
 /// Result of a service task, shared with the services that depend on it.
-type Done = Option<Result<(), String>>;
+type Done = Option<crate::error::Result<()>>;
 
 /// Applies `plan`; events stream to `events` as work progresses.
 pub async fn apply(
@@ -135,7 +135,7 @@ pub async fn apply(
     for step in &plan.steps {
         if let Step::Build { service, image, .. } = step {
             if let Err(e) = super::build::build(&ctx, service, image).await {
-                outcome.errors.push((format!("service {service}"), e));
+                outcome.errors.push((format!("service {service}"), e.to_string()));
                 return outcome;
             }
         }
@@ -146,7 +146,7 @@ pub async fn apply(
     for step in &plan.steps {
         if let Step::RemoveNetwork { name, id } = step {
             if let Err(e) = super::repair::remove_network(&ctx.d, &ctx.events, name, id).await {
-                outcome.errors.push((format!("network {name}"), e));
+                outcome.errors.push((format!("network {name}"), e.to_string()));
             }
         }
     }
@@ -236,7 +236,7 @@ pub async fn apply(
     }
     for t in join_all(tasks).await {
         match t {
-            Ok((name, Err(e))) => outcome.errors.push((format!("service {name}"), e)),
+            Ok((name, Err(e))) => outcome.errors.push((format!("service {name}"), e.to_string())),
             Err(e) => outcome
                 .errors
                 .push(("orch".into(), format!("a service task failed: {e}"))),
@@ -303,7 +303,7 @@ async fn run_service(
     steps: Vec<Step>,
     checks: Vec<super::replicas::Check>,
     deps: Vec<(super::desired::Dependency, Option<watch::Receiver<Done>>)>,
-) -> Result<(), String> {
+) -> crate::error::Result<()> {
     let steps = if precreatable(svc, &steps, &checks) {
         precreate(ctx, svc, steps).await?
     } else {
@@ -314,7 +314,7 @@ async fn run_service(
             let done = rx.wait_for(|d| d.is_some()).await.map(|d| d.clone()).unwrap_or(None);
             if let Some(Err(_)) = done {
                 if dep.required {
-                    return Err(format!("dependency {} failed to start", dep.service));
+                    return Err(format!("dependency {} failed to start", dep.service).into());
                 }
                 continue;
             }
@@ -429,7 +429,7 @@ fn precreatable(svc: &ServiceSpec, steps: &[Step], checks: &[super::replicas::Ch
 
 /// Creates the containers of `steps` (all `Create`) and returns the
 /// starts still to do once the dependencies are ready.
-async fn precreate(ctx: &Ctx, svc: &ServiceSpec, steps: Vec<Step>) -> Result<Vec<Step>, String> {
+async fn precreate(ctx: &Ctx, svc: &ServiceSpec, steps: Vec<Step>) -> crate::error::Result<Vec<Step>> {
     let image_id = image_id(ctx, svc).await;
     let created = join_all(steps.into_iter().map(|s| {
         let ctx = ctx.clone();

@@ -6,7 +6,7 @@ use std::time::Instant;
 use super::apply::Ctx;
 
 /// Builds `image` for `service`; the error is one line naming both.
-pub(super) async fn build(ctx: &Ctx, service: &str, image: &str) -> Result<(), String> {
+pub(super) async fn build(ctx: &Ctx, service: &str, image: &str) -> crate::error::Result<()> {
     let t = Instant::now();
     let svc = ctx.desired.service(service).expect("planned");
     let b = svc.build.clone().expect("build step has a build section");
@@ -36,7 +36,7 @@ pub(super) async fn build(ctx: &Ctx, service: &str, image: &str) -> Result<(), S
         Err(e) => {
             let msg = format!("service {service}: building {image}: {e}");
             ctx.fail("Image", image, &msg, t);
-            Err(msg)
+            Err(msg.into())
         }
     }
 }

@@ -63,7 +63,7 @@ pub(super) async fn create_container(
     name: &str,
     image_id: &str,
     anon: Option<&HashMap<String, String>>,
-) -> Result<(), String> {
+) -> crate::error::Result<()> {
     let t = Instant::now();
     ctx.emit("Container", name, "Creating", false, t);
     let id = match create_only(ctx, svc, number, name, name, image_id, anon, None).await {
@@ -90,7 +90,7 @@ pub(super) async fn create_only(
     image_id: &str,
     anon: Option<&HashMap<String, String>>,
     replaces: Option<&str>,
-) -> Result<String, String> {
+) -> crate::error::Result<String> {
     let mut body = body_for(ctx, svc, number, final_name, image_id, replaces);
     super::refs::apply_live(&ctx.d, &ctx.desired.project, svc, &mut body).await?;
     let links = super::refs::apply_links(&ctx.d, &ctx.desired.project, svc, number, &mut body).await?;
@@ -125,20 +125,14 @@ pub(super) async fn create_only(
                 // Another project's (or a hand-made) container holds the
                 // name: waiting would not free it.
                 if attempt > 20 || held_by_another_project(ctx, final_name).await {
-                    return Err(format!(
-                        "service {}: creating container {final_name}: {}",
-                        svc.name,
-                        flatten(&e)
-                    ));
+                    return Err(
+                        format!("service {}: creating container {final_name}: {}", svc.name, flatten(&e)).into(),
+                    );
                 }
                 tokio::time::sleep(std::time::Duration::from_millis(250)).await;
             }
             Err(e) => {
-                return Err(format!(
-                    "service {}: creating container {final_name}: {}",
-                    svc.name,
-                    flatten(&e)
-                ))
+                return Err(format!("service {}: creating container {final_name}: {}", svc.name, flatten(&e)).into())
             }
         }
     };
@@ -159,7 +153,8 @@ pub(super) async fn create_only(
                 "service {}: connecting {final_name} to network {net}: {}",
                 svc.name,
                 flatten(&e)
-            ));
+            )
+            .into());
         }
     }
     Ok(created)
@@ -194,7 +189,7 @@ pub(super) async fn held_by_another_project(ctx: &Ctx, name: &str) -> bool {
     labels.get(super::desired::LABEL_PROJECT) != Some(&ctx.desired.project)
 }
 
-pub(super) async fn start(ctx: &Ctx, service: &str, name: &str, id: &str) -> Result<(), String> {
+pub(super) async fn start(ctx: &Ctx, service: &str, name: &str, id: &str) -> crate::error::Result<()> {
     let t = Instant::now();
     if let Some(svc) = ctx.desired.service(service) {
         if let Err(e) = super::secrets::inject(&ctx.d, svc, id).await {
@@ -216,7 +211,7 @@ pub(super) async fn start(ctx: &Ctx, service: &str, name: &str, id: &str) -> Res
                 port_hint(&ctx.d, &flatten(&e)).await
             );
             ctx.fail("Container", name, &msg, t);
-            Err(msg)
+            Err(msg.into())
         }
     }
 }
@@ -224,7 +219,7 @@ pub(super) async fn start(ctx: &Ctx, service: &str, name: &str, id: &str) -> Res
 /// Restarts a dependent whose dependency was recreated (`restart: true`):
 /// compose stops it (its `pre_stop` hooks first) and starts it again (then
 /// its `post_start` hooks).
-pub(super) async fn restart(ctx: &Ctx, service: &str, name: &str, id: &str) -> Result<(), String> {
+pub(super) async fn restart(ctx: &Ctx, service: &str, name: &str, id: &str) -> crate::error::Result<()> {
     let t = Instant::now();
     let spec = ctx.desired.service(service);
     ctx.emit("Container", name, "Restarting", false, t);
@@ -248,7 +243,7 @@ pub(super) async fn restart(ctx: &Ctx, service: &str, name: &str, id: &str) -> R
         Err(e) => {
             let msg = format!("restarting container {name}: {}", flatten(&e));
             ctx.fail("Container", name, &msg, t);
-            Err(msg)
+            Err(msg.into())
         }
     }
 }
@@ -303,7 +298,7 @@ pub(super) async fn recreate(
     name: &str,
     old_id: &str,
     image_id: &str,
-) -> Result<(), String> {
+) -> crate::error::Result<()> {
     let t = Instant::now();
     ctx.emit("Container", name, "Recreate", false, t);
     let old = ctx
@@ -320,7 +315,9 @@ pub(super) async fn recreate(
         .collect();
     let tmp = format!("{}_{name}", &old_id[..old_id.len().min(12)]);
     let result = async {
-        let new_id = create_only(ctx, svc, number, &tmp, name, image_id, Some(&anon), Some(old_id)).await?;
+        let new_id = create_only(ctx, svc, number, &tmp, name, image_id, Some(&anon), Some(old_id))
+            .await
+            .map_err(|e| e.to_string())?;
         let stop = qp::StopContainerOptions {
             t: ctx.opts.timeout.map(|t| t as i32),
             signal: None,
@@ -356,7 +353,7 @@ pub(super) async fn recreate(
         }
         Err(e) => {
             ctx.fail("Container", name, &e, t);
-            Err(e)
+            Err(e.into())
         }
     }
 }

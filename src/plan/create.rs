@@ -23,7 +23,7 @@ const ENDPOINT_MAC_API: (usize, usize) = (1, 44);
 /// `raw` (its canonical document) from orch's create `body`, on an engine
 /// speaking API `api`. Errors are compose's refusals of its `mac_address`
 /// settings.
-pub fn body(body: Value, raw: &Value, api: (usize, usize)) -> Result<Value, String> {
+pub fn body(body: Value, raw: &Value, api: (usize, usize)) -> crate::error::Result<Value> {
     let model: ContainerCreateBody = serde_json::from_value(body).map_err(|e| e.to_string())?;
     let mut out = serde_json::to_value(model).map_err(|e| e.to_string())?;
     place_mac(&mut out, raw, api)?;

@@ -43,7 +43,7 @@ pub async fn stop_for_recreate(
     timeout: Option<i64>,
     tx: &mpsc::UnboundedSender<Event>,
     stopped: &Stopped,
-) -> Result<(), String> {
+) -> crate::error::Result<()> {
     let dependents: Vec<&str> = desired
         .services
         .iter()

@@ -213,7 +213,7 @@ const NOT_FOR_CREATE: &[&str] = &[
 ];
 
 /// Converts the canonical compose document into the desired state.
-pub fn from_compose(doc: &Value) -> Result<Desired, String> {
+pub fn from_compose(doc: &Value) -> crate::error::Result<Desired> {
     // What compose creates is the project after its `use_api_socket`
     // rewrite (hashes included).
     let doc = &super::apisocket::apply(doc);

@@ -194,7 +194,7 @@ impl std::fmt::Display for Plan {
 
 /// Services in `selected` plus (unless `no_deps`) what they depend on, in
 /// an order where dependencies come first. Unknown names are errors.
-pub fn scope(desired: &Desired, opts: &Options) -> Result<Vec<String>, String> {
+pub fn scope(desired: &Desired, opts: &Options) -> crate::error::Result<Vec<String>> {
     let by_name: HashMap<&str, &super::desired::ServiceSpec> =
         desired.services.iter().map(|s| (s.name.as_str(), s)).collect();
     let mut wanted: BTreeSet<&str> = BTreeSet::new();
@@ -210,7 +210,7 @@ pub fn scope(desired: &Desired, opts: &Options) -> Result<Vec<String>, String> {
                 if by_name.contains_key(dep.service.as_str()) {
                     stack.push(dep.service.as_str());
                 } else if dep.required {
-                    return Err(format!("service {name} depends on undefined service {}", dep.service));
+                    return Err(format!("service {name} depends on undefined service {}", dep.service).into());
                 }
             }
         }
@@ -254,13 +254,14 @@ pub fn scope(desired: &Desired, opts: &Options) -> Result<Vec<String>, String> {
         return Err(format!(
             "dependency cycle among services {:?}",
             wanted.difference(&done).collect::<Vec<_>>()
-        ));
+        )
+        .into());
     }
     Ok(ordered)
 }
 
 /// Computes the plan.
-pub fn plan(desired: &Desired, observed: &Observed, opts: &Options) -> Result<Plan, String> {
+pub fn plan(desired: &Desired, observed: &Observed, opts: &Options) -> crate::error::Result<Plan> {
     let services = scope(desired, opts)?;
     refusals(desired, observed, opts, &services)?;
     let mut steps = Vec::new();

@@ -40,7 +40,7 @@ fn selection(
     named: &[String],
     desired: Option<&Desired>,
     containers: &[bollard::models::ContainerSummary],
-) -> Result<Option<BTreeSet<String>>, String> {
+) -> crate::error::Result<Option<BTreeSet<String>>> {
     if named.is_empty() {
         return Ok(None);
     }
@@ -51,7 +51,7 @@ fn selection(
                 depends.insert(s.name.clone(), s.depends_on.iter().map(|x| x.service.clone()).collect());
             }
             if let Some(bad) = named.iter().find(|n| d.service(n).is_none()) {
-                return Err(format!("no such service: {bad}"));
+                return Err(format!("no such service: {bad}").into());
             }
         }
         None => {
@@ -235,7 +235,7 @@ pub async fn down(
     let chosen = match selection(&opts.services, desired.as_ref(), &containers) {
         Ok(c) => c,
         Err(e) => {
-            outcome.errors.push(("project".into(), e));
+            outcome.errors.push(("project".into(), e.to_string()));
             return outcome;
         }
     };

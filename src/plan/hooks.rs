@@ -98,10 +98,10 @@ pub async fn post_start(d: &Docker, spec: Option<&ServiceSpec>, id: &str) -> Res
 /// The service's post_start hooks in a container just started; attached,
 /// their lines go out as `Hook` events named as compose names the
 /// container in logs (`service-N`, or its `container_name`).
-pub(super) async fn after_start(ctx: &Ctx, service: &str, name: &str, id: &str) -> Result<(), String> {
+pub(super) async fn after_start(ctx: &Ctx, service: &str, name: &str, id: &str) -> crate::error::Result<()> {
     let spec = ctx.desired.service(service);
     if !ctx.opts.attach_hooks {
-        return post_start(&ctx.d, spec, id).await.map_err(|e| e.to_string());
+        return post_start(&ctx.d, spec, id).await.map_err(|e| e.to_string().into());
     }
     let prefix = format!("{}-", ctx.desired.project);
     let source = match spec.and_then(|s| s.container_name.as_ref()) {
@@ -111,7 +111,7 @@ pub(super) async fn after_start(ctx: &Ctx, service: &str, name: &str, id: &str) 
     let t = Instant::now();
     post_start_attached(&ctx.d, spec, id, |line| ctx.emit("Hook", source, &line, false, t))
         .await
-        .map_err(|e| e.to_string())
+        .map_err(|e| e.to_string().into())
 }
 
 /// `post_start` as attached `up` runs it (compose passes its log printer):

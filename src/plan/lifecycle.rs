@@ -156,11 +156,11 @@ async fn act(
     c: &ObservedContainer,
     timeout: Option<i64>,
     spec: Option<&ServiceSpec>,
-) -> Result<(), String> {
+) -> crate::error::Result<()> {
     let t = Instant::now();
     if let (Action::Start, Some(spec)) = (action, spec) {
         if let Err(e) = super::secrets::inject(d, spec, &c.id).await {
-            send(tx, &c.name, "", true, Some(e.clone()), t);
+            send(tx, &c.name, "", true, Some(e.to_string()), t);
             return Err(e);
         }
     }
@@ -185,7 +185,7 @@ async fn act(
             Ok(false) => return Ok(()),
             Err(e) => {
                 send(tx, &c.name, "", true, Some(e.to_string()), t);
-                return Err(e.to_string());
+                return Err(e.to_string().into());
             }
         }
     }
@@ -215,7 +215,7 @@ async fn act(
             if action != Action::Stop {
                 if let Err(e) = super::hooks::post_start(d, spec, &c.id).await {
                     send(tx, &c.name, "", true, Some(e.to_string()), t);
-                    return Err(e.to_string());
+                    return Err(e.to_string().into());
                 }
             }
             send(tx, &c.name, after, true, None, t);
@@ -229,12 +229,12 @@ async fn act(
             };
             let msg = format!("{verb} container {}: {}", c.name, flatten(&e));
             send(tx, &c.name, "", true, Some(msg.clone()), t);
-            Err(msg)
+            Err(msg.into())
         }
     }
 }
 
-type Done = Option<Result<(), String>>;
+type Done = Option<crate::error::Result<()>>;
 
 /// One service's part: wait for what comes first, then act on its
 /// containers in parallel.
@@ -258,11 +258,11 @@ struct Job {
 }
 
 impl Job {
-    async fn run(self) -> Result<(), String> {
+    async fn run(self) -> crate::error::Result<()> {
         for (edge, mut rx) in self.before {
             let prior = rx.wait_for(|x| x.is_some()).await.map(|x| x.clone()).unwrap_or(None);
             if let (Some(Err(_)), Some(e)) = (prior, edge) {
-                return Err(format!("dependency {} failed to start", e.to));
+                return Err(format!("dependency {} failed to start", e.to).into());
             }
         }
         let (d, tx) = (&self.d, &self.tx);
@@ -270,7 +270,7 @@ impl Job {
             super::wait::condition(d, &self.project, tx, self.wait_timeout, &self.name, &e.to, e.condition).await?;
         }
         if self.missing {
-            return Err(format!("service {:?} has no container to start", self.name));
+            return Err(format!("service {:?} has no container to start", self.name).into());
         }
         let spec = self.spec.as_ref();
         let jobs = self.mine.iter().map(|c| act(d, tx, self.action, c, self.timeout, spec));
@@ -347,7 +347,7 @@ pub async fn run(
     let listed = match super::observed::containers_with_labels(&d, &project).await {
         Ok(l) => l,
         Err(e) => {
-            outcome.errors.push(("project".into(), e));
+            outcome.errors.push(("project".into(), e.to_string()));
             return outcome;
         }
     };
@@ -374,7 +374,7 @@ pub async fn run(
     if let (Action::Start, Some(d)) = (action, desired.as_mut()) {
         let names: Vec<String> = chosen.iter().cloned().collect();
         if let Err(e) = super::secrets::prepare(d, &names, &opts.environment) {
-            outcome.errors.push(("project".into(), e));
+            outcome.errors.push(("project".into(), e.to_string()));
             return outcome;
         }
     }
@@ -413,7 +413,7 @@ pub async fn run(
     }
     for t in join_all(tasks).await {
         match t {
-            Ok((name, Err(e))) => outcome.errors.push((format!("service {name}"), e)),
+            Ok((name, Err(e))) => outcome.errors.push((format!("service {name}"), e.to_string())),
             Err(e) => outcome
                 .errors
                 .push(("orch".into(), format!("a service task failed: {e}"))),

@@ -104,7 +104,12 @@ async fn engine_id(d: &Docker, host: &str) -> Result<String, bollard::errors::Er
 /// Takes the lock of `project` on the engine `d`, waiting for its holder
 /// (saying whom, once, through `notice`) unless `--no-lock-wait` was given.
 /// `host` is the endpoint as the user gave it (`unix:///…`, `tcp://…`).
-pub async fn acquire(d: &Docker, host: &str, project: &str, notice: impl Fn(String)) -> Result<ProjectLock, String> {
+pub async fn acquire(
+    d: &Docker,
+    host: &str,
+    project: &str,
+    notice: impl Fn(String),
+) -> crate::error::Result<ProjectLock> {
     let engine_id = engine_id(d, host)
         .await
         .map_err(|e| format!("locking project {project}: {}", crate::docker::flatten(&e)))?;
@@ -120,9 +125,9 @@ pub async fn acquire(d: &Docker, host: &str, project: &str, notice: impl Fn(Stri
             Err(rustix::io::Errno::WOULDBLOCK) => {
                 let who = holder(&mut file);
                 if NO_WAIT.load(Ordering::SeqCst) {
-                    return Err(format!(
-                        "project {project} is being changed by {who}; not waiting (--no-lock-wait)"
-                    ));
+                    return Err(
+                        format!("project {project} is being changed by {who}; not waiting (--no-lock-wait)").into(),
+                    );
                 }
                 if !told {
                     notice(format!("waiting for {who}, which is changing project {project}"));
@@ -132,7 +137,7 @@ pub async fn acquire(d: &Docker, host: &str, project: &str, notice: impl Fn(Stri
                 tokio::time::sleep(Duration::from_millis(100)).await;
             }
             Err(e) => {
-                return Err(format!("locking project {project}: {}: {e}", path.display()));
+                return Err(format!("locking project {project}: {}: {e}", path.display()).into());
             }
         }
     }

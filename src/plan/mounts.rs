@@ -20,7 +20,7 @@ use super::desired::Desired;
 use super::values::bytes;
 
 /// `(binds, mounts)` for service `name`'s `volumes` (canonical JSON).
-pub fn build(d: &Desired, name: &str, svc: &Value) -> Result<(Vec<String>, Vec<Value>), String> {
+pub fn build(d: &Desired, name: &str, svc: &Value) -> crate::error::Result<(Vec<String>, Vec<Value>)> {
     let mut binds = Vec::new();
     let mut mounts = Vec::new();
     for v in svc["volumes"].as_array().into_iter().flatten() {
@@ -86,11 +86,7 @@ pub fn build(d: &Desired, name: &str, svc: &Value) -> Result<(Vec<String>, Vec<V
                 }
                 mounts.push(m);
             }
-            other => {
-                return Err(format!(
-                    "service {name}: volume type {other:?} is not supported by orch yet"
-                ))
-            }
+            other => return Err(format!("service {name}: volume type {other:?} is not supported by orch yet").into()),
         }
     }
     Ok((binds, mounts))

@@ -66,7 +66,7 @@ fn sortable(created: &str) -> String {
 }
 
 /// Every network called exactly `name`, oldest first.
-pub async fn networks_named(d: &Docker, name: &str) -> Result<Vec<NetworkCopy>, String> {
+pub async fn networks_named(d: &Docker, name: &str) -> crate::error::Result<Vec<NetworkCopy>> {
     let filters = HashMap::from([("name".to_string(), vec![name.to_string()])]);
     let list = d
         .list_networks(Some(qp::ListNetworksOptions { filters: Some(filters) }))
@@ -104,7 +104,7 @@ fn canonical_name(names: &[String]) -> Option<String> {
 }
 
 /// Lists the project's containers (one-off `run` containers excluded).
-pub async fn containers(d: &Docker, project: &str) -> Result<Vec<ObservedContainer>, String> {
+pub async fn containers(d: &Docker, project: &str) -> crate::error::Result<Vec<ObservedContainer>> {
     Ok(containers_with_labels(d, project)
         .await?
         .into_iter()
@@ -113,7 +113,10 @@ pub async fn containers(d: &Docker, project: &str) -> Result<Vec<ObservedContain
 }
 
 /// The same, each with its `com.docker.compose.depends_on` label.
-pub async fn containers_with_labels(d: &Docker, project: &str) -> Result<Vec<(ObservedContainer, String)>, String> {
+pub async fn containers_with_labels(
+    d: &Docker,
+    project: &str,
+) -> crate::error::Result<Vec<(ObservedContainer, String)>> {
     let filters = HashMap::from([("label".to_string(), vec![format!("{LABEL_PROJECT}={project}")])]);
     let list = d
         .list_containers(Some(qp::ListContainersOptions {
@@ -149,7 +152,7 @@ pub async fn containers_with_labels(d: &Docker, project: &str) -> Result<Vec<(Ob
 /// Observes everything the plan for `desired` depends on. The reads are
 /// independent, so they go to the engine at once: a run's fixed cost is
 /// one round trip, not one per network, volume and image.
-pub async fn observe(d: &Docker, desired: &Desired) -> Result<Observed, String> {
+pub async fn observe(d: &Docker, desired: &Desired) -> crate::error::Result<Observed> {
     let mut seen = std::collections::HashSet::new();
     let refs: Vec<&str> = desired
         .services

@@ -54,7 +54,7 @@ fn slug() -> String {
 
 /// Creates (does not start) a one-off container of `service`; returns its
 /// ID and name.
-pub async fn create(d: &Docker, desired: &Desired, service: &str, o: OneOff) -> Result<(String, String), String> {
+pub async fn create(d: &Docker, desired: &Desired, service: &str, o: OneOff) -> crate::error::Result<(String, String)> {
     let svc = desired
         .service(service)
         .ok_or_else(|| format!("no such service: {service}"))?;
@@ -64,9 +64,10 @@ pub async fn create(d: &Docker, desired: &Desired, service: &str, o: OneOff) -> 
             return Err(format!(
                 "service {service}: image {} not found (build it, or `orch pull` where a registry is reachable)",
                 svc.image
-            ))
+            )
+            .into())
         }
-        Err(e) => return Err(format!("service {service}: image {}: {}", svc.image, flatten(&e))),
+        Err(e) => return Err(format!("service {service}: image {}: {}", svc.image, flatten(&e)).into()),
     };
     let slug = slug();
     let name = o
@@ -112,10 +113,7 @@ pub async fn create(d: &Docker, desired: &Desired, service: &str, o: OneOff) -> 
             ..Default::default()
         };
         if let Err(e) = super::containers::connect_or_discard(d, &created, net, ep).await {
-            return Err(format!(
-                "service {service}: connecting {name} to network {net}: {}",
-                flatten(&e)
-            ));
+            return Err(format!("service {service}: connecting {name} to network {net}: {}", flatten(&e)).into());
         }
     }
     super::secrets::inject(d, svc, &created).await?;

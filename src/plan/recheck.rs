@@ -18,7 +18,7 @@ pub async fn steps(
     checks: &[Check],
     image_id: &str,
     mut steps: Vec<Step>,
-) -> Result<Vec<Step>, String> {
+) -> crate::error::Result<Vec<Step>> {
     if checks.is_empty() {
         return Ok(steps);
     }

@@ -59,7 +59,7 @@ pub fn first_ids(containers: &[ObservedContainer]) -> HashMap<String, String> {
 
 /// The service with its references resolved, as compose hashes and
 /// creates it. `first` gives a service's first container ID.
-pub fn resolve(raw: &Value, first: &dyn Fn(&str) -> Option<String>) -> Result<Value, String> {
+pub fn resolve(raw: &Value, first: &dyn Fn(&str) -> Option<String>) -> crate::error::Result<Value> {
     let mut out = raw.clone();
     if let Some(list) = out.get_mut("volumes_from").and_then(Value::as_array_mut) {
         for v in list.iter_mut() {
@@ -87,7 +87,7 @@ pub fn resolve(raw: &Value, first: &dyn Fn(&str) -> Option<String>) -> Result<Va
 }
 
 /// The config hash compose stamps on the service's containers.
-pub fn hash(raw: &Value, first: &dyn Fn(&str) -> Option<String>) -> Result<String, String> {
+pub fn hash(raw: &Value, first: &dyn Fn(&str) -> Option<String>) -> crate::error::Result<String> {
     Ok(service_hash(&resolve(raw, first)?))
 }
 
@@ -119,7 +119,7 @@ pub async fn apply_live(
     project: &str,
     svc: &super::desired::ServiceSpec,
     body: &mut Value,
-) -> Result<(), String> {
+) -> crate::error::Result<()> {
     if !svc.has_refs {
         return Ok(());
     }
@@ -165,7 +165,7 @@ pub async fn apply_links(
     svc: &super::desired::ServiceSpec,
     number: usize,
     body: &mut Value,
-) -> Result<Vec<String>, String> {
+) -> crate::error::Result<Vec<String>> {
     let has = |k: &str| svc.raw[k].as_array().is_some_and(|a| !a.is_empty());
     if !has("links") && !has("external_links") {
         return Ok(Vec::new());

@@ -65,7 +65,7 @@ pub fn temp_copies(
 }
 
 /// Runs a rename step.
-pub async fn rename(d: &Docker, tx: &mpsc::UnboundedSender<Event>, step: &Step) -> Result<(), String> {
+pub async fn rename(d: &Docker, tx: &mpsc::UnboundedSender<Event>, step: &Step) -> crate::error::Result<()> {
     let Step::Rename { name, id, to, .. } = step else {
         return Ok(());
     };
@@ -73,10 +73,10 @@ pub async fn rename(d: &Docker, tx: &mpsc::UnboundedSender<Event>, step: &Step) 
     let r = d
         .rename_container(id, qp::RenameContainerOptions { name: to.clone() })
         .await
-        .map_err(|e| format!("renaming {name} to {to}: {}", flatten(&e)));
+        .map_err(|e| crate::error::Error::from(format!("renaming {name} to {to}: {}", flatten(&e))));
     let (status, error) = match &r {
         Ok(()) => ("Renamed".to_string(), None),
-        Err(e) => ("Error".to_string(), Some(e.clone())),
+        Err(e) => ("Error".to_string(), Some(e.to_string())),
     };
     let _ = tx.send(Event {
         kind: "Container",
@@ -90,19 +90,24 @@ pub async fn rename(d: &Docker, tx: &mpsc::UnboundedSender<Event>, step: &Step) 
 }
 
 /// Removes a duplicate of one of the project's networks, by ID.
-pub async fn remove_network(d: &Docker, tx: &mpsc::UnboundedSender<Event>, name: &str, id: &str) -> Result<(), String> {
+pub async fn remove_network(
+    d: &Docker,
+    tx: &mpsc::UnboundedSender<Event>,
+    name: &str,
+    id: &str,
+) -> crate::error::Result<()> {
     let t = Instant::now();
     let r = match d.remove_network(id).await {
         Ok(()) => Ok(()),
         Err(e) if crate::docker::status(&e) == Some(404) => Ok(()),
-        Err(e) => Err(format!("removing duplicate network {name} ({id:.12}): {}", flatten(&e))),
+        Err(e) => Err(format!("removing duplicate network {name} ({id:.12}): {}", flatten(&e)).into()),
     };
     let _ = tx.send(Event {
         kind: "Network",
         name: name.to_string(),
         status: if r.is_ok() { "Removed" } else { "Error" }.into(),
         done: true,
-        error: r.clone().err(),
+        error: r.as_ref().err().map(ToString::to_string),
         elapsed: t.elapsed(),
     });
     r

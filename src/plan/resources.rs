@@ -186,7 +186,7 @@ pub fn divergence(
     desired: &super::desired::Desired,
     observed: &super::observed::Observed,
     recreate_volumes: bool,
-) -> Result<Divergence, String> {
+) -> crate::error::Result<Divergence> {
     use super::desired::{LABEL_HASH, LABEL_NETWORK, LABEL_PROJECT};
     use super::diff::Step;
     let mut out = Divergence::default();
@@ -210,7 +210,8 @@ pub fn divergence(
             return Err(format!(
                 "network {} was found but has incorrect label {LABEL_NETWORK} set to {key:?} (expected: {:?})",
                 n.name, n.key
-            ));
+            )
+            .into());
         }
         let hash = labels.get(LABEL_HASH).map(String::as_str).unwrap_or("");
         if hash.is_empty() || hash == n.hash {

@@ -78,7 +78,7 @@ fn id_of(v: &Value) -> Result<Option<u64>, String> {
 
 /// The service's secret and config references, resolved against the
 /// project's top-level `secrets:` and `configs:`. Errors are compose's.
-pub fn file_refs(doc: &Value, svc: &Value) -> Result<FileRefs, String> {
+pub fn file_refs(doc: &Value, svc: &Value) -> crate::error::Result<FileRefs> {
     let mut out = FileRefs::default();
     // A volume at the same target wins, then a secret over a config.
     let mut taken: BTreeSet<String> = svc["volumes"]
@@ -154,7 +154,7 @@ pub fn file_refs(doc: &Value, svc: &Value) -> Result<FileRefs, String> {
 
 impl Inject {
     /// The content, from the project's environment where it comes from one.
-    pub fn resolve(&self, env: &HashMap<String, String>) -> Result<String, String> {
+    pub fn resolve(&self, env: &HashMap<String, String>) -> crate::error::Result<String> {
         match &self.source {
             Source::Content(c) => Ok(c.clone()),
             Source::CliConfig => super::apisocket::content(),
@@ -163,6 +163,7 @@ impl Inject {
                     "environment variable {var:?} required by {} {:?} is not set",
                     self.kind, self.name
                 )
+                .into()
             }),
         }
     }
@@ -205,10 +206,10 @@ pub fn prepare(
     d: &mut crate::plan::desired::Desired,
     services: &[String],
     env: &HashMap<String, String>,
-) -> Result<(), String> {
+) -> crate::error::Result<()> {
     for svc in d.services.iter_mut().filter(|s| services.contains(&s.name)) {
         if let Some(e) = svc.refused.first() {
-            return Err(format!("service {}: {e}", svc.name));
+            return Err(format!("service {}: {e}", svc.name).into());
         }
         let read_only = svc.body["HostConfig"]["ReadonlyRootfs"].as_bool() == Some(true);
         for inj in &mut svc.injects {
@@ -217,7 +218,8 @@ pub fn prepare(
                 return Err(format!(
                     "cannot create {} {:?} in read-only service {}: `file` is the sole supported option",
                     inj.kind, inj.name, svc.name
-                ));
+                )
+                .into());
             }
             inj.source = Source::Content(content);
         }
@@ -227,7 +229,11 @@ pub fn prepare(
 
 /// Writes the service's `environment`/`content` secrets and configs into
 /// container `id` (compose does it before each start of a stopped one).
-pub async fn inject(d: &bollard::Docker, svc: &crate::plan::desired::ServiceSpec, id: &str) -> Result<(), String> {
+pub async fn inject(
+    d: &bollard::Docker,
+    svc: &crate::plan::desired::ServiceSpec,
+    id: &str,
+) -> crate::error::Result<()> {
     for inj in &svc.injects {
         let Source::Content(content) = &inj.source else {
             continue;

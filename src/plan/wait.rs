@@ -43,7 +43,7 @@ pub async fn condition(
     service: &str,
     dep: &str,
     cond: Condition,
-) -> Result<(), String> {
+) -> crate::error::Result<()> {
     if cond == Condition::Started {
         return Ok(());
     }
@@ -64,7 +64,7 @@ pub async fn condition(
                         cond.as_str()
                     );
                     fail(tx, "Container", &name, &msg, t);
-                    return Err(msg);
+                    return Err(msg.into());
                 }
             }
             let info = d
@@ -84,14 +84,14 @@ pub async fn condition(
                         Some("unhealthy") => {
                             let msg = format!("dependency failed to start: container {name} is unhealthy");
                             fail(tx, "Container", &name, &msg, t);
-                            return Err(msg);
+                            return Err(msg.into());
                         }
                         None | Some("none") | Some("") => {
                             let msg = format!(
                                 "dependency {dep} has no healthcheck configured (needed by {service}: service_healthy)"
                             );
                             fail(tx, "Container", &name, &msg, t);
-                            return Err(msg);
+                            return Err(msg.into());
                         }
                         _ => {}
                     }
@@ -101,7 +101,7 @@ pub async fn condition(
                             state.exit_code.unwrap_or(-1)
                         );
                         fail(tx, "Container", &name, &msg, t);
-                        return Err(msg);
+                        return Err(msg.into());
                     }
                 }
                 Condition::CompletedSuccessfully => {
@@ -113,7 +113,7 @@ pub async fn condition(
                         }
                         let msg = format!("service {dep:?} didn't complete successfully: exit {code}");
                         fail(tx, "Container", &name, &msg, t);
-                        return Err(msg);
+                        return Err(msg.into());
                     }
                 }
                 Condition::Started => unreachable!(),

@@ -61,7 +61,7 @@ const UNSUPPORTED: &[&str] = &[
 
 /// Stack names prefix service, network and secret names, which Swarm
 /// checks as DNS name components.
-pub fn check_name(name: &str) -> Result<(), String> {
+pub fn check_name(name: &str) -> crate::error::Result<()> {
     let ok = name.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
         && name.chars().all(|c| c.is_ascii_alphanumeric() || "_-".contains(c));
     if ok {
@@ -69,7 +69,7 @@ pub fn check_name(name: &str) -> Result<(), String> {
     } else {
         Err(format!(
             "invalid stack name {name:?}: use letters, digits, '_' and '-', starting with a letter or digit (it prefixes names Swarm checks as DNS labels)"
-        ))
+        ).into())
     }
 }
 
@@ -81,7 +81,7 @@ pub(super) fn with_namespace(mut labels: BTreeMap<String, String>, ns: &str) -> 
 /// The compose document (canonical, as the loader gives it) as a stack
 /// named `ns`. File-backed secrets and configs are read here, so a missing
 /// file fails before anything is sent.
-pub fn convert(doc: &Value, ns: &str) -> Result<Stack, String> {
+pub fn convert(doc: &Value, ns: &str) -> crate::error::Result<Stack> {
     check_name(ns)?;
     let project = doc["name"].as_str().unwrap_or(ns);
     let mut stack = Stack {

@@ -123,7 +123,7 @@ fn step(kind: &str, action: &str, name: &str, id: &str, spec: Value) -> Step {
 
 /// Decides what deploying `stack` changes. `prune`: services of the stack
 /// that are no longer in it are removed.
-pub async fn plan(d: &Docker, stack: &Stack, prune: bool) -> Result<Vec<Step>, String> {
+pub async fn plan(d: &Docker, stack: &Stack, prune: bool) -> crate::error::Result<Vec<Step>> {
     let ns = &stack.name;
     let networks = d
         .list_networks(None::<qp::ListNetworksOptions>)
@@ -141,7 +141,7 @@ pub async fn plan(d: &Docker, stack: &Stack, prune: bool) -> Result<Vec<Step>, S
                 return Err(format!(
                     "network {:?} is declared as external, but could not be found. You need to create a swarm-scoped network before the stack is deployed",
                     n.name
-                ))
+                ).into())
             }
             None => steps.push(step("network", "create", &n.name, "", n.spec.clone())),
         }
@@ -160,10 +160,7 @@ pub async fn plan(d: &Docker, stack: &Stack, prune: bool) -> Result<Vec<Step>, S
                 Some(id) if !o.external => steps.push(step(kind, "update", &o.name, id, o.spec.clone())),
                 Some(id) => steps.push(step(kind, "unchanged", &o.name, id, Value::Null)),
                 None if o.external => {
-                    return Err(format!(
-                        "{kind} {:?} is declared as external, but could not be found",
-                        o.name
-                    ))
+                    return Err(format!("{kind} {:?} is declared as external, but could not be found", o.name).into())
                 }
                 None => steps.push(step(kind, "create", &o.name, "", o.spec.clone())),
             }
@@ -379,7 +376,7 @@ async fn named(d: &Docker, kind: &str, q: &str) -> Result<Vec<(String, String)>,
 
 /// The objects of stack `ns` on the swarm, for `stack rm`: services,
 /// secrets, configs and networks, in that removal order.
-pub async fn objects(d: &Docker, ns: &str) -> Result<Vec<Step>, String> {
+pub async fn objects(d: &Docker, ns: &str) -> crate::error::Result<Vec<Step>> {
     let f = ns_filter(ns);
     let q = ns_query(ns);
     let services = named(d, "service", &q).await?;
