@@ -67,6 +67,23 @@ pub struct Outcome {
     pub errors: Vec<(String, String)>,
 }
 
+impl Outcome {
+    /// Waits for one task per service and records each failure under
+    /// "service NAME" (a task that panicked under "orch").
+    pub(super) async fn join_services<T, E: std::fmt::Display>(
+        &mut self,
+        tasks: Vec<tokio::task::JoinHandle<(String, Result<T, E>)>>,
+    ) {
+        for t in join_all(tasks).await {
+            match t {
+                Ok((name, Err(e))) => self.errors.push((format!("service {name}"), e.to_string())),
+                Err(e) => self.errors.push(("orch".into(), format!("a service task failed: {e}"))),
+                _ => {}
+            }
+        }
+    }
+}
+
 #[derive(Clone)]
 pub(super) struct Ctx {
     pub(super) d: Docker,
@@ -234,15 +251,7 @@ pub async fn apply(
             outcome.errors.push((what, e));
         }
     }
-    for t in join_all(tasks).await {
-        match t {
-            Ok((name, Err(e))) => outcome.errors.push((format!("service {name}"), e.to_string())),
-            Err(e) => outcome
-                .errors
-                .push(("orch".into(), format!("a service task failed: {e}"))),
-            _ => {}
-        }
-    }
+    outcome.join_services(tasks).await;
     outcome
 }
 

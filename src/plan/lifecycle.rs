@@ -411,14 +411,6 @@ pub async fn run(
             (name, r)
         }));
     }
-    for t in join_all(tasks).await {
-        match t {
-            Ok((name, Err(e))) => outcome.errors.push((format!("service {name}"), e.to_string())),
-            Err(e) => outcome
-                .errors
-                .push(("orch".into(), format!("a service task failed: {e}"))),
-            _ => {}
-        }
-    }
+    outcome.join_services(tasks).await;
     outcome
 }
