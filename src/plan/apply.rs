@@ -146,14 +146,38 @@ pub async fn apply(
         scope: Arc::new(plan.services.clone()),
     };
     let mut outcome = Outcome::default();
+    if !prepare(&ctx, &plan, &mut outcome).await {
+        return outcome;
+    }
+    let tasks = spawn_services(&ctx, &plan);
+    // Orphans (steps whose service is not in the project).
+    let orphan_steps: Vec<Step> = plan
+        .steps
+        .iter()
+        .filter(|s| matches!(s, Step::Remove { reason, .. } if reason == "orphan"))
+        .cloned()
+        .collect();
+    for r in join_all(orphan_steps.into_iter().map(|s| remove_step(ctx.clone(), s))).await {
+        if let Err((what, e)) = r {
+            outcome.errors.push((what, e));
+        }
+    }
+    outcome.join_services(tasks).await;
+    outcome
+}
 
+/// What must exist before any container: images built (as compose's
+/// create: a build that fails ends the run before anything else exists),
+/// duplicate networks removed, networks and volumes created, and every
+/// service checked against what the engine can honour. False: stop here.
+async fn prepare(ctx: &Ctx, plan: &Plan, outcome: &mut Outcome) -> bool {
     // Images first, as compose's create does: a build that fails ends the
     // run before any network, volume or container exists.
     for step in &plan.steps {
         if let Step::Build { service, image, .. } = step {
-            if let Err(e) = super::build::build(&ctx, service, image).await {
+            if let Err(e) = super::build::build(ctx, service, image).await {
                 outcome.errors.push((format!("service {service}"), e.to_string()));
-                return outcome;
+                return false;
             }
         }
     }
@@ -192,23 +216,26 @@ pub async fn apply(
         }
     }
     if !outcome.errors.is_empty() {
-        return outcome;
+        return false;
     }
     // As compose (after networks and volumes, before any container): a
     // service the engine cannot honour fails the run and no container is
     // created.
     for step in &plan.steps {
         if let Step::Create { service, name, .. } | Step::Recreate { service, name, .. } = step {
-            let svc = desired.service(service).expect("planned");
+            let svc = ctx.desired.service(service).expect("planned");
             if let Some(e) = super::features::unsupported(&ctx.d, svc) {
                 ctx.fail("container", name, &e, Instant::now());
                 outcome.errors.push((format!("service {service}"), e));
-                return outcome;
+                return false;
             }
         }
     }
+    true
+}
 
-    // One task per service, each waiting on its dependencies.
+/// One task per service, each waiting on its dependencies' tasks.
+fn spawn_services(ctx: &Ctx, plan: &Plan) -> Vec<tokio::task::JoinHandle<(String, crate::error::Result<()>)>> {
     let mut done_tx: HashMap<String, watch::Sender<Done>> = HashMap::new();
     let mut done_rx: HashMap<String, watch::Receiver<Done>> = HashMap::new();
     for s in &plan.services {
@@ -218,7 +245,7 @@ pub async fn apply(
     }
     let mut tasks = Vec::new();
     for name in &plan.services {
-        let svc = desired.service(name).expect("planned").clone();
+        let svc = ctx.desired.service(name).expect("planned").clone();
         let steps: Vec<Step> = plan
             .steps
             .iter()
@@ -239,20 +266,7 @@ pub async fn apply(
             (svc.name.clone(), r)
         }));
     }
-    // Orphans (steps whose service is not in the project).
-    let orphan_steps: Vec<Step> = plan
-        .steps
-        .iter()
-        .filter(|s| matches!(s, Step::Remove { reason, .. } if reason == "orphan"))
-        .cloned()
-        .collect();
-    for r in join_all(orphan_steps.into_iter().map(|s| remove_step(ctx.clone(), s))).await {
-        if let Err((what, e)) = r {
-            outcome.errors.push((what, e));
-        }
-    }
-    outcome.join_services(tasks).await;
-    outcome
+    tasks
 }
 
 pub(super) async fn create_network(ctx: Ctx, name: String) -> Result<(), (String, String)> {
