@@ -1,13 +1,13 @@
 //! File watching for the dev loop (`orch watch`, `orch run --watch`):
 //! `watch::start(roots)` watches files and folders through the OS
 //! (inotify on Linux: no polling, no CPU while idle), and `w.next()`
-//! returns the changed paths once saves have settled, so a burst of saves
-//! is one batch. Which change means what (reload, rebuild, sync) is the
+//! returns the changes once saves have settled (each with the root it is
+//! under and its path relative to it), so a burst of saves is one batch. Which change means what (reload, rebuild, sync) is the
 //! script's to decide.
 //!
 //! ```rhai
 //! let w = watch::start(["compose.yaml", #{ path: "./web", ignore: ["*.log"] }], #{});
-//! loop { let changed = w.next(); print(changed); }
+//! loop { for c in w.next() { print(`${c.root}: ${c.rel}`); } }
 //! ```
 
 use std::collections::BTreeSet;
@@ -27,6 +27,8 @@ use crate::build::dockerignore::DockerIgnore;
 
 /// One watched file or folder.
 struct Root {
+    /// As the script wrote it: the key changes are reported under.
+    given: String,
     path: PathBuf,
     dir: bool,
     /// `.dockerignore`-style rules, relative to a folder root.
@@ -57,19 +59,47 @@ fn scratch(p: &Path) -> bool {
 
 impl Inner {
     fn relevant(&self, p: &Path) -> bool {
-        self.roots.iter().any(|r| {
-            if !r.dir {
-                return p == r.path;
+        self.roots.iter().any(|r| r.rel(p).is_some())
+    }
+
+    /// A change as scripts get it: its path, the first root (in the order
+    /// given) it counts for with the path relative to it ("" for the root
+    /// itself), and every root it counts for (`roots`: root → relative).
+    fn change(&self, p: &Path) -> Map {
+        let mut m = Map::new();
+        let mut roots = Map::new();
+        for r in &self.roots {
+            if let Some(rel) = r.rel(p) {
+                if roots.is_empty() {
+                    m.insert("root".into(), r.given.clone().into());
+                    m.insert("rel".into(), rel.clone().into());
+                }
+                roots.insert(r.given.as_str().into(), rel.into());
             }
-            let Ok(rel) = p.strip_prefix(&r.path) else {
-                return false;
-            };
-            if scratch(rel) {
-                return false;
-            }
-            let rel = rel.to_string_lossy();
-            !r.ignore.as_ref().is_some_and(|i| !rel.is_empty() && i.is_ignored(&rel))
-        })
+        }
+        m.insert("path".into(), p.display().to_string().into());
+        m.insert("roots".into(), roots.into());
+        m
+    }
+}
+
+impl Root {
+    /// `p` relative to this root when a change there counts ("" for the
+    /// root itself); None outside it, or for scratch and ignored files.
+    fn rel(&self, p: &Path) -> Option<String> {
+        if !self.dir {
+            return (p == self.path).then(String::new);
+        }
+        let rel = p.strip_prefix(&self.path).ok()?;
+        if scratch(rel) {
+            return None;
+        }
+        let rel = rel.to_string_lossy();
+        let ignored = self
+            .ignore
+            .as_ref()
+            .is_some_and(|i| !rel.is_empty() && i.is_ignored(&rel));
+        (!ignored).then(|| rel.into_owned())
     }
 }
 
@@ -81,9 +111,10 @@ pub fn normalized(p: &Path) -> PathBuf {
 }
 
 fn root_of(v: &Dynamic) -> RhaiResult<Root> {
-    let (path, ignore) = if let Some(m) = v.clone().try_cast::<Map>() {
+    let (given, path, ignore) = if let Some(m) = v.clone().try_cast::<Map>() {
         let o = Opts::new("watch::start", m, &["path", "ignore", "dockerignore"])?;
-        let path = resolve_path(&o.req_str("path")?);
+        let given = o.req_str("path")?;
+        let path = resolve_path(&given);
         let mut rules = String::new();
         if o.flag("dockerignore")? {
             if let Ok(text) = std::fs::read_to_string(path.join(".dockerignore")) {
@@ -96,9 +127,9 @@ fn root_of(v: &Dynamic) -> RhaiResult<Root> {
             rules.push('\n');
         }
         let ignore = (!rules.trim().is_empty()).then(|| DockerIgnore::parse(&rules));
-        (path, ignore)
+        (given, path, ignore)
     } else if v.is_string() {
-        (resolve_path(&v.to_string()), None)
+        (v.to_string(), resolve_path(&v.to_string()), None)
     } else {
         return fail(format!(
             "watch::start: a root is a path or #{{ path, ignore, dockerignore }}, not {}",
@@ -107,7 +138,12 @@ fn root_of(v: &Dynamic) -> RhaiResult<Root> {
     };
     let path = normalized(&path);
     let dir = path.is_dir();
-    Ok(Root { path, dir, ignore })
+    Ok(Root {
+        given,
+        path,
+        dir,
+        ignore,
+    })
 }
 
 fn start(roots: Array, opts: Map) -> RhaiResult<Watcher> {
@@ -155,7 +191,7 @@ fn start(roots: Array, opts: Map) -> RhaiResult<Watcher> {
 }
 
 /// Waits for a relevant change (at most `timeout`), then until none has
-/// come for the quiet period; returns the changed paths, sorted.
+/// come for the quiet period; returns the changes, sorted by path.
 fn next(w: &Watcher, timeout: Option<Duration>) -> RhaiResult<Array> {
     let inner = w.0.clone();
     let changed = bridge::block_on(async move {
@@ -175,7 +211,7 @@ fn next(w: &Watcher, timeout: Option<Duration>) -> RhaiResult<Array> {
             None => first.await,
         };
         let Some(first) = first else {
-            return Ok(changed);
+            return Ok(Array::new());
         };
         changed.insert(first);
         let quiet = inner.quiet;
@@ -184,12 +220,10 @@ fn next(w: &Watcher, timeout: Option<Duration>) -> RhaiResult<Array> {
                 changed.insert(p);
             }
         }
-        Ok::<_, Box<rhai::EvalAltResult>>(changed)
+        let changes: Array = changed.iter().map(|p| Dynamic::from_map(inner.change(p))).collect();
+        Ok::<_, Box<rhai::EvalAltResult>>(changes)
     })?;
-    Ok(changed
-        .into_iter()
-        .map(|p| Dynamic::from(p.display().to_string()))
-        .collect())
+    Ok(changed)
 }
 
 #[export_module]
@@ -211,11 +245,14 @@ pub mod api {
         crate::api::located(&ctx, super::start(roots, opts))
     }
 
-    /// Waits for changes, then returns the changed paths once saves have
-    /// settled (absolute, sorted, each once).
+    /// Waits for changes, then returns them once saves have settled, each
+    /// once, sorted by path: `#{ path, root, rel, roots }` with the
+    /// absolute `path`, the first watched `root` it is under (as given to
+    /// `start`) and the path `rel`ative to it ("" for the root itself), and
+    /// `roots`, every root it is under → its relative path.
     ///
     /// ```rhai
-    /// for f in w.next() { print(`changed: ${f}`); }
+    /// for c in w.next() { print(`changed: ${c.rel} in ${c.root}`); }
     /// ```
     #[rhai_fn(global, name = "next", return_raw)]
     pub fn next(w: &mut Watcher) -> RhaiResult<Array> {
