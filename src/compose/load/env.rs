@@ -100,7 +100,12 @@ pub(super) fn read_raw_env(path: &Path) -> Result<Vec<(String, String)>, String>
 /// `${VAR}` in unquoted and double-quoted values.
 pub fn read_dotenv(path: &Path, env: &HashMap<String, String>) -> Result<Vec<(String, String)>, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let mut out: Vec<(String, String)> = Vec::new();
+    // In file order, a redefined variable moved to its last place (a
+    // tombstone where it was); `lookup` is what `${VAR}` sees so far. Both
+    // grow by one per line, so a long file reads in linear time.
+    let mut out: Vec<Option<(String, String)>> = Vec::new();
+    let mut at: HashMap<String, usize> = HashMap::new();
+    let mut lookup: HashMap<String, String> = env.clone();
     for (i, raw) in text.lines().enumerate() {
         let line = raw.trim();
         if line.is_empty() || line.starts_with('#') {
@@ -110,7 +115,12 @@ pub fn read_dotenv(path: &Path, env: &HashMap<String, String>) -> Result<Vec<(St
         let Some((k, v)) = line.split_once('=') else {
             // A bare name takes its value from the environment, if any.
             if let Some(v) = env.get(line) {
-                out.push((line.to_string(), v.clone()));
+                let (key, value) = (line.to_string(), v.clone());
+                lookup.insert(key.clone(), value.clone());
+                if let Some(old) = at.insert(key.clone(), out.len()) {
+                    out[old] = None;
+                }
+                out.push(Some((key, value)));
             }
             continue;
         };
@@ -123,7 +133,6 @@ pub fn read_dotenv(path: &Path, env: &HashMap<String, String>) -> Result<Vec<(St
             ));
         }
         let v = v.trim_start();
-        let lookup: HashMap<String, String> = env.clone().into_iter().chain(out.iter().cloned()).collect();
         let value = if let Some(rest) = v.strip_prefix('\'') {
             rest.split_once('\'')
                 .map(|(a, _)| a.to_string())
@@ -140,10 +149,13 @@ pub fn read_dotenv(path: &Path, env: &HashMap<String, String>) -> Result<Vec<(St
             let v = v.trim_end();
             interp::interpolate(v, &lookup, &mut Vec::new()).unwrap_or_else(|_| v.to_string())
         };
-        out.retain(|(x, _)| x != &key);
-        out.push((key, value));
+        lookup.insert(key.clone(), value.clone());
+        if let Some(old) = at.insert(key.clone(), out.len()) {
+            out[old] = None;
+        }
+        out.push(Some((key, value)));
     }
-    Ok(out)
+    Ok(out.into_iter().flatten().collect())
 }
 
 /// A service's `env_file:` read now (relative to the file's folder): the variables,
