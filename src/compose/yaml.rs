@@ -303,6 +303,9 @@ impl<'a> Builder<'a> {
     fn mapping(&mut self) -> Result<Vec<(Node, Node)>, SyntaxError> {
         let mut entries: Vec<(Node, Node)> = Vec::new();
         let mut merged: Vec<(Node, Node)> = Vec::new();
+        // Scalar keys seen (typed, so `1` and `"1"` differ): a duplicate
+        // check by search would make a large mapping quadratic.
+        let mut seen: std::collections::HashSet<String> = Default::default();
         loop {
             let (e, s) = self.next()?;
             if matches!(e, Event::MappingEnd) {
@@ -315,7 +318,11 @@ impl<'a> Builder<'a> {
                 merge(&mut merged, value)?;
                 continue;
             }
-            if entries.iter().any(|(k, _)| k.value == key.value) {
+            let duplicate = match scalar_key(&key.value) {
+                Some(k) => !seen.insert(k),
+                None => entries.iter().any(|(k, _)| k.value == key.value),
+            };
+            if duplicate {
                 let name = key.scalar_text().unwrap_or_default();
                 return Err(SyntaxError {
                     message: format!("mapping key {name:?} already defined"),
@@ -325,11 +332,28 @@ impl<'a> Builder<'a> {
             entries.push((key, value));
         }
         for (k, v) in merged {
-            if !entries.iter().any(|(ek, _)| ek.value == k.value) {
+            let written = match scalar_key(&k.value) {
+                Some(key) => seen.contains(&key),
+                None => entries.iter().any(|(ek, _)| ek.value == k.value),
+            };
+            if !written {
                 entries.push((k, v));
             }
         }
         Ok(entries)
+    }
+}
+
+/// A scalar key as a typed text for a set of the keys seen; None for a
+/// sequence or mapping used as a key (rare: compared by value instead).
+fn scalar_key(v: &Value) -> Option<String> {
+    match v {
+        Value::Null => Some("n".into()),
+        Value::Bool(b) => Some(format!("b{b}")),
+        Value::Int(i) => Some(format!("i{i}")),
+        Value::Float(f) => Some(format!("f{}", f.to_bits())),
+        Value::Str(s) => Some(format!("s{s}")),
+        Value::Seq(_) | Value::Map(_) => None,
     }
 }
 

@@ -25,11 +25,10 @@ pub(super) fn resolve_extends(
         return Err(LoadError::plain("extends: too many levels (is there a cycle?)"));
     }
     same_file_cycle(parsed, files)?;
-    let names: Vec<String> = parsed.services.iter().map(|s| s.0.clone()).collect();
-    for name in names {
-        let Some(idx) = parsed.services.iter().position(|s| s.0 == name) else {
-            continue;
-        };
+    // By index (the list keeps its length and order here): a search by
+    // name per service would make loading quadratic.
+    for idx in 0..parsed.services.len() {
+        let name = parsed.services[idx].0.clone();
         let Some(ext) = parsed.services[idx].1.get("extends").cloned() else {
             continue;
         };
@@ -85,8 +84,9 @@ pub(super) fn resolve_extends(
 /// with the chain back to the first service (resolving it would report a
 /// base "not found" instead, which is not the fault).
 fn same_file_cycle(parsed: &Parsed, files: &Files) -> Result<(), LoadError> {
+    let by_name: HashMap<&str, usize> = parsed.services.iter().enumerate().map(|(i, s)| (s.0.as_str(), i)).collect();
     let base_of = |n: &str| {
-        let ext = parsed.services.iter().find(|s| s.0 == n)?.1.get("extends")?;
+        let ext = parsed.services[*by_name.get(n)?].1.get("extends")?;
         if ext.get("file").is_some() {
             return None;
         }

@@ -2,7 +2,7 @@
 //! before by compose's override rules (`!reset`, `!override`, lists merged
 //! by key), with what their `include:` entries import.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value};
@@ -147,10 +147,8 @@ pub(super) fn load_files(
             ("secrets", &mut own.secrets),
             ("configs", &mut own.configs),
         ] {
-            for (k, v) in top_section(&parsed.root, section) {
-                store.retain(|(x, _, _)| x != &k);
-                store.push((k, v, dir.to_path_buf()));
-            }
+            let items = top_section(&parsed.root, section).into_iter();
+            replace_all(store, items.map(|(k, v)| (k, v, dir.to_path_buf())).collect());
         }
         if let Some(inc) = parsed.root.get("include") {
             let mut chain = chain.to_vec();
@@ -159,14 +157,21 @@ pub(super) fn load_files(
         }
         // Merge onto the files before (`!reset`/`!override` tags come from
         // this file's own services; imported ones have none).
+        // By name through an index: a linear search per service would make
+        // loading quadratic in the number of services.
+        let mut at: HashMap<String, usize> =
+            acc.merged.iter().enumerate().map(|(i, (n, _))| (n.clone(), i)).collect();
         for (name, m) in own.merged {
             if let Some(node) = own.service_nodes.remove(&name) {
                 acc.service_nodes.insert(name.clone(), node);
             }
             let tags = tags_of.get(&name).cloned().unwrap_or_default();
-            match acc.merged.iter_mut().find(|(n, _)| n == &name) {
-                Some((_, base)) => merge_service(base, m, &tags),
-                None => acc.merged.push((name, m)),
+            match at.get(&name) {
+                Some(&i) => merge_service(&mut acc.merged[i].1, m, &tags),
+                None => {
+                    at.insert(name.clone(), acc.merged.len());
+                    acc.merged.push((name, m));
+                }
             }
         }
         for (store, items) in [
@@ -175,10 +180,7 @@ pub(super) fn load_files(
             (&mut acc.secrets, own.secrets),
             (&mut acc.configs, own.configs),
         ] {
-            for (k, v, d) in items {
-                store.retain(|(x, _, _)| x != &k);
-                store.push((k, v, d));
-            }
+            replace_all(store, items);
         }
         for (k, v) in parsed.root.as_map().into_iter().flatten() {
             let key = k.scalar_text().unwrap_or_default();
@@ -188,4 +190,12 @@ pub(super) fn load_files(
         }
     }
     Ok(acc)
+}
+
+/// Adds `items` to `store`, each replacing (and moving to the end) an
+/// entry of the same name, in one pass over `store`.
+fn replace_all<V>(store: &mut Vec<(String, V, PathBuf)>, items: Vec<(String, V, PathBuf)>) {
+    let names: HashSet<&str> = items.iter().map(|(k, _, _)| k.as_str()).collect();
+    store.retain(|(x, _, _)| !names.contains(x.as_str()));
+    store.extend(items);
 }
