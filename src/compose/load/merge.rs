@@ -126,7 +126,14 @@ pub(super) fn load_files(
     let mut acc = Acc::default();
     for p in paths {
         let mut parsed = parse_file(p, cx.files, env, cx.no_interpolate, cx.unset, Some(dir))?;
-        resolve_extends(&mut parsed, cx.files, env, cx.no_interpolate, cx.unset, 0)?;
+        let mut ext = super::extends::Cx {
+            files: cx.files,
+            env,
+            no_interpolate: cx.no_interpolate,
+            unset: cx.unset,
+            workdir: dir,
+        };
+        resolve_extends(&mut parsed, &mut ext)?;
         if let Some(n) = parsed.root.get("name").and_then(Node::scalar_text) {
             acc.file_name = Some(n);
         }
@@ -159,8 +166,12 @@ pub(super) fn load_files(
         // this file's own services; imported ones have none).
         // By name through an index: a linear search per service would make
         // loading quadratic in the number of services.
-        let mut at: HashMap<String, usize> =
-            acc.merged.iter().enumerate().map(|(i, (n, _))| (n.clone(), i)).collect();
+        let mut at: HashMap<String, usize> = acc
+            .merged
+            .iter()
+            .enumerate()
+            .map(|(i, (n, _))| (n.clone(), i))
+            .collect();
         for (name, m) in own.merged {
             if let Some(node) = own.service_nodes.remove(&name) {
                 acc.service_nodes.insert(name.clone(), node);

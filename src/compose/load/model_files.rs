@@ -195,11 +195,7 @@ fn service_extends(
         .as_ref()
         .map(|f| PathBuf::from(canon::clean(&at.loader_dir.join(f))));
     let key = (local.clone().unwrap_or_else(|| at.file.to_path_buf()), name.to_string());
-    if chain.contains(&key) {
-        return Err(circular(chain, &key));
-    }
-    let mut chain = chain.to_vec();
-    chain.push(key);
+    let chain = super::extends::link(chain, key, at.loader_dir)?;
     let base = match ext_file {
         Some(f) => {
             let local = local.unwrap_or_default();
@@ -273,16 +269,6 @@ fn extends_ref(name: &str, ext: &Value) -> Result<(String, Option<String>), Load
             "services.{name}.extends must be a string or a mapping"
         ))),
     }
-}
-
-/// compose-go's message for an `extends` cycle: the chain, then `key` again.
-fn circular(chain: &[(PathBuf, String)], key: &(PathBuf, String)) -> LoadError {
-    let mut lines = vec!["Circular reference:".to_string()];
-    for (i, (f, s)) in chain.iter().chain([key]).enumerate() {
-        let verb = if i == 0 { "" } else { "extends " };
-        lines.push(format!("  {verb}{s} in {}", f.display()));
-    }
-    LoadError::plain(lines.join("\n"))
 }
 
 /// compose-go's `localResourceLoader.Dir`: the folder of `p` (or `p`, a

@@ -15,6 +15,8 @@ use crate::compose::yaml::{self, Node, Value as Y};
 
 /// One parsed file: its services (normalised) and top-level sections.
 pub(super) struct Parsed {
+    /// The file, as read.
+    pub(super) file: PathBuf,
     pub(super) root: Node,
     pub(super) services: Vec<(String, Map<String, Value>, Tags, Node)>,
     pub(super) dir: PathBuf,
@@ -75,7 +77,12 @@ pub(super) fn parse_file(
             }
         }
     }
-    Ok(Parsed { root, services, dir })
+    Ok(Parsed {
+        file: path.to_path_buf(),
+        root,
+        services,
+        dir,
+    })
 }
 
 /// One file's YAML (positions kept, registered in `files` for

@@ -3,7 +3,7 @@ use std::path::Path;
 use serde_json::json;
 
 use super::{vars, write};
-use crate::compose::load::extends::resolve_extends;
+use crate::compose::load::extends::{resolve_extends, Cx};
 use crate::compose::load::parse::parse_file;
 use crate::compose::load::Files;
 
@@ -13,7 +13,14 @@ fn extended(dir: &Path, name: &str) -> Result<serde_json::Value, String> {
     let (env, mut unset) = (vars(&[]), Vec::new());
     let mut p =
         parse_file(&dir.join("compose.yaml"), &mut files, &env, false, &mut unset, None).map_err(|e| e.message)?;
-    resolve_extends(&mut p, &mut files, &env, false, &mut unset, 0).map_err(|e| e.message)?;
+    let mut cx = Cx {
+        files: &mut files,
+        env: &env,
+        no_interpolate: false,
+        unset: &mut unset,
+        workdir: dir,
+    };
+    resolve_extends(&mut p, &mut cx).map_err(|e| e.message)?;
     let m = p.services.into_iter().find(|s| s.0 == name).unwrap().1;
     Ok(serde_json::Value::Object(m))
 }
@@ -68,8 +75,42 @@ fn missing_or_self_bases_are_errors() {
         "compose.yaml",
         "services:\n  web: {extends: {file: compose.yaml, service: web}}\n",
     );
+    // compose-go's cycle tracker's words (checked against compose).
     assert_eq!(
         extended(dir.path(), "web").unwrap_err(),
-        "extends: too many levels (is there a cycle?)"
+        "Circular reference:\n  web in compose.yaml\n  extends web in compose.yaml"
+    );
+}
+
+#[test]
+fn a_cycle_across_files_is_named_and_a_file_pointing_back_is_none() {
+    let dir = tempfile::tempdir().unwrap();
+    // b.yaml's `other` extends a service of compose.yaml: no cycle, and
+    // only `web`'s chain is read.
+    write(
+        dir.path(),
+        "compose.yaml",
+        "services:\n  web: {extends: {file: b.yaml, service: api}}\n  db: {image: d}\n",
+    );
+    write(
+        dir.path(),
+        "b.yaml",
+        "services:\n  api: {image: a}\n  other: {extends: {file: compose.yaml, service: db}}\n",
+    );
+    assert_eq!(extended(dir.path(), "web").unwrap()["image"], "a");
+    // A real cycle through a folder: files named relative to the project.
+    write(
+        dir.path(),
+        "compose.yaml",
+        "services:\n  web: {extends: {file: sub/b.yaml, service: api}}\n",
+    );
+    write(
+        dir.path(),
+        "sub/b.yaml",
+        "services:\n  api: {extends: {file: ../compose.yaml, service: web}}\n",
+    );
+    assert_eq!(
+        extended(dir.path(), "web").unwrap_err(),
+        "Circular reference:\n  web in sub/b.yaml\n  extends api in compose.yaml\n  extends web in sub/b.yaml"
     );
 }
