@@ -131,6 +131,17 @@ pub(super) async fn create_only(
                 }
                 tokio::time::sleep(std::time::Duration::from_millis(250)).await;
             }
+            // A recreate's temporary name held by a copy the killed run
+            // made after we looked: ours (same project, service and
+            // number), so it goes and the create is tried again.
+            Err(e) if crate::docker::status(&e) == Some(409) && attempt < 3 => {
+                attempt += 1;
+                if !remove_stale_copy(ctx, svc, number, create_name).await {
+                    return Err(
+                        format!("service {}: creating container {final_name}: {}", svc.name, flatten(&e)).into(),
+                    );
+                }
+            }
             Err(e) => {
                 return Err(format!("service {}: creating container {final_name}: {}", svc.name, flatten(&e)).into())
             }
@@ -181,6 +192,33 @@ pub(super) async fn adopt(ctx: &Ctx, svc: &ServiceSpec, number: usize, name: &st
 }
 
 /// Whether the container called `name` exists and is not this project's.
+/// Removes the container named `name` when it is a copy of this very
+/// replica (project, service and number labels); false when it is not.
+async fn remove_stale_copy(ctx: &Ctx, svc: &ServiceSpec, number: usize, name: &str) -> bool {
+    use super::desired::{LABEL_NUMBER, LABEL_PROJECT, LABEL_SERVICE};
+    let Ok(info) = ctx.d.inspect_container(name, None::<qp::InspectContainerOptions>).await else {
+        return true; // gone meanwhile: try again
+    };
+    let labels = info.config.and_then(|c| c.labels).unwrap_or_default();
+    let ours = labels.get(LABEL_PROJECT) == Some(&ctx.desired.project)
+        && labels.get(LABEL_SERVICE) == Some(&svc.name)
+        && labels.get(LABEL_NUMBER) == Some(&number.to_string());
+    if !ours {
+        return false;
+    }
+    let remove = qp::RemoveContainerOptions {
+        force: true,
+        ..Default::default()
+    };
+    let id = info.id.unwrap_or_default();
+    ctx.d.remove_container(&id, Some(remove)).await.is_ok()
+        || ctx
+            .d
+            .inspect_container(&id, None::<qp::InspectContainerOptions>)
+            .await
+            .is_err()
+}
+
 pub(super) async fn held_by_another_project(ctx: &Ctx, name: &str) -> bool {
     let Ok(info) = ctx.d.inspect_container(name, None::<qp::InspectContainerOptions>).await else {
         return false;

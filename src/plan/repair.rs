@@ -70,10 +70,14 @@ pub async fn rename(d: &Docker, tx: &mpsc::UnboundedSender<Event>, step: &Step) 
         return Ok(());
     };
     let t = Instant::now();
-    let r = d
+    let r = match d
         .rename_container(id, qp::RenameContainerOptions { name: to.clone() })
         .await
-        .map_err(|e| crate::error::Error::from(format!("renaming {name} to {to}: {}", flatten(&e))));
+    {
+        // The killed run's own rename landed after we looked: done.
+        Err(e) if flatten(&e).contains("same name as its current name") => Ok(()),
+        r => r.map_err(|e| crate::error::Error::from(format!("renaming {name} to {to}: {}", flatten(&e)))),
+    };
     let (status, error) = match &r {
         Ok(()) => ("Renamed".to_string(), None),
         Err(e) => ("Error".to_string(), Some(e.to_string())),

@@ -136,11 +136,50 @@ impl Cluster {
 
     /// Kills node `i`'s dockerd (SIGKILL), as a machine loss.
     pub fn kill(&self, i: usize) {
+        self.node_cmd("kill", i);
+    }
+
+    /// Stops node `i`'s dockerd and starts it again on the same data,
+    /// returning once it answers (an engine restart).
+    pub fn restart(&self, i: usize) {
+        self.node_cmd("restart", i);
+    }
+
+    /// Stops node `i`'s dockerd (SIGSTOP): it keeps its socket but never
+    /// answers, as a frozen engine.
+    pub fn freeze(&self, i: usize) {
+        self.node_cmd("freeze", i);
+    }
+
+    /// Lets a frozen node's dockerd go on (SIGCONT).
+    pub fn thaw(&self, i: usize) {
+        self.node_cmd("thaw", i);
+    }
+
+    /// Makes the nodes a swarm whose first `managers` nodes are managers.
+    pub fn swarm_with_managers(&self, managers: usize) {
         let out = Command::new(script())
-            .args(["kill", &self.name, &i.to_string()])
+            .args(["swarm", &self.name, &managers.to_string()])
             .output()
-            .expect("cluster.sh kill");
-        assert!(out.status.success());
+            .expect("cluster.sh swarm");
+        assert!(
+            out.status.success(),
+            "cluster.sh swarm {managers}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    fn node_cmd(&self, cmd: &str, i: usize) {
+        let out = Command::new(script())
+            .args([cmd, &self.name, &i.to_string()])
+            .output()
+            .unwrap_or_else(|e| panic!("cluster.sh {cmd}: {e}"));
+        assert!(
+            out.status.success(),
+            "cluster.sh {cmd} {} {i}: {}",
+            self.name,
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
 }
 

@@ -6,8 +6,13 @@
 #
 #   cluster.sh up NAME N [IMAGE...]   start N nodes, load IMAGEs into each;
 #                                     prints "nodeI unix:///…/docker.sock IP"
-#   cluster.sh swarm NAME             init on node1, join the others (workers)
+#   cluster.sh swarm NAME [M]         init on node1, join the others (the
+#                                     first M nodes managers, default 1)
 #   cluster.sh kill NAME I            SIGKILL node I's dockerd (node loss)
+#   cluster.sh restart NAME I         stop node I's dockerd (TERM), start it
+#                                     again on the same data (engine restart)
+#   cluster.sh freeze|thaw NAME I     SIGSTOP / SIGCONT node I's dockerd (an
+#                                     engine that stops answering)
 #   cluster.sh down NAME              remove everything of cluster NAME
 #   cluster.sh ls | down-all          list / remove every cluster
 #
@@ -101,6 +106,12 @@ start_node() {
     echo "node$i" > "$dir/hostname"
     # Not the host's /etc/docker/daemon.json (its data-root would clash).
     echo '{}' > "$dir/daemon.json"
+    launch_daemon "$name" "$i"
+}
+
+# Starts node I's dockerd in its namespace (first start and restarts).
+launch_daemon() {
+    local name=$1 i=$2 ns="orch-$1-$2" dir="$ROOT/$1/node$2"
     # Own mount and UTS namespaces: own hostname, resolv.conf; nsenter (not
     # `ip netns exec`, which remounts /sys and breaks dockerd's cgroups).
     nsenter --net="/run/netns/$ns" unshare --mount --uts --propagation private sh -c '
@@ -111,8 +122,29 @@ start_node() {
             -H "unix://$1/docker.sock" --containerd-namespace "orch-$2" \
             --containerd-plugins-namespace "orch-$2-plugins" \
             --bridge none
-    ' _ "$dir" "$name-$i" > "$dir/dockerd.log" 2>&1 &
+    ' _ "$dir" "$name-$i" >> "$dir/dockerd.log" 2>&1 &
     echo $! > "$dir/launcher.pid"
+}
+
+# Stops node I's dockerd (TERM; KILL after 15 s) and starts it again.
+restart_node() {
+    local name=$1 i=$2 dir="$ROOT/$1/node$2" pid
+    pid=$(cat "$dir/docker.pid" 2>/dev/null || true)
+    if [ -n "$pid" ]; then
+        kill -CONT "$pid" 2>/dev/null || true
+        kill "$pid" 2>/dev/null || true
+        for _ in $(seq 1 150); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+        kill -9 "$pid" 2>/dev/null || true
+    fi
+    rm -f "$dir/docker.pid"
+    launch_daemon "$name" "$i"
+    wait_node "$name" "$i"
+}
+
+signal_node() {  # signal_node SIGNAL NAME I
+    local pid
+    pid=$(cat "$ROOT/$2/node$3/docker.pid") || die "node$3 of $2 has no dockerd"
+    kill "-$1" "$pid"
 }
 
 wait_node() {
@@ -129,12 +161,16 @@ wait_node() {
 }
 
 swarm() {
-    local name=$1 count i token
+    local name=$1 managers=${2:-1} count i token mtoken addr
     count=$(cat "$ROOT/$name/count")
+    addr="$(node_ip "$name" 1):2377"
     docker -H "unix://$ROOT/$name/node1/docker.sock" swarm init --advertise-addr "$(node_ip "$name" 1)" >/dev/null
     token=$(docker -H "unix://$ROOT/$name/node1/docker.sock" swarm join-token -q worker)
+    mtoken=$(docker -H "unix://$ROOT/$name/node1/docker.sock" swarm join-token -q manager)
     for i in $(seq 2 "$count"); do
-        docker -H "unix://$ROOT/$name/node$i/docker.sock" swarm join --token "$token" "$(node_ip "$name" 1):2377" >/dev/null
+        [ "$i" -le "$managers" ] && t=$mtoken || t=$token
+        docker -H "unix://$ROOT/$name/node$i/docker.sock" swarm join --token "$t" \
+            --advertise-addr "$(node_ip "$name" "$i")" "$addr" >/dev/null
     done
 }
 
@@ -149,7 +185,8 @@ down() {
     [ -d "$dir" ] || return 0
     # Daemons first (TERM, then KILL), then what they left: containerd,
     # shims, and any process still inside a node's network namespace.
-    for pid in $(cat "$dir"/node*/docker.pid 2>/dev/null); do kill "$pid" 2>/dev/null || true; done
+    # (A frozen daemon must be thawed to hear the TERM.)
+    for pid in $(cat "$dir"/node*/docker.pid 2>/dev/null); do kill -CONT "$pid" 2>/dev/null || true; kill "$pid" 2>/dev/null || true; done
     for _ in $(seq 1 50); do
         local alive=0
         for pid in $(cat "$dir"/node*/docker.pid 2>/dev/null); do
@@ -187,10 +224,13 @@ case "$cmd" in
         # A failed start leaves nothing behind.
         trap 'rc=$?; if [ $rc != 0 ]; then down "$name"; fi' EXIT
         up "$@" ;;
-    swarm) need_root; swarm "$2" ;;
+    swarm) need_root; swarm "$2" "${3:-1}" ;;
     kill) need_root; kill_node "$2" "$3" ;;
+    restart) need_root; restart_node "$2" "$3" ;;
+    freeze) need_root; signal_node STOP "$2" "$3" ;;
+    thaw) need_root; signal_node CONT "$2" "$3" ;;
     down) need_root; down "$2" ;;
     ls) ls "$ROOT" 2>/dev/null || true ;;
     down-all) need_root; for c in $(ls "$ROOT" 2>/dev/null); do down "$c"; done ;;
-    *) sed -n '2,14p' "$0"; exit 2 ;;
+    *) sed -n '2,19p' "$0"; exit 2 ;;
 esac
