@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Scale, beside Docker Compose v2.40.3 (its Go binary) in one run: config
+# of 1,000 services, a 20,000-line env file, plan of a 4,000-long
+# depends_on chain, and 500 containers: cold up -d against the engine's
+# floor (bench/floor.rs), no-op up -d, ps, and orch's peak RSS. Not a
+# test: prints medians and ratios (issue 13's targets beside them).
+#
+#   bench/scale.sh [RUNS] [SERVICES]       (default 5 runs, 500 services)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+runs=${1:-5} n=${2:-500}
+cargo build --release --quiet --bin orch --example engine-floor
+orch=$PWD/target/release/orch
+floor=$PWD/target/release/examples/engine-floor
+. bench/lib.sh
+ref=$(python3 -c "import compose, os; print(os.path.join(os.path.dirname(compose.__file__), 'docker-compose'))")
+work=$(mktemp -d)
+trap '"$orch" -p bscale-o down -t 0 >/dev/null 2>&1 || true; "$ref" -p bscale-c down -t 0 >/dev/null 2>&1 || true; "$floor" --clean bscale-f >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
+secs() { local s e; s=$(date +%s.%N); "$@" >/dev/null 2>&1; e=$(date +%s.%N); echo "$e - $s" | bc; }
+med() { tr ' ' '\n' <<<"$1" | grep . | median; }
+
+mkdir -p "$work/config" "$work/env" "$work/chain" "$work/up"
+{ echo "services:"; for i in $(seq 0 999); do printf '  s%d:\n    image: busybox\n    environment: [INDEX=%d]\n    ports: ["%d:80"]\n' "$i" "$i" $((20000 + i)); done; } >"$work/config/compose.yaml"
+{ echo "services:"; echo "  a:"; echo "    image: busybox"; echo "    env_file: big.env"; } >"$work/env/compose.yaml"
+for i in $(seq 1 20000); do echo "VAR_$i=value $i with \${HOME} and text"; done >"$work/env/big.env"
+{ echo "name: bchain"; echo "services:"; for i in $(seq 0 3999); do printf '  s%d:\n    image: busybox\n' "$i"; [ "$i" -gt 0 ] && printf '    depends_on: [s%d]\n' $((i - 1)); done; } >"$work/chain/compose.yaml"
+{ echo "services:"; for i in $(seq 0 $((n - 1))); do printf '  s%d:\n    image: %s\n    command: ["sh", "-c", "trap '"'"'exit 0'"'"' TERM; sleep 3600 & wait"]\n' "$i" "$image"; done; } >"$work/up/compose.yaml"
+
+declare -A T
+for r in $(seq 1 "$runs"); do
+    cd "$work/config"; T[config,o]+="$(secs "$orch" config) "; T[config,c]+="$(secs "$ref" config) "
+    cd "$work/env"; T[env,o]+="$(secs "$orch" config) "; T[env,c]+="$(secs "$ref" config) "
+    cd "$work/chain"; T[chain,o]+="$(secs "$orch" plan) "
+done
+cd "$work/up"
+for r in $(seq 1 "$runs"); do
+    T[cold,o]+="$(secs "$orch" -p bscale-o up -d) "
+    T[warm,o]+="$(secs "$orch" -p bscale-o up -d) "
+    T[ps,o]+="$(secs "$orch" -p bscale-o ps) "
+    [ "$r" = "$runs" ] || "$orch" -p bscale-o down -t 0 >/dev/null 2>&1
+    T[cold,c]+="$(secs "$ref" -p bscale-c up -d) "
+    T[warm,c]+="$(secs "$ref" -p bscale-c up -d) "
+    T[ps,c]+="$(secs "$ref" -p bscale-c ps) "
+    "$ref" -p bscale-c down -t 0 >/dev/null 2>&1
+    T[cold,f]+="$("$floor" bscale-f "$n" 1 "$image") "
+    "$floor" --clean bscale-f >/dev/null 2>&1
+done
+"$orch" -p bscale-o down -t 0 >/dev/null 2>&1
+/usr/bin/time -f '%M' -o "$work/rss" "$orch" -p bscale-o up -d >/dev/null 2>&1
+rss=$(tail -1 "$work/rss")
+
+printf '%-36s %9s %9s %9s %7s  %s\n' "median of $runs (s)" orch compose floor ratio target
+row() { printf '%-36s %9.3f %9s %9s %7.2f  %s\n' "$1" "$2" "$3" "$4" "$5" "$6"; }
+o=$(med "${T[config,o]}") c=$(med "${T[config,c]}"); row "config, 1,000 services" "$o" "$c" - "$(echo "$o / $c" | bc -l)" "<= 0.1 x compose"
+o=$(med "${T[env,o]}") c=$(med "${T[env,c]}"); row "config, 20,000-line env file" "$o" "$c" - "$(echo "$o / $c" | bc -l)" "<= 0.5 x compose"
+o=$(med "${T[chain,o]}"); row "plan, 4,000-long chain" "$o" - - "$o" "<= 1 s"
+o=$(med "${T[cold,o]}") f=$(med "${T[cold,f]}") c=$(med "${T[cold,c]}"); row "cold up -d, $n services" "$o" "$c" "$f" "$(echo "$o / $f" | bc -l)" "<= 1.05 x floor"
+o=$(med "${T[warm,o]}") c=$(med "${T[warm,c]}"); row "no-op up -d, $n services" "$o" "$c" - "$(echo "$o / $c" | bc -l)" "<= 0.2 x compose"
+o=$(med "${T[ps,o]}") c=$(med "${T[ps,c]}"); row "ps, $n services" "$o" "$c" - "$(echo "$o / $c" | bc -l)" "<= 0.2 x compose"
+echo "orch peak RSS, cold up -d of $n services: $((rss / 1024)) MB (target <= 40 MB)"
