@@ -37,7 +37,7 @@ for r in $(seq 1 "$runs"); do
     T[cold,o]+="$(secs "$orch" -p bscale-o up -d) "
     T[warm,o]+="$(secs "$orch" -p bscale-o up -d) "
     T[ps,o]+="$(secs "$orch" -p bscale-o ps) "
-    [ "$r" = "$runs" ] || "$orch" -p bscale-o down -t 0 >/dev/null 2>&1
+    "$orch" -p bscale-o down -t 0 >/dev/null 2>&1
     T[cold,c]+="$(secs "$ref" -p bscale-c up -d) "
     T[warm,c]+="$(secs "$ref" -p bscale-c up -d) "
     T[ps,c]+="$(secs "$ref" -p bscale-c ps) "
@@ -45,7 +45,6 @@ for r in $(seq 1 "$runs"); do
     T[cold,f]+="$("$floor" bscale-f "$n" 1 "$image") "
     "$floor" --clean bscale-f >/dev/null 2>&1
 done
-"$orch" -p bscale-o down -t 0 >/dev/null 2>&1
 /usr/bin/time -f '%M' -o "$work/rss" "$orch" -p bscale-o up -d >/dev/null 2>&1
 rss=$(tail -1 "$work/rss")
 
