@@ -31,5 +31,6 @@ pub mod refs;
 pub mod repair;
 pub mod replicas;
 pub mod resources;
+pub mod rollout;
 pub mod secrets;
 pub mod wait;

@@ -1,0 +1,624 @@
+//! `compose::rollout`: a rolling update of one compose service on one host
+//! with no downtime. The engine steps live in `plan::rollout`; this is the
+//! policy: batches of `parallelism`, start-first or stop-first, each new
+//! replica healthy (and stable for `min_healthy_time`) and accepted by the
+//! script's `gate` before clients reach it, `monitor` after each batch,
+//! and on failure (beyond `max_failure_ratio`) the `failure_action`:
+//! rollback (the parked old containers started again, the new removed),
+//! pause (stop here) or continue. Defaults come from the service's
+//! `deploy.update_config` / `rollback_config`; options override them.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use rhai::plugin::*;
+use rhai::{Dynamic, FnPtr, Map, NativeCallContext};
+use serde_json::Value;
+use tokio::sync::mpsc;
+
+use super::compose::Project;
+use super::container::Container;
+use super::value::{call_back, Opts};
+use super::{client, fail, RhaiResult};
+use crate::bridge;
+use crate::docker::Endpoint;
+use crate::plan::apply::Event;
+use crate::plan::desired;
+use crate::plan::rollout::{highest, Replica, Rollout};
+
+/// How a rollout (or its rollback) proceeds.
+#[derive(Clone, Debug)]
+struct Policy {
+    /// Replicas replaced at once.
+    batch: usize,
+    delay: Duration,
+    start_first: bool,
+    failure_action: String,
+    monitor: Duration,
+    max_failure_ratio: f64,
+}
+
+/// Seconds from a number or a compose duration (`"1m30s"`).
+fn secs(o: &Opts, key: &str) -> RhaiResult<Option<Duration>> {
+    let what = format!("compose::rollout: {key}");
+    match o.raw(key) {
+        None => Ok(None),
+        Some(v) if v.is_string() => crate::units::parse_duration(&v.to_string())
+            .map(|ns| Some(Duration::from_nanos(ns.max(0) as u64)))
+            .map_err(|e| format!("{what}: {e}").into()),
+        Some(_) => Ok(Some(super::util::secs(&what, o.float(key)?.unwrap_or(0.0))?)),
+    }
+}
+
+fn ns(v: Option<&Value>) -> Option<Duration> {
+    desired::duration_ns(v).map(|n| Duration::from_nanos(n.max(0) as u64))
+}
+
+/// The policy of `deploy.<key>` (update_config or rollback_config),
+/// `base` filling what it leaves out, the options over both.
+fn policy(raw: &Value, key: &str, base: Option<&Policy>, o: &Opts, replicas: usize) -> RhaiResult<Policy> {
+    let c = &raw["deploy"][key];
+    let parallelism = match o.int("parallelism")? {
+        Some(n) => n.max(0) as usize,
+        None => c["parallelism"]
+            .as_u64()
+            .map(|n| n as usize)
+            .or(base.map(|b| b.batch))
+            .unwrap_or(1),
+    };
+    // Swarm's parallelism 0: everything at once.
+    let mut batch = if parallelism == 0 { replicas.max(1) } else { parallelism };
+    let order = match o.str("order")? {
+        Some(s) => s,
+        None => c["order"]
+            .as_str()
+            .map(String::from)
+            .or(base.map(|b| {
+                if b.start_first {
+                    "start-first".into()
+                } else {
+                    "stop-first".into()
+                }
+            }))
+            .unwrap_or_else(|| "start-first".into()),
+    };
+    let start_first = match order.as_str() {
+        "start-first" => true,
+        "stop-first" => false,
+        other => {
+            return fail(format!(
+                "compose::rollout: order must be start-first or stop-first, not {other:?}"
+            ))
+        }
+    };
+    // Kubernetes' bounds: extra replicas at once (start-first) and missing
+    // ones (stop-first).
+    let bound = if start_first {
+        o.int("max_surge")?
+    } else {
+        o.int("max_unavailable")?
+    };
+    if let Some(b) = bound {
+        batch = batch.min(b.max(1) as usize);
+    }
+    let failure_action = match o.str("failure_action")? {
+        Some(s) => s,
+        None => c["failure_action"]
+            .as_str()
+            .map(String::from)
+            .or(base.map(|b| b.failure_action.clone()))
+            .unwrap_or_else(|| "rollback".into()),
+    };
+    if !["rollback", "pause", "continue"].contains(&failure_action.as_str()) {
+        return fail(format!(
+            "compose::rollout: failure_action must be rollback, pause or continue, not {failure_action:?}"
+        ));
+    }
+    Ok(Policy {
+        batch,
+        delay: secs(o, "delay")?
+            .or(ns(c.get("delay")))
+            .or(base.map(|b| b.delay))
+            .unwrap_or_default(),
+        start_first,
+        failure_action,
+        monitor: secs(o, "monitor")?
+            .or(ns(c.get("monitor")))
+            .or(base.map(|b| b.monitor))
+            .unwrap_or_default(),
+        max_failure_ratio: o
+            .float("max_failure_ratio")?
+            .or(c["max_failure_ratio"].as_f64())
+            .or(base.map(|b| b.max_failure_ratio))
+            .unwrap_or(0.0),
+    })
+}
+
+/// A rollout in progress, driven from the script thread (the gate and
+/// `on_event` are script closures).
+struct Run<'a, 'c> {
+    ctx: &'a NativeCallContext<'c>,
+    ep: Arc<Endpoint>,
+    r: Rollout,
+    rx: std::cell::RefCell<mpsc::UnboundedReceiver<Event>>,
+    on_event: Option<FnPtr>,
+    gate: Option<FnPtr>,
+    min_healthy: Duration,
+    deadline: Duration,
+    drain: Duration,
+    /// New replicas serving (created by this run or found current).
+    fresh: Vec<Replica>,
+    /// New replicas this run created (removed on a rollback).
+    created: Vec<Replica>,
+    /// Old replicas still serving.
+    old: Vec<Replica>,
+    /// Old replicas taken out and stopped, kept for a rollback.
+    parked: Vec<Replica>,
+    next: usize,
+    failed: usize,
+}
+
+impl Run<'_, '_> {
+    /// Runs engine work, then hands the events it sent to `on_event`.
+    fn step<T>(&self, f: impl std::future::Future<Output = Result<T, String>>) -> RhaiResult<Result<T, String>> {
+        let out = bridge::block_on(async { Ok(f.await) });
+        self.flush()?;
+        out
+    }
+
+    fn flush(&self) -> RhaiResult<()> {
+        loop {
+            let Ok(ev) = self.rx.borrow_mut().try_recv() else { break };
+            let mut m = Map::new();
+            m.insert("kind".into(), ev.kind.into());
+            m.insert("name".into(), ev.name.into());
+            m.insert("status".into(), ev.status.into());
+            m.insert("done".into(), ev.done.into());
+            m.insert("error".into(), ev.error.map(Dynamic::from).unwrap_or(Dynamic::UNIT));
+            m.insert("elapsed".into(), ev.elapsed.as_secs_f64().into());
+            self.send(m)?;
+        }
+        Ok(())
+    }
+
+    fn send(&self, m: Map) -> RhaiResult<()> {
+        if let Some(f) = &self.on_event {
+            let _ = call_back(self.ctx, f, vec![m.into()], 1)?;
+        }
+        Ok(())
+    }
+
+    /// A rollout-level event: `#{ kind: "Service", name, status }`.
+    fn say(&self, status: &str) -> RhaiResult<()> {
+        let mut m = Map::new();
+        m.insert("kind".into(), "Service".into());
+        m.insert("name".into(), self.r.service().name.clone().into());
+        m.insert("status".into(), status.into());
+        m.insert("done".into(), true.into());
+        m.insert("error".into(), Dynamic::UNIT);
+        m.insert("elapsed".into(), 0.0.into());
+        self.send(m)
+    }
+
+    /// Whether the script's gate accepts `rep`; a throwing gate rejects.
+    fn gate(&self, rep: &Replica) -> RhaiResult<Result<(), String>> {
+        let Some(g) = &self.gate else { return Ok(Ok(())) };
+        let c = Container {
+            ep: self.ep.clone(),
+            id: rep.id.clone(),
+            name: rep.name.clone(),
+            info: Map::new(),
+        };
+        match call_back(self.ctx, g, vec![Dynamic::from(c)], 1) {
+            Ok(v) if v.as_bool() == Ok(true) => Ok(Ok(())),
+            Ok(v) if v.is_bool() => Ok(Err(format!("the gate rejected {}", rep.name))),
+            Ok(v) => fail(format!(
+                "compose::rollout: the gate must return true or false, not {}",
+                v.type_name()
+            )),
+            Err(e) if matches!(*e, rhai::EvalAltResult::ErrorTerminated(..)) => Err(e),
+            Err(e) => Ok(Err(format!("the gate failed on {}: {e}", rep.name))),
+        }
+    }
+
+    /// Starts `n` new replicas hidden, waits for them and gates them;
+    /// those accepted join the service. Returns the reasons of the others
+    /// (already removed).
+    fn bring_up(&mut self, n: usize) -> RhaiResult<Vec<String>> {
+        let numbers: Vec<usize> = (0..n).map(|i| self.next + i).collect();
+        self.next += n;
+        let launched = {
+            let r = &self.r;
+            self.step(async { Ok(futures_util::future::join_all(numbers.iter().map(|&k| r.launch(k))).await) })??
+        };
+        let mut up = Vec::new();
+        let mut reasons = Vec::new();
+        for l in launched {
+            match l {
+                Ok(rep) => up.push(rep),
+                Err(e) => reasons.push(e),
+            }
+        }
+        let (stable, deadline) = (self.min_healthy, self.deadline);
+        let ready = {
+            let r = &self.r;
+            self.step(async {
+                Ok(futures_util::future::join_all(up.iter().map(|rep| r.wait_ready(rep, stable, deadline))).await)
+            })??
+        };
+        for (mut rep, ok) in up.into_iter().zip(ready) {
+            let verdict = match ok {
+                Ok(()) => self.gate(&rep)?,
+                Err(e) => Err(e),
+            };
+            let joined = match verdict {
+                Ok(()) => {
+                    let r = &self.r;
+                    let j = bridge::block_on(async { Ok(r.join(&mut rep).await) })?;
+                    self.flush()?;
+                    j
+                }
+                Err(e) => Err(e),
+            };
+            match joined {
+                Ok(()) => {
+                    self.created.push(rep.clone());
+                    self.fresh.push(rep);
+                }
+                Err(e) => {
+                    reasons.push(e);
+                    let r = &self.r;
+                    self.step(r.remove(&rep))?.ok();
+                }
+            }
+        }
+        Ok(reasons)
+    }
+
+    /// Takes up to `n` old replicas out (drained, stopped, parked).
+    fn take_down(&mut self, n: usize) -> RhaiResult<Result<(), String>> {
+        let k = n.min(self.old.len());
+        // The highest numbers go first, as compose scales down.
+        let mut batch: Vec<Replica> = self.old.split_off(self.old.len() - k);
+        let drain = self.drain;
+        let results = {
+            let r = &self.r;
+            self.step(async {
+                Ok(futures_util::future::join_all(batch.iter_mut().map(|rep| r.retire(rep, drain))).await)
+            })??
+        };
+        self.parked.extend(batch);
+        Ok(results.into_iter().collect::<Result<Vec<_>, _>>().map(|_| ()))
+    }
+
+    /// Watches the replicas of the last batch for `monitor`: any that stops
+    /// or turns unhealthy fails the batch.
+    fn watch(&mut self, monitor: Duration, batch: &[Replica]) -> RhaiResult<Vec<String>> {
+        let t = Instant::now();
+        let mut bad = Vec::new();
+        while t.elapsed() < monitor && bad.is_empty() {
+            for rep in batch {
+                let h = self.step(self.r.health(&rep.id))?;
+                match h {
+                    Ok(h) if h.state == "running" && h.health != "unhealthy" => {}
+                    Ok(h) => bad.push(format!(
+                        "{} turned {} while monitored; {}",
+                        rep.name, h.health, h.output
+                    )),
+                    Err(e) => bad.push(e),
+                }
+            }
+            bridge::sleep(Duration::from_millis(250))?;
+        }
+        Ok(bad)
+    }
+}
+
+/// The forward pass: batches until `want` new replicas serve and no old
+/// one does. `Err(reason)` when the failure action says stop.
+fn forward(run: &mut Run, p: &Policy, want: usize) -> RhaiResult<Result<(), String>> {
+    let mut reasons = Vec::new();
+    while run.fresh.len() < want {
+        let n = p.batch.min(want - run.fresh.len());
+        let before = run.fresh.len();
+        run.say(&format!("Updating {}/{want}", before + n))?;
+        if !p.start_first {
+            if let Err(e) = run.take_down(n)? {
+                return Ok(Err(e));
+            }
+        }
+        let mut failed = run.bring_up(n)?;
+        let batch: Vec<Replica> = run.fresh[before..].to_vec();
+        if failed.is_empty() && !p.monitor.is_zero() {
+            failed = run.watch(p.monitor, &batch)?;
+        }
+        let ok = run.fresh.len() - before;
+        if p.start_first && ok > 0 {
+            if let Err(e) = run.take_down(ok)? {
+                return Ok(Err(e));
+            }
+        }
+        if !failed.is_empty() {
+            run.failed += failed.len();
+            reasons.extend(failed);
+            let ratio = run.failed as f64 / want.max(1) as f64;
+            if p.failure_action != "continue" && ratio > p.max_failure_ratio {
+                return Ok(Err(reasons.join("; ")));
+            }
+            run.say(&format!("Continuing past: {}", reasons.join("; ")))?;
+            if run.failed >= want {
+                return Ok(Err(reasons.join("; ")));
+            }
+        }
+        if !p.delay.is_zero() && run.fresh.len() < want {
+            bridge::sleep(p.delay)?;
+        }
+    }
+    // Old replicas beyond the wanted count (a scale-down, or batches that
+    // failed and continued) go last.
+    let extra = run.old.len();
+    if let Err(e) = run.take_down(extra)? {
+        return Ok(Err(e));
+    }
+    Ok(Ok(()))
+}
+
+/// Back to the old replicas: each parked one started again (and healthy)
+/// before the new one it replaced leaves, in batches of the rollback
+/// policy.
+fn roll_back(run: &mut Run, p: &Policy) -> RhaiResult<Result<(), String>> {
+    run.say("Rolling back")?;
+    let (stable, deadline) = (run.min_healthy, run.deadline);
+    while !run.parked.is_empty() || !run.created.is_empty() {
+        let k = p.batch.min(run.parked.len());
+        let mut back: Vec<Replica> = run.parked.split_off(run.parked.len() - k);
+        let r = &run.r;
+        let restored = bridge::block_on(async {
+            let mut out = Vec::new();
+            for rep in back.iter_mut() {
+                out.push(r.restore(rep).await);
+            }
+            let waits =
+                futures_util::future::join_all(back.iter().map(|rep| r.wait_ready(rep, stable, deadline))).await;
+            Ok(out.into_iter().chain(waits).collect::<Result<Vec<_>, _>>())
+        })?;
+        run.flush()?;
+        if let Err(e) = restored {
+            return Ok(Err(format!("rollback: {e}")));
+        }
+        run.old.extend(back);
+        let m = if run.parked.is_empty() {
+            run.created.len()
+        } else {
+            k.max(1).min(run.created.len())
+        };
+        let gone: Vec<Replica> = run.created.split_off(run.created.len() - m);
+        let gone_ids: Vec<String> = gone.iter().map(|g| g.id.clone()).collect();
+        let drain = run.drain;
+        let r = &run.r;
+        let removed = bridge::block_on(async {
+            let mut out = Vec::new();
+            for mut rep in gone {
+                out.push(r.retire(&mut rep, drain).await.and(r.remove(&rep).await));
+            }
+            Ok(out.into_iter().collect::<Result<Vec<_>, _>>())
+        })?;
+        run.flush()?;
+        if let Err(e) = removed {
+            return Ok(Err(format!("rollback: {e}")));
+        }
+        run.fresh.retain(|f| !gone_ids.contains(&f.id));
+        if !p.delay.is_zero() && !run.parked.is_empty() {
+            bridge::sleep(p.delay)?;
+        }
+    }
+    Ok(Ok(()))
+}
+
+/// The result map: `#{ ok, changed, rolled_back, paused, failed, error, replicas }`.
+fn outcome(ok: bool, changed: bool, run: &Run, error: Option<String>, rolled_back: bool, paused: bool) -> Map {
+    let mut m = Map::new();
+    m.insert("ok".into(), ok.into());
+    m.insert("changed".into(), changed.into());
+    m.insert("rolled_back".into(), rolled_back.into());
+    m.insert("paused".into(), paused.into());
+    m.insert("failed".into(), (run.failed as i64).into());
+    m.insert("error".into(), error.map(Dynamic::from).unwrap_or(Dynamic::UNIT));
+    let names: rhai::Array = run
+        .fresh
+        .iter()
+        .chain(run.old.iter())
+        .map(|r| Dynamic::from(r.name.clone()))
+        .collect();
+    m.insert("replicas".into(), names.into());
+    m
+}
+
+pub const OPTIONS: &[&str] = &[
+    "image",
+    "replicas",
+    "parallelism",
+    "delay",
+    "order",
+    "failure_action",
+    "monitor",
+    "max_failure_ratio",
+    "max_surge",
+    "max_unavailable",
+    "progress_deadline",
+    "min_healthy_time",
+    "drain",
+    "timeout",
+    "gate",
+    "on_event",
+];
+
+/// The desired project with `image` (if given) as `service`'s image.
+fn desired_for(p: &Project, service: &str, image: Option<String>) -> RhaiResult<desired::Desired> {
+    let mut doc = p.0.doc.clone();
+    if doc["services"].get(service).is_none() {
+        return fail(format!("no such service: {service}"));
+    }
+    if let Some(img) = image {
+        doc["services"][service]["image"] = Value::String(img);
+    }
+    let mut d = desired::from_compose(&doc).map_err(|e| format!("compose::rollout: {e}"))?;
+    d.disabled = p.0.disabled_services.clone();
+    d.working_dir = p.0.working_dir.display().to_string();
+    d.config_files = p.0.config_files.clone();
+    d.env_files = p.0.env_files.clone();
+    crate::plan::secrets::prepare(&mut d, &[service.to_string()], &p.0.environment)?;
+    Ok(d)
+}
+
+pub fn rollout(ctx: &NativeCallContext, p: &Project, service: &str, opts: Map) -> RhaiResult<Map> {
+    let o = Opts::new("compose::rollout", opts, OPTIONS)?;
+    let desired = Arc::new(desired_for(p, service, o.str("image")?)?);
+    let raw = desired.service(service).expect("checked").raw.clone();
+    let want = match o.int("replicas")? {
+        Some(n) => n.max(0) as usize,
+        None => desired.service(service).expect("checked").replicas,
+    };
+    let update = policy(&raw, "update_config", None, &o, want)?;
+    let back = policy(
+        &raw,
+        "rollback_config",
+        Some(&update),
+        &Opts::new("compose::rollout", Map::new(), &[])?,
+        want,
+    )?;
+    let ep = super::endpoint();
+    let d = bridge::block_on(async { client(&ep).await.cloned() })?;
+    let (tx, rx) = mpsc::unbounded_channel();
+    let timeout = o.int("timeout")?;
+    let host = ep.host.clone();
+    let project = desired.project.clone();
+    // The project's lock for the whole rollout: a concurrent `up` waits.
+    let lock = bridge::block_on(async {
+        crate::plan::lock::acquire(&d, &host, &project, |m| eprintln!("{m}"))
+            .await
+            .map_err(Into::into)
+    })?;
+    let r = bridge::block_on(async {
+        Rollout::new(d.clone(), desired.clone(), service, timeout, tx)
+            .await
+            .map_err(Into::into)
+    })?;
+    let mut run = Run {
+        ctx,
+        ep,
+        r,
+        rx: std::cell::RefCell::new(rx),
+        on_event: o.fn_ptr("on_event")?,
+        gate: o.fn_ptr("gate")?,
+        min_healthy: secs(&o, "min_healthy_time")?.unwrap_or_default(),
+        deadline: secs(&o, "progress_deadline")?.unwrap_or(Duration::from_secs(300)),
+        drain: secs(&o, "drain")?.unwrap_or(Duration::from_millis(500)),
+        fresh: Vec::new(),
+        created: Vec::new(),
+        old: Vec::new(),
+        parked: Vec::new(),
+        next: 0,
+        failed: 0,
+    };
+    let result = drive(&mut run, &update, &back, want);
+    drop(lock);
+    result
+}
+
+/// Sorts what exists, then runs the rollout and its failure action.
+fn drive(run: &mut Run, update: &Policy, back: &Policy, want: usize) -> RhaiResult<Map> {
+    let all = run
+        .step(run.r.replicas())?
+        .map_err(|e| -> Box<rhai::EvalAltResult> { e.into() })?;
+    run.next = highest(&all) + 1;
+    // What a killed run left: new replicas that never served, stopped
+    // ones. Old stopped ones are parked (removed once the rollout is done).
+    let mut stale = Vec::new();
+    for rep in all {
+        match (rep.current, rep.joined && rep.running) {
+            (true, true) => run.fresh.push(rep),
+            (true, false) => stale.push(rep),
+            (false, _) if rep.running => run.old.push(rep),
+            (false, _) => run.parked.push(rep),
+        }
+    }
+    // More current replicas than wanted: the highest numbers are extra.
+    while run.fresh.len() > want {
+        run.old.push(run.fresh.pop().expect("non-empty"));
+    }
+    if run.old.is_empty() && run.parked.is_empty() && stale.is_empty() && run.fresh.len() == want {
+        run.say("Up to date")?;
+        return Ok(outcome(true, false, run, None, false, false));
+    }
+    for rep in &stale {
+        let r = &run.r;
+        run.step(r.remove(rep))?
+            .map_err(|e| -> Box<rhai::EvalAltResult> { e.into() })?;
+    }
+    let verdict = forward(run, update, want)?;
+    match verdict {
+        Ok(()) => {
+            let parked = std::mem::take(&mut run.parked);
+            for rep in &parked {
+                let r = &run.r;
+                run.step(r.remove(rep))?
+                    .map_err(|e| -> Box<rhai::EvalAltResult> { e.into() })?;
+            }
+            run.say("Rolled out")?;
+            Ok(outcome(true, true, run, None, false, false))
+        }
+        Err(reason) if update.failure_action == "pause" => {
+            let parked = std::mem::take(&mut run.parked);
+            for rep in &parked {
+                let r = &run.r;
+                run.step(r.remove(rep))?.ok();
+            }
+            run.say("Paused")?;
+            Ok(outcome(false, true, run, Some(reason), false, true))
+        }
+        Err(reason) => match roll_back(run, back)? {
+            Ok(()) => {
+                run.say("Rolled back")?;
+                Ok(outcome(false, true, run, Some(reason), true, false))
+            }
+            Err(e) => Ok(outcome(false, true, run, Some(format!("{reason}; {e}")), false, false)),
+        },
+    }
+}
+
+#[export_module]
+pub mod api {
+    use super::*;
+
+    /// Rolls `service` of a loaded project out to its configuration in
+    /// that project (or `image`), replica by replica, with no downtime.
+    /// Each new replica (compose's name, number, labels and config hash)
+    /// starts beside the old ones, hidden from the service's DNS name; once
+    /// healthy, stable for `min_healthy_time` and accepted by `gate`, it
+    /// joins the name, and an old one is drained (out of DNS, `drain`
+    /// seconds, stopped). Defaults come from `deploy.update_config` /
+    /// `rollback_config`; options: `image`, `replicas`, `parallelism`,
+    /// `delay`, `order` ("start-first" default | "stop-first"),
+    /// `failure_action` ("rollback" default | "pause" | "continue"),
+    /// `monitor`, `max_failure_ratio`, `max_surge`, `max_unavailable`,
+    /// `progress_deadline` (300 s), `min_healthy_time`, `drain` (0.5 s),
+    /// `timeout` (stop grace), `gate: |container| bool`, `on_event: |e|`.
+    /// Durations are seconds or strings ("1m30s"). Returns `#{ ok, changed,
+    /// rolled_back, paused, failed, error, replicas }`; on a rollback the
+    /// old containers serve again, exactly as before.
+    ///
+    /// ```rhai
+    /// let p = compose::load(#{});
+    /// let r = compose::rollout(p, "web", #{
+    ///     image: "web:2", parallelism: 1,
+    ///     gate: |c| c.exec(["wget", "-qO-", "localhost/version"]).stdout.contains("2"),
+    ///     on_event: |e| print(`${e.name} ${e.status}`),
+    /// });
+    /// if !r.ok { print(`rolled back: ${r.error}`); }
+    /// ```
+    #[rhai_fn(name = "rollout", return_raw)]
+    pub fn rollout(ctx: NativeCallContext, p: Project, service: &str, opts: Map) -> RhaiResult<Map> {
+        crate::api::located(&ctx, super::rollout(&ctx, &p, service, opts))
+    }
+}
