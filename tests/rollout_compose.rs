@@ -156,7 +156,7 @@ impl Fx {
               else retry=$((retry+1)); \
                 if timeout 2 wget -qO- http://web/ >/dev/null 2>&1; then ok=$((ok+1)); else fail=$((fail+1)); fi; \
               fi; \
-              echo \"$ok $retry $fail\" > /stats$k; sleep 0.04; \
+              echo \"$ok $retry $fail\" > /stats$k; sleep 0.03; \
             done; touch /done$k ) & done; sleep 3600";
         docker(&[
             "run",
@@ -290,7 +290,10 @@ impl Load {
             failed: n[2],
             per_second: (n[0] + n[2]) as f64 / elapsed,
         };
-        eprintln!("load: {c:?}");
+        eprintln!(
+            "load: {} ok, {} retried, {} failed, {:.1} requests/s",
+            c.ok, c.retries, c.failed, c.per_second
+        );
         c
     }
 }
