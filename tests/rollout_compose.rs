@@ -311,8 +311,14 @@ fn start_first_rollout_under_load_loses_no_request_and_compose_agrees() {
     let counts = load.stop();
     eprintln!("monitor: {seen:?}\n{}", stderr(&out));
     assert!(out.status.success(), "rollout: {}", stderr(&out));
-    assert_eq!(counts.failed, 0, "failed requests: {counts:?}");
-    assert!(counts.per_second >= 20.0, "load too thin: {counts:?}");
+    assert_eq!(
+        counts.failed,
+        0,
+        "failed requests: {} of {}",
+        counts.failed,
+        counts.ok + counts.failed
+    );
+    assert!(counts.per_second >= 20.0, "load too thin: {:.1}/s", counts.per_second);
     assert!(seen.samples >= 3, "monitor sampled too little: {seen:?}");
     assert!(seen.min_healthy >= 3, "fewer than 3 healthy replicas: {seen:?}");
     assert!(seen.problems.is_empty(), "{:?}", seen.problems);
@@ -355,8 +361,14 @@ fn failing_healthcheck_rolls_back_under_load() {
     assert_eq!(out.status.code(), Some(1), "rollout: {}", stderr(&out));
     let err = stderr(&out);
     assert!(err.contains("rolled back") && err.contains("unhealthy"), "{err}");
-    assert_eq!(counts.failed, 0, "failed requests: {counts:?}");
-    assert!(counts.per_second >= 20.0, "load too thin: {counts:?}");
+    assert_eq!(
+        counts.failed,
+        0,
+        "failed requests: {} of {}",
+        counts.failed,
+        counts.ok + counts.failed
+    );
+    assert!(counts.per_second >= 20.0, "load too thin: {:.1}/s", counts.per_second);
     assert!(seen.min_healthy >= 3, "fewer than 3 healthy replicas: {seen:?}");
     assert!(seen.problems.is_empty(), "{:?}", seen.problems);
     assert_eq!(fx.containers(), before, "the old containers serve, nothing left over");
@@ -391,7 +403,13 @@ fn gate_rejecting_the_second_replica_rolls_back_to_the_same_containers() {
         "{text}"
     );
     assert!(text.contains("Updating 2/3"), "the second batch ran: {text}");
-    assert_eq!(counts.failed, 0, "failed requests: {counts:?}");
+    assert_eq!(
+        counts.failed,
+        0,
+        "failed requests: {} of {}",
+        counts.failed,
+        counts.ok + counts.failed
+    );
     assert_eq!(fx.containers(), before, "the same old containers serve again");
     assert_eq!(fx.images(), vec![format!("{}:v1", fx.project); 3]);
     assert_eq!(fx.answer(), "v1");
@@ -445,4 +463,40 @@ fn killed_rollout_converges_when_run_again() {
     let up = fx.compose_v2(&["up", "-d"]);
     assert!(up.status.success(), "compose up: {}", stderr(&up));
     assert_eq!(fx.containers(), after, "compose up -d recreated: {}", stderr(&up));
+}
+
+#[test]
+fn up_rolls_a_start_first_service_instead_of_recreating_it() {
+    let fx = fixture("ro-up");
+    let before = fx.containers();
+    let load = fx.load();
+    thread::sleep(Duration::from_secs(1));
+    let mon = fx.monitor();
+    let out = fx.orch("v2", &["up", "-d"]);
+    let seen = mon.stop();
+    let counts = load.stop();
+    eprintln!("monitor: {seen:?}\n{}", stderr(&out));
+    assert!(out.status.success(), "up: {}", stderr(&out));
+    assert_eq!(
+        counts.failed,
+        0,
+        "failed requests: {} of {}",
+        counts.failed,
+        counts.ok + counts.failed
+    );
+    assert!(seen.min_healthy >= 3, "fewer than 3 healthy replicas: {seen:?}");
+    assert!(seen.problems.is_empty(), "{:?}", seen.problems);
+    let after = fx.containers();
+    assert_eq!(after.len(), 3, "{after:?}");
+    assert!(
+        after.values().all(|id| !before.values().any(|b| b == id)),
+        "{before:?} {after:?}"
+    );
+    assert_eq!(fx.images(), vec![format!("{}:v2", fx.project); 3]);
+    // Nothing left to do for either tool.
+    let up = fx.compose_v2(&["up", "-d"]);
+    assert!(up.status.success(), "compose up: {}", stderr(&up));
+    let again = fx.orch("v2", &["up", "-d"]);
+    assert!(again.status.success(), "{}", stderr(&again));
+    assert_eq!(fx.containers(), after);
 }
