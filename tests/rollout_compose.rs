@@ -500,3 +500,44 @@ fn up_rolls_a_start_first_service_instead_of_recreating_it() {
     assert!(again.status.success(), "{}", stderr(&again));
     assert_eq!(fx.containers(), after);
 }
+
+#[test]
+fn history_records_revisions_and_undo_goes_back_without_downtime() {
+    let fx = fixture("ro-hist");
+    let none = fx.orch("v1", &["rollout", "history", "web"]);
+    assert!(stdout(&none).contains("no rollout recorded"), "{}", stdout(&none));
+    let out = fx.orch("v2", &["rollout", "web"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    // Revision 1 is what `up` made (known: the file's service with its
+    // image hashes the same), 2 the rollout, running.
+    let h = stdout(&fx.orch("v2", &["rollout", "history", "web"]));
+    let lines: Vec<&str> = h.lines().collect();
+    assert_eq!(lines.len(), 3, "{h}");
+    assert!(lines[1].starts_with("1 ") && lines[1].contains(":v1"), "{h}");
+    assert!(lines[2].starts_with("2 *") && lines[2].contains(":v2"), "{h}");
+    assert!(!h.contains("not recorded"), "{h}");
+    // Undo under load: back to v1 with no failed request.
+    let load = fx.load();
+    thread::sleep(Duration::from_secs(1));
+    let undo = fx.orch("v2", &["rollout", "undo", "web"]);
+    let counts = load.stop();
+    assert!(undo.status.success(), "{}", stderr(&undo));
+    assert_eq!(counts.failed, 0, "failed requests during undo: {}", counts.failed);
+    assert_eq!(fx.images(), vec![format!("{}:v1", fx.project); 3]);
+    assert_eq!(fx.answer(), "v1");
+    let h = stdout(&fx.orch("v2", &["rollout", "history", "web"]));
+    assert!(
+        h.lines()
+            .nth(3)
+            .is_some_and(|l| l.starts_with("3 *") && l.contains(":v1")),
+        "{h}"
+    );
+    // To a revision that is not there: one line saying so.
+    let bad = fx.orch("v2", &["rollout", "undo", "web", "--to", "9"]);
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(stderr(&bad).contains("has no revision 9"), "{}", stderr(&bad));
+    // --to an explicit revision.
+    let to2 = fx.orch("v1", &["rollout", "undo", "web", "--to", "2"]);
+    assert!(to2.status.success(), "{}", stderr(&to2));
+    assert_eq!(fx.answer(), "v2");
+}

@@ -412,6 +412,20 @@ fn rollout() -> Command {
         .arg(num("replicas", "Replicas wanted (default: the service's)"))
         .arg(timeout())
         .arg(Arg::new("service").required(true).value_name("SERVICE"))
+        .args_conflicts_with_subcommands(true)
+        .subcommand_negates_reqs(true)
+        .subcommand(
+            Command::new("history")
+                .about("List a service's rollout revisions (the last 10)")
+                .arg(Arg::new("service").required(true).value_name("SERVICE")),
+        )
+        .subcommand(
+            Command::new("undo")
+                .about("Roll a service back to its previous revision (or --to N)")
+                .arg(num("to", "The revision to roll back to"))
+                .arg(timeout())
+                .arg(Arg::new("service").required(true).value_name("SERVICE")),
+        )
 }
 
 /// Compose's `run` (a one-off container). `orch run` is this when its

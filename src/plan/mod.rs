@@ -19,6 +19,7 @@ pub mod diff;
 pub mod down;
 pub mod features;
 pub mod gojson;
+pub mod history;
 pub mod hooks;
 pub mod lifecycle;
 pub mod limits;

@@ -88,6 +88,13 @@ impl Rollout {
         })
     }
 
+    /// Labels every replica this rollout creates carries (its history).
+    pub fn label_new(&mut self, labels: Vec<(String, String)>) {
+        for (k, v) in labels {
+            self.hidden.body["Labels"][k] = serde_json::Value::String(v);
+        }
+    }
+
     pub fn service(&self) -> &ServiceSpec {
         &self.svc
     }

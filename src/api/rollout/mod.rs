@@ -24,6 +24,7 @@ use crate::bridge;
 use crate::docker::Endpoint;
 use crate::plan::apply::Event;
 use crate::plan::desired;
+use crate::plan::history::{self, Revision};
 use crate::plan::rollout::{highest, Replica, Rollout};
 
 mod policy;
@@ -331,6 +332,7 @@ fn outcome(ok: bool, changed: bool, run: &Run, error: Option<String>, rolled_bac
 
 pub const OPTIONS: &[&str] = &[
     "image",
+    "revision",
     "replicas",
     "parallelism",
     "delay",
@@ -348,11 +350,20 @@ pub const OPTIONS: &[&str] = &[
     "on_event",
 ];
 
-/// The desired project with `image` (if given) as `service`'s image.
-fn desired_for(p: &Project, service: &str, image: Option<String>) -> RhaiResult<desired::Desired> {
+/// The desired project with `document` (a revision's) as `service`, and
+/// `image` (if given) as its image.
+fn desired_for(
+    p: &Project,
+    service: &str,
+    document: Option<Value>,
+    image: Option<String>,
+) -> RhaiResult<desired::Desired> {
     let mut doc = p.0.doc.clone();
     if doc["services"].get(service).is_none() {
         return fail(format!("no such service: {service}"));
+    }
+    if let Some(s) = document {
+        doc["services"][service] = s;
     }
     if let Some(img) = image {
         doc["services"][service]["image"] = Value::String(img);
@@ -366,9 +377,75 @@ fn desired_for(p: &Project, service: &str, image: Option<String>) -> RhaiResult<
     Ok(d)
 }
 
+/// The service document of `revision` in the history.
+fn revision_document(cur: &history::Current, service: &str, revision: i64) -> RhaiResult<Value> {
+    let Some(r) = cur.history.iter().find(|r| r.revision as i64 == revision) else {
+        let known: Vec<String> = cur.history.iter().map(|r| r.revision.to_string()).collect();
+        return fail(format!(
+            "service {service} has no revision {revision} (its history: {}; see `orch rollout history {service}`)",
+            if known.is_empty() {
+                "empty".to_string()
+            } else {
+                known.join(", ")
+            }
+        ));
+    };
+    r.service.clone().ok_or_else(|| {
+        format!("revision {revision} of {service} ran a configuration orch did not record (made before any rollout)")
+            .into()
+    })
+}
+
+/// The document the running containers with (`image`, `hash`) were made
+/// from, when orch can know it: a recorded revision with that hash, or
+/// the project's service with that image (if that hashes the same).
+fn known_document(p: &Project, service: &str, cur: &history::Current, image: &str, hash: &str) -> Option<Value> {
+    if let Some(r) = cur.history.iter().rev().find(|r| r.hash == hash && r.service.is_some()) {
+        return r.service.clone();
+    }
+    let mut doc = p.0.doc["services"][service].clone();
+    doc["image"] = Value::String(image.to_string());
+    (desired::service_hash(&doc) == hash).then_some(doc)
+}
+
+/// The history the new replicas carry (the running configuration
+/// recorded first if it is not yet).
+fn history_for(p: &Project, svc: &desired::ServiceSpec, cur: &history::Current) -> Vec<(String, String)> {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
+    let old = cur
+        .running
+        .iter()
+        .find(|(_, h, _)| *h != svc.hash)
+        .map(|(image, hash, created)| Revision {
+            revision: 0,
+            time: *created,
+            image: image.clone(),
+            hash: hash.clone(),
+            service: known_document(p, &svc.name, cur, image, hash),
+        });
+    let new = Revision {
+        revision: 0,
+        time: now,
+        image: svc.image.clone(),
+        hash: svc.hash.clone(),
+        service: Some(svc.raw.clone()),
+    };
+    history::labels(&history::extend(cur, old, new))
+}
+
 pub fn rollout(ctx: &NativeCallContext, p: &Project, service: &str, opts: Map) -> RhaiResult<Map> {
     let o = Opts::new("compose::rollout", opts, OPTIONS)?;
-    let desired = Arc::new(desired_for(p, service, o.str("image")?)?);
+    let ep = super::endpoint();
+    let d = bridge::block_on(async { client(&ep).await.cloned() })?;
+    let cur = bridge::block_on(async { history::read(&d, &p.0.name, service).await.map_err(Into::into) })?;
+    let document = match o.int("revision")? {
+        Some(n) => Some(revision_document(&cur, service, n)?),
+        None => None,
+    };
+    let desired = Arc::new(desired_for(p, service, document, o.str("image")?)?);
     let raw = desired.service(service).expect("checked").raw.clone();
     let want = match o.int("replicas")? {
         Some(n) => n.max(0) as usize,
@@ -382,8 +459,6 @@ pub fn rollout(ctx: &NativeCallContext, p: &Project, service: &str, opts: Map) -
         &Opts::new("compose::rollout", Map::new(), &[])?,
         want,
     )?;
-    let ep = super::endpoint();
-    let d = bridge::block_on(async { client(&ep).await.cloned() })?;
     let (tx, rx) = mpsc::unbounded_channel();
     let timeout = o.int("timeout")?;
     let host = ep.host.clone();
@@ -394,11 +469,12 @@ pub fn rollout(ctx: &NativeCallContext, p: &Project, service: &str, opts: Map) -
             .await
             .map_err(Into::into)
     })?;
-    let r = bridge::block_on(async {
+    let mut r = bridge::block_on(async {
         Rollout::new(d.clone(), desired.clone(), service, timeout, tx)
             .await
             .map_err(Into::into)
     })?;
+    r.label_new(history_for(p, r.service(), &cur));
     let mut run = Run {
         ctx,
         ep,
@@ -494,14 +570,16 @@ pub mod api {
     /// joins the name, and an old one is drained (out of DNS, `drain`
     /// seconds, stopped). Defaults come from `deploy.update_config` /
     /// `rollback_config`; options: `image`, `replicas`, `parallelism`,
-    /// `delay`, `order` ("start-first" default | "stop-first"),
+    /// `revision` (a revision of `compose::rollout_history` to go back
+    /// to), `delay`, `order` ("start-first" default | "stop-first"),
     /// `failure_action` ("rollback" default | "pause" | "continue"),
     /// `monitor`, `max_failure_ratio`, `max_surge`, `max_unavailable`,
     /// `progress_deadline` (300 s), `min_healthy_time`, `drain` (0.5 s),
     /// `timeout` (stop grace), `gate: |container| bool`, `on_event: |e|`.
     /// Durations are seconds or strings ("1m30s"). Returns `#{ ok, changed,
     /// rolled_back, paused, failed, error, replicas }`; on a rollback the
-    /// old containers serve again, exactly as before.
+    /// old containers serve again, exactly as before. Each rollout records
+    /// its revision on the new containers (`orch rollout history`).
     ///
     /// ```rhai
     /// let p = compose::load(#{});
@@ -516,4 +594,39 @@ pub mod api {
     pub fn rollout(ctx: NativeCallContext, p: Project, service: &str, opts: Map) -> RhaiResult<Map> {
         crate::api::located(&ctx, super::rollout(&ctx, &p, service, opts))
     }
+
+    /// The rollout history of `service` in project `project` (a name), as
+    /// recorded on its containers: the last 10 revisions, oldest first,
+    /// each `#{ revision, time, image, hash, current, known }` (`known`:
+    /// whether orch recorded its configuration, so `undo` can go back).
+    ///
+    /// ```rhai
+    /// for r in compose::rollout_history("shop", "web") { print(`${r.revision} ${r.image}`); }
+    /// ```
+    #[rhai_fn(name = "rollout_history", return_raw)]
+    pub fn rollout_history(ctx: NativeCallContext, project: &str, service: &str) -> RhaiResult<rhai::Array> {
+        crate::api::located(&ctx, super::history_of(project, service))
+    }
+}
+
+fn history_of(project: &str, service: &str) -> RhaiResult<rhai::Array> {
+    let ep = super::endpoint();
+    let cur = bridge::block_on(async {
+        let d = client(&ep).await?;
+        history::read(d, project, service).await.map_err(Into::into)
+    })?;
+    Ok(cur
+        .history
+        .iter()
+        .map(|r| {
+            let mut m = Map::new();
+            m.insert("revision".into(), (r.revision as i64).into());
+            m.insert("time".into(), r.time.into());
+            m.insert("image".into(), r.image.clone().into());
+            m.insert("hash".into(), r.hash.clone().into());
+            m.insert("current".into(), (Some(r.revision) == cur.revision).into());
+            m.insert("known".into(), r.service.is_some().into());
+            Dynamic::from_map(m)
+        })
+        .collect())
 }
