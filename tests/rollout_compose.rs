@@ -25,7 +25,8 @@ impl Drop for Images {
 
 /// A project `web` (3 replicas of `<project>:${TAG:-v1}`, start-first,
 /// parallelism 1, a wget healthcheck) and its images: v1, v2 (serving
-/// their version) and bad (serving nothing, so its healthcheck fails).
+/// their version), bad (serving nothing, so its healthcheck fails) and
+/// flaky (v2's page for 2 s, then nothing).
 /// Fields drop in order: containers and networks, the project, images.
 struct Fx {
     _containers: Cleanup,
@@ -40,15 +41,18 @@ fn fixture(tag: &str) -> Fx {
     let project = unique(tag);
     let dir = tempfile::tempdir().expect("tempdir");
     let mut images = Vec::new();
-    for v in ["v1", "v2", "bad"] {
+    for v in ["v1", "v2", "bad", "flaky"] {
         let ctx = dir.path().join(format!("img-{v}"));
         std::fs::create_dir_all(ctx.join("www")).unwrap();
         if v != "bad" {
-            std::fs::write(ctx.join("www/index.html"), format!("{v}\n")).unwrap();
+            let page = if v == "flaky" { "v2" } else { v };
+            std::fs::write(ctx.join("www/index.html"), format!("{page}\n")).unwrap();
         }
         // sh as PID 1 with a TERM trap: the replica stops on SIGTERM.
+        // flaky serves for 2 s, then loses its page (healthy, then not).
+        let breaks = if v == "flaky" { "(sleep 2; rm /www/index.html) & " } else { "" };
         let dockerfile = format!(
-            "FROM {base}\nCOPY www /www\nCMD [\"sh\", \"-c\", \"trap 'exit 0' TERM; httpd -f -p 80 -h /www & wait\"]\n"
+            "FROM {base}\nCOPY www /www\nCMD [\"sh\", \"-c\", \"trap 'exit 0' TERM; httpd -f -p 80 -h /www & {breaks}wait\"]\n"
         );
         std::fs::write(ctx.join("Dockerfile"), dockerfile).unwrap();
         let name = format!("{project}:{v}");
@@ -540,4 +544,48 @@ fn history_records_revisions_and_undo_goes_back_without_downtime() {
     let to2 = fx.orch("v1", &["rollout", "undo", "web", "--to", "2"]);
     assert!(to2.status.success(), "{}", stderr(&to2));
     assert_eq!(fx.answer(), "v2");
+}
+
+#[test]
+fn engine_error_mid_rollout_rolls_back_with_a_clear_message() {
+    let fx = fixture("ro-err");
+    let before = fx.containers();
+    let load = fx.load();
+    thread::sleep(Duration::from_secs(1));
+    // The second new replica vanishes between its gate and joining the
+    // service (as if someone removed it): the engine's error ends the
+    // rollout, which puts the old containers back.
+    let script = r#"
+        let p = compose::load(#{});
+        let r = compose::rollout(p, "web", #{
+            gate: |c| { if c.name.ends_with("-5") { c.remove(#{ force: true }); } true },
+        });
+        print(`ok=${r.ok} rolled_back=${r.rolled_back} error=${r.error}`);
+    "#;
+    std::fs::write(fx.dir.path().join("err.rhai"), script).unwrap();
+    let out = fx.orch("v2", &["run", "err.rhai"]);
+    let counts = load.stop();
+    let text = stdout(&out);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(text.contains("ok=false rolled_back=true"), "{text}");
+    assert!(
+        text.contains("joining ") && text.contains("-web-5 to service web") && text.contains("No such container"),
+        "{text}"
+    );
+    assert_eq!(counts.failed, 0, "failed requests: {}", counts.failed);
+    assert_eq!(fx.containers(), before, "the same old containers serve again");
+    assert_eq!(fx.answer(), "v1");
+}
+
+#[test]
+fn a_replica_failing_while_monitored_rolls_the_update_back() {
+    let fx = fixture("ro-mon");
+    let before = fx.containers();
+    let image = format!("{}:flaky", fx.project);
+    let out = fx.orch("v1", &["rollout", "web", "--image", &image, "--monitor", "5s"]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("rolled back") && err.contains("while monitored"), "{err}");
+    assert_eq!(fx.containers(), before, "the same old containers serve again");
+    assert_eq!(fx.answer(), "v1");
 }

@@ -407,7 +407,7 @@ fn rollout() -> Command {
         ))
         .arg(opt(
             "drain",
-            "Wait between taking a replica out of DNS and stopping it (default 0.5s)",
+            "Wait between taking a replica out of DNS and stopping it (default 0)",
         ))
         .arg(num("replicas", "Replicas wanted (default: the service's)"))
         .arg(timeout())

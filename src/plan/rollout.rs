@@ -240,6 +240,15 @@ impl Rollout {
     /// again (it served no one by that name yet).
     pub async fn join(&self, r: &mut Replica) -> Result<(), String> {
         let t = Instant::now();
+        self.join_networks(r)
+            .await
+            .map_err(|e| format!("joining {} to service {}: {e}", r.name, self.svc.name))?;
+        r.joined = true;
+        self.ctx.emit("Container", &r.name, "Joined", true, t);
+        Ok(())
+    }
+
+    async fn join_networks(&self, r: &Replica) -> Result<(), String> {
         let endpoints = self.endpoints(&r.id).await?;
         for (net, mut ep) in endpoints {
             let mut aliases = ep.aliases.take().unwrap_or_default();
@@ -254,8 +263,6 @@ impl Rollout {
             self.disconnect(&r.id, &net).await?;
             self.connect(&r.id, &net, ep).await?;
         }
-        r.joined = true;
-        self.ctx.emit("Container", &r.name, "Joined", true, t);
         Ok(())
     }
 

@@ -188,6 +188,19 @@ impl Run<'_, '_> {
         Ok(results.into_iter().collect::<Result<Vec<_>, _>>().map(|_| ()))
     }
 
+    /// Takes replicas this run created out and removes them.
+    fn drop_replicas(&mut self, batch: &[Replica]) -> RhaiResult<()> {
+        let ids: Vec<&str> = batch.iter().map(|r| r.id.as_str()).collect();
+        self.created.retain(|c| !ids.contains(&c.id.as_str()));
+        for rep in batch {
+            let mut rep = rep.clone();
+            let r = &self.r;
+            self.step(async { r.retire(&mut rep, Duration::ZERO).await.and(r.remove(&rep).await) })?
+                .ok();
+        }
+        Ok(())
+    }
+
     /// Watches the replicas of the last batch for `monitor`: any that stops
     /// or turns unhealthy fails the batch.
     fn watch(&mut self, monitor: Duration, batch: &[Replica]) -> RhaiResult<Vec<String>> {
@@ -228,6 +241,11 @@ fn forward(run: &mut Run, p: &Policy, want: usize) -> RhaiResult<Result<(), Stri
         let batch: Vec<Replica> = run.fresh[before..].to_vec();
         if failed.is_empty() && !p.monitor.is_zero() {
             failed = run.watch(p.monitor, &batch)?;
+            if !failed.is_empty() {
+                // The batch failed as a whole: out of service at once.
+                run.fresh.truncate(before);
+                run.drop_replicas(&batch)?;
+            }
         }
         let ok = run.fresh.len() - before;
         if p.start_first && ok > 0 {
@@ -426,7 +444,10 @@ pub fn rollout(ctx: &NativeCallContext, p: &Project, service: &str, opts: Map) -
         gate: o.fn_ptr("gate")?,
         min_healthy: secs(&o, "min_healthy_time")?.unwrap_or_default(),
         deadline: secs(&o, "progress_deadline")?.unwrap_or(Duration::from_secs(300)),
-        drain: secs(&o, "drain")?.unwrap_or(Duration::from_millis(500)),
+        // Off its networks a replica gets no request (nor answers one still
+        // in flight), so by default it is stopped at once; `drain` is for
+        // work it finishes on its own.
+        drain: secs(&o, "drain")?.unwrap_or_default(),
         fresh: Vec::new(),
         created: Vec::new(),
         old: Vec::new(),
@@ -516,7 +537,7 @@ pub mod api {
     /// to), `delay`, `order` ("start-first" default | "stop-first"),
     /// `failure_action` ("rollback" default | "pause" | "continue"),
     /// `monitor`, `max_failure_ratio`, `max_surge`, `max_unavailable`,
-    /// `progress_deadline` (300 s), `min_healthy_time`, `drain` (0.5 s),
+    /// `progress_deadline` (300 s), `min_healthy_time`, `drain` (0 s),
     /// `timeout` (stop grace), `gate: |container| bool`, `on_event: |e|`.
     /// Durations are seconds or strings ("1m30s"). Returns `#{ ok, changed,
     /// rolled_back, paused, failed, error, replicas }`; on a rollback the
