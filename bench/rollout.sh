@@ -4,7 +4,7 @@
 # with `docker compose up -d --no-recreate --scale`, wait until it is
 # healthy, stop and remove one old replica; five times). 5 replicas,
 # start-first, parallelism 1, under load (a client container asking the
-# service by name, two loops, `timeout 2 wget`, one retry). Not a test: it
+# service by name, four loops, `timeout 2 wget`, one retry). Not a test: it
 # prints medians, the ratio and both tools' failed requests.
 #
 #   bench/rollout.sh [RUNS]      (default 3; ORCH=path skips the release build)
@@ -50,20 +50,20 @@ EOF
 cd "$work"
 
 load_start() {  # load_start PROJECT
-    docker run -d --name $1-client --network $1_default "$image" sh -c 'for k in 1 2; do ( ok=0; retry=0; fail=0;
+    docker run -d --name $1-client --network $1_default "$image" sh -c 'for k in 1 2 3 4; do ( ok=0; retry=0; fail=0;
         while [ ! -f /stop ]; do
           if timeout 2 wget -qO- http://web/ >/dev/null 2>&1; then ok=$((ok+1));
           else retry=$((retry+1));
             if timeout 2 wget -qO- http://web/ >/dev/null 2>&1; then ok=$((ok+1)); else fail=$((fail+1)); fi;
           fi;
-          echo "$ok $retry $fail" > /stats$k; sleep 0.03;
+          echo "$ok $retry $fail" > /stats$k; sleep 0.05;
         done; touch /done$k ) & done; sleep 3600' >/dev/null
     sleep 1
 }
 load_stop() {  # load_stop PROJECT → "ok retries failed"
     docker exec $1-client touch /stop
-    until docker exec $1-client sh -c '[ -f /done1 ] && [ -f /done2 ]'; do sleep 0.1; done
-    docker exec $1-client sh -c 'cat /stats1 /stats2' | awk '{o+=$1; r+=$2; f+=$3} END {print o, r, f}'
+    until docker exec $1-client sh -c '[ -f /done1 ] && [ -f /done2 ] && [ -f /done3 ] && [ -f /done4 ]'; do sleep 0.1; done
+    docker exec $1-client sh -c 'cat /stats1 /stats2 /stats3 /stats4' | awk '{o+=$1; r+=$2; f+=$3} END {print o, r, f}'
     docker rm -f $1-client >/dev/null
 }
 

@@ -14,6 +14,9 @@ use std::time::{Duration, Instant};
 
 use common::*;
 
+/// The load client's request loops.
+const LOOPS: usize = 4;
+
 /// Images built for a test, removed last (after its containers).
 struct Images(Vec<String>);
 
@@ -50,7 +53,11 @@ fn fixture(tag: &str) -> Fx {
         }
         // sh as PID 1 with a TERM trap: the replica stops on SIGTERM.
         // flaky serves for 2 s, then loses its page (healthy, then not).
-        let breaks = if v == "flaky" { "(sleep 2; rm /www/index.html) & " } else { "" };
+        let breaks = if v == "flaky" {
+            "(sleep 2; rm /www/index.html) & "
+        } else {
+            ""
+        };
         let dockerfile = format!(
             "FROM {base}\nCOPY www /www\nCMD [\"sh\", \"-c\", \"trap 'exit 0' TERM; httpd -f -p 80 -h /www & {breaks}wait\"]\n"
         );
@@ -150,17 +157,17 @@ impl Fx {
     /// Starts the load client; `stop` returns its counts.
     fn load(&self) -> Load {
         let name = format!("{}-client", self.project);
-        // Two loops (as a proxy's connections): one request, retried once
-        // on failure; counts in /stats1 and /stats2. A request in flight
-        // to a replica as it leaves the network waits for its timeout, so
-        // a second loop keeps the rate up meanwhile.
-        let script = "for k in 1 2; do ( ok=0; retry=0; fail=0; \
+        // Four loops (as a proxy's connections): one request, retried once
+        // on failure; counts in /statsK. A request in flight to a replica
+        // as it leaves the network waits for its timeout, and the machine
+        // may be busy: the other loops keep the rate up meanwhile.
+        let script = "for k in 1 2 3 4; do ( ok=0; retry=0; fail=0; \
             while [ ! -f /stop ]; do \
               if timeout 2 wget -qO- http://web/ >/dev/null 2>&1; then ok=$((ok+1)); \
               else retry=$((retry+1)); \
                 if timeout 2 wget -qO- http://web/ >/dev/null 2>&1; then ok=$((ok+1)); else fail=$((fail+1)); fi; \
               fi; \
-              echo \"$ok $retry $fail\" > /stats$k; sleep 0.03; \
+              echo \"$ok $retry $fail\" > /stats$k; sleep 0.05; \
             done; touch /done$k ) & done; sleep 3600";
         docker(&[
             "run",
@@ -270,19 +277,19 @@ impl Load {
         let elapsed = self.started.elapsed().as_secs_f64();
         docker(&["exec", &self.name, "touch", "/stop"]);
         let t = Instant::now();
-        let done = |l: &str| l == "done1" || l == "done2";
+        let done = |l: &str| l.starts_with("done");
         while docker(&["exec", &self.name, "sh", "-c", "ls /"])
             .lines()
             .filter(|l| done(l))
             .count()
-            < 2
+            < LOOPS
         {
             assert!(t.elapsed() < Duration::from_secs(10), "load client did not stop");
             thread::sleep(Duration::from_millis(100));
         }
         let mut n = [0u64; 3];
-        for f in ["/stats1", "/stats2"] {
-            let stats = docker(&["exec", &self.name, "cat", f]);
+        for k in 1..=LOOPS {
+            let stats = docker(&["exec", &self.name, "cat", &format!("/stats{k}")]);
             for (i, x) in stats.split_whitespace().enumerate() {
                 n[i] += x.parse::<u64>().unwrap();
             }
