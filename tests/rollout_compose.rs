@@ -596,3 +596,36 @@ fn a_replica_failing_while_monitored_rolls_the_update_back() {
     assert_eq!(fx.containers(), before, "the same old containers serve again");
     assert_eq!(fx.answer(), "v1");
 }
+
+#[test]
+fn a_fixed_host_port_needs_stop_first() {
+    let fx = fixture("ro-port");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let file = fx.dir.path().join("compose.yaml");
+    let text = std::fs::read_to_string(&file).unwrap().replace(
+        "    healthcheck:",
+        &format!("    ports: [\"127.0.0.1:{port}:80\"]\n    healthcheck:"),
+    );
+    std::fs::write(&file, text.replace("replicas: 3", "replicas: 1")).unwrap();
+    // `up` recreates it (two containers cannot hold the port) and says why.
+    let up = fx.orch("v1", &["up", "-d", "--wait"]);
+    assert!(up.status.success(), "{}", stderr(&up));
+    assert!(
+        stderr(&up).contains(&format!(
+            "service web publishes host port {port}: recreated, not rolled"
+        )),
+        "{}",
+        stderr(&up)
+    );
+    let out = fx.orch("v2", &["rollout", "web"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("use order stop-first"), "{}", stderr(&out));
+    let out = fx.orch("v2", &["rollout", "web", "--order", "stop-first"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(fx.images(), vec![format!("{}:v2", fx.project)]);
+    assert_eq!(fx.answer(), "v2");
+}

@@ -29,7 +29,7 @@ use crate::plan::rollout::{highest, Replica, Rollout};
 
 mod history;
 mod policy;
-use policy::{policy, secs, Policy};
+use policy::{policy, secs, single_instance, Policy};
 
 /// A rollout in progress, driven from the script thread (the gate and
 /// `on_event` are script closures).
@@ -412,6 +412,13 @@ pub fn rollout(ctx: &NativeCallContext, p: &Project, service: &str, opts: Map) -
         None => desired.service(service).expect("checked").replicas,
     };
     let update = policy(&raw, "update_config", None, &o, want)?;
+    if update.start_first {
+        if let Some(why) = single_instance(&raw) {
+            return fail(format!(
+                "service {service} {why}: a start-first rollout runs a second container beside each old one; use order stop-first"
+            ));
+        }
+    }
     let back = policy(
         &raw,
         "rollback_config",
@@ -556,6 +563,20 @@ pub mod api {
     #[rhai_fn(name = "rollout", return_raw)]
     pub fn rollout(ctx: NativeCallContext, p: Project, service: &str, opts: Map) -> RhaiResult<Map> {
         crate::api::located(&ctx, super::rollout(&ctx, &p, service, opts))
+    }
+
+    /// Why a service (a document from `Project.service(name)`) cannot run
+    /// two containers at once (`"has container_name x"`, `"publishes host
+    /// port 8080"`), or `()`: a start-first rollout needs that.
+    ///
+    /// ```rhai
+    /// let why = compose::single_instance(p.service("web"));
+    /// if why != () { print(`web ${why}: rolling stop-first`); }
+    /// ```
+    #[rhai_fn(name = "single_instance", return_raw)]
+    pub fn single_instance_of(service: Dynamic) -> RhaiResult<Dynamic> {
+        let v = crate::api::value::to_json(&service)?;
+        Ok(super::single_instance(&v).map(Dynamic::from).unwrap_or(Dynamic::UNIT))
     }
 
     /// The rollout history of `service` in project `project` (a name), as

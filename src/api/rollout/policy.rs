@@ -116,3 +116,17 @@ pub(super) fn policy(raw: &Value, key: &str, base: Option<&Policy>, o: &Opts, re
             .unwrap_or(0.0),
     })
 }
+
+/// Why two containers of the service cannot run at once, if they cannot:
+/// a fixed container name or a fixed published host port.
+pub fn single_instance(service: &Value) -> Option<String> {
+    if let Some(n) = service["container_name"].as_str() {
+        return Some(format!("has container_name {n}"));
+    }
+    let ports = service["ports"].as_array()?;
+    ports
+        .iter()
+        .filter_map(|p| p["published"].as_str())
+        .find(|p| !p.is_empty() && !p.contains('-'))
+        .map(|p| format!("publishes host port {p}"))
+}
