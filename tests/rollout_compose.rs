@@ -629,3 +629,41 @@ fn a_fixed_host_port_needs_stop_first() {
     assert_eq!(fx.images(), vec![format!("{}:v2", fx.project)]);
     assert_eq!(fx.answer(), "v2");
 }
+
+#[test]
+fn failure_action_pause_stops_where_it_is_with_every_replica_serving() {
+    let fx = fixture("ro-pause");
+    let before = fx.containers();
+    let image = format!("{}:bad", fx.project);
+    for order in ["start-first", "stop-first"] {
+        let out = fx.orch(
+            "v1",
+            &[
+                "rollout",
+                "web",
+                "--image",
+                &image,
+                "--failure-action",
+                "pause",
+                "--order",
+                order,
+            ],
+        );
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(1), "{err}");
+        assert!(err.contains("is paused") && err.contains("unhealthy"), "{order}: {err}");
+        // The first replica failed: the old ones all serve (stop-first
+        // started the one it had stopped again), nothing else is left.
+        assert_eq!(fx.containers(), before, "{order}");
+        let states = docker(&[
+            "ps",
+            "-a",
+            "--filter",
+            &format!("label=com.docker.compose.project={}", fx.project),
+            "--format",
+            "{{.State}}",
+        ]);
+        assert!(states.lines().all(|s| s == "running"), "{order}: {states}");
+        assert_eq!(fx.answer(), "v1");
+    }
+}

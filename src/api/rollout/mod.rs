@@ -509,14 +509,29 @@ fn drive(run: &mut Run, update: &Policy, back: &Policy, want: usize) -> RhaiResu
             run.say("Rolled out")?;
             Ok(outcome(true, true, run, None, false, false))
         }
-        Err(reason) if update.failure_action == "pause" => {
+        Err(reason) if update.failure_action != "rollback" => {
+            // Left as it is (new and old replicas side by side), but never
+            // short of replicas: stop-first made room for ones that failed.
+            let missing = want.saturating_sub(run.fresh.len() + run.old.len());
+            let mut back: Vec<Replica> = run.parked.drain(..missing.min(run.parked.len())).collect();
+            let (stable, deadline) = (run.min_healthy, run.deadline);
+            for rep in back.iter_mut() {
+                let r = &run.r;
+                run.step(async {
+                    r.restore(rep).await?;
+                    r.wait_ready(rep, stable, deadline).await
+                })?
+                .ok();
+            }
+            run.old.extend(back);
             let parked = std::mem::take(&mut run.parked);
             for rep in &parked {
                 let r = &run.r;
                 run.step(r.remove(rep))?.ok();
             }
-            run.say("Paused")?;
-            Ok(outcome(false, true, run, Some(reason), false, true))
+            let paused = update.failure_action == "pause";
+            run.say(if paused { "Paused" } else { "Failed" })?;
+            Ok(outcome(false, true, run, Some(reason), false, paused))
         }
         Err(reason) => match roll_back(run, back)? {
             Ok(()) => {
