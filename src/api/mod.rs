@@ -24,6 +24,7 @@ pub mod node;
 pub mod oneoff;
 pub mod plan;
 pub mod progress;
+pub mod rollout;
 pub mod secret;
 pub mod service;
 pub mod spec;
@@ -59,6 +60,7 @@ pub fn register(engine: &mut Engine) {
     engine.register_static_module("plan", exported_module!(plan::api).into());
     let mut compose = exported_module!(compose::api);
     compose.set_var("LABELS", compose::labels());
+    compose.combine_flatten(exported_module!(rollout::api));
     engine.register_static_module("compose", compose.into());
     engine.register_static_module("progress", exported_module!(progress::api).into());
     engine.register_static_module("swarm", exported_module!(swarm::api).into());

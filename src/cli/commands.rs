@@ -364,6 +364,7 @@ fn container_commands() -> Vec<Command> {
                     .trailing_var_arg(true)
                     .allow_hyphen_values(true),
             ),
+        rollout(),
         Command::new("wait")
             .about("Block until containers of all (or specified) services stop")
             .arg(flag(
@@ -373,6 +374,55 @@ fn container_commands() -> Vec<Command> {
             ))
             .arg(services()),
     ]
+}
+
+/// `orch rollout SERVICE`: a zero-downtime rolling update on one host
+/// (`stdlib/compose/rollout.rhai`). The flags override the service's
+/// `deploy.update_config`.
+fn rollout() -> Command {
+    Command::new("rollout")
+        .about("Roll a service out to a new image or configuration with no downtime")
+        .arg(opt("image", "Roll out to this image instead of the compose file's"))
+        .arg(num("parallelism", "Replicas replaced at once (0: all)"))
+        .arg(opt("delay", "Wait between batches (seconds or 1m30s)"))
+        .arg(opt("order", "start-first (default) or stop-first"))
+        .arg(opt("failure-action", "rollback (default), pause or continue"))
+        .arg(opt("monitor", "Watch each batch this long after it serves"))
+        .arg(opt(
+            "max-failure-ratio",
+            "Failures tolerated, as a fraction of the replicas",
+        ))
+        .arg(num("max-surge", "Extra replicas at once (start-first)"))
+        .arg(num("max-unavailable", "Missing replicas at once (stop-first)"))
+        .arg(opt(
+            "progress-deadline",
+            "Longest wait for a replica to be healthy (default 300s)",
+        ))
+        .arg(opt(
+            "min-healthy-time",
+            "How long a replica stays healthy before it serves",
+        ))
+        .arg(opt(
+            "drain",
+            "Wait between taking a replica out of DNS and stopping it (default 0)",
+        ))
+        .arg(num("replicas", "Replicas wanted (default: the service's)"))
+        .arg(timeout())
+        .arg(Arg::new("service").required(true).value_name("SERVICE"))
+        .args_conflicts_with_subcommands(true)
+        .subcommand_negates_reqs(true)
+        .subcommand(
+            Command::new("history")
+                .about("List a service's rollout revisions (the last 10)")
+                .arg(Arg::new("service").required(true).value_name("SERVICE")),
+        )
+        .subcommand(
+            Command::new("undo")
+                .about("Roll a service back to its previous revision (or --to N)")
+                .arg(num("to", "The revision to roll back to"))
+                .arg(timeout())
+                .arg(Arg::new("service").required(true).value_name("SERVICE")),
+        )
 }
 
 /// Compose's `run` (a one-off container). `orch run` is this when its

@@ -100,6 +100,26 @@ pub(super) struct Ctx {
 }
 
 impl Ctx {
+    /// A context for work outside a plan (a rollout of `service`).
+    pub(super) fn for_service(
+        d: Docker,
+        desired: Arc<Desired>,
+        opts: ApplyOptions,
+        events: mpsc::UnboundedSender<Event>,
+        service: &str,
+    ) -> Ctx {
+        Ctx {
+            d,
+            desired,
+            ops: Arc::new(Semaphore::new(opts.parallel.max(1))),
+            opts,
+            events,
+            image_ids: Default::default(),
+            stopped: Default::default(),
+            scope: Arc::new(vec![service.to_string()]),
+        }
+    }
+
     pub(super) fn emit(&self, kind: &'static str, name: &str, status: &str, done: bool, started: Instant) {
         let _ = self.events.send(Event {
             kind,
