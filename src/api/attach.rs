@@ -17,7 +17,8 @@ use tokio::io::{AsyncWrite, AsyncWriteExt};
 use tokio::sync::mpsc;
 
 use super::container::Container;
-use super::value::Opts;
+
+use super::options::StartAttachedOpts;
 use super::{client, engine_err, RhaiResult};
 use crate::bridge;
 
@@ -153,8 +154,8 @@ async fn exit_code(d: &Docker, id: &str, what: &str) -> RhaiResult<i64> {
 }
 
 fn start_attached(c: &Container, opts: Map) -> RhaiResult<i64> {
-    let o = Opts::new("start_attached", opts, &["stdin"])?;
-    let want_stdin = o.flag("stdin")?;
+    let o: StartAttachedOpts = crate::api::opts::read("start_attached", opts)?;
+    let want_stdin = o.stdin.unwrap_or(false);
     let ep = c.ep.clone();
     let id = c.id.clone();
     let what = format!("container start {}", if c.name.is_empty() { &c.id } else { &c.name });
@@ -212,6 +213,6 @@ pub mod api {
     /// ```
     #[rhai_fn(global, return_raw)]
     pub fn start_attached(ctx: NativeCallContext, c: &mut Container, opts: Map) -> RhaiResult<i64> {
-        crate::api::located(&ctx, super::start_attached(c, opts))
+        crate::api::at(&ctx, || super::start_attached(c, opts))
     }
 }

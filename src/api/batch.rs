@@ -15,7 +15,8 @@ use futures_util::stream::{select_all, StreamExt};
 use rhai::{Array, Dynamic, FnPtr, Map, NativeCallContext};
 
 use super::container::Container;
-use super::value::{call_back, Opts};
+use super::options::{ContainerBatchOpts, StreamLogsOpts};
+use super::value::call_back;
 use super::{client, fail, RhaiResult};
 use crate::bridge;
 use crate::docker::{flatten, status};
@@ -35,11 +36,7 @@ fn containers(list: Array) -> RhaiResult<Vec<Container>> {
 /// `kill_on_force` (a second Ctrl-C kills the containers instead of
 /// leaving them to the engine's stop).
 pub fn batch(ctx: &NativeCallContext, list: Array, op: &str, opts: Map) -> RhaiResult<Map> {
-    let o = Opts::new(
-        "container::batch",
-        opts,
-        &["timeout", "signal", "force", "volumes", "on_event", "kill_on_force"],
-    )?;
+    let o: ContainerBatchOpts = crate::api::opts::read("container::batch", opts)?;
     let (done_status, busy_status) = match op {
         "start" => ("Started", "Starting"),
         "stop" => ("Stopped", "Stopping"),
@@ -54,13 +51,14 @@ pub fn batch(ctx: &NativeCallContext, list: Array, op: &str, opts: Map) -> RhaiR
             ))
         }
     };
-    let timeout = o.int("timeout")?.map(|t| t as i32);
-    let signal = o.str("signal")?.unwrap_or_else(|| "SIGKILL".into());
-    let (force, volumes) = (o.flag("force")?, o.flag("volumes")?);
-    let on_event = o.fn_ptr("on_event")?;
+    let timeout = o.timeout.map(|t| t as i32);
+    let signal = o.signal.clone().unwrap_or_else(|| "SIGKILL".into());
+    let (force, volumes) = (o.force.unwrap_or(false), o.volumes.unwrap_or(false));
+    let on_event = o.on_event.clone();
     let list = containers(list)?;
     let _force = o
-        .flag("kill_on_force")?
+        .kill_on_force
+        .unwrap_or(false)
         .then(|| bridge::on_force(kill_all(list.clone())));
     let op = op.to_string();
     super::plan::run_with_events(ctx, on_event, move |tx| async move {
@@ -159,36 +157,47 @@ async fn kill_all(list: Vec<Container>) {
     futures_util::future::join_all(kills).await;
 }
 
-/// `follow`, `tail` (number or "all"), `since`/`until` (unix seconds),
-/// `timestamps` as the engine's log query (containers and tasks alike).
-pub fn logs_options(o: &Opts) -> RhaiResult<qp::LogsOptions> {
-    let tail = match o.raw("tail") {
+/// The log options containers and tasks share: `follow`, `tail` (number
+/// or "all"), `since`/`until` (unix seconds), `timestamps`.
+pub struct LogQuery {
+    pub follow: Option<bool>,
+    pub tail: Option<Dynamic>,
+    pub since: Option<i64>,
+    pub until: Option<i64>,
+    pub timestamps: Option<bool>,
+}
+
+/// The engine's log query for `q`.
+pub fn logs_options(q: &LogQuery) -> qp::LogsOptions {
+    let tail = match &q.tail {
         Some(v) if v.is_int() => v.as_int().unwrap_or(0).to_string(),
         Some(v) => v.to_string(),
         None => "all".into(),
     };
-    Ok(qp::LogsOptions {
-        follow: o.flag("follow")?,
+    qp::LogsOptions {
+        follow: q.follow.unwrap_or(false),
         stdout: true,
         stderr: true,
-        since: o.int("since")?.unwrap_or(0) as i32,
-        until: o.int("until")?.unwrap_or(0) as i32,
-        timestamps: o.flag("timestamps")?,
+        since: q.since.unwrap_or(0) as i32,
+        until: q.until.unwrap_or(0) as i32,
+        timestamps: q.timestamps.unwrap_or(false),
         tail,
-    })
+    }
 }
 
 /// Streams the logs of several containers merged, calling
 /// `each(name, line, stream)` as lines arrive. Options as `Container.logs`,
 /// plus `until_first_exit` (stop when any container's logs end).
 pub fn stream_logs(ctx: &NativeCallContext, list: Array, opts: Map, each: FnPtr) -> RhaiResult<()> {
-    let o = Opts::new(
-        "container::logs",
-        opts,
-        &["follow", "tail", "timestamps", "since", "until", "until_first_exit"],
-    )?;
-    let until_first_exit = o.flag("until_first_exit")?;
-    let options = logs_options(&o)?;
+    let o: StreamLogsOpts = crate::api::opts::read("container::logs", opts)?;
+    let until_first_exit = o.until_first_exit.unwrap_or(false);
+    let options = logs_options(&LogQuery {
+        follow: o.follow,
+        tail: o.tail,
+        since: o.since,
+        until: o.until,
+        timestamps: o.timestamps,
+    });
     let list = containers(list)?;
     let mut streams = Vec::new();
     for c in &list {

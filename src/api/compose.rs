@@ -15,7 +15,8 @@ use rhai::plugin::*;
 use rhai::{Array, Dynamic, Engine, Map, NativeCallContext};
 use serde_json::Value;
 
-use super::value::{to_dynamic, Opts};
+use super::options::LoadOpts;
+use super::value::to_dynamic;
 use super::{fail, RhaiResult};
 use crate::compose::yaml::{Node, Value as Y};
 use crate::compose::{self as loader, LoadError};
@@ -63,41 +64,27 @@ fn node_of(v: &Dynamic) -> Node {
 }
 
 fn options(what: &str, opts: Map) -> RhaiResult<loader::Options> {
-    let o = Opts::new(
-        what,
-        opts,
-        &[
-            "files",
-            "project_name",
-            "profiles",
-            "env_files",
-            "project_directory",
-            "env",
-            "no_interpolate",
-        ],
-    )?;
+    let o: LoadOpts = crate::api::opts::read(what, opts)?;
     let options = loader::Options {
         files: o
-            .strings("files")?
+            .files
+            .clone()
             .unwrap_or_default()
             .into_iter()
             .map(PathBuf::from)
             .collect(),
-        project_name: o.str("project_name")?,
-        profiles: o.strings("profiles")?.unwrap_or_default(),
+        project_name: o.project_name.clone(),
+        profiles: o.profiles.clone().unwrap_or_default(),
         env_files: o
-            .strings("env_files")?
+            .env_files
+            .clone()
             .unwrap_or_default()
             .into_iter()
             .map(PathBuf::from)
             .collect(),
-        project_directory: o.str("project_directory")?.map(PathBuf::from),
-        env: o
-            .string_map("env")?
-            .unwrap_or_default()
-            .into_iter()
-            .collect::<HashMap<_, _>>(),
-        no_interpolate: o.flag("no_interpolate")?,
+        project_directory: o.project_directory.clone().map(PathBuf::from),
+        env: o.env.clone().unwrap_or_default().into_iter().collect::<HashMap<_, _>>(),
+        no_interpolate: o.no_interpolate.unwrap_or(false),
         cwd: std::env::current_dir().unwrap_or_default(),
     };
     Ok(options)
@@ -277,7 +264,7 @@ pub mod api {
     /// ```
     #[rhai_fn(name = "load", return_raw)]
     pub fn load(ctx: NativeCallContext, opts: Map) -> RhaiResult<Project> {
-        crate::api::located(&ctx, super::load(opts))
+        crate::api::at(&ctx, || super::load(opts))
     }
 
     /// The project as compose-go's model, what `docker compose config
@@ -293,7 +280,7 @@ pub mod api {
     /// ```
     #[rhai_fn(name = "model", return_raw)]
     pub fn model(ctx: NativeCallContext, opts: Map, format: &str) -> RhaiResult<Map> {
-        crate::api::located(&ctx, super::model(opts, format))
+        crate::api::at(&ctx, || super::model(opts, format))
     }
 
     /// The full diagnostic (file:line:col and the marked source line) of

@@ -10,7 +10,7 @@ use rhai::plugin::*;
 use rhai::{Array, Map, NativeCallContext};
 
 use super::secret;
-use super::{located, RhaiResult};
+use super::RhaiResult;
 
 #[export_module]
 pub mod api {
@@ -24,7 +24,7 @@ pub mod api {
     /// ```
     #[rhai_fn(return_raw)]
     pub fn create(ctx: NativeCallContext, opts: Map) -> RhaiResult<String> {
-        located(&ctx, secret::create("config", opts))
+        crate::api::at(&ctx, || secret::create("config", opts))
     }
 
     /// The configs. Filters: `name`, `label`, `id`.
@@ -34,7 +34,7 @@ pub mod api {
     /// ```
     #[rhai_fn(return_raw)]
     pub fn list(ctx: NativeCallContext, opts: Map) -> RhaiResult<Array> {
-        located(&ctx, secret::list("config", opts))
+        crate::api::at(&ctx, || secret::list("config", opts))
     }
 
     /// Removes a config by name or ID.
@@ -44,6 +44,6 @@ pub mod api {
     /// ```
     #[rhai_fn(return_raw)]
     pub fn remove(ctx: NativeCallContext, name: &str) -> RhaiResult<()> {
-        located(&ctx, secret::remove("config", name))
+        crate::api::at(&ctx, || secret::remove("config", name))
     }
 }

@@ -17,7 +17,8 @@ use futures_util::StreamExt;
 use rhai::plugin::*;
 use rhai::{Array, Dynamic, Engine, FnPtr, Map, NativeCallContext};
 
-use super::value::{call_back, map_of, to_dynamic, Opts};
+use super::options::{ExecOpts, LogsOpts, RemoveOpts};
+use super::value::{call_back, map_of, to_dynamic};
 use super::{client, engine_err, fail, RhaiResult};
 use crate::bridge;
 use crate::docker::Endpoint;
@@ -145,23 +146,19 @@ fn lookup(ep: Arc<Endpoint>, name: &str) -> RhaiResult<Option<Container>> {
 /// Streams a container's logs, calling `each(line, stream)` per line, or
 /// collecting them into one string when there is no callback.
 fn logs(ctx: &NativeCallContext, c: &Container, opts: Map, each: Option<FnPtr>) -> RhaiResult<String> {
-    let o = Opts::new(
-        "logs",
-        opts,
-        &["follow", "tail", "timestamps", "since", "until", "stdout", "stderr"],
-    )?;
-    let tail = match o.raw("tail") {
+    let o: LogsOpts = crate::api::opts::read("logs", opts)?;
+    let tail = match o.tail.as_ref() {
         Some(v) if v.is_int() => v.as_int().unwrap().to_string(),
         Some(v) => v.to_string(),
         None => "all".into(),
     };
     let options = qp::LogsOptions {
-        follow: o.flag("follow")?,
-        stdout: o.bool("stdout")?.unwrap_or(true),
-        stderr: o.bool("stderr")?.unwrap_or(true),
-        since: o.int("since")?.unwrap_or(0) as i32,
-        until: o.int("until")?.unwrap_or(0) as i32,
-        timestamps: o.flag("timestamps")?,
+        follow: o.follow.unwrap_or(false),
+        stdout: o.stdout.unwrap_or(true),
+        stderr: o.stderr.unwrap_or(true),
+        since: o.since.unwrap_or(0) as i32,
+        until: o.until.unwrap_or(0) as i32,
+        timestamps: o.timestamps.unwrap_or(false),
         tail,
     };
     if options.follow && each.is_none() {
@@ -205,7 +202,7 @@ fn logs(ctx: &NativeCallContext, c: &Container, opts: Map, each: Option<FnPtr>) 
 }
 
 fn exec(c: &Container, cmd: Dynamic, opts: Map) -> RhaiResult<Map> {
-    let o = Opts::new("exec", opts, &["env", "user", "working_dir", "privileged", "tty"])?;
+    let o: ExecOpts = crate::api::opts::read("exec", opts)?;
     let cmd: Vec<String> = if cmd.is_string() {
         vec!["/bin/sh".into(), "-c".into(), cmd.to_string()]
     } else if let Some(a) = cmd.clone().try_cast::<Array>() {
@@ -214,15 +211,16 @@ fn exec(c: &Container, cmd: Dynamic, opts: Map) -> RhaiResult<Map> {
         return fail("exec: the command must be a string (run by /bin/sh -c) or a list");
     };
     let env = o
-        .string_map("env")?
+        .env
+        .clone()
         .map(|m| m.into_iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>());
     let config = bollard::exec::CreateExecOptions {
         cmd: Some(cmd),
         env,
-        user: o.str("user")?,
-        working_dir: o.str("working_dir")?,
-        privileged: o.bool("privileged")?,
-        tty: o.bool("tty")?,
+        user: o.user.clone(),
+        working_dir: o.working_dir.clone(),
+        privileged: o.privileged,
+        tty: o.tty,
         attach_stdout: Some(true),
         attach_stderr: Some(true),
         ..Default::default()
@@ -299,10 +297,10 @@ pub mod api {
     /// ```
     #[rhai_fn(return_raw)]
     pub fn create(ctx: NativeCallContext, opts: Map) -> RhaiResult<Container> {
-        crate::api::located(&ctx, create_impl(opts))
+        crate::api::at(&ctx, || create_from(opts))
     }
 
-    fn create_impl(opts: Map) -> RhaiResult<Container> {
+    fn create_from(opts: Map) -> RhaiResult<Container> {
         let spec = crate::api::spec::create_spec(opts.clone())?;
         let ep = crate::api::endpoint();
         let image = opts.get("image").map(|v| v.to_string()).unwrap_or_default();
@@ -369,13 +367,11 @@ pub mod api {
     /// ```
     #[rhai_fn(return_raw)]
     pub fn run(ctx: NativeCallContext, opts: Map) -> RhaiResult<Container> {
-        crate::api::located(&ctx, run_impl(opts))
-    }
-
-    fn run_impl(opts: Map) -> RhaiResult<Container> {
-        let mut c = create_impl(opts)?;
-        start(&mut c)?;
-        Ok(c)
+        crate::api::at(&ctx, || {
+            let mut c = create_from(opts)?;
+            start(&mut c)?;
+            Ok(c)
+        })
     }
 
     /// The container with this name or ID; throws if there is none.
@@ -385,14 +381,10 @@ pub mod api {
     /// ```
     #[rhai_fn(return_raw)]
     pub fn get(ctx: NativeCallContext, name: &str) -> RhaiResult<Container> {
-        crate::api::located(&ctx, get_impl(name))
-    }
-
-    fn get_impl(name: &str) -> RhaiResult<Container> {
-        match lookup(crate::api::endpoint(), name)? {
+        crate::api::at(&ctx, || match lookup(crate::api::endpoint(), name)? {
             Some(c) => Ok(c),
             None => fail(format!("container {name}: no such container")),
-        }
+        })
     }
 
     /// The container with this name or ID, or `()` if there is none.
@@ -402,13 +394,11 @@ pub mod api {
     /// ```
     #[rhai_fn(return_raw)]
     pub fn find(ctx: NativeCallContext, name: &str) -> RhaiResult<Dynamic> {
-        crate::api::located(&ctx, find_impl(name))
-    }
-
-    fn find_impl(name: &str) -> RhaiResult<Dynamic> {
-        Ok(lookup(crate::api::endpoint(), name)?
-            .map(Dynamic::from)
-            .unwrap_or(Dynamic::UNIT))
+        crate::api::at(&ctx, || {
+            Ok(lookup(crate::api::endpoint(), name)?
+                .map(Dynamic::from)
+                .unwrap_or(Dynamic::UNIT))
+        })
     }
 
     /// Running containers.
@@ -418,11 +408,7 @@ pub mod api {
     /// ```
     #[rhai_fn(name = "list", return_raw)]
     pub fn list_running(ctx: NativeCallContext) -> RhaiResult<Array> {
-        crate::api::located(&ctx, list_running_impl())
-    }
-
-    fn list_running_impl() -> RhaiResult<Array> {
-        super::list(crate::api::endpoint(), Map::new())
+        crate::api::at(&ctx, || super::list(crate::api::endpoint(), Map::new()))
     }
 
     /// Containers matching Docker filters; `all: true` includes stopped ones.
@@ -432,11 +418,7 @@ pub mod api {
     /// ```
     #[rhai_fn(name = "list", return_raw)]
     pub fn list_filtered(ctx: NativeCallContext, filter: Map) -> RhaiResult<Array> {
-        crate::api::located(&ctx, list_filtered_impl(filter))
-    }
-
-    fn list_filtered_impl(filter: Map) -> RhaiResult<Array> {
-        super::list(crate::api::endpoint(), filter)
+        crate::api::at(&ctx, || super::list(crate::api::endpoint(), filter))
     }
 
     /// Runs one operation on many containers in parallel: "start", "stop",
@@ -450,7 +432,7 @@ pub mod api {
     /// ```
     #[rhai_fn(name = "batch", return_raw)]
     pub fn batch(ctx: NativeCallContext, list: Array, op: &str, opts: Map) -> RhaiResult<Map> {
-        crate::api::located(&ctx, crate::api::batch::batch(&ctx, list, op, opts))
+        crate::api::at(&ctx, || crate::api::batch::batch(&ctx, list, op, opts))
     }
 
     /// Streams the logs of several containers merged, calling
@@ -462,7 +444,7 @@ pub mod api {
     /// ```
     #[rhai_fn(name = "logs", return_raw)]
     pub fn logs_many(ctx: NativeCallContext, list: Array, opts: Map, each: FnPtr) -> RhaiResult<()> {
-        crate::api::located(&ctx, crate::api::batch::stream_logs(&ctx, list, opts, each))
+        crate::api::at(&ctx, || crate::api::batch::stream_logs(&ctx, list, opts, each))
     }
 
     /// Follows project `project`'s containers (one-off `run` containers
@@ -482,7 +464,7 @@ pub mod api {
     /// ```
     #[rhai_fn(return_raw)]
     pub fn follow(ctx: NativeCallContext, project: &str, opts: Map) -> RhaiResult<crate::api::follow::Follow> {
-        crate::api::located(&ctx, crate::api::follow::start(project, opts))
+        crate::api::at(&ctx, || crate::api::follow::start(project, opts))
     }
 
     /// The container's ID.
@@ -654,10 +636,10 @@ pub mod api {
     /// ```
     #[rhai_fn(global, name = "remove", return_raw)]
     pub fn remove_opts(c: &mut Container, opts: Map) -> RhaiResult<()> {
-        let o = Opts::new("remove", opts, &["force", "volumes"])?;
+        let o: RemoveOpts = crate::api::opts::read("remove", opts)?;
         let opts = qp::RemoveContainerOptions {
-            force: o.flag("force")?,
-            v: o.flag("volumes")?,
+            force: o.force.unwrap_or(false),
+            v: o.volumes.unwrap_or(false),
             link: false,
         };
         call!(c, "remove", |d, id| d.remove_container(&id, Some(opts)))

@@ -2,7 +2,7 @@
 //! other engines (a swarm's nodes) by streaming `docker save` into
 //! `docker load`, all targets at once, skipping any that already hold the
 //! same image ID. Nothing is buffered on disk or in memory beyond the
-//! stream's chunks.
+//! stream's chunks. Also `docker save` to a file (`image::save`).
 
 use std::sync::Arc;
 
@@ -10,6 +10,8 @@ use bollard::query_parameters as qp;
 use futures_util::{stream, StreamExt};
 use serde::Serialize;
 
+use super::{client, engine_err, resolve_path, RhaiResult};
+use crate::bridge;
 use crate::docker::{flatten, Endpoint};
 
 /// What happened on one target engine.
@@ -83,4 +85,38 @@ async fn push_one(src: &bollard::Docker, name: &str, id: &str, host: &str) -> Re
         ));
     }
     Ok("loaded")
+}
+
+/// `docker save` of `names` into the file `path` (relative to the script).
+pub(super) fn save_to(ep: &Arc<Endpoint>, names: &[String], path: &str) -> RhaiResult<()> {
+    use tokio::io::AsyncWriteExt;
+    let file = resolve_path(path);
+    let what = format!("image save {}", names.join(" "));
+    bridge::block_on(async {
+        let d = client(ep).await?;
+        // Write to a temporary name first: an interrupted save never leaves
+        // a truncated tar where a good one is expected.
+        let tmp = file.with_extension("orch-partial");
+        let mut f = tokio::fs::File::create(&tmp)
+            .await
+            .map_err(|e| format!("{what}: {}: {e}", tmp.display()))?;
+        let refs: Vec<&str> = names.iter().map(|s| s.as_str()).collect();
+        let d = crate::docker::patient(d, None);
+        let mut s = d.export_images(&refs);
+        while let Some(chunk) = s.next().await {
+            let chunk = match chunk {
+                Ok(c) => c,
+                Err(e) => {
+                    let _ = tokio::fs::remove_file(&tmp).await;
+                    return Err(engine_err(&what, &e));
+                }
+            };
+            f.write_all(&chunk).await.map_err(|e| format!("{what}: {e}"))?;
+        }
+        f.flush().await.map_err(|e| format!("{what}: {e}"))?;
+        tokio::fs::rename(&tmp, &file)
+            .await
+            .map_err(|e| format!("{what}: {e}"))?;
+        Ok(())
+    })
 }

@@ -27,7 +27,7 @@ use rhai::plugin::*;
 use rhai::Map;
 use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver, UnboundedSender};
 
-use super::value::Opts;
+use super::options::ContainerFollowOpts;
 use super::{client, RhaiResult};
 use crate::bridge;
 
@@ -312,17 +312,17 @@ async fn run(d: Docker, s: Setup, tx: UnboundedSender<Msg>) -> Result<(), String
 }
 
 pub fn start(project: &str, opts: Map) -> RhaiResult<Follow> {
-    let o = Opts::new("container::follow", opts, &["watch", "attach", "since", "timestamps"])?;
-    let since = match o.float("since")? {
+    let o: ContainerFollowOpts = crate::api::opts::read("container::follow", opts)?;
+    let since = match o.since {
         Some(t) => t,
         None => super::util::unix_now_secs(),
     };
     let s = Setup {
         project: project.to_string(),
-        watch: o.strings("watch")?.unwrap_or_default(),
-        attach: o.strings("attach")?.unwrap_or_default(),
+        watch: o.watch.clone().unwrap_or_default(),
+        attach: o.attach.clone().unwrap_or_default(),
         since,
-        timestamps: o.flag("timestamps")?,
+        timestamps: o.timestamps.unwrap_or(false),
     };
     let ep = super::endpoint();
     let d = bridge::block_on(async { client(&ep).await.cloned() })?;

@@ -9,7 +9,8 @@ use rhai::plugin::*;
 use rhai::{Array, Map};
 use serde_json::Value;
 
-use super::value::{to_json, Opts};
+use super::options::FormatTemplateOpts;
+use super::value::to_json;
 use super::RhaiResult;
 
 /// A row as JSON with `keys` first, in that order (Go prints a struct's
@@ -33,9 +34,9 @@ fn ordered(row: Value, keys: &[String]) -> Value {
 }
 
 fn render(format: &str, rows: Array, opts: Map) -> RhaiResult<String> {
-    let o = Opts::new("format_template", opts, &["headers", "keys"])?;
-    let keys = o.strings("keys")?.unwrap_or_default();
-    let headers = match o.map("headers")? {
+    let o: FormatTemplateOpts = crate::api::opts::read("format_template", opts)?;
+    let keys = o.keys.clone().unwrap_or_default();
+    let headers = match o.headers.clone() {
         Some(h) => to_json(&Dynamic::from(h))?,
         None => Value::Object(Default::default()),
     };

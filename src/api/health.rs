@@ -18,7 +18,8 @@ use rhai::plugin::*;
 use rhai::{Array, Dynamic, Map, NativeCallContext};
 
 use super::container::Container;
-use super::value::Opts;
+
+use super::options::WaitHealthyOpts;
 use super::{client, engine_err, fail, RhaiResult};
 use crate::bridge;
 use crate::docker::Endpoint;
@@ -91,8 +92,8 @@ fn observe(ep: &Arc<Endpoint>, id: &str, what: &str) -> RhaiResult<Health> {
 }
 
 /// Seconds from a number or a duration string (`"1m30s"`).
-fn seconds(o: &Opts, key: &str, default: f64) -> RhaiResult<f64> {
-    match o.raw(key) {
+fn seconds(key: &str, v: Option<&Dynamic>, default: f64) -> RhaiResult<f64> {
+    match v {
         None => Ok(default),
         Some(v) if v.is_string() => {
             let s = v.to_string();
@@ -100,15 +101,24 @@ fn seconds(o: &Opts, key: &str, default: f64) -> RhaiResult<f64> {
                 .map(|ns| ns as f64 / 1e9)
                 .map_err(|e| format!("container::wait_healthy: `{key}`: {e}").into())
         }
-        Some(_) => o.float(key).map(|f| f.unwrap_or(default)),
+        Some(v) => match (v.as_float(), v.as_int()) {
+            (Ok(f), _) => Ok(f),
+            (_, Ok(i)) => Ok(i as f64),
+            _ => Err(crate::api::opts::wrong_type(
+                "container::wait_healthy",
+                key,
+                "a number",
+                v,
+            )),
+        },
     }
 }
 
-fn wait_healthy_impl(c: &Container, opts: Map) -> RhaiResult<()> {
-    let o = Opts::new("container::wait_healthy", opts, &["timeout", "stable_for", "interval"])?;
-    let timeout = seconds(&o, "timeout", 60.0)?;
-    let stable_for = seconds(&o, "stable_for", 0.0)?;
-    let interval = seconds(&o, "interval", 0.25)?.max(0.05);
+fn wait_until_healthy(c: &Container, opts: Map) -> RhaiResult<()> {
+    let o: WaitHealthyOpts = crate::api::opts::read("container::wait_healthy", opts)?;
+    let timeout = seconds("timeout", o.timeout.as_ref(), 60.0)?;
+    let stable_for = seconds("stable_for", o.stable_for.as_ref(), 0.0)?;
+    let interval = seconds("interval", o.interval.as_ref(), 0.25)?.max(0.05);
     let who = if c.name.is_empty() { &c.id } else { &c.name };
     let what = format!("container::wait_healthy {who}");
     let started = Instant::now();
@@ -232,7 +242,7 @@ pub mod api {
     /// ```
     #[rhai_fn(return_raw)]
     pub fn wait_healthy(ctx: NativeCallContext, c: Container, opts: Map) -> RhaiResult<()> {
-        crate::api::located(&ctx, wait_healthy_impl(&c, opts))
+        crate::api::at(&ctx, || wait_until_healthy(&c, opts))
     }
 }
 
@@ -250,7 +260,7 @@ pub mod task_api {
     /// ```
     #[rhai_fn(return_raw)]
     pub fn health(ctx: NativeCallContext, task: Map) -> RhaiResult<Map> {
-        crate::api::located(&ctx, super::task_health(&crate::api::endpoint(), &task))
+        crate::api::at(&ctx, || super::task_health(&crate::api::endpoint(), &task))
     }
 
     /// As `task::health(task)`, asking the engine at `host` (the task's
@@ -261,6 +271,6 @@ pub mod task_api {
     /// ```
     #[rhai_fn(name = "health", return_raw)]
     pub fn health_on(ctx: NativeCallContext, task: Map, host: &str) -> RhaiResult<Map> {
-        crate::api::located(&ctx, super::task_health(&Endpoint::new(host), &task))
+        crate::api::at(&ctx, || super::task_health(&Endpoint::new(host), &task))
     }
 }

@@ -16,7 +16,8 @@ use futures_util::StreamExt;
 use rhai::plugin::*;
 use rhai::{Array, Dynamic, Engine, Map, NativeCallContext};
 
-use super::value::{array_of, map_of, to_dynamic, Opts};
+use super::options::{ImageBuildOpts, ImageRemoveOpts};
+use super::value::{array_of, map_of, to_dynamic};
 use super::{client, engine_err, fail, resolve_path, RhaiResult};
 use crate::bridge;
 use crate::docker::{flatten, Endpoint};
@@ -38,32 +39,12 @@ impl Image {
 }
 
 fn build(ctx: &NativeCallContext, opts: Map) -> RhaiResult<Image> {
-    let o = Opts::new(
-        "image::build",
-        opts,
-        &[
-            "context",
-            "dockerfile",
-            "tag",
-            "tags",
-            "build_args",
-            "args",
-            "target",
-            "labels",
-            "no_cache",
-            "pull",
-            "add",
-            "network",
-            "extra_hosts",
-            "platform",
-            "on_output",
-        ],
-    )?;
-    let context = resolve_path(&o.req_str("context")?);
+    let o: ImageBuildOpts = crate::api::opts::read("image::build", opts)?;
+    let context = resolve_path(&crate::api::opts::need("image::build", "context", o.context.clone())?);
     if !context.is_dir() {
         return fail(format!("image::build: context {} is not a folder", context.display()));
     }
-    let dockerfile = match o.str("dockerfile")? {
+    let dockerfile = match o.dockerfile.clone() {
         Some(d) if Path::new(&d).is_absolute() => PathBuf::from(d),
         Some(d) => context.join(d),
         None => context.join("Dockerfile"),
@@ -71,31 +52,31 @@ fn build(ctx: &NativeCallContext, opts: Map) -> RhaiResult<Image> {
     if !dockerfile.is_file() {
         return fail(format!("image::build: no Dockerfile at {}", dockerfile.display()));
     }
-    let mut tags = o.strings("tag")?.unwrap_or_default();
-    tags.extend(o.strings("tags")?.unwrap_or_default());
+    let mut tags = o.tag.clone().unwrap_or_default();
+    tags.extend(o.tags.clone().unwrap_or_default());
     let mut extra = Vec::new();
-    if let Some(add) = o.map("add")? {
+    if let Some(add) = o.add.clone() {
         for (inside, host) in add {
             extra.push((inside.to_string(), resolve_path(&host.to_string())));
         }
     }
-    let mut args = o.string_map("args")?.unwrap_or_default();
-    args.extend(o.string_map("build_args")?.unwrap_or_default());
+    let mut args = o.args.clone().unwrap_or_default();
+    args.extend(o.build_args.clone().unwrap_or_default());
     let req = crate::build::Request {
         context: context.clone(),
         dockerfile,
         extra,
         tag: tags.first().cloned(),
         args,
-        labels: o.string_map("labels")?.unwrap_or_default(),
-        target: o.str("target")?,
-        no_cache: o.flag("no_cache")?,
-        pull: o.flag("pull")?,
-        network: o.str("network")?,
-        extra_hosts: o.strings("extra_hosts")?.unwrap_or_default(),
-        platform: o.str("platform")?,
+        labels: o.labels.clone().unwrap_or_default(),
+        target: o.target.clone(),
+        no_cache: o.no_cache.unwrap_or(false),
+        pull: o.pull.unwrap_or(false),
+        network: o.network.clone(),
+        extra_hosts: o.extra_hosts.clone().unwrap_or_default(),
+        platform: o.platform.clone(),
     };
-    let on_output = o.fn_ptr("on_output")?;
+    let on_output = o.on_output.clone();
     let label = tags.first().cloned().unwrap_or_else(|| context.display().to_string());
     let ep = super::endpoint();
     let d = bridge::block_on(async { client(&ep).await.cloned() })?;
@@ -228,7 +209,7 @@ pub mod api {
     /// ```
     #[rhai_fn(return_raw)]
     pub fn build(ctx: NativeCallContext, opts: Map) -> RhaiResult<Image> {
-        crate::api::located(&ctx, super::build(&ctx, opts))
+        crate::api::at(&ctx, || super::build(&ctx, opts))
     }
 
     /// The image with this name or ID; throws if the engine has none.
@@ -238,10 +219,10 @@ pub mod api {
     /// ```
     #[rhai_fn(return_raw)]
     pub fn get(ctx: NativeCallContext, name: &str) -> RhaiResult<Image> {
-        crate::api::located(&ctx, get_impl(name))
+        crate::api::at(&ctx, || get_named(name))
     }
 
-    fn get_impl(name: &str) -> RhaiResult<Image> {
+    fn get_named(name: &str) -> RhaiResult<Image> {
         match lookup(name)? {
             Some(i) => Ok(i),
             None => fail(format!("image {name}: no such image")),
@@ -255,11 +236,7 @@ pub mod api {
     /// ```
     #[rhai_fn(return_raw)]
     pub fn exists(ctx: NativeCallContext, name: &str) -> RhaiResult<bool> {
-        crate::api::located(&ctx, exists_impl(name))
-    }
-
-    fn exists_impl(name: &str) -> RhaiResult<bool> {
-        Ok(lookup(name)?.is_some())
+        crate::api::at(&ctx, || Ok(lookup(name)?.is_some()))
     }
 
     /// Images on the engine (untagged intermediate ones excluded).
@@ -269,11 +246,7 @@ pub mod api {
     /// ```
     #[rhai_fn(name = "list", return_raw)]
     pub fn list_all(ctx: NativeCallContext) -> RhaiResult<Array> {
-        crate::api::located(&ctx, list_all_impl())
-    }
-
-    fn list_all_impl() -> RhaiResult<Array> {
-        list_filtered_impl(Map::new())
+        crate::api::at(&ctx, || list_where(Map::new()))
     }
 
     /// Images matching Docker filters (`reference`, `label`, `dangling`).
@@ -283,10 +256,10 @@ pub mod api {
     /// ```
     #[rhai_fn(name = "list", return_raw)]
     pub fn list_filtered(ctx: NativeCallContext, filter: Map) -> RhaiResult<Array> {
-        crate::api::located(&ctx, list_filtered_impl(filter))
+        crate::api::at(&ctx, || list_where(filter))
     }
 
-    fn list_filtered_impl(filter: Map) -> RhaiResult<Array> {
+    fn list_where(filter: Map) -> RhaiResult<Array> {
         let filters: HashMap<String, Vec<String>> = filter
             .into_iter()
             .map(|(k, v)| {
@@ -342,7 +315,7 @@ pub mod api {
             }
             Ok(())
         })?;
-        get_impl(name)
+        get_named(name)
     }
 
     /// Loads images from a tar file made by `save` (or `docker save`) and
@@ -353,42 +326,40 @@ pub mod api {
     /// ```
     #[rhai_fn(return_raw)]
     pub fn load(ctx: NativeCallContext, path: &str) -> RhaiResult<Array> {
-        crate::api::located(&ctx, load_impl(path))
-    }
-
-    fn load_impl(path: &str) -> RhaiResult<Array> {
-        let file = resolve_path(path);
-        let ep = crate::api::endpoint();
-        let loaded = bridge::block_on(async {
-            let d = client(&ep).await?;
-            let f = tokio::fs::File::open(&file)
-                .await
-                .map_err(|e| format!("image load: {}: {e}", file.display()))?;
-            let body = tokio_util::io::ReaderStream::new(f);
-            let d = crate::docker::patient(d, None);
-            let mut s = d.import_image_stream(qp::ImportImageOptions::default(), body, None);
-            let mut names = Vec::new();
-            while let Some(item) = s.next().await {
-                let info = item.map_err(|e| engine_err(format!("image load {}", file.display()), &e))?;
-                if let Some(detail) = info.error_detail {
-                    return Err(
-                        format!("image load {}: {}", file.display(), detail.message.unwrap_or_default()).into(),
-                    );
-                }
-                if let Some(text) = info.stream {
-                    for line in text.lines() {
-                        if let Some(n) = line
-                            .strip_prefix("Loaded image: ")
-                            .or_else(|| line.strip_prefix("Loaded image ID: "))
-                        {
-                            names.push(n.trim().to_string());
+        crate::api::at(&ctx, || {
+            let file = resolve_path(path);
+            let ep = crate::api::endpoint();
+            let loaded = bridge::block_on(async {
+                let d = client(&ep).await?;
+                let f = tokio::fs::File::open(&file)
+                    .await
+                    .map_err(|e| format!("image load: {}: {e}", file.display()))?;
+                let body = tokio_util::io::ReaderStream::new(f);
+                let d = crate::docker::patient(d, None);
+                let mut s = d.import_image_stream(qp::ImportImageOptions::default(), body, None);
+                let mut names = Vec::new();
+                while let Some(item) = s.next().await {
+                    let info = item.map_err(|e| engine_err(format!("image load {}", file.display()), &e))?;
+                    if let Some(detail) = info.error_detail {
+                        return Err(
+                            format!("image load {}: {}", file.display(), detail.message.unwrap_or_default()).into(),
+                        );
+                    }
+                    if let Some(text) = info.stream {
+                        for line in text.lines() {
+                            if let Some(n) = line
+                                .strip_prefix("Loaded image: ")
+                                .or_else(|| line.strip_prefix("Loaded image ID: "))
+                            {
+                                names.push(n.trim().to_string());
+                            }
                         }
                     }
                 }
-            }
-            Ok::<_, Box<rhai::EvalAltResult>>(names)
-        })?;
-        Ok(array_of(loaded))
+                Ok::<_, Box<rhai::EvalAltResult>>(names)
+            })?;
+            Ok(array_of(loaded))
+        })
     }
 
     /// Copies an image from this engine into other engines (e.g. each
@@ -405,13 +376,14 @@ pub mod api {
         let hosts: Vec<String> = hosts.into_iter().map(|h| h.to_string()).collect();
         let name = name.to_string();
         let from = crate::api::endpoint();
-        let r = bridge::block_on(async move {
-            crate::api::distribute::push(from, &name, hosts)
-                .await
-                .map_err(Into::into)
+        crate::api::at(&ctx, || {
+            bridge::block_on(async move {
+                crate::api::distribute::push(from, &name, hosts)
+                    .await
+                    .map_err(Into::into)
+            })
+            .map(|v| v.iter().map(crate::api::value::to_dynamic).collect())
         })
-        .map(|v| v.iter().map(crate::api::value::to_dynamic).collect());
-        crate::api::located(&ctx, r)
     }
 
     /// Saves several images into one tar file.
@@ -421,12 +393,10 @@ pub mod api {
     /// ```
     #[rhai_fn(name = "save", return_raw)]
     pub fn save_many(ctx: NativeCallContext, names: Array, path: &str) -> RhaiResult<()> {
-        crate::api::located(&ctx, save_many_impl(names, path))
-    }
-
-    fn save_many_impl(names: Array, path: &str) -> RhaiResult<()> {
-        let names: Vec<String> = names.into_iter().map(|n| n.to_string()).collect();
-        save_to(&crate::api::endpoint(), &names, path)
+        crate::api::at(&ctx, || {
+            let names: Vec<String> = names.into_iter().map(|n| n.to_string()).collect();
+            crate::api::distribute::save_to(&crate::api::endpoint(), &names, path)
+        })
     }
 
     /// The image ID (`sha256:…`).
@@ -522,17 +492,17 @@ pub mod api {
     /// ```
     #[rhai_fn(global, name = "remove", return_raw)]
     pub fn remove_opts(i: &mut Image, opts: Map) -> RhaiResult<()> {
-        let o = Opts::new("image remove", opts, &["force", "noprune", "name"])?;
+        let o: ImageRemoveOpts = crate::api::opts::read("image remove", opts)?;
         // Like `docker rmi NAME`: untag each name; the image goes with the
         // last one. An untagged image is removed by ID.
-        let targets = match o.str("name")? {
+        let targets = match o.name.clone() {
             Some(n) => vec![n],
             None if i.tags.is_empty() => vec![i.id.clone()],
             None => i.tags.clone(),
         };
         let opts = qp::RemoveImageOptions {
-            force: o.flag("force")?,
-            noprune: o.flag("noprune")?,
+            force: o.force.unwrap_or(false),
+            noprune: o.noprune.unwrap_or(false),
             ..Default::default()
         };
         let ep = i.ep.clone();
@@ -570,7 +540,7 @@ pub mod api {
         } else {
             i.tags.clone()
         };
-        save_to(&i.ep, &names, path)
+        crate::api::distribute::save_to(&i.ep, &names, path)
     }
 
     /// The image in one line, as `print` and `${...}` show it.
@@ -594,39 +564,6 @@ pub mod api {
     pub fn to_debug(i: &mut Image) -> String {
         to_string(i)
     }
-}
-
-fn save_to(ep: &Arc<Endpoint>, names: &[String], path: &str) -> RhaiResult<()> {
-    use tokio::io::AsyncWriteExt;
-    let file = resolve_path(path);
-    let what = format!("image save {}", names.join(" "));
-    bridge::block_on(async {
-        let d = client(ep).await?;
-        // Write to a temporary name first: an interrupted save never leaves
-        // a truncated tar where a good one is expected.
-        let tmp = file.with_extension("orch-partial");
-        let mut f = tokio::fs::File::create(&tmp)
-            .await
-            .map_err(|e| format!("{what}: {}: {e}", tmp.display()))?;
-        let refs: Vec<&str> = names.iter().map(|s| s.as_str()).collect();
-        let d = crate::docker::patient(d, None);
-        let mut s = d.export_images(&refs);
-        while let Some(chunk) = s.next().await {
-            let chunk = match chunk {
-                Ok(c) => c,
-                Err(e) => {
-                    let _ = tokio::fs::remove_file(&tmp).await;
-                    return Err(engine_err(&what, &e));
-                }
-            };
-            f.write_all(&chunk).await.map_err(|e| format!("{what}: {e}"))?;
-        }
-        f.flush().await.map_err(|e| format!("{what}: {e}"))?;
-        tokio::fs::rename(&tmp, &file)
-            .await
-            .map_err(|e| format!("{what}: {e}"))?;
-        Ok(())
-    })
 }
 
 pub fn register_types(engine: &mut Engine) {

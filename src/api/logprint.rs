@@ -16,7 +16,7 @@ use std::sync::{Arc, Mutex};
 use rhai::plugin::*;
 use rhai::Map;
 
-use super::value::Opts;
+use super::options::LogPrinterOpts;
 use super::RhaiResult;
 
 /// compose's rainbow: cyan, yellow, green, magenta, blue, then the same
@@ -99,10 +99,10 @@ pub mod api {
     /// ```
     #[rhai_fn(return_raw)]
     pub fn log_printer(opts: Map) -> RhaiResult<LogPrinter> {
-        let o = Opts::new("log_printer", opts, &["colour", "prefix"])?;
+        let o: LogPrinterOpts = crate::api::opts::read("log_printer", opts)?;
         let inner = Inner {
-            colour: o.flag("colour")?,
-            prefix: o.bool("prefix")?.unwrap_or(true),
+            colour: o.colour.unwrap_or(false),
+            prefix: o.prefix.unwrap_or(true),
             ..Default::default()
         };
         Ok(LogPrinter(Arc::new(Mutex::new(inner))))

@@ -22,6 +22,8 @@ pub mod logprint;
 pub mod network;
 pub mod node;
 pub mod oneoff;
+pub mod options;
+pub mod opts;
 pub mod plan;
 pub mod progress;
 pub mod rollout;
@@ -146,8 +148,10 @@ pub fn is_not_found(e: &bollard::errors::Error) -> bool {
     crate::docker::status(e) == Some(404)
 }
 
-/// Gives an error from a namespaced primitive the position of its call:
-/// Rhai fills it in for methods and global functions, not for `ns::f()`.
-pub fn located<T>(ctx: &rhai::NativeCallContext, r: RhaiResult<T>) -> RhaiResult<T> {
-    r.map_err(|e| crate::error::at(e, ctx.call_position()))
+/// Runs a namespaced primitive's body and gives its error the position of
+/// the call, which Rhai fills in for methods and global functions but not
+/// for `ns::f()`: the one way primitives attach positions (the body is
+/// written inline, `at(&ctx, || { ... })`).
+pub fn at<T>(ctx: &rhai::NativeCallContext, body: impl FnOnce() -> RhaiResult<T>) -> RhaiResult<T> {
+    body().map_err(|e| crate::error::at(e, ctx.call_position()))
 }

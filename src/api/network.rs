@@ -16,7 +16,8 @@ use bollard::query_parameters as qp;
 use rhai::plugin::*;
 use rhai::{Array, Dynamic, Engine, Map};
 
-use super::value::{map_of, name_of, to_dynamic, Opts};
+use super::options::{NetworkConnectOpts, NetworkCreateOpts};
+use super::value::{map_of, name_of, to_dynamic};
 use super::{client, engine_err, fail, RhaiResult};
 use crate::bridge;
 use crate::docker::Endpoint;
@@ -88,28 +89,13 @@ pub mod api {
     /// ```
     #[rhai_fn(name = "create", return_raw)]
     pub fn create(ctx: NativeCallContext, opts: Map) -> RhaiResult<Network> {
-        crate::api::located(&ctx, create_impl(opts))
+        crate::api::at(&ctx, || create_from(opts))
     }
 
-    fn create_impl(opts: Map) -> RhaiResult<Network> {
-        let o = Opts::new(
-            "network::create",
-            opts,
-            &[
-                "name",
-                "driver",
-                "labels",
-                "internal",
-                "attachable",
-                "subnet",
-                "gateway",
-                "options",
-                "enable_ipv6",
-                "scope",
-            ],
-        )?;
-        let name = o.req_str("name")?;
-        let ipam = match (o.str("subnet")?, o.str("gateway")?) {
+    fn create_from(opts: Map) -> RhaiResult<Network> {
+        let o: NetworkCreateOpts = crate::api::opts::read("network::create", opts)?;
+        let name = crate::api::opts::need("network::create", "name", o.name.clone())?;
+        let ipam = match (o.subnet.clone(), o.gateway.clone()) {
             (None, None) => None,
             (subnet, gateway) => Some(Ipam {
                 config: Some(vec![IpamConfig {
@@ -122,13 +108,13 @@ pub mod api {
         };
         let req = NetworkCreateRequest {
             name: name.clone(),
-            driver: Some(o.str("driver")?.unwrap_or_else(|| "bridge".into())),
-            internal: o.bool("internal")?,
-            attachable: o.bool("attachable")?,
-            labels: o.string_map("labels")?,
-            options: o.string_map("options")?,
-            enable_ipv6: o.bool("enable_ipv6")?,
-            scope: o.str("scope")?,
+            driver: Some(o.driver.clone().unwrap_or_else(|| "bridge".into())),
+            internal: o.internal,
+            attachable: o.attachable,
+            labels: o.labels.clone(),
+            options: o.options.clone(),
+            enable_ipv6: o.enable_ipv6,
+            scope: o.scope.clone(),
             ipam,
             ..Default::default()
         };
@@ -141,7 +127,7 @@ pub mod api {
                 .map_err(|e| engine_err(format!("network create {name}"), &e))
         })?
         .id;
-        let mut n = get_impl(&id)?;
+        let mut n = get_named(&id)?;
         n.ep = ep;
         Ok(n)
     }
@@ -153,13 +139,11 @@ pub mod api {
     /// ```
     #[rhai_fn(name = "create", return_raw)]
     pub fn create_named(ctx: NativeCallContext, name: &str) -> RhaiResult<Network> {
-        crate::api::located(&ctx, create_named_impl(name))
-    }
-
-    fn create_named_impl(name: &str) -> RhaiResult<Network> {
-        let mut m = Map::new();
-        m.insert("name".into(), name.into());
-        create_impl(m)
+        crate::api::at(&ctx, || {
+            let mut m = Map::new();
+            m.insert("name".into(), name.into());
+            create_from(m)
+        })
     }
 
     /// The network with this name or ID; throws if there is none.
@@ -169,10 +153,10 @@ pub mod api {
     /// ```
     #[rhai_fn(return_raw)]
     pub fn get(ctx: NativeCallContext, name: &str) -> RhaiResult<Network> {
-        crate::api::located(&ctx, get_impl(name))
+        crate::api::at(&ctx, || get_named(name))
     }
 
-    fn get_impl(name: &str) -> RhaiResult<Network> {
+    fn get_named(name: &str) -> RhaiResult<Network> {
         match lookup(name)? {
             Some(n) => Ok(n),
             None => fail(format!("network {name}: no such network")),
@@ -186,21 +170,13 @@ pub mod api {
     /// ```
     #[rhai_fn(return_raw)]
     pub fn find(ctx: NativeCallContext, name: &str) -> RhaiResult<Dynamic> {
-        crate::api::located(&ctx, find_impl(name))
-    }
-
-    fn find_impl(name: &str) -> RhaiResult<Dynamic> {
-        Ok(lookup(name)?.map(Dynamic::from).unwrap_or(Dynamic::UNIT))
+        crate::api::at(&ctx, || Ok(lookup(name)?.map(Dynamic::from).unwrap_or(Dynamic::UNIT)))
     }
 
     /// Every network.
     #[rhai_fn(name = "list", return_raw)]
     pub fn list_all(ctx: NativeCallContext) -> RhaiResult<Array> {
-        crate::api::located(&ctx, list_all_impl())
-    }
-
-    fn list_all_impl() -> RhaiResult<Array> {
-        list_filtered_impl(Map::new())
+        crate::api::at(&ctx, || list_where(Map::new()))
     }
 
     /// Networks matching Docker filters (`label`, `name`, `driver` …).
@@ -210,10 +186,10 @@ pub mod api {
     /// ```
     #[rhai_fn(name = "list", return_raw)]
     pub fn list_filtered(ctx: NativeCallContext, filter: Map) -> RhaiResult<Array> {
-        crate::api::located(&ctx, list_filtered_impl(filter))
+        crate::api::at(&ctx, || list_where(filter))
     }
 
-    fn list_filtered_impl(filter: Map) -> RhaiResult<Array> {
+    fn list_where(filter: Map) -> RhaiResult<Array> {
         let ep = crate::api::endpoint();
         let opts = qp::ListNetworksOptions {
             filters: Some(filters_of(filter)),
@@ -300,7 +276,7 @@ pub mod api {
     /// ```
     #[rhai_fn(global, name = "connect", return_raw)]
     pub fn connect_opts(n: &mut Network, container: Dynamic, opts: Map) -> RhaiResult<()> {
-        let o = Opts::new("network connect", opts, &["aliases", "ipv4_address"])?;
+        let o: NetworkConnectOpts = crate::api::opts::read("network connect", opts)?;
         let Some(c) = name_of(&container) else {
             return Err(crate::api::value::expected(
                 "network connect",
@@ -311,8 +287,8 @@ pub mod api {
         let req = NetworkConnectRequest {
             container: c.clone(),
             endpoint_config: Some(EndpointSettings {
-                aliases: o.strings("aliases")?,
-                ip_address: o.str("ipv4_address")?,
+                aliases: o.aliases.clone(),
+                ip_address: o.ipv4_address.clone(),
                 ..Default::default()
             }),
         };

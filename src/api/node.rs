@@ -11,9 +11,10 @@ use rhai::plugin::*;
 use rhai::{Array, Dynamic, Map, NativeCallContext};
 use serde_json::Value;
 
+use super::options::{ForceOpts, NodeFilters, NodeUpdateOpts};
 use super::swarm::{delete, filters, get, list_of, post};
-use super::value::{to_dynamic, Opts};
-use super::{fail, located, RhaiResult};
+use super::value::to_dynamic;
+use super::{fail, RhaiResult};
 use crate::engine_json as ej;
 
 /// Reads node `id`'s spec, lets `change` edit it, and sends it back at the
@@ -50,12 +51,12 @@ pub mod api {
     /// ```
     #[rhai_fn(return_raw)]
     pub fn list(ctx: NativeCallContext, opts: Map) -> RhaiResult<Array> {
-        let keys = ["id", "label", "role", "membership", "name", "node_label"];
-        let r = Opts::new("node::list", opts, &keys)
-            .and_then(|o| filters(&o, &keys))
-            .and_then(|f| get("node ls".into(), format!("/nodes{}", ej::query(&[("filters", f)]))))
-            .map(list_of);
-        located(&ctx, r)
+        crate::api::at(&ctx, || {
+            crate::api::opts::read::<NodeFilters>("node::list", opts)
+                .map(|o| filters(&o))
+                .and_then(|f| get("node ls".into(), format!("/nodes{}", ej::query(&[("filters", f)]))))
+                .map(list_of)
+        })
     }
 
     /// One node by ID or hostname (`"self"` is this engine's node).
@@ -66,7 +67,7 @@ pub mod api {
     #[rhai_fn(return_raw)]
     pub fn inspect(ctx: NativeCallContext, id: &str) -> RhaiResult<Dynamic> {
         let r = get(format!("node inspect {id}"), format!("/nodes/{}", ej::enc(id)));
-        located(&ctx, r.map(|n| to_dynamic(&n)))
+        crate::api::at(&ctx, || r.map(|n| to_dynamic(&n)))
     }
 
     /// Changes a node: `availability` (active, pause, drain), `role`
@@ -78,19 +79,15 @@ pub mod api {
     /// ```
     #[rhai_fn(return_raw)]
     pub fn update(ctx: NativeCallContext, id: &str, opts: Map) -> RhaiResult<()> {
-        let r = (|| {
-            let o = Opts::new(
-                "node::update",
-                opts,
-                &["availability", "role", "labels", "label_add", "label_rm"],
-            )?;
-            let availability = o.str("availability")?;
+        crate::api::at(&ctx, || {
+            let o: NodeUpdateOpts = crate::api::opts::read("node::update", opts)?;
+            let availability = o.availability.clone();
             check("availability", &availability, &["active", "pause", "drain"])?;
-            let role = o.str("role")?;
+            let role = o.role.clone();
             check("role", &role, &["worker", "manager"])?;
-            let labels = o.string_map("labels")?;
-            let add = o.string_map("label_add")?.unwrap_or_default();
-            let rm = o.strings("label_rm")?.unwrap_or_default();
+            let labels = o.labels.clone();
+            let add = o.label_add.clone().unwrap_or_default();
+            let rm = o.label_rm.clone().unwrap_or_default();
             spec_update(id, move |spec| {
                 if let Some(a) = availability {
                     spec["Availability"] = Value::String(a);
@@ -110,8 +107,7 @@ pub mod api {
                 }
                 spec["Labels"] = Value::Object(current);
             })
-        })();
-        located(&ctx, r)
+        })
     }
 
     /// Removes a node from the swarm (`force` for one that is not down).
@@ -121,10 +117,11 @@ pub mod api {
     /// ```
     #[rhai_fn(return_raw)]
     pub fn remove(ctx: NativeCallContext, id: &str, opts: Map) -> RhaiResult<()> {
-        let r = Opts::new("node::remove", opts, &["force"]).and_then(|o| {
-            let q = ej::query(&[("force", o.flag("force")?.then(|| "true".to_string()))]);
-            delete(format!("node rm {id}"), format!("/nodes/{}{q}", ej::enc(id)))
-        });
-        located(&ctx, r)
+        crate::api::at(&ctx, || {
+            crate::api::opts::read::<ForceOpts>("node::remove", opts).and_then(|o| {
+                let q = ej::query(&[("force", o.force.unwrap_or(false).then(|| "true".to_string()))]);
+                delete(format!("node rm {id}"), format!("/nodes/{}{q}", ej::enc(id)))
+            })
+        })
     }
 }

@@ -14,7 +14,8 @@ use std::sync::Arc;
 use rhai::plugin::*;
 use rhai::{Array, Dynamic, Engine, FnPtr, Map, NativeCallContext};
 
-use super::value::{call_back, to_dynamic, to_json, Opts};
+use super::options::{LifecycleOpts, PlanApplyOpts, PlanComputeOpts, PlanDownOpts};
+use super::value::{call_back, to_dynamic, to_json};
 use super::{client, fail, RhaiResult};
 use crate::bridge;
 use crate::docker::Endpoint;
@@ -80,35 +81,18 @@ pub(super) fn env_files(doc: &Dynamic) -> Vec<String> {
 }
 
 fn compute(doc: Dynamic, opts: Map) -> RhaiResult<Plan> {
-    let o = Opts::new(
-        "plan::compute",
-        opts,
-        &[
-            "services",
-            "no_deps",
-            "force_recreate",
-            "no_recreate",
-            "always_recreate_deps",
-            "remove_orphans",
-            "ignore_orphans",
-            "scale",
-            "build",
-            "working_dir",
-            "config_files",
-            "recreate_volumes",
-        ],
-    )?;
+    let o: PlanComputeOpts = crate::api::opts::read("plan::compute", opts)?;
     let mut d = desired::from_compose(&document(&doc)?).map_err(|e| format!("plan: {e}"))?;
     d.disabled = disabled_services(&doc);
-    d.working_dir = o.str("working_dir")?.unwrap_or_else(|| {
+    d.working_dir = o.working_dir.clone().unwrap_or_else(|| {
         std::env::current_dir()
             .map(|p| p.display().to_string())
             .unwrap_or_default()
     });
-    d.config_files = o.strings("config_files")?.unwrap_or_default();
+    d.config_files = o.config_files.clone().unwrap_or_default();
     d.env_files = env_files(&doc);
     let mut scale = HashMap::new();
-    if let Some(m) = o.map("scale")? {
+    if let Some(m) = o.scale.clone() {
         for (k, v) in m {
             let n = v
                 .as_int()
@@ -117,16 +101,16 @@ fn compute(doc: Dynamic, opts: Map) -> RhaiResult<Plan> {
         }
     }
     let options = diff::Options {
-        services: o.strings("services")?.unwrap_or_default(),
-        no_deps: o.flag("no_deps")?,
-        force_recreate: o.flag("force_recreate")?,
-        no_recreate: o.flag("no_recreate")?,
-        always_recreate_deps: o.flag("always_recreate_deps")?,
-        remove_orphans: o.flag("remove_orphans")?,
-        ignore_orphans: o.flag("ignore_orphans")?,
+        services: o.services.clone().unwrap_or_default(),
+        no_deps: o.no_deps.unwrap_or(false),
+        force_recreate: o.force_recreate.unwrap_or(false),
+        no_recreate: o.no_recreate.unwrap_or(false),
+        always_recreate_deps: o.always_recreate_deps.unwrap_or(false),
+        remove_orphans: o.remove_orphans.unwrap_or(false),
+        ignore_orphans: o.ignore_orphans.unwrap_or(false),
         scale,
-        recreate_volumes: o.flag("recreate_volumes")?,
-        build: match o.str("build")?.as_deref() {
+        recreate_volumes: o.recreate_volumes.unwrap_or(false),
+        build: match o.build.clone().as_deref() {
             None | Some("missing") => BuildPolicy::Missing,
             Some("always") => BuildPolicy::Always,
             Some("never") => BuildPolicy::Never,
@@ -165,29 +149,18 @@ fn compute(doc: Dynamic, opts: Map) -> RhaiResult<Plan> {
 }
 
 fn apply_plan(ctx: &NativeCallContext, p: &Plan, opts: Map) -> RhaiResult<Map> {
-    let o = Opts::new(
-        "Plan.apply",
-        opts,
-        &[
-            "timeout",
-            "no_start",
-            "parallel",
-            "wait_timeout",
-            "attach_hooks",
-            "on_event",
-        ],
-    )?;
+    let o: PlanApplyOpts = crate::api::opts::read("Plan.apply", opts)?;
     let options = ApplyOptions {
-        attach_hooks: o.flag("attach_hooks")?,
-        timeout: o.int("timeout")?,
-        no_start: o.flag("no_start")?,
-        parallel: o.int("parallel")?.map(|n| n.max(1) as usize).unwrap_or(64),
-        wait_timeout: match o.float("wait_timeout")? {
+        attach_hooks: o.attach_hooks.unwrap_or(false),
+        timeout: o.timeout,
+        no_start: o.no_start.unwrap_or(false),
+        parallel: o.parallel.map(|n| n.max(1) as usize).unwrap_or(64),
+        wait_timeout: match o.wait_timeout {
             Some(t) => Some(crate::api::util::secs("Plan.apply: wait_timeout", t)?),
             None => None,
         },
     };
-    let on_event: Option<FnPtr> = o.fn_ptr("on_event")?;
+    let on_event: Option<FnPtr> = o.on_event.clone();
     let ep = p.ep.clone();
     let d = bridge::block_on(async { client(&ep).await.cloned() })?;
     let host = ep.host.clone();
@@ -265,26 +238,14 @@ where
 }
 
 fn down(ctx: &NativeCallContext, project: &str, opts: Map) -> RhaiResult<Map> {
-    let o = Opts::new(
-        "plan::down",
-        opts,
-        &[
-            "volumes",
-            "remove_orphans",
-            "rmi",
-            "timeout",
-            "services",
-            "document",
-            "on_event",
-        ],
-    )?;
-    let rmi = o.str("rmi")?;
+    let o: PlanDownOpts = crate::api::opts::read("plan::down", opts)?;
+    let rmi = o.rmi.clone();
     if let Some(r) = &rmi {
         if r != "local" && r != "all" {
             return fail(format!("plan::down: rmi must be \"local\" or \"all\", not {r:?}"));
         }
     }
-    let desired = match o.raw("document") {
+    let desired = match o.document.as_ref() {
         Some(doc) => {
             let mut d = desired::from_compose(&document(doc)?).map_err(|e| format!("plan::down: {e}"))?;
             d.disabled = disabled_services(doc);
@@ -293,17 +254,17 @@ fn down(ctx: &NativeCallContext, project: &str, opts: Map) -> RhaiResult<Map> {
         None => None,
     };
     let options = crate::plan::down::DownOptions {
-        volumes: o.flag("volumes")?,
-        remove_orphans: o.flag("remove_orphans")?,
+        volumes: o.volumes.unwrap_or(false),
+        remove_orphans: o.remove_orphans.unwrap_or(false),
         rmi,
-        timeout: o.int("timeout")?,
-        services: o.strings("services")?.unwrap_or_default(),
+        timeout: o.timeout,
+        services: o.services.clone().unwrap_or_default(),
     };
     let ep = super::endpoint();
     let d = bridge::block_on(async { client(&ep).await.cloned() })?;
     let host = ep.host.clone();
     let project = project.to_string();
-    run_with_events(ctx, o.fn_ptr("on_event")?, move |tx| async move {
+    run_with_events(ctx, o.on_event.clone(), move |tx| async move {
         let _lock = match lock::acquire(&d, &host, &project, |m| eprintln!("{m}")).await {
             Ok(l) => l,
             Err(e) => return failed(e.to_string()),
@@ -319,30 +280,26 @@ fn lifecycle(
     opts: Map,
 ) -> RhaiResult<Map> {
     let what = format!("plan::{}", format!("{action:?}").to_lowercase());
-    let o = Opts::new(
-        &what,
-        opts,
-        &["services", "timeout", "wait_timeout", "no_deps", "document", "on_event"],
-    )?;
-    let desired = match o.raw("document") {
+    let o: LifecycleOpts = crate::api::opts::read(&what, opts)?;
+    let desired = match o.document.as_ref() {
         Some(doc) => Some(desired::from_compose(&document(doc)?).map_err(|e| format!("{what}: {e}"))?),
         None => None,
     };
     let options = crate::plan::lifecycle::Options {
-        services: o.strings("services")?.unwrap_or_default(),
-        timeout: o.int("timeout")?,
-        wait_timeout: match o.float("wait_timeout")? {
+        services: o.services.clone().unwrap_or_default(),
+        timeout: o.timeout,
+        wait_timeout: match o.wait_timeout {
             Some(t) => Some(crate::api::util::secs(&format!("{what}: wait_timeout"), t)?),
             None => None,
         },
-        no_deps: o.flag("no_deps")?,
-        environment: o.raw("document").map(environment).unwrap_or_default(),
+        no_deps: o.no_deps.unwrap_or(false),
+        environment: o.document.as_ref().map(environment).unwrap_or_default(),
     };
     let ep = super::endpoint();
     let d = bridge::block_on(async { client(&ep).await.cloned() })?;
     let host = ep.host.clone();
     let project = project.to_string();
-    run_with_events(ctx, o.fn_ptr("on_event")?, move |tx| async move {
+    run_with_events(ctx, o.on_event.clone(), move |tx| async move {
         let _lock = match lock::acquire(&d, &host, &project, |m| eprintln!("{m}")).await {
             Ok(l) => l,
             Err(e) => return failed(e.to_string()),
@@ -370,7 +327,7 @@ pub mod api {
     /// ```
     #[rhai_fn(name = "compute", return_raw)]
     pub fn compute(ctx: NativeCallContext, doc: Dynamic, opts: Map) -> RhaiResult<Plan> {
-        crate::api::located(&ctx, super::compute(doc, opts))
+        crate::api::at(&ctx, || super::compute(doc, opts))
     }
 
     /// `plan::compute` with default options.
@@ -380,7 +337,7 @@ pub mod api {
     /// ```
     #[rhai_fn(name = "compute", return_raw)]
     pub fn compute_default(ctx: NativeCallContext, doc: Dynamic) -> RhaiResult<Plan> {
-        crate::api::located(&ctx, super::compute(doc, Map::new()))
+        crate::api::at(&ctx, || super::compute(doc, Map::new()))
     }
 
     /// The steps, as maps with `action` (create_network, create_volume,
@@ -497,7 +454,7 @@ pub mod api {
     /// ```
     #[rhai_fn(name = "down", return_raw)]
     pub fn down(ctx: NativeCallContext, project: &str, opts: Map) -> RhaiResult<Map> {
-        crate::api::located(&ctx, super::down(&ctx, project, opts))
+        crate::api::at(&ctx, || super::down(&ctx, project, opts))
     }
 
     /// Starts a project's containers as `docker compose start` does: the
@@ -512,8 +469,9 @@ pub mod api {
     /// ```
     #[rhai_fn(name = "start", return_raw)]
     pub fn start(ctx: NativeCallContext, project: &str, opts: Map) -> RhaiResult<Map> {
-        let r = super::lifecycle(&ctx, project, crate::plan::lifecycle::Action::Start, opts);
-        crate::api::located(&ctx, r)
+        crate::api::at(&ctx, || {
+            super::lifecycle(&ctx, project, crate::plan::lifecycle::Action::Start, opts)
+        })
     }
 
     /// Stops a project's containers as `docker compose stop` does: the
@@ -525,8 +483,9 @@ pub mod api {
     /// ```
     #[rhai_fn(name = "stop", return_raw)]
     pub fn stop(ctx: NativeCallContext, project: &str, opts: Map) -> RhaiResult<Map> {
-        let r = super::lifecycle(&ctx, project, crate::plan::lifecycle::Action::Stop, opts);
-        crate::api::located(&ctx, r)
+        crate::api::at(&ctx, || {
+            super::lifecycle(&ctx, project, crate::plan::lifecycle::Action::Stop, opts)
+        })
     }
 
     /// Restarts a project's containers as `docker compose restart` does:
@@ -540,8 +499,9 @@ pub mod api {
     /// ```
     #[rhai_fn(name = "restart", return_raw)]
     pub fn restart(ctx: NativeCallContext, project: &str, opts: Map) -> RhaiResult<Map> {
-        let r = super::lifecycle(&ctx, project, crate::plan::lifecycle::Action::Restart, opts);
-        crate::api::located(&ctx, r)
+        crate::api::at(&ctx, || {
+            super::lifecycle(&ctx, project, crate::plan::lifecycle::Action::Restart, opts)
+        })
     }
 
     /// Creates (does not start) a one-off container of a service, as
@@ -563,7 +523,7 @@ pub mod api {
         service: &str,
         opts: Map,
     ) -> RhaiResult<super::super::container::Container> {
-        crate::api::located(&ctx, crate::api::oneoff::oneoff(doc, service, opts))
+        crate::api::at(&ctx, || crate::api::oneoff::oneoff(doc, service, opts))
     }
 
     /// The plan's steps, one a line, as `print` and `${...}` show them.

@@ -12,21 +12,22 @@ use rhai::{Array, Map, NativeCallContext};
 use serde_json::{json, Value};
 
 use super::swarm::{delete, filters, get, list_of, post};
-use super::value::Opts;
-use super::{located, RhaiResult};
+
+use super::options::{ObjectFilters, SecretCreateOpts};
+use super::RhaiResult;
 use crate::engine_json as ej;
 
 /// A secret's or config's spec from `#{ name, data, labels }`.
 fn object_spec(what: &str, opts: Map) -> RhaiResult<(String, Value)> {
     use base64::Engine as _;
-    let o = Opts::new(what, opts, &["name", "data", "labels"])?;
-    let name = o.req_str("name")?;
-    let data = o.str("data")?.unwrap_or_default();
+    let o: SecretCreateOpts = crate::api::opts::read(what, opts)?;
+    let name = crate::api::opts::need(what, "name", o.name.clone())?;
+    let data = o.data.clone().unwrap_or_default();
     let mut spec = json!({
         "Name": name,
         "Data": base64::engine::general_purpose::STANDARD.encode(data.as_bytes()),
     });
-    if let Some(l) = o.string_map("labels")? {
+    if let Some(l) = o.labels.clone() {
         spec["Labels"] = json!(l);
     }
     Ok((name, spec))
@@ -41,10 +42,8 @@ pub(super) fn create(kind: &str, opts: Map) -> RhaiResult<String> {
 
 /// Lists `kind` objects; filters `name`, `label`, `id`.
 pub(super) fn list(kind: &str, opts: Map) -> RhaiResult<Array> {
-    let keys = ["name", "label", "id"];
-    let what = format!("{kind}::list");
-    let o = Opts::new(&what, opts, &keys)?;
-    let q = ej::query(&[("filters", filters(&o, &keys)?)]);
+    let o: ObjectFilters = super::opts::read(&format!("{kind}::list"), opts)?;
+    let q = ej::query(&[("filters", filters(&o))]);
     get(format!("{kind} ls"), format!("/{kind}s{q}")).map(list_of)
 }
 
@@ -65,7 +64,7 @@ pub mod api {
     /// ```
     #[rhai_fn(return_raw)]
     pub fn create(ctx: NativeCallContext, opts: Map) -> RhaiResult<String> {
-        located(&ctx, super::create("secret", opts))
+        crate::api::at(&ctx, || super::create("secret", opts))
     }
 
     /// The secrets (their data never comes back). Filters: `name`,
@@ -76,7 +75,7 @@ pub mod api {
     /// ```
     #[rhai_fn(return_raw)]
     pub fn list(ctx: NativeCallContext, opts: Map) -> RhaiResult<Array> {
-        located(&ctx, super::list("secret", opts))
+        crate::api::at(&ctx, || super::list("secret", opts))
     }
 
     /// Removes a secret by name or ID.
@@ -86,6 +85,6 @@ pub mod api {
     /// ```
     #[rhai_fn(return_raw)]
     pub fn remove(ctx: NativeCallContext, name: &str) -> RhaiResult<()> {
-        located(&ctx, super::remove("secret", name))
+        crate::api::at(&ctx, || super::remove("secret", name))
     }
 }

@@ -18,9 +18,10 @@ use rhai::plugin::*;
 use rhai::{Array, Dynamic, Map, NativeCallContext};
 use serde_json::{json, Value};
 
+use super::options::{ServiceFilters, ServiceLogsOpts};
 use super::swarm::{delete, filters, get, list_of, post, spec_json, with};
-use super::value::{to_dynamic, Opts};
-use super::{fail, located, RhaiResult};
+use super::value::to_dynamic;
+use super::{fail, RhaiResult};
 use crate::bridge;
 use crate::engine_json as ej;
 
@@ -80,14 +81,15 @@ pub mod api {
     /// ```
     #[rhai_fn(return_raw)]
     pub fn create(ctx: NativeCallContext, spec: Map) -> RhaiResult<String> {
-        let r = spec_json("service::create", spec)
-            .map(ej::with_tagged_image)
-            .and_then(|spec| {
-                let name = spec["Name"].as_str().unwrap_or_default().to_string();
-                let r = post(format!("service create {name}"), "/services/create".into(), spec)?;
-                Ok(r["ID"].as_str().unwrap_or_default().to_string())
-            });
-        located(&ctx, r)
+        crate::api::at(&ctx, || {
+            spec_json("service::create", spec)
+                .map(ej::with_tagged_image)
+                .and_then(|spec| {
+                    let name = spec["Name"].as_str().unwrap_or_default().to_string();
+                    let r = post(format!("service create {name}"), "/services/create".into(), spec)?;
+                    Ok(r["ID"].as_str().unwrap_or_default().to_string())
+                })
+        })
     }
 
     /// The services, with their running/desired task counts
@@ -98,15 +100,15 @@ pub mod api {
     /// ```
     #[rhai_fn(return_raw)]
     pub fn list(ctx: NativeCallContext, opts: Map) -> RhaiResult<Array> {
-        let keys = ["id", "label", "mode", "name"];
-        let r = Opts::new("service::list", opts, &keys)
-            .and_then(|o| filters(&o, &keys))
-            .and_then(|f| {
-                let q = ej::query(&[("filters", f), ("status", Some("true".into()))]);
-                get("service ls".into(), format!("/services{q}"))
-            })
-            .map(list_of);
-        located(&ctx, r)
+        crate::api::at(&ctx, || {
+            crate::api::opts::read::<ServiceFilters>("service::list", opts)
+                .map(|o| filters(&o))
+                .and_then(|f| {
+                    let q = ej::query(&[("filters", f), ("status", Some("true".into()))]);
+                    get("service ls".into(), format!("/services{q}"))
+                })
+                .map(list_of)
+        })
     }
 
     /// One service by name or ID, every field the engine sends (`Spec`,
@@ -119,7 +121,7 @@ pub mod api {
     /// ```
     #[rhai_fn(return_raw)]
     pub fn inspect(ctx: NativeCallContext, name: &str) -> RhaiResult<Dynamic> {
-        located(&ctx, inspect_json("inspect", name).map(|v| to_dynamic(&v)))
+        crate::api::at(&ctx, || inspect_json("inspect", name).map(|v| to_dynamic(&v)))
     }
 
     /// Replaces a service's spec (read it with `inspect`, change it, send
@@ -136,8 +138,9 @@ pub mod api {
     /// ```
     #[rhai_fn(return_raw)]
     pub fn update(ctx: NativeCallContext, name: &str, spec: Map) -> RhaiResult<Map> {
-        let r = spec_json("service::update", spec).and_then(|s| update_spec(name, Some(s), false));
-        located(&ctx, r)
+        crate::api::at(&ctx, || {
+            spec_json("service::update", spec).and_then(|s| update_spec(name, Some(s), false))
+        })
     }
 
     /// Sets a replicated service's replica count, keeping every other field
@@ -154,20 +157,21 @@ pub mod api {
                 "service::scale {name}: replicas must be 0 or more, not {replicas}"
             ));
         }
-        let r = inspect_json("scale", name).and_then(|s| {
-            let mut spec = s["Spec"].clone();
-            match spec["Mode"]["Replicated"].as_object_mut() {
-                Some(r) => r.insert("Replicas".into(), json!(replicas)),
-                None => {
-                    return fail(format!(
-                        "service {name} is not a replicated service: scale works on replicated services only"
-                    ))
-                }
-            };
-            let r = update_spec(name, Some(spec), false)?;
-            Ok(r.get("changed").and_then(|c| c.as_bool().ok()).unwrap_or(true))
-        });
-        located(&ctx, r)
+        crate::api::at(&ctx, || {
+            inspect_json("scale", name).and_then(|s| {
+                let mut spec = s["Spec"].clone();
+                match spec["Mode"]["Replicated"].as_object_mut() {
+                    Some(r) => r.insert("Replicas".into(), json!(replicas)),
+                    None => {
+                        return fail(format!(
+                            "service {name} is not a replicated service: scale works on replicated services only"
+                        ))
+                    }
+                };
+                let r = update_spec(name, Some(spec), false)?;
+                Ok(r.get("changed").and_then(|c| c.as_bool().ok()).unwrap_or(true))
+            })
+        })
     }
 
     /// Goes back to the previous spec (`docker service rollback`): Swarm
@@ -179,7 +183,7 @@ pub mod api {
     /// ```
     #[rhai_fn(return_raw)]
     pub fn rollback(ctx: NativeCallContext, name: &str) -> RhaiResult<Map> {
-        located(&ctx, update_spec(name, None, true))
+        crate::api::at(&ctx, || update_spec(name, None, true))
     }
 
     /// Streams a service's logs (all its tasks, on every node), calling
@@ -192,8 +196,7 @@ pub mod api {
     /// ```
     #[rhai_fn(return_raw)]
     pub fn logs(ctx: NativeCallContext, name: &str, opts: Map, each: rhai::FnPtr) -> RhaiResult<()> {
-        let r = super::service_logs(&ctx, name, opts, each);
-        located(&ctx, r)
+        crate::api::at(&ctx, || super::service_logs(&ctx, name, opts, each))
     }
 
     /// Removes a service (its tasks stop).
@@ -203,17 +206,22 @@ pub mod api {
     /// ```
     #[rhai_fn(return_raw)]
     pub fn remove(ctx: NativeCallContext, name: &str) -> RhaiResult<()> {
-        located(
-            &ctx,
-            delete(format!("service rm {name}"), format!("/services/{}", ej::enc(name))),
-        )
+        crate::api::at(&ctx, || {
+            delete(format!("service rm {name}"), format!("/services/{}", ej::enc(name)))
+        })
     }
 }
 
 fn service_logs(ctx: &NativeCallContext, name: &str, opts: Map, each: rhai::FnPtr) -> RhaiResult<()> {
     use futures_util::stream::{select_all, StreamExt};
-    let o = Opts::new("service::logs", opts, &["follow", "tail", "since", "timestamps"])?;
-    let options = super::batch::logs_options(&o)?;
+    let o: ServiceLogsOpts = crate::api::opts::read("service::logs", opts)?;
+    let options = super::batch::logs_options(&super::batch::LogQuery {
+        follow: o.follow,
+        tail: o.tail,
+        since: o.since,
+        until: None,
+        timestamps: o.timestamps,
+    });
     // One stream per task (bollard's service_logs cannot ask for the
     // task details), each line tagged with its task.
     let svc = inspect_json("logs", name)?;

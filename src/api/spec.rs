@@ -7,51 +7,16 @@
 
 use std::collections::HashMap;
 
-use rhai::Map;
+use rhai::{Dynamic, Map};
 use serde_json::{json, Map as JMap, Value};
 
-use super::value::{to_json, Opts};
+use super::options::{CreateOpts, HealthcheckOpts, NetworkOpts};
+use super::opts;
+use super::value::to_json;
 use super::{fail, resolve_path, RhaiResult};
 
-/// The keys `container::create` accepts.
-pub const KEYS: &[&str] = &[
-    "name",
-    "image",
-    "command",
-    "cmd",
-    "entrypoint",
-    "env",
-    "labels",
-    "working_dir",
-    "user",
-    "hostname",
-    "domainname",
-    "tty",
-    "stdin_open",
-    "network",
-    "networks",
-    "aliases",
-    "ports",
-    "expose",
-    "volumes",
-    "restart",
-    "healthcheck",
-    "stop_signal",
-    "stop_timeout",
-    "init",
-    "privileged",
-    "cap_add",
-    "cap_drop",
-    "extra_hosts",
-    "dns",
-    "memory",
-    "cpus",
-    "read_only",
-    "tmpfs",
-    "platform",
-    "auto_remove",
-    "raw",
-];
+/// What errors name.
+const WHAT: &str = "container::create";
 
 /// The create request: container name, platform, body, and the networks to
 /// connect after creation (API 1.41 accepts only one network at create).
@@ -63,10 +28,11 @@ pub struct CreateSpec {
 }
 
 /// A command given as a string runs through `/bin/sh -c`; a list is exact.
-fn command(opts: &Opts, key: &str) -> RhaiResult<Option<Vec<String>>> {
-    match opts.raw(key) {
+fn command(key: &str, v: &Option<Dynamic>) -> RhaiResult<Option<Vec<String>>> {
+    match v {
+        None => Ok(None),
         Some(v) if v.is_string() => Ok(Some(vec!["/bin/sh".into(), "-c".into(), v.to_string()])),
-        _ => opts.strings(key),
+        Some(v) => opts::strings(WHAT, key, v).map(Some),
     }
 }
 
@@ -99,76 +65,79 @@ pub fn parse_port(spec: &str) -> crate::error::Result<(String, Option<(String, S
     Ok((key, host.map(|h| (ip.to_string(), h.to_string()))))
 }
 
-fn duration_ns(opts: &Opts, hc: &Opts, key: &str) -> RhaiResult<Option<i64>> {
-    let _ = opts;
-    match hc.raw(key) {
+fn duration_ns(key: &str, v: &Option<Dynamic>) -> RhaiResult<Option<i64>> {
+    match v {
         None => Ok(None),
         Some(v) if v.is_string() => match crate::units::parse_duration(&v.to_string()) {
             Ok(ns) => Ok(Some(ns)),
             Err(e) => fail(format!("healthcheck.{key}: {e} (e.g. \"1s\", \"500ms\")")),
         },
-        Some(_) => match hc.float(key)? {
-            Some(s) => Ok(Some(
+        Some(v) => {
+            let s = match (v.as_float(), v.as_int()) {
+                (Ok(f), _) => f,
+                (_, Ok(i)) => i as f64,
+                _ => return Err(opts::wrong_type(&format!("{WHAT} healthcheck"), key, "a number", v)),
+            };
+            Ok(Some(
                 super::util::secs(&format!("healthcheck.{key}"), s)?.as_nanos() as i64
-            )),
-            None => Ok(None),
-        },
+            ))
+        }
     }
 }
 
 /// Builds the create request from a script's option map.
 pub fn create_spec(map: Map) -> RhaiResult<CreateSpec> {
-    let o = Opts::new("container::create", map, KEYS)?;
+    let o: CreateOpts = opts::read(WHAT, map)?;
     let mut body = JMap::new();
     let mut host = JMap::new();
-    body.insert("Image".into(), json!(o.req_str("image")?));
-    let cmd = match command(&o, "command")? {
+    body.insert("Image".into(), json!(opts::need(WHAT, "image", o.image.clone())?));
+    let cmd = match command("command", &o.command)? {
         Some(c) => Some(c),
-        None => command(&o, "cmd")?,
+        None => command("cmd", &o.cmd)?,
     };
     if let Some(c) = cmd {
         body.insert("Cmd".into(), json!(c));
     }
-    if let Some(e) = o.strings("entrypoint")? {
+    if let Some(e) = o.entrypoint.clone() {
         body.insert("Entrypoint".into(), json!(e));
     }
-    if let Some(env) = o.string_map("env")? {
+    if let Some(env) = o.env.clone() {
         let mut list: Vec<String> = env.into_iter().map(|(k, v)| format!("{k}={v}")).collect();
         list.sort();
         body.insert("Env".into(), json!(list));
     }
-    if let Some(l) = o.string_map("labels")? {
+    if let Some(l) = o.labels.clone() {
         body.insert("Labels".into(), json!(l));
     }
-    for (key, field) in [
-        ("working_dir", "WorkingDir"),
-        ("user", "User"),
-        ("hostname", "Hostname"),
-        ("domainname", "Domainname"),
-        ("stop_signal", "StopSignal"),
+    for (value, field) in [
+        (&o.working_dir, "WorkingDir"),
+        (&o.user, "User"),
+        (&o.hostname, "Hostname"),
+        (&o.domainname, "Domainname"),
+        (&o.stop_signal, "StopSignal"),
     ] {
-        if let Some(v) = o.str(key)? {
+        if let Some(v) = value {
             body.insert(field.into(), json!(v));
         }
     }
-    if let Some(t) = o.int("stop_timeout")? {
+    if let Some(t) = o.stop_timeout {
         body.insert("StopTimeout".into(), json!(t));
     }
-    if o.flag("tty")? {
+    if o.tty.unwrap_or(false) {
         body.insert("Tty".into(), json!(true));
     }
-    if o.flag("stdin_open")? {
+    if o.stdin_open.unwrap_or(false) {
         body.insert("OpenStdin".into(), json!(true));
     }
 
     // Ports: published ones are also exposed.
     let mut exposed = JMap::new();
     let mut bindings: HashMap<String, Vec<Value>> = HashMap::new();
-    for p in o.strings("expose")?.unwrap_or_default() {
+    for p in o.expose.clone().unwrap_or_default() {
         let (key, _) = parse_port(&p).map_err(|e| format!("container::create: {e}"))?;
         exposed.insert(key, json!({}));
     }
-    for p in o.strings("ports")?.unwrap_or_default() {
+    for p in o.ports.clone().unwrap_or_default() {
         let (key, host_part) = parse_port(&p).map_err(|e| format!("container::create: {e}"))?;
         exposed.insert(key.clone(), json!({}));
         if let Some((ip, hp)) = host_part {
@@ -188,7 +157,7 @@ pub fn create_spec(map: Map) -> RhaiResult<CreateSpec> {
     // Volumes: `name:/path[:ro]`, `./host:/path`, or `/path` (anonymous).
     let mut binds = Vec::new();
     let mut anon = JMap::new();
-    for v in o.strings("volumes")?.unwrap_or_default() {
+    for v in o.volumes.clone().unwrap_or_default() {
         let parts: Vec<&str> = v.split(':').collect();
         match parts.as_slice() {
             [target] => {
@@ -221,7 +190,7 @@ pub fn create_spec(map: Map) -> RhaiResult<CreateSpec> {
         host.insert("Binds".into(), json!(binds));
     }
 
-    if let Some(r) = o.str("restart")? {
+    if let Some(r) = o.restart.clone() {
         let (name, count) = match r.split_once(':') {
             Some((n, c)) => (
                 n.to_string(),
@@ -241,60 +210,56 @@ pub fn create_spec(map: Map) -> RhaiResult<CreateSpec> {
             json!({"Name": name, "MaximumRetryCount": count}),
         );
     }
-    if let Some(hc) = o.map("healthcheck")? {
-        let h = Opts::new(
-            "container::create healthcheck",
-            hc,
-            &["test", "interval", "timeout", "retries", "start_period", "disable"],
-        )?;
+    if let Some(hc) = o.healthcheck.clone() {
+        let h: HealthcheckOpts = opts::read(&format!("{WHAT} healthcheck"), hc)?;
         let mut out = JMap::new();
-        if h.flag("disable")? {
+        if h.disable.unwrap_or(false) {
             out.insert("Test".into(), json!(["NONE"]));
-        } else if let Some(t) = h.raw("test") {
+        } else if let Some(t) = &h.test {
             let test = if t.is_string() {
                 vec!["CMD-SHELL".to_string(), t.to_string()]
             } else {
-                h.strings("test")?.unwrap_or_default()
+                opts::strings(&format!("{WHAT} healthcheck"), "test", t)?
             };
             out.insert("Test".into(), json!(test));
         }
-        for (k, f) in [
-            ("interval", "Interval"),
-            ("timeout", "Timeout"),
-            ("start_period", "StartPeriod"),
+        for (k, v, f) in [
+            ("interval", &h.interval, "Interval"),
+            ("timeout", &h.timeout, "Timeout"),
+            ("start_period", &h.start_period, "StartPeriod"),
         ] {
-            if let Some(ns) = duration_ns(&o, &h, k)? {
+            if let Some(ns) = duration_ns(k, v)? {
                 out.insert(f.into(), json!(ns));
             }
         }
-        if let Some(r) = h.int("retries")? {
+        if let Some(r) = h.retries {
             out.insert("Retries".into(), json!(r));
         }
         body.insert("Healthcheck".into(), Value::Object(out));
     }
-    if o.flag("init")? {
+    if o.init.unwrap_or(false) {
         host.insert("Init".into(), json!(true));
     }
-    if o.flag("privileged")? {
+    if o.privileged.unwrap_or(false) {
         host.insert("Privileged".into(), json!(true));
     }
-    if o.flag("read_only")? {
+    if o.read_only.unwrap_or(false) {
         host.insert("ReadonlyRootfs".into(), json!(true));
     }
-    if o.flag("auto_remove")? {
+    if o.auto_remove.unwrap_or(false) {
         host.insert("AutoRemove".into(), json!(true));
     }
-    for (k, f) in [
-        ("cap_add", "CapAdd"),
-        ("cap_drop", "CapDrop"),
-        ("extra_hosts", "ExtraHosts"),
-        ("dns", "Dns"),
+    for (value, f) in [
+        (&o.cap_add, "CapAdd"),
+        (&o.cap_drop, "CapDrop"),
+        (&o.extra_hosts, "ExtraHosts"),
+        (&o.dns, "Dns"),
     ] {
-        if let Some(v) = o.strings(k)? {
+        if let Some(v) = value {
             host.insert(f.into(), json!(v));
         }
     }
-    if let Some(t) = o.strings("tmpfs")? {
+    if let Some(t) = o.tmpfs.clone() {
         let m: HashMap<String, String> = t
             .into_iter()
             .map(|s| match s.split_once(':') {
@@ -304,38 +269,41 @@ pub fn create_spec(map: Map) -> RhaiResult<CreateSpec> {
             .collect();
         host.insert("Tmpfs".into(), json!(m));
     }
-    if let Some(m) = o.raw("memory") {
-        let bytes = if m.is_string() {
-            crate::units::ram_in_bytes(&m.to_string()).map_err(|e| format!("container::create: memory: {e}"))?
-        } else {
-            o.int("memory")?.unwrap_or(0)
+    if let Some(m) = &o.memory {
+        let bytes = match (m.as_int(), m.as_float()) {
+            _ if m.is_string() => {
+                crate::units::ram_in_bytes(&m.to_string()).map_err(|e| format!("container::create: memory: {e}"))?
+            }
+            (Ok(i), _) => i,
+            (_, Ok(f)) if f.fract() == 0.0 => f as i64,
+            _ => return Err(opts::wrong_type(WHAT, "memory", "an integer", m)),
         };
         host.insert("Memory".into(), json!(bytes));
     }
-    if let Some(c) = o.float("cpus")? {
+    if let Some(c) = o.cpus {
         host.insert("NanoCpus".into(), json!((c * 1e9) as i64));
     }
 
     // Networks: the first joins at create, the others right after.
-    let aliases = o.strings("aliases")?.unwrap_or_default();
+    let aliases = o.aliases.clone().unwrap_or_default();
     let mut nets: Vec<(String, Vec<String>)> = Vec::new();
-    if let Some(n) = o.str("network")? {
+    if let Some(n) = o.network.clone() {
         nets.push((n, aliases.clone()));
     }
-    match o.raw("networks") {
+    match &o.networks {
         Some(v) if v.is_map() => {
             for (name, cfg) in v.clone().cast::<Map>() {
                 let a = match cfg.try_cast::<Map>() {
-                    Some(m) => Opts::new("container::create networks", m, &["aliases"])?
-                        .strings("aliases")?
+                    Some(m) => opts::read::<NetworkOpts>(&format!("{WHAT} networks"), m)?
+                        .aliases
                         .unwrap_or_default(),
                     None => aliases.clone(),
                 };
                 nets.push((name.to_string(), a));
             }
         }
-        Some(_) => {
-            for n in o.strings("networks")?.unwrap_or_default() {
+        Some(v) => {
+            for n in opts::strings(WHAT, "networks", v)? {
                 nets.push((n, aliases.clone()));
             }
         }
@@ -355,13 +323,13 @@ pub fn create_spec(map: Map) -> RhaiResult<CreateSpec> {
 
     body.insert("HostConfig".into(), Value::Object(host));
     let mut body = Value::Object(body);
-    if let Some(raw) = o.raw("raw") {
+    if let Some(raw) = &o.raw {
         merge(&mut body, to_json(raw)?);
     }
     let body = serde_json::from_value(body).map_err(|e| format!("container::create: {e}"))?;
     Ok(CreateSpec {
-        name: o.str("name")?,
-        platform: o.str("platform")?,
+        name: o.name.clone(),
+        platform: o.platform.clone(),
         body,
         extra_networks,
     })

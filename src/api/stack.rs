@@ -14,7 +14,8 @@
 use rhai::plugin::*;
 use rhai::{Array, Dynamic, Map, NativeCallContext};
 
-use super::value::{to_dynamic, to_json, Opts};
+use super::options::StackPlanOpts;
+use super::value::{to_dynamic, to_json};
 use super::{client, fail, RhaiResult};
 use crate::bridge;
 use crate::stack::{self, Stack, Step};
@@ -57,10 +58,11 @@ pub mod api {
     /// ```
     #[rhai_fn(return_raw)]
     pub fn convert(ctx: NativeCallContext, project: Dynamic, name: &str) -> RhaiResult<Dynamic> {
-        let r = super::super::plan::document(&project)
-            .and_then(|doc| stack::convert::convert(&doc, name).map_err(Into::into))
-            .map(|s| to_dynamic(&s));
-        super::super::located(&ctx, r)
+        crate::api::at(&ctx, || {
+            super::super::plan::document(&project)
+                .and_then(|doc| stack::convert::convert(&doc, name).map_err(Into::into))
+                .map(|s| to_dynamic(&s))
+        })
     }
 
     /// Checks a stack name as docker does (it prefixes every object's
@@ -71,7 +73,7 @@ pub mod api {
     /// ```
     #[rhai_fn(return_raw)]
     pub fn check_name(ctx: NativeCallContext, name: &str) -> RhaiResult<()> {
-        super::super::located(&ctx, stack::convert::check_name(name).map_err(Into::into))
+        crate::api::at(&ctx, || stack::convert::check_name(name).map_err(Into::into))
     }
 
     /// What deploying a converted stack would change, as steps in the
@@ -84,15 +86,14 @@ pub mod api {
     /// ```
     #[rhai_fn(return_raw)]
     pub fn plan(ctx: NativeCallContext, stack: Map, opts: Map) -> RhaiResult<Array> {
-        let r = (|| {
-            let o = Opts::new("stack::plan", opts, &["prune"])?;
-            let prune = o.flag("prune")?;
+        crate::api::at(&ctx, || {
+            let o: StackPlanOpts = crate::api::opts::read("stack::plan", opts)?;
+            let prune = o.prune.unwrap_or(false);
             let s: Stack = serde_json::from_value(to_json(&Dynamic::from_map(stack))?)
                 .map_err(|e| format!("stack::plan: not a converted stack (stack::convert): {e}"))?;
             let steps = on_engine(|d| async move { stack::plan(&d, &s, prune).await })?;
             Ok(steps.iter().map(to_dynamic).collect())
-        })();
-        super::super::located(&ctx, r)
+        })
     }
 
     /// Runs plan steps: networks, secrets and configs first, then
@@ -105,11 +106,12 @@ pub mod api {
     /// ```
     #[rhai_fn(return_raw)]
     pub fn apply(ctx: NativeCallContext, steps: Array) -> RhaiResult<Array> {
-        let r = steps_of(steps).and_then(|steps| {
-            let out = on_engine(|d| async move { Ok::<_, crate::error::Error>(stack::apply(&d, steps).await) })?;
-            Ok(out.iter().map(to_dynamic).collect())
-        });
-        super::super::located(&ctx, r)
+        crate::api::at(&ctx, || {
+            steps_of(steps).and_then(|steps| {
+                let out = on_engine(|d| async move { Ok::<_, crate::error::Error>(stack::apply(&d, steps).await) })?;
+                Ok(out.iter().map(to_dynamic).collect())
+            })
+        })
     }
 
     /// The objects of stack `name` (services, secrets, configs, networks
@@ -121,9 +123,10 @@ pub mod api {
     #[rhai_fn(return_raw)]
     pub fn objects(ctx: NativeCallContext, name: &str) -> RhaiResult<Array> {
         let name = name.to_string();
-        let r = on_engine(|d| async move { stack::objects(&d, &name).await })
-            .map(|steps| steps.iter().map(to_dynamic).collect());
-        super::super::located(&ctx, r)
+        crate::api::at(&ctx, || {
+            on_engine(|d| async move { stack::objects(&d, &name).await })
+                .map(|steps| steps.iter().map(to_dynamic).collect())
+        })
     }
 
     /// Runs `remove` steps: services first, in parallel, then secrets,
@@ -135,16 +138,17 @@ pub mod api {
     /// ```
     #[rhai_fn(return_raw)]
     pub fn remove(ctx: NativeCallContext, steps: Array) -> RhaiResult<Array> {
-        let r = steps_of(steps).and_then(|steps| {
-            if let Some(s) = steps.iter().find(|s| s.action != "remove") {
-                return fail(format!(
-                    "stack::remove: step {} {} is not a remove step",
-                    s.kind, s.name
-                ));
-            }
-            let out = on_engine(|d| async move { Ok::<_, crate::error::Error>(stack::remove(&d, steps).await) })?;
-            Ok(out.iter().map(to_dynamic).collect())
-        });
-        super::super::located(&ctx, r)
+        crate::api::at(&ctx, || {
+            steps_of(steps).and_then(|steps| {
+                if let Some(s) = steps.iter().find(|s| s.action != "remove") {
+                    return fail(format!(
+                        "stack::remove: step {} {} is not a remove step",
+                        s.kind, s.name
+                    ));
+                }
+                let out = on_engine(|d| async move { Ok::<_, crate::error::Error>(stack::remove(&d, steps).await) })?;
+                Ok(out.iter().map(to_dynamic).collect())
+            })
+        })
     }
 }

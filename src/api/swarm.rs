@@ -23,8 +23,9 @@ use rhai::plugin::*;
 use rhai::{Array, Dynamic, Map, NativeCallContext};
 use serde_json::Value;
 
-use super::value::{to_dynamic, to_json, Opts};
-use super::{client, engine_err, fail, located, RhaiResult};
+use super::options::{SwarmInitOpts, SwarmJoinOpts, SwarmLeaveOpts, SwarmUpdateOpts};
+use super::value::{to_dynamic, to_json};
+use super::{client, engine_err, fail, RhaiResult};
 use crate::bridge;
 use crate::docker::Endpoint;
 use crate::engine_json as ej;
@@ -67,15 +68,18 @@ pub(super) fn spec_json(what: &str, spec: Map) -> RhaiResult<Value> {
     Ok(v)
 }
 
-/// `#{ label: ["a=b"], name: "x" }` → the engine's `filters` query value.
-pub(super) fn filters(o: &Opts, keys: &[&str]) -> RhaiResult<Option<String>> {
-    let mut found = Vec::new();
-    for k in keys {
-        if let Some(v) = o.strings(k)? {
-            found.push((k.replace('_', "-"), v));
-        }
-    }
-    Ok(ej::filters(found.iter().map(|(k, v)| (k.as_str(), v.as_slice()))))
+/// A filter struct (`#{ label: ["a=b"], name: "x" }` read by
+/// `opts::read`) → the engine's `filters` query value.
+pub(super) fn filters(o: &impl serde::Serialize) -> Option<String> {
+    let set = match serde_json::to_value(o) {
+        Ok(Value::Object(m)) => m,
+        _ => return None,
+    };
+    let found: Vec<(String, Vec<String>)> = set
+        .into_iter()
+        .filter_map(|(k, v)| Some((k.replace('_', "-"), serde_json::from_value(v).ok()?)))
+        .collect();
+    ej::filters(found.iter().map(|(k, v)| (k.as_str(), v.as_slice())))
 }
 
 /// A JSON list from the engine as a Rhai array of maps.
@@ -99,22 +103,17 @@ pub mod api {
     /// ```
     #[rhai_fn(return_raw)]
     pub fn init(ctx: NativeCallContext, opts: Map) -> RhaiResult<String> {
-        let o = Opts::new(
-            "swarm::init",
-            opts,
-            &["advertise_addr", "listen_addr", "data_path_addr", "force_new_cluster"],
-        )?;
+        let o: SwarmInitOpts = crate::api::opts::read("swarm::init", opts)?;
         let req = bollard::models::SwarmInitRequest {
-            advertise_addr: o.str("advertise_addr")?,
-            listen_addr: Some(o.str("listen_addr")?.unwrap_or_else(|| "0.0.0.0:2377".into())),
-            data_path_addr: o.str("data_path_addr")?,
-            force_new_cluster: Some(o.flag("force_new_cluster")?),
+            advertise_addr: o.advertise_addr.clone(),
+            listen_addr: Some(o.listen_addr.clone().unwrap_or_else(|| "0.0.0.0:2377".into())),
+            data_path_addr: o.data_path_addr.clone(),
+            force_new_cluster: Some(o.force_new_cluster.unwrap_or(false)),
             ..Default::default()
         };
-        located(
-            &ctx,
-            with(|d| async move { d.init_swarm(req).await.map_err(|e| engine_err("swarm init", &e)) }),
-        )
+        crate::api::at(&ctx, || {
+            with(|d| async move { d.init_swarm(req).await.map_err(|e| engine_err("swarm init", &e)) })
+        })
     }
 
     /// Joins this engine to a swarm. Options: `token` (required),
@@ -126,36 +125,24 @@ pub mod api {
     /// ```
     #[rhai_fn(return_raw)]
     pub fn join(ctx: NativeCallContext, opts: Map) -> RhaiResult<()> {
-        let o = Opts::new(
-            "swarm::join",
-            opts,
-            &[
-                "token",
-                "remote_addrs",
-                "remote_addr",
-                "advertise_addr",
-                "listen_addr",
-                "data_path_addr",
-            ],
-        )?;
-        let mut remotes = o.strings("remote_addrs")?.unwrap_or_default();
-        if let Some(r) = o.str("remote_addr")? {
+        let o: SwarmJoinOpts = crate::api::opts::read("swarm::join", opts)?;
+        let mut remotes = o.remote_addrs.clone().unwrap_or_default();
+        if let Some(r) = o.remote_addr.clone() {
             remotes.push(r);
         }
         if remotes.is_empty() {
             return fail("swarm::join: remote_addr is required");
         }
         let req = bollard::models::SwarmJoinRequest {
-            join_token: Some(o.req_str("token")?),
+            join_token: Some(crate::api::opts::need("swarm::join", "token", o.token.clone())?),
             remote_addrs: Some(remotes),
-            advertise_addr: o.str("advertise_addr")?,
-            listen_addr: Some(o.str("listen_addr")?.unwrap_or_else(|| "0.0.0.0:2377".into())),
-            data_path_addr: o.str("data_path_addr")?,
+            advertise_addr: o.advertise_addr.clone(),
+            listen_addr: Some(o.listen_addr.clone().unwrap_or_else(|| "0.0.0.0:2377".into())),
+            data_path_addr: o.data_path_addr.clone(),
         };
-        located(
-            &ctx,
-            with(|d| async move { d.join_swarm(req).await.map_err(|e| engine_err("swarm join", &e)) }),
-        )
+        crate::api::at(&ctx, || {
+            with(|d| async move { d.join_swarm(req).await.map_err(|e| engine_err("swarm join", &e)) })
+        })
     }
 
     /// Leaves the swarm (`force` to leave as the last manager).
@@ -165,16 +152,15 @@ pub mod api {
     /// ```
     #[rhai_fn(return_raw)]
     pub fn leave(ctx: NativeCallContext, opts: Map) -> RhaiResult<()> {
-        let o = Opts::new("swarm::leave", opts, &["force"])?;
-        let force = o.flag("force")?;
-        located(
-            &ctx,
+        let o: SwarmLeaveOpts = crate::api::opts::read("swarm::leave", opts)?;
+        let force = o.force.unwrap_or(false);
+        crate::api::at(&ctx, || {
             with(|d| async move {
                 d.leave_swarm(Some(qp::LeaveSwarmOptions { force }))
                     .await
                     .map_err(|e| engine_err("swarm leave", &e))
-            }),
-        )
+            })
+        })
     }
 
     /// The swarm as the engine reports it (`ID`, `Spec`, `JoinTokens`, …);
@@ -185,10 +171,9 @@ pub mod api {
     /// ```
     #[rhai_fn(return_raw)]
     pub fn inspect(ctx: NativeCallContext) -> RhaiResult<Dynamic> {
-        located(
-            &ctx,
-            get("swarm inspect".into(), "/swarm".into()).map(|v| to_dynamic(&v)),
-        )
+        crate::api::at(&ctx, || {
+            get("swarm inspect".into(), "/swarm".into()).map(|v| to_dynamic(&v))
+        })
     }
 
     /// What this engine says about its own swarm membership (`docker
@@ -200,10 +185,9 @@ pub mod api {
     /// ```
     #[rhai_fn(return_raw)]
     pub fn info(ctx: NativeCallContext) -> RhaiResult<Dynamic> {
-        located(
-            &ctx,
-            get("info".into(), "/info".into()).map(|v| to_dynamic(&v["Swarm"])),
-        )
+        crate::api::at(&ctx, || {
+            get("info".into(), "/info".into()).map(|v| to_dynamic(&v["Swarm"]))
+        })
     }
 
     /// Replaces the swarm's spec (read it with `inspect`, change it, send it
@@ -218,25 +202,20 @@ pub mod api {
     /// ```
     #[rhai_fn(return_raw)]
     pub fn update(ctx: NativeCallContext, spec: Map, opts: Map) -> RhaiResult<()> {
-        let r = (|| {
-            let keys = [
-                "rotate_worker_token",
-                "rotate_manager_token",
-                "rotate_manager_unlock_key",
-            ];
-            let o = Opts::new("swarm::update", opts, &keys)?;
+        crate::api::at(&ctx, || {
+            let o: SwarmUpdateOpts = crate::api::opts::read("swarm::update", opts)?;
             let spec = spec_json("swarm::update", spec)?;
             let current = get("swarm update".into(), "/swarm".into())?;
             let mut q = vec![("version", Some(ej::version(&current).to_string()))];
-            for (k, param) in keys
-                .iter()
-                .zip(["rotateWorkerToken", "rotateManagerToken", "rotateManagerUnlockKey"])
-            {
-                q.push((param, o.flag(k)?.then(|| "true".to_string())));
+            for (rotate, param) in [
+                (o.rotate_worker_token, "rotateWorkerToken"),
+                (o.rotate_manager_token, "rotateManagerToken"),
+                (o.rotate_manager_unlock_key, "rotateManagerUnlockKey"),
+            ] {
+                q.push((param, rotate.unwrap_or(false).then(|| "true".to_string())));
             }
             post("swarm update".into(), format!("/swarm/update{}", ej::query(&q)), spec).map(|_| ())
-        })();
-        located(&ctx, r)
+        })
     }
 
     /// The token that joins a node as a `"worker"` or a `"manager"`.
@@ -255,8 +234,9 @@ pub mod api {
                 ))
             }
         };
-        let r = get("swarm join-token".into(), "/swarm".into())
-            .map(|s| s["JoinTokens"][key].as_str().unwrap_or_default().to_string());
-        located(&ctx, r)
+        crate::api::at(&ctx, || {
+            get("swarm join-token".into(), "/swarm".into())
+                .map(|s| s["JoinTokens"][key].as_str().unwrap_or_default().to_string())
+        })
     }
 }

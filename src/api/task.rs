@@ -9,8 +9,9 @@ use rhai::plugin::*;
 use rhai::{Array, Map, NativeCallContext};
 
 use super::swarm::{filters, get, list_of};
-use super::value::Opts;
-use super::{located, RhaiResult};
+
+use super::options::TaskFilters;
+use super::RhaiResult;
 use crate::engine_json as ej;
 
 #[export_module]
@@ -26,11 +27,11 @@ pub mod api {
     /// ```
     #[rhai_fn(return_raw)]
     pub fn list(ctx: NativeCallContext, opts: Map) -> RhaiResult<Array> {
-        let keys = ["service", "node", "desired_state", "id", "label", "name"];
-        let r = Opts::new("task::list", opts, &keys)
-            .and_then(|o| filters(&o, &keys))
-            .and_then(|f| get("task ls".into(), format!("/tasks{}", ej::query(&[("filters", f)]))))
-            .map(list_of);
-        located(&ctx, r)
+        crate::api::at(&ctx, || {
+            crate::api::opts::read::<TaskFilters>("task::list", opts)
+                .map(|o| filters(&o))
+                .and_then(|f| get("task ls".into(), format!("/tasks{}", ej::query(&[("filters", f)]))))
+                .map(list_of)
+        })
     }
 }

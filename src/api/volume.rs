@@ -12,7 +12,8 @@ use bollard::query_parameters as qp;
 use rhai::plugin::*;
 use rhai::{Array, Dynamic, Engine, Map};
 
-use super::value::{map_of, to_dynamic, Opts};
+use super::options::VolumeCreateOpts;
+use super::value::{map_of, to_dynamic};
 use super::{client, engine_err, fail, RhaiResult};
 use crate::bridge;
 use crate::docker::Endpoint;
@@ -61,16 +62,16 @@ pub mod api {
     /// ```
     #[rhai_fn(name = "create", return_raw)]
     pub fn create(ctx: NativeCallContext, opts: Map) -> RhaiResult<Volume> {
-        crate::api::located(&ctx, create_impl(opts))
+        crate::api::at(&ctx, || create_from(opts))
     }
 
-    fn create_impl(opts: Map) -> RhaiResult<Volume> {
-        let o = Opts::new("volume::create", opts, &["name", "driver", "driver_opts", "labels"])?;
+    fn create_from(opts: Map) -> RhaiResult<Volume> {
+        let o: VolumeCreateOpts = crate::api::opts::read("volume::create", opts)?;
         let req = VolumeCreateRequest {
-            name: o.str("name")?,
-            driver: o.str("driver")?,
-            driver_opts: o.string_map("driver_opts")?,
-            labels: o.string_map("labels")?,
+            name: o.name.clone(),
+            driver: o.driver.clone(),
+            driver_opts: o.driver_opts.clone(),
+            labels: o.labels.clone(),
             ..Default::default()
         };
         let label = req.name.clone().unwrap_or_else(|| "(anonymous)".into());
@@ -88,13 +89,11 @@ pub mod api {
     /// Creates a volume with this name.
     #[rhai_fn(name = "create", return_raw)]
     pub fn create_named(ctx: NativeCallContext, name: &str) -> RhaiResult<Volume> {
-        crate::api::located(&ctx, create_named_impl(name))
-    }
-
-    fn create_named_impl(name: &str) -> RhaiResult<Volume> {
-        let mut m = Map::new();
-        m.insert("name".into(), name.into());
-        create_impl(m)
+        crate::api::at(&ctx, || {
+            let mut m = Map::new();
+            m.insert("name".into(), name.into());
+            create_from(m)
+        })
     }
 
     /// The volume with this name; throws if there is none.
@@ -104,14 +103,10 @@ pub mod api {
     /// ```
     #[rhai_fn(return_raw)]
     pub fn get(ctx: NativeCallContext, name: &str) -> RhaiResult<Volume> {
-        crate::api::located(&ctx, get_impl(name))
-    }
-
-    fn get_impl(name: &str) -> RhaiResult<Volume> {
-        match lookup(name)? {
+        crate::api::at(&ctx, || match lookup(name)? {
             Some(v) => Ok(v),
             None => fail(format!("volume {name}: no such volume")),
-        }
+        })
     }
 
     /// The volume with this name, or `()`.
@@ -121,21 +116,13 @@ pub mod api {
     /// ```
     #[rhai_fn(return_raw)]
     pub fn find(ctx: NativeCallContext, name: &str) -> RhaiResult<Dynamic> {
-        crate::api::located(&ctx, find_impl(name))
-    }
-
-    fn find_impl(name: &str) -> RhaiResult<Dynamic> {
-        Ok(lookup(name)?.map(Dynamic::from).unwrap_or(Dynamic::UNIT))
+        crate::api::at(&ctx, || Ok(lookup(name)?.map(Dynamic::from).unwrap_or(Dynamic::UNIT)))
     }
 
     /// Every volume.
     #[rhai_fn(name = "list", return_raw)]
     pub fn list_all(ctx: NativeCallContext) -> RhaiResult<Array> {
-        crate::api::located(&ctx, list_all_impl())
-    }
-
-    fn list_all_impl() -> RhaiResult<Array> {
-        list_filtered_impl(Map::new())
+        crate::api::at(&ctx, || list_where(Map::new()))
     }
 
     /// Volumes matching Docker filters (`label`, `name`, `dangling`).
@@ -145,10 +132,10 @@ pub mod api {
     /// ```
     #[rhai_fn(name = "list", return_raw)]
     pub fn list_filtered(ctx: NativeCallContext, filter: Map) -> RhaiResult<Array> {
-        crate::api::located(&ctx, list_filtered_impl(filter))
+        crate::api::at(&ctx, || list_where(filter))
     }
 
-    fn list_filtered_impl(filter: Map) -> RhaiResult<Array> {
+    fn list_where(filter: Map) -> RhaiResult<Array> {
         let filters = filter
             .into_iter()
             .map(|(k, v)| {

@@ -20,7 +20,7 @@ use rhai::plugin::*;
 use rhai::{Array, Dynamic, Map, NativeCallContext};
 use tokio::sync::mpsc;
 
-use super::value::Opts;
+use super::options::{WatchStart1Opts, WatchStartOpts};
 use super::{fail, resolve_path, RhaiResult};
 use crate::bridge;
 use crate::build::dockerignore::DockerIgnore;
@@ -112,17 +112,17 @@ pub fn normalized(p: &Path) -> PathBuf {
 
 fn root_of(v: &Dynamic) -> RhaiResult<Root> {
     let (given, path, ignore) = if let Some(m) = v.clone().try_cast::<Map>() {
-        let o = Opts::new("watch::start", m, &["path", "ignore", "dockerignore"])?;
-        let given = o.req_str("path")?;
+        let o: WatchStartOpts = crate::api::opts::read("watch::start", m)?;
+        let given = crate::api::opts::need("watch::start", "path", o.path.clone())?;
         let path = resolve_path(&given);
         let mut rules = String::new();
-        if o.flag("dockerignore")? {
+        if o.dockerignore.unwrap_or(false) {
             if let Ok(text) = std::fs::read_to_string(path.join(".dockerignore")) {
                 rules.push_str(&text);
                 rules.push('\n');
             }
         }
-        for pat in o.strings("ignore")?.unwrap_or_default() {
+        for pat in o.ignore.clone().unwrap_or_default() {
             rules.push_str(&pat);
             rules.push('\n');
         }
@@ -147,8 +147,8 @@ fn root_of(v: &Dynamic) -> RhaiResult<Root> {
 }
 
 fn start(roots: Array, opts: Map) -> RhaiResult<Watcher> {
-    let o = Opts::new("watch::start", opts, &["quiet"])?;
-    let quiet = crate::api::util::secs("watch::start: quiet", o.float("quiet")?.unwrap_or(0.1))?;
+    let o: WatchStart1Opts = crate::api::opts::read("watch::start", opts)?;
+    let quiet = crate::api::util::secs("watch::start: quiet", o.quiet.unwrap_or(0.1))?;
     let roots: Vec<Root> = roots.iter().map(root_of).collect::<RhaiResult<_>>()?;
     let (tx, rx) = mpsc::unbounded_channel();
     let mut watcher = notify::recommended_watcher(move |res: notify::Result<notify::Event>| {
@@ -242,7 +242,7 @@ pub mod api {
     /// ```
     #[rhai_fn(return_raw)]
     pub fn start(ctx: NativeCallContext, roots: Array, opts: Map) -> RhaiResult<Watcher> {
-        crate::api::located(&ctx, super::start(roots, opts))
+        crate::api::at(&ctx, || super::start(roots, opts))
     }
 
     /// Waits for changes, then returns them once saves have settled, each

@@ -18,7 +18,8 @@ use tokio::sync::mpsc;
 
 use super::compose::Project;
 use super::container::Container;
-use super::value::{call_back, Opts};
+use super::options::RolloutOpts;
+use super::value::call_back;
 use super::{client, fail, RhaiResult};
 use crate::bridge;
 use crate::docker::Endpoint;
@@ -298,26 +299,6 @@ fn outcome(ok: bool, changed: bool, run: &Run, error: Option<String>, rolled_bac
     m
 }
 
-pub const OPTIONS: &[&str] = &[
-    "image",
-    "revision",
-    "replicas",
-    "parallelism",
-    "delay",
-    "order",
-    "failure_action",
-    "monitor",
-    "max_failure_ratio",
-    "max_surge",
-    "max_unavailable",
-    "progress_deadline",
-    "min_healthy_time",
-    "drain",
-    "timeout",
-    "gate",
-    "on_event",
-];
-
 /// The desired project with `document` (a revision's) as `service`, and
 /// `image` (if given) as its image.
 fn desired_for(
@@ -346,17 +327,17 @@ fn desired_for(
 }
 
 pub fn rollout(ctx: &NativeCallContext, p: &Project, service: &str, opts: Map) -> RhaiResult<Map> {
-    let o = Opts::new("compose::rollout", opts, OPTIONS)?;
+    let o: RolloutOpts = super::opts::read("compose::rollout", opts)?;
     let ep = super::endpoint();
     let d = bridge::block_on(async { client(&ep).await.cloned() })?;
     let cur = bridge::block_on(async { rev_history::read(&d, &p.0.name, service).await.map_err(Into::into) })?;
-    let document = match o.int("revision")? {
+    let document = match o.revision {
         Some(n) => Some(history::revision_document(&cur, service, n)?),
         None => None,
     };
-    let desired = Arc::new(desired_for(p, service, document, o.str("image")?)?);
+    let desired = Arc::new(desired_for(p, service, document, o.image.clone())?);
     let raw = desired.service(service).expect("checked").raw.clone();
-    let want = match o.int("replicas")? {
+    let want = match o.replicas {
         Some(n) => n.max(0) as usize,
         None => desired.service(service).expect("checked").replicas,
     };
@@ -368,15 +349,9 @@ pub fn rollout(ctx: &NativeCallContext, p: &Project, service: &str, opts: Map) -
             ));
         }
     }
-    let back = policy(
-        &raw,
-        "rollback_config",
-        Some(&update),
-        &Opts::new("compose::rollout", Map::new(), &[])?,
-        want,
-    )?;
+    let back = policy(&raw, "rollback_config", Some(&update), &RolloutOpts::default(), want)?;
     let (tx, rx) = mpsc::unbounded_channel();
-    let timeout = o.int("timeout")?;
+    let timeout = o.timeout;
     let host = ep.host.clone();
     let project = desired.project.clone();
     // The project's lock for the whole rollout: a concurrent `up` waits.
@@ -396,14 +371,14 @@ pub fn rollout(ctx: &NativeCallContext, p: &Project, service: &str, opts: Map) -
         ep,
         r,
         rx: std::cell::RefCell::new(rx),
-        on_event: o.fn_ptr("on_event")?,
-        gate: o.fn_ptr("gate")?,
-        min_healthy: secs(&o, "min_healthy_time")?.unwrap_or_default(),
-        deadline: secs(&o, "progress_deadline")?.unwrap_or(Duration::from_secs(300)),
+        on_event: o.on_event.clone(),
+        gate: o.gate.clone(),
+        min_healthy: secs("min_healthy_time", &o.min_healthy_time)?.unwrap_or_default(),
+        deadline: secs("progress_deadline", &o.progress_deadline)?.unwrap_or(Duration::from_secs(300)),
         // Off its networks a replica gets no request (nor answers one still
         // in flight), so by default it is stopped at once; `drain` is for
         // work it finishes on its own.
-        drain: secs(&o, "drain")?.unwrap_or_default(),
+        drain: secs("drain", &o.drain)?.unwrap_or_default(),
         fresh: Vec::new(),
         created: Vec::new(),
         old: Vec::new(),
@@ -507,7 +482,7 @@ pub mod api {
     /// ```
     #[rhai_fn(name = "rollout", return_raw)]
     pub fn rollout(ctx: NativeCallContext, p: Project, service: &str, opts: Map) -> RhaiResult<Map> {
-        crate::api::located(&ctx, super::rollout(&ctx, &p, service, opts))
+        crate::api::at(&ctx, || super::rollout(&ctx, &p, service, opts))
     }
 
     /// Why a service (a document from `Project.service(name)`) cannot run
@@ -534,6 +509,6 @@ pub mod api {
     /// ```
     #[rhai_fn(name = "rollout_history", return_raw)]
     pub fn rollout_history(ctx: NativeCallContext, project: &str, service: &str) -> RhaiResult<rhai::Array> {
-        crate::api::located(&ctx, super::history::history_of(project, service))
+        crate::api::at(&ctx, || super::history::history_of(project, service))
     }
 }

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::api::value::Opts;
+use crate::api::options::RolloutOpts;
 use crate::api::{fail, RhaiResult};
 
 /// How a rollout (or its rollback) proceeds.
@@ -20,15 +20,29 @@ pub(super) struct Policy {
     pub(super) max_failure_ratio: f64,
 }
 
-/// Seconds from a number or a compose duration (`"1m30s"`).
-pub(super) fn secs(o: &Opts, key: &str) -> RhaiResult<Option<Duration>> {
+/// Seconds from a number or a compose duration (`"1m30s"`): option `key`.
+pub(super) fn secs(key: &str, v: &Option<rhai::Dynamic>) -> RhaiResult<Option<Duration>> {
     let what = format!("compose::rollout: {key}");
-    match o.raw(key) {
+    match v {
         None => Ok(None),
         Some(v) if v.is_string() => crate::units::parse_duration(&v.to_string())
             .map(|ns| Some(Duration::from_nanos(ns.max(0) as u64)))
             .map_err(|e| format!("{what}: {e}").into()),
-        Some(_) => Ok(Some(crate::api::util::secs(&what, o.float(key)?.unwrap_or(0.0))?)),
+        Some(v) => {
+            let n = match (v.as_float(), v.as_int()) {
+                (Ok(f), _) => f,
+                (_, Ok(i)) => i as f64,
+                _ => {
+                    return Err(crate::api::opts::wrong_type(
+                        "compose::rollout",
+                        key,
+                        "seconds or a duration",
+                        v,
+                    ))
+                }
+            };
+            Ok(Some(crate::api::util::secs(&what, n)?))
+        }
     }
 }
 
@@ -38,9 +52,15 @@ fn ns(v: Option<&Value>) -> Option<Duration> {
 
 /// The policy of `deploy.<key>` (update_config or rollback_config),
 /// `base` filling what it leaves out, the options over both.
-pub(super) fn policy(raw: &Value, key: &str, base: Option<&Policy>, o: &Opts, replicas: usize) -> RhaiResult<Policy> {
+pub(super) fn policy(
+    raw: &Value,
+    key: &str,
+    base: Option<&Policy>,
+    o: &RolloutOpts,
+    replicas: usize,
+) -> RhaiResult<Policy> {
     let c = &raw["deploy"][key];
-    let parallelism = match o.int("parallelism")? {
+    let parallelism = match o.parallelism {
         Some(n) => n.max(0) as usize,
         None => c["parallelism"]
             .as_u64()
@@ -50,7 +70,7 @@ pub(super) fn policy(raw: &Value, key: &str, base: Option<&Policy>, o: &Opts, re
     };
     // Swarm's parallelism 0: everything at once.
     let mut batch = if parallelism == 0 { replicas.max(1) } else { parallelism };
-    let order = match o.str("order")? {
+    let order = match o.order.clone() {
         Some(s) => s,
         None => c["order"]
             .as_str()
@@ -75,15 +95,11 @@ pub(super) fn policy(raw: &Value, key: &str, base: Option<&Policy>, o: &Opts, re
     };
     // Kubernetes' bounds: extra replicas at once (start-first) and missing
     // ones (stop-first).
-    let bound = if start_first {
-        o.int("max_surge")?
-    } else {
-        o.int("max_unavailable")?
-    };
+    let bound = if start_first { o.max_surge } else { o.max_unavailable };
     if let Some(b) = bound {
         batch = batch.min(b.max(1) as usize);
     }
-    let failure_action = match o.str("failure_action")? {
+    let failure_action = match o.failure_action.clone() {
         Some(s) => s,
         None => c["failure_action"]
             .as_str()
@@ -98,18 +114,18 @@ pub(super) fn policy(raw: &Value, key: &str, base: Option<&Policy>, o: &Opts, re
     }
     Ok(Policy {
         batch,
-        delay: secs(o, "delay")?
+        delay: secs("delay", &o.delay)?
             .or(ns(c.get("delay")))
             .or(base.map(|b| b.delay))
             .unwrap_or_default(),
         start_first,
         failure_action,
-        monitor: secs(o, "monitor")?
+        monitor: secs("monitor", &o.monitor)?
             .or(ns(c.get("monitor")))
             .or(base.map(|b| b.monitor))
             .unwrap_or_default(),
         max_failure_ratio: o
-            .float("max_failure_ratio")?
+            .max_failure_ratio
             .or(c["max_failure_ratio"].as_f64())
             .or(base.map(|b| b.max_failure_ratio))
             .unwrap_or(0.0),

@@ -1,0 +1,509 @@
+//! Every primitive's options, declared in one place: each struct is what
+//! one primitive (or one nested map of it) accepts, read with
+//! [`super::opts::read`], so its fields are the options `orch` checks
+//! keys against and `orch docs` describes. Grouped by the file of the
+//! primitive that reads them.
+
+use super::opts::options;
+
+// attach.rs
+options! {
+    /// `start_attached`'s options.
+    struct StartAttachedOpts {
+        stdin: flag,
+    }
+}
+
+// batch.rs
+options! {
+    /// `container::logs`'s options: the log query and `until_first_exit`.
+    struct StreamLogsOpts {
+        follow: flag,
+        tail: any,
+        timestamps: flag,
+        since: int,
+        until: int,
+        until_first_exit: flag,
+    }
+}
+
+options! {
+    /// `container::batch`'s options.
+    struct ContainerBatchOpts {
+        timeout: int,
+        signal: text,
+        force: flag,
+        volumes: flag,
+        on_event: func,
+        kill_on_force: flag,
+    }
+}
+
+// compose.rs
+options! {
+    /// `LoadOpts`'s options.
+    struct LoadOpts {
+        files: strings,
+        project_name: text,
+        profiles: strings,
+        env_files: strings,
+        project_directory: text,
+        env: string_map,
+        no_interpolate: flag,
+    }
+}
+
+// container.rs
+options! {
+    /// `logs`'s options.
+    struct LogsOpts {
+        follow: flag,
+        tail: any,
+        timestamps: flag,
+        since: int,
+        until: int,
+        stdout: flag,
+        stderr: flag,
+    }
+}
+
+options! {
+    /// `remove`'s options.
+    struct RemoveOpts {
+        force: flag,
+        volumes: flag,
+    }
+}
+
+options! {
+    /// `exec`'s options.
+    struct ExecOpts {
+        env: string_map,
+        user: text,
+        working_dir: text,
+        privileged: flag,
+        tty: flag,
+    }
+}
+
+// follow.rs
+options! {
+    /// `container::follow`'s options.
+    struct ContainerFollowOpts {
+        watch: strings,
+        attach: strings,
+        since: float,
+        timestamps: flag,
+    }
+}
+
+// format.rs
+options! {
+    /// `format_template`'s options.
+    struct FormatTemplateOpts {
+        headers: map,
+        keys: strings,
+    }
+}
+
+// health.rs
+options! {
+    /// `container::wait_healthy`'s options: each a number of seconds or a
+    /// duration string.
+    struct WaitHealthyOpts {
+        timeout: any,
+        stable_for: any,
+        interval: any,
+    }
+}
+
+// image.rs
+options! {
+    /// `image::build`'s options.
+    struct ImageBuildOpts {
+        context: text,
+        dockerfile: text,
+        tag: strings,
+        tags: strings,
+        build_args: string_map,
+        args: string_map,
+        target: text,
+        labels: string_map,
+        no_cache: flag,
+        pull: flag,
+        add: map,
+        network: text,
+        extra_hosts: strings,
+        platform: text,
+        on_output: func,
+    }
+}
+
+options! {
+    /// `image remove`'s options.
+    struct ImageRemoveOpts {
+        force: flag,
+        noprune: flag,
+        name: text,
+    }
+}
+
+// logprint.rs
+options! {
+    /// `log_printer`'s options.
+    struct LogPrinterOpts {
+        colour: flag,
+        prefix: flag,
+    }
+}
+
+// network.rs
+options! {
+    /// `network::create`'s options.
+    struct NetworkCreateOpts {
+        name: text,
+        driver: text,
+        labels: string_map,
+        internal: flag,
+        attachable: flag,
+        subnet: text,
+        gateway: text,
+        options: string_map,
+        enable_ipv6: flag,
+        scope: text,
+    }
+}
+
+options! {
+    /// `network connect`'s options.
+    struct NetworkConnectOpts {
+        aliases: strings,
+        ipv4_address: text,
+    }
+}
+
+// node.rs
+options! {
+    /// `node::update`'s options.
+    struct NodeUpdateOpts {
+        availability: text,
+        role: text,
+        labels: string_map,
+        label_add: string_map,
+        label_rm: strings,
+    }
+}
+
+options! {
+    /// `node::list`'s filters, each a string or a list of strings.
+    #[derive(serde::Serialize)]
+    struct NodeFilters {
+        id: filter,
+        label: filter,
+        role: filter,
+        membership: filter,
+        name: filter,
+        node_label: filter,
+    }
+}
+
+options! {
+    /// `node::remove`'s options.
+    struct ForceOpts {
+        force: flag,
+    }
+}
+
+// oneoff.rs
+options! {
+    /// `plan::oneoff`'s options: `run`'s command-line overrides.
+    struct OneoffOpts {
+        command: any,
+        entrypoint: any,
+        env: strings,
+        labels: string_map,
+        user: text,
+        workdir: text,
+        name: text,
+        auto_remove: flag,
+        service_ports: flag,
+        use_aliases: flag,
+        tty: flag,
+        interactive: flag,
+        working_dir: text,
+        config_files: strings,
+    }
+}
+
+// plan.rs
+options! {
+    /// `plan::compute`'s options.
+    struct PlanComputeOpts {
+        services: strings,
+        no_deps: flag,
+        force_recreate: flag,
+        no_recreate: flag,
+        always_recreate_deps: flag,
+        remove_orphans: flag,
+        ignore_orphans: flag,
+        scale: map,
+        build: text,
+        working_dir: text,
+        config_files: strings,
+        recreate_volumes: flag,
+    }
+}
+
+options! {
+    /// `Plan.apply`'s options.
+    struct PlanApplyOpts {
+        timeout: int,
+        no_start: flag,
+        parallel: int,
+        wait_timeout: float,
+        attach_hooks: flag,
+        on_event: func,
+    }
+}
+
+options! {
+    /// `plan::down`'s options.
+    struct PlanDownOpts {
+        volumes: flag,
+        remove_orphans: flag,
+        rmi: text,
+        timeout: int,
+        services: strings,
+        document: any,
+        on_event: func,
+    }
+}
+
+options! {
+    /// `LifecycleOpts`'s options.
+    struct LifecycleOpts {
+        services: strings,
+        timeout: int,
+        wait_timeout: float,
+        no_deps: flag,
+        document: any,
+        on_event: func,
+    }
+}
+
+// secret.rs
+options! {
+    /// `SecretCreateOpts`'s options.
+    struct SecretCreateOpts {
+        name: text,
+        data: text,
+        labels: string_map,
+    }
+}
+
+options! {
+    /// `secret::list` and `config::list`'s filters, each a string or a list of strings.
+    #[derive(serde::Serialize)]
+    struct ObjectFilters {
+        name: filter,
+        label: filter,
+        id: filter,
+    }
+}
+
+// service.rs
+options! {
+    /// `service::logs`'s options.
+    struct ServiceLogsOpts {
+        follow: flag,
+        tail: any,
+        since: int,
+        timestamps: flag,
+    }
+}
+
+options! {
+    /// `service::list`'s filters, each a string or a list of strings.
+    #[derive(serde::Serialize)]
+    struct ServiceFilters {
+        id: filter,
+        label: filter,
+        mode: filter,
+        name: filter,
+    }
+}
+
+// spec.rs
+options! {
+    /// `container::create`'s options.
+    struct CreateOpts {
+        name: text,
+        image: text,
+        command: any,
+        cmd: any,
+        entrypoint: strings,
+        env: string_map,
+        labels: string_map,
+        working_dir: text,
+        user: text,
+        hostname: text,
+        domainname: text,
+        tty: flag,
+        stdin_open: flag,
+        network: text,
+        networks: any,
+        aliases: strings,
+        ports: strings,
+        expose: strings,
+        volumes: strings,
+        restart: text,
+        healthcheck: map,
+        stop_signal: text,
+        stop_timeout: int,
+        init: flag,
+        privileged: flag,
+        cap_add: strings,
+        cap_drop: strings,
+        extra_hosts: strings,
+        dns: strings,
+        memory: any,
+        cpus: float,
+        read_only: flag,
+        tmpfs: strings,
+        platform: text,
+        auto_remove: flag,
+        raw: any,
+    }
+}
+
+options! {
+    /// `container::create`'s `healthcheck` options.
+    struct HealthcheckOpts {
+        test: any,
+        interval: any,
+        timeout: any,
+        retries: int,
+        start_period: any,
+        disable: flag,
+    }
+}
+
+options! {
+    /// One entry of `container::create`'s `networks` map.
+    struct NetworkOpts {
+        aliases: strings,
+    }
+}
+
+// stack.rs
+options! {
+    /// `stack::plan`'s options.
+    struct StackPlanOpts {
+        prune: flag,
+    }
+}
+
+// swarm.rs
+options! {
+    /// `swarm::init`'s options.
+    struct SwarmInitOpts {
+        advertise_addr: text,
+        listen_addr: text,
+        data_path_addr: text,
+        force_new_cluster: flag,
+    }
+}
+
+options! {
+    /// `swarm::join`'s options.
+    struct SwarmJoinOpts {
+        token: text,
+        remote_addrs: strings,
+        remote_addr: text,
+        advertise_addr: text,
+        listen_addr: text,
+        data_path_addr: text,
+    }
+}
+
+options! {
+    /// `swarm::leave`'s options.
+    struct SwarmLeaveOpts {
+        force: flag,
+    }
+}
+
+options! {
+    /// `swarm::update`'s options.
+    struct SwarmUpdateOpts {
+        rotate_worker_token: flag,
+        rotate_manager_token: flag,
+        rotate_manager_unlock_key: flag,
+    }
+}
+
+// task.rs
+options! {
+    /// `task::list`'s filters, each a string or a list of strings.
+    #[derive(serde::Serialize)]
+    struct TaskFilters {
+        service: filter,
+        node: filter,
+        desired_state: filter,
+        id: filter,
+        label: filter,
+        name: filter,
+    }
+}
+
+// volume.rs
+options! {
+    /// `volume::create`'s options.
+    struct VolumeCreateOpts {
+        name: text,
+        driver: text,
+        driver_opts: string_map,
+        labels: string_map,
+    }
+}
+
+// watch.rs
+options! {
+    /// `watch::start`'s options.
+    struct WatchStartOpts {
+        path: text,
+        ignore: strings,
+        dockerignore: flag,
+    }
+}
+
+options! {
+    /// `watch::start`'s options.
+    struct WatchStart1Opts {
+        quiet: float,
+    }
+}
+
+// rollout/
+options! {
+    /// `compose::rollout`'s options (durations: seconds or "1m30s").
+    struct RolloutOpts {
+        image: text,
+        revision: int,
+        replicas: int,
+        parallelism: int,
+        delay: any,
+        order: text,
+        failure_action: text,
+        monitor: any,
+        max_failure_ratio: float,
+        max_surge: int,
+        max_unavailable: int,
+        progress_deadline: any,
+        min_healthy_time: any,
+        drain: any,
+        timeout: int,
+        gate: func,
+        on_event: func,
+    }
+}
