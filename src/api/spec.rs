@@ -85,52 +85,8 @@ fn duration_ns(key: &str, v: &Option<Dynamic>) -> RhaiResult<Option<i64>> {
     }
 }
 
-/// Builds the create request from a script's option map.
-pub fn create_spec(map: Map) -> RhaiResult<CreateSpec> {
-    let o: CreateOpts = opts::read(WHAT, map)?;
-    let mut body = JMap::new();
-    let mut host = JMap::new();
-    body.insert("Image".into(), json!(opts::need(WHAT, "image", o.image.clone())?));
-    let cmd = match command("command", &o.command)? {
-        Some(c) => Some(c),
-        None => command("cmd", &o.cmd)?,
-    };
-    if let Some(c) = cmd {
-        body.insert("Cmd".into(), json!(c));
-    }
-    if let Some(e) = o.entrypoint.clone() {
-        body.insert("Entrypoint".into(), json!(e));
-    }
-    if let Some(env) = o.env.clone() {
-        let mut list: Vec<String> = env.into_iter().map(|(k, v)| format!("{k}={v}")).collect();
-        list.sort();
-        body.insert("Env".into(), json!(list));
-    }
-    if let Some(l) = o.labels.clone() {
-        body.insert("Labels".into(), json!(l));
-    }
-    for (value, field) in [
-        (&o.working_dir, "WorkingDir"),
-        (&o.user, "User"),
-        (&o.hostname, "Hostname"),
-        (&o.domainname, "Domainname"),
-        (&o.stop_signal, "StopSignal"),
-    ] {
-        if let Some(v) = value {
-            body.insert(field.into(), json!(v));
-        }
-    }
-    if let Some(t) = o.stop_timeout {
-        body.insert("StopTimeout".into(), json!(t));
-    }
-    if o.tty.unwrap_or(false) {
-        body.insert("Tty".into(), json!(true));
-    }
-    if o.stdin_open.unwrap_or(false) {
-        body.insert("OpenStdin".into(), json!(true));
-    }
-
-    // Ports: published ones are also exposed.
+/// Ports: published ones are also exposed.
+fn ports(o: &CreateOpts, body: &mut JMap<String, Value>, host: &mut JMap<String, Value>) -> RhaiResult<()> {
     let mut exposed = JMap::new();
     let mut bindings: HashMap<String, Vec<Value>> = HashMap::new();
     for p in o.expose.clone().unwrap_or_default() {
@@ -153,8 +109,11 @@ pub fn create_spec(map: Map) -> RhaiResult<CreateSpec> {
     if !bindings.is_empty() {
         host.insert("PortBindings".into(), json!(bindings));
     }
+    Ok(())
+}
 
-    // Volumes: `name:/path[:ro]`, `./host:/path`, or `/path` (anonymous).
+/// Volumes: `name:/path[:ro]`, `./host:/path`, or `/path` (anonymous).
+fn volumes(o: &CreateOpts, body: &mut JMap<String, Value>, host: &mut JMap<String, Value>) -> RhaiResult<()> {
     let mut binds = Vec::new();
     let mut anon = JMap::new();
     for v in o.volumes.clone().unwrap_or_default() {
@@ -189,7 +148,11 @@ pub fn create_spec(map: Map) -> RhaiResult<CreateSpec> {
     if !binds.is_empty() {
         host.insert("Binds".into(), json!(binds));
     }
+    Ok(())
+}
 
+/// `restart`: `no`, `always`, `unless-stopped` or `on-failure[:N]`.
+fn restart(o: &CreateOpts, host: &mut JMap<String, Value>) -> RhaiResult<()> {
     if let Some(r) = o.restart.clone() {
         let (name, count) = match r.split_once(':') {
             Some((n, c)) => (
@@ -210,6 +173,11 @@ pub fn create_spec(map: Map) -> RhaiResult<CreateSpec> {
             json!({"Name": name, "MaximumRetryCount": count}),
         );
     }
+    Ok(())
+}
+
+/// `healthcheck`: a map as compose's (`test`, durations, `retries`, `disable`).
+fn healthcheck(o: &CreateOpts, body: &mut JMap<String, Value>) -> RhaiResult<()> {
     if let Some(hc) = o.healthcheck.clone() {
         let h: HealthcheckOpts = opts::read(&format!("{WHAT} healthcheck"), hc)?;
         let mut out = JMap::new();
@@ -237,6 +205,11 @@ pub fn create_spec(map: Map) -> RhaiResult<CreateSpec> {
         }
         body.insert("Healthcheck".into(), Value::Object(out));
     }
+    Ok(())
+}
+
+/// Host settings: flags, capabilities, DNS, tmpfs, memory and CPUs.
+fn host_settings(o: &CreateOpts, host: &mut JMap<String, Value>) -> RhaiResult<()> {
     if o.init.unwrap_or(false) {
         host.insert("Init".into(), json!(true));
     }
@@ -283,8 +256,16 @@ pub fn create_spec(map: Map) -> RhaiResult<CreateSpec> {
     if let Some(c) = o.cpus {
         host.insert("NanoCpus".into(), json!((c * 1e9) as i64));
     }
+    Ok(())
+}
 
-    // Networks: the first joins at create, the others right after.
+/// Networks: the first joins at create, the others right after (the
+/// returned list).
+fn networks(
+    o: &CreateOpts,
+    body: &mut JMap<String, Value>,
+    host: &mut JMap<String, Value>,
+) -> RhaiResult<Vec<(String, Vec<String>)>> {
     let aliases = o.aliases.clone().unwrap_or_default();
     let mut nets: Vec<(String, Vec<String>)> = Vec::new();
     if let Some(n) = o.network.clone() {
@@ -309,7 +290,6 @@ pub fn create_spec(map: Map) -> RhaiResult<CreateSpec> {
         }
         None => {}
     }
-    let mut extra_networks = Vec::new();
     if let Some((first, a)) = nets.first() {
         host.insert("NetworkMode".into(), json!(first));
         if !matches!(first.as_str(), "host" | "none" | "bridge") && !first.starts_with("container:") {
@@ -318,8 +298,61 @@ pub fn create_spec(map: Map) -> RhaiResult<CreateSpec> {
                 json!({"EndpointsConfig": {first: {"Aliases": a}}}),
             );
         }
-        extra_networks = nets[1..].to_vec();
     }
+    Ok(nets.get(1..).map(<[_]>::to_vec).unwrap_or_default())
+}
+
+/// Builds the create request from a script's option map.
+pub fn create_spec(map: Map) -> RhaiResult<CreateSpec> {
+    let o: CreateOpts = opts::read(WHAT, map)?;
+    let mut body = JMap::new();
+    let mut host = JMap::new();
+    body.insert("Image".into(), json!(opts::need(WHAT, "image", o.image.clone())?));
+    let cmd = match command("command", &o.command)? {
+        Some(c) => Some(c),
+        None => command("cmd", &o.cmd)?,
+    };
+    if let Some(c) = cmd {
+        body.insert("Cmd".into(), json!(c));
+    }
+    if let Some(e) = o.entrypoint.clone() {
+        body.insert("Entrypoint".into(), json!(e));
+    }
+    if let Some(env) = o.env.clone() {
+        let mut list: Vec<String> = env.into_iter().map(|(k, v)| format!("{k}={v}")).collect();
+        list.sort();
+        body.insert("Env".into(), json!(list));
+    }
+    if let Some(l) = o.labels.clone() {
+        body.insert("Labels".into(), json!(l));
+    }
+    for (value, field) in [
+        (&o.working_dir, "WorkingDir"),
+        (&o.user, "User"),
+        (&o.hostname, "Hostname"),
+        (&o.domainname, "Domainname"),
+        (&o.stop_signal, "StopSignal"),
+    ] {
+        if let Some(v) = value {
+            body.insert(field.into(), json!(v));
+        }
+    }
+    if let Some(t) = o.stop_timeout {
+        body.insert("StopTimeout".into(), json!(t));
+    }
+    if o.tty.unwrap_or(false) {
+        body.insert("Tty".into(), json!(true));
+    }
+    if o.stdin_open.unwrap_or(false) {
+        body.insert("OpenStdin".into(), json!(true));
+    }
+
+    ports(&o, &mut body, &mut host)?;
+    volumes(&o, &mut body, &mut host)?;
+    restart(&o, &mut host)?;
+    healthcheck(&o, &mut body)?;
+    host_settings(&o, &mut host)?;
+    let extra_networks = networks(&o, &mut body, &mut host)?;
 
     body.insert("HostConfig".into(), Value::Object(host));
     let mut body = Value::Object(body);
