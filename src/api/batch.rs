@@ -81,45 +81,18 @@ pub fn batch(ctx: &NativeCallContext, list: Array, op: &str, opts: Map) -> RhaiR
                     Ok(d) => d,
                     Err(e) => return Err(e.to_string()),
                 };
-                let r = match op.as_str() {
-                    "start" => d.start_container(&c.id, None::<qp::StartContainerOptions>).await,
-                    "stop" => {
-                        crate::docker::patient(d, timeout.map(i64::from))
-                            .stop_container(
-                                &c.id,
-                                Some(qp::StopContainerOptions {
-                                    t: timeout,
-                                    signal: None,
-                                }),
-                            )
-                            .await
-                    }
-                    "restart" => {
-                        crate::docker::patient(d, timeout.map(i64::from))
-                            .restart_container(
-                                &c.id,
-                                Some(qp::RestartContainerOptions {
-                                    t: timeout,
-                                    signal: None,
-                                }),
-                            )
-                            .await
-                    }
-                    "kill" => d.kill_container(&c.id, Some(qp::KillContainerOptions { signal })).await,
-                    "pause" => d.pause_container(&c.id).await,
-                    "unpause" => d.unpause_container(&c.id).await,
-                    _ => {
-                        d.remove_container(
-                            &c.id,
-                            Some(qp::RemoveContainerOptions {
-                                force,
-                                v: volumes,
-                                link: false,
-                            }),
-                        )
-                        .await
-                    }
-                };
+                let r = one(
+                    d,
+                    &c.id,
+                    &op,
+                    &Settings {
+                        timeout,
+                        signal,
+                        force,
+                        volumes,
+                    },
+                )
+                .await;
                 match r {
                     // Already in the wanted state (304) is success, as for docker.
                     Ok(_) => {}
@@ -142,6 +115,52 @@ pub fn batch(ctx: &NativeCallContext, list: Array, op: &str, opts: Map) -> RhaiR
             .collect();
         Outcome { errors }
     })
+}
+
+/// What `container::batch`'s options set for each operation.
+struct Settings {
+    timeout: Option<i32>,
+    signal: String,
+    force: bool,
+    volumes: bool,
+}
+
+/// One container's engine call for `op` (`remove` for any other).
+async fn one(d: &bollard::Docker, id: &str, op: &str, s: &Settings) -> Result<(), bollard::errors::Error> {
+    let patient = crate::docker::patient(d, s.timeout.map(i64::from));
+    match op {
+        "start" => d.start_container(id, None::<qp::StartContainerOptions>).await,
+        "stop" => {
+            let o = qp::StopContainerOptions {
+                t: s.timeout,
+                signal: None,
+            };
+            patient.stop_container(id, Some(o)).await
+        }
+        "restart" => {
+            let o = qp::RestartContainerOptions {
+                t: s.timeout,
+                signal: None,
+            };
+            patient.restart_container(id, Some(o)).await
+        }
+        "kill" => {
+            let o = qp::KillContainerOptions {
+                signal: s.signal.clone(),
+            };
+            d.kill_container(id, Some(o)).await
+        }
+        "pause" => d.pause_container(id).await,
+        "unpause" => d.unpause_container(id).await,
+        _ => {
+            let o = qp::RemoveContainerOptions {
+                force: s.force,
+                v: s.volumes,
+                link: false,
+            };
+            d.remove_container(id, Some(o)).await
+        }
+    }
 }
 
 /// SIGKILL to every container, errors ignored (some are already gone).

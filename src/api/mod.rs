@@ -12,6 +12,7 @@ pub mod batch;
 pub mod compose;
 pub mod config;
 pub mod container;
+pub mod container_io;
 pub mod distribute;
 pub mod engine;
 pub mod follow;
@@ -53,6 +54,7 @@ pub type RhaiResult<T> = Result<T, Box<EvalAltResult>>;
 /// Registers every primitive module and handle type on `engine`.
 pub fn register(engine: &mut Engine) {
     let mut container = exported_module!(container::api);
+    container.combine_flatten(exported_module!(container_io::api));
     container.combine_flatten(exported_module!(health::api));
     container.combine_flatten(exported_module!(attach::api));
     engine.register_static_module("container", container.into());

@@ -5,6 +5,7 @@ pub mod emit;
 pub mod error;
 pub mod interp;
 pub mod load;
+pub mod select;
 pub mod shell;
 pub mod yaml;
 
