@@ -351,14 +351,28 @@ impl Rollout {
         Ok(())
     }
 
-    /// Puts a parked replica back: its endpoints as they were, started.
+    /// Puts a parked replica back on its networks, hidden from the
+    /// service's name (its own name only, so no request reaches it before
+    /// it listens), and starts it; `join` gives it the name once ready.
     pub async fn restore(&self, r: &mut Replica) -> Result<(), String> {
         let t = Instant::now();
         self.ctx.emit("Container", &r.name, "Restoring", false, t);
         let now: Vec<String> = self.endpoints(&r.id).await?.into_iter().map(|(n, _)| n).collect();
         for (net, ep) in &r.endpoints {
             if !now.contains(net) {
-                self.connect(&r.id, net, ep.clone()).await?;
+                let service: Vec<&String> = self
+                    .svc
+                    .networks
+                    .iter()
+                    .filter(|(n, _)| n == net)
+                    .flat_map(|(_, a)| a)
+                    .collect();
+                let mut hidden = ep.clone();
+                hidden.aliases = ep
+                    .aliases
+                    .clone()
+                    .map(|a| a.into_iter().filter(|x| !service.contains(&x)).collect());
+                self.connect(&r.id, net, hidden).await?;
             }
         }
         self.ctx
@@ -367,7 +381,7 @@ impl Rollout {
             .await
             .map_err(|e| format!("starting {}: {}", r.name, flatten(&e)))?;
         r.running = true;
-        r.joined = true;
+        r.joined = false;
         self.ctx.emit("Container", &r.name, "Started", true, t);
         Ok(())
     }

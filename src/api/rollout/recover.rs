@@ -23,7 +23,16 @@ pub(super) fn roll_back(run: &mut Run, p: &Policy) -> RhaiResult<Result<(), Stri
             }
             let waits =
                 futures_util::future::join_all(back.iter().map(|rep| r.wait_ready(rep, stable, deadline))).await;
-            Ok(out.into_iter().chain(waits).collect::<Result<Vec<_>, _>>())
+            let ready = out.into_iter().chain(waits).collect::<Result<Vec<_>, _>>();
+            // Ready: the service's name again.
+            if ready.is_err() {
+                return Ok(ready);
+            }
+            let mut joined = Vec::new();
+            for rep in back.iter_mut() {
+                joined.push(r.join(rep).await);
+            }
+            Ok(joined.into_iter().collect::<Result<Vec<_>, _>>())
         })?;
         run.flush()?;
         if let Err(e) = restored {
@@ -69,7 +78,8 @@ pub(super) fn hold(run: &mut Run, want: usize, paused: bool) -> RhaiResult<()> {
         let r = &run.r;
         run.step(async {
             r.restore(rep).await?;
-            r.wait_ready(rep, stable, deadline).await
+            r.wait_ready(rep, stable, deadline).await?;
+            r.join(rep).await
         })?
         .ok();
     }
