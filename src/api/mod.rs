@@ -8,6 +8,7 @@
 //! the engine's own message.
 
 pub mod attach;
+pub mod autoscale;
 pub mod batch;
 pub mod compose;
 pub mod config;
@@ -32,6 +33,7 @@ pub mod stats;
 pub mod stats_scope;
 pub mod swarm;
 pub mod task;
+pub mod ticker;
 pub mod util;
 pub mod value;
 pub mod volume;
@@ -73,12 +75,14 @@ pub fn register(engine: &mut Engine) {
     engine.register_static_module("secret", exported_module!(secret::api).into());
     engine.register_static_module("config", exported_module!(config::api).into());
     engine.register_static_module("stack", exported_module!(stack::api).into());
+    engine.register_static_module("autoscale", exported_module!(autoscale::api).into());
     engine.register_static_module("watch", exported_module!(watch::api).into());
     engine.register_static_module("engine", exported_module!(engine::api).into());
     engine.register_global_module(exported_module!(util::api).into());
     engine.register_global_module(exported_module!(follow::api).into());
     engine.register_global_module(exported_module!(logprint::api).into());
     engine.register_global_module(exported_module!(format::api).into());
+    engine.register_global_module(exported_module!(ticker::api).into());
     container::register_types(engine);
     image::register_types(engine);
     network::register_types(engine);
