@@ -77,6 +77,32 @@ fn metrics(list: &Value) -> RhaiResult<Vec<Metric>> {
         .collect()
 }
 
+/// Where `path` (keys from the document's root) is written in the
+/// project's files: `file:line:col` of the key's value in the last file
+/// that has it (a later file overrides), else of its nearest written
+/// ancestor; "" when none is found.
+fn locate(files: &[String], path: &[String]) -> String {
+    let docs: Vec<(String, crate::compose::yaml::Node)> = files
+        .iter()
+        .filter_map(|f| {
+            let text = std::fs::read_to_string(f).ok()?;
+            Some((f.clone(), crate::compose::yaml::parse(&text, 0).ok()?))
+        })
+        .collect();
+    for len in (1..=path.len()).rev() {
+        for (file, root) in docs.iter().rev() {
+            let mut node = Some(root);
+            for key in &path[..len] {
+                node = node.and_then(|n| n.get(key));
+            }
+            if let Some(n) = node {
+                return format!("{file}:{}:{}", n.span.line, n.span.col);
+            }
+        }
+    }
+    String::new()
+}
+
 fn decide(state: Dynamic, current: i64, metrics: Vec<Metric>, opts: Map) -> RhaiResult<Map> {
     let state: State = if state.is_unit() {
         State::default()
@@ -114,6 +140,20 @@ pub mod api {
     pub fn recommend(ctx: NativeCallContext, state: Dynamic, current: i64, list: Array, opts: Map) -> RhaiResult<Map> {
         let r = to_json(&Dynamic::from_array(list)).and_then(|v| metrics(&v));
         located(&ctx, r.and_then(|m| decide(state, current, m, opts)))
+    }
+
+    /// Where a key of the project's compose files is written, as
+    /// `file:line:col` (the last file that sets it; its nearest written
+    /// parent when it is not written; "" when neither is): for errors
+    /// about rules read from the files.
+    ///
+    /// ```rhai
+    /// let at = autoscale::locate(p, ["services", "web", "x-orch-autoscale", "max"]);
+    /// throw `web: max must be at least 1 (${at})`;
+    /// ```
+    pub fn locate(p: super::super::compose::Project, path: Array) -> String {
+        let keys: Vec<String> = path.iter().map(|k| k.to_string()).collect();
+        super::locate(&p.0.config_files, &keys)
     }
 
     /// One metric: `value` (a number, or per-replica samples) against
