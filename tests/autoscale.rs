@@ -194,7 +194,7 @@ fn custom_rules(dir: &Path, target: f64) -> String {
         format!(
             r#"fn rules() {{
     [#{{ service: "web", min: 1, max: 4, metrics: [#{{ name: "queue", target: {target},
-        value: |s| parse_float(read_file("{}").trim()) / s.replicas }}] }}]
+        value: |s| {{ let t = read_file("{}"); t.trim(); parse_float(t) / s.replicas }} }}] }}]
 }}"#,
             metric.display()
         ),

@@ -464,7 +464,9 @@ pub mod api {
     /// custom autoscaling metric a process writes.
     ///
     /// ```rhai
-    /// let depth = parse_int(read_file("/var/run/queue-depth").trim());
+    /// let depth = read_file("/var/run/queue-depth");
+    /// depth.trim();
+    /// print(parse_int(depth));
     /// ```
     #[rhai_fn(return_raw)]
     pub fn read_file(path: &str) -> RhaiResult<String> {
