@@ -272,3 +272,31 @@ fn bad_rules_are_refused_with_their_position() {
     assert!(!out.status.success());
     assert!(stderr(&out).contains("no such service: nope"), "{}", stderr(&out));
 }
+
+#[test]
+fn up_leaves_an_autoscaled_service_as_set_and_says_so() {
+    let img = test_image();
+    let p = Project::new(
+        "as-up",
+        &format!(
+            "services:\n  web:\n    image: {img}\n    command: sleep 600\n    x-orch-autoscale: {{ max: 4, metrics: {{ cpu: 50 }} }}\n  db:\n    image: {img}\n    command: sleep 600\n"
+        ),
+    );
+    p.up();
+    // What the autoscaler does: web scaled through the planner.
+    let out = p.orch(&["up", "-d", "--scale", "web=3"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = p.orch(&["up", "-d"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("web: keeping 3 replica(s) as set by orch autoscale"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(p.running("web").len(), 3);
+    assert!(!stderr(&out).contains("db: keeping"), "only autoscaled services");
+    // --scale still decides when given.
+    let out = p.orch(&["up", "-d", "--scale", "web=2"]);
+    assert!(out.status.success() && !stderr(&out).contains("keeping"), "{}", stderr(&out));
+    assert_eq!(p.running("web").len(), 2);
+}
