@@ -19,6 +19,7 @@ use rhai::plugin::*;
 use rhai::{Array, Dynamic, Map, NativeCallContext};
 use serde_json::Value;
 
+use super::compose::Project;
 use super::value::{to_dynamic, to_json};
 use super::{fail, located, RhaiResult};
 use crate::autoscale::recommend::{self as hpa, Metric, Observed, Options, PodSample, State};
@@ -151,7 +152,7 @@ pub mod api {
     /// let at = autoscale::locate(p, ["services", "web", "x-orch-autoscale", "max"]);
     /// throw `web: max must be at least 1 (${at})`;
     /// ```
-    pub fn locate(p: super::super::compose::Project, path: Array) -> String {
+    pub fn locate(p: Project, path: Array) -> String {
         let keys: Vec<String> = path.iter().map(|k| k.to_string()).collect();
         super::locate(&p.0.config_files, &keys)
     }
