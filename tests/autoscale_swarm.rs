@@ -98,3 +98,62 @@ fn swarm_service_stats_from_each_node_drive_a_custom_metric() {
     expected["Mode"]["Replicated"]["Replicas"] = 6.into();
     assert_eq!(spec_after, expected, "only the replica count changed");
 }
+
+/// The manager `orch autoscale` talks to is killed: the tick that finds it
+/// gone reports the error, scales nothing, moves to the next `--host`, and
+/// the decisions go on from there.
+#[test]
+fn a_stopped_manager_is_reported_and_the_next_host_takes_over() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    let image = test_image();
+    let cluster = Cluster::start(3, &[image]);
+    cluster.swarm();
+    cluster.docker(1, &["node", "promote", "node2", "node3"]);
+    // Three managers in the raft, so two keep a quorum when one is lost.
+    wait_for("node2 and node3 managers", 60, || {
+        [2, 3].iter().all(|&i| cluster.docker(i, &["info", "--format", "{{.Swarm.ControlAvailable}}"]).trim() == "true")
+    });
+    cluster.docker(
+        1,
+        &["service", "create", "-d", "--name", "web", "--replicas", "2", "--no-resolve-image", image, "sleep", "600"],
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let rules = dir.path().join("rules.rhai");
+    std::fs::write(
+        &rules,
+        r#"fn rules() { [#{ service: "web", kind: "swarm", max: 5, metrics: [#{ name: "steady", target: 10.0, value: |s| 10.0 }] }] }"#,
+    )
+    .unwrap();
+    let mut cmd = common::orch();
+    cmd.args(["autoscale", rules.to_str().unwrap(), "--interval", "1", "--format", "json"])
+        .args(["--host", &cluster.node(1).host, "--host", &cluster.node(2).host]);
+    for h in node_hosts(&cluster) {
+        cmd.args(["--node-host", &h]);
+    }
+    let mut child = cmd.current_dir(dir.path()).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines().map_while(Result::ok);
+    let mut next = || serde_json::from_str::<Value>(&lines.next().expect("a decision line")).unwrap();
+    let first = next();
+    assert_eq!((first["replicas"].as_i64(), first["rule"].as_str()), (Some(2), Some("WithinTolerance")), "{first}");
+    cluster.kill(1);
+    let mut errors = Vec::new();
+    let resumed = loop {
+        let d = next();
+        assert_ne!(d["scaled"], true, "nothing scaled while the manager is gone: {d}");
+        if d["error"].is_null() && !errors.is_empty() {
+            break d;
+        }
+        if !d["error"].is_null() {
+            errors.push(d["error"].as_str().unwrap().to_string());
+        }
+        assert!(errors.len() < 60, "no recovery: {:?}", &errors[..4]);
+    };
+    assert!(
+        errors[0].contains(&format!("next: {}", cluster.node(2).host)),
+        "{errors:?}"
+    );
+    assert_eq!(resumed["current"], 2, "{resumed}");
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let _ = child.wait();
+}
