@@ -89,7 +89,12 @@ impl Project {
     }
 
     fn orch(&self, args: &[&str]) -> std::process::Output {
-        orch().args(["-p", &self.name]).args(args).current_dir(self.dir.path()).output().unwrap()
+        orch()
+            .args(["-p", &self.name])
+            .args(args)
+            .current_dir(self.dir.path())
+            .output()
+            .unwrap()
     }
 
     fn up(&self) {
@@ -140,7 +145,12 @@ fn cpu_scales_up_under_load_and_down_after_the_window() {
     // Past the start-up burn and the initialization period: idle, held.
     std::thread::sleep(Duration::from_secs(9));
     let once = p.orch(&["autoscale", "--once"]);
-    assert!(stdout(&once).starts_with("web: cpu "), "{}{}", stdout(&once), stderr(&once));
+    assert!(
+        stdout(&once).starts_with("web: cpu "),
+        "{}{}",
+        stdout(&once),
+        stderr(&once)
+    );
     assert!(stdout(&once).contains("holding 1"), "{}", stdout(&once));
 
     // Under load (one replica at its limit, 100 % against a target of
@@ -163,10 +173,7 @@ fn cpu_scales_up_under_load_and_down_after_the_window() {
     // period keeps that from counting, so no 3 → 5.
     std::fs::remove_file(flag.path().join("on")).unwrap();
     let web = p.running("web");
-    assert_eq!(
-        web,
-        (1..=3).map(|i| format!("{}-web-{i}", p.name)).collect::<Vec<_>>()
-    );
+    assert_eq!(web, (1..=3).map(|i| format!("{}-web-{i}", p.name)).collect::<Vec<_>>());
     let down_at = loop {
         let (at, d) = a.next(Duration::from_secs(20));
         let n = d["replicas"].as_i64().unwrap();
@@ -178,10 +185,16 @@ fn cpu_scales_up_under_load_and_down_after_the_window() {
         assert!(at - up_at < Duration::from_secs(60), "no scale-down: {d}");
     };
     let held = down_at - up_at;
-    assert!(held >= Duration::from_secs(20), "scaled down after {held:?}, inside the 20 s window");
+    assert!(
+        held >= Duration::from_secs(20),
+        "scaled down after {held:?}, inside the 20 s window"
+    );
     assert_eq!(p.running("web"), vec![format!("{}-web-1", p.name)]);
     // No other service touched.
-    assert_eq!(docker(&["ps", "-q", "--filter", &format!("name={}-other-1", p.name)]), other_id);
+    assert_eq!(
+        docker(&["ps", "-q", "--filter", &format!("name={}-other-1", p.name)]),
+        other_id
+    );
 }
 
 /// A rules script whose metric reads a file the test writes.
@@ -217,7 +230,11 @@ fn custom_metric_tolerance_and_failing_source() {
         let a = Autoscaler::start(p.dir.path(), &p.name, &[&rules, "--interval", "0.5"]);
         for _ in 0..5 {
             let (_, d) = a.next(Duration::from_secs(10));
-            assert_eq!((d["replicas"].as_i64(), d["rule"].as_str()), (Some(1), Some("WithinTolerance")), "{d}");
+            assert_eq!(
+                (d["replicas"].as_i64(), d["rule"].as_str()),
+                (Some(1), Some("WithinTolerance")),
+                "{d}"
+            );
         }
     }
     assert_eq!(p.running("web").len(), 1);
@@ -226,7 +243,11 @@ fn custom_metric_tolerance_and_failing_source() {
     let rules = custom_rules(p.dir.path(), 20.0);
     let a = Autoscaler::start(p.dir.path(), &p.name, &[&rules, "--interval", "1"]);
     let (_, d) = a.next(Duration::from_secs(20));
-    assert_eq!((d["current"].as_i64(), d["replicas"].as_i64()), (Some(1), Some(3)), "{d}");
+    assert_eq!(
+        (d["current"].as_i64(), d["replicas"].as_i64()),
+        (Some(1), Some(3)),
+        "{d}"
+    );
     assert_eq!(p.running("web").len(), 3);
     std::fs::write(p.dir.path().join("metric"), "not a number").unwrap();
     let (_, d) = a.next(Duration::from_secs(10));
@@ -247,20 +268,41 @@ fn custom_metric_tolerance_and_failing_source() {
 fn bad_rules_are_refused_with_their_position() {
     let img = test_image();
     let cases = [
-        ("min: 3\n      max: 2\n      metrics: { cpu: 50 }", "min (3) is greater than max (2)", "compose.yaml:6:7"),
-        ("max: 2\n      metrics: { gpu: 50 }", "unknown metric gpu", "compose.yaml:7:23"),
-        ("max: 2\n      metrics:\n        cpu: 0", "target must be a number above 0", "compose.yaml:8:14"),
-        ("max: 2\n      metric: { cpu: 50 }", "unknown key metric", "compose.yaml:7:15"),
+        (
+            "min: 3\n      max: 2\n      metrics: { cpu: 50 }",
+            "min (3) is greater than max (2)",
+            "compose.yaml:6:7",
+        ),
+        (
+            "max: 2\n      metrics: { gpu: 50 }",
+            "unknown metric gpu",
+            "compose.yaml:7:23",
+        ),
+        (
+            "max: 2\n      metrics:\n        cpu: 0",
+            "target must be a number above 0",
+            "compose.yaml:8:14",
+        ),
+        (
+            "max: 2\n      metric: { cpu: 50 }",
+            "unknown key metric",
+            "compose.yaml:7:15",
+        ),
     ];
     for (rule, want, at) in cases {
         let p = Project::new(
             "as-bad",
-            &format!("services:\n  web:\n    image: {img}\n    command: sleep 600\n    x-orch-autoscale:\n      {rule}\n"),
+            &format!(
+                "services:\n  web:\n    image: {img}\n    command: sleep 600\n    x-orch-autoscale:\n      {rule}\n"
+            ),
         );
         let out = p.orch(&["autoscale", "--once"]);
         let err = stderr(&out);
         assert!(!out.status.success(), "{rule}");
-        assert!(err.contains(want) && err.contains(at), "{rule}: want {want} at {at}:\n{err}");
+        assert!(
+            err.contains(want) && err.contains(at),
+            "{rule}: want {want} at {at}:\n{err}"
+        );
         assert!(err.contains("autoscale rule for web"), "{err}");
         assert!(p.running("web").is_empty(), "nothing started or scaled");
     }
@@ -297,6 +339,10 @@ fn up_leaves_an_autoscaled_service_as_set_and_says_so() {
     assert!(!stderr(&out).contains("db: keeping"), "only autoscaled services");
     // --scale still decides when given.
     let out = p.orch(&["up", "-d", "--scale", "web=2"]);
-    assert!(out.status.success() && !stderr(&out).contains("keeping"), "{}", stderr(&out));
+    assert!(
+        out.status.success() && !stderr(&out).contains("keeping"),
+        "{}",
+        stderr(&out)
+    );
     assert_eq!(p.running("web").len(), 2);
 }

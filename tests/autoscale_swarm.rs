@@ -23,13 +23,37 @@ fn swarm_service_stats_from_each_node_drive_a_custom_metric() {
     cluster.docker(
         1,
         &[
-            "service", "create", "-d", "--name", "web", "--replicas", "3", "--no-resolve-image",
-            "--limit-cpu", "0.2", "--placement-pref", "spread=node.id", image, "sleep", "600",
+            "service",
+            "create",
+            "-d",
+            "--name",
+            "web",
+            "--replicas",
+            "3",
+            "--no-resolve-image",
+            "--limit-cpu",
+            "0.2",
+            "--placement-pref",
+            "spread=node.id",
+            image,
+            "sleep",
+            "600",
         ],
     );
     wait_for("3 running tasks", 60, || {
         cluster
-            .docker(1, &["service", "ps", "web", "--filter", "desired-state=running", "--format", "{{.CurrentState}}"])
+            .docker(
+                1,
+                &[
+                    "service",
+                    "ps",
+                    "web",
+                    "--filter",
+                    "desired-state=running",
+                    "--format",
+                    "{{.CurrentState}}",
+                ],
+            )
             .lines()
             .filter(|l| l.starts_with("Running"))
             .count()
@@ -64,7 +88,10 @@ fn swarm_service_stats_from_each_node_drive_a_custom_metric() {
         let i: usize = s["node"].as_str().unwrap()[4..].parse().unwrap();
         // The container is on that node's engine, under that name.
         let names = cluster.docker(i, &["ps", "--format", "{{.Names}}"]);
-        assert!(names.contains(s["name"].as_str().unwrap()), "{s} not on node{i}: {names}");
+        assert!(
+            names.contains(s["name"].as_str().unwrap()),
+            "{s} not on node{i}: {names}"
+        );
         assert_eq!(s["cpu_limit"], 0.2);
         assert_eq!(s["pids"], 1);
     }
@@ -89,7 +116,11 @@ fn swarm_service_stats_from_each_node_drive_a_custom_metric() {
     let out = cmd.current_dir(dir.path()).output().unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
     let d: Value = serde_json::from_str(stdout(&out).trim()).unwrap();
-    assert_eq!((d["current"].as_i64(), d["replicas"].as_i64()), (Some(3), Some(6)), "{d}");
+    assert_eq!(
+        (d["current"].as_i64(), d["replicas"].as_i64()),
+        (Some(3), Some(6)),
+        "{d}"
+    );
     assert_eq!(d["metrics"]["work"], 20.0);
     let spec_after: Value =
         serde_json::from_str(&cluster.docker(1, &["service", "inspect", "web", "--format", "{{json .Spec}}"])).unwrap();
@@ -112,11 +143,28 @@ fn a_stopped_manager_is_reported_and_the_next_host_takes_over() {
     cluster.docker(1, &["node", "promote", "node2", "node3"]);
     // Three managers in the raft, so two keep a quorum when one is lost.
     wait_for("node2 and node3 managers", 60, || {
-        [2, 3].iter().all(|&i| cluster.docker(i, &["info", "--format", "{{.Swarm.ControlAvailable}}"]).trim() == "true")
+        [2, 3].iter().all(|&i| {
+            cluster
+                .docker(i, &["info", "--format", "{{.Swarm.ControlAvailable}}"])
+                .trim()
+                == "true"
+        })
     });
     cluster.docker(
         1,
-        &["service", "create", "-d", "--name", "web", "--replicas", "2", "--no-resolve-image", image, "sleep", "600"],
+        &[
+            "service",
+            "create",
+            "-d",
+            "--name",
+            "web",
+            "--replicas",
+            "2",
+            "--no-resolve-image",
+            image,
+            "sleep",
+            "600",
+        ],
     );
     let dir = tempfile::tempdir().unwrap();
     let rules = dir.path().join("rules.rhai");
@@ -126,16 +174,34 @@ fn a_stopped_manager_is_reported_and_the_next_host_takes_over() {
     )
     .unwrap();
     let mut cmd = common::orch();
-    cmd.args(["autoscale", rules.to_str().unwrap(), "--interval", "1", "--format", "json"])
-        .args(["--host", &cluster.node(1).host, "--host", &cluster.node(2).host]);
+    cmd.args([
+        "autoscale",
+        rules.to_str().unwrap(),
+        "--interval",
+        "1",
+        "--format",
+        "json",
+    ])
+    .args(["--host", &cluster.node(1).host, "--host", &cluster.node(2).host]);
     for h in node_hosts(&cluster) {
         cmd.args(["--node-host", &h]);
     }
-    let mut child = cmd.current_dir(dir.path()).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines().map_while(Result::ok);
+    let mut child = cmd
+        .current_dir(dir.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap())
+        .lines()
+        .map_while(Result::ok);
     let mut next = || serde_json::from_str::<Value>(&lines.next().expect("a decision line")).unwrap();
     let first = next();
-    assert_eq!((first["replicas"].as_i64(), first["rule"].as_str()), (Some(2), Some("WithinTolerance")), "{first}");
+    assert_eq!(
+        (first["replicas"].as_i64(), first["rule"].as_str()),
+        (Some(2), Some("WithinTolerance")),
+        "{first}"
+    );
     cluster.kill(1);
     let mut errors = Vec::new();
     let resumed = loop {

@@ -56,7 +56,18 @@ fn container_stats_match_docker_stats() {
     let name = unique("stats");
     let _c = Cleanup(name.clone());
     docker(&[
-        "run", "-d", "--name", &name, "--cpus", "0.1", "-m", "32m", img, "sh", "-c", "while :; do :; done",
+        "run",
+        "-d",
+        "--name",
+        &name,
+        "--cpus",
+        "0.1",
+        "-m",
+        "32m",
+        img,
+        "sh",
+        "-c",
+        "while :; do :; done",
     ]);
     std::thread::sleep(std::time::Duration::from_secs(2));
     let t = Instant::now();
@@ -74,7 +85,10 @@ fn container_stats_match_docker_stats() {
     assert_eq!(f("mem_limit"), 32.0 * 1024.0 * 1024.0);
     assert!(printed_as(f("mem"), mem), "mem {} vs {mem}", f("mem"));
     assert!((f("mem_pct") - pct(theirs["MemPerc"].as_str().unwrap())).abs() < 0.05);
-    assert_eq!(ours["pids"].as_i64().unwrap().to_string(), theirs["PIDs"].as_str().unwrap());
+    assert_eq!(
+        ours["pids"].as_i64().unwrap().to_string(),
+        theirs["PIDs"].as_str().unwrap()
+    );
     // Counters only grow, and docker read them after orch (the network
     // sees the odd IPv6 solicitation in between).
     let (rx, tx) = pair(theirs["NetIO"].as_str().unwrap());
@@ -84,7 +98,11 @@ fn container_stats_match_docker_stats() {
     }
     // Held at its limit: 10 % of one core, 100 % of its own limit.
     let docker_cpu = pct(theirs["CPUPerc"].as_str().unwrap());
-    assert!((f("cpu_pct") - docker_cpu).abs() < 2.0, "cpu {} vs {docker_cpu}", f("cpu_pct"));
+    assert!(
+        (f("cpu_pct") - docker_cpu).abs() < 2.0,
+        "cpu {} vs {docker_cpu}",
+        f("cpu_pct")
+    );
     assert!((f("cpu_pct") - 10.0).abs() < 2.0);
     assert_eq!(f("cpu_limit"), 0.1);
     assert!((f("cpu_pct_limit") - 100.0).abs() < 20.0);
@@ -114,7 +132,10 @@ fn idle_container_and_stream() {
         serde_json::from_str(&docker(&["stats", "--no-stream", "--format", "{{json .}}", &name])).unwrap();
     let (_, limit) = pair(theirs["MemUsage"].as_str().unwrap());
     assert!(printed_as(one["mem_limit"].as_f64().unwrap(), limit));
-    assert_eq!(one["pids"].as_i64().unwrap().to_string(), theirs["PIDs"].as_str().unwrap());
+    assert_eq!(
+        one["pids"].as_i64().unwrap().to_string(),
+        theirs["PIDs"].as_str().unwrap()
+    );
 }
 
 #[test]
@@ -130,11 +151,13 @@ fn compose_stats_reads_every_replica_of_one_service() {
         ),
     )
     .unwrap();
-    let up = orch().args(["-p", &project, "up", "-d"]).current_dir(dir.path()).output().unwrap();
+    let up = orch()
+        .args(["-p", &project, "up", "-d"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
     assert!(up.status.success(), "{}", stderr(&up));
-    let out = orch_json(&format!(
-        r#"print(to_json(compose::stats("{project}", "web")));"#
-    ));
+    let out = orch_json(&format!(r#"print(to_json(compose::stats("{project}", "web")));"#));
     let list = out.as_array().unwrap();
     assert_eq!(list.len(), 2, "{out}");
     for (i, s) in list.iter().enumerate() {
@@ -145,6 +168,10 @@ fn compose_stats_reads_every_replica_of_one_service() {
     }
     let none = orch_json(&format!(r#"print(to_json(compose::stats("{project}", "nothing")));"#));
     assert_eq!(none, serde_json::json!([]));
-    let down = orch().args(["-p", &project, "down", "-t", "0"]).current_dir(dir.path()).output().unwrap();
+    let down = orch()
+        .args(["-p", &project, "down", "-t", "0"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
     assert!(down.status.success(), "{}", stderr(&down));
 }

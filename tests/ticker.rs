@@ -13,22 +13,32 @@ use common::*;
 #[test]
 fn operation_limit_applies_to_each_tick() {
     // 40 ticks of ~150 operations: 6,000 in all, over a limit of 2,000.
-    let (_d, path) = script(
-        "let r = every(0.01, #{ ticks: 40 }, || { let x = 0; for i in 0..50 { x += i; } });\nprint(r.ticks);",
-    );
-    let out = orch().args(["--max-operations", "2000", "run"]).arg(&path).output().unwrap();
+    let (_d, path) =
+        script("let r = every(0.01, #{ ticks: 40 }, || { let x = 0; for i in 0..50 { x += i; } });\nprint(r.ticks);");
+    let out = orch()
+        .args(["--max-operations", "2000", "run"])
+        .arg(&path)
+        .output()
+        .unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(stdout(&out).trim(), "40");
     // One tick over the limit is that tick's error.
     let (_d, path) = script(
         "fn burn() { let x = 0; for i in 0..5000 { x += i; } }\nevery(0.01, #{ ticks: 2 }, || burn());\nprint(\"logged\");\nevery(0.01, #{ ticks: 3, on_error: \"stop\" }, || burn());\nprint(\"not reached\");",
     );
-    let out = orch().args(["--max-operations", "2000", "run"]).arg(&path).output().unwrap();
+    let out = orch()
+        .args(["--max-operations", "2000", "run"])
+        .arg(&path)
+        .output()
+        .unwrap();
     let err = stderr(&out);
     assert!(!out.status.success());
     assert_eq!(stdout(&out).trim(), "logged");
     assert_eq!(err.matches("every: tick").count(), 3, "{err}");
-    assert!(err.contains("operation limit (--max-operations applies to each tick)"), "{err}");
+    assert!(
+        err.contains("operation limit (--max-operations applies to each tick)"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -46,7 +56,12 @@ fn failing_ticks_are_logged_and_lines_printed_on_change() {
     // Tick 4 prints again after the failed tick 3.
     assert_eq!(
         lines[..4],
-        ["two replicas", "two replicas", "three replicas", r#"#{"errors": 1, "stopped_by": "ticks", "ticks": 6}"#]
+        [
+            "two replicas",
+            "two replicas",
+            "three replicas",
+            r#"#{"errors": 1, "stopped_by": "ticks", "ticks": 6}"#
+        ]
     );
     let err = stderr(&out);
     assert!(err.starts_with("probe: tick 3 failed: metric source down ("), "{err}");
@@ -55,7 +70,8 @@ fn failing_ticks_are_logged_and_lines_printed_on_change() {
 
 #[test]
 fn closure_returning_false_stops_and_rate_is_fixed() {
-    let (_d, path) = script("let t = timestamp(); let r = every(0.2, |n| n < 5); print(`${r.ticks} ${r.stopped_by} ${t.elapsed}`);");
+    let (_d, path) =
+        script("let t = timestamp(); let r = every(0.2, |n| n < 5); print(`${r.ticks} ${r.stopped_by} ${t.elapsed}`);");
     let out = run_script(&path, &[]);
     assert!(out.status.success(), "{}", stderr(&out));
     let s = stdout(&out);

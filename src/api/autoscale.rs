@@ -60,7 +60,10 @@ fn metrics(list: &Value) -> RhaiResult<Vec<Metric>> {
         .iter()
         .enumerate()
         .map(|(i, m)| {
-            let name = m["name"].as_str().map(str::to_string).unwrap_or_else(|| format!("metric{}", i + 1));
+            let name = m["name"]
+                .as_str()
+                .map(str::to_string)
+                .unwrap_or_else(|| format!("metric{}", i + 1));
             if let Some(k) = m
                 .as_object()
                 .and_then(|o| o.keys().find(|k| !["name", "target", "value"].contains(&k.as_str())))

@@ -164,7 +164,11 @@ fn facts(inspect: &Value) -> Facts {
     let state = &inspect["State"];
     let started = state["StartedAt"].as_str().and_then(unix_seconds);
     Facts {
-        name: inspect["Name"].as_str().unwrap_or("").trim_start_matches('/').to_string(),
+        name: inspect["Name"]
+            .as_str()
+            .unwrap_or("")
+            .trim_start_matches('/')
+            .to_string(),
         cpu_limit: cpu_limit_of(&inspect["HostConfig"]),
         running: state["Running"].as_bool().unwrap_or(false),
         started,

@@ -136,7 +136,9 @@ fn service_stats(name: &str, opts: Map) -> RhaiResult<Array> {
             continue;
         }
         let node = t["NodeID"].as_str().unwrap_or("");
-        let Some((hostname, host)) = engines.get(node) else { continue };
+        let Some((hostname, host)) = engines.get(node) else {
+            continue;
+        };
         list.push((engine_at(host), cid.to_string()));
         meta.push((
             t["ID"].as_str().unwrap_or("").to_string(),

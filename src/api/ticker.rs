@@ -69,9 +69,13 @@ fn settings(seconds: &Dynamic, opts: Map) -> RhaiResult<Settings> {
     } else if let Ok(f) = seconds.as_float() {
         f
     } else {
-        return fail(format!("every: the interval must be seconds (a number), not {}", seconds.type_name()));
+        return fail(format!(
+            "every: the interval must be seconds (a number), not {}",
+            seconds.type_name()
+        ));
     };
-    if !(secs > 0.0) {
+    // NaN too: it is not more than 0.
+    if secs.is_nan() || secs <= 0.0 {
         return fail(format!("every: the interval ({secs} s) must be more than 0"));
     }
     let interval = super::util::secs("every", secs)?;

@@ -91,7 +91,10 @@ fn block_io_by_first_letter() {
 #[test]
 fn cpu_limit_from_host_config() {
     assert_eq!(cpu_limit_of(&json!({ "NanoCpus": 100_000_000 })), Some(0.1));
-    assert_eq!(cpu_limit_of(&json!({ "CpuQuota": 50_000, "CpuPeriod": 100_000 })), Some(0.5));
+    assert_eq!(
+        cpu_limit_of(&json!({ "CpuQuota": 50_000, "CpuPeriod": 100_000 })),
+        Some(0.5)
+    );
     assert_eq!(cpu_limit_of(&json!({ "CpuQuota": 25_000 })), Some(0.25));
     assert_eq!(cpu_limit_of(&json!({ "NanoCpus": 0, "CpuQuota": 0 })), None);
 }
