@@ -166,6 +166,15 @@ fn compose_stats_reads_every_replica_of_one_service() {
         assert_eq!(s["cpu_limit"], 0.2);
         assert!(s["error"].is_null());
     }
+    // The whole project at once, each sample naming its service.
+    let all = orch_json(&format!(r#"print(to_json(compose::stats("{project}")));"#));
+    let names: Vec<(&str, i64)> = all
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (s["service"].as_str().unwrap(), s["number"].as_i64().unwrap()))
+        .collect();
+    assert_eq!(names, [("other", 1), ("web", 1), ("web", 2)]);
     let none = orch_json(&format!(r#"print(to_json(compose::stats("{project}", "nothing")));"#));
     assert_eq!(none, serde_json::json!([]));
     let down = orch()

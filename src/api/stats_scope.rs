@@ -40,50 +40,51 @@ fn engine_at(host: &str) -> Arc<Endpoint> {
         .clone()
 }
 
-fn compose_stats(project: &str, service: &str) -> RhaiResult<Array> {
+/// `service` None: every service of the project (each sample says which).
+fn compose_stats(project: &str, service: Option<&str>) -> RhaiResult<Array> {
     let ep = super::endpoint();
+    let mut labels = vec![
+        format!("com.docker.compose.project={project}"),
+        "com.docker.compose.oneoff=False".to_string(),
+    ];
+    if let Some(s) = service {
+        labels.push(format!("com.docker.compose.service={s}"));
+    }
     let filters = HashMap::from([
-        (
-            "label".to_string(),
-            vec![
-                format!("com.docker.compose.project={project}"),
-                format!("com.docker.compose.service={service}"),
-                "com.docker.compose.oneoff=False".to_string(),
-            ],
-        ),
+        ("label".to_string(), labels),
         ("status".to_string(), vec!["running".to_string()]),
     ]);
     let opts = qp::ListContainersOptions {
         filters: Some(filters),
         ..Default::default()
     };
-    let what = format!("compose::stats {project} {service}");
+    let what = format!("compose::stats {project} {}", service.unwrap_or(""));
     let ep2 = ep.clone();
     let found = bridge::block_on(async move {
         let d = client(&ep2).await?;
         d.list_containers(Some(opts)).await.map_err(|e| engine_err(&what, &e))
     })?;
-    let mut numbers = HashMap::new();
+    let mut meta = Vec::new();
     let list: Vec<(Arc<Endpoint>, String)> = found
         .into_iter()
         .filter_map(|c| {
             let id = c.id?;
-            let n = c
-                .labels
-                .as_ref()
-                .and_then(|l| l.get("com.docker.compose.container-number"))
-                .and_then(|n| n.parse::<i64>().ok())
-                .unwrap_or(0);
-            numbers.insert(id.clone(), n);
+            let label = |k: &str| c.labels.as_ref().and_then(|l| l.get(k)).cloned().unwrap_or_default();
+            let n = label("com.docker.compose.container-number").parse::<i64>().unwrap_or(0);
+            meta.push((label("com.docker.compose.service"), n));
             Some((ep.clone(), id))
         })
         .collect();
     let mut out: Vec<Map> = bridge::block_on_infallible(sample_all(list))?;
-    for m in &mut out {
-        let id = m.get("id").map(|v| v.to_string()).unwrap_or_default();
-        m.insert("number".into(), numbers.get(&id).copied().unwrap_or(0).into());
+    for (m, (svc, n)) in out.iter_mut().zip(meta) {
+        m.insert("service".into(), svc.into());
+        m.insert("number".into(), n.into());
     }
-    out.sort_by_key(|m| m.get("number").and_then(|v| v.as_int().ok()).unwrap_or(0));
+    let key = |m: &Map| {
+        let svc = m.get("service").map(|v| v.to_string()).unwrap_or_default();
+        (svc, m.get("number").and_then(|v| v.as_int().ok()).unwrap_or(0))
+    };
+    out.sort_by_key(key);
     Ok(out.into_iter().map(Dynamic::from_map).collect())
 }
 
@@ -165,7 +166,8 @@ fn service_stats(name: &str, opts: Map) -> RhaiResult<Array> {
 pub mod compose_api {
     use super::*;
 
-    /// One sample (`Container.stats()`'s shape, plus `number` and `host`)
+    /// One sample (`Container.stats()`'s shape, plus `service`, `number`
+    /// and `host`)
     /// of every running container of a compose service, taken at once,
     /// ordered by container number. A container that could not be read
     /// comes back as `#{ id, host, error }`.
@@ -176,7 +178,19 @@ pub mod compose_api {
     /// ```
     #[rhai_fn(return_raw)]
     pub fn stats(ctx: NativeCallContext, project: &str, service: &str) -> RhaiResult<Array> {
-        located(&ctx, compose_stats(project, service))
+        located(&ctx, compose_stats(project, Some(service)))
+    }
+
+    /// As `compose::stats(project, service)` for every service of the
+    /// project at once (each sample has its `service`), ordered by service
+    /// and number: one round of sampling for many autoscaled services.
+    ///
+    /// ```rhai
+    /// for s in compose::stats("shop") { print(`${s.service}-${s.number}: ${s.cpu_pct}`); }
+    /// ```
+    #[rhai_fn(name = "stats", return_raw)]
+    pub fn stats_all(ctx: NativeCallContext, project: &str) -> RhaiResult<Array> {
+        located(&ctx, compose_stats(project, None))
     }
 }
 
