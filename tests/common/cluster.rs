@@ -134,6 +134,20 @@ impl Cluster {
         );
     }
 
+    /// Restarts node `i`'s dockerd (stopped with SIGTERM, started again on
+    /// the same data), as `systemctl restart docker` does.
+    pub fn restart(&self, i: usize) {
+        let out = Command::new(script())
+            .args(["restart", &self.name, &i.to_string()])
+            .output()
+            .expect("cluster.sh restart");
+        assert!(
+            out.status.success(),
+            "cluster.sh restart: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
     /// Kills node `i`'s dockerd (SIGKILL), as a machine loss.
     pub fn kill(&self, i: usize) {
         let out = Command::new(script())

@@ -8,6 +8,7 @@
 #                                     prints "nodeI unix:///…/docker.sock IP"
 #   cluster.sh swarm NAME             init on node1, join the others (workers)
 #   cluster.sh kill NAME I            SIGKILL node I's dockerd (node loss)
+#   cluster.sh restart NAME I         stop node I's dockerd (TERM) and start it again
 #   cluster.sh down NAME              remove everything of cluster NAME
 #   cluster.sh ls | down-all          list / remove every cluster
 #
@@ -101,6 +102,13 @@ start_node() {
     echo "node$i" > "$dir/hostname"
     # Not the host's /etc/docker/daemon.json (its data-root would clash).
     echo '{}' > "$dir/daemon.json"
+    launch_dockerd "$name" "$i"
+}
+
+# dockerd of node I, in its namespace (a first start, or a restart).
+launch_dockerd() {
+    local name=$1 i=$2
+    local ns="orch-$name-$i" dir="$ROOT/$name/node$i"
     # Own mount and UTS namespaces: own hostname, resolv.conf; nsenter (not
     # `ip netns exec`, which remounts /sys and breaks dockerd's cgroups).
     nsenter --net="/run/netns/$ns" unshare --mount --uts --propagation private sh -c '
@@ -111,7 +119,7 @@ start_node() {
             -H "unix://$1/docker.sock" --containerd-namespace "orch-$2" \
             --containerd-plugins-namespace "orch-$2-plugins" \
             --bridge none
-    ' _ "$dir" "$name-$i" > "$dir/dockerd.log" 2>&1 &
+    ' _ "$dir" "$name-$i" >> "$dir/dockerd.log" 2>&1 &
     echo $! > "$dir/launcher.pid"
 }
 
@@ -136,6 +144,20 @@ swarm() {
     for i in $(seq 2 "$count"); do
         docker -H "unix://$ROOT/$name/node$i/docker.sock" swarm join --token "$token" "$(node_ip "$name" 1):2377" >/dev/null
     done
+}
+
+# Stops node I's dockerd as a service restart does (SIGTERM, wait), then
+# starts it again on the same data: containers with a restart policy
+# come back, clients must reconnect.
+restart_node() {
+    local name=$1 i=$2 dir="$ROOT/$1/node$2" pid
+    pid=$(cat "$dir/docker.pid" 2>/dev/null || true)
+    if [ -n "$pid" ]; then
+        kill "$pid" 2>/dev/null || true
+        for _ in $(seq 1 150); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+    fi
+    launch_dockerd "$name" "$i"
+    wait_node "$name" "$i"
 }
 
 kill_node() {
@@ -189,6 +211,7 @@ case "$cmd" in
         up "$@" ;;
     swarm) need_root; swarm "$2" ;;
     kill) need_root; kill_node "$2" "$3" ;;
+    restart) need_root; restart_node "$2" "$3" ;;
     down) need_root; down "$2" ;;
     ls) ls "$ROOT" 2>/dev/null || true ;;
     down-all) need_root; for c in $(ls "$ROOT" 2>/dev/null); do down "$c"; done ;;
