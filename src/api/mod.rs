@@ -8,6 +8,7 @@
 //! the engine's own message.
 
 pub mod attach;
+pub mod autoscale;
 pub mod batch;
 pub mod compose;
 pub mod config;
@@ -32,8 +33,11 @@ pub mod secret;
 pub mod service;
 pub mod spec;
 pub mod stack;
+pub mod stats;
+pub mod stats_scope;
 pub mod swarm;
 pub mod task;
+pub mod ticker;
 pub mod units;
 pub mod util;
 pub mod value;
@@ -57,6 +61,7 @@ pub fn register(engine: &mut Engine) {
     container.combine_flatten(exported_module!(container_io::api));
     container.combine_flatten(exported_module!(health::api));
     container.combine_flatten(exported_module!(attach::api));
+    container.combine_flatten(exported_module!(stats::api));
     engine.register_static_module("container", container.into());
     engine.register_static_module("image", exported_module!(image::api).into());
     engine.register_static_module("network", exported_module!(network::api).into());
@@ -65,17 +70,21 @@ pub fn register(engine: &mut Engine) {
     let mut compose = exported_module!(compose::api);
     compose.set_var("LABELS", compose::labels());
     compose.combine_flatten(exported_module!(rollout::api));
+    compose.combine_flatten(exported_module!(stats_scope::compose_api));
     engine.register_static_module("compose", compose.into());
     engine.register_static_module("progress", exported_module!(progress::api).into());
     engine.register_static_module("swarm", exported_module!(swarm::api).into());
     engine.register_static_module("node", exported_module!(node::api).into());
-    engine.register_static_module("service", exported_module!(service::api).into());
+    let mut service = exported_module!(service::api);
+    service.combine_flatten(exported_module!(stats_scope::service_api));
+    engine.register_static_module("service", service.into());
     let mut task = exported_module!(task::api);
     task.combine_flatten(exported_module!(health::task_api));
     engine.register_static_module("task", task.into());
     engine.register_static_module("secret", exported_module!(secret::api).into());
     engine.register_static_module("config", exported_module!(config::api).into());
     engine.register_static_module("stack", exported_module!(stack::api).into());
+    engine.register_static_module("autoscale", exported_module!(autoscale::api).into());
     engine.register_static_module("watch", exported_module!(watch::api).into());
     engine.register_static_module("engine", exported_module!(engine::api).into());
     engine.register_global_module(exported_module!(util::api).into());
@@ -83,6 +92,7 @@ pub fn register(engine: &mut Engine) {
     engine.register_global_module(exported_module!(follow::api).into());
     engine.register_global_module(exported_module!(logprint::api).into());
     engine.register_global_module(exported_module!(format::api).into());
+    engine.register_global_module(exported_module!(ticker::api).into());
     container::register_types(engine);
     image::register_types(engine);
     network::register_types(engine);

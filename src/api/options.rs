@@ -507,3 +507,21 @@ options! {
         on_event: func,
     }
 }
+
+// stats_scope.rs
+options! {
+    /// `service::stats`'s options: each node's engine, by node name.
+    struct ServiceStatsOpts {
+        node_hosts: string_map,
+    }
+}
+
+// ticker.rs
+options! {
+    /// `every`'s options.
+    struct EveryOpts {
+        on_error: text,
+        ticks: int,
+        name: text,
+    }
+}

@@ -460,6 +460,20 @@ pub mod api {
         std::fs::write(&target, text).map_err(|e| format!("write {}: {e}", target.display()).into())
     }
 
+    /// A file's text (relative paths: from the script's folder): e.g. a
+    /// custom autoscaling metric a process writes.
+    ///
+    /// ```rhai
+    /// let depth = read_file("/var/run/queue-depth");
+    /// depth.trim();
+    /// print(parse_int(depth));
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn read_file(path: &str) -> RhaiResult<String> {
+        let source = crate::api::resolve_path(path);
+        std::fs::read_to_string(&source).map_err(|e| format!("read {}: {e}", source.display()).into())
+    }
+
     /// Whether a regular expression (RE2 syntax, as Go's `regexp`) matches
     /// anywhere in the text, as Docker's `--filter name=...` matches.
     ///

@@ -401,60 +401,6 @@ pub fn now_seconds() -> f64 {
         .unwrap_or(0.0)
 }
 
-/// Replicas changed by events within `period` seconds before `now`.
-fn change_in_period(events: &[Stamped], period: i64, now: f64) -> i64 {
-    let cutoff = now - period as f64;
-    events.iter().filter(|e| e.at > cutoff).map(|e| e.replicas).sum()
-}
-
-/// `calculateScaleUpLimitWithScalingRules`.
-fn scale_up_limit(current: i64, st: &State, r: &Resolved, now: f64) -> i64 {
-    let (mut result, pick): (i64, fn(i64, i64) -> i64) = match r.select {
-        Select::Disabled => return current,
-        Select::Min => (i64::MAX, std::cmp::min),
-        Select::Max => (i64::MIN, std::cmp::max),
-    };
-    for p in &r.policies {
-        let start = current - change_in_period(&st.scale_ups, p.period_seconds, now)
-            + change_in_period(&st.scale_downs, p.period_seconds, now);
-        let proposed = match p.kind {
-            PolicyType::Pods => start + p.value,
-            PolicyType::Percent => (start as f64 * (1.0 + p.value as f64 / 100.0)).ceil() as i64,
-        };
-        result = pick(result, proposed);
-    }
-    result
-}
-
-/// `calculateScaleDownLimitWithBehaviors`.
-fn scale_down_limit(current: i64, st: &State, r: &Resolved, now: f64) -> i64 {
-    let (mut result, pick): (i64, fn(i64, i64) -> i64) = match r.select {
-        Select::Disabled => return current,
-        Select::Min => (i64::MIN, std::cmp::max),
-        Select::Max => (i64::MAX, std::cmp::min),
-    };
-    for p in &r.policies {
-        let start = current - change_in_period(&st.scale_ups, p.period_seconds, now)
-            + change_in_period(&st.scale_downs, p.period_seconds, now);
-        let proposed = match p.kind {
-            PolicyType::Pods => start - p.value,
-            PolicyType::Percent => (start as f64 * (1.0 - p.value as f64 / 100.0)) as i64,
-        };
-        result = pick(result, proposed);
-    }
-    result
-}
-
-fn describe(p: &[Policy]) -> String {
-    p.iter()
-        .map(|p| {
-            let unit = if p.kind == PolicyType::Pods { " pods" } else { " %" };
-            format!("{}{unit} per {} s", p.value, p.period_seconds)
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
 /// One HPA reconcile: returns the decision and the state to keep.
 pub fn recommend(
     state: &State,
@@ -644,24 +590,8 @@ pub fn recommend(
     done(d, rule, reason, st)
 }
 
-/// `storeScaleEvent`, dropping events older than the longest policy period.
-fn record_event(st: &mut State, from: i64, to: i64, now: f64, opts: &Options) {
-    let longest = |r: &Resolved| r.policies.iter().map(|p| p.period_seconds).max().unwrap_or(0) as f64;
-    let (up, down) = (longest(&opts.up()), longest(&opts.down()));
-    st.scale_ups.retain(|e| e.at > now - up);
-    st.scale_downs.retain(|e| e.at > now - down);
-    if to > from {
-        st.scale_ups.push(Stamped {
-            at: now,
-            replicas: to - from,
-        });
-    } else if to < from {
-        st.scale_downs.push(Stamped {
-            at: now,
-            replicas: from - to,
-        });
-    }
-}
+mod policy;
+use policy::{describe, record_event, scale_down_limit, scale_up_limit};
 
 #[cfg(test)]
 mod tests;

@@ -108,6 +108,16 @@ fn converge_commands() -> Vec<Command> {
                     .help("How long saves must pause before a redeploy (a burst of saves is one redeploy)"),
             )
             .arg(Arg::new("services").num_args(0..).value_name("SERVICE")),
+        Command::new("autoscale")
+            .about("Scale services by rules (x-orch-autoscale in the compose file, or a rules script), as Kubernetes' HPA does")
+            .arg(flag("dry-run", None, "Print the decisions, scale nothing"))
+            .arg(flag("once", None, "Evaluate every rule once, then exit"))
+            .arg(opt("interval", "Seconds between evaluations (default: the first rule's interval, else 15)"))
+            .arg(multi("host", "Engine or swarm manager to talk to; repeat to give managers to fail over to"))
+            .arg(multi("node-host", "Engine address of a swarm node, NODE=HOST (default: its orch.engine label, else tcp://ADDR:2375)"))
+            .arg(opt("format", "Decision lines as text (default) or json"))
+            .arg(multi("service", "Only these services' rules (compose file rules)").id("services"))
+            .arg(Arg::new("rules").value_name("RULES.rhai").help("A script whose fn rules() returns the rules")),
         converge_flags(Command::new("up").about("Create and start containers"))
             .arg(flag(
                 "detach",

@@ -342,7 +342,35 @@ fn dispatch(name: &str, sub: &ArgMatches, root: &ArgMatches, limits: Limits) -> 
             return 1;
         }
     }
-    run_script(script.into(), Dynamic::from_map(args), limits)
+    let mut src: Source = script.into();
+    if name == "autoscale" {
+        if let Some(file) = leaf.get_one::<String>("rules") {
+            match rules_source(file, &src) {
+                Ok(s) => src = s,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return 1;
+                }
+            }
+        }
+    }
+    run_script(src, Dynamic::from_map(args), limits)
+}
+
+/// `orch autoscale RULES.rhai`: the rules script and the command as one
+/// script, the rules first (so its lines keep their numbers and its name
+/// is the script's). One script, because Rhai calls a closure only from
+/// the script that defined it, and a rule's custom metric is a closure the
+/// command calls.
+fn rules_source(file: &str, command: &Source) -> Result<Source, String> {
+    let text = std::fs::read_to_string(file).map_err(|e| format!("cannot read the rules script {file}: {e}"))?;
+    Ok(Source {
+        name: file.to_string(),
+        text: format!("{text}\n{}", command.text),
+        dir: std::path::absolute(file)
+            .ok()
+            .and_then(|p| p.parent().map(|d| d.to_path_buf())),
+    })
 }
 
 fn find(path: &[&str]) -> Option<Command> {

@@ -134,15 +134,23 @@ impl Cluster {
         );
     }
 
+    /// Restarts node `i`'s dockerd (stopped with SIGTERM, started again on
+    /// the same data), as `systemctl restart docker` does.
+    pub fn restart(&self, i: usize) {
+        let out = Command::new(script())
+            .args(["restart", &self.name, &i.to_string()])
+            .output()
+            .expect("cluster.sh restart");
+        assert!(
+            out.status.success(),
+            "cluster.sh restart: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
     /// Kills node `i`'s dockerd (SIGKILL), as a machine loss.
     pub fn kill(&self, i: usize) {
         self.node_cmd("kill", i);
-    }
-
-    /// Stops node `i`'s dockerd and starts it again on the same data,
-    /// returning once it answers (an engine restart).
-    pub fn restart(&self, i: usize) {
-        self.node_cmd("restart", i);
     }
 
     /// Stops node `i`'s dockerd (SIGSTOP): it keeps its socket but never
