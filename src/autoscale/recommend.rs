@@ -278,121 +278,6 @@ pub struct Decision {
     pub metrics: Vec<Proposal>,
 }
 
-fn ceil_i(x: f64) -> i64 {
-    x.ceil() as i64
-}
-
-fn average(v: &[f64]) -> f64 {
-    v.iter().sum::<f64>() / v.len() as f64
-}
-
-/// `GetResourceReplicas` (generalised from utilization to any per-pod
-/// value): the replicas one metric asks for.
-pub fn propose(m: &Metric, current: i64, tolerance: f64) -> Proposal {
-    let mut p = Proposal {
-        name: m.name.clone(),
-        value: None,
-        target: m.target,
-        ratio: None,
-        replicas: None,
-        reason: String::new(),
-    };
-    let within = |r: f64| (1.0 - r).abs() <= tolerance;
-    match &m.observed {
-        Observed::Average(v) => {
-            let ratio = v / m.target;
-            p.value = Some(*v);
-            p.ratio = Some(ratio);
-            if within(ratio) {
-                p.replicas = Some(current);
-                p.reason = format!("{} {v} within {tolerance} of target {}", m.name, m.target);
-            } else {
-                let r = ceil_i(ratio * current as f64);
-                p.replicas = Some(r);
-                p.reason = format!("{} {v} / target {} × {current} → {r}", m.name, m.target);
-            }
-        }
-        Observed::Pods(pods) => {
-            let ready: Vec<f64> = pods.iter().filter(|s| s.ready).filter_map(|s| s.value).collect();
-            let missing = pods.iter().filter(|s| s.ready && s.value.is_none()).count();
-            let unready = pods.iter().filter(|s| !s.ready).count();
-            if ready.is_empty() {
-                p.reason = format!("{}: no metrics from ready replicas", m.name);
-                return p;
-            }
-            let ratio = average(&ready) / m.target;
-            let scale_up_with_unready = unready > 0 && ratio > 1.0;
-            if !scale_up_with_unready && missing == 0 {
-                p.value = Some(average(&ready));
-                p.ratio = Some(ratio);
-                if within(ratio) {
-                    p.replicas = Some(current);
-                    p.reason = format!(
-                        "{} {} within {tolerance} of target {}",
-                        m.name,
-                        average(&ready),
-                        m.target
-                    );
-                } else {
-                    let r = ceil_i(ratio * ready.len() as f64);
-                    p.replicas = Some(r);
-                    p.reason = format!(
-                        "{} {} / target {} × {} ready → {r}",
-                        m.name,
-                        average(&ready),
-                        m.target,
-                        ready.len()
-                    );
-                }
-                return p;
-            }
-            // Recompute conservatively: missing metrics count as 100 % of
-            // the target on a scale-down and 0 on a scale-up; not-ready
-            // replicas count as 0 on a scale-up (ignored otherwise).
-            let mut all = ready.clone();
-            let fill = if ratio < 1.0 { m.target } else { 0.0 };
-            all.extend(std::iter::repeat_n(fill, missing));
-            if scale_up_with_unready {
-                all.extend(std::iter::repeat_n(0.0, unready));
-            }
-            let new_ratio = average(&all) / m.target;
-            p.value = Some(average(&all));
-            p.ratio = Some(new_ratio);
-            let note = format!(
-                "{missing} without metrics as {}, {} not ready{}",
-                if ratio < 1.0 { "100 %" } else { "0" },
-                unready,
-                if scale_up_with_unready { " as 0" } else { " ignored" }
-            );
-            if within(new_ratio) || (ratio < 1.0 && new_ratio > 1.0) || (ratio > 1.0 && new_ratio < 1.0) {
-                p.replicas = Some(current);
-                p.reason = format!(
-                    "{} {} (ready {}) within tolerance or reversed once {note}",
-                    m.name,
-                    average(&all),
-                    average(&ready)
-                );
-                return p;
-            }
-            let r = ceil_i(new_ratio * all.len() as f64);
-            if (new_ratio < 1.0 && r > current) || (new_ratio > 1.0 && r < current) {
-                p.replicas = Some(current);
-                p.reason = format!("{} would scale against its direction ({note})", m.name);
-                return p;
-            }
-            p.replicas = Some(r);
-            p.reason = format!(
-                "{} {} / target {} × {} → {r} ({note})",
-                m.name,
-                average(&all),
-                m.target,
-                all.len()
-            );
-        }
-    }
-    p
-}
-
 /// The seconds since the epoch, for callers without their own clock.
 pub fn now_seconds() -> f64 {
     std::time::SystemTime::now()
@@ -408,18 +293,7 @@ pub fn recommend(
     metrics: &[Metric],
     opts: &Options,
 ) -> crate::error::Result<(Decision, State)> {
-    opts.validate()?;
-    for m in metrics {
-        if !(m.target > 0.0 && m.target.is_finite()) {
-            return Err(format!("metric {}: target ({}) must be > 0", m.name, m.target).into());
-        }
-    }
-    if metrics.is_empty() {
-        return Err("no metric given".into());
-    }
-    if current < 0 {
-        return Err(format!("current replicas ({current}) must be ≥ 0").into());
-    }
+    check(current, metrics, opts)?;
     let now = opts.now.unwrap_or_else(now_seconds);
     let mut st = state.clone();
     let mut d = Decision {
@@ -445,20 +319,7 @@ pub fn recommend(
             st,
         );
     }
-    if current > opts.max || current < opts.min {
-        let (target, rule, why) = if current > opts.max {
-            (
-                opts.max,
-                "AboveMax",
-                format!("current {current} above max {}", opts.max),
-            )
-        } else {
-            (
-                opts.min,
-                "BelowMin",
-                format!("current {current} below min {}", opts.min),
-            )
-        };
+    if let Some((target, rule, why)) = out_of_bounds(current, opts) {
         d.replicas = target;
         d.desired = target;
         d.stabilized = target;
@@ -494,6 +355,95 @@ pub fn recommend(
 
     // stabilizeRecommendationWithBehaviors
     let (up, down) = (opts.up(), opts.down());
+    let stabilized = stabilize(&mut st, current, desired, now, (up.window, down.window));
+    d.stabilized = stabilized;
+    let (mut rule, mut reason) = match held(current, desired, stabilized, (up.window, down.window)) {
+        Some((rule, why)) => (rule, metric_reason + why.as_str()),
+        None => ("DesiredWithinRange", metric_reason),
+    };
+
+    // convertDesiredReplicasWithBehaviorRate
+    let mut replicas = stabilized;
+    if let Some((allowed, r, why)) = rate_limit(&st, opts, current, stabilized, now) {
+        replicas = allowed;
+        rule = r;
+        reason += &format!("; limited to {allowed}: {why}");
+    }
+    if rule == "DesiredWithinRange" && desired == current && d.metrics.iter().all(|p| p.replicas == Some(current)) {
+        rule = "WithinTolerance";
+    }
+    d.replicas = replicas;
+    record_event(&mut st, current, replicas, now, opts);
+    done(d, rule, reason, st)
+}
+
+/// A replica count outside min/max: where it goes, the rule and why.
+fn out_of_bounds(current: i64, opts: &Options) -> Option<(i64, &'static str, String)> {
+    if current > opts.max {
+        return Some((
+            opts.max,
+            "AboveMax",
+            format!("current {current} above max {}", opts.max),
+        ));
+    }
+    if current < opts.min {
+        return Some((
+            opts.min,
+            "BelowMin",
+            format!("current {current} below min {}", opts.min),
+        ));
+    }
+    None
+}
+
+/// When a stabilization window held the recommendation: the rule and why
+/// (`windows`: up, down in seconds).
+fn held(current: i64, desired: i64, stabilized: i64, windows: (i64, i64)) -> Option<(&'static str, String)> {
+    if stabilized == desired {
+        return None;
+    }
+    Some(if desired >= current {
+        (
+            "ScaleUpStabilized",
+            format!(
+                "; held at {stabilized} by the scale-up stabilization window ({} s): lowest recent recommendation",
+                windows.0
+            ),
+        )
+    } else {
+        (
+            "ScaleDownStabilized",
+            format!(
+                "; held at {stabilized} by the scale-down stabilization window ({} s): highest recent recommendation",
+                windows.1
+            ),
+        )
+    })
+}
+
+/// The inputs HPA refuses: bad options, a target that is not > 0, no
+/// metric, a negative replica count.
+fn check(current: i64, metrics: &[Metric], opts: &Options) -> crate::error::Result<()> {
+    opts.validate()?;
+    for m in metrics {
+        if !(m.target > 0.0 && m.target.is_finite()) {
+            return Err(format!("metric {}: target ({}) must be > 0", m.name, m.target).into());
+        }
+    }
+    if metrics.is_empty() {
+        return Err("no metric given".into());
+    }
+    if current < 0 {
+        return Err(format!("current replicas ({current}) must be ≥ 0").into());
+    }
+    Ok(())
+}
+
+/// `stabilizeRecommendationWithBehaviors`: `desired` held between the
+/// lowest recommendation of the scale-up window and the highest of the
+/// scale-down window (`windows`: up, down in seconds); the history in
+/// `st` trimmed to the windows and `desired` recorded.
+fn stabilize(st: &mut State, current: i64, desired: i64, now: f64, windows: (i64, i64)) -> i64 {
     if st.recommendations.is_empty() {
         // maybeInitScaleDownStabilizationWindow
         st.recommendations.push(Stamped {
@@ -501,8 +451,8 @@ pub fn recommend(
             replicas: current,
         });
     }
-    let up_cut = now - up.window as f64;
-    let down_cut = now - down.window as f64;
+    let up_cut = now - windows.0 as f64;
+    let down_cut = now - windows.1 as f64;
     let (mut up_rec, mut down_rec) = (desired, desired);
     for r in &st.recommendations {
         if r.at > up_cut {
@@ -512,35 +462,26 @@ pub fn recommend(
             down_rec = down_rec.max(r.replicas);
         }
     }
-    let stabilized = current.max(up_rec).min(down_rec);
     st.recommendations.retain(|r| r.at > up_cut || r.at > down_cut);
     st.recommendations.push(Stamped {
         at: now,
         replicas: desired,
     });
-    d.stabilized = stabilized;
-    let mut rule = "DesiredWithinRange";
-    let mut reason = metric_reason;
-    if stabilized != desired {
-        if desired >= current {
-            rule = "ScaleUpStabilized";
-            reason += &format!(
-                "; held at {stabilized} by the scale-up stabilization window ({} s): lowest recent recommendation",
-                up.window
-            );
-        } else {
-            rule = "ScaleDownStabilized";
-            reason += &format!(
-                "; held at {stabilized} by the scale-down stabilization window ({} s): highest recent recommendation",
-                down.window
-            );
-        }
-    }
+    current.max(up_rec).min(down_rec)
+}
 
-    // convertDesiredReplicasWithBehaviorRate
-    let mut replicas = stabilized;
+/// `convertDesiredReplicasWithBehaviorRate`: when the scaling policies or
+/// min/max hold `stabilized` back, the replicas allowed, the rule and why.
+fn rate_limit(
+    st: &State,
+    opts: &Options,
+    current: i64,
+    stabilized: i64,
+    now: f64,
+) -> Option<(i64, &'static str, String)> {
+    let (up, down) = (opts.up(), opts.down());
     if stabilized > current {
-        let limit = scale_up_limit(current, &st, &up, now).max(current);
+        let limit = scale_up_limit(current, st, &up, now).max(current);
         let (allowed, r, why) = if opts.max > limit {
             let why = if up.select == Select::Disabled {
                 "scale-up disabled (selectPolicy Disabled)".to_string()
@@ -555,13 +496,10 @@ pub fn recommend(
         } else {
             (opts.max, "TooManyReplicas", format!("max {}", opts.max))
         };
-        if stabilized > allowed {
-            replicas = allowed;
-            rule = r;
-            reason += &format!("; limited to {allowed}: {why}");
-        }
-    } else if stabilized < current {
-        let limit = scale_down_limit(current, &st, &down, now).min(current);
+        return (stabilized > allowed).then_some((allowed, r, why));
+    }
+    if stabilized < current {
+        let limit = scale_down_limit(current, st, &down, now).min(current);
         let (allowed, r, why) = if opts.min < limit {
             let why = if down.select == Select::Disabled {
                 "scale-down disabled (selectPolicy Disabled)".to_string()
@@ -576,22 +514,15 @@ pub fn recommend(
         } else {
             (opts.min, "TooFewReplicas", format!("min {}", opts.min))
         };
-        if stabilized < allowed {
-            replicas = allowed;
-            rule = r;
-            reason += &format!("; limited to {allowed}: {why}");
-        }
+        return (stabilized < allowed).then_some((allowed, r, why));
     }
-    if rule == "DesiredWithinRange" && desired == current && d.metrics.iter().all(|p| p.replicas == Some(current)) {
-        rule = "WithinTolerance";
-    }
-    d.replicas = replicas;
-    record_event(&mut st, current, replicas, now, opts);
-    done(d, rule, reason, st)
+    None
 }
 
 mod policy;
+mod propose;
 use policy::{describe, record_event, scale_down_limit, scale_up_limit};
+pub use propose::propose;
 
 #[cfg(test)]
 mod tests;
