@@ -7,7 +7,6 @@
 //! img.save("app.tar");
 //! ```
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -260,16 +259,7 @@ pub mod api {
     }
 
     fn list_where(filter: Map) -> RhaiResult<Array> {
-        let filters: HashMap<String, Vec<String>> = filter
-            .into_iter()
-            .map(|(k, v)| {
-                let vals = match v.clone().try_cast::<Array>() {
-                    Some(a) => a.into_iter().map(|x| x.to_string()).collect(),
-                    None => vec![v.to_string()],
-                };
-                (k.to_string(), vals)
-            })
-            .collect();
+        let filters = crate::api::value::filters(filter);
         let ep = crate::api::endpoint();
         let opts = qp::ListImagesOptions {
             filters: Some(filters),

@@ -6,7 +6,6 @@
 //! net.remove();
 //! ```
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use bollard::models::{
@@ -59,19 +58,6 @@ fn lookup(name: &str) -> RhaiResult<Option<Network>> {
             Err(e) => Err(engine_err(format!("network inspect {name}"), &e)),
         }
     })
-}
-
-fn filters_of(filter: Map) -> HashMap<String, Vec<String>> {
-    filter
-        .into_iter()
-        .map(|(k, v)| {
-            let vals = match v.clone().try_cast::<Array>() {
-                Some(a) => a.into_iter().map(|x| x.to_string()).collect(),
-                None => vec![v.to_string()],
-            };
-            (k.to_string(), vals)
-        })
-        .collect()
 }
 
 #[export_module]
@@ -192,7 +178,7 @@ pub mod api {
     fn list_where(filter: Map) -> RhaiResult<Array> {
         let ep = crate::api::endpoint();
         let opts = qp::ListNetworksOptions {
-            filters: Some(filters_of(filter)),
+            filters: Some(crate::api::value::filters(filter)),
         };
         let found = bridge::block_on(async {
             let d = client(&ep).await?;

@@ -73,3 +73,18 @@ pub fn call_back(
         other => other,
     }
 }
+
+/// A script's filter map (`#{ label: "a=b" }` or lists of values) as the
+/// engine's list filters.
+pub fn filters(filter: Map) -> std::collections::HashMap<String, Vec<String>> {
+    filter
+        .into_iter()
+        .map(|(k, v)| {
+            let vals = match v.clone().try_cast::<rhai::Array>() {
+                Some(a) => a.into_iter().map(|x| x.to_string()).collect(),
+                None => vec![v.to_string()],
+            };
+            (k.to_string(), vals)
+        })
+        .collect()
+}

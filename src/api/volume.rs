@@ -136,16 +136,7 @@ pub mod api {
     }
 
     fn list_where(filter: Map) -> RhaiResult<Array> {
-        let filters = filter
-            .into_iter()
-            .map(|(k, v)| {
-                let vals = match v.clone().try_cast::<Array>() {
-                    Some(a) => a.into_iter().map(|x| x.to_string()).collect(),
-                    None => vec![v.to_string()],
-                };
-                (k.to_string(), vals)
-            })
-            .collect();
+        let filters = crate::api::value::filters(filter);
         let ep = crate::api::endpoint();
         let opts = qp::ListVolumesOptions { filters: Some(filters) };
         let found = bridge::block_on(async {
