@@ -266,8 +266,11 @@ fn swarm_revision_history_and_undo_restore_the_exact_spec() {
     let (ok, _, err) = orch(&["service", "rollout", "web", "--image", "roll:2"]);
     assert!(ok, "{err}");
     let spec2 = spec(&cluster);
-    let (ok, _, err) = orch(&["service", "rollout", "web", "--image", "roll:3", "--steps", "1,100%"]);
+    // Steps of equal increments (1, then 1 more): each batch's spec must
+    // differ from the one before or Swarm stays parked.
+    let (ok, out, err) = orch(&["service", "rollout", "web", "--image", "roll:3", "--steps", "1,2,100%"]);
     assert!(ok, "{err}");
+    assert!(out.contains("step: 2/3 tasks on roll:3"), "{out}");
     wait_for("3 tasks running roll:3", 120, || all_running_on(&cluster, "roll:3", 3));
 
     let (ok, out, err) = orch(&["rollout", "history", "web"]);
