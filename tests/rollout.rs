@@ -249,10 +249,36 @@ fn swarm_revision_history_and_undo_restore_the_exact_spec() {
     cluster.docker(
         1,
         &[
-            "service", "create", "-d", "--name", "web", "--replicas", "3", "--endpoint-mode", "dnsrr",
-            "--no-resolve-image", "--health-cmd", "true", "--health-interval", "1s", "--env", "A=1",
-            "--label", "team=x", "--limit-memory", "64M", "--update-parallelism", "2", "--update-delay",
-            "1s", "--rollback-order", "start-first", "roll:1", "sh", "-c", LOOP,
+            "service",
+            "create",
+            "-d",
+            "--name",
+            "web",
+            "--replicas",
+            "3",
+            "--endpoint-mode",
+            "dnsrr",
+            "--no-resolve-image",
+            "--health-cmd",
+            "true",
+            "--health-interval",
+            "1s",
+            "--env",
+            "A=1",
+            "--label",
+            "team=x",
+            "--limit-memory",
+            "64M",
+            "--update-parallelism",
+            "2",
+            "--update-delay",
+            "1s",
+            "--rollback-order",
+            "start-first",
+            "roll:1",
+            "sh",
+            "-c",
+            LOOP,
         ],
     );
     wait_for("3 tasks running roll:1", 120, || all_running_on(&cluster, "roll:1", 3));
@@ -300,4 +326,79 @@ fn swarm_revision_history_and_undo_restore_the_exact_spec() {
     let (ok, _, err) = orch(&["rollout", "undo", "web", "--to", "9"]);
     assert!(!ok);
     assert!(err.contains("web has no revision 9"), "{err}");
+}
+
+/// `scripts/canary.rhai`'s probe, run in each new task's container through
+/// its node's engine: a version that is healthy but wrong (a file the
+/// probe forbids) is rejected at the canary and the exact spec restored; a
+/// right one goes through (so the rejection is the probe's, not a rule
+/// that fails everything).
+#[test]
+fn canary_probe_rejects_a_healthy_but_wrong_version() {
+    let image = test_image();
+    let cluster = Cluster::start(3, &[image]);
+    cluster.swarm();
+    for i in 1..=3 {
+        cluster.docker(i, &["tag", image, "roll:1"]);
+        cluster.docker(i, &["tag", image, "roll:2"]);
+        cluster.docker(i, &["run", "--name", "mk", image, "touch", "/wrong"]);
+        cluster.docker(i, &["commit", "mk", "roll:wrong"]);
+        cluster.docker(i, &["rm", "mk"]);
+        let host = cluster.node(i).host.clone();
+        let node = cluster.node(i).name.clone();
+        cluster.docker(
+            1,
+            &["node", "update", "--label-add", &format!("orch.engine={host}"), &node],
+        );
+    }
+    cluster.docker(
+        1,
+        &[
+            "service",
+            "create",
+            "-d",
+            "--name",
+            "web",
+            "--replicas",
+            "4",
+            "--endpoint-mode",
+            "dnsrr",
+            "--no-resolve-image",
+            "--health-cmd",
+            "true",
+            "--health-interval",
+            "1s",
+            "roll:1",
+            "sh",
+            "-c",
+            LOOP,
+        ],
+    );
+    wait_for("4 tasks running roll:1", 120, || all_running_on(&cluster, "roll:1", 4));
+    let good = spec(&cluster);
+    let canary = |img: &str| {
+        cluster
+            .orch(1)
+            .arg("run")
+            .arg(repo().join("scripts/canary.rhai"))
+            .args(["web", img, "sh", "-c", "! test -e /wrong"])
+            .output()
+            .unwrap()
+    };
+    let out = canary("roll:wrong");
+    assert!(!out.status.success(), "{}", stdout(&out));
+    let (text, err) = (stdout(&out), stderr(&out));
+    assert!(text.contains("probe failed"), "{text}");
+    assert!(
+        err.contains("service rollout web rolled back: analysis rejected roll:wrong at 1/4 tasks"),
+        "{err}"
+    );
+    wait_for("4 tasks running roll:1 again", 120, || {
+        all_running_on(&cluster, "roll:1", 4)
+    });
+    same_spec(&good, &spec(&cluster));
+
+    let out = canary("roll:2");
+    assert!(out.status.success(), "{}\n{}", stdout(&out), stderr(&out));
+    wait_for("4 tasks running roll:2", 120, || all_running_on(&cluster, "roll:2", 4));
 }

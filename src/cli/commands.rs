@@ -432,7 +432,11 @@ fn rollout() -> Command {
 /// where a compose project has one of that name (without it, a swarm
 /// service is meant only when no compose project here has SERVICE).
 fn swarm_flag() -> Arg {
-    flag("swarm", None, "SERVICE is a swarm service (orch service rollout's history)")
+    flag(
+        "swarm",
+        None,
+        "SERVICE is a swarm service (orch service rollout's history)",
+    )
 }
 
 /// Compose's `run` (a one-off container). `orch run` is this when its
