@@ -223,3 +223,182 @@ fn manual_pause_waits_for_promote_and_a_failing_healthcheck_rolls_back() {
     });
     same_spec(&good, &spec(&cluster));
 }
+
+/// `spec` without orch's `orch.rollout.*` labels (the history bookkeeping
+/// an undo writes anew).
+fn without_history(spec: &Value) -> Value {
+    let mut s = spec.clone();
+    if let Some(l) = s["Labels"].as_object_mut() {
+        l.retain(|k, _| !k.starts_with("orch.rollout."));
+    }
+    s
+}
+
+#[test]
+fn swarm_revision_history_and_undo_restore_the_exact_spec() {
+    let image = test_image();
+    let cluster = Cluster::start(3, &[image]);
+    cluster.swarm();
+    for i in 1..=3 {
+        for tag in ["roll:1", "roll:2", "roll:3"] {
+            cluster.docker(i, &["tag", image, tag]);
+        }
+    }
+    // Fields orch's own history must not lose: a healthcheck, env, a
+    // label, limits, the user's update/rollback config.
+    cluster.docker(
+        1,
+        &[
+            "service",
+            "create",
+            "-d",
+            "--name",
+            "web",
+            "--replicas",
+            "3",
+            "--endpoint-mode",
+            "dnsrr",
+            "--no-resolve-image",
+            "--health-cmd",
+            "true",
+            "--health-interval",
+            "1s",
+            "--env",
+            "A=1",
+            "--label",
+            "team=x",
+            "--limit-memory",
+            "64M",
+            "--update-parallelism",
+            "2",
+            "--update-delay",
+            "1s",
+            "--rollback-order",
+            "start-first",
+            "roll:1",
+            "sh",
+            "-c",
+            LOOP,
+        ],
+    );
+    wait_for("3 tasks running roll:1", 120, || all_running_on(&cluster, "roll:1", 3));
+    let spec1 = spec(&cluster);
+    // No compose file here: `orch rollout history|undo` mean the swarm service.
+    let dir = tempfile::tempdir().unwrap();
+    let orch = |args: &[&str]| {
+        let out = cluster.orch(1).current_dir(dir.path()).args(args).output().unwrap();
+        (out.status.success(), stdout(&out), stderr(&out))
+    };
+    let (ok, _, err) = orch(&["service", "rollout", "web", "--image", "roll:2"]);
+    assert!(ok, "{err}");
+    let spec2 = spec(&cluster);
+    // Steps of equal increments (1, then 1 more): each batch's spec must
+    // differ from the one before or Swarm stays parked.
+    let (ok, out, err) = orch(&["service", "rollout", "web", "--image", "roll:3", "--steps", "1,2,100%"]);
+    assert!(ok, "{err}");
+    assert!(out.contains("step: 2/3 tasks on roll:3"), "{out}");
+    wait_for("3 tasks running roll:3", 120, || all_running_on(&cluster, "roll:3", 3));
+
+    let (ok, out, err) = orch(&["rollout", "history", "web"]);
+    assert!(ok, "{err}");
+    let rows: Vec<Vec<&str>> = out.lines().skip(1).map(|l| l.split_whitespace().collect()).collect();
+    assert_eq!(rows.len(), 3, "{out}");
+    assert_eq!((rows[0][0], rows[0].last().copied()), ("1", Some("roll:1")), "{out}");
+    assert_eq!((rows[1][0], rows[1].last().copied()), ("2", Some("roll:2")), "{out}");
+    assert_eq!(&rows[2][..2], ["3", "*"], "{out}");
+
+    // undo: the revision before the running one, its exact spec.
+    let (ok, out, err) = orch(&["rollout", "undo", "web"]);
+    assert!(ok, "{out}\n{err}");
+    wait_for("3 tasks running roll:2", 120, || all_running_on(&cluster, "roll:2", 3));
+    same_spec(&without_history(&spec2), &without_history(&spec(&cluster)));
+
+    // --to 1 (and --swarm said outright): the spec the service was created with.
+    let (ok, out, err) = orch(&["rollout", "undo", "--swarm", "web", "--to", "1", "--steps", "1"]);
+    assert!(ok, "{out}\n{err}");
+    wait_for("3 tasks running roll:1", 120, || all_running_on(&cluster, "roll:1", 3));
+    let now = spec(&cluster);
+    same_spec(&without_history(&spec1), &without_history(&now));
+    assert_eq!(now["Labels"]["orch.rollout.revision"], "5", "undo is a new revision");
+    let history: Value = serde_json::from_str(now["Labels"]["orch.rollout.history"].as_str().unwrap()).unwrap();
+    assert_eq!(history.as_array().unwrap().len(), 5);
+
+    let (ok, _, err) = orch(&["rollout", "undo", "web", "--to", "9"]);
+    assert!(!ok);
+    assert!(err.contains("web has no revision 9"), "{err}");
+}
+
+/// `scripts/canary.rhai`'s probe, run in each new task's container through
+/// its node's engine: a version that is healthy but wrong (a file the
+/// probe forbids) is rejected at the canary and the exact spec restored; a
+/// right one goes through (so the rejection is the probe's, not a rule
+/// that fails everything).
+#[test]
+fn canary_probe_rejects_a_healthy_but_wrong_version() {
+    let image = test_image();
+    let cluster = Cluster::start(3, &[image]);
+    cluster.swarm();
+    for i in 1..=3 {
+        cluster.docker(i, &["tag", image, "roll:1"]);
+        cluster.docker(i, &["tag", image, "roll:2"]);
+        cluster.docker(i, &["run", "--name", "mk", image, "touch", "/wrong"]);
+        cluster.docker(i, &["commit", "mk", "roll:wrong"]);
+        cluster.docker(i, &["rm", "mk"]);
+        let host = cluster.node(i).host.clone();
+        let node = cluster.node(i).name.clone();
+        cluster.docker(
+            1,
+            &["node", "update", "--label-add", &format!("orch.engine={host}"), &node],
+        );
+    }
+    cluster.docker(
+        1,
+        &[
+            "service",
+            "create",
+            "-d",
+            "--name",
+            "web",
+            "--replicas",
+            "4",
+            "--endpoint-mode",
+            "dnsrr",
+            "--no-resolve-image",
+            "--health-cmd",
+            "true",
+            "--health-interval",
+            "1s",
+            "roll:1",
+            "sh",
+            "-c",
+            LOOP,
+        ],
+    );
+    wait_for("4 tasks running roll:1", 120, || all_running_on(&cluster, "roll:1", 4));
+    let good = spec(&cluster);
+    let canary = |img: &str| {
+        cluster
+            .orch(1)
+            .arg("run")
+            .arg(repo().join("scripts/canary.rhai"))
+            .args(["web", img, "sh", "-c", "! test -e /wrong"])
+            .output()
+            .unwrap()
+    };
+    let out = canary("roll:wrong");
+    assert!(!out.status.success(), "{}", stdout(&out));
+    let (text, err) = (stdout(&out), stderr(&out));
+    assert!(text.contains("probe failed"), "{text}");
+    assert!(
+        err.contains("service rollout web rolled back: analysis rejected roll:wrong at 1/4 tasks"),
+        "{err}"
+    );
+    wait_for("4 tasks running roll:1 again", 120, || {
+        all_running_on(&cluster, "roll:1", 4)
+    });
+    same_spec(&good, &spec(&cluster));
+
+    let out = canary("roll:2");
+    assert!(out.status.success(), "{}\n{}", stdout(&out), stderr(&out));
+    wait_for("4 tasks running roll:2", 120, || all_running_on(&cluster, "roll:2", 4));
+}

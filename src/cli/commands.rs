@@ -424,15 +424,29 @@ fn rollout() -> Command {
         .subcommand(
             Command::new("history")
                 .about("List a service's rollout revisions (the last 10)")
+                .arg(swarm_flag())
                 .arg(Arg::new("service").required(true).value_name("SERVICE")),
         )
         .subcommand(
             Command::new("undo")
                 .about("Roll a service back to its previous revision (or --to N)")
                 .arg(num("to", "The revision to roll back to"))
+                .arg(swarm_flag())
+                .arg(opt("steps", "Swarm: tasks updated after each step, e.g. 1,50%"))
                 .arg(timeout())
                 .arg(Arg::new("service").required(true).value_name("SERVICE")),
         )
+}
+
+/// `--swarm` of `rollout history|undo`: SERVICE is a swarm service even
+/// where a compose project has one of that name (without it, a swarm
+/// service is meant only when no compose project here has SERVICE).
+fn swarm_flag() -> Arg {
+    flag(
+        "swarm",
+        None,
+        "SERVICE is a swarm service (orch service rollout's history)",
+    )
 }
 
 /// Compose's `run` (a one-off container). `orch run` is this when its
