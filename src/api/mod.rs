@@ -38,7 +38,6 @@ pub mod stats_scope;
 pub mod swarm;
 pub mod task;
 pub mod ticker;
-pub mod units;
 pub mod util;
 pub mod value;
 pub mod volume;
@@ -88,7 +87,6 @@ pub fn register(engine: &mut Engine) {
     engine.register_static_module("watch", exported_module!(watch::api).into());
     engine.register_static_module("engine", exported_module!(engine::api).into());
     engine.register_global_module(exported_module!(util::api).into());
-    engine.register_global_module(exported_module!(units::api).into());
     engine.register_global_module(exported_module!(follow::api).into());
     engine.register_global_module(exported_module!(logprint::api).into());
     engine.register_global_module(exported_module!(format::api).into());
