@@ -192,6 +192,19 @@ fn failed(e: String) -> apply::Outcome {
     }
 }
 
+/// A progress event as scripts get it: `#{ kind, name, status, done,
+/// error, elapsed }`.
+pub fn event_map(ev: crate::plan::apply::Event) -> Map {
+    let mut m = Map::new();
+    m.insert("kind".into(), ev.kind.into());
+    m.insert("name".into(), ev.name.into());
+    m.insert("status".into(), ev.status.into());
+    m.insert("done".into(), ev.done.into());
+    m.insert("error".into(), ev.error.map(Dynamic::from).unwrap_or(Dynamic::UNIT));
+    m.insert("elapsed".into(), ev.elapsed.as_secs_f64().into());
+    m
+}
+
 /// Runs engine work on the runtime while its progress events come back to
 /// this (the script) thread, where `on_event` is called for each. Returns
 /// `#{ ok, errors }`.
@@ -212,14 +225,7 @@ where
             }
         };
         if let Some(f) = &on_event {
-            let mut m = Map::new();
-            m.insert("kind".into(), ev.kind.into());
-            m.insert("name".into(), ev.name.into());
-            m.insert("status".into(), ev.status.into());
-            m.insert("done".into(), ev.done.into());
-            m.insert("error".into(), ev.error.map(Dynamic::from).unwrap_or(Dynamic::UNIT));
-            m.insert("elapsed".into(), (ev.elapsed.as_secs_f64()).into());
-            let _ = call_back(ctx, f, vec![m.into()], 1)?;
+            let _ = call_back(ctx, f, vec![event_map(ev).into()], 1)?;
         }
     }
     let outcome = bridge::block_on(async { task.await.map_err(|e| format!("engine work failed: {e}").into()) })?;

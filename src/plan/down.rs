@@ -217,13 +217,7 @@ pub async fn down(
     tx: mpsc::UnboundedSender<Event>,
 ) -> Outcome {
     let mut outcome = Outcome::default();
-    let listed = d
-        .list_containers(Some(qp::ListContainersOptions {
-            all: true,
-            filters: Some(label_filter(&project)),
-            ..Default::default()
-        }))
-        .await;
+    let listed = super::observed::labelled(&d, vec![format!("{LABEL_PROJECT}={project}")]).await;
     let containers = match listed {
         Ok(c) => c,
         Err(e) => {

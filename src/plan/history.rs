@@ -4,9 +4,6 @@
 //! [`KEEP`] revisions, each with the canonical service document it ran,
 //! which is what `orch rollout undo` rolls out again.
 
-use std::collections::HashMap;
-
-use bollard::query_parameters as qp;
 use bollard::Docker;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -46,19 +43,11 @@ pub struct Current {
 /// Reads the history from the service's containers: the running one with
 /// the highest revision speaks for them.
 pub async fn read(d: &Docker, project: &str, service: &str) -> Result<Current, String> {
-    let filters = HashMap::from([(
-        "label".to_string(),
-        vec![
-            format!("{LABEL_PROJECT}={project}"),
-            format!("{LABEL_SERVICE}={service}"),
-        ],
-    )]);
-    let list = d
-        .list_containers(Some(qp::ListContainersOptions {
-            all: true,
-            filters: Some(filters),
-            ..Default::default()
-        }))
+    let labels = vec![
+        format!("{LABEL_PROJECT}={project}"),
+        format!("{LABEL_SERVICE}={service}"),
+    ];
+    let list = super::observed::labelled(d, labels)
         .await
         .map_err(|e| format!("listing containers of service {service}: {}", flatten(&e)))?;
     let mut cur = Current::default();

@@ -112,18 +112,26 @@ pub async fn containers(d: &Docker, project: &str) -> crate::error::Result<Vec<O
         .collect())
 }
 
+/// Every container (running or not) carrying all the `labels` (`k=v`).
+pub async fn labelled(
+    d: &Docker,
+    labels: Vec<String>,
+) -> Result<Vec<bollard::models::ContainerSummary>, bollard::errors::Error> {
+    let filters = HashMap::from([("label".to_string(), labels)]);
+    d.list_containers(Some(qp::ListContainersOptions {
+        all: true,
+        filters: Some(filters),
+        ..Default::default()
+    }))
+    .await
+}
+
 /// The same, each with its `com.docker.compose.depends_on` label.
 pub async fn containers_with_labels(
     d: &Docker,
     project: &str,
 ) -> crate::error::Result<Vec<(ObservedContainer, String)>> {
-    let filters = HashMap::from([("label".to_string(), vec![format!("{LABEL_PROJECT}={project}")])]);
-    let list = d
-        .list_containers(Some(qp::ListContainersOptions {
-            all: true,
-            filters: Some(filters),
-            ..Default::default()
-        }))
+    let list = labelled(d, vec![format!("{LABEL_PROJECT}={project}")])
         .await
         .map_err(|e| format!("listing containers of project {project}: {}", flatten(&e)))?;
     Ok(list

@@ -68,14 +68,7 @@ impl Run<'_, '_> {
     fn flush(&self) -> RhaiResult<()> {
         loop {
             let Ok(ev) = self.rx.borrow_mut().try_recv() else { break };
-            let mut m = Map::new();
-            m.insert("kind".into(), ev.kind.into());
-            m.insert("name".into(), ev.name.into());
-            m.insert("status".into(), ev.status.into());
-            m.insert("done".into(), ev.done.into());
-            m.insert("error".into(), ev.error.map(Dynamic::from).unwrap_or(Dynamic::UNIT));
-            m.insert("elapsed".into(), ev.elapsed.as_secs_f64().into());
-            self.send(m)?;
+            self.send(crate::api::plan::event_map(ev))?;
         }
         Ok(())
     }
