@@ -166,23 +166,34 @@ fn apply_plan(ctx: &NativeCallContext, p: &Plan, opts: Map) -> RhaiResult<Map> {
     let host = ep.host.clone();
     let (desired, diff_options, dropped) = (p.desired.clone(), p.options.clone(), p.dropped.clone());
     run_with_events(ctx, on_event, move |tx| async move {
-        let _lock = match lock::acquire(&d, &host, &desired.project, |m| eprintln!("{m}")).await {
+        let lock = match lock::acquire(&d, &host, &desired.project, |m| eprintln!("{m}")).await {
             Ok(l) => l,
             Err(e) => return failed(e.to_string()),
         };
-        // Another run may have changed the project since this plan was
-        // made (we waited for it, or it finished just before): plan again,
-        // under the lock, against what is there now.
-        let observed = match observed::observe(&d, &desired).await {
-            Ok(o) => o,
-            Err(e) => return failed(e.to_string()),
-        };
-        let mut plan = match diff::plan(&desired, &observed, &diff_options) {
-            Ok(p) => p,
-            Err(e) => return failed(e.to_string()),
-        };
-        plan.steps.retain(|s| !dropped.contains(&s.key()));
-        apply::apply(d, desired, plan, options, tx).await
+        // After a killed run, a request of it the engine was still carrying
+        // out can land while this one applies: one more look, and a second
+        // pass if the project is not where the plan left it.
+        let passes = if lock.cut_short.is_some() { 2 } else { 1 };
+        let mut outcome = failed("nothing applied".into());
+        for pass in 0..passes {
+            // Another run may have changed the project since this plan was
+            // made (we waited for it, or it finished just before): plan
+            // again, under the lock, against what is there now.
+            let observed = match observed::observe(&d, &desired).await {
+                Ok(o) => o,
+                Err(e) => return failed(e.to_string()),
+            };
+            let mut plan = match diff::plan(&desired, &observed, &diff_options) {
+                Ok(p) => p,
+                Err(e) => return failed(e.to_string()),
+            };
+            plan.steps.retain(|s| !dropped.contains(&s.key()));
+            if pass > 0 && (plan.steps.is_empty() || !outcome.errors.is_empty()) {
+                break;
+            }
+            outcome = apply::apply(d.clone(), desired.clone(), plan, options.clone(), tx.clone()).await;
+        }
+        outcome
     })
 }
 

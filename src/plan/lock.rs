@@ -8,7 +8,11 @@
 //! the kernel drops when its holder exits, even by SIGKILL, so a killed run
 //! never leaves a stale lock. Reading (`ps`, `logs`, planning) never takes
 //! it. The holder writes who it is into the file, so a waiting run can say
-//! whom it waits for.
+//! whom it waits for, and clears it on release: a line still there when
+//! the lock is taken is the mark of a holder that was killed. The engine
+//! may still be carrying out that holder's last requests (a create the
+//! engine had accepted lands after its client died), so the new holder
+//! first waits for the project's containers to settle.
 
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, Write};
@@ -31,7 +35,16 @@ pub fn set_no_wait(no_wait: bool) {
 /// A held lock; released when dropped (or when the process ends).
 #[derive(Debug)]
 pub struct ProjectLock {
-    _file: File,
+    file: File,
+    /// The previous holder, when it was killed holding the lock.
+    pub cut_short: Option<String>,
+}
+
+impl Drop for ProjectLock {
+    fn drop(&mut self) {
+        // Cleared before the descriptor (and with it the flock) goes.
+        let _ = self.file.set_len(0);
+    }
 }
 
 fn path_for(engine_id: &str, project: &str) -> PathBuf {
@@ -58,13 +71,16 @@ fn open(path: &PathBuf) -> std::io::Result<File> {
         .or_else(|_| File::open(path))
 }
 
+/// What [`holder`] says of a lock file nobody wrote into (or a released one).
+const NOBODY: &str = "another orch";
+
 /// Who holds the lock, as the holder wrote it ("pid 123: orch up -d, since …").
 fn holder(file: &mut File) -> String {
     let mut text = String::new();
     let _ = file.rewind().and_then(|_| file.read_to_string(&mut text));
     let text = text.trim();
     if text.is_empty() {
-        "another orch".into()
+        NOBODY.into()
     } else {
         text.to_string()
     }
@@ -119,8 +135,13 @@ pub async fn acquire(
     loop {
         match rustix::fs::flock(&file, rustix::fs::FlockOperation::NonBlockingLockExclusive) {
             Ok(()) => {
+                let dead = holder(&mut file);
+                let cut_short = (dead != NOBODY).then_some(dead);
+                if cut_short.is_some() {
+                    super::repair::settle(d, project).await?;
+                }
                 write_holder(&mut file);
-                return Ok(ProjectLock { _file: file });
+                return Ok(ProjectLock { file, cut_short });
             }
             Err(rustix::io::Errno::WOULDBLOCK) => {
                 let who = holder(&mut file);

@@ -6,9 +6,10 @@
 //! the newest configuration and the carried-over volumes) is renamed to
 //! the replica's name; if both exist, the copy is removed and the usual
 //! rules recreate the replica again if it is obsolete. Also: the copies
-//! of a network two racing `up`s both created.
+//! of a network two racing `up`s both created, and the requests a killed
+//! run's engine was still carrying out.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use bollard::query_parameters as qp;
 use bollard::Docker;
@@ -62,6 +63,32 @@ pub fn temp_copies(
         out.push(c);
     }
     out
+}
+
+/// Waits until the project's containers (IDs and states) have not changed
+/// for a second, or 15 s passed: a killed run's last requests land on the
+/// engine after the run died, and a plan made before they land counts a
+/// replica too few (then creates one too many).
+pub async fn settle(d: &Docker, project: &str) -> crate::error::Result<()> {
+    const QUIET: Duration = Duration::from_secs(1);
+    let started = Instant::now();
+    let mut last = None;
+    let mut since = Instant::now();
+    loop {
+        let mut now: Vec<(String, String)> = super::observed::containers(d, project)
+            .await?
+            .into_iter()
+            .map(|c| (c.id, c.state))
+            .collect();
+        now.sort();
+        if last.as_ref() != Some(&now) {
+            last = Some(now);
+            since = Instant::now();
+        } else if since.elapsed() >= QUIET || started.elapsed() >= Duration::from_secs(15) {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
 }
 
 /// Runs a rename step.
