@@ -362,6 +362,22 @@ pub mod api {
         p.0.warnings.iter().map(|f| Dynamic::from(f.clone())).collect()
     }
 
+    /// The names of the services whose definition has the top-level key
+    /// `key` (an attribute or an `x-` extension), without turning each
+    /// service into a map: `up` asks this of every project.
+    ///
+    /// ```rhai
+    /// for s in p.services_with("x-orch-autoscale") { print(s); }
+    /// ```
+    #[rhai_fn(global, pure)]
+    pub fn services_with(p: &mut Project, key: &str) -> Array {
+        services_of(p)
+            .iter()
+            .filter(|(_, s)| s.get(key).is_some_and(|v| !v.is_null()))
+            .map(|(k, _)| Dynamic::from(k.clone()))
+            .collect()
+    }
+
     /// One service's configuration (canonical form) as a map.
     ///
     /// ```rhai
