@@ -155,6 +155,20 @@ fn usage_errors_exit_as_the_tool_orch_stands_in_for() {
             "orch {args:?}"
         );
     }
+    // The docker CLI's duration flags are Go durations (no days), unlike
+    // compose files: both refuse `1d` before reaching any engine.
+    for args in [
+        &["service", "update", "--update-delay", "1d", "x"][..],
+        &["service", "create", "--health-interval", "1d", "busybox"],
+        &["service", "create", "--stop-grace-period", "2w", "busybox"],
+    ] {
+        let docker = std::process::Command::new("docker").args(args).output().unwrap();
+        let ours = orch().args(args).output().unwrap();
+        assert_eq!(ours.status.code(), docker.status.code(), "orch {args:?}");
+        let unit = format!("unknown unit \"{}\"", &args[3][1..]);
+        assert!(stderr(&docker).contains(&unit), "docker {args:?}: {}", stderr(&docker));
+        assert!(stderr(&ours).contains(&unit), "orch {args:?}: {}", stderr(&ours));
+    }
     assert_eq!(
         orch().args(["docs", "--bogus"]).output().unwrap().status.code(),
         Some(2)

@@ -36,6 +36,22 @@ pub(super) fn num(name: &'static str, help: &'static str) -> Arg {
         .help(help)
 }
 
+/// A Docker CLI duration flag (`--update-delay 10s`): Go's
+/// `time.ParseDuration`, so `1d` is refused as docker refuses it (compose
+/// files take days and weeks; the docker CLI's flags do not). The script
+/// gets the text as given.
+pub(super) fn go_duration(name: &'static str, help: &'static str) -> Arg {
+    Arg::new(name)
+        .long(name)
+        .value_name("duration")
+        .value_parser(|s: &str| {
+            crate::units::parse_go_duration(s)
+                .map(|_| s.to_string())
+                .map_err(|e| e.to_string())
+        })
+        .help(help)
+}
+
 /// A required positional argument.
 pub(super) fn positional(name: &'static str, help: &'static str) -> Arg {
     Arg::new(name).required(true).help(help)

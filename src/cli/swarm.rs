@@ -3,7 +3,7 @@
 
 use clap::{Arg, ArgAction, Command};
 
-use super::flags::{detach, flag, multi, num, opt, positional, quiet};
+use super::flags::{detach, flag, go_duration, multi, num, opt, positional, quiet};
 
 /// The options `service create` and `service update` share.
 fn service_spec_args(cmd: Command) -> Command {
@@ -34,18 +34,21 @@ fn service_spec_args(cmd: Command) -> Command {
             "restart-max-attempts",
             "Maximum number of restarts before giving up",
         ))
-        .arg(opt("restart-delay", "Delay between restart attempts (ns|us|ms|s|m|h)"))
+        .arg(go_duration(
+            "restart-delay",
+            "Delay between restart attempts (ns|us|ms|s|m|h)",
+        ))
         .arg(num(
             "update-parallelism",
             "Maximum number of tasks updated simultaneously (0 to update all at once)",
         ))
-        .arg(opt("update-delay", "Delay between updates (ns|us|ms|s|m|h)"))
+        .arg(go_duration("update-delay", "Delay between updates (ns|us|ms|s|m|h)"))
         .arg(opt(
             "update-failure-action",
             "Action on update failure (pause, continue, rollback)",
         ))
         .arg(opt("update-order", "Update order (start-first, stop-first)"))
-        .arg(opt(
+        .arg(go_duration(
             "update-monitor",
             "Duration after each task update to monitor for failure",
         ))
@@ -57,12 +60,15 @@ fn service_spec_args(cmd: Command) -> Command {
             "rollback-parallelism",
             "Maximum number of tasks rolled back simultaneously (0 to roll back all at once)",
         ))
-        .arg(opt("rollback-delay", "Delay between task rollbacks (ns|us|ms|s|m|h)"))
+        .arg(go_duration(
+            "rollback-delay",
+            "Delay between task rollbacks (ns|us|ms|s|m|h)",
+        ))
         .arg(opt(
             "rollback-failure-action",
             "Action on rollback failure (pause, continue)",
         ))
-        .arg(opt(
+        .arg(go_duration(
             "rollback-monitor",
             "Duration after each task rollback to monitor for failure",
         ))
@@ -72,13 +78,16 @@ fn service_spec_args(cmd: Command) -> Command {
         ))
         .arg(opt("rollback-order", "Rollback order (start-first, stop-first)"))
         .arg(opt("health-cmd", "Command to run to check health"))
-        .arg(opt("health-interval", "Time between running the check (ms|s|m|h)"))
-        .arg(opt(
+        .arg(go_duration(
+            "health-interval",
+            "Time between running the check (ms|s|m|h)",
+        ))
+        .arg(go_duration(
             "health-timeout",
             "Maximum time to allow one check to run (ms|s|m|h)",
         ))
         .arg(num("health-retries", "Consecutive failures needed to report unhealthy"))
-        .arg(opt(
+        .arg(go_duration(
             "health-start-period",
             "Start period for the container to initialize before counting retries towards unstable (ms|s|m|h)",
         ))
@@ -91,7 +100,7 @@ fn service_spec_args(cmd: Command) -> Command {
         .arg(opt("limit-memory", "Limit Memory"))
         .arg(opt("reserve-cpu", "Reserve CPUs"))
         .arg(opt("reserve-memory", "Reserve Memory"))
-        .arg(opt(
+        .arg(go_duration(
             "stop-grace-period",
             "Time to wait before force killing a container (ns|us|ms|s|m|h)",
         ))
