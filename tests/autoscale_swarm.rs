@@ -15,11 +15,18 @@ fn node_hosts(cluster: &Cluster) -> Vec<String> {
         .collect()
 }
 
+/// One swarm for both scenarios (one cluster per test binary): the
+/// manager's loss comes last, as it leaves the swarm unfit for more.
 #[test]
-fn swarm_service_stats_from_each_node_drive_a_custom_metric() {
+fn custom_metric_then_a_lost_manager_on_one_swarm() {
     let image = test_image();
     let cluster = Cluster::start(3, &[image]);
     cluster.swarm();
+    swarm_service_stats_from_each_node_drive_a_custom_metric(&cluster, image);
+    a_stopped_manager_is_reported_and_the_next_host_takes_over(&cluster, image);
+}
+
+fn swarm_service_stats_from_each_node_drive_a_custom_metric(cluster: &Cluster, image: &str) {
     cluster.docker(
         1,
         &[
@@ -63,7 +70,7 @@ fn swarm_service_stats_from_each_node_drive_a_custom_metric() {
         serde_json::from_str(&cluster.docker(1, &["service", "inspect", "web", "--format", "{{json .Spec}}"])).unwrap();
 
     // Each task's sample comes from its node's engine.
-    let hosts = node_hosts(&cluster);
+    let hosts = node_hosts(cluster);
     let map = hosts
         .iter()
         .map(|kv| {
@@ -133,13 +140,9 @@ fn swarm_service_stats_from_each_node_drive_a_custom_metric() {
 /// The manager `orch autoscale` talks to is killed: the tick that finds it
 /// gone reports the error, scales nothing, moves to the next `--host`, and
 /// the decisions go on from there.
-#[test]
-fn a_stopped_manager_is_reported_and_the_next_host_takes_over() {
+fn a_stopped_manager_is_reported_and_the_next_host_takes_over(cluster: &Cluster, image: &str) {
     use std::io::{BufRead, BufReader};
     use std::process::Stdio;
-    let image = test_image();
-    let cluster = Cluster::start(3, &[image]);
-    cluster.swarm();
     cluster.docker(1, &["node", "promote", "node2", "node3"]);
     // Three managers in the raft, so two keep a quorum when one is lost.
     wait_for("node2 and node3 managers", 60, || {
@@ -157,7 +160,7 @@ fn a_stopped_manager_is_reported_and_the_next_host_takes_over() {
             "create",
             "-d",
             "--name",
-            "web",
+            "failover",
             "--replicas",
             "2",
             "--no-resolve-image",
@@ -170,7 +173,7 @@ fn a_stopped_manager_is_reported_and_the_next_host_takes_over() {
     let rules = dir.path().join("rules.rhai");
     std::fs::write(
         &rules,
-        r#"fn rules() { [#{ service: "web", kind: "swarm", max: 5, metrics: [#{ name: "steady", target: 10.0, value: |s| 10.0 }] }] }"#,
+        r#"fn rules() { [#{ service: "failover", kind: "swarm", max: 5, metrics: [#{ name: "steady", target: 10.0, value: |s| 10.0 }] }] }"#,
     )
     .unwrap();
     let mut cmd = common::orch();
@@ -183,7 +186,7 @@ fn a_stopped_manager_is_reported_and_the_next_host_takes_over() {
         "json",
     ])
     .args(["--host", &cluster.node(1).host, "--host", &cluster.node(2).host]);
-    for h in node_hosts(&cluster) {
+    for h in node_hosts(cluster) {
         cmd.args(["--node-host", &h]);
     }
     let mut child = cmd

@@ -1,23 +1,24 @@
 //! Stepped canary rollouts of a swarm service (`stdlib/lib/rollout.rhai`)
 //! on a real 3-node swarm, asserted on what `docker service inspect` and
-//! `docker service ps` report.
+//! `docker service ps` report. The tests share one swarm, each with its
+//! own service.
 
 mod common;
 
-use common::cluster::{wait_for, Cluster};
+use common::cluster::{shared_swarm, wait_for, Cluster};
 use common::*;
 use serde_json::Value;
 
 const LOOP: &str = "trap 'exit 0' TERM; while true; do sleep 1; done";
 
-/// (image, state) of every task of `web` that should be running.
-fn tasks(cluster: &Cluster) -> Vec<(String, String)> {
+/// (image, state) of every task of `svc` that should be running.
+fn tasks(cluster: &Cluster, svc: &str) -> Vec<(String, String)> {
     let out = cluster.docker(
         1,
         &[
             "service",
             "ps",
-            "web",
+            svc,
             "--filter",
             "desired-state=running",
             "--format",
@@ -32,21 +33,21 @@ fn tasks(cluster: &Cluster) -> Vec<(String, String)> {
         .collect()
 }
 
-fn all_running_on(cluster: &Cluster, image: &str, n: usize) -> bool {
-    let t = tasks(cluster);
+fn all_running_on(cluster: &Cluster, svc: &str, image: &str, n: usize) -> bool {
+    let t = tasks(cluster, svc);
     t.len() == n && t.iter().all(|(i, s)| i == image && s == "Running")
 }
 
-fn spec(cluster: &Cluster) -> Value {
-    serde_json::from_str(&cluster.docker(1, &["service", "inspect", "web", "--format", "{{json .Spec}}"])).unwrap()
+fn spec(cluster: &Cluster, svc: &str) -> Value {
+    serde_json::from_str(&cluster.docker(1, &["service", "inspect", svc, "--format", "{{json .Spec}}"])).unwrap()
 }
 
-fn rollout(cluster: &Cluster, image: &str, opts: &str) -> std::process::Output {
+fn rollout(cluster: &Cluster, svc: &str, image: &str, opts: &str) -> std::process::Output {
     let (_d, path) = script(&format!(
         "import \"stdlib/lib/rollout\" as r;\n\
-         let s = service::inspect(\"web\").Spec;\n\
+         let s = service::inspect(\"{svc}\").Spec;\n\
          s.TaskTemplate.ContainerSpec.Image = \"{image}\";\n\
-         r::service(\"web\", s, {opts});\n"
+         r::service(\"{svc}\", s, {opts});\n"
     ));
     cluster.orch(1).arg("run").arg(&path).output().unwrap()
 }
@@ -54,8 +55,8 @@ fn rollout(cluster: &Cluster, image: &str, opts: &str) -> std::process::Output {
 #[test]
 fn stepped_rollout_then_a_rejecting_analysis_rolls_back_to_the_exact_spec() {
     let image = test_image();
-    let cluster = Cluster::start(3, &[image]);
-    cluster.swarm();
+    let cluster = shared_swarm(3, &[image]);
+    let svc = "steps";
     for i in 1..=3 {
         for tag in ["roll:1", "roll:2", "roll:3"] {
             cluster.docker(i, &["tag", image, tag]);
@@ -68,7 +69,7 @@ fn stepped_rollout_then_a_rejecting_analysis_rolls_back_to_the_exact_spec() {
             "create",
             "-d",
             "--name",
-            "web",
+            svc,
             "--replicas",
             "4",
             "--endpoint-mode",
@@ -84,17 +85,21 @@ fn stepped_rollout_then_a_rejecting_analysis_rolls_back_to_the_exact_spec() {
             LOOP,
         ],
     );
-    wait_for("4 tasks running roll:1", 120, || all_running_on(&cluster, "roll:1", 4));
-    let before = spec(&cluster);
+    wait_for("4 tasks running roll:1", 120, || {
+        all_running_on(cluster, svc, "roll:1", 4)
+    });
+    let before = spec(cluster, svc);
 
     // 1 → 25 % (also 1 of 4: skipped) → 100 %.
-    let out = rollout(&cluster, "roll:2", "#{ steps: [1, \"25%\", \"100%\"] }");
+    let out = rollout(cluster, svc, "roll:2", "#{ steps: [1, \"25%\", \"100%\"] }");
     assert!(out.status.success(), "{}\n{}", stdout(&out), stderr(&out));
     let text = stdout(&out);
     assert!(text.contains("step: 1/4 tasks on roll:2"), "{text}");
     assert!(text.contains("step: 4/4 tasks on roll:2"), "{text}");
-    wait_for("4 tasks running roll:2", 120, || all_running_on(&cluster, "roll:2", 4));
-    let after = spec(&cluster);
+    wait_for("4 tasks running roll:2", 120, || {
+        all_running_on(cluster, svc, "roll:2", 4)
+    });
+    let after = spec(cluster, svc);
     assert_eq!(
         after["UpdateConfig"], before["UpdateConfig"],
         "the user's UpdateConfig is back"
@@ -104,22 +109,25 @@ fn stepped_rollout_then_a_rejecting_analysis_rolls_back_to_the_exact_spec() {
     assert_eq!(previous["TaskTemplate"]["ContainerSpec"]["Image"], "roll:1");
 
     // An analysis that rejects roll:3 at the 25 % step: back to the exact spec.
-    let good = spec(&cluster);
+    let good = spec(cluster, svc);
     let out = rollout(
-        &cluster,
+        cluster,
+        svc,
         "roll:3",
         "#{ steps: [\"25%\", \"100%\"], analysis: |tasks| tasks.len() == 0 }",
     );
     assert!(!out.status.success(), "{}", stdout(&out));
     let err = stderr(&out);
     assert!(
-        err.contains("service rollout web rolled back: analysis rejected roll:3 at 1/4 tasks"),
+        err.contains(&format!(
+            "service rollout {svc} rolled back: analysis rejected roll:3 at 1/4 tasks"
+        )),
         "{err}"
     );
     wait_for("4 tasks running roll:2 again", 120, || {
-        all_running_on(&cluster, "roll:2", 4)
+        all_running_on(cluster, svc, "roll:2", 4)
     });
-    let back = spec(&cluster);
+    let back = spec(cluster, svc);
     let keys: std::collections::BTreeSet<&String> = good
         .as_object()
         .unwrap()
@@ -146,8 +154,8 @@ fn same_spec(a: &Value, b: &Value) {
 #[test]
 fn manual_pause_waits_for_promote_and_a_failing_healthcheck_rolls_back() {
     let image = test_image();
-    let cluster = Cluster::start(3, &[image]);
-    cluster.swarm();
+    let cluster = shared_swarm(3, &[image]);
+    let svc = "paused";
     for i in 1..=3 {
         for tag in ["roll:1", "roll:2"] {
             cluster.docker(i, &["tag", image, tag]);
@@ -160,7 +168,7 @@ fn manual_pause_waits_for_promote_and_a_failing_healthcheck_rolls_back() {
             "create",
             "-d",
             "--name",
-            "web",
+            svc,
             "--replicas",
             "4",
             "--endpoint-mode",
@@ -172,56 +180,74 @@ fn manual_pause_waits_for_promote_and_a_failing_healthcheck_rolls_back() {
             LOOP,
         ],
     );
-    wait_for("4 tasks running roll:1", 120, || all_running_on(&cluster, "roll:1", 4));
+    wait_for("4 tasks running roll:1", 120, || {
+        all_running_on(cluster, svc, "roll:1", 4)
+    });
 
     // orch service rollout … --pause manual: parked after the first step
     // until `orch service promote web` from another process.
     let mut child = cluster
         .orch(1)
         .args([
-            "service", "rollout", "web", "--image", "roll:2", "--steps", "1,100%", "--pause", "manual",
+            "service", "rollout", svc, "--image", "roll:2", "--steps", "1,100%", "--pause", "manual",
         ])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    let on_new = |c: &Cluster| tasks(c).iter().filter(|(i, s)| i == "roll:2" && s == "Running").count();
-    wait_for("the canary task running roll:2", 120, || on_new(&cluster) == 1);
+    let on_new = |c: &Cluster| {
+        tasks(c, svc)
+            .iter()
+            .filter(|(i, s)| i == "roll:2" && s == "Running")
+            .count()
+    };
+    wait_for("the canary task running roll:2", 120, || on_new(cluster) == 1);
     std::thread::sleep(std::time::Duration::from_secs(3));
     assert!(
         child.try_wait().unwrap().is_none(),
         "the rollout waits at the manual pause"
     );
-    assert_eq!(on_new(&cluster), 1, "Swarm is parked after the canary");
-    let promote = cluster.orch(1).args(["service", "promote", "web"]).output().unwrap();
+    assert_eq!(on_new(cluster), 1, "Swarm is parked after the canary");
+    let promote = cluster.orch(1).args(["service", "promote", svc]).output().unwrap();
     assert!(promote.status.success(), "{}", stderr(&promote));
     let out = child.wait_with_output().unwrap();
     assert!(out.status.success(), "{}\n{}", stdout(&out), stderr(&out));
-    wait_for("4 tasks running roll:2", 120, || all_running_on(&cluster, "roll:2", 4));
-    let ls = cluster.docker(1, &["config", "ls", "-q", "--filter", "label=orch.rollout.service=web"]);
+    wait_for("4 tasks running roll:2", 120, || {
+        all_running_on(cluster, svc, "roll:2", 4)
+    });
+    let ls = cluster.docker(
+        1,
+        &[
+            "config",
+            "ls",
+            "-q",
+            "--filter",
+            &format!("label=orch.rollout.service={svc}"),
+        ],
+    );
     assert_eq!(ls.trim(), "", "the signal is consumed");
 
     // Swarm's own failure: the new spec's healthcheck fails, Swarm pauses
     // the update, orch restores the exact spec.
-    let good = spec(&cluster);
-    let (_d, path) = script(
+    let good = spec(cluster, svc);
+    let (_d, path) = script(&format!(
         "import \"stdlib/lib/rollout\" as r;\n\
-         let s = service::inspect(\"web\").Spec;\n\
+         let s = service::inspect(\"{svc}\").Spec;\n\
          s.TaskTemplate.ContainerSpec.Image = \"roll:1\";\n\
-         s.TaskTemplate.ContainerSpec.Healthcheck = #{ Test: [\"CMD-SHELL\", \"exit 1\"], Interval: 1_000_000_000, Retries: 1 };\n\
-         r::service(\"web\", s, #{ steps: [\"50%\"] });\n",
-    );
+         s.TaskTemplate.ContainerSpec.Healthcheck = #{{ Test: [\"CMD-SHELL\", \"exit 1\"], Interval: 1_000_000_000, Retries: 1 }};\n\
+         r::service(\"{svc}\", s, #{{ steps: [\"50%\"] }});\n",
+    ));
     let out = cluster.orch(1).arg("run").arg(&path).output().unwrap();
     assert!(!out.status.success(), "{}", stdout(&out));
     let err = stderr(&out);
     assert!(
-        err.contains("service rollout web rolled back: swarm paused the update"),
+        err.contains(&format!("service rollout {svc} rolled back: swarm paused the update")),
         "{err}"
     );
     wait_for("4 tasks running roll:2 again", 120, || {
-        all_running_on(&cluster, "roll:2", 4)
+        all_running_on(cluster, svc, "roll:2", 4)
     });
-    same_spec(&good, &spec(&cluster));
+    same_spec(&good, &spec(cluster, svc));
 }
 
 /// `spec` without orch's `orch.rollout.*` labels (the history bookkeeping
@@ -237,8 +263,8 @@ fn without_history(spec: &Value) -> Value {
 #[test]
 fn swarm_revision_history_and_undo_restore_the_exact_spec() {
     let image = test_image();
-    let cluster = Cluster::start(3, &[image]);
-    cluster.swarm();
+    let cluster = shared_swarm(3, &[image]);
+    let svc = "hist";
     for i in 1..=3 {
         for tag in ["roll:1", "roll:2", "roll:3"] {
             cluster.docker(i, &["tag", image, tag]);
@@ -253,7 +279,7 @@ fn swarm_revision_history_and_undo_restore_the_exact_spec() {
             "create",
             "-d",
             "--name",
-            "web",
+            svc,
             "--replicas",
             "3",
             "--endpoint-mode",
@@ -281,25 +307,29 @@ fn swarm_revision_history_and_undo_restore_the_exact_spec() {
             LOOP,
         ],
     );
-    wait_for("3 tasks running roll:1", 120, || all_running_on(&cluster, "roll:1", 3));
-    let spec1 = spec(&cluster);
+    wait_for("3 tasks running roll:1", 120, || {
+        all_running_on(cluster, svc, "roll:1", 3)
+    });
+    let spec1 = spec(cluster, svc);
     // No compose file here: `orch rollout history|undo` mean the swarm service.
     let dir = tempfile::tempdir().unwrap();
     let orch = |args: &[&str]| {
         let out = cluster.orch(1).current_dir(dir.path()).args(args).output().unwrap();
         (out.status.success(), stdout(&out), stderr(&out))
     };
-    let (ok, _, err) = orch(&["service", "rollout", "web", "--image", "roll:2"]);
+    let (ok, _, err) = orch(&["service", "rollout", svc, "--image", "roll:2"]);
     assert!(ok, "{err}");
-    let spec2 = spec(&cluster);
+    let spec2 = spec(cluster, svc);
     // Steps of equal increments (1, then 1 more): each batch's spec must
     // differ from the one before or Swarm stays parked.
-    let (ok, out, err) = orch(&["service", "rollout", "web", "--image", "roll:3", "--steps", "1,2,100%"]);
+    let (ok, out, err) = orch(&["service", "rollout", svc, "--image", "roll:3", "--steps", "1,2,100%"]);
     assert!(ok, "{err}");
     assert!(out.contains("step: 2/3 tasks on roll:3"), "{out}");
-    wait_for("3 tasks running roll:3", 120, || all_running_on(&cluster, "roll:3", 3));
+    wait_for("3 tasks running roll:3", 120, || {
+        all_running_on(cluster, svc, "roll:3", 3)
+    });
 
-    let (ok, out, err) = orch(&["rollout", "history", "web"]);
+    let (ok, out, err) = orch(&["rollout", "history", svc]);
     assert!(ok, "{err}");
     let rows: Vec<Vec<&str>> = out.lines().skip(1).map(|l| l.split_whitespace().collect()).collect();
     assert_eq!(rows.len(), 3, "{out}");
@@ -308,24 +338,28 @@ fn swarm_revision_history_and_undo_restore_the_exact_spec() {
     assert_eq!(&rows[2][..2], ["3", "*"], "{out}");
 
     // undo: the revision before the running one, its exact spec.
-    let (ok, out, err) = orch(&["rollout", "undo", "web"]);
+    let (ok, out, err) = orch(&["rollout", "undo", svc]);
     assert!(ok, "{out}\n{err}");
-    wait_for("3 tasks running roll:2", 120, || all_running_on(&cluster, "roll:2", 3));
-    same_spec(&without_history(&spec2), &without_history(&spec(&cluster)));
+    wait_for("3 tasks running roll:2", 120, || {
+        all_running_on(cluster, svc, "roll:2", 3)
+    });
+    same_spec(&without_history(&spec2), &without_history(&spec(cluster, svc)));
 
     // --to 1 (and --swarm said outright): the spec the service was created with.
-    let (ok, out, err) = orch(&["rollout", "undo", "--swarm", "web", "--to", "1", "--steps", "1"]);
+    let (ok, out, err) = orch(&["rollout", "undo", "--swarm", svc, "--to", "1", "--steps", "1"]);
     assert!(ok, "{out}\n{err}");
-    wait_for("3 tasks running roll:1", 120, || all_running_on(&cluster, "roll:1", 3));
-    let now = spec(&cluster);
+    wait_for("3 tasks running roll:1", 120, || {
+        all_running_on(cluster, svc, "roll:1", 3)
+    });
+    let now = spec(cluster, svc);
     same_spec(&without_history(&spec1), &without_history(&now));
     assert_eq!(now["Labels"]["orch.rollout.revision"], "5", "undo is a new revision");
     let history: Value = serde_json::from_str(now["Labels"]["orch.rollout.history"].as_str().unwrap()).unwrap();
     assert_eq!(history.as_array().unwrap().len(), 5);
 
-    let (ok, _, err) = orch(&["rollout", "undo", "web", "--to", "9"]);
+    let (ok, _, err) = orch(&["rollout", "undo", svc, "--to", "9"]);
     assert!(!ok);
-    assert!(err.contains("web has no revision 9"), "{err}");
+    assert!(err.contains(&format!("{svc} has no revision 9")), "{err}");
 }
 
 /// `scripts/canary.rhai`'s probe, run in each new task's container through
@@ -336,14 +370,14 @@ fn swarm_revision_history_and_undo_restore_the_exact_spec() {
 #[test]
 fn canary_probe_rejects_a_healthy_but_wrong_version() {
     let image = test_image();
-    let cluster = Cluster::start(3, &[image]);
-    cluster.swarm();
+    let cluster = shared_swarm(3, &[image]);
+    let svc = "canary";
     for i in 1..=3 {
         cluster.docker(i, &["tag", image, "roll:1"]);
         cluster.docker(i, &["tag", image, "roll:2"]);
-        cluster.docker(i, &["run", "--name", "mk", image, "touch", "/wrong"]);
-        cluster.docker(i, &["commit", "mk", "roll:wrong"]);
-        cluster.docker(i, &["rm", "mk"]);
+        cluster.docker(i, &["run", "--name", "mk-canary", image, "touch", "/wrong"]);
+        cluster.docker(i, &["commit", "mk-canary", "roll:wrong"]);
+        cluster.docker(i, &["rm", "mk-canary"]);
         let host = cluster.node(i).host.clone();
         let node = cluster.node(i).name.clone();
         cluster.docker(
@@ -358,7 +392,7 @@ fn canary_probe_rejects_a_healthy_but_wrong_version() {
             "create",
             "-d",
             "--name",
-            "web",
+            svc,
             "--replicas",
             "4",
             "--endpoint-mode",
@@ -374,14 +408,16 @@ fn canary_probe_rejects_a_healthy_but_wrong_version() {
             LOOP,
         ],
     );
-    wait_for("4 tasks running roll:1", 120, || all_running_on(&cluster, "roll:1", 4));
-    let good = spec(&cluster);
+    wait_for("4 tasks running roll:1", 120, || {
+        all_running_on(cluster, svc, "roll:1", 4)
+    });
+    let good = spec(cluster, svc);
     let canary = |img: &str| {
         cluster
             .orch(1)
             .arg("run")
             .arg(repo().join("scripts/canary.rhai"))
-            .args(["web", img, "sh", "-c", "! test -e /wrong"])
+            .args([svc, img, "sh", "-c", "! test -e /wrong"])
             .output()
             .unwrap()
     };
@@ -390,15 +426,19 @@ fn canary_probe_rejects_a_healthy_but_wrong_version() {
     let (text, err) = (stdout(&out), stderr(&out));
     assert!(text.contains("probe failed"), "{text}");
     assert!(
-        err.contains("service rollout web rolled back: analysis rejected roll:wrong at 1/4 tasks"),
+        err.contains(&format!(
+            "service rollout {svc} rolled back: analysis rejected roll:wrong at 1/4 tasks"
+        )),
         "{err}"
     );
     wait_for("4 tasks running roll:1 again", 120, || {
-        all_running_on(&cluster, "roll:1", 4)
+        all_running_on(cluster, svc, "roll:1", 4)
     });
-    same_spec(&good, &spec(&cluster));
+    same_spec(&good, &spec(cluster, svc));
 
     let out = canary("roll:2");
     assert!(out.status.success(), "{}\n{}", stdout(&out), stderr(&out));
-    wait_for("4 tasks running roll:2", 120, || all_running_on(&cluster, "roll:2", 4));
+    wait_for("4 tasks running roll:2", 120, || {
+        all_running_on(cluster, svc, "roll:2", 4)
+    });
 }

@@ -1,13 +1,14 @@
 //! Stacks on a real 3-node swarm (tests/harness/cluster.sh): `orch stack
 //! deploy` against what the engines and Docker's own CLI report, and
-//! registry-less image distribution.
+//! registry-less image distribution. The tests share one swarm, each with
+//! its own stacks and services.
 
 mod common;
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use common::cluster::{ok, wait_for, Cluster};
+use common::cluster::{ok, shared_swarm, wait_for, Cluster};
 use common::*;
 
 /// Service name → spec version, for the services of stack `ns`.
@@ -68,8 +69,7 @@ fn copy_dir(from: &Path, to: &Path) {
 #[test]
 fn stack_deploy_reach_redeploy_prune_and_rm() {
     let image = test_image();
-    let cluster = Cluster::start(3, &[image]);
-    cluster.swarm();
+    let cluster = shared_swarm(3, &[image]);
     let dir = tempfile::tempdir().unwrap();
     copy_dir(&repo().join("examples/stack"), dir.path());
     let deploy = |env: &[(&str, &str)], extra: &[&str]| {
@@ -127,9 +127,9 @@ fn stack_deploy_reach_redeploy_prune_and_rm() {
         ps.lines().filter(|l| l.starts_with("Running")).count() == 8
     };
     wait_for("every task running", 60, || {
-        running(&cluster, "st_api").len() == 2
-            && running(&cluster, "st_web").len() == 3
-            && running(&cluster, "st_worker").len() == 3
+        running(cluster, "st_api").len() == 2
+            && running(cluster, "st_web").len() == 3
+            && running(cluster, "st_worker").len() == 3
             && tasks_running()
     });
     let ps = cluster.docker(
@@ -152,11 +152,11 @@ fn stack_deploy_reach_redeploy_prune_and_rm() {
     let svc = ok(cluster.orch(1).args(["stack", "services", "st"]));
     assert!(svc.lines().any(|l| l.contains("st_web") && l.contains("3/3")), "{svc}");
     // Placement: the api runs on workers only.
-    assert!(running(&cluster, "st_api").iter().all(|(node, _)| *node != 1));
+    assert!(running(cluster, "st_api").iter().all(|(node, _)| *node != 1));
 
     // From a web task, every api task answers by service name over the
     // overlay network, those on other nodes included.
-    let (node, web) = running(&cluster, "st_web").into_iter().next().unwrap();
+    let (node, web) = running(cluster, "st_web").into_iter().next().unwrap();
     let dns = cluster.docker(node, &["exec", &web, "nslookup", "api"]);
     let ips: Vec<&str> = dns
         .split("Name:")
@@ -190,16 +190,16 @@ fn stack_deploy_reach_redeploy_prune_and_rm() {
     assert_eq!(page.trim(), "hello from the api");
 
     // Unchanged: nothing is sent, no service's version moves.
-    let before = versions(&cluster, "st");
+    let before = versions(cluster, "st");
     let out = deploy(&[], &[]);
     assert!(!out.contains("Creating") && !out.contains("Updating"), "{out}");
-    assert_eq!(versions(&cluster, "st"), before);
+    assert_eq!(versions(cluster, "st"), before);
 
     // One service's environment changes: only that service updates.
     let out = deploy(&[("MODE", "green")], &[]);
     assert!(out.contains("Updating service st_web"), "{out}");
     assert_eq!(out.matches("Updating service").count(), 1, "{out}");
-    let after = versions(&cluster, "st");
+    let after = versions(cluster, "st");
     assert_ne!(after["st_web"], before["st_web"]);
     assert_eq!(after["st_api"], before["st_api"]);
     assert_eq!(after["st_worker"], before["st_worker"]);
@@ -225,13 +225,10 @@ fn stack_deploy_reach_redeploy_prune_and_rm() {
     )
     .unwrap();
     deploy(&[("MODE", "green")], &[]);
-    assert!(versions(&cluster, "st").contains_key("st_worker"));
+    assert!(versions(cluster, "st").contains_key("st_worker"));
     let out = deploy(&[("MODE", "green")], &["--prune"]);
     assert!(out.contains("Removing service st_worker"), "{out}");
-    assert_eq!(
-        versions(&cluster, "st").keys().collect::<Vec<_>>(),
-        ["st_api", "st_web"]
-    );
+    assert_eq!(versions(cluster, "st").keys().collect::<Vec<_>>(), ["st_api", "st_web"]);
 
     // stack rm: services, networks and the secret go.
     let out = ok(cluster.orch(1).args(["stack", "rm", "st"]));
@@ -239,8 +236,15 @@ fn stack_deploy_reach_redeploy_prune_and_rm() {
         out.contains("Removing service st_api") && out.contains("Removing secret st_token"),
         "{out}"
     );
-    assert!(cluster.docker(1, &["service", "ls", "-q"]).trim().is_empty());
-    assert!(cluster.docker(1, &["secret", "ls", "-q"]).trim().is_empty());
+    let of_st = "label=com.docker.stack.namespace=st";
+    assert!(cluster
+        .docker(1, &["service", "ls", "-q", "--filter", of_st])
+        .trim()
+        .is_empty());
+    assert!(cluster
+        .docker(1, &["secret", "ls", "-q", "--filter", of_st])
+        .trim()
+        .is_empty());
     wait_for("the stack's networks removed", 30, || {
         cluster
             .docker(
@@ -278,23 +282,22 @@ fn stack_deploy_reach_redeploy_prune_and_rm() {
     let mut c = cluster.orch(1);
     ok(c.current_dir(dir.path())
         .args(["stack", "deploy", "-c", "compose.yml", "dk"]));
-    let v = versions(&cluster, "dk");
+    let v = versions(cluster, "dk");
     let mut c = cluster.orch(1);
     let out = ok(c
         .current_dir(dir.path())
         .args(["stack", "deploy", "-c", "compose.yml", "dk"]));
     assert!(!out.contains("Updating"), "adopted, then unchanged: {out}");
-    assert_eq!(versions(&cluster, "dk"), v);
+    assert_eq!(versions(cluster, "dk"), v);
     ok(cluster.orch(1).args(["stack", "rm", "dk"]));
-    assert!(versions(&cluster, "dk").is_empty());
-    assert_eq!(versions(&cluster, "st").len(), 2, "stack rm dk left stack st alone");
+    assert!(versions(cluster, "dk").is_empty());
+    assert_eq!(versions(cluster, "st").len(), 2, "stack rm dk left stack st alone");
 }
 
 #[test]
 fn push_nodes_and_bad_stacks() {
     let image = test_image();
-    let cluster = Cluster::start(3, &[image]);
-    cluster.swarm();
+    let cluster = shared_swarm(3, &[image]);
     for i in 2..=3 {
         let label = format!("orch.engine={}", cluster.node(i).host);
         cluster.docker(1, &["node", "update", "--label-add", &label, &format!("node{i}")]);
@@ -404,7 +407,11 @@ fn push_nodes_and_bad_stacks() {
         err.contains("service create bad_b") && err.contains("removed what this deploy had created"),
         "{err}"
     );
-    assert!(cluster.docker(1, &["service", "ls", "-q"]).trim().is_empty());
+    let of_bad = "label=com.docker.stack.namespace=bad";
+    assert!(cluster
+        .docker(1, &["service", "ls", "-q", "--filter", of_bad])
+        .trim()
+        .is_empty());
     wait_for("no network of stack bad", 30, || {
         cluster
             .docker(

@@ -1,10 +1,13 @@
 //! A multi-node Docker Swarm test cluster (tests/harness/cluster.sh): N
 //! dockerd in their own network namespaces. Swarm tests run on it, never on
 //! the machine's main engine; dropping the guard tears everything down,
-//! also when the test panics.
+//! also when the test panics. [`shared_swarm`] gives a test binary's tests
+//! one swarm between them (each with its own service names), torn down when
+//! the binary exits.
 
 use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::OnceLock;
 
 use super::repo;
 
@@ -191,13 +194,43 @@ impl Cluster {
     }
 }
 
-impl Drop for Cluster {
-    fn drop(&mut self) {
+static SHARED: OnceLock<Cluster> = OnceLock::new();
+
+/// The test binary's one swarm of `n` nodes (node1 the manager) with
+/// `images` loaded, started by the first test that asks. Starting a
+/// cluster costs seconds of CI per test; sharing it asks each test to
+/// name its services, stacks and containers apart from the others'. A
+/// test that stops or reconfigures nodes starts its own [`Cluster`].
+pub fn shared_swarm(n: usize, images: &[&str]) -> &'static Cluster {
+    SHARED.get_or_init(|| {
+        let c = Cluster::start(n, images);
+        // A static is never dropped: the binary's exit takes it down
+        // (libtest ends through exit(), failing tests included).
+        extern "C" fn down() {
+            if let Some(c) = SHARED.get() {
+                c.down();
+            }
+        }
+        // SAFETY: registers a plain function with no arguments.
+        unsafe { libc::atexit(down) };
+        c.swarm();
+        c
+    })
+}
+
+impl Cluster {
+    fn down(&self) {
         let out = Command::new(script()).args(["down", &self.name]).output();
         if let Ok(o) = out {
             if !o.status.success() {
                 eprintln!("cluster.sh down {}: {}", self.name, String::from_utf8_lossy(&o.stderr));
             }
         }
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        self.down();
     }
 }
