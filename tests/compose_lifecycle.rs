@@ -263,6 +263,10 @@ volumes:
             (anon_kept, anon_kept),
             "{args:?}"
         );
+        if anon_kept {
+            // Kept by both, as asserted: nothing will remove them now.
+            docker(&["volume", "rm", &ours_anon, &theirs_anon]);
+        }
     }
     let (o, c) = pair.both(&[], &["down", "-v", "-t", "0", "db", "other"]);
     ok("orch down db other", o);
