@@ -22,6 +22,9 @@ pub const DEFAULT_HOST: &str = "unix:///var/run/docker.sock";
 pub struct Endpoint {
     /// Where it is, as the user wrote it (`unix:///…`, `tcp://…`).
     pub host: String,
+    /// A docker context's TLS folder (`ca.pem`, `cert.pem`, `key.pem`),
+    /// used instead of `DOCKER_CERT_PATH`.
+    tls_dir: Option<PathBuf>,
     client: OnceCell<Docker>,
 }
 
@@ -39,6 +42,7 @@ impl Endpoint {
     pub fn new(host: impl Into<String>) -> Arc<Self> {
         Arc::new(Endpoint {
             host: host.into(),
+            tls_dir: None,
             client: OnceCell::new(),
         })
     }
@@ -52,9 +56,20 @@ impl Endpoint {
         Self::new(host)
     }
 
+    /// The engine a docker context (or `-H`) names.
+    pub fn from_choice(c: &crate::context::Choice) -> Arc<Self> {
+        Arc::new(Endpoint {
+            host: c.host.clone().unwrap_or_else(|| DEFAULT_HOST.to_string()),
+            tls_dir: c.tls_dir.clone(),
+            client: OnceCell::new(),
+        })
+    }
+
     /// The connected client, connecting and negotiating on first use.
     pub async fn client(&self) -> Result<&Docker, ConnectError> {
-        self.client.get_or_try_init(|| connect(&self.host)).await
+        self.client
+            .get_or_try_init(|| connect(&self.host, self.tls_dir.as_deref()))
+            .await
     }
 }
 
@@ -100,7 +115,7 @@ pub fn patient(d: &Docker, grace_secs: Option<i64>) -> Docker {
     d.clone().with_timeout(Duration::from_secs(secs))
 }
 
-async fn connect(host: &str) -> Result<Docker, ConnectError> {
+async fn connect(host: &str, tls_dir: Option<&std::path::Path>) -> Result<Docker, ConnectError> {
     let timeout = timeout_secs();
     let fix = "Is dockerd running? Start it, or point DOCKER_HOST at a running engine";
     // A version remembered for this very socket needs only a ping, as
@@ -115,8 +130,8 @@ async fn connect(host: &str) -> Result<Docker, ConnectError> {
         Docker::connect_with_unix(host, timeout, version)
     } else if host.starts_with("tcp://") || host.starts_with("http://") || host.starts_with("https://") {
         let verify = std::env::var("DOCKER_TLS_VERIFY").is_ok_and(|v| !v.is_empty() && v != "0");
-        if verify || host.starts_with("https://") {
-            let certs = cert_path();
+        if verify || tls_dir.is_some() || host.starts_with("https://") {
+            let certs = tls_dir.map(PathBuf::from).unwrap_or_else(cert_path);
             for f in ["key.pem", "cert.pem", "ca.pem"] {
                 if !certs.join(f).exists() {
                     return Err(error(
@@ -137,6 +152,12 @@ async fn connect(host: &str) -> Result<Docker, ConnectError> {
         } else {
             Docker::connect_with_http(host, timeout, version)
         }
+    } else if host.starts_with("ssh://") {
+        return Err(error(
+            host,
+            "ssh:// engines are not supported by orch yet",
+            "Forward the remote socket (ssh -L /tmp/remote.sock:/var/run/docker.sock HOST) and use -H unix:///tmp/remote.sock",
+        ));
     } else {
         return Err(error(
             host,
@@ -180,8 +201,21 @@ fn cert_path() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".docker"))
 }
 
+/// The engine the primitives talk to now (set with [`note_current`]):
+/// the one messages about a lost connection name.
+static CURRENT: std::sync::Mutex<Option<String>> = std::sync::Mutex::new(None);
+
+/// Records the engine the primitives talk to from now on (the chosen
+/// context's, or the one `engine::connect` named).
+pub fn note_current(host: &str) {
+    *CURRENT.lock().unwrap_or_else(|e| e.into_inner()) = Some(host.to_string());
+}
+
 /// The engine orch talks to unless a script names another.
 fn default_host() -> String {
+    if let Some(h) = CURRENT.lock().unwrap_or_else(|e| e.into_inner()).clone() {
+        return h;
+    }
     std::env::var("DOCKER_HOST")
         .ok()
         .filter(|h| !h.is_empty())

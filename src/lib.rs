@@ -14,6 +14,7 @@ pub mod bridge;
 pub mod build;
 pub mod cli;
 pub mod compose;
+pub mod context;
 pub mod diag;
 pub mod docker;
 pub mod docs;

@@ -19,6 +19,7 @@ const LAYERS: &[(&str, &[&str])] = &[
         "leaves",
         &[
             "bridge",
+            "context",
             "docker",
             "engine_json",
             "error",

@@ -14,6 +14,7 @@ pub mod compose;
 pub mod config;
 pub mod container;
 pub mod container_io;
+pub mod context;
 pub mod distribute;
 pub mod engine;
 pub mod follow;
@@ -86,6 +87,7 @@ pub fn register(engine: &mut Engine) {
     engine.register_static_module("autoscale", exported_module!(autoscale::api).into());
     engine.register_static_module("watch", exported_module!(watch::api).into());
     engine.register_static_module("engine", exported_module!(engine::api).into());
+    engine.register_static_module("context", exported_module!(context::api).into());
     engine.register_global_module(exported_module!(util::api).into());
     engine.register_global_module(exported_module!(follow::api).into());
     engine.register_global_module(exported_module!(logprint::api).into());
@@ -127,11 +129,21 @@ pub fn resolve_path(p: &str) -> PathBuf {
 
 /// The engine primitives talk to unless told otherwise.
 pub fn endpoint() -> Arc<Endpoint> {
-    ENDPOINT.lock().unwrap().get_or_insert_with(Endpoint::from_env).clone()
+    ENDPOINT
+        .lock()
+        .unwrap()
+        .get_or_insert_with(|| {
+            let ep = Endpoint::from_env();
+            crate::docker::note_current(&ep.host);
+            ep
+        })
+        .clone()
 }
 
-/// Points the primitives at another engine (`engine::connect`).
+/// Points the primitives at another engine (the CLI's chosen context,
+/// `engine::connect`).
 pub fn set_endpoint(ep: Arc<Endpoint>) {
+    crate::docker::note_current(&ep.host);
     *ENDPOINT.lock().unwrap() = Some(ep);
 }
 

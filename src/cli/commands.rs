@@ -6,7 +6,7 @@
 
 use clap::{Arg, ArgAction, Command};
 
-use super::flags::{flag, ls, multi, num, opt, services, timeout};
+use super::flags::{flag, ls, multi, num, opt, positional, services, timeout};
 
 /// Folder of the stdlib scripts behind top-level commands.
 pub const TOP_LEVEL_GROUP: &str = "compose";
@@ -547,5 +547,32 @@ pub fn add(root: Command) -> Command {
                 .about("Manage volumes")
                 .subcommand_required(true)
                 .subcommand(ls("List volumes")),
+        )
+        .subcommand(context_group())
+}
+
+/// `orch context`: the docker CLI's contexts, read and selected through
+/// its own files (creating one stays `docker context create`'s job).
+fn context_group() -> Command {
+    Command::new("context")
+        .about("Manage contexts (the docker CLI's, from $DOCKER_CONFIG/contexts)")
+        .subcommand_required(true)
+        .subcommand(
+            Command::new("ls")
+                .visible_alias("list")
+                .about("List contexts")
+                .arg(flag("quiet", Some('q'), "Only show context names"))
+                .arg(opt("format", "Output format: table or json").default_value("table")),
+        )
+        .subcommand(Command::new("show").about("Print the name of the current context"))
+        .subcommand(
+            Command::new("use")
+                .about("Set the current docker context")
+                .arg(positional("context_name", "The context").value_name("CONTEXT")),
+        )
+        .subcommand(
+            Command::new("inspect")
+                .about("Display detailed information on one or more contexts")
+                .arg(Arg::new("names").num_args(0..).value_name("CONTEXT")),
         )
 }

@@ -39,6 +39,10 @@ fn script_run(argv: &[String]) -> bool {
         "--max-string-size",
         "--max-array-size",
         "--max-map-size",
+        "-c",
+        "--context",
+        "-H",
+        "--host",
     ];
     let mut i = 1;
     while i < argv.len() {
@@ -110,6 +114,23 @@ pub fn command() -> Command {
                 .default_value(crate::docker::DEFAULT_TIMEOUT_SECS.to_string())
                 .value_parser(clap::value_parser!(u64))
                 .help("How long the engine may take to start answering a call before orch gives up (0 = no limit; streams such as logs -f are not cut)"),
+        )
+        .arg(
+            // Root-level only, as the docker CLI parses them: `stack deploy
+            // -c` and `autoscale --host` keep their own meaning.
+            Arg::new("context")
+                .long("context")
+                .short('c')
+                .value_name("NAME")
+                .help("Name of the docker context to use (overrides DOCKER_HOST, DOCKER_CONTEXT and `docker context use`)"),
+        )
+        .arg(
+            Arg::new("host")
+                .long("host")
+                .short('H')
+                .value_name("URL")
+                .action(ArgAction::Append)
+                .help("Engine to connect to (unix:///…, tcp://…)"),
         )
         .arg(
             Arg::new("no-lock-wait")
@@ -219,11 +240,50 @@ fn usage_exit_code() -> i32 {
             .is_some_and(|f| f.ends_with(".rhai") || std::path::Path::new(f).is_file())
     };
     match m.subcommand() {
-        Some(("container" | "image" | "network" | "volume" | "swarm" | "node" | "service" | "stack", _)) => 125,
+        Some((
+            "container" | "image" | "network" | "volume" | "swarm" | "node" | "service" | "stack" | "context",
+            _,
+        )) => 125,
         Some(("docs" | "completions" | "watch" | "plan", _)) => 2,
         Some(("run", sub)) if script(sub) => 2,
         _ => 1,
     }
+}
+
+/// Points the primitives at the engine the docker CLI would talk to
+/// (`--context`, `-H`, `DOCKER_HOST`, `DOCKER_CONTEXT`, `docker context
+/// use`), and passes the choice on to child processes (watch rounds,
+/// hooks) through the environment. `orch context` itself needs no engine.
+fn choose_engine(m: &ArgMatches) -> Result<(), i32> {
+    if matches!(m.subcommand_name(), Some("docs" | "completions")) {
+        return Ok(());
+    }
+    let hosts: Vec<String> = m
+        .get_many::<String>("host")
+        .map(|v| v.cloned().collect())
+        .unwrap_or_default();
+    let context = m.get_one::<String>("context").map(String::as_str);
+    let choice = match crate::context::choose(&hosts, context) {
+        Ok(c) => c,
+        // `orch context ls|use` must work with a broken current context.
+        Err(crate::context::ContextError::NotFound { .. }) if m.subcommand_name() == Some("context") => {
+            crate::context::Choice::default()
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Err(1);
+        }
+    };
+    if let Some(h) = hosts.first() {
+        std::env::set_var("DOCKER_HOST", h);
+    } else if let Some(c) = context {
+        std::env::remove_var("DOCKER_HOST");
+        std::env::set_var("DOCKER_CONTEXT", c);
+    }
+    if choice.context != crate::context::DEFAULT || choice.host.is_some() {
+        crate::api::set_endpoint(crate::docker::Endpoint::from_choice(&choice));
+    }
+    Ok(())
 }
 
 /// Parses the command line, runs the command, returns the exit code.
@@ -243,6 +303,9 @@ pub fn main() -> i32 {
         crate::docker::set_timeout(*secs);
     }
     crate::plan::lock::set_no_wait(matches.get_flag("no-lock-wait"));
+    if let Err(code) = choose_engine(&matches) {
+        return code;
+    }
     let mut limits = limits(&matches);
     let (name, sub) = matches.subcommand().expect("subcommand_required");
     // A watch loop runs for hours: its operation budget would run out, so

@@ -1,0 +1,206 @@
+//! Engine selection as the docker CLI does it (issue 18): `--context`,
+//! `-H`, `DOCKER_HOST`, `DOCKER_CONTEXT` and `docker context use`, each
+//! test in its own `DOCKER_CONFIG` (contexts made by `docker context
+//! create`, the reference being the docker CLI on the machine).
+
+mod common;
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use common::cluster::Cluster;
+use common::*;
+
+/// Which engine a tool went to: the unreachable address it named in its
+/// error, or "local" when it reached the machine's engine.
+fn engine_of(out: &Output) -> String {
+    if out.status.success() {
+        return "local".into();
+    }
+    let err = String::from_utf8_lossy(&out.stderr);
+    if err.contains("conflicting options") {
+        return "conflict".into();
+    }
+    const AT: &str = "tcp://127.0.0.1:";
+    match err.find(AT) {
+        Some(i) => {
+            let port: String = err[i + AT.len()..].chars().take_while(char::is_ascii_digit).collect();
+            format!("{AT}{port}")
+        }
+        None => format!("other: {err}"),
+    }
+}
+
+fn context_create(config: &Path, name: &str, host: &str) {
+    let out = Command::new("docker")
+        .env("DOCKER_CONFIG", config)
+        .args(["context", "create", name, "--docker", &format!("host={host}")])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+}
+
+/// Every combination of the five ways to name an engine: both tools pick
+/// the same one (each source names its own unreachable address).
+#[test]
+fn precedence_matches_the_docker_cli_on_every_combination() {
+    let config = tempfile::tempdir().unwrap();
+    let dir = config.path();
+    context_create(dir, "by-flag", "tcp://127.0.0.1:11");
+    context_create(dir, "by-env", "tcp://127.0.0.1:12");
+    context_create(dir, "by-config", "tcp://127.0.0.1:13");
+    let mut seen = std::collections::BTreeSet::new();
+    for bits in 0..32u32 {
+        let on = |i: u32| bits & (1 << i) != 0;
+        let config_json = if on(4) {
+            "{\"currentContext\": \"by-config\"}"
+        } else {
+            "{}"
+        };
+        std::fs::write(dir.join("config.json"), config_json).unwrap();
+        let run = |tool: &str, args: &[&str]| {
+            let mut c = match tool {
+                "docker" => Command::new("docker"),
+                _ => orch(),
+            };
+            c.env("DOCKER_CONFIG", dir)
+                .env_remove("DOCKER_HOST")
+                .env_remove("DOCKER_CONTEXT");
+            if on(0) {
+                c.args(["--context", "by-flag"]);
+            }
+            if on(1) {
+                c.args(["-H", "tcp://127.0.0.1:14"]);
+            }
+            if on(2) {
+                c.env("DOCKER_CONTEXT", "by-env");
+            }
+            if on(3) {
+                c.env("DOCKER_HOST", "tcp://127.0.0.1:15");
+            }
+            c.args(args).output().unwrap()
+        };
+        let docker = engine_of(&run("docker", &["container", "ls", "-q"]));
+        let ours = engine_of(&run("orch", &["container", "ls", "-q"]));
+        assert_eq!(
+            ours, docker,
+            "combination {bits:05b} (flag ctx, -H, DOCKER_CONTEXT, DOCKER_HOST, current)"
+        );
+        seen.insert(docker);
+        // The same name for it, where one is shown.
+        if on(0) && on(1) {
+            continue;
+        }
+        let show = |tool: &str| String::from_utf8_lossy(&run(tool, &["context", "show"]).stdout).into_owned();
+        assert_eq!(show("orch"), show("docker"), "context show, combination {bits:05b}");
+    }
+    assert_eq!(seen.len(), 7, "every source won somewhere: {seen:?}");
+}
+
+#[test]
+fn context_commands_read_and_write_the_docker_cli_files() {
+    let config = tempfile::tempdir().unwrap();
+    let dir = config.path();
+    context_create(dir, "n2", "tcp://127.0.0.1:16");
+    let both = |args: &[&str]| {
+        let run = |mut c: Command| {
+            c.env("DOCKER_CONFIG", dir)
+                .env_remove("DOCKER_HOST")
+                .env_remove("DOCKER_CONTEXT");
+            c.args(args).output().unwrap()
+        };
+        (run(orch()), run(Command::new("docker")))
+    };
+    for args in [
+        &["context", "ls"][..],
+        &["context", "ls", "-q"],
+        &["context", "ls", "--format", "json"],
+        &["context", "show"],
+        &["context", "inspect", "n2"],
+        &["context", "inspect"],
+    ] {
+        let (o, d) = both(args);
+        assert_eq!(o.status.code(), d.status.code(), "{args:?}: {}", stderr(&o));
+        assert_eq!(stdout(&o), stdout(&d), "{args:?}");
+    }
+    // `use` with one tool is seen by the other.
+    let (o, _) = both(&["context", "use", "n2"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let shown = Command::new("docker")
+        .env("DOCKER_CONFIG", dir)
+        .args(["context", "show"])
+        .output()
+        .unwrap();
+    assert_eq!(stdout(&shown), "n2\n");
+    let (o, d) = both(&["context", "ls"]);
+    assert_eq!(stdout(&o), stdout(&d));
+    let (o, d) = both(&["context", "use", "default"]);
+    assert_eq!((o.status.code(), stdout(&o)), (d.status.code(), stdout(&d)));
+    // An unknown context: one line naming the known ones, exit 1 as docker.
+    let (o, d) = both(&["--context", "nosuch", "container", "ls"]);
+    assert_eq!(o.status.code(), d.status.code());
+    let err = stderr(&o);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains("context \"nosuch\": context not found") && err.contains("(contexts: default, n2)"),
+        "{err}"
+    );
+    let (o, d) = both(&["context", "use", "nosuch"]);
+    assert_eq!(o.status.code(), d.status.code());
+}
+
+/// A context naming a second engine: `up` goes there and nowhere else,
+/// and `DOCKER_CONTEXT` or `context use` make `ps` list it, as the docker
+/// CLI's own `ps` through the same context does.
+#[test]
+fn a_context_sends_the_project_to_its_engine() {
+    let image = test_image();
+    let cluster = Cluster::start(1, &[image]);
+    let config = tempfile::tempdir().unwrap();
+    let dir = config.path();
+    context_create(dir, "n1", &cluster.node(1).host);
+    let project = unique("ctx");
+    let work = tempfile::tempdir().unwrap();
+    std::fs::write(
+        work.path().join("compose.yaml"),
+        format!("services:\n  app:\n    image: {image}\n    command: [\"sleep\", \"300\"]\n"),
+    )
+    .unwrap();
+    let run = |env: &[(&str, &str)], args: &[&str]| {
+        let mut c = orch();
+        c.current_dir(work.path())
+            .env("DOCKER_CONFIG", dir)
+            .env_remove("DOCKER_HOST")
+            .env_remove("DOCKER_CONTEXT");
+        for (k, v) in env {
+            c.env(k, v);
+        }
+        c.args(args).output().unwrap()
+    };
+    let out = run(&[], &["--context", "n1", "-p", &project, "up", "-d"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let label = format!("label=com.docker.compose.project={project}");
+    assert!(
+        docker(&["ps", "-aq", "--filter", &label]).trim().is_empty(),
+        "nothing on the local engine"
+    );
+    assert_eq!(cluster.docker(1, &["ps", "-q", "--filter", &label]).lines().count(), 1);
+    let listed = |out: Output| stdout(&out).lines().filter(|l| l.contains(&project)).count();
+    assert_eq!(listed(run(&[("DOCKER_CONTEXT", "n1")], &["-p", &project, "ps"])), 1);
+    assert_eq!(
+        listed(run(&[], &["-p", &project, "ps"])),
+        0,
+        "the default context is the local engine"
+    );
+    let reference = Command::new("docker")
+        .env("DOCKER_CONFIG", dir)
+        .args(["--context", "n1", "ps", "--filter", &label, "--format", "{{.Names}}"])
+        .output()
+        .unwrap();
+    assert_eq!(stdout(&reference).trim(), format!("{project}-app-1"));
+    assert!(run(&[], &["context", "use", "n1"]).status.success());
+    assert_eq!(listed(run(&[], &["-p", &project, "ps"])), 1);
+    let down = run(&[], &["-p", &project, "down", "-t", "0"]);
+    assert!(down.status.success(), "{}", stderr(&down));
+    assert!(cluster.docker(1, &["ps", "-aq", "--filter", &label]).trim().is_empty());
+}
