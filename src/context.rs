@@ -114,7 +114,13 @@ pub fn current_name(hosts: &[String], context: Option<&str>) -> Result<String, C
     if let Some(c) = env("DOCKER_CONTEXT") {
         return Ok(c);
     }
-    let cfg = config_file(&config_dir())?;
+    // A config file the docker CLI cannot read is a warning there, and the
+    // default context: the same here.
+    static WARNED: std::sync::Once = std::sync::Once::new();
+    let cfg = config_file(&config_dir()).unwrap_or_else(|e| {
+        WARNED.call_once(|| eprintln!("WARNING: Error parsing config file: {e}"));
+        Default::default()
+    });
     Ok(cfg
         .get("currentContext")
         .and_then(Value::as_str)
