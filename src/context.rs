@@ -143,6 +143,25 @@ pub fn choose(hosts: &[String], context: Option<&str>) -> Result<Choice, Context
     named(&config_dir(), &name)
 }
 
+/// The engine a context name or an engine URL (`unix://…`, `tcp://…`)
+/// names, for scripts that talk to several engines.
+pub fn lookup(name_or_url: &str) -> Result<Choice, ContextError> {
+    if name_or_url.contains("://") {
+        return Ok(Choice {
+            context: DEFAULT.into(),
+            host: Some(name_or_url.to_string()),
+            ..Choice::default()
+        });
+    }
+    if name_or_url == DEFAULT {
+        return Ok(Choice {
+            host: env("DOCKER_HOST"),
+            ..Choice::default()
+        });
+    }
+    named(&config_dir(), name_or_url)
+}
+
 fn meta_path(dir: &Path, name: &str) -> PathBuf {
     dir.join("contexts").join("meta").join(key(name)).join("meta.json")
 }

@@ -149,16 +149,20 @@ fn context_commands_read_and_write_the_docker_cli_files() {
     assert_eq!(o.status.code(), d.status.code());
 }
 
-/// A context naming a second engine: `up` goes there and nowhere else,
-/// and `DOCKER_CONTEXT` or `context use` make `ps` list it, as the docker
-/// CLI's own `ps` through the same context does.
+/// Contexts naming other engines: `up` goes there and nowhere else, and
+/// `DOCKER_CONTEXT` or `context use` make `ps` list it, as the docker CLI's
+/// own `ps` through the same context does. Then `scripts/fleet.rhai`
+/// deploys to three engines, one of them stopped: that one is reported
+/// failed, the others done and left running.
 #[test]
-fn a_context_sends_the_project_to_its_engine() {
+fn contexts_send_projects_to_their_engines_and_fleet_deploys_to_many() {
     let image = test_image();
-    let cluster = Cluster::start(1, &[image]);
+    let cluster = Cluster::start(3, &[image]);
     let config = tempfile::tempdir().unwrap();
     let dir = config.path();
-    context_create(dir, "n1", &cluster.node(1).host);
+    for i in 1..=3 {
+        context_create(dir, &format!("n{i}"), &cluster.node(i).host);
+    }
     let project = unique("ctx");
     let work = tempfile::tempdir().unwrap();
     std::fs::write(
@@ -169,6 +173,7 @@ fn a_context_sends_the_project_to_its_engine() {
     let run = |env: &[(&str, &str)], args: &[&str]| {
         let mut c = orch();
         c.current_dir(work.path())
+            .env("PWD", work.path())
             .env("DOCKER_CONFIG", dir)
             .env_remove("DOCKER_HOST")
             .env_remove("DOCKER_CONTEXT");
@@ -200,7 +205,34 @@ fn a_context_sends_the_project_to_its_engine() {
     assert_eq!(stdout(&reference).trim(), format!("{project}-app-1"));
     assert!(run(&[], &["context", "use", "n1"]).status.success());
     assert_eq!(listed(run(&[], &["-p", &project, "ps"])), 1);
-    let down = run(&[], &["-p", &project, "down", "-t", "0"]);
-    assert!(down.status.success(), "{}", stderr(&down));
+    assert!(run(&[], &["context", "use", "default"]).status.success());
+
+    // The fleet: node3's engine is down.
+    cluster.kill(3);
+    let fleet = repo().join("scripts/fleet.rhai");
+    let out = run(&[], &["run", fleet.to_str().unwrap(), "n*", "compose.yaml", &project]);
+    assert_eq!(out.status.code(), Some(1), "{}\n{}", stdout(&out), stderr(&out));
+    let table = stdout(&out);
+    let row = |ctx: &str| {
+        table
+            .lines()
+            .find(|l| l.starts_with(&format!("{ctx} ")))
+            .unwrap_or_else(|| panic!("no row for {ctx}: {table}"))
+            .to_string()
+    };
+    assert!(row("n1").contains(" done "), "{table}");
+    assert!(row("n2").contains(" done "), "{table}");
+    assert!(
+        row("n3").contains(" failed ") && row("n3").contains(&cluster.node(3).host),
+        "{table}"
+    );
+    for i in 1..=2 {
+        let running = cluster.docker(i, &["ps", "-q", "--filter", &label]);
+        assert_eq!(running.lines().count(), 1, "node{i} runs the project");
+    }
+    for n in ["n1", "n2"] {
+        let down = run(&[], &["--context", n, "-p", &project, "down", "-t", "0"]);
+        assert!(down.status.success(), "{}", stderr(&down));
+    }
     assert!(cluster.docker(1, &["ps", "-aq", "--filter", &label]).trim().is_empty());
 }

@@ -7,6 +7,7 @@
 //! ```
 
 use rhai::plugin::*;
+use rhai::FnPtr;
 
 use super::client;
 use crate::bridge;
@@ -26,6 +27,39 @@ pub mod api {
     /// ```
     pub fn connect(host: &str) {
         super::super::set_endpoint(Endpoint::new(host));
+    }
+
+    /// Sends the primitives' engine calls from now on to the engine a
+    /// docker context names (or an engine URL), as `--context` would; an
+    /// unknown context throws, listing the known ones. Handles keep the
+    /// engine they came from.
+    ///
+    /// ```rhai
+    /// engine::select("staging");
+    /// print(engine::host());
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn select(name_or_url: &str) -> Result<(), Box<EvalAltResult>> {
+        let choice = crate::context::lookup(name_or_url).map_err(|e| e.to_string())?;
+        super::super::set_endpoint(Endpoint::from_choice(&choice));
+        Ok(())
+    }
+
+    /// Runs `f` with the primitives' engine calls going to the engine a
+    /// context (or URL) names, then goes back to the engine before, also
+    /// when `f` throws. Returns what `f` returns.
+    ///
+    /// ```rhai
+    /// let n = engine::within("prod", || container::list().len());
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn within(ctx: NativeCallContext, name_or_url: &str, f: FnPtr) -> Result<Dynamic, Box<EvalAltResult>> {
+        let choice = crate::context::lookup(name_or_url).map_err(|e| e.to_string())?;
+        let before = super::super::endpoint();
+        super::super::set_endpoint(Endpoint::from_choice(&choice));
+        let r = f.call_within_context::<Dynamic>(&ctx, ());
+        super::super::set_endpoint(before);
+        r
     }
 
     /// Whether the engine answers now (`GET /_ping`); never throws.
