@@ -43,10 +43,17 @@ pub struct Choice {
     pub context: String,
     /// `unix:///…`, `tcp://…`, `ssh://…`; `None`: the local socket.
     pub host: Option<String>,
-    /// The folder with the context's `ca.pem`, `cert.pem`, `key.pem`, when
-    /// it has TLS material.
-    pub tls_dir: Option<PathBuf>,
+    /// The context's TLS files (`ca.pem`, `cert.pem`, `key.pem`), when it
+    /// has TLS material.
+    pub tls: Option<crate::docker::Tls>,
     pub skip_tls_verify: bool,
+}
+
+impl Choice {
+    /// The engine this choice names, not yet contacted.
+    pub fn endpoint(&self) -> std::sync::Arc<crate::docker::Endpoint> {
+        crate::docker::Endpoint::with_tls(self.host.clone(), self.tls.clone())
+    }
 }
 
 impl Default for Choice {
@@ -55,7 +62,7 @@ impl Default for Choice {
         Choice {
             context: DEFAULT.into(),
             host: None,
-            tls_dir: None,
+            tls: None,
             skip_tls_verify: false,
         }
     }
@@ -136,7 +143,7 @@ pub fn choose(hosts: &[String], context: Option<&str>) -> Result<Choice, Context
         return Ok(Choice {
             context: name,
             host: hosts.first().cloned().or_else(|| env("DOCKER_HOST")),
-            tls_dir: None,
+            tls: None,
             skip_tls_verify: false,
         });
     }
@@ -193,7 +200,7 @@ fn named(dir: &Path, name: &str) -> Result<Choice, ContextError> {
     Ok(Choice {
         context: name.to_string(),
         host: ep["Host"].as_str().filter(|h| !h.is_empty()).map(str::to_string),
-        tls_dir: tls.is_dir().then_some(tls),
+        tls: tls.is_dir().then(|| crate::docker::Tls::in_dir(&tls)),
         skip_tls_verify: ep["SkipTLSVerify"].as_bool().unwrap_or(false),
     })
 }
@@ -314,7 +321,7 @@ mod tests {
         write_context(d.path(), "n2", "tcp://10.0.0.2:2375");
         let c = named(d.path(), "n2").unwrap();
         assert_eq!(c.host.as_deref(), Some("tcp://10.0.0.2:2375"));
-        assert_eq!(c.tls_dir, None);
+        assert_eq!(c.tls, None);
         let names: Vec<String> = list(d.path()).into_iter().map(|c| c.name).collect();
         assert_eq!(names, ["default", "n2"]);
         let err = named(d.path(), "prod").unwrap_err().to_string();

@@ -22,10 +22,30 @@ pub const DEFAULT_HOST: &str = "unix:///var/run/docker.sock";
 pub struct Endpoint {
     /// Where it is, as the user wrote it (`unix:///…`, `tcp://…`).
     pub host: String,
-    /// A docker context's TLS folder (`ca.pem`, `cert.pem`, `key.pem`),
-    /// used instead of `DOCKER_CERT_PATH`.
-    tls_dir: Option<PathBuf>,
+    /// TLS files given by a context or by `--tlscacert`/`--tlscert`/
+    /// `--tlskey`, used instead of `DOCKER_CERT_PATH`'s.
+    tls: Option<Tls>,
     client: OnceCell<Docker>,
+}
+
+/// A TLS client's files: the CA that signed the engine's certificate,
+/// and this client's certificate and key.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Tls {
+    pub ca: PathBuf,
+    pub cert: PathBuf,
+    pub key: PathBuf,
+}
+
+impl Tls {
+    /// `ca.pem`, `cert.pem` and `key.pem` in `dir` (the docker CLI's names).
+    pub fn in_dir(dir: &std::path::Path) -> Tls {
+        Tls {
+            ca: dir.join("ca.pem"),
+            cert: dir.join("cert.pem"),
+            key: dir.join("key.pem"),
+        }
+    }
 }
 
 /// Why an engine could not be reached, written to fit on one line.
@@ -42,7 +62,7 @@ impl Endpoint {
     pub fn new(host: impl Into<String>) -> Arc<Self> {
         Arc::new(Endpoint {
             host: host.into(),
-            tls_dir: None,
+            tls: None,
             client: OnceCell::new(),
         })
     }
@@ -56,11 +76,12 @@ impl Endpoint {
         Self::new(host)
     }
 
-    /// The engine a docker context (or `-H`) names.
-    pub fn from_choice(c: &crate::context::Choice) -> Arc<Self> {
+    /// An endpoint for `host` (the local socket when `None`) spoken to
+    /// over TLS with `tls`'s files when given.
+    pub fn with_tls(host: Option<String>, tls: Option<Tls>) -> Arc<Self> {
         Arc::new(Endpoint {
-            host: c.host.clone().unwrap_or_else(|| DEFAULT_HOST.to_string()),
-            tls_dir: c.tls_dir.clone(),
+            host: host.unwrap_or_else(|| DEFAULT_HOST.to_string()),
+            tls,
             client: OnceCell::new(),
         })
     }
@@ -68,7 +89,7 @@ impl Endpoint {
     /// The connected client, connecting and negotiating on first use.
     pub async fn client(&self) -> Result<&Docker, ConnectError> {
         self.client
-            .get_or_try_init(|| connect(&self.host, self.tls_dir.as_deref()))
+            .get_or_try_init(|| connect(&self.host, self.tls.as_ref()))
             .await
     }
 }
@@ -115,7 +136,7 @@ pub fn patient(d: &Docker, grace_secs: Option<i64>) -> Docker {
     d.clone().with_timeout(Duration::from_secs(secs))
 }
 
-async fn connect(host: &str, tls_dir: Option<&std::path::Path>) -> Result<Docker, ConnectError> {
+async fn connect(host: &str, tls: Option<&Tls>) -> Result<Docker, ConnectError> {
     let timeout = timeout_secs();
     let fix = "Is dockerd running? Start it, or point DOCKER_HOST at a running engine";
     // A version remembered for this very socket needs only a ping, as
@@ -130,25 +151,18 @@ async fn connect(host: &str, tls_dir: Option<&std::path::Path>) -> Result<Docker
         Docker::connect_with_unix(host, timeout, version)
     } else if host.starts_with("tcp://") || host.starts_with("http://") || host.starts_with("https://") {
         let verify = std::env::var("DOCKER_TLS_VERIFY").is_ok_and(|v| !v.is_empty() && v != "0");
-        if verify || tls_dir.is_some() || host.starts_with("https://") {
-            let certs = tls_dir.map(PathBuf::from).unwrap_or_else(cert_path);
-            for f in ["key.pem", "cert.pem", "ca.pem"] {
-                if !certs.join(f).exists() {
+        if verify || tls.is_some() || host.starts_with("https://") {
+            let files = tls.cloned().unwrap_or_else(|| Tls::in_dir(&cert_path()));
+            for f in [&files.key, &files.cert, &files.ca] {
+                if !f.exists() {
                     return Err(error(
                         host,
-                        format!("TLS is on but {} is missing", certs.join(f).display()),
-                        "Set DOCKER_CERT_PATH to the folder holding key.pem, cert.pem and ca.pem",
+                        format!("TLS is on but {} is missing", f.display()),
+                        "Set DOCKER_CERT_PATH to the folder holding key.pem, cert.pem and ca.pem, or give --tlscacert, --tlscert and --tlskey",
                     ));
                 }
             }
-            Docker::connect_with_ssl(
-                host,
-                &certs.join("key.pem"),
-                &certs.join("cert.pem"),
-                &certs.join("ca.pem"),
-                timeout,
-                version,
-            )
+            Docker::connect_with_ssl(host, &files.key, &files.cert, &files.ca, timeout, version)
         } else {
             Docker::connect_with_http(host, timeout, version)
         }
@@ -238,6 +252,15 @@ fn transport_problem(e: &bollard::errors::Error) -> Option<String> {
     }
     let mut src: Option<&(dyn std::error::Error + 'static)> = Some(e);
     let mut closed = false;
+    // A refused certificate surfaces as a failed connect: name it.
+    while let Some(s) = src {
+        let text = s.to_string();
+        if text.contains("certificate") || text.contains("HandshakeFailure") || text.contains("handshake") {
+            return Some(format!("TLS with the Docker engine at {host} failed: {text}"));
+        }
+        src = s.source();
+    }
+    let mut src: Option<&(dyn std::error::Error + 'static)> = Some(e);
     while let Some(s) = src {
         if let Some(io) = s.downcast_ref::<std::io::Error>() {
             match io.kind() {

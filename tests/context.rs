@@ -149,6 +149,137 @@ fn context_commands_read_and_write_the_docker_cli_files() {
     assert_eq!(o.status.code(), d.status.code());
 }
 
+fn openssl(dir: &Path, args: &[&str]) {
+    let out = Command::new("openssl").current_dir(dir).args(args).output().unwrap();
+    assert!(out.status.success(), "openssl {args:?}: {}", stderr(&out));
+}
+
+/// A test CA: `NAME.pem`, `NAME-key.pem`.
+fn make_ca(dir: &Path, name: &str) {
+    let (key, pem) = (format!("{name}-key.pem"), format!("{name}.pem"));
+    openssl(
+        dir,
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            &format!("/CN=orch test {name}"),
+            "-keyout",
+            &key,
+            "-out",
+            &pem,
+        ],
+    );
+}
+
+/// A client certificate signed by CA `ca`: `cert.pem`, `key.pem`.
+fn make_client(dir: &Path, ca: &str) {
+    openssl(
+        dir,
+        &[
+            "req",
+            "-new",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-subj",
+            "/CN=client",
+            "-keyout",
+            "key.pem",
+            "-out",
+            "client.csr",
+        ],
+    );
+    std::fs::write(dir.join("client.ext"), "extendedKeyUsage=clientAuth\n").unwrap();
+    openssl(
+        dir,
+        &[
+            "x509",
+            "-req",
+            "-days",
+            "2",
+            "-in",
+            "client.csr",
+            "-CA",
+            &format!("{ca}.pem"),
+            "-CAkey",
+            &format!("{ca}-key.pem"),
+            "-CAcreateserial",
+            "-extfile",
+            "client.ext",
+            "-out",
+            "cert.pem",
+        ],
+    );
+}
+
+/// Node 1's engine over TLS: `-H … --tlsverify` with the files as flags,
+/// and a context carrying them, both as the docker CLI; a CA that did not
+/// sign the engine's certificate fails, naming the certificate problem.
+fn tls_engine(cluster: &Cluster, config: &Path, certs: &Path) {
+    let url = format!("tcp://{}:2376", cluster.node(1).ip);
+    let file = |f: &str| certs.join(f).display().to_string();
+    let flags = |ca: &str| {
+        vec![
+            "-H".to_string(),
+            url.clone(),
+            "--tlsverify".into(),
+            "--tlscacert".into(),
+            file(ca),
+            "--tlscert".into(),
+            file("cert.pem"),
+            "--tlskey".into(),
+            file("key.pem"),
+        ]
+    };
+    let run = |mut c: Command, args: &[String]| {
+        c.env("DOCKER_CONFIG", config)
+            .env_remove("DOCKER_HOST")
+            .env_remove("DOCKER_CONTEXT");
+        c.args(args).args(["container", "ls", "-q"]).output().unwrap()
+    };
+    let (ours, theirs) = (
+        run(orch(), &flags("ca.pem")),
+        run(Command::new("docker"), &flags("ca.pem")),
+    );
+    assert!(theirs.status.success(), "docker over TLS: {}", stderr(&theirs));
+    assert!(ours.status.success(), "orch over TLS: {}", stderr(&ours));
+    let host = format!(
+        "host={url},ca={},cert={},key={}",
+        file("ca.pem"),
+        file("cert.pem"),
+        file("key.pem")
+    );
+    let out = Command::new("docker")
+        .env("DOCKER_CONFIG", config)
+        .args(["context", "create", "tls1", "--docker", &host])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let ours = run(orch(), &["--context".into(), "tls1".into()]);
+    assert!(ours.status.success(), "orch through a TLS context: {}", stderr(&ours));
+    // Without the client certificate the engine refuses; with another CA
+    // orch refuses the engine.
+    make_ca(certs, "other");
+    let (ours, theirs) = (
+        run(orch(), &flags("other.pem")),
+        run(Command::new("docker"), &flags("other.pem")),
+    );
+    assert!(!theirs.status.success());
+    assert_eq!(ours.status.code(), Some(1));
+    let err = stderr(&ours);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains(&url) && err.to_lowercase().contains("certificate"),
+        "{err}"
+    );
+}
+
 /// Contexts naming other engines: `up` goes there and nowhere else, and
 /// `DOCKER_CONTEXT` or `context use` make `ps` list it, as the docker CLI's
 /// own `ps` through the same context does. Then `scripts/fleet.rhai`
@@ -157,12 +288,16 @@ fn context_commands_read_and_write_the_docker_cli_files() {
 #[test]
 fn contexts_send_projects_to_their_engines_and_fleet_deploys_to_many() {
     let image = test_image();
-    let cluster = Cluster::start(3, &[image]);
+    let certs = tempfile::tempdir().unwrap();
+    make_ca(certs.path(), "ca");
+    make_client(certs.path(), "ca");
+    let cluster = Cluster::start_tls(3, &[image], certs.path());
     let config = tempfile::tempdir().unwrap();
     let dir = config.path();
     for i in 1..=3 {
         context_create(dir, &format!("n{i}"), &cluster.node(i).host);
     }
+    tls_engine(&cluster, dir, certs.path());
     let project = unique("ctx");
     let work = tempfile::tempdir().unwrap();
     std::fs::write(

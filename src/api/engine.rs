@@ -41,7 +41,7 @@ pub mod api {
     #[rhai_fn(return_raw)]
     pub fn select(name_or_url: &str) -> Result<(), Box<EvalAltResult>> {
         let choice = crate::context::lookup(name_or_url).map_err(|e| e.to_string())?;
-        super::super::set_endpoint(Endpoint::from_choice(&choice));
+        super::super::set_endpoint(choice.endpoint());
         Ok(())
     }
 
@@ -56,7 +56,7 @@ pub mod api {
     pub fn within(ctx: NativeCallContext, name_or_url: &str, f: FnPtr) -> Result<Dynamic, Box<EvalAltResult>> {
         let choice = crate::context::lookup(name_or_url).map_err(|e| e.to_string())?;
         let before = super::super::endpoint();
-        super::super::set_endpoint(Endpoint::from_choice(&choice));
+        super::super::set_endpoint(choice.endpoint());
         let r = f.call_within_context::<Dynamic>(&ctx, ());
         super::super::set_endpoint(before);
         r

@@ -43,6 +43,9 @@ fn script_run(argv: &[String]) -> bool {
         "--context",
         "-H",
         "--host",
+        "--tlscacert",
+        "--tlscert",
+        "--tlskey",
     ];
     let mut i = 1;
     while i < argv.len() {
@@ -132,6 +135,7 @@ pub fn command() -> Command {
                 .action(ArgAction::Append)
                 .help("Engine to connect to (unix:///…, tcp://…)"),
         )
+        .args(tls_args())
         .arg(
             Arg::new("no-lock-wait")
                 .long("no-lock-wait")
@@ -211,6 +215,35 @@ fn limit_args() -> Vec<Arg> {
     ]
 }
 
+/// The docker CLI's TLS flags, root-level as there.
+fn tls_args() -> Vec<Arg> {
+    let file = |name: &'static str, help: &'static str| {
+        Arg::new(name)
+            .long(name)
+            .value_name("PATH")
+            .help(help)
+            .help_heading("Engine TLS")
+    };
+    vec![
+        Arg::new("tls")
+            .long("tls")
+            .action(ArgAction::SetTrue)
+            .help("Use TLS; implied by --tlsverify")
+            .help_heading("Engine TLS"),
+        Arg::new("tlsverify")
+            .long("tlsverify")
+            .action(ArgAction::SetTrue)
+            .help("Use TLS and verify the remote")
+            .help_heading("Engine TLS"),
+        file(
+            "tlscacert",
+            "Trust certs signed only by this CA (default ~/.docker/ca.pem)",
+        ),
+        file("tlscert", "Path to TLS certificate file (default ~/.docker/cert.pem)"),
+        file("tlskey", "Path to TLS key file (default ~/.docker/key.pem)"),
+    ]
+}
+
 fn limits(m: &ArgMatches) -> Limits {
     let get = |k: &str| m.get_one::<u64>(k).copied();
     let d = Limits::default();
@@ -280,10 +313,40 @@ fn choose_engine(m: &ArgMatches) -> Result<(), i32> {
         std::env::remove_var("DOCKER_HOST");
         std::env::set_var("DOCKER_CONTEXT", c);
     }
-    if choice.context != crate::context::DEFAULT || choice.host.is_some() {
-        crate::api::set_endpoint(crate::docker::Endpoint::from_choice(&choice));
+    let mut choice = choice;
+    if choice.context == crate::context::DEFAULT {
+        choice.tls = tls_flags(m);
+    }
+    if choice.context != crate::context::DEFAULT || choice.host.is_some() || choice.tls.is_some() {
+        crate::api::set_endpoint(choice.endpoint());
     }
     Ok(())
+}
+
+/// The docker CLI's `--tlsverify`/`--tls` and `--tlscacert`, `--tlscert`,
+/// `--tlskey` (each file defaulting to `DOCKER_CERT_PATH`'s, else
+/// `~/.docker`'s): the TLS files for the default context, or `None`
+/// when no TLS flag was given (then `DOCKER_TLS_VERIFY` decides).
+fn tls_flags(m: &ArgMatches) -> Option<crate::docker::Tls> {
+    let file = |k: &str| m.get_one::<String>(k).map(std::path::PathBuf::from);
+    let given = m.get_flag("tlsverify")
+        || m.get_flag("tls")
+        || ["tlscacert", "tlscert", "tlskey"]
+            .iter()
+            .any(|k| m.contains_id(k) && m.get_one::<String>(k).is_some());
+    if !given {
+        return None;
+    }
+    let dir = std::env::var_os("DOCKER_CERT_PATH")
+        .filter(|d| !d.is_empty())
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(crate::context::config_dir);
+    let d = crate::docker::Tls::in_dir(&dir);
+    Some(crate::docker::Tls {
+        ca: file("tlscacert").unwrap_or(d.ca),
+        cert: file("tlscert").unwrap_or(d.cert),
+        key: file("tlskey").unwrap_or(d.key),
+    })
 }
 
 /// Parses the command line, runs the command, returns the exit code.

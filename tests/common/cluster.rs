@@ -55,6 +55,17 @@ fn script() -> std::path::PathBuf {
 impl Cluster {
     /// Starts `n` nodes with `images` loaded into each.
     pub fn start(n: usize, images: &[&str]) -> Cluster {
+        Self::start_env(n, images, &[])
+    }
+
+    /// `start` with nodes whose engines also listen on `tcp://IP:2376`
+    /// with `--tlsverify`, their certificates signed by the CA in
+    /// `ca_dir` (`ca.pem`, `ca-key.pem`).
+    pub fn start_tls(n: usize, images: &[&str], ca_dir: &std::path::Path) -> Cluster {
+        Self::start_env(n, images, &[("ORCH_CLUSTER_TLS", ca_dir.to_str().unwrap())])
+    }
+
+    fn start_env(n: usize, images: &[&str], env: &[(&str, &str)]) -> Cluster {
         static N: AtomicUsize = AtomicUsize::new(0);
         // Short (interface names are 15 bytes at most), unique per process.
         let name = format!(
@@ -69,6 +80,7 @@ impl Cluster {
         let out = Command::new(script())
             .args(["up", &name, &n.to_string()])
             .args(images)
+            .envs(env.iter().copied())
             .output()
             .expect("run tests/harness/cluster.sh");
         assert!(

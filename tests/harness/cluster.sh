@@ -6,6 +6,11 @@
 #
 #   cluster.sh up NAME N [IMAGE...]   start N nodes, load IMAGEs into each;
 #                                     prints "nodeI unix:///…/docker.sock IP"
+#                                     With ORCH_CLUSTER_TLS=DIR (holding a
+#                                     test CA's ca.pem and ca-key.pem), each
+#                                     dockerd also listens on tcp://IP:2376
+#                                     with --tlsverify, its certificate
+#                                     signed by that CA for its address.
 #   cluster.sh swarm NAME [M]         init on node1, join the others (the
 #                                     first M nodes managers, default 1)
 #   cluster.sh kill NAME I            SIGKILL node I's dockerd (node loss)
@@ -106,7 +111,24 @@ start_node() {
     echo "node$i" > "$dir/hostname"
     # Not the host's /etc/docker/daemon.json (its data-root would clash).
     echo '{}' > "$dir/daemon.json"
+    if [ -n "${ORCH_CLUSTER_TLS:-}" ]; then
+        server_cert "$dir" "$net.$((10 + i))"
+    fi
     launch_daemon "$name" "$i"
+}
+
+# A server certificate for ADDR signed by the test CA in $ORCH_CLUSTER_TLS,
+# and the daemon.json that makes dockerd verify its clients with that CA.
+server_cert() {
+    local dir=$1 addr=$2 ca=$ORCH_CLUSTER_TLS
+    openssl req -new -newkey rsa:2048 -nodes -subj "/CN=$addr" \
+        -keyout "$dir/server-key.pem" -out "$dir/server.csr" 2>/dev/null
+    printf 'subjectAltName=IP:%s\nextendedKeyUsage=serverAuth\n' "$addr" > "$dir/server.ext"
+    openssl x509 -req -days 2 -in "$dir/server.csr" -CA "$ca/ca.pem" -CAkey "$ca/ca-key.pem" \
+        -CAcreateserial -extfile "$dir/server.ext" -out "$dir/server-cert.pem" 2>/dev/null
+    printf '{"tlsverify": true, "tlscacert": "%s", "tlscert": "%s", "tlskey": "%s"}\n' \
+        "$ca/ca.pem" "$dir/server-cert.pem" "$dir/server-key.pem" > "$dir/daemon.json"
+    echo "tcp://$addr:2376" > "$dir/tcp"
 }
 
 # Starts node I's dockerd in its namespace (first start and restarts).
@@ -121,7 +143,7 @@ launch_daemon() {
             --data-root "$1/data" --exec-root "$1/exec" --pidfile "$1/docker.pid" \
             -H "unix://$1/docker.sock" --containerd-namespace "orch-$2" \
             --containerd-plugins-namespace "orch-$2-plugins" \
-            --bridge none
+            --bridge none $(cat "$1/tcp" 2>/dev/null | sed "s/^/-H /")
     ' _ "$dir" "$name-$i" >> "$dir/dockerd.log" 2>&1 &
     echo $! > "$dir/launcher.pid"
 }
