@@ -298,10 +298,18 @@ fn stack_deploy_reach_redeploy_prune_and_rm() {
 fn push_nodes_and_bad_stacks() {
     let image = test_image();
     let cluster = shared_swarm(3, &[image]);
-    for i in 2..=3 {
-        let label = format!("orch.engine={}", cluster.node(i).host);
-        cluster.docker(1, &["node", "update", "--label-add", &label, &format!("node{i}")]);
-    }
+    // node2's engine is named by its label; node3's by nothing yet.
+    let label = format!("orch.engine={}", cluster.node(2).host);
+    cluster.docker(1, &["node", "update", "--label-add", &label, "node2"]);
+    let config = tempfile::tempdir().unwrap();
+    let push = || {
+        cluster
+            .orch(1)
+            .env("DOCKER_CONFIG", config.path())
+            .args(["image", "push-nodes", "only1:v1"])
+            .output()
+            .unwrap()
+    };
 
     // An image built on node1 only: push-nodes makes it run everywhere.
     let ctx = tempfile::tempdir().unwrap();
@@ -322,9 +330,36 @@ fn push_nodes_and_bad_stacks() {
     for i in 2..=3 {
         assert!(!cluster.docker(i, &["images", "-q", "only1:v1"]).contains(&id[7..19]));
     }
-    let out = ok(cluster.orch(1).args(["image", "push-nodes", "only1:v1"]));
+    // Never a guessed plaintext address: node3 is an error saying how to
+    // name its engine, node2 still gets the image.
+    let out = push();
+    assert!(!out.status.success());
+    assert!(stdout(&out).contains("node2: only1:v1 loaded"), "{}", stdout(&out));
     assert!(
-        out.contains("node2: only1:v1 loaded") && out.contains("node3: only1:v1 loaded"),
+        stderr(&out).contains(
+            "node node3: no engine address known: give --node-host node3=URL, create a docker context named node3"
+        ),
+        "{}",
+        stderr(&out)
+    );
+    // A docker context named after the node names it.
+    let made = std::process::Command::new("docker")
+        .env("DOCKER_CONFIG", config.path())
+        .args([
+            "context",
+            "create",
+            "node3",
+            "--docker",
+            &format!("host={}", cluster.node(3).host),
+        ])
+        .output()
+        .unwrap();
+    assert!(made.status.success(), "{}", stderr(&made));
+    let out = push();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = stdout(&out);
+    assert!(
+        out.contains("node2: only1:v1 already present") && out.contains("node3: only1:v1 loaded"),
         "{out}"
     );
     for i in 2..=3 {
@@ -333,7 +368,7 @@ fn push_nodes_and_bad_stacks() {
             id
         );
     }
-    let out = ok(cluster.orch(1).args(["image", "push-nodes", "only1:v1"]));
+    let out = stdout(&push());
     assert_eq!(out.matches("already present").count(), 2, "{out}");
     let out = ok(cluster.orch(1).args([
         "service",

@@ -58,7 +58,7 @@ pub async fn push(from: Arc<Endpoint>, name: &str, hosts: Vec<String>) -> crate:
 }
 
 async fn push_one(src: &bollard::Docker, name: &str, id: &str, host: &str) -> Result<&'static str, String> {
-    let ep = Endpoint::new(host);
+    let ep = super::node_engines::endpoint_for(host);
     let dst = ep.client().await.map_err(|e| e.to_string())?;
     if let Ok(img) = dst.inspect_image(name).await {
         if img.id.as_deref() == Some(id) {

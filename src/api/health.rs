@@ -271,6 +271,8 @@ pub mod task_api {
     /// ```
     #[rhai_fn(name = "health", return_raw)]
     pub fn health_on(ctx: NativeCallContext, task: Map, host: &str) -> RhaiResult<Map> {
-        crate::api::at(&ctx, || super::task_health(&Endpoint::new(host), &task))
+        crate::api::at(&ctx, || {
+            super::task_health(&crate::api::node_engines::endpoint_for(host), &task)
+        })
     }
 }

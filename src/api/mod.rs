@@ -24,6 +24,7 @@ pub mod image;
 pub mod logprint;
 pub mod network;
 pub mod node;
+pub mod node_engines;
 pub mod oneoff;
 pub mod options;
 pub mod opts;
@@ -74,7 +75,9 @@ pub fn register(engine: &mut Engine) {
     engine.register_static_module("compose", compose.into());
     engine.register_static_module("progress", exported_module!(progress::api).into());
     engine.register_static_module("swarm", exported_module!(swarm::api).into());
-    engine.register_static_module("node", exported_module!(node::api).into());
+    let mut node = exported_module!(node::api);
+    node.combine_flatten(exported_module!(node_engines::api));
+    engine.register_static_module("node", node.into());
     let mut service = exported_module!(service::api);
     service.combine_flatten(exported_module!(stats_scope::service_api));
     engine.register_static_module("service", service.into());

@@ -15,7 +15,6 @@ use std::sync::{Arc, Mutex};
 use bollard::query_parameters as qp;
 use rhai::plugin::*;
 use rhai::{Array, Dynamic, Map, NativeCallContext};
-use serde_json::Value;
 
 use super::options::ServiceStatsOpts;
 use super::stats::sample_all;
@@ -36,7 +35,7 @@ fn engine_at(host: &str) -> Arc<Endpoint> {
     let mut all = ENGINES.lock().unwrap();
     all.get_or_insert_with(HashMap::new)
         .entry(host.to_string())
-        .or_insert_with(|| Endpoint::new(host))
+        .or_insert_with(|| super::node_engines::endpoint_for(host))
         .clone()
 }
 
@@ -88,29 +87,6 @@ fn compose_stats(project: &str, service: Option<&str>) -> RhaiResult<Array> {
     Ok(out.into_iter().map(Dynamic::from_map).collect())
 }
 
-/// Each node's engine address, found as `orch image push-nodes` finds it:
-/// `node_hosts` (hostname → address), else the node's `orch.engine`
-/// label, else `tcp://ADDR:2375`; the node this engine is keeps this
-/// engine's address.
-fn node_engines(nodes: &Value, self_id: &str, given: &HashMap<String, String>) -> HashMap<String, (String, String)> {
-    let mut out = HashMap::new();
-    for n in nodes.as_array().into_iter().flatten() {
-        let id = n["ID"].as_str().unwrap_or("").to_string();
-        let name = n["Description"]["Hostname"].as_str().unwrap_or("").to_string();
-        let host = if id == self_id {
-            super::endpoint().host.clone()
-        } else if let Some(h) = given.get(&name) {
-            h.clone()
-        } else if let Some(h) = n["Spec"]["Labels"]["orch.engine"].as_str() {
-            h.to_string()
-        } else {
-            format!("tcp://{}:2375", n["Status"]["Addr"].as_str().unwrap_or(""))
-        };
-        out.insert(id, (name, host));
-    }
-    out
-}
-
 fn service_stats(name: &str, opts: Map) -> RhaiResult<Array> {
     let o: ServiceStatsOpts = super::opts::read("service::stats", opts)?;
     let given = o.node_hosts.unwrap_or_default();
@@ -128,9 +104,13 @@ fn service_stats(name: &str, opts: Map) -> RhaiResult<Array> {
         Ok((t.map_err(err)?, n.map_err(err)?, i.map_err(err)?))
     })?;
     let self_id = info["Swarm"]["NodeID"].as_str().unwrap_or("");
-    let engines = node_engines(&nodes, self_id, &given);
+    let engines: HashMap<String, (String, Option<String>)> = super::node_engines::engines_of(&nodes, self_id, &given)
+        .into_iter()
+        .map(|e| (e.id, (e.node, e.host)))
+        .collect();
     let mut meta = Vec::new();
     let mut list = Vec::new();
+    let mut missing = Vec::new();
     for t in tasks.as_array().into_iter().flatten() {
         let cid = t["Status"]["ContainerStatus"]["ContainerID"].as_str().unwrap_or("");
         if t["Status"]["State"] != "running" || cid.is_empty() {
@@ -138,6 +118,15 @@ fn service_stats(name: &str, opts: Map) -> RhaiResult<Array> {
         }
         let node = t["NodeID"].as_str().unwrap_or("");
         let Some((hostname, host)) = engines.get(node) else {
+            continue;
+        };
+        let Some(host) = host else {
+            missing.push((
+                t["ID"].as_str().unwrap_or("").to_string(),
+                t["Slot"].as_i64().unwrap_or(0),
+                hostname.clone(),
+                cid.to_string(),
+            ));
             continue;
         };
         list.push((engine_at(host), cid.to_string()));
@@ -158,6 +147,16 @@ fn service_stats(name: &str, opts: Map) -> RhaiResult<Array> {
             m
         })
         .collect();
+    // A task on a node whose engine nothing names: its sample says why.
+    for (task, slot, node, cid) in missing {
+        let mut m = Map::new();
+        m.insert("id".into(), cid.into());
+        m.insert("task".into(), task.into());
+        m.insert("slot".into(), slot.into());
+        m.insert("error".into(), super::node_engines::no_engine(&node).into());
+        m.insert("node".into(), node.into());
+        out.push(m);
+    }
     out.sort_by_key(|m| m.get("slot").and_then(|v| v.as_int().ok()).unwrap_or(0));
     Ok(out.into_iter().map(Dynamic::from_map).collect())
 }

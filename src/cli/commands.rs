@@ -114,7 +114,7 @@ fn converge_commands() -> Vec<Command> {
             .arg(flag("once", None, "Evaluate every rule once, then exit"))
             .arg(opt("interval", "Seconds between evaluations (default: the first rule's interval, else 15)"))
             .arg(multi("host", "Engine or swarm manager to talk to; repeat to give managers to fail over to"))
-            .arg(multi("node-host", "Engine address of a swarm node, NODE=HOST (default: its orch.engine label, else tcp://ADDR:2375)"))
+            .arg(multi("node-host", "Engine address of a swarm node, NODE=HOST (default: a docker context named after the node, else its orch.engine label)"))
             .arg(opt("format", "Decision lines as text (default) or json"))
             .arg(multi("service", "Only these services' rules (compose file rules)").id("services"))
             .arg(Arg::new("rules").value_name("RULES.rhai").help("A script whose fn rules() returns the rules")),
@@ -530,7 +530,7 @@ pub fn add(root: Command) -> Command {
                                 .action(ArgAction::Append)
                                 .value_name("NODE=HOST")
                                 .help(
-                                    "Engine address of a node (default: its orch.engine label, else tcp://ADDR:2375)",
+                                    "Engine address of a node (default: a docker context named after the node, else its orch.engine label)",
                                 ),
                         )
                         .arg(Arg::new("images").num_args(1..).required(true).value_name("IMAGE")),
