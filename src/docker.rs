@@ -167,11 +167,18 @@ async fn connect(host: &str, tls: Option<&Tls>) -> Result<Docker, ConnectError> 
             Docker::connect_with_http(host, timeout, version)
         }
     } else if host.starts_with("ssh://") {
-        return Err(error(
-            host,
-            "ssh:// engines are not supported by orch yet",
-            "Forward the remote socket (ssh -L /tmp/remote.sock:/var/run/docker.sock HOST) and use -H unix:///tmp/remote.sock",
-        ));
+        let url = host.to_string();
+        let sock = tokio::task::spawn_blocking(move || crate::ssh::tunnel(&url))
+            .await
+            .map_err(|e| error(host, e, ""))?
+            .map_err(|e| {
+                error(
+                    host,
+                    e,
+                    "`ssh HOST docker version` must work without a prompt (a key in ssh-agent or ~/.ssh, the host known), as for the docker CLI",
+                )
+            })?;
+        Docker::connect_with_unix(&format!("unix://{}", sock.display()), timeout, version)
     } else {
         return Err(error(
             host,

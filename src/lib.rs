@@ -24,6 +24,7 @@ pub mod memo;
 pub mod plan;
 pub mod script;
 pub mod source;
+pub mod ssh;
 pub mod stack;
 pub mod stdlib;
 pub mod template;

@@ -1,3 +1,6 @@
 fn main() {
-    std::process::exit(orch::cli::main());
+    let code = orch::cli::main();
+    // The run's ssh masters (ssh:// engines) end with it.
+    orch::ssh::close_all();
+    std::process::exit(code);
 }

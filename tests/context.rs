@@ -280,6 +280,58 @@ fn tls_engine(cluster: &Cluster, config: &Path, certs: &Path) {
     );
 }
 
+/// Node 2 as an ssh host (`ssh://root@IP`, a key made here): a context on
+/// it takes a project there and lists it; a key the host refuses is one
+/// line with ssh's own words and exit 1.
+fn ssh_engine(cluster: &Cluster, config: &Path, project: &str, work: &Path) {
+    let keys = tempfile::tempdir().unwrap();
+    for k in ["good", "bad"] {
+        let out = Command::new("ssh-keygen")
+            .args(["-q", "-t", "ed25519", "-N", "", "-f"])
+            .arg(keys.path().join(k))
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", stderr(&out));
+    }
+    std::fs::copy(keys.path().join("good.pub"), keys.path().join("authorized_keys")).unwrap();
+    cluster.sshd(2, &keys.path().join("authorized_keys"));
+    context_create(config, "s2", &format!("ssh://root@{}", cluster.node(2).ip));
+    let ssh_with = |key: &str| {
+        format!(
+            "ssh -i {} -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR",
+            keys.path().join(key).display()
+        )
+    };
+    let run = |key: &str, args: &[&str]| {
+        orch()
+            .current_dir(work)
+            .env("DOCKER_CONFIG", config)
+            .env("ORCH_SSH_COMMAND", ssh_with(key))
+            .env_remove("DOCKER_HOST")
+            .env_remove("DOCKER_CONTEXT")
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let out = run("good", &["--context", "s2", "-p", project, "up", "-d"]);
+    assert!(out.status.success(), "up through ssh: {}", stderr(&out));
+    let label = format!("label=com.docker.compose.project={project}");
+    assert_eq!(cluster.docker(2, &["ps", "-q", "--filter", &label]).lines().count(), 1);
+    let ps = run("good", &["--context", "s2", "-p", project, "ps"]);
+    assert!(stdout(&ps).contains(&format!("{project}-app-1")), "{}", stderr(&ps));
+    let refused = run("bad", &["--context", "s2", "-p", project, "ps"]);
+    assert_eq!(refused.status.code(), Some(1));
+    let err = stderr(&refused);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains("Permission denied") && err.contains("ssh://root@"),
+        "{err}"
+    );
+    let down = run("good", &["--context", "s2", "-p", project, "down", "-t", "0"]);
+    assert!(down.status.success(), "{}", stderr(&down));
+    assert!(cluster.docker(2, &["ps", "-aq", "--filter", &label]).trim().is_empty());
+}
+
 /// Contexts naming other engines: `up` goes there and nowhere else, and
 /// `DOCKER_CONTEXT` or `context use` make `ps` list it, as the docker CLI's
 /// own `ps` through the same context does. Then `scripts/fleet.rhai`
@@ -341,6 +393,7 @@ fn contexts_send_projects_to_their_engines_and_fleet_deploys_to_many() {
     assert!(run(&[], &["context", "use", "n1"]).status.success());
     assert_eq!(listed(run(&[], &["-p", &project, "ps"])), 1);
     assert!(run(&[], &["context", "use", "default"]).status.success());
+    ssh_engine(&cluster, dir, &project, work.path());
 
     // The fleet: node3's engine is down.
     cluster.kill(3);

@@ -25,6 +25,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "error",
             "memo",
             "source",
+            "ssh",
             "stdlib",
             "template",
             "units",

@@ -163,6 +163,21 @@ impl Cluster {
         );
     }
 
+    /// Runs sshd on node `i` (root, the public keys in `keys`), its
+    /// sessions `docker system dial-stdio` on that node's engine: the
+    /// node as a remote host for `ssh://root@IP`.
+    pub fn sshd(&self, i: usize, keys: &std::path::Path) {
+        let out = Command::new(script())
+            .args(["sshd", &self.name, &i.to_string(), keys.to_str().unwrap()])
+            .output()
+            .expect("cluster.sh sshd");
+        assert!(
+            out.status.success(),
+            "cluster.sh sshd: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
     /// Kills node `i`'s dockerd (SIGKILL), as a machine loss.
     pub fn kill(&self, i: usize) {
         self.node_cmd("kill", i);

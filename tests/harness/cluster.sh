@@ -18,6 +18,11 @@
 #                                     again on the same data (engine restart)
 #   cluster.sh freeze|thaw NAME I     SIGSTOP / SIGCONT node I's dockerd (an
 #                                     engine that stops answering)
+#   cluster.sh sshd NAME I KEYS       run sshd in node I's namespace (port
+#                                     22, root, the public keys in file
+#                                     KEYS); a session runs `docker system
+#                                     dial-stdio` on node I's engine, as a
+#                                     remote docker host does for ssh://
 #   cluster.sh down NAME              remove everything of cluster NAME
 #   cluster.sh ls | down-all          list / remove every cluster
 #
@@ -201,6 +206,27 @@ kill_node() {
     [ -f "$dir/docker.pid" ] && kill -9 "$(cat "$dir/docker.pid")" 2>/dev/null || true
 }
 
+sshd_node() {
+    local name=$1 i=$2 keys=$3 dir="$ROOT/$1/node$2"
+    [ -x /usr/sbin/sshd ] || die "sshd is missing (apt-get install -y openssh-server)"
+    mkdir -p /run/sshd
+    [ -f "$dir/ssh_host_key" ] || ssh-keygen -q -t ed25519 -N '' -f "$dir/ssh_host_key"
+    {
+        echo "ListenAddress $(node_ip "$name" "$i"):22"
+        echo "HostKey $dir/ssh_host_key"
+        echo "PidFile $dir/sshd.pid"
+        echo "AuthorizedKeysFile $keys"
+        echo "PermitRootLogin prohibit-password"
+        echo "PasswordAuthentication no"
+        echo "KbdInteractiveAuthentication no"
+        echo "UsePAM no"
+        echo "StrictModes no"
+        echo "ForceCommand env DOCKER_HOST=unix://$dir/docker.sock docker system dial-stdio"
+    } > "$dir/sshd_config"
+    nsenter --net="/run/netns/orch-$name-$i" /usr/sbin/sshd -f "$dir/sshd_config" -E "$dir/sshd.log" \
+        || die "sshd on node$i failed: $(tail -3 "$dir/sshd.log")"
+}
+
 down() {
     local name=$1 dir="$ROOT/$1" i pid
     check_name "$name"
@@ -251,6 +277,7 @@ case "$cmd" in
     restart) need_root; restart_node "$2" "$3" ;;
     freeze) need_root; signal_node STOP "$2" "$3" ;;
     thaw) need_root; signal_node CONT "$2" "$3" ;;
+    sshd) need_root; sshd_node "$2" "$3" "$4" ;;
     down) need_root; down "$2" ;;
     ls) ls "$ROOT" 2>/dev/null || true ;;
     down-all) need_root; for c in $(ls "$ROOT" 2>/dev/null); do down "$c"; done ;;
