@@ -121,6 +121,9 @@ fn compute(doc: Dynamic, opts: Map) -> RhaiResult<Plan> {
             }
         },
     };
+    if options.no_deps {
+        d.drop_dependency_labels(&options.services);
+    }
     let ep = super::endpoint();
     let observed = bridge::block_on(async {
         let c = client(&ep).await?;

@@ -276,6 +276,16 @@ fn lifecycle_commands() -> Vec<Command> {
                 "Remove containers for services not defined in the Compose file",
             ))
             .arg(services()),
+        Command::new("scale")
+            .about("Scale services")
+            .arg(flag("dry-run", None, "Print the plan and change nothing"))
+            .arg(flag("no-deps", None, "Don't start linked services"))
+            .arg(
+                Arg::new("replicas")
+                    .num_args(1..)
+                    .required(true)
+                    .value_name("SERVICE=REPLICAS"),
+            ),
         Command::new("pause").about("Pause services").arg(services()),
         Command::new("unpause").about("Unpause services").arg(services()),
         Command::new("rm")
