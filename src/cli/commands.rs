@@ -79,6 +79,7 @@ fn compose_commands() -> Vec<Command> {
         lifecycle_commands(),
         image_commands(),
         container_commands(),
+        super::container_commands::commands(),
     ]
     .concat()
 }
