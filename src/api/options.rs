@@ -75,6 +75,15 @@ options! {
     }
 }
 
+// container_cp.rs
+options! {
+    /// `cp_to` / `cp_from`'s options.
+    struct CpOpts {
+        archive: flag,
+        follow_link: flag,
+    }
+}
+
 options! {
     /// `exec`'s options.
     struct ExecOpts {

@@ -129,8 +129,12 @@ fn copy_dir(from: &Path, to: &Path) -> std::io::Result<()> {
     for e in std::fs::read_dir(from)? {
         let e = e?;
         let target = to.join(e.file_name());
-        if e.file_type()?.is_dir() {
+        let kind = e.file_type()?;
+        if kind.is_dir() {
             copy_dir(&e.path(), &target)?;
+        } else if kind.is_symlink() {
+            // Kept a link (fixtures of `cp -L`).
+            std::os::unix::fs::symlink(std::fs::read_link(e.path())?, &target)?;
         } else {
             std::fs::copy(e.path(), &target)?;
         }
