@@ -14,6 +14,7 @@ pub mod compose;
 pub mod config;
 pub mod container;
 pub mod container_cp;
+pub mod container_image;
 pub mod container_io;
 pub mod distribute;
 pub mod engine;
@@ -60,6 +61,7 @@ pub fn register(engine: &mut Engine) {
     let mut container = exported_module!(container::api);
     container.combine_flatten(exported_module!(container_io::api));
     container.combine_flatten(exported_module!(container_cp::api));
+    container.combine_flatten(exported_module!(container_image::api));
     container.combine_flatten(exported_module!(health::api));
     container.combine_flatten(exported_module!(attach::api));
     container.combine_flatten(exported_module!(stats::api));

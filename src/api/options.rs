@@ -84,6 +84,18 @@ options! {
     }
 }
 
+// container_image.rs
+options! {
+    /// `commit`'s options.
+    struct CommitOpts {
+        reference: text,
+        comment: text,
+        author: text,
+        changes: strings,
+        pause: flag,
+    }
+}
+
 options! {
     /// `exec`'s options.
     struct ExecOpts {

@@ -5,7 +5,7 @@
 
 use clap::{Arg, Command};
 
-use super::flags::{flag, num, opt, services};
+use super::flags::{flag, multi, num, opt, services};
 
 /// compose's `--format` help of the commands with docker's formatters.
 const FORMAT_HELP: &str = "Format output using a custom template: 'table', 'table TEMPLATE', 'json', 'TEMPLATE'";
@@ -40,7 +40,32 @@ pub(super) fn commands() -> Vec<Command> {
                     .allow_hyphen_values(true)
                     .value_name("DEST_PATH|-|SERVICE:DEST_PATH"),
             ),
+        Command::new("commit")
+            .about("Create a new image from a service container's changes")
+            .arg(opt("author", "Author (e.g., \"John Hannibal Smith <hannibal@a-team.com>\")").short('a'))
+            .arg(multi("change", "Apply Dockerfile instruction to the created image").short('c'))
+            .arg(num("index", "index of the container if service has multiple replicas."))
+            .arg(opt("message", "Commit message").short('m'))
+            .arg(go_bool("pause", "Pause container during commit").short('p'))
+            .arg(dry_run())
+            .arg(Arg::new("service").required(true).value_name("SERVICE"))
+            .arg(Arg::new("reference").value_name("REPOSITORY[:TAG]")),
+        Command::new("export")
+            .about("Export a service container's filesystem as a tar archive")
+            .arg(num("index", "index of the container if service has multiple replicas."))
+            .arg(opt("output", "Write to a file, instead of STDOUT").short('o'))
+            .arg(dry_run())
+            .arg(Arg::new("service").required(true).value_name("SERVICE")),
     ]
+}
+
+/// A Go bool flag that defaults to true: `--pause`, `--pause=false`.
+fn go_bool(name: &'static str, help: &'static str) -> Arg {
+    opt(name, help)
+        .num_args(0..=1)
+        .require_equals(true)
+        .default_value("true")
+        .default_missing_value("true")
 }
 
 /// compose's `--dry-run`: say what would be done, do nothing.
