@@ -56,6 +56,22 @@ pub(super) fn commands() -> Vec<Command> {
             .arg(opt("output", "Write to a file, instead of STDOUT").short('o'))
             .arg(dry_run())
             .arg(Arg::new("service").required(true).value_name("SERVICE")),
+        Command::new("stats")
+            .about("Display a live stream of container(s) resource usage statistics")
+            .arg(flag(
+                "all",
+                Some('a'),
+                "Show all containers (default shows just running)",
+            ))
+            .arg(opt("format", FORMAT_HELP))
+            .arg(flag(
+                "no-stream",
+                None,
+                "Disable streaming stats and only pull the first result",
+            ))
+            .arg(flag("no-trunc", None, "Do not truncate output"))
+            .arg(dry_run())
+            .arg(services()),
     ]
 }
 
