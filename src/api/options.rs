@@ -96,6 +96,17 @@ options! {
     }
 }
 
+// engine.rs
+options! {
+    /// `engine::events`'s options.
+    struct EventsOpts {
+        since: int,
+        until: int,
+        label: strings,
+        kind: strings,
+    }
+}
+
 options! {
     /// `exec`'s options.
     struct ExecOpts {

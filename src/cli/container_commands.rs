@@ -72,6 +72,13 @@ pub(super) fn commands() -> Vec<Command> {
             .arg(flag("no-trunc", None, "Do not truncate output"))
             .arg(dry_run())
             .arg(services()),
+        Command::new("events")
+            .about("Receive real time events from containers")
+            .arg(flag("json", None, "Output events as a stream of json objects"))
+            .arg(opt("since", "Show all events created since timestamp"))
+            .arg(opt("until", "Stream events until this timestamp"))
+            .arg(dry_run())
+            .arg(services()),
     ]
 }
 
