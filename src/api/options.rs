@@ -14,6 +14,14 @@ options! {
     }
 }
 
+options! {
+    /// `attach`'s options.
+    struct AttachOpts {
+        stdin: flag,
+        detach_keys: text,
+    }
+}
+
 // batch.rs
 options! {
     /// `container::logs`'s options: the log query and `until_first_exit`.

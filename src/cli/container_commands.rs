@@ -79,6 +79,17 @@ pub(super) fn commands() -> Vec<Command> {
             .arg(opt("until", "Stream events until this timestamp"))
             .arg(dry_run())
             .arg(services()),
+        Command::new("attach")
+            .about("Attach local standard input, output, and error streams to a service's running container")
+            .arg(opt(
+                "detach-keys",
+                "Override the key sequence for detaching from a container.",
+            ))
+            .arg(num("index", "index of the container if service has multiple replicas."))
+            .arg(flag("no-stdin", None, "Do not attach STDIN"))
+            .arg(go_bool("sig-proxy", "Proxy all received signals to the process"))
+            .arg(dry_run())
+            .arg(Arg::new("service").required(true).value_name("SERVICE")),
     ]
 }
 
