@@ -286,6 +286,7 @@ options! {
         always_recreate_deps: flag,
         remove_orphans: flag,
         ignore_orphans: flag,
+        ignore_dependencies: flag,
         scale: map,
         build: text,
         working_dir: text,
