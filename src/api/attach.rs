@@ -18,7 +18,7 @@ use tokio::sync::mpsc;
 
 use super::container::Container;
 
-use super::options::StartAttachedOpts;
+use super::options::{AttachOpts, StartAttachedOpts};
 use super::{client, engine_err, RhaiResult};
 use crate::bridge;
 
@@ -155,16 +155,40 @@ async fn exit_code(d: &Docker, id: &str, what: &str) -> RhaiResult<i64> {
 
 fn start_attached(c: &Container, opts: Map) -> RhaiResult<i64> {
     let o: StartAttachedOpts = crate::api::opts::read("start_attached", opts)?;
-    let want_stdin = o.stdin.unwrap_or(false);
+    attached(c, o.stdin.unwrap_or(false), None, true)
+}
+
+fn attach(c: &Container, opts: Map) -> RhaiResult<i64> {
+    let o: AttachOpts = crate::api::opts::read("attach", opts)?;
+    attached(
+        c,
+        o.stdin.unwrap_or(false),
+        o.detach_keys.filter(|k| !k.is_empty()),
+        false,
+    )
+}
+
+/// Attaches to the container (starting it when `start`), copies its
+/// output until it ends, and returns its exit code; 0 when it still runs
+/// (left with the detach keys).
+fn attached(c: &Container, want_stdin: bool, detach_keys: Option<String>, start: bool) -> RhaiResult<i64> {
     let ep = c.ep.clone();
     let id = c.id.clone();
-    let what = format!("container start {}", if c.name.is_empty() { &c.id } else { &c.name });
+    let op = if start { "start" } else { "attach" };
+    let what = format!("container {op} {}", if c.name.is_empty() { &c.id } else { &c.name });
     bridge::block_on_until_interrupt(async move {
         let d = client(&ep).await?;
         let info = d
             .inspect_container(&id, None::<qp::InspectContainerOptions>)
             .await
             .map_err(|e| engine_err(&what, &e))?;
+        let state = info.state.clone().unwrap_or_default();
+        if !start && state.paused == Some(true) {
+            return Err("You cannot attach to a paused container, unpause it first".into());
+        }
+        if !start && state.running != Some(true) {
+            return Err("You cannot attach to a stopped container, start it first".into());
+        }
         // As the CLI: stdin only reaches a container created to take it.
         let config = info.config.unwrap_or_default();
         let stdin = want_stdin && config.open_stdin.unwrap_or(false);
@@ -176,7 +200,7 @@ fn start_attached(c: &Container, opts: Map) -> RhaiResult<i64> {
             stderr: true,
             stream: true,
             logs: false,
-            detach_keys: None,
+            detach_keys,
         };
         let conn = d
             .attach_container(&id, Some(attach))
@@ -184,13 +208,19 @@ fn start_attached(c: &Container, opts: Map) -> RhaiResult<i64> {
             .map_err(|e| engine_err(&what, &e))?;
         let mut output = conn.output;
         let _writer = AbortOnDrop(tokio::spawn(forward(stdin.then(stdin_chunks), conn.input)));
-        d.start_container(&id, None::<qp::StartContainerOptions>)
-            .await
-            .map_err(|e| engine_err(&what, &e))?;
+        if start {
+            d.start_container(&id, None::<qp::StartContainerOptions>)
+                .await
+                .map_err(|e| engine_err(&what, &e))?;
+        }
         let _resizer = (tty && std::io::stdout().is_terminal())
             .then(|| AbortOnDrop(tokio::spawn(follow_size(d.clone(), id.clone()))));
         while let Some(frame) = output.next().await {
             write_out(frame.map_err(|e| engine_err(&what, &e))?);
+        }
+        let now = d.inspect_container(&id, None::<qp::InspectContainerOptions>).await;
+        if now.ok().and_then(|i| i.state).and_then(|s| s.running) == Some(true) {
+            return Ok(0);
         }
         exit_code(d, &id, &what).await
     })
@@ -214,5 +244,19 @@ pub mod api {
     #[rhai_fn(global, return_raw)]
     pub fn start_attached(ctx: NativeCallContext, c: &mut Container, opts: Map) -> RhaiResult<i64> {
         crate::api::at(&ctx, || super::start_attached(c, opts))
+    }
+
+    /// Attaches to the running container as `docker attach`: its output
+    /// on orch's stdout and stderr until it ends, and its exit code (0
+    /// when left running with the detach keys). Options: `stdin` (forward
+    /// orch's stdin to a container created with `stdin_open`),
+    /// `detach_keys` (e.g. `"ctrl-p,ctrl-q"`).
+    ///
+    /// ```rhai
+    /// let code = container::get("demo-web-1").attach(#{ stdin: false });
+    /// ```
+    #[rhai_fn(global, return_raw)]
+    pub fn attach(ctx: NativeCallContext, c: &mut Container, opts: Map) -> RhaiResult<i64> {
+        crate::api::at(&ctx, || super::attach(c, opts))
     }
 }

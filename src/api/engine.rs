@@ -6,12 +6,48 @@
 //! print(engine::host());
 //! ```
 
-use rhai::plugin::*;
-use rhai::FnPtr;
+use std::collections::HashMap;
 
-use super::client;
+use bollard::query_parameters as qp;
+use futures_util::StreamExt;
+use rhai::plugin::*;
+use rhai::{FnPtr, Map};
+
+use super::options::EventsOpts;
+use super::value::{call_back, to_dynamic};
+use super::{client, engine_err, RhaiResult};
 use crate::bridge;
 use crate::docker::Endpoint;
+
+/// Streams the engine's events to `each` until `until` passes, the
+/// engine closes the stream, or `each` returns `false`.
+fn events(ctx: &NativeCallContext, opts: Map, each: &FnPtr) -> RhaiResult<()> {
+    let o: EventsOpts = crate::api::opts::read("engine::events", opts)?;
+    let mut filters: HashMap<String, Vec<String>> = HashMap::new();
+    if let Some(l) = o.label.filter(|l| !l.is_empty()) {
+        filters.insert("label".into(), l);
+    }
+    if let Some(t) = o.kind.filter(|t| !t.is_empty()) {
+        filters.insert("type".into(), t);
+    }
+    let options = qp::EventsOptions {
+        since: o.since.map(|s| s.to_string()),
+        until: o.until.map(|s| s.to_string()),
+        filters: (!filters.is_empty()).then_some(filters),
+    };
+    let ep = super::endpoint();
+    let d = bridge::block_on(async { client(&ep).await.cloned() })?;
+    let mut stream = d.events(Some(options));
+    loop {
+        let next = bridge::block_on(async { Ok(stream.next().await) })?;
+        let Some(item) = next else { return Ok(()) };
+        let e = item.map_err(|e| engine_err("engine events", &e))?;
+        let r = call_back(ctx, each, vec![to_dynamic(&e)], 1)?;
+        if r.as_bool() == Ok(false) {
+            return Ok(());
+        }
+    }
+}
 
 #[export_module]
 pub mod api {
@@ -76,6 +112,20 @@ pub mod api {
             })
         })
         .unwrap_or(false)
+    }
+
+    /// Calls `each(event)` for every engine event (the engine's own
+    /// shape: `Type`, `Action`, `Actor.ID`, `Actor.Attributes`, `time`,
+    /// `timeNano`) until `until` passes or `each` returns `false`.
+    /// Options: `since`, `until` (unix seconds), `label` and `kind`
+    /// (the engine's `label` and `type` filters).
+    ///
+    /// ```rhai
+    /// engine::events(#{ label: ["com.docker.compose.project=demo"], kind: ["container"] }, |e| print(e.Action));
+    /// ```
+    #[rhai_fn(name = "events", return_raw)]
+    pub fn events_fn(ctx: NativeCallContext, opts: Map, each: FnPtr) -> RhaiResult<()> {
+        crate::api::at(&ctx, || super::events(&ctx, opts, &each))
     }
 
     /// The engine calls go to now.

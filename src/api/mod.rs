@@ -13,6 +13,8 @@ pub mod batch;
 pub mod compose;
 pub mod config;
 pub mod container;
+pub mod container_cp;
+pub mod container_image;
 pub mod container_io;
 pub mod context;
 pub mod distribute;
@@ -60,6 +62,8 @@ pub type RhaiResult<T> = Result<T, Box<EvalAltResult>>;
 pub fn register(engine: &mut Engine) {
     let mut container = exported_module!(container::api);
     container.combine_flatten(exported_module!(container_io::api));
+    container.combine_flatten(exported_module!(container_cp::api));
+    container.combine_flatten(exported_module!(container_image::api));
     container.combine_flatten(exported_module!(health::api));
     container.combine_flatten(exported_module!(attach::api));
     container.combine_flatten(exported_module!(stats::api));

@@ -14,6 +14,14 @@ options! {
     }
 }
 
+options! {
+    /// `attach`'s options.
+    struct AttachOpts {
+        stdin: flag,
+        detach_keys: text,
+    }
+}
+
 // batch.rs
 options! {
     /// `container::logs`'s options: the log query and `until_first_exit`.
@@ -72,6 +80,38 @@ options! {
     struct RemoveOpts {
         force: flag,
         volumes: flag,
+    }
+}
+
+// container_cp.rs
+options! {
+    /// `cp_to` / `cp_from`'s options.
+    struct CpOpts {
+        archive: flag,
+        follow_link: flag,
+    }
+}
+
+// container_image.rs
+options! {
+    /// `commit`'s options.
+    struct CommitOpts {
+        reference: text,
+        comment: text,
+        author: text,
+        changes: strings,
+        pause: flag,
+    }
+}
+
+// engine.rs
+options! {
+    /// `engine::events`'s options.
+    struct EventsOpts {
+        since: int,
+        until: int,
+        label: strings,
+        kind: strings,
     }
 }
 
@@ -246,6 +286,7 @@ options! {
         always_recreate_deps: flag,
         remove_orphans: flag,
         ignore_orphans: flag,
+        ignore_dependencies: flag,
         scale: map,
         build: text,
         working_dir: text,

@@ -121,6 +121,9 @@ fn compute(doc: Dynamic, opts: Map) -> RhaiResult<Plan> {
             }
         },
     };
+    if o.ignore_dependencies.unwrap_or(false) {
+        d.drop_dependency_labels(&options.services);
+    }
     let ep = super::endpoint();
     let observed = bridge::block_on(async {
         let c = client(&ep).await?;
@@ -335,7 +338,9 @@ pub mod api {
     /// form, as `orch config --format json` prints it): compares it with
     /// what the engine has, by compose labels. Changes nothing. Options:
     /// `services`, `no_deps`, `force_recreate`, `no_recreate`,
-    /// `always_recreate_deps`, `remove_orphans`, `ignore_orphans` (no orphan warning), `scale` (map),
+    /// `always_recreate_deps`, `remove_orphans`, `ignore_orphans` (no orphan warning),
+    /// `ignore_dependencies` (the named services' containers get an empty
+    /// depends_on label, as compose's `up --no-deps` stamps it), `scale` (map),
     /// `build` ("missing" | "always" | "never"), `working_dir`,
     /// `config_files`.
     ///

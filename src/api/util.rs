@@ -390,6 +390,35 @@ pub mod api {
         format!("{s}{}", units[i])
     }
 
+    /// A byte count in binary units as `docker stats` prints memory
+    /// ("324KiB", "23.54GiB": go-units' `BytesSize`, four significant digits).
+    ///
+    /// ```rhai
+    /// print(human_size_binary(331776));   // 324KiB
+    /// ```
+    pub fn human_size_binary(bytes: i64) -> String {
+        let units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
+        let mut v = bytes.max(0) as f64;
+        let mut i = 0;
+        while v >= 1024.0 && i + 1 < units.len() {
+            v /= 1024.0;
+            i += 1;
+        }
+        let decimals = match v {
+            v if v >= 1000.0 => 0,
+            v if v >= 100.0 => 1,
+            v if v >= 10.0 => 2,
+            _ => 3,
+        };
+        let s = format!("{v:.decimals$}");
+        let s = if s.contains('.') {
+            s.trim_end_matches('0').trim_end_matches('.').to_string()
+        } else {
+            s
+        };
+        format!("{s}{}", units[i])
+    }
+
     /// Formats rows as the Docker CLI's tables.
     ///
     /// ```rhai
@@ -584,6 +613,9 @@ mod tests {
         assert_eq!(super::human_duration(3 * 86400), "3 days");
         assert_eq!(super::api::human_size(1985000), "1.99MB");
         assert_eq!(super::api::human_size(512), "512B");
+        assert_eq!(super::api::human_size_binary(331776), "324KiB");
+        assert_eq!(super::api::human_size_binary(25_275_000_000), "23.54GiB");
+        assert_eq!(super::api::human_size_binary(0), "0B");
     }
 
     #[test]

@@ -79,6 +79,7 @@ fn compose_commands() -> Vec<Command> {
         lifecycle_commands(),
         image_commands(),
         container_commands(),
+        super::container_commands::commands(),
     ]
     .concat()
 }
@@ -276,6 +277,16 @@ fn lifecycle_commands() -> Vec<Command> {
                 "Remove containers for services not defined in the Compose file",
             ))
             .arg(services()),
+        Command::new("scale")
+            .about("Scale services")
+            .arg(flag("dry-run", None, "Print the plan and change nothing"))
+            .arg(flag("no-deps", None, "Don't start linked services"))
+            .arg(
+                Arg::new("replicas")
+                    .num_args(1..)
+                    .required(true)
+                    .value_name("SERVICE=REPLICAS"),
+            ),
         Command::new("pause").about("Pause services").arg(services()),
         Command::new("unpause").about("Unpause services").arg(services()),
         Command::new("rm")
@@ -340,6 +351,7 @@ fn container_commands() -> Vec<Command> {
             .arg(opt("until", "Show logs before a timestamp (unix seconds)"))
             .arg(flag("no-color", None, "Produce monochrome output"))
             .arg(flag("no-log-prefix", None, "Don't print prefix in logs"))
+            .arg(num("index", "index of the container if service has multiple replicas"))
             .arg(services()),
         Command::new("top")
             .about("Display the running processes")
@@ -360,12 +372,17 @@ fn container_commands() -> Vec<Command> {
             .arg(multi("env", "Set environment variables").short('e'))
             .arg(opt("user", "Run the command as this user").short('u'))
             .arg(opt("workdir", "Path to workdir directory for this command").short('w'))
+            .arg(flag("privileged", None, "Give extended privileges to the process"))
             .arg(num("index", "Index of the container if service has multiple replicas").default_value("1"))
-            .arg(flag(
-                "no-TTY",
-                Some('T'),
-                "Disable pseudo-TTY allocation (orch never allocates one)",
-            ))
+            .arg(
+                flag(
+                    "no-TTY",
+                    Some('T'),
+                    "Disable pseudo-TTY allocation (orch never allocates one)",
+                )
+                // compose's exec spells it --no-tty (its run --no-TTY).
+                .visible_alias("no-tty"),
+            )
             .arg(Arg::new("service").required(true))
             .arg(
                 Arg::new("command")
@@ -469,7 +486,7 @@ pub fn compose_run() -> Command {
         .arg(flag("no-deps", None, "Don't start linked services"))
         .arg(flag(
             "service-ports",
-            None,
+            Some('P'),
             "Run command with all service's ports enabled and mapped to the host",
         ))
         .arg(flag(

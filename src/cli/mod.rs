@@ -7,6 +7,7 @@
 
 pub mod commands;
 pub mod compose_env;
+mod container_commands;
 mod flags;
 pub mod logging;
 pub mod swarm;

@@ -157,6 +157,18 @@ impl Desired {
     pub fn service(&self, name: &str) -> Option<&ServiceSpec> {
         self.services.iter().find(|s| s.name == name)
     }
+
+    /// Empties the depends_on label of the named services' containers, as
+    /// compose stamps it under `--no-deps` (its project drops their
+    /// dependencies, `types.IgnoreDependencies`). The dependencies stay
+    /// known to the planner; the config hash leaves depends_on out anyway.
+    pub fn drop_dependency_labels(&mut self, names: &[String]) {
+        for s in self.services.iter_mut().filter(|s| names.contains(&s.name)) {
+            if let Some(labels) = s.body["Labels"].as_object_mut() {
+                labels.insert(LABEL_DEPENDS_ON.into(), Value::String(String::new()));
+            }
+        }
+    }
 }
 
 /// Docker Compose's service hash: the service with build, pull policy,

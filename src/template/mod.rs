@@ -129,6 +129,18 @@ mod tests {
     }
 
     #[test]
+    fn operands_need_a_space_between_them() {
+        let row = json!({"Name": "web-1"});
+        let err = render("{{json.}}", std::slice::from_ref(&row), &json!({})).unwrap_err();
+        assert!(err.to_string().contains("unexpected <.> in operand"), "{err}");
+        assert!(render("{{printf \"%s\".Name}}", std::slice::from_ref(&row), &json!({})).is_err());
+        assert_eq!(
+            one("{{json .Name}}|{{(printf \"%s\" .Name)}}|{{.Name|upper}}", row),
+            "\"web-1\"|web-1|WEB-1\n"
+        );
+    }
+
+    #[test]
     fn printf_widths_and_slice() {
         let row = json!({"Name": "web-1", "Code": 3, "Ratio": 0.5, "L": ["a", "b", "c"]});
         assert_eq!(

@@ -165,6 +165,14 @@ fn pipeline(src: &str, toks: &[(Tok, usize)], at: usize) -> Result<Pipeline, Tem
     Ok(Pipeline { decl, cmds, at })
 }
 
+/// Whether a token ends an operand (another may not follow it unspaced).
+fn operand_end(tok: &Tok) -> bool {
+    matches!(
+        tok,
+        Tok::Field(_) | Tok::Var(..) | Tok::Str(_) | Tok::Num(_) | Tok::Ident(_) | Tok::Close
+    )
+}
+
 /// Commands separated by `|`, up to the end or (in parentheses) `)`.
 fn commands(src: &str, toks: &[(Tok, usize)], mut i: usize, nested: bool) -> Result<(Vec<Cmd>, usize), TemplateError> {
     let mut cmds = Vec::new();
@@ -172,6 +180,17 @@ fn commands(src: &str, toks: &[(Tok, usize)], mut i: usize, nested: bool) -> Res
     let mut at = toks.get(i).map(|t| t.1).unwrap_or(0);
     while i < toks.len() {
         let (tok, pos) = &toks[i];
+        // Go wants a space (or `|`, `)`) after each operand: `{{json.}}`
+        // is its "unexpected <.> in operand", not `json .`.
+        let operand = matches!(
+            tok,
+            Tok::Field(_) | Tok::Var(..) | Tok::Str(_) | Tok::Num(_) | Tok::Ident(_)
+        );
+        let glued = *pos > 0 && !src.as_bytes()[*pos - 1].is_ascii_whitespace();
+        if operand && glued && i > 0 && operand_end(&toks[i - 1].0) {
+            let what = src[*pos..].chars().next().unwrap_or(' ');
+            return Err(TemplateError::at(src, *pos, format!("unexpected <{what}> in operand")));
+        }
         match tok {
             Tok::Close if nested => break,
             Tok::Close => return Err(TemplateError::at(src, *pos, "unexpected \")\"")),
