@@ -23,6 +23,7 @@ pub mod follow;
 pub mod format;
 pub mod health;
 pub mod image;
+pub mod json_text;
 pub mod logprint;
 pub mod network;
 pub mod node;
@@ -96,6 +97,7 @@ pub fn register(engine: &mut Engine) {
     engine.register_static_module("engine", exported_module!(engine::api).into());
     engine.register_static_module("context", exported_module!(context::api).into());
     engine.register_global_module(exported_module!(util::api).into());
+    engine.register_global_module(exported_module!(json_text::api).into());
     engine.register_global_module(exported_module!(follow::api).into());
     engine.register_global_module(exported_module!(logprint::api).into());
     engine.register_global_module(exported_module!(format::api).into());
