@@ -2,7 +2,8 @@
 //! service up under load and down only after the down-stabilization
 //! window, without overshoot from the new replicas' start-up CPU; the
 //! tolerance holding; a custom metric from a closure; a failing metric
-//! holding the replicas; bad rules refused with file:line:col.
+//! holding the replicas; bad rules (in the compose file or a rules
+//! script) refused with file:line:col.
 
 mod common;
 
@@ -304,6 +305,55 @@ fn bad_rules_are_refused_with_their_position() {
             "{rule}: want {want} at {at}:\n{err}"
         );
         assert!(err.contains("autoscale rule for web"), "{err}");
+        assert!(p.running("web").is_empty(), "nothing started or scaled");
+    }
+    // The same mistakes in a rules script: the position is the rule's map
+    // literal in the script (line 2: `    [#{` puts it at column 6), or the
+    // metric's when the metric is what is wrong.
+    let script_cases = [
+        (
+            r#"#{ service: "web", min: 3, max: 2, metrics: [#{ name: "cpu", target: 50 }] }"#,
+            "min (3) is greater than max (2)",
+            "rules.rhai:2:6",
+        ),
+        (
+            r#"#{ service: "web", max: 2, metrics: [#{ name: "gpu", target: 50 }] }"#,
+            "unknown metric gpu",
+            "rules.rhai:2:43",
+        ),
+        (
+            r#"#{ service: "web", max: 2, metrics: [#{ name: "cpu", target: 0 }] }"#,
+            "target must be a number above 0",
+            "rules.rhai:2:43",
+        ),
+        (
+            r#"#{ max: 2, metrics: [#{ name: "cpu", target: 50 }] }"#,
+            "no service",
+            "rules.rhai:2:6",
+        ),
+        (
+            r#"#{ service: "nope", max: 2, metrics: [#{ name: "cpu", target: 50 }] }"#,
+            "no such service: nope",
+            "rules.rhai:2:6",
+        ),
+    ];
+    for (rule, want, at) in script_cases {
+        let p = Project::new(
+            "as-bad",
+            &format!("services:\n  web:\n    image: {img}\n    command: sleep 600\n"),
+        );
+        std::fs::write(
+            p.dir.path().join("rules.rhai"),
+            format!("fn rules() {{\n    [{rule}]\n}}\n"),
+        )
+        .unwrap();
+        let out = p.orch(&["autoscale", "rules.rhai", "--once"]);
+        let err = stderr(&out);
+        assert!(!out.status.success(), "{rule}");
+        assert!(
+            err.contains(want) && err.contains(at) && err.contains("autoscale rule"),
+            "{rule}: want {want} at {at}:\n{err}"
+        );
         assert!(p.running("web").is_empty(), "nothing started or scaled");
     }
     let p = Project::new(

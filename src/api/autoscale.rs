@@ -160,6 +160,30 @@ pub mod api {
         super::locate(&p.0.config_files, &keys)
     }
 
+    /// Where a rule of a rules script is written, as `file:line:col`: the
+    /// map literal that made the rule for `path[0]` (its service; `()` for
+    /// a rule that names none), then the keys after it inside that literal
+    /// (a metric by its `name`). The literal is found when it writes the
+    /// service as a string, or is the only one that could have made the
+    /// rule; else `fn rules()`'s body; else just the file.
+    ///
+    /// ```rhai
+    /// let at = autoscale::locate("rules.rhai", ["web", "metrics", "cpu", "target"]);
+    /// throw `web: metric cpu: target must be above 0 (${at})`;
+    /// ```
+    #[rhai_fn(name = "locate")]
+    pub fn locate_in_script(file: &str, path: Array) -> String {
+        let service = path.first().filter(|s| !s.is_unit()).map(|s| s.to_string());
+        let keys: Vec<String> = path.iter().skip(1).map(|k| k.to_string()).collect();
+        let found = std::fs::read_to_string(file)
+            .ok()
+            .and_then(|text| crate::autoscale::script_at::locate(&text, service.as_deref(), &keys));
+        match found {
+            Some((line, col)) => format!("{file}:{line}:{col}"),
+            None => file.to_string(),
+        }
+    }
+
     /// One metric: `value` (a number, or per-replica samples) against
     /// `target`, otherwise as `recommend(state, current, metrics, opts)`.
     ///

@@ -2,3 +2,4 @@
 //! the caller keeps (no engine, no clock unless asked for one).
 
 pub mod recommend;
+pub mod script_at;

@@ -425,7 +425,7 @@ pub fn main() -> i32 {
                 text,
                 dir,
             };
-            run_script(src, Dynamic::from_array(args), limits)
+            run_script(src, Dynamic::from_array(args), limits, Runtime::Workers)
         }
         _ => dispatch(name, sub, &matches, limits),
     }
@@ -481,7 +481,14 @@ fn dispatch(name: &str, sub: &ArgMatches, root: &ArgMatches, limits: Limits) -> 
             }
         }
     }
-    run_script(src, Dynamic::from_map(args), limits)
+    // The script thread's calls are driven by the main thread's
+    // `block_on` (script::execute), so a current-thread runtime serves them.
+    let runtime = if name == "autoscale" {
+        Runtime::MainThread
+    } else {
+        Runtime::Workers
+    };
+    run_script(src, Dynamic::from_map(args), limits, runtime)
 }
 
 /// `orch autoscale RULES.rhai`: the rules script and the command as one
@@ -547,12 +554,29 @@ fn raw_values(m: &ArgMatches, id: &str) -> Vec<String> {
     }
 }
 
-fn run_script(src: Source, args: Dynamic, limits: Limits) -> i32 {
-    let rt = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-    {
+/// The async runtime a script's engine calls run on.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Runtime {
+    /// Two worker threads: a command's many engine calls in parallel (`up`,
+    /// `build`, a script's batches).
+    Workers,
+    /// No worker thread: the main thread, which waits on the script anyway,
+    /// drives its engine calls. For a controller that runs for days and
+    /// waits most of the time (`orch autoscale`): each worker thread kept
+    /// a stack and a malloc arena of its own, a few hundred kB of resident
+    /// memory for nothing.
+    MainThread,
+}
+
+fn run_script(src: Source, args: Dynamic, limits: Limits, runtime: Runtime) -> i32 {
+    let built = match runtime {
+        Runtime::Workers => tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build(),
+        Runtime::MainThread => tokio::runtime::Builder::new_current_thread().enable_all().build(),
+    };
+    let rt = match built {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");
