@@ -26,7 +26,7 @@ use crate::bridge;
 /// terminal cannot be cancelled, so it must not hold up the runtime when
 /// the container exits first (the thread dies with the process). The
 /// channel closes at end of input (or a read error, which ends it too).
-fn stdin_chunks() -> mpsc::Receiver<Vec<u8>> {
+pub(super) fn stdin_chunks() -> mpsc::Receiver<Vec<u8>> {
     let (tx, rx) = mpsc::channel(16);
     std::thread::spawn(move || {
         let mut stdin = std::io::stdin();
@@ -48,7 +48,7 @@ fn stdin_chunks() -> mpsc::Receiver<Vec<u8>> {
 /// Copies `input` chunks into the attach connection, then half-closes it
 /// (the CLI's `CloseWrite`): with `StdinOnce` the engine then closes the
 /// container's stdin, so a command reading it sees end of input.
-async fn forward(mut input: Option<mpsc::Receiver<Vec<u8>>>, mut conn: impl AsyncWrite + Unpin) {
+pub(super) async fn forward(mut input: Option<mpsc::Receiver<Vec<u8>>>, mut conn: impl AsyncWrite + Unpin) {
     if let Some(rx) = input.as_mut() {
         while let Some(chunk) = rx.recv().await {
             if conn.write_all(&chunk).await.is_err() || conn.flush().await.is_err() {
@@ -63,7 +63,7 @@ async fn forward(mut input: Option<mpsc::Receiver<Vec<u8>>>, mut conn: impl Asyn
 /// Blocking is fine: this runs on the script's thread (`bridge::block_on`),
 /// not on the runtime's. A closed stdout (`orch run … | head -1`) is not an
 /// error: the container keeps running to its own end, as with the CLI.
-fn write_out(frame: LogOutput) {
+pub(super) fn write_out(frame: LogOutput) {
     use std::io::Write;
     let _ = match frame {
         LogOutput::StdErr { message } => {
@@ -82,10 +82,10 @@ fn write_out(frame: LogOutput) {
 /// the Docker CLI's `SetRawTerminal`: keys (Ctrl-C too) go to the
 /// container's terminal, which echoes them. Restored when dropped, also
 /// when Ctrl-C (SIGTERM) drops the call.
-struct RawMode(Termios);
+pub(super) struct RawMode(Termios);
 
 impl RawMode {
-    fn enable() -> Option<RawMode> {
+    pub(super) fn enable() -> Option<RawMode> {
         let stdin = std::io::stdin();
         let saved = termios::tcgetattr(&stdin).ok()?;
         let mut raw = saved.clone();
@@ -102,7 +102,7 @@ impl Drop for RawMode {
 }
 
 /// orch's terminal size (rows, columns), from stdout as the CLI reads it.
-fn terminal_size() -> Option<(i32, i32)> {
+pub(super) fn terminal_size() -> Option<(i32, i32)> {
     let ws = termios::tcgetwinsize(std::io::stdout()).ok()?;
     (ws.ws_row > 0).then_some((i32::from(ws.ws_row), i32::from(ws.ws_col)))
 }
@@ -132,7 +132,7 @@ async fn follow_size(d: Docker, id: String) {
 }
 
 /// Ends the stdin forwarder with the call, also when Ctrl-C drops it.
-struct AbortOnDrop(tokio::task::JoinHandle<()>);
+pub(super) struct AbortOnDrop(pub(super) tokio::task::JoinHandle<()>);
 
 impl Drop for AbortOnDrop {
     fn drop(&mut self) {

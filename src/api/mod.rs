@@ -19,6 +19,7 @@ pub mod container_io;
 pub mod context;
 pub mod distribute;
 pub mod engine;
+pub mod exec_attached;
 pub mod follow;
 pub mod format;
 pub mod health;
@@ -67,6 +68,7 @@ pub fn register(engine: &mut Engine) {
     container.combine_flatten(exported_module!(container_image::api));
     container.combine_flatten(exported_module!(health::api));
     container.combine_flatten(exported_module!(attach::api));
+    container.combine_flatten(exported_module!(exec_attached::api));
     container.combine_flatten(exported_module!(stats::api));
     engine.register_static_module("container", container.into());
     engine.register_static_module("image", exported_module!(image::api).into());

@@ -126,6 +126,20 @@ options! {
     }
 }
 
+// exec_attached.rs
+options! {
+    /// `Container.exec_attached`'s options.
+    struct ExecAttachedOpts {
+        env: string_map,
+        user: text,
+        working_dir: text,
+        privileged: flag,
+        tty: flag,
+        stdin: flag,
+        detach_keys: text,
+    }
+}
+
 // follow.rs
 options! {
     /// `container::follow`'s options.

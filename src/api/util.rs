@@ -302,6 +302,7 @@ pub mod api {
     pub fn is_terminal(stream: &str) -> bool {
         use std::io::IsTerminal;
         match stream {
+            "stdin" => std::io::stdin().is_terminal(),
             "stderr" => std::io::stderr().is_terminal(),
             _ => std::io::stdout().is_terminal(),
         }

@@ -378,7 +378,7 @@ fn container_commands() -> Vec<Command> {
                 flag(
                     "no-TTY",
                     Some('T'),
-                    "Disable pseudo-TTY allocation (orch never allocates one)",
+                    "Disable pseudo-TTY allocation. By default 'orch exec' allocates a TTY when stdin is a terminal",
                 )
                 // compose's exec spells it --no-tty (its run --no-TTY).
                 .visible_alias("no-tty"),
