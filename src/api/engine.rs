@@ -8,7 +8,7 @@
 
 use rhai::plugin::*;
 
-use super::client;
+use super::{client, RhaiResult};
 use crate::bridge;
 use crate::docker::Endpoint;
 
@@ -24,8 +24,11 @@ pub mod api {
     /// engine::connect("unix:///run/node2/docker.sock");
     /// swarm::join(#{ token: t, remote_addr: "10.0.0.1:2377" });
     /// ```
-    pub fn connect(host: &str) {
+    #[rhai_fn(return_raw)]
+    pub fn connect(host: &str) -> RhaiResult<()> {
+        crate::api::host_access("engine::connect")?;
         super::super::set_endpoint(Endpoint::new(host));
+        Ok(())
     }
 
     /// Whether the engine answers now (`GET /_ping`); never throws.
