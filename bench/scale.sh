@@ -15,8 +15,27 @@ floor=$PWD/target/release/examples/engine-floor
 . bench/lib.sh
 ref=$(python3 -c "import compose, os; print(os.path.join(os.path.dirname(compose.__file__), 'docker-compose'))")
 work=$(mktemp -d)
-trap '"$orch" -p bscale-o down -t 0 >/dev/null 2>&1 || true; "$ref" -p bscale-c down -t 0 >/dev/null 2>&1 || true; "$floor" --clean bscale-f >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
-secs() { local s e; s=$(date +%s.%N); "$@" >/dev/null 2>&1; e=$(date +%s.%N); echo "$e - $s" | bc; }
+# Project names unique to this run, so nothing an interrupted earlier run
+# left (a second network of the same name made the floor's "network
+# bscale-f_default is ambiguous") meets this one; all removed on exit.
+p=bscale$$
+trap 'cd /; "$orch" -p $p-o down -t 0 >/dev/null 2>&1 || true; "$ref" -p $p-c down -t 0 >/dev/null 2>&1 || true; "$floor" --clean $p-f || true; rm -rf "$work"' EXIT
+# Seconds "$@" took; a failure ends the benchmark with the command and its
+# last words (under set -e it used to end silently).
+secs() {
+    local s e
+    s=$(date +%s.%N)
+    "$@" >/dev/null 2>"$work/err" || { echo "failed ($?): $* in $PWD" >&2; tail -5 "$work/err" >&2; exit 1; }
+    e=$(date +%s.%N)
+    echo "$e - $s" | bc | tee /dev/stderr
+}
+quiet() { "$@" >/dev/null 2>"$work/err" || { echo "failed ($?): $*" >&2; tail -5 "$work/err" >&2; exit 1; }; }
+# A down that fails is reported, not fatal: dockerd 20.10 under 500
+# parallel containers can keep stale endpoints on the project's network
+# ("has active endpoints" with no container attached, for compose's down
+# as for orch's; only a daemon restart clears them). The containers are
+# gone and each tool's project has its own network, so the run goes on.
+down() { "$@" down -t 0 >/dev/null 2>"$work/err" || echo "note: $* down: $(tail -1 "$work/err")" >&2; }
 med() { tr ' ' '\n' <<<"$1" | grep . | median; }
 
 mkdir -p "$work/config" "$work/env" "$work/chain" "$work/up"
@@ -34,18 +53,18 @@ for r in $(seq 1 "$runs"); do
 done
 cd "$work/up"
 for r in $(seq 1 "$runs"); do
-    T[cold,o]+="$(secs "$orch" -p bscale-o up -d) "
-    T[warm,o]+="$(secs "$orch" -p bscale-o up -d) "
-    T[ps,o]+="$(secs "$orch" -p bscale-o ps) "
-    "$orch" -p bscale-o down -t 0 >/dev/null 2>&1
-    T[cold,c]+="$(secs "$ref" -p bscale-c up -d) "
-    T[warm,c]+="$(secs "$ref" -p bscale-c up -d) "
-    T[ps,c]+="$(secs "$ref" -p bscale-c ps) "
-    "$ref" -p bscale-c down -t 0 >/dev/null 2>&1
-    T[cold,f]+="$("$floor" bscale-f "$n" 1 "$image") "
-    "$floor" --clean bscale-f >/dev/null 2>&1
+    T[cold,o]+="$(secs "$orch" -p $p-o up -d) "
+    T[warm,o]+="$(secs "$orch" -p $p-o up -d) "
+    T[ps,o]+="$(secs "$orch" -p $p-o ps) "
+    down "$orch" -p $p-o
+    T[cold,c]+="$(secs "$ref" -p $p-c up -d) "
+    T[warm,c]+="$(secs "$ref" -p $p-c up -d) "
+    T[ps,c]+="$(secs "$ref" -p $p-c ps) "
+    down "$ref" -p $p-c
+    T[cold,f]+="$("$floor" $p-f "$n" 1 "$image") "
+    "$floor" --clean $p-f || echo "note: the floor's clean left resources (see above)" >&2
 done
-/usr/bin/time -f '%M' -o "$work/rss" "$orch" -p bscale-o up -d >/dev/null 2>&1
+/usr/bin/time -f '%M' -o "$work/rss" "$orch" -p $p-o up -d >/dev/null 2>&1
 rss=$(tail -1 "$work/rss")
 
 printf '%-36s %9s %9s %9s %7s  %s\n' "median of $runs (s)" orch compose floor ratio target

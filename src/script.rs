@@ -95,6 +95,8 @@ impl ModuleResolver for Imports {
                 .or_else(|| self.base.clone())
                 .unwrap_or_default();
             let file = from.join(&with_ext);
+            crate::api::host_access(&format!("import {path:?}"))
+                .map_err(|e| EvalAltResult::ErrorInModule(path.to_string(), e, pos))?;
             match std::fs::read_to_string(&file) {
                 Ok(t) => {
                     self.loaded.lock().unwrap().push(file.clone());

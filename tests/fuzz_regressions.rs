@@ -83,3 +83,52 @@ fn secret_entry_without_source() {
         "services.test.secrets.0 additional properties",
     );
 }
+
+/// Replays every command line kept in `tests/fixtures/fuzz/cli/` (found
+/// by `cargo fuzz run cli`; words separated by NUL, any bytes, as the
+/// target reads them): each must end as a usage error or a command's own
+/// failure, never a panic (exit 101) or a hang. No engine is reachable.
+#[test]
+fn cli_inputs_that_once_panicked() {
+    use std::ffi::OsString;
+    use std::os::unix::ffi::OsStringExt;
+    let dir = repo().join("tests/fixtures/fuzz/cli");
+    let mut seen = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        let bytes = std::fs::read(&path).unwrap();
+        let argv: Vec<OsString> = bytes
+            .split(|b| *b == 0)
+            .map(|w| OsString::from_vec(w.to_vec()))
+            .collect();
+        let mut child = orch()
+            .args(&argv)
+            .current_dir(&dir)
+            .env("DOCKER_HOST", "unix:///nonexistent/orch-fuzz.sock")
+            .env("NO_COLOR", "1")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while child.try_wait().unwrap().is_none() {
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                panic!("{}: orch did not finish in 20 s", path.display());
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let out = child.wait_with_output().unwrap();
+        let err = stderr(&out);
+        assert!(!err.contains("panicked"), "{}: {err}", path.display());
+        assert_ne!(out.status.code(), Some(101), "{}: {err}", path.display());
+        assert!(
+            out.status.code().is_some(),
+            "{}: killed by a signal: {err}",
+            path.display()
+        );
+        seen += 1;
+    }
+    assert!(seen > 0, "no fixtures in {}", dir.display());
+}

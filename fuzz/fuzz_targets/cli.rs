@@ -1,24 +1,30 @@
-//! The command line on arbitrary arguments: clap's parse of every command
-//! and flag orch declares, then the conversion of what it matched into the
-//! `ARGS` map scripts read. Any panic is a bug (a usage error is not).
+//! The command line on arbitrary arguments, as `orch::cli::main` reads it
+//! before running anything: clap's parse of every command and flag orch
+//! declares (the tree itself depends on the words: `run FILE.rhai` or
+//! compose's `run SERVICE`), the exit code of a usage error, and the
+//! `ARGS` map the command's script would get. Any panic is a bug (a usage
+//! error is not).
 #![no_main]
+
+use std::ffi::OsString;
+use std::os::unix::ffi::OsStringExt;
 
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(text) = std::str::from_utf8(data) else { return };
-    // Arguments are separated by NUL (so one may hold spaces); the first
-    // names a command more often when the input starts with one.
-    let args: Vec<&str> = std::iter::once("orch").chain(text.split('\0')).collect();
-    let cmd = orch::cli::command();
-    let Ok(m) = cmd.clone().try_get_matches_from(&args) else { return };
-    // Down to the command that runs, as the dispatcher walks it.
-    let (mut cmd, mut m) = (cmd, m);
-    while let Some((name, sub)) = m.subcommand() {
-        let Some(next) = cmd.find_subcommand(name).cloned() else { return };
-        let sub = sub.clone();
-        cmd = next;
-        m = sub;
+    // Arguments are separated by NUL (so one may hold spaces); any bytes,
+    // as a shell may pass words that are not UTF-8.
+    let argv: Vec<OsString> = std::iter::once(OsString::from("orch"))
+        .chain(data.split(|b| *b == 0).map(|w| OsString::from_vec(w.to_vec())))
+        .collect();
+    match orch::cli::parse(&argv) {
+        Ok(m) => {
+            let _ = orch::cli::script_args(&orch::cli::command_for(&argv), &m);
+        }
+        Err((e, code)) => {
+            // Rendered as main prints it (not printed: libFuzzer's output).
+            let _ = e.render();
+            assert!(matches!(code, 0 | 1 | 2 | 125), "exit code {code} for {argv:?}");
+        }
     }
-    let _ = orch::cli::args_map(&cmd, &m);
 });

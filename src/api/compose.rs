@@ -91,6 +91,7 @@ fn options(what: &str, opts: Map) -> RhaiResult<loader::Options> {
 }
 
 fn load(opts: Map) -> RhaiResult<Project> {
+    crate::api::host_access("compose::load")?;
     loader::load(&options("compose::load", opts)?)
         .map(Project)
         .map_err(load_error)
@@ -99,6 +100,7 @@ fn load(opts: Map) -> RhaiResult<Project> {
 /// compose-go's model of the project as text in `format` (`json`, `yaml`),
 /// with compose's warnings: `#{ text, warnings }`.
 fn model(opts: Map, format: &str) -> RhaiResult<Map> {
+    crate::api::host_access("compose::model")?;
     let model = loader::load_model(&options("compose::model", opts)?).map_err(load_error)?;
     let text = match format {
         "json" => go_json(&loader::load::nil_lists_as_null(&model.doc)),

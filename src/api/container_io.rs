@@ -203,6 +203,7 @@ pub mod api {
     /// ```
     #[rhai_fn(global, return_raw)]
     pub fn copy_in(c: &mut Container, source: &str, target: &str) -> RhaiResult<()> {
+        crate::api::host_access("copy_in")?;
         let src = crate::api::resolve_path(source);
         let tar = super::tar_for(&src, target).map_err(|e| format!("{}: copy {}: {e}", c.what("cp"), src.display()))?;
         let opts = qp::UploadToContainerOptions {

@@ -90,6 +90,7 @@ async fn push_one(src: &bollard::Docker, name: &str, id: &str, host: &str) -> Re
 /// `docker save` of `names` into the file `path` (relative to the script).
 pub(super) fn save_to(ep: &Arc<Endpoint>, names: &[String], path: &str) -> RhaiResult<()> {
     use tokio::io::AsyncWriteExt;
+    crate::api::host_access("image::save")?;
     let file = resolve_path(path);
     let what = format!("image save {}", names.join(" "));
     bridge::block_on(async {

@@ -61,8 +61,11 @@ pub mod api {
     /// engine::connect("unix:///run/node2/docker.sock");
     /// swarm::join(#{ token: t, remote_addr: "10.0.0.1:2377" });
     /// ```
-    pub fn connect(host: &str) {
+    #[rhai_fn(return_raw)]
+    pub fn connect(host: &str) -> RhaiResult<()> {
+        crate::api::host_access("engine::connect")?;
         super::super::set_endpoint(Endpoint::new(host));
+        Ok(())
     }
 
     /// Sends the primitives' engine calls from now on to the engine a
@@ -76,6 +79,7 @@ pub mod api {
     /// ```
     #[rhai_fn(return_raw)]
     pub fn select(name_or_url: &str) -> Result<(), Box<EvalAltResult>> {
+        crate::api::host_access("engine::select")?;
         let choice = crate::context::lookup(name_or_url).map_err(|e| e.to_string())?;
         super::super::set_endpoint(choice.endpoint());
         Ok(())
@@ -90,6 +94,7 @@ pub mod api {
     /// ```
     #[rhai_fn(return_raw)]
     pub fn within(ctx: NativeCallContext, name_or_url: &str, f: FnPtr) -> Result<Dynamic, Box<EvalAltResult>> {
+        crate::api::host_access("engine::within")?;
         let choice = crate::context::lookup(name_or_url).map_err(|e| e.to_string())?;
         let before = super::super::endpoint();
         super::super::set_endpoint(choice.endpoint());

@@ -63,7 +63,6 @@ fn exec_attached(c: &Container, cmd: Array, opts: Map) -> RhaiResult<i64> {
         attach_stdout: Some(true),
         attach_stderr: Some(true),
         detach_keys: o.detach_keys,
-        ..Default::default()
     };
     let (ep, id, what) = (c.ep.clone(), c.id.clone(), c.what("exec"));
     bridge::block_on_until_interrupt(async move {
@@ -75,7 +74,10 @@ fn exec_attached(c: &Container, cmd: Array, opts: Map) -> RhaiResult<i64> {
             tty,
             output_capacity: None,
         };
-        let started = d.start_exec(&exec, Some(start)).await.map_err(|e| engine_err(&what, &e))?;
+        let started = d
+            .start_exec(&exec, Some(start))
+            .await
+            .map_err(|e| engine_err(&what, &e))?;
         if let StartExecResults::Attached { mut output, input } = started {
             let _writer = AbortOnDrop(tokio::spawn(forward(stdin.then(stdin_chunks), input)));
             let _resizer = (tty && std::io::stdout().is_terminal())

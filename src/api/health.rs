@@ -10,7 +10,7 @@
 //! ```
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use bollard::models::HealthStatusEnum;
 use bollard::query_parameters as qp;
@@ -118,7 +118,9 @@ fn wait_until_healthy(c: &Container, opts: Map) -> RhaiResult<()> {
     let o: WaitHealthyOpts = crate::api::opts::read("container::wait_healthy", opts)?;
     let timeout = seconds("timeout", o.timeout.as_ref(), 60.0)?;
     let stable_for = seconds("stable_for", o.stable_for.as_ref(), 0.0)?;
+    // Checked once, up front: a bad interval is an error, not a panic in the loop.
     let interval = seconds("interval", o.interval.as_ref(), 0.25)?.max(0.05);
+    let interval = crate::api::util::secs("container::wait_healthy: `interval`", interval)?;
     let who = if c.name.is_empty() { &c.id } else { &c.name };
     let what = format!("container::wait_healthy {who}");
     let started = Instant::now();
@@ -156,7 +158,7 @@ fn wait_until_healthy(c: &Container, opts: Map) -> RhaiResult<()> {
                 h.last_output()
             ));
         }
-        bridge::sleep(Duration::from_secs_f64(interval))?;
+        bridge::sleep(interval)?;
     }
 }
 

@@ -38,6 +38,7 @@ impl Image {
 }
 
 fn build(ctx: &NativeCallContext, opts: Map) -> RhaiResult<Image> {
+    crate::api::host_access("image::build")?;
     let o: ImageBuildOpts = crate::api::opts::read("image::build", opts)?;
     let context = resolve_path(&crate::api::opts::need("image::build", "context", o.context.clone())?);
     if !context.is_dir() {
@@ -317,6 +318,7 @@ pub mod api {
     #[rhai_fn(return_raw)]
     pub fn load(ctx: NativeCallContext, path: &str) -> RhaiResult<Array> {
         crate::api::at(&ctx, || {
+            crate::api::host_access("image::load")?;
             let file = resolve_path(path);
             let ep = crate::api::endpoint();
             let loaded = bridge::block_on(async {

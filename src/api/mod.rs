@@ -50,6 +50,7 @@ pub mod volume;
 pub mod watch;
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use bollard::Docker;
@@ -136,6 +137,29 @@ pub fn resolve_path(p: &str) -> PathBuf {
         Some(base) => base.join(p),
         None => p.to_path_buf(),
     }
+}
+
+/// Off once `confine` is called: see `host_access`.
+static HOST_ACCESS: AtomicBool = AtomicBool::new(true);
+
+/// Turns off, for the rest of the process, every primitive that reaches
+/// past the engine `DOCKER_HOST` names: the host's files, environment and
+/// terminal (README's trust-model table) and `engine::connect`. For
+/// embedders running scripts they trust less than root, such as the
+/// script fuzz target; the CLI never calls it.
+pub fn confine() {
+    HOST_ACCESS.store(false, Ordering::SeqCst);
+}
+
+/// Checked first by each primitive in README's trust-model table: an
+/// error naming the call once `confine` has turned host access off.
+pub fn host_access(what: &str) -> RhaiResult<()> {
+    if HOST_ACCESS.load(Ordering::SeqCst) {
+        return Ok(());
+    }
+    fail(format!(
+        "{what}: host access is turned off in this process (orch::api::confine)"
+    ))
 }
 
 /// The engine primitives talk to unless told otherwise.

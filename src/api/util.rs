@@ -209,8 +209,10 @@ pub mod api {
     /// ```rhai
     /// let tag = env("TAG") ?? "latest";
     /// ```
-    pub fn env(name: &str) -> Dynamic {
-        std::env::var(name).map(Dynamic::from).unwrap_or(Dynamic::UNIT)
+    #[rhai_fn(return_raw)]
+    pub fn env(name: &str) -> RhaiResult<Dynamic> {
+        crate::api::host_access("env")?;
+        Ok(std::env::var(name).map(Dynamic::from).unwrap_or(Dynamic::UNIT))
     }
 
     /// How long cleanup may run after Ctrl-C before orch stops the script
@@ -279,18 +281,20 @@ pub mod api {
     /// ```rhai
     /// if !confirm("Remove it?") { exit(1); }
     /// ```
-    pub fn confirm(question: &str) -> bool {
+    #[rhai_fn(return_raw)]
+    pub fn confirm(question: &str) -> RhaiResult<bool> {
         use std::io::Write;
+        crate::api::host_access("confirm")?;
         eprint!("{question} [yN] ");
         let _ = std::io::stderr().flush();
         let mut answer = String::new();
-        match std::io::stdin().read_line(&mut answer) {
+        Ok(match std::io::stdin().read_line(&mut answer) {
             Ok(n) if n > 0 => matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes"),
             _ => {
                 eprintln!();
                 false
             }
-        }
+        })
     }
 
     /// Whether stdout ("stdout") or stderr ("stderr") is a terminal, for
@@ -463,8 +467,10 @@ pub mod api {
     /// ```rhai
     /// if file_exists("compose.yaml") { print("found"); }
     /// ```
-    pub fn file_exists(path: &str) -> bool {
-        crate::api::resolve_path(path).exists()
+    #[rhai_fn(return_raw)]
+    pub fn file_exists(path: &str) -> RhaiResult<bool> {
+        crate::api::host_access("file_exists")?;
+        Ok(crate::api::resolve_path(path).exists())
     }
 
     /// Writes text to a file, replacing it (relative paths: from the
@@ -475,6 +481,7 @@ pub mod api {
     /// ```
     #[rhai_fn(return_raw)]
     pub fn write_file(path: &str, text: &str) -> RhaiResult<()> {
+        crate::api::host_access("write_file")?;
         let target = crate::api::resolve_path(path);
         std::fs::write(&target, text).map_err(|e| format!("write {}: {e}", target.display()).into())
     }
@@ -489,6 +496,7 @@ pub mod api {
     /// ```
     #[rhai_fn(return_raw)]
     pub fn read_file(path: &str) -> RhaiResult<String> {
+        crate::api::host_access("read_file")?;
         let source = crate::api::resolve_path(path);
         std::fs::read_to_string(&source).map_err(|e| format!("read {}: {e}", source.display()).into())
     }

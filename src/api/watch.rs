@@ -147,6 +147,7 @@ fn root_of(v: &Dynamic) -> RhaiResult<Root> {
 }
 
 fn start(roots: Array, opts: Map) -> RhaiResult<Watcher> {
+    crate::api::host_access("watch::start")?;
     let o: WatchStart1Opts = crate::api::opts::read("watch::start", opts)?;
     let quiet = crate::api::util::secs("watch::start: quiet", o.quiet.unwrap_or(0.1))?;
     let roots: Vec<Root> = roots.iter().map(root_of).collect::<RhaiResult<_>>()?;

@@ -8,19 +8,29 @@
 pub mod commands;
 pub mod compose_env;
 mod container_commands;
+mod engine_flags;
 mod flags;
 pub mod logging;
 pub mod swarm;
 pub mod watch_run;
+
+use std::ffi::OsString;
 
 use clap::{Arg, ArgAction, ArgMatches, Command};
 use rhai::{Dynamic, Map};
 
 use crate::script::{self, Limits, Source};
 
-/// Which `run` this invocation means: a deployment script (`orch run
-/// deploy.rhai`), or compose's one-off container (`orch run web echo hi`).
+/// Which `run` this process's command line means: a deployment script
+/// (`orch run deploy.rhai`), or compose's one-off container (`orch run
+/// web echo hi`).
 static SCRIPT_RUN: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+
+/// The process's arguments as text; a word that is not UTF-8 is read
+/// lossily (only to tell which `run` is meant: clap sees the originals).
+fn process_args() -> Vec<String> {
+    std::env::args_os().map(|a| a.to_string_lossy().into_owned()).collect()
+}
 
 /// `orch run` runs a script when its first argument names one (ends in
 /// `.rhai`, or is an existing file); otherwise it is compose's `run`.
@@ -96,9 +106,20 @@ fn script_run_command() -> Command {
                 )
 }
 
-/// Builds the whole command tree.
+/// Builds the whole command tree, for this process's command line.
 pub fn command() -> Command {
-    let run = if *SCRIPT_RUN.get_or_init(|| script_run(&std::env::args().collect::<Vec<_>>())) {
+    command_with(*SCRIPT_RUN.get_or_init(|| script_run(&process_args())))
+}
+
+/// The command tree for `argv` (program name first): which `run` it has
+/// depends on the words after it.
+pub fn command_for(argv: &[OsString]) -> Command {
+    let words: Vec<String> = argv.iter().map(|a| a.to_string_lossy().into_owned()).collect();
+    command_with(script_run(&words))
+}
+
+fn command_with(run_is_script: bool) -> Command {
+    let run = if run_is_script {
         script_run_command()
     } else {
         commands::compose_run()
@@ -119,24 +140,8 @@ pub fn command() -> Command {
                 .value_parser(clap::value_parser!(u64))
                 .help("How long the engine may take to start answering a call before orch gives up (0 = no limit; streams such as logs -f are not cut)"),
         )
-        .arg(
-            // Root-level only, as the docker CLI parses them: `stack deploy
-            // -c` and `autoscale --host` keep their own meaning.
-            Arg::new("context")
-                .long("context")
-                .short('c')
-                .value_name("NAME")
-                .help("Name of the docker context to use (overrides DOCKER_HOST, DOCKER_CONTEXT and `docker context use`)"),
-        )
-        .arg(
-            Arg::new("host")
-                .long("host")
-                .short('H')
-                .value_name("URL")
-                .action(ArgAction::Append)
-                .help("Engine to connect to (unix:///…, tcp://…)"),
-        )
-        .args(tls_args())
+        .args(engine_flags::engine_args())
+        .args(engine_flags::tls_args())
         .arg(
             Arg::new("no-lock-wait")
                 .long("no-lock-wait")
@@ -216,35 +221,6 @@ fn limit_args() -> Vec<Arg> {
     ]
 }
 
-/// The docker CLI's TLS flags, root-level as there.
-fn tls_args() -> Vec<Arg> {
-    let file = |name: &'static str, help: &'static str| {
-        Arg::new(name)
-            .long(name)
-            .value_name("PATH")
-            .help(help)
-            .help_heading("Engine TLS")
-    };
-    vec![
-        Arg::new("tls")
-            .long("tls")
-            .action(ArgAction::SetTrue)
-            .help("Use TLS; implied by --tlsverify")
-            .help_heading("Engine TLS"),
-        Arg::new("tlsverify")
-            .long("tlsverify")
-            .action(ArgAction::SetTrue)
-            .help("Use TLS and verify the remote")
-            .help_heading("Engine TLS"),
-        file(
-            "tlscacert",
-            "Trust certs signed only by this CA (default ~/.docker/ca.pem)",
-        ),
-        file("tlscert", "Path to TLS certificate file (default ~/.docker/cert.pem)"),
-        file("tlskey", "Path to TLS key file (default ~/.docker/key.pem)"),
-    ]
-}
-
 fn limits(m: &ArgMatches) -> Limits {
     let get = |k: &str| m.get_one::<u64>(k).copied();
     let d = Limits::default();
@@ -261,9 +237,9 @@ fn limits(m: &ArgMatches) -> Limits {
 /// in for exits: Docker Compose exits 1 on a usage error (unknown flag,
 /// missing argument, unknown command), the Docker CLI's groups (`service`,
 /// `stack`, `container`, …) exit 125. orch's own commands keep clap's 2.
-fn usage_exit_code() -> i32 {
+fn usage_exit_code(argv: &[OsString]) -> i32 {
     // Parsed again leniently, only to learn which command was meant.
-    let Ok(m) = command().ignore_errors(true).try_get_matches() else {
+    let Ok(m) = command_for(argv).ignore_errors(true).try_get_matches_from(argv) else {
         return 1;
     };
     // `run FILE.rhai` is orch's own; `run SERVICE` is compose's.
@@ -284,82 +260,26 @@ fn usage_exit_code() -> i32 {
     }
 }
 
-/// Points the primitives at the engine the docker CLI would talk to
-/// (`--context`, `-H`, `DOCKER_HOST`, `DOCKER_CONTEXT`, `docker context
-/// use`), and passes the choice on to child processes (watch rounds,
-/// hooks) through the environment. `orch context` itself needs no engine.
-fn choose_engine(m: &ArgMatches) -> Result<(), i32> {
-    if matches!(m.subcommand_name(), Some("docs" | "completions")) {
-        return Ok(());
-    }
-    let hosts: Vec<String> = m
-        .get_many::<String>("host")
-        .map(|v| v.cloned().collect())
-        .unwrap_or_default();
-    let context = m.get_one::<String>("context").map(String::as_str);
-    let choice = match crate::context::choose(&hosts, context) {
-        Ok(c) => c,
-        // `orch context ls|use` must work with a broken current context.
-        Err(crate::context::ContextError::NotFound { .. }) if m.subcommand_name() == Some("context") => {
-            crate::context::Choice::default()
-        }
-        Err(e) => {
-            eprintln!("error: {e}");
-            return Err(1);
-        }
-    };
-    if let Some(h) = hosts.first() {
-        std::env::set_var("DOCKER_HOST", h);
-    } else if let Some(c) = context {
-        std::env::remove_var("DOCKER_HOST");
-        std::env::set_var("DOCKER_CONTEXT", c);
-    }
-    let mut choice = choice;
-    if choice.context == crate::context::DEFAULT {
-        choice.tls = tls_flags(m);
-    }
-    if choice.context != crate::context::DEFAULT || choice.host.is_some() || choice.tls.is_some() {
-        crate::api::set_endpoint(choice.endpoint());
-    }
-    Ok(())
-}
-
-/// The docker CLI's `--tlsverify`/`--tls` and `--tlscacert`, `--tlscert`,
-/// `--tlskey` (each file defaulting to `DOCKER_CERT_PATH`'s, else
-/// `~/.docker`'s): the TLS files for the default context, or `None`
-/// when no TLS flag was given (then `DOCKER_TLS_VERIFY` decides).
-fn tls_flags(m: &ArgMatches) -> Option<crate::docker::Tls> {
-    let file = |k: &str| m.get_one::<String>(k).map(std::path::PathBuf::from);
-    let given = m.get_flag("tlsverify")
-        || m.get_flag("tls")
-        || ["tlscacert", "tlscert", "tlskey"]
-            .iter()
-            .any(|k| m.contains_id(k) && m.get_one::<String>(k).is_some());
-    if !given {
-        return None;
-    }
-    let dir = std::env::var_os("DOCKER_CERT_PATH")
-        .filter(|d| !d.is_empty())
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(crate::context::config_dir);
-    let d = crate::docker::Tls::in_dir(&dir);
-    Some(crate::docker::Tls {
-        ca: file("tlscacert").unwrap_or(d.ca),
-        cert: file("tlscert").unwrap_or(d.cert),
-        key: file("tlskey").unwrap_or(d.key),
+/// Parses `argv` (program name first) as `main` does: the matches, or
+/// clap's message (usage, `--help`, `--version`) and the exit code it means.
+pub fn parse(argv: &[OsString]) -> Result<ArgMatches, (clap::Error, i32)> {
+    command_for(argv).try_get_matches_from(argv).map_err(|e| {
+        let code = match e.exit_code() {
+            0 => 0,
+            _ => usage_exit_code(argv),
+        };
+        (e, code)
     })
 }
 
 /// Parses the command line, runs the command, returns the exit code.
 pub fn main() -> i32 {
-    let matches = match command().try_get_matches() {
+    let argv: Vec<OsString> = std::env::args_os().collect();
+    let matches = match parse(&argv) {
         Ok(m) => m,
-        Err(e) => {
+        Err((e, code)) => {
             let _ = e.print();
-            return match e.exit_code() {
-                0 => 0,
-                _ => usage_exit_code(),
-            };
+            return code;
         }
     };
     logging::init();
@@ -367,7 +287,7 @@ pub fn main() -> i32 {
         crate::docker::set_timeout(*secs);
     }
     crate::plan::lock::set_no_wait(matches.get_flag("no-lock-wait"));
-    if let Err(code) = choose_engine(&matches) {
+    if let Err(code) = engine_flags::choose_engine(&matches) {
         return code;
     }
     let mut limits = limits(&matches);
@@ -396,7 +316,7 @@ pub fn main() -> i32 {
                 _ => 0,
             }
         }
-        "run" if SCRIPT_RUN.get() != Some(&false) => {
+        "run" if *SCRIPT_RUN.get_or_init(|| script_run(&process_args())) => {
             let file = sub.get_one::<String>("file").unwrap();
             let args: Vec<Dynamic> = sub
                 .get_many::<String>("args")
@@ -434,11 +354,11 @@ pub fn main() -> i32 {
 /// Runs the stdlib script behind `orch <group> <cmd>` (or a top-level
 /// command such as `orch up`, which lives in `stdlib/compose/`).
 fn dispatch(name: &str, sub: &ArgMatches, root: &ArgMatches, limits: Limits) -> i32 {
-    let (rel, leaf, leaf_cmd) = match sub.subcommand() {
-        Some((cmd, leaf)) => (format!("{name}/{cmd}.rhai"), leaf, find(&[name, cmd])),
-        None => (format!("{}/{name}.rhai", commands::TOP_LEVEL_GROUP), sub, find(&[name])),
+    let (rel, leaf) = match sub.subcommand() {
+        Some((cmd, leaf)) => (format!("{name}/{cmd}.rhai"), leaf),
+        None => (format!("{}/{name}.rhai", commands::TOP_LEVEL_GROUP), sub),
     };
-    let Some(leaf_cmd) = leaf_cmd else {
+    let Some(mut args) = script_args(&command(), root) else {
         eprintln!("error: unknown command {name}");
         return 2;
     };
@@ -449,20 +369,6 @@ fn dispatch(name: &str, sub: &ArgMatches, root: &ArgMatches, limits: Limits) -> 
             return 2;
         }
     };
-    let mut args = args_map(&leaf_cmd, leaf);
-    // Global flags (declared on the root) reach every script too.
-    for (k, v) in args_map(&command(), root) {
-        args.entry(k).or_insert(v);
-    }
-    // `-p ""` is no project name (compose: then COMPOSE_PROJECT_NAME, the
-    // file's name:, the folder): never a filter on an empty label.
-    if args
-        .get("project_name")
-        .and_then(|v| v.read_lock::<rhai::ImmutableString>().map(|s| s.is_empty()))
-        == Some(true)
-    {
-        args.insert("project_name".into(), Dynamic::UNIT);
-    }
     if sub.subcommand().is_none() {
         if let Err(e) = compose_env::apply(name, root, &mut args) {
             eprintln!("{e}");
@@ -507,12 +413,33 @@ fn rules_source(file: &str, command: &Source) -> Result<Source, String> {
     })
 }
 
-fn find(path: &[&str]) -> Option<Command> {
-    let mut cmd = command();
-    for p in path {
-        cmd = cmd.find_subcommand(p)?.clone();
+/// The `ARGS` map a command's script gets, from `root` (the matches of
+/// `cmd`, the whole tree): the flags of the command that runs, then the
+/// global ones. `None` when `root` names no subcommand of `cmd`.
+pub fn script_args(cmd: &Command, root: &ArgMatches) -> Option<Map> {
+    let (mut leaf_cmd, mut leaf) = (cmd, root);
+    while let Some((name, sub)) = leaf.subcommand() {
+        leaf_cmd = leaf_cmd.find_subcommand(name)?;
+        leaf = sub;
     }
-    Some(cmd)
+    if std::ptr::eq(leaf_cmd, cmd) {
+        return None;
+    }
+    let mut args = args_map(leaf_cmd, leaf);
+    // Global flags (declared on the root) reach every script too.
+    for (k, v) in args_map(cmd, root) {
+        args.entry(k).or_insert(v);
+    }
+    // `-p ""` is no project name (compose: then COMPOSE_PROJECT_NAME, the
+    // file's name:, the folder): never a filter on an empty label.
+    if args
+        .get("project_name")
+        .and_then(|v| v.read_lock::<rhai::ImmutableString>().map(|s| s.is_empty()))
+        == Some(true)
+    {
+        args.insert("project_name".into(), Dynamic::UNIT);
+    }
+    Some(args)
 }
 
 /// Parsed flags as a map keyed by the flag's name with `_` for `-`:
