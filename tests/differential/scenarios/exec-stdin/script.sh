@@ -1,0 +1,3 @@
+echo from-stdin
+echo to-stderr >&2
+exit 5
