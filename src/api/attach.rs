@@ -107,17 +107,13 @@ pub(super) fn terminal_size() -> Option<(i32, i32)> {
     (ws.ws_row > 0).then_some((i32::from(ws.ws_row), i32::from(ws.ws_col)))
 }
 
-/// Keeps the container's TTY the size of orch's terminal: now, and on
-/// every SIGWINCH (the CLI's `MonitorTtySize`).
-async fn follow_size(d: Docker, id: String) {
-    let resize = |(h, w): (i32, i32)| {
-        let (d, id) = (d.clone(), id.clone());
-        async move {
-            let _ = d
-                .resize_container_tty(&id, qp::ResizeContainerTTYOptions { h, w })
-                .await;
-        }
-    };
+/// Keeps a TTY the size of orch's terminal: `resize` now, and on every
+/// SIGWINCH (the CLI's `MonitorTtySize`), for a container or an exec.
+pub(super) async fn follow_size<F, Fut>(resize: F)
+where
+    F: Fn((i32, i32)) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
     if let Some(size) = terminal_size() {
         resize(size).await;
     }
@@ -129,6 +125,19 @@ async fn follow_size(d: Docker, id: String) {
             resize(size).await;
         }
     }
+}
+
+/// [`follow_size`] for a container's TTY.
+async fn follow_container_size(d: Docker, id: String) {
+    follow_size(|(h, w)| {
+        let (d, id) = (d.clone(), id.clone());
+        async move {
+            let _ = d
+                .resize_container_tty(&id, qp::ResizeContainerTTYOptions { h, w })
+                .await;
+        }
+    })
+    .await
 }
 
 /// Ends the stdin forwarder with the call, also when Ctrl-C drops it.
@@ -214,7 +223,7 @@ fn attached(c: &Container, want_stdin: bool, detach_keys: Option<String>, start:
                 .map_err(|e| engine_err(&what, &e))?;
         }
         let _resizer = (tty && std::io::stdout().is_terminal())
-            .then(|| AbortOnDrop(tokio::spawn(follow_size(d.clone(), id.clone()))));
+            .then(|| AbortOnDrop(tokio::spawn(follow_container_size(d.clone(), id.clone()))));
         while let Some(frame) = output.next().await {
             write_out(frame.map_err(|e| engine_err(&what, &e))?);
         }

@@ -13,16 +13,15 @@ use futures_util::StreamExt;
 use rhai::plugin::*;
 use rhai::{Array, Map};
 
-use super::attach::{forward, stdin_chunks, terminal_size, write_out, AbortOnDrop, RawMode};
+use super::attach::{follow_size, forward, stdin_chunks, write_out, AbortOnDrop, RawMode};
 use super::container::Container;
 use super::options::ExecAttachedOpts;
 use super::{client, engine_err, fail, RhaiResult};
 use crate::bridge;
 
-/// Keeps the exec's TTY the size of orch's terminal: now and on every
-/// SIGWINCH (the CLI's `MonitorTtySize` for exec).
-async fn follow_size(d: Docker, exec: String) {
-    let resize = |(height, width): (i32, i32)| {
+/// [`follow_size`] for an exec's TTY.
+async fn follow_exec_size(d: Docker, exec: String) {
+    follow_size(|(height, width)| {
         let (d, exec) = (d.clone(), exec.clone());
         async move {
             let opts = ResizeExecOptions {
@@ -31,18 +30,8 @@ async fn follow_size(d: Docker, exec: String) {
             };
             let _ = d.resize_exec(&exec, opts).await;
         }
-    };
-    if let Some(size) = terminal_size() {
-        resize(size).await;
-    }
-    let Ok(mut winch) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::window_change()) else {
-        return;
-    };
-    while winch.recv().await.is_some() {
-        if let Some(size) = terminal_size() {
-            resize(size).await;
-        }
-    }
+    })
+    .await
 }
 
 fn exec_attached(c: &Container, cmd: Array, opts: Map) -> RhaiResult<i64> {
@@ -81,7 +70,7 @@ fn exec_attached(c: &Container, cmd: Array, opts: Map) -> RhaiResult<i64> {
         if let StartExecResults::Attached { mut output, input } = started {
             let _writer = AbortOnDrop(tokio::spawn(forward(stdin.then(stdin_chunks), input)));
             let _resizer = (tty && std::io::stdout().is_terminal())
-                .then(|| AbortOnDrop(tokio::spawn(follow_size(d.clone(), exec.clone()))));
+                .then(|| AbortOnDrop(tokio::spawn(follow_exec_size(d.clone(), exec.clone()))));
             while let Some(frame) = output.next().await {
                 write_out(frame.map_err(|e| engine_err(&what, &e))?);
             }
