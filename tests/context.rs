@@ -147,6 +147,40 @@ fn context_commands_read_and_write_the_docker_cli_files() {
     );
     let (o, d) = both(&["context", "use", "nosuch"]);
     assert_eq!(o.status.code(), d.status.code());
+    // A malformed engine URL, and a context whose TLS files are gone: one
+    // line naming the problem, exit 1, as docker fails too.
+    let (o, d) = both(&["-H", "bogus://x", "container", "ls"]);
+    assert_eq!((o.status.code(), d.status.code()), (Some(1), Some(1)));
+    assert_eq!(stderr(&o).lines().count(), 1, "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("bogus://x: unsupported address scheme"),
+        "{}",
+        stderr(&o)
+    );
+    let certs = tempfile::tempdir().unwrap();
+    make_ca(certs.path(), "ca");
+    make_client(certs.path(), "ca");
+    let file = |f: &str| certs.path().join(f).display().to_string();
+    let host = format!(
+        "tcp://127.0.0.1:17,ca={},cert={},key={}",
+        file("ca.pem"),
+        file("cert.pem"),
+        file("key.pem")
+    );
+    context_create(dir, "tlsgone", &host);
+    let tls = dir.join("contexts/tls");
+    for e in std::fs::read_dir(&tls).unwrap() {
+        std::fs::remove_file(e.unwrap().path().join("docker/ca.pem")).unwrap();
+    }
+    let (o, d) = both(&["--context", "tlsgone", "container", "ls"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(!d.status.success());
+    assert_eq!(stderr(&o).lines().count(), 1, "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("TLS is on but") && stderr(&o).contains("ca.pem is missing"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 fn openssl(dir: &Path, args: &[&str]) {
