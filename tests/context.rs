@@ -424,6 +424,20 @@ fn contexts_send_projects_to_their_engines_and_fleet_deploys_to_many() {
         .output()
         .unwrap();
     assert_eq!(stdout(&reference).trim(), format!("{project}-app-1"));
+    // Docker Compose through the same context lists what orch does.
+    let names = ["-p", &project, "ps", "--format", "{{.Name}} {{.Service}} {{.State}}"];
+    let theirs = Command::new(compose_ref())
+        .current_dir(work.path())
+        .env("DOCKER_CONFIG", dir)
+        .env_remove("DOCKER_HOST")
+        .env("DOCKER_CONTEXT", "n1")
+        .args(names)
+        .output()
+        .unwrap();
+    let ours = run(&[("DOCKER_CONTEXT", "n1")], &names);
+    assert!(theirs.status.success(), "{}", stderr(&theirs));
+    assert_eq!(stdout(&ours), stdout(&theirs));
+    assert_eq!(stdout(&ours).trim(), format!("{project}-app-1 app running"));
     assert!(run(&[], &["context", "use", "n1"]).status.success());
     assert_eq!(listed(run(&[], &["-p", &project, "ps"])), 1);
     assert!(run(&[], &["context", "use", "default"]).status.success());
