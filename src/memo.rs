@@ -6,7 +6,9 @@
 //! under load), while Docker Compose only sends `/_ping`. A fact is kept in
 //! a small file beside the project locks, stamped with the identity of the
 //! socket file it came from: a restarted (or upgraded) daemon makes a new
-//! socket, so the fact is asked again. Remote engines are always asked.
+//! socket, so the fact is asked again. A remote engine (`tcp://`,
+//! `ssh://`) has no such file: its facts are kept for an hour, as through
+//! ssh every fact asked again is a round trip and `/info` a slow one.
 
 use std::path::PathBuf;
 
@@ -32,11 +34,16 @@ pub fn safe(s: &str) -> String {
         .collect()
 }
 
+/// How long a remote engine's facts are trusted.
+const REMOTE_TTL: std::time::Duration = std::time::Duration::from_secs(3600);
+
 /// What tells one socket file from its successor: device, inode and the
-/// time it was made. `None` for engines that are not a local socket.
+/// time it was made; `remote` for an engine that is not a local socket.
 fn socket_identity(host: &str) -> Option<String> {
     use std::os::unix::fs::MetadataExt;
-    let path = host.strip_prefix("unix://")?;
+    let Some(path) = host.strip_prefix("unix://") else {
+        return Some("remote".into());
+    };
     let m = std::fs::metadata(path).ok()?;
     Some(format!("{} {} {}.{}", m.dev(), m.ino(), m.ctime(), m.ctime_nsec()))
 }
@@ -49,14 +56,20 @@ fn file(host: &str, fact: &str) -> PathBuf {
 /// written for the socket file that is there now.
 pub fn recall(host: &str, fact: &str) -> Option<String> {
     let ident = socket_identity(host)?;
-    let text = std::fs::read_to_string(file(host, fact)).ok()?;
+    let path = file(host, fact);
+    if ident == "remote" {
+        let age = std::fs::metadata(&path).and_then(|m| m.modified()).ok()?.elapsed().ok()?;
+        if age > REMOTE_TTL {
+            return None;
+        }
+    }
+    let text = std::fs::read_to_string(path).ok()?;
     let (seen, value) = text.split_once('\n')?;
     let value = value.trim();
     (seen == ident && !value.is_empty()).then(|| value.to_string())
 }
 
-/// Remembers `fact` of the engine at `host` (a local socket; others are
-/// not remembered). Best effort: a folder that cannot be written only
+/// Remembers `fact` of the engine at `host`. Best effort: a folder that cannot be written only
 /// means the engine is asked again next time.
 pub fn remember(host: &str, fact: &str, value: &str) {
     let Some(ident) = socket_identity(host) else {

@@ -107,7 +107,8 @@ fn write_holder(file: &mut File) {
 /// The engine's ID (`docker info`'s `ID`, kept by the engine across
 /// restarts). `/info` is the engine's slowest read (it gathers counts from
 /// every subsystem: 0.1–0.3 s here, more than the rest of a no-change `up`),
-/// so for a local socket the ID is remembered ([`crate::memo`]).
+/// so it is remembered ([`crate::memo`]: per socket file, or an hour for a
+/// remote engine).
 async fn engine_id(d: &Docker, host: &str) -> Result<String, bollard::errors::Error> {
     if let Some(id) = crate::memo::recall(host, "id") {
         return Ok(id);
