@@ -9,6 +9,7 @@
 #   bench/ssh.sh [RUNS] [ORCH]     (default 10, target/release/orch)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+root=$(pwd)
 runs=${1:-10}
 orch=${2:-target/release/orch}
 [ -x "$orch" ] || cargo build --release --quiet
@@ -20,7 +21,7 @@ work=$(mktemp -d)
 export DOCKER_CONFIG="$work/docker"
 cleanup() {
     "$orch" --context bench -p "$name" down -t 0 >/dev/null 2>&1 || true
-    tests/harness/cluster.sh down "$name" >/dev/null 2>&1 || true
+    "$root/tests/harness/cluster.sh" down "$name" >/dev/null 2>&1 || true
     rm -rf "$work"
 }
 trap cleanup EXIT
