@@ -58,7 +58,11 @@ pub fn recall(host: &str, fact: &str) -> Option<String> {
     let ident = socket_identity(host)?;
     let path = file(host, fact);
     if ident == "remote" {
-        let age = std::fs::metadata(&path).and_then(|m| m.modified()).ok()?.elapsed().ok()?;
+        let age = std::fs::metadata(&path)
+            .and_then(|m| m.modified())
+            .ok()?
+            .elapsed()
+            .ok()?;
         if age > REMOTE_TTL {
             return None;
         }
