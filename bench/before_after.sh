@@ -14,12 +14,7 @@ work=$(mktemp -d)
 trap '"$after" -p bba-before down -t 0 >/dev/null 2>&1; "$after" -p bba-after down -t 0 >/dev/null 2>&1; rm -rf "$work"' EXIT
 
 mkdir -p "$work/up" "$work/config"
-{
-    echo "services:"
-    for i in $(seq 0 49); do
-        printf '  s%d:\n    image: %s\n    command: ["sh", "-c", "trap '"'"'exit 0'"'"' TERM; sleep 3600 & wait"]\n' "$i" "$image"
-    done
-} >"$work/up/compose.yaml"
+sleeping_services 50 >"$work/up/compose.yaml"
 {
     echo "services:"
     for i in $(seq 0 499); do

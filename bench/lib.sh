@@ -6,6 +6,16 @@
 image=orch-test/busybox:latest
 docker image inspect "$image" >/dev/null 2>&1 || "$orch" run tests/fixtures/test-image.rhai >/dev/null
 
+# A compose file of N services s0..s(N-1) on $image that sleep and stop
+# at once on SIGTERM, on stdout.
+sleeping_services() {
+    local i
+    echo "services:"
+    for i in $(seq 0 $(($1 - 1))); do
+        printf '  s%d:\n    image: %s\n    command: ["sh", "-c", "trap '"'"'exit 0'"'"' TERM; sleep 3600 & wait"]\n' "$i" "$image"
+    done
+}
+
 # The median of the numbers on stdin, one a line.
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 

@@ -43,7 +43,7 @@ mkdir -p "$work/config" "$work/env" "$work/chain" "$work/up"
 { echo "services:"; echo "  a:"; echo "    image: busybox"; echo "    env_file: big.env"; } >"$work/env/compose.yaml"
 for i in $(seq 1 20000); do echo "VAR_$i=value $i with \${HOME} and text"; done >"$work/env/big.env"
 { echo "name: bchain"; echo "services:"; for i in $(seq 0 3999); do printf '  s%d:\n    image: busybox\n' "$i"; [ "$i" -gt 0 ] && printf '    depends_on: [s%d]\n' $((i - 1)); done; } >"$work/chain/compose.yaml"
-{ echo "services:"; for i in $(seq 0 $((n - 1))); do printf '  s%d:\n    image: %s\n    command: ["sh", "-c", "trap '"'"'exit 0'"'"' TERM; sleep 3600 & wait"]\n' "$i" "$image"; done; } >"$work/up/compose.yaml"
+sleeping_services "$n" >"$work/up/compose.yaml"
 
 declare -A T
 for r in $(seq 1 "$runs"); do

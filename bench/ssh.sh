@@ -38,12 +38,7 @@ export PATH="$work/bin:$PATH"
 docker context create bench --docker "host=ssh://root@$ip" >/dev/null
 
 mkdir "$work/p"
-{
-    echo "services:"
-    for i in $(seq 1 20); do
-        printf '  s%d:\n    image: %s\n    command: ["sh", "-c", "trap '"'"'exit 0'"'"' TERM; sleep 3600 & wait"]\n' "$i" "$image"
-    done
-} > "$work/p/compose.yaml"
+sleeping_services 20 >"$work/p/compose.yaml"
 cd "$work/p"
 "$orch" --context bench -p "$name" up -d >/dev/null
 
