@@ -7,7 +7,8 @@ use super::flags::{detach, flag, go_duration, multi, num, opt, positional, quiet
 
 /// The options `service create` and `service update` share.
 fn service_spec_args(cmd: Command) -> Command {
-    cmd.arg(num("replicas", "Number of tasks"))
+    let cmd = cmd
+        .arg(num("replicas", "Number of tasks"))
         .arg(multi("env", "Set environment variables").short('e'))
         .arg(multi("label", "Service labels").short('l'))
         .arg(multi("container-label", "Container labels"))
@@ -76,8 +77,14 @@ fn service_spec_args(cmd: Command) -> Command {
             "rollback-max-failure-ratio",
             "Failure rate to tolerate during a rollback",
         ))
-        .arg(opt("rollback-order", "Rollback order (start-first, stop-first)"))
-        .arg(opt("health-cmd", "Command to run to check health"))
+        .arg(opt("rollback-order", "Rollback order (start-first, stop-first)"));
+    health_and_resource_args(cmd)
+}
+
+/// The `--health-*`, `--limit-*`/`--reserve-*` and stop flags of `service
+/// create` and `service update`.
+fn health_and_resource_args(cmd: Command) -> Command {
+    cmd.arg(opt("health-cmd", "Command to run to check health"))
         .arg(go_duration(
             "health-interval",
             "Time between running the check (ms|s|m|h)",
