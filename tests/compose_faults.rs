@@ -234,7 +234,16 @@ services:
     // publishes nothing, and the reference lists it.
     let out = orch_in(dir.path(), &["-p", &project, "run", "-d", "app", "sleep", "30"]);
     assert!(out.status.success(), "{}", stderr(&out));
-    let name = stdout(&out).trim().to_string();
+    // compose's `run -d` prints the container's ID.
+    let printed = stdout(&out).trim().to_string();
+    assert!(
+        printed.len() == 64 && printed.chars().all(|c| c.is_ascii_hexdigit()),
+        "run -d printed {printed:?}, not a container ID"
+    );
+    let name = docker(&["inspect", "-f", "{{.Name}}", &printed])
+        .trim()
+        .trim_start_matches('/')
+        .to_string();
     let prefix = format!("{project}-app-run-");
     assert!(name.starts_with(&prefix), "{name}");
     let id = &name[prefix.len()..];

@@ -286,6 +286,11 @@ options! {
         interactive: flag,
         working_dir: text,
         config_files: strings,
+        publish: strings,
+        volumes: strings,
+        cap_add: strings,
+        cap_drop: strings,
+        env_files: strings,
     }
 }
 

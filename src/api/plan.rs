@@ -530,9 +530,11 @@ pub mod api {
     /// `docker compose run` does: named `<project>-<service>-run-<id>`,
     /// labelled `oneoff=True`, no restart policy, no published ports.
     /// Options: `command`, `entrypoint` (string or list), `env` (list of
-    /// `K=V`), `labels` (map), `user`, `workdir`, `name`, `auto_remove`,
-    /// `service_ports`, `use_aliases`, `tty`, `interactive`, `working_dir`,
-    /// `config_files`.
+    /// `K=V`), `env_files` (read for what `env` leaves unset), `labels`
+    /// (map), `user`, `workdir`, `name`, `auto_remove`, `service_ports`,
+    /// `publish` (ports instead of the service's), `volumes` (added, short
+    /// syntax), `cap_add`, `cap_drop`, `use_aliases`, `tty`,
+    /// `interactive`, `working_dir`, `config_files`.
     ///
     /// ```rhai
     /// let c = plan::oneoff(compose::load(#{}), "web", #{ command: ["env"] });
@@ -546,6 +548,18 @@ pub mod api {
         opts: Map,
     ) -> RhaiResult<super::super::container::Container> {
         crate::api::at(&ctx, || crate::api::oneoff::oneoff(doc, service, opts))
+    }
+
+    /// Checks `plan::oneoff`'s options (ports, volumes, environment
+    /// files) without touching the engine: `run` calls it before it
+    /// starts the dependencies, so bad input creates nothing.
+    ///
+    /// ```rhai
+    /// plan::oneoff_check(compose::load(#{}), "web", #{ publish: ["8080:80"] });
+    /// ```
+    #[rhai_fn(name = "oneoff_check", return_raw)]
+    pub fn oneoff_check(ctx: NativeCallContext, doc: Dynamic, service: &str, opts: Map) -> RhaiResult<()> {
+        crate::api::at(&ctx, || crate::api::oneoff::check(doc, service, opts))
     }
 
     /// The plan's steps, one a line, as `print` and `${...}` show them.

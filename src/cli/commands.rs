@@ -466,59 +466,6 @@ fn swarm_flag() -> Arg {
     )
 }
 
-/// Compose's `run` (a one-off container). `orch run` is this when its
-/// first argument is not a script (see `cli::script_run`).
-pub fn compose_run() -> Command {
-    Command::new("run")
-        .about("Run a one-off command on a service")
-        .arg(flag(
-            "detach",
-            Some('d'),
-            "Run container in background and print container ID",
-        ))
-        .arg(flag("rm", None, "Automatically remove the container when it exits"))
-        .arg(opt("name", "Assign a name to the container"))
-        .arg(multi("env", "Set environment variables").short('e'))
-        .arg(multi("label", "Add or override a label").short('l'))
-        .arg(opt("user", "Run as specified username or uid").short('u'))
-        .arg(opt("workdir", "Working directory inside the container").short('w'))
-        .arg(opt("entrypoint", "Override the entrypoint of the image"))
-        .arg(flag("no-deps", None, "Don't start linked services"))
-        .arg(flag(
-            "service-ports",
-            Some('P'),
-            "Run command with all service's ports enabled and mapped to the host",
-        ))
-        .arg(flag(
-            "use-aliases",
-            None,
-            "Use the service's network aliases in the network(s) the container connects to",
-        ))
-        .arg(flag("build", None, "Build image before starting container"))
-        .arg(flag("no-build", None, "Don't build an image, even if it's missing"))
-        .arg(
-            // A Go bool flag, true unless `-i=false`, as compose's.
-            opt("interactive", "Keep STDIN open even if not attached")
-                .short('i')
-                .num_args(0..=1)
-                .require_equals(true)
-                .default_value("true")
-                .default_missing_value("true"),
-        )
-        .arg(flag(
-            "no-TTY",
-            Some('T'),
-            "Disable pseudo-TTY allocation (default: auto-detected)",
-        ))
-        .arg(Arg::new("service").required(true))
-        .arg(
-            Arg::new("command")
-                .num_args(0..)
-                .trailing_var_arg(true)
-                .allow_hyphen_values(true),
-        )
-}
-
 /// Adds every stdlib command to the root command.
 pub fn add(root: Command) -> Command {
     root.args(compose_globals())

@@ -11,6 +11,7 @@ mod container_commands;
 mod engine_flags;
 mod flags;
 pub mod logging;
+mod run_command;
 pub mod swarm;
 pub mod watch_run;
 
@@ -122,7 +123,7 @@ fn command_with(run_is_script: bool) -> Command {
     let run = if run_is_script {
         script_run_command()
     } else {
-        commands::compose_run()
+        run_command::compose_run()
     };
     let cmd = Command::new("orch")
         .version(env!("CARGO_PKG_VERSION"))

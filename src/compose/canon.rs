@@ -301,6 +301,26 @@ pub fn port(n: &Node) -> Result<Vec<Value>> {
     Ok(out)
 }
 
+/// A port given on a command line (`run -p`) → its long form(s).
+pub fn port_flag(spec: &str) -> std::result::Result<Vec<Value>, String> {
+    port(&flag_node(spec)).map_err(|e| e.message)
+}
+
+/// A volume given on a command line (`run -v`) → its long form; a
+/// relative bind source is taken from `base`.
+pub fn volume_flag(spec: &str, base: &Path) -> std::result::Result<Value, String> {
+    volume(&flag_node(spec), base).map_err(|e| e.message)
+}
+
+fn flag_node(spec: &str) -> Node {
+    Node {
+        value: Y::Str(spec.to_string()),
+        span: Default::default(),
+        tag: None,
+        quoted: true,
+    }
+}
+
 /// A volume mount in short syntax → the long form.
 pub fn volume(n: &Node, base: &Path) -> Result<Value> {
     if let Y::Map(_) = n.value {

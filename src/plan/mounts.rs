@@ -49,15 +49,13 @@ pub fn build(d: &Desired, name: &str, svc: &Value) -> crate::error::Result<(Vec<
             }
             "volume" => {
                 let opts = v.get("volume").filter(|o| o.is_object());
-                let source = v["source"].as_str().filter(|s| !s.is_empty()).map(|src| {
-                    d.volumes
-                        .iter()
-                        .find(|x| x.key == src)
-                        .map(|x| x.name.clone())
-                        .unwrap_or_else(|| src.to_string())
-                });
+                let source = v["source"].as_str().filter(|s| !s.is_empty());
+                let declared = source.and_then(|src| d.volumes.iter().find(|x| x.key == src));
+                let source = declared.map(|x| x.name.clone()).or(source.map(str::to_string));
+                // Only a volume the project declares goes through `Binds`
+                // (an undeclared one comes from `run -v`), as compose.
                 match source {
-                    Some(src) if !opts.is_some_and(needs_mount_api_volume) => {
+                    Some(src) if declared.is_some() && !opts.is_some_and(needs_mount_api_volume) => {
                         binds.push(bind_string(&src, target, read_only, None, opts));
                     }
                     _ => {

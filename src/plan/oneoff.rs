@@ -6,9 +6,11 @@
 
 use bollard::models::EndpointSettings;
 use bollard::Docker;
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
 
-use super::desired::{Desired, LABEL_CONFIG_FILES, LABEL_IMAGE, LABEL_NUMBER, LABEL_ONEOFF, LABEL_WORKING_DIR};
+use super::desired::{
+    Desired, ServiceSpec, LABEL_CONFIG_FILES, LABEL_IMAGE, LABEL_NUMBER, LABEL_ONEOFF, LABEL_WORKING_DIR,
+};
 use crate::docker::flatten;
 
 const LABEL_SLUG: &str = "com.docker.compose.slug";
@@ -32,6 +34,13 @@ pub struct OneOff {
     pub use_aliases: bool,
     pub tty: bool,
     pub interactive: bool,
+    /// Ports to publish (`-p`), unless `service_ports`: compose's `run`
+    /// publishes these instead of the service's.
+    pub publish: Vec<String>,
+    /// Mounts added to the service's (`-v`, short syntax).
+    pub volumes: Vec<String>,
+    pub cap_add: Vec<String>,
+    pub cap_drop: Vec<String>,
 }
 
 /// A random 64-hex id, as compose's slug (no RNG crate needed: hashing the
@@ -50,6 +59,17 @@ fn slug() -> String {
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect()
+}
+
+/// What `create` would refuse in `run`'s overrides (a bad `-p` or `-v`),
+/// found before anything is created.
+pub fn check(desired: &Desired, service: &str, o: &OneOff) -> crate::error::Result<()> {
+    let svc = desired
+        .service(service)
+        .ok_or_else(|| format!("no such service: {service}"))?;
+    let doc = run_document(&svc.raw, o, "").map_err(|e| format!("service {service}: {e}"))?;
+    super::body::service(&desired.project, desired, service, &doc).map_err(|e| format!("service {service}: {e}"))?;
+    Ok(())
 }
 
 /// Creates (does not start) a one-off container of `service`; returns its
@@ -74,7 +94,11 @@ pub async fn create(d: &Docker, desired: &Desired, service: &str, o: OneOff) -> 
         .name
         .clone()
         .unwrap_or_else(|| format!("{}-{service}-run-{}", desired.project, &slug[..12]));
+    // compose changes the service as `run` asks, then creates and hashes
+    // the container from that service.
+    let doc = run_document(&svc.raw, &o, &name).map_err(|e| format!("service {service}: {e}"))?;
     let mut body = svc.body.clone();
+    rebuild_settings(desired, svc, &doc, &mut body)?;
     let labels = &mut body["Labels"];
     labels[LABEL_ONEOFF] = json!("True");
     labels[LABEL_SLUG] = json!(slug);
@@ -97,7 +121,7 @@ pub async fn create(d: &Docker, desired: &Desired, service: &str, o: OneOff) -> 
     }
     // compose hashes the service as `run` changed it.
     let mut svc = svc.clone();
-    svc.raw = run_document(&svc.raw, &o, &name);
+    svc.raw = doc;
     body["Labels"][super::desired::LABEL_HASH] = json!(super::desired::service_hash(&svc.raw));
     let svc = &svc;
     super::refs::apply_live(d, &desired.project, svc, &mut body).await?;
@@ -122,7 +146,7 @@ pub async fn create(d: &Docker, desired: &Desired, service: &str, o: OneOff) -> 
 
 /// `run`'s flags over the service's body: entrypoint, command, environment,
 /// user, working folder, terminal and stdin, and the host config a one-off
-/// container has (no restart policy; ports only with `--service-ports`).
+/// container has (no restart policy).
 fn apply_flags(body: &mut Value, o: &OneOff) {
     if let Some(entry) = &o.entrypoint {
         body["Entrypoint"] = json!(entry);
@@ -164,9 +188,6 @@ fn apply_flags(body: &mut Value, o: &OneOff) {
     body["StdinOnce"] = json!(o.interactive);
     if let Some(host) = body["HostConfig"].as_object_mut() {
         host.shift_remove("RestartPolicy");
-        if !o.service_ports {
-            host.shift_remove("PortBindings");
-        }
         host.insert("AutoRemove".into(), json!(o.auto_remove));
     }
 }
@@ -182,12 +203,80 @@ fn run_aliases(name: &str, aliases: &[String], use_aliases: bool) -> Vec<String>
     a
 }
 
-/// The service document as compose's `run` changes it before hashing
-/// (`applyRunOptions`, `prepareRun`, the command's port handling).
-fn run_document(raw: &Value, o: &OneOff, name: &str) -> Value {
+/// The settings `run`'s ports, mounts and capabilities shape, rebuilt
+/// from the run-changed service document by the builder `up` uses. The
+/// secret and config mounts added after that builder are kept.
+fn rebuild_settings(desired: &Desired, svc: &ServiceSpec, doc: &Value, body: &mut Value) -> crate::error::Result<()> {
+    let fresh = super::body::service(&desired.project, &run_project(desired, &svc.name), &svc.name, doc)
+        .map_err(|e| format!("service {}: {e}", svc.name))?
+        .body;
+    let (_, own) = super::mounts::build(desired, &svc.name, &svc.raw)?;
+    let mut mounts: Vec<Value> = fresh["HostConfig"]["Mounts"].as_array().cloned().unwrap_or_default();
+    mounts.extend(
+        body["HostConfig"]["Mounts"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|m| !own.contains(m))
+            .cloned(),
+    );
+    let set = |m: &mut Map<String, Value>, key: &str, v: Option<&Value>| match v {
+        Some(v) if !v.is_null() => {
+            m.insert(key.to_string(), v.clone());
+        }
+        _ => {
+            m.shift_remove(key);
+        }
+    };
+    if let Some(b) = body.as_object_mut() {
+        set(b, "ExposedPorts", fresh.get("ExposedPorts"));
+    }
+    if let Some(host) = body["HostConfig"].as_object_mut() {
+        for key in ["PortBindings", "Binds", "CapAdd", "CapDrop"] {
+            set(host, key, fresh["HostConfig"].get(key));
+        }
+        let mounts = (!mounts.is_empty()).then(|| json!(mounts));
+        set(host, "Mounts", mounts.as_ref());
+    }
+    Ok(())
+}
+
+/// The project as compose loads it for `run`: only the service and its
+/// dependencies, so a volume none of them mounts is not the project's,
+/// and `-v NAME:/x` then names a plain engine volume, not `<project>_NAME`.
+fn run_project(desired: &Desired, service: &str) -> Desired {
+    let mut selected = vec![service.to_string()];
+    let mut i = 0;
+    while i < selected.len() {
+        for dep in desired
+            .service(&selected[i])
+            .map(|s| s.depends_on.as_slice())
+            .unwrap_or_default()
+        {
+            if !selected.contains(&dep.service) {
+                selected.push(dep.service.clone());
+            }
+        }
+        i += 1;
+    }
+    let used: Vec<&str> = selected
+        .iter()
+        .filter_map(|n| desired.service(n))
+        .flat_map(|s| s.raw["volumes"].as_array().into_iter().flatten())
+        .filter(|v| v["type"] == "volume")
+        .filter_map(|v| v["source"].as_str())
+        .collect();
+    let mut d = desired.clone();
+    d.volumes.retain(|v| used.contains(&v.key.as_str()));
+    d
+}
+
+/// The service document as compose's `run` changes it before creating and
+/// hashing (`applyRunOptions`, `prepareRun`, the command's `-p`/`-v`).
+fn run_document(raw: &Value, o: &OneOff, name: &str) -> Result<Value, String> {
     let mut doc = raw.clone();
     let Some(m) = doc.as_object_mut() else {
-        return doc;
+        return Ok(doc);
     };
     for (key, on) in [("tty", o.tty), ("stdin_open", o.interactive)] {
         if on {
@@ -228,11 +317,56 @@ fn run_document(raw: &Value, o: &OneOff, name: &str) -> Value {
         }
     }
     if !o.service_ports {
-        m.shift_remove("ports");
+        let mut ports = Vec::new();
+        for p in &o.publish {
+            ports.extend(crate::compose::canon::port_flag(p)?);
+        }
+        set_list(m, "ports", ports);
     }
+    if !o.volumes.is_empty() {
+        // compose makes a relative bind source absolute from where it runs.
+        let cwd = std::env::current_dir().map_err(|e| format!("the current folder: {e}"))?;
+        let mut vols = m.get("volumes").and_then(Value::as_array).cloned().unwrap_or_default();
+        for v in &o.volumes {
+            vols.push(crate::compose::canon::volume_flag(v, &cwd)?);
+        }
+        set_list(m, "volumes", vols);
+    }
+    capabilities(m, &o.cap_add, &o.cap_drop);
     m.shift_remove("restart");
     if let Some(deploy) = m.get_mut("deploy").and_then(Value::as_object_mut) {
         deploy.shift_remove("restart_policy");
     }
-    doc
+    Ok(doc)
+}
+
+/// `--cap-add` and `--cap-drop` as compose's `applyRunOptions`: each list
+/// grows by its flag's values, which leave the other list.
+fn capabilities(m: &mut Map<String, Value>, add: &[String], drop: &[String]) {
+    let list = |m: &Map<String, Value>, key: &str| -> Vec<String> {
+        m.get(key)
+            .and_then(Value::as_array)
+            .map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_string)).collect())
+            .unwrap_or_default()
+    };
+    for (grow, shrink, values) in [("cap_add", "cap_drop", add), ("cap_drop", "cap_add", drop)] {
+        if values.is_empty() {
+            continue;
+        }
+        let mut g = list(m, grow);
+        g.extend(values.iter().cloned());
+        let mut s = list(m, shrink);
+        s.retain(|c| !values.contains(c));
+        set_list(m, grow, g.into_iter().map(Value::String).collect());
+        set_list(m, shrink, s.into_iter().map(Value::String).collect());
+    }
+}
+
+/// Sets a list, or drops the key when it is empty (compose's `omitempty`).
+fn set_list(m: &mut Map<String, Value>, key: &str, items: Vec<Value>) {
+    if items.is_empty() {
+        m.shift_remove(key);
+    } else {
+        m.insert(key.to_string(), Value::Array(items));
+    }
 }

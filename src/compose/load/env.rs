@@ -149,7 +149,11 @@ pub fn read_dotenv(path: &Path, env: &HashMap<String, String>) -> Result<Vec<(St
             let v = v.trim_end();
             interp::interpolate(v, &lookup, &mut Vec::new()).unwrap_or_else(|_| v.to_string())
         };
-        lookup.insert(key.clone(), value.clone());
+        // compose-go asks the environment first, then the file's own
+        // earlier lines: a file never shadows what the caller passed.
+        if !env.contains_key(&key) {
+            lookup.insert(key.clone(), value.clone());
+        }
         if let Some(old) = at.insert(key.clone(), out.len()) {
             out[old] = None;
         }

@@ -32,6 +32,19 @@ fn dotenv_reads_quotes_comments_export_and_interpolates() {
 }
 
 #[test]
+fn dotenv_interpolation_asks_the_environment_before_the_files_own_lines() {
+    // compose-go's dotenv: `${X}` is the lookup's X when it has one, even
+    // after the file set X itself (checked against docker compose config).
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), ".env", "X=file\nY=${X}/a\nZ=${W}\nW=own\nV=${W}\n");
+    let got = read_dotenv(&dir.path().join(".env"), &vars(&[("X", "env")])).unwrap();
+    assert_eq!(
+        got,
+        pairs(&[("X", "file"), ("Y", "env/a"), ("Z", ""), ("W", "own"), ("V", "own")])
+    );
+}
+
+#[test]
 fn dotenv_rejects_a_name_with_spaces_naming_the_line() {
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), ".env", "OK=1\nBAD KEY=2\n");
