@@ -496,13 +496,29 @@ enum Runtime {
     MainThread,
 }
 
+/// One malloc arena for the whole process. glibc gives each thread that
+/// allocates its own arena; the script thread's kept ~0.7 MB of freed
+/// memory resident in a controller that runs for days (`orch autoscale`,
+/// measured with /proc/PID/smaps). Its two threads never contend.
+fn one_malloc_arena() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only sets an allocator parameter; called before the
+    // script thread starts.
+    unsafe {
+        libc::mallopt(libc::M_ARENA_MAX, 1);
+    }
+}
+
 fn run_script(src: Source, args: Dynamic, limits: Limits, runtime: Runtime) -> i32 {
     let built = match runtime {
         Runtime::Workers => tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
             .build(),
-        Runtime::MainThread => tokio::runtime::Builder::new_current_thread().enable_all().build(),
+        Runtime::MainThread => {
+            one_malloc_arena();
+            tokio::runtime::Builder::new_current_thread().enable_all().build()
+        }
     };
     let rt = match built {
         Ok(rt) => rt,
