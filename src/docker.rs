@@ -178,7 +178,7 @@ async fn connect(host: &str, tls: Option<&Tls>) -> Result<Docker, ConnectError> 
                     "`ssh HOST docker version` must work without a prompt (a key in ssh-agent or ~/.ssh, the host known), as for the docker CLI",
                 )
             })?;
-        Docker::connect_with_unix(&format!("unix://{}", sock.display()), timeout, version)
+        crate::ssh::client(sock, timeout, version)
     } else {
         return Err(error(
             host,

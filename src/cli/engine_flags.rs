@@ -90,7 +90,30 @@ pub(super) fn choose_engine(m: &ArgMatches) -> Result<(), i32> {
     if choice.context != crate::context::DEFAULT || choice.host.is_some() || choice.tls.is_some() {
         crate::api::set_endpoint(choice.endpoint());
     }
+    let host = choice.host.as_deref().unwrap_or_default();
+    if host.starts_with("ssh://") && needs_engine(m) {
+        crate::ssh::warm_up(host);
+    }
     Ok(())
+}
+
+/// Whether the command surely talks to the engine (so an ssh engine's
+/// login may start before the command asks): every compose and object
+/// command but those that only read files (`config`, `version`,
+/// `context`), and not a script run by `orch run FILE.rhai`, which may
+/// never touch it.
+fn needs_engine(m: &ArgMatches) -> bool {
+    match m.subcommand() {
+        Some(("config" | "version" | "context" | "docs" | "completions", _)) => false,
+        // Compose's one-off `run` has no `file`.
+        Some(("run", sub)) => sub
+            .try_get_one::<String>("file")
+            .ok()
+            .flatten()
+            .is_none_or(|f| !f.ends_with(".rhai")),
+        Some(_) => true,
+        None => false,
+    }
 }
 
 /// The docker CLI's `--tlsverify`/`--tls` and `--tlscacert`, `--tlscert`,
