@@ -35,6 +35,7 @@ pub mod opts;
 pub mod plan;
 pub mod progress;
 pub mod rollout;
+pub mod rows;
 pub mod secret;
 pub mod service;
 pub mod spec;
@@ -80,6 +81,7 @@ pub fn register(engine: &mut Engine) {
     compose.set_var("LABELS", compose::labels());
     compose.combine_flatten(exported_module!(rollout::api));
     compose.combine_flatten(exported_module!(stats_scope::compose_api));
+    compose.combine_flatten(exported_module!(rows::compose_api));
     engine.register_static_module("compose", compose.into());
     engine.register_static_module("progress", exported_module!(progress::api).into());
     engine.register_static_module("swarm", exported_module!(swarm::api).into());
@@ -105,6 +107,7 @@ pub fn register(engine: &mut Engine) {
     engine.register_global_module(exported_module!(logprint::api).into());
     engine.register_global_module(exported_module!(format::api).into());
     engine.register_global_module(exported_module!(ticker::api).into());
+    engine.register_global_module(exported_module!(rows::global_api).into());
     container::register_types(engine);
     image::register_types(engine);
     network::register_types(engine);

@@ -10,6 +10,7 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use rhai::plugin::*;
 use rhai::{Array, Dynamic, Engine, FnPtr, Map, NativeCallContext};
@@ -35,7 +36,18 @@ pub struct Plan {
     /// What `filter` left out ([`diff::Step::key`]): left out of the plan
     /// computed again under the lock too (`run` leaves its service out).
     pub dropped: Vec<(Option<String>, Option<String>)>,
+    /// The project lock's generation when the project was observed with
+    /// nobody holding it ([`lock::quiet`]), and when: `apply` plans again
+    /// only if a holder came in between or the observation is stale.
+    pub generation: Option<u64>,
+    pub observed_at: Instant,
 }
+
+/// How old an observation `apply` still acts on without looking again
+/// (when no orch run changed the project since): a script that waits
+/// between `plan::compute` and `apply` gets a fresh look, `up` does not
+/// pay for a second one.
+const FRESH: Duration = Duration::from_secs(1);
 
 /// Services the active profiles left out, when `doc` is a loaded project
 /// (a bare document does not say).
@@ -80,9 +92,54 @@ pub(super) fn env_files(doc: &Dynamic) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// The project's containers, asked for on the runtime while the script
+/// thread goes on: at 500 containers the list is the engine's slowest
+/// answer to a plan (~60 ms), and computing the desired state (~20 ms)
+/// fits inside it.
+struct Listing {
+    project: String,
+    task: tokio::task::JoinHandle<crate::error::Result<Vec<observed::ObservedContainer>>>,
+}
+
+impl Listing {
+    fn start(ep: &Arc<Endpoint>, doc: &serde_json::Value) -> Option<Listing> {
+        let project = doc["name"].as_str()?.to_string();
+        let (ep, name) = (ep.clone(), project.clone());
+        let task = bridge::handle().spawn(async move {
+            let d = ep
+                .client()
+                .await
+                .map_err(|e| crate::error::Error::connect(e.to_string()))?;
+            observed::containers(d, &name).await
+        });
+        Some(Listing { project, task })
+    }
+
+    /// The list, when it was asked for `project`; otherwise asked now.
+    async fn take(
+        this: Option<Listing>,
+        d: &bollard::Docker,
+        project: &str,
+    ) -> crate::error::Result<Vec<observed::ObservedContainer>> {
+        match this {
+            Some(l) if l.project == project => l
+                .task
+                .await
+                .unwrap_or_else(|e| Err(format!("listing containers of project {project}: {e}").into())),
+            _ => observed::containers(d, project).await,
+        }
+    }
+}
+
 fn compute(doc: Dynamic, opts: Map) -> RhaiResult<Plan> {
     let o: PlanComputeOpts = crate::api::opts::read("plan::compute", opts)?;
-    let mut d = desired::from_compose(&document(&doc)?).map_err(|e| format!("plan: {e}"))?;
+    let document = document(&doc)?;
+    let ep = super::endpoint();
+    // Read before anything is observed (see lock::quiet).
+    let generation = document["name"].as_str().and_then(|n| lock::quiet(&ep.host, n));
+    let observed_at = Instant::now();
+    let listing = Listing::start(&ep, &document);
+    let mut d = desired::from_compose(&document).map_err(|e| format!("plan: {e}"))?;
     d.disabled = disabled_services(&doc);
     d.working_dir = o.working_dir.clone().unwrap_or_else(|| {
         std::env::current_dir()
@@ -124,10 +181,10 @@ fn compute(doc: Dynamic, opts: Map) -> RhaiResult<Plan> {
     if o.ignore_dependencies.unwrap_or(false) {
         d.drop_dependency_labels(&options.services);
     }
-    let ep = super::endpoint();
     let observed = bridge::block_on(async {
         let c = client(&ep).await?;
-        observed::observe(c, &d).await.map_err(Into::into)
+        let containers = Listing::take(listing, c, &d.project);
+        observed::observe_with(c, &d, containers).await.map_err(Into::into)
     })?;
     let plan = diff::plan(&d, &observed, &options)?;
     crate::plan::secrets::prepare(&mut d, &plan.services, &environment(&doc))?;
@@ -148,6 +205,8 @@ fn compute(doc: Dynamic, opts: Map) -> RhaiResult<Plan> {
         plan,
         options,
         dropped: Vec::new(),
+        generation,
+        observed_at,
     })
 }
 
@@ -168,11 +227,21 @@ fn apply_plan(ctx: &NativeCallContext, p: &Plan, opts: Map) -> RhaiResult<Map> {
     let d = bridge::block_on(async { client(&ep).await.cloned() })?;
     let host = ep.host.clone();
     let (desired, diff_options, dropped) = (p.desired.clone(), p.options.clone(), p.dropped.clone());
+    let (generation, observed_at, planned) = (p.generation, p.observed_at, p.plan.clone());
     run_with_events(ctx, on_event, move |tx| async move {
         let lock = match lock::acquire(&d, &host, &desired.project, |m| eprintln!("{m}")).await {
             Ok(l) => l,
             Err(e) => return failed(e.to_string()),
         };
+        // No orch run held the lock since the plan's look at the project,
+        // a moment ago: the plan stands as it is.
+        let current = lock.cut_short.is_none()
+            && generation.is_some()
+            && lock.generation == generation
+            && observed_at.elapsed() < FRESH;
+        if current {
+            return apply::apply(d.clone(), desired.clone(), planned, options, tx).await;
+        }
         // After a killed run, a request of it the engine was still carrying
         // out can land while this one applies: one more look, and a second
         // pass if the project is not where the plan left it.

@@ -265,7 +265,7 @@ fn spawn_services(ctx: &Ctx, plan: &Plan) -> Vec<tokio::task::JoinHandle<(String
     }
     let mut tasks = Vec::new();
     for name in &plan.services {
-        let svc = ctx.desired.service(name).expect("planned").clone();
+        let svc = ctx.desired.service(name).expect("planned");
         let steps: Vec<Step> = plan
             .steps
             .iter()
@@ -280,10 +280,15 @@ fn spawn_services(ctx: &Ctx, plan: &Plan) -> Vec<tokio::task::JoinHandle<(String
         let tx = done_tx.remove(name).expect("channel");
         let ctx = ctx.clone();
         let checks: Vec<_> = plan.checks.iter().filter(|c| &c.service == name).cloned().collect();
+        let name = name.clone();
+        // The task reads its service from the shared desired state: a
+        // copy per service (its create body included) was most of a
+        // no-change `up`'s apply at 500 services.
         tasks.push(tokio::spawn(async move {
-            let r = run_service(&ctx, &svc, steps, checks, deps).await;
+            let svc = ctx.desired.service(&name).expect("planned");
+            let r = run_service(&ctx, svc, steps, checks, deps).await;
             let _ = tx.send(Some(r.clone()));
-            (svc.name.clone(), r)
+            (name, r)
         }));
     }
     tasks

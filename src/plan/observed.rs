@@ -161,6 +161,16 @@ pub async fn containers_with_labels(
 /// independent, so they go to the engine at once: a run's fixed cost is
 /// one round trip, not one per network, volume and image.
 pub async fn observe(d: &Docker, desired: &Desired) -> crate::error::Result<Observed> {
+    observe_with(d, desired, containers(d, &desired.project)).await
+}
+
+/// The same with the project's containers from `listing` (a list the
+/// caller asked for earlier, so that it overlaps the caller's own work).
+pub async fn observe_with(
+    d: &Docker,
+    desired: &Desired,
+    listing: impl std::future::Future<Output = crate::error::Result<Vec<ObservedContainer>>>,
+) -> crate::error::Result<Observed> {
     let mut seen = std::collections::HashSet::new();
     let refs: Vec<&str> = desired
         .services
@@ -169,7 +179,7 @@ pub async fn observe(d: &Docker, desired: &Desired) -> crate::error::Result<Obse
         .filter(|i| seen.insert(*i))
         .collect();
     let (containers, copies, found_volumes, found_images) = futures_util::future::join4(
-        containers(d, &desired.project),
+        listing,
         try_join_all(desired.networks.iter().map(|n| networks_named(d, &n.name))),
         join_all(desired.volumes.iter().map(|v| d.inspect_volume(&v.name))),
         join_all(refs.iter().map(|r| d.inspect_image(r))),
