@@ -34,6 +34,7 @@ pub mod options;
 pub mod opts;
 pub mod plan;
 pub mod progress;
+pub mod project_actions;
 pub mod rollout;
 pub mod rows;
 pub mod secret;

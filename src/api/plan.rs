@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use rhai::plugin::*;
 use rhai::{Array, Dynamic, Engine, FnPtr, Map, NativeCallContext};
 
-use super::options::{LifecycleOpts, PlanApplyOpts, PlanComputeOpts, PlanDownOpts};
+use super::options::{PlanApplyOpts, PlanComputeOpts};
 use super::value::{call_back, to_dynamic, to_json};
 use super::{client, fail, RhaiResult};
 use crate::bridge;
@@ -269,7 +269,7 @@ fn apply_plan(ctx: &NativeCallContext, p: &Plan, opts: Map) -> RhaiResult<Map> {
     })
 }
 
-fn failed(e: String) -> apply::Outcome {
+pub(super) fn failed(e: String) -> apply::Outcome {
     apply::Outcome {
         errors: vec![("project".into(), e)],
     }
@@ -324,77 +324,6 @@ where
             .into(),
     );
     Ok(r)
-}
-
-fn down(ctx: &NativeCallContext, project: &str, opts: Map) -> RhaiResult<Map> {
-    let o: PlanDownOpts = crate::api::opts::read("plan::down", opts)?;
-    let rmi = o.rmi.clone();
-    if let Some(r) = &rmi {
-        if r != "local" && r != "all" {
-            return fail(format!("plan::down: rmi must be \"local\" or \"all\", not {r:?}"));
-        }
-    }
-    let desired = match o.document.as_ref() {
-        Some(doc) => {
-            let mut d = desired::from_compose(&document(doc)?).map_err(|e| format!("plan::down: {e}"))?;
-            d.disabled = disabled_services(doc);
-            Some(d)
-        }
-        None => None,
-    };
-    let options = crate::plan::down::DownOptions {
-        volumes: o.volumes.unwrap_or(false),
-        remove_orphans: o.remove_orphans.unwrap_or(false),
-        rmi,
-        timeout: o.timeout,
-        services: o.services.clone().unwrap_or_default(),
-    };
-    let ep = super::endpoint();
-    let d = bridge::block_on(async { client(&ep).await.cloned() })?;
-    let host = ep.host.clone();
-    let project = project.to_string();
-    run_with_events(ctx, o.on_event.clone(), move |tx| async move {
-        let _lock = match lock::acquire(&d, &host, &project, |m| eprintln!("{m}")).await {
-            Ok(l) => l,
-            Err(e) => return failed(e.to_string()),
-        };
-        crate::plan::down::down(d, project, desired, options, tx).await
-    })
-}
-
-fn lifecycle(
-    ctx: &NativeCallContext,
-    project: &str,
-    action: crate::plan::lifecycle::Action,
-    opts: Map,
-) -> RhaiResult<Map> {
-    let what = format!("plan::{}", format!("{action:?}").to_lowercase());
-    let o: LifecycleOpts = crate::api::opts::read(&what, opts)?;
-    let desired = match o.document.as_ref() {
-        Some(doc) => Some(desired::from_compose(&document(doc)?).map_err(|e| format!("{what}: {e}"))?),
-        None => None,
-    };
-    let options = crate::plan::lifecycle::Options {
-        services: o.services.clone().unwrap_or_default(),
-        timeout: o.timeout,
-        wait_timeout: match o.wait_timeout {
-            Some(t) => Some(crate::api::util::secs(&format!("{what}: wait_timeout"), t)?),
-            None => None,
-        },
-        no_deps: o.no_deps.unwrap_or(false),
-        environment: o.document.as_ref().map(environment).unwrap_or_default(),
-    };
-    let ep = super::endpoint();
-    let d = bridge::block_on(async { client(&ep).await.cloned() })?;
-    let host = ep.host.clone();
-    let project = project.to_string();
-    run_with_events(ctx, o.on_event.clone(), move |tx| async move {
-        let _lock = match lock::acquire(&d, &host, &project, |m| eprintln!("{m}")).await {
-            Ok(l) => l,
-            Err(e) => return failed(e.to_string()),
-        };
-        crate::plan::lifecycle::run(d, project, desired, action, options, tx).await
-    })
 }
 
 #[export_module]
@@ -545,7 +474,7 @@ pub mod api {
     /// ```
     #[rhai_fn(name = "down", return_raw)]
     pub fn down(ctx: NativeCallContext, project: &str, opts: Map) -> RhaiResult<Map> {
-        crate::api::at(&ctx, || super::down(&ctx, project, opts))
+        crate::api::at(&ctx, || crate::api::project_actions::down(&ctx, project, opts))
     }
 
     /// Starts a project's containers as `docker compose start` does: the
@@ -561,7 +490,7 @@ pub mod api {
     #[rhai_fn(name = "start", return_raw)]
     pub fn start(ctx: NativeCallContext, project: &str, opts: Map) -> RhaiResult<Map> {
         crate::api::at(&ctx, || {
-            super::lifecycle(&ctx, project, crate::plan::lifecycle::Action::Start, opts)
+            crate::api::project_actions::lifecycle(&ctx, project, crate::plan::lifecycle::Action::Start, opts)
         })
     }
 
@@ -575,7 +504,7 @@ pub mod api {
     #[rhai_fn(name = "stop", return_raw)]
     pub fn stop(ctx: NativeCallContext, project: &str, opts: Map) -> RhaiResult<Map> {
         crate::api::at(&ctx, || {
-            super::lifecycle(&ctx, project, crate::plan::lifecycle::Action::Stop, opts)
+            crate::api::project_actions::lifecycle(&ctx, project, crate::plan::lifecycle::Action::Stop, opts)
         })
     }
 
@@ -591,7 +520,7 @@ pub mod api {
     #[rhai_fn(name = "restart", return_raw)]
     pub fn restart(ctx: NativeCallContext, project: &str, opts: Map) -> RhaiResult<Map> {
         crate::api::at(&ctx, || {
-            super::lifecycle(&ctx, project, crate::plan::lifecycle::Action::Restart, opts)
+            crate::api::project_actions::lifecycle(&ctx, project, crate::plan::lifecycle::Action::Restart, opts)
         })
     }
 
