@@ -3,12 +3,14 @@
 //! is given, takes the project lock, and reports progress as `Plan.apply`
 //! does.
 
-use rhai::{Map, NativeCallContext};
+use rhai::{FnPtr, Map, NativeCallContext};
+use tokio::sync::mpsc::UnboundedSender;
 
 use super::options::{LifecycleOpts, PlanDownOpts};
 use super::plan::{disabled_services, document, environment, failed, run_with_events};
 use super::{client, fail, RhaiResult};
 use crate::bridge;
+use crate::plan::apply::{Event, Outcome};
 use crate::plan::{desired, lock};
 
 pub(super) fn down(ctx: &NativeCallContext, project: &str, opts: Map) -> RhaiResult<Map> {
@@ -34,16 +36,8 @@ pub(super) fn down(ctx: &NativeCallContext, project: &str, opts: Map) -> RhaiRes
         timeout: o.timeout,
         services: o.services.clone().unwrap_or_default(),
     };
-    let ep = super::endpoint();
-    let d = bridge::block_on(async { client(&ep).await.cloned() })?;
-    let host = ep.host.clone();
-    let project = project.to_string();
-    run_with_events(ctx, o.on_event.clone(), move |tx| async move {
-        let _lock = match lock::acquire(&d, &host, &project, |m| eprintln!("{m}")).await {
-            Ok(l) => l,
-            Err(e) => return failed(e.to_string()),
-        };
-        crate::plan::down::down(d, project, desired, options, tx).await
+    under_lock(ctx, o.on_event.clone(), project, move |d, project, tx| {
+        crate::plan::down::down(d, project, desired, options, tx)
     })
 }
 
@@ -69,15 +63,27 @@ pub(super) fn lifecycle(
         no_deps: o.no_deps.unwrap_or(false),
         environment: o.document.as_ref().map(environment).unwrap_or_default(),
     };
+    under_lock(ctx, o.on_event.clone(), project, move |d, project, tx| {
+        crate::plan::lifecycle::run(d, project, desired, action, options, tx)
+    })
+}
+
+/// Runs `work` on the engine in use while holding the project's lock,
+/// its progress reported to `on_event` as `Plan.apply` reports it.
+fn under_lock<F, Fut>(ctx: &NativeCallContext, on_event: Option<FnPtr>, project: &str, work: F) -> RhaiResult<Map>
+where
+    F: FnOnce(bollard::Docker, String, UnboundedSender<Event>) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = Outcome> + Send + 'static,
+{
     let ep = super::endpoint();
     let d = bridge::block_on(async { client(&ep).await.cloned() })?;
     let host = ep.host.clone();
     let project = project.to_string();
-    run_with_events(ctx, o.on_event.clone(), move |tx| async move {
+    run_with_events(ctx, on_event, move |tx| async move {
         let _lock = match lock::acquire(&d, &host, &project, |m| eprintln!("{m}")).await {
             Ok(l) => l,
             Err(e) => return failed(e.to_string()),
         };
-        crate::plan::lifecycle::run(d, project, desired, action, options, tx).await
+        work(d, project, tx).await
     })
 }
