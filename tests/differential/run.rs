@@ -112,6 +112,7 @@ pub fn cleanup(project: &str, dir: &Path) {
                 .filter(|n| mine(n)),
         )
         .chain(anon)
+        .chain(crate::snapshot::anonymous_volumes(project))
     {
         docker(&["volume", "rm", "-f", &v]);
     }

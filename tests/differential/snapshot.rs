@@ -3,7 +3,8 @@
 //! folders and host ports of the side are replaced by placeholders
 //! (`P`, `<DIR>`, `<PORT1>`, `<ctr:P-web-1>`, `img:…`) so two sides compare.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Mutex;
 
 use serde_json::{json, Map, Value};
 
@@ -72,6 +73,33 @@ impl Subst {
             _ => v.clone(),
         }
     }
+}
+
+/// Anonymous volumes seen on each project's containers. Both tools leave
+/// them when a scenario's own `down` (without `-v`) removes their
+/// containers, so the runner's cleanup asks for them here instead of
+/// looking only at the containers left at the end.
+static ANONYMOUS: Mutex<BTreeMap<String, BTreeSet<String>>> = Mutex::new(BTreeMap::new());
+
+/// The anonymous volumes seen on `project`'s containers in any snapshot.
+pub fn anonymous_volumes(project: &str) -> BTreeSet<String> {
+    ANONYMOUS
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .remove(project)
+        .unwrap_or_default()
+}
+
+fn remember_anonymous(project: &str, ctrs: &[Value]) {
+    let names = ctrs
+        .iter()
+        .flat_map(|c| c["Mounts"].as_array().into_iter().flatten())
+        .filter(|m| m["Type"] == "volume")
+        .filter_map(|m| m["Name"].as_str().filter(|n| is_hex64(n)));
+    let mut seen = ANONYMOUS.lock().unwrap_or_else(|e| e.into_inner());
+    seen.entry(project.to_string())
+        .or_default()
+        .extend(names.map(str::to_string));
 }
 
 fn is_hex64(s: &str) -> bool {
@@ -146,6 +174,7 @@ pub fn take(side: &Side, hist: &History, prev: &BTreeMap<String, String>, gone: 
     let p = &side.project;
     let ctr_ids = project_ids(&["ps", "-a", "--no-trunc"], p, "{{.ID}} {{.Names}}");
     let ctrs = inspect("container", &ctr_ids);
+    remember_anonymous(p, &ctrs);
     let mut subst = Subst::new(side);
     for (id, name) in gone.iter().filter(|(id, _)| !ctr_ids.contains(id)) {
         subst.add(id, &format!("<old:{name}>"));
