@@ -442,3 +442,110 @@ fn canary_probe_rejects_a_healthy_but_wrong_version() {
         all_running_on(cluster, svc, "roll:2", 4)
     });
 }
+
+/// `task::wait_healthy` on each task, through the engine of the task's
+/// node: returns once every task is healthy; a task made sick fails it,
+/// naming the task and why.
+#[test]
+fn task_wait_healthy_waits_on_each_node_and_names_a_sick_task() {
+    let image = test_image();
+    let cluster = shared_swarm(3, &[image]);
+    let svc = "hwait";
+    cluster.docker(
+        1,
+        &[
+            "service",
+            "create",
+            "-d",
+            "--name",
+            svc,
+            "--replicas",
+            "3",
+            "--endpoint-mode",
+            "dnsrr",
+            "--no-resolve-image",
+            "--health-cmd",
+            "test ! -e /sick",
+            "--health-interval",
+            "1s",
+            "--health-retries",
+            "1",
+            image,
+            "sh",
+            "-c",
+            LOOP,
+        ],
+    );
+    // Node ID -> its engine, for the script.
+    let mut hosts = serde_json::Map::new();
+    for i in 1..=3 {
+        let id = cluster.docker(i, &["info", "--format", "{{.Swarm.NodeID}}"]);
+        hosts.insert(id.trim().to_string(), Value::from(cluster.node(i).host.clone()));
+    }
+    let wait_all = |timeout: u32| {
+        let (_d, path) = script(&format!(
+            "let hosts = parse_json(ARGS[0]);\n\
+             for t in task::list(#{{ service: \"{svc}\", desired_state: \"running\" }}) {{\n\
+                 task::wait_healthy(t, hosts[t.NodeID], #{{ timeout: {timeout}, stable_for: 1 }});\n\
+                 print(`healthy ${{t.ID}}`);\n\
+             }}\n"
+        ));
+        cluster
+            .orch(1)
+            .arg("run")
+            .arg(&path)
+            .arg(Value::Object(hosts.clone()).to_string())
+            .output()
+            .unwrap()
+    };
+    // Tasks may still be starting: the wait covers that too.
+    let out = wait_all(90);
+    assert!(out.status.success(), "{}\n{}", stdout(&out), stderr(&out));
+    assert_eq!(
+        stdout(&out).lines().filter(|l| l.starts_with("healthy ")).count(),
+        3,
+        "{}",
+        stdout(&out)
+    );
+
+    // Make one task's container sick on its node.
+    let line = cluster.docker(
+        1,
+        &[
+            "service",
+            "ps",
+            svc,
+            "-f",
+            "desired-state=running",
+            "--no-trunc",
+            "--format",
+            "{{.ID}} {{.Node}}",
+        ],
+    );
+    let (task, node) = line.lines().next().and_then(|l| l.split_once(' ')).unwrap();
+    let i = (1..=3).find(|&i| cluster.node(i).name == node).unwrap();
+    let ctr = cluster.docker(
+        i,
+        &[
+            "ps",
+            "-q",
+            "--filter",
+            &format!("label=com.docker.swarm.task.id={task}"),
+        ],
+    );
+    cluster.docker(i, &["exec", ctr.trim(), "touch", "/sick"]);
+    let (_d, path) = script(&format!(
+        "let t = task::list(#{{ id: \"{task}\" }})[0];\n\
+         task::wait_healthy(t, \"{}\", #{{ timeout: 60, stable_for: 30 }});\n",
+        cluster.node(i).host
+    ));
+    let out = cluster.orch(1).arg("run").arg(&path).output().unwrap();
+    assert!(!out.status.success(), "{}", stdout(&out));
+    let err = stderr(&out);
+    assert!(err.contains(&format!("task::wait_healthy {task}")), "{err}");
+    assert!(
+        err.contains("unhealthy") || err.contains("the task is") || err.contains("not running"),
+        "{err}"
+    );
+    cluster.docker(1, &["service", "rm", svc]);
+}

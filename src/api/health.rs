@@ -92,41 +92,54 @@ fn observe(ep: &Arc<Endpoint>, id: &str, what: &str) -> RhaiResult<Health> {
 }
 
 /// Seconds from a number or a duration string (`"1m30s"`).
-fn seconds(key: &str, v: Option<&Dynamic>, default: f64) -> RhaiResult<f64> {
+fn seconds(func: &str, key: &str, v: Option<&Dynamic>, default: f64) -> RhaiResult<f64> {
     match v {
         None => Ok(default),
         Some(v) if v.is_string() => {
             let s = v.to_string();
             crate::units::parse_duration(&s)
                 .map(|ns| ns as f64 / 1e9)
-                .map_err(|e| format!("container::wait_healthy: `{key}`: {e}").into())
+                .map_err(|e| format!("{func}: `{key}`: {e}").into())
         }
         Some(v) => match (v.as_float(), v.as_int()) {
             (Ok(f), _) => Ok(f),
             (_, Ok(i)) => Ok(i as f64),
-            _ => Err(crate::api::opts::wrong_type(
-                "container::wait_healthy",
-                key,
-                "a number",
-                v,
-            )),
+            _ => Err(crate::api::opts::wrong_type(func, key, "a number", v)),
         },
     }
 }
 
+/// `wait_healthy`'s options, read and checked once, up front: a bad value
+/// is an error, not a panic in the loop.
+struct Waiting {
+    timeout: f64,
+    stable_for: f64,
+    interval: std::time::Duration,
+}
+
+fn waiting(func: &str, opts: Map) -> RhaiResult<Waiting> {
+    let o: WaitHealthyOpts = crate::api::opts::read(func, opts)?;
+    let interval = seconds(func, "interval", o.interval.as_ref(), 0.25)?.max(0.05);
+    Ok(Waiting {
+        timeout: seconds(func, "timeout", o.timeout.as_ref(), 60.0)?,
+        stable_for: seconds(func, "stable_for", o.stable_for.as_ref(), 0.0)?,
+        interval: crate::api::util::secs(&format!("{func}: `interval`"), interval)?,
+    })
+}
+
 fn wait_until_healthy(c: &Container, opts: Map) -> RhaiResult<()> {
-    let o: WaitHealthyOpts = crate::api::opts::read("container::wait_healthy", opts)?;
-    let timeout = seconds("timeout", o.timeout.as_ref(), 60.0)?;
-    let stable_for = seconds("stable_for", o.stable_for.as_ref(), 0.0)?;
-    // Checked once, up front: a bad interval is an error, not a panic in the loop.
-    let interval = seconds("interval", o.interval.as_ref(), 0.25)?.max(0.05);
-    let interval = crate::api::util::secs("container::wait_healthy: `interval`", interval)?;
+    let w = waiting("container::wait_healthy", opts)?;
     let who = if c.name.is_empty() { &c.id } else { &c.name };
-    let what = format!("container::wait_healthy {who}");
-    let started = Instant::now();
+    wait_healthy_for(c, &w, &format!("container::wait_healthy {who}"), Instant::now())
+}
+
+/// Polls `c` until it is healthy and has stayed so for `w.stable_for`,
+/// counting the timeout from `started`; `what` starts every message.
+fn wait_healthy_for(c: &Container, w: &Waiting, what: &str, started: Instant) -> RhaiResult<()> {
+    let (timeout, stable_for, interval) = (w.timeout, w.stable_for, w.interval);
     let mut healthy_since: Option<Instant> = None;
     loop {
-        let h = observe(&c.ep, &c.id, &what)?;
+        let h = observe(&c.ep, &c.id, what)?;
         if h.status == "none" {
             return fail(format!(
                 "{what}: the container has no healthcheck (wait on its state instead)"
@@ -207,6 +220,55 @@ fn task_health(ep: &Arc<Endpoint>, task: &Map) -> RhaiResult<Map> {
     Ok(m)
 }
 
+/// A task's container once the task runs, asked of the manager (the
+/// current engine) every `w.interval`; fails at once on a task that ended
+/// or was refused, naming its state and the engine's message.
+fn running_container(id: &str, w: &Waiting, what: &str, started: Instant) -> RhaiResult<String> {
+    loop {
+        let t = super::swarm::get(format!("task inspect {id}"), format!("/tasks/{id}"))?;
+        let status = &t["Status"];
+        let state = status["State"].as_str().unwrap_or("");
+        let message = status["Err"].as_str().or(status["Message"].as_str()).unwrap_or("");
+        if matches!(
+            state,
+            "complete" | "shutdown" | "failed" | "rejected" | "orphaned" | "remove"
+        ) {
+            return fail(format!("{what}: the task is {state}: {message}"));
+        }
+        let container = status["ContainerStatus"]["ContainerID"].as_str().unwrap_or("");
+        if state == "running" && !container.is_empty() {
+            return Ok(container.to_string());
+        }
+        if started.elapsed().as_secs_f64() >= w.timeout {
+            return fail(format!(
+                "{what}: not running after {}s (state: {state}: {message})",
+                w.timeout
+            ));
+        }
+        bridge::sleep(w.interval)?;
+    }
+}
+
+/// `task::wait_healthy`: the task running, then its container healthy on
+/// `ep` (the engine of the task's node), within one timeout.
+fn wait_task_healthy(ep: Arc<Endpoint>, task: &Map, opts: Map) -> RhaiResult<()> {
+    let w = waiting("task::wait_healthy", opts)?;
+    let j = super::value::to_json(&Dynamic::from_map(task.clone()))?;
+    let Some(id) = j["ID"].as_str().filter(|id| !id.is_empty()) else {
+        return fail("task::wait_healthy: the task has no `ID` (pass one of task::list's tasks)");
+    };
+    let what = format!("task::wait_healthy {id}");
+    let started = Instant::now();
+    let container = running_container(id, &w, &what, started)?;
+    let c = Container {
+        ep,
+        id: container,
+        name: String::new(),
+        info: Map::new(),
+    };
+    wait_healthy_for(&c, &w, &what, started)
+}
+
 #[export_module]
 pub mod api {
     use super::*;
@@ -275,6 +337,37 @@ pub mod task_api {
     pub fn health_on(ctx: NativeCallContext, task: Map, host: &str) -> RhaiResult<Map> {
         crate::api::at(&ctx, || {
             super::task_health(&crate::api::node_engines::endpoint_for(host), &task)
+        })
+    }
+
+    /// Waits until the task runs and its container is healthy and has
+    /// stayed healthy for `stable_for`: `container::wait_healthy` for a
+    /// swarm task, with the same options (`timeout` counts both). The task
+    /// is re-read from the manager (the current engine), its container
+    /// asked of the current engine: use the form with `host` when the task
+    /// runs on another node. Throws at once when the task ends or is
+    /// refused, or its container turns unhealthy, with the reason.
+    ///
+    /// ```rhai
+    /// for t in task::list(#{ service: "web", desired_state: "running" }) {
+    ///     task::wait_healthy(t, #{ timeout: "2m", stable_for: 5 });
+    /// }
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn wait_healthy(ctx: NativeCallContext, task: Map, opts: Map) -> RhaiResult<()> {
+        crate::api::at(&ctx, || super::wait_task_healthy(crate::api::endpoint(), &task, opts))
+    }
+
+    /// As `task::wait_healthy(task, opts)`, asking the engine at `host`
+    /// (the task's node) for its container.
+    ///
+    /// ```rhai
+    /// task::wait_healthy(t, "unix:///run/node2/docker.sock", #{ timeout: 60 });
+    /// ```
+    #[rhai_fn(name = "wait_healthy", return_raw)]
+    pub fn wait_healthy_on(ctx: NativeCallContext, task: Map, host: &str, opts: Map) -> RhaiResult<()> {
+        crate::api::at(&ctx, || {
+            super::wait_task_healthy(crate::api::node_engines::endpoint_for(host), &task, opts)
         })
     }
 }
