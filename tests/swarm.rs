@@ -161,6 +161,31 @@ fn swarm_nodes_services_drain_and_node_loss() {
         spread(&cluster, "web").contains_key("node3")
     });
 
+    // service ps: the drained tasks stay as history rows under their
+    // slot, marked ` \_ ` as docker prints them (compared by ID and NAME
+    // column; the other columns tick with time).
+    let names = |table: String| -> Vec<(String, String)> {
+        let header = table.lines().next().unwrap_or_default().to_string();
+        let (from, to) = (header.find("NAME").unwrap(), header.find("IMAGE").unwrap());
+        table
+            .lines()
+            .skip(1)
+            .map(|l| (l[..12].to_string(), l[from..to].trim_end().to_string()))
+            .collect()
+    };
+    let mut seen = (Vec::new(), Vec::new());
+    let same = (0..30).any(|_| {
+        let mine = names(ok(cluster.orch(1).args(["service", "ps", "web"])));
+        let theirs = names(cluster.docker(1, &["service", "ps", "web"]));
+        seen = (mine, theirs);
+        seen.0 == seen.1 || {
+            std::thread::sleep(std::time::Duration::from_secs(1));
+            false
+        }
+    });
+    assert!(same, "orch vs docker service ps: {seen:?}");
+    assert!(seen.0.iter().any(|(_, n)| n.starts_with(" \\_ web.")), "{seen:?}");
+
     // Lose node2's engine: full count on the others within 60 s; node2 Down.
     let t = Instant::now();
     cluster.kill(2);
