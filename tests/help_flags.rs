@@ -75,8 +75,8 @@ fn compose_commands(root_help: &str) -> Vec<String> {
 
 /// `COMMAND --flag  reason` lines (`(global)` for the global flags,
 /// `COMMAND *` for a whole command, `* --flag` for a flag of every command).
-fn exceptions() -> BTreeSet<(String, String)> {
-    let text = std::fs::read_to_string(repo().join("tests/help_flags_exceptions.txt")).expect("exceptions file");
+fn exceptions(file: &str) -> BTreeSet<(String, String)> {
+    let text = std::fs::read_to_string(repo().join("tests").join(file)).expect("exceptions file");
     let mut out = BTreeSet::new();
     for (i, line) in text.lines().enumerate() {
         let line = line.trim();
@@ -85,11 +85,7 @@ fn exceptions() -> BTreeSet<(String, String)> {
         }
         let mut words = line.split_whitespace();
         let (cmd, flag) = (words.next().unwrap(), words.next().unwrap_or(""));
-        assert!(
-            words.next().is_some(),
-            "help_flags_exceptions.txt:{}: `{line}` gives no reason",
-            i + 1
-        );
+        assert!(words.next().is_some(), "{file}:{}: `{line}` gives no reason", i + 1);
         out.insert((cmd.to_string(), flag.to_string()));
     }
     out
@@ -156,7 +152,7 @@ fn orch_accepts_every_flag_compose_accepts() {
         c
     });
     let globals = flags(&root_orch);
-    let allowed = exceptions();
+    let allowed = exceptions("help_flags_exceptions.txt");
     let mut used = BTreeSet::new();
     let mut missing = Vec::new();
     let mut r = Report {
@@ -204,6 +200,65 @@ fn orch_accepts_every_flag_compose_accepts() {
     assert!(
         missing.is_empty(),
         "flags compose v2.40.3 accepts and orch does not (add them, or list them in tests/help_flags_exceptions.txt with the reason):\n  {}",
+        missing.join("\n  ")
+    );
+}
+
+/// The docker CLI's swarm groups, each command's flags against orch's.
+#[test]
+fn orch_accepts_every_flag_docker_has_for_swarm_commands() {
+    let docker_help = |args: &[&str]| {
+        help({
+            let mut c = Command::new("docker");
+            c.args(args).arg("--help");
+            c
+        })
+    };
+    let globals = flags(&help({
+        let mut c = orch();
+        c.arg("--help");
+        c
+    }));
+    let allowed = exceptions("help_flags_swarm_exceptions.txt");
+    let mut used = BTreeSet::new();
+    let mut missing = Vec::new();
+    let mut r = Report {
+        allowed: &allowed,
+        globals: &globals,
+        used: &mut used,
+        missing: &mut missing,
+    };
+    for group in ["swarm", "node", "service", "stack", "secret", "config"] {
+        let commands = compose_commands(&docker_help(&[group]));
+        assert!(commands.len() >= 4, "docker {group}'s commands not found");
+        for cmd in &commands {
+            let key = format!("{group}/{cmd}");
+            if allowed.contains(&(key.clone(), "*".into())) {
+                r.used.insert((key, "*".into()));
+                continue;
+            }
+            let theirs = flags(&docker_help(&[group, cmd]));
+            let ours_help = help({
+                let mut c = orch();
+                c.args([group, cmd, "--help"]);
+                c
+            });
+            if ours_help.is_empty() {
+                r.missing.push(format!("{key}: orch has no such command"));
+                continue;
+            }
+            r.check(&key, theirs, &flags(&ours_help));
+        }
+    }
+    for stale in allowed.difference(&used) {
+        missing.push(format!(
+            "{} {}: listed as an exception, but docker has no such flag",
+            stale.0, stale.1
+        ));
+    }
+    assert!(
+        missing.is_empty(),
+        "flags the docker CLI accepts and orch does not (add them, or list them in tests/help_flags_swarm_exceptions.txt with the reason):\n  {}",
         missing.join("\n  ")
     );
 }

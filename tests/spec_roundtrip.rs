@@ -9,6 +9,8 @@
 //! `orch service update --image` brings an unhealthy image.
 
 mod common;
+#[path = "spec_roundtrip/flags.rs"]
+mod flags;
 
 use std::process::Command;
 
@@ -342,99 +344,6 @@ fn node_round_trip(c: &Cluster) {
     only_changed("node label_add", &before, &spec(c), &[".Labels.rt"]);
 }
 
-/// `orch service create|update` flags store the spec docker's store
-/// (the update, rollback and health flags above all).
-fn flags_as_docker(c: &Cluster) {
-    #[rustfmt::skip]
-    let combos: &[&[&str]] = &[
-        &[],
-        &["--update-delay", "3s"],
-        &["--update-order", "start-first", "--rollback-monitor", "2s"],
-        &["--update-parallelism", "0", "--update-failure-action", "continue"],
-        &[
-            "--rollback-failure-action",
-            "continue",
-            "--rollback-max-failure-ratio",
-            "0.2",
-        ],
-        &[
-            "--update-max-failure-ratio",
-            "0.1",
-            "--rollback-delay",
-            "1s",
-            "--rollback-parallelism",
-            "3",
-        ],
-        &[
-            "--update-monitor",
-            "1s",
-            "--health-cmd",
-            "true",
-            "--health-interval",
-            "2s",
-        ],
-        &[
-            "--health-retries",
-            "3",
-            "--health-timeout",
-            "1s",
-            "--health-start-period",
-            "2s",
-        ],
-        &["--no-healthcheck"],
-        &[
-            "--replicas", "2", "--env", "A=1", "--label", "l=1", "--container-label", "c=1",
-            "--constraint", "node.role==manager", "--placement-pref", "spread=node.hostname",
-            "--replicas-max-per-node", "2", "--limit-cpu", "0.5", "--limit-memory", "64M",
-            "--reserve-cpu", "0.1", "--reserve-memory", "8M", "--restart-condition", "on-failure",
-            "--restart-delay", "2s", "--restart-max-attempts", "5", "--stop-grace-period", "3s",
-            "--hostname", "h", "--workdir", "/tmp", "--user", "0", "--endpoint-mode", "dnsrr",
-            "--mount", "type=volume,source=v1,target=/data", "--health-cmd", "true",
-            "--publish", "published=18080,target=80,mode=host", "--update-delay", "1s",
-        ],
-    ];
-    // The whole spec, but the name.
-    let allowed = [".Name"];
-    let keys = |v: &Value| v["Spec"].clone();
-    for (i, flags) in combos.iter().enumerate() {
-        let (d, o) = (format!("flagd{i}"), format!("flago{i}"));
-        let mut args = vec!["service", "create", "-d", "--no-resolve-image", "--name", &d];
-        args.extend_from_slice(flags);
-        args.extend_from_slice(&["orch-test/busybox", "sleep", "1000"]);
-        c.docker(1, &args);
-        ok(c.orch(1)
-            .args(["service", "create", "-d", "--name", &o])
-            .args(*flags)
-            .args(["orch-test/busybox", "sleep", "1000"]));
-        only_changed(
-            &format!("create {flags:?}"),
-            &keys(&inspect(c, &d)),
-            &keys(&inspect(c, &o)),
-            &allowed,
-        );
-        // The same flags as an update of the flagless pair (those
-        // `service update` takes as they are).
-        let settings = |f: &&str| {
-            !f.starts_with("--")
-                || ["--update", "--rollback", "--health", "--no-health"]
-                    .iter()
-                    .any(|p| f.starts_with(p))
-        };
-        if !flags.is_empty() && flags.iter().all(settings) {
-            let mut args = vec!["service", "update", "-d", "flagd0"];
-            args.splice(3..3, flags.iter().copied());
-            c.docker(1, &args);
-            ok(c.orch(1).args(["service", "update", "-d"]).args(*flags).arg("flago0"));
-            only_changed(
-                &format!("update {flags:?}"),
-                &keys(&inspect(c, "flagd0")),
-                &keys(&inspect(c, "flago0")),
-                &allowed,
-            );
-        }
-    }
-}
-
 #[test]
 fn swarm_specs_round_trip_losslessly() {
     let image = test_image();
@@ -518,7 +427,8 @@ fn swarm_specs_round_trip_losslessly() {
         &[".TaskTemplate.ForceUpdate"],
     );
 
-    flags_as_docker(&cluster);
+    flags::flags_as_docker(&cluster);
+    flags::container_flags_as_docker(&cluster);
 
     // An unhealthy image: Swarm rolls the update back (failure_action
     // rollback), and the healthcheck is still there.

@@ -12,6 +12,7 @@ mod engine_flags;
 mod flags;
 pub mod logging;
 mod run_command;
+mod service_flags;
 pub mod swarm;
 pub mod watch_run;
 

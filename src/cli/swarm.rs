@@ -227,12 +227,12 @@ fn service() -> Command {
         .about("Manage Swarm services")
         .subcommand_required(true)
         .subcommand(
-            service_spec_args(
+            super::service_flags::create(service_spec_args(
                 Command::new("create")
                     .about("Create a new service")
                     .arg(opt("name", "Service name"))
                     .arg(opt("mode", "Service mode (replicated, global)").default_value("replicated")),
-            )
+            ))
             .arg(positional("image", "IMAGE"))
             .arg(
                 Arg::new("command")
@@ -273,7 +273,7 @@ fn service() -> Command {
                 ),
         )
         .subcommand(
-            service_spec_args(
+            super::service_flags::update(service_spec_args(
                 Command::new("update")
                     .about("Update a service")
                     .arg(opt("image", "Service image tag"))
@@ -283,7 +283,7 @@ fn service() -> Command {
                     .arg(multi("constraint-rm", "Remove a constraint"))
                     .arg(flag("force", None, "Force update even if no changes require it"))
                     .arg(flag("rollback", None, "Rollback to previous specification")),
-            )
+            ))
             .arg(positional("service", "SERVICE")),
         )
         .subcommands(rollout_commands())
@@ -291,7 +291,11 @@ fn service() -> Command {
             Command::new("logs")
                 .about("Fetch the logs of a service or task")
                 .arg(flag("follow", Some('f'), "Follow log output"))
-                .arg(opt("tail", "Number of lines to show from the end of the logs").default_value("all"))
+                .arg(
+                    opt("tail", "Number of lines to show from the end of the logs")
+                        .short('n')
+                        .default_value("all"),
+                )
                 .arg(opt(
                     "since",
                     "Show logs since timestamp or relative (e.g. 42m for 42 minutes)",

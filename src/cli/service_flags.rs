@@ -1,0 +1,82 @@
+//! The container-level flags of `service create` and `service update`,
+//! named and shaped as the docker CLI's: create takes lists (`--dns`,
+//! `--sysctl`, `--ulimit` …), update takes each list as an `-add`/`-rm`
+//! pair. `stdlib/lib/service_flags.rhai` applies them to a spec as docker
+//! does (`cli/command/service/opts.go` and `update.go`).
+
+use clap::{Arg, Command};
+
+use super::flags::{flag, go_duration, multi, num, opt};
+
+/// `--name[=true|false]`: given alone it means true; the script gets
+/// `"true"`, `"false"` or `()` when the flag is absent, so `service
+/// update --init=false` can turn a setting off.
+fn bool_opt(name: &'static str, help: &'static str) -> Arg {
+    Arg::new(name)
+        .long(name)
+        .num_args(0..=1)
+        .require_equals(true)
+        .default_missing_value("true")
+        .value_parser(clap::value_parser!(bool))
+        .value_name("BOOL")
+        .help(help)
+}
+
+/// The flags both commands take with the same meaning.
+fn shared(cmd: Command) -> Command {
+    cmd.arg(bool_opt("init", "Use an init inside each service container to forward signals and reap processes"))
+        .arg(opt("isolation", "Service container isolation mode"))
+        .arg(num("limit-pids", "Limit maximum number of processes (default 0 = unlimited)"))
+        .arg(opt("log-driver", "Logging driver for service"))
+        .arg(multi("log-opt", "Logging driver options"))
+        .arg(bool_opt("read-only", "Mount the container's root filesystem as read only"))
+        .arg(go_duration("restart-window", "Window used to evaluate the restart policy (ns|us|ms|s|m|h)"))
+        .arg(opt("stop-signal", "Signal to stop the container"))
+        .arg(bool_opt("tty", "Allocate a pseudo-TTY").short('t'))
+        .arg(flag(
+            "no-resolve-image",
+            None,
+            "Do not query the registry to resolve image digest and supported platforms (orch never does: no registry is assumed)",
+        ))
+}
+
+/// `service create`'s container flags.
+pub(super) fn create(cmd: Command) -> Command {
+    shared(cmd)
+        .arg(multi("cap-add", "Add Linux capabilities"))
+        .arg(multi("cap-drop", "Drop Linux capabilities"))
+        .arg(multi("dns", "Set custom DNS servers"))
+        .arg(multi("dns-option", "Set DNS options"))
+        .arg(multi("dns-search", "Set custom DNS search domains"))
+        .arg(multi(
+            "group",
+            "Set one or more supplementary user groups for the container",
+        ))
+        .arg(multi("sysctl", "Sysctl options"))
+        .arg(multi("ulimit", "Ulimit options"))
+}
+
+/// `service update`'s: the same settings, lists as `-add`/`-rm` pairs.
+pub(super) fn update(cmd: Command) -> Command {
+    let pairs: [(&'static str, &'static str, &'static str); 9] = [
+        ("label-add", "label-rm", "a service label"),
+        ("container-label-add", "container-label-rm", "a container label"),
+        ("dns-add", "dns-rm", "a custom DNS server"),
+        ("dns-option-add", "dns-option-rm", "a DNS option"),
+        ("dns-search-add", "dns-search-rm", "a DNS search domain"),
+        ("group-add", "group-rm", "a supplementary user group"),
+        ("host-add", "host-rm", "a custom host-to-IP mapping (\"host:ip\")"),
+        ("sysctl-add", "sysctl-rm", "a sysctl option"),
+        ("ulimit-add", "ulimit-rm", "a ulimit option"),
+    ];
+    let mut cmd = shared(cmd)
+        .arg(multi("cap-add", "Add Linux capabilities"))
+        .arg(multi("cap-drop", "Drop Linux capabilities"))
+        .arg(opt("args", "Service command args"));
+    for (add, rm, what) in pairs {
+        cmd = cmd
+            .arg(multi(add, "").help(format!("Add or update {what}")))
+            .arg(multi(rm, "").help(format!("Remove {what}")));
+    }
+    cmd
+}
