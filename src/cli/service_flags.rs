@@ -52,6 +52,8 @@ pub(super) fn create(cmd: Command) -> Command {
             "group",
             "Set one or more supplementary user groups for the container",
         ))
+        .arg(multi("host", "Set one or more custom host-to-IP mappings (host:ip)"))
+        .arg(multi("env-file", "Read in a file of environment variables"))
         .arg(multi("sysctl", "Sysctl options"))
         .arg(multi("ulimit", "Ulimit options"))
 }

@@ -125,8 +125,24 @@ pub fn container_flags_as_docker(c: &Cluster) {
         &["--cap-drop", "ALL", "--cap-add", "RESET"],
     ];
     let spec = |name: &str| inspect(c, name)["Spec"].clone();
+    // An env file as docker reads one: comments, blank lines, a value
+    // with `=` and trailing blanks, a bare name taken from the environment.
+    let dir = tempfile::tempdir().unwrap();
+    let env_file = dir.path().join("svc.env");
+    std::fs::write(&env_file, "# comment\n  A=1 \n\nC=x=y\nHOME\nUNSET_IN_ORCH_TESTS\n").unwrap();
+    let env_file = env_file.to_string_lossy().into_owned();
     let mut args = vec!["service", "create", "-d", "--name", "cflagd"];
     args.extend_from_slice(create);
+    args.extend_from_slice(&[
+        "--env-file",
+        &env_file,
+        "-e",
+        "D=4",
+        "--host",
+        "h1:10.0.0.3",
+        "--host",
+        "h0:10.0.0.2",
+    ]);
     args.extend_from_slice(&["orch-test/busybox", "sleep", "1000"]);
     c.docker(1, &args);
     args[4] = "cflago";
