@@ -41,10 +41,60 @@ fn swarm_nodes_services_drain_and_node_loss() {
     let cluster = Cluster::start(3, &[image]);
 
     // init on node1, join 2 and 3 with the worker token.
+    // With docker's swarm settings; node2 makes a swarm of its own with
+    // docker's CLI and the same flags, and both specs must be equal (then
+    // node2 leaves it, to join node1's).
+    #[rustfmt::skip]
+    let settings = [
+        "--task-history-limit", "4", "--dispatcher-heartbeat", "7s", "--cert-expiry", "100h",
+        "--max-snapshots", "2", "--snapshot-interval", "5000", "--default-addr-pool",
+        "10.230.0.0/16", "--default-addr-pool-mask-length", "26", "--data-path-port", "4790",
+    ];
     let init = ok(cluster
         .orch(1)
-        .args(["swarm", "init", "--advertise-addr", &cluster.node(1).ip]));
+        .args(["swarm", "init", "--advertise-addr", &cluster.node(1).ip])
+        .args(settings));
     assert!(init.contains("Swarm initialized"), "{init}");
+    let mut args = vec!["swarm", "init", "--advertise-addr", &cluster.node(2).ip];
+    args.extend_from_slice(&settings);
+    cluster.docker(2, &args);
+    let cluster_spec = |i: usize| {
+        cluster.docker(
+            i,
+            &["info", "--format", "{{json .Swarm.Cluster.Spec}} {{json .Swarm.Cluster.DefaultAddrPool}} {{.Swarm.Cluster.SubnetSize}} {{.Swarm.Cluster.DataPathPort}}"],
+        )
+    };
+    assert_eq!(cluster_spec(1), cluster_spec(2), "orch swarm init vs docker swarm init");
+    ok(cluster.orch(1).args([
+        "swarm",
+        "update",
+        "--task-history-limit",
+        "6",
+        "--snapshot-interval",
+        "9000",
+    ]));
+    cluster.docker(
+        2,
+        &[
+            "swarm",
+            "update",
+            "--task-history-limit",
+            "6",
+            "--snapshot-interval",
+            "9000",
+        ],
+    );
+    assert_eq!(
+        cluster_spec(1),
+        cluster_spec(2),
+        "orch swarm update vs docker swarm update"
+    );
+    let rotated = ok(cluster.orch(1).args(["swarm", "join-token", "--rotate", "manager"]));
+    assert!(
+        rotated.starts_with("Successfully rotated manager join token.\n\n"),
+        "{rotated}"
+    );
+    cluster.docker(2, &["swarm", "leave", "--force"]);
 
     // swarm::update: a spec change and a token rotation, as the engine reports.
     let before = ok(cluster.orch(1).args(["swarm", "join-token", "-q", "worker"]));

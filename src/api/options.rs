@@ -470,7 +470,12 @@ options! {
         advertise_addr: text,
         listen_addr: text,
         data_path_addr: text,
+        data_path_port: int,
+        default_addr_pool: strings,
+        subnet_size: int,
+        availability: text,
         force_new_cluster: flag,
+        spec: map,
     }
 }
 

@@ -96,23 +96,44 @@ pub mod api {
 
     /// Makes this engine the first manager of a new swarm; returns the
     /// node ID. Options: `advertise_addr`, `listen_addr` (default
-    /// `0.0.0.0:2377`), `data_path_addr`, `force_new_cluster`.
+    /// `0.0.0.0:2377`), `data_path_addr`, `data_path_port`,
+    /// `default_addr_pool` (subnets), `subnet_size`, `availability`
+    /// (active, pause, drain), `force_new_cluster`, and `spec`: the
+    /// swarm's spec in the engine's shape (`Orchestration`, `Raft`,
+    /// `Dispatcher`, `CAConfig` …); what it leaves out gets Swarm's
+    /// defaults.
     ///
     /// ```rhai
-    /// let id = swarm::init(#{ advertise_addr: "10.0.0.1" });
+    /// let id = swarm::init(#{ advertise_addr: "10.0.0.1",
+    ///     spec: #{ Orchestration: #{ TaskHistoryRetentionLimit: 3 } } });
     /// ```
     #[rhai_fn(return_raw)]
     pub fn init(ctx: NativeCallContext, opts: Map) -> RhaiResult<String> {
-        let o: SwarmInitOpts = crate::api::opts::read("swarm::init", opts)?;
-        let req = bollard::models::SwarmInitRequest {
-            advertise_addr: o.advertise_addr.clone(),
-            listen_addr: Some(o.listen_addr.clone().unwrap_or_else(|| "0.0.0.0:2377".into())),
-            data_path_addr: o.data_path_addr.clone(),
-            force_new_cluster: Some(o.force_new_cluster.unwrap_or(false)),
-            ..Default::default()
-        };
         crate::api::at(&ctx, || {
-            with(|d| async move { d.init_swarm(req).await.map_err(|e| engine_err("swarm init", &e)) })
+            let o: SwarmInitOpts = crate::api::opts::read("swarm::init", opts)?;
+            let mut body = serde_json::json!({
+                "ListenAddr": o.listen_addr.clone().unwrap_or_else(|| "0.0.0.0:2377".into()),
+                "ForceNewCluster": o.force_new_cluster.unwrap_or(false),
+            });
+            let fields = [
+                ("AdvertiseAddr", o.advertise_addr.clone().map(Value::from)),
+                ("DataPathAddr", o.data_path_addr.clone().map(Value::from)),
+                ("DataPathPort", o.data_path_port.map(Value::from)),
+                ("DefaultAddrPool", o.default_addr_pool.clone().map(Value::from)),
+                ("SubnetSize", o.subnet_size.map(Value::from)),
+                ("Availability", o.availability.clone().map(Value::from)),
+                (
+                    "Spec",
+                    o.spec.clone().map(|m| to_json(&Dynamic::from_map(m))).transpose()?,
+                ),
+            ];
+            for (k, v) in fields {
+                if let Some(v) = v {
+                    body[k] = v;
+                }
+            }
+            let id = post("swarm init".into(), "/swarm/init".into(), body)?;
+            Ok(id.as_str().unwrap_or_default().to_string())
         })
     }
 

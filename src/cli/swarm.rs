@@ -127,7 +127,7 @@ fn swarm() -> Command {
     Command::new("swarm")
         .about("Manage Swarm")
         .subcommand_required(true)
-        .subcommand(
+        .subcommand(swarm_spec_args(
             Command::new("init")
                 .about("Initialize a swarm")
                 .arg(opt(
@@ -143,8 +143,21 @@ fn swarm() -> Command {
                     "force-new-cluster",
                     None,
                     "Force create a new cluster from current state",
-                )),
-        )
+                ))
+                .arg(opt("availability", "Availability of the node (active, pause, drain)").default_value("active"))
+                .arg(num(
+                    "data-path-port",
+                    "Port number to use for data path traffic (1024 - 49151)",
+                ))
+                .arg(multi("default-addr-pool", "default address pool in CIDR format"))
+                .arg(
+                    num(
+                        "default-addr-pool-mask-length",
+                        "default address pool subnet mask length",
+                    )
+                    .default_value("24"),
+                ),
+        ))
         .subcommand(
             Command::new("join")
                 .about("Join a swarm as a node and/or manager")
@@ -160,10 +173,12 @@ fn swarm() -> Command {
                 ))
                 .arg(positional("host", "HOST:PORT of a manager")),
         )
+        .subcommand(swarm_spec_args(Command::new("update").about("Update the swarm")))
         .subcommand(
             Command::new("join-token")
                 .about("Manage join tokens")
                 .arg(quiet("Only display token"))
+                .arg(flag("rotate", None, "Rotate join token"))
                 .arg(positional("role", "worker or manager")),
         )
         .subcommand(Command::new("leave").about("Leave the swarm").arg(flag(
@@ -171,6 +186,21 @@ fn swarm() -> Command {
             Some('f'),
             "Force this node to leave the swarm, ignoring warnings",
         )))
+}
+
+/// The swarm settings `swarm init` and `swarm update` take.
+fn swarm_spec_args(cmd: Command) -> Command {
+    cmd.arg(go_duration(
+        "cert-expiry",
+        "Validity period for node certificates (ns|us|ms|s|m|h)",
+    ))
+    .arg(go_duration(
+        "dispatcher-heartbeat",
+        "Dispatcher heartbeat period (ns|us|ms|s|m|h)",
+    ))
+    .arg(num("max-snapshots", "Number of additional Raft snapshots to retain"))
+    .arg(num("snapshot-interval", "Number of log entries between Raft snapshots"))
+    .arg(num("task-history-limit", "Task history retention limit"))
 }
 
 fn node() -> Command {
