@@ -95,6 +95,7 @@ fn swarm_nodes_services_drain_and_node_loss() {
         "{rotated}"
     );
     cluster.docker(2, &["swarm", "leave", "--force"]);
+    secrets_as_docker(&cluster);
 
     // swarm::update: a spec change and a token rotation, as the engine reports.
     let before = ok(cluster.orch(1).args(["swarm", "join-token", "-q", "worker"]));
@@ -253,4 +254,52 @@ fn swarm_nodes_services_drain_and_node_loss() {
     let out = ok(cluster.orch(1).args(["service", "rm", "web"]));
     assert_eq!(out.trim(), "web");
     assert!(cluster.docker(1, &["service", "ls", "-q"]).trim().is_empty());
+}
+
+/// `secret create|ls|inspect|rm` beside docker's on the same swarm.
+fn secrets_as_docker(cluster: &Cluster) {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("s.txt");
+    std::fs::write(&file, "s3cret").unwrap();
+    let file = file.to_string_lossy().into_owned();
+    let id = ok(cluster
+        .orch(1)
+        .args(["secret", "create", "-l", "b=2", "-l", "a=1", "sec-o", &file]));
+    cluster.docker(1, &["secret", "create", "-l", "b=2", "-l", "a=1", "sec-d", &file]);
+    assert_eq!(id.trim().len(), 25, "{id}");
+    let rows = |out: String| -> Vec<serde_json::Value> {
+        out.lines()
+            .map(|l| {
+                let mut v: serde_json::Value = serde_json::from_str(l).unwrap();
+                for k in ["CreatedAt", "UpdatedAt"] {
+                    v.as_object_mut().unwrap().remove(k);
+                }
+                // docker joins the labels from a Go map: any order.
+                let mut labels: Vec<&str> = v["Labels"].as_str().unwrap_or("").split(',').collect();
+                labels.sort();
+                v["Labels"] = labels.join(",").into();
+                v
+            })
+            .collect()
+    };
+    let mine = rows(ok(cluster.orch(1).args(["secret", "ls", "--format", "json"])));
+    assert_eq!(mine, rows(cluster.docker(1, &["secret", "ls", "--format", "json"])));
+    assert_eq!(mine.len(), 2, "{mine:?}");
+    assert_eq!(
+        ok(cluster.orch(1).args(["secret", "inspect", "sec-o", "sec-d"])),
+        cluster.docker(1, &["secret", "inspect", "sec-o", "sec-d"])
+    );
+    let rm = cluster
+        .orch(1)
+        .args(["secret", "rm", "sec-o", "nope"])
+        .output()
+        .unwrap();
+    assert_eq!(rm.status.code(), Some(1), "{}", stderr(&rm));
+    assert_eq!(stdout(&rm).trim(), "sec-o");
+    assert!(stderr(&rm).contains("nope"), "{}", stderr(&rm));
+    assert_eq!(
+        ok(cluster.orch(1).args(["secret", "ls", "-q"])).trim(),
+        cluster.docker(1, &["secret", "ls", "-q"]).trim()
+    );
+    cluster.docker(1, &["secret", "rm", "sec-d"]);
 }

@@ -121,6 +121,33 @@ pub fn add(root: Command) -> Command {
         .subcommand(node())
         .subcommand(service())
         .subcommand(stack())
+        .subcommand(secret())
+}
+
+fn secret() -> Command {
+    let names = || Arg::new("secrets").num_args(1..).required(true).value_name("SECRET");
+    Command::new("secret")
+        .about("Manage Swarm secrets")
+        .subcommand_required(true)
+        .subcommand(
+            Command::new("create")
+                .about("Create a secret from a file or STDIN as content")
+                .arg(multi("label", "Secret labels").short('l'))
+                .arg(positional("name", "SECRET"))
+                .arg(positional("file", "file|-")),
+        )
+        .subcommand(
+            Command::new("inspect")
+                .about("Display detailed information on one or more secrets")
+                .arg(names()),
+        )
+        .subcommand(super::flags::ls("List secrets"))
+        .subcommand(
+            Command::new("rm")
+                .visible_alias("remove")
+                .about("Remove one or more secrets")
+                .arg(names()),
+        )
 }
 
 fn swarm() -> Command {
