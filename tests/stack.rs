@@ -382,7 +382,7 @@ fn push_nodes_and_bad_stacks() {
         "-c",
         "cat /hello.txt; trap 'exit 0' TERM; while true; do sleep 1; done",
     ]));
-    assert!(out.contains("verify: Service converged"), "{out}");
+    assert!(out.contains("verify: Service ") && out.contains(" converged"), "{out}");
     let service_ps = || {
         cluster.docker(
             1,

@@ -174,11 +174,14 @@ fn swarm_nodes_services_drain_and_node_loss() {
         "-c",
         LOOP,
     ]));
-    assert!(out.contains("verify: Service converged"), "{out}");
+    assert!(out.contains("verify: Service ") && out.contains(" converged"), "{out}");
+    // docker's stability check: the tasks must stay up for the update
+    // monitor period (5 s by default) before the service counts.
+    assert!(out.contains("verify: Waiting 5 seconds to verify that tasks are stable..."), "{out}");
     assert_eq!(spread(&cluster, "web").values().copied().collect::<Vec<_>>(), [2, 2, 2]);
     for n in ["2", "4"] {
         let out = ok(cluster.orch(1).args(["service", "scale", &format!("web={n}")]));
-        assert!(out.contains("verify: Service converged"), "{out}");
+        assert!(out.contains("verify: Service ") && out.contains(" converged"), "{out}");
         wait_for("scale", 30, || {
             spread(&cluster, "web").values().sum::<usize>() == n.parse::<usize>().unwrap()
         });
