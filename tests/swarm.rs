@@ -177,7 +177,10 @@ fn swarm_nodes_services_drain_and_node_loss() {
     assert!(out.contains("verify: Service ") && out.contains(" converged"), "{out}");
     // docker's stability check: the tasks must stay up for the update
     // monitor period (5 s by default) before the service counts.
-    assert!(out.contains("verify: Waiting 5 seconds to verify that tasks are stable..."), "{out}");
+    assert!(
+        out.contains("verify: Waiting 5 seconds to verify that tasks are stable..."),
+        "{out}"
+    );
     assert_eq!(spread(&cluster, "web").values().copied().collect::<Vec<_>>(), [2, 2, 2]);
     for n in ["2", "4"] {
         let out = ok(cluster.orch(1).args(["service", "scale", &format!("web={n}")]));
@@ -239,6 +242,45 @@ fn swarm_nodes_services_drain_and_node_loss() {
     });
     assert!(same, "orch vs docker service ps: {seen:?}");
     assert!(seen.0.iter().any(|(_, n)| n.starts_with(" \\_ web.")), "{seen:?}");
+    // A task no node can take (Pending, no node, docker's quoted and cut
+    // error), desired-state filters, and node ps/inspect of `self`.
+    cluster.docker(
+        1,
+        &[
+            "service",
+            "create",
+            "-d",
+            "--name",
+            "pend",
+            "--no-resolve-image",
+            "--constraint",
+            "node.labels.nope==1",
+            image,
+            "sh",
+            "-c",
+            LOOP,
+        ],
+    );
+    for args in [
+        &["service", "ps", "pend"][..],
+        &["service", "ps", "-f", "desired-state=shutdown", "web"],
+        &["service", "ps", "--no-trunc", "-f", "desired-state=running", "web"],
+        &["node", "ps", "self"],
+        &["node", "ps", "-q", "self"],
+    ] {
+        same_table_as_docker(&cluster, args);
+    }
+    let me = ok(cluster.orch(1).args(["node", "inspect", "self"]));
+    assert!(
+        me.contains(
+            &cluster
+                .docker(1, &["info", "--format", "{{.Swarm.NodeID}}"])
+                .trim()
+                .to_string()
+        ),
+        "{me}"
+    );
+    cluster.docker(1, &["service", "rm", "pend"]);
 
     // Lose node2's engine: full count on the others within 60 s; node2 Down.
     let t = Instant::now();
@@ -305,4 +347,19 @@ fn secrets_as_docker(cluster: &Cluster) {
         cluster.docker(1, &["secret", "ls", "-q"]).trim()
     );
     cluster.docker(1, &["secret", "rm", "sec-d"]);
+}
+
+/// `orch ARGS` prints docker's table (lines compared without trailing
+/// blanks, asked again while a time column ticks between the two calls).
+fn same_table_as_docker(cluster: &Cluster, args: &[&str]) {
+    let lines = |t: String| -> Vec<String> { t.lines().map(|l| l.trim_end().to_string()).collect() };
+    let mut seen = (Vec::new(), Vec::new());
+    for _ in 0..10 {
+        seen = (lines(ok(cluster.orch(1).args(args))), lines(cluster.docker(1, args)));
+        if seen.0 == seen.1 {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(700));
+    }
+    panic!("orch {args:?} vs docker:\n{:#?}", seen);
 }

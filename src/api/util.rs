@@ -345,6 +345,24 @@ pub mod api {
         format!("{} ago", human_duration(now - unix_seconds))
     }
 
+    /// `human_since` of an engine time (RFC 3339, fractions kept, as
+    /// docker's `time.Since` keeps them: whole seconds of the difference,
+    /// not the difference of whole seconds).
+    ///
+    /// ```rhai
+    /// print(human_since(task.Status.Timestamp));   // "5 seconds ago"
+    /// ```
+    #[rhai_fn(name = "human_since")]
+    pub fn human_since_time(time: &str) -> String {
+        let frac: f64 = time
+            .split_once('.')
+            .map(|(_, f)| f.chars().take_while(char::is_ascii_digit).collect::<String>())
+            .and_then(|d| format!("0.{d}").parse().ok())
+            .unwrap_or(0.0);
+        let at = super::parse_rfc3339(time).unwrap_or(0) as f64 + frac;
+        format!("{} ago", human_duration((super::unix_now_secs() - at).floor() as i64))
+    }
+
     /// A byte count as Docker prints sizes ("1.98MB", decimal units).
     ///
     /// ```rhai

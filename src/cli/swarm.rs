@@ -250,6 +250,8 @@ fn node() -> Command {
             Command::new("ps")
                 .about("List tasks running on one or more nodes, defaults to current node")
                 .arg(quiet("Only display task IDs"))
+                .arg(multi("filter", "Filter output based on conditions provided").short('f'))
+                .arg(flag("no-trunc", None, "Do not truncate output"))
                 .arg(Arg::new("nodes").num_args(0..).value_name("NODE")),
         )
         .subcommand(
@@ -310,6 +312,7 @@ fn service() -> Command {
             Command::new("ps")
                 .about("List the tasks of one or more services")
                 .arg(quiet("Only display task IDs"))
+                .arg(flag("no-trunc", None, "Do not truncate output"))
                 .arg(multi("filter", "Filter output based on conditions provided").short('f'))
                 .arg(Arg::new("services").num_args(1..).required(true).value_name("SERVICE")),
         )
@@ -453,6 +456,7 @@ fn stack() -> Command {
             Command::new("ps")
                 .about("List the tasks in the stack")
                 .arg(quiet("Only display task IDs"))
+                .arg(flag("no-trunc", None, "Do not truncate output"))
                 .arg(multi("filter", "Filter output based on conditions provided").short('f'))
                 .arg(positional("stack", "STACK")),
         )
