@@ -281,6 +281,7 @@ fn swarm_nodes_services_drain_and_node_loss() {
         "{me}"
     );
     cluster.docker(1, &["service", "rm", "pend"]);
+    service_logs_as_docker(&cluster, image);
 
     // Lose node2's engine: full count on the others within 60 s; node2 Down.
     let t = Instant::now();
@@ -362,4 +363,71 @@ fn same_table_as_docker(cluster: &Cluster, args: &[&str]) {
         std::thread::sleep(std::time::Duration::from_millis(700));
     }
     panic!("orch {args:?} vs docker:\n{:#?}", seen);
+}
+
+/// `service logs`: `--since` as a duration, stderr kept apart, a task ID
+/// for a service, and `-f` following a task that starts later.
+fn service_logs_as_docker(cluster: &Cluster, image: &str) {
+    let script = "trap 'exit 0' TERM; i=0; while true; do echo out$i; echo err$i >&2; i=$((i+1)); sleep 0.3; done";
+    cluster.docker(
+        1,
+        &[
+            "service",
+            "create",
+            "-d",
+            "--name",
+            "lg",
+            "--no-resolve-image",
+            image,
+            "sh",
+            "-c",
+            script,
+        ],
+    );
+    wait_for("lg logs", 60, || {
+        cluster.docker(1, &["service", "logs", "lg"]).contains("out2")
+    });
+    let out = cluster
+        .orch(1)
+        .args(["service", "logs", "--since", "1h", "lg"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let (o, e) = (stdout(&out), stderr(&out));
+    assert!(o.contains("| out0") && !o.contains("| err0"), "{o}");
+    assert!(e.contains("| err0") && !e.contains("| out0"), "{e}");
+    let task = cluster.docker(1, &["service", "ps", "-q", "lg"]);
+    let by_task = ok(cluster.orch(1).args(["service", "logs", task.trim()]));
+    assert!(
+        by_task
+            .lines()
+            .next()
+            .is_some_and(|l| l.starts_with("lg.1.") && l.ends_with("| out0")),
+        "{by_task}"
+    );
+    let mut follow = cluster
+        .orch(1)
+        .args(["service", "logs", "-f", "--tail", "1", "lg"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    cluster.docker(1, &["service", "scale", "-d", "lg=2"]);
+    let reader = std::io::BufReader::new(follow.stdout.take().unwrap());
+    let started = std::time::Instant::now();
+    let mut found = false;
+    for line in std::io::BufRead::lines(reader) {
+        if line.unwrap_or_default().starts_with("lg.2.") {
+            found = true;
+            break;
+        }
+        if started.elapsed() > std::time::Duration::from_secs(60) {
+            break;
+        }
+    }
+    let _ = follow.kill();
+    let _ = follow.wait();
+    assert!(found, "logs -f did not show the task started later");
+    cluster.docker(1, &["service", "rm", "lg"]);
 }

@@ -39,6 +39,7 @@ pub mod rollout;
 pub mod rows;
 pub mod secret;
 pub mod service;
+mod service_logs;
 pub mod spec;
 pub mod stack;
 pub mod stats;

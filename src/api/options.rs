@@ -379,6 +379,7 @@ options! {
         tail: any,
         since: int,
         timestamps: flag,
+        task: text,
     }
 }
 

@@ -12,20 +12,17 @@
 //! if !r.changed { print("nothing to update"); }
 //! ```
 
-use std::collections::HashMap;
-
 use rhai::plugin::*;
 use rhai::{Array, Dynamic, Map, NativeCallContext};
 use serde_json::{json, Value};
 
-use super::options::{ServiceFilters, ServiceLogsOpts};
-use super::swarm::{delete, filters, get, list_of, post, spec_json, with};
+use super::options::ServiceFilters;
+use super::swarm::{delete, filters, get, list_of, post, spec_json};
 use super::value::to_dynamic;
 use super::{fail, RhaiResult};
-use crate::bridge;
 use crate::engine_json as ej;
 
-fn inspect_json(op: &str, name: &str) -> RhaiResult<Value> {
+pub(super) fn inspect_json(op: &str, name: &str) -> RhaiResult<Value> {
     get(format!("service {op} {name}"), format!("/services/{}", ej::enc(name)))
 }
 
@@ -187,16 +184,18 @@ pub mod api {
     }
 
     /// Streams a service's logs (all its tasks, on every node), calling
-    /// `each(line, meta)` per line; `meta` has `task`, `node` and
-    /// `service` IDs. Options: `follow`, `tail` (number or "all"),
-    /// `since` (unix seconds), `timestamps`.
+    /// `each(line, meta)` per line; `meta` has the `task` and `node` IDs,
+    /// the task's `slot`, and `stream` ("stdout" or "stderr"). Options:
+    /// `follow` (tasks started later are followed too), `tail` (number
+    /// or "all"), `since` (unix seconds), `timestamps`, `task` (only that
+    /// task: an ID or its prefix).
     ///
     /// ```rhai
     /// service::logs("web", #{ tail: 10 }, |line, m| print(`${m.task}: ${line}`));
     /// ```
     #[rhai_fn(return_raw)]
     pub fn logs(ctx: NativeCallContext, name: &str, opts: Map, each: rhai::FnPtr) -> RhaiResult<()> {
-        crate::api::at(&ctx, || super::service_logs(&ctx, name, opts, each))
+        crate::api::at(&ctx, || crate::api::service_logs::service_logs(&ctx, name, opts, each))
     }
 
     /// Removes a service (its tasks stop).
@@ -210,60 +209,4 @@ pub mod api {
             delete(format!("service rm {name}"), format!("/services/{}", ej::enc(name)))
         })
     }
-}
-
-fn service_logs(ctx: &NativeCallContext, name: &str, opts: Map, each: rhai::FnPtr) -> RhaiResult<()> {
-    use futures_util::stream::{select_all, StreamExt};
-    let o: ServiceLogsOpts = crate::api::opts::read("service::logs", opts)?;
-    let options = super::batch::logs_options(&super::batch::LogQuery {
-        follow: o.follow,
-        tail: o.tail,
-        since: o.since,
-        until: None,
-        timestamps: o.timestamps,
-    });
-    // One stream per task (bollard's service_logs cannot ask for the
-    // task details), each line tagged with its task.
-    let svc = inspect_json("logs", name)?;
-    let f = ej::filters([(
-        "service",
-        std::slice::from_ref(&svc["ID"].as_str().unwrap_or_default().to_string()),
-    )]);
-    let tasks = get(
-        format!("service logs {name}"),
-        format!("/tasks{}", ej::query(&[("filters", f)])),
-    )?;
-    let d = with(|d| async move { Ok(d) })?;
-    let mut streams = Vec::new();
-    for t in tasks.as_array().into_iter().flatten() {
-        let mut meta = Map::new();
-        let id = t["ID"].as_str().unwrap_or_default().to_string();
-        meta.insert("task".into(), Dynamic::from(id.clone()));
-        meta.insert(
-            "node".into(),
-            Dynamic::from(t["NodeID"].as_str().unwrap_or_default().to_string()),
-        );
-        meta.insert("slot".into(), Dynamic::from(t["Slot"].as_i64().unwrap_or_default()));
-        let s = d
-            .task_logs(&id, Some(options.clone()))
-            .map(move |item| (meta.clone(), item));
-        streams.push(Box::pin(s));
-    }
-    let mut merged = select_all(streams);
-    let mut partial: HashMap<String, String> = HashMap::new();
-    loop {
-        let next = bridge::block_on(async { Ok(merged.next().await) })?;
-        let Some((meta, item)) = next else { break };
-        // A task whose node is gone has no logs to give: skip it.
-        let Ok(out) = item else { continue };
-        let key = meta.get("task").map(|t| t.to_string()).unwrap_or_default();
-        let buf = partial.entry(key).or_default();
-        buf.push_str(&String::from_utf8_lossy(&out.into_bytes()));
-        while let Some(pos) = buf.find('\n') {
-            let line: String = buf.drain(..=pos).collect();
-            let line = line.trim_end_matches(['\n', '\r']).to_string();
-            let _ = super::value::call_back(ctx, &each, vec![line.into(), Dynamic::from_map(meta.clone())], 1)?;
-        }
-    }
-    Ok(())
 }
