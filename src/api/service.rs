@@ -44,25 +44,44 @@ fn outcome(changed: bool, warnings: &Value) -> Map {
 /// Sends `spec` to service `name` at its current version, unless it says
 /// what the service already has (then nothing is sent and `changed` is
 /// false). `rollback`: Swarm's own rollback to `PreviousSpec` instead.
+///
+/// Swarm's own updater bumps a service's version as a running update
+/// moves on, so the version read can be stale by the time the spec
+/// arrives ("update out of sequence"). When the service's spec is still
+/// the one read, only its status moved: the spec is sent again at the
+/// new version (a few times); a spec changed by someone else is an error.
 pub fn update_spec(name: &str, spec: Option<Value>, rollback: bool) -> RhaiResult<Map> {
     let op = if rollback { "rollback" } else { "update" };
-    let current = inspect_json(op, name)?;
+    let mut current = inspect_json(op, name)?;
     let spec = match spec.map(ej::with_tagged_image) {
         Some(s) if ej::same(&s, &current["Spec"]) => return Ok(outcome(false, &Value::Null)),
         Some(s) => s,
         None => current["Spec"].clone(),
     };
-    let q = ej::query(&[
-        ("version", Some(ej::version(&current).to_string())),
-        ("rollback", rollback.then(|| "previous".to_string())),
-    ]);
-    let id = current["ID"].as_str().unwrap_or(name);
-    let r = post(
-        format!("service {op} {name}"),
-        format!("/services/{}/update{q}", ej::enc(id)),
-        spec,
-    )?;
-    Ok(outcome(true, &r["Warnings"]))
+    let read = current["Spec"].clone();
+    let mut tries = 0;
+    loop {
+        let q = ej::query(&[
+            ("version", Some(ej::version(&current).to_string())),
+            ("rollback", rollback.then(|| "previous".to_string())),
+        ]);
+        let id = current["ID"].as_str().unwrap_or(name).to_string();
+        match post(
+            format!("service {op} {name}"),
+            format!("/services/{}/update{q}", ej::enc(&id)),
+            spec.clone(),
+        ) {
+            Ok(r) => return Ok(outcome(true, &r["Warnings"])),
+            Err(e) if tries < 5 && e.to_string().contains("update out of sequence") => {
+                tries += 1;
+                current = inspect_json(op, name)?;
+                if !ej::same(&current["Spec"], &read) {
+                    return Err(e);
+                }
+            }
+            Err(e) => return Err(e),
+        }
+    }
 }
 
 #[export_module]

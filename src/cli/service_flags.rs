@@ -60,7 +60,11 @@ pub(super) fn create(cmd: Command) -> Command {
 
 /// `service update`'s: the same settings, lists as `-add`/`-rm` pairs.
 pub(super) fn update(cmd: Command) -> Command {
-    let pairs: [(&'static str, &'static str, &'static str); 9] = [
+    let pairs: [(&'static str, &'static str, &'static str); 13] = [
+        ("mount-add", "mount-rm", "a mount (`-rm`: by target path)"),
+        ("placement-pref-add", "placement-pref-rm", "a placement preference"),
+        ("publish-add", "publish-rm", "a published port (`-rm`: by target port)"),
+        ("secret-add", "secret-rm", "a secret"),
         ("label-add", "label-rm", "a service label"),
         ("container-label-add", "container-label-rm", "a container label"),
         ("dns-add", "dns-rm", "a custom DNS server"),

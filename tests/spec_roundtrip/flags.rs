@@ -123,7 +123,20 @@ pub fn container_flags_as_docker(c: &Cluster) {
         &["--init=false", "--read-only=false", "--tty=false", "--stop-signal", "SIGTERM",
           "--limit-pids", "5", "--restart-window", "10s", "--log-driver", "local"],
         &["--cap-drop", "ALL", "--cap-add", "RESET"],
+        &["--mount-add", "type=volume,source=a,target=/x", "--mount-add", "type=tmpfs,target=/t",
+          "--publish-add", "published=18081,target=81,mode=host", "--publish-add",
+          "published=18082,target=82,protocol=udp,mode=host", "--placement-pref-add",
+          "spread=node.labels.rack", "--placement-pref-add", "spread=node.hostname", "--secret-add", "rt-sa",
+          "--secret-add", "rt-sb"],
+        &["--mount-rm", "/t", "--publish-rm", "published=18081,target=81,mode=host",
+          "--placement-pref-rm", "spread=node.hostname", "--secret-rm", "rt-sa", "--mount-add",
+          "type=volume,source=a,target=/x,readonly"],
     ];
+    for s in ["rt-sa", "rt-sb"] {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join(s), s).unwrap();
+        c.docker(1, &["secret", "create", s, &dir.path().join(s).to_string_lossy()]);
+    }
     let spec = |name: &str| inspect(c, name)["Spec"].clone();
     // An env file as docker reads one: comments, blank lines, a value
     // with `=` and trailing blanks, a bare name taken from the environment.
