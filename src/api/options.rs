@@ -322,6 +322,7 @@ options! {
         parallel: int,
         wait_timeout: float,
         attach_hooks: flag,
+        renew_anon_volumes: flag,
         on_event: func,
     }
 }

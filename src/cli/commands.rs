@@ -72,6 +72,12 @@ fn converge_flags(c: Command) -> Command {
         .arg(services())
 }
 
+/// compose's `--quiet-pull` of up and create. orch prints no per-layer
+/// pull progress (compose's only difference), so it has nothing to hide.
+fn quiet_pull() -> Arg {
+    flag("quiet-pull", None, "Pull without printing progress information")
+}
+
 fn compose_commands() -> Vec<Command> {
     [
         converge_commands(),
@@ -166,8 +172,15 @@ fn converge_commands() -> Vec<Command> {
             .arg(flag("no-start", None, "Don't start the services after creating them"))
             .arg(flag("dry-run", None, "Print the plan and change nothing"))
             .arg(flag("no-color", None, "Produce monochrome output"))
-            .arg(flag("no-log-prefix", None, "Don't print prefix in logs")),
-        converge_flags(Command::new("create").about("Creates containers for a service")),
+            .arg(flag("no-log-prefix", None, "Don't print prefix in logs"))
+            .arg(flag(
+                "renew-anon-volumes",
+                Some('V'),
+                "Recreate anonymous volumes instead of retrieving data from the previous containers",
+            ))
+            .arg(quiet_pull())
+            .arg(flag("quiet-build", None, "Suppress the build output")),
+        converge_flags(Command::new("create").about("Creates containers for a service")).arg(quiet_pull()),
         converge_flags(Command::new("plan").about("Show what `up` would change, changing nothing")),
     ]
 }
