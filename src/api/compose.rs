@@ -114,6 +114,25 @@ fn model(opts: Map, format: &str) -> RhaiResult<Map> {
     ]))
 }
 
+/// `config --variables`: the variables of compose-go's model in `format`
+/// (`json`, `yaml`, else compose's table), with compose's warnings.
+fn variables(opts: Map, format: &str) -> RhaiResult<Map> {
+    use crate::compose::variables as v;
+    crate::api::host_access("compose::variables")?;
+    let model = loader::load_model(&options("compose::variables", opts)?).map_err(load_error)?;
+    let vars = v::extract(&model.doc);
+    let text = match format {
+        "json" => v::to_json(&vars),
+        "yaml" => v::to_yaml(&vars),
+        _ => v::table(&vars),
+    };
+    let warnings: Array = model.warnings.into_iter().map(Dynamic::from).collect();
+    Ok(Map::from_iter([
+        ("text".into(), text.into()),
+        ("warnings".into(), warnings.into()),
+    ]))
+}
+
 /// JSON as Go's encoder (compose's) prints it: indented by two, `&`, `<`,
 /// `>` and the line separators escaped (they can only occur in strings).
 fn go_json(v: &Value) -> String {
@@ -178,6 +197,14 @@ pub mod api {
     #[rhai_fn(name = "model", return_raw)]
     pub fn model(ctx: NativeCallContext, opts: Map, format: &str) -> RhaiResult<Map> {
         crate::api::at(&ctx, || super::model(opts, format))
+    }
+
+    /// `docker compose config --variables`: the variables compose-go's
+    /// model uses, as text in `format` (`json`, `yaml`, `table`). Options
+    /// as `compose::load`'s. Returns `#{ text, warnings }`.
+    #[rhai_fn(name = "variables", return_raw)]
+    pub fn variables(ctx: NativeCallContext, opts: Map, format: &str) -> RhaiResult<Map> {
+        crate::api::at(&ctx, || super::variables(opts, format))
     }
 
     /// The full diagnostic (file:line:col and the marked source line) of
@@ -310,6 +337,15 @@ pub mod api {
             .get(key)
             .map(|v| Dynamic::from(v.clone()))
             .unwrap_or(Dynamic::UNIT)
+    }
+
+    /// The project's environment (what `env` reads) as a map.
+    #[rhai_fn(global, get = "environment", pure)]
+    pub fn environment(p: &mut Project) -> Map {
+        p.0.environment
+            .iter()
+            .map(|(k, v)| (k.as_str().into(), Dynamic::from(v.clone())))
+            .collect()
     }
 
     /// The project's networks (canonical form).

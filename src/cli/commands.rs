@@ -190,7 +190,7 @@ fn project_commands() -> Vec<Command> {
     vec![
         Command::new("config")
             .about("Parse, resolve and render compose file in canonical format (--resolve-image-digests is not offered: it needs a registry)")
-            .arg(opt("format", "Format the output. Values: [yaml | json]").default_value("yaml"))
+            .arg(opt("format", "Format the output. Values: [yaml | json]"))
             .arg(flag("services", None, "Print the service names, one per line"))
             .arg(flag("volumes", None, "Print the volume names, one per line"))
             .arg(flag("networks", None, "Print the network names, one per line"))
@@ -199,6 +199,11 @@ fn project_commands() -> Vec<Command> {
             .arg(opt("hash", "Print the service config hash, one per line (\"*\" for all)"))
             .arg(flag("quiet", Some('q'), "Only validate the configuration, don't print anything"))
             .arg(flag("no-interpolate", None, "Don't interpolate environment variables"))
+            // compose's loader has resolved the env files and the
+            // value-less variables already: its flag changes nothing.
+            .arg(flag("no-env-resolution", None, "Don't resolve service env files"))
+            .arg(flag("variables", None, "Print model variables and default values"))
+            .arg(flag("environment", None, "Print environment used for interpolation"))
             .arg(opt("output", "Save to file (default to stdout)").short('o'))
             .arg(Arg::new("service-names").num_args(0..).value_name("SERVICE")),
         Command::new("ps")
