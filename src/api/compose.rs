@@ -85,6 +85,7 @@ fn options(what: &str, opts: Map) -> RhaiResult<loader::Options> {
         project_directory: o.project_directory.clone().map(PathBuf::from),
         env: o.env.clone().unwrap_or_default().into_iter().collect::<HashMap<_, _>>(),
         no_interpolate: o.no_interpolate.unwrap_or(false),
+        no_consistency: o.no_consistency.unwrap_or(false),
         cwd: std::env::current_dir().unwrap_or_default(),
     };
     Ok(options)

@@ -58,6 +58,7 @@ options! {
         project_directory: text,
         env: string_map,
         no_interpolate: flag,
+        no_consistency: flag,
     }
 }
 

@@ -202,6 +202,11 @@ fn project_commands() -> Vec<Command> {
             // compose's loader has resolved the env files and the
             // value-less variables already: its flag changes nothing.
             .arg(flag("no-env-resolution", None, "Don't resolve service env files"))
+            .arg(flag(
+                "no-consistency",
+                None,
+                "Don't check model consistency - warning: may produce invalid Compose output",
+            ))
             .arg(flag("variables", None, "Print model variables and default values"))
             .arg(flag("environment", None, "Print environment used for interpolation"))
             .arg(opt("output", "Save to file (default to stdout)").short('o'))
