@@ -155,8 +155,8 @@ pub fn load(opts: &Options) -> Result<Project, LoadError> {
     let uses_default = normalize::services(&mut services, &acc.service_nodes, &declared, &files)?;
     if !opts.no_consistency {
         validate::depends_on(&services, &acc.service_nodes, &files)?;
+        validate::check_cycles(&services, &acc.service_nodes, &files)?;
     }
-    validate::check_cycles(&services, &acc.service_nodes, &files)?;
     let default_network = uses_default && !declared.networks.contains("default");
     let doc = document::build(&name, services, acc, default_network, &files)?;
 
