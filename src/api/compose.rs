@@ -85,6 +85,7 @@ fn options(what: &str, opts: Map) -> RhaiResult<loader::Options> {
         project_directory: o.project_directory.clone().map(PathBuf::from),
         env: o.env.clone().unwrap_or_default().into_iter().collect::<HashMap<_, _>>(),
         no_interpolate: o.no_interpolate.unwrap_or(false),
+        no_consistency: o.no_consistency.unwrap_or(false),
         cwd: std::env::current_dir().unwrap_or_default(),
     };
     Ok(options)
@@ -106,6 +107,25 @@ fn model(opts: Map, format: &str) -> RhaiResult<Map> {
         "json" => go_json(&loader::load::nil_lists_as_null(&model.doc)),
         "yaml" => loader::emit::to_yaml_verbatim(&model.doc),
         other => return fail(format!("compose::model: unsupported format {other:?} (json or yaml)")),
+    };
+    let warnings: Array = model.warnings.into_iter().map(Dynamic::from).collect();
+    Ok(Map::from_iter([
+        ("text".into(), text.into()),
+        ("warnings".into(), warnings.into()),
+    ]))
+}
+
+/// `config --variables`: the variables of compose-go's model in `format`
+/// (`json`, `yaml`, else compose's table), with compose's warnings.
+fn variables(opts: Map, format: &str) -> RhaiResult<Map> {
+    use crate::compose::variables as v;
+    crate::api::host_access("compose::variables")?;
+    let model = loader::load_model(&options("compose::variables", opts)?).map_err(load_error)?;
+    let vars = v::extract(&model.doc);
+    let text = match format {
+        "json" => v::to_json(&vars),
+        "yaml" => v::to_yaml(&vars),
+        _ => v::table(&vars),
     };
     let warnings: Array = model.warnings.into_iter().map(Dynamic::from).collect();
     Ok(Map::from_iter([
@@ -178,6 +198,14 @@ pub mod api {
     #[rhai_fn(name = "model", return_raw)]
     pub fn model(ctx: NativeCallContext, opts: Map, format: &str) -> RhaiResult<Map> {
         crate::api::at(&ctx, || super::model(opts, format))
+    }
+
+    /// `docker compose config --variables`: the variables compose-go's
+    /// model uses, as text in `format` (`json`, `yaml`, `table`). Options
+    /// as `compose::load`'s. Returns `#{ text, warnings }`.
+    #[rhai_fn(name = "variables", return_raw)]
+    pub fn variables(ctx: NativeCallContext, opts: Map, format: &str) -> RhaiResult<Map> {
+        crate::api::at(&ctx, || super::variables(opts, format))
     }
 
     /// The full diagnostic (file:line:col and the marked source line) of
@@ -310,6 +338,15 @@ pub mod api {
             .get(key)
             .map(|v| Dynamic::from(v.clone()))
             .unwrap_or(Dynamic::UNIT)
+    }
+
+    /// The project's environment (what `env` reads) as a map.
+    #[rhai_fn(global, get = "environment", pure)]
+    pub fn environment(p: &mut Project) -> Map {
+        p.0.environment
+            .iter()
+            .map(|(k, v)| (k.as_str().into(), Dynamic::from(v.clone())))
+            .collect()
     }
 
     /// The project's networks (canonical form).

@@ -58,6 +58,7 @@ options! {
         project_directory: text,
         env: string_map,
         no_interpolate: flag,
+        no_consistency: flag,
     }
 }
 
@@ -322,6 +323,7 @@ options! {
         parallel: int,
         wait_timeout: float,
         attach_hooks: flag,
+        renew_anon_volumes: flag,
         on_event: func,
     }
 }

@@ -214,6 +214,7 @@ fn apply_plan(ctx: &NativeCallContext, p: &Plan, opts: Map) -> RhaiResult<Map> {
     let o: PlanApplyOpts = crate::api::opts::read("Plan.apply", opts)?;
     let options = ApplyOptions {
         attach_hooks: o.attach_hooks.unwrap_or(false),
+        renew_anon_volumes: o.renew_anon_volumes.unwrap_or(false),
         timeout: o.timeout,
         no_start: o.no_start.unwrap_or(false),
         parallel: o.parallel.map(|n| n.max(1) as usize).unwrap_or(64),
@@ -439,7 +440,8 @@ pub mod api {
     /// `wait_timeout` (seconds, for health/completion of dependencies),
     /// `attach_hooks` (attached `up`: post_start hooks' output comes back
     /// as `kind: "Hook"` events, `name` the container's log name, `status`
-    /// the line), `on_event` (called with `#{ kind, name, status, done,
+    /// the line), `renew_anon_volumes` (`up -V`: recreated containers get
+    /// fresh anonymous volumes), `on_event` (called with `#{ kind, name, status, done,
     /// error, elapsed }`). Returns `#{ ok, errors }`.
     ///
     /// ```rhai

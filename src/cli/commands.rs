@@ -72,6 +72,12 @@ fn converge_flags(c: Command) -> Command {
         .arg(services())
 }
 
+/// compose's `--quiet-pull` of up and create. orch prints no per-layer
+/// pull progress (compose's only difference), so it has nothing to hide.
+fn quiet_pull() -> Arg {
+    flag("quiet-pull", None, "Pull without printing progress information")
+}
+
 fn compose_commands() -> Vec<Command> {
     [
         converge_commands(),
@@ -166,8 +172,15 @@ fn converge_commands() -> Vec<Command> {
             .arg(flag("no-start", None, "Don't start the services after creating them"))
             .arg(flag("dry-run", None, "Print the plan and change nothing"))
             .arg(flag("no-color", None, "Produce monochrome output"))
-            .arg(flag("no-log-prefix", None, "Don't print prefix in logs")),
-        converge_flags(Command::new("create").about("Creates containers for a service")),
+            .arg(flag("no-log-prefix", None, "Don't print prefix in logs"))
+            .arg(flag(
+                "renew-anon-volumes",
+                Some('V'),
+                "Recreate anonymous volumes instead of retrieving data from the previous containers",
+            ))
+            .arg(quiet_pull())
+            .arg(flag("quiet-build", None, "Suppress the build output")),
+        converge_flags(Command::new("create").about("Creates containers for a service")).arg(quiet_pull()),
         converge_flags(Command::new("plan").about("Show what `up` would change, changing nothing")),
     ]
 }
@@ -177,7 +190,7 @@ fn project_commands() -> Vec<Command> {
     vec![
         Command::new("config")
             .about("Parse, resolve and render compose file in canonical format (--resolve-image-digests is not offered: it needs a registry)")
-            .arg(opt("format", "Format the output. Values: [yaml | json]").default_value("yaml"))
+            .arg(opt("format", "Format the output. Values: [yaml | json]"))
             .arg(flag("services", None, "Print the service names, one per line"))
             .arg(flag("volumes", None, "Print the volume names, one per line"))
             .arg(flag("networks", None, "Print the network names, one per line"))
@@ -186,6 +199,16 @@ fn project_commands() -> Vec<Command> {
             .arg(opt("hash", "Print the service config hash, one per line (\"*\" for all)"))
             .arg(flag("quiet", Some('q'), "Only validate the configuration, don't print anything"))
             .arg(flag("no-interpolate", None, "Don't interpolate environment variables"))
+            // compose's loader has resolved the env files and the
+            // value-less variables already: its flag changes nothing.
+            .arg(flag("no-env-resolution", None, "Don't resolve service env files"))
+            .arg(flag(
+                "no-consistency",
+                None,
+                "Don't check model consistency - warning: may produce invalid Compose output",
+            ))
+            .arg(flag("variables", None, "Print model variables and default values"))
+            .arg(flag("environment", None, "Print environment used for interpolation"))
             .arg(opt("output", "Save to file (default to stdout)").short('o'))
             .arg(Arg::new("service-names").num_args(0..).value_name("SERVICE")),
         Command::new("ps")

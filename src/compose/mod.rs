@@ -7,6 +7,7 @@ pub mod interp;
 pub mod load;
 pub mod select;
 pub mod shell;
+pub mod variables;
 pub mod yaml;
 
 pub use error::LoadError;

@@ -47,6 +47,9 @@ pub struct ApplyOptions {
     /// Attached `up`: post_start hooks run attached, their output sent as
     /// `Hook` events (name: the container's log name, status: the line).
     pub attach_hooks: bool,
+    /// `up -V`: a recreated container gets new anonymous volumes instead
+    /// of its predecessor's (compose's `Inherit: false`).
+    pub renew_anon_volumes: bool,
 }
 
 impl Default for ApplyOptions {
@@ -57,6 +60,7 @@ impl Default for ApplyOptions {
             parallel: 32,
             wait_timeout: None,
             attach_hooks: false,
+            renew_anon_volumes: false,
         }
     }
 }

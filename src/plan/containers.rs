@@ -353,7 +353,8 @@ pub(super) async fn recreate(
         .collect();
     let tmp = format!("{}_{name}", &old_id[..old_id.len().min(12)]);
     let result = async {
-        let new_id = create_only(ctx, svc, number, &tmp, name, image_id, Some(&anon), Some(old_id))
+        let inherit = (!ctx.opts.renew_anon_volumes).then_some(&anon);
+        let new_id = create_only(ctx, svc, number, &tmp, name, image_id, inherit, Some(old_id))
             .await
             .map_err(|e| e.to_string())?;
         let stop = qp::StopContainerOptions {

@@ -104,6 +104,10 @@ struct Judge<'a> {
     hash: Expect,
     image: Expect,
     dep_recreated: bool,
+    /// --force-recreate (or -V) for this service: compose forces the
+    /// services named on the command line (all when none is), and
+    /// recreates their dependencies only when they diverged.
+    forced: bool,
 }
 
 impl Judge<'_> {
@@ -112,7 +116,7 @@ impl Judge<'_> {
         if self.opts.no_recreate {
             return (None, false);
         }
-        if self.opts.force_recreate {
+        if self.forced {
             return (Some("forced"), false);
         }
         match &self.hash {
@@ -241,6 +245,7 @@ pub fn service(
         hash: expected_hash(svc, observed, firsts),
         image,
         dep_recreated: opts.always_recreate_deps && svc.depends_on.iter().any(|d| recreated.contains(&d.service)),
+        forced: opts.force_recreate && (opts.services.is_empty() || opts.services.iter().any(|s| s == name)),
     };
     let restart_for = svc
         .depends_on

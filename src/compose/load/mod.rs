@@ -58,6 +58,9 @@ pub struct Options {
     pub env: HashMap<String, String>,
     /// `--no-interpolate`: leave `${...}` as written.
     pub no_interpolate: bool,
+    /// `config --no-consistency`: skip compose-go's checkConsistency
+    /// (undefined networks, volumes, services depended on ...).
+    pub no_consistency: bool,
     /// Where to look for compose files (the current directory).
     pub cwd: PathBuf,
 }
@@ -147,10 +150,13 @@ pub fn load(opts: &Options) -> Result<Project, LoadError> {
     let active = project::active_profiles(opts, &env);
     let (mut services, all_profiles, disabled_services) =
         project::by_profiles(std::mem::take(&mut acc.merged), &active);
-    let declared = validate::Declared::of(&acc);
+    let mut declared = validate::Declared::of(&acc);
+    declared.unchecked = opts.no_consistency;
     let uses_default = normalize::services(&mut services, &acc.service_nodes, &declared, &files)?;
-    validate::depends_on(&services, &acc.service_nodes, &files)?;
-    validate::check_cycles(&services, &acc.service_nodes, &files)?;
+    if !opts.no_consistency {
+        validate::depends_on(&services, &acc.service_nodes, &files)?;
+        validate::check_cycles(&services, &acc.service_nodes, &files)?;
+    }
     let default_network = uses_default && !declared.networks.contains("default");
     let doc = document::build(&name, services, acc, default_network, &files)?;
 

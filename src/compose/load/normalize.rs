@@ -32,7 +32,11 @@ pub(super) fn services(
         m.entry("entrypoint").or_insert(Value::Null);
         implied_depends_on(m);
         uses_default |= default_network(m);
-        if let (Some(scale), Some(Value::Object(d))) = (m.get("scale").cloned(), m.get_mut("deploy")) {
+        // compose-go folds scale into deploy.replicas in its consistency
+        // check: not with --no-consistency.
+        if let (Some(scale), Some(Value::Object(d)), false) =
+            (m.get("scale").cloned(), m.get_mut("deploy"), declared.unchecked)
+        {
             d.insert("replicas".into(), scale);
         }
         // Go's omitempty: a false here is not printed.

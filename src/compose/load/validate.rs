@@ -19,6 +19,8 @@ pub(super) struct Declared {
     pub(super) volumes: BTreeSet<String>,
     pub(super) secrets: BTreeSet<String>,
     pub(super) configs: BTreeSet<String>,
+    /// `--no-consistency`: `service` checks nothing.
+    pub(super) unchecked: bool,
 }
 
 impl Declared {
@@ -29,12 +31,16 @@ impl Declared {
             volumes: names(&acc.volumes),
             secrets: names(&acc.secrets),
             configs: names(&acc.configs),
+            unchecked: false,
         }
     }
 }
 
 /// One service's own checks, in compose's order; the error's text.
 pub(super) fn service(sname: &str, m: &Map<String, Value>, declared: &Declared) -> Result<(), String> {
+    if declared.unchecked {
+        return Ok(());
+    }
     image_and_platform(sname, m)?;
     references(sname, m, declared)?;
     // compose-go: `scale` wins into deploy.replicas; both, differing,
