@@ -267,6 +267,22 @@ fn swarm_nodes_services_drain_and_node_loss() {
         &["service", "ps", "--no-trunc", "-f", "desired-state=running", "web"],
         &["node", "ps", "self"],
         &["node", "ps", "-q", "self"],
+        &[
+            "service",
+            "inspect",
+            "-f",
+            "{{.Spec.Name}} {{.Spec.Mode.Replicated.Replicas}}",
+            "web",
+            "pend",
+        ],
+        &[
+            "node",
+            "inspect",
+            "--format",
+            "{{.Description.Hostname}} {{.Spec.Role}}",
+            "self",
+            "node3",
+        ],
     ] {
         same_table_as_docker(&cluster, args);
     }

@@ -139,7 +139,13 @@ fn secret() -> Command {
         .subcommand(
             Command::new("inspect")
                 .about("Display detailed information on one or more secrets")
-                .arg(opt("format", "Format output using a custom template ('json', or a Go template)").short('f'))
+                .arg(
+                    opt(
+                        "format",
+                        "Format output using a custom template ('json', or a Go template)",
+                    )
+                    .short('f'),
+                )
                 .arg(names()),
         )
         .subcommand(super::flags::ls("List secrets"))
@@ -245,7 +251,13 @@ fn node() -> Command {
         .subcommand(
             Command::new("inspect")
                 .about("Display detailed information on one or more nodes")
-                .arg(opt("format", "Format output using a custom template ('json', or a Go template)").short('f'))
+                .arg(
+                    opt(
+                        "format",
+                        "Format output using a custom template ('json', or a Go template)",
+                    )
+                    .short('f'),
+                )
                 .arg(Arg::new("nodes").num_args(1..).required(true).value_name("NODE")),
         )
         .subcommand(
@@ -321,7 +333,13 @@ fn service() -> Command {
         .subcommand(
             Command::new("inspect")
                 .about("Display detailed information on one or more services")
-                .arg(opt("format", "Format output using a custom template ('json', or a Go template)").short('f'))
+                .arg(
+                    opt(
+                        "format",
+                        "Format output using a custom template ('json', or a Go template)",
+                    )
+                    .short('f'),
+                )
                 .arg(Arg::new("services").num_args(1..).required(true).value_name("SERVICE")),
         )
         .subcommand(
