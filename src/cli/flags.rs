@@ -57,6 +57,11 @@ pub(super) fn positional(name: &'static str, help: &'static str) -> Arg {
     Arg::new(name).required(true).help(help)
 }
 
+/// One or more required positional values (`NODE...`).
+pub(super) fn one_or_more(name: &'static str, value_name: &'static str) -> Arg {
+    Arg::new(name).num_args(1..).required(true).value_name(value_name)
+}
+
 /// `-q/--quiet`.
 pub(super) fn quiet(help: &'static str) -> Arg {
     flag("quiet", Some('q'), help)

@@ -3,7 +3,7 @@
 
 use clap::{Arg, ArgAction, Command};
 
-use super::flags::{detach, flag, go_duration, multi, num, opt, positional, quiet};
+use super::flags::{detach, flag, go_duration, multi, num, one_or_more, opt, positional, quiet};
 
 /// The options `service create` and `service update` share.
 fn service_spec_args(cmd: Command) -> Command {
@@ -173,21 +173,24 @@ fn swarm() -> Command {
         )))
 }
 
+/// An `ls` with `-q`, `-f` and `--format` as the swarm groups word them.
+fn swarm_ls(about: &'static str) -> Command {
+    Command::new("ls")
+        .about(about)
+        .arg(quiet("Only display IDs"))
+        .arg(multi("filter", "Filter output based on conditions provided").short('f'))
+        .arg(opt("format", "Format output: table or json").default_value("table"))
+}
+
 fn node() -> Command {
     Command::new("node")
         .about("Manage Swarm nodes")
         .subcommand_required(true)
-        .subcommand(
-            Command::new("ls")
-                .about("List nodes in the swarm")
-                .arg(quiet("Only display IDs"))
-                .arg(multi("filter", "Filter output based on conditions provided").short('f'))
-                .arg(opt("format", "Format output: table or json").default_value("table")),
-        )
+        .subcommand(swarm_ls("List nodes in the swarm"))
         .subcommand(
             Command::new("inspect")
                 .about("Display detailed information on one or more nodes")
-                .arg(Arg::new("nodes").num_args(1..).required(true).value_name("NODE")),
+                .arg(one_or_more("nodes", "NODE")),
         )
         .subcommand(
             Command::new("ps")
@@ -207,18 +210,18 @@ fn node() -> Command {
         .subcommand(
             Command::new("promote")
                 .about("Promote one or more nodes to manager in the swarm")
-                .arg(Arg::new("nodes").num_args(1..).required(true).value_name("NODE")),
+                .arg(one_or_more("nodes", "NODE")),
         )
         .subcommand(
             Command::new("demote")
                 .about("Demote one or more nodes from manager in the swarm")
-                .arg(Arg::new("nodes").num_args(1..).required(true).value_name("NODE")),
+                .arg(one_or_more("nodes", "NODE")),
         )
         .subcommand(
             Command::new("rm")
                 .about("Remove one or more nodes from the swarm")
                 .arg(flag("force", Some('f'), "Force remove a node from the swarm"))
-                .arg(Arg::new("nodes").num_args(1..).required(true).value_name("NODE")),
+                .arg(one_or_more("nodes", "NODE")),
         )
 }
 
@@ -242,24 +245,18 @@ fn service() -> Command {
                     .value_name("COMMAND"),
             ),
         )
-        .subcommand(
-            Command::new("ls")
-                .about("List services")
-                .arg(quiet("Only display IDs"))
-                .arg(multi("filter", "Filter output based on conditions provided").short('f'))
-                .arg(opt("format", "Format output: table or json").default_value("table")),
-        )
+        .subcommand(swarm_ls("List services"))
         .subcommand(
             Command::new("ps")
                 .about("List the tasks of one or more services")
                 .arg(quiet("Only display task IDs"))
                 .arg(multi("filter", "Filter output based on conditions provided").short('f'))
-                .arg(Arg::new("services").num_args(1..).required(true).value_name("SERVICE")),
+                .arg(one_or_more("services", "SERVICE")),
         )
         .subcommand(
             Command::new("inspect")
                 .about("Display detailed information on one or more services")
-                .arg(Arg::new("services").num_args(1..).required(true).value_name("SERVICE")),
+                .arg(one_or_more("services", "SERVICE")),
         )
         .subcommand(
             Command::new("scale")
@@ -305,7 +302,7 @@ fn service() -> Command {
         .subcommand(
             Command::new("rm")
                 .about("Remove one or more services")
-                .arg(Arg::new("services").num_args(1..).required(true).value_name("SERVICE")),
+                .arg(one_or_more("services", "SERVICE")),
         )
 }
 
@@ -406,6 +403,6 @@ fn stack() -> Command {
         .subcommand(
             Command::new("rm")
                 .about("Remove one or more stacks")
-                .arg(Arg::new("stacks").num_args(1..).required(true).value_name("STACK")),
+                .arg(one_or_more("stacks", "STACK")),
         )
 }
