@@ -301,22 +301,12 @@ pub(super) async fn create_network(ctx: Ctx, name: String) -> Result<(), (String
         .networks
         .iter()
         .find(|n| n.name == name)
-        .expect("planned network")
-        .clone();
-    ctx.emit("Network", &name, "Creating", false, t);
-    let req: NetworkCreateRequest =
-        serde_json::from_value(spec.body).map_err(|e| (format!("network {name}"), e.to_string()))?;
-    match ctx.d.create_network(req).await {
-        Ok(_) => {
-            ctx.emit("Network", &name, "Created", true, t);
-            Ok(())
-        }
-        Err(e) => {
-            let msg = format!("network {name}: {}", flatten(&e));
-            ctx.fail("Network", &name, &msg, t);
-            Err((format!("network {name}"), msg))
-        }
-    }
+        .expect("planned network");
+    let body = spec.body.clone();
+    create_object(&ctx, "Network", &name, t, body, |req: NetworkCreateRequest| {
+        ctx.d.create_network(req)
+    })
+    .await
 }
 
 pub(super) async fn create_volume(ctx: Ctx, name: String) -> Result<(), (String, String)> {
@@ -326,20 +316,40 @@ pub(super) async fn create_volume(ctx: Ctx, name: String) -> Result<(), (String,
         .volumes
         .iter()
         .find(|v| v.name == name)
-        .expect("planned volume")
-        .clone();
-    ctx.emit("Volume", &name, "Creating", false, t);
-    let req: VolumeCreateRequest =
-        serde_json::from_value(spec.body).map_err(|e| (format!("volume {name}"), e.to_string()))?;
-    match ctx.d.create_volume(req).await {
+        .expect("planned volume");
+    let body = spec.body.clone();
+    create_object(&ctx, "Volume", &name, t, body, |req: VolumeCreateRequest| {
+        ctx.d.create_volume(req)
+    })
+    .await
+}
+
+/// Creates a network or volume (`kind`) from its planned body, with its
+/// Creating/Created events, or its failure event and error.
+async fn create_object<R, T, Fut>(
+    ctx: &Ctx,
+    kind: &'static str,
+    name: &str,
+    t: Instant,
+    body: serde_json::Value,
+    create: impl FnOnce(R) -> Fut,
+) -> Result<(), (String, String)>
+where
+    R: serde::de::DeserializeOwned,
+    Fut: std::future::Future<Output = Result<T, bollard::errors::Error>>,
+{
+    let what = format!("{} {name}", kind.to_lowercase());
+    ctx.emit(kind, name, "Creating", false, t);
+    let req: R = serde_json::from_value(body).map_err(|e| (what.clone(), e.to_string()))?;
+    match create(req).await {
         Ok(_) => {
-            ctx.emit("Volume", &name, "Created", true, t);
+            ctx.emit(kind, name, "Created", true, t);
             Ok(())
         }
         Err(e) => {
-            let msg = format!("volume {name}: {}", flatten(&e));
-            ctx.fail("Volume", &name, &msg, t);
-            Err((format!("volume {name}"), msg))
+            let msg = format!("{what}: {}", flatten(&e));
+            ctx.fail(kind, name, &msg, t);
+            Err((what, msg))
         }
     }
 }
