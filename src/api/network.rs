@@ -54,6 +54,11 @@ fn lookup(name: &str) -> RhaiResult<Option<Network>> {
     Ok(found.map(|n| from_model!(ep.clone(), n)))
 }
 
+/// The name of `container` (a handle or a name), for `what`.
+fn container_name(what: &str, container: &Dynamic) -> RhaiResult<String> {
+    name_of(container).ok_or_else(|| crate::api::value::expected(what, "a container or its name", container))
+}
+
 #[export_module]
 pub mod api {
     use super::*;
@@ -241,13 +246,7 @@ pub mod api {
     #[rhai_fn(global, name = "connect", return_raw)]
     pub fn connect_opts(n: &mut Network, container: Dynamic, opts: Map) -> RhaiResult<()> {
         let o: NetworkConnectOpts = crate::api::opts::read("network connect", opts)?;
-        let Some(c) = name_of(&container) else {
-            return Err(crate::api::value::expected(
-                "network connect",
-                "a container or its name",
-                &container,
-            ));
-        };
+        let c = container_name("network connect", &container)?;
         let req = NetworkConnectRequest {
             container: c.clone(),
             endpoint_config: Some(EndpointSettings {
@@ -268,13 +267,7 @@ pub mod api {
     /// ```
     #[rhai_fn(global, return_raw)]
     pub fn disconnect(n: &mut Network, container: Dynamic) -> RhaiResult<()> {
-        let Some(c) = name_of(&container) else {
-            return Err(crate::api::value::expected(
-                "network disconnect",
-                "a container or its name",
-                &container,
-            ));
-        };
+        let c = container_name("network disconnect", &container)?;
         let req = NetworkDisconnectRequest {
             container: c.clone(),
             force: Some(true),
