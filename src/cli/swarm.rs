@@ -3,7 +3,7 @@
 
 use clap::{Arg, ArgAction, Command};
 
-use super::flags::{detach, flag, go_duration, multi, num, one_or_more, opt, positional, quiet};
+use super::flags::{detach, filter, flag, go_duration, multi, num, one_or_more, opt, positional, quiet};
 
 /// The options `service create` and `service update` share.
 fn service_spec_args(cmd: Command) -> Command {
@@ -178,8 +178,21 @@ fn swarm_ls(about: &'static str) -> Command {
     Command::new("ls")
         .about(about)
         .arg(quiet("Only display IDs"))
-        .arg(multi("filter", "Filter output based on conditions provided").short('f'))
-        .arg(opt("format", "Format output: table or json").default_value("table"))
+        .arg(filter())
+        .arg(table_format())
+}
+
+/// `--format` as the swarm groups word it.
+fn table_format() -> Arg {
+    opt("format", "Format output: table or json").default_value("table")
+}
+
+/// A `ps` of tasks with `-q` and `-f`.
+fn tasks_ps(about: &'static str) -> Command {
+    Command::new("ps")
+        .about(about)
+        .arg(quiet("Only display task IDs"))
+        .arg(filter())
 }
 
 fn node() -> Command {
@@ -246,13 +259,7 @@ fn service() -> Command {
             ),
         )
         .subcommand(swarm_ls("List services"))
-        .subcommand(
-            Command::new("ps")
-                .about("List the tasks of one or more services")
-                .arg(quiet("Only display task IDs"))
-                .arg(multi("filter", "Filter output based on conditions provided").short('f'))
-                .arg(one_or_more("services", "SERVICE")),
-        )
+        .subcommand(tasks_ps("List the tasks of one or more services").arg(one_or_more("services", "SERVICE")))
         .subcommand(
             Command::new("inspect")
                 .about("Display detailed information on one or more services")
@@ -380,24 +387,14 @@ fn stack() -> Command {
                 .arg(quiet("Suppress progress output"))
                 .arg(positional("stack", "STACK")),
         )
-        .subcommand(
-            Command::new("ls")
-                .about("List stacks")
-                .arg(opt("format", "Format output: table or json").default_value("table")),
-        )
-        .subcommand(
-            Command::new("ps")
-                .about("List the tasks in the stack")
-                .arg(quiet("Only display task IDs"))
-                .arg(multi("filter", "Filter output based on conditions provided").short('f'))
-                .arg(positional("stack", "STACK")),
-        )
+        .subcommand(Command::new("ls").about("List stacks").arg(table_format()))
+        .subcommand(tasks_ps("List the tasks in the stack").arg(positional("stack", "STACK")))
         .subcommand(
             Command::new("services")
                 .about("List the services in the stack")
                 .arg(quiet("Only display IDs"))
-                .arg(multi("filter", "Filter output based on conditions provided").short('f'))
-                .arg(opt("format", "Format output: table or json").default_value("table"))
+                .arg(filter())
+                .arg(table_format())
                 .arg(positional("stack", "STACK")),
         )
         .subcommand(
