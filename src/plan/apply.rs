@@ -296,30 +296,20 @@ fn spawn_services(ctx: &Ctx, plan: &Plan) -> Vec<tokio::task::JoinHandle<(String
 
 pub(super) async fn create_network(ctx: Ctx, name: String) -> Result<(), (String, String)> {
     let t = Instant::now();
-    let spec = ctx
-        .desired
-        .networks
-        .iter()
-        .find(|n| n.name == name)
-        .expect("planned network");
-    let body = spec.body.clone();
-    create_object(&ctx, "Network", &name, t, body, |req: NetworkCreateRequest| {
-        ctx.d.create_network(req)
+    let spec = ctx.desired.networks.iter().find(|n| n.name == name);
+    let body = spec.expect("planned network").body.clone();
+    create_object(&ctx, "Network", &name, t, body, |r: NetworkCreateRequest| {
+        ctx.d.create_network(r)
     })
     .await
 }
 
 pub(super) async fn create_volume(ctx: Ctx, name: String) -> Result<(), (String, String)> {
     let t = Instant::now();
-    let spec = ctx
-        .desired
-        .volumes
-        .iter()
-        .find(|v| v.name == name)
-        .expect("planned volume");
-    let body = spec.body.clone();
-    create_object(&ctx, "Volume", &name, t, body, |req: VolumeCreateRequest| {
-        ctx.d.create_volume(req)
+    let spec = ctx.desired.volumes.iter().find(|v| v.name == name);
+    let body = spec.expect("planned volume").body.clone();
+    create_object(&ctx, "Volume", &name, t, body, |r: VolumeCreateRequest| {
+        ctx.d.create_volume(r)
     })
     .await
 }
