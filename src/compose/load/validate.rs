@@ -146,14 +146,11 @@ pub(super) fn depends_on(
                 let node = service_nodes
                     .get(sname)
                     .map(|n| n.get("depends_on").cloned().unwrap_or_else(|| n.clone()));
+                let msg =
+                    format!("service \"{sname}\" depends on undefined service \"{dep}\": invalid compose project");
                 return Err(match node {
-                    Some(n) => files.error_at(
-                        &n,
-                        format!("service \"{sname}\" depends on undefined service \"{dep}\": invalid compose project"),
-                    ),
-                    None => LoadError::plain(format!(
-                        "service \"{sname}\" depends on undefined service \"{dep}\": invalid compose project"
-                    )),
+                    Some(n) => files.error_at(&n, msg),
+                    None => LoadError::plain(msg),
                 });
             }
         }
