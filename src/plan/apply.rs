@@ -121,26 +121,50 @@ impl Ctx {
     }
 
     pub(super) fn emit(&self, kind: &'static str, name: &str, status: &str, done: bool, started: Instant) {
-        let _ = self.events.send(Event {
-            kind,
-            name: name.to_string(),
-            status: status.into(),
-            done,
-            error: None,
-            elapsed: started.elapsed(),
-        });
+        send_event(&self.events, kind, name, status, done, started);
     }
 
     pub(super) fn fail(&self, kind: &'static str, name: &str, err: &dyn std::fmt::Display, started: Instant) {
-        let _ = self.events.send(Event {
-            kind,
-            name: name.to_string(),
-            status: "Error".into(),
-            done: true,
-            error: Some(err.to_string()),
-            elapsed: started.elapsed(),
-        });
+        send_error(&self.events, kind, name, err, started);
     }
+}
+
+/// Sends a progress event: `kind` ("Container", "Network" …) `name` is at
+/// `status`, `done` when that is its last.
+pub(super) fn send_event(
+    tx: &mpsc::UnboundedSender<Event>,
+    kind: &'static str,
+    name: &str,
+    status: &str,
+    done: bool,
+    started: Instant,
+) {
+    let _ = tx.send(Event {
+        kind,
+        name: name.to_string(),
+        status: status.into(),
+        done,
+        error: None,
+        elapsed: started.elapsed(),
+    });
+}
+
+/// Sends `kind` `name`'s failure event (its last).
+pub(super) fn send_error(
+    tx: &mpsc::UnboundedSender<Event>,
+    kind: &'static str,
+    name: &str,
+    err: &dyn std::fmt::Display,
+    started: Instant,
+) {
+    let _ = tx.send(Event {
+        kind,
+        name: name.to_string(),
+        status: "Error".into(),
+        done: true,
+        error: Some(err.to_string()),
+        elapsed: started.elapsed(),
+    });
 }
 
 /// Result of a service task, shared with the services that depend on it.
