@@ -35,12 +35,7 @@ pub struct Container {
 
 impl Container {
     fn from_summary(ep: Arc<Endpoint>, s: ContainerSummary) -> Self {
-        let name = s
-            .names
-            .as_ref()
-            .and_then(|n| n.first())
-            .map(|n| n.trim_start_matches('/').to_string())
-            .unwrap_or_default();
+        let name = crate::docker::summary_name(&s);
         let mut info = Map::new();
         info.insert("image".into(), s.image.clone().unwrap_or_default().into());
         info.insert("image_id".into(), s.image_id.clone().unwrap_or_default().into());

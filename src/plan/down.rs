@@ -304,12 +304,7 @@ async fn find(
             deps.extend(svc.depends_on.iter().map(|x| x.service.clone()));
         }
         deps.extend(label_deps(&labels));
-        let name = c
-            .names
-            .as_ref()
-            .and_then(|n| n.first())
-            .map(|n| n.trim_start_matches('/').to_string())
-            .unwrap_or_default();
+        let name = crate::docker::summary_name(&c);
         // Services a profile leaves out are no orphans: compose takes
         // them down with the rest.
         let is_orphan = known.as_ref().is_some_and(|k| !k.contains(&service)) && !disabled.contains(&service);
