@@ -93,9 +93,7 @@ fn references(sname: &str, m: &Map<String, Value>, declared: &Declared) -> Resul
             .unwrap_or_default()
         {
             if k != "default" && !declared.networks.contains(&k) {
-                return Err(format!(
-                    "service \"{sname}\" refers to undefined network {k}: invalid compose project"
-                ));
+                return Err(undefined(sname, "network", &k));
             }
         }
     }
@@ -103,9 +101,7 @@ fn references(sname: &str, m: &Map<String, Value>, declared: &Declared) -> Resul
         if v["type"] == "volume" {
             if let Some(src) = v["source"].as_str() {
                 if !declared.volumes.contains(src) {
-                    return Err(format!(
-                        "service \"{sname}\" refers to undefined volume {src}: invalid compose project"
-                    ));
+                    return Err(undefined(sname, "volume", src));
                 }
             }
         }
@@ -119,13 +115,16 @@ fn references(sname: &str, m: &Map<String, Value>, declared: &Declared) -> Resul
         {
             let src = r["source"].as_str().unwrap_or_default();
             if !declared.contains(src) {
-                return Err(format!(
-                    "service \"{sname}\" refers to undefined {kind} {src}: invalid compose project"
-                ));
+                return Err(undefined(sname, kind, src));
             }
         }
     }
     Ok(())
+}
+
+/// Service `sname` names a `kind` object `name` the project does not declare.
+fn undefined(sname: &str, kind: &str, name: &str) -> String {
+    format!("service \"{sname}\" refers to undefined {kind} {name}: invalid compose project")
 }
 
 /// A required `depends_on` entry must name a service of the project (after
