@@ -344,6 +344,16 @@ pub fn status(e: &bollard::errors::Error) -> Option<u16> {
     }
 }
 
+/// A listed container's name without the engine's leading `/` (empty if
+/// it has none).
+pub fn summary_name(c: &bollard::models::ContainerSummary) -> String {
+    c.names
+        .as_ref()
+        .and_then(|n| n.first())
+        .map(|n| n.trim_start_matches('/').to_string())
+        .unwrap_or_default()
+}
+
 /// An engine timestamp as the engine wrote it (RFC 3339, nanoseconds kept),
 /// for places that show or sort it as text.
 pub fn rfc3339(t: &time::OffsetDateTime) -> String {

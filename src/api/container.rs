@@ -18,7 +18,7 @@ use rhai::{Array, Dynamic, Engine, FnPtr, Map, NativeCallContext};
 
 use super::options::RemoveOpts;
 use super::value::{map_of, to_dynamic};
-use super::{client, engine_err, fail, RhaiResult};
+use super::{client, engine_call, engine_err, engine_find, fail, RhaiResult};
 use crate::bridge;
 use crate::docker::Endpoint;
 
@@ -35,12 +35,7 @@ pub struct Container {
 
 impl Container {
     fn from_summary(ep: Arc<Endpoint>, s: ContainerSummary) -> Self {
-        let name = s
-            .names
-            .as_ref()
-            .and_then(|n| n.first())
-            .map(|n| n.trim_start_matches('/').to_string())
-            .unwrap_or_default();
+        let name = crate::docker::summary_name(&s);
         let mut info = Map::new();
         info.insert("image".into(), s.image.clone().unwrap_or_default().into());
         info.insert("image_id".into(), s.image_id.clone().unwrap_or_default().into());
@@ -99,12 +94,7 @@ fn list(ep: Arc<Endpoint>, filter: Map) -> RhaiResult<Array> {
         filters: Some(filters),
         ..Default::default()
     };
-    let found = bridge::block_on(async {
-        let d = client(&ep).await?;
-        d.list_containers(Some(opts))
-            .await
-            .map_err(|e| engine_err("container list", &e))
-    })?;
+    let found = engine_call(&ep, "container list", |d| d.list_containers(Some(opts)))?;
     Ok(found
         .into_iter()
         .map(|s| Dynamic::from(Container::from_summary(ep.clone(), s)))
@@ -113,33 +103,28 @@ fn list(ep: Arc<Endpoint>, filter: Map) -> RhaiResult<Array> {
 
 /// Looks a container up by name or ID; `None` when the engine has none.
 fn lookup(ep: Arc<Endpoint>, name: &str) -> RhaiResult<Option<Container>> {
-    let name = name.to_string();
-    bridge::block_on(async {
-        let d = client(&ep).await?;
-        match d.inspect_container(&name, None::<qp::InspectContainerOptions>).await {
-            Ok(i) => {
-                let mut info = Map::new();
-                let cfg = i.config.clone().unwrap_or_default();
-                info.insert("image".into(), cfg.image.unwrap_or_default().into());
-                info.insert("image_id".into(), i.image.clone().unwrap_or_default().into());
-                let st = i.state.clone().unwrap_or_default();
-                info.insert(
-                    "state".into(),
-                    st.status.map(|s| s.to_string()).unwrap_or_default().into(),
-                );
-                info.insert("status".into(), Dynamic::from(String::new()));
-                info.insert("labels".into(), map_of(cfg.labels.unwrap_or_default()).into());
-                Ok(Some(Container {
-                    ep: ep.clone(),
-                    id: i.id.unwrap_or_default(),
-                    name: i.name.unwrap_or_default().trim_start_matches('/').to_string(),
-                    info,
-                }))
-            }
-            Err(e) if super::is_not_found(&e) => Ok(None),
-            Err(e) => Err(engine_err(format!("container inspect {name}"), &e)),
+    let found = engine_find(&ep, format!("container inspect {name}"), |d| {
+        d.inspect_container(name, None::<qp::InspectContainerOptions>)
+    })?;
+    Ok(found.map(|i| {
+        let mut info = Map::new();
+        let cfg = i.config.clone().unwrap_or_default();
+        info.insert("image".into(), cfg.image.unwrap_or_default().into());
+        info.insert("image_id".into(), i.image.clone().unwrap_or_default().into());
+        let st = i.state.clone().unwrap_or_default();
+        info.insert(
+            "state".into(),
+            st.status.map(|s| s.to_string()).unwrap_or_default().into(),
+        );
+        info.insert("status".into(), Dynamic::from(String::new()));
+        info.insert("labels".into(), map_of(cfg.labels.unwrap_or_default()).into());
+        Container {
+            ep: ep.clone(),
+            id: i.id.unwrap_or_default(),
+            name: i.name.unwrap_or_default().trim_start_matches('/').to_string(),
+            info,
         }
-    })
+    }))
 }
 
 /// Runs one engine call on a container handle, with the error naming it.

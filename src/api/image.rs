@@ -17,7 +17,7 @@ use rhai::{Array, Dynamic, Engine, Map, NativeCallContext};
 
 use super::options::{ImageBuildOpts, ImageRemoveOpts};
 use super::value::{array_of, map_of, to_dynamic};
-use super::{client, engine_err, fail, resolve_path, RhaiResult};
+use super::{client, engine_call, engine_err, engine_find, fail, resolve_path, RhaiResult};
 use crate::bridge;
 use crate::docker::{flatten, Endpoint};
 
@@ -164,32 +164,25 @@ fn summary_to_image(ep: Arc<Endpoint>, s: bollard::models::ImageSummary) -> Imag
 
 fn lookup(name: &str) -> RhaiResult<Option<Image>> {
     let ep = super::endpoint();
-    let name = name.to_string();
-    bridge::block_on(async {
-        let d = client(&ep).await?;
-        match d.inspect_image(&name).await {
-            Ok(i) => {
-                let mut info = Map::new();
-                info.insert("size".into(), i.size.unwrap_or_default().into());
-                info.insert(
-                    "created".into(),
-                    i.created.map(|t| t.unix_timestamp()).unwrap_or_default().into(),
-                );
-                info.insert(
-                    "labels".into(),
-                    map_of(i.config.as_ref().and_then(|c| c.labels.clone()).unwrap_or_default()).into(),
-                );
-                Ok(Some(Image {
-                    ep: ep.clone(),
-                    id: i.id.unwrap_or_default(),
-                    tags: i.repo_tags.unwrap_or_default(),
-                    info,
-                }))
-            }
-            Err(e) if super::is_not_found(&e) => Ok(None),
-            Err(e) => Err(engine_err(format!("image inspect {name}"), &e)),
+    let found = engine_find(&ep, format!("image inspect {name}"), |d| d.inspect_image(name))?;
+    Ok(found.map(|i| {
+        let mut info = Map::new();
+        info.insert("size".into(), i.size.unwrap_or_default().into());
+        info.insert(
+            "created".into(),
+            i.created.map(|t| t.unix_timestamp()).unwrap_or_default().into(),
+        );
+        info.insert(
+            "labels".into(),
+            map_of(i.config.as_ref().and_then(|c| c.labels.clone()).unwrap_or_default()).into(),
+        );
+        Image {
+            ep: ep.clone(),
+            id: i.id.unwrap_or_default(),
+            tags: i.repo_tags.unwrap_or_default(),
+            info,
         }
-    })
+    }))
 }
 
 #[export_module]
@@ -266,12 +259,7 @@ pub mod api {
             filters: Some(filters),
             ..Default::default()
         };
-        let found = bridge::block_on(async {
-            let d = client(&ep).await?;
-            d.list_images(Some(opts))
-                .await
-                .map_err(|e| engine_err("image list", &e))
-        })?;
+        let found = engine_call(&ep, "image list", |d| d.list_images(Some(opts)))?;
         Ok(found
             .into_iter()
             .map(|s| Dynamic::from(summary_to_image(ep.clone(), s)))
@@ -460,12 +448,7 @@ pub mod api {
     /// ```
     #[rhai_fn(global, return_raw)]
     pub fn inspect(i: &mut Image) -> RhaiResult<Dynamic> {
-        let ep = i.ep.clone();
-        let (id, what) = (i.id.clone(), i.what("inspect"));
-        let r = bridge::block_on(async move {
-            let d = client(&ep).await?;
-            d.inspect_image(&id).await.map_err(|e| engine_err(&what, &e))
-        })?;
+        let r = engine_call(&i.ep, i.what("inspect"), |d| d.inspect_image(&i.id))?;
         Ok(to_dynamic(&r))
     }
 

@@ -205,6 +205,48 @@ pub fn engine_err(what: impl std::fmt::Display, e: &bollard::errors::Error) -> B
     Error::engine(what.to_string(), status, crate::docker::describe(what, e)).into_rhai()
 }
 
+/// One engine call on `ep`, blocking the script thread: connects, runs
+/// `call` with the client, and turns its error into an engine error in
+/// `what` (e.g. "network remove backend").
+pub fn engine_call<'a, T, Fut>(
+    ep: &'a Endpoint,
+    what: impl std::fmt::Display,
+    call: impl FnOnce(&'a Docker) -> Fut,
+) -> RhaiResult<T>
+where
+    Fut: std::future::Future<Output = Result<T, bollard::errors::Error>>,
+{
+    engine_answer(ep, call)?.map_err(|e| engine_err(what, &e))
+}
+
+/// Like [`engine_call`] for a lookup: `None` when the engine answers
+/// "no such object".
+pub fn engine_find<'a, T, Fut>(
+    ep: &'a Endpoint,
+    what: impl std::fmt::Display,
+    call: impl FnOnce(&'a Docker) -> Fut,
+) -> RhaiResult<Option<T>>
+where
+    Fut: std::future::Future<Output = Result<T, bollard::errors::Error>>,
+{
+    match engine_answer(ep, call)? {
+        Ok(v) => Ok(Some(v)),
+        Err(e) if is_not_found(&e) => Ok(None),
+        Err(e) => Err(engine_err(what, &e)),
+    }
+}
+
+/// The engine's own answer to `call`; only a failure to connect is an error.
+fn engine_answer<'a, T, Fut>(
+    ep: &'a Endpoint,
+    call: impl FnOnce(&'a Docker) -> Fut,
+) -> RhaiResult<Result<T, bollard::errors::Error>>
+where
+    Fut: std::future::Future<Output = Result<T, bollard::errors::Error>>,
+{
+    crate::bridge::block_on(async move { Ok(call(client(ep).await?).await) })
+}
+
 /// Whether an engine error means "no such object".
 pub fn is_not_found(e: &bollard::errors::Error) -> bool {
     crate::docker::status(e) == Some(404)

@@ -17,8 +17,7 @@ use rhai::{Array, Dynamic, Engine, Map};
 
 use super::options::{NetworkConnectOpts, NetworkCreateOpts};
 use super::value::{map_of, name_of, to_dynamic};
-use super::{client, engine_err, fail, RhaiResult};
-use crate::bridge;
+use super::{engine_call, engine_find, fail, RhaiResult};
 use crate::docker::Endpoint;
 
 /// A network on an engine. Properties: `id`, `name`, `driver`, `labels`.
@@ -49,15 +48,15 @@ macro_rules! from_model {
 
 fn lookup(name: &str) -> RhaiResult<Option<Network>> {
     let ep = super::endpoint();
-    let name = name.to_string();
-    bridge::block_on(async {
-        let d = client(&ep).await?;
-        match d.inspect_network(&name, None::<qp::InspectNetworkOptions>).await {
-            Ok(n) => Ok(Some(from_model!(ep.clone(), n))),
-            Err(e) if super::is_not_found(&e) => Ok(None),
-            Err(e) => Err(engine_err(format!("network inspect {name}"), &e)),
-        }
-    })
+    let found = engine_find(&ep, format!("network inspect {name}"), |d| {
+        d.inspect_network(name, None::<qp::InspectNetworkOptions>)
+    })?;
+    Ok(found.map(|n| from_model!(ep.clone(), n)))
+}
+
+/// The name of `container` (a handle or a name), for `what`.
+fn container_name(what: &str, container: &Dynamic) -> RhaiResult<String> {
+    name_of(container).ok_or_else(|| crate::api::value::expected(what, "a container or its name", container))
 }
 
 #[export_module]
@@ -105,14 +104,7 @@ pub mod api {
             ..Default::default()
         };
         let ep = crate::api::endpoint();
-        let e2 = ep.clone();
-        let id = bridge::block_on(async move {
-            let d = client(&e2).await?;
-            d.create_network(req)
-                .await
-                .map_err(|e| engine_err(format!("network create {name}"), &e))
-        })?
-        .id;
+        let id = engine_call(&ep, format!("network create {name}"), |d| d.create_network(req))?.id;
         let mut n = get_named(&id)?;
         n.ep = ep;
         Ok(n)
@@ -180,12 +172,7 @@ pub mod api {
         let opts = qp::ListNetworksOptions {
             filters: Some(crate::api::value::filters(filter)),
         };
-        let found = bridge::block_on(async {
-            let d = client(&ep).await?;
-            d.list_networks(Some(opts))
-                .await
-                .map_err(|e| engine_err("network list", &e))
-        })?;
+        let found = engine_call(&ep, "network list", |d| d.list_networks(Some(opts)))?;
         Ok(found
             .into_iter()
             .map(|n| Dynamic::from(from_model!(ep.clone(), n)))
@@ -239,12 +226,8 @@ pub mod api {
     /// ```
     #[rhai_fn(global, return_raw)]
     pub fn inspect(n: &mut Network) -> RhaiResult<Dynamic> {
-        let (ep, id, name) = (n.ep.clone(), n.id.clone(), n.name.clone());
-        let r = bridge::block_on(async move {
-            let d = client(&ep).await?;
-            d.inspect_network(&id, None::<qp::InspectNetworkOptions>)
-                .await
-                .map_err(|e| engine_err(format!("network inspect {name}"), &e))
+        let r = engine_call(&n.ep, format!("network inspect {}", n.name), |d| {
+            d.inspect_network(&n.id, None::<qp::InspectNetworkOptions>)
         })?;
         Ok(to_dynamic(&r))
     }
@@ -263,13 +246,7 @@ pub mod api {
     #[rhai_fn(global, name = "connect", return_raw)]
     pub fn connect_opts(n: &mut Network, container: Dynamic, opts: Map) -> RhaiResult<()> {
         let o: NetworkConnectOpts = crate::api::opts::read("network connect", opts)?;
-        let Some(c) = name_of(&container) else {
-            return Err(crate::api::value::expected(
-                "network connect",
-                "a container or its name",
-                &container,
-            ));
-        };
+        let c = container_name("network connect", &container)?;
         let req = NetworkConnectRequest {
             container: c.clone(),
             endpoint_config: Some(EndpointSettings {
@@ -278,12 +255,8 @@ pub mod api {
                 ..Default::default()
             }),
         };
-        let (ep, id, name) = (n.ep.clone(), n.id.clone(), n.name.clone());
-        bridge::block_on(async move {
-            let d = client(&ep).await?;
-            d.connect_network(&id, req)
-                .await
-                .map_err(|e| engine_err(format!("network connect {name} {c}"), &e))
+        engine_call(&n.ep, format!("network connect {} {c}", n.name), |d| {
+            d.connect_network(&n.id, req)
         })
     }
 
@@ -294,23 +267,13 @@ pub mod api {
     /// ```
     #[rhai_fn(global, return_raw)]
     pub fn disconnect(n: &mut Network, container: Dynamic) -> RhaiResult<()> {
-        let Some(c) = name_of(&container) else {
-            return Err(crate::api::value::expected(
-                "network disconnect",
-                "a container or its name",
-                &container,
-            ));
-        };
+        let c = container_name("network disconnect", &container)?;
         let req = NetworkDisconnectRequest {
             container: c.clone(),
             force: Some(true),
         };
-        let (ep, id, name) = (n.ep.clone(), n.id.clone(), n.name.clone());
-        bridge::block_on(async move {
-            let d = client(&ep).await?;
-            d.disconnect_network(&id, req)
-                .await
-                .map_err(|e| engine_err(format!("network disconnect {name} {c}"), &e))
+        engine_call(&n.ep, format!("network disconnect {} {c}", n.name), |d| {
+            d.disconnect_network(&n.id, req)
         })
     }
 
@@ -321,13 +284,7 @@ pub mod api {
     /// ```
     #[rhai_fn(global, return_raw)]
     pub fn remove(n: &mut Network) -> RhaiResult<()> {
-        let (ep, id, name) = (n.ep.clone(), n.id.clone(), n.name.clone());
-        bridge::block_on(async move {
-            let d = client(&ep).await?;
-            d.remove_network(&id)
-                .await
-                .map_err(|e| engine_err(format!("network remove {name}"), &e))
-        })
+        engine_call(&n.ep, format!("network remove {}", n.name), |d| d.remove_network(&n.id))
     }
 
     /// The network in one line, as `print` and `${...}` show it.

@@ -12,7 +12,7 @@ use rhai::{Array, Dynamic, Map, NativeCallContext};
 use serde_json::Value;
 
 use super::options::{ForceOpts, NodeFilters, NodeUpdateOpts};
-use super::swarm::{delete, filters, get, list_of, post};
+use super::swarm::{delete, get, list_kind, post};
 use super::value::to_dynamic;
 use super::{fail, RhaiResult};
 use crate::engine_json as ej;
@@ -51,12 +51,7 @@ pub mod api {
     /// ```
     #[rhai_fn(return_raw)]
     pub fn list(ctx: NativeCallContext, opts: Map) -> RhaiResult<Array> {
-        crate::api::at(&ctx, || {
-            crate::api::opts::read::<NodeFilters>("node::list", opts)
-                .map(|o| filters(&o))
-                .and_then(|f| get("node ls".into(), format!("/nodes{}", ej::query(&[("filters", f)]))))
-                .map(list_of)
-        })
+        crate::api::at(&ctx, || list_kind::<NodeFilters>("node", opts))
     }
 
     /// One node by ID or hostname (`"self"` is this engine's node).

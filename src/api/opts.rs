@@ -209,54 +209,49 @@ pub mod de {
         }
     }
 
-    /// Text; a number or boolean is taken as its text.
-    pub fn text<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    /// An option's value as `read` takes it: `None` when unset (`()`),
+    /// "must be {want}" when `read` refuses it.
+    fn present<'de, D: Deserializer<'de>, T>(
+        d: D,
+        want: &str,
+        read: impl FnOnce(&Dynamic) -> Option<T>,
+    ) -> Result<Option<T>, D::Error> {
         let v = raw(d)?;
         if v.is_unit() {
             return Ok(None);
         }
-        match scalar_text(&v) {
-            Some(s) => Ok(Some(s)),
-            None => wrong("a string", &v),
+        match read(&v) {
+            Some(x) => Ok(Some(x)),
+            None => wrong(want, &v),
         }
+    }
+
+    /// Text; a number or boolean is taken as its text.
+    pub fn text<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+        present(d, "a string", scalar_text)
     }
 
     /// `true` or `false`.
     pub fn flag<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
-        let v = raw(d)?;
-        if v.is_unit() {
-            return Ok(None);
-        }
-        match v.as_bool() {
-            Ok(b) => Ok(Some(b)),
-            Err(_) => wrong("true or false", &v),
-        }
+        present(d, "true or false", |v| v.as_bool().ok())
     }
 
     /// An integer; a float without a fraction counts.
     pub fn int<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
-        let v = raw(d)?;
-        if v.is_unit() {
-            return Ok(None);
-        }
-        match (v.as_int(), v.as_float()) {
-            (Ok(i), _) => Ok(Some(i)),
-            (_, Ok(f)) if f.fract() == 0.0 => Ok(Some(f as i64)),
-            _ => wrong("an integer", &v),
-        }
+        present(d, "an integer", |v| match (v.as_int(), v.as_float()) {
+            (Ok(i), _) => Some(i),
+            (_, Ok(f)) if f.fract() == 0.0 => Some(f as i64),
+            _ => None,
+        })
     }
 
     /// A number (integer or float).
     pub fn float<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
-        let v = raw(d)?;
-        if v.is_unit() {
-            return Ok(None);
-        }
-        match (v.as_float(), v.as_int()) {
-            (Ok(f), _) => Ok(Some(f)),
-            (_, Ok(i)) => Ok(Some(i as f64)),
-            _ => wrong("a number", &v),
-        }
+        present(d, "a number", |v| match (v.as_float(), v.as_int()) {
+            (Ok(f), _) => Some(f),
+            (_, Ok(i)) => Some(i as f64),
+            _ => None,
+        })
     }
 
     /// A list of strings; one string counts as a list of one.
@@ -304,26 +299,14 @@ pub mod de {
 
     /// A map, taken as it is.
     pub fn map<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Map>, D::Error> {
-        let v = raw(d)?;
-        if v.is_unit() {
-            return Ok(None);
-        }
-        if v.is_map() {
-            return Ok(Some(v.cast::<Map>()));
-        }
-        wrong("a map", &v)
+        present(d, "a map", |v| v.is_map().then(|| v.clone().cast::<Map>()))
     }
 
     /// A function (a closure or `Fn("name")`).
     pub fn func<'de, D: Deserializer<'de>>(d: D) -> Result<Option<FnPtr>, D::Error> {
-        let v = raw(d)?;
-        if v.is_unit() {
-            return Ok(None);
-        }
-        if v.is_fnptr() {
-            return Ok(Some(v.cast::<FnPtr>()));
-        }
-        wrong("a function (closure)", &v)
+        present(d, "a function (closure)", |v| {
+            v.is_fnptr().then(|| v.clone().cast::<FnPtr>())
+        })
     }
 
     /// Any value, as the script gave it (`()` = not set).

@@ -11,7 +11,7 @@ use rhai::plugin::*;
 use rhai::{Array, Map, NativeCallContext};
 use serde_json::{json, Value};
 
-use super::swarm::{delete, filters, get, list_of, post};
+use super::swarm::{delete, list_kind, post};
 
 use super::options::{ObjectFilters, SecretCreateOpts};
 use super::RhaiResult;
@@ -42,9 +42,7 @@ pub(super) fn create(kind: &str, opts: Map) -> RhaiResult<String> {
 
 /// Lists `kind` objects; filters `name`, `label`, `id`.
 pub(super) fn list(kind: &str, opts: Map) -> RhaiResult<Array> {
-    let o: ObjectFilters = super::opts::read(&format!("{kind}::list"), opts)?;
-    let q = ej::query(&[("filters", filters(&o))]);
-    get(format!("{kind} ls"), format!("/{kind}s{q}")).map(list_of)
+    list_kind::<ObjectFilters>(kind, opts)
 }
 
 /// Removes a `kind` object by name or ID.

@@ -233,14 +233,7 @@ fn host_settings(o: &CreateOpts, host: &mut JMap<String, Value>) -> RhaiResult<(
         }
     }
     if let Some(t) = o.tmpfs.clone() {
-        let m: HashMap<String, String> = t
-            .into_iter()
-            .map(|s| match s.split_once(':') {
-                Some((p, opt)) => (p.to_string(), opt.to_string()),
-                None => (s, String::new()),
-            })
-            .collect();
-        host.insert("Tmpfs".into(), json!(m));
+        host.insert("Tmpfs".into(), json!(crate::plan::values::tmpfs_map(t)));
     }
     if let Some(m) = &o.memory {
         let bytes = match (m.as_int(), m.as_float()) {

@@ -82,6 +82,14 @@ pub(super) fn filters(o: &impl serde::Serialize) -> Option<String> {
     ej::filters(found.iter().map(|(k, v)| (k.as_str(), v.as_slice())))
 }
 
+/// Lists `kind` objects (`node`, `task`, `secret` …) that match the
+/// script's filters, read as `F`.
+pub(super) fn list_kind<F: serde::de::DeserializeOwned + serde::Serialize>(kind: &str, opts: Map) -> RhaiResult<Array> {
+    let o: F = super::opts::read(&format!("{kind}::list"), opts)?;
+    let q = ej::query(&[("filters", filters(&o))]);
+    get(format!("{kind} ls"), format!("/{kind}s{q}")).map(list_of)
+}
+
 /// A JSON list from the engine as a Rhai array of maps.
 pub(super) fn list_of(v: Value) -> Array {
     match v {

@@ -8,11 +8,10 @@
 use rhai::plugin::*;
 use rhai::{Array, Map, NativeCallContext};
 
-use super::swarm::{filters, get, list_of};
+use super::swarm::list_kind;
 
 use super::options::TaskFilters;
 use super::RhaiResult;
-use crate::engine_json as ej;
 
 #[export_module]
 pub mod api {
@@ -27,11 +26,6 @@ pub mod api {
     /// ```
     #[rhai_fn(return_raw)]
     pub fn list(ctx: NativeCallContext, opts: Map) -> RhaiResult<Array> {
-        crate::api::at(&ctx, || {
-            crate::api::opts::read::<TaskFilters>("task::list", opts)
-                .map(|o| filters(&o))
-                .and_then(|f| get("task ls".into(), format!("/tasks{}", ej::query(&[("filters", f)]))))
-                .map(list_of)
-        })
+        crate::api::at(&ctx, || list_kind::<TaskFilters>("task", opts))
     }
 }

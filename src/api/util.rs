@@ -123,6 +123,27 @@ pub fn parse_rfc3339(s: &str) -> Option<i64> {
     Some(days * 86400 + hms[0] * 3600 + hms[1] * 60 + hms[2] - offset)
 }
 
+/// `bytes` divided by `base` until it is below it or the units run out:
+/// the value and its unit.
+fn scaled(bytes: i64, base: f64, units: &[&'static str]) -> (f64, &'static str) {
+    let mut v = bytes.max(0) as f64;
+    let mut i = 0;
+    while v >= base && i + 1 < units.len() {
+        v /= base;
+        i += 1;
+    }
+    (v, units[i])
+}
+
+/// A decimal text without its trailing zeros (nor a bare point).
+fn trim_zeros(s: String) -> String {
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        s
+    }
+}
+
 #[export_module]
 pub mod api {
     use super::*;
@@ -369,13 +390,7 @@ pub mod api {
     /// print(human_size(1985000));   // 1.99MB
     /// ```
     pub fn human_size(bytes: i64) -> String {
-        let units = ["B", "kB", "MB", "GB", "TB", "PB"];
-        let mut v = bytes.max(0) as f64;
-        let mut i = 0;
-        while v >= 1000.0 && i + 1 < units.len() {
-            v /= 1000.0;
-            i += 1;
-        }
+        let (v, unit) = scaled(bytes, 1000.0, &["B", "kB", "MB", "GB", "TB", "PB"]);
         // go-units prints `%.3g`: three significant digits, zeros dropped.
         let s = format!(
             "{:.*}",
@@ -388,12 +403,7 @@ pub mod api {
             },
             v
         );
-        let s = if s.contains('.') {
-            s.trim_end_matches('0').trim_end_matches('.').to_string()
-        } else {
-            s
-        };
-        format!("{s}{}", units[i])
+        format!("{}{unit}", trim_zeros(s))
     }
 
     /// A byte count in binary units as `docker stats` prints memory
@@ -403,13 +413,7 @@ pub mod api {
     /// print(human_size_binary(331776));   // 324KiB
     /// ```
     pub fn human_size_binary(bytes: i64) -> String {
-        let units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
-        let mut v = bytes.max(0) as f64;
-        let mut i = 0;
-        while v >= 1024.0 && i + 1 < units.len() {
-            v /= 1024.0;
-            i += 1;
-        }
+        let (v, unit) = scaled(bytes, 1024.0, &["B", "KiB", "MiB", "GiB", "TiB", "PiB"]);
         let decimals = match v {
             v if v >= 1000.0 => 0,
             v if v >= 100.0 => 1,
@@ -417,12 +421,7 @@ pub mod api {
             _ => 3,
         };
         let s = format!("{v:.decimals$}");
-        let s = if s.contains('.') {
-            s.trim_end_matches('0').trim_end_matches('.').to_string()
-        } else {
-            s
-        };
-        format!("{s}{}", units[i])
+        format!("{}{unit}", trim_zeros(s))
     }
 
     /// Formats rows as the Docker CLI's tables.

@@ -14,8 +14,7 @@ use rhai::{Array, Dynamic, Engine, Map};
 
 use super::options::VolumeCreateOpts;
 use super::value::{map_of, to_dynamic};
-use super::{client, engine_err, fail, RhaiResult};
-use crate::bridge;
+use super::{engine_call, engine_find, fail, RhaiResult};
 use crate::docker::Endpoint;
 
 /// A volume on an engine. Properties: `name`, `driver`, `mountpoint`,
@@ -37,15 +36,8 @@ fn from_model(ep: Arc<Endpoint>, v: bollard::models::Volume) -> Volume {
 
 fn lookup(name: &str) -> RhaiResult<Option<Volume>> {
     let ep = super::endpoint();
-    let name = name.to_string();
-    bridge::block_on(async {
-        let d = client(&ep).await?;
-        match d.inspect_volume(&name).await {
-            Ok(v) => Ok(Some(from_model(ep.clone(), v))),
-            Err(e) if super::is_not_found(&e) => Ok(None),
-            Err(e) => Err(engine_err(format!("volume inspect {name}"), &e)),
-        }
-    })
+    let found = engine_find(&ep, format!("volume inspect {name}"), |d| d.inspect_volume(name))?;
+    Ok(found.map(|v| from_model(ep.clone(), v)))
 }
 
 #[export_module]
@@ -76,13 +68,7 @@ pub mod api {
         };
         let label = req.name.clone().unwrap_or_else(|| "(anonymous)".into());
         let ep = crate::api::endpoint();
-        let e2 = ep.clone();
-        let v = bridge::block_on(async move {
-            let d = client(&e2).await?;
-            d.create_volume(req)
-                .await
-                .map_err(|e| engine_err(format!("volume create {label}"), &e))
-        })?;
+        let v = engine_call(&ep, format!("volume create {label}"), |d| d.create_volume(req))?;
         Ok(from_model(ep, v))
     }
 
@@ -139,12 +125,7 @@ pub mod api {
         let filters = crate::api::value::filters(filter);
         let ep = crate::api::endpoint();
         let opts = qp::ListVolumesOptions { filters: Some(filters) };
-        let found = bridge::block_on(async {
-            let d = client(&ep).await?;
-            d.list_volumes(Some(opts))
-                .await
-                .map_err(|e| engine_err("volume list", &e))
-        })?;
+        let found = engine_call(&ep, "volume list", |d| d.list_volumes(Some(opts)))?;
         Ok(found
             .volumes
             .unwrap_or_default()
@@ -200,12 +181,8 @@ pub mod api {
     /// ```
     #[rhai_fn(global, return_raw)]
     pub fn inspect(v: &mut Volume) -> RhaiResult<Dynamic> {
-        let (ep, name) = (v.ep.clone(), v.name.clone());
-        let r = bridge::block_on(async move {
-            let d = client(&ep).await?;
-            d.inspect_volume(&name)
-                .await
-                .map_err(|e| engine_err(format!("volume inspect {name}"), &e))
+        let r = engine_call(&v.ep, format!("volume inspect {}", v.name), |d| {
+            d.inspect_volume(&v.name)
         })?;
         Ok(to_dynamic(&r))
     }
@@ -217,12 +194,8 @@ pub mod api {
     /// ```
     #[rhai_fn(global, name = "remove", return_raw)]
     pub fn remove(v: &mut Volume) -> RhaiResult<()> {
-        let (ep, name) = (v.ep.clone(), v.name.clone());
-        bridge::block_on(async move {
-            let d = client(&ep).await?;
-            d.remove_volume(&name, None::<qp::RemoveVolumeOptions>)
-                .await
-                .map_err(|e| engine_err(format!("volume remove {name}"), &e))
+        engine_call(&v.ep, format!("volume remove {}", v.name), |d| {
+            d.remove_volume(&v.name, None::<qp::RemoveVolumeOptions>)
         })
     }
 

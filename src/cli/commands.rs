@@ -6,7 +6,7 @@
 
 use clap::{Arg, ArgAction, Command};
 
-use super::flags::{flag, ls, multi, num, opt, positional, services, timeout};
+use super::flags::{flag, ls, multi, num, one_or_more, opt, positional, services, timeout};
 
 /// Folder of the stdlib scripts behind top-level commands.
 pub const TOP_LEVEL_GROUP: &str = "compose";
@@ -520,7 +520,7 @@ pub fn add(root: Command) -> Command {
                                     "Engine address of a node (default: a docker context named after the node, else its orch.engine label)",
                                 ),
                         )
-                        .arg(Arg::new("images").num_args(1..).required(true).value_name("IMAGE")),
+                        .arg(one_or_more("images", "IMAGE")),
                 ),
         )
         .subcommand(

@@ -57,6 +57,16 @@ pub(super) fn positional(name: &'static str, help: &'static str) -> Arg {
     Arg::new(name).required(true).help(help)
 }
 
+/// One or more required positional values (`NODE...`).
+pub(super) fn one_or_more(name: &'static str, value_name: &'static str) -> Arg {
+    Arg::new(name).num_args(1..).required(true).value_name(value_name)
+}
+
+/// `-f/--filter`, Docker's repeatable filter.
+pub(super) fn filter() -> Arg {
+    multi("filter", "Filter output based on conditions provided").short('f')
+}
+
 /// `-q/--quiet`.
 pub(super) fn quiet(help: &'static str) -> Arg {
     flag("quiet", Some('q'), help)
@@ -77,7 +87,7 @@ pub(super) fn ls(about: &'static str) -> Command {
         .visible_alias("list")
         .about(about)
         .arg(flag("quiet", Some('q'), "Only display IDs or names"))
-        .arg(multi("filter", "Filter output based on conditions provided").short('f'))
+        .arg(filter())
         .arg(opt("format", "Output format: table or json").default_value("table"))
 }
 

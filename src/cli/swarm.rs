@@ -3,7 +3,7 @@
 
 use clap::{Arg, ArgAction, Command};
 
-use super::flags::{detach, flag, go_duration, multi, num, opt, positional, quiet};
+use super::flags::{detach, filter, flag, go_duration, multi, num, one_or_more, opt, positional, quiet};
 
 /// The options `service create` and `service update` share.
 fn service_spec_args(cmd: Command) -> Command {
@@ -139,13 +139,7 @@ fn secret() -> Command {
         .subcommand(
             Command::new("inspect")
                 .about("Display detailed information on one or more secrets")
-                .arg(
-                    opt(
-                        "format",
-                        "Format output using a custom template ('json', or a Go template)",
-                    )
-                    .short('f'),
-                )
+                .arg(inspect_format())
                 .arg(names()),
         )
         .subcommand(super::flags::ls("List secrets"))
@@ -237,35 +231,52 @@ fn swarm_spec_args(cmd: Command) -> Command {
     .arg(num("task-history-limit", "Task history retention limit"))
 }
 
+/// An `ls` with `-q`, `-f` and `--format` as the swarm groups word them.
+fn swarm_ls(about: &'static str) -> Command {
+    Command::new("ls")
+        .about(about)
+        .arg(quiet("Only display IDs"))
+        .arg(filter())
+        .arg(flag("no-trunc", None, "Do not truncate output"))
+        .arg(table_format())
+}
+
+/// `inspect`'s `-f/--format`: `json`, or a Go template per object.
+fn inspect_format() -> Arg {
+    opt(
+        "format",
+        "Format output using a custom template ('json', or a Go template)",
+    )
+    .short('f')
+}
+
+/// `--format` as the swarm groups word it.
+fn table_format() -> Arg {
+    opt("format", "Format output: table or json").default_value("table")
+}
+
+/// A `ps` of tasks with `-q` and `-f`.
+fn tasks_ps(about: &'static str) -> Command {
+    Command::new("ps")
+        .about(about)
+        .arg(quiet("Only display task IDs"))
+        .arg(filter())
+        .arg(flag("no-trunc", None, "Do not truncate output"))
+}
+
 fn node() -> Command {
     Command::new("node")
         .about("Manage Swarm nodes")
         .subcommand_required(true)
-        .subcommand(
-            Command::new("ls")
-                .about("List nodes in the swarm")
-                .arg(quiet("Only display IDs"))
-                .arg(multi("filter", "Filter output based on conditions provided").short('f'))
-                .arg(opt("format", "Format output: table or json").default_value("table")),
-        )
+        .subcommand(swarm_ls("List nodes in the swarm"))
         .subcommand(
             Command::new("inspect")
                 .about("Display detailed information on one or more nodes")
-                .arg(
-                    opt(
-                        "format",
-                        "Format output using a custom template ('json', or a Go template)",
-                    )
-                    .short('f'),
-                )
-                .arg(Arg::new("nodes").num_args(1..).required(true).value_name("NODE")),
+                .arg(inspect_format())
+                .arg(one_or_more("nodes", "NODE")),
         )
         .subcommand(
-            Command::new("ps")
-                .about("List tasks running on one or more nodes, defaults to current node")
-                .arg(quiet("Only display task IDs"))
-                .arg(multi("filter", "Filter output based on conditions provided").short('f'))
-                .arg(flag("no-trunc", None, "Do not truncate output"))
+            tasks_ps("List tasks running on one or more nodes, defaults to current node")
                 .arg(Arg::new("nodes").num_args(0..).value_name("NODE")),
         )
         .subcommand(
@@ -280,18 +291,18 @@ fn node() -> Command {
         .subcommand(
             Command::new("promote")
                 .about("Promote one or more nodes to manager in the swarm")
-                .arg(Arg::new("nodes").num_args(1..).required(true).value_name("NODE")),
+                .arg(one_or_more("nodes", "NODE")),
         )
         .subcommand(
             Command::new("demote")
                 .about("Demote one or more nodes from manager in the swarm")
-                .arg(Arg::new("nodes").num_args(1..).required(true).value_name("NODE")),
+                .arg(one_or_more("nodes", "NODE")),
         )
         .subcommand(
             Command::new("rm")
                 .about("Remove one or more nodes from the swarm")
                 .arg(flag("force", Some('f'), "Force remove a node from the swarm"))
-                .arg(Arg::new("nodes").num_args(1..).required(true).value_name("NODE")),
+                .arg(one_or_more("nodes", "NODE")),
         )
 }
 
@@ -315,32 +326,13 @@ fn service() -> Command {
                     .value_name("COMMAND"),
             ),
         )
-        .subcommand(
-            Command::new("ls")
-                .about("List services")
-                .arg(quiet("Only display IDs"))
-                .arg(multi("filter", "Filter output based on conditions provided").short('f'))
-                .arg(opt("format", "Format output: table or json").default_value("table")),
-        )
-        .subcommand(
-            Command::new("ps")
-                .about("List the tasks of one or more services")
-                .arg(quiet("Only display task IDs"))
-                .arg(flag("no-trunc", None, "Do not truncate output"))
-                .arg(multi("filter", "Filter output based on conditions provided").short('f'))
-                .arg(Arg::new("services").num_args(1..).required(true).value_name("SERVICE")),
-        )
+        .subcommand(swarm_ls("List services"))
+        .subcommand(tasks_ps("List the tasks of one or more services").arg(one_or_more("services", "SERVICE")))
         .subcommand(
             Command::new("inspect")
                 .about("Display detailed information on one or more services")
-                .arg(
-                    opt(
-                        "format",
-                        "Format output using a custom template ('json', or a Go template)",
-                    )
-                    .short('f'),
-                )
-                .arg(Arg::new("services").num_args(1..).required(true).value_name("SERVICE")),
+                .arg(inspect_format())
+                .arg(one_or_more("services", "SERVICE")),
         )
         .subcommand(
             Command::new("scale")
@@ -390,7 +382,7 @@ fn service() -> Command {
         .subcommand(
             Command::new("rm")
                 .about("Remove one or more services")
-                .arg(Arg::new("services").num_args(1..).required(true).value_name("SERVICE")),
+                .arg(one_or_more("services", "SERVICE")),
         )
 }
 
@@ -468,30 +460,19 @@ fn stack() -> Command {
                 .arg(quiet("Suppress progress output"))
                 .arg(positional("stack", "STACK")),
         )
-        .subcommand(
-            Command::new("ls")
-                .about("List stacks")
-                .arg(opt("format", "Format output: table or json").default_value("table")),
-        )
-        .subcommand(
-            Command::new("ps")
-                .about("List the tasks in the stack")
-                .arg(quiet("Only display task IDs"))
-                .arg(flag("no-trunc", None, "Do not truncate output"))
-                .arg(multi("filter", "Filter output based on conditions provided").short('f'))
-                .arg(positional("stack", "STACK")),
-        )
+        .subcommand(Command::new("ls").about("List stacks").arg(table_format()))
+        .subcommand(tasks_ps("List the tasks in the stack").arg(positional("stack", "STACK")))
         .subcommand(
             Command::new("services")
                 .about("List the services in the stack")
                 .arg(quiet("Only display IDs"))
-                .arg(multi("filter", "Filter output based on conditions provided").short('f'))
-                .arg(opt("format", "Format output: table or json").default_value("table"))
+                .arg(filter())
+                .arg(table_format())
                 .arg(positional("stack", "STACK")),
         )
         .subcommand(
             Command::new("rm")
                 .about("Remove one or more stacks")
-                .arg(Arg::new("stacks").num_args(1..).required(true).value_name("STACK")),
+                .arg(one_or_more("stacks", "STACK")),
         )
 }

@@ -125,26 +125,50 @@ impl Ctx {
     }
 
     pub(super) fn emit(&self, kind: &'static str, name: &str, status: &str, done: bool, started: Instant) {
-        let _ = self.events.send(Event {
-            kind,
-            name: name.to_string(),
-            status: status.into(),
-            done,
-            error: None,
-            elapsed: started.elapsed(),
-        });
+        send_event(&self.events, kind, name, status, done, started);
     }
 
     pub(super) fn fail(&self, kind: &'static str, name: &str, err: &dyn std::fmt::Display, started: Instant) {
-        let _ = self.events.send(Event {
-            kind,
-            name: name.to_string(),
-            status: "Error".into(),
-            done: true,
-            error: Some(err.to_string()),
-            elapsed: started.elapsed(),
-        });
+        send_error(&self.events, kind, name, err, started);
     }
+}
+
+/// Sends a progress event: `kind` ("Container", "Network" …) `name` is at
+/// `status`, `done` when that is its last.
+pub(super) fn send_event(
+    tx: &mpsc::UnboundedSender<Event>,
+    kind: &'static str,
+    name: &str,
+    status: &str,
+    done: bool,
+    started: Instant,
+) {
+    let _ = tx.send(Event {
+        kind,
+        name: name.to_string(),
+        status: status.into(),
+        done,
+        error: None,
+        elapsed: started.elapsed(),
+    });
+}
+
+/// Sends `kind` `name`'s failure event (its last).
+pub(super) fn send_error(
+    tx: &mpsc::UnboundedSender<Event>,
+    kind: &'static str,
+    name: &str,
+    err: &dyn std::fmt::Display,
+    started: Instant,
+) {
+    let _ = tx.send(Event {
+        kind,
+        name: name.to_string(),
+        status: "Error".into(),
+        done: true,
+        error: Some(err.to_string()),
+        elapsed: started.elapsed(),
+    });
 }
 
 /// Result of a service task, shared with the services that depend on it.
@@ -300,50 +324,50 @@ fn spawn_services(ctx: &Ctx, plan: &Plan) -> Vec<tokio::task::JoinHandle<(String
 
 pub(super) async fn create_network(ctx: Ctx, name: String) -> Result<(), (String, String)> {
     let t = Instant::now();
-    let spec = ctx
-        .desired
-        .networks
-        .iter()
-        .find(|n| n.name == name)
-        .expect("planned network")
-        .clone();
-    ctx.emit("Network", &name, "Creating", false, t);
-    let req: NetworkCreateRequest =
-        serde_json::from_value(spec.body).map_err(|e| (format!("network {name}"), e.to_string()))?;
-    match ctx.d.create_network(req).await {
-        Ok(_) => {
-            ctx.emit("Network", &name, "Created", true, t);
-            Ok(())
-        }
-        Err(e) => {
-            let msg = format!("network {name}: {}", flatten(&e));
-            ctx.fail("Network", &name, &msg, t);
-            Err((format!("network {name}"), msg))
-        }
-    }
+    let spec = ctx.desired.networks.iter().find(|n| n.name == name);
+    let body = spec.expect("planned network").body.clone();
+    create_object(&ctx, "Network", &name, t, body, |r: NetworkCreateRequest| {
+        ctx.d.create_network(r)
+    })
+    .await
 }
 
 pub(super) async fn create_volume(ctx: Ctx, name: String) -> Result<(), (String, String)> {
     let t = Instant::now();
-    let spec = ctx
-        .desired
-        .volumes
-        .iter()
-        .find(|v| v.name == name)
-        .expect("planned volume")
-        .clone();
-    ctx.emit("Volume", &name, "Creating", false, t);
-    let req: VolumeCreateRequest =
-        serde_json::from_value(spec.body).map_err(|e| (format!("volume {name}"), e.to_string()))?;
-    match ctx.d.create_volume(req).await {
+    let spec = ctx.desired.volumes.iter().find(|v| v.name == name);
+    let body = spec.expect("planned volume").body.clone();
+    create_object(&ctx, "Volume", &name, t, body, |r: VolumeCreateRequest| {
+        ctx.d.create_volume(r)
+    })
+    .await
+}
+
+/// Creates a network or volume (`kind`) from its planned body, with its
+/// Creating/Created events, or its failure event and error.
+async fn create_object<R, T, Fut>(
+    ctx: &Ctx,
+    kind: &'static str,
+    name: &str,
+    t: Instant,
+    body: serde_json::Value,
+    create: impl FnOnce(R) -> Fut,
+) -> Result<(), (String, String)>
+where
+    R: serde::de::DeserializeOwned,
+    Fut: std::future::Future<Output = Result<T, bollard::errors::Error>>,
+{
+    let what = format!("{} {name}", kind.to_lowercase());
+    ctx.emit(kind, name, "Creating", false, t);
+    let req: R = serde_json::from_value(body).map_err(|e| (what.clone(), e.to_string()))?;
+    match create(req).await {
         Ok(_) => {
-            ctx.emit("Volume", &name, "Created", true, t);
+            ctx.emit(kind, name, "Created", true, t);
             Ok(())
         }
         Err(e) => {
-            let msg = format!("volume {name}: {}", flatten(&e));
-            ctx.fail("Volume", &name, &msg, t);
-            Err((format!("volume {name}"), msg))
+            let msg = format!("{what}: {}", flatten(&e));
+            ctx.fail(kind, name, &msg, t);
+            Err((what, msg))
         }
     }
 }

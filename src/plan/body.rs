@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use serde_json::{json, Map, Value};
 
 use super::desired::*;
-use super::values::{bytes, duration_ns, healthcheck, s, string_map, strings};
+use super::values::{bytes, duration_ns, healthcheck, s, string_map, strings, tmpfs_map};
 
 /// Service attributes this body applies (anything else a service has is
 /// handled elsewhere or reported as not applied).
@@ -249,14 +249,7 @@ fn ports(name: &str, svc: &Value, body: &mut Map<String, Value>, host: &mut Map<
 /// The host config's plain options: flags, lists, sizes and modes.
 fn host_options(svc: &Value, host: &mut Map<String, Value>) {
     if let Some(t) = strings(svc.get("tmpfs")) {
-        let m: BTreeMap<String, String> = t
-            .into_iter()
-            .map(|x| match x.split_once(':') {
-                Some((p, o)) => (p.to_string(), o.to_string()),
-                None => (x, String::new()),
-            })
-            .collect();
-        host.insert("Tmpfs".into(), json!(m));
+        host.insert("Tmpfs".into(), json!(tmpfs_map(t)));
     }
     for (key, field) in [
         ("init", "Init"),

@@ -281,11 +281,16 @@ fn resource_labels(project: &str, kind_label: &str, key: &str, user: Option<&Val
     labels
 }
 
-fn network(project: &str, key: &str, n: &Value) -> NetworkSpec {
-    let name = n["name"]
+/// A network's or volume's engine name: its `name`, else `{project}_{key}`.
+fn resource_name(project: &str, key: &str, v: &Value) -> String {
+    v["name"]
         .as_str()
         .map(str::to_string)
-        .unwrap_or_else(|| format!("{project}_{key}"));
+        .unwrap_or_else(|| format!("{project}_{key}"))
+}
+
+fn network(project: &str, key: &str, n: &Value) -> NetworkSpec {
+    let name = resource_name(project, key, n);
     let hash = super::resources::network_hash(n);
     let body = json!({
         "Name": name,
@@ -307,10 +312,7 @@ fn network(project: &str, key: &str, n: &Value) -> NetworkSpec {
 }
 
 fn volume(project: &str, key: &str, v: &Value) -> VolumeSpec {
-    let name = v["name"]
-        .as_str()
-        .map(str::to_string)
-        .unwrap_or_else(|| format!("{project}_{key}"));
+    let name = resource_name(project, key, v);
     let hash = super::resources::volume_hash(v);
     let body = json!({
         "Name": name,

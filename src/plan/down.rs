@@ -12,7 +12,7 @@ use bollard::Docker;
 use futures_util::future::join_all;
 use tokio::sync::mpsc;
 
-use super::apply::{Event, Outcome};
+use super::apply::{send_event as send, Event, Outcome};
 use super::desired::{Desired, LABEL_DEPENDS_ON, LABEL_ONEOFF, LABEL_PROJECT, LABEL_SERVICE};
 use crate::docker::{flatten, status};
 
@@ -70,17 +70,6 @@ fn selection(
         }
     }
     Ok(Some(chosen))
-}
-
-fn send(tx: &mpsc::UnboundedSender<Event>, kind: &'static str, name: &str, status: &str, done: bool, t: Instant) {
-    let _ = tx.send(Event {
-        kind,
-        name: name.into(),
-        status: status.into(),
-        done,
-        error: None,
-        elapsed: t.elapsed(),
-    });
 }
 
 fn label_filter(project: &str) -> HashMap<String, Vec<String>> {
@@ -315,12 +304,7 @@ async fn find(
             deps.extend(svc.depends_on.iter().map(|x| x.service.clone()));
         }
         deps.extend(label_deps(&labels));
-        let name = c
-            .names
-            .as_ref()
-            .and_then(|n| n.first())
-            .map(|n| n.trim_start_matches('/').to_string())
-            .unwrap_or_default();
+        let name = crate::docker::summary_name(&c);
         // Services a profile leaves out are no orphans: compose takes
         // them down with the rest.
         let is_orphan = known.as_ref().is_some_and(|k| !k.contains(&service)) && !disabled.contains(&service);

@@ -10,7 +10,7 @@
 
 use std::time::{Duration, Instant};
 
-use bollard::exec::{CreateExecOptions, StartExecOptions, StartExecResults};
+use bollard::exec::{CreateExecOptions, CreateExecResults, StartExecOptions, StartExecResults};
 use bollard::Docker;
 use futures_util::StreamExt;
 use serde_json::Value;
@@ -128,15 +128,8 @@ pub async fn post_start_attached(
         return Ok(());
     };
     for h in &sp.post_start {
-        let engine = |what: &str, e: &bollard::errors::Error| HookError::Engine {
-            what: format!("service {}: {what} a hook", sp.name),
-            message: flatten(e),
-            status: status(e),
-        };
-        let exec = d
-            .create_exec(id, create_options(h, true))
-            .await
-            .map_err(|e| engine("creating", &e))?;
+        let engine = |what: &str, e: &bollard::errors::Error| engine_error(&sp.name, what, e);
+        let exec = create_exec(d, &sp.name, id, h, true).await?;
         let start = StartExecOptions {
             detach: false,
             tty: sp.tty,
@@ -213,15 +206,7 @@ pub async fn run(d: &Docker, service: &str, id: &str, tty: bool, hooks: &[Hook])
 }
 
 async fn run_one(d: &Docker, service: &str, id: &str, tty: bool, h: &Hook) -> Result<(), HookError> {
-    let engine = |what: &str, e: &bollard::errors::Error| HookError::Engine {
-        what: format!("service {service}: {what} a hook"),
-        message: flatten(e),
-        status: status(e),
-    };
-    let exec = d
-        .create_exec(id, create_options(h, false))
-        .await
-        .map_err(|e| engine("creating", &e))?;
+    let exec = create_exec(d, service, id, h, false).await?;
     let start = StartExecOptions {
         detach: true,
         tty,
@@ -251,6 +236,29 @@ async fn run_one(d: &Docker, service: &str, id: &str, tty: bool, h: &Hook) -> Re
             };
         }
     }
+}
+
+/// The engine's error `e` while `what` (creating, starting …) a hook of
+/// `service`.
+fn engine_error(service: &str, what: &str, e: &bollard::errors::Error) -> HookError {
+    HookError::Engine {
+        what: format!("service {service}: {what} a hook"),
+        message: flatten(e),
+        status: status(e),
+    }
+}
+
+/// Creates hook `h`'s exec in container `id` of `service`.
+async fn create_exec(
+    d: &Docker,
+    service: &str,
+    id: &str,
+    h: &Hook,
+    attach: bool,
+) -> Result<CreateExecResults, HookError> {
+    d.create_exec(id, create_options(h, attach))
+        .await
+        .map_err(|e| engine_error(service, "creating", &e))
 }
 
 /// compose's `ExecOptions` for a hook (no TTY at create: compose sets

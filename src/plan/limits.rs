@@ -209,6 +209,18 @@ pub(crate) fn endpoint(cfg: &Value) -> Option<Value> {
     (!ep.is_empty()).then_some(Value::Object(ep))
 }
 
+/// An `ipam.config` entry's addresses (`subnet`, `ip_range`, `gateway`)
+/// under the engine's names.
+pub(crate) fn ipam_pool(p: &Value) -> Map<String, Value> {
+    let mut c = Map::new();
+    for (key, field) in [("subnet", "Subnet"), ("ip_range", "IPRange"), ("gateway", "Gateway")] {
+        if let Some(v) = p[key].as_str() {
+            c.insert(field.into(), json!(v));
+        }
+    }
+    c
+}
+
 /// A network's `ipam:` as compose sends it (only when `config` is given;
 /// otherwise the engine's defaults).
 pub(crate) fn network_ipam(n: &Value) -> Value {
@@ -218,12 +230,7 @@ pub(crate) fn network_ipam(n: &Value) -> Value {
     let config: Vec<Value> = pools
         .iter()
         .map(|p| {
-            let mut c = Map::new();
-            for (key, field) in [("subnet", "Subnet"), ("ip_range", "IPRange"), ("gateway", "Gateway")] {
-                if let Some(v) = p[key].as_str() {
-                    c.insert(field.into(), json!(v));
-                }
-            }
+            let mut c = ipam_pool(p);
             if let Some(aux) = p["aux_addresses"].as_object() {
                 c.insert("AuxiliaryAddresses".into(), json!(aux));
             }

@@ -70,6 +70,16 @@ pub fn bytes(v: Option<&Value>) -> Option<i64> {
     }
 }
 
+/// `tmpfs` entries (`/path[:options]`) as the engine's path → options map.
+pub fn tmpfs_map(list: Vec<String>) -> BTreeMap<String, String> {
+    list.into_iter()
+        .map(|x| match x.split_once(':') {
+            Some((p, o)) => (p.to_string(), o.to_string()),
+            None => (x, String::new()),
+        })
+        .collect()
+}
+
 /// A compose `healthcheck` as the engine's `HealthConfig` (containers and
 /// Swarm services take the same shape).
 pub fn healthcheck(hc: &Value) -> Value {

@@ -8,31 +8,9 @@ use bollard::query_parameters as qp;
 use bollard::Docker;
 use tokio::sync::mpsc;
 
-use super::apply::Event;
+use super::apply::{send_error as fail, send_event as emit, Event};
 use super::desired::Condition;
 use crate::docker::flatten;
-
-fn emit(tx: &mpsc::UnboundedSender<Event>, kind: &'static str, name: &str, status: &str, done: bool, t: Instant) {
-    let _ = tx.send(Event {
-        kind,
-        name: name.to_string(),
-        status: status.into(),
-        done,
-        error: None,
-        elapsed: t.elapsed(),
-    });
-}
-
-fn fail(tx: &mpsc::UnboundedSender<Event>, kind: &'static str, name: &str, err: &str, t: Instant) {
-    let _ = tx.send(Event {
-        kind,
-        name: name.to_string(),
-        status: "Error".into(),
-        done: true,
-        error: Some(err.to_string()),
-        elapsed: t.elapsed(),
-    });
-}
 
 /// Blocks until `dep`'s containers meet `cond`.
 pub async fn condition(

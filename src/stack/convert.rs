@@ -183,15 +183,7 @@ fn network(project: &str, ns: &str, key: &str, cfg: &Value) -> Object {
             .as_array()
             .into_iter()
             .flatten()
-            .map(|p| {
-                let mut m = Map::new();
-                for (k, f) in [("subnet", "Subnet"), ("ip_range", "IPRange"), ("gateway", "Gateway")] {
-                    if let Some(v) = p[k].as_str() {
-                        m.insert(f.into(), json!(v));
-                    }
-                }
-                Value::Object(m)
-            })
+            .map(|p| Value::Object(crate::plan::limits::ipam_pool(p)))
             .collect();
         if !pools.is_empty() {
             out.insert("Config".into(), json!(pools));

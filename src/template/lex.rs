@@ -56,6 +56,17 @@ pub fn lex(src: &str) -> Result<Vec<Item>, TemplateError> {
     Ok(items)
 }
 
+/// The token of a one-character punctuation mark (`|`, `(`, `)`, `,`, `=`).
+fn punct(c: char) -> Tok {
+    match c {
+        '|' => Tok::Pipe,
+        '(' => Tok::Open,
+        ')' => Tok::Close,
+        ',' => Tok::Comma,
+        _ => Tok::Assign,
+    }
+}
+
 fn path(src: &str, mut i: usize) -> (Vec<String>, usize) {
     let b = src.as_bytes();
     let mut parts = Vec::new();
@@ -97,29 +108,13 @@ fn action(src: &str, mut i: usize) -> Result<(Toks, usize, bool), TemplateError>
         let at = i;
         let c = b[i] as char;
         let tok = match c {
-            '|' => {
+            '|' | '(' | ')' | ',' | '=' => {
                 i += 1;
-                Tok::Pipe
-            }
-            '(' => {
-                i += 1;
-                Tok::Open
-            }
-            ')' => {
-                i += 1;
-                Tok::Close
-            }
-            ',' => {
-                i += 1;
-                Tok::Comma
+                punct(c)
             }
             ':' if src[i..].starts_with(":=") => {
                 i += 2;
                 Tok::Declare
-            }
-            '=' => {
-                i += 1;
-                Tok::Assign
             }
             '.' => {
                 let (parts, e) = path(src, i);

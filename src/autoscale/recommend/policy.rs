@@ -10,6 +10,13 @@ fn change_in_period(events: &[Stamped], period: i64, now: f64) -> i64 {
     events.iter().filter(|e| e.at > cutoff).map(|e| e.replicas).sum()
 }
 
+/// The replicas at the start of a policy's period: `current` less the
+/// scale-ups and plus the scale-downs within it.
+fn period_start(current: i64, st: &State, period_seconds: i64, now: f64) -> i64 {
+    current - change_in_period(&st.scale_ups, period_seconds, now)
+        + change_in_period(&st.scale_downs, period_seconds, now)
+}
+
 /// `calculateScaleUpLimitWithScalingRules`.
 pub(super) fn scale_up_limit(current: i64, st: &State, r: &Resolved, now: f64) -> i64 {
     let (mut result, pick): (i64, fn(i64, i64) -> i64) = match r.select {
@@ -18,8 +25,7 @@ pub(super) fn scale_up_limit(current: i64, st: &State, r: &Resolved, now: f64) -
         Select::Max => (i64::MIN, std::cmp::max),
     };
     for p in &r.policies {
-        let start = current - change_in_period(&st.scale_ups, p.period_seconds, now)
-            + change_in_period(&st.scale_downs, p.period_seconds, now);
+        let start = period_start(current, st, p.period_seconds, now);
         let proposed = match p.kind {
             PolicyType::Pods => start + p.value,
             PolicyType::Percent => (start as f64 * (1.0 + p.value as f64 / 100.0)).ceil() as i64,
@@ -37,8 +43,7 @@ pub(super) fn scale_down_limit(current: i64, st: &State, r: &Resolved, now: f64)
         Select::Max => (i64::MAX, std::cmp::min),
     };
     for p in &r.policies {
-        let start = current - change_in_period(&st.scale_ups, p.period_seconds, now)
-            + change_in_period(&st.scale_downs, p.period_seconds, now);
+        let start = period_start(current, st, p.period_seconds, now);
         let proposed = match p.kind {
             PolicyType::Pods => start - p.value,
             PolicyType::Percent => (start as f64 * (1.0 - p.value as f64 / 100.0)) as i64,

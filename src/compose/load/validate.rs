@@ -99,9 +99,7 @@ fn references(sname: &str, m: &Map<String, Value>, declared: &Declared) -> Resul
             .unwrap_or_default()
         {
             if k != "default" && !declared.networks.contains(&k) {
-                return Err(format!(
-                    "service \"{sname}\" refers to undefined network {k}: invalid compose project"
-                ));
+                return Err(undefined(sname, "network", &k));
             }
         }
     }
@@ -109,9 +107,7 @@ fn references(sname: &str, m: &Map<String, Value>, declared: &Declared) -> Resul
         if v["type"] == "volume" {
             if let Some(src) = v["source"].as_str() {
                 if !declared.volumes.contains(src) {
-                    return Err(format!(
-                        "service \"{sname}\" refers to undefined volume {src}: invalid compose project"
-                    ));
+                    return Err(undefined(sname, "volume", src));
                 }
             }
         }
@@ -125,13 +121,16 @@ fn references(sname: &str, m: &Map<String, Value>, declared: &Declared) -> Resul
         {
             let src = r["source"].as_str().unwrap_or_default();
             if !declared.contains(src) {
-                return Err(format!(
-                    "service \"{sname}\" refers to undefined {kind} {src}: invalid compose project"
-                ));
+                return Err(undefined(sname, kind, src));
             }
         }
     }
     Ok(())
+}
+
+/// Service `sname` names a `kind` object `name` the project does not declare.
+fn undefined(sname: &str, kind: &str, name: &str) -> String {
+    format!("service \"{sname}\" refers to undefined {kind} {name}: invalid compose project")
 }
 
 /// A required `depends_on` entry must name a service of the project (after
@@ -152,14 +151,11 @@ pub(super) fn depends_on(
                 let node = service_nodes
                     .get(sname)
                     .map(|n| n.get("depends_on").cloned().unwrap_or_else(|| n.clone()));
+                let msg =
+                    format!("service \"{sname}\" depends on undefined service \"{dep}\": invalid compose project");
                 return Err(match node {
-                    Some(n) => files.error_at(
-                        &n,
-                        format!("service \"{sname}\" depends on undefined service \"{dep}\": invalid compose project"),
-                    ),
-                    None => LoadError::plain(format!(
-                        "service \"{sname}\" depends on undefined service \"{dep}\": invalid compose project"
-                    )),
+                    Some(n) => files.error_at(&n, msg),
+                    None => LoadError::plain(msg),
                 });
             }
         }
