@@ -203,6 +203,10 @@ pub mod api {
     /// `docker compose config --variables`: the variables compose-go's
     /// model uses, as text in `format` (`json`, `yaml`, `table`). Options
     /// as `compose::load`'s. Returns `#{ text, warnings }`.
+    ///
+    /// ```rhai
+    /// print(compose::variables(#{ files: ["compose.yml"] }, "table").text);
+    /// ```
     #[rhai_fn(name = "variables", return_raw)]
     pub fn variables(ctx: NativeCallContext, opts: Map, format: &str) -> RhaiResult<Map> {
         crate::api::at(&ctx, || super::variables(opts, format))
@@ -341,6 +345,10 @@ pub mod api {
     }
 
     /// The project's environment (what `env` reads) as a map.
+    ///
+    /// ```rhai
+    /// for k in p.environment.keys() { print(`${k}=${p.environment[k]}`); }
+    /// ```
     #[rhai_fn(global, get = "environment", pure)]
     pub fn environment(p: &mut Project) -> Map {
         p.0.environment
