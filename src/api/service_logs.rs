@@ -47,27 +47,31 @@ fn meta(t: &Value) -> Map {
     m
 }
 
-/// The tasks' streams not yet in `merged`, added (the task `only`, an ID
-/// or its prefix, when given).
-fn add_streams(
-    d: &Docker,
-    merged: &mut SelectAll<BoxStream<'static, Tagged>>,
-    seen: &mut HashSet<String>,
-    list: &[Value],
-    only: Option<&str>,
-    options: &qp::LogsOptions,
-) {
-    for t in list {
-        let id = t["ID"].as_str().unwrap_or_default().to_string();
-        if only.is_some_and(|o| !id.starts_with(o)) || !seen.insert(id.clone()) {
-            continue;
+/// The merged log streams of one service's tasks, and which tasks
+/// already have one.
+struct Follow {
+    d: Docker,
+    id: String,
+    name: String,
+    /// Only this task (an ID or its prefix), when given.
+    only: Option<String>,
+    merged: SelectAll<BoxStream<'static, Tagged>>,
+    seen: HashSet<String>,
+}
+
+impl Follow {
+    /// Asks for the service's tasks and adds a stream for each new one.
+    fn add_new(&mut self, options: &qp::LogsOptions) -> RhaiResult<()> {
+        for t in tasks(&self.id, &self.name)? {
+            let id = t["ID"].as_str().unwrap_or_default().to_string();
+            if self.only.as_deref().is_some_and(|o| !id.starts_with(o)) || !self.seen.insert(id.clone()) {
+                continue;
+            }
+            let m = meta(&t);
+            let s = self.d.task_logs(&id, Some(options.clone()));
+            self.merged.push(s.map(move |item| (m.clone(), item)).boxed());
         }
-        let m = meta(t);
-        merged.push(
-            d.task_logs(&id, Some(options.clone()))
-                .map(move |item| (m.clone(), item))
-                .boxed(),
-        );
+        Ok(())
     }
 }
 
@@ -88,25 +92,23 @@ pub(super) fn service_logs(ctx: &NativeCallContext, name: &str, opts: Map, each:
     };
     let svc = super::service::inspect_json("logs", name)?;
     let id = svc["ID"].as_str().unwrap_or_default().to_string();
-    let d = with(|d| async move { Ok(d) })?;
-    let mut merged = SelectAll::new();
-    let mut seen = HashSet::new();
-    add_streams(
-        &d,
-        &mut merged,
-        &mut seen,
-        &tasks(&id, name)?,
-        o.task.as_deref(),
-        &options,
-    );
+    let mut f = Follow {
+        d: with(|d| async move { Ok(d) })?,
+        id,
+        name: name.to_string(),
+        only: o.task.clone(),
+        merged: SelectAll::new(),
+        seen: HashSet::new(),
+    };
+    f.add_new(&options)?;
     let mut partial: HashMap<(String, bool), String> = HashMap::new();
     let mut listed = Instant::now();
     loop {
         let next = bridge::block_on(async {
             Ok(if follow {
-                tokio::time::timeout(Duration::from_secs(1), merged.next()).await.ok()
+                tokio::time::timeout(Duration::from_secs(1), f.merged.next()).await.ok()
             } else {
-                Some(merged.next().await)
+                Some(f.merged.next().await)
             })
         })?;
         match next {
@@ -131,14 +133,7 @@ pub(super) fn service_logs(ctx: &NativeCallContext, name: &str, opts: Map, each:
             None => {}
         }
         if follow && listed.elapsed() >= Duration::from_secs(1) {
-            add_streams(
-                &d,
-                &mut merged,
-                &mut seen,
-                &tasks(&id, name)?,
-                o.task.as_deref(),
-                &later,
-            );
+            f.add_new(&later)?;
             listed = Instant::now();
         }
     }
