@@ -23,11 +23,11 @@ pub enum Error {
     Required { name: String, message: String },
 }
 
-fn is_name_start(c: char) -> bool {
+pub(super) fn is_name_start(c: char) -> bool {
     c == '_' || c.is_ascii_alphabetic()
 }
 
-fn is_name(c: char) -> bool {
+pub(super) fn is_name(c: char) -> bool {
     c == '_' || c.is_ascii_alphanumeric()
 }
 

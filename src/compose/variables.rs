@@ -38,12 +38,13 @@ fn walk(v: &Value, out: &mut BTreeMap<String, Variable>) {
     }
 }
 
+/// The interpolation's own name rules, on the bytes this scanner walks.
 fn name_start(b: u8) -> bool {
-    b == b'_' || b.is_ascii_alphabetic()
+    super::interp::is_name_start(char::from(b))
 }
 
 fn name_char(b: u8) -> bool {
-    b == b'_' || b.is_ascii_alphanumeric()
+    super::interp::is_name(char::from(b))
 }
 
 /// One match of compose-go's pattern at `s[i]` (a `$`): its end, and the
