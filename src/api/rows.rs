@@ -157,12 +157,17 @@ fn row(c: &Container, project: &str, trunc: bool, now: i64) -> Map {
         .and_then(|rest| rest.split_once(')'))
         .and_then(|(code, _)| code.parse::<i64>().ok())
         .unwrap_or(0);
-    let labels = info
-        .get("labels")
-        .and_then(|l| l.read_lock::<Map>().map(|m| m.clone()))
-        .unwrap_or_default();
     // Rhai's maps keep their keys sorted: compose's order of the labels.
-    let label_text: Vec<String> = labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    let (label_text, service): (Vec<String>, Dynamic) = info
+        .get("labels")
+        .and_then(|l| {
+            l.read_lock::<Map>().map(|m| {
+                let text = m.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                let service = m.get(crate::plan::desired::LABEL_SERVICE).cloned();
+                (text, service.unwrap_or(Dynamic::UNIT))
+            })
+        })
+        .unwrap_or_default();
     let mut mounts = Vec::new();
     let mut local = 0;
     for m in decoded::<MountPoint>(info, "mounts") {
@@ -221,13 +226,7 @@ fn row(c: &Container, project: &str, trunc: bool, now: i64) -> Map {
     put("Networks", networks.join(",").into());
     put("Ports", ports(&port_list).into());
     put("Project", project.into());
-    put(
-        "Service",
-        labels
-            .get(crate::plan::desired::LABEL_SERVICE)
-            .cloned()
-            .unwrap_or(Dynamic::UNIT),
-    );
+    put("Service", service);
     put("Publishers", publishers.into());
     put(
         "RunningFor",
@@ -276,13 +275,34 @@ pub mod global_api {
     /// ```
     #[rhai_fn(global, return_raw)]
     pub fn sort_by_key(ctx: NativeCallContext, list: &mut Array, key: FnPtr) -> RhaiResult<()> {
-        let mut keyed = Vec::with_capacity(list.len());
-        for item in list.iter() {
-            keyed.push((call_back(&ctx, &key, vec![item.clone()], 1)?, item.clone()));
+        // Each item goes to `key` shared, not copied: a container's
+        // copy (its whole engine record) was most of a 500-row sort.
+        let items: Vec<Dynamic> = std::mem::take(list).into_iter().map(Dynamic::into_shared).collect();
+        let mut keyed = Vec::with_capacity(items.len());
+        let mut failed = None;
+        for item in &items {
+            match call_back(&ctx, &key, vec![item.clone()], 1) {
+                Ok(k) => keyed.push((k, keyed.len())),
+                Err(e) => {
+                    failed = Some(e);
+                    break;
+                }
+            }
         }
         keyed.sort_by(|a, b| super::compare(&a.0, &b.0));
-        *list = keyed.into_iter().map(|(_, item)| item).collect();
-        Ok(())
+        let mut items: Vec<Option<Dynamic>> = items.into_iter().map(Some).collect();
+        let order = keyed.iter().map(|(_, i)| *i);
+        // On a failing key the list stays whole, in its old order.
+        let order: Vec<usize> = match failed {
+            Some(_) => (0..items.len()).collect(),
+            None => order.collect(),
+        };
+        *list = order
+            .into_iter()
+            .filter_map(|i| items[i].take())
+            .map(Dynamic::flatten)
+            .collect();
+        failed.map_or(Ok(()), Err)
     }
 }
 

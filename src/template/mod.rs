@@ -92,7 +92,8 @@ impl Template {
     fn row(&self, data: &Value, header: bool, out: &mut String) -> Result<(), TemplateError> {
         let mut cx = eval::Ctx {
             src: &self.src,
-            vars: vec![(String::new(), data.clone())],
+            root: data,
+            vars: Vec::new(),
             header,
         };
         eval::exec(&self.nodes, data, out, &mut cx)?;
