@@ -12,7 +12,7 @@ use serde_json::{json, Map, Value};
 use super::develop;
 use super::env;
 use super::hooks;
-use super::schema::{BUILD_ORDER, DEPLOY_ORDER, HEALTH_ORDER, SERVICE_KEYS};
+use super::schema::{is_service_key, BUILD_ORDER, DEPLOY_ORDER, HEALTH_ORDER};
 use super::Files;
 use crate::compose::canon::{self, ordered, to_json};
 use crate::compose::error::LoadError;
@@ -45,7 +45,7 @@ pub(super) fn service(
             out.insert(key, to_json(v));
             continue;
         }
-        if !SERVICE_KEYS.contains(&key.as_str()) {
+        if !is_service_key(&key) {
             return Err(files.error_at(k, format!("services.{name} additional properties '{key}' not allowed")));
         }
         if let Some(t) = &v.tag {
