@@ -6,7 +6,7 @@
 
 use clap::{Arg, Command};
 
-use super::flags::{flag, go_duration, multi, num, opt};
+use super::flags::{flag, go_duration, multi, num, opt, table};
 
 /// `--name[=true|false]`: given alone it means true; the script gets
 /// `"true"`, `"false"` or `()` when the flag is absent, so `service
@@ -25,10 +25,12 @@ fn bool_opt(name: &'static str, help: &'static str) -> Arg {
 /// The flags both commands take with the same meaning.
 fn shared(cmd: Command) -> Command {
     cmd.arg(bool_opt("init", "Use an init inside each service container to forward signals and reap processes"))
-        .arg(opt("isolation", "Service container isolation mode"))
-        .arg(num("limit-pids", "Limit maximum number of processes (default 0 = unlimited)"))
-        .arg(opt("log-driver", "Logging driver for service"))
-        .arg(multi("log-opt", "Logging driver options"))
+        .args(table([
+            (opt, "isolation", "Service container isolation mode"),
+            (num, "limit-pids", "Limit maximum number of processes (default 0 = unlimited)"),
+            (opt, "log-driver", "Logging driver for service"),
+            (multi, "log-opt", "Logging driver options"),
+        ]))
         .arg(bool_opt("read-only", "Mount the container's root filesystem as read only"))
         .arg(go_duration("restart-window", "Window used to evaluate the restart policy (ns|us|ms|s|m|h)"))
         .arg(opt("stop-signal", "Signal to stop the container"))
@@ -40,49 +42,52 @@ fn shared(cmd: Command) -> Command {
         ))
 }
 
+/// `--cap-add` and `--cap-drop`, which both commands take as lists.
+fn capabilities(cmd: Command) -> Command {
+    cmd.arg(multi("cap-add", "Add Linux capabilities"))
+        .arg(multi("cap-drop", "Drop Linux capabilities"))
+}
+
 /// `service create`'s container flags.
 pub(super) fn create(cmd: Command) -> Command {
-    shared(cmd)
-        .arg(multi("cap-add", "Add Linux capabilities"))
-        .arg(multi("cap-drop", "Drop Linux capabilities"))
-        .arg(multi("dns", "Set custom DNS servers"))
-        .arg(multi("dns-option", "Set DNS options"))
-        .arg(multi("dns-search", "Set custom DNS search domains"))
-        .arg(multi(
+    capabilities(shared(cmd)).args(table([
+        (multi, "dns", "Set custom DNS servers"),
+        (multi, "dns-option", "Set DNS options"),
+        (multi, "dns-search", "Set custom DNS search domains"),
+        (
+            multi,
             "group",
             "Set one or more supplementary user groups for the container",
-        ))
-        .arg(multi("host", "Set one or more custom host-to-IP mappings (host:ip)"))
-        .arg(multi("env-file", "Read in a file of environment variables"))
-        .arg(multi("sysctl", "Sysctl options"))
-        .arg(multi("ulimit", "Ulimit options"))
+        ),
+        (multi, "host", "Set one or more custom host-to-IP mappings (host:ip)"),
+        (multi, "env-file", "Read in a file of environment variables"),
+        (multi, "sysctl", "Sysctl options"),
+        (multi, "ulimit", "Ulimit options"),
+    ]))
 }
 
 /// `service update`'s: the same settings, lists as `-add`/`-rm` pairs.
 pub(super) fn update(cmd: Command) -> Command {
-    let pairs: [(&'static str, &'static str, &'static str); 13] = [
-        ("mount-add", "mount-rm", "a mount (`-rm`: by target path)"),
-        ("placement-pref-add", "placement-pref-rm", "a placement preference"),
-        ("publish-add", "publish-rm", "a published port (`-rm`: by target port)"),
-        ("secret-add", "secret-rm", "a secret"),
-        ("label-add", "label-rm", "a service label"),
-        ("container-label-add", "container-label-rm", "a container label"),
-        ("dns-add", "dns-rm", "a custom DNS server"),
-        ("dns-option-add", "dns-option-rm", "a DNS option"),
-        ("dns-search-add", "dns-search-rm", "a DNS search domain"),
-        ("group-add", "group-rm", "a supplementary user group"),
-        ("host-add", "host-rm", "a custom host-to-IP mapping (\"host:ip\")"),
-        ("sysctl-add", "sysctl-rm", "a sysctl option"),
-        ("ulimit-add", "ulimit-rm", "a ulimit option"),
+    let lists = [
+        ("mount", "a mount (`-rm`: by target path)"),
+        ("placement-pref", "a placement preference"),
+        ("publish", "a published port (`-rm`: by target port)"),
+        ("secret", "a secret"),
+        ("label", "a service label"),
+        ("container-label", "a container label"),
+        ("dns", "a custom DNS server"),
+        ("dns-option", "a DNS option"),
+        ("dns-search", "a DNS search domain"),
+        ("group", "a supplementary user group"),
+        ("host", "a custom host-to-IP mapping (\"host:ip\")"),
+        ("sysctl", "a sysctl option"),
+        ("ulimit", "a ulimit option"),
     ];
-    let mut cmd = shared(cmd)
-        .arg(multi("cap-add", "Add Linux capabilities"))
-        .arg(multi("cap-drop", "Drop Linux capabilities"))
-        .arg(opt("args", "Service command args"));
-    for (add, rm, what) in pairs {
+    let mut cmd = capabilities(shared(cmd)).arg(opt("args", "Service command args"));
+    for (list, what) in lists {
         cmd = cmd
-            .arg(multi(add, "").help(format!("Add or update {what}")))
-            .arg(multi(rm, "").help(format!("Remove {what}")));
+            .arg(multi(&format!("{list}-add"), "").help(format!("Add or update {what}")))
+            .arg(multi(&format!("{list}-rm"), "").help(format!("Remove {what}")));
     }
     cmd
 }
