@@ -11,7 +11,6 @@ pub mod attach;
 pub mod autoscale;
 pub mod batch;
 pub mod compose;
-pub mod config;
 pub mod container;
 pub mod container_cp;
 pub mod container_image;
@@ -22,6 +21,7 @@ pub mod engine;
 pub mod exec_attached;
 pub mod follow;
 pub mod format;
+pub mod handles;
 pub mod health;
 pub mod image;
 pub mod json_text;
@@ -80,23 +80,21 @@ pub fn register(engine: &mut Engine) {
         rows::compose_api
     ]);
     compose.set_var("LABELS", compose::labels());
+    let container = merged(modules![
+        container::api,
+        container_io::api,
+        container_cp::api,
+        container_image::api,
+        health::api,
+        attach::api,
+        exec_attached::api,
+        stats::api
+    ]);
     let statics = [
-        (
-            "container",
-            merged(modules![
-                container::api,
-                container_io::api,
-                container_cp::api,
-                container_image::api,
-                health::api,
-                attach::api,
-                exec_attached::api,
-                stats::api
-            ]),
-        ),
-        ("image", exported_module!(image::api)),
-        ("network", exported_module!(network::api)),
-        ("volume", exported_module!(volume::api)),
+        ("container", container::HANDLE.module(container)),
+        ("image", image::HANDLE.module(exported_module!(image::api))),
+        ("network", network::HANDLE.module(exported_module!(network::api))),
+        ("volume", volume::HANDLE.module(exported_module!(volume::api))),
         ("plan", exported_module!(plan::api)),
         ("compose", compose),
         ("progress", exported_module!(progress::api)),
@@ -104,15 +102,13 @@ pub fn register(engine: &mut Engine) {
         ("node", merged(modules![node::api, node_engines::api])),
         ("service", merged(modules![service::api, stats_scope::service_api])),
         ("task", merged(modules![task::api, health::task_api])),
-        ("secret", exported_module!(secret::api)),
-        ("config", exported_module!(config::api)),
         ("stack", exported_module!(stack::api)),
         ("autoscale", exported_module!(autoscale::api)),
         ("watch", exported_module!(watch::api)),
         ("engine", exported_module!(engine::api)),
         ("context", exported_module!(context::api)),
     ];
-    for (name, module) in statics {
+    for (name, module) in statics.into_iter().chain(secret::modules()) {
         engine.register_static_module(name, module.into());
     }
     for module in modules![
