@@ -16,7 +16,7 @@ use futures_util::StreamExt;
 use rhai::plugin::*;
 use rhai::{Array, Dynamic, Engine, FnPtr, Map, NativeCallContext};
 
-use super::handles::Handle;
+use super::handles::{Doc, Handle};
 use super::options::RemoveOpts;
 use super::value::{map_of, to_dynamic};
 use super::{client, engine_call, engine_err, engine_find, fail, RhaiResult};
@@ -141,51 +141,54 @@ macro_rules! call {
     }};
 }
 
-/// The handle's properties read from `info`, with their doc comments.
+/// The properties read from `info`, with their doc comments.
+const PROPERTIES: &[(&str, Doc)] = &[
+    (
+        "image",
+        &[
+            "The image the container was created from.",
+            "",
+            "```rhai",
+            "print(container::get(\"web\").image);",
+            "```",
+        ],
+    ),
+    (
+        "state",
+        &[
+            "The state when the handle was made: created, running, exited …",
+            "",
+            "```rhai",
+            "if container::get(\"web\").state == \"exited\" { print(\"stopped\"); }",
+            "```",
+        ],
+    ),
+    (
+        "status",
+        &[
+            "Docker's human status (\"Up 2 minutes\"), when listed.",
+            "",
+            "```rhai",
+            "for c in container::list(#{}) { print(`${c.name}: ${c.status}`); }",
+            "```",
+        ],
+    ),
+    (
+        "labels",
+        &[
+            "The container's labels.",
+            "",
+            "```rhai",
+            "print(container::get(\"web\").labels[\"com.docker.compose.service\"]);",
+            "```",
+        ],
+    ),
+];
+
+/// How the module adds the handle's properties.
 pub const HANDLE: Handle<Container> = Handle {
     info: |h| &h.info,
-    properties: &[
-        (
-            "image",
-            &[
-                "The image the container was created from.",
-                "",
-                "```rhai",
-                "print(container::get(\"web\").image);",
-                "```",
-            ],
-        ),
-        (
-            "state",
-            &[
-                "The state when the handle was made: created, running, exited …",
-                "",
-                "```rhai",
-                "if container::get(\"web\").state == \"exited\" { print(\"stopped\"); }",
-                "```",
-            ],
-        ),
-        (
-            "status",
-            &[
-                "Docker's human status (\"Up 2 minutes\"), when listed.",
-                "",
-                "```rhai",
-                "for c in container::list(#{}) { print(`${c.name}: ${c.status}`); }",
-                "```",
-            ],
-        ),
-        (
-            "labels",
-            &[
-                "The container's labels.",
-                "",
-                "```rhai",
-                "print(container::get(\"web\").labels[\"com.docker.compose.service\"]);",
-                "```",
-            ],
-        ),
-    ],
+    properties: PROPERTIES,
     lookup: None,
 };
 

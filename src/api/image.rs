@@ -15,7 +15,7 @@ use futures_util::StreamExt;
 use rhai::plugin::*;
 use rhai::{Array, Dynamic, Engine, Map, NativeCallContext};
 
-use super::handles::Handle;
+use super::handles::{Doc, Handle};
 use super::options::{ImageBuildOpts, ImageRemoveOpts};
 use super::value::{array_of, map_of, to_dynamic};
 use super::{client, engine_call, engine_err, engine_find, fail, resolve_path, RhaiResult};
@@ -186,41 +186,44 @@ fn lookup(name: &str) -> RhaiResult<Option<Image>> {
     }))
 }
 
-/// The handle's properties read from `info`, with their doc comments.
+/// The properties read from `info`, with their doc comments.
+const PROPERTIES: &[(&str, Doc)] = &[
+    (
+        "size",
+        &[
+            "Size in bytes (when listed or fetched with `get`).",
+            "",
+            "```rhai",
+            "print(image::get(\"nginx:alpine\").size);",
+            "```",
+        ],
+    ),
+    (
+        "created",
+        &[
+            "Creation time (when listed or fetched with `get`).",
+            "",
+            "```rhai",
+            "print(image::get(\"nginx:alpine\").created);",
+            "```",
+        ],
+    ),
+    (
+        "labels",
+        &[
+            "The image's labels (when listed or fetched with `get`).",
+            "",
+            "```rhai",
+            "print(image::get(\"web:dev\").labels);",
+            "```",
+        ],
+    ),
+];
+
+/// How the module adds the handle's properties.
 pub const HANDLE: Handle<Image> = Handle {
     info: |h| &h.info,
-    properties: &[
-        (
-            "size",
-            &[
-                "Size in bytes (when listed or fetched with `get`).",
-                "",
-                "```rhai",
-                "print(image::get(\"nginx:alpine\").size);",
-                "```",
-            ],
-        ),
-        (
-            "created",
-            &[
-                "Creation time (when listed or fetched with `get`).",
-                "",
-                "```rhai",
-                "print(image::get(\"nginx:alpine\").created);",
-                "```",
-            ],
-        ),
-        (
-            "labels",
-            &[
-                "The image's labels (when listed or fetched with `get`).",
-                "",
-                "```rhai",
-                "print(image::get(\"web:dev\").labels);",
-                "```",
-            ],
-        ),
-    ],
+    properties: PROPERTIES,
     lookup: None,
 };
 

@@ -105,31 +105,34 @@ const LOOKUP_DOCS: [Doc; 4] = [
     ],
 ];
 
-/// The handle's properties read from `info`, with their doc comments.
+/// The properties read from `info`, with their doc comments.
+const PROPERTIES: &[(&str, Doc)] = &[
+    (
+        "driver",
+        &[
+            "The network's `driver`.",
+            "",
+            "```rhai",
+            "print(network::get(\"demo_default\").driver);",
+            "```",
+        ],
+    ),
+    (
+        "labels",
+        &[
+            "The network's `labels`.",
+            "",
+            "```rhai",
+            "print(network::get(\"demo_default\").labels);",
+            "```",
+        ],
+    ),
+];
+
+/// How the module adds the handle's properties and finds networks.
 pub const HANDLE: Handle<Network> = Handle {
     info: |h| &h.info,
-    properties: &[
-        (
-            "driver",
-            &[
-                "The network's `driver`.",
-                "",
-                "```rhai",
-                "print(network::get(\"demo_default\").driver);",
-                "```",
-            ],
-        ),
-        (
-            "labels",
-            &[
-                "The network's `labels`.",
-                "",
-                "```rhai",
-                "print(network::get(\"demo_default\").labels);",
-                "```",
-            ],
-        ),
-    ],
+    properties: PROPERTIES,
     lookup: Some((LOOKUP, LOOKUP_DOCS)),
 };
 

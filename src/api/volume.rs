@@ -87,41 +87,44 @@ const LOOKUP_DOCS: [Doc; 4] = [
     ],
 ];
 
-/// The handle's properties read from `info`, with their doc comments.
+/// The properties read from `info`, with their doc comments.
+const PROPERTIES: &[(&str, Doc)] = &[
+    (
+        "driver",
+        &[
+            "The volume's `driver`.",
+            "",
+            "```rhai",
+            "print(volume::get(\"demo_data\").driver);",
+            "```",
+        ],
+    ),
+    (
+        "mountpoint",
+        &[
+            "The volume's `mountpoint`.",
+            "",
+            "```rhai",
+            "print(volume::get(\"demo_data\").mountpoint);",
+            "```",
+        ],
+    ),
+    (
+        "labels",
+        &[
+            "The volume's `labels`.",
+            "",
+            "```rhai",
+            "print(volume::get(\"demo_data\").labels);",
+            "```",
+        ],
+    ),
+];
+
+/// How the module adds the handle's properties and finds volumes.
 pub const HANDLE: Handle<Volume> = Handle {
     info: |h| &h.info,
-    properties: &[
-        (
-            "driver",
-            &[
-                "The volume's `driver`.",
-                "",
-                "```rhai",
-                "print(volume::get(\"demo_data\").driver);",
-                "```",
-            ],
-        ),
-        (
-            "mountpoint",
-            &[
-                "The volume's `mountpoint`.",
-                "",
-                "```rhai",
-                "print(volume::get(\"demo_data\").mountpoint);",
-                "```",
-            ],
-        ),
-        (
-            "labels",
-            &[
-                "The volume's `labels`.",
-                "",
-                "```rhai",
-                "print(volume::get(\"demo_data\").labels);",
-                "```",
-            ],
-        ),
-    ],
+    properties: PROPERTIES,
     lookup: Some((LOOKUP, LOOKUP_DOCS)),
 };
 
