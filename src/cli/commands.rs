@@ -6,7 +6,7 @@
 
 use clap::{Arg, ArgAction, Command};
 
-use super::flags::{flag, ls, multi, num, one_or_more, opt, positional, services, switch, table, timeout};
+use super::flags::{flag, ls, multi, num, one_or_more, opt, positional, services, timeout};
 
 /// Folder of the stdlib scripts behind top-level commands.
 pub const TOP_LEVEL_GROUP: &str = "compose";
@@ -45,27 +45,25 @@ fn compose_globals() -> Vec<Arg> {
 /// Flags shared by the commands that converge a project (up, create, plan).
 fn converge_flags(c: Command) -> Command {
     c.arg(flag("build", None, "Build images before starting containers"))
-        .args(table([
-            (switch, "no-build", "Don't build an image, even if it's missing"),
-            (
-                switch,
-                "force-recreate",
-                "Recreate containers even if their configuration and image haven't changed",
-            ),
-            (
-                switch,
-                "no-recreate",
-                "If containers already exist, don't recreate them",
-            ),
-            (switch, "no-deps", "Don't start linked services"),
-            (switch, "always-recreate-deps", "Recreate dependent containers"),
-            (
-                switch,
-                "remove-orphans",
-                "Remove containers for services not defined in the Compose file",
-            ),
-            (multi, "scale", "Scale SERVICE to NUM instances (SERVICE=NUM)"),
-        ]))
+        .arg(flag("no-build", None, "Don't build an image, even if it's missing"))
+        .arg(flag(
+            "force-recreate",
+            None,
+            "Recreate containers even if their configuration and image haven't changed",
+        ))
+        .arg(flag(
+            "no-recreate",
+            None,
+            "If containers already exist, don't recreate them",
+        ))
+        .arg(flag("no-deps", None, "Don't start linked services"))
+        .arg(flag("always-recreate-deps", None, "Recreate dependent containers"))
+        .arg(flag(
+            "remove-orphans",
+            None,
+            "Remove containers for services not defined in the Compose file",
+        ))
+        .arg(multi("scale", "Scale SERVICE to NUM instances (SERVICE=NUM)"))
         .arg(flag(
             "yes",
             Some('y'),
@@ -97,11 +95,13 @@ fn converge_commands() -> Vec<Command> {
     vec![
         Command::new("watch")
             .about("Deploy, then redeploy on every save of the project's files, only what changed")
-            .args(table([
-                (switch, "no-up", "Do not build & start services before watching"),
-                (switch, "quiet", "Print nothing but errors"),
-                (switch, "down-on-exit", "Remove the project's containers and networks when the watch ends"),
-            ]))
+            .arg(flag("no-up", None, "Do not build & start services before watching"))
+            .arg(flag("quiet", None, "Print nothing but errors"))
+            .arg(flag(
+                "down-on-exit",
+                None,
+                "Remove the project's containers and networks when the watch ends",
+            ))
             .arg(
                 Arg::new("debounce")
                     .long("debounce")
@@ -117,14 +117,12 @@ fn converge_commands() -> Vec<Command> {
             .arg(Arg::new("services").num_args(0..).value_name("SERVICE")),
         Command::new("autoscale")
             .about("Scale services by rules (x-orch-autoscale in the compose file, or a rules script), as Kubernetes' HPA does")
-            .args(table([
-                (switch, "dry-run", "Print the decisions, scale nothing"),
-                (switch, "once", "Evaluate every rule once, then exit"),
-                (opt, "interval", "Seconds between evaluations (default: the first rule's interval, else 15)"),
-                (multi, "host", "Engine or swarm manager to talk to; repeat to give managers to fail over to"),
-                (multi, "node-host", "Engine address of a swarm node, NODE=HOST (default: a docker context named after the node, else its orch.engine label)"),
-                (opt, "format", "Decision lines as text (default) or json"),
-            ]))
+            .arg(flag("dry-run", None, "Print the decisions, scale nothing"))
+            .arg(flag("once", None, "Evaluate every rule once, then exit"))
+            .arg(opt("interval", "Seconds between evaluations (default: the first rule's interval, else 15)"))
+            .arg(multi("host", "Engine or swarm manager to talk to; repeat to give managers to fail over to"))
+            .arg(multi("node-host", "Engine address of a swarm node, NODE=HOST (default: a docker context named after the node, else its orch.engine label)"))
+            .arg(opt("format", "Decision lines as text (default) or json"))
             .arg(multi("service", "Only these services' rules (compose file rules)").id("services"))
             .arg(Arg::new("rules").value_name("RULES.rhai").help("A script whose fn rules() returns the rules")),
         converge_flags(Command::new("up").about("Create and start containers"))
@@ -143,19 +141,38 @@ fn converge_commands() -> Vec<Command> {
                 "Maximum duration in seconds to wait for the project to be running|healthy",
             ))
             .arg(timeout())
-            .args(table([
-                (switch, "abort-on-container-exit", "Stops all containers if any container was stopped. Incompatible with -d"),
-                (switch, "abort-on-container-failure", "Stops all containers if any container exited with failure. Incompatible with -d"),
-                (opt, "exit-code-from", "Return the exit code of the selected service container. Implies --abort-on-container-exit"),
-                (multi, "attach", "Restrict attaching to the specified services. Incompatible with --attach-dependencies."),
-                (multi, "no-attach", "Do not attach (stream logs) to the specified services"),
-                (switch, "attach-dependencies", "Automatically attach to log output of dependent services"),
-                (switch, "timestamps", "Show timestamps"),
-                (switch, "no-start", "Don't start the services after creating them"),
-                (switch, "dry-run", "Print the plan and change nothing"),
-                (switch, "no-color", "Produce monochrome output"),
-                (switch, "no-log-prefix", "Don't print prefix in logs"),
-            ]))
+            .arg(flag(
+                "abort-on-container-exit",
+                None,
+                "Stops all containers if any container was stopped. Incompatible with -d",
+            ))
+            .arg(flag(
+                "abort-on-container-failure",
+                None,
+                "Stops all containers if any container exited with failure. Incompatible with -d",
+            ))
+            .arg(opt(
+                "exit-code-from",
+                "Return the exit code of the selected service container. Implies --abort-on-container-exit",
+            ))
+            .arg(multi(
+                "attach",
+                "Restrict attaching to the specified services. Incompatible with --attach-dependencies.",
+            ))
+            .arg(multi(
+                "no-attach",
+                "Do not attach (stream logs) to the specified services",
+            ))
+            .arg(flag(
+                "attach-dependencies",
+                None,
+                "Automatically attach to log output of dependent services",
+            ))
+            .arg(flag("timestamps", None, "Show timestamps"))
+            .arg(flag("no-start", None, "Don't start the services after creating them"))
+            .arg(flag("dry-run", None, "Print the plan and change nothing"))
+            .arg(flag("no-color", None, "Produce monochrome output"))
+            .arg(flag("no-log-prefix", None, "Don't print prefix in logs"))
             .arg(flag(
                 "renew-anon-volumes",
                 Some('V'),
@@ -173,25 +190,25 @@ fn project_commands() -> Vec<Command> {
     vec![
         Command::new("config")
             .about("Parse, resolve and render compose file in canonical format (--resolve-image-digests is not offered: it needs a registry)")
-            .args(table([
-                (opt, "format", "Format the output. Values: [yaml | json]"),
-                (switch, "services", "Print the service names, one per line"),
-                (switch, "volumes", "Print the volume names, one per line"),
-                (switch, "networks", "Print the network names, one per line"),
-                (switch, "profiles", "Print the profile names, one per line"),
-                (switch, "images", "Print the image names, one per line"),
-                (opt, "hash", "Print the service config hash, one per line (\"*\" for all)"),
-            ]))
+            .arg(opt("format", "Format the output. Values: [yaml | json]"))
+            .arg(flag("services", None, "Print the service names, one per line"))
+            .arg(flag("volumes", None, "Print the volume names, one per line"))
+            .arg(flag("networks", None, "Print the network names, one per line"))
+            .arg(flag("profiles", None, "Print the profile names, one per line"))
+            .arg(flag("images", None, "Print the image names, one per line"))
+            .arg(opt("hash", "Print the service config hash, one per line (\"*\" for all)"))
             .arg(flag("quiet", Some('q'), "Only validate the configuration, don't print anything"))
             .arg(flag("no-interpolate", None, "Don't interpolate environment variables"))
             // compose's loader has resolved the env files and the
             // value-less variables already: its flag changes nothing.
-            .args(table([
-                (switch, "no-env-resolution", "Don't resolve service env files"),
-                (switch, "no-consistency", "Don't check model consistency - warning: may produce invalid Compose output"),
-                (switch, "variables", "Print model variables and default values"),
-                (switch, "environment", "Print environment used for interpolation"),
-            ]))
+            .arg(flag("no-env-resolution", None, "Don't resolve service env files"))
+            .arg(flag(
+                "no-consistency",
+                None,
+                "Don't check model consistency - warning: may produce invalid Compose output",
+            ))
+            .arg(flag("variables", None, "Print model variables and default values"))
+            .arg(flag("environment", None, "Print environment used for interpolation"))
             .arg(opt("output", "Save to file (default to stdout)").short('o'))
             .arg(Arg::new("service-names").num_args(0..).value_name("SERVICE")),
         Command::new("ps")
@@ -202,12 +219,13 @@ fn project_commands() -> Vec<Command> {
                 "Show all stopped containers (including those created by the run command)",
             ))
             .arg(flag("quiet", Some('q'), "Only display IDs"))
-            .args(table([
-                (switch, "services", "Display services"),
-                (opt, "filter", "Filter services by a property (supported filters: status)"),
-                (multi, "status", "Filter services by status. Values: [paused | restarting | removing | running | dead | created | exited]"),
-                (switch, "no-trunc", "Don't truncate output"),
-            ]))
+            .arg(flag("services", None, "Display services"))
+            .arg(opt("filter", "Filter services by a property (supported filters: status)"))
+            .arg(multi(
+                "status",
+                "Filter services by status. Values: [paused | restarting | removing | running | dead | created | exited]",
+            ))
+            .arg(flag("no-trunc", None, "Don't truncate output"))
             .arg(
                 opt("orphans", "Include orphaned services (not declared by project)")
                     .num_args(0..=1)
@@ -316,11 +334,13 @@ fn image_commands() -> Vec<Command> {
     vec![
         Command::new("build")
             .about("Build or rebuild services")
-            .args(table([
-                (switch, "no-cache", "Do not use cache when building the image"),
-                (multi, "build-arg", "Set build-time variables for services"),
-                (switch, "pull", "Always attempt to pull a newer version of the image"),
-            ]))
+            .arg(flag("no-cache", None, "Do not use cache when building the image"))
+            .arg(multi("build-arg", "Set build-time variables for services"))
+            .arg(flag(
+                "pull",
+                None,
+                "Always attempt to pull a newer version of the image",
+            ))
             .arg(flag("quiet", Some('q'), "Don't print anything to STDOUT"))
             .arg(services()),
         Command::new("pull")
@@ -350,13 +370,11 @@ fn container_commands() -> Vec<Command> {
                 .default_value("all"),
             )
             .arg(flag("timestamps", Some('t'), "Show timestamps"))
-            .args(table([
-                (opt, "since", "Show logs since timestamp (unix seconds)"),
-                (opt, "until", "Show logs before a timestamp (unix seconds)"),
-                (switch, "no-color", "Produce monochrome output"),
-                (switch, "no-log-prefix", "Don't print prefix in logs"),
-                (num, "index", "index of the container if service has multiple replicas"),
-            ]))
+            .arg(opt("since", "Show logs since timestamp (unix seconds)"))
+            .arg(opt("until", "Show logs before a timestamp (unix seconds)"))
+            .arg(flag("no-color", None, "Produce monochrome output"))
+            .arg(flag("no-log-prefix", None, "Don't print prefix in logs"))
+            .arg(num("index", "index of the container if service has multiple replicas"))
             .arg(services()),
         Command::new("top")
             .about("Display the running processes")
@@ -414,37 +432,31 @@ fn container_commands() -> Vec<Command> {
 fn rollout() -> Command {
     Command::new("rollout")
         .about("Roll a service out to a new image or configuration with no downtime")
-        .args(table([
-            (opt, "image", "Roll out to this image instead of the compose file's"),
-            (num, "parallelism", "Replicas replaced at once (0: all)"),
-            (opt, "delay", "Wait between batches (seconds or 1m30s)"),
-            (opt, "order", "start-first (default) or stop-first"),
-            (opt, "failure-action", "rollback (default), pause or continue"),
-            (opt, "monitor", "Watch each batch this long after it serves"),
-            (
-                opt,
-                "max-failure-ratio",
-                "Failures tolerated, as a fraction of the replicas",
-            ),
-            (num, "max-surge", "Extra replicas at once (start-first)"),
-            (num, "max-unavailable", "Missing replicas at once (stop-first)"),
-            (
-                opt,
-                "progress-deadline",
-                "Longest wait for a replica to be healthy (default 300s)",
-            ),
-            (
-                opt,
-                "min-healthy-time",
-                "How long a replica stays healthy before it serves",
-            ),
-            (
-                opt,
-                "drain",
-                "Wait between taking a replica out of DNS and stopping it (default 0)",
-            ),
-            (num, "replicas", "Replicas wanted (default: the service's)"),
-        ]))
+        .arg(opt("image", "Roll out to this image instead of the compose file's"))
+        .arg(num("parallelism", "Replicas replaced at once (0: all)"))
+        .arg(opt("delay", "Wait between batches (seconds or 1m30s)"))
+        .arg(opt("order", "start-first (default) or stop-first"))
+        .arg(opt("failure-action", "rollback (default), pause or continue"))
+        .arg(opt("monitor", "Watch each batch this long after it serves"))
+        .arg(opt(
+            "max-failure-ratio",
+            "Failures tolerated, as a fraction of the replicas",
+        ))
+        .arg(num("max-surge", "Extra replicas at once (start-first)"))
+        .arg(num("max-unavailable", "Missing replicas at once (stop-first)"))
+        .arg(opt(
+            "progress-deadline",
+            "Longest wait for a replica to be healthy (default 300s)",
+        ))
+        .arg(opt(
+            "min-healthy-time",
+            "How long a replica stays healthy before it serves",
+        ))
+        .arg(opt(
+            "drain",
+            "Wait between taking a replica out of DNS and stopping it (default 0)",
+        ))
+        .arg(num("replicas", "Replicas wanted (default: the service's)"))
         .arg(timeout())
         .arg(Arg::new("service").required(true).value_name("SERVICE"))
         .args_conflicts_with_subcommands(true)

@@ -4,15 +4,6 @@
 
 use clap::{Arg, ArgAction, Command};
 
-/// How a flag of a [`table`] reads: [`switch`], [`opt`], [`multi`],
-/// [`num`] or [`go_duration`].
-pub(super) type Kind = fn(&str, &'static str) -> Arg;
-
-/// The flags of a table of (kind, name, help), in its order.
-pub(super) fn table<const N: usize>(rows: [(Kind, &str, &'static str); N]) -> [Arg; N] {
-    rows.map(|(kind, name, help)| kind(name, help))
-}
-
 /// `name` as a flag's id and long form.
 fn named(name: &str) -> Arg {
     Arg::new(name.to_string()).long(name.to_string())
@@ -25,11 +16,6 @@ pub(super) fn flag(name: &str, short: Option<char>, help: &'static str) -> Arg {
         Some(c) => a.short(c),
         None => a,
     }
-}
-
-/// A boolean flag with no short form.
-pub(super) fn switch(name: &str, help: &'static str) -> Arg {
-    flag(name, None, help)
 }
 
 /// A flag with a value.

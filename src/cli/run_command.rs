@@ -5,7 +5,7 @@
 
 use clap::{Arg, Command};
 
-use super::flags::{flag, multi, opt, switch, table};
+use super::flags::{flag, multi, opt};
 
 /// The `run` command and its flags.
 pub fn compose_run() -> Command {
@@ -23,11 +23,9 @@ pub fn compose_run() -> Command {
         .arg(multi("label", "Add or override a label").short('l'))
         .arg(opt("user", "Run as specified username or uid").short('u'))
         .arg(opt("workdir", "Working directory inside the container").short('w'))
-        .args(table([
-            (opt, "entrypoint", "Override the entrypoint of the image"),
-            (multi, "cap-add", "Add Linux capabilities"),
-            (multi, "cap-drop", "Drop Linux capabilities"),
-        ]))
+        .arg(opt("entrypoint", "Override the entrypoint of the image"))
+        .arg(multi("cap-add", "Add Linux capabilities"))
+        .arg(multi("cap-drop", "Drop Linux capabilities"))
         .arg(multi("volume", "Bind mount a volume").short('v'))
         .arg(multi("publish", "Publish a container's port(s) to the host").short('p'))
         .arg(flag("no-deps", None, "Don't start linked services"))
@@ -36,25 +34,25 @@ pub fn compose_run() -> Command {
             Some('P'),
             "Run command with all service's ports enabled and mapped to the host",
         ))
-        .args(table([
-            (
-                switch,
-                "use-aliases",
-                "Use the service's network aliases in the network(s) the container connects to",
-            ),
-            (switch, "build", "Build image before starting container"),
-            (switch, "no-build", "Don't build an image, even if it's missing"),
-        ]))
+        .arg(flag(
+            "use-aliases",
+            None,
+            "Use the service's network aliases in the network(s) the container connects to",
+        ))
+        .arg(flag("build", None, "Build image before starting container"))
+        .arg(flag("no-build", None, "Don't build an image, even if it's missing"))
         .arg(flag("quiet", Some('q'), "Don't print anything to STDOUT"))
-        .args(table([
-            (switch, "quiet-build", "Suppress progress output from the build process"),
-            (switch, "quiet-pull", "Pull without printing progress information"),
-            (
-                switch,
-                "remove-orphans",
-                "Remove containers for services not defined in the Compose file",
-            ),
-        ]))
+        .arg(flag(
+            "quiet-build",
+            None,
+            "Suppress progress output from the build process",
+        ))
+        .arg(flag("quiet-pull", None, "Pull without printing progress information"))
+        .arg(flag(
+            "remove-orphans",
+            None,
+            "Remove containers for services not defined in the Compose file",
+        ))
         .arg(
             // A Go bool flag, true unless `-i=false`, as compose's.
             opt("interactive", "Keep STDIN open even if not attached")

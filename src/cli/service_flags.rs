@@ -6,7 +6,7 @@
 
 use clap::{Arg, Command};
 
-use super::flags::{flag, go_duration, multi, num, opt, table};
+use super::flags::{flag, go_duration, multi, num, opt};
 
 /// `--name[=true|false]`: given alone it means true; the script gets
 /// `"true"`, `"false"` or `()` when the flag is absent, so `service
@@ -25,12 +25,10 @@ fn bool_opt(name: &'static str, help: &'static str) -> Arg {
 /// The flags both commands take with the same meaning.
 fn shared(cmd: Command) -> Command {
     cmd.arg(bool_opt("init", "Use an init inside each service container to forward signals and reap processes"))
-        .args(table([
-            (opt, "isolation", "Service container isolation mode"),
-            (num, "limit-pids", "Limit maximum number of processes (default 0 = unlimited)"),
-            (opt, "log-driver", "Logging driver for service"),
-            (multi, "log-opt", "Logging driver options"),
-        ]))
+        .arg(opt("isolation", "Service container isolation mode"))
+        .arg(num("limit-pids", "Limit maximum number of processes (default 0 = unlimited)"))
+        .arg(opt("log-driver", "Logging driver for service"))
+        .arg(multi("log-opt", "Logging driver options"))
         .arg(bool_opt("read-only", "Mount the container's root filesystem as read only"))
         .arg(go_duration("restart-window", "Window used to evaluate the restart policy (ns|us|ms|s|m|h)"))
         .arg(opt("stop-signal", "Signal to stop the container"))
@@ -50,20 +48,18 @@ fn capabilities(cmd: Command) -> Command {
 
 /// `service create`'s container flags.
 pub(super) fn create(cmd: Command) -> Command {
-    capabilities(shared(cmd)).args(table([
-        (multi, "dns", "Set custom DNS servers"),
-        (multi, "dns-option", "Set DNS options"),
-        (multi, "dns-search", "Set custom DNS search domains"),
-        (
-            multi,
+    capabilities(shared(cmd))
+        .arg(multi("dns", "Set custom DNS servers"))
+        .arg(multi("dns-option", "Set DNS options"))
+        .arg(multi("dns-search", "Set custom DNS search domains"))
+        .arg(multi(
             "group",
             "Set one or more supplementary user groups for the container",
-        ),
-        (multi, "host", "Set one or more custom host-to-IP mappings (host:ip)"),
-        (multi, "env-file", "Read in a file of environment variables"),
-        (multi, "sysctl", "Sysctl options"),
-        (multi, "ulimit", "Ulimit options"),
-    ]))
+        ))
+        .arg(multi("host", "Set one or more custom host-to-IP mappings (host:ip)"))
+        .arg(multi("env-file", "Read in a file of environment variables"))
+        .arg(multi("sysctl", "Sysctl options"))
+        .arg(multi("ulimit", "Ulimit options"))
 }
 
 /// `service update`'s: the same settings, lists as `-add`/`-rm` pairs.

@@ -3,7 +3,7 @@
 
 use clap::{Arg, ArgAction, Command};
 
-use super::flags::{detach, filter, flag, go_duration, multi, num, one_or_more, opt, positional, quiet, switch, table};
+use super::flags::{detach, filter, flag, go_duration, multi, num, one_or_more, opt, positional, quiet};
 
 /// The options `service create` and `service update` share.
 fn service_spec_args(cmd: Command) -> Command {
@@ -11,89 +11,72 @@ fn service_spec_args(cmd: Command) -> Command {
         .arg(num("replicas", "Number of tasks"))
         .arg(multi("env", "Set environment variables").short('e'))
         .arg(multi("label", "Service labels").short('l'))
-        .args(table([
-            (multi, "container-label", "Container labels"),
-            (multi, "constraint", "Placement constraints"),
-            (multi, "placement-pref", "Add a placement preference"),
-            (
-                num,
-                "replicas-max-per-node",
-                "Maximum number of tasks per node (default 0 = unlimited)",
-            ),
-            (multi, "network", "Network attachments"),
-        ]))
+        .arg(multi("container-label", "Container labels"))
+        .arg(multi("constraint", "Placement constraints"))
+        .arg(multi("placement-pref", "Add a placement preference"))
+        .arg(num(
+            "replicas-max-per-node",
+            "Maximum number of tasks per node (default 0 = unlimited)",
+        ))
+        .arg(multi("network", "Network attachments"))
         .arg(multi("publish", "Publish a port as a node port").short('p'))
         .arg(multi("mount", "Attach a filesystem mount to the service"))
         .arg(multi("secret", "Specify secrets to expose to the service"))
         .arg(opt("user", "Username or UID (format: <name|uid>[:<group|gid>])").short('u'))
         .arg(opt("workdir", "Working directory inside the container").short('w'))
-        .args(table([
-            (opt, "entrypoint", "Overwrite the default ENTRYPOINT of the image"),
-            (opt, "hostname", "Container hostname"),
-            (opt, "endpoint-mode", "Endpoint mode (vip or dnsrr)"),
-            (
-                opt,
-                "restart-condition",
-                "Restart when condition is met (none, on-failure, any)",
-            ),
-            (
-                num,
-                "restart-max-attempts",
-                "Maximum number of restarts before giving up",
-            ),
-            (
-                go_duration,
-                "restart-delay",
-                "Delay between restart attempts (ns|us|ms|s|m|h)",
-            ),
-            (
-                num,
-                "update-parallelism",
-                "Maximum number of tasks updated simultaneously (0 to update all at once)",
-            ),
-            (go_duration, "update-delay", "Delay between updates (ns|us|ms|s|m|h)"),
-            (
-                opt,
-                "update-failure-action",
-                "Action on update failure (pause, continue, rollback)",
-            ),
-            (opt, "update-order", "Update order (start-first, stop-first)"),
-            (
-                go_duration,
-                "update-monitor",
-                "Duration after each task update to monitor for failure",
-            ),
-            (
-                opt,
-                "update-max-failure-ratio",
-                "Failure rate to tolerate during an update",
-            ),
-            (
-                num,
-                "rollback-parallelism",
-                "Maximum number of tasks rolled back simultaneously (0 to roll back all at once)",
-            ),
-            (
-                go_duration,
-                "rollback-delay",
-                "Delay between task rollbacks (ns|us|ms|s|m|h)",
-            ),
-            (
-                opt,
-                "rollback-failure-action",
-                "Action on rollback failure (pause, continue)",
-            ),
-            (
-                go_duration,
-                "rollback-monitor",
-                "Duration after each task rollback to monitor for failure",
-            ),
-            (
-                opt,
-                "rollback-max-failure-ratio",
-                "Failure rate to tolerate during a rollback",
-            ),
-        ]))
+        .arg(opt("entrypoint", "Overwrite the default ENTRYPOINT of the image"))
+        .arg(opt("hostname", "Container hostname"))
+        .arg(opt("endpoint-mode", "Endpoint mode (vip or dnsrr)"))
+        .arg(opt(
+            "restart-condition",
+            "Restart when condition is met (none, on-failure, any)",
+        ))
+        .arg(num(
+            "restart-max-attempts",
+            "Maximum number of restarts before giving up",
+        ))
+        .arg(go_duration(
+            "restart-delay",
+            "Delay between restart attempts (ns|us|ms|s|m|h)",
+        ))
+        .arg(num(
+            "update-parallelism",
+            "Maximum number of tasks updated simultaneously (0 to update all at once)",
+        ))
+        .arg(go_duration("update-delay", "Delay between updates (ns|us|ms|s|m|h)"))
+        .arg(opt(
+            "update-failure-action",
+            "Action on update failure (pause, continue, rollback)",
+        ))
+        .arg(opt("update-order", "Update order (start-first, stop-first)"))
+        .arg(go_duration(
+            "update-monitor",
+            "Duration after each task update to monitor for failure",
+        ))
+        .arg(opt(
+            "update-max-failure-ratio",
+            "Failure rate to tolerate during an update",
+        ))
+        .arg(num(
+            "rollback-parallelism",
+            "Maximum number of tasks rolled back simultaneously (0 to roll back all at once)",
+        ))
+        .arg(go_duration(
+            "rollback-delay",
+            "Delay between task rollbacks (ns|us|ms|s|m|h)",
+        ))
+        .arg(opt(
+            "rollback-failure-action",
+            "Action on rollback failure (pause, continue)",
+        ))
+        .arg(go_duration(
+            "rollback-monitor",
+            "Duration after each task rollback to monitor for failure",
+        ))
+        .arg(opt(
+            "rollback-max-failure-ratio",
+            "Failure rate to tolerate during a rollback",
+        ))
         .arg(opt("rollback-order", "Rollback order (start-first, stop-first)"));
     health_and_resource_args(cmd)
 }
@@ -102,34 +85,32 @@ fn service_spec_args(cmd: Command) -> Command {
 /// create` and `service update`.
 fn health_and_resource_args(cmd: Command) -> Command {
     cmd.arg(opt("health-cmd", "Command to run to check health"))
-        .args(table([
-            (
-                go_duration,
-                "health-interval",
-                "Time between running the check (ms|s|m|h)",
-            ),
-            (
-                go_duration,
-                "health-timeout",
-                "Maximum time to allow one check to run (ms|s|m|h)",
-            ),
-            (num, "health-retries", "Consecutive failures needed to report unhealthy"),
-            (
-                go_duration,
-                "health-start-period",
-                "Start period for the container to initialize before counting retries towards unstable (ms|s|m|h)",
-            ),
-            (switch, "no-healthcheck", "Disable any container-specified HEALTHCHECK"),
-            (opt, "limit-cpu", "Limit CPUs"),
-            (opt, "limit-memory", "Limit Memory"),
-            (opt, "reserve-cpu", "Reserve CPUs"),
-            (opt, "reserve-memory", "Reserve Memory"),
-            (
-                go_duration,
-                "stop-grace-period",
-                "Time to wait before force killing a container (ns|us|ms|s|m|h)",
-            ),
-        ]))
+        .arg(go_duration(
+            "health-interval",
+            "Time between running the check (ms|s|m|h)",
+        ))
+        .arg(go_duration(
+            "health-timeout",
+            "Maximum time to allow one check to run (ms|s|m|h)",
+        ))
+        .arg(num("health-retries", "Consecutive failures needed to report unhealthy"))
+        .arg(go_duration(
+            "health-start-period",
+            "Start period for the container to initialize before counting retries towards unstable (ms|s|m|h)",
+        ))
+        .arg(flag(
+            "no-healthcheck",
+            None,
+            "Disable any container-specified HEALTHCHECK",
+        ))
+        .arg(opt("limit-cpu", "Limit CPUs"))
+        .arg(opt("limit-memory", "Limit Memory"))
+        .arg(opt("reserve-cpu", "Reserve CPUs"))
+        .arg(opt("reserve-memory", "Reserve Memory"))
+        .arg(go_duration(
+            "stop-grace-period",
+            "Time to wait before force killing a container (ns|us|ms|s|m|h)",
+        ))
         .arg(detach())
         .arg(quiet("Suppress progress output"))
 }
@@ -177,24 +158,20 @@ fn swarm() -> Command {
         .subcommand(swarm_spec_args(
             Command::new("init")
                 .about("Initialize a swarm")
-                .args(table([
-                    (
-                        opt,
-                        "advertise-addr",
-                        "Advertised address (format: <ip|interface>[:port])",
-                    ),
-                    (opt, "listen-addr", "Listen address (format: <ip|interface>[:port])"),
-                    (
-                        opt,
-                        "data-path-addr",
-                        "Address or interface to use for data path traffic",
-                    ),
-                    (
-                        switch,
-                        "force-new-cluster",
-                        "Force create a new cluster from current state",
-                    ),
-                ]))
+                .arg(opt(
+                    "advertise-addr",
+                    "Advertised address (format: <ip|interface>[:port])",
+                ))
+                .arg(opt("listen-addr", "Listen address (format: <ip|interface>[:port])"))
+                .arg(opt(
+                    "data-path-addr",
+                    "Address or interface to use for data path traffic",
+                ))
+                .arg(flag(
+                    "force-new-cluster",
+                    None,
+                    "Force create a new cluster from current state",
+                ))
                 .arg(opt("availability", "Availability of the node (active, pause, drain)").default_value("active"))
                 .arg(num(
                     "data-path-port",
@@ -213,19 +190,15 @@ fn swarm() -> Command {
             Command::new("join")
                 .about("Join a swarm as a node and/or manager")
                 .arg(opt("token", "Token for entry into the swarm").required(true))
-                .args(table([
-                    (
-                        opt,
-                        "advertise-addr",
-                        "Advertised address (format: <ip|interface>[:port])",
-                    ),
-                    (opt, "listen-addr", "Listen address (format: <ip|interface>[:port])"),
-                    (
-                        opt,
-                        "data-path-addr",
-                        "Address or interface to use for data path traffic",
-                    ),
-                ]))
+                .arg(opt(
+                    "advertise-addr",
+                    "Advertised address (format: <ip|interface>[:port])",
+                ))
+                .arg(opt("listen-addr", "Listen address (format: <ip|interface>[:port])"))
+                .arg(opt(
+                    "data-path-addr",
+                    "Address or interface to use for data path traffic",
+                ))
                 .arg(positional("host", "HOST:PORT of a manager")),
         )
         .subcommand(swarm_spec_args(Command::new("update").about("Update the swarm")))
@@ -249,16 +222,13 @@ fn swarm_spec_args(cmd: Command) -> Command {
         "cert-expiry",
         "Validity period for node certificates (ns|us|ms|s|m|h)",
     ))
-    .args(table([
-        (
-            go_duration,
-            "dispatcher-heartbeat",
-            "Dispatcher heartbeat period (ns|us|ms|s|m|h)",
-        ),
-        (num, "max-snapshots", "Number of additional Raft snapshots to retain"),
-        (num, "snapshot-interval", "Number of log entries between Raft snapshots"),
-        (num, "task-history-limit", "Task history retention limit"),
-    ]))
+    .arg(go_duration(
+        "dispatcher-heartbeat",
+        "Dispatcher heartbeat period (ns|us|ms|s|m|h)",
+    ))
+    .arg(num("max-snapshots", "Number of additional Raft snapshots to retain"))
+    .arg(num("snapshot-interval", "Number of log entries between Raft snapshots"))
+    .arg(num("task-history-limit", "Task history retention limit"))
 }
 
 /// An `ls` with `-q`, `-f` and `--format` as the swarm groups word them.
@@ -312,12 +282,10 @@ fn node() -> Command {
         .subcommand(
             Command::new("update")
                 .about("Update a node")
-                .args(table([
-                    (opt, "availability", "Availability of the node (active, pause, drain)"),
-                    (opt, "role", "Role of the node (worker, manager)"),
-                    (multi, "label-add", "Add or update a node label (key=value)"),
-                    (multi, "label-rm", "Remove a node label if exists"),
-                ]))
+                .arg(opt("availability", "Availability of the node (active, pause, drain)"))
+                .arg(opt("role", "Role of the node (worker, manager)"))
+                .arg(multi("label-add", "Add or update a node label (key=value)"))
+                .arg(multi("label-rm", "Remove a node label if exists"))
                 .arg(positional("node", "NODE")),
         )
         .subcommand(
@@ -381,14 +349,12 @@ fn service() -> Command {
             super::service_flags::update(service_spec_args(
                 Command::new("update")
                     .about("Update a service")
-                    .args(table([
-                        (opt, "image", "Service image tag"),
-                        (multi, "env-add", "Add or update an environment variable"),
-                        (multi, "env-rm", "Remove an environment variable"),
-                        (multi, "constraint-add", "Add or update a placement constraint"),
-                        (multi, "constraint-rm", "Remove a constraint"),
-                        (switch, "force", "Force update even if no changes require it"),
-                    ]))
+                    .arg(opt("image", "Service image tag"))
+                    .arg(multi("env-add", "Add or update an environment variable"))
+                    .arg(multi("env-rm", "Remove an environment variable"))
+                    .arg(multi("constraint-add", "Add or update a placement constraint"))
+                    .arg(multi("constraint-rm", "Remove a constraint"))
+                    .arg(flag("force", None, "Force update even if no changes require it"))
                     .arg(flag("rollback", None, "Rollback to previous specification")),
             ))
             .arg(positional("service", "SERVICE")),
@@ -408,11 +374,9 @@ fn service() -> Command {
                     "Show logs since timestamp or relative (e.g. 42m for 42 minutes)",
                 ))
                 .arg(flag("timestamps", Some('t'), "Show timestamps"))
-                .args(table([
-                    (switch, "no-task-ids", "Do not include task IDs in output"),
-                    (switch, "no-trunc", "Do not truncate output"),
-                    (switch, "raw", "Do not neatly format logs"),
-                ]))
+                .arg(flag("no-task-ids", None, "Do not include task IDs in output"))
+                .arg(flag("no-trunc", None, "Do not truncate output"))
+                .arg(flag("raw", None, "Do not neatly format logs"))
                 .arg(positional("service", "SERVICE|TASK")),
         )
         .subcommand(
@@ -427,15 +391,12 @@ fn rollout_commands() -> Vec<Command> {
     vec![
         Command::new("rollout")
             .about("Roll a service out to a new image in steps (a canary), rolling back on failure")
-            .args(table([
-                (opt, "image", "Service image tag"),
-                (opt, "steps", "Tasks updated after each step, e.g. 1,25%,50%,100%"),
-                (
-                    opt,
-                    "pause",
-                    "After each step but the last: seconds, or manual (orch service promote|abort)",
-                ),
-            ]))
+            .arg(opt("image", "Service image tag"))
+            .arg(opt("steps", "Tasks updated after each step, e.g. 1,25%,50%,100%"))
+            .arg(opt(
+                "pause",
+                "After each step but the last: seconds, or manual (orch service promote|abort)",
+            ))
             .arg(opt("timeout", "Seconds each step may take").default_value("300"))
             .arg(positional("service", "SERVICE")),
         Command::new("promote")
