@@ -186,11 +186,7 @@ const PROPERTIES: &[(&str, Doc)] = &[
 ];
 
 /// How the module adds the handle's properties.
-pub const HANDLE: Handle<Container> = Handle {
-    info: |h| &h.info,
-    properties: PROPERTIES,
-    lookup: None,
-};
+pub const HANDLE: Handle<Container> = Handle::new(|h| &h.info, PROPERTIES, None);
 
 #[export_module]
 pub mod api {

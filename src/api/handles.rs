@@ -20,17 +20,31 @@ pub type Doc = &'static [&'static str];
 /// found by name, its `get`, `find` and `list` with theirs.
 pub struct Handle<T: 'static> {
     /// The map of the engine's answer the handle keeps.
-    pub info: fn(&T) -> &Map,
-    pub properties: &'static [(&'static str, Doc)],
-    pub lookup: Option<(Lookup<T>, [Doc; 4])>,
+    info: fn(&T) -> &Map,
+    properties: &'static [(&'static str, Doc)],
+    lookup: Option<Lookup<T>>,
+}
+
+impl<T: 'static> Handle<T> {
+    pub const fn new(
+        info: fn(&T) -> &Map,
+        properties: &'static [(&'static str, Doc)],
+        lookup: Option<Lookup<T>>,
+    ) -> Self {
+        Handle {
+            info,
+            properties,
+            lookup,
+        }
+    }
 }
 
 impl<T: Variant + Clone> Handle<T> {
     /// `exported` with the properties and lookups added.
     pub fn module(&self, mut exported: Module) -> Module {
         info_properties(&mut exported, self.info, self.properties);
-        if let Some((lookup, docs)) = self.lookup {
-            lookup.register(&mut exported, docs);
+        if let Some(lookup) = self.lookup {
+            lookup.register(&mut exported);
         }
         exported
     }
@@ -71,11 +85,13 @@ fn info_properties<T: Variant + Clone>(module: &mut Module, info: fn(&T) -> &Map
 /// How a kind of object is found on the current engine.
 pub struct Lookup<T: 'static> {
     /// What errors call it: `network`, `volume`.
-    pub kind: &'static str,
+    kind: &'static str,
     /// The object with this name or ID, if any.
-    pub one: fn(&str) -> RhaiResult<Option<T>>,
+    one: fn(&str) -> RhaiResult<Option<T>>,
     /// The objects matching Docker filters.
-    pub all: fn(Map) -> RhaiResult<Array>,
+    all: fn(Map) -> RhaiResult<Array>,
+    /// The doc comments of `get`, `find`, `list()` and `list(filters)`.
+    docs: [Doc; 4],
 }
 
 // Copied into each registered function (`derive` would ask `T: Copy`).
@@ -87,6 +103,17 @@ impl<T> Clone for Lookup<T> {
 
 impl<T> Copy for Lookup<T> {}
 
+impl<T: 'static> Lookup<T> {
+    pub const fn new(
+        kind: &'static str,
+        one: fn(&str) -> RhaiResult<Option<T>>,
+        all: fn(Map) -> RhaiResult<Array>,
+        docs: [Doc; 4],
+    ) -> Self {
+        Lookup { kind, one, all, docs }
+    }
+}
+
 impl<T: Variant + Clone> Lookup<T> {
     /// The object with this name or ID; an error if there is none.
     pub fn get(self, name: &str) -> RhaiResult<T> {
@@ -97,9 +124,9 @@ impl<T: Variant + Clone> Lookup<T> {
     }
 
     /// Adds `get(name)`, `find(name)`, `list()` and `list(filters)` to
-    /// `module`, with their doc comments in that order.
-    fn register(self, module: &mut Module, docs: [Doc; 4]) {
-        let (one, all) = (self.one, self.all);
+    /// `module`, with their doc comments.
+    fn register(self, module: &mut Module) {
+        let (one, all, docs) = (self.one, self.all, self.docs);
         FuncRegistration::new("get")
             .with_params_info(["name: &str".to_string(), format!("RhaiResult<{}>", type_name::<T>())])
             .with_comments([comment(docs[0])])

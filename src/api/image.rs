@@ -221,11 +221,7 @@ const PROPERTIES: &[(&str, Doc)] = &[
 ];
 
 /// How the module adds the handle's properties.
-pub const HANDLE: Handle<Image> = Handle {
-    info: |h| &h.info,
-    properties: PROPERTIES,
-    lookup: None,
-};
+pub const HANDLE: Handle<Image> = Handle::new(|h| &h.info, PROPERTIES, None);
 
 #[export_module]
 pub mod api {

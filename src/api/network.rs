@@ -72,13 +72,6 @@ fn list_where(filter: Map) -> RhaiResult<Array> {
         .collect())
 }
 
-/// Finds networks by name or ID, and lists them.
-const LOOKUP: Lookup<Network> = Lookup {
-    kind: "network",
-    one: lookup,
-    all: list_where,
-};
-
 /// The doc comments of `network::get`, `find`, `list()` and `list(filters)`.
 const LOOKUP_DOCS: [Doc; 4] = [
     &[
@@ -129,12 +122,11 @@ const PROPERTIES: &[(&str, Doc)] = &[
     ),
 ];
 
-/// How the module adds the handle's properties and finds networks.
-pub const HANDLE: Handle<Network> = Handle {
-    info: |h| &h.info,
-    properties: PROPERTIES,
-    lookup: Some((LOOKUP, LOOKUP_DOCS)),
-};
+/// How the module adds the handle's properties, finds networks and lists them.
+pub const HANDLE: Handle<Network> = Handle::new(|h| &h.info, PROPERTIES, Some(LOOKUP));
+
+/// Finds networks by name or ID, and lists them.
+const LOOKUP: Lookup<Network> = Lookup::new("network", lookup, list_where, LOOKUP_DOCS);
 
 #[export_module]
 pub mod api {

@@ -54,13 +54,6 @@ fn list_where(filter: Map) -> RhaiResult<Array> {
         .collect())
 }
 
-/// Finds volumes by name or ID, and lists them.
-const LOOKUP: Lookup<Volume> = Lookup {
-    kind: "volume",
-    one: lookup,
-    all: list_where,
-};
-
 /// The doc comments of `volume::get`, `find`, `list()` and `list(filters)`.
 const LOOKUP_DOCS: [Doc; 4] = [
     &[
@@ -121,12 +114,11 @@ const PROPERTIES: &[(&str, Doc)] = &[
     ),
 ];
 
-/// How the module adds the handle's properties and finds volumes.
-pub const HANDLE: Handle<Volume> = Handle {
-    info: |h| &h.info,
-    properties: PROPERTIES,
-    lookup: Some((LOOKUP, LOOKUP_DOCS)),
-};
+/// How the module adds the handle's properties, finds volumes and lists them.
+pub const HANDLE: Handle<Volume> = Handle::new(|h| &h.info, PROPERTIES, Some(LOOKUP));
+
+/// Finds volumes by name or ID, and lists them.
+const LOOKUP: Lookup<Volume> = Lookup::new("volume", lookup, list_where, LOOKUP_DOCS);
 
 #[export_module]
 pub mod api {
