@@ -85,6 +85,22 @@ impl Error {
         )
     }
 
+    /// The engine error of the call `what` ("container start web") from
+    /// the client's error: worded by [`crate::docker::describe`], with the
+    /// engine's HTTP status when it answered.
+    pub fn from_engine(what: impl std::fmt::Display, e: &bollard::errors::Error) -> Self {
+        let status = crate::docker::status(e);
+        let message = crate::docker::describe(&what, e);
+        Error::engine(what.to_string(), status, message)
+    }
+
+    /// The same error inside a larger step: `what: message`, its kind,
+    /// status and position kept.
+    pub fn within(mut self, what: impl std::fmt::Display) -> Self {
+        self.message = format!("{what}: {}", self.message);
+        self
+    }
+
     /// The kind's name as scripts see it in `e.kind`.
     pub fn kind_name(&self) -> &'static str {
         match self.kind {

@@ -30,23 +30,23 @@ enum Tunnel {
     Open(PathBuf, PathBuf),
     /// A login begun by [`warm_up`] failed: told to the first real use,
     /// then forgotten (a later use tries again).
-    Failed(String),
+    Failed(crate::error::Error),
 }
 
 /// `ssh://[user@]host[:port]` taken apart: (destination, port).
-fn parse(url: &str) -> Result<(String, Option<String>), String> {
+fn parse(url: &str) -> crate::error::Result<(String, Option<String>)> {
     let rest = url.strip_prefix("ssh://").ok_or("not an ssh:// URL")?;
     if rest.is_empty() || rest.contains('/') && !rest.ends_with('/') {
-        return Err(format!("malformed ssh URL {url}: expected ssh://[user@]host[:port]"));
+        return Err(format!("malformed ssh URL {url}: expected ssh://[user@]host[:port]").into());
     }
     let rest = rest.trim_end_matches('/');
     let (userhost, port) = match rest.rsplit_once(':') {
         Some((h, p)) if !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) => (h, Some(p.to_string())),
-        Some(_) => return Err(format!("malformed ssh URL {url}: the port must be a number")),
+        Some(_) => return Err(format!("malformed ssh URL {url}: the port must be a number").into()),
         None => (rest, None),
     };
     if userhost.is_empty() || userhost.ends_with('@') {
-        return Err(format!("malformed ssh URL {url}: no host"));
+        return Err(format!("malformed ssh URL {url}: no host").into());
     }
     Ok((userhost.to_string(), port))
 }
@@ -80,7 +80,7 @@ fn to(mut c: Command, dest: &str) -> Command {
 
 /// The local socket that reaches the engine at `url`, logging in (the ssh
 /// master) on first use. Errors carry ssh's own words.
-pub fn tunnel(url: &str) -> Result<PathBuf, String> {
+pub fn tunnel(url: &str) -> crate::error::Result<PathBuf> {
     open(url, false)
 }
 
@@ -93,7 +93,7 @@ pub fn warm_up(url: &str) {
     std::thread::spawn(move || open(&url, true));
 }
 
-fn open(url: &str, warm: bool) -> Result<PathBuf, String> {
+fn open(url: &str, warm: bool) -> crate::error::Result<PathBuf> {
     let mut all = TUNNELS.lock().unwrap_or_else(|e| e.into_inner());
     let known = all.get_or_insert_with(HashMap::new);
     match known.get(url) {
@@ -122,7 +122,7 @@ fn open(url: &str, warm: bool) -> Result<PathBuf, String> {
 }
 
 /// The `n`th tunnel of this run: its folder and local socket.
-fn log_in(url: &str, n: usize) -> Result<(PathBuf, PathBuf), String> {
+fn log_in(url: &str, n: usize) -> crate::error::Result<(PathBuf, PathBuf)> {
     let (dest, port) = parse(url)?;
     let dir = std::env::temp_dir().join(format!("orch-ssh-{}-{n}", std::process::id()));
     std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
@@ -160,7 +160,12 @@ fn log_in(url: &str, n: usize) -> Result<(PathBuf, PathBuf), String> {
 /// itself, so the first request waits for one login, as the docker CLI's
 /// does, not for a login and then a channel. Returns that channel once the
 /// control socket is there (the login succeeded); ssh's own words when not.
-fn login(control: &std::path::Path, port: &Option<String>, dest: &str, log: &std::path::Path) -> Result<Child, String> {
+fn login(
+    control: &std::path::Path,
+    port: &Option<String>,
+    dest: &str,
+    log: &std::path::Path,
+) -> crate::error::Result<Child> {
     let mut master = ssh(control, port);
     master.args(["-o", "ControlMaster=yes", "-o", "ControlPersist=30"]);
     let stderr = std::fs::File::create(log).map_err(|e| format!("{}: {e}", log.display()))?;
@@ -172,7 +177,7 @@ fn login(control: &std::path::Path, port: &Option<String>, dest: &str, log: &std
         if let Ok(Some(_)) | Err(_) = child.try_wait() {
             let said = std::fs::read_to_string(log).unwrap_or_default();
             let said = said.trim().lines().last().unwrap_or("ssh failed").to_string();
-            return Err(format!("ssh to {dest}: {said}"));
+            return Err(format!("ssh to {dest}: {said}").into());
         }
         std::thread::sleep(Duration::from_millis(2));
     }

@@ -92,7 +92,7 @@ fn rebase_name(path: &str, resolved: &str) -> (String, Option<String>) {
 /// moby's `PrepareArchiveCopy`: the folder to extract in, and the entry
 /// rename (old base, new base) the tar needs.
 type Prepared = (String, Option<(String, String)>);
-fn prepare(src: &CopyInfo, dst: &CopyInfo) -> Result<Prepared, String> {
+fn prepare(src: &CopyInfo, dst: &CopyInfo) -> crate::error::Result<Prepared> {
     let (dst_dir, dst_base) = split(&dst.path);
     let src_base = src.rebase.clone().unwrap_or_else(|| split(&src.path).1);
     match () {
@@ -156,7 +156,7 @@ fn local_source(path: &str, follow: bool) -> std::io::Result<CopyInfo> {
 
 /// moby's `CopyInfoDestinationPath` for a local destination: links
 /// followed; a missing path needs an existing parent folder.
-fn local_destination(path: &str) -> Result<CopyInfo, String> {
+fn local_destination(path: &str) -> crate::error::Result<CopyInfo> {
     match std::fs::metadata(path) {
         Ok(m) => Ok(CopyInfo {
             path: path.into(),
@@ -172,10 +172,10 @@ fn local_destination(path: &str) -> Result<CopyInfo, String> {
                     ..Default::default()
                 }),
                 Ok(_) => Err("not a directory".into()),
-                Err(e) => Err(format!("stat {parent}: {e}")),
+                Err(e) => Err(format!("stat {parent}: {e}").into()),
             }
         }
-        Err(e) => Err(format!("stat {path}: {e}")),
+        Err(e) => Err(format!("stat {path}: {e}").into()),
     }
 }
 

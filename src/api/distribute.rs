@@ -12,7 +12,7 @@ use serde::Serialize;
 
 use super::{client, engine_err, resolve_path, RhaiResult};
 use crate::bridge;
-use crate::docker::{flatten, Endpoint};
+use crate::docker::Endpoint;
 
 /// What happened on one target engine.
 #[derive(Debug, Serialize)]
@@ -30,7 +30,7 @@ pub async fn push(from: Arc<Endpoint>, name: &str, hosts: Vec<String>) -> crate:
     let id = src
         .inspect_image(name)
         .await
-        .map_err(|e| format!("image {name}: {}", flatten(&e)))?
+        .map_err(|e| crate::error::Error::from_engine(format!("image {name}"), &e))?
         .id
         .unwrap_or_default();
     let jobs = hosts.into_iter().map(|host| {
@@ -49,7 +49,7 @@ pub async fn push(from: Arc<Endpoint>, name: &str, hosts: Vec<String>) -> crate:
                     host,
                     action: "failed".into(),
                     id,
-                    error: Some(e),
+                    error: Some(e.message),
                 },
             }
         }
@@ -57,7 +57,7 @@ pub async fn push(from: Arc<Endpoint>, name: &str, hosts: Vec<String>) -> crate:
     Ok(stream::iter(jobs).buffer_unordered(16).collect().await)
 }
 
-async fn push_one(src: &bollard::Docker, name: &str, id: &str, host: &str) -> Result<&'static str, String> {
+async fn push_one(src: &bollard::Docker, name: &str, id: &str, host: &str) -> crate::error::Result<&'static str> {
     let ep = super::node_engines::endpoint_for(host);
     let dst = ep.client().await.map_err(|e| e.to_string())?;
     if let Ok(img) = dst.inspect_image(name).await {
@@ -69,20 +69,21 @@ async fn push_one(src: &bollard::Docker, name: &str, id: &str, host: &str) -> Re
     let tar = src.export_image(name);
     let mut load = dst.import_image_stream(qp::ImportImageOptions::default(), tar, None);
     while let Some(item) = load.next().await {
-        let info = item.map_err(|e| format!("load into {host}: {}", flatten(&e)))?;
+        let info = item.map_err(|e| crate::error::Error::from_engine(format!("load into {host}"), &e))?;
         if let Some(detail) = info.error_detail {
-            return Err(format!("load into {host}: {}", detail.message.unwrap_or_default()));
+            return Err(format!("load into {host}: {}", detail.message.unwrap_or_default()).into());
         }
     }
     let got = dst
         .inspect_image(name)
         .await
-        .map_err(|e| format!("{host}: image not there after loading: {}", flatten(&e)))?;
+        .map_err(|e| crate::error::Error::from_engine(format!("{host}: image not there after loading"), &e))?;
     if got.id.as_deref() != Some(id) {
         return Err(format!(
             "{host}: loaded, but {name} is {} there, not {id}",
             got.id.unwrap_or_default()
-        ));
+        )
+        .into());
     }
     Ok("loaded")
 }

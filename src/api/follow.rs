@@ -185,7 +185,7 @@ impl Tracker {
     /// The project's containers now: which to track, and the logs of those
     /// that ran before this session (only their new output, as compose
     /// attaches to them).
-    async fn initial(&mut self) -> Result<(), String> {
+    async fn initial(&mut self) -> crate::error::Result<()> {
         let mut filters = HashMap::new();
         filters.insert(
             "label".to_string(),
@@ -202,7 +202,7 @@ impl Tracker {
                 ..Default::default()
             }))
             .await
-            .map_err(|e| format!("container list: {}", crate::docker::flatten(&e)))?;
+            .map_err(|e| crate::error::Error::from_engine("container list", &e))?;
         let since = self.s.since.floor() as i64;
         for c in list {
             let labels = c.labels.clone().unwrap_or_default();
@@ -269,7 +269,7 @@ impl Tracker {
     }
 }
 
-async fn run(d: Docker, s: Setup, tx: UnboundedSender<Msg>) -> Result<(), String> {
+async fn run(d: Docker, s: Setup, tx: UnboundedSender<Msg>) -> crate::error::Result<()> {
     let mut filters = HashMap::new();
     filters.insert("type".to_string(), vec!["container".to_string()]);
     filters.insert(
@@ -302,7 +302,7 @@ async fn run(d: Docker, s: Setup, tx: UnboundedSender<Msg>) -> Result<(), String
         tokio::select! {
             e = events.next() => match e {
                 Some(Ok(e)) => t.on_event(e).await,
-                Some(Err(e)) => return Err(format!("engine events: {}", crate::docker::flatten(&e))),
+                Some(Err(e)) => return Err(crate::error::Error::from_engine("engine events", &e)),
                 None => return Err("engine events: the stream ended".into()),
             },
             Some(LogEnd(id)) = end_rx.recv() => t.on_log_end(id),
@@ -329,7 +329,7 @@ pub fn start(project: &str, opts: Map) -> RhaiResult<Follow> {
     let (tx, rx) = unbounded_channel();
     bridge::handle().spawn(async move {
         if let Err(e) = run(d, s, tx.clone()).await {
-            let _ = tx.send(Msg::Failed(e));
+            let _ = tx.send(Msg::Failed(e.message));
         }
     });
     Ok(Follow(Arc::new(tokio::sync::Mutex::new(rx))))

@@ -223,8 +223,7 @@ pub fn fail<T>(msg: impl Into<String>) -> RhaiResult<T> {
 /// An engine error in `what` (e.g. "container start web"), with the
 /// engine's message and status.
 pub fn engine_err(what: impl std::fmt::Display, e: &bollard::errors::Error) -> Box<EvalAltResult> {
-    let status = crate::docker::status(e);
-    Error::engine(what.to_string(), status, crate::docker::describe(what, e)).into_rhai()
+    Error::from_engine(what, e).into_rhai()
 }
 
 /// One engine call on `ep`, blocking the script thread: connects, runs

@@ -390,7 +390,7 @@ fn dispatch(name: &str, sub: &ArgMatches, root: &ArgMatches, limits: Limits) -> 
 /// is the script's). One script, because Rhai calls a closure only from
 /// the script that defined it, and a rule's custom metric is a closure the
 /// command calls.
-fn rules_source(file: &str, command: &Source) -> Result<Source, String> {
+fn rules_source(file: &str, command: &Source) -> crate::error::Result<Source> {
     let text = std::fs::read_to_string(file).map_err(|e| format!("cannot read the rules script {file}: {e}"))?;
     Ok(Source {
         name: file.to_string(),

@@ -302,14 +302,14 @@ pub fn port(n: &Node) -> Result<Vec<Value>> {
 }
 
 /// A port given on a command line (`run -p`) → its long form(s).
-pub fn port_flag(spec: &str) -> std::result::Result<Vec<Value>, String> {
-    port(&flag_node(spec)).map_err(|e| e.message)
+pub fn port_flag(spec: &str) -> crate::error::Result<Vec<Value>> {
+    port(&flag_node(spec)).map_err(|e| crate::error::Error::usage(e.message))
 }
 
 /// A volume given on a command line (`run -v`) → its long form; a
 /// relative bind source is taken from `base`.
-pub fn volume_flag(spec: &str, base: &Path) -> std::result::Result<Value, String> {
-    volume(&flag_node(spec), base).map_err(|e| e.message)
+pub fn volume_flag(spec: &str, base: &Path) -> crate::error::Result<Value> {
+    volume(&flag_node(spec), base).map_err(|e| crate::error::Error::usage(e.message))
 }
 
 fn flag_node(spec: &str) -> Node {

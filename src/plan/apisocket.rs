@@ -141,14 +141,14 @@ fn config_path() -> Option<PathBuf> {
 /// Every credential, as the CLI's `GetAllCredentials`: the default store
 /// (the file, or `credsStore`'s helper), then each `credHelpers` entry
 /// (one that fails is skipped, as the CLI only warns).
-fn credentials() -> Result<BTreeMap<String, Auth>, String> {
+fn credentials() -> crate::error::Result<BTreeMap<String, Auth>> {
     let Some(path) = config_path() else {
         return Ok(BTreeMap::new());
     };
     let text = match std::fs::read_to_string(&path) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(BTreeMap::new()),
-        Err(e) => return Err(format!("resolving credentials failed: reading {}: {e}", path.display())),
+        Err(e) => return Err(format!("resolving credentials failed: reading {}: {e}", path.display()).into()),
     };
     let cfg: Value = serde_json::from_str(&text)
         .map_err(|e| format!("resolving credentials failed: parsing {}: {e}", path.display()))?;
@@ -200,7 +200,7 @@ fn file_auths(cfg: &Value) -> BTreeMap<String, Auth> {
 }
 
 /// `docker-credential-HELPER ACTION`, `input` on stdin; its stdout.
-fn helper(name: &str, action: &str, input: &str) -> Result<String, String> {
+fn helper(name: &str, action: &str, input: &str) -> crate::error::Result<String> {
     use std::io::Write;
     let bin = format!("docker-credential-{name}");
     let mut child = Command::new(&bin)
@@ -218,12 +218,12 @@ fn helper(name: &str, action: &str, input: &str) -> Result<String, String> {
         .map_err(|e| format!("resolving credentials failed: running {bin}: {e}"))?;
     let text = String::from_utf8_lossy(&out.stdout).trim().to_string();
     if !out.status.success() {
-        return Err(format!("resolving credentials failed: {bin} {action}: {text}"));
+        return Err(format!("resolving credentials failed: {bin} {action}: {text}").into());
     }
     Ok(text)
 }
 
-fn helper_list(store: &str) -> Result<Vec<String>, String> {
+fn helper_list(store: &str) -> crate::error::Result<Vec<String>> {
     let listed: Map<String, Value> = serde_json::from_str(&helper(store, "list", "")?)
         .map_err(|e| format!("resolving credentials failed: docker-credential-{store} list: {e}"))?;
     Ok(listed.keys().cloned().collect())
@@ -231,7 +231,7 @@ fn helper_list(store: &str) -> Result<Vec<String>, String> {
 
 /// Fills `a` from the helper's answer for `registry` (a `<token>` user
 /// means the secret is an identity token).
-fn helper_get(store: &str, registry: &str, a: &mut Auth) -> Result<(), String> {
+fn helper_get(store: &str, registry: &str, a: &mut Auth) -> crate::error::Result<()> {
     let got: Value = serde_json::from_str(&helper(store, "get", registry)?)
         .map_err(|e| format!("resolving credentials failed: docker-credential-{store} get: {e}"))?;
     let user = got["Username"].as_str().unwrap_or_default();

@@ -83,7 +83,7 @@ pub(super) const SUPPORTED: &[&str] = &[
 ];
 
 /// The desired state of service `name` of `d` from its canonical JSON.
-pub(super) fn service(project: &str, d: &Desired, name: &str, svc: &Value) -> Result<ServiceSpec, String> {
+pub(super) fn service(project: &str, d: &Desired, name: &str, svc: &Value) -> crate::error::Result<ServiceSpec> {
     let image = svc["image"]
         .as_str()
         .map(str::to_string)
@@ -211,7 +211,12 @@ fn config(svc: &Value, image: &str) -> Map<String, Value> {
 }
 
 /// Ports: published ones are also exposed.
-fn ports(name: &str, svc: &Value, body: &mut Map<String, Value>, host: &mut Map<String, Value>) -> Result<(), String> {
+fn ports(
+    name: &str,
+    svc: &Value,
+    body: &mut Map<String, Value>,
+    host: &mut Map<String, Value>,
+) -> crate::error::Result<()> {
     let mut exposed = Map::new();
     let mut bindings: BTreeMap<String, Vec<Value>> = BTreeMap::new();
     for e in strings(svc.get("expose")).unwrap_or_default() {

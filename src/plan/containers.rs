@@ -261,9 +261,7 @@ pub(super) async fn restart(ctx: &Ctx, service: &str, name: &str, id: &str) -> c
     let t = Instant::now();
     let spec = ctx.desired.service(service);
     ctx.emit("Container", name, "Restarting", false, t);
-    super::hooks::pre_stop(&ctx.d, spec, id)
-        .await
-        .map_err(|e| e.to_string())?;
+    super::hooks::pre_stop(&ctx.d, spec, id).await?;
     let opts = qp::RestartContainerOptions {
         t: ctx.opts.timeout.map(|x| x as i32),
         signal: None,
@@ -354,9 +352,7 @@ pub(super) async fn recreate(
     let tmp = format!("{}_{name}", &old_id[..old_id.len().min(12)]);
     let result = async {
         let inherit = (!ctx.opts.renew_anon_volumes).then_some(&anon);
-        let new_id = create_only(ctx, svc, number, &tmp, name, image_id, inherit, Some(old_id))
-            .await
-            .map_err(|e| e.to_string())?;
+        let new_id = create_only(ctx, svc, number, &tmp, name, image_id, inherit, Some(old_id)).await?;
         let stop = qp::StopContainerOptions {
             t: ctx.opts.timeout.map(|t| t as i32),
             signal: None,

@@ -50,7 +50,7 @@ pub async fn post(d: &Docker, name: &str, body: &Value) -> Result<String, Error>
 /// gets the primary network's `mac_address`, else the service's
 /// (`Config.MacAddress`), and at most one network may set one; from 1.44
 /// the service's moves to the primary endpoint when that sets none.
-fn place_mac(body: &mut Value, raw: &Value, api: (usize, usize)) -> Result<(), String> {
+fn place_mac(body: &mut Value, raw: &Value, api: (usize, usize)) -> crate::error::Result<()> {
     let mac = |v: &Value| v["mac_address"].as_str().filter(|m| !m.is_empty()).map(str::to_string);
     let service_mac = mac(raw);
     let mut nets: Vec<(i64, &String, &Value)> = raw["networks"]
@@ -66,9 +66,7 @@ fn place_mac(body: &mut Value, raw: &Value, api: (usize, usize)) -> Result<(), S
     let main = nets.first().map(|(_, k, v)| (k.as_str(), mac(v)));
     if let (Some(s), Some((key, Some(m)))) = (&service_mac, &main) {
         if s != m {
-            return Err(format!(
-                "the service-level mac_address should have the same value as network {key}"
-            ));
+            return Err(format!("the service-level mac_address should have the same value as network {key}").into());
         }
     }
     let Some(config) = body.as_object_mut() else {
@@ -98,7 +96,7 @@ fn place_mac(body: &mut Value, raw: &Value, api: (usize, usize)) -> Result<(), S
         return Err(format!(
             "a MAC address is specified for multiple networks ({}), but this feature requires Docker Engine v25 or later",
             with.join(", ")
-        ));
+        ).into());
     }
     if let Some(m) = main.and_then(|(_, m)| m).or(service_mac) {
         config.insert("MacAddress".into(), json!(m));

@@ -325,30 +325,25 @@ pub fn plan(desired: &Desired, observed: &Observed, opts: &Options) -> crate::er
 /// What compose refuses before it touches anything: an image reference the
 /// engine cannot look up, a missing external network or volume, a fixed
 /// container name on a service scaled beyond one.
-fn refusals(desired: &Desired, observed: &Observed, opts: &Options, services: &[String]) -> Result<(), String> {
+fn refusals(desired: &Desired, observed: &Observed, opts: &Options, services: &[String]) -> crate::error::Result<()> {
     // compose looks every image up before creating anything, and stops at
     // one the engine refuses to look up (an invalid reference).
     for name in services {
         let image = desired.service(name).map(|s| s.image.as_str()).unwrap_or_default();
         if let Some(e) = observed.image_errors.get(image) {
-            return Err(format!(
-                "unable to get image '{image}': Error response from daemon: {e}"
-            ));
+            return Err(format!("unable to get image '{image}': Error response from daemon: {e}").into());
         }
     }
     // External resources must exist before anything is created (compose
     // checks them one by one as it creates; orch, all first).
     for n in desired.networks.iter().filter(|n| n.external) {
         if !observed.networks.contains(&n.name) {
-            return Err(format!(
-                "network {} declared as external, but could not be found",
-                n.name
-            ));
+            return Err(format!("network {} declared as external, but could not be found", n.name).into());
         }
     }
     for v in desired.volumes.iter().filter(|v| v.external) {
         if !observed.volumes.contains(&v.name) {
-            return Err(format!("external volume {:?} not found", v.name));
+            return Err(format!("external volume {:?} not found", v.name).into());
         }
     }
     // Compose refuses this as it converges the service (`getScale`), before
@@ -364,7 +359,8 @@ fn refusals(desired: &Desired, observed: &Observed, opts: &Options, services: &[
                 "WARNING: The {name:?} service is using the custom container name {fixed:?}. \
                  Docker requires each container to have a unique name. \
                  Remove the custom name to scale the service"
-            ));
+            )
+            .into());
         }
     }
     Ok(())

@@ -15,6 +15,7 @@ use tokio::sync::mpsc;
 use super::apply::{send_event as send, Event, Outcome};
 use super::desired::{Desired, LABEL_DEPENDS_ON, LABEL_ONEOFF, LABEL_PROJECT, LABEL_SERVICE};
 use crate::docker::{flatten, status};
+use crate::error::Error;
 
 #[derive(Clone, Debug, Default)]
 pub struct DownOptions {
@@ -241,7 +242,7 @@ pub async fn down(
         .collect();
     for r in in_reverse_dependency_order(work, &found.depends).await {
         if let Err(e) = r {
-            outcome.errors.push(("container".into(), e));
+            outcome.errors.push(("container".into(), e.into()));
         }
     }
     if !found.orphans.is_empty() {
@@ -347,13 +348,11 @@ async fn stop_and_remove(
     tx: &mpsc::UnboundedSender<Event>,
     opts: &DownOptions,
     r: Removal,
-) -> Result<(), String> {
+) -> crate::error::Result<()> {
     let (t, name, id) = (Instant::now(), r.name, r.id);
     send(tx, "Container", &name, "Stopping", false, t);
     // Ok(false): gone or not running, nothing to stop.
-    let go_on = super::hooks::pre_stop(d, r.spec.as_ref(), &id)
-        .await
-        .map_err(|e| e.to_string())?;
+    let go_on = super::hooks::pre_stop(d, r.spec.as_ref(), &id).await?;
     if go_on {
         let stop = qp::StopContainerOptions {
             t: opts.timeout.map(|t| t as i32),
@@ -365,7 +364,7 @@ async fn stop_and_remove(
         {
             Ok(()) => {}
             Err(e) if matches!(status(&e), Some(304) | Some(404)) => {}
-            Err(e) => return Err(format!("stopping container {name}: {}", flatten(&e))),
+            Err(e) => return Err(Error::from_engine(format!("stopping container {name}"), &e)),
         }
     }
     send(tx, "Container", &name, "Stopped", false, t);
@@ -378,7 +377,7 @@ async fn stop_and_remove(
     match d.remove_container(&id, Some(remove)).await {
         Ok(()) => {}
         Err(e) if status(&e) == Some(404) => {}
-        Err(e) => return Err(format!("removing container {name}: {}", flatten(&e))),
+        Err(e) => return Err(Error::from_engine(format!("removing container {name}"), &e)),
     }
     send(tx, "Container", &name, "Removed", true, t);
     Ok(())

@@ -9,7 +9,6 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::desired::{LABEL_HASH, LABEL_PROJECT, LABEL_SERVICE};
-use crate::docker::flatten;
 
 pub const LABEL_HISTORY: &str = "orch.rollout.history";
 pub const LABEL_REVISION: &str = "orch.rollout.revision";
@@ -42,14 +41,14 @@ pub struct Current {
 
 /// Reads the history from the service's containers: the running one with
 /// the highest revision speaks for them.
-pub async fn read(d: &Docker, project: &str, service: &str) -> Result<Current, String> {
+pub async fn read(d: &Docker, project: &str, service: &str) -> crate::error::Result<Current> {
     let labels = vec![
         format!("{LABEL_PROJECT}={project}"),
         format!("{LABEL_SERVICE}={service}"),
     ];
     let list = super::observed::labelled(d, labels)
         .await
-        .map_err(|e| format!("listing containers of service {service}: {}", flatten(&e)))?;
+        .map_err(|e| crate::error::Error::from_engine(format!("listing containers of service {service}"), &e))?;
     let mut cur = Current::default();
     let mut best: Option<(u64, String)> = None;
     for c in list {

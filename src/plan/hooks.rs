@@ -89,6 +89,17 @@ impl HookError {
     }
 }
 
+/// A hook's failure as orch's error: an engine refusal keeps its status.
+impl From<HookError> for crate::error::Error {
+    fn from(e: HookError) -> Self {
+        let message = e.to_string();
+        match e {
+            HookError::Engine { what, status, .. } => crate::error::Error::engine(what, status, message),
+            HookError::Failed { .. } => crate::error::Error::script(message),
+        }
+    }
+}
+
 /// `spec`'s `post_start` hooks in container `id`, just started (none when
 /// the compose file was not loaded: compose then knows no hooks either).
 pub async fn post_start(d: &Docker, spec: Option<&ServiceSpec>, id: &str) -> Result<(), HookError> {
@@ -101,7 +112,7 @@ pub async fn post_start(d: &Docker, spec: Option<&ServiceSpec>, id: &str) -> Res
 pub(super) async fn after_start(ctx: &Ctx, service: &str, name: &str, id: &str) -> crate::error::Result<()> {
     let spec = ctx.desired.service(service);
     if !ctx.opts.attach_hooks {
-        return post_start(&ctx.d, spec, id).await.map_err(|e| e.to_string().into());
+        return Ok(post_start(&ctx.d, spec, id).await?);
     }
     let prefix = format!("{}-", ctx.desired.project);
     let source = match spec.and_then(|s| s.container_name.as_ref()) {
@@ -109,9 +120,7 @@ pub(super) async fn after_start(ctx: &Ctx, service: &str, name: &str, id: &str) 
         None => name.strip_prefix(&prefix).unwrap_or(name),
     };
     let t = Instant::now();
-    post_start_attached(&ctx.d, spec, id, |line| ctx.emit("Hook", source, &line, false, t))
-        .await
-        .map_err(|e| e.to_string().into())
+    Ok(post_start_attached(&ctx.d, spec, id, |line| ctx.emit("Hook", source, &line, false, t)).await?)
 }
 
 /// `post_start` as attached `up` runs it (compose passes its log printer):

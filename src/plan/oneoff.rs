@@ -273,7 +273,7 @@ fn run_project(desired: &Desired, service: &str) -> Desired {
 
 /// The service document as compose's `run` changes it before creating and
 /// hashing (`applyRunOptions`, `prepareRun`, the command's `-p`/`-v`).
-fn run_document(raw: &Value, o: &OneOff, name: &str) -> Result<Value, String> {
+fn run_document(raw: &Value, o: &OneOff, name: &str) -> crate::error::Result<Value> {
     let mut doc = raw.clone();
     let Some(m) = doc.as_object_mut() else {
         return Ok(doc);

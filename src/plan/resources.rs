@@ -55,7 +55,10 @@ pub fn volume_hash(v: &Value) -> String {
 }
 
 /// The project's containers of `services` (one-offs excluded).
-async fn containers_of(ctx: &Ctx, services: &[String]) -> Result<Vec<super::observed::ObservedContainer>, String> {
+async fn containers_of(
+    ctx: &Ctx,
+    services: &[String],
+) -> crate::error::Result<Vec<super::observed::ObservedContainer>> {
     Ok(super::observed::containers(&ctx.d, &ctx.desired.project)
         .await?
         .into_iter()
@@ -63,7 +66,7 @@ async fn containers_of(ctx: &Ctx, services: &[String]) -> Result<Vec<super::obse
         .collect())
 }
 
-async fn stop_all(ctx: &Ctx, list: &[super::observed::ObservedContainer]) -> Result<(), String> {
+async fn stop_all(ctx: &Ctx, list: &[super::observed::ObservedContainer]) -> crate::error::Result<()> {
     let stops = list.iter().filter(|c| c.state == "running").map(|c| async move {
         let t = Instant::now();
         ctx.emit("Container", &c.name, "Stopping", false, t);
@@ -77,7 +80,7 @@ async fn stop_all(ctx: &Ctx, list: &[super::observed::ObservedContainer]) -> Res
                 Ok(())
             }
             Err(e) if crate::docker::status(&e) == Some(304) => Ok(()),
-            Err(e) => Err(format!("stopping {}: {}", c.name, flatten(&e))),
+            Err(e) => Err(crate::error::Error::from_engine(format!("stopping {}", c.name), &e)),
         }
     });
     futures_util::future::join_all(stops).await.into_iter().collect()

@@ -21,7 +21,7 @@ use tokio::sync::mpsc;
 use super::apply::{ApplyOptions, Ctx, Event};
 use super::containers::{create_only, start};
 use super::desired::{Desired, ServiceSpec};
-use crate::docker::flatten;
+use crate::error::{Error, Result};
 
 /// One container of the service as a rollout sees it.
 #[derive(Clone, Debug)]
@@ -63,11 +63,11 @@ impl Rollout {
         service: &str,
         timeout: Option<i64>,
         events: mpsc::UnboundedSender<Event>,
-    ) -> Result<Rollout, String> {
+    ) -> Result<Rollout> {
         let svc = desired
             .service(service)
             .cloned()
-            .ok_or_else(|| format!("no such service: {service}"))?;
+            .ok_or_else(|| Error::usage(format!("no such service: {service}")))?;
         let opts = ApplyOptions {
             timeout,
             ..Default::default()
@@ -100,7 +100,7 @@ impl Rollout {
     }
 
     /// The service's containers, by number.
-    pub async fn replicas(&self) -> Result<Vec<Replica>, String> {
+    pub async fn replicas(&self) -> Result<Vec<Replica>> {
         let all = super::observed::containers(&self.ctx.d, &self.ctx.desired.project).await?;
         let first_net = self.svc.networks.first().map(|(n, _)| n.clone());
         let mut out = Vec::new();
@@ -123,7 +123,7 @@ impl Rollout {
         Ok(out)
     }
 
-    async fn aliases(&self, id: &str, net: &str) -> Result<Vec<String>, String> {
+    async fn aliases(&self, id: &str, net: &str) -> Result<Vec<String>> {
         let info = self.inspect(id).await?;
         Ok(info
             .network_settings
@@ -133,16 +133,16 @@ impl Rollout {
             .unwrap_or_default())
     }
 
-    async fn inspect(&self, id: &str) -> Result<bollard::models::ContainerInspectResponse, String> {
+    async fn inspect(&self, id: &str) -> Result<bollard::models::ContainerInspectResponse> {
         self.ctx
             .d
             .inspect_container(id, None::<qp::InspectContainerOptions>)
             .await
-            .map_err(|e| format!("inspecting container {id}: {}", flatten(&e)))
+            .map_err(|e| Error::from_engine(format!("inspecting container {id}"), &e))
     }
 
     /// Creates and starts replica `number`, hidden from the service's name.
-    pub async fn launch(&self, number: usize) -> Result<Replica, String> {
+    pub async fn launch(&self, number: usize) -> Result<Replica> {
         let name = self.svc.container_name(&self.ctx.desired.project, number);
         let t = Instant::now();
         self.ctx.emit("Container", &name, "Creating", false, t);
@@ -172,7 +172,7 @@ impl Rollout {
     }
 
     /// The container's health, asked of the engine.
-    pub async fn health(&self, id: &str) -> Result<Health, String> {
+    pub async fn health(&self, id: &str) -> Result<Health> {
         let st = self.inspect(id).await?.state.unwrap_or_default();
         let h = st.health.unwrap_or_default();
         let health = match h.status.map(|s| s.to_string()) {
@@ -200,7 +200,7 @@ impl Rollout {
 
     /// Waits until `r` is healthy (or, without a healthcheck, running) and
     /// has stayed so for `stable`; an error says why not.
-    pub async fn wait_ready(&self, r: &Replica, stable: Duration, deadline: Duration) -> Result<(), String> {
+    pub async fn wait_ready(&self, r: &Replica, stable: Duration, deadline: Duration) -> Result<()> {
         let t = Instant::now();
         let mut since: Option<Instant> = None;
         loop {
@@ -211,7 +211,7 @@ impl Rollout {
                     .into());
             }
             if h.health == "unhealthy" {
-                return Err(format!("{} is unhealthy; {}", r.name, h.output));
+                return Err(format!("{} is unhealthy; {}", r.name, h.output).into());
             }
             if h.health == "healthy" || h.health == "none" {
                 if since.get_or_insert_with(Instant::now).elapsed() >= stable {
@@ -228,7 +228,8 @@ impl Rollout {
                     deadline.as_secs_f64(),
                     h.health,
                     h.output
-                ));
+                )
+                .into());
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
@@ -238,17 +239,17 @@ impl Rollout {
     /// resolving the service's name reach it from now on. The engine keeps
     /// an endpoint's aliases fixed, so it is disconnected and connected
     /// again (it served no one by that name yet).
-    pub async fn join(&self, r: &mut Replica) -> Result<(), String> {
+    pub async fn join(&self, r: &mut Replica) -> Result<()> {
         let t = Instant::now();
         self.join_networks(r)
             .await
-            .map_err(|e| format!("joining {} to service {}: {e}", r.name, self.svc.name))?;
+            .map_err(|e| e.within(format!("joining {} to service {}", r.name, self.svc.name)))?;
         r.joined = true;
         self.ctx.emit("Container", &r.name, "Joined", true, t);
         Ok(())
     }
 
-    async fn join_networks(&self, r: &Replica) -> Result<(), String> {
+    async fn join_networks(&self, r: &Replica) -> Result<()> {
         let endpoints = self.endpoints(&r.id).await?;
         for (net, mut ep) in endpoints {
             let mut aliases = ep.aliases.take().unwrap_or_default();
@@ -267,7 +268,7 @@ impl Rollout {
     }
 
     /// The container's endpoints as settings to connect with again.
-    async fn endpoints(&self, id: &str) -> Result<Vec<(String, EndpointSettings)>, String> {
+    async fn endpoints(&self, id: &str) -> Result<Vec<(String, EndpointSettings)>> {
         let nets = self
             .inspect(id)
             .await?
@@ -291,7 +292,7 @@ impl Rollout {
         Ok(out)
     }
 
-    async fn disconnect(&self, id: &str, net: &str) -> Result<(), String> {
+    async fn disconnect(&self, id: &str, net: &str) -> Result<()> {
         let req = NetworkDisconnectRequest {
             container: id.to_string(),
             force: Some(false),
@@ -300,10 +301,10 @@ impl Rollout {
             .d
             .disconnect_network(net, req)
             .await
-            .map_err(|e| format!("disconnecting {id} from {net}: {}", flatten(&e)))
+            .map_err(|e| Error::from_engine(format!("disconnecting {id} from {net}"), &e))
     }
 
-    async fn connect(&self, id: &str, net: &str, ep: EndpointSettings) -> Result<(), String> {
+    async fn connect(&self, id: &str, net: &str, ep: EndpointSettings) -> Result<()> {
         let req = NetworkConnectRequest {
             container: id.to_string(),
             endpoint_config: Some(ep),
@@ -312,13 +313,13 @@ impl Rollout {
             .d
             .connect_network(net, req)
             .await
-            .map_err(|e| format!("connecting {id} to {net}: {}", flatten(&e)))
+            .map_err(|e| Error::from_engine(format!("connecting {id} to {net}"), &e))
     }
 
     /// Drains `r`: off its networks (out of DNS), `drain` for requests in
     /// flight, then stopped. It stays (parked, its endpoints recorded)
     /// until `remove`; `restore` starts it again.
-    pub async fn retire(&self, r: &mut Replica, drain: Duration) -> Result<(), String> {
+    pub async fn retire(&self, r: &mut Replica, drain: Duration) -> Result<()> {
         let t = Instant::now();
         self.ctx.emit("Container", &r.name, "Draining", false, t);
         if r.running {
@@ -335,16 +336,14 @@ impl Rollout {
             signal: None,
         };
         let spec = self.ctx.desired.service(&self.svc.name);
-        super::hooks::pre_stop(&self.ctx.d, spec, &r.id)
-            .await
-            .map_err(|e| e.to_string())?;
+        super::hooks::pre_stop(&self.ctx.d, spec, &r.id).await?;
         match crate::docker::patient(&self.ctx.d, self.ctx.opts.timeout)
             .stop_container(&r.id, Some(stop))
             .await
         {
             Ok(()) => {}
             Err(e) if matches!(crate::docker::status(&e), Some(304) | Some(404)) => {}
-            Err(e) => return Err(format!("stopping {}: {}", r.name, flatten(&e))),
+            Err(e) => return Err(Error::from_engine(format!("stopping {}", r.name), &e)),
         }
         r.running = false;
         self.ctx.emit("Container", &r.name, "Stopped", true, t);
@@ -354,7 +353,7 @@ impl Rollout {
     /// Puts a parked replica back on its networks, hidden from the
     /// service's name (its own name only, so no request reaches it before
     /// it listens), and starts it; `join` gives it the name once ready.
-    pub async fn restore(&self, r: &mut Replica) -> Result<(), String> {
+    pub async fn restore(&self, r: &mut Replica) -> Result<()> {
         let t = Instant::now();
         self.ctx.emit("Container", &r.name, "Restoring", false, t);
         let now: Vec<String> = self.endpoints(&r.id).await?.into_iter().map(|(n, _)| n).collect();
@@ -379,7 +378,7 @@ impl Rollout {
             .d
             .start_container(&r.id, None::<qp::StartContainerOptions>)
             .await
-            .map_err(|e| format!("starting {}: {}", r.name, flatten(&e)))?;
+            .map_err(|e| Error::from_engine(format!("starting {}", r.name), &e))?;
         r.running = true;
         r.joined = false;
         self.ctx.emit("Container", &r.name, "Started", true, t);
@@ -387,7 +386,7 @@ impl Rollout {
     }
 
     /// Stops (if running) and removes `r`.
-    pub async fn remove(&self, r: &Replica) -> Result<(), String> {
+    pub async fn remove(&self, r: &Replica) -> Result<()> {
         let t = Instant::now();
         self.ctx.emit("Container", &r.name, "Removing", false, t);
         let opts = qp::RemoveContainerOptions {
@@ -397,7 +396,7 @@ impl Rollout {
         match self.ctx.d.remove_container(&r.id, Some(opts)).await {
             Ok(()) => {}
             Err(e) if crate::docker::status(&e) == Some(404) => {}
-            Err(e) => return Err(format!("removing {}: {}", r.name, flatten(&e))),
+            Err(e) => return Err(Error::from_engine(format!("removing {}", r.name), &e)),
         }
         self.ctx.emit("Container", &r.name, "Removed", true, t);
         Ok(())
@@ -405,7 +404,7 @@ impl Rollout {
 }
 
 /// The ID of `svc`'s image, pulled first when the engine lacks it.
-async fn image_id(ctx: &Ctx, svc: &ServiceSpec) -> Result<String, String> {
+async fn image_id(ctx: &Ctx, svc: &ServiceSpec) -> Result<String> {
     if let Ok(i) = ctx.d.inspect_image(&svc.image).await {
         return Ok(i.id.unwrap_or_default());
     }
@@ -417,14 +416,14 @@ async fn image_id(ctx: &Ctx, svc: &ServiceSpec) -> Result<String, String> {
     };
     let mut pull = ctx.d.create_image(Some(opts), None, None);
     while let Some(r) = pull.next().await {
-        r.map_err(|e| format!("service {}: pulling {}: {}", svc.name, svc.image, flatten(&e)))?;
+        r.map_err(|e| Error::from_engine(format!("service {}: pulling {}", svc.name, svc.image), &e))?;
     }
     ctx.emit("Image", &svc.image, "Pulled", true, t);
     let i = ctx
         .d
         .inspect_image(&svc.image)
         .await
-        .map_err(|e| format!("service {}: image {}: {}", svc.name, svc.image, flatten(&e)))?;
+        .map_err(|e| Error::from_engine(format!("service {}: image {}", svc.name, svc.image), &e))?;
     Ok(i.id.unwrap_or_default())
 }
 

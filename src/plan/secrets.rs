@@ -55,24 +55,24 @@ fn target_of(kind: &str, source: &str, target: Option<&str>) -> String {
 }
 
 /// `mode` as compose-go prints it: an octal string ("0400"), or a number.
-fn mode_of(v: &Value) -> Result<Option<u32>, String> {
+fn mode_of(v: &Value) -> crate::error::Result<Option<u32>> {
     match v {
         Value::Null => Ok(None),
         Value::Number(n) => Ok(n.as_u64().map(|m| m as u32)),
         Value::String(s) => u32::from_str_radix(s.trim_start_matches("0o"), 8)
             .map(Some)
-            .map_err(|_| format!("invalid file mode {s:?}")),
-        _ => Err(format!("invalid file mode {v}")),
+            .map_err(|_| format!("invalid file mode {s:?}").into()),
+        _ => Err(format!("invalid file mode {v}").into()),
     }
 }
 
-fn id_of(v: &Value) -> Result<Option<u64>, String> {
+fn id_of(v: &Value) -> crate::error::Result<Option<u64>> {
     match super::values::s(v).filter(|x| !x.is_empty()) {
         None => Ok(None),
         Some(x) => x
             .parse()
             .map(Some)
-            .map_err(|_| format!("strconv.Atoi: parsing {x:?}: invalid syntax")),
+            .map_err(|_| format!("strconv.Atoi: parsing {x:?}: invalid syntax").into()),
     }
 }
 

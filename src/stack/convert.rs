@@ -198,7 +198,7 @@ fn network(project: &str, ns: &str, key: &str, cfg: &Value) -> Object {
 }
 
 /// A secret or config: `file`, `environment` or `content` becomes its data.
-fn object(project: &str, ns: &str, what: &str, key: &str, cfg: &Value) -> Result<Object, String> {
+fn object(project: &str, ns: &str, what: &str, key: &str, cfg: &Value) -> crate::error::Result<Object> {
     use base64::Engine as _;
     let name = scoped(project, ns, key, cfg);
     let external = is_external(cfg);
@@ -218,9 +218,7 @@ fn object(project: &str, ns: &str, what: &str, key: &str, cfg: &Value) -> Result
         } else if let Some(text) = cfg["content"].as_str() {
             text.as_bytes().to_vec()
         } else {
-            return Err(format!(
-                "{what} {key}: set one of file, environment, content or external"
-            ));
+            return Err(format!("{what} {key}: set one of file, environment, content or external").into());
         };
         spec.insert(
             "Data".into(),

@@ -61,8 +61,8 @@ pub struct Outcome {
     pub error: Option<String>,
 }
 
-fn err(what: impl std::fmt::Display, e: &bollard::errors::Error) -> String {
-    format!("{what}: {}", crate::docker::flatten(e))
+fn err(what: impl std::fmt::Display, e: &bollard::errors::Error) -> crate::error::Error {
+    crate::error::Error::from_engine(what, e)
 }
 
 fn ns_filter(ns: &str) -> HashMap<String, Vec<String>> {
@@ -269,7 +269,7 @@ async fn run(d: &Docker, s: Step) -> Outcome {
     let r = run_step(d, &s).await;
     let (id, error) = match r {
         Ok(id) => (id, None),
-        Err(e) => (s.id.clone(), Some(e)),
+        Err(e) => (s.id.clone(), Some(e.message)),
     };
     Outcome {
         kind: s.kind,
@@ -282,11 +282,11 @@ async fn run(d: &Docker, s: Step) -> Outcome {
 
 /// A network's request body as bollard's model (networks are created,
 /// never round-tripped, and the model has every field compose can set).
-fn model<T: serde::de::DeserializeOwned>(s: &Step) -> Result<T, String> {
-    serde_json::from_value(s.spec.clone()).map_err(|e| format!("{} {}: bad spec: {e}", s.kind, s.name))
+fn model<T: serde::de::DeserializeOwned>(s: &Step) -> crate::error::Result<T> {
+    serde_json::from_value(s.spec.clone()).map_err(|e| format!("{} {}: bad spec: {e}", s.kind, s.name).into())
 }
 
-async fn run_step(d: &Docker, s: &Step) -> Result<String, String> {
+async fn run_step(d: &Docker, s: &Step) -> crate::error::Result<String> {
     let what = format!("{} {} {}", s.kind, s.action, s.name);
     match (s.kind.as_str(), s.action.as_str()) {
         ("network", "create") => {
@@ -353,21 +353,21 @@ async fn run_step(d: &Docker, s: &Step) -> Result<String, String> {
             .map_err(|e| err(&what, &e)),
         _ => Err(format!(
             "{what}: no such step (kinds: network, secret, config, service; actions: create, update, remove)"
-        )),
+        )
+        .into()),
     }
 }
 
-fn changed_content(what: &str, e: &bollard::errors::Error) -> String {
-    let msg = crate::docker::flatten(e);
-    if msg.contains("only updates to Labels are allowed") {
-        format!("{what}: its content changed, and Swarm objects of this kind cannot change: give it a new name (name: in the compose file) or remove the stack first")
-    } else {
-        format!("{what}: {msg}")
+fn changed_content(what: &str, e: &bollard::errors::Error) -> crate::error::Error {
+    let mut engine = err(what, e);
+    if engine.message.contains("only updates to Labels are allowed") {
+        engine.message = format!("{what}: its content changed, and Swarm objects of this kind cannot change: give it a new name (name: in the compose file) or remove the stack first");
     }
+    engine
 }
 
 /// (name, ID) of the `kind` objects the query selects.
-async fn named(d: &Docker, kind: &str, q: &str) -> Result<Vec<(String, String)>, String> {
+async fn named(d: &Docker, kind: &str, q: &str) -> crate::error::Result<Vec<(String, String)>> {
     let list = ej::get(d, &format!("/{kind}s{q}"))
         .await
         .map_err(|e| err(format!("{kind} ls"), &e))?;

@@ -20,7 +20,7 @@ fn ns_of(v: Option<&Value>) -> Option<Value> {
 
 /// One compose service as a Swarm service spec (docker/cli's
 /// `convert.Service`).
-pub(super) fn service(ns: &str, doc: &Value, name: &str, svc: &Value) -> Result<Object, String> {
+pub(super) fn service(ns: &str, doc: &Value, name: &str, svc: &Value) -> crate::error::Result<Object> {
     let full = format!("{ns}_{name}");
     let deploy = &svc["deploy"];
     let image = svc["image"]
@@ -67,7 +67,7 @@ pub(super) fn service(ns: &str, doc: &Value, name: &str, svc: &Value) -> Result<
 
 /// The task's container: what runs, with its environment, options, health
 /// check, mounts, secrets and configs.
-fn container_spec(ns: &str, doc: &Value, svc: &Value, image: &str) -> Result<Map<String, Value>, String> {
+fn container_spec(ns: &str, doc: &Value, svc: &Value, image: &str) -> crate::error::Result<Map<String, Value>> {
     let mut c = Map::new();
     c.insert("Image".into(), json!(image));
     insert_some(&mut c, "Command", strings(svc.get("entrypoint")).map(|v| json!(v)));
@@ -158,7 +158,7 @@ fn container_spec(ns: &str, doc: &Value, svc: &Value, image: &str) -> Result<Map
     Ok(c)
 }
 
-fn mode(svc: &Value) -> Result<Value, String> {
+fn mode(svc: &Value) -> crate::error::Result<Value> {
     let deploy = &svc["deploy"];
     let replicas = deploy["replicas"].as_u64().or_else(|| svc["scale"].as_u64());
     Ok(match deploy["mode"].as_str().unwrap_or("replicated") {
@@ -175,14 +175,14 @@ fn mode(svc: &Value) -> Result<Value, String> {
         }
         "global-job" => json!({ "GlobalJob": {} }),
         other => {
-            return Err(format!(
-                "unknown deploy mode {other:?}: use replicated, global, replicated-job or global-job"
-            ))
+            return Err(
+                format!("unknown deploy mode {other:?}: use replicated, global, replicated-job or global-job").into(),
+            )
         }
     })
 }
 
-fn endpoint(svc: &Value) -> Result<Value, String> {
+fn endpoint(svc: &Value) -> crate::error::Result<Value> {
     let mut e = Map::new();
     insert_some(
         &mut e,
@@ -251,7 +251,7 @@ fn resources(r: &Value) -> Option<Value> {
 
 /// `deploy.restart_policy`, or else the service's `restart:` as docker
 /// maps it.
-fn restart_policy(svc: &Value) -> Result<Option<Value>, String> {
+fn restart_policy(svc: &Value) -> crate::error::Result<Option<Value>> {
     let rp = &svc["deploy"]["restart_policy"];
     if rp.is_object() {
         let mut m = Map::new();
@@ -273,7 +273,7 @@ fn restart_policy(svc: &Value) -> Result<Option<Value>, String> {
             n => json!({ "Condition": "on-failure", "MaxAttempts": n.parse::<u64>()
                 .map_err(|_| format!("invalid restart policy {restart:?}"))? }),
         },
-        _ => return Err(format!("invalid restart policy {restart:?}")),
+        _ => return Err(format!("invalid restart policy {restart:?}").into()),
     }))
 }
 
@@ -337,7 +337,7 @@ fn attachments(ns: &str, doc: &Value, name: &str, svc: &Value) -> Vec<Value> {
     out
 }
 
-fn mounts(ns: &str, doc: &Value, svc: &Value) -> Result<Vec<Value>, String> {
+fn mounts(ns: &str, doc: &Value, svc: &Value) -> crate::error::Result<Vec<Value>> {
     let mut out = Vec::new();
     for v in svc["volumes"].as_array().into_iter().flatten() {
         let kind = v["type"].as_str().unwrap_or("volume");
@@ -354,7 +354,7 @@ fn mounts(ns: &str, doc: &Value, svc: &Value) -> Result<Vec<Value>, String> {
                 if let Some(src) = v["source"].as_str().filter(|x| !x.is_empty()) {
                     let cfg = &doc["volumes"][src];
                     if cfg.is_null() {
-                        return Err(format!("undefined volume {src:?}"));
+                        return Err(format!("undefined volume {src:?}").into());
                     }
                     m.insert("Source".into(), json!(scoped(project_of(doc, ns), ns, src, cfg)));
                     if !is_external(cfg) {
@@ -398,13 +398,13 @@ fn mounts(ns: &str, doc: &Value, svc: &Value) -> Result<Vec<Value>, String> {
 /// A service's `secrets:` or `configs:` as references by name; the IDs
 /// are filled in when the stack is applied (the objects may not exist
 /// yet).
-fn references(ns: &str, doc: &Value, svc: &Value, what: &str) -> Result<Vec<Value>, String> {
+fn references(ns: &str, doc: &Value, svc: &Value, what: &str) -> crate::error::Result<Vec<Value>> {
     let mut out = Vec::new();
     for r in svc[what].as_array().into_iter().flatten() {
         let source = r["source"].as_str().ok_or("a reference has no source")?;
         let cfg = &doc[what][source];
         if cfg.is_null() {
-            return Err(format!("undefined {} {source:?}", &what[..what.len() - 1]));
+            return Err(format!("undefined {} {source:?}", &what[..what.len() - 1]).into());
         }
         let name = scoped(project_of(doc, ns), ns, source, cfg);
         let target = r["target"].as_str().unwrap_or(source);

@@ -23,6 +23,7 @@ use super::value::call_back;
 use super::{client, fail, RhaiResult};
 use crate::bridge;
 use crate::docker::Endpoint;
+use crate::error::{self, Error};
 use crate::plan::apply::Event;
 use crate::plan::desired;
 use crate::plan::history as rev_history;
@@ -59,7 +60,7 @@ struct Run<'a, 'c> {
 
 impl Run<'_, '_> {
     /// Runs engine work, then hands the events it sent to `on_event`.
-    fn step<T>(&self, f: impl std::future::Future<Output = Result<T, String>>) -> RhaiResult<Result<T, String>> {
+    fn step<T>(&self, f: impl std::future::Future<Output = error::Result<T>>) -> RhaiResult<error::Result<T>> {
         let out = bridge::block_on(async { Ok(f.await) });
         self.flush()?;
         out
@@ -93,7 +94,7 @@ impl Run<'_, '_> {
     }
 
     /// Whether the script's gate accepts `rep`; a throwing gate rejects.
-    fn gate(&self, rep: &Replica) -> RhaiResult<Result<(), String>> {
+    fn gate(&self, rep: &Replica) -> RhaiResult<error::Result<()>> {
         let Some(g) = &self.gate else { return Ok(Ok(())) };
         let c = Container {
             ep: self.ep.clone(),
@@ -103,20 +104,24 @@ impl Run<'_, '_> {
         };
         match call_back(self.ctx, g, vec![Dynamic::from(c)], 1) {
             Ok(v) if v.as_bool() == Ok(true) => Ok(Ok(())),
-            Ok(v) if v.is_bool() => Ok(Err(format!("the gate rejected {}", rep.name))),
+            Ok(v) if v.is_bool() => Ok(Err(Error::script(format!("the gate rejected {}", rep.name)))),
             Ok(v) => fail(format!(
                 "compose::rollout: the gate must return true or false, not {}",
                 v.type_name()
             )),
             Err(e) if matches!(*e, rhai::EvalAltResult::ErrorTerminated(..)) => Err(e),
-            Err(e) => Ok(Err(format!("the gate failed on {}: {e}", rep.name))),
+            Err(e) => Ok(Err(Error::script(format!(
+                "the gate failed on {}: {}",
+                rep.name,
+                error::message(&e)
+            )))),
         }
     }
 
     /// Starts `n` new replicas hidden, waits for them and gates them;
     /// those accepted join the service. Returns the reasons of the others
     /// (already removed).
-    fn bring_up(&mut self, n: usize) -> RhaiResult<Vec<String>> {
+    fn bring_up(&mut self, n: usize) -> RhaiResult<Vec<Error>> {
         let numbers: Vec<usize> = (0..n).map(|i| self.next + i).collect();
         self.next += n;
         let launched = {
@@ -168,7 +173,7 @@ impl Run<'_, '_> {
     }
 
     /// Takes up to `n` old replicas out (drained, stopped, parked).
-    fn take_down(&mut self, n: usize) -> RhaiResult<Result<(), String>> {
+    fn take_down(&mut self, n: usize) -> RhaiResult<error::Result<()>> {
         let k = n.min(self.old.len());
         // The highest numbers go first, as compose scales down.
         let mut batch: Vec<Replica> = self.old.split_off(self.old.len() - k);
@@ -198,7 +203,7 @@ impl Run<'_, '_> {
 
     /// Watches the replicas of the last batch for `monitor`: any that stops
     /// or turns unhealthy fails the batch.
-    fn watch(&mut self, monitor: Duration, batch: &[Replica]) -> RhaiResult<Vec<String>> {
+    fn watch(&mut self, monitor: Duration, batch: &[Replica]) -> RhaiResult<Vec<Error>> {
         let t = Instant::now();
         let mut bad = Vec::new();
         while t.elapsed() < monitor && bad.is_empty() {
@@ -206,10 +211,10 @@ impl Run<'_, '_> {
                 let h = self.step(self.r.health(&rep.id))?;
                 match h {
                     Ok(h) if h.state == "running" && h.health != "unhealthy" => {}
-                    Ok(h) => bad.push(format!(
+                    Ok(h) => bad.push(Error::script(format!(
                         "{} turned {} while monitored; {}",
                         rep.name, h.health, h.output
-                    )),
+                    ))),
                     Err(e) => bad.push(e),
                 }
             }
@@ -221,7 +226,7 @@ impl Run<'_, '_> {
 
 /// The forward pass: batches until `want` new replicas serve and no old
 /// one does. `Err(reason)` when the failure action says stop.
-fn forward(run: &mut Run, p: &Policy, want: usize) -> RhaiResult<Result<(), String>> {
+fn forward(run: &mut Run, p: &Policy, want: usize) -> RhaiResult<error::Result<()>> {
     let mut reasons = Vec::new();
     while run.fresh.len() < want {
         let n = p.batch.min(want - run.fresh.len());
@@ -253,11 +258,11 @@ fn forward(run: &mut Run, p: &Policy, want: usize) -> RhaiResult<Result<(), Stri
             reasons.extend(failed);
             let ratio = run.failed as f64 / want.max(1) as f64;
             if p.failure_action != "continue" && ratio > p.max_failure_ratio {
-                return Ok(Err(reasons.join("; ")));
+                return Ok(Err(all_of(&reasons)));
             }
-            run.say(&format!("Continuing past: {}", reasons.join("; ")))?;
+            run.say(&format!("Continuing past: {}", all_of(&reasons)))?;
             if run.failed >= want {
-                return Ok(Err(reasons.join("; ")));
+                return Ok(Err(all_of(&reasons)));
             }
         }
         if !p.delay.is_zero() && run.fresh.len() < want {
@@ -271,6 +276,12 @@ fn forward(run: &mut Run, p: &Policy, want: usize) -> RhaiResult<Result<(), Stri
         return Ok(Err(e));
     }
     Ok(Ok(()))
+}
+
+/// Several reasons as one error: their messages, `; `-separated.
+fn all_of(reasons: &[Error]) -> Error {
+    let messages: Vec<&str> = reasons.iter().map(|e| e.message.as_str()).collect();
+    Error::script(messages.join("; "))
 }
 
 /// The result map: `#{ ok, changed, rolled_back, paused, failed, error, replicas }`.
@@ -429,12 +440,12 @@ fn drive(run: &mut Run, update: &Policy, back: &Policy, want: usize) -> RhaiResu
         Err(reason) if update.failure_action != "rollback" => {
             recover::hold(run, want, update.failure_action == "pause")?;
             let paused = update.failure_action == "pause";
-            Ok(outcome(false, true, run, Some(reason), false, paused))
+            Ok(outcome(false, true, run, Some(reason.message), false, paused))
         }
         Err(reason) => match recover::roll_back(run, back)? {
             Ok(()) => {
                 run.say("Rolled back")?;
-                Ok(outcome(false, true, run, Some(reason), true, false))
+                Ok(outcome(false, true, run, Some(reason.message), true, false))
             }
             Err(e) => Ok(outcome(false, true, run, Some(format!("{reason}; {e}")), false, false)),
         },

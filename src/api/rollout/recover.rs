@@ -9,7 +9,7 @@ use crate::plan::rollout::Replica;
 /// Back to the old replicas: each parked one started again (and healthy)
 /// before the new one it replaced leaves, in batches of the rollback
 /// policy.
-pub(super) fn roll_back(run: &mut Run, p: &Policy) -> RhaiResult<Result<(), String>> {
+pub(super) fn roll_back(run: &mut Run, p: &Policy) -> RhaiResult<crate::error::Result<()>> {
     run.say("Rolling back")?;
     let (stable, deadline) = (run.min_healthy, run.deadline);
     while !run.parked.is_empty() || !run.created.is_empty() {
@@ -36,7 +36,7 @@ pub(super) fn roll_back(run: &mut Run, p: &Policy) -> RhaiResult<Result<(), Stri
         })?;
         run.flush()?;
         if let Err(e) = restored {
-            return Ok(Err(format!("rollback: {e}")));
+            return Ok(Err(e.within("rollback")));
         }
         run.old.extend(back);
         let m = if run.parked.is_empty() {
@@ -57,7 +57,7 @@ pub(super) fn roll_back(run: &mut Run, p: &Policy) -> RhaiResult<Result<(), Stri
         })?;
         run.flush()?;
         if let Err(e) = removed {
-            return Ok(Err(format!("rollback: {e}")));
+            return Ok(Err(e.within("rollback")));
         }
         run.fresh.retain(|f| !gone_ids.contains(&f.id));
         if !p.delay.is_zero() && !run.parked.is_empty() {
