@@ -448,7 +448,7 @@ pub mod api {
     /// ```
     #[rhai_fn(global, return_raw)]
     pub fn set(p: &mut Project, service: &str, key: &str, value: Dynamic) -> RhaiResult<()> {
-        if !loader::load::SERVICE_KEYS.contains(&key) {
+        if !loader::load::is_service_key(key) {
             return fail(format!(
                 "project {}: services.{service} additional properties '{key}' not allowed",
                 p.0.name

@@ -16,6 +16,7 @@ use futures_util::StreamExt;
 use rhai::plugin::*;
 use rhai::{Array, Dynamic, Engine, FnPtr, Map, NativeCallContext};
 
+use super::handles::{Doc, Handle};
 use super::options::RemoveOpts;
 use super::value::{map_of, to_dynamic};
 use super::{client, engine_call, engine_err, engine_find, fail, RhaiResult};
@@ -139,6 +140,53 @@ macro_rules! call {
         })
     }};
 }
+
+/// The properties read from `info`, with their doc comments.
+const PROPERTIES: &[(&str, Doc)] = &[
+    (
+        "image",
+        &[
+            "The image the container was created from.",
+            "",
+            "```rhai",
+            "print(container::get(\"web\").image);",
+            "```",
+        ],
+    ),
+    (
+        "state",
+        &[
+            "The state when the handle was made: created, running, exited …",
+            "",
+            "```rhai",
+            "if container::get(\"web\").state == \"exited\" { print(\"stopped\"); }",
+            "```",
+        ],
+    ),
+    (
+        "status",
+        &[
+            "Docker's human status (\"Up 2 minutes\"), when listed.",
+            "",
+            "```rhai",
+            "for c in container::list(#{}) { print(`${c.name}: ${c.status}`); }",
+            "```",
+        ],
+    ),
+    (
+        "labels",
+        &[
+            "The container's labels.",
+            "",
+            "```rhai",
+            "print(container::get(\"web\").labels[\"com.docker.compose.service\"]);",
+            "```",
+        ],
+    ),
+];
+
+/// How the module adds the handle's properties.
+pub const HANDLE: Handle<Container> = Handle::new(|h| &h.info, PROPERTIES, None);
 
 #[export_module]
 pub mod api {
@@ -345,46 +393,6 @@ pub mod api {
     #[rhai_fn(global, get = "name", pure)]
     pub fn name(c: &mut Container) -> String {
         c.name.clone()
-    }
-
-    /// The image the container was created from.
-    ///
-    /// ```rhai
-    /// print(container::get("web").image);
-    /// ```
-    #[rhai_fn(global, get = "image", pure)]
-    pub fn image(c: &mut Container) -> Dynamic {
-        c.info.get("image").cloned().unwrap_or(Dynamic::UNIT)
-    }
-
-    /// The state when the handle was made: created, running, exited …
-    ///
-    /// ```rhai
-    /// if container::get("web").state == "exited" { print("stopped"); }
-    /// ```
-    #[rhai_fn(global, get = "state", pure)]
-    pub fn state(c: &mut Container) -> Dynamic {
-        c.info.get("state").cloned().unwrap_or(Dynamic::UNIT)
-    }
-
-    /// Docker's human status ("Up 2 minutes"), when listed.
-    ///
-    /// ```rhai
-    /// for c in container::list(#{}) { print(`${c.name}: ${c.status}`); }
-    /// ```
-    #[rhai_fn(global, get = "status", pure)]
-    pub fn status(c: &mut Container) -> Dynamic {
-        c.info.get("status").cloned().unwrap_or(Dynamic::UNIT)
-    }
-
-    /// The container's labels.
-    ///
-    /// ```rhai
-    /// print(container::get("web").labels["com.docker.compose.service"]);
-    /// ```
-    #[rhai_fn(global, get = "labels", pure)]
-    pub fn labels(c: &mut Container) -> Dynamic {
-        c.info.get("labels").cloned().unwrap_or_else(|| Map::new().into())
     }
 
     /// One label's value, or `()` when the container has no such label;

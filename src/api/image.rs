@@ -15,6 +15,7 @@ use futures_util::StreamExt;
 use rhai::plugin::*;
 use rhai::{Array, Dynamic, Engine, Map, NativeCallContext};
 
+use super::handles::{Doc, Handle};
 use super::options::{ImageBuildOpts, ImageRemoveOpts};
 use super::value::{array_of, map_of, to_dynamic};
 use super::{client, engine_call, engine_err, engine_find, fail, resolve_path, RhaiResult};
@@ -184,6 +185,43 @@ fn lookup(name: &str) -> RhaiResult<Option<Image>> {
         }
     }))
 }
+
+/// The properties read from `info`, with their doc comments.
+const PROPERTIES: &[(&str, Doc)] = &[
+    (
+        "size",
+        &[
+            "Size in bytes (when listed or fetched with `get`).",
+            "",
+            "```rhai",
+            "print(image::get(\"nginx:alpine\").size);",
+            "```",
+        ],
+    ),
+    (
+        "created",
+        &[
+            "Creation time (when listed or fetched with `get`).",
+            "",
+            "```rhai",
+            "print(image::get(\"nginx:alpine\").created);",
+            "```",
+        ],
+    ),
+    (
+        "labels",
+        &[
+            "The image's labels (when listed or fetched with `get`).",
+            "",
+            "```rhai",
+            "print(image::get(\"web:dev\").labels);",
+            "```",
+        ],
+    ),
+];
+
+/// How the module adds the handle's properties.
+pub const HANDLE: Handle<Image> = Handle::new(|h| &h.info, PROPERTIES, None);
 
 #[export_module]
 pub mod api {
@@ -397,36 +435,6 @@ pub mod api {
     #[rhai_fn(global, get = "tags", pure)]
     pub fn tags(i: &mut Image) -> Array {
         array_of(i.tags.clone())
-    }
-
-    /// Size in bytes (when listed or fetched with `get`).
-    ///
-    /// ```rhai
-    /// print(image::get("nginx:alpine").size);
-    /// ```
-    #[rhai_fn(global, get = "size", pure)]
-    pub fn size(i: &mut Image) -> Dynamic {
-        i.info.get("size").cloned().unwrap_or(Dynamic::UNIT)
-    }
-
-    /// Creation time (when listed or fetched with `get`).
-    ///
-    /// ```rhai
-    /// print(image::get("nginx:alpine").created);
-    /// ```
-    #[rhai_fn(global, get = "created", pure)]
-    pub fn created(i: &mut Image) -> Dynamic {
-        i.info.get("created").cloned().unwrap_or(Dynamic::UNIT)
-    }
-
-    /// The image's labels (when listed or fetched with `get`).
-    ///
-    /// ```rhai
-    /// print(image::get("web:dev").labels);
-    /// ```
-    #[rhai_fn(global, get = "labels", pure)]
-    pub fn labels(i: &mut Image) -> Dynamic {
-        i.info.get("labels").cloned().unwrap_or_else(|| Map::new().into())
     }
 
     /// Adds a name to the image.

@@ -11,7 +11,6 @@ pub mod attach;
 pub mod autoscale;
 pub mod batch;
 pub mod compose;
-pub mod config;
 pub mod container;
 pub mod container_cp;
 pub mod container_image;
@@ -22,6 +21,7 @@ pub mod engine;
 pub mod exec_attached;
 pub mod follow;
 pub mod format;
+pub mod handles;
 pub mod health;
 pub mod image;
 pub mod json_text;
@@ -57,59 +57,71 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use bollard::Docker;
-use rhai::{exported_module, Engine, EvalAltResult};
+use rhai::{exported_module, Engine, EvalAltResult, Module};
 
 use crate::docker::Endpoint;
 use crate::error::Error;
 
 pub type RhaiResult<T> = Result<T, Box<EvalAltResult>>;
 
+/// The Rhai modules these `#[export_module]` paths generate, in order.
+macro_rules! modules {
+    ($($($seg:ident)::+),+ $(,)?) => {
+        [$(exported_module!($($seg)::+)),+]
+    };
+}
+
 /// Registers every primitive module and handle type on `engine`.
 pub fn register(engine: &mut Engine) {
-    let mut container = exported_module!(container::api);
-    container.combine_flatten(exported_module!(container_io::api));
-    container.combine_flatten(exported_module!(container_cp::api));
-    container.combine_flatten(exported_module!(container_image::api));
-    container.combine_flatten(exported_module!(health::api));
-    container.combine_flatten(exported_module!(attach::api));
-    container.combine_flatten(exported_module!(exec_attached::api));
-    container.combine_flatten(exported_module!(stats::api));
-    engine.register_static_module("container", container.into());
-    engine.register_static_module("image", exported_module!(image::api).into());
-    engine.register_static_module("network", exported_module!(network::api).into());
-    engine.register_static_module("volume", exported_module!(volume::api).into());
-    engine.register_static_module("plan", exported_module!(plan::api).into());
-    let mut compose = exported_module!(compose::api);
+    let mut compose = merged(modules![
+        compose::api,
+        rollout::api,
+        stats_scope::compose_api,
+        rows::compose_api
+    ]);
     compose.set_var("LABELS", compose::labels());
-    compose.combine_flatten(exported_module!(rollout::api));
-    compose.combine_flatten(exported_module!(stats_scope::compose_api));
-    compose.combine_flatten(exported_module!(rows::compose_api));
-    engine.register_static_module("compose", compose.into());
-    engine.register_static_module("progress", exported_module!(progress::api).into());
-    engine.register_static_module("swarm", exported_module!(swarm::api).into());
-    let mut node = exported_module!(node::api);
-    node.combine_flatten(exported_module!(node_engines::api));
-    engine.register_static_module("node", node.into());
-    let mut service = exported_module!(service::api);
-    service.combine_flatten(exported_module!(stats_scope::service_api));
-    engine.register_static_module("service", service.into());
-    let mut task = exported_module!(task::api);
-    task.combine_flatten(exported_module!(health::task_api));
-    engine.register_static_module("task", task.into());
-    engine.register_static_module("secret", exported_module!(secret::api).into());
-    engine.register_static_module("config", exported_module!(config::api).into());
-    engine.register_static_module("stack", exported_module!(stack::api).into());
-    engine.register_static_module("autoscale", exported_module!(autoscale::api).into());
-    engine.register_static_module("watch", exported_module!(watch::api).into());
-    engine.register_static_module("engine", exported_module!(engine::api).into());
-    engine.register_static_module("context", exported_module!(context::api).into());
-    engine.register_global_module(exported_module!(util::api).into());
-    engine.register_global_module(exported_module!(json_text::api).into());
-    engine.register_global_module(exported_module!(follow::api).into());
-    engine.register_global_module(exported_module!(logprint::api).into());
-    engine.register_global_module(exported_module!(format::api).into());
-    engine.register_global_module(exported_module!(ticker::api).into());
-    engine.register_global_module(exported_module!(rows::global_api).into());
+    let container = merged(modules![
+        container::api,
+        container_io::api,
+        container_cp::api,
+        container_image::api,
+        health::api,
+        attach::api,
+        exec_attached::api,
+        stats::api
+    ]);
+    let statics = [
+        ("container", container::HANDLE.module(container)),
+        ("image", image::HANDLE.module(exported_module!(image::api))),
+        ("network", network::HANDLE.module(exported_module!(network::api))),
+        ("volume", volume::HANDLE.module(exported_module!(volume::api))),
+        ("plan", exported_module!(plan::api)),
+        ("compose", compose),
+        ("progress", exported_module!(progress::api)),
+        ("swarm", exported_module!(swarm::api)),
+        ("node", merged(modules![node::api, node_engines::api])),
+        ("service", merged(modules![service::api, stats_scope::service_api])),
+        ("task", merged(modules![task::api, health::task_api])),
+        ("stack", exported_module!(stack::api)),
+        ("autoscale", exported_module!(autoscale::api)),
+        ("watch", exported_module!(watch::api)),
+        ("engine", exported_module!(engine::api)),
+        ("context", exported_module!(context::api)),
+    ];
+    for (name, module) in statics.into_iter().chain(secret::modules()) {
+        engine.register_static_module(name, module.into());
+    }
+    for module in modules![
+        util::api,
+        json_text::api,
+        follow::api,
+        logprint::api,
+        format::api,
+        ticker::api,
+        rows::global_api
+    ] {
+        engine.register_global_module(module.into());
+    }
     container::register_types(engine);
     image::register_types(engine);
     network::register_types(engine);
@@ -121,6 +133,16 @@ pub fn register(engine: &mut Engine) {
     follow::register_types(engine);
     logprint::register_types(engine);
     crate::error::register(engine);
+}
+
+/// One Rhai module with the functions of all `parts`.
+fn merged<const N: usize>(parts: [Module; N]) -> Module {
+    let mut parts = parts.into_iter();
+    let mut all = parts.next().unwrap_or_default();
+    for part in parts {
+        all.combine_flatten(part);
+    }
+    all
 }
 
 static BASE_DIR: OnceLock<PathBuf> = OnceLock::new();

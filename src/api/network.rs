@@ -15,9 +15,10 @@ use bollard::query_parameters as qp;
 use rhai::plugin::*;
 use rhai::{Array, Dynamic, Engine, Map};
 
+use super::handles::{Doc, Handle, Lookup};
 use super::options::{NetworkConnectOpts, NetworkCreateOpts};
 use super::value::{map_of, name_of, to_dynamic};
-use super::{engine_call, engine_find, fail, RhaiResult};
+use super::{engine_call, engine_find, RhaiResult};
 use crate::docker::Endpoint;
 
 /// A network on an engine. Properties: `id`, `name`, `driver`, `labels`.
@@ -58,6 +59,74 @@ fn lookup(name: &str) -> RhaiResult<Option<Network>> {
 fn container_name(what: &str, container: &Dynamic) -> RhaiResult<String> {
     name_of(container).ok_or_else(|| crate::api::value::expected(what, "a container or its name", container))
 }
+
+fn list_where(filter: Map) -> RhaiResult<Array> {
+    let ep = crate::api::endpoint();
+    let opts = qp::ListNetworksOptions {
+        filters: Some(crate::api::value::filters(filter)),
+    };
+    let found = engine_call(&ep, "network list", |d| d.list_networks(Some(opts)))?;
+    Ok(found
+        .into_iter()
+        .map(|n| Dynamic::from(from_model!(ep.clone(), n)))
+        .collect())
+}
+
+/// The doc comments of `network::get`, `find`, `list()` and `list(filters)`.
+const LOOKUP_DOCS: [Doc; 4] = [
+    &[
+        "The network with this name or ID; throws if there is none.",
+        "",
+        "```rhai",
+        "let n = network::get(\"demo_default\");",
+        "```",
+    ],
+    &[
+        "The network with this name or ID, or `()`.",
+        "",
+        "```rhai",
+        "if network::find(\"demo_default\") == () { print(\"no network\"); }",
+        "```",
+    ],
+    &["Every network."],
+    &[
+        "Networks matching Docker filters (`label`, `name`, `driver` …).",
+        "",
+        "```rhai",
+        "let nets = network::list(#{ label: \"com.docker.compose.project=demo\" });",
+        "```",
+    ],
+];
+
+/// The properties read from `info`, with their doc comments.
+const PROPERTIES: &[(&str, Doc)] = &[
+    (
+        "driver",
+        &[
+            "The network's `driver`.",
+            "",
+            "```rhai",
+            "print(network::get(\"demo_default\").driver);",
+            "```",
+        ],
+    ),
+    (
+        "labels",
+        &[
+            "The network's `labels`.",
+            "",
+            "```rhai",
+            "print(network::get(\"demo_default\").labels);",
+            "```",
+        ],
+    ),
+];
+
+/// How the module adds the handle's properties, finds networks and lists them.
+pub const HANDLE: Handle<Network> = Handle::new(|h| &h.info, PROPERTIES, Some(LOOKUP));
+
+/// Finds networks by name or ID, and lists them.
+const LOOKUP: Lookup<Network> = Lookup::new("network", lookup, list_where, LOOKUP_DOCS);
 
 #[export_module]
 pub mod api {
@@ -105,7 +174,7 @@ pub mod api {
         };
         let ep = crate::api::endpoint();
         let id = engine_call(&ep, format!("network create {name}"), |d| d.create_network(req))?.id;
-        let mut n = get_named(&id)?;
+        let mut n = LOOKUP.get(&id)?;
         n.ep = ep;
         Ok(n)
     }
@@ -122,61 +191,6 @@ pub mod api {
             m.insert("name".into(), name.into());
             create_from(m)
         })
-    }
-
-    /// The network with this name or ID; throws if there is none.
-    ///
-    /// ```rhai
-    /// let n = network::get("demo_default");
-    /// ```
-    #[rhai_fn(return_raw)]
-    pub fn get(ctx: NativeCallContext, name: &str) -> RhaiResult<Network> {
-        crate::api::at(&ctx, || get_named(name))
-    }
-
-    fn get_named(name: &str) -> RhaiResult<Network> {
-        match lookup(name)? {
-            Some(n) => Ok(n),
-            None => fail(format!("network {name}: no such network")),
-        }
-    }
-
-    /// The network with this name or ID, or `()`.
-    ///
-    /// ```rhai
-    /// if network::find("demo_default") == () { print("no network"); }
-    /// ```
-    #[rhai_fn(return_raw)]
-    pub fn find(ctx: NativeCallContext, name: &str) -> RhaiResult<Dynamic> {
-        crate::api::at(&ctx, || Ok(lookup(name)?.map(Dynamic::from).unwrap_or(Dynamic::UNIT)))
-    }
-
-    /// Every network.
-    #[rhai_fn(name = "list", return_raw)]
-    pub fn list_all(ctx: NativeCallContext) -> RhaiResult<Array> {
-        crate::api::at(&ctx, || list_where(Map::new()))
-    }
-
-    /// Networks matching Docker filters (`label`, `name`, `driver` …).
-    ///
-    /// ```rhai
-    /// let nets = network::list(#{ label: "com.docker.compose.project=demo" });
-    /// ```
-    #[rhai_fn(name = "list", return_raw)]
-    pub fn list_filtered(ctx: NativeCallContext, filter: Map) -> RhaiResult<Array> {
-        crate::api::at(&ctx, || list_where(filter))
-    }
-
-    fn list_where(filter: Map) -> RhaiResult<Array> {
-        let ep = crate::api::endpoint();
-        let opts = qp::ListNetworksOptions {
-            filters: Some(crate::api::value::filters(filter)),
-        };
-        let found = engine_call(&ep, "network list", |d| d.list_networks(Some(opts)))?;
-        Ok(found
-            .into_iter()
-            .map(|n| Dynamic::from(from_model!(ep.clone(), n)))
-            .collect())
     }
 
     /// The network's `id`.
@@ -197,26 +211,6 @@ pub mod api {
     #[rhai_fn(global, get = "name", pure)]
     pub fn name(n: &mut Network) -> String {
         n.name.clone()
-    }
-
-    /// The network's `driver`.
-    ///
-    /// ```rhai
-    /// print(network::get("demo_default").driver);
-    /// ```
-    #[rhai_fn(global, get = "driver", pure)]
-    pub fn driver(n: &mut Network) -> Dynamic {
-        n.info.get("driver").cloned().unwrap_or(Dynamic::UNIT)
-    }
-
-    /// The network's `labels`.
-    ///
-    /// ```rhai
-    /// print(network::get("demo_default").labels);
-    /// ```
-    #[rhai_fn(global, get = "labels", pure)]
-    pub fn labels(n: &mut Network) -> Dynamic {
-        n.info.get("labels").cloned().unwrap_or_else(|| Map::new().into())
     }
 
     /// The engine's full view of the network (Docker's keys).

@@ -1,18 +1,18 @@
 //! `secret::` primitives: Swarm secrets, as the engine's JSON (see
-//! `swarm.rs`); their data never comes back. `config.rs` is the same for
-//! configs, through the functions here.
+//! `swarm.rs`); their data never comes back. `config::` is the same for
+//! configs, registered by the same code.
 //!
 //! ```rhai
 //! secret::create(#{ name: "token", data: "s3cret", labels: #{ team: "a" } });
 //! for s in secret::list(#{ label: ["team=a"] }) { print(s.Spec.Name); }
 //! ```
 
-use rhai::plugin::*;
-use rhai::{Array, Map, NativeCallContext};
+use rhai::{Array, FuncRegistration, Map, Module, NativeCallContext};
 use serde_json::{json, Value};
 
 use super::swarm::{delete, list_kind, post};
 
+use super::handles::{comment, Doc};
 use super::options::{ObjectFilters, SecretCreateOpts};
 use super::RhaiResult;
 use crate::engine_json as ej;
@@ -34,55 +34,106 @@ fn object_spec(what: &str, opts: Map) -> RhaiResult<(String, Value)> {
 }
 
 /// Creates a `kind` ("secret", "config") object; returns its ID.
-pub(super) fn create(kind: &str, opts: Map) -> RhaiResult<String> {
+fn create(kind: &str, opts: Map) -> RhaiResult<String> {
     let (name, spec) = object_spec(&format!("{kind}::create"), opts)?;
     let r = post(format!("{kind} create {name}"), format!("/{kind}s/create"), spec)?;
     Ok(r["ID"].as_str().unwrap_or_default().to_string())
 }
 
 /// Lists `kind` objects; filters `name`, `label`, `id`.
-pub(super) fn list(kind: &str, opts: Map) -> RhaiResult<Array> {
+fn list(kind: &str, opts: Map) -> RhaiResult<Array> {
     list_kind::<ObjectFilters>(kind, opts)
 }
 
 /// Removes a `kind` object by name or ID.
-pub(super) fn remove(kind: &str, name: &str) -> RhaiResult<()> {
+fn remove(kind: &str, name: &str) -> RhaiResult<()> {
     delete(format!("{kind} rm {name}"), format!("/{kind}s/{}", ej::enc(name)))
 }
 
-#[export_module]
-pub mod api {
-    use super::*;
+/// `secret::` and `config::`: the same primitives on two kinds, each with
+/// the doc comments of its `create`, `list` and `remove`.
+const KINDS: [(&str, [Doc; 3]); 2] = [
+    (
+        "secret",
+        [
+            &[
+                "Creates a secret; returns its ID. Options: `name`, `data` (text),",
+                "`labels` (map).",
+                "",
+                "```rhai",
+                "secret::create(#{ name: \"token\", data: \"s3cret\" });",
+                "```",
+            ],
+            &[
+                "The secrets (their data never comes back). Filters: `name`,",
+                "`label`, `id`.",
+                "",
+                "```rhai",
+                "for s in secret::list(#{}) { print(s.Spec.Name); }",
+                "```",
+            ],
+            &[
+                "Removes a secret by name or ID.",
+                "",
+                "```rhai",
+                "secret::remove(\"token\");",
+                "```",
+            ],
+        ],
+    ),
+    (
+        "config",
+        [
+            &[
+                "Creates a config; returns its ID. Options: `name`, `data` (text),",
+                "`labels` (map).",
+                "",
+                "```rhai",
+                "config::create(#{ name: \"app.conf\", data: \"port=80\" });",
+                "```",
+            ],
+            &[
+                "The configs. Filters: `name`, `label`, `id`.",
+                "",
+                "```rhai",
+                "for c in config::list(#{}) { print(c.Spec.Name); }",
+                "```",
+            ],
+            &[
+                "Removes a config by name or ID.",
+                "",
+                "```rhai",
+                "config::remove(\"app.conf\");",
+                "```",
+            ],
+        ],
+    ),
+];
 
-    /// Creates a secret; returns its ID. Options: `name`, `data` (text),
-    /// `labels` (map).
-    ///
-    /// ```rhai
-    /// secret::create(#{ name: "token", data: "s3cret" });
-    /// ```
-    #[rhai_fn(return_raw)]
-    pub fn create(ctx: NativeCallContext, opts: Map) -> RhaiResult<String> {
-        crate::api::at(&ctx, || super::create("secret", opts))
-    }
+/// The `secret::` and `config::` modules, by name.
+pub fn modules() -> impl Iterator<Item = (&'static str, Module)> {
+    KINDS.into_iter().map(|(kind, docs)| (kind, module(kind, docs)))
+}
 
-    /// The secrets (their data never comes back). Filters: `name`,
-    /// `label`, `id`.
-    ///
-    /// ```rhai
-    /// for s in secret::list(#{}) { print(s.Spec.Name); }
-    /// ```
-    #[rhai_fn(return_raw)]
-    pub fn list(ctx: NativeCallContext, opts: Map) -> RhaiResult<Array> {
-        crate::api::at(&ctx, || super::list("secret", opts))
-    }
-
-    /// Removes a secret by name or ID.
-    ///
-    /// ```rhai
-    /// secret::remove("token");
-    /// ```
-    #[rhai_fn(return_raw)]
-    pub fn remove(ctx: NativeCallContext, name: &str) -> RhaiResult<()> {
-        crate::api::at(&ctx, || super::remove("secret", name))
-    }
+fn module(kind: &'static str, docs: [Doc; 3]) -> Module {
+    let mut m = Module::new();
+    FuncRegistration::new("create")
+        .with_params_info(["opts: Map", "RhaiResult<String>"])
+        .with_comments([comment(docs[0])])
+        .set_into_module(&mut m, move |ctx: NativeCallContext, opts: Map| {
+            crate::api::at(&ctx, || create(kind, opts))
+        });
+    FuncRegistration::new("list")
+        .with_params_info(["opts: Map", "RhaiResult<Array>"])
+        .with_comments([comment(docs[1])])
+        .set_into_module(&mut m, move |ctx: NativeCallContext, opts: Map| {
+            crate::api::at(&ctx, || list(kind, opts))
+        });
+    FuncRegistration::new("remove")
+        .with_params_info(["name: &str", "RhaiResult<()>"])
+        .with_comments([comment(docs[2])])
+        .set_into_module(&mut m, move |ctx: NativeCallContext, name: &str| {
+            crate::api::at(&ctx, || remove(kind, name))
+        });
+    m
 }

@@ -14,6 +14,7 @@ use super::options::{CreateOpts, HealthcheckOpts, NetworkOpts};
 use super::opts;
 use super::value::to_json;
 use super::{fail, resolve_path, RhaiResult};
+use crate::plan::values::put;
 
 /// What errors name.
 const WHAT: &str = "container::create";
@@ -196,13 +197,9 @@ fn healthcheck(o: &CreateOpts, body: &mut JMap<String, Value>) -> RhaiResult<()>
             ("timeout", &h.timeout, "Timeout"),
             ("start_period", &h.start_period, "StartPeriod"),
         ] {
-            if let Some(ns) = duration_ns(k, v)? {
-                out.insert(f.into(), json!(ns));
-            }
+            put(&mut out, f, duration_ns(k, v)?);
         }
-        if let Some(r) = h.retries {
-            out.insert("Retries".into(), json!(r));
-        }
+        put(&mut out, "Retries", h.retries);
         body.insert("Healthcheck".into(), Value::Object(out));
     }
     Ok(())
@@ -210,17 +207,13 @@ fn healthcheck(o: &CreateOpts, body: &mut JMap<String, Value>) -> RhaiResult<()>
 
 /// Host settings: flags, capabilities, DNS, tmpfs, memory and CPUs.
 fn host_settings(o: &CreateOpts, host: &mut JMap<String, Value>) -> RhaiResult<()> {
-    if o.init.unwrap_or(false) {
-        host.insert("Init".into(), json!(true));
-    }
-    if o.privileged.unwrap_or(false) {
-        host.insert("Privileged".into(), json!(true));
-    }
-    if o.read_only.unwrap_or(false) {
-        host.insert("ReadonlyRootfs".into(), json!(true));
-    }
-    if o.auto_remove.unwrap_or(false) {
-        host.insert("AutoRemove".into(), json!(true));
+    for (on, field) in [
+        (o.init, "Init"),
+        (o.privileged, "Privileged"),
+        (o.read_only, "ReadonlyRootfs"),
+        (o.auto_remove, "AutoRemove"),
+    ] {
+        put(host, field, on.filter(|on| *on));
     }
     for (value, f) in [
         (&o.cap_add, "CapAdd"),
@@ -228,13 +221,9 @@ fn host_settings(o: &CreateOpts, host: &mut JMap<String, Value>) -> RhaiResult<(
         (&o.extra_hosts, "ExtraHosts"),
         (&o.dns, "Dns"),
     ] {
-        if let Some(v) = value {
-            host.insert(f.into(), json!(v));
-        }
+        put(host, f, value.as_ref());
     }
-    if let Some(t) = o.tmpfs.clone() {
-        host.insert("Tmpfs".into(), json!(crate::plan::values::tmpfs_map(t)));
-    }
+    put(host, "Tmpfs", o.tmpfs.clone().map(crate::plan::values::tmpfs_map));
     if let Some(m) = &o.memory {
         let bytes = match (m.as_int(), m.as_float()) {
             _ if m.is_string() => {
@@ -246,9 +235,7 @@ fn host_settings(o: &CreateOpts, host: &mut JMap<String, Value>) -> RhaiResult<(
         };
         host.insert("Memory".into(), json!(bytes));
     }
-    if let Some(c) = o.cpus {
-        host.insert("NanoCpus".into(), json!((c * 1e9) as i64));
-    }
+    put(host, "NanoCpus", o.cpus.map(|c| (c * 1e9) as i64));
     Ok(())
 }
 
@@ -305,20 +292,18 @@ pub fn create_spec(map: Map) -> RhaiResult<CreateSpec> {
         Some(c) => Some(c),
         None => command("cmd", &o.cmd)?,
     };
-    if let Some(c) = cmd {
-        body.insert("Cmd".into(), json!(c));
-    }
-    if let Some(e) = o.entrypoint.clone() {
-        body.insert("Entrypoint".into(), json!(e));
-    }
-    if let Some(env) = o.env.clone() {
-        let mut list: Vec<String> = env.into_iter().map(|(k, v)| format!("{k}={v}")).collect();
-        list.sort();
-        body.insert("Env".into(), json!(list));
-    }
-    if let Some(l) = o.labels.clone() {
-        body.insert("Labels".into(), json!(l));
-    }
+    put(&mut body, "Cmd", cmd);
+    put(&mut body, "Entrypoint", o.entrypoint.as_ref());
+    put(
+        &mut body,
+        "Env",
+        o.env.as_ref().map(|env| {
+            let mut list: Vec<String> = env.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            list.sort();
+            list
+        }),
+    );
+    put(&mut body, "Labels", o.labels.as_ref());
     for (value, field) in [
         (&o.working_dir, "WorkingDir"),
         (&o.user, "User"),
@@ -326,19 +311,11 @@ pub fn create_spec(map: Map) -> RhaiResult<CreateSpec> {
         (&o.domainname, "Domainname"),
         (&o.stop_signal, "StopSignal"),
     ] {
-        if let Some(v) = value {
-            body.insert(field.into(), json!(v));
-        }
+        put(&mut body, field, value.as_ref());
     }
-    if let Some(t) = o.stop_timeout {
-        body.insert("StopTimeout".into(), json!(t));
-    }
-    if o.tty.unwrap_or(false) {
-        body.insert("Tty".into(), json!(true));
-    }
-    if o.stdin_open.unwrap_or(false) {
-        body.insert("OpenStdin".into(), json!(true));
-    }
+    put(&mut body, "StopTimeout", o.stop_timeout);
+    put(&mut body, "Tty", o.tty.filter(|on| *on));
+    put(&mut body, "OpenStdin", o.stdin_open.filter(|on| *on));
 
     ports(&o, &mut body, &mut host)?;
     volumes(&o, &mut body, &mut host)?;

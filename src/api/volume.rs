@@ -12,9 +12,10 @@ use bollard::query_parameters as qp;
 use rhai::plugin::*;
 use rhai::{Array, Dynamic, Engine, Map};
 
+use super::handles::{Doc, Handle, Lookup};
 use super::options::VolumeCreateOpts;
 use super::value::{map_of, to_dynamic};
-use super::{engine_call, engine_find, fail, RhaiResult};
+use super::{engine_call, engine_find, RhaiResult};
 use crate::docker::Endpoint;
 
 /// A volume on an engine. Properties: `name`, `driver`, `mountpoint`,
@@ -39,6 +40,85 @@ fn lookup(name: &str) -> RhaiResult<Option<Volume>> {
     let found = engine_find(&ep, format!("volume inspect {name}"), |d| d.inspect_volume(name))?;
     Ok(found.map(|v| from_model(ep.clone(), v)))
 }
+
+fn list_where(filter: Map) -> RhaiResult<Array> {
+    let filters = crate::api::value::filters(filter);
+    let ep = crate::api::endpoint();
+    let opts = qp::ListVolumesOptions { filters: Some(filters) };
+    let found = engine_call(&ep, "volume list", |d| d.list_volumes(Some(opts)))?;
+    Ok(found
+        .volumes
+        .unwrap_or_default()
+        .into_iter()
+        .map(|v| Dynamic::from(from_model(ep.clone(), v)))
+        .collect())
+}
+
+/// The doc comments of `volume::get`, `find`, `list()` and `list(filters)`.
+const LOOKUP_DOCS: [Doc; 4] = [
+    &[
+        "The volume with this name; throws if there is none.",
+        "",
+        "```rhai",
+        "let v = volume::get(\"demo_data\");",
+        "```",
+    ],
+    &[
+        "The volume with this name, or `()`.",
+        "",
+        "```rhai",
+        "if volume::find(\"demo_data\") == () { print(\"no volume\"); }",
+        "```",
+    ],
+    &["Every volume."],
+    &[
+        "Volumes matching Docker filters (`label`, `name`, `dangling`).",
+        "",
+        "```rhai",
+        "let vols = volume::list(#{ label: \"com.docker.compose.project=demo\" });",
+        "```",
+    ],
+];
+
+/// The properties read from `info`, with their doc comments.
+const PROPERTIES: &[(&str, Doc)] = &[
+    (
+        "driver",
+        &[
+            "The volume's `driver`.",
+            "",
+            "```rhai",
+            "print(volume::get(\"demo_data\").driver);",
+            "```",
+        ],
+    ),
+    (
+        "mountpoint",
+        &[
+            "The volume's `mountpoint`.",
+            "",
+            "```rhai",
+            "print(volume::get(\"demo_data\").mountpoint);",
+            "```",
+        ],
+    ),
+    (
+        "labels",
+        &[
+            "The volume's `labels`.",
+            "",
+            "```rhai",
+            "print(volume::get(\"demo_data\").labels);",
+            "```",
+        ],
+    ),
+];
+
+/// How the module adds the handle's properties, finds volumes and lists them.
+pub const HANDLE: Handle<Volume> = Handle::new(|h| &h.info, PROPERTIES, Some(LOOKUP));
+
+/// Finds volumes by name or ID, and lists them.
+const LOOKUP: Lookup<Volume> = Lookup::new("volume", lookup, list_where, LOOKUP_DOCS);
 
 #[export_module]
 pub mod api {
@@ -82,58 +162,6 @@ pub mod api {
         })
     }
 
-    /// The volume with this name; throws if there is none.
-    ///
-    /// ```rhai
-    /// let v = volume::get("demo_data");
-    /// ```
-    #[rhai_fn(return_raw)]
-    pub fn get(ctx: NativeCallContext, name: &str) -> RhaiResult<Volume> {
-        crate::api::at(&ctx, || match lookup(name)? {
-            Some(v) => Ok(v),
-            None => fail(format!("volume {name}: no such volume")),
-        })
-    }
-
-    /// The volume with this name, or `()`.
-    ///
-    /// ```rhai
-    /// if volume::find("demo_data") == () { print("no volume"); }
-    /// ```
-    #[rhai_fn(return_raw)]
-    pub fn find(ctx: NativeCallContext, name: &str) -> RhaiResult<Dynamic> {
-        crate::api::at(&ctx, || Ok(lookup(name)?.map(Dynamic::from).unwrap_or(Dynamic::UNIT)))
-    }
-
-    /// Every volume.
-    #[rhai_fn(name = "list", return_raw)]
-    pub fn list_all(ctx: NativeCallContext) -> RhaiResult<Array> {
-        crate::api::at(&ctx, || list_where(Map::new()))
-    }
-
-    /// Volumes matching Docker filters (`label`, `name`, `dangling`).
-    ///
-    /// ```rhai
-    /// let vols = volume::list(#{ label: "com.docker.compose.project=demo" });
-    /// ```
-    #[rhai_fn(name = "list", return_raw)]
-    pub fn list_filtered(ctx: NativeCallContext, filter: Map) -> RhaiResult<Array> {
-        crate::api::at(&ctx, || list_where(filter))
-    }
-
-    fn list_where(filter: Map) -> RhaiResult<Array> {
-        let filters = crate::api::value::filters(filter);
-        let ep = crate::api::endpoint();
-        let opts = qp::ListVolumesOptions { filters: Some(filters) };
-        let found = engine_call(&ep, "volume list", |d| d.list_volumes(Some(opts)))?;
-        Ok(found
-            .volumes
-            .unwrap_or_default()
-            .into_iter()
-            .map(|v| Dynamic::from(from_model(ep.clone(), v)))
-            .collect())
-    }
-
     /// The volume's `name`.
     ///
     /// ```rhai
@@ -142,36 +170,6 @@ pub mod api {
     #[rhai_fn(global, get = "name", pure)]
     pub fn name(v: &mut Volume) -> String {
         v.name.clone()
-    }
-
-    /// The volume's `driver`.
-    ///
-    /// ```rhai
-    /// print(volume::get("demo_data").driver);
-    /// ```
-    #[rhai_fn(global, get = "driver", pure)]
-    pub fn driver(v: &mut Volume) -> Dynamic {
-        v.info.get("driver").cloned().unwrap_or(Dynamic::UNIT)
-    }
-
-    /// The volume's `mountpoint`.
-    ///
-    /// ```rhai
-    /// print(volume::get("demo_data").mountpoint);
-    /// ```
-    #[rhai_fn(global, get = "mountpoint", pure)]
-    pub fn mountpoint(v: &mut Volume) -> Dynamic {
-        v.info.get("mountpoint").cloned().unwrap_or(Dynamic::UNIT)
-    }
-
-    /// The volume's `labels`.
-    ///
-    /// ```rhai
-    /// print(volume::get("demo_data").labels);
-    /// ```
-    #[rhai_fn(global, get = "labels", pure)]
-    pub fn labels(v: &mut Volume) -> Dynamic {
-        v.info.get("labels").cloned().unwrap_or_else(|| Map::new().into())
     }
 
     /// The engine's full view of the volume (Docker's keys).

@@ -140,41 +140,38 @@ impl Options {
         Ok(())
     }
 
-    fn up(&self) -> Resolved {
-        let r = self.behavior.scale_up.clone().unwrap_or_default();
+    /// The scale-up (`up`) or scale-down rules with HPA's defaults: no
+    /// stabilization window up, 300 s down; 100 % per 15 s, and up also 4
+    /// pods per 15 s.
+    fn rules(&self, up: bool) -> Resolved {
+        let (r, window) = if up {
+            (&self.behavior.scale_up, 0)
+        } else {
+            (&self.behavior.scale_down, 300)
+        };
+        let r = r.clone().unwrap_or_default();
+        let per_15s = |kind, value| Policy {
+            kind,
+            value,
+            period_seconds: 15,
+        };
+        let mut defaults = vec![per_15s(PolicyType::Percent, 100)];
+        if up {
+            defaults.push(per_15s(PolicyType::Pods, 4));
+        }
         Resolved {
-            window: r.stabilization_window_seconds.unwrap_or(0),
+            window: r.stabilization_window_seconds.unwrap_or(window),
             select: r.select_policy.unwrap_or(Select::Max),
-            policies: r.policies.unwrap_or_else(|| {
-                vec![
-                    Policy {
-                        kind: PolicyType::Percent,
-                        value: 100,
-                        period_seconds: 15,
-                    },
-                    Policy {
-                        kind: PolicyType::Pods,
-                        value: 4,
-                        period_seconds: 15,
-                    },
-                ]
-            }),
+            policies: r.policies.unwrap_or(defaults),
         }
     }
 
+    fn up(&self) -> Resolved {
+        self.rules(true)
+    }
+
     fn down(&self) -> Resolved {
-        let r = self.behavior.scale_down.clone().unwrap_or_default();
-        Resolved {
-            window: r.stabilization_window_seconds.unwrap_or(300),
-            select: r.select_policy.unwrap_or(Select::Max),
-            policies: r.policies.unwrap_or_else(|| {
-                vec![Policy {
-                    kind: PolicyType::Percent,
-                    value: 100,
-                    period_seconds: 15,
-                }]
-            }),
-        }
+        self.rules(false)
     }
 }
 
@@ -479,49 +476,41 @@ fn rate_limit(
     stabilized: i64,
     now: f64,
 ) -> Option<(i64, &'static str, String)> {
-    let (up, down) = (opts.up(), opts.down());
-    if stabilized > current {
-        let limit = scale_up_limit(current, st, &up, now).max(current);
-        let (allowed, r, why) = if opts.max > limit {
-            let why = if up.select == Select::Disabled {
-                "scale-up disabled (selectPolicy Disabled)".to_string()
-            } else {
-                format!(
-                    "scale-up policies ({}, select {:?}) allow {limit}",
-                    describe(&up.policies),
-                    up.select
-                )
-            };
-            (limit, "ScaleUpLimit", why)
-        } else {
-            (opts.max, "TooManyReplicas", format!("max {}", opts.max))
-        };
-        return (stabilized > allowed).then_some((allowed, r, why));
+    if stabilized == current {
+        return None;
     }
-    if stabilized < current {
-        let limit = scale_down_limit(current, st, &down, now).min(current);
-        let (allowed, r, why) = if opts.min < limit {
-            let why = if down.select == Select::Disabled {
-                "scale-down disabled (selectPolicy Disabled)".to_string()
-            } else {
-                format!(
-                    "scale-down policies ({}, select {:?}) allow {limit}",
-                    describe(&down.policies),
-                    down.select
-                )
-            };
-            (limit, "ScaleDownLimit", why)
+    let up = stabilized > current;
+    // What bounds a scale up, or down: its policies, then max or min.
+    let rules = opts.rules(up);
+    let (word, rule, bound, bound_rule, bound_word) = if up {
+        ("up", "ScaleUpLimit", opts.max, "TooManyReplicas", "max")
+    } else {
+        ("down", "ScaleDownLimit", opts.min, "TooFewReplicas", "min")
+    };
+    // Whether `a` is further than `b` in the direction of the scale.
+    let beyond = |a: i64, b: i64| if up { a > b } else { a < b };
+    let limit = scale_limit(up, current, st, &rules, now);
+    let limit = if beyond(current, limit) { current } else { limit };
+    let (allowed, r, why) = if beyond(bound, limit) {
+        let why = if rules.select == Select::Disabled {
+            format!("scale-{word} disabled (selectPolicy Disabled)")
         } else {
-            (opts.min, "TooFewReplicas", format!("min {}", opts.min))
+            format!(
+                "scale-{word} policies ({}, select {:?}) allow {limit}",
+                describe(&rules.policies),
+                rules.select
+            )
         };
-        return (stabilized < allowed).then_some((allowed, r, why));
-    }
-    None
+        (limit, rule, why)
+    } else {
+        (bound, bound_rule, format!("{bound_word} {bound}"))
+    };
+    beyond(stabilized, allowed).then_some((allowed, r, why))
 }
 
 mod policy;
 mod propose;
-use policy::{describe, record_event, scale_down_limit, scale_up_limit};
+use policy::{describe, record_event, scale_limit};
 pub use propose::propose;
 
 #[cfg(test)]

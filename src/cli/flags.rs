@@ -4,9 +4,14 @@
 
 use clap::{Arg, ArgAction, Command};
 
+/// `name` as a flag's id and long form.
+fn named(name: &str) -> Arg {
+    Arg::new(name.to_string()).long(name.to_string())
+}
+
 /// A boolean flag, `--name` (and `-c`).
-pub(super) fn flag(name: &'static str, short: Option<char>, help: &'static str) -> Arg {
-    let a = Arg::new(name).long(name).action(ArgAction::SetTrue).help(help);
+pub(super) fn flag(name: &str, short: Option<char>, help: &'static str) -> Arg {
+    let a = named(name).action(ArgAction::SetTrue).help(help);
     match short {
         Some(c) => a.short(c),
         None => a,
@@ -14,23 +19,18 @@ pub(super) fn flag(name: &'static str, short: Option<char>, help: &'static str) 
 }
 
 /// A flag with a value.
-pub(super) fn opt(name: &'static str, help: &'static str) -> Arg {
-    Arg::new(name).long(name).value_name("VALUE").help(help)
+pub(super) fn opt(name: &str, help: &'static str) -> Arg {
+    named(name).value_name("VALUE").help(help)
 }
 
 /// A flag that may be repeated; every value is kept.
-pub(super) fn multi(name: &'static str, help: &'static str) -> Arg {
-    Arg::new(name)
-        .long(name)
-        .action(ArgAction::Append)
-        .value_name("VALUE")
-        .help(help)
+pub(super) fn multi(name: &str, help: &'static str) -> Arg {
+    named(name).action(ArgAction::Append).value_name("VALUE").help(help)
 }
 
 /// A flag with an integer value, checked by clap.
-pub(super) fn num(name: &'static str, help: &'static str) -> Arg {
-    Arg::new(name)
-        .long(name)
+pub(super) fn num(name: &str, help: &'static str) -> Arg {
+    named(name)
         .value_name("N")
         .value_parser(clap::value_parser!(i64))
         .help(help)
@@ -40,9 +40,8 @@ pub(super) fn num(name: &'static str, help: &'static str) -> Arg {
 /// `time.ParseDuration`, so `1d` is refused as docker refuses it (compose
 /// files take days and weeks; the docker CLI's flags do not). The script
 /// gets the text as given.
-pub(super) fn go_duration(name: &'static str, help: &'static str) -> Arg {
-    Arg::new(name)
-        .long(name)
+pub(super) fn go_duration(name: &str, help: &'static str) -> Arg {
+    named(name)
         .value_name("duration")
         .value_parser(|s: &str| {
             crate::units::parse_go_duration(s)

@@ -171,56 +171,42 @@ fn command_with(run_is_script: bool) -> Command {
 
 fn limit_args() -> Vec<Arg> {
     let d = Limits::default();
-    let num = |name: &'static str, env: &'static str, default: String, help: &'static str| {
-        // Each call level takes native stack; the script thread's stack is
-        // sized for the limit, up to this cap.
-        let max = if name == "max-call-depth" {
-            script::MAX_CALL_DEPTH
-        } else {
-            u64::MAX
-        };
-        Arg::new(name)
-            .long(name)
-            .global(true)
-            .env(env)
-            .value_name("N")
-            .default_value(default)
-            .value_parser(clap::value_parser!(u64).range(0..=max))
-            .help(help)
-            .help_heading("Script limits")
-    };
-    vec![
-        num(
+    let limits = [
+        (
             "max-operations",
-            "ORCH_MAX_OPERATIONS",
-            d.max_operations.to_string(),
+            d.max_operations,
             "Operations a script may run (0 = no limit)",
         ),
-        num(
+        (
             "max-call-depth",
-            "ORCH_MAX_CALL_DEPTH",
-            d.max_call_depth.to_string(),
+            d.max_call_depth as u64,
             "Depth of nested function calls",
         ),
-        num(
-            "max-string-size",
-            "ORCH_MAX_STRING_SIZE",
-            d.max_string_size.to_string(),
-            "Longest string, in bytes",
-        ),
-        num(
-            "max-array-size",
-            "ORCH_MAX_ARRAY_SIZE",
-            d.max_array_size.to_string(),
-            "Most elements in an array",
-        ),
-        num(
-            "max-map-size",
-            "ORCH_MAX_MAP_SIZE",
-            d.max_map_size.to_string(),
-            "Most entries in a map",
-        ),
-    ]
+        ("max-string-size", d.max_string_size as u64, "Longest string, in bytes"),
+        ("max-array-size", d.max_array_size as u64, "Most elements in an array"),
+        ("max-map-size", d.max_map_size as u64, "Most entries in a map"),
+    ];
+    limits
+        .into_iter()
+        .map(|(name, default, help)| {
+            // Each call level takes native stack; the script thread's
+            // stack is sized for the limit, up to this cap.
+            let max = if name == "max-call-depth" {
+                script::MAX_CALL_DEPTH
+            } else {
+                u64::MAX
+            };
+            Arg::new(name)
+                .long(name)
+                .global(true)
+                .env(format!("ORCH_{}", name.to_uppercase().replace('-', "_")))
+                .value_name("N")
+                .default_value(default.to_string())
+                .value_parser(clap::value_parser!(u64).range(0..=max))
+                .help(help)
+                .help_heading("Script limits")
+        })
+        .collect()
 }
 
 fn limits(m: &ArgMatches) -> Limits {

@@ -40,11 +40,15 @@ fn shared(cmd: Command) -> Command {
         ))
 }
 
+/// `--cap-add` and `--cap-drop`, which both commands take as lists.
+fn capabilities(cmd: Command) -> Command {
+    cmd.arg(multi("cap-add", "Add Linux capabilities"))
+        .arg(multi("cap-drop", "Drop Linux capabilities"))
+}
+
 /// `service create`'s container flags.
 pub(super) fn create(cmd: Command) -> Command {
-    shared(cmd)
-        .arg(multi("cap-add", "Add Linux capabilities"))
-        .arg(multi("cap-drop", "Drop Linux capabilities"))
+    capabilities(shared(cmd))
         .arg(multi("dns", "Set custom DNS servers"))
         .arg(multi("dns-option", "Set DNS options"))
         .arg(multi("dns-search", "Set custom DNS search domains"))
@@ -60,29 +64,26 @@ pub(super) fn create(cmd: Command) -> Command {
 
 /// `service update`'s: the same settings, lists as `-add`/`-rm` pairs.
 pub(super) fn update(cmd: Command) -> Command {
-    let pairs: [(&'static str, &'static str, &'static str); 13] = [
-        ("mount-add", "mount-rm", "a mount (`-rm`: by target path)"),
-        ("placement-pref-add", "placement-pref-rm", "a placement preference"),
-        ("publish-add", "publish-rm", "a published port (`-rm`: by target port)"),
-        ("secret-add", "secret-rm", "a secret"),
-        ("label-add", "label-rm", "a service label"),
-        ("container-label-add", "container-label-rm", "a container label"),
-        ("dns-add", "dns-rm", "a custom DNS server"),
-        ("dns-option-add", "dns-option-rm", "a DNS option"),
-        ("dns-search-add", "dns-search-rm", "a DNS search domain"),
-        ("group-add", "group-rm", "a supplementary user group"),
-        ("host-add", "host-rm", "a custom host-to-IP mapping (\"host:ip\")"),
-        ("sysctl-add", "sysctl-rm", "a sysctl option"),
-        ("ulimit-add", "ulimit-rm", "a ulimit option"),
+    let lists = [
+        ("mount", "a mount (`-rm`: by target path)"),
+        ("placement-pref", "a placement preference"),
+        ("publish", "a published port (`-rm`: by target port)"),
+        ("secret", "a secret"),
+        ("label", "a service label"),
+        ("container-label", "a container label"),
+        ("dns", "a custom DNS server"),
+        ("dns-option", "a DNS option"),
+        ("dns-search", "a DNS search domain"),
+        ("group", "a supplementary user group"),
+        ("host", "a custom host-to-IP mapping (\"host:ip\")"),
+        ("sysctl", "a sysctl option"),
+        ("ulimit", "a ulimit option"),
     ];
-    let mut cmd = shared(cmd)
-        .arg(multi("cap-add", "Add Linux capabilities"))
-        .arg(multi("cap-drop", "Drop Linux capabilities"))
-        .arg(opt("args", "Service command args"));
-    for (add, rm, what) in pairs {
+    let mut cmd = capabilities(shared(cmd)).arg(opt("args", "Service command args"));
+    for (list, what) in lists {
         cmd = cmd
-            .arg(multi(add, "").help(format!("Add or update {what}")))
-            .arg(multi(rm, "").help(format!("Remove {what}")));
+            .arg(multi(&format!("{list}-add"), "").help(format!("Add or update {what}")))
+            .arg(multi(&format!("{list}-rm"), "").help(format!("Remove {what}")));
     }
     cmd
 }

@@ -323,23 +323,14 @@ fn spawn_services(ctx: &Ctx, plan: &Plan) -> Vec<tokio::task::JoinHandle<(String
 }
 
 pub(super) async fn create_network(ctx: Ctx, name: String) -> Result<(), (String, String)> {
-    let t = Instant::now();
-    let spec = ctx.desired.networks.iter().find(|n| n.name == name);
-    let body = spec.expect("planned network").body.clone();
-    create_object(&ctx, "Network", &name, t, body, |r: NetworkCreateRequest| {
+    create_object(&ctx, "Network", &name, |r: NetworkCreateRequest| {
         ctx.d.create_network(r)
     })
     .await
 }
 
 pub(super) async fn create_volume(ctx: Ctx, name: String) -> Result<(), (String, String)> {
-    let t = Instant::now();
-    let spec = ctx.desired.volumes.iter().find(|v| v.name == name);
-    let body = spec.expect("planned volume").body.clone();
-    create_object(&ctx, "Volume", &name, t, body, |r: VolumeCreateRequest| {
-        ctx.d.create_volume(r)
-    })
-    .await
+    create_object(&ctx, "Volume", &name, |r: VolumeCreateRequest| ctx.d.create_volume(r)).await
 }
 
 /// Creates a network or volume (`kind`) from its planned body, with its
@@ -348,14 +339,19 @@ async fn create_object<R, T, Fut>(
     ctx: &Ctx,
     kind: &'static str,
     name: &str,
-    t: Instant,
-    body: serde_json::Value,
     create: impl FnOnce(R) -> Fut,
 ) -> Result<(), (String, String)>
 where
     R: serde::de::DeserializeOwned,
     Fut: std::future::Future<Output = Result<T, bollard::errors::Error>>,
 {
+    let t = Instant::now();
+    let planned = if kind == "Network" {
+        &ctx.desired.networks
+    } else {
+        &ctx.desired.volumes
+    };
+    let body = planned.iter().find(|o| o.name == name).expect("planned").body.clone();
     let what = format!("{} {name}", kind.to_lowercase());
     ctx.emit(kind, name, "Creating", false, t);
     let req: R = serde_json::from_value(body).map_err(|e| (what.clone(), e.to_string()))?;

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use serde_json::{json, Map, Value};
 
 use super::desired::*;
-use super::values::{bytes, duration_ns, healthcheck, s, string_map, strings, tmpfs_map};
+use super::values::{bytes, duration_ns, healthcheck, put, s, string_map, strings, tmpfs_map};
 
 /// Service attributes this body applies (anything else a service has is
 /// handled elsewhere or reported as not applied).
@@ -173,19 +173,13 @@ fn labels(project: &str, name: &str, svc: &Value, hash: &str, deps: &[Dependency
 fn config(svc: &Value, image: &str) -> Map<String, Value> {
     let mut body = Map::new();
     body.insert("Image".into(), json!(image));
-    if let Some(c) = strings(svc.get("command")) {
-        body.insert("Cmd".into(), json!(c));
-    }
-    if let Some(e) = strings(svc.get("entrypoint")) {
-        body.insert("Entrypoint".into(), json!(e));
-    }
-    if let Some(Value::Object(env)) = svc.get("environment") {
-        let list: Vec<String> = env
-            .iter()
-            .filter_map(|(k, v)| s(v).map(|v| format!("{k}={v}")))
-            .collect();
-        body.insert("Env".into(), json!(list));
-    }
+    put(&mut body, "Cmd", strings(svc.get("command")));
+    put(&mut body, "Entrypoint", strings(svc.get("entrypoint")));
+    let env = svc.get("environment").and_then(Value::as_object).map(|env| {
+        let list = env.iter().filter_map(|(k, v)| s(v).map(|v| format!("{k}={v}")));
+        list.collect::<Vec<_>>()
+    });
+    put(&mut body, "Env", env);
     for (key, field) in [
         ("working_dir", "WorkingDir"),
         ("user", "User"),
@@ -194,25 +188,25 @@ fn config(svc: &Value, image: &str) -> Map<String, Value> {
         ("stop_signal", "StopSignal"),
         ("mac_address", "MacAddress"),
     ] {
-        if let Some(v) = svc.get(key).and_then(s) {
-            body.insert(field.into(), json!(v));
-        }
+        put(&mut body, field, svc.get(key).and_then(s));
     }
     // compose creates every service container with stdout and stderr
     // attached (`AttachStdin` only for `run -i`).
     body.insert("AttachStdout".into(), json!(true));
     body.insert("AttachStderr".into(), json!(true));
     for (key, field) in [("tty", "Tty"), ("stdin_open", "OpenStdin")] {
-        if svc[key].as_bool() == Some(true) {
-            body.insert(field.into(), json!(true));
-        }
+        put(&mut body, field, svc[key].as_bool().filter(|on| *on));
     }
-    if let Some(ns) = duration_ns(svc.get("stop_grace_period")) {
-        body.insert("StopTimeout".into(), json!(ns / 1_000_000_000));
-    }
-    if let Some(hc) = svc.get("healthcheck").filter(|h| h.is_object()) {
-        body.insert("Healthcheck".into(), healthcheck(hc));
-    }
+    put(
+        &mut body,
+        "StopTimeout",
+        duration_ns(svc.get("stop_grace_period")).map(|ns| ns / 1_000_000_000),
+    );
+    put(
+        &mut body,
+        "Healthcheck",
+        svc.get("healthcheck").filter(|h| h.is_object()).map(healthcheck),
+    );
     body
 }
 
@@ -253,22 +247,16 @@ fn ports(
 
 /// The host config's plain options: flags, lists, sizes and modes.
 fn host_options(svc: &Value, host: &mut Map<String, Value>) {
-    if let Some(t) = strings(svc.get("tmpfs")) {
-        host.insert("Tmpfs".into(), json!(tmpfs_map(t)));
-    }
+    put(host, "Tmpfs", strings(svc.get("tmpfs")).map(tmpfs_map));
     for (key, field) in [
         ("init", "Init"),
         ("privileged", "Privileged"),
         ("read_only", "ReadonlyRootfs"),
     ] {
-        if let Some(b) = svc[key].as_bool() {
-            host.insert(field.into(), json!(b));
-        }
+        put(host, field, svc[key].as_bool());
     }
     for (key, field) in [("cap_add", "CapAdd"), ("cap_drop", "CapDrop")] {
-        if let Some(v) = strings(svc.get(key)) {
-            host.insert(field.into(), json!(capabilities(&v)));
-        }
+        put(host, field, strings(svc.get(key)).map(|v| capabilities(&v)));
     }
     for (key, field) in [
         ("dns", "Dns"),
@@ -277,16 +265,10 @@ fn host_options(svc: &Value, host: &mut Map<String, Value>) {
         ("security_opt", "SecurityOpt"),
         ("group_add", "GroupAdd"),
     ] {
-        if let Some(v) = strings(svc.get(key)) {
-            host.insert(field.into(), json!(v));
-        }
+        put(host, field, strings(svc.get(key)));
     }
-    if let Some(list) = extra_hosts(svc.get("extra_hosts")) {
-        host.insert("ExtraHosts".into(), json!(list));
-    }
-    if let Some(sz) = bytes(svc.get("shm_size")) {
-        host.insert("ShmSize".into(), json!(sz));
-    }
+    put(host, "ExtraHosts", extra_hosts(svc.get("extra_hosts")));
+    put(host, "ShmSize", bytes(svc.get("shm_size")));
     if let Some(Value::Object(u)) = svc.get("ulimits") {
         let list: Vec<Value> = u
             .iter()
@@ -308,13 +290,9 @@ fn host_options(svc: &Value, host: &mut Map<String, Value>) {
         host.insert("Sysctls".into(), json!(string_map(svc.get("sysctls"))));
     }
     for (key, field) in [("pid", "PidMode"), ("ipc", "IpcMode"), ("runtime", "Runtime")] {
-        if let Some(v) = svc.get(key).and_then(s) {
-            host.insert(field.into(), json!(v));
-        }
+        put(host, field, svc.get(key).and_then(s));
     }
-    if let Some(o) = svc["oom_score_adj"].as_i64() {
-        host.insert("OomScoreAdj".into(), json!(o));
-    }
+    put(host, "OomScoreAdj", svc["oom_score_adj"].as_i64());
 }
 
 /// Docker's Go client (so compose) sends capabilities upper-cased with the

@@ -115,25 +115,20 @@ impl ServiceSpec {
     }
 }
 
+/// A project's network or volume: its key in the file, engine name and
+/// create body.
 #[derive(Clone, Debug)]
-pub struct NetworkSpec {
+pub struct ResourceSpec {
     pub key: String,
     pub name: String,
     pub external: bool,
-    /// compose's config hash of the definition (its label on the network).
+    /// compose's config hash of the definition (its label on the object).
     pub hash: String,
     pub body: Value,
 }
 
-#[derive(Clone, Debug)]
-pub struct VolumeSpec {
-    pub key: String,
-    pub name: String,
-    pub external: bool,
-    /// compose's config hash of the definition (its label on the volume).
-    pub hash: String,
-    pub body: Value,
-}
+pub type NetworkSpec = ResourceSpec;
+pub type VolumeSpec = ResourceSpec;
 
 /// The desired state of one project.
 #[derive(Clone, Debug, Default)]
@@ -289,44 +284,43 @@ fn resource_name(project: &str, key: &str, v: &Value) -> String {
         .unwrap_or_else(|| format!("{project}_{key}"))
 }
 
-fn network(project: &str, key: &str, n: &Value) -> NetworkSpec {
-    let name = resource_name(project, key, n);
-    let hash = super::resources::network_hash(n);
-    let body = json!({
-        "Name": name,
-        "Driver": n["driver"].as_str().unwrap_or("bridge"),
-        "Internal": n["internal"].as_bool().unwrap_or(false),
-        "Attachable": n["attachable"].as_bool().unwrap_or(false),
-        "EnableIPv6": n["enable_ipv6"].as_bool().unwrap_or(false),
-        "Options": string_map(n.get("driver_opts")),
-        "Labels": resource_labels(project, LABEL_NETWORK, key, n.get("labels"), &hash),
-        "IPAM": super::limits::network_ipam(n),
-    });
-    NetworkSpec {
-        key: key.to_string(),
-        name,
-        external: n["external"].as_bool().unwrap_or(false),
-        hash,
-        body,
-    }
-}
-
-fn volume(project: &str, key: &str, v: &Value) -> VolumeSpec {
+/// A network's or volume's spec from its definition `v`, with its config
+/// `hash` and the create `body` made from its engine name and hash.
+fn resource(project: &str, key: &str, v: &Value, hash: String, body: impl FnOnce(&str, &str) -> Value) -> ResourceSpec {
     let name = resource_name(project, key, v);
-    let hash = super::resources::volume_hash(v);
-    let body = json!({
-        "Name": name,
-        "Driver": v["driver"].as_str().unwrap_or("local"),
-        "DriverOpts": string_map(v.get("driver_opts")),
-        "Labels": resource_labels(project, LABEL_VOLUME, key, v.get("labels"), &hash),
-    });
-    VolumeSpec {
+    ResourceSpec {
         key: key.to_string(),
+        body: body(&name, &hash),
         name,
         external: v["external"].as_bool().unwrap_or(false),
         hash,
-        body,
     }
+}
+
+fn network(project: &str, key: &str, n: &Value) -> NetworkSpec {
+    resource(project, key, n, super::resources::network_hash(n), |name, hash| {
+        json!({
+            "Name": name,
+            "Driver": n["driver"].as_str().unwrap_or("bridge"),
+            "Internal": n["internal"].as_bool().unwrap_or(false),
+            "Attachable": n["attachable"].as_bool().unwrap_or(false),
+            "EnableIPv6": n["enable_ipv6"].as_bool().unwrap_or(false),
+            "Options": string_map(n.get("driver_opts")),
+            "Labels": resource_labels(project, LABEL_NETWORK, key, n.get("labels"), hash),
+            "IPAM": super::limits::network_ipam(n),
+        })
+    })
+}
+
+fn volume(project: &str, key: &str, v: &Value) -> VolumeSpec {
+    resource(project, key, v, super::resources::volume_hash(v), |name, hash| {
+        json!({
+            "Name": name,
+            "Driver": v["driver"].as_str().unwrap_or("local"),
+            "DriverOpts": string_map(v.get("driver_opts")),
+            "Labels": resource_labels(project, LABEL_VOLUME, key, v.get("labels"), hash),
+        })
+    })
 }
 
 /// A warning for each service attribute orch does not apply yet.

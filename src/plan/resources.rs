@@ -7,6 +7,7 @@
 //! is recreated only when the user says yes (`-y`): its containers go,
 //! then the volume (its data is lost).
 
+use std::collections::HashMap;
 use std::time::Instant;
 
 use bollard::models::{NetworkConnectRequest, NetworkDisconnectRequest};
@@ -87,16 +88,14 @@ async fn stop_all(ctx: &Ctx, list: &[super::observed::ObservedContainer]) -> cra
 
 /// Replaces a network whose definition changed, as compose does.
 pub(super) async fn recreate_network(ctx: Ctx, name: String, services: Vec<String>) -> Result<(), (String, String)> {
-    let what = format!("network {name}");
-    let r = async {
-        let list = containers_of(&ctx, &services).await?;
-        stop_all(&ctx, &list).await?;
+    let (ctx, name) = (&ctx, &name);
+    recreate(ctx, "Network", name, &services, |list| async move {
         for c in &list {
             let req = NetworkDisconnectRequest {
                 container: c.id.clone(),
                 force: Some(true),
             };
-            match ctx.d.disconnect_network(&name, req).await {
+            match ctx.d.disconnect_network(name, req).await {
                 Ok(()) => {}
                 // Not connected (a container of the service on other networks).
                 Err(e) if matches!(crate::docker::status(&e), Some(403) | Some(404)) => {}
@@ -104,10 +103,10 @@ pub(super) async fn recreate_network(ctx: Ctx, name: String, services: Vec<Strin
             }
         }
         ctx.d
-            .remove_network(&name)
+            .remove_network(name)
             .await
             .map_err(|e| format!("removing network {name}: {}", flatten(&e)))?;
-        ctx.emit("Network", &name, "Removed", true, Instant::now());
+        ctx.emit("Network", name, "Removed", true, Instant::now());
         super::apply::create_network(ctx.clone(), name.clone())
             .await
             .map_err(|(_, e)| e)?;
@@ -119,27 +118,21 @@ pub(super) async fn recreate_network(ctx: Ctx, name: String, services: Vec<Strin
                 endpoint_config: None,
             };
             ctx.d
-                .connect_network(&name, req)
+                .connect_network(name, req)
                 .await
                 .map_err(|e| format!("connecting {} to {name}: {}", c.name, flatten(&e)))?;
         }
-        Ok::<_, String>(())
-    }
-    .await;
-    r.map_err(|e| {
-        ctx.fail("Network", &name, &e, Instant::now());
-        (what, e)
+        Ok(())
     })
+    .await
 }
 
 /// Replaces a volume whose definition changed (the user said yes): its
 /// containers are stopped and removed, then the volume, then it is made
 /// anew; the services' containers are created again by their own steps.
 pub(super) async fn recreate_volume(ctx: Ctx, name: String, services: Vec<String>) -> Result<(), (String, String)> {
-    let what = format!("volume {name}");
-    let r = async {
-        let list = containers_of(&ctx, &services).await?;
-        stop_all(&ctx, &list).await?;
+    let (ctx, name) = (&ctx, &name);
+    recreate(ctx, "Volume", name, &services, |list| async move {
         for c in &list {
             let t = Instant::now();
             ctx.emit("Container", &c.name, "Removing", false, t);
@@ -155,17 +148,38 @@ pub(super) async fn recreate_volume(ctx: Ctx, name: String, services: Vec<String
         }
         let opts = qp::RemoveVolumeOptions { force: true };
         ctx.d
-            .remove_volume(&name, Some(opts))
+            .remove_volume(name, Some(opts))
             .await
             .map_err(|e| format!("removing volume {name}: {}", flatten(&e)))?;
         super::apply::create_volume(ctx.clone(), name.clone())
             .await
             .map_err(|(_, e)| e)
+    })
+    .await
+}
+
+/// Recreates a network or volume (`kind`): the running containers of
+/// `services` stop, then `replace` does the rest with them; an error is
+/// the object's failure event and error.
+async fn recreate<Fut>(
+    ctx: &Ctx,
+    kind: &'static str,
+    name: &str,
+    services: &[String],
+    replace: impl FnOnce(Vec<super::observed::ObservedContainer>) -> Fut,
+) -> Result<(), (String, String)>
+where
+    Fut: std::future::Future<Output = Result<(), String>>,
+{
+    let r = async {
+        let list = containers_of(ctx, services).await?;
+        stop_all(ctx, &list).await?;
+        replace(list).await
     }
     .await;
     r.map_err(|e| {
-        ctx.fail("Volume", &name, &e, Instant::now());
-        (what, e)
+        ctx.fail(kind, name, &e, Instant::now());
+        (format!("{} {name}", kind.to_lowercase()), e)
     })
 }
 
@@ -190,24 +204,14 @@ pub fn divergence(
     observed: &super::observed::Observed,
     recreate_volumes: bool,
 ) -> crate::error::Result<Divergence> {
-    use super::desired::{LABEL_HASH, LABEL_NETWORK, LABEL_PROJECT};
+    use super::desired::{LABEL_HASH, LABEL_NETWORK};
     use super::diff::Step;
     let mut out = Divergence::default();
     for n in desired.networks.iter().filter(|n| !n.external) {
         let Some(labels) = observed.labels.get(&n.name) else {
             continue;
         };
-        match labels.get(LABEL_PROJECT) {
-            None => out.warnings.push(format!(
-                "a network with name {} exists but was not created by compose.\nSet `external: true` to use an existing network",
-                n.name
-            )),
-            Some(p) if p != &desired.project => out.warnings.push(format!(
-                "a network with name {} exists but was not created for project {:?}.\nSet `external: true` to use an existing network",
-                n.name, desired.project
-            )),
-            _ => {}
-        }
+        out.warnings.extend(foreign(false, &n.name, labels, &desired.project));
         let key = labels.get(LABEL_NETWORK).map(String::as_str).unwrap_or("");
         if key != n.key {
             return Err(format!(
@@ -220,12 +224,7 @@ pub fn divergence(
         if hash.is_empty() || hash == n.hash {
             continue;
         }
-        let services: Vec<String> = desired
-            .services
-            .iter()
-            .filter(|s| s.networks.iter().any(|(net, _)| net == &n.name))
-            .map(|s| s.name.clone())
-            .collect();
+        let services = users(desired, |s| s.networks.iter().any(|(net, _)| net == &n.name));
         out.restarted.extend(services.iter().cloned());
         out.steps.push(Step::RecreateNetwork {
             name: n.name.clone(),
@@ -236,17 +235,7 @@ pub fn divergence(
         let Some(labels) = observed.labels.get(&format!("volume {}", v.name)) else {
             continue;
         };
-        match labels.get(LABEL_PROJECT) {
-            None => out.warnings.push(format!(
-                "volume {:?} already exists but was not created by Docker Compose. Use `external: true` to use an existing volume",
-                v.name
-            )),
-            Some(p) if p != &desired.project => out.warnings.push(format!(
-                "volume {:?} already exists but was created for project {p:?} (expected {:?}). Use `external: true` to use an existing volume",
-                v.name, desired.project
-            )),
-            _ => {}
-        }
+        out.warnings.extend(foreign(true, &v.name, labels, &desired.project));
         match labels.get(LABEL_HASH) {
             Some(h) if h != &v.hash => {}
             _ => continue,
@@ -258,12 +247,7 @@ pub fn divergence(
             ));
             continue;
         }
-        let services: Vec<String> = desired
-            .services
-            .iter()
-            .filter(|s| super::mounts::uses_volume(&s.body, &v.name))
-            .map(|s| s.name.clone())
-            .collect();
+        let services = users(desired, |s| super::mounts::uses_volume(&s.body, &v.name));
         out.removed.extend(services.iter().cloned());
         out.steps.push(Step::RecreateVolume {
             name: v.name.clone(),
@@ -271,4 +255,37 @@ pub fn divergence(
         });
     }
     Ok(out)
+}
+
+/// Compose's warning for an existing network or (`volume`) volume that it
+/// did not create, or created for another project than `project`.
+fn foreign(volume: bool, name: &str, labels: &HashMap<String, String>, project: &str) -> Option<String> {
+    let owner = labels.get(super::desired::LABEL_PROJECT);
+    if owner.is_some_and(|p| p == project) {
+        return None;
+    }
+    Some(match (volume, owner) {
+        (false, None) => format!(
+            "a network with name {name} exists but was not created by compose.\nSet `external: true` to use an existing network"
+        ),
+        (false, Some(_)) => format!(
+            "a network with name {name} exists but was not created for project {project:?}.\nSet `external: true` to use an existing network"
+        ),
+        (true, None) => format!(
+            "volume {name:?} already exists but was not created by Docker Compose. Use `external: true` to use an existing volume"
+        ),
+        (true, Some(p)) => format!(
+            "volume {name:?} already exists but was created for project {p:?} (expected {project:?}). Use `external: true` to use an existing volume"
+        ),
+    })
+}
+
+/// The services `uses` says use a network or volume.
+fn users(desired: &super::desired::Desired, uses: impl Fn(&super::desired::ServiceSpec) -> bool) -> Vec<String> {
+    desired
+        .services
+        .iter()
+        .filter(|s| uses(s))
+        .map(|s| s.name.clone())
+        .collect()
 }

@@ -9,6 +9,14 @@ use serde_json::{json, Map, Value};
 
 use crate::units::{parse_duration, ram_in_bytes};
 
+/// Sets `field` of an engine body to `value` when there is one (left out,
+/// the engine's default applies).
+pub fn put<T: serde::Serialize>(map: &mut Map<String, Value>, field: &str, value: Option<T>) {
+    if let Some(v) = value {
+        map.insert(field.into(), json!(v));
+    }
+}
+
 /// A scalar as text (`"80"`, `80` and `true` alike).
 pub fn s(v: &Value) -> Option<String> {
     match v {
@@ -95,12 +103,8 @@ pub fn healthcheck(hc: &Value) -> Value {
         ("start_period", "StartPeriod"),
         ("start_interval", "StartInterval"),
     ] {
-        if let Some(ns) = duration_ns(hc.get(k)) {
-            out.insert(f.into(), json!(ns));
-        }
+        put(&mut out, f, duration_ns(hc.get(k)));
     }
-    if let Some(r) = hc["retries"].as_u64() {
-        out.insert("Retries".into(), json!(r));
-    }
+    put(&mut out, "Retries", hc["retries"].as_u64());
     Value::Object(out)
 }

@@ -17,36 +17,24 @@ fn period_start(current: i64, st: &State, period_seconds: i64, now: f64) -> i64 
         + change_in_period(&st.scale_downs, period_seconds, now)
 }
 
-/// `calculateScaleUpLimitWithScalingRules`.
-pub(super) fn scale_up_limit(current: i64, st: &State, r: &Resolved, now: f64) -> i64 {
-    let (mut result, pick): (i64, fn(i64, i64) -> i64) = match r.select {
-        Select::Disabled => return current,
-        Select::Min => (i64::MAX, std::cmp::min),
-        Select::Max => (i64::MIN, std::cmp::max),
-    };
-    for p in &r.policies {
-        let start = period_start(current, st, p.period_seconds, now);
-        let proposed = match p.kind {
-            PolicyType::Pods => start + p.value,
-            PolicyType::Percent => (start as f64 * (1.0 + p.value as f64 / 100.0)).ceil() as i64,
-        };
-        result = pick(result, proposed);
-    }
-    result
-}
-
+/// The replicas the policies `r` let `current` reach, scaling up (`up`)
+/// or down: `calculateScaleUpLimitWithScalingRules` and
 /// `calculateScaleDownLimitWithBehaviors`.
-pub(super) fn scale_down_limit(current: i64, st: &State, r: &Resolved, now: f64) -> i64 {
+pub(super) fn scale_limit(up: bool, current: i64, st: &State, r: &Resolved, now: f64) -> i64 {
+    // `Min` selects the policy that changes the least: the fewest
+    // replicas up, the most down.
     let (mut result, pick): (i64, fn(i64, i64) -> i64) = match r.select {
         Select::Disabled => return current,
-        Select::Min => (i64::MIN, std::cmp::max),
-        Select::Max => (i64::MAX, std::cmp::min),
+        s if (s == Select::Min) == up => (i64::MAX, std::cmp::min),
+        _ => (i64::MIN, std::cmp::max),
     };
     for p in &r.policies {
         let start = period_start(current, st, p.period_seconds, now);
-        let proposed = match p.kind {
-            PolicyType::Pods => start - p.value,
-            PolicyType::Percent => (start as f64 * (1.0 - p.value as f64 / 100.0)) as i64,
+        let proposed = match (p.kind, up) {
+            (PolicyType::Pods, true) => start + p.value,
+            (PolicyType::Pods, false) => start - p.value,
+            (PolicyType::Percent, true) => (start as f64 * (1.0 + p.value as f64 / 100.0)).ceil() as i64,
+            (PolicyType::Percent, false) => (start as f64 * (1.0 - p.value as f64 / 100.0)) as i64,
         };
         result = pick(result, proposed);
     }

@@ -16,7 +16,7 @@ fn average(v: &[f64]) -> f64 {
 /// `GetResourceReplicas` (generalised from utilization to any per-pod
 /// value): the replicas one metric asks for.
 pub fn propose(m: &Metric, current: i64, tolerance: f64) -> Proposal {
-    let mut p = Proposal {
+    let p = Proposal {
         name: m.name.clone(),
         value: None,
         target: m.target,
@@ -25,21 +25,7 @@ pub fn propose(m: &Metric, current: i64, tolerance: f64) -> Proposal {
         reason: String::new(),
     };
     match &m.observed {
-        Observed::Average(v) => {
-            let within = |r: f64| (1.0 - r).abs() <= tolerance;
-            let ratio = v / m.target;
-            p.value = Some(*v);
-            p.ratio = Some(ratio);
-            if within(ratio) {
-                p.replicas = Some(current);
-                p.reason = format!("{} {v} within {tolerance} of target {}", m.name, m.target);
-            } else {
-                let r = ceil_i(ratio * current as f64);
-                p.replicas = Some(r);
-                p.reason = format!("{} {v} / target {} × {current} → {r}", m.name, m.target);
-            }
-            p
-        }
+        Observed::Average(v) => by_ratio(m, *v, current, current as f64, current.to_string(), tolerance, p),
         Observed::Pods(pods) => propose_pods(m, pods, current, tolerance, p),
     }
 }
@@ -47,6 +33,32 @@ pub fn propose(m: &Metric, current: i64, tolerance: f64) -> Proposal {
 /// `propose` from per-replica samples, as HPA treats pods: the ready ones
 /// first; replicas without metrics, or not ready, counted conservatively
 /// (so they never cause a scale the ready ones do not ask for).
+/// The proposal for `value` against the target: `current` within the
+/// tolerance, else the ratio times the `n` replicas the value is over
+/// (`counted` words them in the reason).
+fn by_ratio(
+    m: &Metric,
+    value: f64,
+    current: i64,
+    n: f64,
+    counted: String,
+    tolerance: f64,
+    mut p: Proposal,
+) -> Proposal {
+    let ratio = value / m.target;
+    p.value = Some(value);
+    p.ratio = Some(ratio);
+    if (1.0 - ratio).abs() <= tolerance {
+        p.replicas = Some(current);
+        p.reason = format!("{} {value} within {tolerance} of target {}", m.name, m.target);
+    } else {
+        let r = ceil_i(ratio * n);
+        p.replicas = Some(r);
+        p.reason = format!("{} {value} / target {} × {counted} → {r}", m.name, m.target);
+    }
+    p
+}
+
 fn propose_pods(m: &Metric, pods: &[PodSample], current: i64, tolerance: f64, mut p: Proposal) -> Proposal {
     let within = |r: f64| (1.0 - r).abs() <= tolerance;
     let ready: Vec<f64> = pods.iter().filter(|s| s.ready).filter_map(|s| s.value).collect();
@@ -59,28 +71,16 @@ fn propose_pods(m: &Metric, pods: &[PodSample], current: i64, tolerance: f64, mu
     let ratio = average(&ready) / m.target;
     let scale_up_with_unready = unready > 0 && ratio > 1.0;
     if !scale_up_with_unready && missing == 0 {
-        p.value = Some(average(&ready));
-        p.ratio = Some(ratio);
-        if within(ratio) {
-            p.replicas = Some(current);
-            p.reason = format!(
-                "{} {} within {tolerance} of target {}",
-                m.name,
-                average(&ready),
-                m.target
-            );
-        } else {
-            let r = ceil_i(ratio * ready.len() as f64);
-            p.replicas = Some(r);
-            p.reason = format!(
-                "{} {} / target {} × {} ready → {r}",
-                m.name,
-                average(&ready),
-                m.target,
-                ready.len()
-            );
-        }
-        return p;
+        let n = ready.len();
+        return by_ratio(
+            m,
+            average(&ready),
+            current,
+            n as f64,
+            format!("{n} ready"),
+            tolerance,
+            p,
+        );
     }
     // Recompute conservatively: missing metrics count as 100 % of
     // the target on a scale-down and 0 on a scale-up; not-ready

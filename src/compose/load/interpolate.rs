@@ -16,37 +16,80 @@ pub(super) fn interpolate_tree(
     files: &Files,
     unset: &mut Vec<String>,
 ) -> Result<(), LoadError> {
-    match &mut n.value {
-        Y::Str(s) => {
-            if s.contains('$') {
-                interpolate_str(n, path, env, files, unset)?;
-            }
-            // compose-go casts the strings at some paths, quoted or not.
-            if let (Y::Str(s), Some(cast)) = (&n.value, cast_for(path)) {
-                n.value = cast_value(s, cast).map_err(|e| {
-                    files.error_at(
-                        n,
-                        format!("error while interpolating {path}: failed to cast to expected type: {e}"),
-                    )
-                })?;
-            }
-        }
-        Y::Seq(items) => {
-            for (i, item) in items.iter_mut().enumerate() {
-                interpolate_tree(item, &format!("{path}.[{i}]"), env, files, unset)?;
-            }
-        }
-        Y::Map(entries) => {
-            for (k, v) in entries.iter_mut() {
-                let key = k.scalar_text().unwrap_or_default();
-                let p = if path.is_empty() { key } else { format!("{path}.{key}") };
-                interpolate_tree(v, &p, env, files, unset)?;
-            }
-        }
-        _ => {}
-    }
-    Ok(())
+    Walk { env, files, unset }.tree(n, path)
 }
+
+/// What a walk over the tree reads variables from, words errors with, and
+/// collects the unset variables' names in.
+struct Walk<'a> {
+    env: &'a HashMap<String, String>,
+    files: &'a Files,
+    unset: &'a mut Vec<String>,
+}
+
+impl Walk<'_> {
+    fn tree(&mut self, n: &mut Node, path: &str) -> Result<(), LoadError> {
+        match &mut n.value {
+            Y::Str(s) => {
+                if s.contains('$') {
+                    self.string(n, path)?;
+                }
+                // compose-go casts the strings at some paths, quoted or not.
+                if let (Y::Str(s), Some(cast)) = (&n.value, cast_for(path)) {
+                    n.value = cast_value(s, cast).map_err(|e| {
+                        self.files.error_at(
+                            n,
+                            format!("error while interpolating {path}: failed to cast to expected type: {e}"),
+                        )
+                    })?;
+                }
+            }
+            Y::Seq(items) => {
+                for (i, item) in items.iter_mut().enumerate() {
+                    self.tree(item, &format!("{path}.[{i}]"))?;
+                }
+            }
+            Y::Map(entries) => {
+                for (k, v) in entries.iter_mut() {
+                    let key = k.scalar_text().unwrap_or_default();
+                    let p = if path.is_empty() { key } else { format!("{path}.{key}") };
+                    self.tree(v, &p)?;
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// Interpolates one string node in place.
+    fn string(&mut self, n: &mut Node, path: &str) -> Result<(), LoadError> {
+        let Y::Str(s) = &n.value else { return Ok(()) };
+        match interp::interpolate(s, self.env, self.unset) {
+            Ok(v) => {
+                // Unquoted values are re-typed after interpolation
+                // (`${PORT}` → 8080 is a number).
+                n.value = match yaml::resolve_plain(&v) {
+                    _ if n.quoted => Y::Str(v),
+                    Y::Null => Y::Str(v),
+                    typed => typed,
+                };
+                Ok(())
+            }
+            Err(interp::Error::Invalid) => {
+                let mut e = self
+                    .files
+                    .error_at(n, format!("invalid interpolation format for {path}"));
+                e.help = Some("You may need to escape any $ with another $.".into());
+                Err(e)
+            }
+            Err(interp::Error::Required { name, message }) => Err(self.files.error_at(
+                n,
+                format!("error while interpolating {path}: required variable {name} is missing a value: {message}"),
+            )),
+        }
+    }
+}
+
 #[derive(Clone, Copy)]
 enum Cast {
     Int,
@@ -139,37 +182,5 @@ fn cast_value(s: &str, cast: Cast) -> Result<Y, String> {
             "false" | "n" | "no" | "off" => Ok(Y::Bool(false)),
             _ => Err(format!("invalid boolean: {s}")),
         },
-    }
-}
-
-/// Interpolates one string node in place.
-fn interpolate_str(
-    n: &mut Node,
-    path: &str,
-    env: &HashMap<String, String>,
-    files: &Files,
-    unset: &mut Vec<String>,
-) -> Result<(), LoadError> {
-    let Y::Str(s) = &n.value else { return Ok(()) };
-    match interp::interpolate(s, env, unset) {
-        Ok(v) => {
-            // Unquoted values are re-typed after interpolation
-            // (`${PORT}` → 8080 is a number).
-            n.value = match yaml::resolve_plain(&v) {
-                _ if n.quoted => Y::Str(v),
-                Y::Null => Y::Str(v),
-                typed => typed,
-            };
-            Ok(())
-        }
-        Err(interp::Error::Invalid) => {
-            let mut e = files.error_at(n, format!("invalid interpolation format for {path}"));
-            e.help = Some("You may need to escape any $ with another $.".into());
-            Err(e)
-        }
-        Err(interp::Error::Required { name, message }) => Err(files.error_at(
-            n,
-            format!("error while interpolating {path}: required variable {name} is missing a value: {message}"),
-        )),
     }
 }

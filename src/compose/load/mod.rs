@@ -43,7 +43,7 @@ pub use document::{escape_dollars, strip_service_extensions, without_service_ext
 pub use env::read_dotenv;
 pub use model::{load_model, nil_lists_as_null, Model};
 pub use project::{normalize_name, DEFAULT_FILES};
-pub use schema::{reorder_service, SERVICE_KEYS, SERVICE_ORDER};
+pub use schema::{is_service_key, reorder_service, SERVICE_ORDER};
 
 /// Everything `-f`, `-p`, `--profile`, `--env-file`, `--project-directory`
 /// and a script's extra `env` say.

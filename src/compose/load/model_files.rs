@@ -16,7 +16,7 @@ use super::model::{remove_path, tree};
 use super::model_canon::{canonical, defaults_paths_env, service_paths};
 use super::model_merge::{merge_map, unicity};
 use super::parse::read_file;
-use super::schema::{SERVICE_KEYS, TOP_KEYS};
+use super::schema::{is_service_key, TOP_KEYS};
 use super::Files;
 use crate::compose::canon;
 use crate::compose::error::LoadError;
@@ -132,10 +132,7 @@ fn check_keys(dict: &Map<String, Value>, file: &Path) -> Result<(), LoadError> {
         let Value::Object(s) = s else {
             return fail(format!("services.{name} must be a mapping"));
         };
-        if let Some(k) = s
-            .keys()
-            .find(|k| !k.starts_with("x-") && !SERVICE_KEYS.contains(&k.as_str()))
-        {
+        if let Some(k) = s.keys().find(|k| !k.starts_with("x-") && !is_service_key(k)) {
             return fail(format!("services.{name} additional properties '{k}' not allowed"));
         }
     }

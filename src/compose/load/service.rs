@@ -12,7 +12,7 @@ use serde_json::{json, Map, Value};
 use super::develop;
 use super::env;
 use super::hooks;
-use super::schema::{BUILD_ORDER, DEPLOY_ORDER, HEALTH_ORDER, SERVICE_KEYS};
+use super::schema::{is_service_key, BUILD_ORDER, DEPLOY_ORDER, HEALTH_ORDER};
 use super::Files;
 use crate::compose::canon::{self, ordered, to_json};
 use crate::compose::error::LoadError;
@@ -45,7 +45,7 @@ pub(super) fn service(
             out.insert(key, to_json(v));
             continue;
         }
-        if !SERVICE_KEYS.contains(&key.as_str()) {
+        if !is_service_key(&key) {
             return Err(files.error_at(k, format!("services.{name} additional properties '{key}' not allowed")));
         }
         if let Some(t) = &v.tag {
@@ -241,28 +241,38 @@ impl Svc<'_> {
 
     /// `depends_on:` as a map of `{condition, restart, required}`.
     fn depends_on(&self, v: &Node) -> Result<Value, LoadError> {
+        let listed = json!({"condition": "service_started", "required": true});
+        self.names_or_map("depends_on", v, listed, |dv| {
+            let mut d = to_json(dv).as_object().cloned().unwrap_or_default();
+            d.entry("condition").or_insert(json!("service_started"));
+            d.entry("required").or_insert(json!(true));
+            Value::Object(ordered(d, &["condition", "restart", "required"]))
+        })
+    }
+
+    /// A list of names or a map of name → settings (`key` in errors), as a
+    /// sorted map: a listed name gets `listed`, a mapped one `entry` of its
+    /// settings.
+    fn names_or_map(
+        &self,
+        key: &str,
+        v: &Node,
+        listed: Value,
+        entry: impl Fn(&Node) -> Value,
+    ) -> Result<Value, LoadError> {
         let mut m = Map::new();
         match &v.value {
             Y::Seq(items) => {
                 for i in items {
-                    m.insert(
-                        i.scalar_text().unwrap_or_default(),
-                        json!({"condition": "service_started", "required": true}),
-                    );
+                    m.insert(i.scalar_text().unwrap_or_default(), listed.clone());
                 }
             }
             Y::Map(entries) => {
-                for (dk, dv) in entries {
-                    let mut d = to_json(dv).as_object().cloned().unwrap_or_default();
-                    d.entry("condition").or_insert(json!("service_started"));
-                    d.entry("required").or_insert(json!(true));
-                    m.insert(
-                        dk.scalar_text().unwrap_or_default(),
-                        Value::Object(ordered(d, &["condition", "restart", "required"])),
-                    );
+                for (k, settings) in entries {
+                    m.insert(k.scalar_text().unwrap_or_default(), entry(settings));
                 }
             }
-            _ => return Err(self.must_be("depends_on", v, "a array or a mapping")),
+            _ => return Err(self.must_be(key, v, "a array or a mapping")),
         }
         Ok(Value::Object(ordered(m, &[])))
     }
@@ -290,37 +300,22 @@ impl Svc<'_> {
 
     /// `networks:`: a list or a map, as a map of per-network settings.
     fn networks(&self, v: &Node) -> Result<Value, LoadError> {
-        let mut m = Map::new();
-        match &v.value {
-            Y::Seq(items) => {
-                for i in items {
-                    m.insert(i.scalar_text().unwrap_or_default(), Value::Null);
-                }
-            }
-            Y::Map(entries) => {
-                for (nk, nv) in entries {
-                    let val = match &nv.value {
-                        Y::Null => Value::Null,
-                        _ => Value::Object(ordered(
-                            to_json(nv).as_object().cloned().unwrap_or_default(),
-                            &[
-                                "aliases",
-                                "driver_opts",
-                                "ipv4_address",
-                                "ipv6_address",
-                                "link_local_ips",
-                                "mac_address",
-                                "priority",
-                                "gw_priority",
-                            ],
-                        )),
-                    };
-                    m.insert(nk.scalar_text().unwrap_or_default(), val);
-                }
-            }
-            _ => return Err(self.must_be("networks", v, "a array or a mapping")),
-        }
-        Ok(Value::Object(ordered(m, &[])))
+        self.names_or_map("networks", v, Value::Null, |nv| match &nv.value {
+            Y::Null => Value::Null,
+            _ => Value::Object(ordered(
+                to_json(nv).as_object().cloned().unwrap_or_default(),
+                &[
+                    "aliases",
+                    "driver_opts",
+                    "ipv4_address",
+                    "ipv6_address",
+                    "link_local_ips",
+                    "mac_address",
+                    "priority",
+                    "gw_priority",
+                ],
+            )),
+        })
     }
 
     /// `secrets:` / `configs:` (`key`): each a name or `{source, target,
