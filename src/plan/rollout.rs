@@ -261,8 +261,8 @@ impl Rollout {
                 }
             }
             ep.aliases = Some(aliases);
-            self.disconnect(&r.id, &net).await?;
-            self.connect(&r.id, &net, ep).await?;
+            self.endpoint(&r.id, &net, None).await?;
+            self.endpoint(&r.id, &net, Some(ep)).await?;
         }
         Ok(())
     }
@@ -292,28 +292,30 @@ impl Rollout {
         Ok(out)
     }
 
-    async fn disconnect(&self, id: &str, net: &str) -> Result<()> {
-        let req = NetworkDisconnectRequest {
-            container: id.to_string(),
-            force: Some(false),
+    /// Connects container `id` to `net` with `ep`, or, given none,
+    /// disconnects it.
+    async fn endpoint(&self, id: &str, net: &str, ep: Option<EndpointSettings>) -> Result<()> {
+        let (d, container) = (&self.ctx.d, id.to_string());
+        let (what, done) = match ep {
+            Some(ep) => {
+                let req = NetworkConnectRequest {
+                    container,
+                    endpoint_config: Some(ep),
+                };
+                (format!("connecting {id} to {net}"), d.connect_network(net, req).await)
+            }
+            None => {
+                let req = NetworkDisconnectRequest {
+                    container,
+                    force: Some(false),
+                };
+                (
+                    format!("disconnecting {id} from {net}"),
+                    d.disconnect_network(net, req).await,
+                )
+            }
         };
-        self.ctx
-            .d
-            .disconnect_network(net, req)
-            .await
-            .map_err(|e| Error::from_engine(format!("disconnecting {id} from {net}"), &e))
-    }
-
-    async fn connect(&self, id: &str, net: &str, ep: EndpointSettings) -> Result<()> {
-        let req = NetworkConnectRequest {
-            container: id.to_string(),
-            endpoint_config: Some(ep),
-        };
-        self.ctx
-            .d
-            .connect_network(net, req)
-            .await
-            .map_err(|e| Error::from_engine(format!("connecting {id} to {net}"), &e))
+        done.map_err(|e| Error::from_engine(what, &e))
     }
 
     /// Drains `r`: off its networks (out of DNS), `drain` for requests in
@@ -325,7 +327,7 @@ impl Rollout {
         if r.running {
             r.endpoints = self.endpoints(&r.id).await?;
             for (net, _) in &r.endpoints {
-                self.disconnect(&r.id, net).await?;
+                self.endpoint(&r.id, net, None).await?;
             }
             r.joined = false;
             tokio::time::sleep(drain).await;
@@ -371,7 +373,7 @@ impl Rollout {
                     .aliases
                     .clone()
                     .map(|a| a.into_iter().filter(|x| !service.contains(&x)).collect());
-                self.connect(&r.id, net, hidden).await?;
+                self.endpoint(&r.id, net, Some(hidden)).await?;
             }
         }
         self.ctx
