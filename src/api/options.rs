@@ -360,6 +360,8 @@ options! {
         name: text,
         data: text,
         labels: string_map,
+        driver: text,
+        template_driver: text,
     }
 }
 

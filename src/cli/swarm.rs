@@ -21,7 +21,6 @@ fn service_spec_args(cmd: Command) -> Command {
         .arg(multi("network", "Network attachments"))
         .arg(multi("publish", "Publish a port as a node port").short('p'))
         .arg(multi("mount", "Attach a filesystem mount to the service"))
-        .arg(multi("secret", "Specify secrets to expose to the service"))
         .arg(opt("user", "Username or UID (format: <name|uid>[:<group|gid>])").short('u'))
         .arg(opt("workdir", "Working directory inside the container").short('w'))
         .arg(opt("entrypoint", "Overwrite the default ENTRYPOINT of the image"))
@@ -115,13 +114,53 @@ fn health_and_resource_args(cmd: Command) -> Command {
         .arg(quiet("Suppress progress output"))
 }
 
-/// `orch swarm`, `orch node`, `orch service`, `orch stack`.
+/// `orch swarm`, `orch node`, `orch service`, `orch stack`, `orch
+/// secret`, and swarm configs under compose's `config` (`root` has it).
 pub fn add(root: Command) -> Command {
     root.subcommand(swarm())
         .subcommand(node())
         .subcommand(service())
         .subcommand(stack())
         .subcommand(secret())
+        .mut_subcommand("config", swarm_configs)
+}
+
+/// `config create|inspect|ls|rm` (aliases `list`, `remove`): docker's
+/// swarm configs, as subcommands of compose's `config`. clap takes the
+/// word right after `config` as one of them; after any flag or service
+/// name, or after `--` (`orch config -- ls`), words are compose's
+/// service names, so a service called `ls` is still reachable.
+fn swarm_configs(config: Command) -> Command {
+    let names = || Arg::new("configs").num_args(1..).required(true).value_name("CONFIG");
+    config
+        .args_conflicts_with_subcommands(true)
+        .subcommand(
+            Command::new("create")
+                .about("Create a config from a file or STDIN (swarm)")
+                .arg(multi("label", "Config labels").short('l'))
+                .arg(opt("template-driver", "Template driver"))
+                .arg(positional("name", "CONFIG"))
+                .arg(positional("file", "file|-")),
+        )
+        .subcommand(
+            Command::new("inspect")
+                .about("Display detailed information on one or more configs (swarm)")
+                .arg(inspect_format())
+                .arg(pretty())
+                .arg(names()),
+        )
+        .subcommand(super::flags::ls("List configs (swarm)"))
+        .subcommand(
+            Command::new("rm")
+                .visible_alias("remove")
+                .about("Remove one or more configs (swarm)")
+                .arg(names()),
+        )
+}
+
+/// `inspect --pretty`.
+fn pretty() -> Arg {
+    flag("pretty", None, "Print the information in a human friendly format")
 }
 
 fn secret() -> Command {
@@ -132,14 +171,17 @@ fn secret() -> Command {
         .subcommand(
             Command::new("create")
                 .about("Create a secret from a file or STDIN as content")
+                .arg(opt("driver", "Secret driver").short('d'))
                 .arg(multi("label", "Secret labels").short('l'))
+                .arg(opt("template-driver", "Template driver"))
                 .arg(positional("name", "SECRET"))
-                .arg(positional("file", "file|-")),
+                .arg(Arg::new("file").help("file|- (none with --driver)")),
         )
         .subcommand(
             Command::new("inspect")
                 .about("Display detailed information on one or more secrets")
                 .arg(inspect_format())
+                .arg(pretty())
                 .arg(names()),
         )
         .subcommand(super::flags::ls("List secrets"))
