@@ -2,6 +2,8 @@
 //! swarm, node and service commands against what the engines report.
 
 mod common;
+#[path = "swarm/objects.rs"]
+mod objects;
 
 use std::time::Instant;
 

@@ -58,7 +58,9 @@ pub mod api {
     pub fn data(config: Map) -> RhaiResult<String> {
         use base64::Engine as _;
         let spec = config.get("Spec").and_then(|s| s.read_lock::<Map>().map(|m| m.clone()));
-        let text = spec.and_then(|s| s.get("Data").map(|d| d.to_string())).unwrap_or_default();
+        let text = spec
+            .and_then(|s| s.get("Data").map(|d| d.to_string()))
+            .unwrap_or_default();
         let bytes = base64::engine::general_purpose::STANDARD
             .decode(text.as_bytes())
             .map_err(|e| format!("config::data: the data is not base64: {e}"))?;

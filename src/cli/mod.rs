@@ -253,7 +253,8 @@ fn usage_exit_code(argv: &[OsString]) -> i32 {
     };
     match m.subcommand() {
         Some((
-            "container" | "image" | "network" | "volume" | "swarm" | "node" | "service" | "stack" | "secret" | "context",
+            "container" | "image" | "network" | "volume" | "swarm" | "node" | "service" | "stack" | "secret"
+            | "context",
             _,
         )) => 125,
         // `config create|inspect|ls|rm` stand in for `docker config`.
