@@ -2,8 +2,12 @@
 //! swarm, node and service commands against what the engines report.
 
 mod common;
+#[path = "swarm/jobs.rs"]
+mod jobs;
 #[path = "swarm/objects.rs"]
 mod objects;
+#[path = "swarm/tasks.rs"]
+mod tasks;
 
 use std::time::Instant;
 

@@ -9,6 +9,10 @@ use super::flags::{detach, filter, flag, go_duration, multi, num, one_or_more, o
 fn service_spec_args(cmd: Command) -> Command {
     let cmd = cmd
         .arg(num("replicas", "Number of tasks"))
+        .arg(num(
+            "max-concurrent",
+            "Number of job tasks to run concurrently (default equal to --replicas; service update takes it and, as docker, ignores it)",
+        ))
         .arg(multi("env", "Set environment variables").short('e'))
         .arg(multi("label", "Service labels").short('l'))
         .arg(multi("container-label", "Container labels"))
@@ -297,13 +301,24 @@ fn table_format() -> Arg {
     opt("format", "Format output: table or json").default_value("table")
 }
 
-/// A `ps` of tasks with `-q` and `-f`.
+/// A `ps` of tasks with docker's `-q`, `-f`, `--format`, `--no-trunc`
+/// and `--no-resolve`.
 fn tasks_ps(about: &'static str) -> Command {
     Command::new("ps")
         .about(about)
         .arg(quiet("Only display task IDs"))
         .arg(filter())
+        .arg(opt(
+            "format",
+            "Pretty-print tasks using a Go template ('json': each task as JSON)",
+        ))
         .arg(flag("no-trunc", None, "Do not truncate output"))
+        .arg(no_resolve())
+}
+
+/// `--no-resolve`.
+fn no_resolve() -> Arg {
+    flag("no-resolve", None, "Do not map IDs to Names")
 }
 
 fn node() -> Command {
@@ -357,7 +372,10 @@ fn service() -> Command {
                 Command::new("create")
                     .about("Create a new service")
                     .arg(opt("name", "Service name"))
-                    .arg(opt("mode", "Service mode (replicated, global)").default_value("replicated")),
+                    .arg(
+                        opt("mode", "Service mode (replicated, global, replicated-job, global-job)")
+                            .default_value("replicated"),
+                    ),
             ))
             .arg(positional("image", "IMAGE"))
             .arg(
@@ -417,6 +435,7 @@ fn service() -> Command {
                 ))
                 .arg(flag("timestamps", Some('t'), "Show timestamps"))
                 .arg(flag("no-task-ids", None, "Do not include task IDs in output"))
+                .arg(no_resolve())
                 .arg(flag("no-trunc", None, "Do not truncate output"))
                 .arg(flag("raw", None, "Do not neatly format logs"))
                 .arg(positional("service", "SERVICE|TASK")),

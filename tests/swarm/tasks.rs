@@ -1,0 +1,86 @@
+//! Docker's task table beside docker's on the shared swarm: `service|
+//! node|stack ps` with `--format`, `--no-resolve`, `-q`, and `service
+//! logs --no-resolve`.
+
+use crate::common::cluster::{ok, shared_swarm, wait_for};
+use crate::common::*;
+
+#[test]
+fn task_tables_and_logs_as_docker() {
+    let image = test_image();
+    let cluster = shared_swarm(3, &[image]);
+    let run = [
+        image,
+        "sh",
+        "-c",
+        "echo hello; trap 'exit 0' TERM; while true; do sleep 1; done",
+    ];
+    for (name, n) in [("tk-a", "2"), ("tk-b", "1")] {
+        ok(cluster
+            .orch(1)
+            .args(["service", "create", "--name", name, "--replicas", n])
+            .args(run));
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("compose.yml");
+    std::fs::write(
+        &file,
+        format!("services:\n  web:\n    image: {image}\n    command: sleep 600\n"),
+    )
+    .unwrap();
+    cluster.docker(1, &["stack", "deploy", "-d", "-c", file.to_str().unwrap(), "tkst"]);
+    wait_for("the stack's task", 60, || {
+        cluster.docker(1, &["stack", "ps", "-q", "tkst"]).lines().count() == 1
+    });
+    for args in [
+        &["service", "ps", "tk-b", "tk-a"][..],
+        &["service", "ps", "-q", "tk-b", "tk-a"],
+        &["service", "ps", "--no-resolve", "tk-a"],
+        &[
+            "service",
+            "ps",
+            "--format",
+            "{{.Name}} {{.Node}} {{.DesiredState}}",
+            "tk-a",
+            "tk-b",
+        ],
+        &[
+            "service",
+            "ps",
+            "--format",
+            "table {{.ID}}\t{{.Name}}",
+            "--no-trunc",
+            "tk-a",
+        ],
+        &["service", "ps", "--format", "json", "tk-b"],
+        &[
+            "node",
+            "ps",
+            "-f",
+            "name=tk-a",
+            "--no-resolve",
+            "--format",
+            "{{.Name}} {{.Node}}",
+            "self",
+        ],
+        // One node each: docker's node ps of several nodes adds each node to
+        // the filter of the next query (its filter value is shared), so it
+        // lists the first node's tasks again; orch lists each task once.
+        &["node", "ps", "-q", "-f", "name=tk-", "node2"],
+        &["stack", "ps", "--no-resolve", "tkst"],
+        &["stack", "ps", "--format", "{{.Name}}\t{{.Image}}", "tkst"],
+    ] {
+        super::same_table_as_docker(cluster, args);
+    }
+    wait_for("tk-b's log line", 60, || {
+        cluster.docker(1, &["service", "logs", "tk-b"]).contains("hello")
+    });
+    for args in [
+        &["service", "logs", "--no-resolve", "tk-b"][..],
+        &["service", "logs", "--no-resolve", "--no-task-ids", "tk-b"],
+    ] {
+        super::same_table_as_docker(cluster, args);
+    }
+    cluster.docker(1, &["stack", "rm", "tkst"]);
+    cluster.docker(1, &["service", "rm", "tk-a", "tk-b"]);
+}
