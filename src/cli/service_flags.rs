@@ -58,16 +58,22 @@ pub(super) fn create(cmd: Command) -> Command {
         .arg(multi("ulimit", "Ulimit options"))
         .arg(multi("secret", "Specify secrets to expose to the service"))
         .arg(multi("config", "Specify configurations to expose to the service"))
+        .arg(multi("network", "Network attachments"))
 }
 
 /// `service update`'s: the same settings, lists as `-add`/`-rm` pairs.
 pub(super) fn update(cmd: Command) -> Command {
-    let pairs: [(&'static str, &'static str, &'static str); 14] = [
+    let pairs: [(&'static str, &'static str, &'static str); 15] = [
         ("mount-add", "mount-rm", "a mount (`-rm`: by target path)"),
         ("placement-pref-add", "placement-pref-rm", "a placement preference"),
         ("publish-add", "publish-rm", "a published port (`-rm`: by target port)"),
         ("secret-add", "secret-rm", "a secret"),
         ("config-add", "config-rm", "a config file"),
+        (
+            "network-add",
+            "network-rm",
+            "a network attachment (`-rm`: by name or ID)",
+        ),
         ("label-add", "label-rm", "a service label"),
         ("container-label-add", "container-label-rm", "a container label"),
         ("dns-add", "dns-rm", "a custom DNS server"),

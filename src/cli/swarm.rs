@@ -22,7 +22,6 @@ fn service_spec_args(cmd: Command) -> Command {
             "replicas-max-per-node",
             "Maximum number of tasks per node (default 0 = unlimited)",
         ))
-        .arg(multi("network", "Network attachments"))
         .arg(multi("publish", "Publish a port as a node port").short('p'))
         .arg(multi("mount", "Attach a filesystem mount to the service"))
         .arg(opt("user", "Username or UID (format: <name|uid>[:<group|gid>])").short('u'))

@@ -6,7 +6,7 @@
 use std::io::Write;
 use std::process::Stdio;
 
-use crate::common::cluster::{ok, shared_swarm, Cluster};
+use crate::common::cluster::{ok, shared_swarm, wait_for, Cluster};
 use crate::common::*;
 
 /// `orch ARGS` and `docker ARGS` fail alike: same exit code, same stdout.
@@ -232,4 +232,55 @@ fn config_subcommand_words_and_compose_services() {
     assert!(help.contains("orch config -- ls"), "{help}");
     let bad = orch().args(["config", "ls", "--bogus"]).output().unwrap();
     assert_eq!(bad.status.code(), Some(125), "{}", stderr(&bad));
+}
+
+/// `service create --network` and `update --network-add|rm` attach by
+/// network ID, sorted, aliases and driver options kept, as docker's.
+#[test]
+fn service_networks_as_docker() {
+    let image = test_image();
+    let cluster = shared_swarm(3, &[image]);
+    for n in ["nw-a", "nw-b", "nw-c"] {
+        cluster.docker(1, &["network", "create", "-d", "overlay", n]);
+    }
+    let create = ["--network", "nw-a", "--network", "name=nw-b,alias=Web,driver-opt=k=v"];
+    let update = ["--network-rm", "nw-a", "--network-add", "name=nw-c,alias=x"];
+    let nets = ".Spec.TaskTemplate.Networks";
+    let mut seen = Vec::new();
+    for (tool, name) in [("orch", "nws-o"), ("docker", "nws-d")] {
+        let run = |args: Vec<&str>| {
+            if tool == "orch" {
+                ok(cluster.orch(1).args(&args));
+            } else {
+                cluster.docker(1, &args);
+            }
+        };
+        run([
+            &["service", "create", "-d", "--no-resolve-image", "--name", name][..],
+            &create,
+            &[image, "sleep", "600"],
+        ]
+        .concat());
+        let created = spec_of(&cluster, "service", name, nets);
+        run([&["service", "update", "-d", "--no-resolve-image"][..], &update, &[name]].concat());
+        seen.push((created, spec_of(&cluster, "service", name, nets)));
+    }
+    assert_eq!(seen[0], seen[1]);
+    assert!(
+        seen[0].0.contains(r#""Aliases":["web"],"DriverOpts":{"k":"v"}"#),
+        "{seen:?}"
+    );
+    same_failure_as_docker(&cluster, &["service", "update", "-d", "--network-add", "nw-b", "nws-o"]);
+    cluster.docker(1, &["service", "rm", "nws-o", "nws-d"]);
+    wait_for("the services' network attachments to go", 60, || {
+        ["nw-a", "nw-b", "nw-c"].iter().all(|n| {
+            std::process::Command::new("docker")
+                .args(["-H", &cluster.node(1).host, "network", "rm", n])
+                .output()
+                .is_ok_and(|o| o.status.success())
+                || !cluster
+                    .docker(1, &["network", "ls", "-q", "-f", &format!("name={n}")])
+                    .contains(|c: char| c.is_alphanumeric())
+        })
+    });
 }
