@@ -329,6 +329,7 @@ fn node() -> Command {
             Command::new("inspect")
                 .about("Display detailed information on one or more nodes")
                 .arg(inspect_format())
+                .arg(pretty())
                 .arg(one_or_more("nodes", "NODE")),
         )
         .subcommand(

@@ -1,6 +1,6 @@
 //! Docker's task table beside docker's on the shared swarm: `service|
 //! node|stack ps` with `--format`, `--no-resolve`, `-q`, and `service
-//! logs --no-resolve`.
+//! logs --no-resolve`; `node inspect --pretty`.
 
 use crate::common::cluster::{ok, shared_swarm, wait_for};
 use crate::common::*;
@@ -68,6 +68,7 @@ fn task_tables_and_logs_as_docker() {
         // lists the first node's tasks again; orch lists each task once.
         &["node", "ps", "-q", "-f", "name=tk-", "node2"],
         &["stack", "ps", "--no-resolve", "tkst"],
+        &["node", "inspect", "--pretty", "self", "node3"],
         &["stack", "ps", "--format", "{{.Name}}\t{{.Image}}", "tkst"],
     ] {
         super::same_table_as_docker(cluster, args);
