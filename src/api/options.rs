@@ -493,6 +493,7 @@ options! {
         advertise_addr: text,
         listen_addr: text,
         data_path_addr: text,
+        availability: text,
     }
 }
 

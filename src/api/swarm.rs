@@ -147,7 +147,8 @@ pub mod api {
 
     /// Joins this engine to a swarm. Options: `token` (required),
     /// `remote_addrs` (list) or `remote_addr`, `advertise_addr`,
-    /// `listen_addr`.
+    /// `listen_addr`, `data_path_addr`, `availability` (active, pause,
+    /// drain: the node's from the start).
     ///
     /// ```rhai
     /// swarm::join(#{ token: t, remote_addr: "10.0.0.1:2377" });
@@ -162,16 +163,21 @@ pub mod api {
         if remotes.is_empty() {
             return fail("swarm::join: remote_addr is required");
         }
-        let req = bollard::models::SwarmJoinRequest {
-            join_token: Some(crate::api::opts::need("swarm::join", "token", o.token.clone())?),
-            remote_addrs: Some(remotes),
-            advertise_addr: o.advertise_addr.clone(),
-            listen_addr: Some(o.listen_addr.clone().unwrap_or_else(|| "0.0.0.0:2377".into())),
-            data_path_addr: o.data_path_addr.clone(),
-        };
-        crate::api::at(&ctx, || {
-            with(|d| async move { d.join_swarm(req).await.map_err(|e| engine_err("swarm join", &e)) })
-        })
+        let mut req = serde_json::json!({
+            "ListenAddr": o.listen_addr.clone().unwrap_or_else(|| "0.0.0.0:2377".into()),
+            "RemoteAddrs": remotes,
+            "JoinToken": crate::api::opts::need("swarm::join", "token", o.token.clone())?,
+        });
+        for (k, v) in [
+            ("AdvertiseAddr", &o.advertise_addr),
+            ("DataPathAddr", &o.data_path_addr),
+            ("Availability", &o.availability),
+        ] {
+            if let Some(v) = v {
+                req[k] = Value::from(v.clone());
+            }
+        }
+        crate::api::at(&ctx, || post("swarm join".into(), "/swarm/join".into(), req).map(|_| ()))
     }
 
     /// Leaves the swarm (`force` to leave as the last manager).

@@ -244,6 +244,7 @@ fn swarm() -> Command {
                     "data-path-addr",
                     "Address or interface to use for data path traffic",
                 ))
+                .arg(opt("availability", "Availability of the node (active, pause, drain)").default_value("active"))
                 .arg(positional("host", "HOST:PORT of a manager")),
         )
         .subcommand(swarm_spec_args(Command::new("update").about("Update the swarm")))
