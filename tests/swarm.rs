@@ -149,7 +149,9 @@ fn swarm_nodes_services_drain_and_node_loss() {
                 .args(["swarm", "join", "--availability", "pause", "--token", token, &manager]));
             let spec = cluster.docker(1, &["node", "inspect", "-f", "{{.Spec.Availability}}", "node2"]);
             assert_eq!(spec.trim(), "pause");
-            ok(cluster.orch(1).args(["node", "update", "--availability", "active", "node2"]));
+            ok(cluster
+                .orch(1)
+                .args(["node", "update", "--availability", "active", "node2"]));
         }
     }
     let ls = ok(cluster.orch(1).args(["node", "ls"]));

@@ -177,7 +177,9 @@ pub mod api {
                 req[k] = Value::from(v.clone());
             }
         }
-        crate::api::at(&ctx, || post("swarm join".into(), "/swarm/join".into(), req).map(|_| ()))
+        crate::api::at(&ctx, || {
+            post("swarm join".into(), "/swarm/join".into(), req).map(|_| ())
+        })
     }
 
     /// Leaves the swarm (`force` to leave as the last manager).

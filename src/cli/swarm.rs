@@ -496,17 +496,9 @@ fn stack() -> Command {
                     )
                     .default_value("never"),
                 )
-                .arg(
-                    Arg::new("detach")
-                        .long("detach")
-                        .short('d')
-                        .num_args(0..=1)
-                        .require_equals(true)
-                        .default_value("true")
-                        .default_missing_value("true")
-                        .value_name("BOOL")
-                        .help("Exit immediately instead of waiting for the stack services to converge"),
-                )
+                .arg(detach_bool(
+                    "Exit immediately instead of waiting for the stack services to converge",
+                ))
                 .arg(flag(
                     "push-images",
                     None,
@@ -534,7 +526,22 @@ fn stack() -> Command {
         )
         .subcommand(
             Command::new("rm")
+                .visible_aliases(["remove", "down"])
                 .about("Remove one or more stacks")
+                .arg(detach_bool("Do not wait for stack removal"))
                 .arg(one_or_more("stacks", "STACK")),
         )
+}
+
+/// The stack commands' `-d, --detach[=BOOL]`, true unless `=false`.
+fn detach_bool(help: &'static str) -> Arg {
+    Arg::new("detach")
+        .long("detach")
+        .short('d')
+        .num_args(0..=1)
+        .require_equals(true)
+        .default_value("true")
+        .default_missing_value("true")
+        .value_name("BOOL")
+        .help(help)
 }

@@ -1,6 +1,6 @@
 //! Docker's task table beside docker's on the shared swarm: `service|
 //! node|stack ps` with `--format`, `--no-resolve`, `-q`, and `service
-//! logs --no-resolve`; `node inspect --pretty`.
+//! logs --no-resolve`; `node inspect --pretty`; `stack rm --detach=false`.
 
 use crate::common::cluster::{ok, shared_swarm, wait_for};
 use crate::common::*;
@@ -82,6 +82,21 @@ fn task_tables_and_logs_as_docker() {
     ] {
         super::same_table_as_docker(cluster, args);
     }
-    cluster.docker(1, &["stack", "rm", "tkst"]);
+    // `stack rm --detach=false` returns once the stack's tasks stopped.
+    let rm = ok(cluster.orch(1).args(["stack", "rm", "--detach=false", "tkst"]));
+    assert!(rm.contains("Removing service tkst_web"), "{rm}");
+    let left = std::process::Command::new("docker")
+        .args([
+            "-H",
+            &cluster.node(1).host,
+            "stack",
+            "ps",
+            "--format",
+            "{{.CurrentState}}",
+            "tkst",
+        ])
+        .output()
+        .unwrap();
+    assert!(!stdout(&left).contains("Running"), "{}", stdout(&left));
     cluster.docker(1, &["service", "rm", "tk-a", "tk-b"]);
 }
