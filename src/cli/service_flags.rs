@@ -59,11 +59,12 @@ pub(super) fn create(cmd: Command) -> Command {
         .arg(multi("secret", "Specify secrets to expose to the service"))
         .arg(multi("config", "Specify configurations to expose to the service"))
         .arg(multi("network", "Network attachments"))
+        .arg(multi("generic-resource", "User defined resources (KIND=N)"))
 }
 
 /// `service update`'s: the same settings, lists as `-add`/`-rm` pairs.
 pub(super) fn update(cmd: Command) -> Command {
-    let pairs: [(&'static str, &'static str, &'static str); 15] = [
+    let pairs: [(&'static str, &'static str, &'static str); 16] = [
         ("mount-add", "mount-rm", "a mount (`-rm`: by target path)"),
         ("placement-pref-add", "placement-pref-rm", "a placement preference"),
         ("publish-add", "publish-rm", "a published port (`-rm`: by target port)"),
@@ -73,6 +74,11 @@ pub(super) fn update(cmd: Command) -> Command {
             "network-add",
             "network-rm",
             "a network attachment (`-rm`: by name or ID)",
+        ),
+        (
+            "generic-resource-add",
+            "generic-resource-rm",
+            "a generic resource (KIND=N; `-rm`: by KIND)",
         ),
         ("label-add", "label-rm", "a service label"),
         ("container-label-add", "container-label-rm", "a container label"),

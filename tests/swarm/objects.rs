@@ -235,17 +235,21 @@ fn config_subcommand_words_and_compose_services() {
 }
 
 /// `service create --network` and `update --network-add|rm` attach by
-/// network ID, sorted, aliases and driver options kept, as docker's.
+/// network ID, sorted, aliases and driver options kept, as docker's; and
+/// `--generic-resource` (`-add`/`-rm`) reservations.
 #[test]
-fn service_networks_as_docker() {
+fn service_networks_and_resources_as_docker() {
     let image = test_image();
     let cluster = shared_swarm(3, &[image]);
     for n in ["nw-a", "nw-b", "nw-c"] {
         cluster.docker(1, &["network", "create", "-d", "overlay", n]);
     }
-    let create = ["--network", "nw-a", "--network", "name=nw-b,alias=Web,driver-opt=k=v"];
-    let update = ["--network-rm", "nw-a", "--network-add", "name=nw-c,alias=x"];
-    let nets = ".Spec.TaskTemplate.Networks";
+    #[rustfmt::skip]
+    let create = ["--network", "nw-a", "--network", "name=nw-b,alias=Web,driver-opt=k=v", "--generic-resource", "gpu=2"];
+    #[rustfmt::skip]
+    let update = ["--network-rm", "nw-a", "--network-add", "name=nw-c,alias=x", "--generic-resource-rm", "gpu",
+        "--generic-resource-add", "fpga=1"];
+    let nets = ".Spec.TaskTemplate.Networks}} {{json .Spec.TaskTemplate.Resources.Reservations";
     let mut seen = Vec::new();
     for (tool, name) in [("orch", "nws-o"), ("docker", "nws-d")] {
         let run = |args: Vec<&str>| {
@@ -270,7 +274,14 @@ fn service_networks_as_docker() {
         seen[0].0.contains(r#""Aliases":["web"],"DriverOpts":{"k":"v"}"#),
         "{seen:?}"
     );
-    same_failure_as_docker(&cluster, &["service", "update", "-d", "--network-add", "nw-b", "nws-o"]);
+    assert!(seen[0].1.contains(r#"{"Kind":"fpga","Value":1}"#), "{seen:?}");
+    for args in [
+        &["service", "update", "-d", "--network-add", "nw-b", "nws-o"][..],
+        &["service", "update", "-d", "--generic-resource-rm", "nope", "nws-o"],
+        &["service", "create", "-d", "--generic-resource", "gpu=uuid1", image],
+    ] {
+        same_failure_as_docker(&cluster, args);
+    }
     cluster.docker(1, &["service", "rm", "nws-o", "nws-d"]);
     wait_for("the services' network attachments to go", 60, || {
         ["nw-a", "nw-b", "nw-c"].iter().all(|n| {
