@@ -393,6 +393,7 @@ fn service() -> Command {
             Command::new("inspect")
                 .about("Display detailed information on one or more services")
                 .arg(inspect_format())
+                .arg(pretty())
                 .arg(one_or_more("services", "SERVICE")),
         )
         .subcommand(

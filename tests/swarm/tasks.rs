@@ -1,6 +1,6 @@
 //! Docker's task table beside docker's on the shared swarm: `service|
 //! node|stack ps` with `--format`, `--no-resolve`, `-q`, and `service
-//! logs --no-resolve`; `node inspect --pretty`; `stack rm --detach=false`.
+//! logs --no-resolve`; `node|service inspect --pretty`; `stack rm --detach=false`.
 
 use crate::common::cluster::{ok, shared_swarm, wait_for};
 use crate::common::*;
@@ -32,8 +32,19 @@ fn task_tables_and_logs_as_docker() {
     wait_for("the stack's task", 60, || {
         cluster.docker(1, &["stack", "ps", "-q", "tkst"]).lines().count() == 1
     });
+    // A service with most of what `inspect --pretty` shows.
+    #[rustfmt::skip]
+    cluster.docker(1, &[
+        "service", "create", "-d", "--no-resolve-image", "--name", "tk-p", "--replicas", "0", "-l", "a=1", "-l", "b",
+        "--constraint", "node.role==manager", "--placement-pref", "spread=node.id", "--update-delay", "3s",
+        "--rollback-monitor", "7s", "--env", "A=1", "--workdir", "/tmp", "--user", "5", "--init", "--cap-add", "NET_ADMIN",
+        "--sysctl", "net.core.somaxconn=1024", "--ulimit", "nofile=10:20", "--mount", "type=volume,source=v1,target=/data",
+        "--log-driver", "json-file", "--log-opt", "max-size=1m", "--reserve-cpu", "0.5", "--limit-memory", "64m",
+        "--limit-pids", "50", "-p", "8089:80", "--health-cmd", "true", "--health-interval", "5s", image, "sleep", "600",
+    ]);
     for args in [
-        &["service", "ps", "tk-b", "tk-a"][..],
+        &["service", "inspect", "--pretty", "tk-p", "tk-a"][..],
+        &["service", "ps", "tk-b", "tk-a"],
         &["service", "ps", "-q", "tk-b", "tk-a"],
         &["service", "ps", "--no-resolve", "tk-a"],
         &[
@@ -98,5 +109,5 @@ fn task_tables_and_logs_as_docker() {
         .output()
         .unwrap();
     assert!(!stdout(&left).contains("Running"), "{}", stdout(&left));
-    cluster.docker(1, &["service", "rm", "tk-a", "tk-b"]);
+    cluster.docker(1, &["service", "rm", "tk-a", "tk-b", "tk-p"]);
 }
