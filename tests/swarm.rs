@@ -1,6 +1,8 @@
 //! Swarm mode on a real 3-node cluster (tests/harness/cluster.sh): orch's
 //! swarm, node and service commands against what the engines report.
 
+#[path = "swarm/autolock.rs"]
+mod autolock;
 mod common;
 #[path = "swarm/jobs.rs"]
 mod jobs;

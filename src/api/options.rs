@@ -480,6 +480,7 @@ options! {
         subnet_size: int,
         availability: text,
         force_new_cluster: flag,
+        autolock: flag,
         spec: map,
     }
 }

@@ -106,7 +106,8 @@ pub mod api {
     /// node ID. Options: `advertise_addr`, `listen_addr` (default
     /// `0.0.0.0:2377`), `data_path_addr`, `data_path_port`,
     /// `default_addr_pool` (subnets), `subnet_size`, `availability`
-    /// (active, pause, drain), `force_new_cluster`, and `spec`: the
+    /// (active, pause, drain), `force_new_cluster`, `autolock` (managers
+    /// need the unlock key to start again: `swarm::unlock_key`), and `spec`: the
     /// swarm's spec in the engine's shape (`Orchestration`, `Raft`,
     /// `Dispatcher`, `CAConfig` …); what it leaves out gets Swarm's
     /// defaults.
@@ -122,6 +123,7 @@ pub mod api {
             let mut body = serde_json::json!({
                 "ListenAddr": o.listen_addr.clone().unwrap_or_else(|| "0.0.0.0:2377".into()),
                 "ForceNewCluster": o.force_new_cluster.unwrap_or(false),
+                "AutoLockManagers": o.autolock.unwrap_or(false),
             });
             let fields = [
                 ("AdvertiseAddr", o.advertise_addr.clone().map(Value::from)),
@@ -179,6 +181,34 @@ pub mod api {
         }
         crate::api::at(&ctx, || {
             post("swarm join".into(), "/swarm/join".into(), req).map(|_| ())
+        })
+    }
+
+    /// The key that unlocks this swarm's managers after a restart when
+    /// autolock is on; "" when it is off.
+    ///
+    /// ```rhai
+    /// let key = swarm::unlock_key();
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn unlock_key(ctx: NativeCallContext) -> RhaiResult<String> {
+        crate::api::at(&ctx, || {
+            let r = get("swarm unlock-key".into(), "/swarm/unlockkey".into())?;
+            Ok(r["UnlockKey"].as_str().unwrap_or_default().to_string())
+        })
+    }
+
+    /// Unlocks this engine's manager, locked after a restart with autolock
+    /// on, with the swarm's unlock key.
+    ///
+    /// ```rhai
+    /// swarm::unlock("SWMKEY-1-…");
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn unlock(ctx: NativeCallContext, key: &str) -> RhaiResult<()> {
+        let body = serde_json::json!({ "UnlockKey": key });
+        crate::api::at(&ctx, || {
+            post("swarm unlock".into(), "/swarm/unlock".into(), body).map(|_| ())
         })
     }
 

@@ -13,6 +13,20 @@ pub(super) fn flag(name: &'static str, short: Option<char>, help: &'static str) 
     }
 }
 
+/// `--name[=true|false]`: given alone it means true; the script gets
+/// `"true"`, `"false"` or `()` when the flag is absent, so `service
+/// update --init=false` can turn a setting off.
+pub(super) fn bool_opt(name: &'static str, help: &'static str) -> Arg {
+    Arg::new(name)
+        .long(name)
+        .num_args(0..=1)
+        .require_equals(true)
+        .default_missing_value("true")
+        .value_parser(clap::value_parser!(bool))
+        .value_name("BOOL")
+        .help(help)
+}
+
 /// A flag with a value.
 pub(super) fn opt(name: &'static str, help: &'static str) -> Arg {
     Arg::new(name).long(name).value_name("VALUE").help(help)

@@ -4,23 +4,9 @@
 //! pair. `stdlib/lib/service_flags.rhai` applies them to a spec as docker
 //! does (`cli/command/service/opts.go` and `update.go`).
 
-use clap::{Arg, Command};
+use clap::Command;
 
-use super::flags::{flag, go_duration, multi, num, opt};
-
-/// `--name[=true|false]`: given alone it means true; the script gets
-/// `"true"`, `"false"` or `()` when the flag is absent, so `service
-/// update --init=false` can turn a setting off.
-fn bool_opt(name: &'static str, help: &'static str) -> Arg {
-    Arg::new(name)
-        .long(name)
-        .num_args(0..=1)
-        .require_equals(true)
-        .default_missing_value("true")
-        .value_parser(clap::value_parser!(bool))
-        .value_name("BOOL")
-        .help(help)
-}
+use super::flags::{bool_opt, flag, go_duration, multi, num, opt};
 
 /// The flags both commands take with the same meaning.
 fn shared(cmd: Command) -> Command {

@@ -3,7 +3,7 @@
 
 use clap::{Arg, ArgAction, Command};
 
-use super::flags::{detach, filter, flag, go_duration, multi, num, one_or_more, opt, positional, quiet};
+use super::flags::{bool_opt, detach, filter, flag, go_duration, multi, num, one_or_more, opt, positional, quiet};
 
 /// The options `service create` and `service update` share.
 fn service_spec_args(cmd: Command) -> Command {
@@ -255,6 +255,13 @@ fn swarm() -> Command {
                 .arg(flag("rotate", None, "Rotate join token"))
                 .arg(positional("role", "worker or manager")),
         )
+        .subcommand(
+            Command::new("unlock-key")
+                .about("Manage the unlock key")
+                .arg(quiet("Only display token"))
+                .arg(flag("rotate", None, "Rotate unlock key")),
+        )
+        .subcommand(Command::new("unlock").about("Unlock swarm (the key read from stdin)"))
         .subcommand(Command::new("leave").about("Leave the swarm").arg(flag(
             "force",
             Some('f'),
@@ -275,6 +282,10 @@ fn swarm_spec_args(cmd: Command) -> Command {
     .arg(num("max-snapshots", "Number of additional Raft snapshots to retain"))
     .arg(num("snapshot-interval", "Number of log entries between Raft snapshots"))
     .arg(num("task-history-limit", "Task history retention limit"))
+    .arg(bool_opt(
+        "autolock",
+        "Enable manager autolocking (requiring an unlock key to start a stopped manager)",
+    ))
 }
 
 /// An `ls` with `-q`, `-f` and `--format` as the swarm groups word them.
