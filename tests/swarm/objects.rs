@@ -51,8 +51,8 @@ fn configs_and_secrets_as_docker() {
     assert_eq!(id.trim().len(), 25, "{id}");
     cluster.docker(1, &[&["config", "create"][..], &flags, &["cf-d", &file]].concat());
     assert_eq!(
-        spec_of(&cluster, "config", "cf-o", ".Spec"),
-        spec_of(&cluster, "config", "cf-d", ".Spec")
+        spec_of(cluster, "config", "cf-o", ".Spec"),
+        spec_of(cluster, "config", "cf-d", ".Spec")
     );
     let mut stdin = cluster
         .orch(1)
@@ -87,8 +87,8 @@ fn configs_and_secrets_as_docker() {
         ],
     );
     assert_eq!(
-        spec_of(&cluster, "secret", "sc-o", ".Spec"),
-        spec_of(&cluster, "secret", "sc-d", ".Spec")
+        spec_of(cluster, "secret", "sc-o", ".Spec"),
+        spec_of(cluster, "secret", "sc-d", ".Spec")
     );
     for args in [
         &["config", "ls"][..],
@@ -115,7 +115,7 @@ fn configs_and_secrets_as_docker() {
         &["secret", "inspect", "--pretty", "sc-o"],
         &["secret", "ls", "--format", "{{.Name}} {{.Driver}}|{{.Labels}}"],
     ] {
-        super::same_table_as_docker(&cluster, args);
+        super::same_table_as_docker(cluster, args);
     }
     for args in [
         &["config", "inspect", "nope", "cf-o"][..],
@@ -124,9 +124,9 @@ fn configs_and_secrets_as_docker() {
         &["config", "inspect", "-f", "prettyx", "cf-o"],
         &["config", "create", "cf-o", &file],
     ] {
-        same_failure_as_docker(&cluster, args);
+        same_failure_as_docker(cluster, args);
     }
-    services_with_configs(&cluster, image);
+    services_with_configs(cluster, image);
     let rm = cluster
         .orch(1)
         .args(["config", "rm", "cf-in", "nope"])
@@ -265,9 +265,9 @@ fn service_networks_and_resources_as_docker() {
             &[image, "sleep", "600"],
         ]
         .concat());
-        let created = spec_of(&cluster, "service", name, nets);
+        let created = spec_of(cluster, "service", name, nets);
         run([&["service", "update", "-d", "--no-resolve-image"][..], &update, &[name]].concat());
-        seen.push((created, spec_of(&cluster, "service", name, nets)));
+        seen.push((created, spec_of(cluster, "service", name, nets)));
     }
     assert_eq!(seen[0], seen[1]);
     assert!(
@@ -280,7 +280,7 @@ fn service_networks_and_resources_as_docker() {
         &["service", "update", "-d", "--generic-resource-rm", "nope", "nws-o"],
         &["service", "create", "-d", "--generic-resource", "gpu=uuid1", image],
     ] {
-        same_failure_as_docker(&cluster, args);
+        same_failure_as_docker(cluster, args);
     }
     cluster.docker(1, &["service", "rm", "nws-o", "nws-d"]);
     wait_for("the services' network attachments to go", 60, || {
