@@ -96,10 +96,10 @@ pub(super) fn detach() -> Arg {
 }
 
 /// An `ls` (alias `list`) with Docker's `-q`, `-f` and `--format`.
-pub(super) fn ls(about: &'static str) -> Command {
+pub(super) fn ls(about: impl Into<String>) -> Command {
     Command::new("ls")
         .visible_alias("list")
-        .about(about)
+        .about(about.into())
         .arg(flag("quiet", Some('q'), "Only display IDs or names"))
         .arg(filter())
         .arg(opt("format", "Output format: table or json").default_value("table"))

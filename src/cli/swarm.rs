@@ -134,7 +134,6 @@ pub fn add(root: Command) -> Command {
 /// name, or after `--` (`orch config -- ls`), words are compose's
 /// service names, so a service called `ls` is still reachable.
 fn swarm_configs(config: Command) -> Command {
-    let names = || Arg::new("configs").num_args(1..).required(true).value_name("CONFIG");
     config
         .args_conflicts_with_subcommands(true)
         .subcommand(
@@ -145,20 +144,7 @@ fn swarm_configs(config: Command) -> Command {
                 .arg(positional("name", "CONFIG"))
                 .arg(positional("file", "file|-")),
         )
-        .subcommand(
-            Command::new("inspect")
-                .about("Display detailed information on one or more configs (swarm)")
-                .arg(inspect_format())
-                .arg(pretty())
-                .arg(names()),
-        )
-        .subcommand(super::flags::ls("List configs (swarm)"))
-        .subcommand(
-            Command::new("rm")
-                .visible_alias("remove")
-                .about("Remove one or more configs (swarm)")
-                .arg(names()),
-        )
+        .subcommands(object_commands("config", "configs", "CONFIG"))
 }
 
 /// `inspect --pretty`.
@@ -166,8 +152,25 @@ fn pretty() -> Arg {
     flag("pretty", None, "Print the information in a human friendly format")
 }
 
+/// `inspect`, `ls` and `rm` of swarm secrets or configs (`kind`), their
+/// names or IDs the argument `ids`.
+fn object_commands(kind: &str, ids: &'static str, value_name: &'static str) -> Vec<Command> {
+    let names = || Arg::new(ids).num_args(1..).required(true).value_name(value_name);
+    vec![
+        Command::new("inspect")
+            .about(format!("Display detailed information on one or more {kind}s"))
+            .arg(inspect_format())
+            .arg(pretty())
+            .arg(names()),
+        super::flags::ls(format!("List {kind}s")),
+        Command::new("rm")
+            .visible_alias("remove")
+            .about(format!("Remove one or more {kind}s"))
+            .arg(names()),
+    ]
+}
+
 fn secret() -> Command {
-    let names = || Arg::new("secrets").num_args(1..).required(true).value_name("SECRET");
     Command::new("secret")
         .about("Manage Swarm secrets")
         .subcommand_required(true)
@@ -180,20 +183,7 @@ fn secret() -> Command {
                 .arg(positional("name", "SECRET"))
                 .arg(Arg::new("file").help("file|- (none with --driver)")),
         )
-        .subcommand(
-            Command::new("inspect")
-                .about("Display detailed information on one or more secrets")
-                .arg(inspect_format())
-                .arg(pretty())
-                .arg(names()),
-        )
-        .subcommand(super::flags::ls("List secrets"))
-        .subcommand(
-            Command::new("rm")
-                .visible_alias("remove")
-                .about("Remove one or more secrets")
-                .arg(names()),
-        )
+        .subcommands(object_commands("secret", "secrets", "SECRET"))
 }
 
 fn swarm() -> Command {

@@ -49,40 +49,15 @@ fn jobs_as_docker() {
     ] {
         super::same_table_as_docker(cluster, args);
     }
-    for args in [
-        &[
-            "service",
-            "create",
-            "-d",
-            "--mode",
-            "global-job",
-            "--replicas",
-            "2",
-            image,
-        ][..],
-        &[
-            "service",
-            "create",
-            "-d",
-            "--mode",
-            "replicated",
-            "--max-concurrent",
-            "2",
-            image,
-        ],
-        &[
-            "service",
-            "create",
-            "-d",
-            "--mode",
-            "replicated-job",
-            "--update-delay",
-            "1s",
-            image,
-        ],
+    #[rustfmt::skip]
+    let failures: &[&[&str]] = &[
+        &["service", "create", "-d", "--mode", "global-job", "--replicas", "2", image][..],
+        &["service", "create", "-d", "--mode", "replicated", "--max-concurrent", "2", image],
+        &["service", "create", "-d", "--mode", "replicated-job", "--update-delay", "1s", image],
         &["service", "create", "-d", "--mode", "bogus", image],
         &["service", "update", "-d", "--replicas", "2", "jb-o"],
-    ] {
+    ];
+    for args in failures {
         super::objects::same_failure_as_docker(cluster, args);
     }
     cluster.docker(1, &["service", "rm", "jb-o", "jb-d", "jb-g"]);

@@ -63,67 +63,37 @@ fn configs_and_secrets_as_docker() {
         .unwrap();
     stdin.stdin.take().unwrap().write_all(b"hi\n").unwrap();
     assert!(stdin.wait().unwrap().success());
-    ok(cluster.orch(1).args([
-        "secret",
-        "create",
-        "--template-driver",
-        "golang",
-        "-l",
-        "k",
-        "sc-o",
-        &file,
-    ]));
-    cluster.docker(
-        1,
-        &[
-            "secret",
-            "create",
-            "--template-driver",
-            "golang",
-            "-l",
-            "k",
-            "sc-d",
-            &file,
-        ],
-    );
+    let secret = ["secret", "create", "--template-driver", "golang", "-l", "k"];
+    ok(cluster.orch(1).args(secret).args(["sc-o", &file]));
+    cluster.docker(1, &[&secret[..], &["sc-d", &file]].concat());
     assert_eq!(
         spec_of(cluster, "secret", "sc-o", ".Spec"),
         spec_of(cluster, "secret", "sc-d", ".Spec")
     );
-    for args in [
+    #[rustfmt::skip]
+    let tables: &[&[&str]] = &[
         &["config", "ls"][..],
         &["config", "list", "-q"],
-        &[
-            "config",
-            "ls",
-            "-f",
-            "name=cf-o",
-            "--format",
-            "{{.ID}} {{.Name}} {{.CreatedAt}}",
-        ],
+        &["config", "ls", "-f", "name=cf-o", "--format", "{{.ID}} {{.Name}} {{.CreatedAt}}"],
         &["config", "ls", "--format", "table {{.Name}}\t{{.UpdatedAt}}"],
         &["config", "inspect", "cf-o", "cf-in"],
         &["config", "inspect", "--pretty", "cf-o", "cf-in"],
-        &[
-            "config",
-            "inspect",
-            "-f",
-            "{{.Spec.Name}} {{json .Spec.Labels}}",
-            "cf-o",
-            "cf-d",
-        ],
+        &["config", "inspect", "-f", "{{.Spec.Name}} {{json .Spec.Labels}}", "cf-o", "cf-d"],
         &["secret", "inspect", "--pretty", "sc-o"],
         &["secret", "ls", "--format", "{{.Name}} {{.Driver}}|{{.Labels}}"],
-    ] {
+    ];
+    for args in tables {
         super::same_table_as_docker(cluster, args);
     }
-    for args in [
+    #[rustfmt::skip]
+    let failures: &[&[&str]] = &[
         &["config", "inspect", "nope", "cf-o"][..],
         &["config", "inspect", "nope"],
         &["config", "inspect", "--pretty", "cf-o", "nope"],
         &["config", "inspect", "-f", "prettyx", "cf-o"],
         &["config", "create", "cf-o", &file],
-    ] {
+    ];
+    for args in failures {
         same_failure_as_docker(cluster, args);
     }
     services_with_configs(cluster, image);
