@@ -272,6 +272,10 @@ fn swarm_spec_args(cmd: Command) -> Command {
     .arg(num("max-snapshots", "Number of additional Raft snapshots to retain"))
     .arg(num("snapshot-interval", "Number of log entries between Raft snapshots"))
     .arg(num("task-history-limit", "Task history retention limit"))
+    .arg(multi(
+        "external-ca",
+        "Specifications of one or more certificate signing endpoints",
+    ))
     .arg(bool_opt(
         "autolock",
         "Enable manager autolocking (requiring an unlock key to start a stopped manager)",

@@ -1,6 +1,6 @@
 //! Autolock beside docker's on a one-node swarm of its own (a manager is
 //! restarted): `swarm init|update --autolock`, `swarm unlock-key`,
-//! `swarm unlock`.
+//! `swarm unlock`; and `swarm update --external-ca`.
 
 use std::io::Write;
 use std::process::Stdio;
@@ -61,4 +61,30 @@ fn autolock_unlock_key_and_unlock() {
     for args in [&["swarm", "unlock-key", "--rotate"][..], &["swarm", "unlock-key"]] {
         crate::objects::same_failure_as_docker(&cluster, args);
     }
+
+    // --external-ca: the spec docker's flag makes (the swarm's root CA
+    // trusted when no cacert= is given); a bad protocol refused.
+    let ca = "protocol=cfssl,url=https://ca.example.com,k=v";
+    let spec = || cluster.docker(1, &["info", "-f", "{{json .Swarm.Cluster.Spec.CAConfig}}"]);
+    cluster.docker(1, &["swarm", "update", "--external-ca", ca]);
+    let theirs = spec();
+    cluster.docker(
+        1,
+        &["swarm", "update", "--external-ca", "protocol=cfssl,url=https://other"],
+    );
+    ok(cluster.orch(1).args(["swarm", "update", "--external-ca", ca]));
+    assert_eq!(spec(), theirs);
+    assert!(theirs.contains("BEGIN CERTIFICATE"), "{theirs}");
+    // (docker refuses it as a flag value, exit 125; orch in the script, exit 1)
+    let bad = cluster
+        .orch(1)
+        .args(["swarm", "update", "--external-ca", "protocol=acme,url=x"])
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(
+        stderr(&bad).contains("unrecognized external CA protocol acme"),
+        "{}",
+        stderr(&bad)
+    );
 }
