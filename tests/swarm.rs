@@ -1,7 +1,15 @@
 //! Swarm mode on a real 3-node cluster (tests/harness/cluster.sh): orch's
 //! swarm, node and service commands against what the engines report.
 
+#[path = "swarm/autolock.rs"]
+mod autolock;
 mod common;
+#[path = "swarm/jobs.rs"]
+mod jobs;
+#[path = "swarm/objects.rs"]
+mod objects;
+#[path = "swarm/tasks.rs"]
+mod tasks;
 
 use std::time::Instant;
 
@@ -133,6 +141,20 @@ fn swarm_nodes_services_drain_and_node_loss() {
     for i in [2, 3] {
         let out = ok(cluster.orch(i).args(["swarm", "join", "--token", token, &manager]));
         assert!(out.contains("joined a swarm as a worker"), "{out}");
+        if i == 2 {
+            // Joined paused (`--availability`), then made active.
+            cluster.docker(2, &["swarm", "leave", "--force"]);
+            wait_for("node2 down", 60, || cluster.docker(1, &["node", "ls"]).contains("Down"));
+            ok(cluster.orch(1).args(["node", "rm", "node2"]));
+            ok(cluster
+                .orch(2)
+                .args(["swarm", "join", "--availability", "pause", "--token", token, &manager]));
+            let spec = cluster.docker(1, &["node", "inspect", "-f", "{{.Spec.Availability}}", "node2"]);
+            assert_eq!(spec.trim(), "pause");
+            ok(cluster
+                .orch(1)
+                .args(["node", "update", "--availability", "active", "node2"]));
+        }
     }
     let ls = ok(cluster.orch(1).args(["node", "ls"]));
     let lines: Vec<&str> = ls.lines().collect();

@@ -72,6 +72,15 @@ pub fn go_time_utc(secs: i64) -> String {
 pub mod api {
     use super::*;
 
+    /// Nanoseconds as Go prints a `time.Duration` ("1m30s", "500ms", "0s").
+    ///
+    /// ```rhai
+    /// print(go_duration(90_000_000_000));   // 1m30s
+    /// ```
+    pub fn go_duration(nanoseconds: i64) -> String {
+        crate::units::format_duration(nanoseconds)
+    }
+
     /// A unix time as Go prints a time (compose's `CreatedAt`), in UTC.
     ///
     /// ```rhai

@@ -360,6 +360,8 @@ options! {
         name: text,
         data: text,
         labels: string_map,
+        driver: text,
+        template_driver: text,
     }
 }
 
@@ -478,6 +480,7 @@ options! {
         subnet_size: int,
         availability: text,
         force_new_cluster: flag,
+        autolock: flag,
         spec: map,
     }
 }
@@ -491,6 +494,7 @@ options! {
         advertise_addr: text,
         listen_addr: text,
         data_path_addr: text,
+        availability: text,
     }
 }
 

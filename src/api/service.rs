@@ -140,6 +140,25 @@ pub mod api {
         crate::api::at(&ctx, || inspect_json("inspect", name).map(|v| to_dynamic(&v)))
     }
 
+    /// A service as `docker service inspect` shows it: the engine fills in
+    /// the defaults of the fields its spec leaves out (`insertDefaults`:
+    /// `UpdateConfig`, `RollbackConfig`, `Resources` …). Send back what
+    /// `inspect` reads, not this.
+    ///
+    /// ```rhai
+    /// print(service::inspect_with_defaults("web").Spec.UpdateConfig.Order);
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn inspect_with_defaults(ctx: NativeCallContext, name: &str) -> RhaiResult<Dynamic> {
+        crate::api::at(&ctx, || {
+            get(
+                format!("service inspect {name}"),
+                format!("/services/{}?insertDefaults=true", ej::enc(name)),
+            )
+            .map(|v| to_dynamic(&v))
+        })
+    }
+
     /// Replaces a service's spec (read it with `inspect`, change it, send
     /// it back); the version check is done for you, and every field sent
     /// reaches the engine. Returns `#{ changed, warnings }`: a spec equal

@@ -106,7 +106,8 @@ pub mod api {
     /// node ID. Options: `advertise_addr`, `listen_addr` (default
     /// `0.0.0.0:2377`), `data_path_addr`, `data_path_port`,
     /// `default_addr_pool` (subnets), `subnet_size`, `availability`
-    /// (active, pause, drain), `force_new_cluster`, and `spec`: the
+    /// (active, pause, drain), `force_new_cluster`, `autolock` (managers
+    /// need the unlock key to start again: `swarm::unlock_key`), and `spec`: the
     /// swarm's spec in the engine's shape (`Orchestration`, `Raft`,
     /// `Dispatcher`, `CAConfig` …); what it leaves out gets Swarm's
     /// defaults.
@@ -122,6 +123,7 @@ pub mod api {
             let mut body = serde_json::json!({
                 "ListenAddr": o.listen_addr.clone().unwrap_or_else(|| "0.0.0.0:2377".into()),
                 "ForceNewCluster": o.force_new_cluster.unwrap_or(false),
+                "AutoLockManagers": o.autolock.unwrap_or(false),
             });
             let fields = [
                 ("AdvertiseAddr", o.advertise_addr.clone().map(Value::from)),
@@ -147,7 +149,8 @@ pub mod api {
 
     /// Joins this engine to a swarm. Options: `token` (required),
     /// `remote_addrs` (list) or `remote_addr`, `advertise_addr`,
-    /// `listen_addr`.
+    /// `listen_addr`, `data_path_addr`, `availability` (active, pause,
+    /// drain: the node's from the start).
     ///
     /// ```rhai
     /// swarm::join(#{ token: t, remote_addr: "10.0.0.1:2377" });
@@ -162,15 +165,50 @@ pub mod api {
         if remotes.is_empty() {
             return fail("swarm::join: remote_addr is required");
         }
-        let req = bollard::models::SwarmJoinRequest {
-            join_token: Some(crate::api::opts::need("swarm::join", "token", o.token.clone())?),
-            remote_addrs: Some(remotes),
-            advertise_addr: o.advertise_addr.clone(),
-            listen_addr: Some(o.listen_addr.clone().unwrap_or_else(|| "0.0.0.0:2377".into())),
-            data_path_addr: o.data_path_addr.clone(),
-        };
+        let mut req = serde_json::json!({
+            "ListenAddr": o.listen_addr.clone().unwrap_or_else(|| "0.0.0.0:2377".into()),
+            "RemoteAddrs": remotes,
+            "JoinToken": crate::api::opts::need("swarm::join", "token", o.token.clone())?,
+        });
+        for (k, v) in [
+            ("AdvertiseAddr", &o.advertise_addr),
+            ("DataPathAddr", &o.data_path_addr),
+            ("Availability", &o.availability),
+        ] {
+            if let Some(v) = v {
+                req[k] = Value::from(v.clone());
+            }
+        }
         crate::api::at(&ctx, || {
-            with(|d| async move { d.join_swarm(req).await.map_err(|e| engine_err("swarm join", &e)) })
+            post("swarm join".into(), "/swarm/join".into(), req).map(|_| ())
+        })
+    }
+
+    /// The key that unlocks this swarm's managers after a restart when
+    /// autolock is on; "" when it is off.
+    ///
+    /// ```rhai
+    /// let key = swarm::unlock_key();
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn unlock_key(ctx: NativeCallContext) -> RhaiResult<String> {
+        crate::api::at(&ctx, || {
+            let r = get("swarm unlock-key".into(), "/swarm/unlockkey".into())?;
+            Ok(r["UnlockKey"].as_str().unwrap_or_default().to_string())
+        })
+    }
+
+    /// Unlocks this engine's manager, locked after a restart with autolock
+    /// on, with the swarm's unlock key.
+    ///
+    /// ```rhai
+    /// swarm::unlock("SWMKEY-1-…");
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn unlock(ctx: NativeCallContext, key: &str) -> RhaiResult<()> {
+        let body = serde_json::json!({ "UnlockKey": key });
+        crate::api::at(&ctx, || {
+            post("swarm unlock".into(), "/swarm/unlock".into(), body).map(|_| ())
         })
     }
 

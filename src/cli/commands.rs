@@ -190,6 +190,7 @@ fn project_commands() -> Vec<Command> {
     vec![
         Command::new("config")
             .about("Parse, resolve and render compose file in canonical format (--resolve-image-digests is not offered: it needs a registry)")
+            .after_help("`orch config create|inspect|ls|rm` (or `list`, `remove`) right after `config` manage swarm configs, as `docker config` does; a compose service of such a name: `orch config -- ls`.")
             .arg(opt("format", "Format the output. Values: [yaml | json]"))
             .arg(flag("services", None, "Print the service names, one per line"))
             .arg(flag("volumes", None, "Print the volume names, one per line"))

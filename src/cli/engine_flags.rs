@@ -104,7 +104,9 @@ pub(super) fn choose_engine(m: &ArgMatches) -> Result<(), i32> {
 /// never touch it.
 fn needs_engine(m: &ArgMatches) -> bool {
     match m.subcommand() {
-        Some(("config" | "version" | "context" | "docs" | "completions", _)) => false,
+        // `config create|inspect|ls|rm` are swarm configs.
+        Some(("config", sub)) => sub.subcommand().is_some(),
+        Some(("version" | "context" | "docs" | "completions", _)) => false,
         // Compose's one-off `run` has no `file`.
         Some(("run", sub)) => sub
             .try_get_one::<String>("file")

@@ -18,6 +18,20 @@ pub(super) fn flag(name: &str, short: Option<char>, help: &'static str) -> Arg {
     }
 }
 
+/// `--name[=true|false]`: given alone it means true; the script gets
+/// `"true"`, `"false"` or `()` when the flag is absent, so `service
+/// update --init=false` can turn a setting off.
+pub(super) fn bool_opt(name: &'static str, help: &'static str) -> Arg {
+    Arg::new(name)
+        .long(name)
+        .num_args(0..=1)
+        .require_equals(true)
+        .default_missing_value("true")
+        .value_parser(clap::value_parser!(bool))
+        .value_name("BOOL")
+        .help(help)
+}
+
 /// A flag with a value.
 pub(super) fn opt(name: &str, help: &'static str) -> Arg {
     named(name).value_name("VALUE").help(help)
@@ -81,10 +95,10 @@ pub(super) fn detach() -> Arg {
 }
 
 /// An `ls` (alias `list`) with Docker's `-q`, `-f` and `--format`.
-pub(super) fn ls(about: &'static str) -> Command {
+pub(super) fn ls(about: impl Into<String>) -> Command {
     Command::new("ls")
         .visible_alias("list")
-        .about(about)
+        .about(about.into())
         .arg(flag("quiet", Some('q'), "Only display IDs or names"))
         .arg(filter())
         .arg(opt("format", "Output format: table or json").default_value("table"))

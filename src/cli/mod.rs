@@ -239,9 +239,12 @@ fn usage_exit_code(argv: &[OsString]) -> i32 {
     };
     match m.subcommand() {
         Some((
-            "container" | "image" | "network" | "volume" | "swarm" | "node" | "service" | "stack" | "context",
+            "container" | "image" | "network" | "volume" | "swarm" | "node" | "service" | "stack" | "secret"
+            | "context",
             _,
         )) => 125,
+        // `config create|inspect|ls|rm` stand in for `docker config`.
+        Some(("config", sub)) if sub.subcommand().is_some() => 125,
         Some(("docs" | "completions" | "watch" | "plan", _)) => 2,
         Some(("run", sub)) if script(sub) => 2,
         _ => 1,

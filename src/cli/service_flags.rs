@@ -4,23 +4,9 @@
 //! pair. `stdlib/lib/service_flags.rhai` applies them to a spec as docker
 //! does (`cli/command/service/opts.go` and `update.go`).
 
-use clap::{Arg, Command};
+use clap::Command;
 
-use super::flags::{flag, go_duration, multi, num, opt};
-
-/// `--name[=true|false]`: given alone it means true; the script gets
-/// `"true"`, `"false"` or `()` when the flag is absent, so `service
-/// update --init=false` can turn a setting off.
-fn bool_opt(name: &'static str, help: &'static str) -> Arg {
-    Arg::new(name)
-        .long(name)
-        .num_args(0..=1)
-        .require_equals(true)
-        .default_missing_value("true")
-        .value_parser(clap::value_parser!(bool))
-        .value_name("BOOL")
-        .help(help)
-}
+use super::flags::{bool_opt, flag, go_duration, multi, num, opt};
 
 /// The flags both commands take with the same meaning.
 fn shared(cmd: Command) -> Command {
@@ -60,6 +46,10 @@ pub(super) fn create(cmd: Command) -> Command {
         .arg(multi("env-file", "Read in a file of environment variables"))
         .arg(multi("sysctl", "Sysctl options"))
         .arg(multi("ulimit", "Ulimit options"))
+        .arg(multi("secret", "Specify secrets to expose to the service"))
+        .arg(multi("config", "Specify configurations to expose to the service"))
+        .arg(multi("network", "Network attachments"))
+        .arg(multi("generic-resource", "User defined resources (KIND=N)"))
 }
 
 /// `service update`'s: the same settings, lists as `-add`/`-rm` pairs.
@@ -69,6 +59,9 @@ pub(super) fn update(cmd: Command) -> Command {
         ("placement-pref", "a placement preference"),
         ("publish", "a published port (`-rm`: by target port)"),
         ("secret", "a secret"),
+        ("config", "a config file"),
+        ("network", "a network attachment (`-rm`: by name or ID)"),
+        ("generic-resource", "a generic resource (KIND=N; `-rm`: by KIND)"),
         ("label", "a service label"),
         ("container-label", "a container label"),
         ("dns", "a custom DNS server"),

@@ -3,12 +3,16 @@
 
 use clap::{Arg, ArgAction, Command};
 
-use super::flags::{detach, filter, flag, go_duration, multi, num, one_or_more, opt, positional, quiet};
+use super::flags::{bool_opt, detach, filter, flag, go_duration, multi, num, one_or_more, opt, positional, quiet};
 
 /// The options `service create` and `service update` share.
 fn service_spec_args(cmd: Command) -> Command {
     let cmd = cmd
         .arg(num("replicas", "Number of tasks"))
+        .arg(num(
+            "max-concurrent",
+            "Number of job tasks to run concurrently (default equal to --replicas; service update takes it and, as docker, ignores it)",
+        ))
         .arg(multi("env", "Set environment variables").short('e'))
         .arg(multi("label", "Service labels").short('l'))
         .arg(multi("container-label", "Container labels"))
@@ -18,10 +22,8 @@ fn service_spec_args(cmd: Command) -> Command {
             "replicas-max-per-node",
             "Maximum number of tasks per node (default 0 = unlimited)",
         ))
-        .arg(multi("network", "Network attachments"))
         .arg(multi("publish", "Publish a port as a node port").short('p'))
         .arg(multi("mount", "Attach a filesystem mount to the service"))
-        .arg(multi("secret", "Specify secrets to expose to the service"))
         .arg(opt("user", "Username or UID (format: <name|uid>[:<group|gid>])").short('u'))
         .arg(opt("workdir", "Working directory inside the container").short('w'))
         .arg(opt("entrypoint", "Overwrite the default ENTRYPOINT of the image"))
@@ -115,40 +117,73 @@ fn health_and_resource_args(cmd: Command) -> Command {
         .arg(quiet("Suppress progress output"))
 }
 
-/// `orch swarm`, `orch node`, `orch service`, `orch stack`.
+/// `orch swarm`, `orch node`, `orch service`, `orch stack`, `orch
+/// secret`, and swarm configs under compose's `config` (`root` has it).
 pub fn add(root: Command) -> Command {
     root.subcommand(swarm())
         .subcommand(node())
         .subcommand(service())
         .subcommand(stack())
         .subcommand(secret())
+        .mut_subcommand("config", swarm_configs)
+}
+
+/// `config create|inspect|ls|rm` (aliases `list`, `remove`): docker's
+/// swarm configs, as subcommands of compose's `config`. clap takes the
+/// word right after `config` as one of them; after any flag or service
+/// name, or after `--` (`orch config -- ls`), words are compose's
+/// service names, so a service called `ls` is still reachable.
+fn swarm_configs(config: Command) -> Command {
+    config
+        .args_conflicts_with_subcommands(true)
+        .subcommand(
+            Command::new("create")
+                .about("Create a config from a file or STDIN (swarm)")
+                .arg(multi("label", "Config labels").short('l'))
+                .arg(opt("template-driver", "Template driver"))
+                .arg(positional("name", "CONFIG"))
+                .arg(positional("file", "file|-")),
+        )
+        .subcommands(object_commands("config", "configs", "CONFIG"))
+}
+
+/// `inspect --pretty`.
+fn pretty() -> Arg {
+    flag("pretty", None, "Print the information in a human friendly format")
+}
+
+/// `inspect`, `ls` and `rm` of swarm secrets or configs (`kind`), their
+/// names or IDs the argument `ids`.
+fn object_commands(kind: &str, ids: &'static str, value_name: &'static str) -> Vec<Command> {
+    let names = || Arg::new(ids).num_args(1..).required(true).value_name(value_name);
+    vec![
+        Command::new("inspect")
+            .about(format!("Display detailed information on one or more {kind}s"))
+            .arg(inspect_format())
+            .arg(pretty())
+            .arg(names()),
+        super::flags::ls(format!("List {kind}s")),
+        Command::new("rm")
+            .visible_alias("remove")
+            .about(format!("Remove one or more {kind}s"))
+            .arg(names()),
+    ]
 }
 
 fn secret() -> Command {
-    let names = || Arg::new("secrets").num_args(1..).required(true).value_name("SECRET");
     Command::new("secret")
         .about("Manage Swarm secrets")
         .subcommand_required(true)
         .subcommand(
             Command::new("create")
                 .about("Create a secret from a file or STDIN as content")
+                .arg(opt("driver", "Secret driver").short('d'))
                 .arg(multi("label", "Secret labels").short('l'))
+                .arg(opt("template-driver", "Template driver"))
                 .arg(positional("name", "SECRET"))
-                .arg(positional("file", "file|-")),
+                .arg(Arg::new("file").help("file|- (none with --driver)")),
         )
-        .subcommand(
-            Command::new("inspect")
-                .about("Display detailed information on one or more secrets")
-                .arg(inspect_format())
-                .arg(names()),
-        )
-        .subcommand(super::flags::ls("List secrets"))
-        .subcommand(
-            Command::new("rm")
-                .visible_alias("remove")
-                .about("Remove one or more secrets")
-                .arg(names()),
-        )
+        .subcommands(object_commands("secret", "secrets", "SECRET"))
 }
 
 fn swarm() -> Command {
@@ -199,6 +234,7 @@ fn swarm() -> Command {
                     "data-path-addr",
                     "Address or interface to use for data path traffic",
                 ))
+                .arg(opt("availability", "Availability of the node (active, pause, drain)").default_value("active"))
                 .arg(positional("host", "HOST:PORT of a manager")),
         )
         .subcommand(swarm_spec_args(Command::new("update").about("Update the swarm")))
@@ -209,6 +245,13 @@ fn swarm() -> Command {
                 .arg(flag("rotate", None, "Rotate join token"))
                 .arg(positional("role", "worker or manager")),
         )
+        .subcommand(
+            Command::new("unlock-key")
+                .about("Manage the unlock key")
+                .arg(quiet("Only display token"))
+                .arg(flag("rotate", None, "Rotate unlock key")),
+        )
+        .subcommand(Command::new("unlock").about("Unlock swarm (the key read from stdin)"))
         .subcommand(Command::new("leave").about("Leave the swarm").arg(flag(
             "force",
             Some('f'),
@@ -229,6 +272,14 @@ fn swarm_spec_args(cmd: Command) -> Command {
     .arg(num("max-snapshots", "Number of additional Raft snapshots to retain"))
     .arg(num("snapshot-interval", "Number of log entries between Raft snapshots"))
     .arg(num("task-history-limit", "Task history retention limit"))
+    .arg(multi(
+        "external-ca",
+        "Specifications of one or more certificate signing endpoints",
+    ))
+    .arg(bool_opt(
+        "autolock",
+        "Enable manager autolocking (requiring an unlock key to start a stopped manager)",
+    ))
 }
 
 /// An `ls` with `-q`, `-f` and `--format` as the swarm groups word them.
@@ -255,13 +306,24 @@ fn table_format() -> Arg {
     opt("format", "Format output: table or json").default_value("table")
 }
 
-/// A `ps` of tasks with `-q` and `-f`.
+/// A `ps` of tasks with docker's `-q`, `-f`, `--format`, `--no-trunc`
+/// and `--no-resolve`.
 fn tasks_ps(about: &'static str) -> Command {
     Command::new("ps")
         .about(about)
         .arg(quiet("Only display task IDs"))
         .arg(filter())
+        .arg(opt(
+            "format",
+            "Pretty-print tasks using a Go template ('json': each task as JSON)",
+        ))
         .arg(flag("no-trunc", None, "Do not truncate output"))
+        .arg(no_resolve())
+}
+
+/// `--no-resolve`.
+fn no_resolve() -> Arg {
+    flag("no-resolve", None, "Do not map IDs to Names")
 }
 
 fn node() -> Command {
@@ -273,6 +335,7 @@ fn node() -> Command {
             Command::new("inspect")
                 .about("Display detailed information on one or more nodes")
                 .arg(inspect_format())
+                .arg(pretty())
                 .arg(one_or_more("nodes", "NODE")),
         )
         .subcommand(
@@ -315,7 +378,10 @@ fn service() -> Command {
                 Command::new("create")
                     .about("Create a new service")
                     .arg(opt("name", "Service name"))
-                    .arg(opt("mode", "Service mode (replicated, global)").default_value("replicated")),
+                    .arg(
+                        opt("mode", "Service mode (replicated, global, replicated-job, global-job)")
+                            .default_value("replicated"),
+                    ),
             ))
             .arg(positional("image", "IMAGE"))
             .arg(
@@ -332,6 +398,7 @@ fn service() -> Command {
             Command::new("inspect")
                 .about("Display detailed information on one or more services")
                 .arg(inspect_format())
+                .arg(pretty())
                 .arg(one_or_more("services", "SERVICE")),
         )
         .subcommand(
@@ -375,6 +442,7 @@ fn service() -> Command {
                 ))
                 .arg(flag("timestamps", Some('t'), "Show timestamps"))
                 .arg(flag("no-task-ids", None, "Do not include task IDs in output"))
+                .arg(no_resolve())
                 .arg(flag("no-trunc", None, "Do not truncate output"))
                 .arg(flag("raw", None, "Do not neatly format logs"))
                 .arg(positional("service", "SERVICE|TASK")),
@@ -434,17 +502,9 @@ fn stack() -> Command {
                     )
                     .default_value("never"),
                 )
-                .arg(
-                    Arg::new("detach")
-                        .long("detach")
-                        .short('d')
-                        .num_args(0..=1)
-                        .require_equals(true)
-                        .default_value("true")
-                        .default_missing_value("true")
-                        .value_name("BOOL")
-                        .help("Exit immediately instead of waiting for the stack services to converge"),
-                )
+                .arg(detach_bool(
+                    "Exit immediately instead of waiting for the stack services to converge",
+                ))
                 .arg(flag(
                     "push-images",
                     None,
@@ -472,7 +532,22 @@ fn stack() -> Command {
         )
         .subcommand(
             Command::new("rm")
+                .visible_aliases(["remove", "down"])
                 .about("Remove one or more stacks")
+                .arg(detach_bool("Do not wait for stack removal"))
                 .arg(one_or_more("stacks", "STACK")),
         )
+}
+
+/// The stack commands' `-d, --detach[=BOOL]`, true unless `=false`.
+fn detach_bool(help: &'static str) -> Arg {
+    Arg::new("detach")
+        .long("detach")
+        .short('d')
+        .num_args(0..=1)
+        .require_equals(true)
+        .default_value("true")
+        .default_missing_value("true")
+        .value_name("BOOL")
+        .help(help)
 }
