@@ -137,7 +137,18 @@ pub fn container_flags_as_docker(c: &Cluster) {
         std::fs::write(dir.path().join(s), s).unwrap();
         c.docker(1, &["secret", "create", s, &dir.path().join(s).to_string_lossy()]);
     }
-    let spec = |name: &str| inspect(c, name)["Spec"].clone();
+    // docker's ParseSecrets/ParseConfigs collect the added references in a
+    // Go map, so the order docker sends is random: compare them as sets.
+    let spec = |name: &str| {
+        let mut s = inspect(c, name)["Spec"].clone();
+        let cs = &mut s["TaskTemplate"]["ContainerSpec"];
+        for (list, key) in [("Secrets", "SecretName"), ("Configs", "ConfigName")] {
+            if let Some(refs) = cs.get_mut(list).and_then(|v| v.as_array_mut()) {
+                refs.sort_by(|a, b| a[key].to_string().cmp(&b[key].to_string()));
+            }
+        }
+        s
+    };
     // An env file as docker reads one: comments, blank lines, a value
     // with `=` and trailing blanks, a bare name taken from the environment.
     let dir = tempfile::tempdir().unwrap();
