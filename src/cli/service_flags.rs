@@ -32,24 +32,25 @@ fn capabilities(cmd: Command) -> Command {
         .arg(multi("cap-drop", "Drop Linux capabilities"))
 }
 
-/// `service create`'s container flags.
+/// `service create`'s container flags: lists, each flag repeatable.
 pub(super) fn create(cmd: Command) -> Command {
-    capabilities(shared(cmd))
-        .arg(multi("dns", "Set custom DNS servers"))
-        .arg(multi("dns-option", "Set DNS options"))
-        .arg(multi("dns-search", "Set custom DNS search domains"))
-        .arg(multi(
-            "group",
-            "Set one or more supplementary user groups for the container",
-        ))
-        .arg(multi("host", "Set one or more custom host-to-IP mappings (host:ip)"))
-        .arg(multi("env-file", "Read in a file of environment variables"))
-        .arg(multi("sysctl", "Sysctl options"))
-        .arg(multi("ulimit", "Ulimit options"))
-        .arg(multi("secret", "Specify secrets to expose to the service"))
-        .arg(multi("config", "Specify configurations to expose to the service"))
-        .arg(multi("network", "Network attachments"))
-        .arg(multi("generic-resource", "User defined resources (KIND=N)"))
+    let lists = [
+        ("dns", "Set custom DNS servers"),
+        ("dns-option", "Set DNS options"),
+        ("dns-search", "Set custom DNS search domains"),
+        ("group", "Set one or more supplementary user groups for the container"),
+        ("host", "Set one or more custom host-to-IP mappings (host:ip)"),
+        ("env-file", "Read in a file of environment variables"),
+        ("sysctl", "Sysctl options"),
+        ("ulimit", "Ulimit options"),
+        ("secret", "Specify secrets to expose to the service"),
+        ("config", "Specify configurations to expose to the service"),
+        ("network", "Network attachments"),
+        ("generic-resource", "User defined resources (KIND=N)"),
+    ];
+    lists.into_iter().fold(capabilities(shared(cmd)), |cmd, (name, help)| {
+        cmd.arg(multi(name, help))
+    })
 }
 
 /// `service update`'s: the same settings, lists as `-add`/`-rm` pairs.

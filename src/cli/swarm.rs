@@ -191,23 +191,12 @@ fn swarm() -> Command {
         .about("Manage Swarm")
         .subcommand_required(true)
         .subcommand(swarm_spec_args(
-            Command::new("init")
-                .about("Initialize a swarm")
-                .arg(opt(
-                    "advertise-addr",
-                    "Advertised address (format: <ip|interface>[:port])",
-                ))
-                .arg(opt("listen-addr", "Listen address (format: <ip|interface>[:port])"))
-                .arg(opt(
-                    "data-path-addr",
-                    "Address or interface to use for data path traffic",
-                ))
+            node_addresses(Command::new("init").about("Initialize a swarm"))
                 .arg(flag(
                     "force-new-cluster",
                     None,
                     "Force create a new cluster from current state",
                 ))
-                .arg(opt("availability", "Availability of the node (active, pause, drain)").default_value("active"))
                 .arg(num(
                     "data-path-port",
                     "Port number to use for data path traffic (1024 - 49151)",
@@ -222,20 +211,12 @@ fn swarm() -> Command {
                 ),
         ))
         .subcommand(
-            Command::new("join")
-                .about("Join a swarm as a node and/or manager")
-                .arg(opt("token", "Token for entry into the swarm").required(true))
-                .arg(opt(
-                    "advertise-addr",
-                    "Advertised address (format: <ip|interface>[:port])",
-                ))
-                .arg(opt("listen-addr", "Listen address (format: <ip|interface>[:port])"))
-                .arg(opt(
-                    "data-path-addr",
-                    "Address or interface to use for data path traffic",
-                ))
-                .arg(opt("availability", "Availability of the node (active, pause, drain)").default_value("active"))
-                .arg(positional("host", "HOST:PORT of a manager")),
+            node_addresses(
+                Command::new("join")
+                    .about("Join a swarm as a node and/or manager")
+                    .arg(opt("token", "Token for entry into the swarm").required(true)),
+            )
+            .arg(positional("host", "HOST:PORT of a manager")),
         )
         .subcommand(swarm_spec_args(Command::new("update").about("Update the swarm")))
         .subcommand(
@@ -257,6 +238,21 @@ fn swarm() -> Command {
             Some('f'),
             "Force this node to leave the swarm, ignoring warnings",
         )))
+}
+
+/// The addresses and availability a node joins with (`swarm init` and
+/// `swarm join` word them alike).
+fn node_addresses(cmd: Command) -> Command {
+    cmd.arg(opt(
+        "advertise-addr",
+        "Advertised address (format: <ip|interface>[:port])",
+    ))
+    .arg(opt("listen-addr", "Listen address (format: <ip|interface>[:port])"))
+    .arg(opt(
+        "data-path-addr",
+        "Address or interface to use for data path traffic",
+    ))
+    .arg(opt("availability", "Availability of the node (active, pause, drain)").default_value("active"))
 }
 
 /// The swarm settings `swarm init` and `swarm update` take.
