@@ -3,6 +3,8 @@
 
 #[path = "swarm/autolock.rs"]
 mod autolock;
+#[path = "swarm/ca.rs"]
+mod ca;
 mod common;
 #[path = "swarm/jobs.rs"]
 mod jobs;

@@ -37,25 +37,26 @@ pub struct Container {
 impl Container {
     fn from_summary(ep: Arc<Endpoint>, s: ContainerSummary) -> Self {
         let name = crate::docker::summary_name(&s);
+        // The summary is ours: its parts move into the map (500 listed
+        // containers made `ps` copy every label map and port list twice).
+        let networks: Vec<String> = s
+            .network_settings
+            .and_then(|n| n.networks)
+            .map(|n| n.into_keys().collect())
+            .unwrap_or_default();
         let mut info = Map::new();
-        info.insert("image".into(), s.image.clone().unwrap_or_default().into());
-        info.insert("image_id".into(), s.image_id.clone().unwrap_or_default().into());
-        info.insert("command".into(), s.command.clone().unwrap_or_default().into());
+        info.insert("image".into(), s.image.unwrap_or_default().into());
+        info.insert("image_id".into(), s.image_id.unwrap_or_default().into());
+        info.insert("command".into(), s.command.unwrap_or_default().into());
         info.insert("created".into(), s.created.unwrap_or_default().into());
         info.insert(
             "state".into(),
             s.state.map(|x| x.to_string()).unwrap_or_default().into(),
         );
-        info.insert("status".into(), s.status.clone().unwrap_or_default().into());
-        info.insert("labels".into(), map_of(s.labels.clone().unwrap_or_default()).into());
-        info.insert("ports".into(), to_dynamic(&s.ports.clone().unwrap_or_default()));
-        info.insert("mounts".into(), to_dynamic(&s.mounts.clone().unwrap_or_default()));
-        let networks: Vec<String> = s
-            .network_settings
-            .as_ref()
-            .and_then(|n| n.networks.as_ref())
-            .map(|n| n.keys().cloned().collect())
-            .unwrap_or_default();
+        info.insert("status".into(), s.status.unwrap_or_default().into());
+        info.insert("labels".into(), map_of(s.labels.unwrap_or_default()).into());
+        info.insert("ports".into(), to_dynamic(&s.ports.unwrap_or_default()));
+        info.insert("mounts".into(), to_dynamic(&s.mounts.unwrap_or_default()));
         info.insert("networks".into(), to_dynamic(&networks));
         Container {
             ep,
@@ -63,6 +64,14 @@ impl Container {
             name,
             info,
         }
+    }
+
+    /// `f` on the label map the list call reported; `None` when there is
+    /// none.
+    pub(super) fn with_labels<R>(&self, f: impl FnOnce(&Map) -> R) -> Option<R> {
+        self.info
+            .get("labels")
+            .and_then(|l| l.read_lock::<Map>().map(|m| f(&m)))
     }
 
     pub(super) fn what(&self, op: &str) -> String {
@@ -404,9 +413,8 @@ pub mod api {
     /// ```
     #[rhai_fn(global, pure)]
     pub fn label(c: &mut Container, key: &str) -> Dynamic {
-        c.info
-            .get("labels")
-            .and_then(|l| l.read_lock::<Map>().and_then(|m| m.get(key).cloned()))
+        c.with_labels(|m| m.get(key).cloned())
+            .flatten()
             .unwrap_or(Dynamic::UNIT)
     }
 

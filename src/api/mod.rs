@@ -16,6 +16,7 @@ pub mod container_cp;
 pub mod container_image;
 pub mod container_io;
 pub mod context;
+pub mod digest;
 pub mod distribute;
 pub mod engine;
 pub mod exec_attached;
@@ -114,6 +115,7 @@ pub fn register(engine: &mut Engine) {
     for module in modules![
         util::api,
         json_text::api,
+        digest::api,
         follow::api,
         logprint::api,
         format::api,

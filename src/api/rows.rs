@@ -158,14 +158,11 @@ fn row(c: &Container, project: &str, trunc: bool, now: i64) -> Map {
         .and_then(|(code, _)| code.parse::<i64>().ok())
         .unwrap_or(0);
     // Rhai's maps keep their keys sorted: compose's order of the labels.
-    let (label_text, service): (Vec<String>, Dynamic) = info
-        .get("labels")
-        .and_then(|l| {
-            l.read_lock::<Map>().map(|m| {
-                let text = m.iter().map(|(k, v)| format!("{k}={v}")).collect();
-                let service = m.get(crate::plan::desired::LABEL_SERVICE).cloned();
-                (text, service.unwrap_or(Dynamic::UNIT))
-            })
+    let (label_text, service): (Vec<String>, Dynamic) = c
+        .with_labels(|m| {
+            let text = m.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            let service = m.get(crate::plan::desired::LABEL_SERVICE).cloned();
+            (text, service.unwrap_or(Dynamic::UNIT))
         })
         .unwrap_or_default();
     let mut mounts = Vec::new();
@@ -251,7 +248,8 @@ pub mod compose_api {
     /// let rows = compose::ps_rows(container::list(#{ label: "com.docker.compose.project=demo" }), "demo", true);
     /// print(format_template("{{.Name}}\t{{.Ports}}", rows));
     /// ```
-    pub fn ps_rows(list: Array, project: &str, trunc: bool) -> Array {
+    #[rhai_fn(pure)]
+    pub fn ps_rows(list: &mut Array, project: &str, trunc: bool) -> Array {
         let now = crate::api::util::unix_now_secs() as i64;
         list.iter()
             .filter_map(|c| {
@@ -279,30 +277,24 @@ pub mod global_api {
         // copy (its whole engine record) was most of a 500-row sort.
         let items: Vec<Dynamic> = std::mem::take(list).into_iter().map(Dynamic::into_shared).collect();
         let mut keyed = Vec::with_capacity(items.len());
-        let mut failed = None;
-        for item in &items {
+        for (i, item) in items.iter().enumerate() {
             match call_back(&ctx, &key, vec![item.clone()], 1) {
-                Ok(k) => keyed.push((k, keyed.len())),
+                Ok(k) => keyed.push((k, i)),
                 Err(e) => {
-                    failed = Some(e);
-                    break;
+                    // On a failing key the list stays whole, in its old order.
+                    *list = items.into_iter().map(Dynamic::flatten).collect();
+                    return Err(e);
                 }
             }
         }
         keyed.sort_by(|a, b| super::compare(&a.0, &b.0));
         let mut items: Vec<Option<Dynamic>> = items.into_iter().map(Some).collect();
-        let order = keyed.iter().map(|(_, i)| *i);
-        // On a failing key the list stays whole, in its old order.
-        let order: Vec<usize> = match failed {
-            Some(_) => (0..items.len()).collect(),
-            None => order.collect(),
-        };
-        *list = order
+        *list = keyed
             .into_iter()
-            .filter_map(|i| items[i].take())
+            .filter_map(|(_, i)| items[i].take())
             .map(Dynamic::flatten)
             .collect();
-        failed.map_or(Ok(()), Err)
+        Ok(())
     }
 }
 

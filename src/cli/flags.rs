@@ -65,6 +65,22 @@ pub(super) fn go_duration(name: &str, help: &'static str) -> Arg {
         .help(help)
 }
 
+/// A PEM file flag (`--ca-cert FILE`): read and checked as docker's
+/// PEMFile flag does, so the script gets the file's contents.
+pub(super) fn pem_file(name: &'static str, help: &'static str) -> Arg {
+    named(name)
+        .value_name("pem-file")
+        .value_parser(|path: &str| {
+            let text = std::fs::read_to_string(path).map_err(|e| format!("open {path}: {e}"))?;
+            if text.contains("-----BEGIN ") {
+                Ok(text)
+            } else {
+                Err("file contents must be in PEM format".to_string())
+            }
+        })
+        .help(help)
+}
+
 /// A required positional argument.
 pub(super) fn positional(name: &'static str, help: &'static str) -> Arg {
     Arg::new(name).required(true).help(help)

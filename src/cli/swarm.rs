@@ -3,7 +3,9 @@
 
 use clap::{Arg, ArgAction, Command};
 
-use super::flags::{bool_opt, detach, filter, flag, go_duration, multi, num, one_or_more, opt, positional, quiet};
+use super::flags::{
+    bool_opt, detach, filter, flag, go_duration, multi, num, one_or_more, opt, pem_file, positional, quiet,
+};
 
 /// The options `service create` and `service update` share.
 fn service_spec_args(cmd: Command) -> Command {
@@ -220,6 +222,28 @@ fn swarm() -> Command {
         )
         .subcommand(swarm_spec_args(Command::new("update").about("Update the swarm")))
         .subcommand(
+            ca_flags(Command::new("ca").about("Display and rotate the root CA"))
+                .arg(flag(
+                    "rotate",
+                    None,
+                    "Rotate the swarm CA - if no certificate or key are provided, new ones will be generated",
+                ))
+                .arg(pem_file(
+                    "ca-cert",
+                    "Path to the PEM-formatted root CA certificate to use for the new cluster",
+                ))
+                .arg(pem_file(
+                    "ca-key",
+                    "Path to the PEM-formatted root CA key to use for the new cluster",
+                ))
+                .arg(flag(
+                    "detach",
+                    Some('d'),
+                    "Exit immediately instead of waiting for the root rotation to converge",
+                ))
+                .arg(quiet("Suppress progress output")),
+        )
+        .subcommand(
             Command::new("join-token")
                 .about("Manage join tokens")
                 .arg(quiet("Only display token"))
@@ -257,24 +281,29 @@ fn node_addresses(cmd: Command) -> Command {
 
 /// The swarm settings `swarm init` and `swarm update` take.
 fn swarm_spec_args(cmd: Command) -> Command {
+    ca_flags(cmd)
+        .arg(go_duration(
+            "dispatcher-heartbeat",
+            "Dispatcher heartbeat period (ns|us|ms|s|m|h)",
+        ))
+        .arg(num("max-snapshots", "Number of additional Raft snapshots to retain"))
+        .arg(num("snapshot-interval", "Number of log entries between Raft snapshots"))
+        .arg(num("task-history-limit", "Task history retention limit"))
+        .arg(bool_opt(
+            "autolock",
+            "Enable manager autolocking (requiring an unlock key to start a stopped manager)",
+        ))
+}
+
+/// The CA settings `swarm init|update|ca` take.
+fn ca_flags(cmd: Command) -> Command {
     cmd.arg(go_duration(
         "cert-expiry",
         "Validity period for node certificates (ns|us|ms|s|m|h)",
     ))
-    .arg(go_duration(
-        "dispatcher-heartbeat",
-        "Dispatcher heartbeat period (ns|us|ms|s|m|h)",
-    ))
-    .arg(num("max-snapshots", "Number of additional Raft snapshots to retain"))
-    .arg(num("snapshot-interval", "Number of log entries between Raft snapshots"))
-    .arg(num("task-history-limit", "Task history retention limit"))
     .arg(multi(
         "external-ca",
         "Specifications of one or more certificate signing endpoints",
-    ))
-    .arg(bool_opt(
-        "autolock",
-        "Enable manager autolocking (requiring an unlock key to start a stopped manager)",
     ))
 }
 

@@ -32,11 +32,11 @@ const USER_MAPS: &[&str] = &[
     "storage_opt",
 ];
 
-/// YAML text of `v`.
-pub fn to_yaml(v: &Value) -> String {
+/// YAML text of `v`, which it consumes (a copy of 1,000 services was a
+/// tenth of `config`'s time).
+pub fn to_yaml(v: Value) -> String {
     let doc = match v {
-        Value::Object(m) => {
-            let mut m = m.clone();
+        Value::Object(mut m) => {
             let mut out = Map::new();
             for k in TOP_ORDER {
                 if let Some(x) = m.shift_remove(*k) {
@@ -46,7 +46,7 @@ pub fn to_yaml(v: &Value) -> String {
             out.extend(m);
             Value::Object(out)
         }
-        other => other.clone(),
+        other => other,
     };
     let mut doc = omit_empty(doc, true);
     blkio_yaml_keys(&mut doc);
