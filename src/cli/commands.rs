@@ -179,8 +179,14 @@ fn converge_commands() -> Vec<Command> {
                 "Recreate anonymous volumes instead of retrieving data from the previous containers",
             ))
             .arg(quiet_pull())
+            .arg(opt("pull", "Pull image before running (\"always\"|\"missing\"|\"never\") (default \"policy\")"))
             .arg(flag("quiet-build", None, "Suppress the build output")),
-        converge_flags(Command::new("create").about("Creates containers for a service")).arg(quiet_pull()),
+        converge_flags(Command::new("create").about("Creates containers for a service"))
+            .arg(quiet_pull())
+            .arg(opt(
+                "pull",
+                "Pull image before running (\"always\"|\"missing\"|\"never\"|\"build\") (default \"policy\")",
+            )),
         converge_flags(Command::new("plan").about("Show what `up` would change, changing nothing")),
     ]
 }
@@ -343,6 +349,7 @@ fn image_commands() -> Vec<Command> {
                 "Always attempt to pull a newer version of the image",
             ))
             .arg(flag("quiet", Some('q'), "Don't print anything to STDOUT"))
+            .arg(flag("push", None, "Push service images"))
             .arg(services()),
         Command::new("pull")
             .about("Pull service images")
@@ -352,6 +359,27 @@ fn image_commands() -> Vec<Command> {
                 "Pull what it can and ignores images with pull failures",
             ))
             .arg(flag("quiet", Some('q'), "Pull without printing progress information"))
+            .arg(flag("ignore-buildable", None, "Ignore images that can be built"))
+            .arg(flag(
+                "include-deps",
+                None,
+                "Also pull services declared as dependencies",
+            ))
+            .arg(opt("policy", "Apply pull policy (\"missing\"|\"always\")"))
+            .arg(services()),
+        Command::new("push")
+            .about("Push service images")
+            .arg(flag(
+                "ignore-push-failures",
+                None,
+                "Push what it can and ignores images with push failures",
+            ))
+            .arg(flag(
+                "include-deps",
+                None,
+                "Also push images of services declared as dependencies",
+            ))
+            .arg(flag("quiet", Some('q'), "Push without printing progress information"))
             .arg(services()),
     ]
 }
