@@ -345,3 +345,44 @@ fn build_push_as_compose() {
     case.both(&["pull", "built"], 0);
     assert!(case.same("built pulled back", |t| image_id(&case.image(t, "built:v1")).is_some()));
 }
+
+const CONFIG: &str = r#"
+services:
+  pinned:
+    image: ${REG}/${NS}/base:v1
+    environment: [X=1]
+  untagged:
+    image: ${REG}/${NS}/base
+  built:
+    build: ./app
+"#;
+
+#[test]
+fn config_image_digests_as_compose() {
+    let case = Case::new("regcfg", CONFIG);
+    case.seed("base:v1");
+    case.seed("base:latest");
+    for args in [
+        &["config", "--resolve-image-digests"][..],
+        &["config", "--lock-image-digests"],
+        &["config", "--lock-image-digests", "--format", "json"],
+        &["config", "--resolve-image-digests", "--format", "json"],
+    ] {
+        let [o, c] = case.both(args, 0);
+        let text = |t: usize, out: &Output| stdout(out).replace(&case.ns[t], "NS").trim_end().to_string();
+        assert_eq!(text(ORCH, &o), text(COMPOSE, &c), "{args:?}");
+        let digest = case.reg.digest(&format!("{}/base", case.ns[ORCH]), "v1").unwrap();
+        assert!(
+            stdout(&o).contains(&format!("/base:v1@{digest}")),
+            "{args:?}: {}",
+            stdout(&o)
+        );
+    }
+    // A tag the registry lacks: both fail.
+    std::fs::write(
+        case.path().join("compose.yaml"),
+        CONFIG.replace("base:v1", "base:nosuch"),
+    )
+    .unwrap();
+    case.both(&["config", "--resolve-image-digests"], 1);
+}

@@ -74,8 +74,51 @@ fn digest_of(status: &str) -> Option<String> {
     Some(rest.split_whitespace().next()?.to_string())
 }
 
+/// A reference as Docker's `ParseDockerRef` spells it out: the registry
+/// host (`docker.io`, with `library/` for official images) and a tag
+/// (`latest` when none is given and no digest either).
+pub fn normalized(reference: &str) -> String {
+    let qualified = match reference.split_once('/') {
+        Some((host, _)) if host.contains('.') || host.contains(':') || host == "localhost" => reference.to_string(),
+        Some(_) => format!("docker.io/{reference}"),
+        None => format!("docker.io/library/{reference}"),
+    };
+    let last = qualified.rsplit('/').next().unwrap_or_default();
+    if last.contains(':') || last.contains('@') {
+        qualified
+    } else {
+        format!("{qualified}:latest")
+    }
+}
+
 #[export_module]
 pub mod api {
+    /// The reference pinned to the digest its registry holds for it now
+    /// (`host/name:tag@sha256:…`, as compose's `config
+    /// --resolve-image-digests` writes it); a reference with a digest
+    /// already is only spelled out. Fails when the registry lacks it.
+    ///
+    /// ```rhai
+    /// try { print(image::resolve_digest("127.0.0.1:5001/team/web:1")); } catch (e) { eprint(e); }
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn resolve_digest(name: &str) -> RhaiResult<String> {
+        crate::api::host_access("image::resolve_digest")?;
+        let full = normalized(name);
+        if full.contains('@') {
+            return Ok(full);
+        }
+        let creds = credentials_for(name)?;
+        let ep = crate::api::endpoint();
+        let found = bridge::block_on(async {
+            let d = client(&ep).await?;
+            d.inspect_registry_image(name, creds)
+                .await
+                .map_err(|e| -> Box<rhai::EvalAltResult> { format!("{name}: {}", flatten(&e)).into() })
+        })?;
+        Ok(format!("{full}@{}", found.descriptor.digest.unwrap_or_default()))
+    }
+
     /// Pushes an image (by its full reference, `registry/name:tag`) to its
     /// registry with the credentials the Docker CLI has for it, and
     /// returns the digest the registry gave the manifest. Fails with the
@@ -126,6 +169,10 @@ mod tests {
         assert_eq!(auth_key("docker.io/acme/web"), DOCKER_HUB);
         assert_eq!(auth_key("127.0.0.1:5001/a/b"), "127.0.0.1:5001");
         assert_eq!(auth_key("localhost/a"), "localhost");
+        assert_eq!(normalized("busybox"), "docker.io/library/busybox:latest");
+        assert_eq!(normalized("acme/web:2"), "docker.io/acme/web:2");
+        assert_eq!(normalized("127.0.0.1:5001/a/b"), "127.0.0.1:5001/a/b:latest");
+        assert_eq!(normalized("reg.io/a@sha256:00"), "reg.io/a@sha256:00");
         assert_eq!(hostname("https://reg.example:5000/v2/"), "reg.example:5000");
         assert_eq!(
             digest_of("t1: digest: sha256:f845 size: 735").as_deref(),

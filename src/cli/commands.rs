@@ -195,7 +195,7 @@ fn converge_commands() -> Vec<Command> {
 fn project_commands() -> Vec<Command> {
     vec![
         Command::new("config")
-            .about("Parse, resolve and render compose file in canonical format (--resolve-image-digests is not offered: it needs a registry)")
+            .about("Parse, resolve and render compose file in canonical format")
             .after_help("`orch config create|inspect|ls|rm` (or `list`, `remove`) right after `config` manage swarm configs, as `docker config` does; a compose service of such a name: `orch config -- ls`.")
             .arg(opt("format", "Format the output. Values: [yaml | json]"))
             .arg(flag("services", None, "Print the service names, one per line"))
@@ -203,6 +203,8 @@ fn project_commands() -> Vec<Command> {
             .arg(flag("networks", None, "Print the network names, one per line"))
             .arg(flag("profiles", None, "Print the profile names, one per line"))
             .arg(flag("images", None, "Print the image names, one per line"))
+            .arg(flag("resolve-image-digests", None, "Pin image tags to digests"))
+            .arg(flag("lock-image-digests", None, "Produces an override file with image digests"))
             .arg(opt("hash", "Print the service config hash, one per line (\"*\" for all)"))
             .arg(flag("quiet", Some('q'), "Only validate the configuration, don't print anything"))
             .arg(flag("no-interpolate", None, "Don't interpolate environment variables"))
