@@ -22,6 +22,8 @@ struct Case {
     dir: tempfile::TempDir,
     reg: Registry,
     ns: [String; 2],
+    /// Extra environment for both tools (DOCKER_CONFIG).
+    env: Vec<(String, String)>,
 }
 
 /// Removes every image tag under the registry's address and the given
@@ -51,8 +53,11 @@ const COMPOSE: usize = 1;
 
 impl Case {
     fn new(tag: &str, yaml: &str) -> Case {
+        Self::on(Registry::start(), tag, yaml)
+    }
+
+    fn on(reg: Registry, tag: &str, yaml: &str) -> Case {
         test_image();
-        let reg = Registry::start();
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("compose.yaml"), yaml).unwrap();
         std::fs::create_dir(dir.path().join("app")).unwrap();
@@ -68,6 +73,7 @@ impl Case {
             dir,
             reg,
             ns,
+            env: Vec::new(),
         }
     }
 
@@ -82,7 +88,8 @@ impl Case {
             .args(args)
             .current_dir(self.dir.path())
             .env("REG", &self.reg.addr)
-            .env("NS", &self.ns[t]);
+            .env("NS", &self.ns[t])
+            .envs(self.env.iter().map(|(k, v)| (k, v)));
         c.output().unwrap()
     }
 
@@ -385,4 +392,36 @@ fn config_image_digests_as_compose() {
     )
     .unwrap();
     case.both(&["config", "--resolve-image-digests"], 1);
+}
+
+#[test]
+fn push_and_pull_with_the_cli_credentials() {
+    let mut case = Case::on(Registry::start_with_auth(), "regauth", PUSH);
+    for name in ["app:v1", "app:extra"] {
+        case.tag_both(TEST_IMAGE, name);
+    }
+    // No credentials: the registry refuses both.
+    let none = tempfile::tempdir().unwrap();
+    case.env = vec![("DOCKER_CONFIG".into(), none.path().display().to_string())];
+    case.both(&["push", "app"], 1);
+    assert_eq!(
+        case.same("pushed without credentials", |t| case.tags(t, "app")),
+        Vec::<String>::new()
+    );
+    // The CLI's config file has them: both push, and pull back.
+    let config = case.reg.cli_config();
+    case.env = vec![("DOCKER_CONFIG".into(), config.path().display().to_string())];
+    case.both(&["push", "app"], 0);
+    assert_eq!(
+        case.same("pushed with credentials", |t| case.tags(t, "app")),
+        ["extra", "v1"]
+    );
+    for t in [ORCH, COMPOSE] {
+        docker(&["rmi", &case.image(t, "app:v1")]);
+    }
+    case.env = vec![("DOCKER_CONFIG".into(), none.path().display().to_string())];
+    case.both(&["pull", "app"], 1);
+    case.env = vec![("DOCKER_CONFIG".into(), config.path().display().to_string())];
+    case.both(&["pull", "app"], 0);
+    assert!(case.same("pulled with credentials", |t| case.id(t, "app:v1").is_some()));
 }

@@ -48,13 +48,14 @@ fn hostname(key: &str) -> &str {
 }
 
 /// The credentials for `reference`'s registry, or none (anonymous, as the
-/// CLI sends an empty auth when it has none).
-pub fn credentials_for(reference: &str) -> RhaiResult<Option<DockerCredentials>> {
+/// CLI sends an empty auth when it has none). A config file or helper that
+/// cannot be read leaves the request anonymous: the Docker CLI only warns
+/// about a broken config, and a public image needs no credentials.
+pub fn credentials_for(reference: &str) -> Option<DockerCredentials> {
     let key = auth_key(reference);
-    let all =
-        crate::plan::apisocket::credentials().map_err(|e| -> Box<rhai::EvalAltResult> { e.to_string().into() })?;
+    let all = crate::plan::apisocket::credentials().unwrap_or_default();
     let found = all.into_iter().find(|(k, _)| hostname(k) == key || k == &key);
-    Ok(found.map(|(k, a)| {
+    found.map(|(k, a)| {
         let some = |s: String| (!s.is_empty()).then_some(s);
         DockerCredentials {
             username: some(a.username),
@@ -65,7 +66,7 @@ pub fn credentials_for(reference: &str) -> RhaiResult<Option<DockerCredentials>>
             registrytoken: some(a.registry_token),
             auth: None,
         }
-    }))
+    })
 }
 
 /// The digest in the engine's last push line (`TAG: digest: sha256:… size: N`).
@@ -108,7 +109,7 @@ pub mod api {
         if full.contains('@') {
             return Ok(full);
         }
-        let creds = credentials_for(name)?;
+        let creds = credentials_for(name);
         let ep = crate::api::endpoint();
         let found = bridge::block_on(async {
             let d = client(&ep).await?;
@@ -131,7 +132,7 @@ pub mod api {
     pub fn push(name: &str) -> RhaiResult<String> {
         crate::api::host_access("image::push")?;
         let (repo, tag) = super::super::image::split_tag(name);
-        let creds = credentials_for(&repo)?;
+        let creds = credentials_for(&repo);
         let ep = crate::api::endpoint();
         let what = format!("image push {name}");
         bridge::block_on(async {

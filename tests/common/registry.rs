@@ -11,9 +11,17 @@ use std::time::{Duration, Instant};
 
 const BINARY: &str = "/usr/bin/docker-registry";
 
+/// The one account of `start_with_auth`'s registry.
+pub const USER: &str = "orch";
+pub const PASSWORD: &str = "orch-test-pw";
+/// bcrypt (cost 4) of PASSWORD, as htpasswd files hold it.
+const HASH: &str = "$2b$04$uwTDUGXie.V8d4itXITNp.Y56R1ZpwSGFchyWNHoOih4R9JxOuYwG";
+
 pub struct Registry {
     /// `127.0.0.1:PORT`, the prefix of image references.
     pub addr: String,
+    /// `Basic …` for a registry that wants credentials.
+    authorization: Option<String>,
     child: Child,
     _dir: tempfile::TempDir,
 }
@@ -28,6 +36,16 @@ pub struct Response {
 impl Registry {
     /// Starts a registry and waits until it answers `/v2/`.
     pub fn start() -> Registry {
+        Self::start_with(false)
+    }
+
+    /// Starts a registry that takes only `USER`:`PASSWORD` (HTTP basic
+    /// auth from an htpasswd file).
+    pub fn start_with_auth() -> Registry {
+        Self::start_with(true)
+    }
+
+    fn start_with(auth: bool) -> Registry {
         assert!(
             std::path::Path::new(BINARY).exists(),
             "{BINARY} is missing: apt-get install docker-registry (.ci/setup does)"
@@ -35,14 +53,14 @@ impl Registry {
         // A port the kernel just handed out can be taken again between
         // this probe and the registry's bind: a few tries.
         for _ in 0..5 {
-            if let Some(r) = Self::try_start() {
+            if let Some(r) = Self::try_start(auth) {
                 return r;
             }
         }
         panic!("docker-registry did not come up on a loopback port");
     }
 
-    fn try_start() -> Option<Registry> {
+    fn try_start(auth: bool) -> Option<Registry> {
         let port = TcpListener::bind("127.0.0.1:0").ok()?.local_addr().ok()?.port();
         let dir = tempfile::tempdir().ok()?;
         let addr = format!("127.0.0.1:{port}");
@@ -52,6 +70,15 @@ impl Registry {
              http:\n  addr: {addr}\n",
             dir.path().join("data").display()
         );
+        let mut config = config;
+        if auth {
+            let file = dir.path().join("htpasswd");
+            std::fs::write(&file, format!("{USER}:{HASH}\n")).ok()?;
+            config += &format!(
+                "auth:\n  htpasswd:\n    realm: orch-test\n    path: {}\n",
+                file.display()
+            );
+        }
         let cfg = dir.path().join("config.yml");
         std::fs::write(&cfg, config).ok()?;
         let child = Command::new(BINARY)
@@ -61,13 +88,19 @@ impl Registry {
             .stderr(Stdio::null())
             .spawn()
             .ok()?;
-        let mut r = Registry { addr, child, _dir: dir };
+        let mut r = Registry {
+            authorization: auth.then(|| format!("Basic {}", basic())),
+            addr,
+            child,
+            _dir: dir,
+        };
         let deadline = Instant::now() + Duration::from_secs(10);
         while Instant::now() < deadline {
             if r.child.try_wait().ok().flatten().is_some() {
                 return None; // exited: the port was taken
             }
-            if r.get("/v2/").map(|x| x.status) == Some(200) {
+            // 401 when it wants credentials: up all the same.
+            if matches!(r.get("/v2/").map(|x| x.status), Some(200 | 401)) {
                 return Some(r);
             }
             std::thread::sleep(Duration::from_millis(50));
@@ -79,9 +112,14 @@ impl Registry {
     pub fn request(&self, method: &str, path: &str, accept: &str) -> Option<Response> {
         let mut s = TcpStream::connect(&self.addr).ok()?;
         s.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
+        let auth = self
+            .authorization
+            .as_ref()
+            .map(|a| format!("Authorization: {a}\r\n"))
+            .unwrap_or_default();
         write!(
             s,
-            "{method} {path} HTTP/1.0\r\nHost: {}\r\nAccept: {accept}\r\n\r\n",
+            "{method} {path} HTTP/1.0\r\nHost: {}\r\nAccept: {accept}\r\n{auth}\r\n",
             self.addr
         )
         .ok()?;
@@ -136,6 +174,24 @@ impl Registry {
             k.eq_ignore_ascii_case("docker-content-digest")
                 .then(|| v.trim().to_string())
         })
+    }
+}
+
+/// base64 of `USER:PASSWORD`, as HTTP basic auth and the Docker CLI's
+/// config file (`auths.HOST.auth`) hold it.
+pub fn basic() -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(format!("{USER}:{PASSWORD}"))
+}
+
+impl Registry {
+    /// A Docker CLI config folder (for `DOCKER_CONFIG`) holding this
+    /// registry's credentials.
+    pub fn cli_config(&self) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = serde_json::json!({ "auths": { self.addr.clone(): { "auth": basic() } } });
+        std::fs::write(dir.path().join("config.json"), cfg.to_string()).unwrap();
+        dir
     }
 }
 
