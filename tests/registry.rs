@@ -298,6 +298,29 @@ fn containers_of(project: &str, service: &str) -> Vec<String> {
     out
 }
 
+/// The image ID the service's one container was made from (its
+/// `com.docker.compose.image` label, and the engine's own record agrees).
+fn running_image(project: &str, service: &str) -> Option<String> {
+    let out = docker(&[
+        "ps",
+        "-aq",
+        "--filter",
+        &format!("label=com.docker.compose.project={project}"),
+        "--filter",
+        &format!("label=com.docker.compose.service={service}"),
+    ]);
+    let id = out.lines().next()?;
+    let got = docker(&[
+        "inspect",
+        "-f",
+        "{{index .Config.Labels \"com.docker.compose.image\"}} {{.Image}}",
+        id,
+    ]);
+    let (label, image) = got.trim().split_once(' ')?;
+    assert_eq!(label, image, "{project}: the image label is not the container's image");
+    Some(image.to_string())
+}
+
 #[test]
 fn up_create_run_pull_as_compose() {
     let case = Case::new("regup", PULL);
@@ -321,8 +344,22 @@ fn up_create_run_pull_as_compose() {
     );
     assert_eq!(case.same("containers after --pull missing", made), 1);
 
-    // always replaces a stale local copy.
+    // The container records the image it runs (compose's digest label).
+    let label = |t: usize| running_image(&case.ns[t], "base");
+    assert_eq!(case.same("image label after --pull missing", label), fresh.clone());
+
+    // always replaces a stale local copy, and the container running the
+    // stale image is recreated from the pulled one.
     let stale = variant(&case);
+    case.tag_both(&stale, "base:v1");
+    case.both(&["up", "-d", "--force-recreate", "--pull", "never", "base"], 0);
+    assert_eq!(case.same("image label on the stale copy", label), Some(stale.clone()));
+    case.both(&["up", "-d", "--pull", "always", "base"], 0);
+    assert_eq!(
+        case.same("base after up --pull always", |t| case.id(t, "base:v1")),
+        fresh.clone()
+    );
+    assert_eq!(case.same("image label after up --pull always", label), fresh.clone());
     case.tag_both(&stale, "base:v1");
     case.both(&["create", "--pull", "always", "base"], 0);
     assert_eq!(
