@@ -50,8 +50,11 @@ fn hostname(key: &str) -> &str {
 /// The credentials for `reference`'s registry, or none (anonymous, as the
 /// CLI sends an empty auth when it has none). A config file or helper that
 /// cannot be read leaves the request anonymous: the Docker CLI only warns
-/// about a broken config, and a public image needs no credentials.
+/// about a broken config, and a public image needs no credentials. With
+/// host access turned off (`orch::api::confine`) the host's config and
+/// helpers are not read: anonymous too.
 pub fn credentials_for(reference: &str) -> Option<DockerCredentials> {
+    crate::api::host_access("registry credentials").ok()?;
     let key = auth_key(reference);
     let all = crate::plan::apisocket::credentials().unwrap_or_default();
     let found = all.into_iter().find(|(k, _)| hostname(k) == key || k == &key);
@@ -104,7 +107,6 @@ pub mod api {
     /// ```
     #[rhai_fn(return_raw)]
     pub fn resolve_digest(name: &str) -> RhaiResult<String> {
-        crate::api::host_access("image::resolve_digest")?;
         let full = normalized(name);
         if full.contains('@') {
             return Ok(full);
@@ -130,7 +132,6 @@ pub mod api {
     /// ```
     #[rhai_fn(return_raw)]
     pub fn push(name: &str) -> RhaiResult<String> {
-        crate::api::host_access("image::push")?;
         let (repo, tag) = super::super::image::split_tag(name);
         let creds = credentials_for(&repo);
         let ep = crate::api::endpoint();
