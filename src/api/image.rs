@@ -315,6 +315,7 @@ pub mod api {
         let (repo, tag) = split_tag(name);
         let ep = crate::api::endpoint();
         let what = format!("image pull {name}");
+        let creds = super::super::image_registry::credentials_for(&repo);
         bridge::block_on(async {
             let d = client(&ep).await?;
             let opts = qp::CreateImageOptions {
@@ -323,7 +324,7 @@ pub mod api {
                 ..Default::default()
             };
             let d = crate::docker::patient(d, None);
-            let mut s = d.create_image(Some(opts), None, None);
+            let mut s = d.create_image(Some(opts), None, creds);
             while let Some(item) = s.next().await {
                 let info = item.map_err(|e| pull_error(&what, &flatten(&e)))?;
                 if let Some(detail) = info.error_detail {

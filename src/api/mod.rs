@@ -25,6 +25,7 @@ pub mod format;
 pub mod handles;
 pub mod health;
 pub mod image;
+pub mod image_registry;
 pub mod json_text;
 pub mod logprint;
 pub mod network;
@@ -93,7 +94,10 @@ pub fn register(engine: &mut Engine) {
     ]);
     let statics = [
         ("container", container::HANDLE.module(container)),
-        ("image", image::HANDLE.module(exported_module!(image::api))),
+        (
+            "image",
+            image::HANDLE.module(merged(modules![image::api, image_registry::api])),
+        ),
         ("network", network::HANDLE.module(exported_module!(network::api))),
         ("volume", volume::HANDLE.module(exported_module!(volume::api))),
         ("plan", exported_module!(plan::api)),

@@ -179,8 +179,14 @@ fn converge_commands() -> Vec<Command> {
                 "Recreate anonymous volumes instead of retrieving data from the previous containers",
             ))
             .arg(quiet_pull())
+            .arg(opt("pull", "Pull image before running (\"always\"|\"missing\"|\"never\") (default \"policy\")"))
             .arg(flag("quiet-build", None, "Suppress the build output")),
-        converge_flags(Command::new("create").about("Creates containers for a service")).arg(quiet_pull()),
+        converge_flags(Command::new("create").about("Creates containers for a service"))
+            .arg(quiet_pull())
+            .arg(opt(
+                "pull",
+                "Pull image before running (\"always\"|\"missing\"|\"never\"|\"build\") (default \"policy\")",
+            )),
         converge_flags(Command::new("plan").about("Show what `up` would change, changing nothing")),
     ]
 }
@@ -189,7 +195,7 @@ fn converge_commands() -> Vec<Command> {
 fn project_commands() -> Vec<Command> {
     vec![
         Command::new("config")
-            .about("Parse, resolve and render compose file in canonical format (--resolve-image-digests is not offered: it needs a registry)")
+            .about("Parse, resolve and render compose file in canonical format")
             .after_help("`orch config create|inspect|ls|rm` (or `list`, `remove`) right after `config` manage swarm configs, as `docker config` does; a compose service of such a name: `orch config -- ls`.")
             .arg(opt("format", "Format the output. Values: [yaml | json]"))
             .arg(flag("services", None, "Print the service names, one per line"))
@@ -197,6 +203,8 @@ fn project_commands() -> Vec<Command> {
             .arg(flag("networks", None, "Print the network names, one per line"))
             .arg(flag("profiles", None, "Print the profile names, one per line"))
             .arg(flag("images", None, "Print the image names, one per line"))
+            .arg(flag("resolve-image-digests", None, "Pin image tags to digests"))
+            .arg(flag("lock-image-digests", None, "Produces an override file with image digests"))
             .arg(opt("hash", "Print the service config hash, one per line (\"*\" for all)"))
             .arg(flag("quiet", Some('q'), "Only validate the configuration, don't print anything"))
             .arg(flag("no-interpolate", None, "Don't interpolate environment variables"))
@@ -343,6 +351,7 @@ fn image_commands() -> Vec<Command> {
                 "Always attempt to pull a newer version of the image",
             ))
             .arg(flag("quiet", Some('q'), "Don't print anything to STDOUT"))
+            .arg(flag("push", None, "Push service images"))
             .arg(services()),
         Command::new("pull")
             .about("Pull service images")
@@ -352,6 +361,27 @@ fn image_commands() -> Vec<Command> {
                 "Pull what it can and ignores images with pull failures",
             ))
             .arg(flag("quiet", Some('q'), "Pull without printing progress information"))
+            .arg(flag("ignore-buildable", None, "Ignore images that can be built"))
+            .arg(flag(
+                "include-deps",
+                None,
+                "Also pull services declared as dependencies",
+            ))
+            .arg(opt("policy", "Apply pull policy (\"missing\"|\"always\")"))
+            .arg(services()),
+        Command::new("push")
+            .about("Push service images")
+            .arg(flag(
+                "ignore-push-failures",
+                None,
+                "Push what it can and ignores images with push failures",
+            ))
+            .arg(flag(
+                "include-deps",
+                None,
+                "Also push images of services declared as dependencies",
+            ))
+            .arg(flag("quiet", Some('q'), "Push without printing progress information"))
             .arg(services()),
     ]
 }

@@ -48,6 +48,10 @@ pub fn compose_run() -> Command {
             "Suppress progress output from the build process",
         ))
         .arg(flag("quiet-pull", None, "Pull without printing progress information"))
+        .arg(opt(
+            "pull",
+            "Pull image before running (\"always\"|\"missing\"|\"never\") (default \"policy\")",
+        ))
         .arg(flag(
             "remove-orphans",
             None,

@@ -82,12 +82,12 @@ fn rewrite(svc: &mut Value) {
 
 /// A registry credential as the Docker CLI holds it in memory.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-struct Auth {
-    username: String,
-    password: String,
-    email: String,
-    identity_token: String,
-    registry_token: String,
+pub(crate) struct Auth {
+    pub username: String,
+    pub password: String,
+    pub email: String,
+    pub identity_token: String,
+    pub registry_token: String,
 }
 
 /// What the Docker CLI writes (`configfile.SaveToWriter`, tab-indented):
@@ -140,8 +140,9 @@ fn config_path() -> Option<PathBuf> {
 
 /// Every credential, as the CLI's `GetAllCredentials`: the default store
 /// (the file, or `credsStore`'s helper), then each `credHelpers` entry
-/// (one that fails is skipped, as the CLI only warns).
-fn credentials() -> crate::error::Result<BTreeMap<String, Auth>> {
+/// (one that fails is skipped, as the CLI only warns). Also what
+/// `image::push` and `image::pull` send as X-Registry-Auth.
+pub(crate) fn credentials() -> crate::error::Result<BTreeMap<String, Auth>> {
     let Some(path) = config_path() else {
         return Ok(BTreeMap::new());
     };

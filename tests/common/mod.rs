@@ -258,3 +258,4 @@ impl Drop for ProjectCleanup {
 }
 pub mod cluster;
 pub mod pair;
+pub mod registry;
