@@ -86,6 +86,9 @@ fn options(what: &str, opts: Map) -> RhaiResult<loader::Options> {
         env: o.env.clone().unwrap_or_default().into_iter().collect::<HashMap<_, _>>(),
         no_interpolate: o.no_interpolate.unwrap_or(false),
         no_consistency: o.no_consistency.unwrap_or(false),
+        no_normalize: o.no_normalize.unwrap_or(false),
+        no_path_resolution: o.no_path_resolution.unwrap_or(false),
+        all_resources: o.all_resources.unwrap_or(false),
         cwd: std::env::current_dir().unwrap_or_default(),
     };
     Ok(options)
@@ -174,7 +177,10 @@ pub mod api {
     /// Loads a compose project exactly as Docker Compose v2 does. Options:
     /// `files` (default: compose.yaml & co. here or above), `project_name`,
     /// `profiles`, `env_files`, `project_directory`, `env` (extra
-    /// variables, winning over the process's), `no_interpolate`.
+    /// variables, winning over the process's), `no_interpolate`,
+    /// `no_consistency`, `no_normalize`, `no_path_resolution` (as
+    /// `config`'s flags), `all_resources` (keep unused networks, volumes,
+    /// secrets and configs).
     ///
     /// ```rhai
     /// let p = compose::load(#{ files: ["compose.yml"], project_name: "demo" });

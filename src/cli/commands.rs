@@ -39,6 +39,18 @@ fn compose_globals() -> Vec<Arg> {
             .value_parser(["never", "always", "auto"])
             .default_value("auto")
             .help_heading(h),
+        // No clap default: compose's -1 (unlimited) is told apart from a
+        // value given, which wins over COMPOSE_PARALLEL_LIMIT.
+        num("parallel", "Control max parallelism, -1 for unlimited (default -1)")
+            .allow_negative_numbers(true)
+            .help_heading(h),
+        flag("compatibility", None, "Run compose in backward compatibility mode").help_heading(h),
+        flag(
+            "all-resources",
+            None,
+            "Include all resources, even those not used by services",
+        )
+        .help_heading(h),
     ]
 }
 
@@ -200,6 +212,8 @@ fn project_commands() -> Vec<Command> {
             .arg(opt("hash", "Print the service config hash, one per line (\"*\" for all)"))
             .arg(flag("quiet", Some('q'), "Only validate the configuration, don't print anything"))
             .arg(flag("no-interpolate", None, "Don't interpolate environment variables"))
+            .arg(flag("no-normalize", None, "Don't normalize compose model"))
+            .arg(flag("no-path-resolution", None, "Don't resolve file paths"))
             // compose's loader has resolved the env files and the
             // value-less variables already: its flag changes nothing.
             .arg(flag("no-env-resolution", None, "Don't resolve service env files"))
@@ -343,6 +357,21 @@ fn image_commands() -> Vec<Command> {
                 "Always attempt to pull a newer version of the image",
             ))
             .arg(flag("quiet", Some('q'), "Don't print anything to STDOUT"))
+            .arg(flag("print", None, "Print equivalent bake file"))
+            .arg(flag("check", None, "Check build configuration"))
+            .arg(flag(
+                "with-dependencies",
+                None,
+                "Also build dependencies (transitively)",
+            ))
+            .arg(
+                opt(
+                    "memory",
+                    "Set memory limit for the build container. Not supported by BuildKit.",
+                )
+                .short('m')
+                .value_name("bytes"),
+            )
             .arg(services()),
         Command::new("pull")
             .about("Pull service images")

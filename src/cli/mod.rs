@@ -47,6 +47,7 @@ fn script_run(argv: &[String]) -> bool {
         "--project-directory",
         "--progress",
         "--ansi",
+        "--parallel",
         "--max-operations",
         "--max-call-depth",
         "--max-string-size",

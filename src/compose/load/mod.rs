@@ -61,6 +61,14 @@ pub struct Options {
     /// `config --no-consistency`: skip compose-go's checkConsistency
     /// (undefined networks, volumes, services depended on ...).
     pub no_consistency: bool,
+    /// `config --no-normalize`: skip compose-go's Normalize (implied
+    /// dependencies, the default network, resource names, build defaults).
+    pub no_normalize: bool,
+    /// `config --no-path-resolution`: relative paths stay as written.
+    pub no_path_resolution: bool,
+    /// `--all-resources`: keep the networks, volumes, secrets and configs
+    /// no service uses (compose drops them otherwise).
+    pub all_resources: bool,
     /// Where to look for compose files (the current directory).
     pub cwd: PathBuf,
 }
@@ -127,6 +135,7 @@ pub fn load(opts: &Options) -> Result<Project, LoadError> {
         paths,
         working_dir,
     } = start(opts)?;
+    let _mode = crate::compose::mode::scope(opts.no_normalize, opts.no_path_resolution, &working_dir);
 
     let mut files = Files::default();
     let mut unset = Vec::new();
@@ -158,7 +167,7 @@ pub fn load(opts: &Options) -> Result<Project, LoadError> {
         validate::check_cycles(&services, &acc.service_nodes, &files)?;
     }
     let default_network = uses_default && !declared.networks.contains("default");
-    let doc = document::build(&name, services, acc, default_network, &files)?;
+    let doc = document::build(&name, services, acc, default_network, opts.all_resources, &files)?;
 
     Ok(Project {
         name,
