@@ -6,7 +6,7 @@
 
 use clap::{Arg, ArgAction, Command};
 
-use super::flags::{flag, ls, multi, num, one_or_more, opt, positional, services, timeout};
+use super::flags::{bool_opt, flag, ls, multi, num, one_or_more, opt, positional, services, timeout};
 
 /// Folder of the stdlib scripts behind top-level commands.
 pub const TOP_LEVEL_GROUP: &str = "compose";
@@ -108,6 +108,7 @@ fn converge_commands() -> Vec<Command> {
         Command::new("watch")
             .about("Deploy, then redeploy on every save of the project's files, only what changed")
             .arg(flag("no-up", None, "Do not build & start services before watching"))
+            .arg(bool_opt("prune", "Prune dangling images on rebuild (default true)"))
             .arg(flag("quiet", None, "Print nothing but errors"))
             .arg(flag(
                 "down-on-exit",
