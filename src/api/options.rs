@@ -62,6 +62,7 @@ options! {
         no_normalize: flag,
         no_path_resolution: flag,
         all_resources: flag,
+        compatibility: flag,
     }
 }
 

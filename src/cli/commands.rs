@@ -40,10 +40,10 @@ fn compose_globals() -> Vec<Arg> {
             .default_value("auto")
             .help_heading(h),
         // No clap default: compose's -1 (unlimited) is told apart from a
-        // value given, which wins over COMPOSE_PARALLEL_LIMIT.
-        num("parallel", "Control max parallelism, -1 for unlimited (default -1)")
-            .allow_negative_numbers(true)
-            .help_heading(h),
+        // value given, which wins over COMPOSE_PARALLEL_LIMIT. As with
+        // compose, `--parallel -1` is refused (a flag, not a value) and
+        // `--parallel=-1` taken.
+        num("parallel", "Control max parallelism, -1 for unlimited (default -1)").help_heading(h),
         flag("compatibility", None, "Run compose in backward compatibility mode").help_heading(h),
         flag(
             "all-resources",

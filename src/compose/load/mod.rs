@@ -69,6 +69,9 @@ pub struct Options {
     /// `--all-resources`: keep the networks, volumes, secrets and configs
     /// no service uses (compose drops them otherwise).
     pub all_resources: bool,
+    /// `--compatibility`: compose v1's `_` in the names compose makes
+    /// (containers, default images); also `COMPOSE_COMPATIBILITY`.
+    pub compatibility: bool,
     /// Where to look for compose files (the current directory).
     pub cwd: PathBuf,
 }
@@ -98,6 +101,9 @@ pub struct Project {
     /// The project's environment (the process, `--env-file`/`.env`, a
     /// script's `env`): where `environment:` secrets and configs read.
     pub environment: HashMap<String, String>,
+    /// What joins project, service and number in the names compose makes:
+    /// `-`, or `_` with `--compatibility` / `COMPOSE_COMPATIBILITY`.
+    pub separator: &'static str,
 }
 
 /// What both of compose's pipelines (the project, and the model that
@@ -179,6 +185,12 @@ pub fn load(opts: &Options) -> Result<Project, LoadError> {
         disabled_services,
         warnings,
         env_files: env::explicit_env_files(opts, &cwd),
+        // compose's utils.StringToBool: anything but a true is false.
+        separator: match env.get("COMPOSE_COMPATIBILITY").map(String::as_str) {
+            _ if opts.compatibility => "_",
+            Some("1" | "t" | "T" | "TRUE" | "true" | "True") => "_",
+            _ => "-",
+        },
         environment: env,
     })
 }
