@@ -316,3 +316,111 @@ if c == () {{
     w.after(n, 30);
     assert!(w.log().contains("unchanged two"), "{}", w.log());
 }
+
+/// Dangling images of `project` (what a rebuild leaves behind).
+fn dangling(project: &str) -> usize {
+    docker(&[
+        "images",
+        "-q",
+        "--filter",
+        "dangling=true",
+        "--filter",
+        &format!("label=com.docker.compose.project={project}"),
+    ])
+    .lines()
+    .count()
+}
+
+/// One tool's watch on a service rebuilt on every change of its context:
+/// how many of the project's images two rebuilds left dangling.
+fn dangling_after_rebuild(reference: bool, extra: &[&str]) -> usize {
+    let project = unique("wprune");
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let _cleanup = ProjectCleanup {
+        dir: d.to_path_buf(),
+        project: project.clone(),
+    };
+    // Removes the built image and whatever the rebuild left dangling.
+    struct Images(String);
+    impl Drop for Images {
+        fn drop(&mut self) {
+            let label = format!("label=com.docker.compose.project={}", self.0);
+            for id in docker(&["images", "-q", "--filter", &label]).lines() {
+                let _ = std::process::Command::new("docker").args(["rmi", "-f", id]).output();
+            }
+        }
+    }
+    let _images = Images(project.clone());
+    std::fs::create_dir_all(d.join("ctx")).unwrap();
+    std::fs::write(
+        d.join("ctx/Dockerfile"),
+        format!("FROM {}\nCOPY hello.txt /hello.txt\n", test_image()),
+    )
+    .unwrap();
+    std::fs::write(d.join("ctx/hello.txt"), "one\n").unwrap();
+    std::fs::write(
+        d.join("compose.yaml"),
+        format!("services:\n  app:\n    build: ./ctx\n    command: {LOOP}\n    develop:\n      watch:\n        - path: ./ctx\n          action: rebuild\n"),
+    )
+    .unwrap();
+    let mut args = vec!["-p", project.as_str(), "watch"];
+    args.extend_from_slice(extra);
+    let mut cmd = if reference {
+        std::process::Command::new(compose_ref())
+    } else {
+        orch()
+    };
+    let log = d.join("watch.log");
+    let file = std::fs::File::create(&log).unwrap();
+    let child = cmd
+        .args(&args)
+        .current_dir(d)
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::from(file.try_clone().unwrap()))
+        .stderr(Stdio::from(file))
+        .spawn()
+        .unwrap();
+    let _w = Watching { child, log };
+    let tag = format!("{project}-app");
+    let id = || docker(&["images", "-q", &tag]).trim().to_string();
+    let running = || project_containers(&project).len() == 1;
+    let t = Instant::now();
+    while id().is_empty() || !running() {
+        assert!(t.elapsed() < Duration::from_secs(120), "never up:\n{}", _w.log());
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    // Two rebuilds, each once the one before has recreated the container.
+    for text in ["two\n", "three\n"] {
+        // Both tools start watching once the project is up; give it a moment.
+        std::thread::sleep(Duration::from_secs(3));
+        let before = id();
+        let container = project_containers(&project);
+        std::fs::write(d.join("ctx/hello.txt"), text).unwrap();
+        let t = Instant::now();
+        while id() == before || id().is_empty() || project_containers(&project) == container || !running() {
+            assert!(t.elapsed() < Duration::from_secs(120), "never rebuilt:\n{}", _w.log());
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+    std::thread::sleep(Duration::from_secs(2));
+    dangling(&project)
+}
+
+#[test]
+fn watch_prunes_what_a_rebuild_leaves_as_compose_does() {
+    for extra in [&[][..], &["--prune=false"][..]] {
+        let (o, c) = (
+            dangling_after_rebuild(false, extra),
+            dangling_after_rebuild(true, extra),
+        );
+        assert_eq!(
+            o, c,
+            "dangling images after a rebuild with {extra:?}: orch {o}, compose {c}"
+        );
+        // Not a prune both skipped: compose prunes after a build, before
+        // the recreate, so the image in use stays: one left after two
+        // rebuilds, both replaced images with --prune=false.
+        assert_eq!(o, if extra.is_empty() { 1 } else { 2 }, "{extra:?}: {o} dangling");
+    }
+}

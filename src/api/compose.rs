@@ -86,6 +86,10 @@ fn options(what: &str, opts: Map) -> RhaiResult<loader::Options> {
         env: o.env.clone().unwrap_or_default().into_iter().collect::<HashMap<_, _>>(),
         no_interpolate: o.no_interpolate.unwrap_or(false),
         no_consistency: o.no_consistency.unwrap_or(false),
+        no_normalize: o.no_normalize.unwrap_or(false),
+        no_path_resolution: o.no_path_resolution.unwrap_or(false),
+        all_resources: o.all_resources.unwrap_or(false),
+        compatibility: o.compatibility.unwrap_or(false),
         cwd: std::env::current_dir().unwrap_or_default(),
     };
     Ok(options)
@@ -174,7 +178,11 @@ pub mod api {
     /// Loads a compose project exactly as Docker Compose v2 does. Options:
     /// `files` (default: compose.yaml & co. here or above), `project_name`,
     /// `profiles`, `env_files`, `project_directory`, `env` (extra
-    /// variables, winning over the process's), `no_interpolate`.
+    /// variables, winning over the process's), `no_interpolate`,
+    /// `no_consistency`, `no_normalize`, `no_path_resolution` (as
+    /// `config`'s flags), `all_resources` (keep unused networks, volumes,
+    /// secrets and configs), `compatibility` (compose v1's `_` in the
+    /// names of containers and built images).
     ///
     /// ```rhai
     /// let p = compose::load(#{ files: ["compose.yml"], project_name: "demo" });
@@ -237,6 +245,18 @@ pub mod api {
     #[rhai_fn(global, get = "name", pure)]
     pub fn name(p: &mut Project) -> String {
         p.0.name.clone()
+    }
+
+    /// What joins project, service and number in the names of containers
+    /// and built images: `-`, or `_` with `--compatibility`.
+    ///
+    /// ```rhai
+    /// let p = compose::load(#{});
+    /// let image = `${p.name}${p.separator}web`;
+    /// ```
+    #[rhai_fn(global, get = "separator", pure)]
+    pub fn separator(p: &mut Project) -> String {
+        p.0.separator.to_string()
     }
 
     /// The project directory (relative paths resolve against it).
@@ -378,14 +398,14 @@ pub mod api {
     }
 
     /// The image each service runs (its `image`, or `<project>-<service>`
-    /// for one built here), in service order.
+    /// for one built here, `_` under `--compatibility`), in service order.
     ///
     /// ```rhai
     /// print(p.images);
     /// ```
     #[rhai_fn(global, get = "images", pure)]
     pub fn images(p: &mut Project) -> Array {
-        let name = p.0.name.clone();
+        let (name, sep) = (p.0.name.clone(), p.0.separator);
         services_of(p)
             .iter()
             .map(|(s, v)| {
@@ -393,7 +413,7 @@ pub mod api {
                     v["image"]
                         .as_str()
                         .map(str::to_string)
-                        .unwrap_or_else(|| format!("{name}-{s}")),
+                        .unwrap_or_else(|| format!("{name}{sep}{s}")),
                 )
             })
             .collect()

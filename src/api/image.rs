@@ -76,6 +76,7 @@ fn build(ctx: &NativeCallContext, opts: Map) -> RhaiResult<Image> {
         network: o.network.clone(),
         extra_hosts: o.extra_hosts.clone().unwrap_or_default(),
         platform: o.platform.clone(),
+        memory: o.memory,
     };
     let on_output = o.on_output.clone();
     let label = tags.first().cloned().unwrap_or_else(|| context.display().to_string());
@@ -232,8 +233,10 @@ pub mod api {
     /// Builds an image from a context folder (relative to the script).
     /// Options: `context` (required), `dockerfile`, `tag`/`tags`,
     /// `build_args`, `target`, `labels`, `no_cache`, `pull`, `network`,
-    /// `extra_hosts`, `platform`, `add` (a map of context path → host file
-    /// to include), `on_output` (called with each line of build output).
+    /// `extra_hosts`, `platform`, `memory` (bytes: the classic builder's
+    /// memory limit; BuildKit ignores it), `add` (a map of context path →
+    /// host file to include), `on_output` (called with each line of build
+    /// output).
     ///
     /// ```rhai
     /// let img = image::build(#{ context: ".", tag: "web:dev", build_args: #{ VERSION: "1" } });

@@ -64,11 +64,24 @@ pub mod api {
     /// ```
     #[rhai_fn(name = "to_json_pretty", return_raw)]
     pub fn to_json_pretty_ordered(value: Dynamic, keys: Array) -> RhaiResult<String> {
+        to_json_pretty_indented(value, keys, 4)
+    }
+
+    /// `to_json_pretty` with keys ordered as `keys` gives, indented by
+    /// `indent` spaces (Go's `json.MarshalIndent(v, "", "  ")` is 2, as
+    /// compose's `build --print`).
+    ///
+    /// ```rhai
+    /// print(to_json_pretty(#{ target: #{}, group: #{} }, ["group", "target"], 2));
+    /// ```
+    #[rhai_fn(name = "to_json_pretty", return_raw)]
+    pub fn to_json_pretty_indented(value: Dynamic, keys: Array, indent: i64) -> RhaiResult<String> {
         let keys: Vec<String> = keys.into_iter().map(|k| k.to_string()).collect();
         let mut v = crate::api::value::to_json(&value)?;
         order_keys(&mut v, &keys);
         let mut out = Vec::new();
-        let fmt = serde_json::ser::PrettyFormatter::with_indent(b"    ");
+        let indent = " ".repeat(indent.clamp(0, 16) as usize);
+        let fmt = serde_json::ser::PrettyFormatter::with_indent(indent.as_bytes());
         let mut ser = serde_json::Serializer::with_formatter(&mut out, fmt);
         serde::Serialize::serialize(&v, &mut ser).map_err(|e| format!("to_json_pretty: {e}"))?;
         Ok(String::from_utf8_lossy(&out)

@@ -25,7 +25,8 @@ fn prepare(doc: &Dynamic, service: &str, opts: Map) -> RhaiResult<(desired::Desi
             Some(v) => super::opts::strings("plan::oneoff", key, v).map(Some),
         }
     };
-    let mut d = desired::from_compose(&document(doc)?).map_err(|e| format!("plan: {e}"))?;
+    let mut d =
+        desired::from_compose_with(&document(doc)?, super::plan::separator(doc)).map_err(|e| format!("plan: {e}"))?;
     if let Some(w) = o.working_dir {
         d.working_dir = w;
     }

@@ -59,6 +59,10 @@ options! {
         env: string_map,
         no_interpolate: flag,
         no_consistency: flag,
+        no_normalize: flag,
+        no_path_resolution: flag,
+        all_resources: flag,
+        compatibility: flag,
     }
 }
 
@@ -190,6 +194,7 @@ options! {
         network: text,
         extra_hosts: strings,
         platform: text,
+        memory: int,
         on_output: func,
     }
 }

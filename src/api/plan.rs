@@ -57,6 +57,14 @@ pub fn disabled_services(doc: &Dynamic) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// What joins the names compose makes for the project `doc` (`_` with
+/// `--compatibility`); a plain document is not loaded with it.
+pub fn separator(doc: &Dynamic) -> &'static str {
+    doc.read_lock::<super::compose::Project>()
+        .map(|p| p.0.separator)
+        .unwrap_or("-")
+}
+
 /// The compose document from a map or JSON text.
 pub fn document(doc: &Dynamic) -> RhaiResult<serde_json::Value> {
     if let Some(p) = doc.read_lock::<super::compose::Project>() {
@@ -139,7 +147,7 @@ fn compute(doc: Dynamic, opts: Map) -> RhaiResult<Plan> {
     let generation = document["name"].as_str().and_then(|n| lock::quiet(&ep.host, n));
     let observed_at = Instant::now();
     let listing = Listing::start(&ep, &document);
-    let mut d = desired::from_compose(&document).map_err(|e| format!("plan: {e}"))?;
+    let mut d = desired::from_compose_with(&document, separator(&doc)).map_err(|e| format!("plan: {e}"))?;
     d.disabled = disabled_services(&doc);
     d.working_dir = o.working_dir.clone().unwrap_or_else(|| {
         std::env::current_dir()

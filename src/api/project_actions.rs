@@ -23,7 +23,8 @@ pub(super) fn down(ctx: &NativeCallContext, project: &str, opts: Map) -> RhaiRes
     }
     let desired = match o.document.as_ref() {
         Some(doc) => {
-            let mut d = desired::from_compose(&document(doc)?).map_err(|e| format!("plan::down: {e}"))?;
+            let mut d = desired::from_compose_with(&document(doc)?, super::plan::separator(doc))
+                .map_err(|e| format!("plan::down: {e}"))?;
             d.disabled = disabled_services(doc);
             Some(d)
         }
@@ -50,7 +51,10 @@ pub(super) fn lifecycle(
     let what = format!("plan::{}", format!("{action:?}").to_lowercase());
     let o: LifecycleOpts = crate::api::opts::read(&what, opts)?;
     let desired = match o.document.as_ref() {
-        Some(doc) => Some(desired::from_compose(&document(doc)?).map_err(|e| format!("{what}: {e}"))?),
+        Some(doc) => Some(
+            desired::from_compose_with(&document(doc)?, super::plan::separator(doc))
+                .map_err(|e| format!("{what}: {e}"))?,
+        ),
         None => None,
     };
     let options = crate::plan::lifecycle::Options {

@@ -47,6 +47,9 @@ pub struct Request {
     pub network: Option<String>,
     pub extra_hosts: Vec<String>,
     pub platform: Option<String>,
+    /// The classic builder's memory limit for its build containers, in
+    /// bytes (`build -m`; BuildKit ignores it).
+    pub memory: Option<i64>,
 }
 
 /// Why a build failed: the engine's (or the context's) message and the
@@ -93,6 +96,15 @@ pub async fn run(d: &Docker, req: &Request, mut on_line: impl FnMut(&str)) -> Re
     let (tar, dockerfile) =
         context::context_tar(&req.context, &req.dockerfile, &req.extra).map_err(|e| fail(e.into()))?;
     let kit = buildkit();
+    // bollard sends the limit as an i32: a larger one cannot be sent.
+    let memory = match req.memory {
+        Some(m) => Some(i32::try_from(m).map_err(|_| {
+            fail(format!(
+                "memory limit {m} bytes: orch can send at most 2147483647 bytes (2 GiB - 1) to the engine's build"
+            ))
+        })?),
+        None => None,
+    };
     let options = BuildImageOptions {
         dockerfile,
         t: req.tag.clone(),
@@ -106,6 +118,7 @@ pub async fn run(d: &Docker, req: &Request, mut on_line: impl FnMut(&str)) -> Re
         networkmode: req.network.clone(),
         extrahosts: (!req.extra_hosts.is_empty()).then(|| req.extra_hosts.join(",")),
         platform: req.platform.clone().unwrap_or_default(),
+        memory,
         version: if kit {
             BuilderVersion::BuilderBuildKit
         } else {

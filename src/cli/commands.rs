@@ -6,7 +6,7 @@
 
 use clap::{Arg, ArgAction, Command};
 
-use super::flags::{flag, ls, multi, num, one_or_more, opt, positional, services, timeout};
+use super::flags::{bool_opt, flag, ls, multi, num, one_or_more, opt, positional, services, timeout};
 
 /// Folder of the stdlib scripts behind top-level commands.
 pub const TOP_LEVEL_GROUP: &str = "compose";
@@ -39,6 +39,18 @@ fn compose_globals() -> Vec<Arg> {
             .value_parser(["never", "always", "auto"])
             .default_value("auto")
             .help_heading(h),
+        // No clap default: compose's -1 (unlimited) is told apart from a
+        // value given, which wins over COMPOSE_PARALLEL_LIMIT. As with
+        // compose, `--parallel -1` is refused (a flag, not a value) and
+        // `--parallel=-1` taken.
+        num("parallel", "Control max parallelism, -1 for unlimited (default -1)").help_heading(h),
+        flag("compatibility", None, "Run compose in backward compatibility mode").help_heading(h),
+        flag(
+            "all-resources",
+            None,
+            "Include all resources, even those not used by services",
+        )
+        .help_heading(h),
     ]
 }
 
@@ -96,6 +108,7 @@ fn converge_commands() -> Vec<Command> {
         Command::new("watch")
             .about("Deploy, then redeploy on every save of the project's files, only what changed")
             .arg(flag("no-up", None, "Do not build & start services before watching"))
+            .arg(bool_opt("prune", "Prune dangling images on rebuild (default true)"))
             .arg(flag("quiet", None, "Print nothing but errors"))
             .arg(flag(
                 "down-on-exit",
@@ -208,6 +221,8 @@ fn project_commands() -> Vec<Command> {
             .arg(opt("hash", "Print the service config hash, one per line (\"*\" for all)"))
             .arg(flag("quiet", Some('q'), "Only validate the configuration, don't print anything"))
             .arg(flag("no-interpolate", None, "Don't interpolate environment variables"))
+            .arg(flag("no-normalize", None, "Don't normalize compose model"))
+            .arg(flag("no-path-resolution", None, "Don't resolve file paths"))
             // compose's loader has resolved the env files and the
             // value-less variables already: its flag changes nothing.
             .arg(flag("no-env-resolution", None, "Don't resolve service env files"))
@@ -352,6 +367,21 @@ fn image_commands() -> Vec<Command> {
             ))
             .arg(flag("quiet", Some('q'), "Don't print anything to STDOUT"))
             .arg(flag("push", None, "Push service images"))
+            .arg(flag("print", None, "Print equivalent bake file"))
+            .arg(flag("check", None, "Check build configuration"))
+            .arg(flag(
+                "with-dependencies",
+                None,
+                "Also build dependencies (transitively)",
+            ))
+            .arg(
+                opt(
+                    "memory",
+                    "Set memory limit for the build container. Not supported by BuildKit.",
+                )
+                .short('m')
+                .value_name("bytes"),
+            )
             .arg(services()),
         Command::new("pull")
             .about("Pull service images")
@@ -445,7 +475,7 @@ fn container_commands() -> Vec<Command> {
                     .trailing_var_arg(true)
                     .allow_hyphen_values(true),
             ),
-        rollout(),
+        super::rollout_command::rollout(),
         Command::new("wait")
             .about("Block until containers of all (or specified) services stop")
             .arg(flag(
@@ -455,69 +485,6 @@ fn container_commands() -> Vec<Command> {
             ))
             .arg(services()),
     ]
-}
-
-/// `orch rollout SERVICE`: a zero-downtime rolling update on one host
-/// (`stdlib/compose/rollout.rhai`). The flags override the service's
-/// `deploy.update_config`.
-fn rollout() -> Command {
-    Command::new("rollout")
-        .about("Roll a service out to a new image or configuration with no downtime")
-        .arg(opt("image", "Roll out to this image instead of the compose file's"))
-        .arg(num("parallelism", "Replicas replaced at once (0: all)"))
-        .arg(opt("delay", "Wait between batches (seconds or 1m30s)"))
-        .arg(opt("order", "start-first (default) or stop-first"))
-        .arg(opt("failure-action", "rollback (default), pause or continue"))
-        .arg(opt("monitor", "Watch each batch this long after it serves"))
-        .arg(opt(
-            "max-failure-ratio",
-            "Failures tolerated, as a fraction of the replicas",
-        ))
-        .arg(num("max-surge", "Extra replicas at once (start-first)"))
-        .arg(num("max-unavailable", "Missing replicas at once (stop-first)"))
-        .arg(opt(
-            "progress-deadline",
-            "Longest wait for a replica to be healthy (default 300s)",
-        ))
-        .arg(opt(
-            "min-healthy-time",
-            "How long a replica stays healthy before it serves",
-        ))
-        .arg(opt(
-            "drain",
-            "Wait between taking a replica out of DNS and stopping it (default 0)",
-        ))
-        .arg(num("replicas", "Replicas wanted (default: the service's)"))
-        .arg(timeout())
-        .arg(Arg::new("service").required(true).value_name("SERVICE"))
-        .args_conflicts_with_subcommands(true)
-        .subcommand_negates_reqs(true)
-        .subcommand(
-            Command::new("history")
-                .about("List a service's rollout revisions (the last 10)")
-                .arg(swarm_flag())
-                .arg(Arg::new("service").required(true).value_name("SERVICE")),
-        )
-        .subcommand(
-            Command::new("undo")
-                .about("Roll a service back to its previous revision (or --to N)")
-                .arg(num("to", "The revision to roll back to"))
-                .arg(swarm_flag())
-                .arg(opt("steps", "Swarm: tasks updated after each step, e.g. 1,50%"))
-                .arg(timeout())
-                .arg(Arg::new("service").required(true).value_name("SERVICE")),
-        )
-}
-
-/// `--swarm` of `rollout history|undo`: SERVICE is a swarm service even
-/// where a compose project has one of that name (without it, a swarm
-/// service is meant only when no compose project here has SERVICE).
-fn swarm_flag() -> Arg {
-    flag(
-        "swarm",
-        None,
-        "SERVICE is a swarm service (orch service rollout's history)",
-    )
 }
 
 /// Adds every stdlib command to the root command.

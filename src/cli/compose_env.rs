@@ -7,8 +7,8 @@
 //!   without ANSI or `plain` with forced ANSI is refused, as compose does
 //!   for every command.
 //! - `COMPOSE_ANSI`: `--ansi` when not given.
-//! - `COMPOSE_PARALLEL_LIMIT`: `ARGS.parallel`, the engine operations in
-//!   flight at once (must be an integer).
+//! - `COMPOSE_PARALLEL_LIMIT`: `ARGS.parallel` when `--parallel` is not
+//!   given, the engine operations in flight at once (must be an integer).
 //! - `COMPOSE_ENV_FILES`: `--env-file` when not given (comma-separated).
 //! - `COMPOSE_REMOVE_ORPHANS`: `--remove-orphans` of `down` and `kill`
 //!   when not given (compose reads it when it defines those flags, so only
@@ -72,12 +72,17 @@ pub fn apply(name: &str, root: &ArgMatches, args: &mut Map) -> crate::error::Res
     };
     args.insert("progress".into(), Dynamic::from(progress.to_string()));
     args.insert("ansi".into(), Dynamic::from(ansi));
-    if let Some(v) = var("COMPOSE_PARALLEL_LIMIT") {
+    // `--parallel` wins over the variable; -1 (or any value below 1) is
+    // no limit, as compose's MaxConcurrency is only set above 0.
+    let mut parallel = root.get_one::<i64>("parallel").copied();
+    if let (false, Some(v)) = (given("parallel"), var("COMPOSE_PARALLEL_LIMIT")) {
         let n = go_atoi(&v).ok_or_else(|| format!("COMPOSE_PARALLEL_LIMIT must be an integer (found: {v:?})"))?;
-        if n > 0 {
-            args.insert("parallel".into(), Dynamic::from(n));
-        }
+        parallel = Some(n);
     }
+    args.insert(
+        "parallel".into(),
+        parallel.filter(|n| *n > 0).map_or(Dynamic::UNIT, Dynamic::from),
+    );
     let no_env_file = args
         .get("env_file")
         .and_then(|v| v.read_lock::<rhai::Array>().map(|a| a.is_empty()))

@@ -11,6 +11,7 @@ mod container_commands;
 mod engine_flags;
 mod flags;
 pub mod logging;
+mod rollout_command;
 mod run_command;
 mod service_flags;
 pub mod swarm;
@@ -47,6 +48,7 @@ fn script_run(argv: &[String]) -> bool {
         "--project-directory",
         "--progress",
         "--ansi",
+        "--parallel",
         "--max-operations",
         "--max-call-depth",
         "--max-string-size",

@@ -170,7 +170,7 @@ fn volume_source(base: &Path, p: &str) -> String {
     if p.starts_with('/') {
         p.to_string()
     } else {
-        abs_path(base, p)
+        super::mode::shown_path(base, p)
     }
 }
 

@@ -5,6 +5,7 @@ pub mod emit;
 pub mod error;
 pub mod interp;
 pub mod load;
+pub mod mode;
 pub mod select;
 pub mod shell;
 pub mod variables;

@@ -87,7 +87,7 @@ pub(super) fn service(project: &str, d: &Desired, name: &str, svc: &Value) -> cr
     let image = svc["image"]
         .as_str()
         .map(str::to_string)
-        .unwrap_or_else(|| format!("{project}-{name}"));
+        .unwrap_or_else(|| format!("{project}{}{name}", d.separator));
     let replicas = svc["scale"]
         .as_u64()
         .or_else(|| svc["deploy"]["replicas"].as_u64())
@@ -133,6 +133,7 @@ pub(super) fn service(project: &str, d: &Desired, name: &str, svc: &Value) -> cr
         post_start: super::hooks::parse(svc, "post_start"),
         pre_stop: super::hooks::parse(svc, "pre_stop"),
         tty: svc["tty"].as_bool() == Some(true),
+        separator: d.separator,
     })
 }
 

@@ -103,6 +103,8 @@ pub struct ServiceSpec {
     pub pre_stop: Vec<super::hooks::Hook>,
     /// `tty: true`: compose starts hook execs with a TTY then.
     pub tty: bool,
+    /// The project's name separator (see `Desired::separator`).
+    pub separator: &'static str,
 }
 
 impl ServiceSpec {
@@ -110,7 +112,7 @@ impl ServiceSpec {
     pub fn container_name(&self, project: &str, n: usize) -> String {
         match &self.container_name {
             Some(c) => c.clone(),
-            None => format!("{project}-{}-{n}", self.name),
+            None => [project, &self.name, &n.to_string()].join(self.separator),
         }
     }
 }
@@ -146,6 +148,9 @@ pub struct Desired {
     pub warnings: Vec<String>,
     /// Services the active profiles leave out: never orphans.
     pub disabled: Vec<String>,
+    /// Joins project, service and number in the names compose makes
+    /// (`-`; `_` under `--compatibility`).
+    pub separator: &'static str,
 }
 
 impl Desired {
@@ -221,6 +226,12 @@ const NOT_FOR_CREATE: &[&str] = &[
 
 /// Converts the canonical compose document into the desired state.
 pub fn from_compose(doc: &Value) -> crate::error::Result<Desired> {
+    from_compose_with(doc, "-")
+}
+
+/// `from_compose` with compose's name `separator` (`_` under
+/// `--compatibility`).
+pub fn from_compose_with(doc: &Value, separator: &'static str) -> crate::error::Result<Desired> {
     // What compose creates is the project after its `use_api_socket`
     // rewrite (hashes included).
     let doc = &super::apisocket::apply(doc);
@@ -230,6 +241,7 @@ pub fn from_compose(doc: &Value) -> crate::error::Result<Desired> {
         .to_string();
     let mut d = Desired {
         project: project.clone(),
+        separator,
         ..Default::default()
     };
     let empty = Map::new();

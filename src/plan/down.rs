@@ -318,7 +318,13 @@ async fn find(
         }
         if let Some(img) = c.image.clone() {
             // `local` images are the ones compose named itself.
-            if img == format!("{project}-{service}") {
+            // Without the compose file, either separator's name (the
+            // project may have been made under `--compatibility`).
+            let seps: &[&str] = match desired {
+                Some(d) => &[d.separator],
+                None => &["-", "_"],
+            };
+            if seps.iter().any(|sep| img == format!("{project}{sep}{service}")) {
                 found.local_images.insert(img.clone());
             }
             found.images.insert(img);
@@ -496,7 +502,10 @@ fn rmi_targets(mode: &str, desired: Option<&Desired>) -> BTreeSet<String> {
     desired
         .services
         .iter()
-        .filter(|s| mode == "all" || (s.build.is_some() && s.image == format!("{}-{}", desired.project, s.name)))
+        .filter(|s| {
+            let own = format!("{}{}{}", desired.project, desired.separator, s.name);
+            mode == "all" || (s.build.is_some() && s.image == own)
+        })
         .map(|s| s.image.clone())
         .collect()
 }

@@ -93,7 +93,7 @@ pub async fn create(d: &Docker, desired: &Desired, service: &str, o: OneOff) -> 
     let name = o
         .name
         .clone()
-        .unwrap_or_else(|| format!("{}-{service}-run-{}", desired.project, &slug[..12]));
+        .unwrap_or_else(|| [desired.project.as_str(), service, "run", &slug[..12]].join(desired.separator));
     // compose changes the service as `run` asks, then creates and hashes
     // the container from that service.
     let doc = run_document(&svc.raw, &o, &name).map_err(|e| format!("service {service}: {e}"))?;

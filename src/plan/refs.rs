@@ -132,17 +132,18 @@ pub async fn apply_live(
 
 /// compose's getLinks: each `links` entry `SERVICE[:ALIAS]` names every
 /// container of SERVICE (stopped ones too, in the engine's list order)
-/// under ALIAS, `SERVICE-N` and `PROJECT-SERVICE-N` (N: the linking
+/// under ALIAS, `SERVICE-N` and `PROJECT-SERVICE-N` (`sep` for `-`
+/// under `--compatibility`; N: the linking
 /// replica's number); each `external_links` entry `CONTAINER[:ALIAS]` is
 /// passed as is.
-pub fn links(raw: &Value, project: &str, number: usize, containers: &[ObservedContainer]) -> Vec<String> {
+pub fn links(raw: &Value, project: &str, sep: &str, number: usize, containers: &[ObservedContainer]) -> Vec<String> {
     let mut out = Vec::new();
     for l in raw["links"].as_array().into_iter().flatten().filter_map(Value::as_str) {
         let (service, alias) = l.split_once(':').unwrap_or((l, l));
         for c in containers.iter().filter(|c| c.service == service) {
             out.push(format!("{}:{alias}", c.name));
-            out.push(format!("{}:{service}-{number}", c.name));
-            out.push(format!("{}:{project}-{service}-{number}", c.name));
+            out.push(format!("{}:{service}{sep}{number}", c.name));
+            out.push(format!("{}:{project}{sep}{service}{sep}{number}", c.name));
         }
     }
     for l in raw["external_links"]
@@ -175,7 +176,7 @@ pub async fn apply_links(
     } else {
         Vec::new()
     };
-    let list = links(&svc.raw, project, number, &containers);
+    let list = links(&svc.raw, project, svc.separator, number, &containers);
     body["HostConfig"]["Links"] = json!(list);
     if let Some(eps) = body["NetworkingConfig"]["EndpointsConfig"].as_object_mut() {
         for ep in eps.values_mut() {
@@ -216,7 +217,7 @@ mod tests {
         let raw = json!({"links": ["db:database", "cache"], "external_links": ["out:o", "plain"]});
         let all = [c("db", "p-db-1"), c("web", "p-web-1"), c("cache", "p-cache-2")];
         assert_eq!(
-            links(&raw, "p", 3, &all),
+            links(&raw, "p", "-", 3, &all),
             [
                 "p-db-1:database",
                 "p-db-1:db-3",

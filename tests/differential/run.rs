@@ -309,11 +309,28 @@ fn compose_step(s: &mut State, step: &Step, args: &[String]) -> (Value, Outcome)
             if let Some(Value::Array(lines)) = v["stdout"].get_mut("lines") {
                 lines.sort_by_key(Value::to_string);
             }
+            // A JSON document's arrays are sets then (`build --print`'s
+            // bake group lists targets in Go map order).
+            if let Some(doc) = v["stdout"].get_mut("json") {
+                sort_arrays(doc);
+            }
         }
     }
     let deps = dependencies(&s.hist.current.doc, &subcommand(args));
     v["order"] = order::relations(rec, &s.side.project, &until, &deps);
     (v, out)
+}
+
+/// Sorts every array in `v`, at any depth.
+fn sort_arrays(v: &mut Value) {
+    match v {
+        Value::Array(a) => {
+            a.iter_mut().for_each(sort_arrays);
+            a.sort_by_key(Value::to_string);
+        }
+        Value::Object(m) => m.values_mut().for_each(sort_arrays),
+        _ => {}
+    }
 }
 
 const VOLATILE_OUTPUT: &[&str] = &[

@@ -321,7 +321,7 @@ fn desired_for(
     if let Some(img) = image {
         doc["services"][service]["image"] = Value::String(img);
     }
-    let mut d = desired::from_compose(&doc).map_err(|e| format!("compose::rollout: {e}"))?;
+    let mut d = desired::from_compose_with(&doc, p.0.separator).map_err(|e| format!("compose::rollout: {e}"))?;
     d.disabled = p.0.disabled_services.clone();
     d.working_dir = p.0.working_dir.display().to_string();
     d.config_files = p.0.config_files.clone();

@@ -17,7 +17,7 @@ pub(super) fn develop(name: &str, v: &Node, base: &Path, files: &Files) -> Resul
     if let Some(Value::Array(rules)) = m.get_mut("watch") {
         for r in rules.iter_mut() {
             if let Some(p) = r.get("path").and_then(Value::as_str).map(str::to_string) {
-                r["path"] = json!(canon::abs_path(base, &p));
+                r["path"] = json!(crate::compose::mode::shown_path(base, &p));
             }
             // compose always prints an exec section; a command string is split.
             let cmd = match r.get("exec").and_then(|e| e.get("command")).cloned() {

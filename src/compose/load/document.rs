@@ -12,21 +12,25 @@ use super::schema::{NETWORK_ORDER, VOLUME_ORDER};
 use super::Files;
 use crate::compose::canon::{self, ordered, to_json};
 use crate::compose::error::LoadError;
+use crate::compose::mode;
 use crate::compose::yaml::{Node, Value as Y};
 
 type Section = Vec<(String, Node, std::path::PathBuf)>;
 
 /// The document of project `name`: `services` (checked, completed), the
 /// sections and `x-` extensions `acc` holds; `default_network` adds
-/// `<name>_default`.
+/// `<name>_default`; `all_resources` keeps unused resources.
 pub(super) fn build(
     name: &str,
     services: BTreeMap<String, Map<String, Value>>,
     mut acc: Acc,
     default_network: bool,
+    all_resources: bool,
     files: &Files,
 ) -> Result<Value, LoadError> {
-    drop_unused(&services, &mut acc);
+    if !all_resources {
+        drop_unused(&services, &mut acc);
+    }
     let mut doc = Map::new();
     doc.insert("name".into(), json!(name));
     if let Some(nets) = networks(name, &acc.networks, default_network, files)? {
@@ -107,15 +111,14 @@ fn volumes(name: &str, volumes: &Section, files: &Files) -> Result<Option<Value>
     let mut vols = Map::new();
     for (k, v, dir) in volumes {
         let mut m = top_level(name, k, v, files)?;
-        // A local volume bound to a host folder: the folder is a path.
-        if let Some(Value::Object(opts)) = m.get_mut("driver_opts") {
-            let bind = opts
-                .get("o")
-                .and_then(Value::as_str)
-                .is_some_and(|o| o.split(',').any(|x| x == "bind"));
-            if bind {
+        // A local volume bound to a host folder: the folder is a path
+        // (compose-go's volumeDriverOpts: only `driver: local` written
+        // out and `o: bind` exactly).
+        let local = m.get("driver").and_then(Value::as_str) == Some("local");
+        if let (Some(Value::Object(opts)), true) = (m.get_mut("driver_opts"), local) {
+            if opts.get("o").and_then(Value::as_str) == Some("bind") {
                 if let Some(dev) = opts.get("device").and_then(Value::as_str).map(str::to_string) {
-                    opts.insert("device".into(), json!(canon::abs_path(dir, &dev)));
+                    opts.insert("device".into(), json!(mode::shown_path(dir, &dev)));
                 }
             }
         }
@@ -131,14 +134,15 @@ fn secrets_or_configs(name: &str, items: &Section) -> Option<Value> {
     for (k, v, dir) in items.iter() {
         let mut m = to_json(v).as_object().cloned().unwrap_or_default();
         let external = m.get("external").and_then(Value::as_bool) == Some(true);
-        if !m.contains_key("name") {
+        // Named after their key by compose-go's Normalize.
+        if !m.contains_key("name") && mode::normalizing() {
             m.insert(
                 "name".into(),
                 json!(if external { k.clone() } else { format!("{name}_{k}") }),
             );
         }
         if let Some(f) = m.get("file").and_then(Value::as_str) {
-            m.insert("file".into(), json!(canon::abs_path(dir, f)));
+            m.insert("file".into(), json!(mode::shown_path(dir, f)));
         }
         out.insert(
             k.clone(),
@@ -162,7 +166,7 @@ fn top_level(project: &str, key: &str, v: &Node, files: &Files) -> Result<Map<St
     let external = m
         .get("external")
         .is_some_and(|e| e.as_bool() == Some(true) || e.is_object());
-    if !m.contains_key("name") {
+    if !m.contains_key("name") && mode::normalizing() {
         m.insert(
             "name".into(),
             json!(if external {

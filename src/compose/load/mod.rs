@@ -61,6 +61,17 @@ pub struct Options {
     /// `config --no-consistency`: skip compose-go's checkConsistency
     /// (undefined networks, volumes, services depended on ...).
     pub no_consistency: bool,
+    /// `config --no-normalize`: skip compose-go's Normalize (implied
+    /// dependencies, the default network, resource names, build defaults).
+    pub no_normalize: bool,
+    /// `config --no-path-resolution`: relative paths stay as written.
+    pub no_path_resolution: bool,
+    /// `--all-resources`: keep the networks, volumes, secrets and configs
+    /// no service uses (compose drops them otherwise).
+    pub all_resources: bool,
+    /// `--compatibility`: compose v1's `_` in the names compose makes
+    /// (containers, default images); also `COMPOSE_COMPATIBILITY`.
+    pub compatibility: bool,
     /// Where to look for compose files (the current directory).
     pub cwd: PathBuf,
 }
@@ -90,6 +101,9 @@ pub struct Project {
     /// The project's environment (the process, `--env-file`/`.env`, a
     /// script's `env`): where `environment:` secrets and configs read.
     pub environment: HashMap<String, String>,
+    /// What joins project, service and number in the names compose makes:
+    /// `-`, or `_` with `--compatibility` / `COMPOSE_COMPATIBILITY`.
+    pub separator: &'static str,
 }
 
 /// What both of compose's pipelines (the project, and the model that
@@ -127,6 +141,7 @@ pub fn load(opts: &Options) -> Result<Project, LoadError> {
         paths,
         working_dir,
     } = start(opts)?;
+    let _mode = crate::compose::mode::scope(opts.no_normalize, opts.no_path_resolution, &working_dir);
 
     let mut files = Files::default();
     let mut unset = Vec::new();
@@ -158,7 +173,7 @@ pub fn load(opts: &Options) -> Result<Project, LoadError> {
         validate::check_cycles(&services, &acc.service_nodes, &files)?;
     }
     let default_network = uses_default && !declared.networks.contains("default");
-    let doc = document::build(&name, services, acc, default_network, &files)?;
+    let doc = document::build(&name, services, acc, default_network, opts.all_resources, &files)?;
 
     Ok(Project {
         name,
@@ -170,6 +185,12 @@ pub fn load(opts: &Options) -> Result<Project, LoadError> {
         disabled_services,
         warnings,
         env_files: env::explicit_env_files(opts, &cwd),
+        // compose's utils.StringToBool: anything but a true is false.
+        separator: match env.get("COMPOSE_COMPATIBILITY").map(String::as_str) {
+            _ if opts.compatibility => "_",
+            Some("1" | "t" | "T" | "TRUE" | "true" | "True") => "_",
+            _ => "-",
+        },
         environment: env,
     })
 }

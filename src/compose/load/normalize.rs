@@ -12,6 +12,7 @@ use super::validate::{self, Declared};
 use super::Files;
 use crate::compose::canon::ordered;
 use crate::compose::error::LoadError;
+use crate::compose::mode;
 use crate::compose::yaml::Node;
 
 /// Checks and completes every service, in name order (so the first error
@@ -30,8 +31,14 @@ pub(super) fn services(
         })?;
         m.entry("command").or_insert(Value::Null);
         m.entry("entrypoint").or_insert(Value::Null);
-        implied_depends_on(m);
-        uses_default |= default_network(m);
+        // compose-go's Normalize (skipped by `config --no-normalize`).
+        if mode::normalizing() {
+            implied_depends_on(m);
+            uses_default |= default_network(m);
+            if m.get("pull_policy").and_then(Value::as_str) == Some("if_not_present") {
+                m.insert("pull_policy".into(), json!("missing"));
+            }
+        }
         // compose-go folds scale into deploy.replicas in its consistency
         // check: not with --no-consistency.
         if let (Some(scale), Some(Value::Object(d)), false) =

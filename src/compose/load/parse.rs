@@ -49,13 +49,19 @@ pub(super) fn parse_file(
     let dir = base
         .map(Path::to_path_buf)
         .unwrap_or_else(|| path.parent().map(Path::to_path_buf).unwrap_or_default());
+    // An `extends` file's services (no `base`) show their paths from its
+    // folder, which `--no-path-resolution` leaves relative.
+    let service_base = match base {
+        Some(_) => dir.clone(),
+        None => crate::compose::mode::extends_base(&dir),
+    };
     let mut services = Vec::new();
     if let Some(svcs) = root.get("services") {
         match &svcs.value {
             Y::Map(entries) => {
                 for (k, v) in entries {
                     let name = k.scalar_text().unwrap_or_default();
-                    let (m, tags) = service(&name, v, &dir, env, files).map_err(|mut e| {
+                    let (m, tags) = service(&name, v, &service_base, env, files).map_err(|mut e| {
                         // Schema errors carry the file, as compose words them.
                         let schema = ["additional properties", " must be ", " missing property "]
                             .iter()

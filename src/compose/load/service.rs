@@ -16,6 +16,7 @@ use super::schema::{is_service_key, BUILD_ORDER, DEPLOY_ORDER, HEALTH_ORDER};
 use super::Files;
 use crate::compose::canon::{self, ordered, to_json};
 use crate::compose::error::LoadError;
+use crate::compose::mode;
 use crate::compose::yaml::{Node, Value as Y};
 
 /// Attributes tagged `!reset` / `!override`: (key, tag).
@@ -194,29 +195,44 @@ impl Svc<'_> {
     /// absolute (unless remote), the default Dockerfile, args and labels.
     fn build(&self, v: &Node) -> Result<Value, LoadError> {
         let mut m = match &v.value {
-            Y::Str(ctx) => return Ok(json!({"context": canon::abs_path(self.base, ctx), "dockerfile": "Dockerfile"})),
+            Y::Str(ctx) => {
+                let mut m = Map::new();
+                m.insert("context".into(), json!(mode::shown_path(self.base, ctx)));
+                if mode::normalizing() {
+                    m.insert("dockerfile".into(), json!("Dockerfile"));
+                }
+                return Ok(Value::Object(m));
+            }
             Y::Map(_) => to_json(v).as_object().cloned().unwrap_or_default(),
             _ => return Err(self.must_be("build", v, "a string or a mapping")),
         };
         let ctx = m.get("context").and_then(Value::as_str).unwrap_or(".").to_string();
-        let is_remote = ctx.contains("://") || ctx.starts_with("git@");
+        let is_remote = is_remote_context(&ctx);
         m.insert(
             "context".into(),
             json!(if is_remote {
                 ctx
             } else {
-                canon::abs_path(self.base, &ctx)
+                mode::shown_path(self.base, &ctx)
             }),
         );
+        // compose-go's absContextPath: local additional contexts are paths.
+        if let Some(Value::Object(ac)) = m.get_mut("additional_contexts") {
+            for v in ac.values_mut() {
+                if let Some(c) = v.as_str().filter(|c| !is_remote_context(c)) {
+                    *v = json!(mode::shown_path(self.base, c));
+                }
+            }
+        }
         if m.get("dockerfile").is_some_and(|d| d.as_str() == Some("")) {
             m.shift_remove("dockerfile");
-        } else if !m.contains_key("dockerfile") && !m.contains_key("dockerfile_inline") {
+        } else if !m.contains_key("dockerfile") && !m.contains_key("dockerfile_inline") && mode::normalizing() {
             m.insert("dockerfile".into(), json!("Dockerfile"));
         }
         for key in ["args", "labels"] {
             if let Some(n) = v.get(key) {
                 let mut map = canon::mapping(n, '=', None).map_err(|e| self.files.invalid(e))?;
-                if key == "args" {
+                if key == "args" && mode::normalizing() {
                     // An arg without a value takes the variable's,
                     // and is dropped when there is none.
                     map = map
@@ -227,7 +243,13 @@ impl Svc<'_> {
                         })
                         .collect();
                 }
-                m.insert(key.into(), Value::Object(map));
+                // Go's omitempty: args every one of which was dropped
+                // are not printed (nor hashed).
+                if key == "args" && map.is_empty() {
+                    m.shift_remove(key);
+                } else {
+                    m.insert(key.into(), Value::Object(map));
+                }
             }
         }
         if let Some(sz) = v.get("shm_size") {
@@ -478,4 +500,10 @@ fn deploy(v: &Node) -> Value {
     );
     m.entry("placement").or_insert(json!({}));
     Value::Object(ordered(m, DEPLOY_ORDER))
+}
+
+/// A build context that is no local path (compose-go's absContextPath:
+/// any `scheme://`, `service:NAME`, a git or HTTP reference).
+fn is_remote_context(c: &str) -> bool {
+    c.contains("://") || c.starts_with("service:") || ["git@", "github.com/"].iter().any(|p| c.starts_with(p))
 }

@@ -89,7 +89,8 @@ fn image_and_platform(sname: &str, m: &Map<String, Value>) -> Result<(), String>
 }
 
 /// Networks (unless `network_mode`), named volumes, secrets and configs
-/// a service uses must be declared (`default` needs not be).
+/// a service uses must be declared (`default` needs not be, unless
+/// `--no-normalize`).
 fn references(sname: &str, m: &Map<String, Value>, declared: &Declared) -> Result<(), String> {
     if !m.contains_key("network_mode") {
         for k in m
@@ -98,7 +99,10 @@ fn references(sname: &str, m: &Map<String, Value>, declared: &Declared) -> Resul
             .map(|o| o.keys().cloned().collect::<Vec<_>>())
             .unwrap_or_default()
         {
-            if k != "default" && !declared.networks.contains(&k) {
+            // `default` is declared by compose-go's Normalize, so with
+            // `--no-normalize` it must be declared like any other.
+            let implied = k == "default" && crate::compose::mode::normalizing();
+            if !implied && !declared.networks.contains(&k) {
                 return Err(undefined(sname, "network", &k));
             }
         }

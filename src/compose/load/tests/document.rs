@@ -31,15 +31,19 @@ fn services(v: Value) -> BTreeMap<String, Map<String, Value>> {
 
 #[test]
 fn the_document_keeps_used_resources_in_compose_s_forms() {
-    let text = "networks:\n  front: {labels: [a=b]}\n  unused: {}\n  ext: {external: true}\nvolumes:\n  data: {driver_opts: {o: bind, device: ./d}}\n  spare: {}\nsecrets:\n  s: {file: ./s.txt}\n  b: {external: true}\nconfigs:\n  c: {name: own}\n";
+    let text = "networks:\n  front: {labels: [a=b]}\n  unused: {}\n  ext: {external: true}\nvolumes:\n  data: {driver: local, driver_opts: {o: bind, device: ./d}}\n  other: {driver_opts: {o: bind, device: ./o}}\n  spare: {}\nsecrets:\n  s: {file: ./s.txt}\n  b: {external: true}\nconfigs:\n  c: {name: own}\n";
     let svcs = services(json!({"web": {
         "networks": {"front": null, "ext": null, "default": null},
-        "volumes": [{"type": "volume", "source": "data", "target": "/d"}],
+        "volumes": [{"type": "volume", "source": "data", "target": "/d"}, {"type": "volume", "source": "other", "target": "/o"}],
         "secrets": [{"source": "s"}],
         "configs": [{"source": "c"}],
         "build": {"secrets": ["b"]},
     }}));
-    let doc = build("proj", svcs, acc(text), true, &files(text)).unwrap();
+    let doc = build("proj", svcs.clone(), acc(text), true, false, &files(text)).unwrap();
+    // --all-resources: the unused ones too.
+    let all = build("proj", svcs, acc(text), true, true, &files(text)).unwrap();
+    assert_eq!(all["networks"]["unused"]["name"], "proj_unused");
+    assert_eq!(all["volumes"]["spare"]["name"], "proj_spare");
     assert_eq!(
         doc,
         json!({
@@ -51,12 +55,16 @@ fn the_document_keeps_used_resources_in_compose_s_forms() {
             },
             "services": {"web": {
                 "networks": {"front": null, "ext": null, "default": null},
-                "volumes": [{"type": "volume", "source": "data", "target": "/d"}],
+                "volumes": [{"type": "volume", "source": "data", "target": "/d"}, {"type": "volume", "source": "other", "target": "/o"}],
                 "secrets": [{"source": "s"}],
                 "configs": [{"source": "c"}],
                 "build": {"secrets": ["b"]},
             }},
-            "volumes": {"data": {"name": "proj_data", "driver_opts": {"o": "bind", "device": "/p/d"}}},
+            // compose-go makes a bind device a path only for `driver: local`.
+            "volumes": {
+                "data": {"name": "proj_data", "driver": "local", "driver_opts": {"o": "bind", "device": "/p/d"}},
+                "other": {"name": "proj_other", "driver_opts": {"o": "bind", "device": "./o"}},
+            },
             "secrets": {"b": {"name": "b", "external": true}, "s": {"name": "proj_s", "file": "/p/s.txt"}},
             "configs": {"c": {"name": "own"}},
             "x-z": 1,
