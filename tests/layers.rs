@@ -151,3 +151,64 @@ fn an_upward_import_is_reported() {
         ["src/plan/x.rs:3: `plan` (planner layer) imports `crate::api` (primitives layer, above it)"]
     );
 }
+
+/// Files over 600 lines and functions over 100 in `text` (the style rule
+/// of ARCHITECTURE.md). rustfmt's layout makes a function's end the first
+/// line after its `fn` that is its indentation and `}`.
+fn too_long(name: &str, text: &str) -> Vec<String> {
+    let lines: Vec<&str> = text.lines().collect();
+    let mut bad = Vec::new();
+    if lines.len() > 600 {
+        bad.push(format!("{name}: {} lines (at most 600)", lines.len()));
+    }
+    for (i, line) in lines.iter().enumerate() {
+        let code = line.trim_start();
+        let indent = &line[..line.len() - code.len()];
+        let signature = [
+            "fn ",
+            "pub fn ",
+            "pub(crate) fn ",
+            "pub(super) fn ",
+            "async fn ",
+            "pub async fn ",
+        ]
+        .iter()
+        .any(|p| code.starts_with(p));
+        if !signature || code.ends_with(';') {
+            continue;
+        }
+        let close = format!("{indent}}}");
+        if let Some(end) = lines[i + 1..].iter().position(|l| *l == close) {
+            if end + 2 > 100 {
+                bad.push(format!(
+                    "{name}:{}: a function of {} lines (at most 100)",
+                    i + 1,
+                    end + 2
+                ));
+            }
+        }
+    }
+    bad
+}
+
+#[test]
+fn source_files_and_functions_stay_readable() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut all = Vec::new();
+    files(&src, &mut all);
+    let bad: Vec<String> = all
+        .iter()
+        .flat_map(|p| too_long(&p.display().to_string(), &std::fs::read_to_string(p).unwrap()))
+        .collect();
+    assert!(bad.is_empty(), "{}", bad.join("\n"));
+    // The check can fail: a long function and a long file are reported.
+    let body = "    let x = 1;\n".repeat(120);
+    let planted = format!("fn long() {{\n{body}}}\n{}", "// filler\n".repeat(500));
+    assert_eq!(
+        too_long("x.rs", &planted),
+        [
+            "x.rs: 622 lines (at most 600)",
+            "x.rs:1: a function of 122 lines (at most 100)"
+        ]
+    );
+}

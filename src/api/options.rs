@@ -4,6 +4,7 @@
 //! keys against and `orch docs` describes. Grouped by the file of the
 //! primitive that reads them.
 
+pub(crate) use super::options_swarm::*;
 use super::opts::options;
 
 // attach.rs
@@ -242,38 +243,6 @@ options! {
     }
 }
 
-// node.rs
-options! {
-    /// `node::update`'s options.
-    struct NodeUpdateOpts {
-        availability: text,
-        role: text,
-        labels: string_map,
-        label_add: string_map,
-        label_rm: strings,
-    }
-}
-
-options! {
-    /// `node::list`'s filters, each a string or a list of strings.
-    #[derive(serde::Serialize)]
-    struct NodeFilters {
-        id: filter,
-        label: filter,
-        role: filter,
-        membership: filter,
-        name: filter,
-        node_label: filter,
-    }
-}
-
-options! {
-    /// `node::remove`'s options.
-    struct ForceOpts {
-        force: flag,
-    }
-}
-
 // oneoff.rs
 options! {
     /// `plan::oneoff`'s options: `run`'s command-line overrides.
@@ -358,51 +327,6 @@ options! {
     }
 }
 
-// secret.rs
-options! {
-    /// `SecretCreateOpts`'s options.
-    struct SecretCreateOpts {
-        name: text,
-        data: text,
-        labels: string_map,
-        driver: text,
-        template_driver: text,
-    }
-}
-
-options! {
-    /// `secret::list` and `config::list`'s filters, each a string or a list of strings.
-    #[derive(serde::Serialize)]
-    struct ObjectFilters {
-        name: filter,
-        label: filter,
-        id: filter,
-    }
-}
-
-// service.rs
-options! {
-    /// `service::logs`'s options.
-    struct ServiceLogsOpts {
-        follow: flag,
-        tail: any,
-        since: int,
-        timestamps: flag,
-        task: text,
-    }
-}
-
-options! {
-    /// `service::list`'s filters, each a string or a list of strings.
-    #[derive(serde::Serialize)]
-    struct ServiceFilters {
-        id: filter,
-        label: filter,
-        mode: filter,
-        name: filter,
-    }
-}
-
 // spec.rs
 options! {
     /// `container::create`'s options.
@@ -462,74 +386,6 @@ options! {
     /// One entry of `container::create`'s `networks` map.
     struct NetworkOpts {
         aliases: strings,
-    }
-}
-
-// stack.rs
-options! {
-    /// `stack::plan`'s options.
-    struct StackPlanOpts {
-        prune: flag,
-    }
-}
-
-// swarm.rs
-options! {
-    /// `swarm::init`'s options.
-    struct SwarmInitOpts {
-        advertise_addr: text,
-        listen_addr: text,
-        data_path_addr: text,
-        data_path_port: int,
-        default_addr_pool: strings,
-        subnet_size: int,
-        availability: text,
-        force_new_cluster: flag,
-        autolock: flag,
-        spec: map,
-    }
-}
-
-options! {
-    /// `swarm::join`'s options.
-    struct SwarmJoinOpts {
-        token: text,
-        remote_addrs: strings,
-        remote_addr: text,
-        advertise_addr: text,
-        listen_addr: text,
-        data_path_addr: text,
-        availability: text,
-    }
-}
-
-options! {
-    /// `swarm::leave`'s options.
-    struct SwarmLeaveOpts {
-        force: flag,
-    }
-}
-
-options! {
-    /// `swarm::update`'s options.
-    struct SwarmUpdateOpts {
-        rotate_worker_token: flag,
-        rotate_manager_token: flag,
-        rotate_manager_unlock_key: flag,
-    }
-}
-
-// task.rs
-options! {
-    /// `task::list`'s filters, each a string or a list of strings.
-    #[derive(serde::Serialize)]
-    struct TaskFilters {
-        service: filter,
-        node: filter,
-        desired_state: filter,
-        id: filter,
-        label: filter,
-        name: filter,
     }
 }
 
