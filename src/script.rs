@@ -187,8 +187,9 @@ pub fn execute(rt: &tokio::runtime::Runtime, src: Source, args: Dynamic, limits:
         .name("script".into())
         .stack_size(stack_size(limits.max_call_depth))
         .spawn(move || {
-            let code = run_on_this_thread(&thread_src, args, &limits, base);
-            let _ = tx.send(code);
+            run_on_this_thread(&thread_src, args, &limits, base, |code| {
+                let _ = tx.send(code);
+            });
         });
     if let Err(e) = spawned {
         eprintln!("error: cannot start the script thread: {e}");
@@ -240,20 +241,25 @@ async fn supervise(mut rx: tokio::sync::oneshot::Receiver<i32>) -> i32 {
 }
 
 /// Compiles and evaluates on the calling thread; prints any diagnostic.
-fn run_on_this_thread(src: &Source, args: Dynamic, limits: &Limits, base: Option<PathBuf>) -> i32 {
+/// Runs the script and hands its exit code to `report` before its values
+/// are freed: the main thread exits the process on the code, so a large
+/// run's teardown (500 containers' handles and rows after `ps`) never
+/// delays the exit.
+fn run_on_this_thread(src: &Source, args: Dynamic, limits: &Limits, base: Option<PathBuf>, report: impl FnOnce(i32)) {
     let loaded = Arc::new(Mutex::new(Vec::new()));
     let engine = engine(limits, base, loaded.clone());
-    let code = run_ast(&engine, src, args, limits);
+    let mut scope = Scope::new();
+    let code = run_ast(&engine, src, args, limits, &mut scope);
     // `orch run --watch` runs each round as a child and watches what it
     // imported.
     if let Some(out) = std::env::var_os("ORCH_LOADED_FILES") {
         let list: Vec<String> = loaded.lock().unwrap().iter().map(|p| p.display().to_string()).collect();
         let _ = std::fs::write(out, list.join("\n"));
     }
-    code
+    report(code);
 }
 
-fn run_ast(engine: &Engine, src: &Source, args: Dynamic, limits: &Limits) -> i32 {
+fn run_ast(engine: &Engine, src: &Source, args: Dynamic, limits: &Limits, scope: &mut Scope) -> i32 {
     let ast = match compile(engine, src) {
         Ok(ast) => ast,
         Err(e) => {
@@ -261,9 +267,8 @@ fn run_ast(engine: &Engine, src: &Source, args: Dynamic, limits: &Limits) -> i32
             return diag::EXIT_SYNTAX;
         }
     };
-    let mut scope = Scope::new();
     scope.push_constant("ARGS", args);
-    match engine.run_ast_with_scope(&mut scope, &ast) {
+    match engine.run_ast_with_scope(scope, &ast) {
         Ok(()) => 0,
         Err(e) => {
             if let Some(code) = *crate::api::util::EXIT_CODE.lock().unwrap() {
