@@ -53,7 +53,7 @@ enum Msg {
 }
 
 /// Internal: a log follower finished (the container stopped or went away).
-struct LogEnd(String);
+struct LogEnd(String, Stamp);
 
 /// A running follow; `next()` returns the next event, `()` at the end.
 #[derive(Clone)]
@@ -85,16 +85,43 @@ fn who_of(id: &str, attrs: &HashMap<String, String>) -> Who {
     }
 }
 
-/// Streams one container's logs as lines until its stream ends.
+/// A log line's engine timestamp: unix seconds and nanoseconds.
+type Stamp = (i64, u32);
+
+/// The stamp of an RFC 3339 time with up to nine fraction digits.
+fn stamp_of(ts: &str) -> Option<Stamp> {
+    let secs = super::util::parse_rfc3339(ts)?;
+    let nanos = match ts.split_once('.') {
+        Some((_, f)) => {
+            let digits: String = f.chars().take_while(char::is_ascii_digit).take(9).collect();
+            format!("{digits:0<9}").parse().unwrap_or(0)
+        }
+        None => 0,
+    };
+    Some((secs, nanos))
+}
+
+/// Streams one container's logs as lines until its stream ends, skipping
+/// what the engine stamped at or before `after`.
+///
+/// Why the stamps: the engine stamps a line when it reads it, which can be
+/// before the container's start event (its `time` is whole seconds, and
+/// `StartedAt` is set after the process runs), so `since` alone either
+/// loses a container's first lines or repeats a restarted one's last.
+/// The lines are asked for with timestamps, from the second before, and
+/// cut here to the nanosecond.
 async fn follow_logs(
     d: Docker,
     who: Who,
     opts: qp::LogsOptions,
+    after: Stamp,
+    keep_ts: bool,
     tx: UnboundedSender<Msg>,
     end: UnboundedSender<LogEnd>,
 ) {
     let mut stream = d.logs(&who.id, Some(opts));
     let mut partial = [String::new(), String::new()];
+    let mut last = after;
     while let Some(item) = stream.next().await {
         let (stderr, bytes) = match item {
             Ok(LogOutput::StdErr { message }) => (true, message),
@@ -102,8 +129,16 @@ async fn follow_logs(
             Ok(LogOutput::StdIn { .. }) => continue,
             Err(_) => break,
         };
+        let text = String::from_utf8_lossy(&bytes);
+        let (ts, rest) = text.split_once(' ').unwrap_or(("", &text));
+        if let Some(stamp) = stamp_of(ts) {
+            if stamp <= after {
+                continue;
+            }
+            last = last.max(stamp);
+        }
         let buf = &mut partial[stderr as usize];
-        buf.push_str(&String::from_utf8_lossy(&bytes));
+        buf.push_str(if keep_ts { &text } else { rest });
         while let Some(pos) = buf.find('\n') {
             let line: String = buf.drain(..=pos).collect();
             let line = line.trim_end_matches(['\n', '\r']).to_string();
@@ -123,17 +158,17 @@ async fn follow_logs(
             });
         }
     }
-    let _ = end.send(LogEnd(who.id));
+    let _ = end.send(LogEnd(who.id, last));
 }
 
-fn log_options(s: &Setup, since: i64, tail: &str) -> qp::LogsOptions {
+fn log_options(since: i64, tail: &str) -> qp::LogsOptions {
     qp::LogsOptions {
         follow: true,
         stdout: true,
         stderr: true,
         since: since as i32,
         until: 0,
-        timestamps: s.timestamps,
+        timestamps: true,
         tail: tail.into(),
     }
 }
@@ -165,21 +200,23 @@ struct Tracker {
     streaming: HashSet<String>,
     /// Exits seen while the container's last log lines may still be coming.
     pending: HashMap<String, Msg>,
+    /// The stamp of the last line shown of each container: a restart shows
+    /// only what follows it.
+    seen: HashMap<String, Stamp>,
 }
 
 impl Tracker {
-    fn stream(&mut self, who: Who, since: i64, tail: &str) {
+    /// Streams a container's lines from after the last one shown, or from
+    /// the session's start; `tail` "0" for only what comes next.
+    fn stream(&mut self, who: Who, tail: &str) {
         if !self.s.attached(&who.service) || !self.streaming.insert(who.id.clone()) {
             return;
         }
-        let opts = log_options(&self.s, since, tail);
-        tokio::spawn(follow_logs(
-            self.d.clone(),
-            who,
-            opts,
-            self.tx.clone(),
-            self.end_tx.clone(),
-        ));
+        let session = (self.s.since.floor() as i64, (self.s.since.fract() * 1e9) as u32);
+        let after = self.seen.get(&who.id).copied().unwrap_or(session);
+        let opts = log_options(after.0, tail);
+        let (d, tx, end) = (self.d.clone(), self.tx.clone(), self.end_tx.clone());
+        tokio::spawn(follow_logs(d, who, opts, after, self.s.timestamps, tx, end));
     }
 
     /// The project's containers now: which to track, and the logs of those
@@ -221,7 +258,7 @@ impl Tracker {
                 let mut attrs = labels;
                 let name = c.names.as_ref().and_then(|n| n.first()).cloned().unwrap_or_default();
                 attrs.insert("name".into(), name.trim_start_matches('/').to_string());
-                self.stream(who_of(&id, &attrs), 0, "0");
+                self.stream(who_of(&id, &attrs), "0");
             }
         }
         Ok(())
@@ -238,7 +275,7 @@ impl Tracker {
         match e.action.as_deref() {
             Some("start") => {
                 self.alive.insert(id);
-                self.stream(who, e.time.unwrap_or(0), "all");
+                self.stream(who, "all");
             }
             Some("die") => {
                 let code = attrs.get("exitCode").and_then(|c| c.parse().ok()).unwrap_or(0);
@@ -257,8 +294,9 @@ impl Tracker {
         }
     }
 
-    fn on_log_end(&mut self, id: String) {
+    fn on_log_end(&mut self, id: String, last: Stamp) {
         self.streaming.remove(&id);
+        self.seen.insert(id.clone(), last);
         if let Some(exit) = self.pending.remove(&id) {
             let _ = self.tx.send(exit);
         }
@@ -296,6 +334,7 @@ async fn run(d: Docker, s: Setup, tx: UnboundedSender<Msg>) -> crate::error::Res
         alive: HashSet::new(),
         streaming: HashSet::new(),
         pending: HashMap::new(),
+        seen: HashMap::new(),
     };
     t.initial().await?;
     while !t.done() {
@@ -305,7 +344,7 @@ async fn run(d: Docker, s: Setup, tx: UnboundedSender<Msg>) -> crate::error::Res
                 Some(Err(e)) => return Err(crate::error::Error::from_engine("engine events", &e)),
                 None => return Err("engine events: the stream ended".into()),
             },
-            Some(LogEnd(id)) = end_rx.recv() => t.on_log_end(id),
+            Some(LogEnd(id, last)) = end_rx.recv() => t.on_log_end(id, last),
         }
     }
     Ok(())
