@@ -518,7 +518,7 @@ pub mod api {
     /// ```
     #[rhai_fn(global, pure)]
     pub fn to_yaml(p: &mut Project) -> String {
-        crate::compose::emit::to_yaml(crate::compose::load::escape_dollars(&p.0.doc))
+        crate::compose::emit::to_yaml(&p.0.doc)
     }
 
     /// The project as `docker compose config --format json` prints it.

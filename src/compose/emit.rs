@@ -32,27 +32,67 @@ const USER_MAPS: &[&str] = &[
     "storage_opt",
 ];
 
-/// YAML text of `v`, which it consumes (a copy of 1,000 services was a
-/// tenth of `config`'s time).
-pub fn to_yaml(v: Value) -> String {
+/// YAML text of the document `v` as `config` prints it, every `$`
+/// escaped as `$$` so that it loads back to the same project. One pass
+/// copies what is printed (a second copy of 1,000 services for the
+/// escapes was a tenth of `config`'s time).
+pub fn to_yaml(v: &Value) -> String {
     let doc = match v {
-        Value::Object(mut m) => {
+        Value::Object(m) => {
             let mut out = Map::new();
             for k in TOP_ORDER {
-                if let Some(x) = m.shift_remove(*k) {
-                    out.insert(k.to_string(), x);
+                if let Some(x) = m.get(*k) {
+                    if let Some(x) = printed(k, x, true) {
+                        out.insert(k.to_string(), x);
+                    }
                 }
             }
-            out.extend(m);
+            for (k, x) in m.iter().filter(|(k, _)| !TOP_ORDER.contains(&k.as_str())) {
+                if let Some(x) = printed(k, x, true) {
+                    out.insert(k.clone(), x);
+                }
+            }
             Value::Object(out)
         }
-        other => other,
+        other => escaped(other, false),
     };
-    let mut doc = omit_empty(doc, true);
+    let mut doc = doc;
     blkio_yaml_keys(&mut doc);
     let mut out = String::new();
     write(&mut out, &doc, 0);
     out
+}
+
+/// The printed copy of entry `k` of a map (`user_map`: of the user's),
+/// `None` where compose omits it.
+fn printed(k: &str, x: &Value, user_map: bool) -> Option<Value> {
+    let child_user = USER_MAPS.contains(&k) || k.starts_with("x-");
+    let x = escaped(x, child_user);
+    let empty = match &x {
+        Value::Null => true,
+        Value::Object(o) => o.is_empty(),
+        Value::Array(a) => a.is_empty(),
+        _ => false,
+    };
+    // `volume`, `bind`, `tmpfs` are pointers in compose's mount struct:
+    // kept when empty.
+    let pointer = matches!(k, "volume" | "bind" | "tmpfs") && x.is_object();
+    (user_map || !empty || pointer).then_some(x)
+}
+
+/// A copy of `v` with `$` escaped and empty struct fields dropped (null,
+/// `{}` and `[]` values, but not those of user maps).
+fn escaped(v: &Value, user_map: bool) -> Value {
+    match v {
+        Value::Object(m) => Value::Object(
+            m.iter()
+                .filter_map(|(k, x)| Some((k.clone(), printed(k, x, user_map)?)))
+                .collect(),
+        ),
+        Value::Array(a) => Value::Array(a.iter().map(|x| escaped(x, false)).collect()),
+        Value::String(s) if s.contains('$') => Value::String(s.replace('$', "$$")),
+        other => other.clone(),
+    }
 }
 
 /// YAML text of `v` as go-yaml prints a generic value (`map[string]any`):
@@ -84,32 +124,6 @@ fn blkio_yaml_keys(doc: &mut Value) {
                 }
             }
         }
-    }
-}
-
-/// Drops null, `{}` and `[]` values of struct fields (not of user maps).
-fn omit_empty(v: Value, user_map: bool) -> Value {
-    match v {
-        Value::Object(m) => Value::Object(
-            m.into_iter()
-                .filter_map(|(k, x)| {
-                    let child_user = USER_MAPS.contains(&k.as_str()) || k.starts_with("x-");
-                    let x = omit_empty(x, child_user);
-                    let empty = match &x {
-                        Value::Null => true,
-                        Value::Object(o) => o.is_empty(),
-                        Value::Array(a) => a.is_empty(),
-                        _ => false,
-                    };
-                    // `volume`, `bind`, `tmpfs` are pointers in compose's mount
-                    // struct: kept when empty.
-                    let pointer = matches!(k.as_str(), "volume" | "bind" | "tmpfs") && x.is_object();
-                    (user_map || !empty || pointer).then_some((k, x))
-                })
-                .collect(),
-        ),
-        Value::Array(a) => Value::Array(a.into_iter().map(|x| omit_empty(x, false)).collect()),
-        other => other,
     }
 }
 
@@ -161,7 +175,11 @@ fn resolves_to_str(s: &str) -> bool {
     if matches!(lower, ".inf" | ".Inf" | ".INF") || matches!(s, ".nan" | ".NaN" | ".NAN") {
         return false;
     }
-    let plain = s.replace('_', "");
+    let plain = if s.contains('_') {
+        std::borrow::Cow::Owned(s.replace('_', ""))
+    } else {
+        std::borrow::Cow::Borrowed(s)
+    };
     let digits = plain.trim_start_matches(['+', '-']);
     let int = |d: &str, radix: u32| !d.is_empty() && d.chars().all(|c| c.is_digit(radix));
     let is_int = int(digits, 10)
@@ -334,12 +352,13 @@ fn double(s: &str) -> String {
 }
 
 fn write(out: &mut String, v: &Value, indent: usize) {
-    let pad = " ".repeat(indent);
+    let pad = spaces(indent);
+    let pad = &*pad;
     match v {
         Value::Object(m) => {
             for (k, val) in m {
-                out.push_str(&pad);
-                out.push_str(&scalar(k, indent + 2));
+                out.push_str(pad);
+                push_scalar(out, k, indent + 2);
                 out.push(':');
                 match val {
                     Value::Object(o) if !o.is_empty() => {
@@ -353,7 +372,7 @@ fn write(out: &mut String, v: &Value, indent: usize) {
                     }
                     other => {
                         out.push(' ');
-                        out.push_str(&inline(other, indent + 2));
+                        push_inline(out, other, indent + 2);
                         out.push('\n');
                     }
                 }
@@ -361,7 +380,7 @@ fn write(out: &mut String, v: &Value, indent: usize) {
         }
         Value::Array(a) => {
             for item in a {
-                out.push_str(&pad);
+                out.push_str(pad);
                 out.push_str("- ");
                 match item {
                     Value::Object(o) if !o.is_empty() => {
@@ -376,28 +395,48 @@ fn write(out: &mut String, v: &Value, indent: usize) {
                         out.push_str(sub.trim_start());
                     }
                     other => {
-                        out.push_str(&inline(other, indent + 2));
+                        push_inline(out, other, indent + 2);
                         out.push('\n');
                     }
                 }
             }
         }
         other => {
-            out.push_str(&pad);
-            out.push_str(&inline(other, indent));
+            out.push_str(pad);
+            push_inline(out, other, indent);
             out.push('\n');
         }
     }
 }
 
-fn inline(v: &Value, indent: usize) -> String {
+/// `indent` spaces, borrowed for the usual depths.
+fn spaces(indent: usize) -> std::borrow::Cow<'static, str> {
+    const SPACES: &str = "                                                                ";
+    match SPACES.get(..indent) {
+        Some(s) => s.into(),
+        None => " ".repeat(indent).into(),
+    }
+}
+
+/// A scalar, written in place: most are plain and need no copy.
+fn push_scalar(out: &mut String, s: &str, indent: usize) {
+    match style(s) {
+        Style::Plain => out.push_str(s),
+        _ => out.push_str(&scalar(s, indent)),
+    }
+}
+
+fn push_inline(out: &mut String, v: &Value, indent: usize) {
     match v {
-        Value::Null => "null".into(),
-        Value::Bool(b) => b.to_string(),
-        Value::Number(n) => n.to_string(),
-        Value::String(s) => scalar(s, indent),
-        Value::Object(_) => "{}".into(),
-        Value::Array(_) => "[]".into(),
+        Value::Null => out.push_str("null"),
+        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Value::Number(n) => {
+            use std::fmt::Write;
+            let _ = write!(out, "{n}");
+        }
+        Value::String(s) => push_scalar(out, s, indent),
+        Value::Object(_) => out.push_str("{}"),
+        Value::Array(_) => out.push_str("[]"),
     }
 }
 
