@@ -9,20 +9,17 @@
 
 use std::time::Instant;
 
-use bollard::container::LogOutput;
 use bollard::query_parameters as qp;
-use futures_util::stream::{select_all, StreamExt};
-use rhai::{Array, Dynamic, FnPtr, Map, NativeCallContext};
+use rhai::{Array, Dynamic, Map, NativeCallContext};
 
 use super::container::Container;
-use super::options::{ContainerBatchOpts, StreamLogsOpts};
-use super::value::call_back;
-use super::{client, fail, RhaiResult};
+use super::options::ContainerBatchOpts;
+use super::{fail, RhaiResult};
 use crate::bridge;
 use crate::docker::{flatten, status};
 use crate::plan::apply::{Event, Outcome};
 
-fn containers(list: Array) -> RhaiResult<Vec<Container>> {
+pub(super) fn containers(list: Array) -> RhaiResult<Vec<Container>> {
     list.into_iter()
         .map(|c| match c.try_cast::<Container>() {
             Some(c) => Ok(c),
@@ -202,72 +199,4 @@ pub fn logs_options(q: &LogQuery) -> qp::LogsOptions {
         timestamps: q.timestamps.unwrap_or(false),
         tail,
     }
-}
-
-/// Streams the logs of several containers merged, calling
-/// `each(name, line, stream)` as lines arrive. Options as `Container.logs`,
-/// plus `until_first_exit` (stop when any container's logs end).
-pub fn stream_logs(ctx: &NativeCallContext, list: Array, opts: Map, each: FnPtr) -> RhaiResult<()> {
-    let o: StreamLogsOpts = crate::api::opts::read("container::logs", opts)?;
-    let until_first_exit = o.until_first_exit.unwrap_or(false);
-    let options = logs_options(&LogQuery {
-        follow: o.follow,
-        tail: o.tail,
-        since: o.since,
-        until: o.until,
-        timestamps: o.timestamps,
-    });
-    let list = containers(list)?;
-    let mut streams = Vec::new();
-    for c in &list {
-        let d = bridge::block_on(async { client(&c.ep).await.cloned() })?;
-        let name = c.name.clone();
-        let end_name = c.name.clone();
-        // Each stream ends with a marker, so the end of one container's
-        // logs (it stopped) is seen even while others go on.
-        let s = d
-            .logs(&c.id, Some(options.clone()))
-            .map(move |item| (name.clone(), Some(item)))
-            .chain(futures_util::stream::once(async move { (end_name, None) }));
-        streams.push(Box::pin(s));
-    }
-    let mut merged = select_all(streams);
-    // Partial lines per container and stream, so output is never torn.
-    let mut partial: std::collections::HashMap<(String, bool), String> = Default::default();
-    loop {
-        let next = bridge::block_on(async { Ok(merged.next().await) })?;
-        let Some((name, item)) = next else { break };
-        let Some(item) = item else {
-            if until_first_exit {
-                break;
-            }
-            continue;
-        };
-        let (is_err, bytes) = match item {
-            Ok(LogOutput::StdErr { message }) => (true, message),
-            Ok(LogOutput::StdOut { message }) | Ok(LogOutput::Console { message }) => (false, message),
-            Ok(LogOutput::StdIn { .. }) => continue,
-            // A container removed while followed ends its stream.
-            Err(_) => continue,
-        };
-        let buf = partial.entry((name.clone(), is_err)).or_default();
-        buf.push_str(&String::from_utf8_lossy(&bytes));
-        while let Some(pos) = buf.find('\n') {
-            let line: String = buf.drain(..=pos).collect();
-            let stream = if is_err { "stderr" } else { "stdout" };
-            let args: Vec<Dynamic> = vec![
-                name.clone().into(),
-                line.trim_end_matches(['\n', '\r']).to_string().into(),
-                stream.into(),
-            ];
-            let _ = call_back(ctx, &each, args, 2)?;
-        }
-    }
-    for ((name, is_err), rest) in partial {
-        if !rest.is_empty() {
-            let stream = if is_err { "stderr" } else { "stdout" };
-            let _ = call_back(ctx, &each, vec![name.into(), rest.into(), stream.into()], 2)?;
-        }
-    }
-    Ok(())
 }

@@ -275,7 +275,29 @@ pub mod api {
     /// ```
     #[rhai_fn(name = "logs", return_raw)]
     pub fn logs_many(ctx: NativeCallContext, list: Array, opts: Map, each: FnPtr) -> RhaiResult<()> {
-        crate::api::at(&ctx, || crate::api::batch::stream_logs(&ctx, list, opts, each))
+        crate::api::at(&ctx, || crate::api::log_stream::stream_logs(&ctx, list, opts, each))
+    }
+
+    /// Prints the logs of several containers merged through a
+    /// `log_printer`, every line on stdout, each container shown by the
+    /// name `sources` maps it to (its own name where absent), with no
+    /// script call per line. Options as above.
+    ///
+    /// ```rhai
+    /// let out = log_printer(#{ colour: false, prefix: true });
+    /// container::logs(container::list(), #{ tail: 10 }, out, #{ "demo-web-1": "web-1" });
+    /// ```
+    #[rhai_fn(name = "logs", return_raw)]
+    pub fn logs_printed(
+        ctx: NativeCallContext,
+        list: Array,
+        opts: Map,
+        printer: crate::api::logprint::LogPrinter,
+        sources: Map,
+    ) -> RhaiResult<()> {
+        crate::api::at(&ctx, || {
+            crate::api::log_stream::print_logs(list, opts, printer, sources)
+        })
     }
 
     /// Follows project `project`'s containers (one-off `run` containers

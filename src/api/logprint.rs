@@ -75,6 +75,18 @@ fn write(err: bool, text: &str) {
     }
 }
 
+impl LogPrinter {
+    /// Appends container `name`'s log text to `buf` as `log` prints it.
+    pub fn format_line(&self, buf: &mut Vec<u8>, name: &str, text: &str) {
+        let prefix = self.0.lock().unwrap().prefix(name);
+        for l in text.split('\n') {
+            buf.extend_from_slice(prefix.as_bytes());
+            buf.extend_from_slice(l.as_bytes());
+            buf.push(b'\n');
+        }
+    }
+}
+
 fn line(p: &LogPrinter, name: &str, text: &str, err: bool) {
     let prefix = p.0.lock().unwrap().prefix(name);
     let mut out = String::with_capacity(prefix.len() + text.len() + 1);

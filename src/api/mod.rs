@@ -28,6 +28,7 @@ pub mod health;
 pub mod image;
 pub mod image_registry;
 pub mod json_text;
+pub mod log_stream;
 pub mod logprint;
 pub mod network;
 pub mod node;

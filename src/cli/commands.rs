@@ -431,8 +431,14 @@ fn container_commands() -> Vec<Command> {
                 .default_value("all"),
             )
             .arg(flag("timestamps", Some('t'), "Show timestamps"))
-            .arg(opt("since", "Show logs since timestamp (unix seconds)"))
-            .arg(opt("until", "Show logs before a timestamp (unix seconds)"))
+            .arg(opt(
+                "since",
+                "Show logs since timestamp (e.g. 2013-01-02T13:23:37Z) or relative (e.g. 42m for 42 minutes)",
+            ))
+            .arg(opt(
+                "until",
+                "Show logs before a timestamp (e.g. 2013-01-02T13:23:37Z) or relative (e.g. 42m for 42 minutes)",
+            ))
             .arg(flag("no-color", None, "Produce monochrome output"))
             .arg(flag("no-log-prefix", None, "Don't print prefix in logs"))
             .arg(num("index", "index of the container if service has multiple replicas"))
