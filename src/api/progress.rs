@@ -31,6 +31,22 @@ struct Inner {
     mode: Mode,
     multi: MultiProgress,
     bars: HashMap<String, ProgressBar>,
+    /// compose's `[+] Running done/total` line above the resources'.
+    header: Option<ProgressBar>,
+}
+
+impl Inner {
+    /// Counts the resources shown and those done into the header (made
+    /// on the first event, as compose shows it with the first resource).
+    fn count(&mut self) {
+        let header = self.header.get_or_insert_with(|| {
+            let h = self.multi.insert(0, ProgressBar::new_spinner());
+            h.set_style(ProgressStyle::with_template("[+] Running {msg}").unwrap_or_else(|_| ProgressStyle::default_spinner()));
+            h
+        });
+        let done = self.bars.values().filter(|b| b.is_finished()).count();
+        header.set_message(format!("{done}/{}", self.bars.len()));
+    }
 }
 
 /// A progress display. Cloning shares it (closures capture a copy).
@@ -82,6 +98,7 @@ pub mod api {
             mode,
             multi,
             bars: HashMap::new(),
+            header: None,
         }))))
     }
 
@@ -128,6 +145,7 @@ pub mod api {
                 if done {
                     bar.finish();
                 }
+                inner.count();
             }
         }
     }
@@ -144,6 +162,9 @@ pub mod api {
             if !b.is_finished() {
                 b.finish();
             }
+        }
+        if let Some(h) = &inner.header {
+            h.finish();
         }
     }
 }
