@@ -102,6 +102,16 @@ pub mod api {
         }))))
     }
 
+    /// The width (columns) of the terminal on stdout, 0 when stdout is not
+    /// a terminal: docker's progress bars show only on a wide one.
+    ///
+    /// ```rhai
+    /// let bars = progress::width() > 110;
+    /// ```
+    pub fn width() -> i64 {
+        super::super::attach::terminal_size().map_or(0, |(_, cols)| i64::from(cols))
+    }
+
     /// Shows an event from `Plan.apply`, `plan::down` or
     /// `container::batch` (`#{ kind, name, status, done, error, elapsed }`).
     ///
