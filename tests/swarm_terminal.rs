@@ -1,8 +1,11 @@
 //! Swarm service commands in a real pseudo terminal (tests/common/pty.rs)
 //! on a 3-node test cluster, side by side with Docker's CLI: the progress
 //! of `service create --detach=false` and `service ps`' task history, as
-//! the final screens after IDs, names and times are made comparable.
+//! the final screens after IDs, names and times are made comparable; and
+//! bad input (swarm_terminal/bad_input.rs).
 
+#[path = "swarm_terminal/bad_input.rs"]
+mod bad_input;
 mod common;
 
 use std::process::Command;
