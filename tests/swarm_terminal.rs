@@ -49,7 +49,10 @@ fn normalise(lines: &[String], name: &str) -> Vec<String> {
         .iter()
         .map(|l| {
             let l = l.replace(name, "<name>");
-            let mut words: Vec<&str> = l.split_whitespace().map(|w| if id_like(w) { "<id>" } else { w }).collect();
+            let mut words: Vec<&str> = l
+                .split_whitespace()
+                .map(|w| if id_like(w) { "<id>" } else { w })
+                .collect();
             while let Some(i) = words.iter().position(|w| *w == "ago") {
                 let from = i.saturating_sub(2);
                 words.splice(from..=i, ["<ago>"]);
@@ -76,10 +79,25 @@ fn service_create_progress_in_a_terminal_matches_docker() {
     let names = ["pty-create-docker", "pty-create-orch"].map(String::from);
     let _guard = Services(cluster, names.to_vec());
     let args = |name: &str| {
-        ["service", "create", "--detach=false", "--name", name, "--replicas", "3", image, "sh", "-c", LOOP]
-            .map(str::to_string)
+        [
+            "service",
+            "create",
+            "--detach=false",
+            "--name",
+            name,
+            "--replicas",
+            "3",
+            image,
+            "sh",
+            "-c",
+            LOOP,
+        ]
+        .map(str::to_string)
     };
-    let want = screen(docker_on(cluster, &args(&names[0]).each_ref().map(String::as_str)), "docker");
+    let want = screen(
+        docker_on(cluster, &args(&names[0]).each_ref().map(String::as_str)),
+        "docker",
+    );
     let mut orch = cluster.orch(1);
     orch.args(args(&names[1]));
     let got = screen(orch, "orch");
@@ -87,7 +105,10 @@ fn service_create_progress_in_a_terminal_matches_docker() {
     // docker first warns (stderr) that the local-only image has no registry
     // digest to pin; orch pins none and says nothing (a known difference).
     let want = want[want.iter().position(|l| l == "<id>").expect("docker's service ID")..].to_vec();
-    assert!(want.iter().any(|l| l == "verify: Service <id> converged"), "docker: {want:#?}");
+    assert!(
+        want.iter().any(|l| l == "verify: Service <id> converged"),
+        "docker: {want:#?}"
+    );
     assert!(want.iter().any(|l| l.starts_with("3/3: running")), "docker: {want:#?}");
     assert_eq!(got, want, "orch's final screen vs docker's");
 }
@@ -100,14 +121,34 @@ fn service_ps_history_in_a_terminal_matches_docker() {
     let cluster = shared_swarm(3, &[image]);
     let name = "pty-history";
     let _guard = Services(cluster, vec![name.to_string()]);
-    let create = ["service", "create", "-q", "--detach=false", "--name", name, "--replicas", "2", image, "sh", "-c", LOOP];
+    let create = [
+        "service",
+        "create",
+        "-q",
+        "--detach=false",
+        "--name",
+        name,
+        "--replicas",
+        "2",
+        image,
+        "sh",
+        "-c",
+        LOOP,
+    ];
     cluster.docker(1, &create);
-    cluster.docker(1, &["service", "update", "-q", "--detach=false", "--env-add", "A=1", name]);
+    cluster.docker(
+        1,
+        &["service", "update", "-q", "--detach=false", "--env-add", "A=1", name],
+    );
     let want = normalise(&screen(docker_on(cluster, &["service", "ps", name]), "docker"), name);
     let mut orch = cluster.orch(1);
     orch.args(["service", "ps", name]);
     let got = normalise(&screen(orch, "orch"), name);
     assert_eq!(want.len(), 5, "docker: {want:#?}");
-    assert_eq!(want.iter().filter(|l| l.contains(r"\_ <name>")).count(), 2, "docker: {want:#?}");
+    assert_eq!(
+        want.iter().filter(|l| l.contains(r"\_ <name>")).count(),
+        2,
+        "docker: {want:#?}"
+    );
     assert_eq!(got, want, "orch's service ps vs docker's");
 }

@@ -90,7 +90,12 @@ fn exec_shell_in_a_terminal_gets_the_window_size_and_restores_it() {
         side.ok(&["up", "-d", "--wait"]);
         let mut pty = Pty::spawn_sized(side.command(&["exec", "svc", "sh"]), 33, 101);
         pty.wait_for_text("/ # ", 60);
-        assert_ne!(pty.termios(), pty.initial, "{}: the terminal is not raw during exec", side.tool);
+        assert_ne!(
+            pty.termios(),
+            pty.initial,
+            "{}: the terminal is not raw during exec",
+            side.tool
+        );
         pty.send(b"stty size\r");
         pty.wait_for_text("33 101", 30);
         pty.set_size(40, 120);
@@ -124,7 +129,9 @@ fn prefixes(raw: &str, names: &[&str]) -> Vec<String> {
 /// with `--no-color`, or when stdout is a pipe, no escapes at all.
 #[test]
 fn logs_on_a_terminal_colour_the_prefixes_as_compose() {
-    let svc = |n: &str| format!("  {n}:\n    image: {TEST_IMAGE}\n    command: [\"sh\", \"-c\", \"echo {n} says hi; {LOOP}\"]\n");
+    let svc = |n: &str| {
+        format!("  {n}:\n    image: {TEST_IMAGE}\n    command: [\"sh\", \"-c\", \"echo {n} says hi; {LOOP}\"]\n")
+    };
     let yaml = format!("services:\n{}{}", svc("api"), svc("web"));
     let (_dir, o, r) = sides("logs", &yaml);
     let mut seen = Vec::new();
@@ -133,11 +140,20 @@ fn logs_on_a_terminal_colour_the_prefixes_as_compose() {
         let mut pty = Pty::spawn(side.command(&["logs"]));
         assert_eq!(pty.wait(60), 0, "{}: {}", side.tool, pty.text());
         let text = pty.text();
-        assert!(text.contains("web says hi") && text.contains("api says hi"), "{}: {text}", side.tool);
+        assert!(
+            text.contains("web says hi") && text.contains("api says hi"),
+            "{}: {text}",
+            side.tool
+        );
         seen.push(prefixes(&pty.raw(), &["api", "web"]));
         let mut plain = Pty::spawn(side.command(&["logs", "--no-color"]));
         assert_eq!(plain.wait(60), 0);
-        assert!(!plain.raw().contains('\x1b'), "{} --no-color: {:?}", side.tool, plain.raw());
+        assert!(
+            !plain.raw().contains('\x1b'),
+            "{} --no-color: {:?}",
+            side.tool,
+            plain.raw()
+        );
         let piped = side.ok(&["logs"]);
         assert!(!piped.contains('\x1b'), "{} piped: {piped:?}", side.tool);
     }
@@ -176,7 +192,9 @@ fn normalise(lines: &[String], project: &str) -> Vec<String> {
 fn up_progress_on_a_terminal_ends_on_compose_screen() {
     let mut yaml = String::from("services:\n");
     for i in 0..10 {
-        yaml.push_str(&format!("  s{i}:\n    image: {TEST_IMAGE}\n    command: [\"sh\", \"-c\", \"{LOOP}\"]\n"));
+        yaml.push_str(&format!(
+            "  s{i}:\n    image: {TEST_IMAGE}\n    command: [\"sh\", \"-c\", \"{LOOP}\"]\n"
+        ));
     }
     let (_dir, o, r) = sides("up", &yaml);
     let mut screens = Vec::new();

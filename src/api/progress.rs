@@ -41,7 +41,9 @@ impl Inner {
     fn count(&mut self) {
         let header = self.header.get_or_insert_with(|| {
             let h = self.multi.insert(0, ProgressBar::new_spinner());
-            h.set_style(ProgressStyle::with_template("[+] Running {msg}").unwrap_or_else(|_| ProgressStyle::default_spinner()));
+            h.set_style(
+                ProgressStyle::with_template("[+] Running {msg}").unwrap_or_else(|_| ProgressStyle::default_spinner()),
+            );
             h
         });
         let done = self.bars.values().filter(|b| b.is_finished()).count();

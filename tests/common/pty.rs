@@ -262,7 +262,10 @@ pub fn render(s: &str, cols: usize) -> Vec<String> {
             }
         }
     }
-    let mut out: Vec<String> = lines.into_iter().map(|l| l.into_iter().collect::<String>().trim_end().to_string()).collect();
+    let mut out: Vec<String> = lines
+        .into_iter()
+        .map(|l| l.into_iter().collect::<String>().trim_end().to_string())
+        .collect();
     while out.last().is_some_and(|l| l.is_empty()) {
         out.pop();
     }

@@ -56,7 +56,9 @@ fn malformed_create_flags_fail_as_docker_and_create_nothing() {
         ["--mount", "type=volume,nosuchkey=1"],
         ["--constraint", "node.role"],
     ] {
-        let args = ["service", "create", "--name", name, flag[0], flag[1], image, "sh", "-c", LOOP];
+        let args = [
+            "service", "create", "--name", name, flag[0], flag[1], image, "sh", "-c", LOOP,
+        ];
         let (want, got) = both_fail(cluster, 1, &args);
         let first = want.lines().next().unwrap_or("");
         assert_eq!(got, first.replace("docker ", "orch "), "{flag:?}");
@@ -94,7 +96,11 @@ fn unsatisfiable_constraint_waits_as_docker() {
         pty.send(&[3]);
         codes.push(pty.wait(30));
     }
-    assert!(screens[0].iter().any(|l| l.starts_with("1/1: no suitable node")), "docker: {:#?}", screens[0]);
+    assert!(
+        screens[0].iter().any(|l| l.starts_with("1/1: no suitable node")),
+        "docker: {:#?}",
+        screens[0]
+    );
     assert_eq!(screens[1], screens[0], "orch's screen vs docker's");
     // Both end on Ctrl-C (the service stays); docker exits 0 there, orch
     // 130 as after any interrupt (a known difference).
