@@ -140,6 +140,15 @@ pub fn print_error(err: &EvalAltResult, main: &Source, limits: &Limits) -> i32 {
             eprintln!("error: {}", crate::error::message(err));
             return EXIT_RUNTIME;
         }
+        // docker's swarm commands print an engine refusal as one line; the
+        // script line that made the call adds nothing for their users.
+        Some(Kind::Engine { what, status: Some(_) }) if swarm_command(&main.name) => {
+            let msg = crate::error::message(err);
+            let lead = format!("{what}: ");
+            let engine = msg.find(&lead).map_or(msg.as_str(), |i| &msg[i + lead.len()..]);
+            eprintln!("Error response from daemon: {engine}");
+            return EXIT_RUNTIME;
+        }
         // A compose file error is already a full diagnostic pointing into
         // the YAML; the script line that loaded it would only add noise.
         Some(Kind::Load { diagnostic }) => {
@@ -186,6 +195,12 @@ pub fn print_error(err: &EvalAltResult, main: &Source, limits: &Limits) -> i32 {
     } else {
         EXIT_RUNTIME
     }
+}
+
+/// Whether `name` is one of the built-in swarm commands (`orch service
+/// …`, `orch node …`), whose errors read as docker's CLI's.
+fn swarm_command(name: &str) -> bool {
+    ["stdlib/service/", "stdlib/node/"].iter().any(|p| name.starts_with(p))
 }
 
 /// miette's default wraps at 80 columns and breaks words such as image

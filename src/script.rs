@@ -227,7 +227,12 @@ async fn supervise(mut rx: tokio::sync::oneshot::Receiver<i32>) -> i32 {
         }
     };
     tokio::select! {
-        _ = &mut rx => return 130,
+        // A script that ends with `exit(n)` after the interrupt chose its
+        // code (compose's `up` 130, `service create`'s wait 0, as docker's).
+        code = &mut rx => return match *crate::api::util::EXIT_CODE.lock().unwrap() {
+            Some(_) => code.unwrap_or(130),
+            None => 130,
+        },
         _ = int.recv() => {},
         _ = term.recv() => {},
         _ = grace_over => {},

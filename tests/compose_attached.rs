@@ -8,13 +8,12 @@
 mod common;
 
 use std::io::{Read, Write};
-use std::os::fd::{FromRawFd, OwnedFd};
-use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use common::pty::Pty;
 use common::*;
 
 /// One tool on one project folder, under its own project name.
@@ -215,105 +214,6 @@ fn exit_codes_match_compose() {
     }
 }
 
-/// A child on a new pseudo terminal, its output collected in the background.
-struct Pty {
-    child: std::process::Child,
-    master: std::fs::File,
-    output: Arc<Mutex<Vec<u8>>>,
-}
-
-impl Pty {
-    fn spawn(mut cmd: Command) -> Pty {
-        let (mut master, mut slave) = (0, 0);
-        // SAFETY: openpty writes two descriptors it opened.
-        let rc = unsafe {
-            libc::openpty(
-                &mut master,
-                &mut slave,
-                std::ptr::null_mut(),
-                std::ptr::null(),
-                std::ptr::null(),
-            )
-        };
-        assert_eq!(rc, 0, "openpty: {}", std::io::Error::last_os_error());
-        // SAFETY: both descriptors were just opened and are owned here.
-        let (master, slave) = unsafe { (OwnedFd::from_raw_fd(master), OwnedFd::from_raw_fd(slave)) };
-        cmd.stdin(slave.try_clone().unwrap())
-            .stdout(slave.try_clone().unwrap())
-            .stderr(slave.try_clone().unwrap());
-        // SAFETY: only async-signal-safe calls between fork and exec.
-        unsafe {
-            cmd.pre_exec(|| {
-                if libc::setsid() < 0 || libc::ioctl(0, libc::TIOCSCTTY as _, 0) < 0 {
-                    return Err(std::io::Error::last_os_error());
-                }
-                Ok(())
-            });
-        }
-        let child = cmd.spawn().expect("spawn on a pty");
-        drop(slave);
-        let master = std::fs::File::from(master);
-        let output = Arc::new(Mutex::new(Vec::new()));
-        let (mut reader, sink) = (master.try_clone().unwrap(), output.clone());
-        std::thread::spawn(move || {
-            let mut buf = [0u8; 4096];
-            while let Ok(n) = reader.read(&mut buf) {
-                if n == 0 {
-                    break;
-                }
-                sink.lock().unwrap().extend_from_slice(&buf[..n]);
-            }
-        });
-        Pty { child, master, output }
-    }
-
-    /// What the terminal shows, without colour sequences.
-    fn text(&self) -> String {
-        let raw = String::from_utf8_lossy(&self.output.lock().unwrap()).into_owned();
-        let mut out = String::new();
-        let mut chars = raw.chars();
-        while let Some(c) = chars.next() {
-            if c == '\x1b' {
-                // CSI: ESC [ parameters, then one final letter.
-                for c in chars.by_ref() {
-                    if c.is_ascii_alphabetic() {
-                        break;
-                    }
-                }
-            } else {
-                out.push(c);
-            }
-        }
-        out
-    }
-
-    fn wait_for_text(&self, needle: &str, secs: u64) {
-        let end = Instant::now() + Duration::from_secs(secs);
-        while !self.text().contains(needle) {
-            assert!(Instant::now() < end, "no {needle:?} on the terminal:\n{}", self.text());
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-
-    fn wait(&mut self, secs: u64) -> i32 {
-        let end = Instant::now() + Duration::from_secs(secs);
-        loop {
-            if let Some(s) = self.child.try_wait().expect("wait") {
-                return s.code().unwrap_or(-1);
-            }
-            assert!(Instant::now() < end, "still running:\n{}", self.text());
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-}
-
-impl Drop for Pty {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 #[test]
 fn ctrl_c_in_a_terminal_stops_the_containers_and_exits_130() {
     let image = TEST_IMAGE;
@@ -334,7 +234,7 @@ fn ctrl_c_in_a_terminal_stops_the_containers_and_exits_130() {
     let mut pty = Pty::spawn(o.command(&["up"]));
     pty.wait_for_text("| ready", 60);
     pty.wait_for_text("| slow-ready", 60);
-    pty.master.write_all(&[3]).expect("type Ctrl-C");
+    pty.send(&[3]);
     assert_eq!(pty.wait(60), 130, "{}", pty.text());
     let text = pty.text();
     assert!(
@@ -371,9 +271,9 @@ fn second_ctrl_c_kills_the_containers() {
     let (_dir, o, _r) = sides("att-force", &yaml);
     let mut pty = Pty::spawn(o.command(&["up"]));
     pty.wait_for_text("| slow-ready", 60);
-    pty.master.write_all(&[3]).expect("type Ctrl-C");
+    pty.send(&[3]);
     pty.wait_for_text("Gracefully Stopping", 30);
-    pty.master.write_all(&[3]).expect("type Ctrl-C again");
+    pty.send(&[3]);
     assert_eq!(pty.wait(60), 130, "{}", pty.text());
     // Killed (SIGKILL), long before its 120 s grace period would end.
     let name = format!("{}-slow-1", o.project);
@@ -490,7 +390,7 @@ fn run_in_a_terminal_gets_a_tty_as_compose_does() {
     for side in [&r, &o] {
         let mut pty = Pty::spawn(side.command(&["run", "--rm", "svc", "sh"]));
         pty.wait_for_text("/ # ", 60);
-        pty.master.write_all(b"tty; exit 3\r").expect("type");
+        pty.send(b"tty; exit 3\r");
         assert_eq!(pty.wait(60), 3, "{}: {}", side.tool, pty.text());
         assert!(pty.text().contains("/dev/pts/0"), "{}: {}", side.tool, pty.text());
     }

@@ -31,6 +31,24 @@ struct Inner {
     mode: Mode,
     multi: MultiProgress,
     bars: HashMap<String, ProgressBar>,
+    /// compose's `[+] Running done/total` line above the resources'.
+    header: Option<ProgressBar>,
+}
+
+impl Inner {
+    /// Counts the resources shown and those done into the header (made
+    /// on the first event, as compose shows it with the first resource).
+    fn count(&mut self) {
+        let header = self.header.get_or_insert_with(|| {
+            let h = self.multi.insert(0, ProgressBar::new_spinner());
+            h.set_style(
+                ProgressStyle::with_template("[+] Running {msg}").unwrap_or_else(|_| ProgressStyle::default_spinner()),
+            );
+            h
+        });
+        let done = self.bars.values().filter(|b| b.is_finished()).count();
+        header.set_message(format!("{done}/{}", self.bars.len()));
+    }
 }
 
 /// A progress display. Cloning shares it (closures capture a copy).
@@ -82,7 +100,18 @@ pub mod api {
             mode,
             multi,
             bars: HashMap::new(),
+            header: None,
         }))))
+    }
+
+    /// The width (columns) of the terminal on stdout, 0 when stdout is not
+    /// a terminal: docker's progress bars show only on a wide one.
+    ///
+    /// ```rhai
+    /// let bars = progress::width() > 110;
+    /// ```
+    pub fn width() -> i64 {
+        super::super::attach::terminal_size().map_or(0, |(_, cols)| i64::from(cols))
     }
 
     /// Shows an event from `Plan.apply`, `plan::down` or
@@ -128,6 +157,7 @@ pub mod api {
                 if done {
                     bar.finish();
                 }
+                inner.count();
             }
         }
     }
@@ -144,6 +174,9 @@ pub mod api {
             if !b.is_finished() {
                 b.finish();
             }
+        }
+        if let Some(h) = &inner.header {
+            h.finish();
         }
     }
 }

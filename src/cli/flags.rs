@@ -101,13 +101,15 @@ pub(super) fn quiet(help: &'static str) -> Arg {
     flag("quiet", Some('q'), help)
 }
 
-/// `-d/--detach` of the swarm commands that wait for convergence.
+/// `-d/--detach[=BOOL]` of the swarm commands that wait for convergence
+/// (false unless given; `--detach=false` as docker takes it).
 pub(super) fn detach() -> Arg {
-    flag(
+    bool_opt(
         "detach",
-        Some('d'),
         "Exit immediately instead of waiting for the service to converge",
     )
+    .short('d')
+    .default_value("false")
 }
 
 /// An `ls` (alias `list`) with Docker's `-q`, `-f` and `--format`.

@@ -258,4 +258,5 @@ impl Drop for ProjectCleanup {
 }
 pub mod cluster;
 pub mod pair;
+pub mod pty;
 pub mod registry;
