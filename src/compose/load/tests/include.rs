@@ -1,19 +1,10 @@
 use std::path::Path;
 
-use super::{vars, write};
-use crate::compose::load::merge::{load_files, Acc, Cx};
-use crate::compose::load::Files;
+use super::{load_in, vars, write};
+use crate::compose::load::merge::Acc;
 
 fn load(dir: &Path) -> Result<Acc, String> {
-    let (mut files, mut unset, mut warnings) = (Files::default(), Vec::new(), Vec::new());
-    let mut cx = Cx {
-        files: &mut files,
-        unset: &mut unset,
-        warnings: &mut warnings,
-        no_interpolate: false,
-    };
-    let env = vars(&[("WHO", "parent")]);
-    load_files(&mut cx, &[dir.join("compose.yaml")], dir, &env, &[]).map_err(|e| e.message)
+    load_in(dir, &["compose.yaml"], &vars(&[("WHO", "parent")])).map(|(acc, _)| acc)
 }
 
 #[test]

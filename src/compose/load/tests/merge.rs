@@ -1,10 +1,9 @@
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde_json::{json, Value};
 
-use super::{obj, vars, write};
-use crate::compose::load::merge::{load_files, merge_service, Acc, Cx};
-use crate::compose::load::Files;
+use super::{load_in, obj, vars, write};
+use crate::compose::load::merge::{merge_service, Acc};
 
 fn tags(t: &[(&str, &str)]) -> Vec<(String, String)> {
     t.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
@@ -56,16 +55,7 @@ fn reset_removes_and_override_replaces() {
 }
 
 fn load(dir: &Path, names: &[&str]) -> Result<(Acc, Vec<String>), String> {
-    let (mut files, mut unset, mut warnings) = (Files::default(), Vec::new(), Vec::new());
-    let mut cx = Cx {
-        files: &mut files,
-        unset: &mut unset,
-        warnings: &mut warnings,
-        no_interpolate: false,
-    };
-    let paths: Vec<PathBuf> = names.iter().map(|n| dir.join(n)).collect();
-    let acc = load_files(&mut cx, &paths, dir, &vars(&[]), &[]).map_err(|e| e.message)?;
-    Ok((acc, warnings))
+    load_in(dir, names, &vars(&[]))
 }
 
 #[test]

@@ -18,10 +18,11 @@ mod service;
 mod validate;
 
 use std::collections::HashMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value};
 
+use super::merge::{load_files, Acc, Cx};
 use super::Files;
 use crate::compose::yaml::{self, Node};
 
@@ -52,4 +53,23 @@ pub(super) fn write(dir: &Path, name: &str, text: &str) {
 /// A JSON object (test literal) as a map.
 pub(super) fn obj(v: Value) -> Map<String, Value> {
     v.as_object().cloned().expect("an object")
+}
+
+/// Loads the files `names` of `dir` (in order, merged) with variables
+/// `env`: the merged project and the loader's warnings, or its message.
+pub(super) fn load_in(
+    dir: &Path,
+    names: &[&str],
+    env: &HashMap<String, String>,
+) -> Result<(Acc, Vec<String>), String> {
+    let (mut files, mut unset, mut warnings) = (Files::default(), Vec::new(), Vec::new());
+    let mut cx = Cx {
+        files: &mut files,
+        unset: &mut unset,
+        warnings: &mut warnings,
+        no_interpolate: false,
+    };
+    let paths: Vec<PathBuf> = names.iter().map(|n| dir.join(n)).collect();
+    let acc = load_files(&mut cx, &paths, dir, env, &[]).map_err(|e| e.message)?;
+    Ok((acc, warnings))
 }
