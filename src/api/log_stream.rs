@@ -151,14 +151,14 @@ pub fn stream_logs(ctx: &NativeCallContext, list: Array, opts: Map, each: FnPtr)
 /// more lines are ready, so `-f` shows each line as it comes.
 pub fn print_logs(list: Array, opts: Map, printer: LogPrinter, sources: Map) -> RhaiResult<()> {
     let (mut merged, until_first_exit) = open(list, opts)?;
-    let sources: HashMap<String, String> = sources
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-    let shown = |name: &str| sources.get(name).cloned().unwrap_or_else(|| name.to_string());
-    let mut lines = Lines::default();
-    let mut buf = Vec::with_capacity(64 << 10);
-    let result = bridge::block_on_until_interrupt(async {
+    let sources: HashMap<String, String> = sources.into_iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    // On a runtime worker, beside the connections' own tasks: read on the
+    // script thread, every frame was a wake-up across threads (two thirds
+    // of the time went to context switches).
+    let task = bridge::handle().spawn(async move {
+        let shown = |name: &str| sources.get(name).cloned().unwrap_or_else(|| name.to_string());
+        let mut lines = Lines::default();
+        let mut buf = Vec::with_capacity(64 << 10);
         loop {
             let next = match merged.next().now_or_never() {
                 Some(next) => next,
@@ -174,11 +174,15 @@ pub fn print_logs(list: Array, opts: Map, printer: LogPrinter, sources: Map) -> 
                 None => {}
             }
         }
-        Ok(())
+        lines.finish(|n, l, _| printer.format_line(&mut buf, &shown(n), l));
+        flush(&mut buf);
     });
-    lines.finish(|n, l, _| printer.format_line(&mut buf, &shown(n), l));
-    flush(&mut buf);
-    result
+    let abort = task.abort_handle();
+    let done = bridge::block_on_until_interrupt(async { task.await.map_err(|e| format!("container::logs: {e}").into()) });
+    if done.is_err() {
+        abort.abort();
+    }
+    done
 }
 
 /// Writes out what is buffered; a closed pipe (`orch logs | head`) only
