@@ -8,73 +8,14 @@
 mod common;
 
 use std::io::{Read, Write};
-use std::path::PathBuf;
-use std::process::{Command, Output, Stdio};
+
+use std::process::{Output, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use common::pty::Pty;
+use common::side::{sides, Side};
 use common::*;
-
-/// One tool on one project folder, under its own project name.
-struct Side {
-    tool: &'static str,
-    project: String,
-    dir: PathBuf,
-}
-
-impl Side {
-    fn command(&self, args: &[&str]) -> Command {
-        let mut cmd = if self.tool == "orch" {
-            orch()
-        } else {
-            Command::new(compose_ref())
-        };
-        cmd.args(args)
-            .current_dir(&self.dir)
-            .env_remove("COMPOSE_PROJECT_NAME")
-            .env_remove("COMPOSE_FILE")
-            .env_remove("COMPOSE_PROFILES");
-        cmd
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        self.command(args)
-            .stdin(Stdio::null())
-            .output()
-            .expect("run compose tool")
-    }
-}
-
-impl Drop for Side {
-    fn drop(&mut self) {
-        let _ = Command::new(compose_ref())
-            .args(["-p", &self.project, "down", "-v", "--remove-orphans", "-t", "0"])
-            .current_dir(&self.dir)
-            .output();
-    }
-}
-
-/// One folder per tool holding `yaml` under its own `name:`, so commands
-/// need neither `-p` nor COMPOSE_PROJECT_NAME (both change which errors
-/// compose reports).
-fn sides(tag: &str, yaml: &str) -> (tempfile::TempDir, Side, Side) {
-    test_image();
-    let dir = tempfile::tempdir().expect("tempdir");
-    let side = |tool: &'static str| {
-        let project = unique(&format!("{tag}-{tool}"));
-        let folder = dir.path().join(tool);
-        std::fs::create_dir(&folder).expect("mkdir");
-        std::fs::write(folder.join("compose.yaml"), format!("name: {project}\n{yaml}")).expect("write compose.yaml");
-        Side {
-            tool,
-            project,
-            dir: folder,
-        }
-    };
-    let (o, r) = (side("orch"), side("ref"));
-    (dir, o, r)
-}
 
 fn code(o: &Output) -> i32 {
     o.status.code().unwrap_or(-1)

@@ -5,69 +5,9 @@
 
 mod common;
 
-use std::path::PathBuf;
-use std::process::{Command, Stdio};
-
 use common::pty::{render, strip_ansi, Pty};
+use common::side::sides;
 use common::*;
-
-/// One tool on its own project folder (`name:` in the file).
-struct Side {
-    tool: &'static str,
-    project: String,
-    dir: PathBuf,
-}
-
-impl Side {
-    fn command(&self, args: &[&str]) -> Command {
-        let mut cmd = if self.tool == "orch" {
-            orch()
-        } else {
-            Command::new(compose_ref())
-        };
-        cmd.args(args)
-            .current_dir(&self.dir)
-            .env_remove("COMPOSE_PROJECT_NAME")
-            .env_remove("COMPOSE_FILE")
-            .env_remove("NO_COLOR");
-        cmd
-    }
-
-    fn ok(&self, args: &[&str]) -> String {
-        let out = self.command(args).stdin(Stdio::null()).output().expect("run");
-        assert!(out.status.success(), "{} {args:?}: {}", self.tool, stderr(&out));
-        stdout(&out)
-    }
-}
-
-impl Drop for Side {
-    fn drop(&mut self) {
-        let _ = Command::new(compose_ref())
-            .args(["-p", &self.project, "down", "-v", "--remove-orphans", "-t", "0"])
-            .current_dir(&self.dir)
-            .output();
-    }
-}
-
-/// (orch, compose), each on `yaml` under a project name of its own.
-fn sides(tag: &str, yaml: &str) -> (tempfile::TempDir, Side, Side) {
-    test_image();
-    let dir = tempfile::tempdir().expect("tempdir");
-    let side = |tool: &'static str| {
-        let project = unique(&format!("pty-{tag}-{tool}"));
-        let folder = dir.path().join(tool);
-        std::fs::create_dir(&folder).expect("mkdir");
-        let text = format!("name: {project}\n{yaml}");
-        std::fs::write(folder.join("compose.yaml"), text).expect("write compose.yaml");
-        Side {
-            tool,
-            project,
-            dir: folder,
-        }
-    };
-    let (o, r) = (side("orch"), side("compose"));
-    (dir, o, r)
-}
 
 const LOOP: &str = "trap 'exit 0' TERM; while true; do sleep 1; done";
 
@@ -85,7 +25,7 @@ fn render_applies_cursor_moves_erases_and_wraps() {
 #[test]
 fn exec_shell_in_a_terminal_gets_the_window_size_and_restores_it() {
     let yaml = format!("services:\n  svc:\n    image: {TEST_IMAGE}\n    command: [\"sh\", \"-c\", \"{LOOP}\"]\n");
-    let (_dir, o, r) = sides("exec", &yaml);
+    let (_dir, o, r) = sides("pty-exec", &yaml);
     for side in [&r, &o] {
         side.ok(&["up", "-d", "--wait"]);
         let mut pty = Pty::spawn_sized(side.command(&["exec", "svc", "sh"]), 33, 101);
@@ -133,7 +73,7 @@ fn logs_on_a_terminal_colour_the_prefixes_as_compose() {
         format!("  {n}:\n    image: {TEST_IMAGE}\n    command: [\"sh\", \"-c\", \"echo {n} says hi; {LOOP}\"]\n")
     };
     let yaml = format!("services:\n{}{}", svc("api"), svc("web"));
-    let (_dir, o, r) = sides("logs", &yaml);
+    let (_dir, o, r) = sides("pty-logs", &yaml);
     let mut seen = Vec::new();
     for side in [&r, &o] {
         side.ok(&["up", "-d", "--wait"]);
@@ -196,7 +136,7 @@ fn up_progress_on_a_terminal_ends_on_compose_screen() {
             "  s{i}:\n    image: {TEST_IMAGE}\n    command: [\"sh\", \"-c\", \"{LOOP}\"]\n"
         ));
     }
-    let (_dir, o, r) = sides("up", &yaml);
+    let (_dir, o, r) = sides("pty-up", &yaml);
     let mut screens = Vec::new();
     for side in [&r, &o] {
         let mut pty = Pty::spawn_sized(side.command(&["up", "-d"]), 40, 200);

@@ -260,3 +260,4 @@ pub mod cluster;
 pub mod pair;
 pub mod pty;
 pub mod registry;
+pub mod side;
