@@ -151,7 +151,10 @@ pub fn stream_logs(ctx: &NativeCallContext, list: Array, opts: Map, each: FnPtr)
 /// more lines are ready, so `-f` shows each line as it comes.
 pub fn print_logs(list: Array, opts: Map, printer: LogPrinter, sources: Map) -> RhaiResult<()> {
     let (mut merged, until_first_exit) = open(list, opts)?;
-    let sources: HashMap<String, String> = sources.into_iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    let sources: HashMap<String, String> = sources
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
     // On a runtime worker, beside the connections' own tasks: read on the
     // script thread, every frame was a wake-up across threads (two thirds
     // of the time went to context switches).
@@ -178,7 +181,8 @@ pub fn print_logs(list: Array, opts: Map, printer: LogPrinter, sources: Map) -> 
         flush(&mut buf);
     });
     let abort = task.abort_handle();
-    let done = bridge::block_on_until_interrupt(async { task.await.map_err(|e| format!("container::logs: {e}").into()) });
+    let done =
+        bridge::block_on_until_interrupt(async { task.await.map_err(|e| format!("container::logs: {e}").into()) });
     if done.is_err() {
         abort.abort();
     }

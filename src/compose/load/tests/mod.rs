@@ -57,11 +57,7 @@ pub(super) fn obj(v: Value) -> Map<String, Value> {
 
 /// Loads the files `names` of `dir` (in order, merged) with variables
 /// `env`: the merged project and the loader's warnings, or its message.
-pub(super) fn load_in(
-    dir: &Path,
-    names: &[&str],
-    env: &HashMap<String, String>,
-) -> Result<(Acc, Vec<String>), String> {
+pub(super) fn load_in(dir: &Path, names: &[&str], env: &HashMap<String, String>) -> Result<(Acc, Vec<String>), String> {
     let (mut files, mut unset, mut warnings) = (Files::default(), Vec::new(), Vec::new());
     let mut cx = Cx {
         files: &mut files,
