@@ -8,48 +8,17 @@
 
 mod common;
 
-use std::path::PathBuf;
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 
+use common::side::Side;
 use common::*;
 use serde_json::Value;
 
-struct Side {
-    tool: &'static str,
-    project: String,
-    dir: PathBuf,
-}
-
-impl Side {
-    fn run(&self, args: &[&str]) -> Output {
-        let mut cmd = if self.tool == "orch" {
-            orch()
-        } else {
-            Command::new(compose_ref())
-        };
-        cmd.args(args)
-            .current_dir(&self.dir)
-            .env_remove("COMPOSE_PROJECT_NAME")
-            .env_remove("COMPOSE_FILE")
-            .stdin(Stdio::null());
-        cmd.output().expect("run compose tool")
-    }
-
-    /// stdout with this side's project name and folder as placeholders.
-    fn text(&self, o: &Output) -> String {
-        stdout(o)
-            .replace(&self.dir.display().to_string(), "DIR")
-            .replace(&self.project, "P")
-    }
-}
-
-impl Drop for Side {
-    fn drop(&mut self) {
-        let _ = Command::new(compose_ref())
-            .args(["-p", &self.project, "down", "-v", "--remove-orphans", "-t", "0"])
-            .current_dir(&self.dir)
-            .output();
-    }
+/// stdout with `side`'s project name and folder as placeholders.
+fn text(side: &Side, o: &Output) -> String {
+    stdout(o)
+        .replace(&side.dir.display().to_string(), "DIR")
+        .replace(&side.project, "P")
 }
 
 fn project(tag: &str) -> (tempfile::TempDir, Side, Side) {
@@ -130,7 +99,7 @@ fn ps_json_and_templates_match_compose() {
         r.run(&["ps", "-a", "--format", "json"]),
     );
     assert_eq!(code(&got), code(&want), "{}", stderr(&got));
-    let (gv, wv) = (ps_json(&o, &o.text(&got)), ps_json(&r, &r.text(&want)));
+    let (gv, wv) = (ps_json(&o, &text(&o, &got)), ps_json(&r, &text(&r, &want)));
     assert_eq!(gv.len(), 2);
     assert_eq!(gv, wv);
     assert_eq!(gv[1]["ExitCode"], 2);
@@ -153,7 +122,7 @@ fn ps_json_and_templates_match_compose() {
         let args = ["ps", "-a", "--format", format];
         let (got, want) = (o.run(&args), r.run(&args));
         assert_eq!(code(&got), code(&want), "{format}: {}", stderr(&got));
-        assert_eq!(o.text(&got), r.text(&want), "{format}");
+        assert_eq!(text(&o, &got), text(&r, &want), "{format}");
     }
     // Bad templates fail as compose's do, printing nothing on stdout.
     for format in ["{{.Nope}}", "{{end}", "{{if .State}}x", "{{nosuch .Name}}"] {
@@ -170,7 +139,7 @@ fn ps_json_and_templates_match_compose() {
 fn images_and_ls_json_match_compose() {
     let (_dir, o, r) = project("fmt-img");
     let sorted = |s: &Side, o: &Output| {
-        let mut v: Vec<Value> = serde_json::from_str(&s.text(o)).unwrap_or_else(|e| panic!("{}: {e}", s.tool));
+        let mut v: Vec<Value> = serde_json::from_str(&text(s, o)).unwrap_or_else(|e| panic!("{}: {e}", s.tool));
         v.sort_by_key(|x| x["ContainerName"].as_str().unwrap_or("").to_string());
         v
     };
@@ -193,11 +162,11 @@ fn images_and_ls_json_match_compose() {
     );
     assert_eq!(code(&got), code(&want));
     let mine = |s: &Side, o: &Output| -> Vec<Value> {
-        let all: Vec<Value> = serde_json::from_str(&s.text(o)).expect("ls json");
+        let all: Vec<Value> = serde_json::from_str(&text(s, o)).expect("ls json");
         all.into_iter().filter(|p| p["Name"] == "P").collect()
     };
     let (gv, wv) = (mine(&o, &got), mine(&r, &want));
-    assert_eq!(gv.len(), 1, "{}", o.text(&got));
+    assert_eq!(gv.len(), 1, "{}", text(&o, &got));
     assert_eq!(gv, wv);
     assert_eq!(
         serde_json::to_string(&gv[0]).unwrap(),

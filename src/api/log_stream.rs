@@ -159,7 +159,6 @@ pub fn print_logs(list: Array, opts: Map, printer: LogPrinter, sources: Map) -> 
     // script thread, every frame was a wake-up across threads (two thirds
     // of the time went to context switches).
     let task = bridge::handle().spawn(async move {
-        let shown = |name: &str| sources.get(name).cloned().unwrap_or_else(|| name.to_string());
         let mut lines = Lines::default();
         let mut buf = Vec::with_capacity(64 << 10);
         loop {
@@ -172,12 +171,14 @@ pub fn print_logs(list: Array, opts: Map, printer: LogPrinter, sources: Map) -> 
             };
             let Some((name, item)) = next else { break };
             match item {
-                Some(item) => lines.push(&name, item, |n, l, _| printer.format_line(&mut buf, &shown(n), l)),
+                Some(item) => lines.push(&name, item, |n, l, _| {
+                    printer.format_line(&mut buf, shown(&sources, n), l)
+                }),
                 None if until_first_exit => break,
                 None => {}
             }
         }
-        lines.finish(|n, l, _| printer.format_line(&mut buf, &shown(n), l));
+        lines.finish(|n, l, _| printer.format_line(&mut buf, shown(&sources, n), l));
         flush(&mut buf);
     });
     let abort = task.abort_handle();
@@ -187,6 +188,11 @@ pub fn print_logs(list: Array, opts: Map, printer: LogPrinter, sources: Map) -> 
         abort.abort();
     }
     done
+}
+
+/// The name `sources` shows container `name` by, its own where absent.
+fn shown<'a>(sources: &'a HashMap<String, String>, name: &'a str) -> &'a str {
+    sources.get(name).map_or(name, String::as_str)
 }
 
 /// Writes out what is buffered; a closed pipe (`orch logs | head`) only

@@ -37,7 +37,7 @@ const USER_MAPS: &[&str] = &[
 /// copies what is printed (a second copy of 1,000 services for the
 /// escapes was a tenth of `config`'s time).
 pub fn to_yaml(v: &Value) -> String {
-    let doc = match v {
+    let mut doc = match v {
         Value::Object(m) => {
             let mut out = Map::new();
             for k in TOP_ORDER {
@@ -56,7 +56,6 @@ pub fn to_yaml(v: &Value) -> String {
         }
         other => escaped(other, false),
     };
-    let mut doc = doc;
     blkio_yaml_keys(&mut doc);
     let mut out = String::new();
     write(&mut out, &doc, 0);
