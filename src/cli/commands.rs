@@ -6,7 +6,7 @@
 
 use clap::{Arg, ArgAction, Command};
 
-use super::flags::{bool_opt, flag, ls, multi, num, one_or_more, opt, positional, services, timeout};
+use super::flags::{flag, ls, multi, num, one_or_more, opt, positional, services, table, timeout};
 
 /// Folder of the stdlib scripts behind top-level commands.
 pub const TOP_LEVEL_GROUP: &str = "compose";
@@ -56,32 +56,27 @@ fn compose_globals() -> Vec<Arg> {
 
 /// Flags shared by the commands that converge a project (up, create, plan).
 fn converge_flags(c: Command) -> Command {
-    c.arg(flag("build", None, "Build images before starting containers"))
-        .arg(flag("no-build", None, "Don't build an image, even if it's missing"))
-        .arg(flag(
-            "force-recreate",
-            None,
+    c.args(table(&[
+        ("--build", "Build images before starting containers"),
+        ("--no-build", "Don't build an image, even if it's missing"),
+        (
+            "--force-recreate",
             "Recreate containers even if their configuration and image haven't changed",
-        ))
-        .arg(flag(
-            "no-recreate",
-            None,
-            "If containers already exist, don't recreate them",
-        ))
-        .arg(flag("no-deps", None, "Don't start linked services"))
-        .arg(flag("always-recreate-deps", None, "Recreate dependent containers"))
-        .arg(flag(
-            "remove-orphans",
-            None,
+        ),
+        ("--no-recreate", "If containers already exist, don't recreate them"),
+        ("--no-deps", "Don't start linked services"),
+        ("--always-recreate-deps", "Recreate dependent containers"),
+        (
+            "--remove-orphans",
             "Remove containers for services not defined in the Compose file",
-        ))
-        .arg(multi("scale", "Scale SERVICE to NUM instances (SERVICE=NUM)"))
-        .arg(flag(
-            "yes",
-            Some('y'),
+        ),
+        ("--scale list", "Scale SERVICE to NUM instances (SERVICE=NUM)"),
+        (
+            "-y --yes",
             "Assume \"yes\" as answer to all prompts and run non-interactively",
-        ))
-        .arg(services())
+        ),
+    ]))
+    .arg(services())
 }
 
 /// compose's `--quiet-pull` of up and create. orch prints no per-layer
@@ -107,14 +102,7 @@ fn converge_commands() -> Vec<Command> {
     vec![
         Command::new("watch")
             .about("Deploy, then redeploy on every save of the project's files, only what changed")
-            .arg(flag("no-up", None, "Do not build & start services before watching"))
-            .arg(bool_opt("prune", "Prune dangling images on rebuild (default true)"))
-            .arg(flag("quiet", None, "Print nothing but errors"))
-            .arg(flag(
-                "down-on-exit",
-                None,
-                "Remove the project's containers and networks when the watch ends",
-            ))
+            .args(table(&[("--no-up", "Do not build & start services before watching"), ("--prune bool", "Prune dangling images on rebuild (default true)"), ("--quiet", "Print nothing but errors"), ("--down-on-exit", "Remove the project's containers and networks when the watch ends"),]))
             .arg(
                 Arg::new("debounce")
                     .long("debounce")
@@ -130,12 +118,7 @@ fn converge_commands() -> Vec<Command> {
             .arg(Arg::new("services").num_args(0..).value_name("SERVICE")),
         Command::new("autoscale")
             .about("Scale services by rules (x-orch-autoscale in the compose file, or a rules script), as Kubernetes' HPA does")
-            .arg(flag("dry-run", None, "Print the decisions, scale nothing"))
-            .arg(flag("once", None, "Evaluate every rule once, then exit"))
-            .arg(opt("interval", "Seconds between evaluations (default: the first rule's interval, else 15)"))
-            .arg(multi("host", "Engine or swarm manager to talk to; repeat to give managers to fail over to"))
-            .arg(multi("node-host", "Engine address of a swarm node, NODE=HOST (default: a docker context named after the node, else its orch.engine label)"))
-            .arg(opt("format", "Decision lines as text (default) or json"))
+            .args(table(&[("--dry-run", "Print the decisions, scale nothing"), ("--once", "Evaluate every rule once, then exit"), ("--interval string", "Seconds between evaluations (default: the first rule's interval, else 15)"), ("--host list", "Engine or swarm manager to talk to; repeat to give managers to fail over to"), ("--node-host list", "Engine address of a swarm node, NODE=HOST (default: a docker context named after the node, else its orch.engine label)"), ("--format string", "Decision lines as text (default) or json"),]))
             .arg(multi("service", "Only these services' rules (compose file rules)").id("services"))
             .arg(Arg::new("rules").value_name("RULES.rhai").help("A script whose fn rules() returns the rules")),
         converge_flags(Command::new("up").about("Create and start containers"))
@@ -154,43 +137,7 @@ fn converge_commands() -> Vec<Command> {
                 "Maximum duration in seconds to wait for the project to be running|healthy",
             ))
             .arg(timeout())
-            .arg(flag(
-                "abort-on-container-exit",
-                None,
-                "Stops all containers if any container was stopped. Incompatible with -d",
-            ))
-            .arg(flag(
-                "abort-on-container-failure",
-                None,
-                "Stops all containers if any container exited with failure. Incompatible with -d",
-            ))
-            .arg(opt(
-                "exit-code-from",
-                "Return the exit code of the selected service container. Implies --abort-on-container-exit",
-            ))
-            .arg(multi(
-                "attach",
-                "Restrict attaching to the specified services. Incompatible with --attach-dependencies.",
-            ))
-            .arg(multi(
-                "no-attach",
-                "Do not attach (stream logs) to the specified services",
-            ))
-            .arg(flag(
-                "attach-dependencies",
-                None,
-                "Automatically attach to log output of dependent services",
-            ))
-            .arg(flag("timestamps", None, "Show timestamps"))
-            .arg(flag("no-start", None, "Don't start the services after creating them"))
-            .arg(flag("dry-run", None, "Print the plan and change nothing"))
-            .arg(flag("no-color", None, "Produce monochrome output"))
-            .arg(flag("no-log-prefix", None, "Don't print prefix in logs"))
-            .arg(flag(
-                "renew-anon-volumes",
-                Some('V'),
-                "Recreate anonymous volumes instead of retrieving data from the previous containers",
-            ))
+            .args(table(&[("--abort-on-container-exit", "Stops all containers if any container was stopped. Incompatible with -d"), ("--abort-on-container-failure", "Stops all containers if any container exited with failure. Incompatible with -d"), ("--exit-code-from string", "Return the exit code of the selected service container. Implies --abort-on-container-exit"), ("--attach list", "Restrict attaching to the specified services. Incompatible with --attach-dependencies."), ("--no-attach list", "Do not attach (stream logs) to the specified services"), ("--attach-dependencies", "Automatically attach to log output of dependent services"), ("--timestamps", "Show timestamps"), ("--no-start", "Don't start the services after creating them"), ("--dry-run", "Print the plan and change nothing"), ("--no-color", "Produce monochrome output"), ("--no-log-prefix", "Don't print prefix in logs"), ("-V --renew-anon-volumes", "Recreate anonymous volumes instead of retrieving data from the previous containers"),]))
             .arg(quiet_pull())
             .arg(opt("pull", "Pull image before running (\"always\"|\"missing\"|\"never\") (default \"policy\")"))
             .arg(flag("quiet-build", None, "Suppress the build output")),
@@ -210,46 +157,14 @@ fn project_commands() -> Vec<Command> {
         Command::new("config")
             .about("Parse, resolve and render compose file in canonical format")
             .after_help("`orch config create|inspect|ls|rm` (or `list`, `remove`) right after `config` manage swarm configs, as `docker config` does; a compose service of such a name: `orch config -- ls`.")
-            .arg(opt("format", "Format the output. Values: [yaml | json]"))
-            .arg(flag("services", None, "Print the service names, one per line"))
-            .arg(flag("volumes", None, "Print the volume names, one per line"))
-            .arg(flag("networks", None, "Print the network names, one per line"))
-            .arg(flag("profiles", None, "Print the profile names, one per line"))
-            .arg(flag("images", None, "Print the image names, one per line"))
-            .arg(flag("resolve-image-digests", None, "Pin image tags to digests"))
-            .arg(flag("lock-image-digests", None, "Produces an override file with image digests"))
-            .arg(opt("hash", "Print the service config hash, one per line (\"*\" for all)"))
-            .arg(flag("quiet", Some('q'), "Only validate the configuration, don't print anything"))
-            .arg(flag("no-interpolate", None, "Don't interpolate environment variables"))
-            .arg(flag("no-normalize", None, "Don't normalize compose model"))
-            .arg(flag("no-path-resolution", None, "Don't resolve file paths"))
+            .args(table(&[("--format string", "Format the output. Values: [yaml | json]"), ("--services", "Print the service names, one per line"), ("--volumes", "Print the volume names, one per line"), ("--networks", "Print the network names, one per line"), ("--profiles", "Print the profile names, one per line"), ("--images", "Print the image names, one per line"), ("--resolve-image-digests", "Pin image tags to digests"), ("--lock-image-digests", "Produces an override file with image digests"), ("--hash string", "Print the service config hash, one per line (\"*\" for all)"), ("-q --quiet", "Only validate the configuration, don't print anything"), ("--no-interpolate", "Don't interpolate environment variables"), ("--no-normalize", "Don't normalize compose model"), ("--no-path-resolution", "Don't resolve file paths"),]))
             // compose's loader has resolved the env files and the
             // value-less variables already: its flag changes nothing.
-            .arg(flag("no-env-resolution", None, "Don't resolve service env files"))
-            .arg(flag(
-                "no-consistency",
-                None,
-                "Don't check model consistency - warning: may produce invalid Compose output",
-            ))
-            .arg(flag("variables", None, "Print model variables and default values"))
-            .arg(flag("environment", None, "Print environment used for interpolation"))
-            .arg(opt("output", "Save to file (default to stdout)").short('o'))
+            .args(table(&[("--no-env-resolution", "Don't resolve service env files"), ("--no-consistency", "Don't check model consistency - warning: may produce invalid Compose output"), ("--variables", "Print model variables and default values"), ("--environment", "Print environment used for interpolation"), ("-o --output string", "Save to file (default to stdout)"),]))
             .arg(Arg::new("service-names").num_args(0..).value_name("SERVICE")),
         Command::new("ps")
             .about("List containers")
-            .arg(flag(
-                "all",
-                Some('a'),
-                "Show all stopped containers (including those created by the run command)",
-            ))
-            .arg(flag("quiet", Some('q'), "Only display IDs"))
-            .arg(flag("services", None, "Display services"))
-            .arg(opt("filter", "Filter services by a property (supported filters: status)"))
-            .arg(multi(
-                "status",
-                "Filter services by status. Values: [paused | restarting | removing | running | dead | created | exited]",
-            ))
-            .arg(flag("no-trunc", None, "Don't truncate output"))
+            .args(table(&[("-a --all", "Show all stopped containers (including those created by the run command)"), ("-q --quiet", "Only display IDs"), ("--services", "Display services"), ("--filter string", "Filter services by a property (supported filters: status)"), ("--status list", "Filter services by status. Values: [paused | restarting | removing | running | dead | created | exited]"), ("--no-trunc", "Don't truncate output"),]))
             .arg(
                 opt("orphans", "Include orphaned services (not declared by project)")
                     .num_args(0..=1)
@@ -266,10 +181,7 @@ fn project_commands() -> Vec<Command> {
             .arg(services()),
         Command::new("ls")
             .about("List running compose projects")
-            .arg(flag("all", Some('a'), "Show all stopped Compose projects"))
-            .arg(flag("quiet", Some('q'), "Only display project names"))
-            .arg(multi("filter", "Filter output based on conditions provided"))
-            .arg(opt("format", "Format the output. Values: [table | json]").default_value("table")),
+            .args(table(&[("-a --all", "Show all stopped Compose projects"), ("-q --quiet", "Only display project names"), ("--filter list", "Filter output based on conditions provided"), ("--format string=table", "Format the output. Values: [table | json]"),])),
         Command::new("version")
             .about("Show the orch version information")
             .arg(opt("format", "Format the output. Values: [pretty | json]. (Default: pretty)").short('f'))
@@ -358,22 +270,16 @@ fn image_commands() -> Vec<Command> {
     vec![
         Command::new("build")
             .about("Build or rebuild services")
-            .arg(flag("no-cache", None, "Do not use cache when building the image"))
-            .arg(multi("build-arg", "Set build-time variables for services"))
-            .arg(flag(
-                "pull",
-                None,
-                "Always attempt to pull a newer version of the image",
-            ))
-            .arg(flag("quiet", Some('q'), "Don't print anything to STDOUT"))
-            .arg(flag("push", None, "Push service images"))
-            .arg(flag("print", None, "Print equivalent bake file"))
-            .arg(flag("check", None, "Check build configuration"))
-            .arg(flag(
-                "with-dependencies",
-                None,
-                "Also build dependencies (transitively)",
-            ))
+            .args(table(&[
+                ("--no-cache", "Do not use cache when building the image"),
+                ("--build-arg list", "Set build-time variables for services"),
+                ("--pull", "Always attempt to pull a newer version of the image"),
+                ("-q --quiet", "Don't print anything to STDOUT"),
+                ("--push", "Push service images"),
+                ("--print", "Print equivalent bake file"),
+                ("--check", "Check build configuration"),
+                ("--with-dependencies", "Also build dependencies (transitively)"),
+            ]))
             .arg(
                 opt(
                     "memory",
@@ -385,19 +291,16 @@ fn image_commands() -> Vec<Command> {
             .arg(services()),
         Command::new("pull")
             .about("Pull service images")
-            .arg(flag(
-                "ignore-pull-failures",
-                None,
-                "Pull what it can and ignores images with pull failures",
-            ))
-            .arg(flag("quiet", Some('q'), "Pull without printing progress information"))
-            .arg(flag("ignore-buildable", None, "Ignore images that can be built"))
-            .arg(flag(
-                "include-deps",
-                None,
-                "Also pull services declared as dependencies",
-            ))
-            .arg(opt("policy", "Apply pull policy (\"missing\"|\"always\")"))
+            .args(table(&[
+                (
+                    "--ignore-pull-failures",
+                    "Pull what it can and ignores images with pull failures",
+                ),
+                ("-q --quiet", "Pull without printing progress information"),
+                ("--ignore-buildable", "Ignore images that can be built"),
+                ("--include-deps", "Also pull services declared as dependencies"),
+                ("--policy string", "Apply pull policy (\"missing\"|\"always\")"),
+            ]))
             .arg(services()),
         Command::new("push")
             .about("Push service images")
@@ -430,18 +333,20 @@ fn container_commands() -> Vec<Command> {
                 .short('n')
                 .default_value("all"),
             )
-            .arg(flag("timestamps", Some('t'), "Show timestamps"))
-            .arg(opt(
-                "since",
-                "Show logs since timestamp (e.g. 2013-01-02T13:23:37Z) or relative (e.g. 42m for 42 minutes)",
-            ))
-            .arg(opt(
-                "until",
-                "Show logs before a timestamp (e.g. 2013-01-02T13:23:37Z) or relative (e.g. 42m for 42 minutes)",
-            ))
-            .arg(flag("no-color", None, "Produce monochrome output"))
-            .arg(flag("no-log-prefix", None, "Don't print prefix in logs"))
-            .arg(num("index", "index of the container if service has multiple replicas"))
+            .args(table(&[
+                ("-t --timestamps", "Show timestamps"),
+                (
+                    "--since string",
+                    "Show logs since timestamp (e.g. 2013-01-02T13:23:37Z) or relative (e.g. 42m for 42 minutes)",
+                ),
+                (
+                    "--until string",
+                    "Show logs before a timestamp (e.g. 2013-01-02T13:23:37Z) or relative (e.g. 42m for 42 minutes)",
+                ),
+                ("--no-color", "Produce monochrome output"),
+                ("--no-log-prefix", "Don't print prefix in logs"),
+                ("--index N", "index of the container if service has multiple replicas"),
+            ]))
             .arg(services()),
         Command::new("top")
             .about("Display the running processes")
@@ -454,16 +359,14 @@ fn container_commands() -> Vec<Command> {
             .arg(Arg::new("private_port").required(true).value_name("PRIVATE_PORT")),
         Command::new("exec")
             .about("Execute a command in a running container")
-            .arg(flag(
-                "detach",
-                Some('d'),
-                "Detached mode: Run command in the background",
-            ))
-            .arg(multi("env", "Set environment variables").short('e'))
-            .arg(opt("user", "Run the command as this user").short('u'))
-            .arg(opt("workdir", "Path to workdir directory for this command").short('w'))
-            .arg(flag("privileged", None, "Give extended privileges to the process"))
-            .arg(num("index", "Index of the container if service has multiple replicas").default_value("1"))
+            .args(table(&[
+                ("-d --detach", "Detached mode: Run command in the background"),
+                ("-e --env list", "Set environment variables"),
+                ("-u --user string", "Run the command as this user"),
+                ("-w --workdir string", "Path to workdir directory for this command"),
+                ("--privileged", "Give extended privileges to the process"),
+                ("--index N=1", "Index of the container if service has multiple replicas"),
+            ]))
             .arg(
                 flag(
                     "no-TTY",

@@ -5,7 +5,7 @@
 
 use clap::{Arg, Command};
 
-use super::flags::{flag, multi, num, opt, services};
+use super::flags::{flag, num, opt, services, table};
 
 /// compose's `--format` help of the commands with docker's formatters.
 const FORMAT_HELP: &str = "Format output using a custom template: 'table', 'table TEMPLATE', 'json', 'TEMPLATE'";
@@ -19,14 +19,12 @@ pub(super) fn commands() -> Vec<Command> {
             .arg(services()),
         Command::new("cp")
             .about("Copy files/folders between a service container and the local filesystem")
-            .arg(flag("all", None, "Include containers created by the run command"))
-            .arg(flag(
-                "archive",
-                Some('a'),
-                "Archive mode (copy all uid/gid information)",
-            ))
-            .arg(flag("follow-link", Some('L'), "Always follow symbol link in SRC_PATH"))
-            .arg(num("index", "Index of the container if service has multiple replicas"))
+            .args(table(&[
+                ("--all", "Include containers created by the run command"),
+                ("-a --archive", "Archive mode (copy all uid/gid information)"),
+                ("-L --follow-link", "Always follow symbol link in SRC_PATH"),
+                ("--index N", "Index of the container if service has multiple replicas"),
+            ]))
             .arg(dry_run())
             .arg(
                 Arg::new("source")
@@ -42,10 +40,15 @@ pub(super) fn commands() -> Vec<Command> {
             ),
         Command::new("commit")
             .about("Create a new image from a service container's changes")
-            .arg(opt("author", "Author (e.g., \"John Hannibal Smith <hannibal@a-team.com>\")").short('a'))
-            .arg(multi("change", "Apply Dockerfile instruction to the created image").short('c'))
-            .arg(num("index", "index of the container if service has multiple replicas."))
-            .arg(opt("message", "Commit message").short('m'))
+            .args(table(&[
+                (
+                    "-a --author string",
+                    "Author (e.g., \"John Hannibal Smith <hannibal@a-team.com>\")",
+                ),
+                ("-c --change list", "Apply Dockerfile instruction to the created image"),
+                ("--index N", "index of the container if service has multiple replicas."),
+                ("-m --message string", "Commit message"),
+            ]))
             .arg(go_bool("pause", "Pause container during commit").short('p'))
             .arg(dry_run())
             .arg(Arg::new("service").required(true).value_name("SERVICE"))

@@ -81,6 +81,54 @@ pub(super) fn pem_file(name: &'static str, help: &'static str) -> Arg {
         .help(help)
 }
 
+/// Flags written as data, one `(spec, help)` row each, the spec as
+/// docker's `--help` lists a flag: `"-e --env list"`. The kind word says
+/// how the value parses: none (a boolean flag), `string`, `list`
+/// (repeatable), `N` (an integer), `duration` (Go's), `bool`
+/// (`--name[=BOOL]`) or `pem-file`; `=DEFAULT` after it gives a default
+/// (`"--format string=table"`). Long flag lists read as tables this way,
+/// not as chains of builder calls.
+pub(super) fn table(rows: &[(&'static str, &'static str)]) -> Vec<Arg> {
+    rows.iter().map(|&(spec, help)| from_spec(spec, help)).collect()
+}
+
+/// One row of [`table`]. A malformed spec is a mistake in orch's own
+/// tables, caught by the unit test that builds every command.
+fn from_spec(spec: &'static str, help: &'static str) -> Arg {
+    let (mut short, mut long, mut kind) = (None, "", "");
+    for word in spec.split(' ') {
+        if let Some(name) = word.strip_prefix("--") {
+            long = name;
+        } else if let Some(letter) = word.strip_prefix('-') {
+            short = letter.chars().next();
+        } else {
+            kind = word;
+        }
+    }
+    let (kind, default) = match kind.split_once('=') {
+        Some((kind, default)) => (kind, Some(default)),
+        None => (kind, None),
+    };
+    let arg = match kind {
+        "" => flag(long, None, help),
+        "string" => opt(long, help),
+        "list" => multi(long, help),
+        "N" => num(long, help),
+        "duration" => go_duration(long, help),
+        "bool" => bool_opt(long, help),
+        "pem-file" => pem_file(long, help),
+        other => panic!("flag spec {spec:?}: unknown kind {other:?}"),
+    };
+    let arg = match short {
+        Some(c) => arg.short(c),
+        None => arg,
+    };
+    match default {
+        Some(value) => arg.default_value(value),
+        None => arg,
+    }
+}
+
 /// A required positional argument.
 pub(super) fn positional(name: &'static str, help: &'static str) -> Arg {
     Arg::new(name).required(true).help(help)
@@ -133,4 +181,34 @@ pub(super) fn services() -> Arg {
 /// `-t/--timeout` of the commands that stop containers.
 pub(super) fn timeout() -> Arg {
     num("timeout", "Seconds to wait for containers to stop before killing them").short('t')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_spec_row_is_the_builder_it_names() {
+        let rows = table(&[
+            ("-e --env list", "env"),
+            ("--tail string=all", "tail"),
+            ("-d --detach bool=false", "detach"),
+            ("--force", "force"),
+        ]);
+        let cmd = Command::new("t").args(rows).no_binary_name(true);
+        let m = cmd
+            .try_get_matches_from(["-e", "A=1", "--env", "B=2", "-d", "--force"])
+            .unwrap();
+        let env: Vec<&String> = m.get_many("env").unwrap().collect();
+        assert_eq!(env, ["A=1", "B=2"]);
+        assert_eq!(m.get_one::<String>("tail").unwrap(), "all");
+        assert!(m.get_one::<bool>("detach").unwrap());
+        assert!(m.get_flag("force"));
+    }
+
+    #[test]
+    #[should_panic(expected = "unknown kind")]
+    fn an_unknown_kind_is_caught() {
+        table(&[("--x strng", "typo")]);
+    }
 }

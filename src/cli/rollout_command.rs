@@ -4,7 +4,7 @@
 
 use clap::{Arg, Command};
 
-use super::flags::{flag, num, opt, timeout};
+use super::flags::{flag, num, opt, table, timeout};
 
 /// `orch rollout SERVICE`: a zero-downtime rolling update on one host
 /// (`stdlib/compose/rollout.rhai`). The flags override the service's
@@ -12,31 +12,33 @@ use super::flags::{flag, num, opt, timeout};
 pub(super) fn rollout() -> Command {
     Command::new("rollout")
         .about("Roll a service out to a new image or configuration with no downtime")
-        .arg(opt("image", "Roll out to this image instead of the compose file's"))
-        .arg(num("parallelism", "Replicas replaced at once (0: all)"))
-        .arg(opt("delay", "Wait between batches (seconds or 1m30s)"))
-        .arg(opt("order", "start-first (default) or stop-first"))
-        .arg(opt("failure-action", "rollback (default), pause or continue"))
-        .arg(opt("monitor", "Watch each batch this long after it serves"))
-        .arg(opt(
-            "max-failure-ratio",
-            "Failures tolerated, as a fraction of the replicas",
-        ))
-        .arg(num("max-surge", "Extra replicas at once (start-first)"))
-        .arg(num("max-unavailable", "Missing replicas at once (stop-first)"))
-        .arg(opt(
-            "progress-deadline",
-            "Longest wait for a replica to be healthy (default 300s)",
-        ))
-        .arg(opt(
-            "min-healthy-time",
-            "How long a replica stays healthy before it serves",
-        ))
-        .arg(opt(
-            "drain",
-            "Wait between taking a replica out of DNS and stopping it (default 0)",
-        ))
-        .arg(num("replicas", "Replicas wanted (default: the service's)"))
+        .args(table(&[
+            ("--image string", "Roll out to this image instead of the compose file's"),
+            ("--parallelism N", "Replicas replaced at once (0: all)"),
+            ("--delay string", "Wait between batches (seconds or 1m30s)"),
+            ("--order string", "start-first (default) or stop-first"),
+            ("--failure-action string", "rollback (default), pause or continue"),
+            ("--monitor string", "Watch each batch this long after it serves"),
+            (
+                "--max-failure-ratio string",
+                "Failures tolerated, as a fraction of the replicas",
+            ),
+            ("--max-surge N", "Extra replicas at once (start-first)"),
+            ("--max-unavailable N", "Missing replicas at once (stop-first)"),
+            (
+                "--progress-deadline string",
+                "Longest wait for a replica to be healthy (default 300s)",
+            ),
+            (
+                "--min-healthy-time string",
+                "How long a replica stays healthy before it serves",
+            ),
+            (
+                "--drain string",
+                "Wait between taking a replica out of DNS and stopping it (default 0)",
+            ),
+            ("--replicas N", "Replicas wanted (default: the service's)"),
+        ]))
         .arg(timeout())
         .arg(Arg::new("service").required(true).value_name("SERVICE"))
         .args_conflicts_with_subcommands(true)

@@ -5,58 +5,49 @@
 
 use clap::{Arg, Command};
 
-use super::flags::{flag, multi, opt};
+use super::flags::{flag, opt, table};
 
 /// The `run` command and its flags.
 pub fn compose_run() -> Command {
     Command::new("run")
         .about("Run a one-off command on a service")
-        .arg(flag(
-            "detach",
-            Some('d'),
-            "Run container in background and print container ID",
-        ))
-        .arg(flag("rm", None, "Automatically remove the container when it exits"))
-        .arg(opt("name", "Assign a name to the container"))
-        .arg(multi("env", "Set environment variables").short('e'))
-        .arg(multi("env-from-file", "Set environment variables from file"))
-        .arg(multi("label", "Add or override a label").short('l'))
-        .arg(opt("user", "Run as specified username or uid").short('u'))
-        .arg(opt("workdir", "Working directory inside the container").short('w'))
-        .arg(opt("entrypoint", "Override the entrypoint of the image"))
-        .arg(multi("cap-add", "Add Linux capabilities"))
-        .arg(multi("cap-drop", "Drop Linux capabilities"))
-        .arg(multi("volume", "Bind mount a volume").short('v'))
-        .arg(multi("publish", "Publish a container's port(s) to the host").short('p'))
-        .arg(flag("no-deps", None, "Don't start linked services"))
-        .arg(flag(
-            "service-ports",
-            Some('P'),
-            "Run command with all service's ports enabled and mapped to the host",
-        ))
-        .arg(flag(
-            "use-aliases",
-            None,
-            "Use the service's network aliases in the network(s) the container connects to",
-        ))
-        .arg(flag("build", None, "Build image before starting container"))
-        .arg(flag("no-build", None, "Don't build an image, even if it's missing"))
-        .arg(flag("quiet", Some('q'), "Don't print anything to STDOUT"))
-        .arg(flag(
-            "quiet-build",
-            None,
-            "Suppress progress output from the build process",
-        ))
-        .arg(flag("quiet-pull", None, "Pull without printing progress information"))
-        .arg(opt(
-            "pull",
-            "Pull image before running (\"always\"|\"missing\"|\"never\") (default \"policy\")",
-        ))
-        .arg(flag(
-            "remove-orphans",
-            None,
-            "Remove containers for services not defined in the Compose file",
-        ))
+        .args(table(&[
+            ("-d --detach", "Run container in background and print container ID"),
+            ("--rm", "Automatically remove the container when it exits"),
+            ("--name string", "Assign a name to the container"),
+            ("-e --env list", "Set environment variables"),
+            ("--env-from-file list", "Set environment variables from file"),
+            ("-l --label list", "Add or override a label"),
+            ("-u --user string", "Run as specified username or uid"),
+            ("-w --workdir string", "Working directory inside the container"),
+            ("--entrypoint string", "Override the entrypoint of the image"),
+            ("--cap-add list", "Add Linux capabilities"),
+            ("--cap-drop list", "Drop Linux capabilities"),
+            ("-v --volume list", "Bind mount a volume"),
+            ("-p --publish list", "Publish a container's port(s) to the host"),
+            ("--no-deps", "Don't start linked services"),
+            (
+                "-P --service-ports",
+                "Run command with all service's ports enabled and mapped to the host",
+            ),
+            (
+                "--use-aliases",
+                "Use the service's network aliases in the network(s) the container connects to",
+            ),
+            ("--build", "Build image before starting container"),
+            ("--no-build", "Don't build an image, even if it's missing"),
+            ("-q --quiet", "Don't print anything to STDOUT"),
+            ("--quiet-build", "Suppress progress output from the build process"),
+            ("--quiet-pull", "Pull without printing progress information"),
+            (
+                "--pull string",
+                "Pull image before running (\"always\"|\"missing\"|\"never\") (default \"policy\")",
+            ),
+            (
+                "--remove-orphans",
+                "Remove containers for services not defined in the Compose file",
+            ),
+        ]))
         .arg(
             // A Go bool flag, true unless `-i=false`, as compose's.
             opt("interactive", "Keep STDIN open even if not attached")

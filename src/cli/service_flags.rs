@@ -6,24 +6,25 @@
 
 use clap::Command;
 
-use super::flags::{bool_opt, flag, go_duration, multi, num, opt};
+use super::flags::{multi, opt, table};
 
 /// The flags both commands take with the same meaning.
 fn shared(cmd: Command) -> Command {
-    cmd.arg(bool_opt("init", "Use an init inside each service container to forward signals and reap processes"))
-        .arg(opt("isolation", "Service container isolation mode"))
-        .arg(num("limit-pids", "Limit maximum number of processes (default 0 = unlimited)"))
-        .arg(opt("log-driver", "Logging driver for service"))
-        .arg(multi("log-opt", "Logging driver options"))
-        .arg(bool_opt("read-only", "Mount the container's root filesystem as read only"))
-        .arg(go_duration("restart-window", "Window used to evaluate the restart policy (ns|us|ms|s|m|h)"))
-        .arg(opt("stop-signal", "Signal to stop the container"))
-        .arg(bool_opt("tty", "Allocate a pseudo-TTY").short('t'))
-        .arg(flag(
-            "no-resolve-image",
-            None,
+    cmd.args(table(&[
+        ("--init bool", "Use an init inside each service container to forward signals and reap processes"),
+        ("--isolation string", "Service container isolation mode"),
+        ("--limit-pids N", "Limit maximum number of processes (default 0 = unlimited)"),
+        ("--log-driver string", "Logging driver for service"),
+        ("--log-opt list", "Logging driver options"),
+        ("--read-only bool", "Mount the container's root filesystem as read only"),
+        ("--restart-window duration", "Window used to evaluate the restart policy (ns|us|ms|s|m|h)"),
+        ("--stop-signal string", "Signal to stop the container"),
+        ("-t --tty bool", "Allocate a pseudo-TTY"),
+        (
+            "--no-resolve-image",
             "Do not query the registry to resolve image digest and supported platforms (orch never does: no registry is assumed)",
-        ))
+        ),
+    ]))
 }
 
 /// `--cap-add` and `--cap-drop`, which both commands take as lists.

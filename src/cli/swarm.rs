@@ -3,120 +3,84 @@
 
 use clap::{Arg, ArgAction, Command};
 
-use super::flags::{
-    bool_opt, detach, filter, flag, go_duration, multi, num, one_or_more, opt, pem_file, positional, quiet,
-};
+use super::flags::{detach, filter, flag, multi, one_or_more, opt, positional, quiet, table};
 
 /// The options `service create` and `service update` share.
 fn service_spec_args(cmd: Command) -> Command {
-    let cmd = cmd
-        .arg(num("replicas", "Number of tasks"))
-        .arg(num(
-            "max-concurrent",
+    let cmd = cmd.args(table(&[
+        ("--replicas N", "Number of tasks"),
+        (
+            "--max-concurrent N",
             "Number of job tasks to run concurrently (default equal to --replicas; service update takes it and, as docker, ignores it)",
-        ))
-        .arg(multi("env", "Set environment variables").short('e'))
-        .arg(multi("label", "Service labels").short('l'))
-        .arg(multi("container-label", "Container labels"))
-        .arg(multi("constraint", "Placement constraints"))
-        .arg(multi("placement-pref", "Add a placement preference"))
-        .arg(num(
-            "replicas-max-per-node",
-            "Maximum number of tasks per node (default 0 = unlimited)",
-        ))
-        .arg(multi("publish", "Publish a port as a node port").short('p'))
-        .arg(multi("mount", "Attach a filesystem mount to the service"))
-        .arg(opt("user", "Username or UID (format: <name|uid>[:<group|gid>])").short('u'))
-        .arg(opt("workdir", "Working directory inside the container").short('w'))
-        .arg(opt("entrypoint", "Overwrite the default ENTRYPOINT of the image"))
-        .arg(opt("hostname", "Container hostname"))
-        .arg(opt("endpoint-mode", "Endpoint mode (vip or dnsrr)"))
-        .arg(opt(
-            "restart-condition",
-            "Restart when condition is met (none, on-failure, any)",
-        ))
-        .arg(num(
-            "restart-max-attempts",
-            "Maximum number of restarts before giving up",
-        ))
-        .arg(go_duration(
-            "restart-delay",
-            "Delay between restart attempts (ns|us|ms|s|m|h)",
-        ))
-        .arg(num(
-            "update-parallelism",
+        ),
+        ("-e --env list", "Set environment variables"),
+        ("-l --label list", "Service labels"),
+        ("--container-label list", "Container labels"),
+        ("--constraint list", "Placement constraints"),
+        ("--placement-pref list", "Add a placement preference"),
+        ("--replicas-max-per-node N", "Maximum number of tasks per node (default 0 = unlimited)"),
+        ("-p --publish list", "Publish a port as a node port"),
+        ("--mount list", "Attach a filesystem mount to the service"),
+        ("-u --user string", "Username or UID (format: <name|uid>[:<group|gid>])"),
+        ("-w --workdir string", "Working directory inside the container"),
+        ("--entrypoint string", "Overwrite the default ENTRYPOINT of the image"),
+        ("--hostname string", "Container hostname"),
+        ("--endpoint-mode string", "Endpoint mode (vip or dnsrr)"),
+        ("--restart-condition string", "Restart when condition is met (none, on-failure, any)"),
+        ("--restart-max-attempts N", "Maximum number of restarts before giving up"),
+        ("--restart-delay duration", "Delay between restart attempts (ns|us|ms|s|m|h)"),
+        (
+            "--update-parallelism N",
             "Maximum number of tasks updated simultaneously (0 to update all at once)",
-        ))
-        .arg(go_duration("update-delay", "Delay between updates (ns|us|ms|s|m|h)"))
-        .arg(opt(
-            "update-failure-action",
-            "Action on update failure (pause, continue, rollback)",
-        ))
-        .arg(opt("update-order", "Update order (start-first, stop-first)"))
-        .arg(go_duration(
-            "update-monitor",
-            "Duration after each task update to monitor for failure",
-        ))
-        .arg(opt(
-            "update-max-failure-ratio",
-            "Failure rate to tolerate during an update",
-        ))
-        .arg(num(
-            "rollback-parallelism",
+        ),
+        ("--update-delay duration", "Delay between updates (ns|us|ms|s|m|h)"),
+        ("--update-failure-action string", "Action on update failure (pause, continue, rollback)"),
+        ("--update-order string", "Update order (start-first, stop-first)"),
+        ("--update-monitor duration", "Duration after each task update to monitor for failure"),
+        ("--update-max-failure-ratio string", "Failure rate to tolerate during an update"),
+        (
+            "--rollback-parallelism N",
             "Maximum number of tasks rolled back simultaneously (0 to roll back all at once)",
-        ))
-        .arg(go_duration(
-            "rollback-delay",
-            "Delay between task rollbacks (ns|us|ms|s|m|h)",
-        ))
-        .arg(opt(
-            "rollback-failure-action",
-            "Action on rollback failure (pause, continue)",
-        ))
-        .arg(go_duration(
-            "rollback-monitor",
-            "Duration after each task rollback to monitor for failure",
-        ))
-        .arg(opt(
-            "rollback-max-failure-ratio",
-            "Failure rate to tolerate during a rollback",
-        ))
-        .arg(opt("rollback-order", "Rollback order (start-first, stop-first)"));
+        ),
+        ("--rollback-delay duration", "Delay between task rollbacks (ns|us|ms|s|m|h)"),
+        ("--rollback-failure-action string", "Action on rollback failure (pause, continue)"),
+        ("--rollback-monitor duration", "Duration after each task rollback to monitor for failure"),
+        ("--rollback-max-failure-ratio string", "Failure rate to tolerate during a rollback"),
+        ("--rollback-order string", "Rollback order (start-first, stop-first)"),
+    ]));
     health_and_resource_args(cmd)
 }
 
 /// The `--health-*`, `--limit-*`/`--reserve-*` and stop flags of `service
 /// create` and `service update`.
 fn health_and_resource_args(cmd: Command) -> Command {
-    cmd.arg(opt("health-cmd", "Command to run to check health"))
-        .arg(go_duration(
-            "health-interval",
+    cmd.args(table(&[
+        ("--health-cmd string", "Command to run to check health"),
+        (
+            "--health-interval duration",
             "Time between running the check (ms|s|m|h)",
-        ))
-        .arg(go_duration(
-            "health-timeout",
+        ),
+        (
+            "--health-timeout duration",
             "Maximum time to allow one check to run (ms|s|m|h)",
-        ))
-        .arg(num("health-retries", "Consecutive failures needed to report unhealthy"))
-        .arg(go_duration(
-            "health-start-period",
+        ),
+        ("--health-retries N", "Consecutive failures needed to report unhealthy"),
+        (
+            "--health-start-period duration",
             "Start period for the container to initialize before counting retries towards unstable (ms|s|m|h)",
-        ))
-        .arg(flag(
-            "no-healthcheck",
-            None,
-            "Disable any container-specified HEALTHCHECK",
-        ))
-        .arg(opt("limit-cpu", "Limit CPUs"))
-        .arg(opt("limit-memory", "Limit Memory"))
-        .arg(opt("reserve-cpu", "Reserve CPUs"))
-        .arg(opt("reserve-memory", "Reserve Memory"))
-        .arg(go_duration(
-            "stop-grace-period",
+        ),
+        ("--no-healthcheck", "Disable any container-specified HEALTHCHECK"),
+        ("--limit-cpu string", "Limit CPUs"),
+        ("--limit-memory string", "Limit Memory"),
+        ("--reserve-cpu string", "Reserve CPUs"),
+        ("--reserve-memory string", "Reserve Memory"),
+        (
+            "--stop-grace-period duration",
             "Time to wait before force killing a container (ns|us|ms|s|m|h)",
-        ))
-        .arg(detach())
-        .arg(quiet("Suppress progress output"))
+        ),
+    ]))
+    .arg(detach())
+    .arg(quiet("Suppress progress output"))
 }
 
 /// `orch swarm`, `orch node`, `orch service`, `orch stack`, `orch
@@ -193,24 +157,18 @@ fn swarm() -> Command {
         .about("Manage Swarm")
         .subcommand_required(true)
         .subcommand(swarm_spec_args(
-            node_addresses(Command::new("init").about("Initialize a swarm"))
-                .arg(flag(
-                    "force-new-cluster",
-                    None,
-                    "Force create a new cluster from current state",
-                ))
-                .arg(num(
-                    "data-path-port",
+            node_addresses(Command::new("init").about("Initialize a swarm")).args(table(&[
+                ("--force-new-cluster", "Force create a new cluster from current state"),
+                (
+                    "--data-path-port N",
                     "Port number to use for data path traffic (1024 - 49151)",
-                ))
-                .arg(multi("default-addr-pool", "default address pool in CIDR format"))
-                .arg(
-                    num(
-                        "default-addr-pool-mask-length",
-                        "default address pool subnet mask length",
-                    )
-                    .default_value("24"),
                 ),
+                ("--default-addr-pool list", "default address pool in CIDR format"),
+                (
+                    "--default-addr-pool-mask-length N=24",
+                    "default address pool subnet mask length",
+                ),
+            ])),
         ))
         .subcommand(
             node_addresses(
@@ -223,24 +181,24 @@ fn swarm() -> Command {
         .subcommand(swarm_spec_args(Command::new("update").about("Update the swarm")))
         .subcommand(
             ca_flags(Command::new("ca").about("Display and rotate the root CA"))
-                .arg(flag(
-                    "rotate",
-                    None,
-                    "Rotate the swarm CA - if no certificate or key are provided, new ones will be generated",
-                ))
-                .arg(pem_file(
-                    "ca-cert",
-                    "Path to the PEM-formatted root CA certificate to use for the new cluster",
-                ))
-                .arg(pem_file(
-                    "ca-key",
-                    "Path to the PEM-formatted root CA key to use for the new cluster",
-                ))
-                .arg(flag(
-                    "detach",
-                    Some('d'),
-                    "Exit immediately instead of waiting for the root rotation to converge",
-                ))
+                .args(table(&[
+                    (
+                        "--rotate",
+                        "Rotate the swarm CA - if no certificate or key are provided, new ones will be generated",
+                    ),
+                    (
+                        "--ca-cert pem-file",
+                        "Path to the PEM-formatted root CA certificate to use for the new cluster",
+                    ),
+                    (
+                        "--ca-key pem-file",
+                        "Path to the PEM-formatted root CA key to use for the new cluster",
+                    ),
+                    (
+                        "-d --detach",
+                        "Exit immediately instead of waiting for the root rotation to converge",
+                    ),
+                ]))
                 .arg(quiet("Suppress progress output")),
         )
         .subcommand(
@@ -267,44 +225,52 @@ fn swarm() -> Command {
 /// The addresses and availability a node joins with (`swarm init` and
 /// `swarm join` word them alike).
 fn node_addresses(cmd: Command) -> Command {
-    cmd.arg(opt(
-        "advertise-addr",
-        "Advertised address (format: <ip|interface>[:port])",
-    ))
-    .arg(opt("listen-addr", "Listen address (format: <ip|interface>[:port])"))
-    .arg(opt(
-        "data-path-addr",
-        "Address or interface to use for data path traffic",
-    ))
-    .arg(opt("availability", "Availability of the node (active, pause, drain)").default_value("active"))
+    cmd.args(table(&[
+        (
+            "--advertise-addr string",
+            "Advertised address (format: <ip|interface>[:port])",
+        ),
+        ("--listen-addr string", "Listen address (format: <ip|interface>[:port])"),
+        (
+            "--data-path-addr string",
+            "Address or interface to use for data path traffic",
+        ),
+        (
+            "--availability string=active",
+            "Availability of the node (active, pause, drain)",
+        ),
+    ]))
 }
 
 /// The swarm settings `swarm init` and `swarm update` take.
 fn swarm_spec_args(cmd: Command) -> Command {
-    ca_flags(cmd)
-        .arg(go_duration(
-            "dispatcher-heartbeat",
+    ca_flags(cmd).args(table(&[
+        (
+            "--dispatcher-heartbeat duration",
             "Dispatcher heartbeat period (ns|us|ms|s|m|h)",
-        ))
-        .arg(num("max-snapshots", "Number of additional Raft snapshots to retain"))
-        .arg(num("snapshot-interval", "Number of log entries between Raft snapshots"))
-        .arg(num("task-history-limit", "Task history retention limit"))
-        .arg(bool_opt(
-            "autolock",
+        ),
+        ("--max-snapshots N", "Number of additional Raft snapshots to retain"),
+        ("--snapshot-interval N", "Number of log entries between Raft snapshots"),
+        ("--task-history-limit N", "Task history retention limit"),
+        (
+            "--autolock bool",
             "Enable manager autolocking (requiring an unlock key to start a stopped manager)",
-        ))
+        ),
+    ]))
 }
 
 /// The CA settings `swarm init|update|ca` take.
 fn ca_flags(cmd: Command) -> Command {
-    cmd.arg(go_duration(
-        "cert-expiry",
-        "Validity period for node certificates (ns|us|ms|s|m|h)",
-    ))
-    .arg(multi(
-        "external-ca",
-        "Specifications of one or more certificate signing endpoints",
-    ))
+    cmd.args(table(&[
+        (
+            "--cert-expiry duration",
+            "Validity period for node certificates (ns|us|ms|s|m|h)",
+        ),
+        (
+            "--external-ca list",
+            "Specifications of one or more certificate signing endpoints",
+        ),
+    ]))
 }
 
 /// An `ls` with `-q`, `-f` and `--format` as the swarm groups word them.
@@ -370,10 +336,15 @@ fn node() -> Command {
         .subcommand(
             Command::new("update")
                 .about("Update a node")
-                .arg(opt("availability", "Availability of the node (active, pause, drain)"))
-                .arg(opt("role", "Role of the node (worker, manager)"))
-                .arg(multi("label-add", "Add or update a node label (key=value)"))
-                .arg(multi("label-rm", "Remove a node label if exists"))
+                .args(table(&[
+                    (
+                        "--availability string",
+                        "Availability of the node (active, pause, drain)",
+                    ),
+                    ("--role string", "Role of the node (worker, manager)"),
+                    ("--label-add list", "Add or update a node label (key=value)"),
+                    ("--label-rm list", "Remove a node label if exists"),
+                ]))
                 .arg(positional("node", "NODE")),
         )
         .subcommand(
@@ -439,15 +410,15 @@ fn service() -> Command {
         )
         .subcommand(
             super::service_flags::update(service_spec_args(
-                Command::new("update")
-                    .about("Update a service")
-                    .arg(opt("image", "Service image tag"))
-                    .arg(multi("env-add", "Add or update an environment variable"))
-                    .arg(multi("env-rm", "Remove an environment variable"))
-                    .arg(multi("constraint-add", "Add or update a placement constraint"))
-                    .arg(multi("constraint-rm", "Remove a constraint"))
-                    .arg(flag("force", None, "Force update even if no changes require it"))
-                    .arg(flag("rollback", None, "Rollback to previous specification")),
+                Command::new("update").about("Update a service").args(table(&[
+                    ("--image string", "Service image tag"),
+                    ("--env-add list", "Add or update an environment variable"),
+                    ("--env-rm list", "Remove an environment variable"),
+                    ("--constraint-add list", "Add or update a placement constraint"),
+                    ("--constraint-rm list", "Remove a constraint"),
+                    ("--force", "Force update even if no changes require it"),
+                    ("--rollback", "Rollback to previous specification"),
+                ])),
             ))
             .arg(positional("service", "SERVICE")),
         )
@@ -455,21 +426,22 @@ fn service() -> Command {
         .subcommand(
             Command::new("logs")
                 .about("Fetch the logs of a service or task")
-                .arg(flag("follow", Some('f'), "Follow log output"))
-                .arg(
-                    opt("tail", "Number of lines to show from the end of the logs")
-                        .short('n')
-                        .default_value("all"),
-                )
-                .arg(opt(
-                    "since",
-                    "Show logs since timestamp or relative (e.g. 42m for 42 minutes)",
-                ))
-                .arg(flag("timestamps", Some('t'), "Show timestamps"))
-                .arg(flag("no-task-ids", None, "Do not include task IDs in output"))
-                .arg(no_resolve())
-                .arg(flag("no-trunc", None, "Do not truncate output"))
-                .arg(flag("raw", None, "Do not neatly format logs"))
+                .args(table(&[
+                    ("-f --follow", "Follow log output"),
+                    (
+                        "-n --tail string=all",
+                        "Number of lines to show from the end of the logs",
+                    ),
+                    (
+                        "--since string",
+                        "Show logs since timestamp or relative (e.g. 42m for 42 minutes)",
+                    ),
+                    ("-t --timestamps", "Show timestamps"),
+                    ("--no-task-ids", "Do not include task IDs in output"),
+                    ("--no-resolve", "Do not map IDs to Names"),
+                    ("--no-trunc", "Do not truncate output"),
+                    ("--raw", "Do not neatly format logs"),
+                ]))
                 .arg(positional("service", "SERVICE|TASK")),
         )
         .subcommand(
@@ -484,13 +456,15 @@ fn rollout_commands() -> Vec<Command> {
     vec![
         Command::new("rollout")
             .about("Roll a service out to a new image in steps (a canary), rolling back on failure")
-            .arg(opt("image", "Service image tag"))
-            .arg(opt("steps", "Tasks updated after each step, e.g. 1,25%,50%,100%"))
-            .arg(opt(
-                "pause",
-                "After each step but the last: seconds, or manual (orch service promote|abort)",
-            ))
-            .arg(opt("timeout", "Seconds each step may take").default_value("300"))
+            .args(table(&[
+                ("--image string", "Service image tag"),
+                ("--steps string", "Tasks updated after each step, e.g. 1,25%,50%,100%"),
+                (
+                    "--pause string",
+                    "After each step but the last: seconds, or manual (orch service promote|abort)",
+                ),
+                ("--timeout string=300", "Seconds each step may take"),
+            ]))
             .arg(positional("service", "SERVICE")),
         Command::new("promote")
             .about("Continue a service rollout paused for a manual decision")

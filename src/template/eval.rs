@@ -5,6 +5,7 @@
 
 use serde_json::Value;
 
+use super::lex::Operand;
 use super::parse::{Arg, Cmd, Node, Pipeline};
 use super::TemplateError;
 
@@ -114,7 +115,7 @@ fn command(c: &Cmd, dot: &Value, piped: Option<Value>, cx: &mut Ctx) -> R<Value>
     args.extend(piped);
     match &c.args[0] {
         Arg::Func(name) => call(name, args, c.at, cx),
-        Arg::Field(path) if !args.is_empty() && !path.is_empty() => {
+        Arg::Operand(Operand::Field(path)) if !args.is_empty() && !path.is_empty() => {
             let base = field(dot, &path[..path.len() - 1], c.at, cx)?;
             method(&base, &path[path.len() - 1], &args, c.at, cx)
         }
@@ -125,8 +126,8 @@ fn command(c: &Cmd, dot: &Value, piped: Option<Value>, cx: &mut Ctx) -> R<Value>
 
 fn arg(a: &Arg, dot: &Value, at: usize, cx: &mut Ctx) -> R<Value> {
     Ok(match a {
-        Arg::Field(path) => field(dot, path, at, cx)?,
-        Arg::Var(name, path) => {
+        Arg::Operand(Operand::Field(path)) => field(dot, path, at, cx)?,
+        Arg::Operand(Operand::Var(name, path)) => {
             let base = if name.is_empty() {
                 Some(cx.root)
             } else {
@@ -135,8 +136,8 @@ fn arg(a: &Arg, dot: &Value, at: usize, cx: &mut Ctx) -> R<Value> {
             let base = base.ok_or_else(|| cx.err(at, format!("undefined variable: ${name}")))?;
             field(base, path, at, cx)?
         }
-        Arg::Str(s) => Value::from(s.clone()),
-        Arg::Num(n) => Value::from(*n),
+        Arg::Operand(Operand::Str(s)) => Value::from(s.clone()),
+        Arg::Operand(Operand::Num(n)) => Value::from(*n),
         Arg::Bool(b) => Value::from(*b),
         Arg::Nil => Value::Null,
         Arg::Func(name) => call(name, Vec::new(), at, cx)?,

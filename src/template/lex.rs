@@ -2,15 +2,23 @@
 
 use super::TemplateError;
 
+/// An operand written whole in the source: the lexer reads it and the
+/// parser hands it to the tree unchanged (Go's field, variable, string
+/// and number nodes), so both stages share one type.
 #[derive(Clone, Debug, PartialEq)]
-pub enum Tok {
+pub enum Operand {
     /// `.A.B` (an empty path is the dot itself).
     Field(Vec<String>),
     /// `$x.A.B` (`$` alone is the root).
     Var(String, Vec<String>),
-    Ident(String),
     Str(String),
     Num(f64),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Tok {
+    Operand(Operand),
+    Ident(String),
     Pipe,
     Open,
     Close,
@@ -119,7 +127,7 @@ fn action(src: &str, mut i: usize) -> Result<(Toks, usize, bool), TemplateError>
             '.' => {
                 let (parts, e) = path(src, i);
                 i = e.max(i + 1);
-                Tok::Field(parts)
+                Tok::Operand(Operand::Field(parts))
             }
             '$' => {
                 let s = i + 1;
@@ -130,18 +138,18 @@ fn action(src: &str, mut i: usize) -> Result<(Toks, usize, bool), TemplateError>
                 let name = src[s..e].to_string();
                 let (parts, e2) = path(src, e);
                 i = e2;
-                Tok::Var(name, parts)
+                Tok::Operand(Operand::Var(name, parts))
             }
             '"' => {
                 let (s, e) = quoted(src, i)?;
                 i = e;
-                Tok::Str(s)
+                Tok::Operand(Operand::Str(s))
             }
             '`' => match src[i + 1..].find('`') {
                 Some(e) => {
                     let s = src[i + 1..i + 1 + e].to_string();
                     i = i + 2 + e;
-                    Tok::Str(s)
+                    Tok::Operand(Operand::Str(s))
                 }
                 None => return Err(TemplateError::at(src, i, "unterminated raw quoted string")),
             },
@@ -154,7 +162,7 @@ fn action(src: &str, mut i: usize) -> Result<(Toks, usize, bool), TemplateError>
                 let n = src[s..i]
                     .parse::<f64>()
                     .map_err(|_| TemplateError::at(src, s, format!("bad number syntax: {:?}", &src[s..i])))?;
-                Tok::Num(n)
+                Tok::Operand(Operand::Num(n))
             }
             c if c.is_ascii_alphabetic() || c == '_' => {
                 let s = i;
@@ -204,7 +212,7 @@ mod tests {
         assert_eq!(items[0], Item::Text("a".into()));
         assert_eq!(items[2], Item::Text("b".into()));
         let Item::Action(toks, _) = &items[1] else { panic!() };
-        assert_eq!(toks[0].0, Tok::Field(vec!["Name".into()]));
+        assert_eq!(toks[0].0, Tok::Operand(Operand::Field(vec!["Name".into()])));
     }
 
     #[test]
@@ -217,18 +225,18 @@ mod tests {
             kinds,
             vec![
                 Tok::Ident("range".into()),
-                Tok::Var("k".into(), vec![]),
+                Tok::Operand(Operand::Var("k".into(), vec![])),
                 Tok::Comma,
-                Tok::Var("v".into(), vec![]),
+                Tok::Operand(Operand::Var("v".into(), vec![])),
                 Tok::Declare,
-                Tok::Field(vec!["A".into(), "B".into()]),
+                Tok::Operand(Operand::Field(vec!["A".into(), "B".into()])),
                 Tok::Pipe,
                 Tok::Ident("join".into()),
-                Tok::Str("x\t".into()),
-                Tok::Num(3.0),
+                Tok::Operand(Operand::Str("x\t".into())),
+                Tok::Operand(Operand::Num(3.0)),
                 Tok::Open,
                 Tok::Ident("len".into()),
-                Tok::Field(vec![]),
+                Tok::Operand(Operand::Field(vec![])),
                 Tok::Close,
             ]
         );

@@ -1,15 +1,13 @@
 //! Items → a tree: text, actions (pipelines), `if`/`range`/`with` blocks
 //! with `else`, closed by `end`.
 
-use super::lex::{Item, Tok, Toks};
+use super::lex::{Item, Operand, Tok, Toks};
 use super::TemplateError;
 
 #[derive(Clone, Debug)]
 pub enum Arg {
-    Field(Vec<String>),
-    Var(String, Vec<String>),
-    Str(String),
-    Num(f64),
+    /// A field, variable, string or number, as the lexer read it.
+    Operand(Operand),
     Bool(bool),
     Nil,
     Func(String),
@@ -144,7 +142,7 @@ fn pipeline(src: &str, toks: &[(Tok, usize)], at: usize) -> Result<Pipeline, Tem
     if is_decl {
         while i < toks.len() {
             match &toks[i].0 {
-                Tok::Var(n, p) if p.is_empty() => decl.push(n.clone()),
+                Tok::Operand(Operand::Var(n, p)) if p.is_empty() => decl.push(n.clone()),
                 Tok::Comma => {}
                 Tok::Declare | Tok::Assign => {
                     i += 1;
@@ -167,10 +165,7 @@ fn pipeline(src: &str, toks: &[(Tok, usize)], at: usize) -> Result<Pipeline, Tem
 
 /// Whether a token ends an operand (another may not follow it unspaced).
 fn operand_end(tok: &Tok) -> bool {
-    matches!(
-        tok,
-        Tok::Field(_) | Tok::Var(..) | Tok::Str(_) | Tok::Num(_) | Tok::Ident(_) | Tok::Close
-    )
+    matches!(tok, Tok::Operand(_) | Tok::Ident(_) | Tok::Close)
 }
 
 /// Commands separated by `|`, up to the end or (in parentheses) `)`.
@@ -182,10 +177,7 @@ fn commands(src: &str, toks: &[(Tok, usize)], mut i: usize, nested: bool) -> Res
         let (tok, pos) = &toks[i];
         // Go wants a space (or `|`, `)`) after each operand: `{{json.}}`
         // is its "unexpected <.> in operand", not `json .`.
-        let operand = matches!(
-            tok,
-            Tok::Field(_) | Tok::Var(..) | Tok::Str(_) | Tok::Num(_) | Tok::Ident(_)
-        );
+        let operand = matches!(tok, Tok::Operand(_) | Tok::Ident(_));
         let glued = *pos > 0 && !src.as_bytes()[*pos - 1].is_ascii_whitespace();
         if operand && glued && i > 0 && operand_end(&toks[i - 1].0) {
             let what = src[*pos..].chars().next().unwrap_or(' ');
@@ -216,7 +208,7 @@ fn commands(src: &str, toks: &[(Tok, usize)], mut i: usize, nested: bool) -> Res
                 };
                 // `(...).Field` with nothing between: Go's chain node.
                 match toks.get(next + 1) {
-                    Some((Tok::Field(path), at)) if *at == toks[next].1 + 1 && !path.is_empty() => {
+                    Some((Tok::Operand(Operand::Field(path)), at)) if *at == toks[next].1 + 1 && !path.is_empty() => {
                         args.push(Arg::Chain(sub, path.clone()));
                         i = next + 1;
                     }
@@ -226,10 +218,7 @@ fn commands(src: &str, toks: &[(Tok, usize)], mut i: usize, nested: bool) -> Res
                     }
                 }
             }
-            Tok::Field(p) => args.push(Arg::Field(p.clone())),
-            Tok::Var(n, p) => args.push(Arg::Var(n.clone(), p.clone())),
-            Tok::Str(s) => args.push(Arg::Str(s.clone())),
-            Tok::Num(n) => args.push(Arg::Num(*n)),
+            Tok::Operand(o) => args.push(Arg::Operand(o.clone())),
             Tok::Ident(n) => args.push(match n.as_str() {
                 "true" => Arg::Bool(true),
                 "false" => Arg::Bool(false),
