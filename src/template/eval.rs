@@ -25,7 +25,7 @@ type R<T> = Result<T, TemplateError>;
 
 impl Ctx<'_> {
     fn err(&self, at: usize, msg: impl Into<String>) -> TemplateError {
-        TemplateError::at(self.src, at, msg)
+        TemplateError::executing(self.src, at, msg)
     }
 }
 

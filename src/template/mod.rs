@@ -26,6 +26,9 @@ pub struct TemplateError {
     pub line: usize,
     pub col: usize,
     pub msg: String,
+    /// Go names the column only of errors while executing; a parse
+    /// error says `template: :LINE: …`.
+    pub executing: bool,
 }
 
 impl TemplateError {
@@ -38,13 +41,26 @@ impl TemplateError {
             line,
             col,
             msg: msg.into(),
+            executing: false,
+        }
+    }
+
+    /// An error while executing (Go's message names the column).
+    fn executing(src: &str, offset: usize, msg: impl Into<String>) -> Self {
+        TemplateError {
+            executing: true,
+            ..Self::at(src, offset, msg)
         }
     }
 }
 
 impl std::fmt::Display for TemplateError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "template: :{}:{}: {}", self.line, self.col, self.msg)
+        if self.executing {
+            write!(f, "template: :{}:{}: {}", self.line, self.col, self.msg)
+        } else {
+            write!(f, "template: :{}: {}", self.line, self.msg)
+        }
     }
 }
 

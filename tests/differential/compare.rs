@@ -135,3 +135,93 @@ pub fn glob(pattern: &str, text: &str) -> bool {
     }
     true
 }
+
+/// allowed.txt and known-gaps.txt, shared by the compose runner and the
+/// swarm runner (tests/swarm_differential.rs, scenarios `swarm-*`).
+pub struct Lists {
+    pub allowed: Vec<Entry>,
+    pub gaps: Vec<Entry>,
+    /// (file, line) of entries that excused a difference in this run.
+    pub used: std::sync::Mutex<std::collections::HashSet<(&'static str, usize)>>,
+}
+
+/// What the lists make of one scenario's differences.
+pub struct Excused<'a> {
+    /// Differences no entry excuses: failures.
+    pub unexcused: Vec<&'a Diff>,
+    /// The notes of the known gaps that excused one.
+    pub tolerated: Vec<String>,
+    /// Entries naming this scenario that excused nothing: failures too,
+    /// so the lists stay true.
+    pub stale: Vec<String>,
+}
+
+impl Lists {
+    pub fn load(root: &std::path::Path) -> Lists {
+        Lists {
+            allowed: read_list(&root.join("allowed.txt"), "allowed.txt"),
+            gaps: read_list(&root.join("known-gaps.txt"), "known-gaps.txt"),
+            used: Default::default(),
+        }
+    }
+
+    /// Entries that apply to scenario `name`: its own, and those whose
+    /// scenario field is a pattern (`*`, `build-*`) matching it.
+    fn entries_for(&self, name: &str) -> Vec<&Entry> {
+        self.allowed
+            .iter()
+            .chain(&self.gaps)
+            .filter(|e| e.scenario == name || (e.scenario.contains('*') && glob(&e.scenario, name)))
+            .collect()
+    }
+
+    /// Sorts scenario `name`'s differences by the entries that apply to it.
+    pub fn excuse<'a>(&self, name: &str, diffs: &'a [Diff]) -> Excused<'a> {
+        let entries = self.entries_for(name);
+        let mut used = vec![false; entries.len()];
+        let mut unexcused = Vec::new();
+        for d in diffs {
+            match entries.iter().position(|e| glob(&e.pattern, &d.path)) {
+                Some(i) => used[i] = true,
+                None => unexcused.push(d),
+            }
+        }
+        let (mut tolerated, mut stale) = (Vec::new(), Vec::new());
+        for (e, used) in entries.iter().zip(&used) {
+            if *used {
+                self.used.lock().unwrap().insert((e.file, e.line));
+                if e.file == "known-gaps.txt" {
+                    tolerated.push(e.note.clone());
+                }
+            } else if e.scenario == name && !e.note.starts_with("(intermittent)") {
+                stale.push(format!(
+                    "{}:{} `{}` no longer reproduces: remove it ({})",
+                    e.file, e.line, e.pattern, e.note
+                ));
+            }
+        }
+        Excused {
+            unexcused,
+            tolerated,
+            stale,
+        }
+    }
+
+    /// Entries for several scenarios (`*`) of this runner's family (the
+    /// scenario patterns `mine` accepts) that matched nothing in a full run.
+    pub fn stale_shared(&self, mine: impl Fn(&str) -> bool) -> Vec<String> {
+        let used = self.used.lock().unwrap();
+        self.allowed
+            .iter()
+            .chain(&self.gaps)
+            .filter(|e| e.scenario.contains('*') && mine(&e.scenario) && !e.note.starts_with("(intermittent)"))
+            .filter(|e| !used.contains(&(e.file, e.line)))
+            .map(|e| {
+                format!(
+                    "{}:{} `{} {}` no longer reproduces: remove it ({})",
+                    e.file, e.line, e.scenario, e.pattern, e.note
+                )
+            })
+            .collect()
+    }
+}

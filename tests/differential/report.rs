@@ -5,27 +5,9 @@ use std::fmt::Write;
 use std::path::Path;
 use std::time::Duration;
 
-use crate::compare::{glob, read_list, Diff, Entry};
+use crate::compare::Lists;
 use crate::run::{scenario, Report, Timing};
 use crate::script;
-
-/// allowed.txt and known-gaps.txt.
-pub struct Lists {
-    pub allowed: Vec<Entry>,
-    pub gaps: Vec<Entry>,
-    /// (file, line) of entries that excused a difference in this run.
-    pub used: std::sync::Mutex<std::collections::HashSet<(&'static str, usize)>>,
-}
-
-impl Lists {
-    pub fn load(root: &Path) -> Lists {
-        Lists {
-            allowed: read_list(&root.join("allowed.txt"), "allowed.txt"),
-            gaps: read_list(&root.join("known-gaps.txt"), "known-gaps.txt"),
-            used: Default::default(),
-        }
-    }
-}
 
 /// A scenario's outcome.
 pub struct Verdict {
@@ -66,33 +48,14 @@ pub fn run_one(name: &str, dir: &Path, tag: &str, lists: &Lists) -> Verdict {
     judge(name, r, lists)
 }
 
-/// Entries of a list that apply to scenario `name`: its own, and those
-/// whose scenario field is a pattern (`*`, `build-*`) matching it.
-fn entries_for<'a>(list: &'a [Entry], name: &str) -> Vec<&'a Entry> {
-    list.iter()
-        .filter(|e| e.scenario == name || (e.scenario.contains('*') && glob(&e.scenario, name)))
-        .collect()
-}
-
 fn judge(name: &str, r: Report, lists: &Lists) -> Verdict {
-    let entries: Vec<&Entry> = entries_for(&lists.allowed, name)
-        .into_iter()
-        .chain(entries_for(&lists.gaps, name))
-        .collect();
-    let mut used = vec![false; entries.len()];
-    let mut unexcused: Vec<&Diff> = Vec::new();
-    for d in &r.diffs {
-        match entries.iter().position(|e| glob(&e.pattern, &d.path)) {
-            Some(i) => used[i] = true,
-            None => unexcused.push(d),
-        }
-    }
+    let excused = lists.excuse(name, &r.diffs);
     let mut details = String::new();
     for e in &r.errors {
         let _ = writeln!(details, "  fixture error: {e}");
     }
     let mut last_line = 0;
-    for d in &unexcused {
+    for d in &excused.unexcused {
         let line: usize = d.path.split(':').next().and_then(|l| l.parse().ok()).unwrap_or(0);
         if line != last_line {
             last_line = line;
@@ -104,46 +67,16 @@ fn judge(name: &str, r: Report, lists: &Lists) -> Verdict {
             d.path, d.orch, d.compose
         );
     }
-    let mut tolerated = Vec::new();
-    for (e, used) in entries.iter().zip(&used) {
-        if *used {
-            lists.used.lock().unwrap().insert((e.file, e.line));
-            if e.file == "known-gaps.txt" {
-                tolerated.push(e.note.clone());
-            }
-        } else if e.scenario == name && !e.note.starts_with("(intermittent)") {
-            let _ = writeln!(
-                details,
-                "  {}:{} `{}` no longer reproduces: remove it ({})",
-                e.file, e.line, e.pattern, e.note
-            );
-        }
+    for s in &excused.stale {
+        let _ = writeln!(details, "  {s}");
     }
     Verdict {
         name: name.into(),
         passed: details.is_empty(),
         details,
-        tolerated,
+        tolerated: excused.tolerated,
         timings: r.timings,
     }
-}
-
-/// Entries for several scenarios (`*`) that matched nothing in a full run.
-pub fn stale_shared(lists: &Lists) -> Vec<String> {
-    let used = lists.used.lock().unwrap();
-    lists
-        .allowed
-        .iter()
-        .chain(&lists.gaps)
-        .filter(|e| e.scenario.contains('*') && !e.note.starts_with("(intermittent)"))
-        .filter(|e| !used.contains(&(e.file, e.line)))
-        .map(|e| {
-            format!(
-                "{}:{} `{} {}` no longer reproduces: remove it ({})",
-                e.file, e.line, e.scenario, e.pattern, e.note
-            )
-        })
-        .collect()
 }
 
 fn explain_step(out: &mut String, r: &Report, line: usize) {

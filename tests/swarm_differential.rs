@@ -1,0 +1,96 @@
+//! The swarm differential suite (issue 19): every scenario in
+//! tests/swarm_differential/scenarios runs step by step once with the
+//! docker CLI and once with orch, on one 3-node test swarm, each side on
+//! its own services, stacks, secrets and configs; exit codes, stdout and
+//! the specs the engine holds are compared after every step. See
+//! tests/swarm_differential/README.md.
+//!
+//! `cargo test --test swarm_differential -- NAME...` runs the scenarios
+//! whose name contains a NAME.
+
+mod common;
+#[allow(dead_code)]
+#[path = "differential/compare.rs"]
+mod compare;
+#[path = "swarm_differential/normalise.rs"]
+mod normalise;
+#[path = "swarm_differential/scenario.rs"]
+mod scenario;
+#[allow(dead_code)]
+#[path = "differential/script.rs"]
+mod script;
+#[path = "swarm_differential/side.rs"]
+mod side;
+#[path = "swarm_differential/step.rs"]
+mod step;
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use common::cluster::shared_swarm;
+
+fn scenarios_dir() -> PathBuf {
+    common::repo().join("tests/swarm_differential/scenarios")
+}
+
+/// Scenario folders by name, filtered by the command line's free words
+/// (libtest's flags are accepted and ignored; `--exact` is honoured), and
+/// how many the filter left out.
+fn selected() -> (Vec<(String, PathBuf)>, usize) {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let exact = args.iter().any(|a| a == "--exact");
+    let filters: Vec<&String> = args.iter().filter(|a| !a.starts_with('-')).collect();
+    let mut all: Vec<(String, PathBuf)> = std::fs::read_dir(scenarios_dir())
+        .expect("tests/swarm_differential/scenarios")
+        .flatten()
+        .filter(|e| e.path().join("steps").is_file())
+        .map(|e| (e.file_name().to_string_lossy().into_owned(), e.path()))
+        .collect();
+    all.sort();
+    let total = all.len();
+    all.retain(|(n, _)| {
+        filters.is_empty()
+            || filters
+                .iter()
+                .any(|f| if exact { n == *f } else { n.contains(f.as_str()) })
+    });
+    (all.clone(), total - all.len())
+}
+
+fn main() {
+    let started = Instant::now();
+    let (scenarios, filtered) = selected();
+    println!("\nrunning {} swarm differential scenarios", scenarios.len());
+    let lists = compare::Lists::load(&common::repo().join("tests/differential"));
+    let mut failed = 0;
+    if !scenarios.is_empty() {
+        let cluster = shared_swarm(3, &[common::test_image()]);
+        let tag = format!("{:04x}", std::process::id() & 0xffff);
+        // One at a time: `stack ls` and the swarm's task placement are
+        // cluster-wide, and each side's steps interleave with the other's.
+        for (i, (name, dir)) in scenarios.iter().enumerate() {
+            let prefix = format!("sd{tag}{i}");
+            let verdict = scenario::run(cluster, name, dir, &prefix, &lists);
+            println!("test {name} ... {}", if verdict.is_empty() { "ok" } else { "FAILED" });
+            if !verdict.is_empty() {
+                failed += 1;
+                println!("{verdict}");
+            }
+        }
+    }
+    if filtered == 0 {
+        for s in lists.stale_shared(|s| s.starts_with("swarm-")) {
+            println!("{s}");
+            failed += 1;
+        }
+    }
+    let passed = scenarios.len().saturating_sub(failed);
+    println!(
+        "\ntest result: {}. {passed} passed; {failed} failed; 0 ignored; 0 measured; {filtered} filtered out; finished in {:.2}s\n",
+        if failed == 0 { "ok" } else { "FAILED" },
+        started.elapsed().as_secs_f64()
+    );
+    if failed > 0 {
+        std::process::exit(101);
+    }
+}

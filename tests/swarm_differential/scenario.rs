@@ -1,0 +1,170 @@
+//! Runs one swarm scenario: every step with docker, then with orch; after
+//! each, the exit codes, stdout (as the step asks) and the specs the swarm
+//! holds under each side's prefix are compared; the differences judged
+//! by allowed.txt and known-gaps.txt. Both sides' objects are removed at
+//! the end, also on panic (`Side`'s drop).
+
+use std::fmt::Write;
+use std::path::Path;
+use std::time::Duration;
+
+use crate::common::cluster::Cluster;
+use crate::compare::{diff, Diff, Lists};
+use crate::side::{Outcome, Side, Tool};
+use crate::step::{parse, Action, Output, Step};
+
+/// Runs scenario `name` from folder `dir`; what failed, or "" if nothing.
+pub fn run(cluster: &Cluster, name: &str, dir: &Path, prefix: &str, lists: &Lists) -> String {
+    let steps = match std::fs::read_to_string(dir.join("steps"))
+        .map_err(|e| e.to_string())
+        .and_then(|t| parse(&t))
+    {
+        Ok(steps) => steps,
+        Err(e) => return format!("  {e}\n"),
+    };
+    let result = std::panic::catch_unwind(|| {
+        let docker = Side::new(cluster, Tool::Docker, format!("{prefix}d"), dir);
+        let orch = Side::new(cluster, Tool::Orch, format!("{prefix}o"), dir);
+        steps
+            .iter()
+            .map(|s| compare_step(s, &docker, &orch))
+            .collect::<Vec<_>>()
+    });
+    let results = match result {
+        Ok(r) => r,
+        Err(p) => {
+            let msg = p
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()));
+            return format!("  panicked: {}\n", msg.unwrap_or_default());
+        }
+    };
+    let diffs: Vec<Diff> = results.iter().flat_map(|r| r.diffs.clone()).collect();
+    let excused = lists.excuse(name, &diffs);
+    let mut out = String::new();
+    for r in &results {
+        for e in &r.errors {
+            let _ = writeln!(out, "  step {} `{}`: {e}", r.step.line, r.step.text);
+        }
+    }
+    let mut last = 0;
+    for d in &excused.unexcused {
+        let line: usize = d.path.split(':').next().and_then(|l| l.parse().ok()).unwrap_or(0);
+        if line != last {
+            last = line;
+            if let Some(r) = results.iter().find(|r| r.step.line == line) {
+                explain(&mut out, r);
+            }
+        }
+        let _ = writeln!(
+            out,
+            "    {}\n      orch:   {}\n      docker: {}",
+            d.path, d.orch, d.compose
+        );
+    }
+    for s in &excused.stale {
+        let _ = writeln!(out, "  {s}");
+    }
+    let took = |t: Tool| -> Duration {
+        results
+            .iter()
+            .filter_map(|r| r.took.map(|d| if t == Tool::Orch { d.1 } else { d.0 }))
+            .sum()
+    };
+    println!(
+        "  {name}: docker {:.2}s, orch {:.2}s over {} steps",
+        took(Tool::Docker).as_secs_f64(),
+        took(Tool::Orch).as_secs_f64(),
+        results.len()
+    );
+    out
+}
+
+/// One step's findings.
+struct StepResult<'a> {
+    step: &'a Step,
+    diffs: Vec<Diff>,
+    /// Broken fixtures: always failures.
+    errors: Vec<String>,
+    /// (docker, orch) outcomes of a command step.
+    outcomes: Option<(Outcome, Outcome)>,
+    took: Option<(Duration, Duration)>,
+}
+
+fn compare_step<'a>(step: &'a Step, docker: &Side, orch: &Side) -> StepResult<'a> {
+    let mut r = StepResult {
+        step,
+        diffs: Vec::new(),
+        errors: Vec::new(),
+        outcomes: None,
+        took: None,
+    };
+    let args = match &step.action {
+        Action::WaitRunning(service, n) => {
+            for side in [docker, orch] {
+                if let Err(e) = side.wait_running(service, *n) {
+                    r.errors.push(format!("{:?}: {e}", side.tool));
+                }
+            }
+            return r;
+        }
+        Action::Command(args) => args,
+    };
+    let d = docker.run(args, step.stdin.as_deref());
+    let d_snap = docker.snapshot(&docker.norm(&orch.prefix));
+    let o = orch.run(args, step.stdin.as_deref());
+    let (o_norm, d_norm) = (orch.norm(&docker.prefix), docker.norm(&orch.prefix));
+    let o_snap = orch.snapshot(&o_norm);
+    let at = step.line;
+    if step.expect_fail && d.code == 0 {
+        r.errors
+            .push("docker succeeded where the step expects it to fail: the fixture is wrong".into());
+    }
+    if !step.expect_fail && d.code != 0 {
+        r.errors
+            .push(format!("docker failed (exit {}): {}", d.code, d.stderr.trim()));
+    }
+    if o.code != d.code {
+        r.diffs.push(Diff {
+            path: format!("{at}:exit"),
+            orch: o.code.to_string(),
+            compose: d.code.to_string(),
+        });
+    }
+    if step.output != Output::Ignored {
+        let (ov, dv) = (
+            o_norm.output(step.output, &o.stdout),
+            d_norm.output(step.output, &d.stdout),
+        );
+        diff(&format!("{at}:stdout"), Some(&ov), Some(&dv), &mut r.diffs);
+    }
+    diff(&format!("{at}:"), Some(&o_snap), Some(&d_snap), &mut r.diffs);
+    r.took = Some((d.took, o.took));
+    r.outcomes = Some((d, o));
+    r
+}
+
+fn explain(out: &mut String, r: &StepResult) {
+    let _ = writeln!(out, "  step {} `{}`:", r.step.line, r.step.text);
+    if let Some((d, o)) = &r.outcomes {
+        let tail = |s: &str| {
+            s.lines()
+                .rev()
+                .take(3)
+                .collect::<Vec<_>>()
+                .into_iter()
+                .rev()
+                .collect::<Vec<_>>()
+                .join(" | ")
+        };
+        if d.code != o.code || o.code != 0 {
+            let _ = writeln!(out, "    orch exit {}: {}", o.code, tail(&o.stderr));
+            let _ = writeln!(out, "    docker exit {}: {}", d.code, tail(&d.stderr));
+        }
+        if r.step.output != Output::Ignored {
+            let _ = writeln!(out, "    orch stdout:   {:?}", tail(&o.stdout));
+            let _ = writeln!(out, "    docker stdout: {:?}", tail(&d.stdout));
+        }
+    }
+}
