@@ -275,6 +275,11 @@ fn round_trip(c: &Cluster, name: &str) {
 
     // orch service rollback: exactly the spec before the image update.
     ok(c.orch(1).args(["service", "rollback", "-d", name]));
+    // The engine moves the version while a rollback progresses: compare
+    // versions once it has completed.
+    wait_for(&format!("{name}: rollback completed"), 120, || {
+        inspect(c, name)["UpdateStatus"]["State"] == "rollback_completed"
+    });
     let rolled = inspect(c, name);
     only_changed(&format!("{name}: rollback"), &before["Spec"], &rolled["Spec"], &[]);
 

@@ -441,6 +441,7 @@ fn service() -> Command {
                     ("--no-resolve", "Do not map IDs to Names"),
                     ("--no-trunc", "Do not truncate output"),
                     ("--raw", "Do not neatly format logs"),
+                    ("--details", "Show extra details provided to logs"),
                 ]))
                 .arg(positional("service", "SERVICE|TASK")),
         )
