@@ -77,24 +77,49 @@ fn unsatisfiable_constraint_waits_as_docker() {
     let cluster = shared_swarm(3, &[image]);
     let names = ["pty-pending-docker", "pty-pending-orch"].map(String::from);
     let _guard = Services(cluster, names.to_vec());
+    #[rustfmt::skip]
+    let args = |name: &str| ["service", "create", "--detach=false", "--name", name, "--constraint", "node.labels.nosuch==1", image, "sh", "-c", LOOP].map(String::from).to_vec();
+    waits_then_ctrl_c(cluster, &names, args);
+}
+
+/// An update whose new task can go nowhere: the same wait, and Ctrl-C
+/// leaves the update running, as docker's does.
+#[test]
+fn pending_update_continues_in_the_background_as_docker() {
+    let image = test_image();
+    let cluster = shared_swarm(3, &[image]);
+    let names = ["pty-upd-docker", "pty-upd-orch"].map(String::from);
+    let _guard = Services(cluster, names.to_vec());
+    for name in &names {
+        #[rustfmt::skip]
+        cluster.docker(1, &["service", "create", "-d", "--no-resolve-image", "--name", name, image, "sh", "-c", LOOP]);
+    }
+    #[rustfmt::skip]
+    let args = |name: &str| ["service", "update", "--detach=false", "--constraint-add", "node.labels.nosuch==1", name].map(String::from).to_vec();
+    waits_then_ctrl_c(cluster, &names, args);
+}
+
+/// Runs `args(name)` with docker (names[0]) and orch (names[1]) in a
+/// terminal until a task is reported pending (`no suitable node`), then
+/// Ctrl-C: the screens, the exit codes and what follows must match.
+fn waits_then_ctrl_c(cluster: &Cluster, names: &[String; 2], args: impl Fn(&str) -> Vec<String>) {
     let mut screens = Vec::new();
     let mut codes = Vec::new();
     let mut afters = Vec::new();
     for (i, name) in names.iter().enumerate() {
-        #[rustfmt::skip]
-        let args = ["service", "create", "--detach=false", "--name", name, "--constraint", "node.labels.nosuch==1", image, "sh", "-c", LOOP];
+        let args = args(name);
         let cmd = if i == 0 {
-            docker_on(cluster, &args)
+            docker_on(cluster, &args.iter().map(String::as_str).collect::<Vec<_>>())
         } else {
             let mut c = cluster.orch(1);
-            c.args(args);
+            c.args(&args);
             c
         };
         let mut pty = Pty::spawn_sized(cmd, 40, 200);
         pty.wait_for_text("no suitable node", 30);
         std::thread::sleep(std::time::Duration::from_secs(2));
         let screen = normalise(&pty.screen(), name);
-        screens.push(screen[screen.iter().position(|l| l == "<id>").unwrap_or(0)..].to_vec());
+        screens.push(screen[screen.iter().position(|l| l == "<id>" || l == "<name>").unwrap_or(0)..].to_vec());
         let before = pty.text();
         pty.send(&[3]);
         codes.push(pty.wait(30));
@@ -113,15 +138,19 @@ fn unsatisfiable_constraint_waits_as_docker() {
     );
     assert_eq!(screens[1], screens[0], "orch's screen vs docker's");
     assert_eq!(codes[1], codes[0], "exit code after Ctrl-C");
-    let said = "Operation continuing in background.\nUse orch service ps <id> to check progress.";
     // docker's exit races its second line (its own Ctrl-C handler ends the
     // process): its first line must be there, orch prints both.
     assert!(
-        said.starts_with(&afters[0]) && !afters[0].is_empty(),
-        "docker after Ctrl-C: {}",
-        afters[0]
+        afters[1].starts_with(&afters[0]) && afters[0].starts_with("Operation continuing in background."),
+        "after Ctrl-C\ndocker: {}\norch: {}",
+        afters[0],
+        afters[1]
     );
-    assert_eq!(afters[1], said, "orch after Ctrl-C");
+    assert!(
+        afters[1].starts_with("Operation continuing in background.\nUse orch service ps "),
+        "orch after Ctrl-C: {}",
+        afters[1]
+    );
 }
 
 /// `service ls` and `node ls` on a worker: docker's "not a swarm manager".
