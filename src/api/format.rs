@@ -107,6 +107,21 @@ pub mod api {
         render(format, rows, opts)
     }
 
+    /// Words of a command line split as a POSIX shell would (quotes
+    /// group, backslashes escape; nothing is expanded), as docker's
+    /// `--args` and `--entrypoint` take them. Unbalanced quotes are an error.
+    ///
+    /// ```rhai
+    /// let args = shell_words("sh -c 'echo hi'");   // ["sh", "-c", "echo hi"]
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn shell_words(text: &str) -> RhaiResult<Array> {
+        match crate::compose::shell::shell_split(text) {
+            Some(words) => Ok(words.into_iter().map(Dynamic::from).collect()),
+            None => Err(format!("invalid command line (unbalanced quotes): {text}").into()),
+        }
+    }
+
     /// `format_template` without options.
     ///
     /// ```rhai
