@@ -6,7 +6,8 @@
 //! tests/swarm_differential/README.md.
 //!
 //! `cargo test --test swarm_differential -- NAME...` runs the scenarios
-//! whose name contains a NAME.
+//! whose name contains a NAME; `SD_JOBS` sets how many run at once
+//! (default 3).
 
 mod common;
 #[allow(dead_code)]
@@ -24,7 +25,9 @@ mod side;
 #[path = "swarm_differential/step.rs"]
 mod step;
 
+use std::collections::VecDeque;
 use std::path::PathBuf;
+use std::sync::Mutex;
 use std::time::Instant;
 
 use common::cluster::shared_swarm;
@@ -65,18 +68,35 @@ fn main() {
     let mut failed = 0;
     if !scenarios.is_empty() {
         let cluster = shared_swarm(3, &[common::test_image()]);
-        let tag = format!("{:04x}", std::process::id() & 0xffff);
-        // One at a time: `stack ls` and the swarm's task placement are
-        // cluster-wide, and each side's steps interleave with the other's.
-        for (i, (name, dir)) in scenarios.iter().enumerate() {
-            let prefix = format!("sd{tag}{i}");
-            let verdict = scenario::run(cluster, name, dir, &prefix, &lists);
-            println!("test {name} ... {}", if verdict.is_empty() { "ok" } else { "FAILED" });
-            if !verdict.is_empty() {
-                failed += 1;
-                println!("{verdict}");
+        let family = format!("sd{:04x}", std::process::id() & 0xffff);
+        let jobs: usize = std::env::var("SD_JOBS")
+            .ok()
+            .and_then(|j| j.parse().ok())
+            .unwrap_or(3)
+            .max(1);
+        // Scenarios run `jobs` at a time; within one, each step runs with
+        // docker, then orch. Every object is named with its side's
+        // prefix, and lines naming another scenario's are dropped, so
+        // cluster-wide lists (`stack ls`) compare alike.
+        let queue = Mutex::new(scenarios.iter().enumerate().collect::<VecDeque<_>>());
+        let failures = Mutex::new(0);
+        std::thread::scope(|s| {
+            for _ in 0..jobs {
+                s.spawn(|| loop {
+                    let Some((i, (name, dir))) = queue.lock().unwrap().pop_front() else {
+                        break;
+                    };
+                    let prefix = format!("{family}{i}");
+                    let verdict = scenario::run(cluster, name, dir, (&family, &prefix), &lists);
+                    println!("test {name} ... {}", if verdict.is_empty() { "ok" } else { "FAILED" });
+                    if !verdict.is_empty() {
+                        *failures.lock().unwrap() += 1;
+                        println!("{verdict}");
+                    }
+                });
             }
-        }
+        });
+        failed += *failures.lock().unwrap();
     }
     if filtered == 0 {
         for s in lists.stale_shared(|s| s.starts_with("swarm-")) {

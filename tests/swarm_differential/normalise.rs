@@ -11,16 +11,19 @@ use crate::step::Output;
 /// A side's substitutions.
 pub struct Norm {
     prefix: String,
+    /// What every prefix of this run starts with: a line still holding it
+    /// after this side's are replaced names another side's or scenario's
+    /// object (cluster-wide lists), and is dropped.
     other: String,
     /// (ID, token), the full IDs and their 12-character cuts.
     ids: Vec<(String, String)>,
 }
 
 impl Norm {
-    pub fn new(prefix: &str, other: &str) -> Norm {
+    pub fn new(prefix: &str, family: &str) -> Norm {
         Norm {
             prefix: prefix.to_string(),
-            other: other.to_string(),
+            other: family.to_string(),
             ids: Vec::new(),
         }
     }
@@ -69,8 +72,8 @@ impl Norm {
         }
         let mut lines: Vec<String> = stdout
             .lines()
-            .filter(|l| !l.contains(&self.other))
             .map(|l| self.text(l))
+            .filter(|l| !l.contains(&self.other))
             .map(|l| if mode == Output::Table { table_line(&l) } else { l })
             .map(|l| timestamps(&l))
             .collect();

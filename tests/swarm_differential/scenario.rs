@@ -14,7 +14,7 @@ use crate::side::{Outcome, Side, Tool};
 use crate::step::{parse, Action, Output, Step};
 
 /// Runs scenario `name` from folder `dir`; what failed, or "" if nothing.
-pub fn run(cluster: &Cluster, name: &str, dir: &Path, prefix: &str, lists: &Lists) -> String {
+pub fn run(cluster: &Cluster, name: &str, dir: &Path, (family, prefix): (&str, &str), lists: &Lists) -> String {
     let steps = match std::fs::read_to_string(dir.join("steps"))
         .map_err(|e| e.to_string())
         .and_then(|t| parse(&t))
@@ -23,8 +23,8 @@ pub fn run(cluster: &Cluster, name: &str, dir: &Path, prefix: &str, lists: &List
         Err(e) => return format!("  {e}\n"),
     };
     let result = std::panic::catch_unwind(|| {
-        let docker = Side::new(cluster, Tool::Docker, format!("{prefix}d"), dir);
-        let orch = Side::new(cluster, Tool::Orch, format!("{prefix}o"), dir);
+        let docker = Side::new(cluster, Tool::Docker, format!("{prefix}d"), family, dir);
+        let orch = Side::new(cluster, Tool::Orch, format!("{prefix}o"), family, dir);
         steps
             .iter()
             .map(|s| compare_step(s, &docker, &orch))
@@ -109,12 +109,20 @@ fn compare_step<'a>(step: &'a Step, docker: &Side, orch: &Side) -> StepResult<'a
             }
             return r;
         }
+        Action::WaitGone(kind, name) => {
+            for side in [docker, orch] {
+                if let Err(e) = side.wait_gone(kind, name) {
+                    r.errors.push(format!("{:?}: {e}", side.tool));
+                }
+            }
+            return r;
+        }
         Action::Command(args) => args,
     };
     let d = docker.run(args, step.stdin.as_deref());
-    let d_snap = docker.snapshot(&docker.norm(&orch.prefix));
+    let d_snap = docker.snapshot(&docker.norm());
     let o = orch.run(args, step.stdin.as_deref());
-    let (o_norm, d_norm) = (orch.norm(&docker.prefix), docker.norm(&orch.prefix));
+    let (o_norm, d_norm) = (orch.norm(), docker.norm());
     let o_snap = orch.snapshot(&o_norm);
     let at = step.line;
     if step.expect_fail && d.code == 0 {

@@ -35,11 +35,13 @@ pub struct Side<'a> {
     pub tool: Tool,
     /// Every object of this side is named `${S}…`: this.
     pub prefix: String,
+    /// What every side's prefix in this run starts with.
+    pub family: String,
     pub dir: tempfile::TempDir,
 }
 
 impl<'a> Side<'a> {
-    pub fn new(cluster: &'a Cluster, tool: Tool, prefix: String, src: &Path) -> Side<'a> {
+    pub fn new(cluster: &'a Cluster, tool: Tool, prefix: String, family: &str, src: &Path) -> Side<'a> {
         let dir = tempfile::Builder::new().prefix("orch-sd-").tempdir().expect("tempdir");
         for e in std::fs::read_dir(src).expect("scenario folder").flatten() {
             if e.path().is_file() {
@@ -50,6 +52,7 @@ impl<'a> Side<'a> {
             cluster,
             tool,
             prefix,
+            family: family.to_string(),
             dir,
         };
         side.cleanup();
@@ -156,8 +159,8 @@ impl<'a> Side<'a> {
 
     /// What names the side's IDs stand for in its output: every object's
     /// and task's ID (full and cut to 12) and the prefix itself.
-    pub fn norm(&self, other_prefix: &str) -> Norm {
-        let mut norm = Norm::new(&self.prefix, other_prefix);
+    pub fn norm(&self) -> Norm {
+        let mut norm = Norm::new(&self.prefix, &self.family);
         for kind in ["service", "secret", "config", "network"] {
             for v in self.inspect(kind, &self.ids(kind)) {
                 let name = v["Spec"]["Name"].as_str().or(v["Name"].as_str()).unwrap_or("?");
@@ -236,6 +239,23 @@ impl<'a> Side<'a> {
             }
             std::thread::sleep(Duration::from_millis(250));
         }
+    }
+
+    /// Waits until `docker KIND inspect NAME` (expanded) finds nothing.
+    pub fn wait_gone(&self, kind: &str, name: &str) -> Result<(), String> {
+        let name = self.expand(name);
+        let t = Instant::now();
+        while !self
+            .docker(&[kind, "inspect", "-f", "{{.Name}}", &name])
+            .trim()
+            .is_empty()
+        {
+            if t.elapsed() > STEP_LIMIT {
+                return Err(format!("{kind} {name} still there after {STEP_LIMIT:?}"));
+            }
+            std::thread::sleep(Duration::from_millis(250));
+        }
+        Ok(())
     }
 
     /// Removes every stack, service, secret, config and network named

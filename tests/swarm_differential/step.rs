@@ -12,6 +12,10 @@ pub enum Action {
     /// `wait-running SERVICE N`: until the side's SERVICE has N tasks
     /// running, so a following `ps` compares settled tasks.
     WaitRunning(String, usize),
+    /// `wait-gone KIND NAME`: until the side's NAME (a network, a
+    /// service …) is gone, e.g. a removed stack's network, which lingers on
+    /// the manager while its tasks shut down.
+    WaitGone(String, String),
 }
 
 /// How a step's stdout is compared.
@@ -69,6 +73,10 @@ pub fn parse(text: &str) -> Result<Vec<Step>, String> {
             Some("wait-running") => match (w.get(1), w.get(2).and_then(|n| n.parse().ok())) {
                 (Some(service), Some(n)) if w.len() == 3 => Action::WaitRunning(service.clone(), n),
                 _ => return Err(at("usage: wait-running SERVICE N".into())),
+            },
+            Some("wait-gone") => match (w.get(1), w.get(2)) {
+                (Some(kind), Some(name)) if w.len() == 3 => Action::WaitGone(kind.clone(), name.clone()),
+                _ => return Err(at("usage: wait-gone KIND NAME".into())),
             },
             Some(_) => Action::Command(w),
         };
