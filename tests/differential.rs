@@ -18,6 +18,8 @@ mod refview;
 mod report;
 #[path = "differential/run.rs"]
 mod run;
+#[path = "differential/runner.rs"]
+mod runner;
 #[path = "differential/script.rs"]
 mod script;
 #[path = "differential/snapshot.rs"]
@@ -34,33 +36,9 @@ fn root() -> PathBuf {
     common::repo().join("tests/differential")
 }
 
-/// Scenario folders, by name, filtered by the command line's free words
-/// (libtest's flags are accepted and ignored; `--exact` is honoured).
-fn selected() -> (Vec<(String, PathBuf)>, usize) {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let exact = args.iter().any(|a| a == "--exact");
-    let filters: Vec<&String> = args.iter().filter(|a| !a.starts_with('-')).collect();
-    let mut all: Vec<(String, PathBuf)> = std::fs::read_dir(root().join("scenarios"))
-        .expect("tests/differential/scenarios")
-        .flatten()
-        .filter(|e| e.path().join("steps").is_file())
-        .map(|e| (e.file_name().to_string_lossy().into_owned(), e.path()))
-        .collect();
-    all.sort();
-    let total = all.len();
-    all.retain(|(n, _)| {
-        filters.is_empty()
-            || filters
-                .iter()
-                .any(|f| if exact { n == *f } else { n.contains(f.as_str()) })
-    });
-    let filtered = total - all.len();
-    (all, filtered)
-}
-
 fn main() {
     let started = Instant::now();
-    let (scenarios, filtered) = selected();
+    let (scenarios, filtered) = runner::selected(&root().join("scenarios"));
     common::test_image();
     let tag = format!(
         "{:04x}",

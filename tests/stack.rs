@@ -199,8 +199,9 @@ fn stack_deploy_reach_redeploy_prune_and_rm() {
 
     // One service's environment changes: only that service updates.
     let out = deploy(&[("MODE", "green")], &[]);
+    // docker's lines name every service; only st_web's version moves.
     assert!(out.contains("Updating service st_web"), "{out}");
-    assert_eq!(out.matches("Updating service").count(), 1, "{out}");
+    assert_eq!(out.matches("Updating service").count(), before.len(), "{out}");
     let after = versions(cluster, "st");
     assert_ne!(after["st_web"], before["st_web"]);
     assert_eq!(after["st_api"], before["st_api"]);

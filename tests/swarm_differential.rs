@@ -15,6 +15,8 @@ mod common;
 mod compare;
 #[path = "swarm_differential/normalise.rs"]
 mod normalise;
+#[path = "differential/runner.rs"]
+mod runner;
 #[path = "swarm_differential/scenario.rs"]
 mod scenario;
 #[allow(dead_code)]
@@ -36,33 +38,9 @@ fn scenarios_dir() -> PathBuf {
     common::repo().join("tests/swarm_differential/scenarios")
 }
 
-/// Scenario folders by name, filtered by the command line's free words
-/// (libtest's flags are accepted and ignored; `--exact` is honoured), and
-/// how many the filter left out.
-fn selected() -> (Vec<(String, PathBuf)>, usize) {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let exact = args.iter().any(|a| a == "--exact");
-    let filters: Vec<&String> = args.iter().filter(|a| !a.starts_with('-')).collect();
-    let mut all: Vec<(String, PathBuf)> = std::fs::read_dir(scenarios_dir())
-        .expect("tests/swarm_differential/scenarios")
-        .flatten()
-        .filter(|e| e.path().join("steps").is_file())
-        .map(|e| (e.file_name().to_string_lossy().into_owned(), e.path()))
-        .collect();
-    all.sort();
-    let total = all.len();
-    all.retain(|(n, _)| {
-        filters.is_empty()
-            || filters
-                .iter()
-                .any(|f| if exact { n == *f } else { n.contains(f.as_str()) })
-    });
-    (all.clone(), total - all.len())
-}
-
 fn main() {
     let started = Instant::now();
-    let (scenarios, filtered) = selected();
+    let (scenarios, filtered) = runner::selected(&scenarios_dir());
     println!("\nrunning {} swarm differential scenarios", scenarios.len());
     let lists = compare::Lists::load(&common::repo().join("tests/differential"));
     let mut failed = 0;

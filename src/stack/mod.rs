@@ -29,7 +29,7 @@ pub const LABEL_SPEC_HASH: &str = "com.docker.orch.stack.spec-hash";
 const CONCURRENCY: usize = 8;
 
 /// Services are sent one after another, as docker does: measured on a
-/// 3-node swarm (bench/stack.sh, 10 services × 3 replicas), creating them
+/// 3-node swarm (10 services × 3 replicas; bench/swarm.sh times 10 × 2 now), creating them
 /// 8 at a time got every task running later (1.10× docker's time) than
 /// one at a time (0.98×): the managers schedule a burst of new services
 /// no faster, and the nodes then start their tasks in a worse order.

@@ -106,9 +106,6 @@ fn container_spec(ns: &str, doc: &Value, svc: &Value, image: &str) -> crate::err
             c.insert(field.into(), json!(b));
         }
     }
-    // docker stack deploy always sends a (here empty) Privileges; the
-    // engine then reads it back with its defaults, so specs compare equal.
-    c.insert("Privileges".into(), json!({}));
     insert_some(&mut c, "StopGracePeriod", ns_of(svc.get("stop_grace_period")));
     insert_some(&mut c, "CapabilityAdd", strings(svc.get("cap_add")).map(|v| json!(v)));
     insert_some(&mut c, "CapabilityDrop", strings(svc.get("cap_drop")).map(|v| json!(v)));

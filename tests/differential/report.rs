@@ -89,16 +89,7 @@ fn explain_step(out: &mut String, r: &Report, line: usize) {
     let _ = writeln!(out, "  step {line} `{text}`:");
     if let Some((o, c)) = r.outcomes.get(&line) {
         if o.code != c.code || o.code != 0 {
-            let tail = |s: &str| {
-                s.lines()
-                    .rev()
-                    .take(4)
-                    .collect::<Vec<_>>()
-                    .into_iter()
-                    .rev()
-                    .collect::<Vec<_>>()
-                    .join(" | ")
-            };
+            let tail = |s: &str| crate::runner::tail(s, 4);
             let _ = writeln!(out, "    orch exit {}: {}", o.code, tail(&o.stderr));
             let _ = writeln!(out, "    compose exit {}: {}", c.code, tail(&c.stderr));
         }

@@ -91,13 +91,8 @@ pub fn words(line: &str) -> Result<Vec<String>, String> {
 /// Parses a whole `steps` file.
 pub fn parse(text: &str) -> Result<Vec<Step>, String> {
     let mut steps = Vec::new();
-    for (i, raw) in text.lines().enumerate() {
-        let line = raw.trim();
-        if line.is_empty() || line.starts_with('#') {
-            continue;
-        }
-        let step = parse_line(i + 1, line).map_err(|e| format!("steps:{}: {e}", i + 1))?;
-        steps.push(step);
+    for (at, line) in crate::runner::step_lines(text) {
+        steps.push(parse_line(at, line).map_err(|e| format!("steps:{at}: {e}"))?);
     }
     if steps.is_empty() {
         return Err("no steps".into());

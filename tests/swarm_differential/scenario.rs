@@ -156,16 +156,7 @@ fn compare_step<'a>(step: &'a Step, docker: &Side, orch: &Side) -> StepResult<'a
 fn explain(out: &mut String, r: &StepResult) {
     let _ = writeln!(out, "  step {} `{}`:", r.step.line, r.step.text);
     if let Some((d, o)) = &r.outcomes {
-        let tail = |s: &str| {
-            s.lines()
-                .rev()
-                .take(3)
-                .collect::<Vec<_>>()
-                .into_iter()
-                .rev()
-                .collect::<Vec<_>>()
-                .join(" | ")
-        };
+        let tail = |s: &str| crate::runner::tail(s, 3);
         if d.code != o.code || o.code != 0 {
             let _ = writeln!(out, "    orch exit {}: {}", o.code, tail(&o.stderr));
             let _ = writeln!(out, "    docker exit {}: {}", d.code, tail(&d.stderr));

@@ -298,8 +298,9 @@ impl Drop for Side<'_> {
 }
 
 /// What the engine decides, not the client, made equal: the VXLAN ID an
-/// overlay network got; and the order of a service's secrets and configs,
-/// which docker's CLI sends in Go map order (random).
+/// overlay network got; and the order of a service's secrets, configs and
+/// (after `--env-add`) environment, which docker's CLI sends in Go map
+/// order (random).
 fn settled(mut v: Value) -> Value {
     if let Some(o) = v.get_mut("Options").and_then(Value::as_object_mut) {
         o.remove("com.docker.network.driver.overlay.vxlanid_list");
@@ -308,7 +309,8 @@ fn settled(mut v: Value) -> Value {
         let Some(c) = v.pointer_mut(&format!("/{spec}/TaskTemplate/ContainerSpec")) else {
             continue;
         };
-        for list in ["Secrets", "Configs"] {
+        // `Env` too: docker's `--env-add` rebuilds the list from a Go map.
+        for list in ["Secrets", "Configs", "Env"] {
             if let Some(items) = c.get_mut(list).and_then(Value::as_array_mut) {
                 items.sort_by_key(|i| i.to_string());
             }

@@ -48,12 +48,8 @@ pub struct Step {
 
 pub fn parse(text: &str) -> Result<Vec<Step>, String> {
     let mut steps = Vec::new();
-    for (i, raw) in text.lines().enumerate() {
-        let line = raw.trim();
-        if line.is_empty() || line.starts_with('#') {
-            continue;
-        }
-        let at = |e: String| format!("steps:{}: {e}", i + 1);
+    for (no, line) in crate::runner::step_lines(text) {
+        let at = |e: String| format!("steps:{no}: {e}");
         let mut w = words(line).map_err(at)?;
         let (mut output, mut expect_fail, mut stdin) = (Output::Ignored, false, None);
         while let Some(first) = w.first() {
@@ -81,7 +77,7 @@ pub fn parse(text: &str) -> Result<Vec<Step>, String> {
             Some(_) => Action::Command(w),
         };
         steps.push(Step {
-            line: i + 1,
+            line: no,
             text: line.to_string(),
             action,
             output,
