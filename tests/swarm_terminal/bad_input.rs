@@ -138,10 +138,12 @@ fn waits_then_ctrl_c(cluster: &Cluster, names: &[String; 2], args: impl Fn(&str)
     );
     assert_eq!(screens[1], screens[0], "orch's screen vs docker's");
     assert_eq!(codes[1], codes[0], "exit code after Ctrl-C");
-    // docker's exit races its second line (its own Ctrl-C handler ends the
-    // process): its first line must be there, orch prints both.
+    // docker's exit races its own lines (its Ctrl-C handler ends the
+    // process, at times before the first is out): what it printed must
+    // begin what orch prints, and orch prints both lines.
     assert!(
-        afters[1].starts_with(&afters[0]) && afters[0].starts_with("Operation continuing in background."),
+        afters[1].starts_with(&afters[0])
+            && (afters[0].is_empty() || afters[0].starts_with("Operation continuing in background.")),
         "after Ctrl-C\ndocker: {}\norch: {}",
         afters[0],
         afters[1]
