@@ -83,12 +83,5 @@ fn main() {
         }
     }
     let passed = scenarios.len().saturating_sub(failed);
-    println!(
-        "\ntest result: {}. {passed} passed; {failed} failed; 0 ignored; 0 measured; {filtered} filtered out; finished in {:.2}s\n",
-        if failed == 0 { "ok" } else { "FAILED" },
-        started.elapsed().as_secs_f64()
-    );
-    if failed > 0 {
-        std::process::exit(101);
-    }
+    runner::finish(passed, failed, filtered, started);
 }

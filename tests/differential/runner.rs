@@ -45,3 +45,16 @@ pub fn tail(s: &str, n: usize) -> String {
     let lines: Vec<&str> = s.lines().collect();
     lines[lines.len().saturating_sub(n)..].join(" | ")
 }
+
+/// Prints libtest's closing line for a runner and exits 101 on failures,
+/// as `cargo test` expects of a harness-less test binary.
+pub fn finish(passed: usize, failed: usize, filtered: usize, started: std::time::Instant) {
+    println!(
+        "\ntest result: {}. {passed} passed; {failed} failed; 0 ignored; 0 measured; {filtered} filtered out; finished in {:.2}s\n",
+        if failed == 0 { "ok" } else { "FAILED" },
+        started.elapsed().as_secs_f64()
+    );
+    if failed > 0 {
+        std::process::exit(101);
+    }
+}

@@ -120,9 +120,12 @@ fn compare_step<'a>(step: &'a Step, docker: &Side, orch: &Side) -> StepResult<'a
         Action::Command(args) => args,
     };
     let d = docker.run(args, step.stdin.as_deref());
-    let d_snap = docker.snapshot(&docker.norm());
+    // docker's objects are its own: one reading serves its snapshot and
+    // its stdout after orch's step too.
+    let d_norm = docker.norm();
+    let d_snap = docker.snapshot(&d_norm);
     let o = orch.run(args, step.stdin.as_deref());
-    let (o_norm, d_norm) = (orch.norm(), docker.norm());
+    let o_norm = orch.norm();
     let o_snap = orch.snapshot(&o_norm);
     let at = step.line;
     if step.expect_fail && d.code == 0 {
