@@ -339,6 +339,9 @@ fn run_in_a_terminal_gets_a_tty_as_compose_does() {
 
 /// Attached, compose runs post_start hooks attached and prints their
 /// output as `service-N ->` lines; a failing hook fails `up` (exit 1).
+/// The container lives long enough for the hook's exec to find it
+/// running on a loaded machine: with `sleep 1` compose at times (CI)
+/// found it gone and failed `up` with exit 1.
 #[test]
 fn attached_up_prints_post_start_hook_output_as_compose() {
     let image = TEST_IMAGE;
@@ -347,7 +350,7 @@ fn attached_up_prints_post_start_hook_output_as_compose() {
             r#"services:
   app:
     image: {image}
-    command: ["sh", "-c", "sleep 1"]
+    command: ["sh", "-c", "trap 'exit 0' TERM; sleep 4"]
     post_start:
       - command: sh -c 'echo hooked; exit {exit}'
 "#
@@ -356,7 +359,13 @@ fn attached_up_prints_post_start_hook_output_as_compose() {
     for exit in [0, 3] {
         let (_dir, o, r) = sides(&format!("att-hook{exit}"), &hooked(exit));
         let (got, want) = (o.run(&["up"]), r.run(&["up"]));
-        assert_eq!(code(&got), code(&want), "exit {exit}: {}", stderr(&got));
+        assert_eq!(
+            code(&got),
+            code(&want),
+            "exit {exit}: orch: {}\ncompose: {}",
+            stderr(&got),
+            stderr(&want)
+        );
         assert_eq!(code(&got), if exit == 0 { 0 } else { 1 });
         for (tool, out) in [("orch", &got), ("compose", &want)] {
             assert!(stdout(out).contains("app-1 ->  | hooked\n"), "{tool}: {}", stdout(out));
