@@ -146,5 +146,6 @@ options! {
         id: filter,
         label: filter,
         name: filter,
+        up_to_date: filter,
     }
 }

@@ -77,9 +77,19 @@ pub(super) fn filters(o: &impl serde::Serialize) -> Option<String> {
     };
     let found: Vec<(String, Vec<String>)> = set
         .into_iter()
-        .filter_map(|(k, v)| Some((k.replace('_', "-"), serde_json::from_value(v).ok()?)))
+        .filter_map(|(k, v)| Some((filter_name(&k), serde_json::from_value(v).ok()?)))
         .collect();
     ej::filters(found.iter().map(|(k, v)| (k.as_str(), v.as_slice())))
+}
+
+/// The engine's name of a filter option: `desired_state` is
+/// `desired-state`; `up_to_date` is `_up-to-date`, a filter the engine
+/// keeps for docker's own progress display.
+fn filter_name(option: &str) -> String {
+    match option {
+        "up_to_date" => "_up-to-date".into(),
+        o => o.replace('_', "-"),
+    }
 }
 
 /// Lists `kind` objects (`node`, `task`, `secret` …) that match the

@@ -19,10 +19,13 @@ pub mod api {
 
     /// Tasks (a service's replicas, wherever they run). Filters:
     /// `service`, `node`, `desired_state` (running, shutdown, accepted),
-    /// `id`, `label`, `name`.
+    /// `id`, `label`, `name`, and `up_to_date: "true"`: only tasks of the
+    /// service's current spec (the engine's `_up-to-date`, what docker's
+    /// update progress counts).
     ///
     /// ```rhai
     /// let running = task::list(#{ service: "web", desired_state: "running" });
+    /// let current = task::list(#{ service: "web", up_to_date: "true" });
     /// ```
     #[rhai_fn(return_raw)]
     pub fn list(ctx: NativeCallContext, opts: Map) -> RhaiResult<Array> {

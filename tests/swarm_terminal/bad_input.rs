@@ -85,7 +85,6 @@ fn unsatisfiable_constraint_waits_as_docker() {
 /// An update whose new task can go nowhere: the same wait, and Ctrl-C
 /// leaves the update running, as docker's does.
 #[test]
-#[ignore = "orch bug found by this test (issue 19): at times orch's update progress takes the stopped old task for a failure and prints `verify: Detected task failure` where docker keeps waiting; run with --ignored"]
 fn pending_update_continues_in_the_background_as_docker() {
     let image = test_image();
     let cluster = shared_swarm(3, &[image]);
