@@ -134,6 +134,10 @@ fn offset(text: &str, line: usize, col: usize) -> usize {
 /// exit code.
 pub fn print_error(err: &EvalAltResult, main: &Source, limits: &Limits) -> i32 {
     install_hook();
+    if crate::error::json_errors() {
+        crate::error::print_failure(&json_message(err));
+        return EXIT_RUNTIME;
+    }
     match crate::error::Error::of(err).map(|e| e.kind) {
         // An unreachable engine is one line: the script location adds nothing.
         Some(Kind::Connect) => {
@@ -195,6 +199,22 @@ pub fn print_error(err: &EvalAltResult, main: &Source, limits: &Limits) -> i32 {
     } else {
         EXIT_RUNTIME
     }
+}
+
+/// An error as one line of text for compose's JSON error line: a compose
+/// file's diagnostic without its drawing, a script's error without the
+/// script position.
+fn json_message(err: &EvalAltResult) -> String {
+    let leaf = locate(err, "").leaf;
+    let text = match crate::error::Error::of(err) {
+        Some(_) => crate::error::message(err),
+        None => message(leaf, &Limits::default()).0,
+    };
+    text.lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .unwrap_or_default()
+        .to_string()
 }
 
 /// Whether `name` is one of the built-in swarm commands (`orch service

@@ -336,3 +336,28 @@ pub fn register(engine: &mut rhai::Engine) {
     engine.register_type_with_name::<Error>("Error");
     engine.register_global_module(rhai::exported_module!(api).into());
 }
+
+/// Set by a compose command run with `--progress json`: its final error
+/// is then compose's JSON line, so that a consumer of the event stream
+/// reads the failure too.
+static JSON_ERRORS: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Makes this process's final errors compose's JSON lines.
+pub fn set_json_errors() {
+    JSON_ERRORS.store(true, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// Whether final errors are compose's JSON lines (`set_json_errors`).
+pub fn json_errors() -> bool {
+    JSON_ERRORS.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+/// Prints a command's final error on stderr: the text, or under
+/// `--progress json` compose's `{"error":true,"message":…}` line.
+pub fn print_failure(message: &str) {
+    if JSON_ERRORS.load(std::sync::atomic::Ordering::Relaxed) {
+        eprintln!("{}", serde_json::json!({ "error": true, "message": message }));
+    } else {
+        eprintln!("{message}");
+    }
+}

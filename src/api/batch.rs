@@ -34,14 +34,15 @@ pub(super) fn containers(list: Array) -> RhaiResult<Vec<Container>> {
 /// leaving them to the engine's stop).
 pub fn batch(ctx: &NativeCallContext, list: Array, op: &str, opts: Map) -> RhaiResult<Map> {
     let o: ContainerBatchOpts = crate::api::opts::read("container::batch", opts)?;
+    // compose reports a pause or an unpause only when done.
     let (done_status, busy_status) = match op {
-        "start" => ("Started", "Starting"),
-        "stop" => ("Stopped", "Stopping"),
-        "restart" => ("Started", "Restarting"),
-        "kill" => ("Killed", "Killing"),
-        "pause" => ("Paused", "Pausing"),
-        "unpause" => ("Unpaused", "Unpausing"),
-        "remove" => ("Removed", "Removing"),
+        "start" => ("Started", Some("Starting")),
+        "stop" => ("Stopped", Some("Stopping")),
+        "restart" => ("Started", Some("Restarting")),
+        "kill" => ("Killed", Some("Killing")),
+        "pause" => ("Paused", None),
+        "unpause" => ("Unpaused", None),
+        "remove" => ("Removed", Some("Removing")),
         other => {
             return fail(format!(
                 "container::batch: unknown operation {other:?} (start, stop, restart, kill, pause, unpause, remove)"
@@ -73,7 +74,9 @@ pub fn batch(ctx: &NativeCallContext, list: Array, op: &str, opts: Map) -> RhaiR
                         elapsed: t.elapsed(),
                     });
                 };
-                send(busy_status, false, None);
+                if let Some(busy) = busy_status {
+                    send(busy, false, None);
+                }
                 let d = match c.ep.client().await {
                     Ok(d) => d,
                     Err(e) => return Err(e.to_string()),

@@ -11,6 +11,7 @@ pub mod attach;
 pub mod autoscale;
 pub mod batch;
 pub mod compose;
+pub mod console;
 pub mod container;
 pub mod container_cp;
 pub mod container_find;
@@ -121,6 +122,7 @@ pub fn register(engine: &mut Engine) {
     }
     for module in modules![
         util::api,
+        console::api,
         json_text::api,
         digest::api,
         follow::api,

@@ -1,6 +1,7 @@
 //! Progress as Docker Compose shows it: on a terminal one live line per
 //! resource with a spinner, its state and elapsed time; elsewhere one plain
-//! line per state change; with `quiet` nothing. The script decides what to
+//! line per state change; with `json` compose's JSON line per change; with
+//! `quiet` nothing. The script decides what to
 //! report; this only draws it.
 //!
 //! ```rhai
@@ -24,6 +25,7 @@ use super::{fail, RhaiResult};
 enum Mode {
     Tty,
     Plain,
+    Json,
     Quiet,
 }
 
@@ -55,6 +57,24 @@ impl Inner {
 #[derive(Clone)]
 pub struct Progress(Arc<Mutex<Inner>>);
 
+/// compose's `--progress json` line for an event: the resource as `id`,
+/// its state (or error) as `status`; a pull's state is `text`, as compose
+/// reports pulls ("Pulling", then "Error" with the error as `status`).
+fn json_line(kind: &str, name: &str, status: &str, error: &str) -> String {
+    let mut m = serde_json::Map::new();
+    m.insert("id".into(), format!("{kind} {name}").trim().into());
+    if kind == "Image" {
+        let text = if error.is_empty() { status } else { "Error" };
+        m.insert("text".into(), text.into());
+        if !error.is_empty() {
+            m.insert("status".into(), error.into());
+        }
+    } else {
+        m.insert("status".into(), if error.is_empty() { status } else { error }.into());
+    }
+    serde_json::Value::Object(m).to_string()
+}
+
 fn style(done: bool, failed: bool) -> ProgressStyle {
     let tmpl = if failed {
         " ✘ {msg}"
@@ -73,7 +93,8 @@ pub mod api {
     pub type Progress = super::Progress;
 
     /// A display in `mode`: "auto" (live on a terminal, plain otherwise),
-    /// "tty", "plain" or "quiet" — the values of compose's `--progress`.
+    /// "tty", "plain", "json" or "quiet" — the values of compose's
+    /// `--progress`.
     ///
     /// ```rhai
     /// let ui = progress::show(ARGS.progress ?? "auto");
@@ -84,10 +105,11 @@ pub mod api {
             "auto" if std::io::stderr().is_terminal() => Mode::Tty,
             "auto" | "plain" => Mode::Plain,
             "tty" => Mode::Tty,
+            "json" => Mode::Json,
             "quiet" => Mode::Quiet,
             other => {
                 return fail(format!(
-                    "progress::show: mode must be auto, tty, plain or quiet, not {other:?}"
+                    "progress::show: mode must be auto, tty, plain, json or quiet, not {other:?}"
                 ))
             }
         };
@@ -140,6 +162,7 @@ pub mod api {
         match inner.mode {
             Mode::Quiet => {}
             Mode::Plain => eprintln!(" {text}"),
+            Mode::Json => eprintln!("{}", json_line(&kind, &name, &status, &error)),
             Mode::Tty => {
                 let key = format!("{kind}/{name}");
                 let bar = match inner.bars.get(&key) {
@@ -183,4 +206,29 @@ pub mod api {
 
 pub fn register_types(engine: &mut Engine) {
     engine.register_type_with_name::<Progress>("Progress");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::json_line;
+
+    #[test]
+    fn json_lines_are_composes() {
+        assert_eq!(
+            json_line("Container", "p-a-1", "Started", ""),
+            r#"{"id":"Container p-a-1","status":"Started"}"#
+        );
+        assert_eq!(
+            json_line("Container", "p-a-1", "Starting", "exec failed"),
+            r#"{"id":"Container p-a-1","status":"exec failed"}"#
+        );
+        assert_eq!(
+            json_line("Image", "a", "Pulling", ""),
+            r#"{"id":"Image a","text":"Pulling"}"#
+        );
+        assert_eq!(
+            json_line("Image", "a", "Pulling", "no such host"),
+            r#"{"id":"Image a","text":"Error","status":"no such host"}"#
+        );
+    }
 }

@@ -1,5 +1,6 @@
 //! Small host facilities scripts need: sleeping, reading the environment,
-//! formatting tables the way the Docker CLI does, JSON, stderr output.
+//! formatting tables the way the Docker CLI does, JSON (talking to the
+//! user: `console.rs`).
 
 use std::time::Duration;
 
@@ -67,7 +68,7 @@ pub fn secs(what: &str, seconds: f64) -> RhaiResult<Duration> {
     crate::units::seconds(seconds).map_err(|e| format!("{what}: {e}").into())
 }
 
-fn exit_with(code: i32) -> RhaiResult<()> {
+pub(super) fn exit_with(code: i32) -> RhaiResult<()> {
     *EXIT_CODE.lock().unwrap() = Some(code);
     Err(rhai::EvalAltResult::ErrorTerminated(EXIT_TOKEN.into(), rhai::Position::NONE).into())
 }
@@ -294,52 +295,6 @@ pub mod api {
     /// ```
     pub fn unix_now() -> f64 {
         super::unix_now_secs()
-    }
-
-    /// Asks a yes/no question on stderr and reads the answer from stdin;
-    /// anything but y/yes (including no stdin at all) is no.
-    ///
-    /// ```rhai
-    /// if !confirm("Remove it?") { exit(1); }
-    /// ```
-    #[rhai_fn(return_raw)]
-    pub fn confirm(question: &str) -> RhaiResult<bool> {
-        use std::io::Write;
-        crate::api::host_access("confirm")?;
-        eprint!("{question} [yN] ");
-        let _ = std::io::stderr().flush();
-        let mut answer = String::new();
-        Ok(match std::io::stdin().read_line(&mut answer) {
-            Ok(n) if n > 0 => matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes"),
-            _ => {
-                eprintln!();
-                false
-            }
-        })
-    }
-
-    /// Whether stdout ("stdout") or stderr ("stderr") is a terminal, for
-    /// scripts that colour or animate only there.
-    ///
-    /// ```rhai
-    /// let colour = is_terminal("stdout");
-    /// ```
-    pub fn is_terminal(stream: &str) -> bool {
-        use std::io::IsTerminal;
-        match stream {
-            "stdin" => std::io::stdin().is_terminal(),
-            "stderr" => std::io::stderr().is_terminal(),
-            _ => std::io::stdout().is_terminal(),
-        }
-    }
-
-    /// Prints to stderr (print goes to stdout).
-    ///
-    /// ```rhai
-    /// eprint("warning: no services");
-    /// ```
-    pub fn eprint(text: &str) {
-        eprintln!("{text}");
     }
 
     /// An RFC 3339 timestamp (as the engine writes them) in unix seconds;

@@ -33,7 +33,7 @@ fn compose_globals() -> Vec<Arg> {
         )
         .help_heading(h),
         opt("progress", "Set type of progress output")
-            .value_parser(["auto", "tty", "plain", "quiet"])
+            .value_parser(["auto", "tty", "plain", "json", "quiet"])
             .help_heading(h),
         opt("ansi", "Control when to print ANSI control characters")
             .value_parser(["never", "always", "auto"])

@@ -70,6 +70,9 @@ pub fn apply(name: &str, root: &ArgMatches, args: &mut Map) -> crate::error::Res
             )))
         }
     };
+    if progress == "json" {
+        crate::error::set_json_errors();
+    }
     args.insert("progress".into(), Dynamic::from(progress.to_string()));
     args.insert("ansi".into(), Dynamic::from(ansi));
     // `--parallel` wins over the variable; -1 (or any value below 1) is

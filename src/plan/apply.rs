@@ -308,13 +308,19 @@ fn spawn_services(ctx: &Ctx, plan: &Plan) -> Vec<tokio::task::JoinHandle<(String
         let tx = done_tx.remove(name).expect("channel");
         let ctx = ctx.clone();
         let checks: Vec<_> = plan.checks.iter().filter(|c| &c.service == name).cloned().collect();
+        let running: Vec<String> = plan
+            .running
+            .iter()
+            .filter(|(s, _)| s == name)
+            .map(|(_, c)| c.clone())
+            .collect();
         let name = name.clone();
         // The task reads its service from the shared desired state: a
         // copy per service (its create body included) was most of a
         // no-change `up`'s apply at 500 services.
         tasks.push(tokio::spawn(async move {
             let svc = ctx.desired.service(&name).expect("planned");
-            let r = run_service(&ctx, svc, steps, checks, deps).await;
+            let r = run_service(&ctx, svc, Work { steps, checks, running }, deps).await;
             let _ = tx.send(Some(r.clone()));
             (name, r)
         }));
@@ -368,14 +374,22 @@ where
     }
 }
 
+/// What the plan holds for one service.
+struct Work {
+    steps: Vec<Step>,
+    checks: Vec<super::replicas::Check>,
+    /// Kept replicas that run and need nothing (`Plan::running`).
+    running: Vec<String>,
+}
+
 /// Waits for the dependencies, then converges the service's containers.
 async fn run_service(
     ctx: &Ctx,
     svc: &ServiceSpec,
-    steps: Vec<Step>,
-    checks: Vec<super::replicas::Check>,
+    work: Work,
     deps: Vec<(super::desired::Dependency, Option<watch::Receiver<Done>>)>,
 ) -> crate::error::Result<()> {
+    let Work { steps, checks, running } = work;
     let steps = if precreatable(svc, &steps, &checks) {
         precreate(ctx, svc, steps).await?
     } else {
@@ -424,6 +438,7 @@ async fn run_service(
     }
     let image_id = image_id(ctx, svc).await;
     let rest = super::recheck::steps(&ctx.d, &ctx.desired.project, svc, &checks, &image_id, rest).await?;
+    report_running(ctx, &running, &rest);
     let rest = super::dependents::restart_stopped(&svc.name, &ctx.stopped, rest).await;
     if rest.iter().any(|s| matches!(s, Step::Recreate { .. })) {
         super::dependents::stop_for_recreate(
@@ -464,6 +479,15 @@ async fn run_service(
     }))
     .await;
     results.into_iter().collect::<Result<Vec<_>, _>>().map(|_| ())
+}
+
+/// compose's convergence reports each running replica it keeps
+/// (`Running`): those the recheck left with nothing to do.
+fn report_running(ctx: &Ctx, running: &[String], rest: &[Step]) {
+    let acted_on = |n: &String| rest.iter().any(|s| s.key().1.as_deref() == Some(n.as_str()));
+    for name in running.iter().filter(|n| !acted_on(n)) {
+        ctx.emit("Container", name, "Running", true, Instant::now());
+    }
 }
 
 /// The ID of the image `svc` runs, as planned or (built since) asked.

@@ -171,6 +171,9 @@ pub struct Plan {
     /// Kept replicas the applier compares again once images are built and
     /// references converged (see `replicas`).
     pub checks: Vec<super::replicas::Check>,
+    /// (service, container) of the kept replicas that run and need
+    /// nothing: the applier reports them `Running`, as compose does.
+    pub running: Vec<(String, String)>,
     /// The IDs of the images the plan does not build, as planned against:
     /// the applier needs them for labels and need not ask again.
     pub image_ids: HashMap<String, String>,
@@ -302,6 +305,7 @@ pub fn plan(desired: &Desired, observed: &Observed, opts: &Options) -> crate::er
     let mut recreated: BTreeSet<String> = BTreeSet::new();
     let mut firsts = HashMap::new();
     let mut checks = Vec::new();
+    let mut running = Vec::new();
     for name in &services {
         let sp = super::replicas::service(desired, observed, opts, name, &recreated, &firsts);
         if sp.recreates {
@@ -310,6 +314,7 @@ pub fn plan(desired: &Desired, observed: &Observed, opts: &Options) -> crate::er
         firsts.insert(name.clone(), sp.first);
         steps.extend(sp.steps);
         checks.extend(sp.checks);
+        running.extend(sp.running.into_iter().map(|c| (name.clone(), c)));
     }
     orphans(desired, observed, opts, &mut steps, &mut warnings);
     let image_ids = known_image_ids(observed, &steps);
@@ -318,6 +323,7 @@ pub fn plan(desired: &Desired, observed: &Observed, opts: &Options) -> crate::er
         services,
         warnings,
         checks,
+        running,
         image_ids,
     })
 }

@@ -38,6 +38,9 @@ pub struct Check {
 pub struct ServicePlan {
     pub steps: Vec<Step>,
     pub checks: Vec<Check>,
+    /// Kept replicas that run and need nothing: compose reports each as
+    /// `Running` when it converges the service.
+    pub running: Vec<String>,
     pub first: Expect,
     pub recreates: bool,
 }
@@ -201,6 +204,8 @@ fn existing_steps(
                 id,
                 reason: format!("{dep} recreated, depends_on restart: true"),
             });
+        } else {
+            out.running.push(cname);
         }
     }
     kept
@@ -219,6 +224,7 @@ pub fn service(
     let mut out = ServicePlan {
         steps: Vec::new(),
         checks: Vec::new(),
+        running: Vec::new(),
         first: Expect::Pending,
         recreates: false,
     };

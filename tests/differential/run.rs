@@ -316,6 +316,18 @@ fn compose_step(s: &mut State, step: &Step, args: &[String]) -> (Value, Outcome)
             }
         }
     }
+    if step.stderr {
+        let mut lines: Vec<String> = out
+            .stderr
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(|l| snap.subst.apply(l.trim_end()))
+            .collect();
+        if step.unordered {
+            lines.sort();
+        }
+        v["stderr"] = json!(lines);
+    }
     let deps = dependencies(&s.hist.current.doc, &subcommand(args));
     v["order"] = order::relations(rec, &s.side.project, &until, &deps);
     (v, out)
@@ -498,6 +510,12 @@ fn compare_step(r: &mut Report, step: &Step, mut o: Value, mut c: Value, lenient
             &format!("{prefix}stdout"),
             o.get("stdout"),
             c.get("stdout"),
+            &mut r.diffs,
+        );
+        diff(
+            &format!("{prefix}stderr"),
+            o.get("stderr"),
+            c.get("stderr"),
             &mut r.diffs,
         );
         diff_subset(&prefix, &o, &c, &mut r.diffs);

@@ -35,8 +35,11 @@ pub struct Step {
     /// Compare the normalised stdout (JSON lines or plain lines).
     pub stdout: bool,
     /// Compare stdout's lines as a set (`unordered`): compose prints them
-    /// from a Go map, in random order.
+    /// from a Go map, in random order. With `stderr`, stderr's too.
     pub unordered: bool,
+    /// Compare stderr's lines (`stderr`): progress events (`--progress
+    /// json`, `plain`) and error messages.
+    pub stderr: bool,
     /// Compare stdout as a human table (`table`): times ("3 seconds ago",
     /// "Up 2 minutes") and column widths (which follow them) normalised.
     pub table: bool,
@@ -109,6 +112,7 @@ fn parse_line(line_no: usize, line: &str) -> Result<Step, String> {
         expect_fail: false,
         stdout: false,
         unordered: false,
+        stderr: false,
         table: false,
         cross: false,
         stdin: None,
@@ -119,6 +123,7 @@ fn parse_line(line_no: usize, line: &str) -> Result<Step, String> {
             Some("stdout") => step.stdout = true,
             Some("unordered") => (step.stdout, step.unordered) = (true, true),
             Some("table") => (step.stdout, step.table) = (true, true),
+            Some("stderr") => step.stderr = true,
             Some("cross") => step.cross = true,
             Some(s) if s.starts_with("stdin=") => step.stdin = Some(s["stdin=".len()..].to_string()),
             _ => break,
