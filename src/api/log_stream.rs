@@ -16,6 +16,7 @@
 use std::collections::HashMap;
 use std::io::Write;
 use std::pin::Pin;
+use std::sync::Arc;
 
 use bollard::container::LogOutput;
 use futures_util::stream::{select_all, SelectAll, Stream, StreamExt};
@@ -28,6 +29,7 @@ use super::options::StreamLogsOpts;
 use super::value::call_back;
 use super::{client, RhaiResult};
 use crate::bridge;
+use crate::docker::Endpoint;
 
 /// One container's log items, then `None` when its stream ends.
 type Item = (String, Option<Result<LogOutput, bollard::errors::Error>>);
@@ -150,6 +152,17 @@ pub fn stream_logs(ctx: &NativeCallContext, list: Array, opts: Map, each: FnPtr)
 /// where absent). Options as [`stream_logs`]. Output is written whenever no
 /// more lines are ready, so `-f` shows each line as it comes.
 pub fn print_logs(list: Array, opts: Map, printer: LogPrinter, sources: Map) -> RhaiResult<()> {
+    let follow = opts.get("follow").and_then(|v| v.as_bool().ok()).unwrap_or(false);
+    // Followed containers that run now: compose's `logs -f` prints
+    // `NAME exited with code N` when one of them stops.
+    let mut running: HashMap<String, (Arc<Endpoint>, String)> = HashMap::new();
+    if follow {
+        for c in containers(list.clone())? {
+            if c.info.get("state").is_some_and(|s| s.to_string() == "running") {
+                running.insert(c.name.clone(), (c.ep.clone(), c.id.clone()));
+            }
+        }
+    }
     let (mut merged, until_first_exit) = open(list, opts)?;
     let sources: HashMap<String, String> = sources
         .into_iter()
@@ -175,7 +188,12 @@ pub fn print_logs(list: Array, opts: Map, printer: LogPrinter, sources: Map) -> 
                     printer.format_line(&mut buf, shown(&sources, n), l)
                 }),
                 None if until_first_exit => break,
-                None => {}
+                None => {
+                    if let Some((ep, id)) = running.remove(&name) {
+                        let code = exit_code(&ep, &id).await;
+                        printer.format_status(&mut buf, shown(&sources, &name), &format!("exited with code {code}"));
+                    }
+                }
             }
         }
         lines.finish(|n, l, _| printer.format_line(&mut buf, shown(&sources, n), l));
@@ -188,6 +206,19 @@ pub fn print_logs(list: Array, opts: Map, printer: LogPrinter, sources: Map) -> 
         abort.abort();
     }
     done
+}
+
+/// A stopped container's exit code, as the engine reports it (-1 when it
+/// cannot say).
+async fn exit_code(ep: &Endpoint, id: &str) -> i64 {
+    let Ok(d) = client(ep).await else { return -1 };
+    match d
+        .inspect_container(id, None::<bollard::query_parameters::InspectContainerOptions>)
+        .await
+    {
+        Ok(i) => i.state.and_then(|s| s.exit_code).unwrap_or(-1),
+        Err(_) => -1,
+    }
 }
 
 /// The name `sources` shows container `name` by, its own where absent.

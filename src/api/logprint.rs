@@ -85,6 +85,18 @@ impl LogPrinter {
             buf.push(b'\n');
         }
     }
+
+    /// Appends the status line `status` shows (`exited with code 0`).
+    pub fn format_status(&self, buf: &mut Vec<u8>, name: &str, text: &str) {
+        buf.extend_from_slice(status_line(self, name, text).as_bytes());
+    }
+}
+
+/// compose's status line about a container: the line cleared first, in
+/// the container's colour.
+fn status_line(p: &LogPrinter, name: &str, text: &str) -> String {
+    let c = p.0.lock().unwrap().colour_of(name);
+    format!("{}\n", paint(c, &format!("{RESET_LINE}{name} {text}")))
 }
 
 fn line(p: &LogPrinter, name: &str, text: &str, err: bool) {
@@ -148,8 +160,7 @@ pub mod api {
     /// ```
     #[rhai_fn(global, name = "status")]
     pub fn status(p: &mut LogPrinter, name: &str, text: &str) {
-        let c = p.0.lock().unwrap().colour_of(name);
-        write(false, &format!("{}\n", paint(c, &format!("{RESET_LINE}{name} {text}"))));
+        write(false, &status_line(p, name, text));
     }
 }
 
