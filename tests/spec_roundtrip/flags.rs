@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use super::common::cluster::{ok, Cluster};
+use super::common::cluster::{ok, wait_for, Cluster};
 use super::{inspect, only_changed};
 
 /// `orch service create|update` flags store the spec docker's store
@@ -178,7 +178,21 @@ pub fn container_flags_as_docker(c: &Cluster) {
         &spec("cflago"),
         &allowed,
     );
+    // Swarm's updater writes each service's UpdateStatus while it rolls an
+    // update out, and every write moves the spec's version: an update sent
+    // meanwhile (read, then written back) fails with "update out of
+    // sequence", docker's as orch's (seen in CI). Each waits for the last.
+    let settled = |name: &str| {
+        let f = "{{if .UpdateStatus}}{{.UpdateStatus.State}}{{end}}";
+        let name = name.to_string();
+        wait_for(&format!("{name}'s update to settle"), 120, || {
+            let state = c.docker(1, &["service", "inspect", "-f", f, &name]);
+            !matches!(state.trim(), "updating" | "rollback_started")
+        });
+    };
     for flags in updates {
+        settled("cflagd");
+        settled("cflago");
         let mut args = vec!["service", "update", "-d", "--no-resolve-image"];
         args.extend_from_slice(flags);
         c.docker(1, &[&args[..], &["cflagd"]].concat());
