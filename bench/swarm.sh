@@ -30,12 +30,7 @@ if [ -z "$orch" ]; then cargo build --release --quiet --bin orch; orch=target/re
 orch=$(realpath "$orch")
 . bench/lib.sh
 quick=$(( 3 * runs > 7 ? 3 * runs : 7 ))
-name=bsw$$
-name=${name:0:6}
-work=$(mktemp -d)
-trap 'tests/harness/cluster.sh down "$name" >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
-tests/harness/cluster.sh up "$name" 3 "$image" > "$work/nodes"
-tests/harness/cluster.sh swarm "$name"
+bench_swarm bsw
 host=$(awk '$1=="node1"{print $2}' "$work/nodes")
 sock=${host#unix://}
 export DOCKER_HOST=$host

@@ -205,10 +205,9 @@ pub fn print_error(err: &EvalAltResult, main: &Source, limits: &Limits) -> i32 {
 /// file's diagnostic without its drawing, a script's error without the
 /// script position.
 fn json_message(err: &EvalAltResult) -> String {
-    let leaf = locate(err, "").leaf;
     let text = match crate::error::Error::of(err) {
         Some(_) => crate::error::message(err),
-        None => message(leaf, &Limits::default()).0,
+        None => message(locate(err, "").leaf, &Limits::default()).0,
     };
     text.lines()
         .map(str::trim)

@@ -24,6 +24,7 @@ use futures_util::FutureExt;
 use rhai::{Array, FnPtr, Map, NativeCallContext};
 
 use super::batch::{containers, logs_options, LogQuery};
+use super::container::Container;
 use super::logprint::LogPrinter;
 use super::options::StreamLogsOpts;
 use super::value::call_back;
@@ -35,18 +36,22 @@ use crate::docker::Endpoint;
 type Item = (String, Option<Result<LogOutput, bollard::errors::Error>>);
 type Merged = SelectAll<Pin<Box<dyn Stream<Item = Item> + Send>>>;
 
+/// The script's options of `container::logs`.
+fn read_opts(opts: Map) -> RhaiResult<StreamLogsOpts> {
+    crate::api::opts::read("container::logs", opts)
+}
+
 /// The merged streams of `list`, and whether to stop at the first end.
-fn open(list: Array, opts: Map) -> RhaiResult<(Merged, bool)> {
-    let o: StreamLogsOpts = crate::api::opts::read("container::logs", opts)?;
+fn open(list: &[Container], o: &StreamLogsOpts) -> RhaiResult<(Merged, bool)> {
     let options = logs_options(&LogQuery {
         follow: o.follow,
-        tail: o.tail,
+        tail: o.tail.clone(),
         since: o.since,
         until: o.until,
         timestamps: o.timestamps,
     });
     let mut streams: Vec<Pin<Box<dyn Stream<Item = Item> + Send>>> = Vec::new();
-    for c in containers(list)? {
+    for c in list {
         let d = bridge::block_on(async { client(&c.ep).await.cloned() })?;
         let (name, end_name) = (c.name.clone(), c.name.clone());
         // Each stream ends with a marker, so the end of one container's
@@ -113,7 +118,7 @@ fn stream_name(is_err: bool) -> &'static str {
 /// `each(name, line, stream)` as lines arrive. Options as `Container.logs`,
 /// plus `until_first_exit` (stop when any container's logs end).
 pub fn stream_logs(ctx: &NativeCallContext, list: Array, opts: Map, each: FnPtr) -> RhaiResult<()> {
-    let (mut merged, until_first_exit) = open(list, opts)?;
+    let (mut merged, until_first_exit) = open(&containers(list)?, &read_opts(opts)?)?;
     let mut lines = Lines::default();
     let mut ready: Vec<(String, String, bool)> = Vec::new();
     loop {
@@ -152,18 +157,19 @@ pub fn stream_logs(ctx: &NativeCallContext, list: Array, opts: Map, each: FnPtr)
 /// where absent). Options as [`stream_logs`]. Output is written whenever no
 /// more lines are ready, so `-f` shows each line as it comes.
 pub fn print_logs(list: Array, opts: Map, printer: LogPrinter, sources: Map) -> RhaiResult<()> {
-    let follow = opts.get("follow").and_then(|v| v.as_bool().ok()).unwrap_or(false);
+    let (list, o) = (containers(list)?, read_opts(opts)?);
     // Followed containers that run now: compose's `logs -f` prints
     // `NAME exited with code N` when one of them stops.
     let mut running: HashMap<String, (Arc<Endpoint>, String)> = HashMap::new();
-    if follow {
-        for c in containers(list.clone())? {
-            if c.info.get("state").is_some_and(|s| s.to_string() == "running") {
-                running.insert(c.name.clone(), (c.ep.clone(), c.id.clone()));
-            }
+    if o.follow.unwrap_or(false) {
+        for c in list
+            .iter()
+            .filter(|c| c.info.get("state").is_some_and(|s| s.to_string() == "running"))
+        {
+            running.insert(c.name.clone(), (c.ep.clone(), c.id.clone()));
         }
     }
-    let (mut merged, until_first_exit) = open(list, opts)?;
+    let (mut merged, until_first_exit) = open(&list, &o)?;
     let sources: HashMap<String, String> = sources
         .into_iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))

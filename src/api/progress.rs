@@ -1,8 +1,7 @@
 //! Progress as Docker Compose shows it: on a terminal one live line per
 //! resource with a spinner, its state and elapsed time; elsewhere one plain
 //! line per state change; with `json` compose's JSON line per change; with
-//! `quiet` nothing. The script decides what to
-//! report; this only draws it.
+//! `quiet` nothing. The script decides what to report; this only draws it.
 //!
 //! ```rhai
 //! let ui = progress::show("auto");

@@ -207,7 +207,10 @@ pub fn scope(desired: &Desired, opts: &Options) -> crate::error::Result<Vec<Stri
         opts.services.iter().map(String::as_str).collect()
     };
     while let Some(name) = stack.pop() {
-        let svc = by_name.get(name).ok_or_else(|| format!("no such service: {name}"))?;
+        // A name the user typed: a usage error, printed as compose's line.
+        let svc = by_name
+            .get(name)
+            .ok_or_else(|| crate::error::Error::usage(format!("no such service: {name}")))?;
         if wanted.insert(svc.name.as_str()) && !opts.no_deps {
             for dep in &svc.depends_on {
                 if by_name.contains_key(dep.service.as_str()) {
