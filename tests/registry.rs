@@ -82,15 +82,35 @@ impl Case {
         format!("{}/{}/{name}", self.reg.addr, self.ns[t])
     }
 
+    /// Runs `args` with tool `t`. docker-registry's filesystem storage
+    /// answers 500 at times when two pushes mount the same blob into one
+    /// repository at once (compose pushes a service's tags in parallel):
+    /// that is the registry's fault, not the tool's, so such a run is
+    /// tried again, up to twice, whichever tool it hit.
     fn run(&self, t: usize, args: &[&str]) -> Output {
-        let mut c = if t == ORCH { orch() } else { Command::new(compose_ref()) };
-        c.args(["-p", &self.ns[t]])
-            .args(args)
-            .current_dir(self.dir.path())
-            .env("REG", &self.reg.addr)
-            .env("NS", &self.ns[t])
-            .envs(self.env.iter().map(|(k, v)| (k, v)));
-        c.output().unwrap()
+        let mut tries = 0;
+        loop {
+            let mut c = if t == ORCH { orch() } else { Command::new(compose_ref()) };
+            c.args(["-p", &self.ns[t]])
+                .args(args)
+                .current_dir(self.dir.path())
+                .env("REG", &self.reg.addr)
+                .env("NS", &self.ns[t])
+                .envs(self.env.iter().map(|(k, v)| (k, v)));
+            let out = c.output().unwrap();
+            let registry_fault = [stdout(&out), stderr(&out)]
+                .iter()
+                .any(|s| s.contains("unexpected HTTP status: 500"));
+            if out.status.success() || !registry_fault || tries == 2 {
+                return out;
+            }
+            tries += 1;
+            eprintln!(
+                "{args:?} (tool {t}): the registry answered 500, trying again; its log:\n{}",
+                self.reg.log()
+            );
+            std::thread::sleep(std::time::Duration::from_millis(500));
+        }
     }
 
     /// Runs `args` with both tools; their exit codes must agree (and be

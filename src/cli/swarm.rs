@@ -347,22 +347,26 @@ fn node() -> Command {
                 ]))
                 .arg(positional("node", "NODE")),
         )
-        .subcommand(
-            Command::new("promote")
-                .about("Promote one or more nodes to manager in the swarm")
-                .arg(one_or_more("nodes", "NODE")),
+        .subcommands(
+            [
+                ("promote", "Promote one or more nodes to manager in the swarm"),
+                ("demote", "Demote one or more nodes from manager in the swarm"),
+            ]
+            .map(|(name, about)| leaf(name, about, [one_or_more("nodes", "NODE")])),
         )
-        .subcommand(
-            Command::new("demote")
-                .about("Demote one or more nodes from manager in the swarm")
-                .arg(one_or_more("nodes", "NODE")),
-        )
-        .subcommand(
-            Command::new("rm")
-                .about("Remove one or more nodes from the swarm")
-                .arg(flag("force", Some('f'), "Force remove a node from the swarm"))
-                .arg(one_or_more("nodes", "NODE")),
-        )
+        .subcommand(leaf(
+            "rm",
+            "Remove one or more nodes from the swarm",
+            [
+                flag("force", Some('f'), "Force remove a node from the swarm"),
+                one_or_more("nodes", "NODE"),
+            ],
+        ))
+}
+
+/// A command with no subcommands: its name, help line and arguments.
+fn leaf<const N: usize>(name: &'static str, about: &'static str, args: [Arg; N]) -> Command {
+    Command::new(name).about(about).args(args)
 }
 
 fn service() -> Command {
@@ -467,17 +471,25 @@ fn rollout_commands() -> Vec<Command> {
                 ("--timeout string=300", "Seconds each step may take"),
             ]))
             .arg(positional("service", "SERVICE")),
-        Command::new("promote")
-            .about("Continue a service rollout paused for a manual decision")
-            .arg(positional("service", "SERVICE")),
-        Command::new("abort")
-            .about("Roll back a service rollout paused for a manual decision")
-            .arg(positional("service", "SERVICE")),
-        Command::new("rollback")
-            .about("Revert changes to a service's configuration")
-            .arg(detach())
-            .arg(quiet("Suppress progress output"))
-            .arg(positional("service", "SERVICE")),
+        leaf(
+            "promote",
+            "Continue a service rollout paused for a manual decision",
+            [positional("service", "SERVICE")],
+        ),
+        leaf(
+            "abort",
+            "Roll back a service rollout paused for a manual decision",
+            [positional("service", "SERVICE")],
+        ),
+        leaf(
+            "rollback",
+            "Revert changes to a service's configuration",
+            [
+                detach(),
+                quiet("Suppress progress output"),
+                positional("service", "SERVICE"),
+            ],
+        ),
     ]
 }
 

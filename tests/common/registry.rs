@@ -23,7 +23,7 @@ pub struct Registry {
     /// `Basic …` for a registry that wants credentials.
     authorization: Option<String>,
     child: Child,
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
 }
 
 /// A status code, the response's headers and its body.
@@ -81,18 +81,20 @@ impl Registry {
         }
         let cfg = dir.path().join("config.yml");
         std::fs::write(&cfg, config).ok()?;
+        // Its errors (log level error) go to a file a test can show.
+        let log = std::fs::File::create(dir.path().join("registry.log")).ok()?;
         let child = Command::new(BINARY)
             .arg("serve")
             .arg(&cfg)
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(log)
             .spawn()
             .ok()?;
         let mut r = Registry {
             authorization: auth.then(|| format!("Basic {}", basic())),
             addr,
             child,
-            _dir: dir,
+            dir,
         };
         let deadline = Instant::now() + Duration::from_secs(10);
         while Instant::now() < deadline {
@@ -106,6 +108,11 @@ impl Registry {
             std::thread::sleep(Duration::from_millis(50));
         }
         None
+    }
+
+    /// What the registry has logged (errors only).
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("registry.log")).unwrap_or_default()
     }
 
     /// One HTTP/1.0 request (the registry speaks plain HTTP here).
