@@ -281,7 +281,12 @@ pub mod api {
     /// Prints the logs of several containers merged through a
     /// `log_printer`, every line on stdout, each container shown by the
     /// name `sources` maps it to (its own name where absent), with no
-    /// script call per line. Options as above.
+    /// script call per line. Options as above, plus `project` (and
+    /// `services`, empty for all): with `follow`, the project's containers
+    /// are watched as compose's `logs -f` watches them: those started later
+    /// are followed from their start, each exit prints `NAME exited with
+    /// code N`, and the call returns when every listed or started
+    /// container has exited for good.
     ///
     /// ```rhai
     /// let out = log_printer(#{ colour: false, prefix: true });

@@ -86,10 +86,10 @@ fn who_of(id: &str, attrs: &HashMap<String, String>) -> Who {
 }
 
 /// A log line's engine timestamp: unix seconds and nanoseconds.
-type Stamp = (i64, u32);
+pub(super) type Stamp = (i64, u32);
 
 /// The stamp of an RFC 3339 time with up to nine fraction digits.
-fn stamp_of(ts: &str) -> Option<Stamp> {
+pub(super) fn stamp_of(ts: &str) -> Option<Stamp> {
     let secs = super::util::parse_rfc3339(ts)?;
     let nanos = match ts.split_once('.') {
         Some((_, f)) => {

@@ -25,7 +25,9 @@ options! {
 
 // batch.rs
 options! {
-    /// `container::logs`'s options: the log query and `until_first_exit`.
+    /// `container::logs`'s options: the log query, `until_first_exit`, and
+    /// with `follow` the `project` (and `services`) watched as compose's
+    /// `logs -f` watches them.
     struct StreamLogsOpts {
         follow: flag,
         tail: any,
@@ -33,6 +35,8 @@ options! {
         since: int,
         until: int,
         until_first_exit: flag,
+        project: text,
+        services: strings,
     }
 }
 

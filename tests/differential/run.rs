@@ -201,8 +201,15 @@ pub fn scenario(name: &str, src: &Path, steps: Vec<Step>, tag: &str) -> Report {
         match &step.action {
             Action::Compose(args) => {
                 let [o, c] = &mut sides;
-                let (ov, oo) = compose_step(o, step, args);
-                let (cv, co) = compose_step(c, step, args);
+                let ((ov, oo), (cv, co)) = if step.together {
+                    std::thread::scope(|t| {
+                        let orch = t.spawn(|| compose_step(o, step, args));
+                        let compose = compose_step(c, step, args);
+                        (orch.join().expect("orch's side of the step"), compose)
+                    })
+                } else {
+                    (compose_step(o, step, args), compose_step(c, step, args))
+                };
                 compare_step(&mut report, step, ov, cv, lenient, &co);
                 lenient = step.expect_fail;
                 if !step.cross {

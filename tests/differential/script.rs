@@ -47,6 +47,10 @@ pub struct Step {
     pub cross: bool,
     /// A file of the scenario fed to the command's stdin.
     pub stdin: Option<String>,
+    /// Run both tools' step at the same time (`together`), not one after
+    /// the other: for steps whose outcome depends on how long the
+    /// project's containers have run (`logs -f` on containers that exit).
+    pub together: bool,
 }
 
 impl Step {
@@ -116,6 +120,7 @@ fn parse_line(line_no: usize, line: &str) -> Result<Step, String> {
         table: false,
         cross: false,
         stdin: None,
+        together: false,
     };
     loop {
         match w.first().map(String::as_str) {
@@ -125,6 +130,7 @@ fn parse_line(line_no: usize, line: &str) -> Result<Step, String> {
             Some("table") => (step.stdout, step.table) = (true, true),
             Some("stderr") => step.stderr = true,
             Some("cross") => step.cross = true,
+            Some("together") => step.together = true,
             Some(s) if s.starts_with("stdin=") => step.stdin = Some(s["stdin=".len()..].to_string()),
             _ => break,
         }
