@@ -287,16 +287,9 @@ impl Print {
                 Next::Done => break,
             }
         }
-        let Print {
-            lines,
-            streams,
-            printer,
-            buf,
-            timestamps,
-            ..
-        } = &mut self;
-        std::mem::take(lines).finish(|k, l, _| show(printer, buf, &streams[k], l, *timestamps));
-        flush(buf);
+        std::mem::take(&mut self.lines)
+            .finish(|k, l, _| show(&self.printer, &mut self.buf, &self.streams[k], l, self.timestamps));
+        flush(&mut self.buf);
         Ok(())
     }
 
@@ -320,15 +313,10 @@ impl Print {
     }
 
     fn line(&mut self, key: usize, item: Result<LogOutput, bollard::errors::Error>) {
-        let Print {
-            lines,
-            streams,
-            printer,
-            buf,
-            timestamps,
-            ..
-        } = self;
-        lines.push(key, item, |k, l, _| show(printer, buf, &streams[k], l, *timestamps));
+        // Disjoint fields: the closure borrows what `lines` does not.
+        self.lines.push(key, item, |k, l, _| {
+            show(&self.printer, &mut self.buf, &self.streams[k], l, self.timestamps)
+        });
     }
 
     /// Stream `key` ended: the exit status it held back, if any.
