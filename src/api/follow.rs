@@ -30,10 +30,7 @@ use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver, UnboundedSender};
 use super::options::ContainerFollowOpts;
 use super::{client, RhaiResult};
 use crate::bridge;
-
-const PROJECT: &str = "com.docker.compose.project";
-const SERVICE: &str = "com.docker.compose.service";
-const NUMBER: &str = "com.docker.compose.container-number";
+use crate::plan::desired::{LABEL_NUMBER as NUMBER, LABEL_PROJECT as PROJECT, LABEL_SERVICE as SERVICE};
 
 /// Which container a message is about.
 #[derive(Clone, Debug, Default)]
@@ -174,7 +171,7 @@ fn log_options(since: i64, tail: &str) -> qp::LogsOptions {
 }
 
 /// (running or restarting, StartedAt in unix seconds) of a container.
-async fn state(d: &Docker, id: &str) -> Option<(bool, i64)> {
+pub(super) async fn state(d: &Docker, id: &str) -> Option<(bool, i64)> {
     let i = d
         .inspect_container(id, None::<qp::InspectContainerOptions>)
         .await

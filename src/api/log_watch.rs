@@ -24,12 +24,10 @@ use bollard::query_parameters as qp;
 use bollard::Docker;
 use futures_util::stream::{BoxStream, StreamExt};
 
-use super::follow::{stamp_of, Stamp};
-
-const SERVICE: &str = "com.docker.compose.service";
-const PROJECT: &str = "com.docker.compose.project";
-const NUMBER: &str = "com.docker.compose.container-number";
-const REPLACE: &str = "com.docker.compose.replace";
+use super::follow::{stamp_of, state, Stamp};
+use crate::plan::desired::{
+    LABEL_NUMBER as NUMBER, LABEL_PROJECT as PROJECT, LABEL_REPLACE as REPLACE, LABEL_SERVICE as SERVICE,
+};
 
 /// What the printer should do about an event.
 pub enum Action {
@@ -150,7 +148,8 @@ impl Watch {
                     (t.div_euclid(1_000_000_000), t.rem_euclid(1_000_000_000) as u32),
                 );
                 let code = attrs.get("exitCode").map_or("0", String::as_str);
-                let restarting = restarting(d, &id).await;
+                // Restarting, or already running again: compose's test.
+                let restarting = state(d, &id).await.is_some_and(|(live, _)| live);
                 if !restarting {
                     self.alive.remove(&id);
                 }
@@ -203,17 +202,6 @@ async fn run_start(d: &Docker, id: &str) -> Option<Stamp> {
         Some(_) if started.1 >= 100_000_000 => (started.0, started.1 - 100_000_000),
         Some(_) => (started.0 - 1, started.1 + 900_000_000),
     })
-}
-
-/// Whether a container that died is being restarted by the engine (or
-/// already runs again), as compose's monitor asks.
-async fn restarting(d: &Docker, id: &str) -> bool {
-    match d.inspect_container(id, None::<qp::InspectContainerOptions>).await {
-        Ok(i) => i
-            .state
-            .is_some_and(|s| s.restarting.unwrap_or(false) || s.running.unwrap_or(false)),
-        Err(_) => false,
-    }
 }
 
 /// A line of a stream opened with timestamps from the second a
