@@ -160,13 +160,17 @@ fn cpu_scales_up_under_load_and_down_after_the_window() {
     std::thread::sleep(Duration::from_secs(2));
     let a = Autoscaler::start(p.dir.path(), &p.name, &["--interval", "3"]);
     let mut ticks = 0;
-    let up_at = loop {
+    let (up_at, up) = loop {
         let (at, d) = a.next(Duration::from_secs(20));
         ticks += 1;
-        assert!(d["replicas"].as_i64().unwrap() <= 5, "{d}");
-        if d["replicas"].as_i64().unwrap() >= 3 {
+        let n = d["replicas"].as_i64().unwrap();
+        // 100 % of the limit against 40 %: 3. A sample read at a loaded
+        // moment can count a little over the limit (seen in CI: 4, i.e.
+        // over 120 %); more than that is an overshoot.
+        assert!(n <= 4, "{d}");
+        if n >= 3 {
             assert_eq!(d["scaled"], true, "{d}");
-            break at;
+            break (at, n);
         }
         assert!(ticks < 3, "not at 3 replicas within 3 intervals: {d}\n{}", a.stderr());
     };
@@ -174,13 +178,13 @@ fn cpu_scales_up_under_load_and_down_after_the_window() {
     // period keeps that from counting, so no 3 → 5.
     std::fs::remove_file(flag.path().join("on")).unwrap();
     let web = p.running("web");
-    assert_eq!(web, (1..=3).map(|i| format!("{}-web-{i}", p.name)).collect::<Vec<_>>());
+    assert_eq!(web, (1..=up).map(|i| format!("{}-web-{i}", p.name)).collect::<Vec<_>>());
     let down_at = loop {
         let (at, d) = a.next(Duration::from_secs(20));
         let n = d["replicas"].as_i64().unwrap();
-        assert!(n <= 3, "overshoot: {d}");
+        assert!(n <= up, "overshoot: {d}");
         if n == 1 {
-            assert_eq!(d["current"], 3, "{d}");
+            assert_eq!(d["current"], up, "{d}");
             break at;
         }
         assert!(at - up_at < Duration::from_secs(60), "no scale-down: {d}");
