@@ -471,3 +471,49 @@ fn push_nodes_and_bad_stacks() {
     assert!(!out.status.success());
     assert!(stderr(&out).contains("invalid stack name"), "{}", stderr(&out));
 }
+
+/// `stack config` beside `docker stack config` (client side only, no
+/// engine): the same exit code and stdout for merged, interpolated stack
+/// files in docker's v3 shape, and docker's one-line refusals of keys its
+/// loader does not take.
+#[test]
+fn stack_config_as_docker() {
+    let dir = repo().join("tests/fixtures/stack_config");
+    #[rustfmt::skip]
+    let cases: &[&[&str]] = &[
+        &["basic.yml"], &["many-keys.yml"], &["base.yml", "override.yml"], &["no-version.yml"],
+        &["forbidden.yml"], &["compose-only-keys.yml"], &["top-level-name.yml"],
+        &["base.yml", "no-version.yml"], &[],
+    ];
+    for files in cases {
+        let mut args = vec!["stack", "config"];
+        for f in *files {
+            args.extend(["-c", f]);
+        }
+        let theirs = std::process::Command::new("docker")
+            .args(&args)
+            .current_dir(&dir)
+            .output()
+            .unwrap();
+        let mine = orch().args(&args).current_dir(&dir).output().unwrap();
+        assert_eq!(mine.status.code(), theirs.status.code(), "{files:?}: {}", stderr(&mine));
+        assert_eq!(stdout(&mine), stdout(&theirs), "{files:?}");
+        // The error is docker's last line (its loader may log warnings first).
+        if !theirs.status.success() {
+            let last = |o| stderr(o).trim().lines().last().map(str::to_string);
+            assert_eq!(last(&mine), last(&theirs), "{files:?}: {}", stderr(&mine));
+        }
+    }
+    // `-` reads the file from stdin, as docker does.
+    let piped = |cmd: &mut std::process::Command| {
+        let file = std::fs::File::open(dir.join("override.yml")).unwrap();
+        stdout(
+            &cmd.args(["stack", "config", "-c", "-"])
+                .current_dir(&dir)
+                .stdin(file)
+                .output()
+                .unwrap(),
+        )
+    };
+    assert_eq!(piped(&mut orch()), piped(&mut std::process::Command::new("docker")));
+}

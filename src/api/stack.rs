@@ -65,6 +65,32 @@ pub mod api {
         })
     }
 
+    /// The project as `docker stack config` prints it: docker's own (v3)
+    /// loader's document in its YAML, after docker's checks (keys outside
+    /// its schema or forbidden in a stack fail, in docker's words). Load
+    /// the project with `no_normalize` and `no_path_resolution`, as
+    /// `stdlib/stack/config.rhai` does: docker resolves only some paths.
+    ///
+    /// ```rhai
+    /// let p = compose::load(#{ files: ["stack.yml"], no_normalize: true, no_path_resolution: true });
+    /// print(stack::config_text(p));
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn config_text(ctx: NativeCallContext, project: Dynamic) -> RhaiResult<String> {
+        crate::api::at(&ctx, || {
+            let Some(p) = project.read_lock::<crate::api::compose::Project>() else {
+                return fail(format!(
+                    "stack::config_text: expected a loaded project, not {}",
+                    project.type_name()
+                ));
+            };
+            let raw = stack::v3::raw_files(&p.0.config_files)?;
+            stack::v3::check(&raw)?;
+            let doc = stack::v3::document(&p.0.doc, &raw, &p.0.working_dir);
+            Ok(crate::compose::emit::to_yaml_verbatim(&doc))
+        })
+    }
+
     /// Checks a stack name as docker does (it prefixes every object's
     /// name); throws saying what is wrong.
     ///

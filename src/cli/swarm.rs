@@ -498,6 +498,16 @@ fn stack() -> Command {
         .about("Manage Swarm stacks")
         .subcommand_required(true)
         .subcommand(
+            Command::new("config")
+                .about("Outputs the final config file, after doing merges and interpolations")
+                .arg(multi("compose-file", "Path to a Compose file, or \"-\" to read from stdin").short('c'))
+                .arg(flag(
+                    "skip-interpolation",
+                    None,
+                    "Skip interpolation and output only merged config",
+                )),
+        )
+        .subcommand(
             Command::new("deploy")
                 .about("Deploy a new stack or update an existing stack")
                 .arg(

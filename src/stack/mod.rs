@@ -8,6 +8,7 @@
 
 pub mod convert;
 mod service;
+pub mod v3;
 
 use std::collections::HashMap;
 

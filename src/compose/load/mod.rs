@@ -42,7 +42,7 @@ use super::yaml::{Node, Value as Y};
 pub use document::{escape_dollars, strip_service_extensions, without_service_extensions};
 pub use env::read_dotenv;
 pub use model::{load_model, nil_lists_as_null, Model};
-pub use project::{normalize_name, DEFAULT_FILES};
+pub use project::{normalize_name, stdin_text, DEFAULT_FILES};
 pub use schema::{is_service_key, reorder_service, SERVICE_ORDER};
 
 /// Everything `-f`, `-p`, `--profile`, `--env-file`, `--project-directory`

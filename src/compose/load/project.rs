@@ -93,7 +93,7 @@ pub(super) fn is_stdin(p: &Path) -> bool {
 
 /// Stdin's text, read once per process (a script may load the project
 /// more than once; stdin can be read only once).
-pub(super) fn stdin_text() -> Result<String, String> {
+pub fn stdin_text() -> Result<String, String> {
     static TEXT: std::sync::OnceLock<Result<String, String>> = std::sync::OnceLock::new();
     TEXT.get_or_init(|| {
         let mut s = String::new();
