@@ -27,6 +27,19 @@ use serde_json::Value;
 /// `body` as JSON; returns the engine's JSON answer (`Null` when it sent
 /// none).
 pub async fn call(d: &Docker, method: Method, path: &str, body: Option<&Value>) -> Result<Value, Error> {
+    call_with(d, method, path, body, None).await
+}
+
+/// [`call`] with the `X-Registry-Auth` header (base64url of the JSON
+/// credentials, as the Docker CLI sends them): what lets swarm agents
+/// pull a service's image from a private registry.
+pub async fn call_with(
+    d: &Docker,
+    method: Method,
+    path: &str,
+    body: Option<&Value>,
+    registry_auth: Option<String>,
+) -> Result<Value, Error> {
     let v = d.client_version();
     let full = format!("/v{}.{}{}", v.major_version, v.minor_version, path);
     let pq: PathAndQuery = full.parse().map_err(|e: http::uri::InvalidUri| Error::IOError {
@@ -36,6 +49,12 @@ pub async fn call(d: &Docker, method: Method, path: &str, body: Option<&Value>) 
     let client = d.clone().with_request_modifier(move |req| {
         let (mut parts, _) = req.into_parts();
         parts.method = method.clone();
+        if let Some(auth) = registry_auth
+            .as_deref()
+            .and_then(|a| http::HeaderValue::from_str(a).ok())
+        {
+            parts.headers.insert("X-Registry-Auth", auth);
+        }
         let mut uri = parts.uri.clone().into_parts();
         uri.path_and_query = Some(pq.clone());
         if let Ok(u) = Uri::from_parts(uri) {

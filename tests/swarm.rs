@@ -10,6 +10,8 @@ mod common;
 mod jobs;
 #[path = "swarm/objects.rs"]
 mod objects;
+#[path = "swarm/registry_auth.rs"]
+mod registry_auth;
 #[path = "swarm/tasks.rs"]
 mod tasks;
 

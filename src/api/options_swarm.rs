@@ -4,6 +4,14 @@
 
 use super::opts::options;
 
+// service.rs
+options! {
+    /// `service::create`'s and `service::update`'s options.
+    struct ServiceSendOpts {
+        registry_auth: flag,
+    }
+}
+
 // node.rs
 options! {
     /// `node::update`'s options.

@@ -17,7 +17,8 @@ use rhai::{Array, Dynamic, Map, NativeCallContext};
 use serde_json::{json, Value};
 
 use super::options::ServiceFilters;
-use super::swarm::{delete, filters, get, list_of, post, spec_json};
+use super::options::ServiceSendOpts;
+use super::swarm::{delete, filters, get, list_of, post_auth, spec_json};
 use super::value::to_dynamic;
 use super::{fail, RhaiResult};
 use crate::engine_json as ej;
@@ -51,6 +52,24 @@ fn outcome(changed: bool, warnings: &Value) -> Map {
 /// the one read, only its status moved: the spec is sent again at the
 /// new version (a few times); a spec changed by someone else is an error.
 pub fn update_spec(name: &str, spec: Option<Value>, rollback: bool) -> RhaiResult<Map> {
+    update_spec_with(name, spec, rollback, None)
+}
+
+/// The registry credentials the Docker CLI holds for `spec`'s image,
+/// encoded as `X-Registry-Auth` (`--with-registry-auth`); none when it
+/// holds none, as docker then sends nothing useful either.
+pub(super) fn registry_auth(spec: &Value) -> Option<String> {
+    use base64::Engine as _;
+    let image = spec["TaskTemplate"]["ContainerSpec"]["Image"].as_str()?;
+    let creds = super::image_registry::credentials_for(image);
+    tracing::debug!(image, found = creds.is_some(), "registry credentials for a service");
+    let creds = creds?;
+    let json = serde_json::to_string(&creds).ok()?;
+    Some(base64::engine::general_purpose::URL_SAFE.encode(json))
+}
+
+/// [`update_spec`], with `X-Registry-Auth` when given.
+fn update_spec_with(name: &str, spec: Option<Value>, rollback: bool, auth: Option<String>) -> RhaiResult<Map> {
     let op = if rollback { "rollback" } else { "update" };
     let mut current = inspect_json(op, name)?;
     let spec = match spec.map(ej::with_tagged_image) {
@@ -66,10 +85,11 @@ pub fn update_spec(name: &str, spec: Option<Value>, rollback: bool) -> RhaiResul
             ("rollback", rollback.then(|| "previous".to_string())),
         ]);
         let id = current["ID"].as_str().unwrap_or(name).to_string();
-        match post(
+        match post_auth(
             format!("service {op} {name}"),
             format!("/services/{}/update{q}", ej::enc(&id)),
             spec.clone(),
+            auth.clone(),
         ) {
             Ok(r) => return Ok(outcome(true, &r["Warnings"])),
             Err(e) if tries < 5 && e.to_string().contains("update out of sequence") => {
@@ -97,14 +117,27 @@ pub mod api {
     /// ```
     #[rhai_fn(return_raw)]
     pub fn create(ctx: NativeCallContext, spec: Map) -> RhaiResult<String> {
+        create_with(ctx, spec, Map::new())
+    }
+
+    /// `create` with options: `registry_auth: true` sends the Docker CLI's
+    /// credentials for the image's registry along (docker's
+    /// `--with-registry-auth`), so the nodes can pull it from a private
+    /// registry.
+    ///
+    /// ```rhai
+    /// service::create(#{ Name: "web", TaskTemplate: #{ ContainerSpec: #{ Image: "reg.example:5000/web:1" } } },
+    ///                 #{ registry_auth: true });
+    /// ```
+    #[rhai_fn(name = "create", return_raw)]
+    pub fn create_with(ctx: NativeCallContext, spec: Map, opts: Map) -> RhaiResult<String> {
         crate::api::at(&ctx, || {
-            spec_json("service::create", spec)
-                .map(ej::with_tagged_image)
-                .and_then(|spec| {
-                    let name = spec["Name"].as_str().unwrap_or_default().to_string();
-                    let r = post(format!("service create {name}"), "/services/create".into(), spec)?;
-                    Ok(r["ID"].as_str().unwrap_or_default().to_string())
-                })
+            let o: ServiceSendOpts = crate::api::opts::read("service::create", opts)?;
+            let spec = spec_json("service::create", spec).map(ej::with_tagged_image)?;
+            let auth = o.registry_auth.unwrap_or(false).then(|| registry_auth(&spec)).flatten();
+            let name = spec["Name"].as_str().unwrap_or_default().to_string();
+            let r = post_auth(format!("service create {name}"), "/services/create".into(), spec, auth)?;
+            Ok(r["ID"].as_str().unwrap_or_default().to_string())
         })
     }
 
@@ -173,8 +206,23 @@ pub mod api {
     /// ```
     #[rhai_fn(return_raw)]
     pub fn update(ctx: NativeCallContext, name: &str, spec: Map) -> RhaiResult<Map> {
+        update_with(ctx, name, spec, Map::new())
+    }
+
+    /// `update` with options: `registry_auth: true` as for `create`.
+    ///
+    /// ```rhai
+    /// let s = service::inspect("web").Spec;
+    /// s.TaskTemplate.ContainerSpec.Image = "reg.example:5000/web:2";
+    /// service::update("web", s, #{ registry_auth: true });
+    /// ```
+    #[rhai_fn(name = "update", return_raw)]
+    pub fn update_with(ctx: NativeCallContext, name: &str, spec: Map, opts: Map) -> RhaiResult<Map> {
         crate::api::at(&ctx, || {
-            spec_json("service::update", spec).and_then(|s| update_spec(name, Some(s), false))
+            let o: ServiceSendOpts = crate::api::opts::read("service::update", opts)?;
+            let s = spec_json("service::update", spec)?;
+            let auth = o.registry_auth.unwrap_or(false).then(|| registry_auth(&s)).flatten();
+            update_spec_with(name, Some(s), false, auth)
         })
     }
 

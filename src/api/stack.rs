@@ -14,7 +14,7 @@
 use rhai::plugin::*;
 use rhai::{Array, Dynamic, Map, NativeCallContext};
 
-use super::options::StackPlanOpts;
+use super::options::{ServiceSendOpts, StackPlanOpts};
 use super::value::{to_dynamic, to_json};
 use super::{client, fail, RhaiResult};
 use crate::bridge;
@@ -132,11 +132,30 @@ pub mod api {
     /// ```
     #[rhai_fn(return_raw)]
     pub fn apply(ctx: NativeCallContext, steps: Array) -> RhaiResult<Array> {
+        apply_with(ctx, steps, Map::new())
+    }
+
+    /// `apply` with options: `registry_auth: true` sends the Docker CLI's
+    /// credentials for each service's image along (docker's
+    /// `--with-registry-auth`), so the nodes can pull from a private
+    /// registry.
+    ///
+    /// ```rhai
+    /// stack::apply(steps, #{ registry_auth: true });
+    /// ```
+    #[rhai_fn(name = "apply", return_raw)]
+    pub fn apply_with(ctx: NativeCallContext, steps: Array, opts: Map) -> RhaiResult<Array> {
         crate::api::at(&ctx, || {
-            steps_of(steps).and_then(|steps| {
-                let out = on_engine(|d| async move { Ok::<_, crate::error::Error>(stack::apply(&d, steps).await) })?;
-                Ok(out.iter().map(to_dynamic).collect())
-            })
+            let o: ServiceSendOpts = crate::api::opts::read("stack::apply", opts)?;
+            let mut steps = steps_of(steps)?;
+            for s in steps
+                .iter_mut()
+                .filter(|s| o.registry_auth == Some(true) && s.kind == "service")
+            {
+                s.registry_auth = crate::api::service::registry_auth(&s.spec);
+            }
+            let out = on_engine(|d| async move { Ok::<_, crate::error::Error>(stack::apply(&d, steps).await) })?;
+            Ok(out.iter().map(to_dynamic).collect())
         })
     }
 

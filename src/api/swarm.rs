@@ -54,6 +54,15 @@ pub(super) fn post(what: String, path: String, body: Value) -> RhaiResult<Value>
     with(|d| async move { ej::post(&d, &path, &body).await.map_err(|e| engine_err(what, &e)) })
 }
 
+/// `POST path` with `X-Registry-Auth` (see [`ej::call_with`]).
+pub(super) fn post_auth(what: String, path: String, body: Value, auth: Option<String>) -> RhaiResult<Value> {
+    with(|d| async move {
+        ej::call_with(&d, http::Method::POST, &path, Some(&body), auth)
+            .await
+            .map_err(|e| engine_err(what, &e))
+    })
+}
+
 /// `DELETE path` on the current engine.
 pub(super) fn delete(what: String, path: String) -> RhaiResult<()> {
     with(|d| async move { ej::delete(&d, &path).await.map_err(|e| engine_err(what, &e)) })

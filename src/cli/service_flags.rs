@@ -20,6 +20,7 @@ fn shared(cmd: Command) -> Command {
         ("--restart-window duration", "Window used to evaluate the restart policy (ns|us|ms|s|m|h)"),
         ("--stop-signal string", "Signal to stop the container"),
         ("-t --tty bool", "Allocate a pseudo-TTY"),
+        ("--with-registry-auth", "Send registry authentication details to swarm agents"),
         (
             "--no-resolve-image",
             "Do not query the registry to resolve image digest and supported platforms (orch never does: no registry is assumed)",

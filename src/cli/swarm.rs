@@ -540,6 +540,11 @@ fn stack() -> Command {
                         .help("Engine address of a node, for --push-images"),
                 )
                 .arg(quiet("Suppress progress output"))
+                .arg(flag(
+                    "with-registry-auth",
+                    None,
+                    "Send registry authentication details to Swarm agents",
+                ))
                 .arg(positional("stack", "STACK")),
         )
         .subcommand(Command::new("ls").about("List stacks").arg(table_format()))

@@ -50,6 +50,10 @@ pub struct Step {
     /// The spec to send (create, update).
     #[serde(default)]
     pub spec: Value,
+    /// A service's `X-Registry-Auth` (`--with-registry-auth`), filled in
+    /// by the caller of [`apply`]; never printed or kept.
+    #[serde(default, skip_serializing)]
+    pub registry_auth: Option<String>,
 }
 
 /// What happened to one step.
@@ -119,6 +123,7 @@ fn step(kind: &str, action: &str, name: &str, id: &str, spec: Value) -> Step {
         name: name.into(),
         id: id.into(),
         spec,
+        registry_auth: None,
     }
 }
 
@@ -328,9 +333,16 @@ async fn run_step(d: &Docker, s: &Step) -> crate::error::Result<String> {
             .map(|_| s.id.clone())
             .map_err(|e| err(&what, &e)),
         ("service", "create") => {
-            let r = ej::post(d, "/services/create", &ej::with_tagged_image(s.spec.clone()))
-                .await
-                .map_err(|e| err(&what, &e))?;
+            let spec = ej::with_tagged_image(s.spec.clone());
+            let r = ej::call_with(
+                d,
+                http::Method::POST,
+                "/services/create",
+                Some(&spec),
+                s.registry_auth.clone(),
+            )
+            .await
+            .map_err(|e| err(&what, &e))?;
             Ok(r["ID"].as_str().unwrap_or_default().to_string())
         }
         ("service", "update") => {
@@ -343,7 +355,8 @@ async fn run_step(d: &Docker, s: &Step) -> crate::error::Result<String> {
                 spec["TaskTemplate"]["ForceUpdate"] = force.clone();
             }
             let q = ej::query(&[("version", Some(ej::version(&cur).to_string()))]);
-            ej::post(d, &format!("{path}/update{q}"), &spec)
+            let update = format!("{path}/update{q}");
+            ej::call_with(d, http::Method::POST, &update, Some(&spec), s.registry_auth.clone())
                 .await
                 .map(|_| s.id.clone())
                 .map_err(|e| err(&what, &e))

@@ -65,6 +65,13 @@ impl Cluster {
         Self::start_env(n, images, &[("ORCH_CLUSTER_TLS", ca_dir.to_str().unwrap())])
     }
 
+    /// `start` with engines whose swarm tasks pull their image before
+    /// they start (the other clusters' tasks never pull: no public
+    /// registry), for tests of a private registry the nodes reach.
+    pub fn start_pulling(n: usize, images: &[&str]) -> Cluster {
+        Self::start_env(n, images, &[("ORCH_CLUSTER_PULL", "1")])
+    }
+
     fn start_env(n: usize, images: &[&str], env: &[(&str, &str)]) -> Cluster {
         static N: AtomicUsize = AtomicUsize::new(0);
         // Short (interface names are 15 bytes at most), unique per process.

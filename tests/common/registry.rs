@@ -45,7 +45,17 @@ impl Registry {
         Self::start_with(true)
     }
 
+    /// `start_with_auth`'s registry on `ip` (an address of this host, e.g.
+    /// a test cluster's bridge, whose nodes reach it there).
+    pub fn start_with_auth_on(ip: &str) -> Registry {
+        Self::start_on(true, ip)
+    }
+
     fn start_with(auth: bool) -> Registry {
+        Self::start_on(auth, "127.0.0.1")
+    }
+
+    fn start_on(auth: bool, ip: &str) -> Registry {
         assert!(
             std::path::Path::new(BINARY).exists(),
             "{BINARY} is missing: apt-get install docker-registry (.ci/setup does)"
@@ -53,17 +63,17 @@ impl Registry {
         // A port the kernel just handed out can be taken again between
         // this probe and the registry's bind: a few tries.
         for _ in 0..5 {
-            if let Some(r) = Self::try_start(auth) {
+            if let Some(r) = Self::try_start(auth, ip) {
                 return r;
             }
         }
-        panic!("docker-registry did not come up on a loopback port");
+        panic!("docker-registry did not come up on {ip}");
     }
 
-    fn try_start(auth: bool) -> Option<Registry> {
-        let port = TcpListener::bind("127.0.0.1:0").ok()?.local_addr().ok()?.port();
+    fn try_start(auth: bool, ip: &str) -> Option<Registry> {
+        let port = TcpListener::bind(format!("{ip}:0")).ok()?.local_addr().ok()?.port();
         let dir = tempfile::tempdir().ok()?;
-        let addr = format!("127.0.0.1:{port}");
+        let addr = format!("{ip}:{port}");
         let config = format!(
             "version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\n\
              storage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\n\

@@ -11,6 +11,8 @@
 #                                     dockerd also listens on tcp://IP:2376
 #                                     with --tlsverify, its certificate
 #                                     signed by that CA for its address.
+#                                     With ORCH_CLUSTER_PULL=1, swarm tasks
+#                                     pull their image first (see below).
 #   cluster.sh swarm NAME [M]         init on node1, join the others (the
 #                                     first M nodes managers, default 1)
 #   cluster.sh kill NAME I            SIGKILL node I's dockerd (node loss)
@@ -71,6 +73,9 @@ up() {
     net=$(subnet_for "$name")
     echo "$net" > "$ROOT/$name/subnet"
     echo "$count" > "$ROOT/$name/count"
+    # Tasks skip pulling (DOCKER_SERVICE_PREFER_OFFLINE_IMAGE=1: no public
+    # registry is reachable) unless the cluster is for pull tests.
+    [ "${ORCH_CLUSTER_PULL:-}" = 1 ] && echo 0 > "$ROOT/$name/offline" || echo 1 > "$ROOT/$name/offline"
 
     ip link add "$br" type bridge
     ip addr add "$net.1/24" dev "$br"
@@ -141,15 +146,18 @@ launch_daemon() {
     local name=$1 i=$2 ns="orch-$1-$2" dir="$ROOT/$1/node$2"
     # Own mount and UTS namespaces: own hostname, resolv.conf; nsenter (not
     # `ip netns exec`, which remounts /sys and breaks dockerd's cgroups).
+    # A registry on the cluster's bridge (the host's end, .1) speaks plain
+    # HTTP to the nodes, as one on loopback does to the host's engine.
     nsenter --net="/run/netns/$ns" unshare --mount --uts --propagation private sh -c '
         hostname "$(cat "$1/hostname")"
         mount --bind "$1/resolv.conf" /etc/resolv.conf
-        exec env DOCKER_SERVICE_PREFER_OFFLINE_IMAGE=1 dockerd --config-file "$1/daemon.json" \
+        exec env DOCKER_SERVICE_PREFER_OFFLINE_IMAGE="$4" dockerd --config-file "$1/daemon.json" \
             --data-root "$1/data" --exec-root "$1/exec" --pidfile "$1/docker.pid" \
             -H "unix://$1/docker.sock" --containerd-namespace "orch-$2" \
             --containerd-plugins-namespace "orch-$2-plugins" \
-            --bridge none $(cat "$1/tcp" 2>/dev/null | sed "s/^/-H /")
-    ' _ "$dir" "$name-$i" >> "$dir/dockerd.log" 2>&1 &
+            --bridge none --insecure-registry "$3.0/24" $(cat "$1/tcp" 2>/dev/null | sed "s/^/-H /")
+    ' _ "$dir" "$name-$i" "$(cat "$ROOT/$name/subnet")" "$(cat "$ROOT/$name/offline")" \
+        >> "$dir/dockerd.log" 2>&1 &
     echo $! > "$dir/launcher.pid"
 }
 
