@@ -485,7 +485,23 @@ fn stack_config_as_docker() {
         &["forbidden.yml"], &["compose-only-keys.yml"], &["top-level-name.yml"],
         &["base.yml", "no-version.yml"], &[],
     ];
-    for files in cases {
+    // The differential suite's compose files (their docker errors are
+    // one each: docker picks at random among equally deep ones).
+    let scenarios = repo().join("tests/differential/scenarios");
+    #[rustfmt::skip]
+    let theirs_too = [
+        "mounts-binds/compose.yaml", "mounts-volumes/compose.yaml", "process-keys/compose.v2.yaml",
+        "links-keys/compose.yaml", "healthcheck-forms/compose.yaml", "fault-required-var/compose.yaml",
+        "host-keys/compose.yaml", "env-file-raw/compose.yaml", "mounts-tmpfs/compose.yaml",
+        "fault-extends-cycle/compose.yaml",
+    ];
+    let paths: Vec<String> = theirs_too
+        .iter()
+        .map(|f| scenarios.join(f).display().to_string())
+        .collect();
+    let more: Vec<[&str; 1]> = paths.iter().map(|p| [p.as_str()]).collect();
+    let cases: Vec<&[&str]> = cases.iter().copied().chain(more.iter().map(|c| &c[..])).collect();
+    for files in &cases {
         let mut args = vec!["stack", "config"];
         for f in *files {
             args.extend(["-c", f]);

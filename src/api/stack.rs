@@ -66,13 +66,14 @@ pub mod api {
     }
 
     /// The project as `docker stack config` prints it: docker's own (v3)
-    /// loader's document in its YAML, after docker's checks (keys outside
-    /// its schema or forbidden in a stack fail, in docker's words). Load
-    /// the project with `no_normalize` and `no_path_resolution`, as
-    /// `stdlib/stack/config.rhai` does: docker resolves only some paths.
+    /// loader's document in its YAML (check the files first with
+    /// `config_check`). Load the project with `no_normalize`,
+    /// `no_path_resolution` and `no_consistency`, as
+    /// `stdlib/stack/config.rhai` does: docker resolves only some paths
+    /// and checks no references.
     ///
     /// ```rhai
-    /// let p = compose::load(#{ files: ["stack.yml"], no_normalize: true, no_path_resolution: true });
+    /// let p = compose::load(#{ files: ["stack.yml"], no_normalize: true, no_path_resolution: true, no_consistency: true });
     /// print(stack::config_text(p));
     /// ```
     #[rhai_fn(return_raw)]
@@ -85,9 +86,23 @@ pub mod api {
                 ));
             };
             let raw = stack::v3::raw_files(&p.0.config_files)?;
-            stack::v3::check(&raw)?;
             let doc = stack::v3::document(&p.0.doc, &raw, &p.0.working_dir);
             Ok(crate::compose::emit::to_yaml_verbatim(&doc))
+        })
+    }
+
+    /// docker's checks of stack files before `stack config` loads them
+    /// (keys it forbids or does not know, compose's long forms its schema
+    /// refuses, versions that differ); throws docker's one line.
+    ///
+    /// ```rhai
+    /// stack::config_check(["stack.yml"]);
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn config_check(ctx: NativeCallContext, files: Array) -> RhaiResult<()> {
+        crate::api::at(&ctx, || {
+            let files: Vec<String> = files.into_iter().map(|f| f.to_string()).collect();
+            stack::v3::check(&stack::v3::raw_files(&files)?).map_err(Into::into)
         })
     }
 

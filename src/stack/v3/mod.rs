@@ -19,13 +19,13 @@ use service::{merged_order, service};
 
 use crate::compose::yaml::{self, Node, Value as Y};
 
+mod check;
 mod service;
+
+pub use check::check;
 
 /// The version docker prints when the files give none (`schema.defaultVersion`).
 const DEFAULT_VERSION: &str = "3.13";
-
-/// Top-level keys of docker's v3.13 schema (plus `x-*`).
-const TOP_KEYS: &[&str] = &["configs", "networks", "secrets", "services", "version", "volumes"];
 
 /// Service keys of docker's v3.13 schema, in its `ServiceConfig` order.
 const SERVICE_KEYS: &[&str] = &[
@@ -84,18 +84,6 @@ const SERVICE_KEYS: &[&str] = &[
     "working_dir",
 ];
 
-/// Service keys docker's loader refuses outright (`types.ForbiddenProperties`).
-const FORBIDDEN: &[&str] = &[
-    "extends",
-    "volume_driver",
-    "volumes_from",
-    "cpu_quota",
-    "cpu_shares",
-    "cpuset",
-    "mem_limit",
-    "memswap_limit",
-];
-
 /// One compose file as written: its path and its parsed YAML.
 pub struct RawFile {
     pub path: PathBuf,
@@ -119,59 +107,6 @@ pub fn raw_files(paths: &[String]) -> crate::error::Result<Vec<RawFile>> {
         });
     }
     Ok(out)
-}
-
-/// docker's checks before it loads: forbidden service keys, then its
-/// schema's top-level and service keys. The error text is docker's.
-pub fn check(raw: &[RawFile]) -> crate::error::Result<()> {
-    let entries = |n: Option<&Node>| n.and_then(Node::as_map).cloned().unwrap_or_default();
-    let services = |f: &RawFile| entries(f.root.get("services"));
-    let forbidden = raw.iter().flat_map(services).any(|(_, svc)| {
-        entries(Some(&svc))
-            .iter()
-            .any(|(k, _)| k.as_str().is_some_and(|k| FORBIDDEN.contains(&k)))
-    });
-    if forbidden {
-        return Err("Configuration contains forbidden properties".to_string().into());
-    }
-    let versions: Vec<String> = raw.iter().map(version).collect();
-    if let Some(other) = versions.iter().find(|v| **v != versions[0]) {
-        return Err(format!(
-            "version mismatched between two composefiles : {} and {other}",
-            versions[0]
-        )
-        .into());
-    }
-    // docker reports one schema error, the most specific (deepest) one;
-    // among equals, its validator's first: by name.
-    let extra = |k: &str, allowed: &[&str]| !k.starts_with("x-") && !allowed.contains(&k);
-    let mut root = Vec::new();
-    let mut service = Vec::new();
-    for f in raw {
-        for (k, _) in entries(Some(&f.root)) {
-            let k = k.scalar_text().unwrap_or_default();
-            if extra(&k, TOP_KEYS) {
-                root.push(format!("(root) Additional property {k} is not allowed"));
-            }
-        }
-        for (name, svc) in services(f) {
-            let name = name.scalar_text().unwrap_or_default();
-            for (k, _) in entries(Some(&svc)) {
-                let k = k.scalar_text().unwrap_or_default();
-                if extra(&k, SERVICE_KEYS) {
-                    service.push((name.clone(), k));
-                }
-            }
-        }
-    }
-    if let Some((name, k)) = service.into_iter().min() {
-        return Err(format!("services.{name} Additional property {k} is not allowed").into());
-    }
-    root.sort();
-    match root.into_iter().next() {
-        Some(e) => Err(e.into()),
-        None => Ok(()),
-    }
 }
 
 /// The document `docker stack config` prints, from compose's canonical

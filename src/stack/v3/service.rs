@@ -12,7 +12,11 @@ use crate::units;
 /// One service in docker's field order, each value in docker's type.
 pub(super) fn service(svc: &Value, written: &dyn Fn(&str) -> Option<Value>, working_dir: &Path) -> Value {
     let mut out = Map::new();
-    let given = pick(svc, SERVICE_KEYS);
+    let mut given = pick(svc, SERVICE_KEYS);
+    // `init` is a pointer in docker's struct: false is printed too.
+    if svc.get("init") == Some(&Value::Bool(false)) {
+        given.insert("init".into(), Value::Bool(false));
+    }
     for &key in SERVICE_KEYS {
         let v = match key {
             "env_file" | "shm_size" => written(key).or_else(|| given.get(key).cloned()),
@@ -64,12 +68,7 @@ pub(super) fn service(svc: &Value, written: &dyn Fn(&str) -> Option<Value>, work
                 .map(|r| file_ref(key, r))
                 .collect::<Vec<_>>()),
             "stop_grace_period" => go_duration(&v),
-            "volumes" => json!(v
-                .as_array()
-                .into_iter()
-                .flatten()
-                .map(|m| mount(m, working_dir))
-                .collect::<Vec<_>>()),
+            "volumes" => mounts(&v, written("volumes"), working_dir),
             _ => v,
         };
         out.insert(key.into(), v);
@@ -274,9 +273,45 @@ fn file_ref(kind: &str, r: &Value) -> Value {
     Value::Object(m)
 }
 
+/// The mounts; a target keeps the trailing `/` it was written with
+/// (compose cleans it away, docker does not), when the written list lines
+/// up with the document's.
+fn mounts(v: &Value, written: Option<Value>, working_dir: &Path) -> Value {
+    let list = v.as_array().cloned().unwrap_or_default();
+    let written = written
+        .and_then(|w| w.as_array().cloned())
+        .filter(|w| w.len() == list.len());
+    let target = |w: &Value| match w {
+        Value::String(short) => {
+            let parts: Vec<&str> = short.split(':').collect();
+            parts.get(if parts.len() == 1 { 0 } else { 1 }).map(|t| t.to_string())
+        }
+        long => long["target"].as_str().map(String::from),
+    };
+    let mounts = list.iter().enumerate().map(|(i, m)| {
+        let mut m = mount(m, working_dir);
+        // A `bind:` (or `volume:` …) mapping written with only keys docker
+        // lacks is an empty struct to docker, still printed.
+        for k in ["bind", "volume", "image", "tmpfs"] {
+            let given = written.as_ref().is_some_and(|w| w[i].get(k).is_some());
+            if given && !m.contains_key(k) {
+                m.insert(k.into(), json!({}));
+            }
+        }
+        let as_written = written.as_ref().and_then(|w| target(&w[i]));
+        if let (Some(t), Some(Value::String(cur))) = (as_written, m.get_mut("target")) {
+            if t.trim_end_matches('/') == cur.as_str() && t != *cur {
+                *cur = t;
+            }
+        }
+        Value::Object(m)
+    });
+    json!(mounts.collect::<Vec<_>>())
+}
+
 /// A mount in docker's `ServiceVolumeConfig` shape: a relative bind
 /// source resolved, sizes as numbers, compose-only options left out.
-fn mount(v: &Value, working_dir: &Path) -> Value {
+fn mount(v: &Value, working_dir: &Path) -> Map<String, Value> {
     let mut m = pick(
         v,
         &[
@@ -319,7 +354,7 @@ fn mount(v: &Value, working_dir: &Path) -> Value {
             m.insert(k.into(), Value::Object(one));
         }
     }
-    Value::Object(m)
+    m
 }
 
 /// docker merges a service given in several files through maps, keyed
