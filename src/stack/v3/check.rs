@@ -5,7 +5,7 @@
 //! docker reports one schema error, its validator's most specific (the
 //! deepest field); among equals, here, the first by field name.
 
-use super::{version, RawFile, SERVICE_KEYS};
+use super::{version, RawFile, SECTION_KEYS, SERVICE_KEYS};
 use crate::compose::yaml::{Node, Value as Y};
 
 /// Top-level keys of docker's v3.13 schema (plus `x-*`).
@@ -21,40 +21,6 @@ const FORBIDDEN: &[&str] = &[
     "cpuset",
     "mem_limit",
     "memswap_limit",
-];
-
-/// The keys of each top-level section's entries in docker's schema.
-const SECTION_KEYS: &[(&str, &[&str])] = &[
-    (
-        "networks",
-        &[
-            "name",
-            "driver",
-            "driver_opts",
-            "ipam",
-            "external",
-            "internal",
-            "attachable",
-            "labels",
-        ],
-    ),
-    (
-        "volumes",
-        &["name", "driver", "driver_opts", "external", "labels", "x-cluster-spec"],
-    ),
-    (
-        "secrets",
-        &[
-            "name",
-            "file",
-            "external",
-            "labels",
-            "driver",
-            "driver_opts",
-            "template_driver",
-        ],
-    ),
-    ("configs", &["name", "file", "external", "labels", "template_driver"]),
 ];
 
 /// Forbidden keys, versions that differ between files, then the most

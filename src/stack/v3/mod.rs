@@ -27,6 +27,42 @@ pub use check::check;
 /// The version docker prints when the files give none (`schema.defaultVersion`).
 const DEFAULT_VERSION: &str = "3.13";
 
+/// The keys of each top-level section's entries, in docker's schema
+/// and in its structs' order (a config's `driver` is only in the struct:
+/// the schema refuses it, so it never reaches the document).
+const SECTION_KEYS: &[(&str, &[&str])] = &[
+    (
+        "networks",
+        &[
+            "name",
+            "driver",
+            "driver_opts",
+            "ipam",
+            "external",
+            "internal",
+            "attachable",
+            "labels",
+        ],
+    ),
+    (
+        "volumes",
+        &["name", "driver", "driver_opts", "external", "labels", "x-cluster-spec"],
+    ),
+    (
+        "secrets",
+        &[
+            "name",
+            "file",
+            "external",
+            "labels",
+            "driver",
+            "driver_opts",
+            "template_driver",
+        ],
+    ),
+    ("configs", &["name", "file", "external", "labels", "template_driver"]),
+];
+
 /// Service keys of docker's v3.13 schema, in its `ServiceConfig` order.
 const SERVICE_KEYS: &[&str] = &[
     "build",
@@ -128,49 +164,7 @@ pub fn document(doc: &Value, raw: &[RawFile], working_dir: &Path) -> Value {
         services.insert(name.clone(), svc);
     }
     out.insert("services".into(), Value::Object(services));
-    for (section, keys) in [
-        (
-            "networks",
-            &[
-                "name",
-                "driver",
-                "driver_opts",
-                "ipam",
-                "external",
-                "internal",
-                "attachable",
-                "labels",
-            ][..],
-        ),
-        (
-            "volumes",
-            &["name", "driver", "driver_opts", "external", "labels", "x-cluster-spec"],
-        ),
-        (
-            "secrets",
-            &[
-                "name",
-                "file",
-                "external",
-                "labels",
-                "driver",
-                "driver_opts",
-                "template_driver",
-            ],
-        ),
-        (
-            "configs",
-            &[
-                "name",
-                "file",
-                "external",
-                "labels",
-                "driver",
-                "driver_opts",
-                "template_driver",
-            ],
-        ),
-    ] {
+    for &(section, keys) in SECTION_KEYS {
         let objects: Map<String, Value> = doc[section]
             .as_object()
             .into_iter()
@@ -181,15 +175,18 @@ pub fn document(doc: &Value, raw: &[RawFile], working_dir: &Path) -> Value {
             out.insert(section.into(), Value::Object(objects));
         }
     }
-    for (k, v) in doc
+    extensions(doc, &mut out);
+    Value::Object(out)
+}
+
+/// `from`'s `x-*` keys copied into `into` (docker's inline `Extras`).
+fn extensions(from: &Value, into: &mut Map<String, Value>) {
+    let extras = from
         .as_object()
         .into_iter()
         .flatten()
-        .filter(|(k, _)| k.starts_with("x-"))
-    {
-        out.insert(k.clone(), v.clone());
-    }
-    Value::Object(out)
+        .filter(|(k, _)| k.starts_with("x-"));
+    into.extend(extras.map(|(k, v)| (k.clone(), v.clone())));
 }
 
 /// A file's `version` as docker reads it (none, `""` and `3` are 3.13).

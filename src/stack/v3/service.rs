@@ -73,14 +73,7 @@ pub(super) fn service(svc: &Value, written: &dyn Fn(&str) -> Option<Value>, work
         };
         out.insert(key.into(), v);
     }
-    for (k, v) in svc
-        .as_object()
-        .into_iter()
-        .flatten()
-        .filter(|(k, _)| k.starts_with("x-"))
-    {
-        out.insert(k.clone(), v.clone());
-    }
+    super::extensions(svc, &mut out);
     Value::Object(out)
 }
 
