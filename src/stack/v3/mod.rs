@@ -11,7 +11,7 @@
 //! output keeps docker's struct order; its maps keep the document's order,
 //! which is already go-yaml's.
 
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
 use serde_json::{json, Map, Value};
 
@@ -269,16 +269,5 @@ fn pick(v: &Value, keys: &[&str]) -> Map<String, Value> {
 /// A path as docker's loader resolves it: relative to the working
 /// directory, cleaned.
 fn absolute(p: &str, working_dir: &Path) -> String {
-    let joined = working_dir.join(p);
-    let mut out = PathBuf::new();
-    for c in joined.components() {
-        match c {
-            Component::ParentDir => {
-                out.pop();
-            }
-            Component::CurDir => {}
-            c => out.push(c),
-        }
-    }
-    out.display().to_string()
+    crate::compose::canon::clean(&working_dir.join(p))
 }
