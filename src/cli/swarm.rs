@@ -500,7 +500,12 @@ fn stack() -> Command {
         .subcommand(
             Command::new("config")
                 .about("Outputs the final config file, after doing merges and interpolations")
-                .arg(multi("compose-file", "Path to a Compose file, or \"-\" to read from stdin").short('c'))
+                // docker's StringSlice: repeated, or comma-separated.
+                .arg(
+                    multi("compose-file", "Path to a Compose file, or \"-\" to read from stdin")
+                        .short('c')
+                        .value_delimiter(','),
+                )
                 .arg(flag(
                     "skip-interpolation",
                     None,
@@ -513,6 +518,7 @@ fn stack() -> Command {
                 .arg(
                     multi("compose-file", "Path to a Compose file")
                         .short('c')
+                        .value_delimiter(',')
                         .required(true),
                 )
                 .arg(flag("prune", None, "Prune services that are no longer referenced"))
