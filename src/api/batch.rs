@@ -31,7 +31,8 @@ pub(super) fn containers(list: Array) -> RhaiResult<Vec<Container>> {
 /// Runs `op` on every container in parallel. Options: `timeout` (stop and
 /// restart), `signal` (kill), `force` and `volumes` (remove), `on_event`,
 /// `kill_on_force` (a second Ctrl-C kills the containers instead of
-/// leaving them to the engine's stop).
+/// leaving them to the engine's stop), `dry_run` (report each container
+/// as done and send the engine nothing, as compose's `--dry-run`).
 pub fn batch(ctx: &NativeCallContext, list: Array, op: &str, opts: Map) -> RhaiResult<Map> {
     let o: ContainerBatchOpts = crate::api::opts::read("container::batch", opts)?;
     // compose reports a pause or an unpause only when done.
@@ -52,6 +53,7 @@ pub fn batch(ctx: &NativeCallContext, list: Array, op: &str, opts: Map) -> RhaiR
     let timeout = o.timeout.map(|t| t as i32);
     let signal = o.signal.clone().unwrap_or_else(|| "SIGKILL".into());
     let (force, volumes) = (o.force.unwrap_or(false), o.volumes.unwrap_or(false));
+    let dry_run = o.dry_run.unwrap_or(false);
     let on_event = o.on_event.clone();
     let list = containers(list)?;
     let _force = o
@@ -76,6 +78,10 @@ pub fn batch(ctx: &NativeCallContext, list: Array, op: &str, opts: Map) -> RhaiR
                 };
                 if let Some(busy) = busy_status {
                     send(busy, false, None);
+                }
+                if dry_run {
+                    send(done_status, true, None);
+                    return Ok(());
                 }
                 let d = match c.ep.client().await {
                     Ok(d) => d,

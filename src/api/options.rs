@@ -49,6 +49,7 @@ options! {
         volumes: flag,
         on_event: func,
         kill_on_force: flag,
+        dry_run: flag,
     }
 }
 
@@ -320,12 +321,20 @@ options! {
 }
 
 options! {
+    /// `progress::show`'s options.
+    struct ProgressOpts {
+        dry_run: flag,
+    }
+}
+
+options! {
     /// `LifecycleOpts`'s options.
     struct LifecycleOpts {
         services: strings,
         timeout: int,
         wait_timeout: float,
         no_deps: flag,
+        dry_run: flag,
         document: any,
         on_event: func,
     }

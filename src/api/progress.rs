@@ -34,6 +34,8 @@ struct Inner {
     bars: HashMap<String, ProgressBar>,
     /// compose's `[+] Running done/total` line above the resources'.
     header: Option<ProgressBar>,
+    /// compose's `--dry-run`: every line says so.
+    dry_run: bool,
 }
 
 impl Inner {
@@ -59,8 +61,11 @@ pub struct Progress(Arc<Mutex<Inner>>);
 /// compose's `--progress json` line for an event: the resource as `id`,
 /// its state (or error) as `status`; a pull's state is `text`, as compose
 /// reports pulls ("Pulling", then "Error" with the error as `status`).
-fn json_line(kind: &str, name: &str, status: &str, error: &str) -> String {
+fn json_line(kind: &str, name: &str, status: &str, error: &str, dry_run: bool) -> String {
     let mut m = serde_json::Map::new();
+    if dry_run {
+        m.insert("dry-run".into(), true.into());
+    }
     m.insert("id".into(), format!("{kind} {name}").trim().into());
     if kind == "Image" {
         let text = if error.is_empty() { status } else { "Error" };
@@ -75,12 +80,13 @@ fn json_line(kind: &str, name: &str, status: &str, error: &str) -> String {
 }
 
 fn style(done: bool, failed: bool) -> ProgressStyle {
+    // The message starts with a space (or the dry-run mark).
     let tmpl = if failed {
-        " ✘ {msg}"
+        " ✘{msg}"
     } else if done {
-        " ✔ {msg}"
+        " ✔{msg}"
     } else {
-        " {spinner} {msg}"
+        " {spinner}{msg}"
     };
     ProgressStyle::with_template(tmpl).unwrap_or_else(|_| ProgressStyle::default_spinner())
 }
@@ -100,6 +106,18 @@ pub mod api {
     /// ```
     #[rhai_fn(return_raw)]
     pub fn show(mode: &str) -> RhaiResult<Progress> {
+        show_with(mode, Map::new())
+    }
+
+    /// `show` with options: `dry_run: true` marks every line as compose's
+    /// `--dry-run` does (` DRY-RUN MODE - `, `"dry-run":true` in JSON).
+    ///
+    /// ```rhai
+    /// let ui = progress::show("auto", #{ dry_run: true });
+    /// ```
+    #[rhai_fn(name = "show", return_raw)]
+    pub fn show_with(mode: &str, opts: Map) -> RhaiResult<Progress> {
+        let o: super::super::options::ProgressOpts = crate::api::opts::read("progress::show", opts)?;
         let mode = match mode {
             "auto" if std::io::stderr().is_terminal() => Mode::Tty,
             "auto" | "plain" => Mode::Plain,
@@ -122,6 +140,7 @@ pub mod api {
             multi,
             bars: HashMap::new(),
             header: None,
+            dry_run: o.dry_run.unwrap_or(false),
         }))))
     }
 
@@ -153,15 +172,16 @@ pub mod api {
         let done = e.get("done").and_then(|v| v.as_bool().ok()).unwrap_or(false);
         let elapsed = e.get("elapsed").and_then(|v| v.as_float().ok()).unwrap_or(0.0);
         let mut inner = p.0.lock().unwrap();
+        let dry = if inner.dry_run { " DRY-RUN MODE - " } else { "" };
         let text = if error.is_empty() {
-            format!("{kind} {name}  {status}")
+            format!("{dry} {kind} {name}  {status}")
         } else {
-            format!("{kind} {name}  {error}")
+            format!("{dry} {kind} {name}  {error}")
         };
         match inner.mode {
             Mode::Quiet => {}
-            Mode::Plain => eprintln!(" {text}"),
-            Mode::Json => eprintln!("{}", json_line(&kind, &name, &status, &error)),
+            Mode::Plain => eprintln!("{text}"),
+            Mode::Json => eprintln!("{}", json_line(&kind, &name, &status, &error, inner.dry_run)),
             Mode::Tty => {
                 let key = format!("{kind}/{name}");
                 let bar = match inner.bars.get(&key) {
@@ -214,20 +234,24 @@ mod tests {
     #[test]
     fn json_lines_are_composes() {
         assert_eq!(
-            json_line("Container", "p-a-1", "Started", ""),
+            json_line("Container", "p-a-1", "Started", "", false),
             r#"{"id":"Container p-a-1","status":"Started"}"#
         );
         assert_eq!(
-            json_line("Container", "p-a-1", "Starting", "exec failed"),
+            json_line("Container", "p-a-1", "Starting", "exec failed", false),
             r#"{"id":"Container p-a-1","status":"exec failed"}"#
         );
         assert_eq!(
-            json_line("Image", "a", "Pulling", ""),
+            json_line("Image", "a", "Pulling", "", false),
             r#"{"id":"Image a","text":"Pulling"}"#
         );
         assert_eq!(
-            json_line("Image", "a", "Pulling", "no such host"),
+            json_line("Image", "a", "Pulling", "no such host", false),
             r#"{"id":"Image a","text":"Error","status":"no such host"}"#
+        );
+        assert_eq!(
+            json_line("Container", "p-a-1", "Stopped", "", true),
+            r#"{"dry-run":true,"id":"Container p-a-1","status":"Stopped"}"#
         );
     }
 }

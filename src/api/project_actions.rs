@@ -66,6 +66,7 @@ pub(super) fn lifecycle(
         },
         no_deps: o.no_deps.unwrap_or(false),
         environment: o.document.as_ref().map(environment).unwrap_or_default(),
+        dry_run: o.dry_run.unwrap_or(false),
     };
     under_lock(ctx, o.on_event.clone(), project, move |d, project, tx| {
         crate::plan::lifecycle::run(d, project, desired, action, options, tx)

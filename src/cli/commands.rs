@@ -396,10 +396,27 @@ fn container_commands() -> Vec<Command> {
     ]
 }
 
+/// Commands that take compose's `--dry-run` besides those that declare
+/// it themselves: the lifecycle ones (each container reported as acted
+/// on, the engine sent nothing) and those that only read, whose output
+/// compose's dry run leaves as it is.
+const DRY_RUN: &[&str] = &[
+    "start", "stop", "restart", "kill", "pause", "unpause", "rm", "ps", "ls", "images", "logs", "top", "port",
+    "config", "version",
+];
+
+fn with_dry_run(c: Command) -> Command {
+    if DRY_RUN.contains(&c.get_name()) {
+        c.arg(super::container_commands::dry_run())
+    } else {
+        c
+    }
+}
+
 /// Adds every stdlib command to the root command.
 pub fn add(root: Command) -> Command {
     root.args(compose_globals())
-        .subcommands(compose_commands())
+        .subcommands(compose_commands().into_iter().map(with_dry_run))
         .subcommand(
             Command::new("container")
                 .about("Manage containers")

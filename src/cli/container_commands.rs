@@ -106,6 +106,6 @@ fn go_bool(name: &'static str, help: &'static str) -> Arg {
 }
 
 /// compose's `--dry-run`: say what would be done, do nothing.
-fn dry_run() -> Arg {
+pub(super) fn dry_run() -> Arg {
     flag("dry-run", None, "Execute command in dry run mode")
 }

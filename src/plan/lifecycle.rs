@@ -33,6 +33,17 @@ pub enum Action {
     Restart,
 }
 
+impl Action {
+    /// What compose's progress says during and after the action.
+    fn statuses(self) -> (&'static str, &'static str) {
+        match self {
+            Action::Start => ("Starting", "Started"),
+            Action::Stop => ("Stopping", "Stopped"),
+            Action::Restart => ("Restarting", "Started"),
+        }
+    }
+}
+
 #[derive(Clone, Debug, Default)]
 pub struct Options {
     /// Services named on the command line; empty means all.
@@ -46,6 +57,9 @@ pub struct Options {
     /// The project's environment, for `environment:` secret and config
     /// sources written into containers before they start.
     pub environment: HashMap<String, String>,
+    /// compose's `--dry-run`: each container is reported as acted on, in
+    /// the usual order, with no engine call, hook or condition wait.
+    pub dry_run: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -156,19 +170,22 @@ async fn act(
     c: &ObservedContainer,
     timeout: Option<i64>,
     spec: Option<&ServiceSpec>,
+    dry_run: bool,
 ) -> crate::error::Result<()> {
     let t = Instant::now();
+    if dry_run {
+        let (during, after) = action.statuses();
+        send(tx, &c.name, during, false, None, t);
+        send(tx, &c.name, after, true, None, t);
+        return Ok(());
+    }
     if let (Action::Start, Some(spec)) = (action, spec) {
         if let Err(e) = super::secrets::inject(d, spec, &c.id).await {
             send(tx, &c.name, "", true, Some(e.to_string()), t);
             return Err(e);
         }
     }
-    let (during, after) = match action {
-        Action::Start => ("Starting", "Started"),
-        Action::Stop => ("Stopping", "Stopped"),
-        Action::Restart => ("Restarting", "Started"),
-    };
+    let (during, after) = action.statuses();
     send(tx, &c.name, during, false, None, t);
     // pre_stop hooks before a stop or restart; a stop of a container gone
     // or not running is then skipped, as compose skips it (a restart
@@ -255,6 +272,7 @@ struct Job {
     wait_timeout: Option<Duration>,
     /// The service's definition, when the compose file was loaded.
     spec: Option<ServiceSpec>,
+    dry_run: bool,
 }
 
 impl Job {
@@ -266,14 +284,17 @@ impl Job {
             }
         }
         let (d, tx) = (&self.d, &self.tx);
-        for e in &self.waits {
+        for e in self.waits.iter().filter(|_| !self.dry_run) {
             super::wait::condition(d, &self.project, tx, self.wait_timeout, &self.name, &e.to, e.condition).await?;
         }
         if self.missing {
             return Err(format!("service {:?} has no container to start", self.name).into());
         }
         let spec = self.spec.as_ref();
-        let jobs = self.mine.iter().map(|c| act(d, tx, self.action, c, self.timeout, spec));
+        let jobs = self
+            .mine
+            .iter()
+            .map(|c| act(d, tx, self.action, c, self.timeout, spec, self.dry_run));
         join_all(jobs)
             .await
             .into_iter()
@@ -402,6 +423,7 @@ pub async fn run(
             timeout: opts.timeout,
             wait_timeout: opts.wait_timeout,
             spec: desired.as_ref().and_then(|x| x.service(s)).cloned(),
+            dry_run: opts.dry_run,
         };
         let done = txs.remove(s).expect("channel");
         tasks.push(tokio::spawn(async move {
