@@ -317,6 +317,7 @@ options! {
         services: strings,
         document: any,
         on_event: func,
+        dry_run: flag,
     }
 }
 

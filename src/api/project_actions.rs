@@ -36,6 +36,7 @@ pub(super) fn down(ctx: &NativeCallContext, project: &str, opts: Map) -> RhaiRes
         rmi,
         timeout: o.timeout,
         services: o.services.clone().unwrap_or_default(),
+        dry_run: o.dry_run.unwrap_or(false),
     };
     under_lock(ctx, o.on_event.clone(), project, move |d, project, tx| {
         crate::plan::down::down(d, project, desired, options, tx)

@@ -401,7 +401,7 @@ fn container_commands() -> Vec<Command> {
 /// on, the engine sent nothing) and those that only read, whose output
 /// compose's dry run leaves as it is.
 const DRY_RUN: &[&str] = &[
-    "start", "stop", "restart", "kill", "pause", "unpause", "rm", "ps", "ls", "images", "logs", "top", "port",
+    "start", "stop", "restart", "kill", "pause", "unpause", "rm", "down", "ps", "ls", "images", "logs", "top", "port",
     "config", "version",
 ];
 

@@ -31,6 +31,10 @@ pub struct DownOptions {
     pub timeout: Option<i64>,
     /// `down SERVICE…`: only these and their dependents; empty means all.
     pub services: Vec<String>,
+    /// compose's `--dry-run`: the usual progress, no engine change. What
+    /// would go is reported removed; networks its containers still hold
+    /// are "still in use", as in compose's dry run.
+    pub dry_run: bool,
 }
 
 /// The services `down SERVICE…` takes down, as compose picks them: the
@@ -254,9 +258,21 @@ pub async fn down(
     if !outcome.errors.is_empty() {
         return outcome;
     }
-    remove_networks(&d, &project, desired.as_ref(), &tx, &mut outcome).await;
+    remove_networks(&d, &project, desired.as_ref(), &tx, &mut outcome, opts.dry_run).await;
     if opts.volumes {
-        remove_volumes(&d, &project, desired.as_ref(), found.anonymous, &tx, &mut outcome).await;
+        // Anonymous volumes go with their containers: in a dry run they
+        // stay, unreported, as compose reports none.
+        let anonymous = if opts.dry_run { BTreeSet::new() } else { found.anonymous };
+        remove_volumes(
+            &d,
+            &project,
+            desired.as_ref(),
+            anonymous,
+            &tx,
+            &mut outcome,
+            opts.dry_run,
+        )
+        .await;
     }
     if let Some(mode) = opts.rmi.as_deref() {
         let mut targets = rmi_targets(mode, desired.as_ref());
@@ -264,7 +280,7 @@ pub async fn down(
         if mode == "all" {
             targets.extend(found.images);
         }
-        remove_images(&d, targets, &tx, &mut outcome).await;
+        remove_images(&d, targets, &tx, &mut outcome, opts.dry_run).await;
     }
     outcome
 }
@@ -357,6 +373,12 @@ async fn stop_and_remove(
 ) -> crate::error::Result<()> {
     let (t, name, id) = (Instant::now(), r.name, r.id);
     send(tx, "Container", &name, "Stopping", false, t);
+    if opts.dry_run {
+        for (status, done) in [("Stopped", false), ("Removing", false), ("Removed", true)] {
+            send(tx, "Container", &name, status, done, t);
+        }
+        return Ok(());
+    }
     // Ok(false): gone or not running, nothing to stop.
     let go_on = super::hooks::pre_stop(d, r.spec.as_ref(), &id).await?;
     if go_on {
@@ -397,6 +419,7 @@ async fn remove_networks(
     desired: Option<&Desired>,
     tx: &mpsc::UnboundedSender<Event>,
     outcome: &mut Outcome,
+    dry_run: bool,
 ) {
     let external: BTreeSet<&String> = desired
         .iter()
@@ -427,7 +450,8 @@ async fn remove_networks(
                 send(tx, "Network", &name, "Resource is still in use", true, t);
                 return Ok(());
             }
-            match d.remove_network(&id).await {
+            let removed = if dry_run { Ok(()) } else { d.remove_network(&id).await };
+            match removed {
                 Ok(()) => {
                     send(tx, "Network", &name, "Removed", true, t);
                     Ok(())
@@ -452,6 +476,7 @@ async fn remove_volumes(
     anonymous: BTreeSet<String>,
     tx: &mpsc::UnboundedSender<Event>,
     outcome: &mut Outcome,
+    dry_run: bool,
 ) {
     let vols = d
         .list_volumes(Some(qp::ListVolumesOptions {
@@ -473,7 +498,12 @@ async fn remove_volumes(
             return Ok(());
         }
         send(tx, "Volume", &name, "Removing", false, t);
-        match d.remove_volume(&name, None::<qp::RemoveVolumeOptions>).await {
+        let removed = if dry_run {
+            Ok(())
+        } else {
+            d.remove_volume(&name, None::<qp::RemoveVolumeOptions>).await
+        };
+        match removed {
             Ok(()) => {
                 send(tx, "Volume", &name, "Removed", true, t);
                 Ok(())
@@ -515,11 +545,17 @@ async fn remove_images(
     targets: BTreeSet<String>,
     tx: &mpsc::UnboundedSender<Event>,
     outcome: &mut Outcome,
+    dry_run: bool,
 ) {
     for img in targets {
         let t = Instant::now();
         send(tx, "Image", &img, "Removing", false, t);
-        match d.remove_image(&img, None::<qp::RemoveImageOptions>, None).await {
+        let removed = if dry_run {
+            d.inspect_image(&img).await.map(|_| Vec::new())
+        } else {
+            d.remove_image(&img, None::<qp::RemoveImageOptions>, None).await
+        };
+        match removed {
             Ok(_) => send(tx, "Image", &img, "Removed", true, t),
             Err(e) if status(&e) == Some(404) => {}
             Err(e) => {
