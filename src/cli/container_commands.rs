@@ -16,6 +16,8 @@ pub(super) fn commands() -> Vec<Command> {
             .about("List volumes")
             .arg(opt("format", FORMAT_HELP).default_value("table"))
             .arg(flag("quiet", Some('q'), "Only display volume names"))
+            // It only reads: a dry run prints what it always prints.
+            .arg(dry_run())
             .arg(services()),
         Command::new("cp")
             .about("Copy files/folders between a service container and the local filesystem")
