@@ -401,8 +401,8 @@ fn container_commands() -> Vec<Command> {
 /// on, the engine sent nothing) and those that only read, whose output
 /// compose's dry run leaves as it is.
 const DRY_RUN: &[&str] = &[
-    "start", "stop", "restart", "kill", "pause", "unpause", "rm", "down", "exec", "ps", "ls", "images", "logs", "top",
-    "port", "config", "version",
+    "start", "stop", "restart", "kill", "pause", "unpause", "rm", "down", "exec", "wait", "ps", "ls", "images", "logs",
+    "top", "port", "config", "version",
 ];
 
 fn with_dry_run(c: Command) -> Command {
