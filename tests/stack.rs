@@ -483,7 +483,7 @@ fn stack_config_as_docker() {
     let cases: &[&[&str]] = &[
         &["basic.yml"], &["many-keys.yml"], &["base.yml", "override.yml"], &["no-version.yml"],
         &["forbidden.yml"], &["compose-only-keys.yml"], &["top-level-name.yml"],
-        &["base.yml", "no-version.yml"], &[], &["base.yml,override.yml"],
+        &["base.yml", "no-version.yml"], &[], &["base.yml,override.yml"], &["nonexistent.yml"],
     ];
     // The differential suite's compose files (their docker errors are
     // one each: docker picks at random among equally deep ones).

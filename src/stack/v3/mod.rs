@@ -134,7 +134,11 @@ pub fn raw_files(paths: &[String]) -> crate::error::Result<Vec<RawFile>> {
         let text = if p == "-" {
             crate::compose::load::stdin_text()?
         } else {
-            std::fs::read_to_string(p).map_err(|e| format!("open {p}: {e}"))?
+            std::fs::read_to_string(p).map_err(|e| match e.kind() {
+                // Go's words, as docker prints them.
+                std::io::ErrorKind::NotFound => format!("open {p}: no such file or directory"),
+                _ => format!("open {p}: {e}"),
+            })?
         };
         let root = yaml::parse(&text, i).map_err(|e| format!("{p}: {}", e.message))?;
         out.push(RawFile {
