@@ -11,7 +11,7 @@
 //! output keeps docker's struct order; its maps keep the document's order,
 //! which is already go-yaml's.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde_json::{json, Map, Value};
 
@@ -120,9 +120,8 @@ const SERVICE_KEYS: &[&str] = &[
     "working_dir",
 ];
 
-/// One compose file as written: its path and its parsed YAML.
+/// One compose file as written: its parsed YAML.
 pub struct RawFile {
-    pub path: PathBuf,
     pub root: Node,
 }
 
@@ -141,10 +140,7 @@ pub fn raw_files(paths: &[String]) -> crate::error::Result<Vec<RawFile>> {
             })?
         };
         let root = yaml::parse(&text, i).map_err(|e| format!("{p}: {}", e.message))?;
-        out.push(RawFile {
-            path: PathBuf::from(p),
-            root,
-        });
+        out.push(RawFile { root });
     }
     Ok(out)
 }
