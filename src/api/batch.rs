@@ -74,6 +74,7 @@ pub fn batch(ctx: &NativeCallContext, list: Array, op: &str, opts: Map) -> RhaiR
                         done,
                         error,
                         elapsed: t.elapsed(),
+                        ..Default::default()
                     });
                 };
                 if let Some(busy) = busy_status {

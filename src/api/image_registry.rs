@@ -97,6 +97,17 @@ pub fn normalized(reference: &str) -> String {
 
 #[export_module]
 pub mod api {
+    /// The image ID compose's `--dry-run` reports for a build of
+    /// `service` (`dryRun-` and the SHA-1 of the name): dry runs build
+    /// nothing, and say so in compose's words.
+    ///
+    /// ```rhai
+    /// print(image::dry_run_id("web"));
+    /// ```
+    pub fn dry_run_id(service: &str) -> String {
+        crate::plan::dry::build_id(service)
+    }
+
     /// The reference pinned to the digest its registry holds for it now
     /// (`host/name:tag@sha256:…`, as compose's `config
     /// --resolve-image-digests` writes it); a reference with a digest

@@ -40,6 +40,7 @@ pub mod options;
 pub mod options_swarm;
 pub mod opts;
 pub mod plan;
+pub mod plan_events;
 pub mod progress;
 pub mod project_actions;
 pub mod rollout;

@@ -56,7 +56,7 @@ fn prepare(doc: &Dynamic, service: &str, opts: Map) -> RhaiResult<(desired::Desi
 
 /// Checks `run`'s overrides without touching the engine (see
 /// `plan::oneoff_check`).
-pub(super) fn check(doc: Dynamic, service: &str, opts: Map) -> RhaiResult<()> {
+pub(super) fn check(doc: Dynamic, service: &str, opts: Map) -> RhaiResult<String> {
     let (d, spec) = prepare(&doc, service, opts)?;
     crate::plan::oneoff::check(&d, service, &spec).map_err(|e| e.to_string().into())
 }

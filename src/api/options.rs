@@ -303,6 +303,7 @@ options! {
         wait_timeout: float,
         attach_hooks: flag,
         renew_anon_volumes: flag,
+        dry_run: flag,
         on_event: func,
     }
 }

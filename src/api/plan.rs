@@ -230,8 +230,19 @@ fn apply_plan(ctx: &NativeCallContext, p: &Plan, opts: Map) -> RhaiResult<Map> {
             Some(t) => Some(crate::api::util::secs("Plan.apply: wait_timeout", t)?),
             None => None,
         },
+        dry_run: o.dry_run.unwrap_or(false),
     };
     let on_event: Option<FnPtr> = o.on_event.clone();
+    if options.dry_run {
+        // Nothing is asked of the engine, nor locked: the plan says it all.
+        let events = crate::plan::dry::events(&p.plan, &p.desired, &options);
+        return run_with_events(ctx, on_event, move |tx| async move {
+            for e in events {
+                let _ = tx.send(e);
+            }
+            apply::Outcome::default()
+        });
+    }
     let ep = p.ep.clone();
     let d = bridge::block_on(async { client(&ep).await.cloned() })?;
     let host = ep.host.clone();
@@ -269,6 +280,8 @@ fn apply_plan(ctx: &NativeCallContext, p: &Plan, opts: Map) -> RhaiResult<Map> {
                 Err(e) => return failed(e.to_string()),
             };
             plan.steps.retain(|s| !dropped.contains(&s.key()));
+            plan.running
+                .retain(|(s, n)| !dropped.contains(&(Some(s.clone()), Some(n.clone()))));
             if pass > 0 && (plan.steps.is_empty() || !outcome.errors.is_empty()) {
                 break;
             }
@@ -278,62 +291,7 @@ fn apply_plan(ctx: &NativeCallContext, p: &Plan, opts: Map) -> RhaiResult<Map> {
     })
 }
 
-pub(super) fn failed(e: String) -> apply::Outcome {
-    apply::Outcome {
-        errors: vec![("project".into(), e)],
-    }
-}
-
-/// A progress event as scripts get it: `#{ kind, name, status, done,
-/// error, elapsed }`.
-pub fn event_map(ev: crate::plan::apply::Event) -> Map {
-    let mut m = Map::new();
-    m.insert("kind".into(), ev.kind.into());
-    m.insert("name".into(), ev.name.into());
-    m.insert("status".into(), ev.status.into());
-    m.insert("done".into(), ev.done.into());
-    m.insert("error".into(), ev.error.map(Dynamic::from).unwrap_or(Dynamic::UNIT));
-    m.insert("elapsed".into(), ev.elapsed.as_secs_f64().into());
-    m
-}
-
-/// Runs engine work on the runtime while its progress events come back to
-/// this (the script) thread, where `on_event` is called for each. Returns
-/// `#{ ok, errors }`.
-pub fn run_with_events<F, Fut>(ctx: &NativeCallContext, on_event: Option<FnPtr>, work: F) -> RhaiResult<Map>
-where
-    F: FnOnce(tokio::sync::mpsc::UnboundedSender<apply::Event>) -> Fut,
-    Fut: std::future::Future<Output = apply::Outcome> + Send + 'static,
-{
-    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    let task = bridge::handle().spawn(work(tx));
-    loop {
-        let ev = match bridge::block_on(async { Ok(rx.recv().await) }) {
-            Ok(Some(ev)) => ev,
-            Ok(None) => break,
-            Err(e) => {
-                task.abort();
-                return Err(e);
-            }
-        };
-        if let Some(f) = &on_event {
-            let _ = call_back(ctx, f, vec![event_map(ev).into()], 1)?;
-        }
-    }
-    let outcome = bridge::block_on(async { task.await.map_err(|e| format!("engine work failed: {e}").into()) })?;
-    let mut r = Map::new();
-    r.insert("ok".into(), outcome.errors.is_empty().into());
-    r.insert(
-        "errors".into(),
-        outcome
-            .errors
-            .iter()
-            .map(|(_, e)| Dynamic::from(e.clone()))
-            .collect::<Array>()
-            .into(),
-    );
-    Ok(r)
-}
+pub use super::plan_events::{event_map, failed, run_with_events};
 
 #[export_module]
 pub mod api {
@@ -421,7 +379,9 @@ pub mod api {
         p.plan.steps.is_empty()
     }
 
-    /// Keeps only the steps for which `keep(step)` returns true.
+    /// Keeps only the steps for which `keep(step)` returns true. The
+    /// replicas kept as they are, which applying reports `Running`, are
+    /// asked too, as `#{ action: "running", service, name }`.
     ///
     /// ```rhai
     /// let only_web = p.filter(|s| s.service == "web");
@@ -439,6 +399,20 @@ pub mod api {
             }
         }
         out.plan.steps = steps;
+        let mut running = Vec::new();
+        for (service, name) in &p.plan.running {
+            let mut m = Map::new();
+            m.insert("action".into(), "running".into());
+            m.insert("service".into(), service.into());
+            m.insert("name".into(), name.into());
+            let v = call_back(&ctx, &keep, vec![m.into()], 1)?;
+            if v.as_bool().unwrap_or(false) {
+                running.push((service.clone(), name.clone()));
+            } else {
+                out.dropped.push((Some(service.clone()), Some(name.clone())));
+            }
+        }
+        out.plan.running = running;
         Ok(out)
     }
 
@@ -449,7 +423,8 @@ pub mod api {
     /// `attach_hooks` (attached `up`: post_start hooks' output comes back
     /// as `kind: "Hook"` events, `name` the container's log name, `status`
     /// the line), `renew_anon_volumes` (`up -V`: recreated containers get
-    /// fresh anonymous volumes), `on_event` (called with `#{ kind, name, status, done,
+    /// fresh anonymous volumes), `dry_run` (compose's `--dry-run`: the
+    /// events the apply would send, nothing sent to the engine), `on_event` (called with `#{ kind, name, status, done,
     /// error, elapsed }`). Returns `#{ ok, errors }`.
     ///
     /// ```rhai
@@ -560,13 +535,14 @@ pub mod api {
 
     /// Checks `plan::oneoff`'s options (ports, volumes, environment
     /// files) without touching the engine: `run` calls it before it
-    /// starts the dependencies, so bad input creates nothing.
+    /// starts the dependencies, so bad input creates nothing. Returns the
+    /// name the one-off would get (a dry run reports it).
     ///
     /// ```rhai
-    /// plan::oneoff_check(compose::load(#{}), "web", #{ publish: ["8080:80"] });
+    /// let name = plan::oneoff_check(compose::load(#{}), "web", #{ publish: ["8080:80"] });
     /// ```
     #[rhai_fn(name = "oneoff_check", return_raw)]
-    pub fn oneoff_check(ctx: NativeCallContext, doc: Dynamic, service: &str, opts: Map) -> RhaiResult<()> {
+    pub fn oneoff_check(ctx: NativeCallContext, doc: Dynamic, service: &str, opts: Map) -> RhaiResult<String> {
         crate::api::at(&ctx, || crate::api::oneoff::check(doc, service, opts))
     }
 

@@ -59,24 +59,34 @@ impl Inner {
 pub struct Progress(Arc<Mutex<Inner>>);
 
 /// compose's `--progress json` line for an event: the resource as `id`,
-/// its state (or error) as `status`; a pull's state is `text`, as compose
-/// reports pulls ("Pulling", then "Error" with the error as `status`).
-fn json_line(kind: &str, name: &str, status: &str, error: &str, dry_run: bool) -> String {
+/// its text if any, its state (or error) as `status`.
+fn json_line(kind: &str, name: &str, status: &str, text: &str, error: &str, dry_run: bool) -> String {
     let mut m = serde_json::Map::new();
     if dry_run {
         m.insert("dry-run".into(), true.into());
     }
     m.insert("id".into(), format!("{kind} {name}").trim().into());
-    if kind == "Image" {
-        let text = if error.is_empty() { status } else { "Error" };
+    // A pull's state is its text ("Pulling"; "Error" with the error as
+    // status), as compose reports pulls and builds.
+    if !text.is_empty() {
         m.insert("text".into(), text.into());
-        if !error.is_empty() {
-            m.insert("status".into(), error.into());
-        }
-    } else {
-        m.insert("status".into(), if error.is_empty() { status } else { error }.into());
     }
-    serde_json::Value::Object(m).to_string()
+    let status = if error.is_empty() { status } else { error };
+    if !status.is_empty() || text.is_empty() {
+        m.insert("status".into(), status.into());
+    }
+    go_json(serde_json::Value::Object(m).to_string())
+}
+
+/// Go's encoding/json escapes `<`, `>` and `&` in strings (compose's
+/// `"c ==\u003e"`); outside strings JSON has none of them.
+fn go_json(s: String) -> String {
+    if !s.contains(['<', '>', '&']) {
+        return s;
+    }
+    s.replace('<', "\\u003c")
+        .replace('>', "\\u003e")
+        .replace('&', "\\u0026")
 }
 
 fn style(done: bool, failed: bool) -> ProgressStyle {
@@ -169,19 +179,22 @@ pub mod api {
                 .unwrap_or_default()
         };
         let (kind, name, status, error) = (get("kind"), get("name"), get("status"), get("error"));
+        let text = get("text");
         let done = e.get("done").and_then(|v| v.as_bool().ok()).unwrap_or(false);
         let elapsed = e.get("elapsed").and_then(|v| v.as_float().ok()).unwrap_or(0.0);
         let mut inner = p.0.lock().unwrap();
         let dry = if inner.dry_run { " DRY-RUN MODE - " } else { "" };
-        let text = if error.is_empty() {
-            format!("{dry} {kind} {name}  {status}")
-        } else {
-            format!("{dry} {kind} {name}  {error}")
-        };
+        // compose's plain line: the resource, its text, its status.
+        let id = format!("{kind} {name}");
+        let line = format!(
+            "{dry} {} {text} {}",
+            id.trim(),
+            if error.is_empty() { &status } else { &error }
+        );
         match inner.mode {
             Mode::Quiet => {}
-            Mode::Plain => eprintln!("{text}"),
-            Mode::Json => eprintln!("{}", json_line(&kind, &name, &status, &error, inner.dry_run)),
+            Mode::Plain => eprintln!("{line}"),
+            Mode::Json => eprintln!("{}", json_line(&kind, &name, &status, &text, &error, inner.dry_run)),
             Mode::Tty => {
                 let key = format!("{kind}/{name}");
                 let bar = match inner.bars.get(&key) {
@@ -195,7 +208,7 @@ pub mod api {
                 };
                 let failed = !error.is_empty();
                 bar.set_style(style(done, failed));
-                bar.set_message(format!("{text}  {elapsed:.1}s"));
+                bar.set_message(format!("{line}  {elapsed:.1}s"));
                 if done {
                     bar.finish();
                 }
@@ -234,24 +247,33 @@ mod tests {
     #[test]
     fn json_lines_are_composes() {
         assert_eq!(
-            json_line("Container", "p-a-1", "Started", "", false),
+            json_line("Container", "p-a-1", "Started", "", "", false),
             r#"{"id":"Container p-a-1","status":"Started"}"#
         );
         assert_eq!(
-            json_line("Container", "p-a-1", "Starting", "exec failed", false),
+            json_line("Container", "p-a-1", "Starting", "", "exec failed", false),
             r#"{"id":"Container p-a-1","status":"exec failed"}"#
         );
         assert_eq!(
-            json_line("Image", "a", "Pulling", "", false),
-            r#"{"id":"Image a","text":"Pulling"}"#
+            json_line("", "a", "", "Pulling", "", false),
+            r#"{"id":"a","text":"Pulling"}"#
         );
         assert_eq!(
-            json_line("Image", "a", "Pulling", "no such host", false),
-            r#"{"id":"Image a","text":"Error","status":"no such host"}"#
+            json_line("", "a", "", "Error", "no such host", false),
+            r#"{"id":"a","text":"Error","status":"no such host"}"#
         );
         assert_eq!(
-            json_line("Container", "p-a-1", "Stopped", "", true),
+            json_line("Container", "p-a-1", "Stopped", "", "", true),
             r#"{"dry-run":true,"id":"Container p-a-1","status":"Stopped"}"#
+        );
+        // compose v2.40.3's dry-run build lines, Go's escapes and all.
+        assert_eq!(
+            json_line("", "c ==>", "", "==> writing image dryRun-1", "", true),
+            r#"{"dry-run":true,"id":"c ==\u003e","text":"==\u003e writing image dryRun-1"}"#
+        );
+        assert_eq!(
+            json_line("", "c", "Built", "", "", true),
+            r#"{"dry-run":true,"id":"c","status":"Built"}"#
         );
     }
 }

@@ -45,6 +45,7 @@ fn compose_globals() -> Vec<Arg> {
         // `--parallel=-1` taken.
         num("parallel", "Control max parallelism, -1 for unlimited (default -1)").help_heading(h),
         flag("compatibility", None, "Run compose in backward compatibility mode").help_heading(h),
+        flag("dry-run", None, "Execute command in dry run mode").help_heading(h),
         flag(
             "all-resources",
             None,
@@ -137,7 +138,7 @@ fn converge_commands() -> Vec<Command> {
                 "Maximum duration in seconds to wait for the project to be running|healthy",
             ))
             .arg(timeout())
-            .args(table(&[("--abort-on-container-exit", "Stops all containers if any container was stopped. Incompatible with -d"), ("--abort-on-container-failure", "Stops all containers if any container exited with failure. Incompatible with -d"), ("--exit-code-from string", "Return the exit code of the selected service container. Implies --abort-on-container-exit"), ("--attach list", "Restrict attaching to the specified services. Incompatible with --attach-dependencies."), ("--no-attach list", "Do not attach (stream logs) to the specified services"), ("--attach-dependencies", "Automatically attach to log output of dependent services"), ("--timestamps", "Show timestamps"), ("--no-start", "Don't start the services after creating them"), ("--dry-run", "Print the plan and change nothing"), ("--no-color", "Produce monochrome output"), ("--no-log-prefix", "Don't print prefix in logs"), ("-V --renew-anon-volumes", "Recreate anonymous volumes instead of retrieving data from the previous containers"),]))
+            .args(table(&[("--abort-on-container-exit", "Stops all containers if any container was stopped. Incompatible with -d"), ("--abort-on-container-failure", "Stops all containers if any container exited with failure. Incompatible with -d"), ("--exit-code-from string", "Return the exit code of the selected service container. Implies --abort-on-container-exit"), ("--attach list", "Restrict attaching to the specified services. Incompatible with --attach-dependencies."), ("--no-attach list", "Do not attach (stream logs) to the specified services"), ("--attach-dependencies", "Automatically attach to log output of dependent services"), ("--timestamps", "Show timestamps"), ("--no-start", "Don't start the services after creating them"), ("--no-color", "Produce monochrome output"), ("--no-log-prefix", "Don't print prefix in logs"), ("-V --renew-anon-volumes", "Recreate anonymous volumes instead of retrieving data from the previous containers"),]))
             .arg(quiet_pull())
             .arg(opt("pull", "Pull image before running (\"always\"|\"missing\"|\"never\") (default \"policy\")"))
             .arg(flag("quiet-build", None, "Suppress the build output")),
@@ -238,7 +239,6 @@ fn lifecycle_commands() -> Vec<Command> {
             .arg(services()),
         Command::new("scale")
             .about("Scale services")
-            .arg(flag("dry-run", None, "Print the plan and change nothing"))
             .arg(flag("no-deps", None, "Don't start linked services"))
             .arg(
                 Arg::new("replicas")
@@ -396,20 +396,15 @@ fn container_commands() -> Vec<Command> {
     ]
 }
 
-/// Commands that take compose's `--dry-run` besides those that declare
-/// it themselves: the lifecycle ones (each container reported as acted
-/// on, the engine sent nothing) and those that only read, whose output
-/// compose's dry run leaves as it is.
-const DRY_RUN: &[&str] = &[
-    "start", "stop", "restart", "kill", "pause", "unpause", "rm", "down", "exec", "wait", "ps", "ls", "images", "logs",
-    "top", "port", "config", "version",
-];
-
+/// Every compose command takes compose's `--dry-run` (a global flag
+/// there, shown in each command's help): those that change something
+/// report what they would do and send the engine nothing; those that only
+/// read print what they always print, as compose's dry run does.
 fn with_dry_run(c: Command) -> Command {
-    if DRY_RUN.contains(&c.get_name()) {
-        c.arg(super::container_commands::dry_run())
-    } else {
+    if c.get_arguments().any(|a| a.get_id() == "dry-run") {
         c
+    } else {
+        c.arg(super::container_commands::dry_run())
     }
 }
 

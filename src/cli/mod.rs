@@ -423,6 +423,10 @@ pub fn script_args(cmd: &Command, root: &ArgMatches) -> Option<Map> {
     for (k, v) in args_map(cmd, root) {
         args.entry(k).or_insert(v);
     }
+    // compose's `--dry-run` before the command or after it: either asks.
+    if matches!(root.try_get_one::<bool>("dry-run"), Ok(Some(true))) {
+        args.insert("dry_run".into(), true.into());
+    }
     // `-p ""` is no project name (compose: then COMPOSE_PROJECT_NAME, the
     // file's name:, the folder): never a filter on an empty label.
     if args

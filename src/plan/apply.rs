@@ -20,7 +20,7 @@ use super::diff::{Plan, Step};
 use crate::docker::flatten;
 
 /// Progress of one resource, as compose shows it ("Container x  Started").
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct Event {
     /// "Network", "Volume", "Image", "Container" or "Service".
     pub kind: &'static str,
@@ -29,6 +29,9 @@ pub struct Event {
     /// Healthy, Exited, Stopping, Stopped, Removing, Removed, Building,
     /// Built, Error.
     pub status: String,
+    /// compose's text between the resource and its status (its build
+    /// lines: "c ==>  ==> writing image …"); mostly empty.
+    pub text: String,
     pub done: bool,
     pub error: Option<String>,
     pub elapsed: Duration,
@@ -50,6 +53,9 @@ pub struct ApplyOptions {
     /// `up -V`: a recreated container gets new anonymous volumes instead
     /// of its predecessor's (compose's `Inherit: false`).
     pub renew_anon_volumes: bool,
+    /// `--dry-run`: report what would be done (`dry::events`), send the
+    /// engine nothing.
+    pub dry_run: bool,
 }
 
 impl Default for ApplyOptions {
@@ -61,6 +67,7 @@ impl Default for ApplyOptions {
             wait_timeout: None,
             attach_hooks: false,
             renew_anon_volumes: false,
+            dry_run: false,
         }
     }
 }
@@ -150,6 +157,7 @@ pub(super) fn send_event(
         done,
         error: None,
         elapsed: started.elapsed(),
+        ..Default::default()
     });
 }
 
@@ -168,6 +176,7 @@ pub(super) fn send_error(
         done: true,
         error: Some(err.to_string()),
         elapsed: started.elapsed(),
+        ..Default::default()
     });
 }
 
@@ -390,42 +399,17 @@ async fn run_service(
     deps: Vec<(super::desired::Dependency, Option<watch::Receiver<Done>>)>,
 ) -> crate::error::Result<()> {
     let Work { steps, checks, running } = work;
+    // Nothing of it to converge (a script's filter took it all, as `run`
+    // does with its own service): no dependency to wait for either.
+    if steps.is_empty() && checks.is_empty() && running.is_empty() {
+        return Ok(());
+    }
     let steps = if precreatable(svc, &steps, &checks) {
         precreate(ctx, svc, steps).await?
     } else {
         steps
     };
-    for (dep, rx) in deps {
-        if let Some(mut rx) = rx {
-            let done = rx.wait_for(|d| d.is_some()).await.map(|d| d.clone()).unwrap_or(None);
-            if let Some(Err(_)) = done {
-                if dep.required {
-                    return Err(format!("dependency {} failed to start", dep.service).into());
-                }
-                continue;
-            }
-        }
-        // Created, not started (`create`, `up --no-start`): compose creates
-        // in dependency order but waits for no condition.
-        if ctx.opts.no_start {
-            continue;
-        }
-        if let Err(e) = super::wait::condition(
-            &ctx.d,
-            &ctx.desired.project,
-            &ctx.events,
-            ctx.opts.wait_timeout,
-            &svc.name,
-            &dep.service,
-            dep.condition,
-        )
-        .await
-        {
-            if dep.required {
-                return Err(e);
-            }
-        }
-    }
+    wait_for_dependencies(ctx, svc, deps).await?;
     // Removals first (they may free a name or a port), then the rest in
     // parallel within the service.
     let (removes, rest): (Vec<Step>, Vec<Step>) = steps.into_iter().partition(|s| matches!(s, Step::Remove { .. }));
@@ -479,6 +463,48 @@ async fn run_service(
     }))
     .await;
     results.into_iter().collect::<Result<Vec<_>, _>>().map(|_| ())
+}
+
+/// Waits for each dependency's task, then (unless nothing starts) for the
+/// condition its `depends_on` entry asks; a required one that fails fails
+/// the service.
+async fn wait_for_dependencies(
+    ctx: &Ctx,
+    svc: &ServiceSpec,
+    deps: Vec<(super::desired::Dependency, Option<watch::Receiver<Done>>)>,
+) -> crate::error::Result<()> {
+    for (dep, rx) in deps {
+        if let Some(mut rx) = rx {
+            let done = rx.wait_for(|d| d.is_some()).await.map(|d| d.clone()).unwrap_or(None);
+            if let Some(Err(_)) = done {
+                if dep.required {
+                    return Err(format!("dependency {} failed to start", dep.service).into());
+                }
+                continue;
+            }
+        }
+        // Created, not started (`create`, `up --no-start`): compose creates
+        // in dependency order but waits for no condition.
+        if ctx.opts.no_start {
+            continue;
+        }
+        if let Err(e) = super::wait::condition(
+            &ctx.d,
+            &ctx.desired.project,
+            &ctx.events,
+            ctx.opts.wait_timeout,
+            &svc.name,
+            &dep.service,
+            dep.condition,
+        )
+        .await
+        {
+            if dep.required {
+                return Err(e);
+            }
+        }
+    }
+    Ok(())
 }
 
 /// compose's convergence reports each running replica it keeps

@@ -30,6 +30,7 @@ fn send(tx: &mpsc::UnboundedSender<Event>, name: &str, st: &str, done: bool, t: 
         done,
         error: None,
         elapsed: t.elapsed(),
+        ..Default::default()
     });
 }
 

@@ -174,6 +174,7 @@ fn notice(tx: &mpsc::UnboundedSender<Event>, project: &str, status: String) {
         done: true,
         error: None,
         elapsed: Default::default(),
+        ..Default::default()
     });
 }
 

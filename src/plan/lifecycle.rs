@@ -156,6 +156,7 @@ fn send(tx: &mpsc::UnboundedSender<Event>, name: &str, st: &str, done: bool, err
         done,
         error: err,
         elapsed: t.elapsed(),
+        ..Default::default()
     });
 }
 

@@ -18,6 +18,7 @@ pub mod dependents;
 pub mod desired;
 pub mod diff;
 pub mod down;
+pub mod dry;
 pub mod features;
 pub mod gojson;
 pub mod history;

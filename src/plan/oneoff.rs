@@ -62,14 +62,23 @@ fn slug() -> String {
 }
 
 /// What `create` would refuse in `run`'s overrides (a bad `-p` or `-v`),
-/// found before anything is created.
-pub fn check(desired: &Desired, service: &str, o: &OneOff) -> crate::error::Result<()> {
+/// found before anything is created; else the name the container would
+/// get (`--name`, or a new `<project>-<service>-run-<id>`).
+pub fn check(desired: &Desired, service: &str, o: &OneOff) -> crate::error::Result<String> {
     let svc = desired
         .service(service)
         .ok_or_else(|| format!("no such service: {service}"))?;
     let doc = run_document(&svc.raw, o, "").map_err(|e| format!("service {service}: {e}"))?;
     super::body::service(&desired.project, desired, service, &doc).map_err(|e| format!("service {service}: {e}"))?;
-    Ok(())
+    Ok(name(desired, service, o, &slug()))
+}
+
+/// The one-off's name: `--name`, or compose's `<project>-<service>-run-`
+/// and 12 hex digits.
+fn name(desired: &Desired, service: &str, o: &OneOff, slug: &str) -> String {
+    o.name
+        .clone()
+        .unwrap_or_else(|| [desired.project.as_str(), service, "run", &slug[..12]].join(desired.separator))
 }
 
 /// Creates (does not start) a one-off container of `service`; returns its
@@ -90,10 +99,7 @@ pub async fn create(d: &Docker, desired: &Desired, service: &str, o: OneOff) -> 
         Err(e) => return Err(format!("service {service}: image {}: {}", svc.image, flatten(&e)).into()),
     };
     let slug = slug();
-    let name = o
-        .name
-        .clone()
-        .unwrap_or_else(|| [desired.project.as_str(), service, "run", &slug[..12]].join(desired.separator));
+    let name = name(desired, service, &o, &slug);
     // compose changes the service as `run` asks, then creates and hashes
     // the container from that service.
     let doc = run_document(&svc.raw, &o, &name).map_err(|e| format!("service {service}: {e}"))?;

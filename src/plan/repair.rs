@@ -116,6 +116,7 @@ pub async fn rename(d: &Docker, tx: &mpsc::UnboundedSender<Event>, step: &Step) 
         done: true,
         error,
         elapsed: t.elapsed(),
+        ..Default::default()
     });
     r
 }
@@ -140,6 +141,7 @@ pub async fn remove_network(
         done: true,
         error: r.as_ref().err().map(ToString::to_string),
         elapsed: t.elapsed(),
+        ..Default::default()
     });
     r
 }

@@ -27,6 +27,27 @@ fn show(v: Option<&Value>) -> String {
     }
 }
 
+/// Whether two arrays of strings differ in what they hold (not only in
+/// order).
+fn lines_differ(a: &[Value], b: &[Value]) -> bool {
+    a.iter().chain(b).all(Value::is_string) && (!only_in(a, b).is_empty() || !only_in(b, a).is_empty())
+}
+
+/// The items of `a` left once each item of `b` has taken out one equal.
+fn only_in(a: &[Value], b: &[Value]) -> Vec<Value> {
+    let mut rest: Vec<&Value> = b.iter().collect();
+    let mut out = Vec::new();
+    for v in a {
+        match rest.iter().position(|r| *r == v) {
+            Some(i) => {
+                rest.swap_remove(i);
+            }
+            None => out.push(v.clone()),
+        }
+    }
+    out
+}
+
 /// Every path where the two values differ. Objects are compared key by
 /// key, anything else as a whole.
 pub fn diff(prefix: &str, orch: Option<&Value>, compose: Option<&Value>, out: &mut Vec<Diff>) {
@@ -40,6 +61,13 @@ pub fn diff(prefix: &str, orch: Option<&Value>, compose: Option<&Value>, out: &m
             }
         }
         (a, b) if a == b => {}
+        // Lines (stdout, stderr): the lines each side alone has, which a
+        // cut-off whole would hide.
+        (Some(Value::Array(a)), Some(Value::Array(b))) if lines_differ(a, b) => out.push(Diff {
+            path: prefix.to_string(),
+            orch: format!("only here: {}", show(Some(&Value::from(only_in(a, b))))),
+            compose: format!("only here: {}", show(Some(&Value::from(only_in(b, a))))),
+        }),
         (a, b) => out.push(Diff {
             path: prefix.to_string(),
             orch: show(a),

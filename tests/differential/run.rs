@@ -327,7 +327,7 @@ fn compose_step(s: &mut State, step: &Step, args: &[String]) -> (Value, Outcome)
         let mut lines: Vec<String> = out
             .stderr
             .lines()
-            .filter(|l| !l.trim().is_empty())
+            .filter(|l| !l.trim().is_empty() && !l.contains(NO_BUILDX))
             .map(|l| snap.subst.apply(l.trim_end()))
             .collect();
         if step.unordered {
@@ -339,6 +339,10 @@ fn compose_step(s: &mut State, step: &Step, args: &[String]) -> (Value, Outcome)
     v["order"] = order::relations(rec, &s.side.project, &until, &deps);
     (v, out)
 }
+
+/// The reference's warning, on every build, that this machine has no
+/// buildx for its Bake builder: about its own setup, not the project.
+const NO_BUILDX: &str = "Docker Compose is configured to build using Bake, but buildx isn't installed";
 
 /// Sorts every array in `v`, at any depth.
 fn sort_arrays(v: &mut Value) {
