@@ -424,3 +424,150 @@ fn watch_prunes_what_a_rebuild_leaves_as_compose_does() {
         assert_eq!(o, if extra.is_empty() { 1 } else { 2 }, "{extra:?}: {o} dangling");
     }
 }
+
+/// What one tool's `up --watch` did: what the container read back, the
+/// first log line showing it, the watch's own lines, the exit code after
+/// Ctrl-C and whether the container still runs.
+#[derive(Debug, PartialEq)]
+struct UpWatch {
+    read: String,
+    logged: Option<String>,
+    watch_lines: Vec<String>,
+    code: Option<i32>,
+    running: bool,
+}
+
+/// One tool's `up --watch` on a service with a sync rule: the file edited
+/// while it runs, then Ctrl-C.
+fn up_watch(reference: bool) -> UpWatch {
+    let project = unique("wup");
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let _cleanup = ProjectCleanup {
+        dir: d.to_path_buf(),
+        project: project.clone(),
+    };
+    std::fs::create_dir_all(d.join("src")).unwrap();
+    std::fs::write(
+        d.join("compose.yaml"),
+        format!(
+            "services:\n  app:\n    image: {}\n    command: [\"sh\", \"-c\", \"trap 'exit 0' TERM; while true; do cat /www/x 2>/dev/null; sleep 1; done\"]\n    develop:\n      watch:\n        - path: ./src\n          action: sync\n          target: /www\n",
+            test_image()
+        ),
+    )
+    .unwrap();
+    let mut cmd = if reference {
+        std::process::Command::new(compose_ref())
+    } else {
+        orch()
+    };
+    let log = d.join("up.log");
+    let file = std::fs::File::create(&log).unwrap();
+    let child = cmd
+        .args(["-p", &project, "up", "--watch"])
+        .current_dir(d)
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::from(file.try_clone().unwrap()))
+        .stderr(Stdio::from(file))
+        .spawn()
+        .unwrap();
+    let mut w = Watching { child, log };
+    let t = Instant::now();
+    while !(w.log().contains("Attaching to") && project_containers(&project).len() == 1) {
+        assert!(t.elapsed() < Duration::from_secs(60), "never attached:\n{}", w.log());
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // Both start watching right after attaching; give it a moment.
+    std::thread::sleep(Duration::from_secs(3));
+    std::fs::write(d.join("src/x"), "synced-by-watch\n").unwrap();
+    let id = project_containers(&project).into_values().next().unwrap();
+    // The file is not there until the first sync: a failed cat reads "".
+    let read = || {
+        let out = std::process::Command::new("docker")
+            .args(["exec", &id, "cat", "/www/x"])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    };
+    let t = Instant::now();
+    while read() != "synced-by-watch" || !w.log().contains("| synced-by-watch") {
+        assert!(t.elapsed() < Duration::from_secs(60), "never synced:\n{}", w.log());
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let read = read();
+    let log = w.log();
+    let logged = log
+        .lines()
+        .find(|l| l.ends_with("| synced-by-watch"))
+        .map(str::to_string);
+    // compose paints the watch's lines green even without colours.
+    let watch_lines = log
+        .lines()
+        .filter(|l| l.contains('⦿'))
+        .map(|l| l.replace("\x1b[92m", "").replace("\x1b[0m", ""))
+        .collect();
+    unsafe { libc::kill(w.child.id() as i32, libc::SIGINT) };
+    let t = Instant::now();
+    let code = loop {
+        if let Some(s) = w.child.try_wait().unwrap() {
+            break s.code();
+        }
+        assert!(
+            t.elapsed() < Duration::from_secs(60),
+            "did not stop after Ctrl-C:\n{}",
+            w.log()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let running = docker(&["inspect", "-f", "{{.State.Running}}", &id]).trim() == "true";
+    UpWatch {
+        read,
+        logged,
+        watch_lines,
+        code,
+        running,
+    }
+}
+
+#[test]
+fn up_watch_syncs_streams_and_stops_as_compose_does() {
+    let (o, c) = (up_watch(false), up_watch(true));
+    assert_eq!(o, c, "orch's up --watch (left) against compose's");
+    assert_eq!(o.read, "synced-by-watch");
+    assert_eq!(o.code, Some(130));
+    assert!(!o.running);
+    assert_eq!(o.watch_lines.len(), 2, "{:?}", o.watch_lines);
+
+    // No service to watch: compose's error, after the containers started.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("compose.yaml"),
+        format!("services:\n  app:\n    image: {}\n    command: {LOOP}\n", test_image()),
+    )
+    .unwrap();
+    let run = |reference: bool| {
+        let project = unique("wupn");
+        let _cleanup = ProjectCleanup {
+            dir: dir.path().to_path_buf(),
+            project: project.clone(),
+        };
+        let mut cmd = if reference {
+            std::process::Command::new(compose_ref())
+        } else {
+            orch()
+        };
+        let out = cmd
+            .args(["-p", &project, "up", "--watch"])
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr)
+            .trim_end()
+            .lines()
+            .last()
+            .unwrap_or("")
+            .to_string();
+        (out.status.code(), err, project_containers(&project).len())
+    };
+    assert_eq!(run(false), run(true), "up --watch with nothing to watch");
+}

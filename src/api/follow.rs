@@ -378,10 +378,20 @@ fn who_map(m: &mut Map, who: Who) {
     m.insert("number".into(), who.number.into());
 }
 
-fn next(f: &Follow) -> RhaiResult<Dynamic> {
+fn next(f: &Follow, timeout: Option<std::time::Duration>) -> RhaiResult<Dynamic> {
     let rx = f.0.clone();
-    let msg = bridge::block_on_until_interrupt(async move { Ok(rx.lock().await.recv().await) })?;
+    let msg = bridge::block_on_until_interrupt(async move {
+        let mut rx = rx.lock().await;
+        Ok(match timeout {
+            Some(t) => tokio::time::timeout(t, rx.recv()).await.map_err(|_| ()),
+            None => Ok(rx.recv().await),
+        })
+    })?;
     let mut m = Map::new();
+    let Ok(msg) = msg else {
+        m.insert("kind".into(), "idle".into());
+        return Ok(m.into());
+    };
     match msg {
         None => return Ok(Dynamic::UNIT),
         Some(Msg::Failed(e)) => return super::fail(e),
@@ -413,7 +423,19 @@ pub mod api {
     /// ```
     #[rhai_fn(global, name = "next", return_raw)]
     pub fn follow_next(f: &mut Follow) -> RhaiResult<Dynamic> {
-        next(f)
+        next(f, None)
+    }
+
+    /// `next`, giving up after `timeout` seconds: then `#{ kind: "idle" }`
+    /// (a loop that also watches something else polls in between).
+    ///
+    /// ```rhai
+    /// let e = f.next(0.5);
+    /// if e != () && e.kind == "idle" { print("quiet"); }
+    /// ```
+    #[rhai_fn(global, name = "next", return_raw)]
+    pub fn follow_next_within(f: &mut Follow, timeout: f64) -> RhaiResult<Dynamic> {
+        next(f, Some(crate::api::util::secs("Follow.next", timeout)?))
     }
 }
 

@@ -110,6 +110,24 @@ fn line(p: &LogPrinter, name: &str, text: &str, err: bool) {
     write(err, &out);
 }
 
+/// compose's watch logger line: painted green even without colours, as
+/// compose v2.40.3 prints it.
+fn watch_line(p: &LogPrinter, text: &str) -> String {
+    let mut inner = p.0.lock().unwrap();
+    // Its name widens every prefix, but takes no colour of the rainbow.
+    inner.width = inner.width.max(WATCH_LOGGER.len() + 1);
+    if !inner.prefix {
+        return format!("{text}\n");
+    }
+    format!(
+        "{} {text}\n",
+        paint(Some("92"), &format!("{} ⦿", " ".repeat(inner.width)))
+    )
+}
+
+/// compose's name for the watch's log lines (`api.WatchLogger`).
+const WATCH_LOGGER: &str = "#watch";
+
 #[export_module]
 pub mod api {
     use super::*;
@@ -150,6 +168,18 @@ pub mod api {
     #[rhai_fn(global, name = "err")]
     pub fn err(p: &mut LogPrinter, name: &str, text: &str) {
         line(p, name, text, true)
+    }
+
+    /// Prints a line of `up --watch`'s file watch as compose's watch logger
+    /// does: `⦿` in green where the prefixes end (its name, `#watch`,
+    /// counts in their width, as compose's does).
+    ///
+    /// ```rhai
+    /// out.watch("Watch enabled");
+    /// ```
+    #[rhai_fn(global, name = "watch")]
+    pub fn watch(p: &mut LogPrinter, text: &str) {
+        write(false, &watch_line(p, text));
     }
 
     /// Prints a status line about container `name` (`exited with code 0`)
