@@ -1,6 +1,8 @@
 fn main() {
     limit_malloc_arenas();
     let code = orch::cli::main();
+    // A navigation menu's terminal mode never outlives orch.
+    orch::api::keyboard::restore_terminal();
     // The run's ssh masters (ssh:// engines) end with it.
     orch::ssh::close_all();
     std::process::exit(code);

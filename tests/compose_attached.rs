@@ -172,7 +172,11 @@ fn ctrl_c_in_a_terminal_stops_the_containers_and_exits_130() {
 "#
     );
     let (_dir, o, _r) = sides("att-ctrlc", &yaml);
-    let mut pty = Pty::spawn(o.command(&["up"]));
+    // Without compose's navigation menu, which takes Ctrl-C as a key (and
+    // then ends with 0: navigation_menu_toggles_the_watch_as_compose_does).
+    let mut cmd = o.command(&["up"]);
+    cmd.env("COMPOSE_MENU", "false");
+    let mut pty = Pty::spawn(cmd);
     pty.wait_for_text("| ready", 60);
     pty.wait_for_text("| slow-ready", 60);
     pty.send(&[3]);
@@ -422,4 +426,76 @@ fn attached_up_shows_every_line_once() {
     let stored = docker(&["logs", &format!("{}-again-1", o.project)]);
     assert_eq!(stored.lines().filter(|l| *l == "run").count(), 3, "{stored}");
     assert_eq!(lines(&got, "again"), vec!["again-1 | run"; 3], "{}", stdout(&got));
+}
+
+/// compose's navigation menu of attached `up` on a terminal (on by default
+/// there): `w` turns the watch on (and off), a file saved meanwhile is
+/// synced, Ctrl-C still stops everything, and the terminal gets its
+/// settings back. Both tools go through the same keys; what each showed
+/// must be the same.
+#[test]
+fn navigation_menu_toggles_the_watch_as_compose_does() {
+    let image = TEST_IMAGE;
+    let yaml = format!(
+        r#"services:
+  app:
+    image: {image}
+    command: ["sh", "-c", "trap 'exit 0' TERM; echo ready; while true; do cat /www/x 2>/dev/null; sleep 1; done"]
+    develop:
+      watch:
+        - path: ./src
+          action: sync
+          target: /www
+"#
+    );
+    let (_dir, o, r) = sides("att-menu", &yaml);
+    let run = |side: &Side| {
+        std::fs::create_dir_all(side.dir.join("src")).unwrap();
+        let mut cmd = side.command(&["up"]);
+        cmd.env_remove("COMPOSE_MENU");
+        let mut pty = Pty::spawn(cmd);
+        let before = pty.termios();
+        pty.wait_for_text("| ready", 60);
+        pty.wait_for_text("w Enable Watch", 30);
+        pty.send(b"w");
+        pty.wait_for_text("Watch enabled", 30);
+        // The watcher is up once it says so; a save now is synced. The
+        // menu says so after the next line (compose redraws it after each).
+        std::thread::sleep(Duration::from_secs(2));
+        std::fs::write(side.dir.join("src/x"), "from-the-watch\n").unwrap();
+        pty.wait_for_text("| from-the-watch", 60);
+        pty.wait_for_text("w Disable Watch", 30);
+        pty.send(b"w");
+        pty.wait_for_text("Watch disabled", 30);
+        pty.send(&[3]);
+        let code = pty.wait(60);
+        let text = pty.text();
+        let seen: Vec<&str> = [
+            "Syncing service \"app\" after 1 changes were detected",
+            "Gracefully Stopping... press Ctrl+C again to force",
+        ]
+        .into_iter()
+        .filter(|s| text.contains(s))
+        .collect::<Vec<_>>();
+        let running = docker(&[
+            "ps",
+            "-q",
+            "--filter",
+            &format!("label=com.docker.compose.project={}", side.project),
+        ]);
+        (
+            code,
+            seen.join(" / "),
+            pty.termios() == before,
+            running.trim().is_empty(),
+        )
+    };
+    let (ours, theirs) = (run(&o), run(&r));
+    assert_eq!(
+        ours, theirs,
+        "orch (left) and compose: exit, lines, terminal restored, all stopped"
+    );
+    // compose's menu takes Ctrl-C as a key: a graceful stop then ends with 0.
+    assert_eq!(ours.0, 0);
+    assert!(ours.2 && ours.3, "{ours:?}");
 }

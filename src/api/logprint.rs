@@ -33,6 +33,8 @@ struct Inner {
     /// (name, colour code) in the order names were first seen.
     seen: Vec<(String, Option<&'static str>)>,
     width: usize,
+    /// compose's navigation menu, drawn below the lines while set.
+    menu: Option<super::menu::Menu>,
 }
 
 impl Inner {
@@ -66,12 +68,26 @@ fn paint(code: Option<&str>, s: &str) -> String {
 #[derive(Clone)]
 pub struct LogPrinter(Arc<Mutex<Inner>>);
 
+/// Writes `text` as the printer prints a line: with the navigation menu
+/// cleared before and drawn again after, when there is one.
+fn emit(p: &LogPrinter, err: bool, text: &str) {
+    let inner = p.0.lock().unwrap();
+    match &inner.menu {
+        Some(m) => write(err, &format!("{}{text}{}", super::menu::clear(), m.draw())),
+        None => write(err, text),
+    }
+}
+
 fn write(err: bool, text: &str) {
     // A closed pipe (orch up | head) must not panic the script thread.
     if err {
         let _ = std::io::stderr().lock().write_all(text.as_bytes());
     } else {
-        let _ = std::io::stdout().lock().write_all(text.as_bytes());
+        // Flushed: a menu drawn after the last line ends in no newline,
+        // which stdout's line buffer would hold back.
+        let mut out = std::io::stdout().lock();
+        let _ = out.write_all(text.as_bytes());
+        let _ = out.flush();
     }
 }
 
@@ -107,7 +123,7 @@ fn line(p: &LogPrinter, name: &str, text: &str, err: bool) {
         out.push_str(l);
         out.push('\n');
     }
-    write(err, &out);
+    emit(p, err, &out);
 }
 
 /// compose's watch logger line: painted green even without colours, as
@@ -179,7 +195,61 @@ pub mod api {
     /// ```
     #[rhai_fn(global, name = "watch")]
     pub fn watch(p: &mut LogPrinter, text: &str) {
-        write(false, &watch_line(p, text));
+        let line = watch_line(p, text);
+        emit(p, false, &line);
+    }
+
+    /// Sets compose's navigation menu (`w Enable Watch`, or `w Disable
+    /// Watch` while `watching`), drawn below the lines after every line
+    /// printed from now on (as compose, not at once: `menu_show` draws
+    /// it now), until `menu_off`.
+    ///
+    /// ```rhai
+    /// out.menu(false);
+    /// ```
+    #[rhai_fn(global, name = "menu")]
+    pub fn menu(p: &mut LogPrinter, watching: bool) {
+        let mut inner = p.0.lock().unwrap();
+        inner.menu.get_or_insert_with(Default::default).text = super::super::menu::watch_menu(watching);
+    }
+
+    /// Draws the menu now (compose does on Enter).
+    ///
+    /// ```rhai
+    /// out.menu_show();
+    /// ```
+    #[rhai_fn(global, name = "menu_show")]
+    pub fn menu_show(p: &mut LogPrinter) {
+        if let Some(m) = &p.0.lock().unwrap().menu {
+            write(false, &m.draw());
+        }
+    }
+
+    /// Shows `message` above the menu for ten seconds, after `prefix →`
+    /// (the key's action), as compose does when a key cannot act.
+    ///
+    /// ```rhai
+    /// out.menu_error("Watch", "watch is not yet configured.");
+    /// ```
+    #[rhai_fn(global, name = "menu_error")]
+    pub fn menu_error(p: &mut LogPrinter, prefix: &str, message: &str) {
+        let mut inner = p.0.lock().unwrap();
+        if let Some(m) = inner.menu.as_mut() {
+            m.set_error(prefix, message);
+            write(false, &m.draw());
+        }
+    }
+
+    /// Takes the menu off the screen; lines print plain again.
+    ///
+    /// ```rhai
+    /// out.menu_off();
+    /// ```
+    #[rhai_fn(global, name = "menu_off")]
+    pub fn menu_off(p: &mut LogPrinter) {
+        if p.0.lock().unwrap().menu.take().is_some() {
+            write(false, &format!("{}\x1b[?25h", super::super::menu::clear()));
+        }
     }
 
     /// Prints a status line about container `name` (`exited with code 0`)
@@ -190,7 +260,8 @@ pub mod api {
     /// ```
     #[rhai_fn(global, name = "status")]
     pub fn status(p: &mut LogPrinter, name: &str, text: &str) {
-        write(false, &status_line(p, name, text));
+        let line = status_line(p, name, text);
+        emit(p, false, &line);
     }
 }
 

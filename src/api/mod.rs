@@ -29,9 +29,11 @@ pub mod health;
 pub mod image;
 pub mod image_registry;
 pub mod json_text;
+pub mod keyboard;
 pub mod log_stream;
 pub mod log_watch;
 pub mod logprint;
+pub mod menu;
 pub mod network;
 pub mod node;
 pub mod node_engines;
@@ -118,6 +120,7 @@ pub fn register(engine: &mut Engine) {
         ("watch", exported_module!(watch::api)),
         ("engine", exported_module!(engine::api)),
         ("context", exported_module!(context::api)),
+        ("keyboard", exported_module!(keyboard::api)),
     ];
     for (name, module) in statics.into_iter().chain(secret::modules()) {
         engine.register_static_module(name, module.into());
@@ -145,6 +148,7 @@ pub fn register(engine: &mut Engine) {
     watch::register_types(engine);
     follow::register_types(engine);
     logprint::register_types(engine);
+    keyboard::register_types(engine);
     crate::error::register(engine);
 }
 

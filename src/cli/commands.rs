@@ -141,7 +141,11 @@ fn converge_commands() -> Vec<Command> {
             .args(table(&[("--abort-on-container-exit", "Stops all containers if any container was stopped. Incompatible with -d"), ("--abort-on-container-failure", "Stops all containers if any container exited with failure. Incompatible with -d"), ("--exit-code-from string", "Return the exit code of the selected service container. Implies --abort-on-container-exit"), ("--attach list", "Restrict attaching to the specified services. Incompatible with --attach-dependencies."), ("--no-attach list", "Do not attach (stream logs) to the specified services"), ("--attach-dependencies", "Automatically attach to log output of dependent services"), ("--timestamps", "Show timestamps"), ("--no-start", "Don't start the services after creating them"), ("--no-color", "Produce monochrome output"), ("--no-log-prefix", "Don't print prefix in logs"), ("-V --renew-anon-volumes", "Recreate anonymous volumes instead of retrieving data from the previous containers"), ("-w --watch", "Watch source code and rebuild/refresh containers when files are updated."),]))
             .arg(quiet_pull())
             .arg(opt("pull", "Pull image before running (\"always\"|\"missing\"|\"never\") (default \"policy\")"))
-            .arg(flag("quiet-build", None, "Suppress the build output")),
+            .arg(flag("quiet-build", None, "Suppress the build output"))
+            .arg(super::flags::bool_opt(
+                "menu",
+                "Enable interactive shortcuts when running attached. Incompatible with --detach. Can also be enable/disable by setting COMPOSE_MENU environment var.",
+            )),
         converge_flags(Command::new("create").about("Creates containers for a service"))
             .arg(quiet_pull())
             .arg(opt(

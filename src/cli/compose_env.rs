@@ -15,8 +15,9 @@
 //!   the process environment counts; `up` reads the project's, in its
 //!   script).
 //!
-//! `COMPOSE_MENU` changes nothing here: compose draws its navigation menu
-//! only for attached `up` on a terminal, and orch has none.
+//! `COMPOSE_MENU` is read by `up`'s script (`attached::menu`): whether
+//! attached `up` on a terminal shows compose's navigation menu when
+//! `--menu` is not given.
 
 use clap::parser::ValueSource;
 use clap::ArgMatches;
