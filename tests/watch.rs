@@ -58,9 +58,19 @@ impl Drop for Watching {
 }
 
 fn spawn(dir: &Path, args: &[&str]) -> Watching {
+    spawn_tool(false, dir, args)
+}
+
+/// `spawn` of orch, or (`reference`) of the reference compose.
+fn spawn_tool(reference: bool, dir: &Path, args: &[&str]) -> Watching {
+    let mut cmd = if reference {
+        std::process::Command::new(compose_ref())
+    } else {
+        orch()
+    };
     let log = dir.join("watch.log");
     let file = std::fs::File::create(&log).unwrap();
-    let child = orch()
+    let child = cmd
         .args(args)
         .current_dir(dir)
         .env("NO_COLOR", "1")
@@ -366,22 +376,7 @@ fn dangling_after_rebuild(reference: bool, extra: &[&str]) -> usize {
     .unwrap();
     let mut args = vec!["-p", project.as_str(), "watch"];
     args.extend_from_slice(extra);
-    let mut cmd = if reference {
-        std::process::Command::new(compose_ref())
-    } else {
-        orch()
-    };
-    let log = d.join("watch.log");
-    let file = std::fs::File::create(&log).unwrap();
-    let child = cmd
-        .args(&args)
-        .current_dir(d)
-        .env("NO_COLOR", "1")
-        .stdout(Stdio::from(file.try_clone().unwrap()))
-        .stderr(Stdio::from(file))
-        .spawn()
-        .unwrap();
-    let _w = Watching { child, log };
+    let _w = spawn_tool(reference, d, &args);
     let tag = format!("{project}-app");
     let id = || docker(&["images", "-q", &tag]).trim().to_string();
     let running = || project_containers(&project).len() == 1;
@@ -456,22 +451,7 @@ fn up_watch(reference: bool) -> UpWatch {
         ),
     )
     .unwrap();
-    let mut cmd = if reference {
-        std::process::Command::new(compose_ref())
-    } else {
-        orch()
-    };
-    let log = d.join("up.log");
-    let file = std::fs::File::create(&log).unwrap();
-    let child = cmd
-        .args(["-p", &project, "up", "--watch"])
-        .current_dir(d)
-        .env("NO_COLOR", "1")
-        .stdout(Stdio::from(file.try_clone().unwrap()))
-        .stderr(Stdio::from(file))
-        .spawn()
-        .unwrap();
-    let mut w = Watching { child, log };
+    let mut w = spawn_tool(reference, d, &["-p", &project, "up", "--watch"]);
     let t = Instant::now();
     while !(w.log().contains("Attaching to") && project_containers(&project).len() == 1) {
         assert!(t.elapsed() < Duration::from_secs(60), "never attached:\n{}", w.log());
