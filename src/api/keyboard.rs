@@ -143,6 +143,7 @@ pub mod api {
     /// ```
     #[rhai_fn(return_raw)]
     pub fn start() -> RhaiResult<Keys> {
+        crate::api::host_access("keyboard::start")?;
         let stdin = std::io::stdin();
         let before =
             termios::tcgetattr(&stdin).map_err(|e| format!("keyboard::start: stdin is not a terminal ({e})"))?;
