@@ -41,7 +41,6 @@ fn confined_scripts_cannot_touch_host_files() {
         r#"import "m" as m;"#,
         r#"compose::load(#{ files: ["compose.yaml"] })"#,
         r#"engine::connect("unix:///var/run/docker.sock")"#,
-        r#"keyboard::start()"#,
     ];
     for text in refused {
         // Each ends the script with an error (exit 1), having done nothing.
