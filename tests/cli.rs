@@ -177,3 +177,31 @@ fn usage_errors_exit_as_the_tool_orch_stands_in_for() {
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("cannot read script /nonexistent/x.rhai"));
 }
+
+/// compose's global `--dry-run` is refused where no dry run exists (swarm
+/// commands, `rollout`, a script run), before anything is asked of the
+/// engine: it must never be ignored there. The compose commands take it.
+#[test]
+fn dry_run_is_refused_where_nothing_honours_it() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("s.rhai"), "print(\"ran\");").unwrap();
+    for args in [
+        &["--dry-run", "service", "rm", "nosuch"][..],
+        &["--dry-run", "swarm", "leave", "--force"],
+        &["--dry-run", "rollout", "web"],
+        &["--dry-run", "run", "s.rhai"],
+    ] {
+        let out = orch().args(args).current_dir(dir.path()).output().unwrap();
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {}", stderr(&out));
+        assert!(stderr(&out).contains("has no dry run"), "{args:?}: {}", stderr(&out));
+        assert!(!stdout(&out).contains("ran"), "{args:?} ran the script");
+    }
+    // `rollout` has no per-command --dry-run either: an unknown flag.
+    let out = orch().args(["rollout", "web", "--dry-run"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("unexpected argument '--dry-run'"),
+        "{}",
+        stderr(&out)
+    );
+}

@@ -404,8 +404,11 @@ fn container_commands() -> Vec<Command> {
 /// there, shown in each command's help): those that change something
 /// report what they would do and send the engine nothing; those that only
 /// read print what they always print, as compose's dry run does.
+/// orch's own commands without a dry run (compose has no such command).
+pub(super) const NO_DRY_RUN: &[&str] = &["rollout"];
+
 fn with_dry_run(c: Command) -> Command {
-    if c.get_arguments().any(|a| a.get_id() == "dry-run") {
+    if NO_DRY_RUN.contains(&c.get_name()) || c.get_arguments().any(|a| a.get_id() == "dry-run") {
         c
     } else {
         c.arg(super::container_commands::dry_run())

@@ -292,6 +292,16 @@ pub fn main() -> i32 {
     if default_ops && name == "watch" {
         limits.max_operations = 0;
     }
+    // compose's global --dry-run: only its commands honour it; anywhere
+    // else it would change what the user asked to leave alone.
+    let compose_command = sub.subcommand().is_none()
+        && !matches!(name, "completions" | "docs")
+        && !commands::NO_DRY_RUN.contains(&name)
+        && !(name == "run" && *SCRIPT_RUN.get_or_init(|| script_run(&process_args())));
+    if matches!(matches.try_get_one::<bool>("dry-run"), Ok(Some(true))) && !compose_command {
+        eprintln!("error: --dry-run is for compose's commands (orch up, down, …); `orch {name}` has no dry run");
+        return 1;
+    }
     match name {
         "completions" => {
             let shell = *sub.get_one::<clap_complete::Shell>("shell").unwrap();
