@@ -294,11 +294,12 @@ pub fn main() -> i32 {
     }
     // compose's global --dry-run: only its commands honour it; anywhere
     // else it would change what the user asked to leave alone.
-    let compose_command = sub.subcommand().is_none()
-        && !matches!(name, "completions" | "docs")
-        && !commands::NO_DRY_RUN.contains(&name)
-        && !(name == "run" && *SCRIPT_RUN.get_or_init(|| script_run(&process_args())));
-    if matches!(matches.try_get_one::<bool>("dry-run"), Ok(Some(true))) && !compose_command {
+    let script_run_command = name == "run" && *SCRIPT_RUN.get_or_init(|| script_run(&process_args()));
+    let no_dry_run = sub.subcommand().is_some()
+        || matches!(name, "completions" | "docs")
+        || commands::NO_DRY_RUN.contains(&name)
+        || script_run_command;
+    if matches!(matches.try_get_one::<bool>("dry-run"), Ok(Some(true))) && no_dry_run {
         eprintln!("error: --dry-run is for compose's commands (orch up, down, …); `orch {name}` has no dry run");
         return 1;
     }
