@@ -385,3 +385,45 @@ fn failure_action_pause_stops_where_it_is_with_every_replica_serving() {
         assert_eq!(fx.answer(), "v1");
     }
 }
+
+/// A rollout of a project that is not up, or of a service it does not
+/// have, is refused in one line, and nothing is created: before, the
+/// rollout started replicas on a missing network and the engine made the
+/// project's named volume, unlabelled.
+#[test]
+fn a_rollout_needs_the_project_up_and_creates_nothing_otherwise() {
+    let project = unique("ro-notup");
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("compose.yaml"),
+        format!(
+            "services:\n  web:\n    image: {}\n    command: [\"sh\", \"-c\", \"sleep 300\"]\n    volumes: [data:/data]\nvolumes:\n  data: {{}}\n",
+            test_image()
+        ),
+    )
+    .unwrap();
+    let _cleanup = ProjectCleanup {
+        dir: dir.path().to_path_buf(),
+        project: project.clone(),
+    };
+    for (svc, message) in [
+        (
+            "web",
+            "Error: service web has no container to roll out; 'orch up' starts it",
+        ),
+        ("nosuch", "no such service: nosuch"),
+    ] {
+        let out = orch()
+            .current_dir(dir.path())
+            .args(["-p", &project, "rollout", svc])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+        assert_eq!(stderr(&out).trim(), message);
+    }
+    let named = |kind: &str| docker(&[kind, "ls", "-q", "--filter", &format!("name={project}")]);
+    assert!(named("volume").trim().is_empty(), "a volume was created");
+    assert!(named("network").trim().is_empty(), "a network was created");
+    let containers = docker(&["ps", "-aq", "--filter", &format!("name={project}")]);
+    assert!(containers.trim().is_empty(), "a container was created");
+}
