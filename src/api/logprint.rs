@@ -73,7 +73,7 @@ pub struct LogPrinter(Arc<Mutex<Inner>>);
 fn emit(p: &LogPrinter, err: bool, text: &str) {
     let inner = p.0.lock().unwrap();
     match &inner.menu {
-        Some(m) => write(err, &format!("{}{text}{}", super::menu::clear(), m.draw())),
+        Some(m) => write(err, &m.around(text)),
         None => write(err, text),
     }
 }

@@ -35,8 +35,20 @@ impl Menu {
     /// cursor put back.
     pub fn draw(&self) -> String {
         let (height, width) = size();
+        self.draw_in(height, width)
+    }
+
+    /// A line printed with the menu on screen: the menu cleared before it
+    /// and drawn again after it (compose's decorated log consumer), the
+    /// terminal's size read once.
+    pub fn around(&self, text: &str) -> String {
+        let (height, width) = size();
+        format!("{}{text}{}", clear_in(height), self.draw_in(height, width))
+    }
+
+    fn draw_in(&self, height: usize, width: usize) -> String {
         let extra = |s: &str| strip_ansi(s).chars().count() / width.max(1);
-        let mut out = clear();
+        let mut out = clear_in(height);
         let mut lines = 1;
         if let Some(e) = self.error() {
             lines += extra(e) + 1;
@@ -58,7 +70,10 @@ impl Menu {
 
 /// compose's `clearNavigationMenu`: every line below the cursor erased.
 pub fn clear() -> String {
-    let (height, _) = size();
+    clear_in(size().0)
+}
+
+fn clear_in(height: usize) -> String {
     let mut out = String::from("\x1b[0G\x1b7");
     for _ in 0..height {
         out.push_str("\x1b[1B\x1b[2K");
