@@ -21,6 +21,7 @@ pub mod docs;
 pub mod engine_json;
 pub mod error;
 pub mod memo;
+pub mod oci;
 pub mod plan;
 pub mod script;
 pub mod source;

@@ -24,6 +24,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "engine_json",
             "error",
             "memo",
+            "oci",
             "source",
             "ssh",
             "stdlib",

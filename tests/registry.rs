@@ -6,6 +6,9 @@
 //! engine holds (images present, their IDs, containers made).
 
 mod common;
+/// `publish`, over HTTP and HTTPS.
+#[path = "registry/publish.rs"]
+mod publish;
 
 use std::path::Path;
 use std::process::{Command, Output};
@@ -481,4 +484,14 @@ fn push_and_pull_with_the_cli_credentials() {
     case.env = vec![("DOCKER_CONFIG".into(), config.path().display().to_string())];
     case.both(&["pull", "app"], 0);
     assert!(case.same("pulled with credentials", |t| case.id(t, "app:v1").is_some()));
+    // publish talks to the registry itself, with the same credentials.
+    let repo = format!("{}/shared/pub:1", case.reg.addr);
+    for (dir, want) in [(&none, 1), (&config, 0)] {
+        case.env = vec![
+            ("DOCKER_CONFIG".into(), dir.path().display().to_string()),
+            ("__TEST__INSECURE__REGISTRY__".into(), "1".into()),
+        ];
+        case.both(&["publish", "-y", &repo], want);
+    }
+    assert_eq!(case.reg.tags("shared/pub"), ["1"]);
 }

@@ -108,6 +108,18 @@ pub mod api {
         crate::plan::dry::build_id(service)
     }
 
+    /// A reference spelled out as Docker's `ParseDockerRef` does: the
+    /// registry (`docker.io`, `library/` for official images) and a tag
+    /// (`latest` when it has neither tag nor digest).
+    ///
+    /// ```rhai
+    /// print(image::normalized("busybox"));   // docker.io/library/busybox:latest
+    /// ```
+    #[rhai_fn(name = "normalized")]
+    pub fn normalized_ref(reference: &str) -> String {
+        super::normalized(reference)
+    }
+
     /// The reference pinned to the digest its registry holds for it now
     /// (`host/name:tag@sha256:…`, as compose's `config
     /// --resolve-image-digests` writes it); a reference with a digest

@@ -45,6 +45,7 @@ pub mod plan;
 pub mod plan_events;
 pub mod progress;
 pub mod project_actions;
+pub mod publish;
 pub mod rollout;
 pub mod rows;
 pub mod secret;
@@ -85,6 +86,7 @@ macro_rules! modules {
 pub fn register(engine: &mut Engine) {
     let mut compose = merged(modules![
         compose::api,
+        publish::api,
         rollout::api,
         stats_scope::compose_api,
         rows::compose_api

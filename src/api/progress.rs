@@ -36,6 +36,8 @@ struct Inner {
     header: Option<ProgressBar>,
     /// compose's `--dry-run`: every line says so.
     dry_run: bool,
+    /// Messages for after the live display (compose's `TailMsgf`).
+    tail: Vec<String>,
 }
 
 impl Inner {
@@ -151,6 +153,7 @@ pub mod api {
             bars: HashMap::new(),
             header: None,
             dry_run: o.dry_run.unwrap_or(false),
+            tail: Vec::new(),
         }))))
     }
 
@@ -165,7 +168,8 @@ pub mod api {
     }
 
     /// Shows an event from `Plan.apply`, `plan::down` or
-    /// `container::batch` (`#{ kind, name, status, done, error, elapsed }`).
+    /// `container::batch` (`#{ kind, name, status, done, error, elapsed }`);
+    /// `failed: true` marks it failed without an error text.
     ///
     /// ```rhai
     /// ui.event(#{ kind: "Container", name: "web-1", status: "Started", done: true });
@@ -206,7 +210,7 @@ pub mod api {
                         b
                     }
                 };
-                let failed = !error.is_empty();
+                let failed = !error.is_empty() || e.get("failed").and_then(|v| v.as_bool().ok()) == Some(true);
                 bar.set_style(style(done, failed));
                 bar.set_message(format!("{line}  {elapsed:.1}s"));
                 if done {
@@ -224,7 +228,7 @@ pub mod api {
     /// ```
     #[rhai_fn(global, pure)]
     pub fn finish(p: &mut Progress) {
-        let inner = p.0.lock().unwrap();
+        let mut inner = p.0.lock().unwrap();
         for b in inner.bars.values() {
             if !b.is_finished() {
                 b.finish();
@@ -232,6 +236,43 @@ pub mod api {
         }
         if let Some(h) = &inner.header {
             h.finish();
+        }
+        for t in std::mem::take(&mut inner.tail) {
+            eprintln!("{t}");
+        }
+    }
+
+    /// A message for the end, as compose's `TailMsgf`: printed at once
+    /// as a plain line or a JSON `tail` line, after the live display on a
+    /// terminal, not at all when quiet.
+    ///
+    /// ```rhai
+    /// ui.tail("Pushing web: denied");
+    /// ```
+    #[rhai_fn(global, pure)]
+    pub fn tail(p: &mut Progress, text: &str) {
+        let mut inner = p.0.lock().unwrap();
+        let dry = inner.dry_run;
+        match inner.mode {
+            Mode::Quiet => {}
+            Mode::Plain => eprintln!("{}{text}", if dry { " DRY-RUN MODE - " } else { "" }),
+            Mode::Json => {
+                let mut m = serde_json::Map::new();
+                if dry {
+                    m.insert("dry-run".into(), true.into());
+                }
+                m.insert("tail".into(), true.into());
+                m.insert("text".into(), text.into());
+                eprintln!("{}", go_json(serde_json::Value::Object(m).to_string()));
+            }
+            Mode::Tty => {
+                let line = if dry {
+                    format!("DRY-RUN MODE - {text}")
+                } else {
+                    text.to_string()
+                };
+                inner.tail.push(line);
+            }
         }
     }
 }

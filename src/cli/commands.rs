@@ -320,6 +320,22 @@ fn image_commands() -> Vec<Command> {
             ))
             .arg(flag("quiet", Some('q'), "Push without printing progress information"))
             .arg(services()),
+        Command::new("publish")
+            .about("Publish compose application")
+            .args(table(&[
+                ("--app", "Published compose application (includes referenced images)"),
+                (
+                    "--oci-version string",
+                    "OCI image/artifact specification version (automatically determined by default)",
+                ),
+                ("--resolve-image-digests", "Pin image tags to digests"),
+                (
+                    "--with-env",
+                    "Include environment variables in the published OCI artifact",
+                ),
+                ("-y --yes", "Assume \"yes\" as answer to all prompts"),
+            ]))
+            .arg(Arg::new("repository").required(true).value_name("REPOSITORY[:TAG]")),
     ]
 }
 

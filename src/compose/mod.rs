@@ -6,6 +6,7 @@ pub mod error;
 pub mod interp;
 pub mod load;
 pub mod mode;
+pub mod publish;
 pub mod select;
 pub mod shell;
 pub mod variables;

@@ -55,6 +55,19 @@ impl Registry {
         Self::start_on(auth, "127.0.0.1")
     }
 
+    /// A registry on 127.0.0.1 that speaks only HTTPS, with a certificate
+    /// from a test CA, and the CA's file (for `SSL_CERT_FILE`, which Go
+    /// and rustls-native-certs both read). `request` cannot reach it.
+    pub fn start_tls() -> (Registry, std::path::PathBuf) {
+        for _ in 0..5 {
+            if let Some(r) = Self::try_start_as(false, "127.0.0.1", true) {
+                let ca = r.dir.path().join("ca.pem");
+                return (r, ca);
+            }
+        }
+        panic!("docker-registry with TLS did not come up");
+    }
+
     fn start_on(auth: bool, ip: &str) -> Registry {
         assert!(
             std::path::Path::new(BINARY).exists(),
@@ -71,6 +84,10 @@ impl Registry {
     }
 
     fn try_start(auth: bool, ip: &str) -> Option<Registry> {
+        Self::try_start_as(auth, ip, false)
+    }
+
+    fn try_start_as(auth: bool, ip: &str, tls: bool) -> Option<Registry> {
         let port = TcpListener::bind(format!("{ip}:0")).ok()?.local_addr().ok()?.port();
         let dir = tempfile::tempdir().ok()?;
         let addr = format!("{ip}:{port}");
@@ -88,6 +105,11 @@ impl Registry {
                 "auth:\n  htpasswd:\n    realm: orch-test\n    path: {}\n",
                 file.display()
             );
+        }
+        if tls {
+            test_certificates(dir.path(), ip)?;
+            let d = dir.path().display();
+            config += &format!("  tls:\n    certificate: {d}/cert.pem\n    key: {d}/key.pem\n");
         }
         let cfg = dir.path().join("config.yml");
         std::fs::write(&cfg, config).ok()?;
@@ -111,8 +133,9 @@ impl Registry {
             if r.child.try_wait().ok().flatten().is_some() {
                 return None; // exited: the port was taken
             }
-            // 401 when it wants credentials: up all the same.
-            if matches!(r.get("/v2/").map(|x| x.status), Some(200 | 401)) {
+            // 401 when it wants credentials, 400 to plain HTTP when it
+            // speaks TLS: up all the same.
+            if matches!(r.get("/v2/").map(|x| x.status), Some(200 | 401 | 400)) {
                 return Some(r);
             }
             std::thread::sleep(Duration::from_millis(50));
@@ -192,6 +215,65 @@ impl Registry {
                 .then(|| v.trim().to_string())
         })
     }
+}
+
+/// A test CA (`ca.pem`) and a server certificate it signed for `ip`
+/// (`cert.pem`, `key.pem`) in `dir`.
+fn test_certificates(dir: &std::path::Path, ip: &str) -> Option<()> {
+    let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"];
+    let ext = format!("subjectAltName=IP:{ip}\nextendedKeyUsage=serverAuth\n");
+    std::fs::write(dir.join("ext.cnf"), ext).ok()?;
+    let steps: [Vec<&str>; 3] = [
+        [
+            &["req", "-x509"][..],
+            &ec,
+            &[
+                "-days",
+                "2",
+                "-subj",
+                "/CN=orch test CA",
+                "-keyout",
+                "ca-key.pem",
+                "-out",
+                "ca.pem",
+            ],
+        ]
+        .concat(),
+        [
+            &["req", "-new"][..],
+            &ec,
+            &["-subj", "/CN=registry", "-keyout", "key.pem", "-out", "server.csr"],
+        ]
+        .concat(),
+        vec![
+            "x509",
+            "-req",
+            "-in",
+            "server.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca-key.pem",
+            "-CAcreateserial",
+            "-days",
+            "2",
+            "-out",
+            "cert.pem",
+            "-extfile",
+            "ext.cnf",
+        ],
+    ];
+    for args in steps {
+        let ok = Command::new("openssl")
+            .current_dir(dir)
+            .args(&args)
+            .output()
+            .ok()?
+            .status
+            .success();
+        ok.then_some(())?;
+    }
+    Some(())
 }
 
 /// base64 of `USER:PASSWORD`, as HTTP basic auth and the Docker CLI's
