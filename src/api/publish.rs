@@ -35,10 +35,15 @@ crate::api::opts::options! {
     }
 }
 
+/// A refusal in the tool's own words (no script excerpt: the fault is the
+/// project's or the registry's, not the script's).
+fn refused(e: impl std::fmt::Display) -> Box<EvalAltResult> {
+    crate::error::Error::script(e.to_string()).into_rhai()
+}
+
 fn layers(p: &Project, o: &PublishOptions) -> RhaiResult<Vec<Descriptor>> {
     let project = &p.0;
-    let found = files::files(&project.config_files, &project.working_dir, &project.environment)
-        .map_err(|e| -> Box<EvalAltResult> { e.to_string().into() })?;
+    let found = files::files(&project.config_files, &project.working_dir, &project.environment).map_err(refused)?;
     let version = crate::plan::desired::COMPOSE_VERSION.to_string();
     let notes = |key: &str, name: &str| {
         BTreeMap::from([
@@ -81,16 +86,14 @@ fn layers(p: &Project, o: &PublishOptions) -> RhaiResult<Vec<Descriptor>> {
 /// reaches its registry: the Docker CLI's credentials for it, HTTPS, or
 /// plain HTTP when `__TEST__INSECURE__REGISTRY__` is set (compose's switch).
 fn repo_of(reference: &str) -> RhaiResult<(Repo, String)> {
-    let (host, name, tag) =
-        oci::parse_reference(reference).map_err(|e| -> Box<EvalAltResult> { e.to_string().into() })?;
+    let (host, name, tag) = oci::parse_reference(reference).map_err(refused)?;
     let creds = super::image_registry::credentials_for(reference).map(|c| oci::Creds {
         username: c.username.unwrap_or_default(),
         password: c.password.unwrap_or_default(),
         identity_token: c.identitytoken.unwrap_or_default(),
     });
     let plain = std::env::var_os("__TEST__INSECURE__REGISTRY__").is_some();
-    let registry =
-        oci::Registry::new(&host, plain, creds).map_err(|e| -> Box<EvalAltResult> { e.to_string().into() })?;
+    let registry = oci::Registry::new(&host, plain, creds).map_err(refused)?;
     Ok((Repo { registry, host, name }, tag))
 }
 
@@ -118,7 +121,7 @@ fn publish(p: &Project, repository: &str, o: PublishOptions) -> RhaiResult<Map> 
     }
     let (repo, tag) = repo_of(repository)?;
     let created = now_rfc3339();
-    let err = |e: oci::OciError| -> Box<EvalAltResult> { e.to_string().into() };
+    let err = refused;
     let manifest = crate::bridge::block_on(async {
         let m = oci::push_artifact(&repo, &tag, &layers, version, &created, compose_version)
             .await
@@ -144,8 +147,7 @@ fn publish(p: &Project, repository: &str, o: PublishOptions) -> RhaiResult<Map> 
 
 fn check(p: &Project) -> RhaiResult<Map> {
     let project = &p.0;
-    let found = files::files(&project.config_files, &project.working_dir, &project.environment)
-        .map_err(|e| -> Box<EvalAltResult> { e.to_string().into() })?;
+    let found = files::files(&project.config_files, &project.working_dir, &project.environment).map_err(refused)?;
     let mut paths: Vec<String> = project.config_files.clone();
     paths.extend(found.env_files.keys().cloned());
     for kind in ["configs", "secrets"] {

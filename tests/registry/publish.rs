@@ -180,6 +180,13 @@ fn publish_as_compose() {
     );
     std::fs::write(case.path().join("compose.yaml"), "services:\n  b:\n    build: ./app\n").unwrap();
     both(&["publish", "-y"], "6", 1);
+    // Profiles do not hide a service from publish; a local include stops it first.
+    std::fs::write(case.path().join("other.yaml"), "services:\n  o:\n    image: busybox\n").unwrap();
+    let yaml = "include: [other.yaml]\nservices:\n  b:\n    build: ./app\n    profiles: [dev]\n";
+    std::fs::write(case.path().join("compose.yaml"), yaml).unwrap();
+    both(&["publish", "-y"], "6", 1);
+    std::fs::write(case.path().join("compose.yaml"), &yaml[21..]).unwrap();
+    both(&["publish", "-y"], "6", 1);
 }
 
 /// `publish` over HTTPS: with the test CA trusted (`SSL_CERT_FILE`, read
