@@ -13,7 +13,8 @@ import sys
 import threading
 import time
 
-project, runs = sys.argv[1], int(sys.argv[2]) if len(sys.argv) > 2 else 5
+args = [a for a in sys.argv[1:] if a != "--ms"]
+project, runs = args[0], int(args[1]) if len(args) > 1 else 5
 ids = subprocess.check_output(
     ["docker", "ps", "-aq", "--filter", f"label=com.docker.compose.project={project}"]
 ).decode().split()
@@ -40,4 +41,7 @@ for _ in range(runs):
         t.join()
     times.append((time.monotonic() - t0) * 1000)
 times.sort()
-print(f"{len(ids)} containers, {sum(sizes)} bytes: median {times[len(times) // 2]:.0f} ms of {runs} runs")
+if "--ms" in sys.argv:  # one number, for bench/output.sh
+    print(f"{times[len(times) // 2]:.0f}")
+else:
+    print(f"{len(ids)} containers, {sum(sizes)} bytes: median {times[len(times) // 2]:.0f} ms of {runs} runs")

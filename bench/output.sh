@@ -19,6 +19,7 @@ if [ -n "${2:-}" ]; then orch=$2; else
     orch=$PWD/target/release/orch
 fi
 . bench/lib.sh
+floor_py=$PWD/bench/logs_floor.py
 ref=$(python3 -c "import compose, os; print(os.path.join(os.path.dirname(compose.__file__), 'docker-compose'))")
 work=$(mktemp -d)
 p=bout$$
@@ -82,6 +83,8 @@ for _ in $(seq 1 "$runs"); do
     T[ps,c]+="$(ms "$ref" -p $p-c ps --format json) "
     T[logs,o]+="$(ms "$orch" -p $p-o logs) "
     T[logs,c]+="$(ms "$ref" -p $p-c logs) "
+    # The engine alone (every log read at once, bytes only), same minutes.
+    T[logs,f]+="$(python3 "$floor_py" $p-o 1 --ms) "
 done
 "$orch" -p $p-o down -t 0 >/dev/null 2>&1
 "$ref" -p $p-c down -t 0 >/dev/null 2>&1
@@ -126,4 +129,5 @@ printf '%-52s %9s %9s %7s  %s\n' "median of $runs (ms)" orch compose ratio targe
 row() { printf '%-52s %9s %9s %7.2f  %s\n' "$1" "$2" "$3" "$(echo "$2 / $3" | bc -l)" "$4"; }
 row "ps --format json, $n services" "$(med "${T[ps,o]}")" "$(med "${T[ps,c]}")" "<= 0.5 x compose"
 row "logs until EOF, $n services x $lines lines" "$(med "${T[logs,o]}")" "$(med "${T[logs,c]}")" "<= 0.5 x compose"
+row "  the engine alone (bench/logs_floor.py)" "$(med "${T[logs,f]}")" "$(med "${T[logs,c]}")" "(no client is faster)"
 row "attached up, $n services, to the last first line" "$(med "${T[up,o]}")" "$(med "${T[up,c]}")" "<= 1.0 x compose"

@@ -151,6 +151,14 @@ for i in "${!cases[@]}"; do
     done
 done
 
+# The engine alone: the one call `service ls` makes (both tools), with
+# curl on the node's socket, as often as the commands ran.
+: > "$work/floor.ls"
+for _ in $(seq 1 "$quick"); do
+    curl -sf -o /dev/null -w '%{time_total}\n' --unix-socket "$sock" \
+        "http://engine/v1.41/services?status=true" >> "$work/floor.ls"
+done
+
 row() {  # row LABEL RUNS ORCH_FILE DOCKER_FILE TARGET
     local o d ratio
     o=$(median < "$3"); d=$(median < "$4")
@@ -165,5 +173,8 @@ row "stack deploy, 10 services × 2 replicas, until converged" "$runs" "$work/de
 for i in "${!cases[@]}"; do
     row "${cases[$i]%%|*} (50 services)" "$quick" "$work/q$i.orch" "$work/q$i.docker" 0.5
 done
+f=$(median < "$work/floor.ls"); d=$(median < "$work/q0.docker")
+printf '| the engine alone: service ls'"'"'s call (curl) | %s | %.3f | %.3f | %.2f | floor | |\n' "$quick" "$f" "$d" \
+    "$(awk -v a="$f" -v b="$d" 'BEGIN { printf "%.2f", a / b }')"
 echo
 echo "load: $(uptime | sed 's/.*load average/load average/')"

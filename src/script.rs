@@ -131,6 +131,11 @@ pub fn engine(limits: &Limits, base: Option<PathBuf>, loaded: Arc<Mutex<Vec<Path
     engine.set_max_array_size(limits.max_array_size);
     engine.set_max_map_size(limits.max_map_size);
     engine.set_max_expr_depths(128, 64);
+    // Rhai interns strings in a cache of 256 that, once full, is scanned
+    // whole at every new string: engine objects hold thousands, and the
+    // scans were the script thread's largest single cost (perf on
+    // `service ls` of 50 services, bench/README.md). No interning.
+    engine.set_max_strings_interned(0);
     engine.set_module_resolver(Imports {
         base,
         cache: Mutex::default(),

@@ -132,26 +132,9 @@ fn publish_as_compose() {
 
     // compose reads back what each tool published, the same way.
     let read_back = |t: usize| {
-        // compose keeps what it fetched under the user's cache folder.
-        let cache = tempfile::tempdir().unwrap();
-        let out = Command::new(compose_ref())
-            .args(["-p", "readback", "-f", &format!("oci://{}", repo(t, "2")), "config"])
-            .env("__TEST__INSECURE__REGISTRY__", "1")
-            .env("XDG_CACHE_HOME", cache.path())
-            .current_dir(case.path())
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "{}", stderr(&out));
-        // …in a folder named after the reference's hash.
-        let text = stdout(&out).replace(&case.ns[t], "NS");
-        let cached = format!("{}/docker-compose/", cache.path().display());
-        text.lines()
-            .map(|l| {
-                l.split_once(&cached)
-                    .map_or(l.to_string(), |(a, b)| format!("{a}CACHE/{}", b.get(64..).unwrap_or(b)))
-            })
-            .collect::<Vec<_>>()
-            .join("\n")
+        let (code, text) = compose_reads(&repo(t, "2"), ("__TEST__INSECURE__REGISTRY__", "1"));
+        assert_eq!(code, Some(0), "{text}");
+        text.replace(&case.ns[t], "NS")
     };
     assert!(case
         .same("compose -f oci://… config", read_back)
@@ -204,16 +187,7 @@ fn publish_over_https_as_compose() {
         let out = case.run(t, &["publish", "-y", &repo(t, "1")]);
         assert!(out.status.success(), "tool {t}: {}", stderr(&out));
     }
-    let read_back = |t: usize| {
-        let cache = tempfile::tempdir().unwrap();
-        let out = Command::new(compose_ref())
-            .args(["-p", "readback", "-f", &format!("oci://{}", repo(t, "1")), "config"])
-            .env(&ca.0, &ca.1)
-            .env("XDG_CACHE_HOME", cache.path())
-            .output()
-            .unwrap();
-        (out.status.code(), stdout(&out))
-    };
+    let read_back = |t: usize| compose_reads(&repo(t, "1"), (&ca.0, &ca.1));
     let (code, text) = case.same("read back over HTTPS", read_back);
     assert_eq!(code, Some(0));
     assert!(text.contains("image: busybox"), "{text}");
@@ -230,4 +204,26 @@ fn publish_over_https_as_compose() {
     let (code, why) = case.same("an untrusted certificate", refused);
     assert_eq!(code, Some(1));
     assert!(why.ends_with("x509: certificate signed by unknown authority"), "{why}");
+}
+
+/// compose's `config` of the artifact at `repo` (`oci://`), with `env`
+/// set: its exit code, and its stdout or else its stderr. compose keeps
+/// what it fetched in the user's cache folder, one folder per reference
+/// hash: a folder of its own here, shown as `CACHE/`.
+fn compose_reads(repo: &str, env: (&str, &str)) -> (Option<i32>, String) {
+    let cache = tempfile::tempdir().unwrap();
+    let out = Command::new(compose_ref())
+        .args(["-p", "readback", "-f", &format!("oci://{repo}"), "config"])
+        .env(env.0, env.1)
+        .env("XDG_CACHE_HOME", cache.path())
+        .current_dir(cache.path())
+        .output()
+        .unwrap();
+    let text = if out.status.success() { stdout(&out) } else { stderr(&out) };
+    let cached = format!("{}/docker-compose/", cache.path().display());
+    let lines = text.lines().map(|l| match l.split_once(&cached) {
+        Some((a, b)) => format!("{a}CACHE/{}", b.get(64..).unwrap_or(b)),
+        None => l.to_string(),
+    });
+    (out.status.code(), lines.collect::<Vec<_>>().join("\n"))
 }
