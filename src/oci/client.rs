@@ -124,13 +124,35 @@ impl Registry {
             .once(&method, &url, headers, body.clone(), token.as_deref())
             .await?;
         if reply.status != StatusCode::UNAUTHORIZED {
-            return Ok(reply);
+            return self.follow(&method, reply).await;
         }
         let Some(auth) = self.answer(&reply, scope).await? else {
             return Ok(reply);
         };
         self.tokens.lock().unwrap().insert(scope.to_string(), auth.clone());
-        self.once(&method, &url, headers, body, Some(&auth)).await
+        let reply = self.once(&method, &url, headers, body, Some(&auth)).await?;
+        self.follow(&method, reply).await
+    }
+
+    /// A read's redirects followed (registries send blobs from elsewhere,
+    /// a CDN or object store), without the registry's credentials.
+    async fn follow(&self, method: &Method, mut reply: Reply) -> Result<Reply, OciError> {
+        for _ in 0..5 {
+            let moved = matches!(reply.status.as_u16(), 301 | 302 | 303 | 307 | 308);
+            let Some(to) = reply.headers.get(header::LOCATION).and_then(|v| v.to_str().ok()) else {
+                return Ok(reply);
+            };
+            if !moved || !(method == Method::GET || method == Method::HEAD) {
+                return Ok(reply);
+            }
+            let to = if to.starts_with('/') {
+                format!("{}{to}", self.base)
+            } else {
+                to.to_string()
+            };
+            reply = self.once(method, &to, &[], Bytes::new(), None).await?;
+        }
+        Ok(reply)
     }
 
     async fn once(
@@ -356,6 +378,95 @@ fn chain(e: &dyn std::error::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    /// A registry that wants a bearer token from its own token service
+    /// (`/token`, given Basic credentials) and sends blobs from elsewhere
+    /// (`/cdn`, a redirect). Answers `n` requests; returns what it saw.
+    async fn fake_registry(n: usize) -> (String, tokio::task::JoinHandle<Vec<String>>) {
+        let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = l.local_addr().unwrap().to_string();
+        let realm = format!("http://{addr}/token");
+        let task = tokio::spawn(async move {
+            let mut seen = Vec::new();
+            for _ in 0..n {
+                let (mut c, _) = l.accept().await.unwrap();
+                let mut buf = vec![0u8; 4096];
+                let len = c.read(&mut buf).await.unwrap();
+                let req = String::from_utf8_lossy(&buf[..len]).to_string();
+                let line = req.lines().next().unwrap_or_default().to_string();
+                let auth = req
+                    .lines()
+                    .find(|l| l.to_ascii_lowercase().starts_with("authorization:"))
+                    .unwrap_or("");
+                seen.push(format!("{line} | {auth}"));
+                let (status, extra, body) = if line.contains("/token?") {
+                    ("200 OK", String::new(), r#"{"token":"T1"}"#.to_string())
+                } else if line.contains("/cdn") {
+                    ("200 OK", String::new(), "blob".to_string())
+                } else if !auth.contains("Bearer T1") {
+                    let c = format!("WWW-Authenticate: Bearer realm=\"{realm}\",service=\"reg\"\r\n");
+                    ("401 Unauthorized", c, String::new())
+                } else {
+                    (
+                        "307 Temporary Redirect",
+                        "Location: /cdn/x\r\n".to_string(),
+                        String::new(),
+                    )
+                };
+                let resp = format!(
+                    "HTTP/1.1 {status}\r\n{extra}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                c.write_all(resp.as_bytes()).await.unwrap();
+            }
+            seen
+        });
+        (addr, task)
+    }
+
+    #[tokio::test]
+    async fn bearer_challenges_are_answered_and_redirects_followed() {
+        let (addr, server) = fake_registry(4).await;
+        let creds = Creds {
+            username: "u".into(),
+            password: "p".into(),
+            ..Default::default()
+        };
+        let r = Registry::new(&addr, true, Some(creds)).unwrap();
+        let reply = r
+            .send(
+                Method::GET,
+                "/v2/a/blobs/sha256:x",
+                &[],
+                Bytes::new(),
+                "repository:a:pull",
+            )
+            .await
+            .unwrap();
+        assert_eq!((reply.status.as_u16(), &reply.body[..]), (200, &b"blob"[..]));
+        let seen = tokio::time::timeout(std::time::Duration::from_secs(5), server)
+            .await
+            .expect("4 requests")
+            .unwrap();
+        assert!(
+            seen[0].starts_with("GET /v2/a/blobs/sha256:x") && seen[0].ends_with("| "),
+            "{seen:?}"
+        );
+        assert!(
+            seen[1].contains("/token?service=reg&scope=repository%3Aa%3Apull"),
+            "{seen:?}"
+        );
+        assert!(
+            seen[1].contains("Basic dTpw"),
+            "the token service gets the credentials: {seen:?}"
+        );
+        assert!(seen[2].contains("Bearer T1"), "{seen:?}");
+        assert!(
+            seen[3].starts_with("GET /cdn/x") && seen[3].ends_with("| "),
+            "no credentials to the CDN: {seen:?}"
+        );
+    }
 
     #[test]
     fn challenges_are_read_as_registries_write_them() {

@@ -219,7 +219,11 @@ fn compose_reads(repo: &str, env: (&str, &str)) -> (Option<i32>, String) {
         .current_dir(cache.path())
         .output()
         .unwrap();
-    let text = if out.status.success() { stdout(&out) } else { stderr(&out) };
+    let text = if out.status.success() {
+        stdout(&out)
+    } else {
+        stderr(&out)
+    };
     let cached = format!("{}/docker-compose/", cache.path().display());
     let lines = text.lines().map(|l| match l.split_once(&cached) {
         Some((a, b)) => format!("{a}CACHE/{}", b.get(64..).unwrap_or(b)),
