@@ -326,6 +326,7 @@ options! {
     /// `progress::show`'s options.
     struct ProgressOpts {
         dry_run: flag,
+        title: text,
     }
 }
 

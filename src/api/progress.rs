@@ -38,6 +38,8 @@ struct Inner {
     dry_run: bool,
     /// Messages for after the live display (compose's `TailMsgf`).
     tail: Vec<String>,
+    /// The header's word: compose's command title (`Running`, `Stopping`, …).
+    title: String,
 }
 
 impl Inner {
@@ -47,7 +49,8 @@ impl Inner {
         let header = self.header.get_or_insert_with(|| {
             let h = self.multi.insert(0, ProgressBar::new_spinner());
             h.set_style(
-                ProgressStyle::with_template("[+] Running {msg}").unwrap_or_else(|_| ProgressStyle::default_spinner()),
+                ProgressStyle::with_template(&format!("[+] {} {{msg}}", self.title))
+                    .unwrap_or_else(|_| ProgressStyle::default_spinner()),
             );
             h
         });
@@ -122,7 +125,9 @@ pub mod api {
     }
 
     /// `show` with options: `dry_run: true` marks every line as compose's
-    /// `--dry-run` does (` DRY-RUN MODE - `, `"dry-run":true` in JSON).
+    /// `--dry-run` does (` DRY-RUN MODE - `, `"dry-run":true` in JSON);
+    /// `title` is the terminal header's word (`[+] Stopping 2/2`; default
+    /// `Running`), as each compose command names its own.
     ///
     /// ```rhai
     /// let ui = progress::show("auto", #{ dry_run: true });
@@ -154,6 +159,7 @@ pub mod api {
             header: None,
             dry_run: o.dry_run.unwrap_or(false),
             tail: Vec::new(),
+            title: o.title.unwrap_or_else(|| "Running".into()),
         }))))
     }
 
