@@ -152,3 +152,35 @@ fn up_progress_on_a_terminal_ends_on_compose_screen() {
     assert_eq!(want[0], "[+] Running 11/11");
     assert_eq!(got, want, "orch's final screen vs compose's");
 }
+
+/// Each command heads its display with its own word, as compose does
+/// (`[+] Stopping 2/2`, `[+] Removing 2/2`): the final screens compared.
+#[test]
+fn other_commands_head_their_progress_as_compose() {
+    let yaml =
+        format!("services:\n  a:\n    image: {TEST_IMAGE}\n    command: [\"sh\", \"-c\", \"{LOOP}\"]\n    scale: 2\n");
+    let (_dir, o, r) = sides("pty-title", &yaml);
+    let mut screens = Vec::new();
+    for side in [&r, &o] {
+        let mut screen = Vec::new();
+        for args in [&["up", "-d"][..], &["stop"], &["rm", "-f"]] {
+            let mut pty = Pty::spawn_sized(side.command(args), 40, 200);
+            assert_eq!(pty.wait(120), 0, "{} {args:?}: {}", side.tool, pty.text());
+            screen.extend(normalise(&pty.screen(), &side.project));
+        }
+        // Both name them in the engine's order, newest first: replicas
+        // created at once come in either order, in compose too.
+        for line in screen.iter_mut().filter(|l| l.starts_with("Going to remove ")) {
+            let mut names: Vec<&str> = line["Going to remove ".len()..].split(", ").collect();
+            names.sort();
+            *line = format!("Going to remove {}", names.join(", "));
+        }
+        screens.push(screen);
+    }
+    assert!(
+        screens[0].contains(&"[+] Stopping 2/2".to_string()),
+        "compose: {:#?}",
+        screens[0]
+    );
+    assert_eq!(screens[1], screens[0], "orch's final screens vs compose's");
+}
