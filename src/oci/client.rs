@@ -219,10 +219,6 @@ impl Registry {
                 url.push_str(&format!("&scope={}", encode(s)));
             }
         }
-        let tokens = Registry {
-            creds: None,
-            ..self.clone()
-        };
         let reply = match &self.creds {
             Some(c) if !c.identity_token.is_empty() => {
                 let form = format!(
@@ -232,14 +228,13 @@ impl Registry {
                     encode(&c.identity_token)
                 );
                 let ct = [("content-type", "application/x-www-form-urlencoded")];
-                tokens.once(&Method::POST, realm, &ct, Bytes::from(form), None).await?
+                self.once(&Method::POST, realm, &ct, Bytes::from(form), None).await?
             }
             Some(c) => {
-                tokens
-                    .once(&Method::GET, &url, &[], Bytes::new(), Some(&basic(c)))
+                self.once(&Method::GET, &url, &[], Bytes::new(), Some(&basic(c)))
                     .await?
             }
-            None => tokens.once(&Method::GET, &url, &[], Bytes::new(), None).await?,
+            None => self.once(&Method::GET, &url, &[], Bytes::new(), None).await?,
         };
         if !reply.status.is_success() {
             return Err(status_error("GET", realm, &reply));
