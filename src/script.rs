@@ -121,27 +121,39 @@ impl ModuleResolver for Imports {
     }
 }
 
-/// Builds the engine with limits, imports and every primitive registered.
-/// `loaded` collects the files imported while it runs.
-pub fn engine(limits: &Limits, base: Option<PathBuf>, loaded: Arc<Mutex<Vec<PathBuf>>>) -> Engine {
+/// The engine [`prebuild`] started building, taken by the first [`engine`].
+static PREBUILT: Mutex<Option<std::thread::JoinHandle<Engine>>> = Mutex::new(None);
+
+/// Starts building the engine on a thread of its own, while the caller
+/// parses the command line: building it (Rhai's packages and every
+/// primitive) is about as much CPU as that parse, and a one-shot command
+/// such as `orch service ls` waits for both (it is measured against the
+/// docker CLI, bench/swarm.sh). The first [`engine`] takes it.
+pub fn prebuild() {
+    if let Ok(handle) = std::thread::Builder::new().name("prebuild".into()).spawn(bare_engine) {
+        *PREBUILT.lock().unwrap() = Some(handle);
+    }
+}
+
+/// Frees the engine [`prebuild`] made when this process runs no script
+/// itself (`orch run --watch` runs each round as a child, for hours).
+pub fn discard_prebuilt() {
+    let handle = PREBUILT.lock().unwrap().take();
+    if let Some(h) = handle {
+        drop(h.join());
+    }
+}
+
+/// The engine with every primitive registered and the hooks every run
+/// shares, without this run's limits and imports.
+fn bare_engine() -> Engine {
     let mut engine = Engine::new();
-    engine.set_max_operations(limits.max_operations);
-    engine.set_max_call_levels(limits.max_call_depth);
-    engine.set_max_string_size(limits.max_string_size);
-    engine.set_max_array_size(limits.max_array_size);
-    engine.set_max_map_size(limits.max_map_size);
     engine.set_max_expr_depths(128, 64);
     // Rhai interns strings in a cache of 256 that, once full, is scanned
     // whole at every new string: engine objects hold thousands, and the
     // scans were the script thread's largest single cost (perf on
     // `service ls` of 50 services, bench/README.md). No interning.
     engine.set_max_strings_interned(0);
-    engine.set_module_resolver(Imports {
-        base,
-        cache: Mutex::default(),
-        loaded,
-        resolving: Mutex::default(),
-    });
     // A closed stdout (orch ps | head) must not panic the script thread.
     engine.on_print(|s| {
         use std::io::Write;
@@ -157,6 +169,25 @@ pub fn engine(limits: &Limits, base: Option<PathBuf>, loaded: Arc<Mutex<Vec<Path
     // Ctrl-C past its grace period stops the script between operations.
     engine.on_progress(|_| (bridge::phase() == Phase::Stopping).then(|| Dynamic::from(bridge::INTERRUPTED)));
     crate::api::register(&mut engine);
+    engine
+}
+
+/// Builds the engine with limits, imports and every primitive registered.
+/// `loaded` collects the files imported while it runs.
+pub fn engine(limits: &Limits, base: Option<PathBuf>, loaded: Arc<Mutex<Vec<PathBuf>>>) -> Engine {
+    let prebuilt = PREBUILT.lock().unwrap().take().and_then(|h| h.join().ok());
+    let mut engine = prebuilt.unwrap_or_else(bare_engine);
+    engine.set_max_operations(limits.max_operations);
+    engine.set_max_call_levels(limits.max_call_depth);
+    engine.set_max_string_size(limits.max_string_size);
+    engine.set_max_array_size(limits.max_array_size);
+    engine.set_max_map_size(limits.max_map_size);
+    engine.set_module_resolver(Imports {
+        base,
+        cache: Mutex::default(),
+        loaded,
+        resolving: Mutex::default(),
+    });
     engine
 }
 

@@ -18,8 +18,8 @@ fuzz_target!(|data: &[u8]| {
         .chain(data.split(|b| *b == 0).map(|w| OsString::from_vec(w.to_vec())))
         .collect();
     match orch::cli::parse(&argv) {
-        Ok(m) => {
-            let _ = orch::cli::script_args(&orch::cli::command_for(&argv), &m);
+        Ok((tree, m)) => {
+            let _ = orch::cli::script_args(&tree, &m);
         }
         Err((e, code)) => {
             // Rendered as main prints it (not printed: libFuzzer's output).

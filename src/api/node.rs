@@ -13,7 +13,7 @@ use serde_json::Value;
 
 use super::options::{ForceOpts, NodeFilters, NodeUpdateOpts};
 use super::swarm::{delete, get, list_kind, post};
-use super::value::to_dynamic;
+use super::value::from_json;
 use super::{fail, RhaiResult};
 use crate::engine_json as ej;
 
@@ -62,7 +62,7 @@ pub mod api {
     #[rhai_fn(return_raw)]
     pub fn inspect(ctx: NativeCallContext, id: &str) -> RhaiResult<Dynamic> {
         let r = get(format!("node inspect {id}"), format!("/nodes/{}", ej::enc(id)));
-        crate::api::at(&ctx, || r.map(|n| to_dynamic(&n)))
+        crate::api::at(&ctx, || r.map(|n| from_json(&n)))
     }
 
     /// Changes a node: `availability` (active, pause, drain), `role`

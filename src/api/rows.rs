@@ -260,8 +260,48 @@ pub mod compose_api {
     }
 }
 
+/// See `global_api::natural_key`.
+fn natural_key(name: &str) -> String {
+    fn flush(key: &mut String, run: &mut String) {
+        for _ in run.len()..20 {
+            key.push('0');
+        }
+        key.push_str(run);
+        run.clear();
+    }
+    let mut key = String::with_capacity(name.len() + 20);
+    let mut run = String::new();
+    for c in name.chars() {
+        if c.is_ascii_digit() {
+            run.push(c);
+            continue;
+        }
+        if !run.is_empty() {
+            flush(&mut key, &mut run);
+        }
+        key.push(c);
+    }
+    if !run.is_empty() {
+        flush(&mut key, &mut run);
+    }
+    key
+}
+
 #[export_module]
 pub mod global_api {
+    /// The docker CLI's natural order (`sortorder.NaturalLess`: `s2`
+    /// before `s10`) as a sort key: each run of digits padded with zeros
+    /// to 20 places, so keys compare as text.
+    ///
+    /// ```rhai
+    /// let names = ["s10", "s2"];
+    /// names.sort_by_key(|n| natural_key(n));   // ["s2", "s10"]
+    /// ```
+    #[rhai_fn(global)]
+    pub fn natural_key(name: &str) -> String {
+        super::natural_key(name)
+    }
+
     /// Sorts the array in place by `key(item)`, computed once per item:
     /// numbers by value, strings by text, arrays (`[service, number]`)
     /// element by element. Stable. Much cheaper than `sort` with a
@@ -302,6 +342,17 @@ pub mod global_api {
 mod tests {
     use bollard::models::{PortSummary, PortSummaryTypeEnum};
     use rhai::Dynamic;
+
+    #[test]
+    fn natural_keys_order_digit_runs_by_value() {
+        let mut names = ["f_s10.1", "f_s2.1", "f_s1.10", "f_s1.9", "a", "node38x", "node9x"];
+        names.sort_by_key(|n| super::natural_key(n));
+        assert_eq!(
+            names,
+            ["a", "f_s1.9", "f_s1.10", "f_s2.1", "f_s10.1", "node9x", "node38x"]
+        );
+        assert_eq!(super::natural_key("s12"), format!("s{}12", "0".repeat(18)));
+    }
 
     fn port(ip: &str, private: u16, public: Option<u16>) -> PortSummary {
         PortSummary {

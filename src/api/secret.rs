@@ -11,7 +11,7 @@ use rhai::{Array, Dynamic, FuncRegistration, Map, Module, NativeCallContext};
 use serde_json::{json, Value};
 
 use super::swarm::{delete, get, list_kind, post};
-use super::value::to_dynamic;
+use super::value::from_json;
 
 use super::handles::{comment, Doc};
 use super::options::{ObjectFilters, SecretCreateOpts};
@@ -43,7 +43,7 @@ fn object_spec(what: &str, opts: Map) -> RhaiResult<(String, Value)> {
 
 /// One `kind` object by name, ID or ID prefix, as the engine finds it.
 fn inspect(kind: &str, name: &str) -> RhaiResult<Dynamic> {
-    get(format!("{kind} inspect {name}"), format!("/{kind}s/{}", ej::enc(name))).map(|v| to_dynamic(&v))
+    get(format!("{kind} inspect {name}"), format!("/{kind}s/{}", ej::enc(name))).map(|v| from_json(&v))
 }
 
 /// A config's data (`config::inspect`'s `Spec.Data`) as text; invalid

@@ -18,8 +18,8 @@ use serde_json::{json, Value};
 
 use super::options::ServiceFilters;
 use super::options::ServiceSendOpts;
-use super::swarm::{delete, filters, get, list_of, post_auth, spec_json};
-use super::value::to_dynamic;
+use super::swarm::{delete, filters, get, get_list, post_auth, spec_json};
+use super::value::from_json;
 use super::{fail, RhaiResult};
 use crate::engine_json as ej;
 
@@ -154,9 +154,8 @@ pub mod api {
                 .map(|o| filters(&o))
                 .and_then(|f| {
                     let q = ej::query(&[("filters", f), ("status", Some("true".into()))]);
-                    get("service ls".into(), format!("/services{q}"))
+                    get_list("service ls".into(), format!("/services{q}"))
                 })
-                .map(list_of)
         })
     }
 
@@ -170,7 +169,7 @@ pub mod api {
     /// ```
     #[rhai_fn(return_raw)]
     pub fn inspect(ctx: NativeCallContext, name: &str) -> RhaiResult<Dynamic> {
-        crate::api::at(&ctx, || inspect_json("inspect", name).map(|v| to_dynamic(&v)))
+        crate::api::at(&ctx, || inspect_json("inspect", name).map(|v| from_json(&v)))
     }
 
     /// A service as `docker service inspect` shows it: the engine fills in
@@ -188,7 +187,7 @@ pub mod api {
                 format!("service inspect {name}"),
                 format!("/services/{}?insertDefaults=true", ej::enc(name)),
             )
-            .map(|v| to_dynamic(&v))
+            .map(|v| from_json(&v))
         })
     }
 

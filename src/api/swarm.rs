@@ -24,7 +24,7 @@ use rhai::{Array, Dynamic, Map, NativeCallContext};
 use serde_json::Value;
 
 use super::options::{SwarmInitOpts, SwarmJoinOpts, SwarmLeaveOpts, SwarmUpdateOpts};
-use super::value::{to_dynamic, to_json};
+use super::value::{from_json, to_json};
 use super::{client, engine_err, fail, RhaiResult};
 use crate::bridge;
 use crate::docker::Endpoint;
@@ -47,6 +47,13 @@ where
 /// (`service inspect web`).
 pub(super) fn get(what: String, path: String) -> RhaiResult<Value> {
     with(|d| async move { ej::get(&d, &path).await.map_err(|e| engine_err(what, &e)) })
+}
+
+/// `GET path` on the current engine: a JSON list read straight into a
+/// Rhai array of maps (empty when the engine sends no list).
+pub(super) fn get_list(what: String, path: String) -> RhaiResult<Array> {
+    let v: Dynamic = with(|d| async move { ej::get_as(&d, &path).await.map_err(|e| engine_err(what, &e)) })?;
+    Ok(v.try_cast::<Array>().unwrap_or_default())
 }
 
 /// `POST path` with `body` on the current engine.
@@ -106,15 +113,7 @@ fn filter_name(option: &str) -> String {
 pub(super) fn list_kind<F: serde::de::DeserializeOwned + serde::Serialize>(kind: &str, opts: Map) -> RhaiResult<Array> {
     let o: F = super::opts::read(&format!("{kind}::list"), opts)?;
     let q = ej::query(&[("filters", filters(&o))]);
-    get(format!("{kind} ls"), format!("/{kind}s{q}")).map(list_of)
-}
-
-/// A JSON list from the engine as a Rhai array of maps.
-pub(super) fn list_of(v: Value) -> Array {
-    match v {
-        Value::Array(items) => items.iter().map(to_dynamic).collect(),
-        _ => Array::new(),
-    }
+    get_list(format!("{kind} ls"), format!("/{kind}s{q}"))
 }
 
 #[export_module]
@@ -258,7 +257,7 @@ pub mod api {
     #[rhai_fn(return_raw)]
     pub fn inspect(ctx: NativeCallContext) -> RhaiResult<Dynamic> {
         crate::api::at(&ctx, || {
-            get("swarm inspect".into(), "/swarm".into()).map(|v| to_dynamic(&v))
+            get("swarm inspect".into(), "/swarm".into()).map(|v| from_json(&v))
         })
     }
 
@@ -272,7 +271,7 @@ pub mod api {
     #[rhai_fn(return_raw)]
     pub fn info(ctx: NativeCallContext) -> RhaiResult<Dynamic> {
         crate::api::at(&ctx, || {
-            get("info".into(), "/info".into()).map(|v| to_dynamic(&v["Swarm"]))
+            get("info".into(), "/info".into()).map(|v| from_json(&v["Swarm"]))
         })
     }
 

@@ -431,11 +431,16 @@ fn with_dry_run(c: Command) -> Command {
     }
 }
 
-/// Adds every stdlib command to the root command.
-pub fn add(root: Command) -> Command {
-    root.args(compose_globals())
-        .subcommands(compose_commands().into_iter().map(with_dry_run))
-        .subcommand(
+/// Adds every stdlib command to the root command; compose's own commands
+/// only when `compose` (see `cli::command_for`).
+pub fn add(root: Command, compose: bool) -> Command {
+    let root = root.args(compose_globals());
+    let root = if compose {
+        root.subcommands(compose_commands().into_iter().map(with_dry_run))
+    } else {
+        root
+    };
+    root.subcommand(
             Command::new("container")
                 .about("Manage containers")
                 .subcommand_required(true)

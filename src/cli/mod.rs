@@ -16,6 +16,7 @@ mod run_command;
 mod service_flags;
 pub mod swarm;
 pub mod watch_run;
+mod words;
 
 use std::ffi::OsString;
 
@@ -23,66 +24,12 @@ use clap::{Arg, ArgAction, ArgMatches, Command};
 use rhai::{Dynamic, Map};
 
 use crate::script::{self, Limits, Source};
+use words::{command_word, process_args, runs_a_script, script_run, SWARM_GROUPS};
 
 /// Which `run` this process's command line means: a deployment script
 /// (`orch run deploy.rhai`), or compose's one-off container (`orch run
 /// web echo hi`).
 static SCRIPT_RUN: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-
-/// The process's arguments as text; a word that is not UTF-8 is read
-/// lossily (only to tell which `run` is meant: clap sees the originals).
-fn process_args() -> Vec<String> {
-    std::env::args_os().map(|a| a.to_string_lossy().into_owned()).collect()
-}
-
-/// `orch run` runs a script when its first argument names one (ends in
-/// `.rhai`, or is an existing file); otherwise it is compose's `run`.
-fn script_run(argv: &[String]) -> bool {
-    const ROOT_VALUE_FLAGS: &[&str] = &[
-        "-f",
-        "--file",
-        "-p",
-        "--project-name",
-        "--profile",
-        "--env-file",
-        "--project-directory",
-        "--progress",
-        "--ansi",
-        "--parallel",
-        "--max-operations",
-        "--max-call-depth",
-        "--max-string-size",
-        "--max-array-size",
-        "--max-map-size",
-        "-c",
-        "--context",
-        "-H",
-        "--host",
-        "--tlscacert",
-        "--tlscert",
-        "--tlskey",
-    ];
-    let mut i = 1;
-    while i < argv.len() {
-        let a = &argv[i];
-        if ROOT_VALUE_FLAGS.contains(&a.as_str()) {
-            i += 2;
-            continue;
-        }
-        if a.starts_with('-') {
-            i += 1;
-            continue;
-        }
-        if a != "run" {
-            return true;
-        }
-        return match argv[i + 1..].iter().find(|x| !x.starts_with('-')) {
-            Some(first) => first.ends_with(".rhai") || std::path::Path::new(first).is_file(),
-            None => true,
-        };
-    }
-    true
-}
 
 /// `orch run FILE.rhai [ARGS]...`: a deployment script.
 fn script_run_command() -> Command {
@@ -112,17 +59,21 @@ fn script_run_command() -> Command {
 
 /// Builds the whole command tree, for this process's command line.
 pub fn command() -> Command {
-    command_with(*SCRIPT_RUN.get_or_init(|| script_run(&process_args())))
+    command_with(*SCRIPT_RUN.get_or_init(|| script_run(&process_args())), true)
 }
 
 /// The command tree for `argv` (program name first): which `run` it has
-/// depends on the words after it.
+/// depends on the words after it, and a swarm group's needs no compose
+/// commands.
 pub fn command_for(argv: &[OsString]) -> Command {
     let words: Vec<String> = argv.iter().map(|a| a.to_string_lossy().into_owned()).collect();
-    command_with(script_run(&words))
+    let swarm = command_word(&words).is_some_and(|i| SWARM_GROUPS.contains(&words[i].as_str()));
+    command_with(script_run(&words), !swarm)
 }
 
-fn command_with(run_is_script: bool) -> Command {
+/// The tree; `compose`: with compose's commands (and the swarm configs
+/// under its `config`).
+fn command_with(run_is_script: bool, compose: bool) -> Command {
     let run = if run_is_script {
         script_run_command()
     } else {
@@ -168,7 +119,7 @@ fn command_with(run_is_script: bool) -> Command {
                         .value_parser(clap::value_parser!(clap_complete::Shell)),
                 ),
         );
-    swarm::add(commands::add(cmd))
+    swarm::add(commands::add(cmd, compose), compose)
 }
 
 fn limit_args() -> Vec<Arg> {
@@ -253,23 +204,33 @@ fn usage_exit_code(argv: &[OsString]) -> i32 {
     }
 }
 
-/// Parses `argv` (program name first) as `main` does: the matches, or
+/// Parses `argv` (program name first) as `main` does: the command tree
+/// (built along the parsed path, for [`script_args`]) and the matches, or
 /// clap's message (usage, `--help`, `--version`) and the exit code it means.
-pub fn parse(argv: &[OsString]) -> Result<ArgMatches, (clap::Error, i32)> {
-    command_for(argv).try_get_matches_from(argv).map_err(|e| {
-        let code = match e.exit_code() {
-            0 => 0,
-            _ => usage_exit_code(argv),
-        };
-        (e, code)
-    })
+/// The tree is built once per run: it is most of orch's start-up CPU
+/// (`orch service ls` is measured against the docker CLI, bench/swarm.sh).
+pub fn parse(argv: &[OsString]) -> Result<(Command, ArgMatches), (clap::Error, i32)> {
+    let mut cmd = command_for(argv);
+    match cmd.try_get_matches_from_mut(argv) {
+        Ok(m) => Ok((cmd, m)),
+        Err(e) => {
+            let code = match e.exit_code() {
+                0 => 0,
+                _ => usage_exit_code(argv),
+            };
+            Err((e, code))
+        }
+    }
 }
 
 /// Parses the command line, runs the command, returns the exit code.
 pub fn main() -> i32 {
     let argv: Vec<OsString> = std::env::args_os().collect();
-    let matches = match parse(&argv) {
-        Ok(m) => m,
+    if runs_a_script(&process_args()) {
+        script::prebuild();
+    }
+    let (tree, matches) = match parse(&argv) {
+        Ok(parsed) => parsed,
         Err((e, code)) => {
             let _ = e.print();
             return code;
@@ -327,6 +288,7 @@ pub fn main() -> i32 {
                 .map(|v| v.map(|s| Dynamic::from(s.clone())).collect())
                 .unwrap_or_default();
             if sub.get_flag("watch") {
+                script::discard_prebuilt();
                 let args: Vec<String> = sub
                     .get_many::<String>("args")
                     .map(|v| v.cloned().collect())
@@ -351,18 +313,28 @@ pub fn main() -> i32 {
             };
             run_script(src, Dynamic::from_array(args), limits, Runtime::Workers)
         }
-        _ => dispatch(name, sub, &matches, limits),
+        _ => dispatch(tree, name, sub, &matches, limits),
     }
 }
 
 /// Runs the stdlib script behind `orch <group> <cmd>` (or a top-level
 /// command such as `orch up`, which lives in `stdlib/compose/`).
-fn dispatch(name: &str, sub: &ArgMatches, root: &ArgMatches, limits: Limits) -> i32 {
+fn dispatch(tree: Command, name: &str, sub: &ArgMatches, root: &ArgMatches, limits: Limits) -> i32 {
     let (rel, leaf) = match sub.subcommand() {
         Some((cmd, leaf)) => (format!("{name}/{cmd}.rhai"), leaf),
         None => (format!("{}/{name}.rhai", commands::TOP_LEVEL_GROUP), sub),
     };
-    let Some(mut args) = script_args(&command(), root) else {
+    let args = script_args(&tree, root);
+    // The tree's thousands of flags are freed beside the script rather
+    // than before it (~2 % of a `service ls`), and not kept through it
+    // (a large `up` peaks in memory later). Not for `autoscale`, whose
+    // controller keeps to one malloc arena (`run_script`).
+    if name == "autoscale" {
+        drop(tree);
+    } else {
+        let _ = std::thread::Builder::new().spawn(move || drop(tree));
+    }
+    let Some(mut args) = args else {
         eprintln!("error: unknown command {name}");
         return 2;
     };
@@ -564,5 +536,32 @@ mod tests {
     #[test]
     fn command_tree_is_consistent() {
         super::command().debug_assert();
+    }
+
+    /// A swarm command's tree leaves compose's commands out; its script
+    /// gets the same `ARGS` as from the whole tree.
+    #[test]
+    fn swarm_commands_parse_as_in_the_whole_tree() {
+        use std::ffi::OsString;
+        for line in [
+            "orch service ls -q --filter name=a",
+            "orch -p x service ps web --no-trunc",
+            "orch stack deploy -c a.yml --prune s",
+            "orch node ls",
+            "orch secret create s -",
+            "orch swarm init --advertise-addr 10.0.0.1",
+        ] {
+            let argv: Vec<OsString> = line.split(' ').map(OsString::from).collect();
+            let (lean, m) = super::parse(&argv).unwrap_or_else(|(e, _)| panic!("{line}: {e}"));
+            assert!(lean.find_subcommand("up").is_none(), "{line}: compose's commands built");
+            let mut whole = super::command_with(false, true);
+            let mw = whole.try_get_matches_from_mut(&argv).unwrap();
+            assert!(whole.find_subcommand("up").is_some());
+            let (a, b) = (
+                super::script_args(&lean, &m).unwrap(),
+                super::script_args(&whole, &mw).unwrap(),
+            );
+            assert_eq!(format!("{a:?}"), format!("{b:?}"), "{line}");
+        }
     }
 }

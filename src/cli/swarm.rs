@@ -85,13 +85,19 @@ fn health_and_resource_args(cmd: Command) -> Command {
 
 /// `orch swarm`, `orch node`, `orch service`, `orch stack`, `orch
 /// secret`, and swarm configs under compose's `config` (`root` has it).
-pub fn add(root: Command) -> Command {
-    root.subcommand(swarm())
+pub fn add(root: Command, compose: bool) -> Command {
+    let root = root
+        .subcommand(swarm())
         .subcommand(node())
         .subcommand(service())
         .subcommand(stack())
-        .subcommand(secret())
-        .mut_subcommand("config", swarm_configs)
+        .subcommand(secret());
+    // docker's configs live under compose's `config`.
+    if compose {
+        root.mut_subcommand("config", swarm_configs)
+    } else {
+        root
+    }
 }
 
 /// `config create|inspect|ls|rm` (aliases `list`, `remove`): docker's

@@ -1,0 +1,83 @@
+//! Which command a command line names, read from its words before clap
+//! parses them: the tree clap parses with depends on it (`run FILE.rhai`
+//! or compose's `run SERVICE`; a swarm group's tree without compose's
+//! commands), and so does work started beside the parse.
+
+/// The process's arguments as text; a word that is not UTF-8 is read
+/// lossily (only to tell which `run` is meant: clap sees the originals).
+pub(super) fn process_args() -> Vec<String> {
+    std::env::args_os().map(|a| a.to_string_lossy().into_owned()).collect()
+}
+
+/// Root flags that take a value (the word after them is not a command).
+const ROOT_VALUE_FLAGS: &[&str] = &[
+    "-f",
+    "--file",
+    "-p",
+    "--project-name",
+    "--profile",
+    "--env-file",
+    "--project-directory",
+    "--progress",
+    "--ansi",
+    "--parallel",
+    "--max-operations",
+    "--max-call-depth",
+    "--max-string-size",
+    "--max-array-size",
+    "--max-map-size",
+    "-c",
+    "--context",
+    "-H",
+    "--host",
+    "--tlscacert",
+    "--tlscert",
+    "--tlskey",
+];
+
+/// `orch run` runs a script when its first argument names one (ends in
+/// `.rhai`, or is an existing file); otherwise it is compose's `run`.
+pub(super) fn script_run(argv: &[String]) -> bool {
+    let Some(i) = command_word(argv) else {
+        return true;
+    };
+    if argv[i] != "run" {
+        return true;
+    }
+    match argv[i + 1..].iter().find(|x| !x.starts_with('-')) {
+        Some(first) => first.ends_with(".rhai") || std::path::Path::new(first).is_file(),
+        None => true,
+    }
+}
+
+/// Where the command's name is in `argv` (program name first): the first
+/// word that is neither a root flag nor a root flag's value.
+pub(super) fn command_word(argv: &[String]) -> Option<usize> {
+    let mut i = 1;
+    while i < argv.len() {
+        let a = &argv[i];
+        if ROOT_VALUE_FLAGS.contains(&a.as_str()) {
+            i += 2;
+        } else if a.starts_with('-') {
+            i += 1;
+        } else {
+            return Some(i);
+        }
+    }
+    None
+}
+
+/// Whether `argv` runs a script on the usual engine, which is then worth
+/// building while the command line is parsed (see `script::prebuild`):
+/// not `docs`, `completions` or a bare `orch`, and not `autoscale`, whose
+/// controller keeps one malloc arena (`run_script`).
+pub(super) fn runs_a_script(argv: &[String]) -> bool {
+    command_word(argv).is_some_and(|i| !matches!(argv[i].as_str(), "docs" | "completions" | "autoscale" | "help"))
+}
+
+/// The groups that stand in for the docker CLI's swarm commands. Their
+/// command lines never reach compose's commands, whose flags are most of
+/// the tree clap builds before it parses: a tree for one of them leaves
+/// compose's commands out (`orch service ls` is measured against the
+/// docker CLI, bench/swarm.sh). Compose's root flags stay.
+pub(super) const SWARM_GROUPS: &[&str] = &["swarm", "node", "service", "stack", "secret"];
