@@ -33,6 +33,7 @@ const ROOT_VALUE_FLAGS: &[&str] = &[
     "--tlscacert",
     "--tlscert",
     "--tlskey",
+    "--engine-timeout",
 ];
 
 /// `orch run` runs a script when its first argument names one (ends in
@@ -81,3 +82,39 @@ pub(super) fn runs_a_script(argv: &[String]) -> bool {
 /// compose's commands out (`orch service ls` is measured against the
 /// docker CLI, bench/swarm.sh). Compose's root flags stay.
 pub(super) const SWARM_GROUPS: &[&str] = &["swarm", "node", "service", "stack", "secret"];
+
+#[cfg(test)]
+mod tests {
+    use clap::ArgAction;
+
+    /// Every root flag that takes a value is skipped with its value, or a
+    /// value such as `--engine-timeout 5` would be read as the command.
+    #[test]
+    fn root_value_flags_are_every_root_flag_with_a_value() {
+        let root = super::super::command();
+        for arg in root.get_arguments() {
+            if !matches!(arg.get_action(), ArgAction::Set | ArgAction::Append) || arg.is_positional() {
+                continue;
+            }
+            let forms = arg
+                .get_long()
+                .map(|l| format!("--{l}"))
+                .into_iter()
+                .chain(arg.get_short().map(|s| format!("-{s}")));
+            for form in forms {
+                assert!(super::ROOT_VALUE_FLAGS.contains(&form.as_str()), "{form} is missing");
+            }
+        }
+    }
+
+    #[test]
+    fn the_command_word_follows_root_flags_and_their_values() {
+        let words = |line: &str| line.split(' ').map(String::from).collect::<Vec<_>>();
+        let at = |line: &str| super::command_word(&words(line)).map(|i| words(line)[i].clone());
+        assert_eq!(at("orch --engine-timeout 5 service ls").as_deref(), Some("service"));
+        assert_eq!(at("orch -p x -f a.yml --dry-run up -d").as_deref(), Some("up"));
+        assert_eq!(at("orch --tls -H tcp://h:2376 stack ls").as_deref(), Some("stack"));
+        assert_eq!(at("orch --version"), None);
+        assert!(!super::script_run(&words("orch --engine-timeout 5 run web echo hi")));
+    }
+}
