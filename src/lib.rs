@@ -20,6 +20,7 @@ pub mod docker;
 pub mod docs;
 pub mod engine_json;
 pub mod error;
+pub mod gojson;
 pub mod memo;
 pub mod oci;
 pub mod plan;

@@ -23,6 +23,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "docker",
             "engine_json",
             "error",
+            "gojson",
             "memo",
             "oci",
             "source",

@@ -138,16 +138,9 @@ fn variables(opts: Map, format: &str) -> RhaiResult<Map> {
     ]))
 }
 
-/// JSON as Go's encoder (compose's) prints it: indented by two, `&`, `<`,
-/// `>` and the line separators escaped (they can only occur in strings).
+/// JSON as Go's encoder (compose's) prints it, indented by two.
 fn go_json(v: &Value) -> String {
-    serde_json::to_string_pretty(v)
-        .unwrap_or_default()
-        .replace('&', "\\u0026")
-        .replace('<', "\\u003c")
-        .replace('>', "\\u003e")
-        .replace('\u{2028}', "\\u2028")
-        .replace('\u{2029}', "\\u2029")
+    crate::gojson::marshal_indent(v, "  ")
 }
 
 fn services_of(p: &Project) -> &serde_json::Map<String, Value> {

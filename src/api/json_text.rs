@@ -79,14 +79,9 @@ pub mod api {
         let keys: Vec<String> = keys.into_iter().map(|k| k.to_string()).collect();
         let mut v = crate::api::value::to_json(&value)?;
         order_keys(&mut v, &keys);
-        let mut out = Vec::new();
-        let indent = " ".repeat(indent.clamp(0, 16) as usize);
-        let fmt = serde_json::ser::PrettyFormatter::with_indent(indent.as_bytes());
-        let mut ser = serde_json::Serializer::with_formatter(&mut out, fmt);
-        serde::Serialize::serialize(&v, &mut ser).map_err(|e| format!("to_json_pretty: {e}"))?;
-        Ok(String::from_utf8_lossy(&out)
-            .replace('<', "\\u003c")
-            .replace('>', "\\u003e")
-            .replace('&', "\\u0026"))
+        Ok(crate::gojson::marshal_indent(
+            &v,
+            &" ".repeat(indent.clamp(0, 16) as usize),
+        ))
     }
 }

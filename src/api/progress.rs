@@ -80,18 +80,8 @@ fn json_line(kind: &str, name: &str, status: &str, text: &str, error: &str, dry_
     if !status.is_empty() || text.is_empty() {
         m.insert("status".into(), status.into());
     }
-    go_json(serde_json::Value::Object(m).to_string())
-}
-
-/// Go's encoding/json escapes `<`, `>` and `&` in strings (compose's
-/// `"c ==\u003e"`); outside strings JSON has none of them.
-fn go_json(s: String) -> String {
-    if !s.contains(['<', '>', '&']) {
-        return s;
-    }
-    s.replace('<', "\\u003c")
-        .replace('>', "\\u003e")
-        .replace('&', "\\u0026")
+    // As Go's encoder writes it (compose's `"c ==\u003e"`).
+    crate::gojson::marshal(&serde_json::Value::Object(m))
 }
 
 fn style(done: bool, failed: bool) -> ProgressStyle {
@@ -269,7 +259,7 @@ pub mod api {
                 }
                 m.insert("tail".into(), true.into());
                 m.insert("text".into(), text.into());
-                eprintln!("{}", go_json(serde_json::Value::Object(m).to_string()));
+                eprintln!("{}", crate::gojson::marshal(&serde_json::Value::Object(m)));
             }
             Mode::Tty => {
                 let line = if dry {

@@ -88,13 +88,9 @@ pub fn sha256(bytes: &[u8]) -> String {
     format!("sha256:{:x}", Sha256::digest(bytes))
 }
 
-/// JSON as Go's encoder writes it: compact, `<`, `>` and `&` escaped.
+/// JSON as Go's encoder writes it (compose marshals its manifests so).
 pub fn go_json(v: &Value) -> Vec<u8> {
-    v.to_string()
-        .replace('<', "\\u003c")
-        .replace('>', "\\u003e")
-        .replace('&', "\\u0026")
-        .into_bytes()
+    crate::gojson::marshal(v).into_bytes()
 }
 
 /// A repository in a registry, and the client that reaches it.

@@ -11,8 +11,8 @@ use std::collections::BTreeMap;
 use serde_json::{json, Map, Value};
 
 use super::body::{service, SUPPORTED};
-use super::gojson;
 use super::values::string_map;
+use crate::gojson;
 
 /// The compose version orch writes into `com.docker.compose.version`, so
 /// Docker Compose treats orch's resources as its own.

@@ -20,7 +20,6 @@ pub mod diff;
 pub mod down;
 pub mod dry;
 pub mod features;
-pub mod gojson;
 pub mod history;
 pub mod hooks;
 pub mod lifecycle;

@@ -15,8 +15,8 @@ use bollard::query_parameters as qp;
 use serde_json::Value;
 
 use super::apply::Ctx;
-use super::gojson;
 use crate::docker::flatten;
+use crate::gojson;
 
 fn sha256(text: &str) -> String {
     use sha2::Digest;
