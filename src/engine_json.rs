@@ -109,7 +109,7 @@ fn clip(s: &str) -> &str {
 
 /// `GET path`.
 pub async fn get(d: &Docker, path: &str) -> Result<Value, Error> {
-    call(d, Method::GET, path, None).await
+    get_as(d, path).await
 }
 
 /// `POST path` with a JSON body.
