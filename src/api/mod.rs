@@ -51,6 +51,7 @@ pub mod rows;
 pub mod secret;
 pub mod service;
 mod service_logs;
+pub mod service_rows;
 pub mod spec;
 pub mod stack;
 pub mod stats;
@@ -115,7 +116,10 @@ pub fn register(engine: &mut Engine) {
         ("progress", exported_module!(progress::api)),
         ("swarm", exported_module!(swarm::api)),
         ("node", merged(modules![node::api, node_engines::api])),
-        ("service", merged(modules![service::api, stats_scope::service_api])),
+        (
+            "service",
+            merged(modules![service::api, service_rows::api, stats_scope::service_api]),
+        ),
         ("task", merged(modules![task::api, health::task_api])),
         ("stack", exported_module!(stack::api)),
         ("autoscale", exported_module!(autoscale::api)),

@@ -45,17 +45,14 @@ pub fn to_json(n: &Node) -> Value {
 }
 
 /// Puts the keys of `m` in `order` (unknown keys after, sorted).
-pub fn ordered(mut m: Map<String, Value>, order: &[&str]) -> Map<String, Value> {
-    let mut out = Map::new();
-    for k in order {
-        if let Some(v) = m.shift_remove(*k) {
-            out.insert(k.to_string(), v);
-        }
-    }
-    let mut rest: Vec<(String, Value)> = m.into_iter().collect();
-    rest.sort_by(|a, b| a.0.cmp(&b.0));
-    out.extend(rest);
-    out
+pub fn ordered(m: Map<String, Value>, order: &[&str]) -> Map<String, Value> {
+    // One sort of the few keys present, by their place in `order`: a
+    // service has ~5 keys and the schema's order ~90, and a removal per
+    // schema key was a tenth of `config` on 1,000 services.
+    let rank = |k: &str| order.iter().position(|o| *o == k).unwrap_or(order.len());
+    let mut entries: Vec<(usize, String, Value)> = m.into_iter().map(|(k, v)| (rank(&k), k, v)).collect();
+    entries.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.cmp(&b.1)));
+    entries.into_iter().map(|(_, k, v)| (k, v)).collect()
 }
 
 fn text(n: &Node) -> Option<String> {
@@ -592,5 +589,12 @@ mod tests {
         assert_eq!(format_go_duration(500_000_000), "500ms");
         assert_eq!(format_go_duration(3_600_000_000_000), "1h0m0s");
         assert_eq!(clean(Path::new("/a/b/../c/./d")), "/a/c/d");
+    }
+
+    #[test]
+    fn ordered_puts_known_keys_first_then_the_rest_sorted() {
+        let m: Map<String, Value> = serde_json::from_str(r#"{"z":1,"image":2,"a":3,"build":4}"#).unwrap();
+        let keys: Vec<String> = ordered(m, &["build", "image"]).into_iter().map(|(k, _)| k).collect();
+        assert_eq!(keys, ["build", "image", "a", "z"]);
     }
 }
