@@ -4,43 +4,78 @@
 
 use std::sync::Arc;
 
-use bollard::models::ContainerSummary;
+use std::collections::HashMap;
+
+use bollard::models::{MountPoint, PortSummary};
 use bollard::query_parameters as qp;
+use indexmap::IndexMap;
 use rhai::{Array, Dynamic, Map};
+use serde::de::IgnoredAny;
+use serde::Deserialize;
 
 use super::container::Container;
 use super::value::{map_of, to_dynamic};
 use super::{engine_call, engine_find, RhaiResult};
 use crate::docker::Endpoint;
 
+/// The list call's answer for one container, only the fields a `Container`
+/// keeps: the rest of each record (most of it: every network's endpoint
+/// settings, the host config) is skipped unread rather than built into a
+/// model and dropped, a fifth of `orch ps` on 500 containers.
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "PascalCase", default)]
+struct Listed {
+    id: String,
+    #[serde(deserialize_with = "nullable")]
+    names: Vec<String>,
+    image: String,
+    #[serde(rename = "ImageID")]
+    image_id: String,
+    command: String,
+    created: i64,
+    state: String,
+    status: String,
+    #[serde(deserialize_with = "nullable")]
+    labels: HashMap<String, String>,
+    #[serde(deserialize_with = "nullable")]
+    ports: Vec<PortSummary>,
+    #[serde(deserialize_with = "nullable")]
+    mounts: Vec<MountPoint>,
+    #[serde(deserialize_with = "nullable")]
+    network_settings: ListedNetworks,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "PascalCase", default)]
+struct ListedNetworks {
+    #[serde(deserialize_with = "nullable")]
+    networks: IndexMap<String, IgnoredAny>,
+}
+
+/// `null` (Go's nil map or slice) as the empty value.
+fn nullable<'de, D: serde::Deserializer<'de>, T: Deserialize<'de> + Default>(d: D) -> Result<T, D::Error> {
+    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
+}
+
 impl Container {
-    fn from_summary(ep: Arc<Endpoint>, s: ContainerSummary) -> Self {
-        let name = crate::docker::summary_name(&s);
-        // The summary is ours: its parts move into the map (500 listed
-        // containers made `ps` copy every label map and port list twice).
-        let networks: Vec<String> = s
-            .network_settings
-            .and_then(|n| n.networks)
-            .map(|n| n.into_keys().collect())
-            .unwrap_or_default();
+    fn from_listed(ep: Arc<Endpoint>, s: Listed) -> Self {
+        let name = s.names.first().map(|n| n.trim_start_matches('/').to_string());
+        let networks: Array = s.network_settings.networks.into_keys().map(Dynamic::from).collect();
         let mut info = Map::new();
-        info.insert("image".into(), s.image.unwrap_or_default().into());
-        info.insert("image_id".into(), s.image_id.unwrap_or_default().into());
-        info.insert("command".into(), s.command.unwrap_or_default().into());
-        info.insert("created".into(), s.created.unwrap_or_default().into());
-        info.insert(
-            "state".into(),
-            s.state.map(|x| x.to_string()).unwrap_or_default().into(),
-        );
-        info.insert("status".into(), s.status.unwrap_or_default().into());
-        info.insert("labels".into(), map_of(s.labels.unwrap_or_default()).into());
-        info.insert("ports".into(), to_dynamic(&s.ports.unwrap_or_default()));
-        info.insert("mounts".into(), to_dynamic(&s.mounts.unwrap_or_default()));
-        info.insert("networks".into(), to_dynamic(&networks));
+        info.insert("image".into(), s.image.into());
+        info.insert("image_id".into(), s.image_id.into());
+        info.insert("command".into(), s.command.into());
+        info.insert("created".into(), s.created.into());
+        info.insert("state".into(), s.state.into());
+        info.insert("status".into(), s.status.into());
+        info.insert("labels".into(), map_of(s.labels).into());
+        info.insert("ports".into(), to_dynamic(&s.ports));
+        info.insert("mounts".into(), to_dynamic(&s.mounts));
+        info.insert("networks".into(), networks.into());
         Container {
             ep,
-            id: s.id.unwrap_or_default(),
-            name,
+            id: s.id,
+            name: name.unwrap_or_default(),
             info,
         }
     }
@@ -49,7 +84,7 @@ impl Container {
 /// Lists containers matching Docker filters (`label`, `name`, `status` …).
 pub(super) fn list(ep: Arc<Endpoint>, filter: Map) -> RhaiResult<Array> {
     let mut all = false;
-    let mut filters = std::collections::HashMap::new();
+    let mut filters = std::collections::BTreeMap::new();
     for (k, v) in filter {
         if k == "all" {
             all = v
@@ -63,15 +98,20 @@ pub(super) fn list(ep: Arc<Endpoint>, filter: Map) -> RhaiResult<Array> {
         };
         filters.insert(k.to_string(), vals);
     }
-    let opts = qp::ListContainersOptions {
-        all,
-        filters: Some(filters),
-        ..Default::default()
-    };
-    let found = engine_call(&ep, "container list", |d| d.list_containers(Some(opts)))?;
+    let path = format!(
+        "/containers/json{}",
+        crate::engine_json::query(&[
+            ("all", Some(all.to_string())),
+            ("size", Some("false".into())),
+            ("filters", serde_json::to_string(&filters).ok()),
+        ])
+    );
+    let found: Vec<Listed> = engine_call(&ep, "container list", |d| async move {
+        crate::engine_json::get_as(d, &path).await
+    })?;
     Ok(found
         .into_iter()
-        .map(|s| Dynamic::from(Container::from_summary(ep.clone(), s)))
+        .map(|s| Dynamic::from(Container::from_listed(ep.clone(), s)))
         .collect())
 }
 
@@ -99,4 +139,35 @@ pub(super) fn lookup(ep: Arc<Endpoint>, name: &str) -> RhaiResult<Option<Contain
             info,
         }
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn listed_reads_what_a_container_keeps_and_takes_nulls_as_empty() {
+        let text = r#"[{"Id":"abc","Names":["/p-web-1"],"Image":"nginx","ImageID":"sha256:1","Command":"run",
+            "Created":7,"State":"running","Status":"Up 1 second","Labels":{"a":"b"},
+            "Ports":[{"IP":"0.0.0.0","PrivatePort":80,"PublicPort":8080,"Type":"tcp"}],
+            "Mounts":[{"Type":"volume","Name":"v","Driver":"local"}],"HostConfig":{"NetworkMode":"x"},
+            "NetworkSettings":{"Networks":{"p_default":{"IPAMConfig":null,"Aliases":null}}}},
+            {"Id":"def","Names":null,"Labels":null,"Ports":null,"Mounts":null,"NetworkSettings":{"Networks":null}}]"#;
+        let listed: Vec<Listed> = serde_json::from_str(text).unwrap();
+        let ep = Endpoint::new("unix:///nowhere.sock");
+        let mut it = listed.into_iter().map(|l| Container::from_listed(ep.clone(), l));
+        let web = it.next().unwrap();
+        assert_eq!((web.id.as_str(), web.name.as_str()), ("abc", "p-web-1"));
+        assert_eq!(web.info["state"].to_string(), "running");
+        assert_eq!(web.info["created"].as_int().unwrap(), 7);
+        assert_eq!(web.info["networks"].to_string(), r#"["p_default"]"#);
+        assert_eq!(
+            crate::api::value::to_json(&web.info["ports"]).unwrap().to_string(),
+            r#"[{"IP":"0.0.0.0","PrivatePort":80,"PublicPort":8080,"Type":"tcp"}]"#
+        );
+        assert_eq!(web.with_labels(|m| m["a"].to_string()).unwrap(), "b");
+        let bare = it.next().unwrap();
+        assert_eq!((bare.id.as_str(), bare.name.as_str()), ("def", ""));
+        assert!(bare.info["mounts"].clone().cast::<Array>().is_empty());
+    }
 }
