@@ -355,9 +355,13 @@ pub fn status(e: &bollard::errors::Error) -> Option<u16> {
 /// A listed container's name without the engine's leading `/` (empty if
 /// it has none).
 pub fn summary_name(c: &bollard::models::ContainerSummary) -> String {
-    c.names
-        .as_ref()
-        .and_then(|n| n.first())
+    listed_name(c.names.as_deref().unwrap_or_default())
+}
+
+/// The first of a list answer's `Names` without its leading `/`.
+pub fn listed_name(names: &[String]) -> String {
+    names
+        .first()
         .map(|n| n.trim_start_matches('/').to_string())
         .unwrap_or_default()
 }

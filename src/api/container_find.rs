@@ -17,6 +17,7 @@ use super::container::Container;
 use super::value::{map_of, to_dynamic};
 use super::{engine_call, engine_find, RhaiResult};
 use crate::docker::Endpoint;
+use crate::engine_json as ej;
 
 /// The list call's answer for one container, only the fields a `Container`
 /// keeps: the rest of each record (most of it: every network's endpoint
@@ -59,7 +60,6 @@ fn nullable<'de, D: serde::Deserializer<'de>, T: Deserialize<'de> + Default>(d: 
 
 impl Container {
     fn from_listed(ep: Arc<Endpoint>, s: Listed) -> Self {
-        let name = s.names.first().map(|n| n.trim_start_matches('/').to_string());
         let networks: Array = s.network_settings.networks.into_keys().map(Dynamic::from).collect();
         let mut info = Map::new();
         info.insert("image".into(), s.image.into());
@@ -75,7 +75,7 @@ impl Container {
         Container {
             ep,
             id: s.id,
-            name: name.unwrap_or_default(),
+            name: crate::docker::listed_name(&s.names),
             info,
         }
     }
@@ -84,7 +84,7 @@ impl Container {
 /// Lists containers matching Docker filters (`label`, `name`, `status` …).
 pub(super) fn list(ep: Arc<Endpoint>, filter: Map) -> RhaiResult<Array> {
     let mut all = false;
-    let mut filters = std::collections::BTreeMap::new();
+    let mut filters = Vec::new();
     for (k, v) in filter {
         if k == "all" {
             all = v
@@ -96,14 +96,17 @@ pub(super) fn list(ep: Arc<Endpoint>, filter: Map) -> RhaiResult<Array> {
             Some(a) => a.into_iter().map(|x| x.to_string()).collect(),
             None => vec![v.to_string()],
         };
-        filters.insert(k.to_string(), vals);
+        filters.push((k.to_string(), vals));
     }
     let path = format!(
         "/containers/json{}",
         crate::engine_json::query(&[
             ("all", Some(all.to_string())),
             ("size", Some("false".into())),
-            ("filters", serde_json::to_string(&filters).ok()),
+            (
+                "filters",
+                ej::filters(filters.iter().map(|(k, v)| (k.as_str(), v.as_slice())))
+            ),
         ])
     );
     let found: Vec<Listed> = engine_call(&ep, "container list", |d| async move {

@@ -59,17 +59,22 @@ fn replicas(s: &Dynamic, mode: &str) -> String {
         shown(s, &["ServiceStatus", "DesiredTasks"])
     );
     let done = int(s, &["ServiceStatus", "CompletedTasks"]);
-    if get(s, &["Spec", "Mode", "ReplicatedJob"]).is_some() {
-        let total = shown(s, &["Spec", "Mode", "ReplicatedJob", "TotalCompletions"]);
-        out += &format!(" ({done}/{total} completed)");
-    } else if get(s, &["Spec", "Mode", "GlobalJob"]).is_some() {
-        let desired = int(s, &["ServiceStatus", "DesiredTasks"]);
-        out += &format!(" ({done}/{} completed)", desired + done);
-    } else if mode == "replicated" {
-        let max = int(s, &["Spec", "TaskTemplate", "Placement", "MaxReplicas"]);
-        if max > 0 {
-            out += &format!(" (max {max} per node)");
+    match mode {
+        "replicated job" => {
+            let total = shown(s, &["Spec", "Mode", "ReplicatedJob", "TotalCompletions"]);
+            out += &format!(" ({done}/{total} completed)");
         }
+        "global job" => {
+            let desired = int(s, &["ServiceStatus", "DesiredTasks"]);
+            out += &format!(" ({done}/{} completed)", desired + done);
+        }
+        "replicated" => {
+            let max = int(s, &["Spec", "TaskTemplate", "Placement", "MaxReplicas"]);
+            if max > 0 {
+                out += &format!(" (max {max} per node)");
+            }
+        }
+        _ => {}
     }
     out
 }
