@@ -50,6 +50,7 @@ pub mod rollout;
 pub mod rows;
 pub mod secret;
 pub mod service;
+pub mod service_find;
 mod service_logs;
 pub mod service_rows;
 pub mod spec;
@@ -118,7 +119,12 @@ pub fn register(engine: &mut Engine) {
         ("node", merged(modules![node::api, node_engines::api])),
         (
             "service",
-            merged(modules![service::api, service_rows::api, stats_scope::service_api]),
+            merged(modules![
+                service::api,
+                service_find::api,
+                service_rows::api,
+                stats_scope::service_api
+            ]),
         ),
         ("task", merged(modules![task::api, health::task_api])),
         ("stack", exported_module!(stack::api)),
