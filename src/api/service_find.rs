@@ -56,12 +56,11 @@ struct HostDescription {
     hostname: String,
 }
 
-/// What the references name: service IDs in order (each once), ID →
-/// name, the references not found, and the first ambiguous one.
-#[derive(Default, Debug, PartialEq)]
+/// What the references name: the services found, in order, each once (ID,
+/// name), the references not found, and the first ambiguous one.
+#[derive(Default)]
 struct Found {
-    ids: Vec<String>,
-    names: Vec<(String, String)>,
+    services: Vec<(String, String)>,
     missing: Vec<String>,
     ambiguous: Option<String>,
 }
@@ -92,9 +91,8 @@ fn resolve(refs: &[String], by_id: &[Named], by_name: &[Named]) -> Found {
                 }
             }
         };
-        if !f.ids.contains(&s.id) {
-            f.ids.push(s.id.clone());
-            f.names.push((s.id.clone(), s.spec.name.clone()));
+        if !f.services.iter().any(|(id, _)| id == &s.id) {
+            f.services.push((s.id.clone(), s.spec.name.clone()));
         }
     }
     f
@@ -133,10 +131,11 @@ fn find(refs: Vec<String>, opts: Map) -> RhaiResult<Map> {
     })?;
     let found = resolve(&refs, &by_id, &by_name);
     let tasks = match guess {
-        _ if found.ambiguous.is_some() || found.ids.is_empty() => Dynamic::from_array(Array::new()),
+        _ if found.ambiguous.is_some() || found.services.is_empty() => Dynamic::from_array(Array::new()),
         Ok(t) if found.missing.is_empty() => t,
         _ => {
-            let path = tasks_path(&task_filters, &found.ids);
+            let ids: Vec<String> = found.services.iter().map(|(id, _)| id.clone()).collect();
+            let path = tasks_path(&task_filters, &ids);
             with(|d| async move {
                 ej::get_as::<Dynamic>(&d, &path)
                     .await
@@ -145,7 +144,11 @@ fn find(refs: Vec<String>, opts: Map) -> RhaiResult<Map> {
         }
     };
     let mut out = Map::new();
-    let names: Map = found.names.into_iter().map(|(id, n)| (id.into(), n.into())).collect();
+    let names: Map = found
+        .services
+        .into_iter()
+        .map(|(id, n)| (id.into(), n.into()))
+        .collect();
     let nodes: Map = hosts
         .into_iter()
         .map(|h| (h.id.into(), h.description.hostname.into()))
@@ -208,11 +211,13 @@ mod tests {
             &by_id,
             &by_name,
         );
-        assert_eq!(f.ids, refs(&["abc123", "ff0000", "abd456"]));
-        assert_eq!(f.names[1], ("ff0000".to_string(), "abc".to_string()));
+        let ids: Vec<&str> = f.services.iter().map(|(id, _)| id.as_str()).collect();
+        assert_eq!(ids, ["abc123", "ff0000", "abd456"]);
+        assert_eq!(f.services[1], ("ff0000".to_string(), "abc".to_string()));
         assert_eq!(f.missing, refs(&["nope", "gone"]));
         assert_eq!(f.ambiguous, None);
         let f = resolve(&refs(&["web", "ab", "api"]), &by_id, &by_name);
-        assert_eq!((f.ids, f.ambiguous), (refs(&["abc123"]), Some("ab".to_string())));
+        let ids: Vec<&str> = f.services.iter().map(|(id, _)| id.as_str()).collect();
+        assert_eq!((ids, f.ambiguous), (vec!["abc123"], Some("ab".to_string())));
     }
 }
