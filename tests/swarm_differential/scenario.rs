@@ -119,7 +119,7 @@ fn compare_step<'a>(step: &'a Step, docker: &Side, orch: &Side) -> StepResult<'a
         }
         Action::Command(args) => args,
     };
-    let d = docker.run(args, step.stdin.as_deref());
+    let d = run_docker(docker, args, step);
     // docker's objects are its own: one reading serves its snapshot and
     // its stdout after orch's step too.
     let d_norm = docker.norm();
@@ -154,6 +154,44 @@ fn compare_step<'a>(step: &'a Step, docker: &Side, orch: &Side) -> StepResult<'a
     r.took = Some((d.took, o.took));
     r.outcomes = Some((d, o));
     r
+}
+
+/// The docker CLI's own races, as (command, what its error says): `stack
+/// rm` removes the services and at once their networks, which the engine
+/// refuses while the services' tasks are still shutting down (moby/moby
+/// #31068, docker/for-linux#531). It lost the race once in CI under load;
+/// docker's users run the command again, and so does the runner, for up to
+/// 30 s. orch waits for the tasks before removing a network.
+const DOCKER_RACES: [(&str, &str); 1] = [("stack rm", "is in use by task")];
+
+/// Runs the step with docker, again while it fails with one of
+/// [`DOCKER_RACES`]: the first run's stdout (what docker prints when it
+/// wins the race: the lost run printed every step before failing), the
+/// last run's exit code and stderr, the time of them all.
+fn run_docker(docker: &Side, args: &[String], step: &Step) -> Outcome {
+    let command = args.iter().take(2).cloned().collect::<Vec<_>>().join(" ");
+    let mut d = docker.run(args, step.stdin.as_deref());
+    let (first_stdout, mut took) = (d.stdout.clone(), d.took);
+    for _ in 0..30 {
+        let raced = DOCKER_RACES
+            .iter()
+            .any(|(c, error)| command == *c && d.stderr.contains(error));
+        if d.code == 0 || !raced {
+            break;
+        }
+        println!(
+            "  step {} `{}`: docker lost its own race ({}), running it again",
+            step.line,
+            step.text,
+            d.stderr.trim()
+        );
+        std::thread::sleep(Duration::from_secs(1));
+        d = docker.run(args, step.stdin.as_deref());
+        took += d.took;
+    }
+    d.took = took;
+    d.stdout = first_stdout;
+    d
 }
 
 fn explain(out: &mut String, r: &StepResult) {
