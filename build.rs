@@ -16,6 +16,7 @@ fn collect(dir: &Path, root: &Path, out: &mut Vec<(String, String)>) {
 }
 
 fn main() {
+    link_without_pie();
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("stdlib");
     println!("cargo:rerun-if-changed=stdlib");
     let mut files = Vec::new();
@@ -31,4 +32,23 @@ fn main() {
     code.push_str("];\n");
     let out = Path::new(&env::var("OUT_DIR").unwrap()).join("stdlib_files.rs");
     fs::write(out, code).unwrap();
+}
+
+/// Links the `orch` binary as a position-dependent executable on Linux.
+/// A PIE's dynamic loader writes every pointer in its 700 KB of
+/// `.data.rel.ro` (vtables, static tables) at each start: ~180 page
+/// faults, ~0.5 ms of the ~7 ms an `orch service ls` takes beside the
+/// docker CLI's ~17 (bench/README.md). Without PIE the linker resolves
+/// them once. The cost: the binary's own code loses address
+/// randomisation (libraries, heap and stacks keep it), as Go's default
+/// binaries, the docker CLI among them, do. `ORCH_PIE=1` builds a PIE.
+/// Only the binary: tests and proc-macros link as before (the flag
+/// cannot go in `.cargo/config.toml`, which also reaches proc-macro
+/// libraries).
+fn link_without_pie() {
+    println!("cargo:rerun-if-env-changed=ORCH_PIE");
+    let linux = env::var("CARGO_CFG_TARGET_OS").is_ok_and(|os| os == "linux");
+    if linux && env::var_os("ORCH_PIE").is_none() {
+        println!("cargo:rustc-link-arg-bins=-no-pie");
+    }
 }

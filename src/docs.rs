@@ -152,6 +152,7 @@ pub fn entries() -> crate::error::Result<Vec<Entry>> {
         &crate::script::Limits::default(),
         None,
         Arc::new(Mutex::new(Vec::new())),
+        &crate::api::Namespaces::All,
     );
     let ours = own_functions(&engine)?;
     let all = metadata(&engine, true)?;

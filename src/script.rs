@@ -15,8 +15,11 @@ use std::time::Duration;
 use rhai::{Dynamic, Engine, EvalAltResult, Module, ModuleResolver, Position, Scope, Shared, AST};
 type SharedModule = Shared<Module>;
 
+use crate::api::Namespaces;
 use crate::bridge::{self, Phase, INTERRUPT_GRACE_MS, INTERRUPT_NOTICE};
 use crate::diag;
+
+mod namespaces;
 
 pub use crate::source::{Limits, Source, MAX_CALL_DEPTH};
 
@@ -122,15 +125,24 @@ impl ModuleResolver for Imports {
 }
 
 /// The engine [`prebuild`] started building, taken by the first [`engine`].
-static PREBUILT: Mutex<Option<std::thread::JoinHandle<Engine>>> = Mutex::new(None);
+static PREBUILT: Mutex<Option<std::thread::JoinHandle<(Engine, Namespaces)>>> = Mutex::new(None);
 
 /// Starts building the engine on a thread of its own, while the caller
-/// parses the command line: building it (Rhai's packages and every
-/// primitive) is about as much CPU as that parse, and a one-shot command
+/// parses the command line: building it (Rhai's packages and the
+/// primitives) is about as much CPU as that parse, and a one-shot command
 /// such as `orch service ls` waits for both (it is measured against the
-/// docker CLI, bench/swarm.sh). The first [`engine`] takes it.
-pub fn prebuild() {
-    if let Ok(handle) = std::thread::Builder::new().name("prebuild".into()).spawn(bare_engine) {
+/// docker CLI, bench/swarm.sh). `script`: the stdlib command the command
+/// line seems to run, whose namespaces are all the engine gets; the first
+/// [`engine`] takes it if the script it runs needs no more.
+pub fn prebuild(script: Option<&str>) {
+    let script = script.map(str::to_string);
+    let build = move || {
+        let namespaces = script
+            .and_then(|rel| crate::stdlib::load(&rel).ok())
+            .map_or(Namespaces::All, |s| namespaces::of(&s.text));
+        (bare_engine(&namespaces), namespaces)
+    };
+    if let Ok(handle) = std::thread::Builder::new().name("prebuild".into()).spawn(build) {
         *PREBUILT.lock().unwrap() = Some(handle);
     }
 }
@@ -144,9 +156,9 @@ pub fn discard_prebuilt() {
     }
 }
 
-/// The engine with every primitive registered and the hooks every run
-/// shares, without this run's limits and imports.
-fn bare_engine() -> Engine {
+/// The engine with the primitives of `namespaces` registered and the
+/// hooks every run shares, without this run's limits and imports.
+fn bare_engine(namespaces: &Namespaces) -> Engine {
     let mut engine = Engine::new();
     engine.set_max_expr_depths(128, 64);
     // Rhai interns strings in a cache of 256 that, once full, is scanned
@@ -168,15 +180,24 @@ fn bare_engine() -> Engine {
     });
     // Ctrl-C past its grace period stops the script between operations.
     engine.on_progress(|_| (bridge::phase() == Phase::Stopping).then(|| Dynamic::from(bridge::INTERRUPTED)));
-    crate::api::register(&mut engine);
+    crate::api::register(&mut engine, namespaces);
     engine
 }
 
-/// Builds the engine with limits, imports and every primitive registered.
-/// `loaded` collects the files imported while it runs.
-pub fn engine(limits: &Limits, base: Option<PathBuf>, loaded: Arc<Mutex<Vec<PathBuf>>>) -> Engine {
+/// Builds the engine with limits, imports and the primitives of
+/// `namespaces` registered. `loaded` collects the files imported while it
+/// runs.
+pub fn engine(
+    limits: &Limits,
+    base: Option<PathBuf>,
+    loaded: Arc<Mutex<Vec<PathBuf>>>,
+    namespaces: &Namespaces,
+) -> Engine {
     let prebuilt = PREBUILT.lock().unwrap().take().and_then(|h| h.join().ok());
-    let mut engine = prebuilt.unwrap_or_else(bare_engine);
+    let mut engine = match prebuilt {
+        Some((engine, has)) if has.covers(namespaces) => engine,
+        _ => bare_engine(namespaces),
+    };
     engine.set_max_operations(limits.max_operations);
     engine.set_max_call_levels(limits.max_call_depth);
     engine.set_max_string_size(limits.max_string_size);
@@ -288,7 +309,7 @@ async fn supervise(mut rx: tokio::sync::oneshot::Receiver<i32>) -> i32 {
 /// delays the exit.
 fn run_on_this_thread(src: &Source, args: Dynamic, limits: &Limits, base: Option<PathBuf>, report: impl FnOnce(i32)) {
     let loaded = Arc::new(Mutex::new(Vec::new()));
-    let engine = engine(limits, base, loaded.clone());
+    let engine = engine(limits, base, loaded.clone(), &namespaces::of(&src.text));
     let mut scope = Scope::new();
     let code = run_ast(&engine, src, args, limits, &mut scope);
     // `orch run --watch` runs each round as a child and watches what it

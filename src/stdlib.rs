@@ -74,6 +74,7 @@ mod tests {
             &crate::script::Limits::default(),
             None,
             Arc::new(Mutex::new(Vec::new())),
+            &crate::api::Namespaces::All,
         );
         let mut failures = Vec::new();
         for (name, text) in super::files() {

@@ -84,58 +84,113 @@ macro_rules! modules {
     };
 }
 
-/// Registers every primitive module and handle type on `engine`.
-pub fn register(engine: &mut Engine) {
-    let mut compose = merged(modules![
-        compose::api,
-        publish::api,
-        rollout::api,
-        stats_scope::compose_api,
-        rows::compose_api
-    ]);
-    compose.set_var("LABELS", compose::labels());
-    let container = merged(modules![
-        container::api,
-        container_io::api,
-        container_cp::api,
-        container_image::api,
-        health::api,
-        attach::api,
-        exec_attached::api,
-        stats::api
-    ]);
-    let statics = [
-        ("container", container::HANDLE.module(container)),
-        (
-            "image",
-            image::HANDLE.module(merged(modules![image::api, image_registry::api])),
-        ),
-        ("network", network::HANDLE.module(exported_module!(network::api))),
-        ("volume", volume::HANDLE.module(exported_module!(volume::api))),
-        ("plan", exported_module!(plan::api)),
-        ("compose", compose),
-        ("progress", exported_module!(progress::api)),
-        ("swarm", exported_module!(swarm::api)),
-        ("node", merged(modules![node::api, node_engines::api])),
-        (
-            "service",
-            merged(modules![
-                service::api,
-                service_find::api,
-                service_rows::api,
-                stats_scope::service_api
-            ]),
-        ),
-        ("task", merged(modules![task::api, health::task_api])),
-        ("stack", exported_module!(stack::api)),
-        ("autoscale", exported_module!(autoscale::api)),
-        ("watch", exported_module!(watch::api)),
-        ("engine", exported_module!(engine::api)),
-        ("context", exported_module!(context::api)),
-        ("keyboard", exported_module!(keyboard::api)),
-    ];
-    for (name, module) in statics.into_iter().chain(secret::modules()) {
-        engine.register_static_module(name, module.into());
+/// Which namespaced modules (`container::`, `service::`, …) an engine
+/// registers: every one, or those a script names (`script::namespaces`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Namespaces {
+    All,
+    Named(std::collections::BTreeSet<String>),
+}
+
+/// Namespaces whose values (containers, images, networks, volumes,
+/// projects, plans, progress bars, watchers, keys) carry methods
+/// registered globally by another of them: `compose::load(f).containers()`
+/// hands out containers whose methods are `container`'s. They are
+/// registered together. The other namespaces hand out plain maps and
+/// arrays, and are registered one by one.
+const COMPOSE_FAMILY: [&str; 9] = [
+    "container",
+    "image",
+    "network",
+    "volume",
+    "plan",
+    "compose",
+    "progress",
+    "watch",
+    "keyboard",
+];
+
+impl Namespaces {
+    /// Whether an engine for this registers namespace `name`.
+    pub fn wants(&self, name: &str) -> bool {
+        match self {
+            Namespaces::All => true,
+            Namespaces::Named(set) => {
+                set.contains(name)
+                    || (COMPOSE_FAMILY.contains(&name) && COMPOSE_FAMILY.iter().any(|n| set.contains(*n)))
+            }
+        }
+    }
+
+    /// Whether an engine built for `self` has every namespace `other` wants.
+    pub fn covers(&self, other: &Namespaces) -> bool {
+        STATICS.iter().all(|(name, _)| !other.wants(name) || self.wants(name))
+    }
+}
+
+/// How a namespaced module is built.
+type Build = fn() -> Module;
+
+/// Every namespaced module: its name and how it is built.
+const STATICS: [(&str, Build); 19] = [
+    ("container", || {
+        container::HANDLE.module(merged(modules![
+            container::api,
+            container_io::api,
+            container_cp::api,
+            container_image::api,
+            health::api,
+            attach::api,
+            exec_attached::api,
+            stats::api
+        ]))
+    }),
+    ("image", || {
+        image::HANDLE.module(merged(modules![image::api, image_registry::api]))
+    }),
+    ("network", || network::HANDLE.module(exported_module!(network::api))),
+    ("volume", || volume::HANDLE.module(exported_module!(volume::api))),
+    ("plan", || exported_module!(plan::api)),
+    ("compose", || {
+        let mut compose = merged(modules![
+            compose::api,
+            publish::api,
+            rollout::api,
+            stats_scope::compose_api,
+            rows::compose_api
+        ]);
+        compose.set_var("LABELS", compose::labels());
+        compose
+    }),
+    ("progress", || exported_module!(progress::api)),
+    ("swarm", || exported_module!(swarm::api)),
+    ("node", || merged(modules![node::api, node_engines::api])),
+    ("service", || {
+        merged(modules![
+            service::api,
+            service_find::api,
+            service_rows::api,
+            stats_scope::service_api
+        ])
+    }),
+    ("task", || merged(modules![task::api, health::task_api])),
+    ("stack", || exported_module!(stack::api)),
+    ("autoscale", || exported_module!(autoscale::api)),
+    ("watch", || exported_module!(watch::api)),
+    ("engine", || exported_module!(engine::api)),
+    ("context", || exported_module!(context::api)),
+    ("keyboard", || exported_module!(keyboard::api)),
+    ("secret", || secret::module("secret")),
+    ("config", || secret::module("config")),
+];
+
+/// Registers the primitive modules `namespaces` wants, the global ones and
+/// every handle type on `engine`.
+pub fn register(engine: &mut Engine, namespaces: &Namespaces) {
+    for (name, build) in STATICS {
+        if namespaces.wants(name) {
+            engine.register_static_module(name, build().into());
+        }
     }
     for module in modules![
         util::api,

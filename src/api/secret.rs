@@ -162,12 +162,13 @@ const CONFIG_DATA: Doc = &[
     "```",
 ];
 
-/// The `secret::` and `config::` modules, by name.
-pub fn modules() -> impl Iterator<Item = (&'static str, Module)> {
-    KINDS.into_iter().map(|(kind, docs)| (kind, module(kind, docs)))
-}
-
-fn module(kind: &'static str, docs: [Doc; 4]) -> Module {
+/// The `secret::` or `config::` module (`kind`).
+pub fn module(kind: &'static str) -> Module {
+    let docs = KINDS
+        .into_iter()
+        .find(|(k, _)| *k == kind)
+        .map(|(_, docs)| docs)
+        .expect("secret or config");
     let mut m = Module::new();
     FuncRegistration::new("create")
         .with_params_info(["opts: Map", "RhaiResult<String>"])

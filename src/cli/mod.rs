@@ -59,7 +59,7 @@ fn script_run_command() -> Command {
 
 /// Builds the whole command tree, for this process's command line.
 pub fn command() -> Command {
-    command_with(*SCRIPT_RUN.get_or_init(|| script_run(&process_args())), true)
+    command_with(*SCRIPT_RUN.get_or_init(|| script_run(&process_args())), None)
 }
 
 /// The command tree for `argv` (program name first): which `run` it has
@@ -67,13 +67,15 @@ pub fn command() -> Command {
 /// commands.
 pub fn command_for(argv: &[OsString]) -> Command {
     let words: Vec<String> = argv.iter().map(|a| a.to_string_lossy().into_owned()).collect();
-    let swarm = command_word(&words).is_some_and(|i| SWARM_GROUPS.contains(&words[i].as_str()));
-    command_with(script_run(&words), !swarm)
+    let group = command_word(&words)
+        .map(|i| words[i].as_str())
+        .filter(|w| SWARM_GROUPS.contains(w));
+    command_with(script_run(&words), group)
 }
 
-/// The tree; `compose`: with compose's commands (and the swarm configs
-/// under its `config`).
-fn command_with(run_is_script: bool, compose: bool) -> Command {
+/// The tree; with `swarm_group`, only that swarm group's commands (no
+/// compose commands, no other group), else every command.
+fn command_with(run_is_script: bool, swarm_group: Option<&str>) -> Command {
     let run = if run_is_script {
         script_run_command()
     } else {
@@ -119,7 +121,7 @@ fn command_with(run_is_script: bool, compose: bool) -> Command {
                         .value_parser(clap::value_parser!(clap_complete::Shell)),
                 ),
         );
-    swarm::add(commands::add(cmd, compose), compose)
+    swarm::add(commands::add(cmd, swarm_group.is_none()), swarm_group)
 }
 
 fn limit_args() -> Vec<Arg> {
@@ -227,7 +229,7 @@ pub fn parse(argv: &[OsString]) -> Result<(Command, ArgMatches), (clap::Error, i
 pub fn main() -> i32 {
     let argv: Vec<OsString> = std::env::args_os().collect();
     if runs_a_script(&process_args()) {
-        script::prebuild();
+        script::prebuild(words::stdlib_script(&process_args()).as_deref());
     }
     let (tree, matches) = match parse(&argv) {
         Ok(parsed) => parsed,
@@ -554,7 +556,14 @@ mod tests {
             let argv: Vec<OsString> = line.split(' ').map(OsString::from).collect();
             let (lean, m) = super::parse(&argv).unwrap_or_else(|(e, _)| panic!("{line}: {e}"));
             assert!(lean.find_subcommand("up").is_none(), "{line}: compose's commands built");
-            let mut whole = super::command_with(false, true);
+            assert_eq!(
+                lean.get_subcommands()
+                    .filter(|c| super::SWARM_GROUPS.contains(&c.get_name()))
+                    .count(),
+                1,
+                "{line}: more than its group built"
+            );
+            let mut whole = super::command_with(false, None);
             let mw = whole.try_get_matches_from_mut(&argv).unwrap();
             assert!(whole.find_subcommand("up").is_some());
             let (a, b) = (

@@ -84,19 +84,25 @@ fn health_and_resource_args(cmd: Command) -> Command {
 }
 
 /// `orch swarm`, `orch node`, `orch service`, `orch stack`, `orch
-/// secret`, and swarm configs under compose's `config` (`root` has it).
-pub fn add(root: Command, compose: bool) -> Command {
-    let root = root
-        .subcommand(swarm())
-        .subcommand(node())
-        .subcommand(service())
-        .subcommand(stack())
-        .subcommand(secret());
-    // docker's configs live under compose's `config`.
-    if compose {
-        root.mut_subcommand("config", swarm_configs)
-    } else {
-        root
+/// secret`, and swarm configs under compose's `config` (`root` has it);
+/// with `only`, that one group alone.
+pub fn add(root: Command, only: Option<&str>) -> Command {
+    let group = |name: &str| match name {
+        "swarm" => swarm(),
+        "node" => node(),
+        "service" => service(),
+        "stack" => stack(),
+        _ => secret(),
+    };
+    match only {
+        // A command line in one group needs no other (the tree is most
+        // of orch's start-up: `orch service ls` is measured beside the
+        // docker CLI, bench/swarm.sh).
+        Some(name) => root.subcommand(group(name)),
+        None => root
+            .subcommands(super::words::SWARM_GROUPS.iter().map(|g| group(g)))
+            // docker's configs live under compose's `config`.
+            .mut_subcommand("config", swarm_configs),
     }
 }
 

@@ -76,10 +76,27 @@ pub(super) fn runs_a_script(argv: &[String]) -> bool {
     command_word(argv).is_some_and(|i| !matches!(argv[i].as_str(), "docs" | "completions" | "autoscale" | "help"))
 }
 
+/// The stdlib script `argv` seems to run (`service/ls.rhai` for `orch
+/// service ls …`, `compose/ps.rhai` for `orch ps`), so the engine built
+/// beside the parse registers only the namespaces it names. A wrong guess
+/// costs time, never a primitive: `script::engine` checks the script run.
+pub(super) fn stdlib_script(argv: &[String]) -> Option<String> {
+    let i = command_word(argv)?;
+    let word = argv[i].as_str();
+    if word == "run" && script_run(argv) {
+        return None; // the user's script: every namespace
+    }
+    if !SWARM_GROUPS.contains(&word) {
+        return Some(format!("{}/{word}.rhai", super::commands::TOP_LEVEL_GROUP));
+    }
+    let sub = argv.get(i + 1).filter(|w| !w.starts_with('-'))?;
+    Some(format!("{word}/{sub}.rhai"))
+}
+
 /// The groups that stand in for the docker CLI's swarm commands. Their
 /// command lines never reach compose's commands, whose flags are most of
-/// the tree clap builds before it parses: a tree for one of them leaves
-/// compose's commands out (`orch service ls` is measured against the
+/// the tree clap builds before it parses: a tree for one of them holds
+/// that group alone, without compose's commands or the other groups (`orch service ls` is measured against the
 /// docker CLI, bench/swarm.sh). Compose's root flags stay.
 pub(super) const SWARM_GROUPS: &[&str] = &["swarm", "node", "service", "stack", "secret"];
 
