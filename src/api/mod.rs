@@ -364,3 +364,35 @@ pub fn is_not_found(e: &bollard::errors::Error) -> bool {
 pub fn at<T>(ctx: &rhai::NativeCallContext, body: impl FnOnce() -> RhaiResult<T>) -> RhaiResult<T> {
     body().map_err(|e| crate::error::at(e, ctx.call_position()))
 }
+
+#[cfg(test)]
+mod tests {
+    /// Only the compose family may register global functions (methods on
+    /// its handles): the others are left out of an engine whose script
+    /// does not name them, so a global function there would go missing.
+    #[test]
+    fn only_the_compose_family_has_global_functions() {
+        for (name, build) in super::STATICS {
+            let mut engine = rhai::Engine::new_raw();
+            engine.register_static_module(name, build().into());
+            let json: serde_json::Value =
+                serde_json::from_str(&engine.gen_fn_metadata_to_json(false).unwrap()).unwrap();
+            let functions = json["modules"][name]["functions"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
+            assert!(!functions.is_empty(), "{name}: no functions read");
+            let global: Vec<_> = functions
+                .iter()
+                .filter(|f| f["namespace"] == "global")
+                .map(|f| f["name"].to_string())
+                .collect();
+            let family = super::COMPOSE_FAMILY.contains(&name);
+            assert!(
+                family || global.is_empty(),
+                "{name}: global functions {global:?} outside COMPOSE_FAMILY"
+            );
+        }
+        assert!(super::Namespaces::All.covers(&super::Namespaces::Named(["service".to_string()].into())));
+    }
+}
