@@ -81,8 +81,10 @@ tool() {
     if [ "$t" = orch ]; then "$orch" "$@"; else docker "$@"; fi
 }
 
-# seconds START: the time since START ($EPOCHREALTIME), to 3 decimals.
-seconds() { awk -v a="$EPOCHREALTIME" -v b="$1" 'BEGIN { printf "%.3f\n", a - b }'; }
+# seconds START: the time since START ($EPOCHREALTIME), to 4 decimals (the
+# one-shot commands take ~10 ms: whole milliseconds moved their ratios by
+# ±0.04).
+seconds() { awk -v a="$EPOCHREALTIME" -v b="$1" 'BEGIN { printf "%.4f\n", a - b }'; }
 
 deploy_once() {  # deploy_once TOOL STACK: appends its seconds to $work/deploy.TOOL
     local t=$1 stack=$2 start
@@ -163,7 +165,7 @@ row() {  # row LABEL RUNS ORCH_FILE DOCKER_FILE TARGET
     local o d ratio
     o=$(median < "$3"); d=$(median < "$4")
     ratio=$(awk -v a="$o" -v b="$d" 'BEGIN { printf "%.2f", a / b }')
-    printf '| %s | %s | %.3f | %.3f | %s | ≤ %s × docker | %s |\n' "$1" "$2" "$o" "$d" "$ratio" "$5" \
+    printf '| %s | %s | %.4f | %.4f | %s | ≤ %s × docker | %s |\n' "$1" "$2" "$o" "$d" "$ratio" "$5" \
         "$(awk -v r="$ratio" -v t="$5" 'BEGIN { print (r <= t ? "yes" : "**no**") }')"
 }
 echo
@@ -174,7 +176,7 @@ for i in "${!cases[@]}"; do
     row "${cases[$i]%%|*} (50 services)" "$quick" "$work/q$i.orch" "$work/q$i.docker" 0.5
 done
 f=$(median < "$work/floor.ls"); d=$(median < "$work/q0.docker")
-printf '| the engine alone: service ls'"'"'s call (curl) | %s | %.3f | %.3f | %.2f | floor | |\n' "$quick" "$f" "$d" \
+printf '| the engine alone: service ls'"'"'s call (curl) | %s | %.4f | %.4f | %.2f | floor | |\n' "$quick" "$f" "$d" \
     "$(awk -v a="$f" -v b="$d" 'BEGIN { printf "%.2f", a / b }')"
 echo
 echo "load: $(uptime | sed 's/.*load average/load average/')"
