@@ -11,6 +11,15 @@ use super::flags::{flag, ls, multi, num, one_or_more, opt, positional, services,
 /// Folder of the stdlib scripts behind top-level commands.
 pub const TOP_LEVEL_GROUP: &str = "compose";
 
+/// The stdlib script behind `orch COMMAND` (`compose/COMMAND.rhai`) or
+/// `orch GROUP SUB` (`GROUP/SUB.rhai`).
+pub fn script_path(command: &str, sub: Option<&str>) -> String {
+    match sub {
+        Some(sub) => format!("{command}/{sub}.rhai"),
+        None => format!("{TOP_LEVEL_GROUP}/{command}.rhai"),
+    }
+}
+
 /// Compose's global flags. They sit on the root command, not marked
 /// global: `orch -p demo up` as with `docker compose -p demo up`, while
 /// `orch service create -p 80:80` keeps Docker's meaning of `-p`.

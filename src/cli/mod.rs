@@ -323,8 +323,8 @@ pub fn main() -> i32 {
 /// command such as `orch up`, which lives in `stdlib/compose/`).
 fn dispatch(tree: Command, name: &str, sub: &ArgMatches, root: &ArgMatches, limits: Limits) -> i32 {
     let (rel, leaf) = match sub.subcommand() {
-        Some((cmd, leaf)) => (format!("{name}/{cmd}.rhai"), leaf),
-        None => (format!("{}/{name}.rhai", commands::TOP_LEVEL_GROUP), sub),
+        Some((cmd, leaf)) => (commands::script_path(name, Some(cmd)), leaf),
+        None => (commands::script_path(name, None), sub),
     };
     let args = script_args(&tree, root);
     // The tree's thousands of flags are freed beside the script rather

@@ -87,17 +87,18 @@ pub(super) fn stdlib_script(argv: &[String]) -> Option<String> {
         return None; // the user's script: every namespace
     }
     if !SWARM_GROUPS.contains(&word) {
-        return Some(format!("{}/{word}.rhai", super::commands::TOP_LEVEL_GROUP));
+        return Some(super::commands::script_path(word, None));
     }
     let sub = argv.get(i + 1).filter(|w| !w.starts_with('-'))?;
-    Some(format!("{word}/{sub}.rhai"))
+    Some(super::commands::script_path(word, Some(sub)))
 }
 
 /// The groups that stand in for the docker CLI's swarm commands. Their
 /// command lines never reach compose's commands, whose flags are most of
 /// the tree clap builds before it parses: a tree for one of them holds
-/// that group alone, without compose's commands or the other groups (`orch service ls` is measured against the
-/// docker CLI, bench/swarm.sh). Compose's root flags stay.
+/// that group alone, without compose's commands or the other groups
+/// (`orch service ls` is measured against the docker CLI,
+/// bench/swarm.sh). Compose's root flags stay.
 pub(super) const SWARM_GROUPS: &[&str] = &["swarm", "node", "service", "stack", "secret"];
 
 #[cfg(test)]
