@@ -114,6 +114,12 @@ done
 docker stack deploy --resolve-image never -c "$work/fifty.yml" f >/dev/null 2>&1
 for _ in $(seq 1 1200); do converged f 50 1 && break; sleep 0.1; done
 converged f 50 1 || { echo "the 50-service stack did not converge" >&2; exit 1; }
+# Both tools' one-shot commands are timed on a settled swarm: the ten
+# deploys and removals above, and the 50 containers just started, leave the
+# three engines busy for a while (the one-minute load was 11 at the end of
+# such a run). On two cores that noise alone took `service ls` from 0.48 ×
+# docker (the same loop on a quiet swarm) to 0.57.
+sleep 15
 several=$(for i in $(seq 0 9); do printf 'f_s%d ' "$i"; done)
 # label|command (words split on purpose: service names have no spaces)
 cases=("service ls|service ls" "service ps, 1 service|service ps f_s0" "service ps, 10 services|service ps $several")
