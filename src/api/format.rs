@@ -8,6 +8,9 @@
 use rhai::plugin::*;
 use rhai::{Array, Map};
 use serde_json::Value;
+use std::collections::BTreeSet;
+
+use crate::template::Template;
 
 use super::options::FormatTemplateOpts;
 use super::value::to_json;
@@ -17,18 +20,20 @@ use super::RhaiResult;
 /// fields in declaration order; Rhai maps are sorted), the rest after;
 /// nested objects (ports, mounts) too. One pass: a 500-row `ps` spent
 /// more time turning its rows into JSON and reordering them than in the
-/// template itself.
-fn ordered(v: &Dynamic, keys: &[String]) -> RhaiResult<Value> {
+/// template itself. At the top level, only the fields in `only` when
+/// given (those the template can read).
+fn ordered(v: &Dynamic, keys: &[String], only: Option<&BTreeSet<String>>) -> RhaiResult<Value> {
     if let Some(m) = v.read_lock::<Map>() {
+        let wanted = |k: &str| only.is_none_or(|o| o.contains(k));
         let mut out = serde_json::Map::with_capacity(m.len());
         for k in keys {
-            if let Some(x) = m.get(k.as_str()) {
-                out.insert(k.clone(), ordered(x, keys)?);
+            if let Some(x) = m.get(k.as_str()).filter(|_| wanted(k)) {
+                out.insert(k.clone(), ordered(x, keys, None)?);
             }
         }
         for (k, x) in m.iter() {
-            if !keys.iter().any(|key| key == k.as_str()) {
-                out.insert(k.to_string(), ordered(x, keys)?);
+            if wanted(k) && !keys.iter().any(|key| key == k.as_str()) {
+                out.insert(k.to_string(), ordered(x, keys, None)?);
             }
         }
         return Ok(Value::Object(out));
@@ -36,7 +41,7 @@ fn ordered(v: &Dynamic, keys: &[String]) -> RhaiResult<Value> {
     if let Some(a) = v.read_lock::<Array>() {
         return a
             .iter()
-            .map(|x| ordered(x, keys))
+            .map(|x| ordered(x, keys, None))
             .collect::<RhaiResult<_>>()
             .map(Value::Array);
     }
@@ -50,8 +55,13 @@ fn render(format: &str, rows: Array, opts: Map) -> RhaiResult<String> {
         Some(h) => to_json(&Dynamic::from(h))?,
         None => Value::Object(Default::default()),
     };
-    let rows = rows.iter().map(|r| ordered(r, &keys)).collect::<RhaiResult<Vec<_>>>()?;
-    crate::template::render(format, &rows, &headers).map_err(|e| e.to_string().into())
+    let template = Template::parse(format).map_err(|e| e.to_string())?;
+    let only = template.root_fields();
+    let rows = rows
+        .iter()
+        .map(|r| ordered(r, &keys, only.as_ref()))
+        .collect::<RhaiResult<Vec<_>>>()?;
+    template.render(&rows, &headers).map_err(|e| e.to_string().into())
 }
 
 /// Go's `time.Unix(secs, 0).String()` in UTC: "2006-01-02 15:04:05 +0000 UTC".

@@ -238,3 +238,38 @@ fn commands(src: &str, toks: &[(Tok, usize)], mut i: usize, nested: bool) -> Res
     }
     Ok((cmds, i))
 }
+
+/// The top-level fields of the data that `nodes` can read, each also with
+/// an `s` (`.Label "k"` reads `Labels`), into `out`; `false` when they can
+/// read the whole value (`.`, `$`, `json .`). Over-includes inside
+/// `with`/`range`, where a field is of the block's value: it is a prune
+/// list, not a promise.
+pub fn root_fields(nodes: &[Node], out: &mut std::collections::BTreeSet<String>) -> bool {
+    nodes.iter().all(|n| match n {
+        Node::Text(_) => true,
+        Node::Action(p) => pipeline_fields(p, out),
+        Node::If(p, a, b) | Node::Range(p, a, b) | Node::With(p, a, b) => {
+            pipeline_fields(p, out) && root_fields(a, out) && root_fields(b, out)
+        }
+    })
+}
+
+fn pipeline_fields(p: &Pipeline, out: &mut std::collections::BTreeSet<String>) -> bool {
+    p.cmds.iter().flat_map(|c| &c.args).all(|a| match a {
+        Arg::Operand(Operand::Field(path)) => path_field(path, out),
+        Arg::Operand(Operand::Var(name, path)) => !name.is_empty() || path_field(path, out),
+        Arg::Sub(p) | Arg::Chain(p, _) => pipeline_fields(p, out),
+        Arg::Operand(Operand::Str(_) | Operand::Num(_)) | Arg::Bool(_) | Arg::Nil | Arg::Func(_) => true,
+    })
+}
+
+fn path_field(path: &[String], out: &mut std::collections::BTreeSet<String>) -> bool {
+    match path.first() {
+        None => false,
+        Some(k) => {
+            out.insert(format!("{k}s"));
+            out.insert(k.clone());
+            true
+        }
+    }
+}
