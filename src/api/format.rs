@@ -139,6 +139,21 @@ pub mod api {
         }
     }
 
+    /// The top-level fields a `--format` template can read (each also
+    /// with an `s`, as `.Label "k"` reads `Labels`), or `()` when it can
+    /// read a whole row (`{{json .}}`) or does not parse (`format_template`
+    /// then says why). Rows built with only these render the same.
+    ///
+    /// ```rhai
+    /// print(template_fields("table {{.Name}}"));   // ["Name", "Names"]
+    /// ```
+    pub fn template_fields(format: &str) -> Dynamic {
+        match Template::parse(format).ok().and_then(|t| t.root_fields()) {
+            Some(f) => f.into_iter().map(Dynamic::from).collect::<Array>().into(),
+            None => Dynamic::UNIT,
+        }
+    }
+
     /// `format_template` without options.
     ///
     /// ```rhai

@@ -148,24 +148,21 @@ fn health(status: &str) -> &'static str {
     }
 }
 
-/// Compose's JSON row (its ContainerSummary) of one listed container.
-fn row(c: &Container, project: &str, trunc: bool, now: i64) -> Map {
-    let info = &c.info;
-    let status = text(info, "status");
-    let exit_code = status
-        .strip_prefix("Exited (")
-        .and_then(|rest| rest.split_once(')'))
-        .and_then(|(code, _)| code.parse::<i64>().ok())
-        .unwrap_or(0);
-    // Rhai's maps keep their keys sorted: compose's order of the labels.
-    let (label_text, service): (Vec<String>, Dynamic) = c
-        .with_labels(|m| {
-            let text = m.iter().map(|(k, v)| format!("{k}={v}")).collect();
-            let service = m.get(crate::plan::desired::LABEL_SERVICE).cloned();
-            (text, service.unwrap_or(Dynamic::UNIT))
-        })
-        .unwrap_or_default();
-    let mut mounts = Vec::new();
+/// The labels as compose's `k=v` list (Rhai's maps keep their keys
+/// sorted: compose's order) and the service label.
+fn labels(c: &Container) -> (Vec<String>, Dynamic) {
+    c.with_labels(|m| {
+        let text = m.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        let service = m.get(crate::plan::desired::LABEL_SERVICE).cloned();
+        (text, service.unwrap_or(Dynamic::UNIT))
+    })
+    .unwrap_or_default()
+}
+
+/// The mounts' names (cut as compose's table cuts them) and how many are
+/// local volumes.
+fn mounts(info: &Map, trunc: bool) -> (Vec<String>, usize) {
+    let mut names = Vec::new();
     let mut local = 0;
     for m in decoded::<MountPoint>(info, "mounts") {
         let name = m
@@ -174,22 +171,19 @@ fn row(c: &Container, project: &str, trunc: bool, now: i64) -> Map {
             .filter(|n| !n.is_empty())
             .or(m.source.clone())
             .unwrap_or_default();
-        // compose cuts them
-        mounts.push(if trunc { cut(&name, 15, 14) } else { name });
+        names.push(if trunc { cut(&name, 15, 14) } else { name });
         if m.driver.as_deref() == Some("local") {
             local += 1;
         }
     }
-    let command = text(info, "command");
-    let command = if trunc { cut(&command, 20, 19) } else { command };
-    // Go's strconv.Quote, as far as the engine's command text goes.
-    let command = format!("\"{}\"", command.replace('\\', "\\\\").replace('"', "\\\""));
-    let created = info.get("created").and_then(|v| v.as_int().ok()).unwrap_or(0);
-    let networks: Vec<String> = decoded(info, "networks");
-    let port_list: Vec<PortSummary> = decoded(info, "ports");
-    let mut by_private: Vec<&PortSummary> = port_list.iter().collect();
+    (names, local)
+}
+
+/// compose's `Publishers`: the ports by container port.
+fn publishers(ports: &[PortSummary]) -> Array {
+    let mut by_private: Vec<&PortSummary> = ports.iter().collect();
     by_private.sort_by_key(|p| p.private_port);
-    let publishers: Array = by_private
+    by_private
         .iter()
         .map(|p| {
             let mut m = Map::new();
@@ -199,40 +193,73 @@ fn row(c: &Container, project: &str, trunc: bool, now: i64) -> Map {
             m.insert("Protocol".into(), port_type(p).into());
             Dynamic::from(m)
         })
-        .collect();
-    let id = if trunc {
-        c.id.chars().take(12).collect()
-    } else {
-        c.id.clone()
-    };
+        .collect()
+}
+
+/// Compose's JSON row (its ContainerSummary) of one listed container: the
+/// fields `only` names, or all of them.
+fn row(c: &Container, project: &str, trunc: bool, now: i64, only: Option<&[String]>) -> Map {
+    let want = |k: &str| only.is_none_or(|o| o.iter().any(|f| f == k));
+    let info = &c.info;
     let mut out = Map::new();
-    let mut put = |k: &str, v: Dynamic| {
-        out.insert(k.into(), v);
+    let mut put = |k: &str, v: &dyn Fn() -> Dynamic| {
+        if want(k) {
+            out.insert(k.into(), v());
+        }
     };
-    put("Command", command.into());
-    put("CreatedAt", super::format::go_time_utc(created).into());
-    put("ExitCode", exit_code.into());
-    put("Health", health(&status).into());
-    put("ID", id.into());
-    put("Image", info.get("image").cloned().unwrap_or(Dynamic::UNIT));
-    put("Labels", label_text.join(",").into());
-    put("LocalVolumes", local.to_string().into());
-    put("Mounts", mounts.join(",").into());
-    put("Name", c.name.clone().into());
-    put("Names", c.name.clone().into());
-    put("Networks", networks.join(",").into());
-    put("Ports", ports(&port_list).into());
-    put("Project", project.into());
-    put("Service", service);
-    put("Publishers", publishers.into());
-    put(
-        "RunningFor",
-        format!("{} ago", super::util::human_duration(now - created)).into(),
-    );
-    put("Size", "0B".into());
-    put("State", info.get("state").cloned().unwrap_or(Dynamic::UNIT));
-    put("Status", status.into());
+    let status = text(info, "status");
+    let created = info.get("created").and_then(|v| v.as_int().ok()).unwrap_or(0);
+    put("Command", &|| {
+        let command = text(info, "command");
+        let command = if trunc { cut(&command, 20, 19) } else { command };
+        // Go's strconv.Quote, as far as the engine's command text goes.
+        format!("\"{}\"", command.replace('\\', "\\\\").replace('"', "\\\"")).into()
+    });
+    put("CreatedAt", &|| super::format::go_time_utc(created).into());
+    put("ExitCode", &|| {
+        let code = status
+            .strip_prefix("Exited (")
+            .and_then(|rest| rest.split_once(')'))
+            .and_then(|(code, _)| code.parse::<i64>().ok());
+        code.unwrap_or(0).into()
+    });
+    put("Health", &|| health(&status).into());
+    put("ID", &|| {
+        let id: String = if trunc {
+            c.id.chars().take(12).collect()
+        } else {
+            c.id.clone()
+        };
+        id.into()
+    });
+    put("Image", &|| info.get("image").cloned().unwrap_or(Dynamic::UNIT));
+    put("Labels", &|| labels(c).0.join(",").into());
+    put("LocalVolumes", &|| mounts(info, trunc).1.to_string().into());
+    put("Mounts", &|| mounts(info, trunc).0.join(",").into());
+    put("Name", &|| c.name.clone().into());
+    put("Names", &|| c.name.clone().into());
+    put("Networks", &|| decoded::<String>(info, "networks").join(",").into());
+    put("Ports", &|| ports(&decoded(info, "ports")).into());
+    put("Project", &|| project.into());
+    put("Service", &|| labels(c).1);
+    put("Publishers", &|| publishers(&decoded(info, "ports")).into());
+    put("RunningFor", &|| {
+        format!("{} ago", super::util::human_duration(now - created)).into()
+    });
+    put("Size", &|| "0B".into());
+    put("State", &|| info.get("state").cloned().unwrap_or(Dynamic::UNIT));
+    put("Status", &|| status.clone().into());
     out
+}
+
+fn rows(list: &[Dynamic], project: &str, trunc: bool, only: Option<&[String]>) -> Array {
+    let now = crate::api::util::unix_now_secs() as i64;
+    list.iter()
+        .filter_map(|c| {
+            c.read_lock::<Container>()
+                .map(|c| row(&c, project, trunc, now, only).into())
+        })
+        .collect()
 }
 
 #[export_module]
@@ -250,13 +277,24 @@ pub mod compose_api {
     /// ```
     #[rhai_fn(pure)]
     pub fn ps_rows(list: &mut Array, project: &str, trunc: bool) -> Array {
-        let now = crate::api::util::unix_now_secs() as i64;
-        list.iter()
-            .filter_map(|c| {
-                c.read_lock::<Container>()
-                    .map(|c| super::row(&c, project, trunc, now).into())
-            })
-            .collect()
+        super::rows(list, project, trunc, None)
+    }
+
+    /// `ps_rows` with only the fields in `fields` (`template_fields` of
+    /// the `--format` about to render them), or all of them when
+    /// `fields` is `()`: a table of 500 rows reads 7 of the 22.
+    ///
+    /// ```rhai
+    /// let format = "table {{.Name}}\t{{.Status}}";
+    /// let rows = compose::ps_rows(container::list(#{ label: "com.docker.compose.project=demo" }), "demo", true, template_fields(format));
+    /// print(format_template(format, rows));
+    /// ```
+    #[rhai_fn(pure, name = "ps_rows")]
+    pub fn ps_rows_of(list: &mut Array, project: &str, trunc: bool, fields: Dynamic) -> Array {
+        let only: Option<Vec<String>> = fields
+            .try_cast::<Array>()
+            .map(|a| a.into_iter().map(|f| f.to_string()).collect());
+        super::rows(list, project, trunc, only.as_deref())
     }
 }
 

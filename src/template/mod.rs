@@ -279,8 +279,16 @@ mod tests {
 
     #[test]
     fn root_fields_are_what_a_template_can_read() {
-        let fields = |f: &str| Template::parse(f).unwrap().root_fields().map(|s| s.into_iter().collect::<Vec<_>>());
-        assert_eq!(fields("table {{.Name}}\t{{.Ports}}"), Some(vec!["Name".into(), "Names".into(), "Ports".into(), "Portss".into()]));
+        let fields = |f: &str| {
+            Template::parse(f)
+                .unwrap()
+                .root_fields()
+                .map(|s| s.into_iter().collect::<Vec<_>>())
+        };
+        assert_eq!(
+            fields("table {{.Name}}\t{{.Ports}}"),
+            Some(vec!["Name".into(), "Names".into(), "Ports".into(), "Portss".into()])
+        );
         // `.Label "k"` reads Labels; a block's pipeline counts, and a
         // field inside the block (of the block's value) is kept too.
         let f = fields("{{.Label \"k\"}}{{with .A}}{{.B}}{{end}}{{range $i, $e := .C}}{{$e}}{{end}}").unwrap();
@@ -289,7 +297,14 @@ mod tests {
         }
         assert_eq!(fields("{{$.D.E}}"), Some(vec!["D".into(), "Ds".into()]));
         // The whole row.
-        for whole in ["{{json .}}", "{{.}}", "{{$}}", "{{with $x := .}}{{end}}", "{{if .A}}{{printf \"%v\" .}}{{end}}", "{{(.).Name}}"] {
+        for whole in [
+            "{{json .}}",
+            "{{.}}",
+            "{{$}}",
+            "{{with $x := .}}{{end}}",
+            "{{if .A}}{{printf \"%v\" .}}{{end}}",
+            "{{(.).Name}}",
+        ] {
             assert_eq!(fields(whole), None, "{whole}");
         }
     }
