@@ -209,6 +209,18 @@ fn row(c: &Container, project: &str, trunc: bool, now: i64, only: Option<&[Strin
     };
     let status = text(info, "status");
     let created = info.get("created").and_then(|v| v.as_int().ok()).unwrap_or(0);
+    // What two fields share is worked out once, and only if one is wanted.
+    let label_parts = (want("Labels") || want("Service"))
+        .then(|| labels(c))
+        .unwrap_or_default();
+    let mount_parts = (want("Mounts") || want("LocalVolumes"))
+        .then(|| mounts(info, trunc))
+        .unwrap_or_default();
+    let port_list: Vec<PortSummary> = if want("Ports") || want("Publishers") {
+        decoded(info, "ports")
+    } else {
+        Vec::new()
+    };
     put("Command", &|| {
         let command = text(info, "command");
         let command = if trunc { cut(&command, 20, 19) } else { command };
@@ -233,16 +245,16 @@ fn row(c: &Container, project: &str, trunc: bool, now: i64, only: Option<&[Strin
         id.into()
     });
     put("Image", &|| info.get("image").cloned().unwrap_or(Dynamic::UNIT));
-    put("Labels", &|| labels(c).0.join(",").into());
-    put("LocalVolumes", &|| mounts(info, trunc).1.to_string().into());
-    put("Mounts", &|| mounts(info, trunc).0.join(",").into());
+    put("Labels", &|| label_parts.0.join(",").into());
+    put("LocalVolumes", &|| mount_parts.1.to_string().into());
+    put("Mounts", &|| mount_parts.0.join(",").into());
     put("Name", &|| c.name.clone().into());
     put("Names", &|| c.name.clone().into());
     put("Networks", &|| decoded::<String>(info, "networks").join(",").into());
-    put("Ports", &|| ports(&decoded(info, "ports")).into());
+    put("Ports", &|| ports(&port_list).into());
     put("Project", &|| project.into());
-    put("Service", &|| labels(c).1);
-    put("Publishers", &|| publishers(&decoded(info, "ports")).into());
+    put("Service", &|| label_parts.1.clone());
+    put("Publishers", &|| publishers(&port_list).into());
     put("RunningFor", &|| {
         format!("{} ago", super::util::human_duration(now - created)).into()
     });
