@@ -19,7 +19,20 @@ work=$(mktemp -d)
 # left (a second network of the same name made the floor's "network
 # bscale-f_default is ambiguous") meets this one; all removed on exit.
 p=bscale$$
-trap 'cd /; "$orch" -p $p-o down -t 0 >/dev/null 2>&1 || true; "$ref" -p $p-c down -t 0 >/dev/null 2>&1 || true; "$floor" --clean $p-f || true; rm -rf "$work"' EXIT
+# Each run has its own names too: dockerd 20.10 under 500 containers can
+# keep a removed project's network ("has active endpoints"; only a restart
+# of the daemon clears it), and the next run must not meet it.
+cleanup() {
+    cd /
+    local r
+    for r in $(seq 0 "$runs"); do
+        "$orch" -p $p-o$r down -t 0 >/dev/null 2>&1 || true
+        "$ref" -p $p-c$r down -t 0 >/dev/null 2>&1 || true
+        "$floor" --clean $p-f$r >/dev/null 2>&1 || true
+    done
+    rm -rf "$work"
+}
+trap cleanup EXIT
 # Seconds "$@" took; a failure ends the benchmark with the command and its
 # last words (under set -e it used to end silently).
 secs() {
@@ -53,18 +66,18 @@ for r in $(seq 1 "$runs"); do
 done
 cd "$work/up"
 for r in $(seq 1 "$runs"); do
-    T[cold,o]+="$(secs "$orch" -p $p-o up -d) "
-    T[warm,o]+="$(secs "$orch" -p $p-o up -d) "
-    T[ps,o]+="$(secs "$orch" -p $p-o ps) "
-    down "$orch" -p $p-o
-    T[cold,c]+="$(secs "$ref" -p $p-c up -d) "
-    T[warm,c]+="$(secs "$ref" -p $p-c up -d) "
-    T[ps,c]+="$(secs "$ref" -p $p-c ps) "
-    down "$ref" -p $p-c
-    T[cold,f]+="$("$floor" $p-f "$n" 1 "$image") "
-    "$floor" --clean $p-f || echo "note: the floor's clean left resources (see above)" >&2
+    T[cold,o]+="$(secs "$orch" -p $p-o$r up -d) "
+    T[warm,o]+="$(secs "$orch" -p $p-o$r up -d) "
+    T[ps,o]+="$(secs "$orch" -p $p-o$r ps) "
+    down "$orch" -p $p-o$r
+    T[cold,c]+="$(secs "$ref" -p $p-c$r up -d) "
+    T[warm,c]+="$(secs "$ref" -p $p-c$r up -d) "
+    T[ps,c]+="$(secs "$ref" -p $p-c$r ps) "
+    down "$ref" -p $p-c$r
+    T[cold,f]+="$("$floor" $p-f$r "$n" 1 "$image") "
+    "$floor" --clean $p-f$r || echo "note: the floor's clean left resources (see above)" >&2
 done
-/usr/bin/time -f '%M' -o "$work/rss" "$orch" -p $p-o up -d >/dev/null 2>&1
+/usr/bin/time -f '%M' -o "$work/rss" "$orch" -p $p-o0 up -d >/dev/null 2>&1
 rss=$(tail -1 "$work/rss")
 
 printf '%-36s %9s %9s %9s %7s  %s\n' "median of $runs (s)" orch compose floor ratio target
