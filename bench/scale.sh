@@ -40,7 +40,11 @@ secs() {
     s=$(date +%s.%N)
     "$@" >/dev/null 2>"$work/err" || { echo "failed ($?): $* in $PWD" >&2; tail -5 "$work/err" >&2; exit 1; }
     e=$(date +%s.%N)
-    echo "$e - $s" | bc | tee /dev/stderr
+    # Not `tee /dev/stderr`: with stderr sent to a file, tee opens that
+    # file again, truncated, and each time overwrote the log's start.
+    s=$(echo "$e - $s" | bc)
+    echo "$s" >&2
+    echo "$s"
 }
 quiet() { "$@" >/dev/null 2>"$work/err" || { echo "failed ($?): $*" >&2; tail -5 "$work/err" >&2; exit 1; }; }
 # A down that fails is reported, not fatal: dockerd 20.10 under 500
