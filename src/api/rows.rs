@@ -210,12 +210,16 @@ fn row(c: &Container, project: &str, trunc: bool, now: i64, only: Option<&[Strin
     let status = text(info, "status");
     let created = info.get("created").and_then(|v| v.as_int().ok()).unwrap_or(0);
     // What two fields share is worked out once, and only if one is wanted.
-    let label_parts = (want("Labels") || want("Service"))
-        .then(|| labels(c))
-        .unwrap_or_default();
-    let mount_parts = (want("Mounts") || want("LocalVolumes"))
-        .then(|| mounts(info, trunc))
-        .unwrap_or_default();
+    let label_parts = if want("Labels") || want("Service") {
+        labels(c)
+    } else {
+        Default::default()
+    };
+    let mount_parts = if want("Mounts") || want("LocalVolumes") {
+        mounts(info, trunc)
+    } else {
+        Default::default()
+    };
     let port_list: Vec<PortSummary> = if want("Ports") || want("Publishers") {
         decoded(info, "ports")
     } else {
