@@ -30,6 +30,7 @@ pub mod image;
 pub mod image_registry;
 pub mod json_text;
 pub mod keyboard;
+pub mod listing;
 pub mod log_stream;
 pub mod log_watch;
 pub mod logprint;

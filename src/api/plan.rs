@@ -100,53 +100,17 @@ pub(super) fn env_files(doc: &Dynamic) -> Vec<String> {
         .unwrap_or_default()
 }
 
-/// The project's containers, asked for on the runtime while the script
-/// thread goes on: at 500 containers the list is the engine's slowest
-/// answer to a plan (~60 ms), and computing the desired state (~20 ms)
-/// fits inside it.
-struct Listing {
-    project: String,
-    task: tokio::task::JoinHandle<crate::error::Result<Vec<observed::ObservedContainer>>>,
-}
-
-impl Listing {
-    fn start(ep: &Arc<Endpoint>, doc: &serde_json::Value) -> Option<Listing> {
-        let project = doc["name"].as_str()?.to_string();
-        let (ep, name) = (ep.clone(), project.clone());
-        let task = bridge::handle().spawn(async move {
-            let d = ep
-                .client()
-                .await
-                .map_err(|e| crate::error::Error::connect(e.to_string()))?;
-            observed::containers(d, &name).await
-        });
-        Some(Listing { project, task })
-    }
-
-    /// The list, when it was asked for `project`; otherwise asked now.
-    async fn take(
-        this: Option<Listing>,
-        d: &bollard::Docker,
-        project: &str,
-    ) -> crate::error::Result<Vec<observed::ObservedContainer>> {
-        match this {
-            Some(l) if l.project == project => l
-                .task
-                .await
-                .unwrap_or_else(|e| Err(format!("listing containers of project {project}: {e}").into())),
-            _ => observed::containers(d, project).await,
-        }
-    }
-}
-
 fn compute(doc: Dynamic, opts: Map) -> RhaiResult<Plan> {
     let o: PlanComputeOpts = crate::api::opts::read("plan::compute", opts)?;
     let document = document(&doc)?;
     let ep = super::endpoint();
-    // Read before anything is observed (see lock::quiet).
-    let generation = document["name"].as_str().and_then(|n| lock::quiet(&ep.host, n));
-    let observed_at = Instant::now();
-    let listing = Listing::start(&ep, &document);
+    let Some(name) = document["name"].as_str() else {
+        return fail("plan: the compose document has no project name");
+    };
+    // Asked for (unless prefetched) before the desired state is worked out,
+    // which fits inside the engine's answer.
+    let listing = super::listing::for_plan(&ep, name);
+    let (generation, observed_at) = (listing.generation, listing.observed_at);
     let mut d = desired::from_compose_with(&document, separator(&doc)).map_err(|e| format!("plan: {e}"))?;
     d.disabled = disabled_services(&doc);
     d.working_dir = o.working_dir.clone().unwrap_or_else(|| {
@@ -191,8 +155,9 @@ fn compute(doc: Dynamic, opts: Map) -> RhaiResult<Plan> {
     }
     let observed = bridge::block_on(async {
         let c = client(&ep).await?;
-        let containers = Listing::take(listing, c, &d.project);
-        observed::observe_with(c, &d, containers).await.map_err(Into::into)
+        observed::observe_with(c, &d, listing.containers())
+            .await
+            .map_err(Into::into)
     })?;
     let plan = diff::plan(&d, &observed, &options)?;
     crate::plan::secrets::prepare(&mut d, &plan.services, &environment(&doc))?;
@@ -325,6 +290,21 @@ pub mod api {
     #[rhai_fn(name = "compute", return_raw)]
     pub fn compute_default(ctx: NativeCallContext, doc: Dynamic) -> RhaiResult<Plan> {
         crate::api::at(&ctx, || super::compute(doc, Map::new()))
+    }
+
+    /// Starts listing project `name`'s containers now, for the next
+    /// `plan::compute` of it on this engine: at 500 containers the list is
+    /// what a plan waits for longest, and it then overlaps the loading of
+    /// the file. Reads only; a plan of another project, or one computed
+    /// more than a second later, lists again.
+    ///
+    /// ```rhai
+    /// plan::prefetch("shop");
+    /// let p = plan::compute(compose::load(#{ project_name: "shop" }));
+    /// ```
+    #[rhai_fn(name = "prefetch")]
+    pub fn prefetch(name: &str) {
+        super::super::listing::prefetch(&super::super::endpoint(), name)
     }
 
     /// The steps, as maps with `action` (create_network, create_volume,
