@@ -10,6 +10,7 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use rhai::plugin::*;
 use rhai::{Array, Dynamic, Engine, Map, NativeCallContext};
@@ -24,8 +25,12 @@ use crate::compose::{self as loader, LoadError};
 /// A loaded compose project. Properties: `name`, `working_dir`,
 /// `config_files`, `services` (names), `networks`, `volumes`, `profiles`,
 /// `images`, `warnings`.
+///
+/// Shared, not copied: Rhai copies a value each time a script passes it to
+/// one of its functions, and `up` hands the project to a dozen (a deep
+/// copy of 500 services each time, ~1 ms). `set` and `select` copy on write.
 #[derive(Clone, Debug)]
-pub struct Project(pub loader::Project);
+pub struct Project(pub Arc<loader::Project>);
 
 /// A load error carries its rendered diagnostic, which the CLI prints
 /// instead of a script trace.
@@ -98,7 +103,7 @@ fn options(what: &str, opts: Map) -> RhaiResult<loader::Options> {
 fn load(opts: Map) -> RhaiResult<Project> {
     crate::api::host_access("compose::load")?;
     loader::load(&options("compose::load", opts)?)
-        .map(Project)
+        .map(|p| Project(Arc::new(p)))
         .map_err(load_error)
 }
 
@@ -328,7 +333,7 @@ pub mod api {
         }
         let mut out = p.clone();
         if !names.is_empty() {
-            crate::compose::select::select_services(&mut out.0.doc, &names);
+            crate::compose::select::select_services(&mut Arc::make_mut(&mut out.0).doc, &names);
         }
         Ok(out)
     }
@@ -475,7 +480,10 @@ pub mod api {
                 .map_err(|e| format!("services.{service}.{key}: {e}"))?
         };
         let name = p.0.name.clone();
-        let Some(svc) = p.0.doc["services"].get_mut(service).and_then(Value::as_object_mut) else {
+        let Some(svc) = Arc::make_mut(&mut p.0).doc["services"]
+            .get_mut(service)
+            .and_then(Value::as_object_mut)
+        else {
             return fail(format!("project {name}: no such service: {service}"));
         };
         match normalized {
