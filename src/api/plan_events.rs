@@ -43,17 +43,23 @@ where
 {
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let task = bridge::handle().spawn(work(tx));
+    // Events are taken in batches: a no-change `up` of 500 services sends
+    // 500 "Running" at once, and waking this thread for each cost more
+    // than printing them.
+    let mut batch = Vec::new();
     loop {
-        let ev = match bridge::block_on(async { Ok(rx.recv().await) }) {
-            Ok(Some(ev)) => ev,
-            Ok(None) => break,
+        match bridge::block_on(async { Ok(rx.recv_many(&mut batch, 256).await) }) {
+            Ok(0) => break,
+            Ok(_) => {}
             Err(e) => {
                 task.abort();
                 return Err(e);
             }
-        };
-        if let Some(f) = &on_event {
-            let _ = call_back(ctx, f, vec![event_map(ev).into()], 1)?;
+        }
+        for ev in batch.drain(..) {
+            if let Some(f) = &on_event {
+                let _ = call_back(ctx, f, vec![event_map(ev).into()], 1)?;
+            }
         }
     }
     let outcome = bridge::block_on(async { task.await.map_err(|e| format!("engine work failed: {e}").into()) })?;
