@@ -234,7 +234,7 @@ pub mod api {
             h.finish();
         }
         for t in std::mem::take(&mut inner.tail) {
-            eprintln!("{t}");
+            say(t);
         }
     }
 
@@ -251,7 +251,7 @@ pub mod api {
         let dry = inner.dry_run;
         match inner.mode {
             Mode::Quiet => {}
-            Mode::Plain => eprintln!("{}{text}", if dry { " DRY-RUN MODE - " } else { "" }),
+            Mode::Plain => say(format!("{}{text}", if dry { " DRY-RUN MODE - " } else { "" })),
             Mode::Json => {
                 let mut m = serde_json::Map::new();
                 if dry {
@@ -259,7 +259,7 @@ pub mod api {
                 }
                 m.insert("tail".into(), true.into());
                 m.insert("text".into(), text.into());
-                eprintln!("{}", crate::gojson::marshal(&serde_json::Value::Object(m)));
+                say(crate::gojson::marshal(&serde_json::Value::Object(m)));
             }
             Mode::Tty => {
                 let line = if dry {
