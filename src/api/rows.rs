@@ -25,6 +25,11 @@ fn compare(a: &Dynamic, b: &Dynamic) -> Ordering {
     if let (Ok(x), Ok(y)) = (a.as_int(), b.as_int()) {
         return x.cmp(&y);
     }
+    // Strings as they are: through `to_string` each comparison made two
+    // copies, most of a 500-row sort.
+    if let (Ok(x), Ok(y)) = (a.as_immutable_string_ref(), b.as_immutable_string_ref()) {
+        return x.as_str().cmp(y.as_str());
+    }
     if let (Some(x), Some(y)) = (a.read_lock::<Array>(), b.read_lock::<Array>()) {
         for (p, q) in x.iter().zip(y.iter()) {
             match compare(p, q) {
@@ -126,7 +131,12 @@ fn cut(s: &str, max: usize, n: usize) -> String {
 }
 
 fn text(info: &Map, key: &str) -> String {
-    info.get(key).map(|v| v.to_string()).unwrap_or_default()
+    info.get(key)
+        .map(|v| match v.as_immutable_string_ref() {
+            Ok(s) => s.as_str().to_owned(),
+            Err(_) => v.to_string(),
+        })
+        .unwrap_or_default()
 }
 
 fn decoded<T: serde::de::DeserializeOwned>(info: &Map, key: &str) -> Vec<T> {
@@ -149,14 +159,20 @@ fn health(status: &str) -> &'static str {
 }
 
 /// The labels as compose's `k=v` list (Rhai's maps keep their keys
-/// sorted: compose's order) and the service label.
-fn labels(c: &Container) -> (Vec<String>, Dynamic) {
+/// sorted: compose's order).
+fn labels(c: &Container) -> String {
     c.with_labels(|m| {
-        let text = m.iter().map(|(k, v)| format!("{k}={v}")).collect();
-        let service = m.get(crate::plan::desired::LABEL_SERVICE).cloned();
-        (text, service.unwrap_or(Dynamic::UNIT))
+        let text: Vec<String> = m.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        text.join(",")
     })
     .unwrap_or_default()
+}
+
+/// The service label, `()` when there is none.
+fn service(c: &Container) -> Dynamic {
+    c.with_labels(|m| m.get(crate::plan::desired::LABEL_SERVICE).cloned())
+        .flatten()
+        .unwrap_or(Dynamic::UNIT)
 }
 
 /// The mounts' names (cut as compose's table cuts them) and how many are
@@ -210,11 +226,6 @@ fn row(c: &Container, project: &str, trunc: bool, now: i64, only: Option<&[Strin
     let status = text(info, "status");
     let created = info.get("created").and_then(|v| v.as_int().ok()).unwrap_or(0);
     // What two fields share is worked out once, and only if one is wanted.
-    let label_parts = if want("Labels") || want("Service") {
-        labels(c)
-    } else {
-        Default::default()
-    };
     let mount_parts = if want("Mounts") || want("LocalVolumes") {
         mounts(info, trunc)
     } else {
@@ -249,7 +260,7 @@ fn row(c: &Container, project: &str, trunc: bool, now: i64, only: Option<&[Strin
         id.into()
     });
     put("Image", &|| info.get("image").cloned().unwrap_or(Dynamic::UNIT));
-    put("Labels", &|| label_parts.0.join(",").into());
+    put("Labels", &|| labels(c).into());
     put("LocalVolumes", &|| mount_parts.1.to_string().into());
     put("Mounts", &|| mount_parts.0.join(",").into());
     put("Name", &|| c.name.clone().into());
@@ -257,7 +268,7 @@ fn row(c: &Container, project: &str, trunc: bool, now: i64, only: Option<&[Strin
     put("Networks", &|| decoded::<String>(info, "networks").join(",").into());
     put("Ports", &|| ports(&port_list).into());
     put("Project", &|| project.into());
-    put("Service", &|| label_parts.1.clone());
+    put("Service", &|| service(c));
     put("Publishers", &|| publishers(&port_list).into());
     put("RunningFor", &|| {
         format!("{} ago", super::util::human_duration(now - created)).into()
