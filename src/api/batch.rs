@@ -165,7 +165,7 @@ async fn one(d: &bollard::Docker, id: &str, op: &str, s: &Settings) -> Result<()
                 v: s.volumes,
                 link: false,
             };
-            d.remove_container(id, Some(o)).await
+            crate::docker::remove_container(d, id, o).await
         }
     }
 }

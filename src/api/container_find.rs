@@ -52,9 +52,8 @@ struct ListedNetworks {
 }
 
 /// A JSON object of strings read straight into the Rhai map a
-/// container's `labels` is: through a `HashMap<String, String>`, each
-/// label was hashed, then copied again into the map (a fifth of `orch ps`
-/// on 500 containers).
+/// container's `labels` is; a `HashMap<String, String>` in between hashed
+/// every label only for `map_of` to copy it again.
 #[derive(Default)]
 struct Labels(Map);
 

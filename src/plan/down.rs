@@ -403,7 +403,7 @@ async fn stop_and_remove(
         v: opts.volumes,
         link: false,
     };
-    match d.remove_container(&id, Some(remove)).await {
+    match crate::docker::remove_container(d, &id, remove).await {
         Ok(()) => {}
         Err(e) if status(&e) == Some(404) => {}
         Err(e) => return Err(Error::from_engine(format!("removing container {name}"), &e)),
