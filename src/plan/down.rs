@@ -441,13 +441,12 @@ async fn remove_networks(
             send(tx, "Network", &name, "Removing", false, t);
             // Still used (by a service `down SERVICE` kept, or a profile's):
             // compose warns and goes on.
-            let in_use = d
+            let attached = d
                 .inspect_network(&id, None::<qp::InspectNetworkOptions>)
                 .await
                 .ok()
-                .and_then(|n| n.containers)
-                .is_some_and(|c| !c.is_empty());
-            if in_use {
+                .map(|n| n.containers.map_or(0, |c| c.len()));
+            if attached.is_some_and(|n| n > 0) {
                 send(tx, "Network", &name, "Resource is still in use", true, t);
                 return Ok(());
             }
@@ -458,13 +457,30 @@ async fn remove_networks(
                     Ok(())
                 }
                 Err(e) if status(&e) == Some(404) => Ok(()),
-                Err(e) => Err(format!("removing network {name}: {}", flatten(&e))),
+                Err(e) => Err(format!(
+                    "removing network {name}: {}{}",
+                    flatten(&e),
+                    stale_endpoint_hint(attached, &e)
+                )),
             }
         });
     for r in join_all(work).await {
         if let Err(e) = r {
             outcome.errors.push(("network".into(), e));
         }
+    }
+}
+
+/// What to do when the engine refuses to remove a network "with active
+/// endpoints" although no container is attached to it: dockerd 20.10,
+/// after hundreds of containers are removed at once, can keep a removed
+/// container's endpoint, and only a restart of dockerd forgets it (seen
+/// in `down` of 500 containers, for compose as for orch).
+fn stale_endpoint_hint(attached: Option<usize>, e: &bollard::errors::Error) -> &'static str {
+    if attached == Some(0) && flatten(e).contains("has active endpoints") {
+        " (no container is attached to it: the engine kept the endpoint of a removed container; restarting dockerd clears it)"
+    } else {
+        ""
     }
 }
 
@@ -564,5 +580,19 @@ async fn remove_images(
                 outcome.errors.push(("image".into(), e));
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_stale_endpoint_is_named_only_when_no_container_is_attached() {
+        let e = bollard::errors::Error::DockerResponseServerError {
+            status_code: 403,
+            message: "error while removing network: network p_default id 4b5e has active endpoints".into(),
+        };
+        assert!(super::stale_endpoint_hint(Some(0), &e).contains("restarting dockerd"));
+        assert_eq!(super::stale_endpoint_hint(Some(2), &e), "");
+        assert_eq!(super::stale_endpoint_hint(None, &e), "");
     }
 }
