@@ -46,7 +46,7 @@ pub fn to_json(v: &Dynamic) -> RhaiResult<Value> {
         return Ok(Value::Null);
     }
     if let Some(s) = v.read_lock::<ImmutableString>() {
-        // Not `to_string`: through `Display` it was a third of the cost.
+        // Not `to_string`: `Display`'s padding (see `format::ordered`).
         return Ok(Value::String(s.as_str().to_owned()));
     }
     if let Ok(i) = v.as_int() {
