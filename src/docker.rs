@@ -358,6 +358,9 @@ pub fn status(e: &bollard::errors::Error) -> Option<u16> {
 /// not empty" and leaves it `Dead`; a second removal a moment later
 /// succeeds (seen in `down` of 500 containers, for orch and compose alike;
 /// compose stops there). Three more tries, 0.2, 0.4 and 0.8 s apart.
+/// Every removal of a project's container goes through here (down, rm,
+/// recreate, scale-in, rollouts, `c.remove()`); only the clean-up of a
+/// container that was never started does not.
 pub async fn remove_container(
     d: &Docker,
     id: &str,

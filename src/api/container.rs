@@ -474,7 +474,7 @@ pub mod api {
             v: o.volumes.unwrap_or(false),
             link: false,
         };
-        call!(c, "remove", |d, id| d.remove_container(&id, Some(opts)))
+        call!(c, "remove", |d, id| crate::docker::remove_container(d, &id, opts))
     }
 
     /// The engine's full view of the container (Docker's keys: `State`,

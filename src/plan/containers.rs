@@ -211,7 +211,7 @@ async fn remove_stale_copy(ctx: &Ctx, svc: &ServiceSpec, number: usize, name: &s
         ..Default::default()
     };
     let id = info.id.unwrap_or_default();
-    ctx.d.remove_container(&id, Some(remove)).await.is_ok()
+    crate::docker::remove_container(&ctx.d, &id, remove).await.is_ok()
         || ctx
             .d
             .inspect_container(&id, None::<qp::InspectContainerOptions>)
@@ -361,16 +361,16 @@ pub(super) async fn recreate(
             .stop_container(old_id, Some(stop))
             .await
             .map_err(|e| format!("stopping {name}: {}", flatten(&e)))?;
-        ctx.d
-            .remove_container(
-                old_id,
-                Some(qp::RemoveContainerOptions {
-                    force: true,
-                    ..Default::default()
-                }),
-            )
-            .await
-            .map_err(|e| format!("removing {name}: {}", flatten(&e)))?;
+        crate::docker::remove_container(
+            &ctx.d,
+            old_id,
+            qp::RemoveContainerOptions {
+                force: true,
+                ..Default::default()
+            },
+        )
+        .await
+        .map_err(|e| format!("removing {name}: {}", flatten(&e)))?;
         ctx.d
             .rename_container(&new_id, qp::RenameContainerOptions { name: name.to_string() })
             .await
@@ -430,17 +430,11 @@ pub(super) async fn remove_step(ctx: Ctx, step: Step) -> Result<(), (String, Str
             }
         }
         ctx.emit("Container", &name, "Removing", false, t);
-        match ctx
-            .d
-            .remove_container(
-                &id,
-                Some(qp::RemoveContainerOptions {
-                    force: true,
-                    ..Default::default()
-                }),
-            )
-            .await
-        {
+        let remove = qp::RemoveContainerOptions {
+            force: true,
+            ..Default::default()
+        };
+        match crate::docker::remove_container(&ctx.d, &id, remove).await {
             Ok(()) => Ok(()),
             Err(e) if crate::docker::status(&e) == Some(404) => Ok(()),
             Err(e) => Err(flatten(&e)),

@@ -140,8 +140,7 @@ pub(super) async fn recreate_volume(ctx: Ctx, name: String, services: Vec<String
                 force: true,
                 ..Default::default()
             };
-            ctx.d
-                .remove_container(&c.id, Some(opts))
+            crate::docker::remove_container(&ctx.d, &c.id, opts)
                 .await
                 .map_err(|e| format!("removing {}: {}", c.name, flatten(&e)))?;
             ctx.emit("Container", &c.name, "Removed", true, t);

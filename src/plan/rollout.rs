@@ -395,7 +395,7 @@ impl Rollout {
             force: true,
             ..Default::default()
         };
-        match self.ctx.d.remove_container(&r.id, Some(opts)).await {
+        match crate::docker::remove_container(&self.ctx.d, &r.id, opts).await {
             Ok(()) => {}
             Err(e) if crate::docker::status(&e) == Some(404) => {}
             Err(e) => return Err(Error::from_engine(format!("removing {}", r.name), &e)),
