@@ -154,7 +154,26 @@ impl<'a> Side<'a> {
     /// IDs of the side's objects of `kind` (service, secret, config, network).
     fn ids(&self, kind: &str) -> Vec<String> {
         let filter = format!("name={}", self.prefix);
-        self.listed(&[kind, "ls", "-q", "--filter", &filter])
+        let mut ids = self.listed(&[kind, "ls", "-q", "--filter", &filter]);
+        if kind == "network" {
+            // dockerd 20.10 leaves the swarm's networks out of `network ls`
+            // when its query to the swarm fails (it drops the error), as it
+            // did once under CI load: the networks named with the prefix
+            // that the side's services use are the side's too.
+            for v in self.inspect("service", &self.ids("service")) {
+                for net in v["Spec"]["TaskTemplate"]["Networks"].as_array().into_iter().flatten() {
+                    let id = net["Target"].as_str().unwrap_or_default();
+                    let found = self.docker(&["network", "inspect", "-f", "{{.Id}} {{.Name}}", id]);
+                    if let Some((full, name)) = found.trim().split_once(' ') {
+                        let listed = ids.iter().any(|i| full.starts_with(i.as_str()));
+                        if name.contains(&self.prefix) && !listed {
+                            ids.push(full.to_string());
+                        }
+                    }
+                }
+            }
+        }
+        ids
     }
 
     /// What names the side's IDs stand for in its output: every object's
