@@ -14,21 +14,15 @@ use rhai::plugin::*;
 use super::{client, RhaiResult};
 use crate::bridge;
 use crate::docker::flatten;
+use crate::oci;
 
 /// The key the Docker CLI files a reference's credentials under
 /// (`registry.GetAuthConfigKey`): Docker Hub's is its v1 URL, any other
-/// registry's its host. The first path part is a registry host when it
-/// has a `.` or `:` or is `localhost`, as the reference grammar says.
+/// registry's its host ([`oci::split_domain`]).
 pub fn auth_key(reference: &str) -> String {
-    match reference.split_once('/') {
-        Some((host, _)) if host.contains('.') || host.contains(':') || host == "localhost" => {
-            if host == "docker.io" || host == "index.docker.io" {
-                DOCKER_HUB.to_string()
-            } else {
-                host.to_string()
-            }
-        }
-        _ => DOCKER_HUB.to_string(),
+    match oci::split_domain(reference).0 {
+        oci::DOCKER_HUB_HOST => DOCKER_HUB.to_string(),
+        host => host.to_string(),
     }
 }
 
@@ -82,11 +76,8 @@ fn digest_of(status: &str) -> Option<String> {
 /// host (`docker.io`, with `library/` for official images) and a tag
 /// (`latest` when none is given and no digest either).
 pub fn normalized(reference: &str) -> String {
-    let qualified = match reference.split_once('/') {
-        Some((host, _)) if host.contains('.') || host.contains(':') || host == "localhost" => reference.to_string(),
-        Some(_) => format!("docker.io/{reference}"),
-        None => format!("docker.io/library/{reference}"),
-    };
+    let (host, rest) = oci::split_domain(reference);
+    let qualified = format!("{host}/{rest}");
     let last = qualified.rsplit('/').next().unwrap_or_default();
     if last.contains(':') || last.contains('@') {
         qualified
@@ -198,6 +189,11 @@ mod tests {
         assert_eq!(normalized("acme/web:2"), "docker.io/acme/web:2");
         assert_eq!(normalized("127.0.0.1:5001/a/b"), "127.0.0.1:5001/a/b:latest");
         assert_eq!(normalized("reg.io/a@sha256:00"), "reg.io/a@sha256:00");
+        // Docker Hub's names, spelled in full or the old way.
+        assert_eq!(normalized("docker.io/busybox"), "docker.io/library/busybox:latest");
+        assert_eq!(normalized("index.docker.io/acme/web"), "docker.io/acme/web:latest");
+        assert_eq!(auth_key("index.docker.io/acme/web"), DOCKER_HUB);
+        assert_eq!(auth_key("Registry/a"), "Registry");
         assert_eq!(hostname("https://reg.example:5000/v2/"), "reg.example:5000");
         assert_eq!(
             digest_of("t1: digest: sha256:f845 size: 735").as_deref(),

@@ -6,6 +6,7 @@
 //! artifacts compare with compose's byte for byte but for the time.
 
 mod client;
+mod reference;
 
 use std::collections::BTreeMap;
 
@@ -15,6 +16,7 @@ use serde_json::{json, Value};
 use sha2::{Digest as _, Sha256};
 
 pub use client::{encode, Creds, OciError, Registry};
+pub use reference::{parse_reference, split_domain, DOCKER_HUB_HOST};
 
 /// The artifact type of a published compose project (OCI 1.1).
 pub const PROJECT_ARTIFACT: &str = "application/vnd.docker.compose.project";
@@ -243,37 +245,6 @@ impl Repo {
         }
         Ok(())
     }
-}
-
-/// A reference as Docker's `ParseDockerRef` reads it: registry host
-/// (`docker.io` when the first part is not one), repository (`library/`
-/// for Docker Hub's single names) and tag (`latest` when none).
-pub fn parse_reference(reference: &str) -> Result<(String, String, String), OciError> {
-    let bad = |why: &str| OciError::Protocol(format!("invalid reference format{why}"));
-    let (reference, digest) = reference.split_once('@').unwrap_or((reference, ""));
-    if !digest.is_empty() && !digest.starts_with("sha256:") {
-        return Err(bad(""));
-    }
-    let (rest, tag) = match reference.rsplit_once(':') {
-        Some((r, t)) if !t.contains('/') => (r, t),
-        _ => (reference, "latest"),
-    };
-    let (host, name) = match rest.split_once('/') {
-        Some((h, n)) if h.contains(['.', ':']) || h == "localhost" || h.to_lowercase() != h => {
-            (h.to_string(), n.to_string())
-        }
-        Some(_) => ("docker.io".to_string(), rest.to_string()),
-        None => ("docker.io".to_string(), format!("library/{rest}")),
-    };
-    if name.to_lowercase() != name {
-        return Err(bad(&format!(": repository name ({name}) must be lowercase")));
-    }
-    let name_ok = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-/".contains(c);
-    let tag_ok = |c: char| c.is_ascii_alphanumeric() || "._-".contains(c);
-    if rest.is_empty() || name.is_empty() || !name.chars().all(name_ok) || tag.is_empty() || !tag.chars().all(tag_ok) {
-        return Err(bad(""));
-    }
-    Ok((host, name, tag.to_string()))
 }
 
 /// A header the protocol requires in `reply`.
