@@ -432,6 +432,15 @@ fn container_commands() -> Vec<Command> {
 /// orch's own commands without a dry run (compose has no such command).
 pub(super) const NO_DRY_RUN: &[&str] = &["rollout"];
 
+/// Commands that run for days as controllers, waiting most of the time
+/// (`orch autoscale`), rather than once: every start-up speed-up of a
+/// one-shot command (an engine built beside the parse, worker threads,
+/// the command tree freed on a thread of its own) would cost them memory
+/// for their whole life, each extra thread keeping a stack and a malloc
+/// arena. They run on the main thread's runtime with one arena
+/// (`Runtime::MainThread`).
+pub(super) const CONTROLLERS: &[&str] = &["autoscale"];
+
 fn with_dry_run(c: Command) -> Command {
     if NO_DRY_RUN.contains(&c.get_name()) || c.get_arguments().any(|a| a.get_id() == "dry-run") {
         c

@@ -327,11 +327,11 @@ fn dispatch(tree: Command, name: &str, sub: &ArgMatches, root: &ArgMatches, limi
         None => (commands::script_path(name, None), sub),
     };
     let args = script_args(&tree, root);
+    let controller = commands::CONTROLLERS.contains(&name);
     // The tree's thousands of flags are freed beside the script rather
     // than before it (~2 % of a `service ls`), and not kept through it
-    // (a large `up` peaks in memory later). Not for `autoscale`, whose
-    // controller keeps to one malloc arena (`run_script`).
-    if name == "autoscale" {
+    // (a large `up` peaks in memory later). Not for a controller.
+    if controller {
         drop(tree);
     } else {
         let _ = std::thread::Builder::new().spawn(move || drop(tree));
@@ -354,20 +354,19 @@ fn dispatch(tree: Command, name: &str, sub: &ArgMatches, root: &ArgMatches, limi
         }
     }
     let mut src: Source = script.into();
-    if name == "autoscale" {
-        if let Some(file) = leaf.get_one::<String>("rules") {
-            match rules_source(file, &src) {
-                Ok(s) => src = s,
-                Err(e) => {
-                    eprintln!("error: {e}");
-                    return 1;
-                }
+    // `orch autoscale RULES.rhai`: a command whose script runs a user's.
+    if let Ok(Some(file)) = leaf.try_get_one::<String>("rules") {
+        match rules_source(file, &src) {
+            Ok(s) => src = s,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return 1;
             }
         }
     }
     // The script thread's calls are driven by the main thread's
     // `block_on` (script::execute), so a current-thread runtime serves them.
-    let runtime = if name == "autoscale" {
+    let runtime = if controller {
         Runtime::MainThread
     } else {
         Runtime::Workers

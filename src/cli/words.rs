@@ -70,10 +70,13 @@ pub(super) fn command_word(argv: &[String]) -> Option<usize> {
 
 /// Whether `argv` runs a script on the usual engine, which is then worth
 /// building while the command line is parsed (see `script::prebuild`):
-/// not `docs`, `completions` or a bare `orch`, and not `autoscale`, whose
-/// controller keeps one malloc arena (`run_script`).
+/// not `docs`, `completions` or a bare `orch`, and not a controller
+/// (`commands::CONTROLLERS`).
 pub(super) fn runs_a_script(argv: &[String]) -> bool {
-    command_word(argv).is_some_and(|i| !matches!(argv[i].as_str(), "docs" | "completions" | "autoscale" | "help"))
+    command_word(argv).is_some_and(|i| {
+        let word = argv[i].as_str();
+        !matches!(word, "docs" | "completions" | "help") && !super::commands::CONTROLLERS.contains(&word)
+    })
 }
 
 /// The stdlib script `argv` seems to run (`service/ls.rhai` for `orch
